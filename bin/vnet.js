@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+import { main } from "../dist/src/cli/main.js";
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error) => {
+    // An internal fault, never a user error: say so plainly, without a stack unless asked.
+    process.stderr.write(`vnet: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (process.env.VNET_DEBUG) process.stderr.write(`${error?.stack ?? ""}\n`);
+    process.exitCode = 70;
+  },
+);

@@ -1,0 +1,196 @@
+/**
+ * The `vnet` command line: a thin adapter over the checker. Exit codes: 0 clean, 1 errors in the
+ * specs, 2 usage errors. User mistakes never print a stack trace.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { formatDiagnostic } from "../diagnostics/codeframe.js";
+import { CODES } from "../diagnostics/codes.js";
+import { hasErrors, type Diagnostic } from "../diagnostics/diagnostic.js";
+import { LineIndex } from "../diagnostics/location.js";
+import { OPERATORS } from "../ops/catalogue.js";
+import { checkFiles, type CheckResult } from "../semantics/check.js";
+import { formatSummary, summarize } from "../semantics/summary.js";
+import { formatCommand } from "./format-command.js";
+
+const USAGE = `usage: vnet <command> [options]
+
+commands:
+  check <files|dirs...> [--format text|json]   check specs; exit 0 clean, 1 errors, 2 usage
+  summary <spec> [--network NAME] [--format text|json]
+                                               per-layer table: shapes, parameters, MACs
+  fmt [--check] <files|dirs...>                format specs in place (or list unformatted ones)
+  ops [--format text|json]                     list the operators and their parameters
+  codes                                        list the diagnostic codes
+`;
+
+export class UsageError extends Error {}
+
+interface Parsed {
+  positional: string[];
+  flags: Map<string, string | true>;
+}
+
+function parseArgs(args: readonly string[], valued: readonly string[]): Parsed {
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a.startsWith("--")) {
+      const [key, inline] = a.slice(2).split("=", 2) as [string, string | undefined];
+      if (valued.includes(key)) {
+        const value = inline ?? args[++i];
+        if (value === undefined) throw new UsageError(`--${key} needs a value`);
+        flags.set(key, value);
+      } else flags.set(key, true);
+    } else positional.push(a);
+  }
+  return { positional, flags };
+}
+
+/** Expands directories to the .vnet files under them (sorted, skipping node_modules). */
+export function expandSpecPaths(paths: readonly string[]): string[] {
+  const out: string[] = [];
+  const walk = (p: string) => {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(p);
+    } catch {
+      throw new UsageError(`no such file or directory: ${p}`);
+    }
+    if (stat.isDirectory()) {
+      for (const entry of fs.readdirSync(p).sort()) {
+        if (entry === "node_modules" || entry.startsWith(".")) continue;
+        const child = path.join(p, entry);
+        if (fs.statSync(child).isDirectory()) walk(child);
+        else if (entry.endsWith(".vnet")) out.push(child);
+      }
+    } else out.push(p);
+  };
+  for (const p of paths) walk(p);
+  return out;
+}
+
+function renderDiagnostics(diagnostics: readonly Diagnostic[], result: CheckResult, color: boolean): string {
+  const indexes = new Map<string, LineIndex>();
+  return diagnostics
+    .map((d) => {
+      const text = result.program.modules.get(d.file)?.text ?? safeRead(d.file);
+      let index = indexes.get(d.file);
+      if (!index && text !== undefined) indexes.set(d.file, (index = new LineIndex(text)));
+      return formatDiagnostic({ ...d, file: path.relative(process.cwd(), d.file) || d.file }, text, { color, ...(index ? { lineIndex: index } : {}) });
+    })
+    .join("\n\n");
+}
+
+function safeRead(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+function jsonDiagnostic(d: Diagnostic, result: CheckResult) {
+  const text = result.program.modules.get(d.file)?.text ?? "";
+  const index = new LineIndex(text);
+  const start = index.positionAt(d.range.start);
+  const end = index.positionAt(d.range.end);
+  return { ...d, file: path.relative(process.cwd(), d.file) || d.file, start, end };
+}
+
+function checkCommand(args: readonly string[], out: (s: string) => void): number {
+  const { positional, flags } = parseArgs(args, ["format", "root"]);
+  if (positional.length === 0) throw new UsageError("vnet check needs at least one file or directory");
+  const format = flags.get("format") ?? "text";
+  if (format !== "text" && format !== "json") throw new UsageError(`unknown --format ${String(format)} (text or json)`);
+  const files = expandSpecPaths(positional);
+  const root = typeof flags.get("root") === "string" ? (flags.get("root") as string) : undefined;
+  // Each file is checked as its own entry so one file's failure cannot hide another's.
+  const all: Diagnostic[] = [];
+  const results: CheckResult[] = [];
+  for (const file of files) {
+    const result = checkFiles([file], root ? { root } : {});
+    results.push(result);
+    all.push(...result.diagnostics.filter((d) => path.resolve(d.file) === path.resolve(file) || !files.some((f) => path.resolve(f) === path.resolve(d.file))));
+  }
+  const unique = [...new Map(all.map((d) => [`${d.file}:${d.range.start}:${d.range.end}:${d.code}:${d.message}`, d])).values()];
+  const merged = results[0] ? { ...results[0], program: { ...results[0].program, modules: new Map(results.flatMap((r) => [...r.program.modules])) } } : undefined;
+  if (format === "json") {
+    out(JSON.stringify({ files: files.length, diagnostics: merged ? unique.map((d) => jsonDiagnostic(d, merged)) : [] }, null, 2));
+  } else {
+    if (unique.length && merged) out(renderDiagnostics(unique, merged, process.stdout.isTTY === true));
+    const errors = unique.filter((d) => d.severity === "error").length;
+    const warnings = unique.filter((d) => d.severity === "warning").length;
+    out(`${unique.length ? "\n" : ""}checked ${files.length} file(s): ${errors} error(s), ${warnings} warning(s)`);
+  }
+  return hasErrors(unique) ? 1 : 0;
+}
+
+function summaryCommand(args: readonly string[], out: (s: string) => void): number {
+  const { positional, flags } = parseArgs(args, ["format", "network", "root"]);
+  if (positional.length !== 1) throw new UsageError("vnet summary takes one spec file");
+  const format = flags.get("format") ?? "text";
+  if (format !== "text" && format !== "json") throw new UsageError(`unknown --format ${String(format)} (text or json)`);
+  const file = expandSpecPaths(positional)[0]!;
+  const result = checkFiles([file]);
+  const errors = result.diagnostics.filter((d) => d.severity === "error");
+  if (errors.length) {
+    out(renderDiagnostics(errors, result, process.stdout.isTTY === true));
+    return 1;
+  }
+  const wanted = flags.get("network");
+  const networks = result.networks.filter((n) => path.resolve(n.file) === path.resolve(file) && (typeof wanted !== "string" || n.name === wanted));
+  if (networks.length === 0) {
+    throw new UsageError(typeof wanted === "string" ? `no network \`${wanted}\` in ${file}` : `${file} defines no network`);
+  }
+  const summaries = networks.map(summarize);
+  if (format === "json") out(JSON.stringify(summaries.length === 1 ? summaries[0] : summaries, null, 2));
+  else out(summaries.map(formatSummary).join("\n\n"));
+  return 0;
+}
+
+function opsCommand(args: readonly string[], out: (s: string) => void): number {
+  const { flags } = parseArgs(args, ["format"]);
+  const ops = [...OPERATORS.values()].map((op) => ({ name: op.name, category: op.category, doc: op.doc, inputs: op.inputs, params: op.params.map((p) => ({ name: p.name, type: p.type, default: p.default, doc: p.doc })) }));
+  if (flags.get("format") === "json") out(JSON.stringify(ops, null, 2));
+  else for (const op of ops) out(`${op.name}(${op.params.map((p) => (p.default === undefined ? p.name : `${p.name} = ${JSON.stringify(p.default)}`)).join(", ")})\n    ${op.doc}`);
+  return 0;
+}
+
+/** Runs the CLI; returns the exit code. `out`/`err` default to the process streams. */
+export async function main(argv: readonly string[], io: { out?: (s: string) => void; err?: (s: string) => void } = {}): Promise<number> {
+  const out = io.out ?? ((s: string) => process.stdout.write(`${s}\n`));
+  const err = io.err ?? ((s: string) => process.stderr.write(`${s}\n`));
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "check":
+        return checkCommand(rest, out);
+      case "summary":
+        return summaryCommand(rest, out);
+      case "fmt":
+        return await formatCommand(rest, out, err, (files) => expandSpecPaths(files));
+      case "ops":
+        return opsCommand(rest, out);
+      case "codes":
+        for (const c of CODES.values()) out(`${c.code}  ${c.severity.padEnd(7)}  ${c.name.padEnd(32)}  ${c.summary}`);
+        return 0;
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        out(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        err(`vnet: unknown command \`${command}\`\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      err(`vnet: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+}

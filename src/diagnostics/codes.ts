@@ -1,0 +1,63 @@
+/**
+ * Every diagnostic code vnet can emit. Codes are stable: a code is never reused for another
+ * meaning. The kebab-case name is the rule's file name under `src/semantics/rules/` where the
+ * check is a standalone rule, and the test name in `test/`.
+ */
+export interface CodeInfo {
+  readonly code: string;
+  readonly name: string;
+  readonly severity: "error" | "warning";
+  readonly summary: string;
+}
+
+const table = [
+  ["VN001", "invalid-character", "error", "A character that cannot start any token."],
+  ["VN002", "syntax-error", "error", "The tokens do not form a valid spec here."],
+  ["VN003", "unterminated-literal", "error", "A string or block comment is not closed."],
+  ["VN004", "nesting-too-deep", "error", "Brackets or parentheses nest deeper than the parser allows."],
+  ["VN005", "empty-file", "warning", "The file has no imports, blocks or networks."],
+  ["VN010", "unknown-name", "error", "A name that no binding, parameter, stream, block or import defines."],
+  ["VN011", "unknown-operator", "error", "A call to something that is neither an operator nor a block."],
+  ["VN012", "unknown-parameter", "error", "A named argument that the operator or block does not take."],
+  ["VN013", "missing-parameter", "error", "A required argument is not given."],
+  ["VN014", "wrong-type", "error", "A value of the wrong kind (number, string, list, tensor, ...)."],
+  ["VN015", "out-of-range", "error", "A value outside what the parameter allows."],
+  ["VN016", "duplicate-name", "error", "The same name is defined twice in one scope."],
+  ["VN017", "too-many-arguments", "error", "More positional arguments than the callee takes."],
+  ["VN018", "wrong-input-count", "error", "An operator or block receives the wrong number of input tensors."],
+  ["VN019", "unknown-key", "error", "A key that the section or rule does not have."],
+  ["VN020", "shape-mismatch", "error", "Tensors meeting at add, concat or a fusion point have incompatible shapes."],
+  ["VN021", "rank-mismatch", "error", "An operator receives a tensor of the wrong rank (image vs clip vs sequence)."],
+  ["VN022", "temporal-stride-divides", "error", "A temporal stride or pool does not divide the number of frames."],
+  ["VN023", "stream-time-axes", "error", "Two streams' time axes cannot be fused (e.g. SlowFast alpha vs frame rates)."],
+  ["VN024", "classifier-width", "error", "The network's output width differs from its number of classes."],
+  ["VN025", "empty-dimension", "error", "A kernel or stride shrinks a dimension to zero or below."],
+  ["VN026", "division-by-zero", "error", "An arithmetic expression divides by zero."],
+  ["VN027", "evaluation-limit", "error", "A spec expands into more layers or iterations than vnet allows."],
+  ["VN030", "block-recursion", "error", "Blocks call each other in a cycle."],
+  ["VN031", "import-not-found", "error", "An imported file does not exist."],
+  ["VN032", "import-cycle", "error", "Files import each other in a cycle."],
+  ["VN033", "import-outside-root", "error", "An import resolves outside the project's directory tree."],
+  ["VN034", "import-unknown-name", "error", "An imported name is not defined in the imported file."],
+  ["VN040", "unused-stream", "warning", "A stream no layer reads."],
+  ["VN041", "unused-block", "warning", "A block no network or block uses."],
+  ["VN042", "unused-binding", "warning", "A binding nothing reads."],
+  ["VN043", "unused-import", "warning", "An imported name nothing uses."],
+  ["VN050", "inflation-rule-unmatched", "error", "An inflation rule's pattern matches no layer of the source network."],
+  ["VN051", "inflation-rule-not-applicable", "error", "An inflation rule targets a layer that has no temporal extent to give."],
+  ["VN052", "inflation-source", "error", "The network named by `inflate` is missing or is not a 2D network."],
+  ["VN053", "inflation-changes-width", "error", "Inflation would change a dense layer's input width, so 2D weights cannot carry over."],
+  ["VN060", "unknown-section", "error", "A section name vnet does not know."],
+  ["VN061", "sampling-inconsistent", "error", "The sampling section contradicts the network's input."],
+  ["VN062", "network-structure", "error", "A network lacks an input or output, or a block lacks an output."],
+] as const;
+
+export const CODES: ReadonlyMap<string, CodeInfo> = new Map(
+  table.map(([code, name, severity, summary]) => [code, { code, name, severity, summary }]),
+);
+
+export type Code = (typeof table)[number][0];
+
+export function codeInfo(code: Code): CodeInfo {
+  return CODES.get(code)!;
+}

@@ -1,0 +1,717 @@
+/**
+ * The one catalogue of operators: parameters, shape rule, parameter count, MACs and doc. The
+ * checker, `vnet summary`, the generated operator reference and the backends all read it, so the
+ * shapes users see are the shapes the compiled model has.
+ */
+import { type ArgValue, type Shape, product, rankName, formatShape } from "./values.js";
+
+export type ParamType =
+  | { kind: "int"; min?: number; max?: number }
+  | { kind: "number"; min?: number; max?: number; exclusiveMin?: boolean }
+  | { kind: "bool" }
+  | { kind: "enum"; values: readonly string[] }
+  /** An int, or a list of exactly `length` ints (per axis). */
+  | { kind: "ints"; length: number; min?: number }
+  /** Padding: an int, a per-axis list, or "same" / "valid". */
+  | { kind: "padding"; length: number }
+  | { kind: "numbers" }
+  | { kind: "strings" };
+
+export interface ParamSpec {
+  readonly name: string;
+  readonly type: ParamType;
+  /** Absent means required. `null` means optional without a default. */
+  readonly default?: ArgValue | null;
+  readonly doc: string;
+}
+
+export type Args = Readonly<Record<string, ArgValue | undefined>>;
+
+export interface InferResult {
+  readonly shape: Shape;
+  /** Trainable parameters. */
+  readonly params: number;
+  /** Non-trainable state (batch-norm moving statistics). */
+  readonly state?: number;
+  /** Multiply-accumulates for one example. */
+  readonly macs: number;
+}
+
+export interface InferError {
+  readonly error: string;
+  readonly code: "VN020" | "VN021" | "VN022" | "VN023" | "VN025" | "VN015" | "VN018";
+  /** Which argument is to blame, so the diagnostic can point at it. */
+  readonly arg?: string;
+  readonly hint?: string;
+}
+
+export type Category = "convolution" | "pooling" | "normalization" | "activation" | "dense" | "structure" | "temporal" | "recurrent" | "attention" | "fusion" | "stream";
+
+export interface OpDef {
+  readonly name: string;
+  readonly category: Category;
+  readonly doc: string;
+  readonly params: readonly ParamSpec[];
+  /** Number of input tensors: a count, or "many" (two or more, given as a list: `[a, b] -> add`). */
+  readonly inputs: number | "many";
+  /** Ranks (without batch) the op accepts on its inputs. */
+  readonly ranks?: readonly number[];
+  /** Only valid in a `stream` declaration: it runs in the data pipeline, not in the model. */
+  readonly streamOnly?: boolean;
+  /** Valid both in streams and in the model. */
+  readonly streamOk?: boolean;
+  /** Takes a `{ pipeline }` body applied per frame. */
+  readonly body?: "required";
+  readonly infer: (inputs: readonly Shape[], args: Args) => InferResult | InferError;
+}
+
+export function isInferError(r: InferResult | InferError): r is InferError {
+  return (r as InferError).error !== undefined;
+}
+
+/** Expands an int or list argument to one value per axis. */
+export function perAxis(value: ArgValue | undefined, length: number, fallback: number): number[] {
+  if (value === undefined || value === null) return Array(length).fill(fallback);
+  if (typeof value === "number") return Array(length).fill(value);
+  if (Array.isArray(value)) return value.map((v) => Number(v));
+  return Array(length).fill(fallback);
+}
+
+export interface ResolvedPadding {
+  /** Padding before and after, per axis. */
+  readonly before: number[];
+  readonly after: number[];
+}
+
+/**
+ * Resolves padding: explicit ints pad both sides (PyTorch style); "same" pads so that
+ * out = ceil(in / stride), putting the odd pixel after (TensorFlow style); "valid" pads nothing.
+ */
+export function resolvePadding(pad: ArgValue | undefined, inSize: readonly number[], kernel: readonly number[], stride: readonly number[], dilation: readonly number[]): ResolvedPadding {
+  const n = inSize.length;
+  if (pad === "same") {
+    const before: number[] = [];
+    const after: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const effective = (kernel[i]! - 1) * dilation[i]! + 1;
+      const out = Math.ceil(inSize[i]! / stride[i]!);
+      const total = Math.max(0, (out - 1) * stride[i]! + effective - inSize[i]!);
+      before.push(Math.floor(total / 2));
+      after.push(total - Math.floor(total / 2));
+    }
+    return { before, after };
+  }
+  const p = pad === "valid" ? Array(n).fill(0) : perAxis(pad, n, 0);
+  return { before: p, after: p };
+}
+
+function windowOutput(inSize: number, k: number, s: number, d: number, before: number, after: number, ceil: boolean): number {
+  const span = inSize + before + after - d * (k - 1) - 1;
+  let out = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
+  // PyTorch/Caffe rule: the last pooling window must start inside the input or left padding.
+  if (ceil && (out - 1) * s >= inSize + before) out--;
+  return out;
+}
+
+const AXIS_NAMES_3 = ["time", "height", "width"];
+const AXIS_NAMES_2 = ["height", "width"];
+
+interface WindowGeometry {
+  readonly out: number[];
+  readonly kernel: number[];
+  readonly stride: number[];
+}
+
+function windowed(inputs: readonly Shape[], args: Args, dims: 2 | 3, opts: { pool: boolean }): WindowGeometry | InferError {
+  const shape = inputs[0]!;
+  const spatial = shape.slice(0, dims);
+  const kernel = perAxis(args.kernel, dims, 1);
+  const stride = perAxis(args.stride ?? (opts.pool ? args.kernel : 1), dims, 1);
+  const dilation = perAxis(args.dilation, dims, 1);
+  for (const [name, v] of [["kernel", kernel], ["stride", stride], ["dilation", dilation]] as const) {
+    if (v.length !== dims) return { code: "VN015", arg: name, error: `\`${name}\` needs ${dims} values (${(dims === 3 ? AXIS_NAMES_3 : AXIS_NAMES_2).join(", ")}), got ${v.length}` };
+  }
+  if (args.pad !== "same" && args.pad !== "valid" && Array.isArray(args.pad) && args.pad.length !== dims) {
+    return { code: "VN015", arg: "pad", error: `\`pad\` needs ${dims} values, got ${args.pad.length}` };
+  }
+  const pad = resolvePadding(args.pad, spatial, kernel, stride, dilation);
+  const names = dims === 3 ? AXIS_NAMES_3 : AXIS_NAMES_2;
+  const out: number[] = [];
+  for (let i = 0; i < dims; i++) {
+    if (opts.pool && Math.max(pad.before[i]!, pad.after[i]!) * 2 > kernel[i]!) {
+      return { code: "VN015", arg: "pad", error: `padding ${Math.max(pad.before[i]!, pad.after[i]!)} on ${names[i]} is more than half the pool kernel ${kernel[i]}` };
+    }
+    const o = windowOutput(spatial[i]!, kernel[i]!, stride[i]!, dilation[i]!, pad.before[i]!, pad.after[i]!, args.ceil === true);
+    if (o < 1) {
+      return {
+        code: "VN025",
+        arg: "kernel",
+        error: `${names[i]} shrinks to ${o}: kernel ${kernel[i]} (dilation ${dilation[i]}) does not fit ${spatial[i]} + padding ${pad.before[i]! + pad.after[i]!}`,
+        hint: "use a smaller kernel, more padding, or a larger input",
+      };
+    }
+    out.push(o);
+  }
+  if (dims === 3 && stride[0]! > 1 && spatial[0]! % stride[0]! !== 0) {
+    return {
+      code: "VN022",
+      arg: "stride",
+      error: `temporal stride ${stride[0]} does not divide ${spatial[0]} frames`,
+      hint: `use a clip length that is a multiple of ${stride[0]}, or a temporal stride that divides ${spatial[0]}`,
+    };
+  }
+  return { out, kernel, stride };
+}
+
+function rankCheck(op: string, shape: Shape, ranks: readonly number[]): InferError | undefined {
+  if (ranks.includes(shape.length)) return undefined;
+  const wanted = ranks.map(rankName).join(" or ");
+  let hint: string | undefined;
+  if (op.endsWith("2d") && shape.length === 4) hint = `use \`${op.replace("2d", "3d")}\`, or apply the 2D layers to each frame with \`per_frame { ... }\``;
+  else if (op.endsWith("3d") && shape.length === 3) hint = `use \`${op.replace("3d", "2d")}\` on images`;
+  else if (op === "dense" || op === "lstm" || op === "gru") hint = "flatten or pool the spatial axes first (`global_avg_pool`, `flatten`)";
+  return { code: "VN021", error: `\`${op}\` expects ${wanted}, got ${rankName(shape.length)} ${formatShape(shape)}`, ...(hint ? { hint } : {}) };
+}
+
+const int = (min = 1): ParamType => ({ kind: "int", min });
+const ints = (length: number, min = 1): ParamType => ({ kind: "ints", length, min });
+
+function convParams(dims: 2 | 3): ParamSpec[] {
+  return [
+    { name: "filters", type: int(), doc: "Output channels." },
+    { name: "kernel", type: ints(dims), doc: dims === 3 ? "Kernel size: one int or [t, h, w]." : "Kernel size: one int or [h, w]." },
+    { name: "stride", type: ints(dims), default: 1, doc: "Stride per axis." },
+    { name: "pad", type: { kind: "padding", length: dims }, default: 0, doc: 'Padding per axis (both sides), or "same" (TensorFlow) or "valid".' },
+    { name: "dilation", type: ints(dims), default: 1, doc: "Dilation per axis." },
+    { name: "groups", type: int(), default: 1, doc: "Grouped convolution: input and output channels split into this many groups." },
+    { name: "bias", type: { kind: "bool" }, default: true, doc: "Add a learned bias per output channel." },
+  ];
+}
+
+function convInfer(op: string, dims: 2 | 3) {
+  return (inputs: readonly Shape[], args: Args): InferResult | InferError => {
+    const bad = rankCheck(op, inputs[0]!, [dims + 1]);
+    if (bad) return bad;
+    const shape = inputs[0]!;
+    const cin = shape[dims]!;
+    const filters = args.filters as number;
+    const groups = (args.groups as number) ?? 1;
+    if (cin % groups !== 0 || filters % groups !== 0) {
+      return { code: "VN015", arg: "groups", error: `groups = ${groups} must divide both the input channels (${cin}) and filters (${filters})` };
+    }
+    const g = windowed(inputs, args, dims, { pool: false });
+    if ("error" in g) return g;
+    const perOutput = (cin / groups) * product(g.kernel);
+    const params = perOutput * filters + (args.bias === false ? 0 : filters);
+    return { shape: [...g.out, filters], params, macs: product(g.out) * filters * perOutput };
+  };
+}
+
+function poolParams(dims: 2 | 3): ParamSpec[] {
+  return [
+    { name: "kernel", type: ints(dims), doc: dims === 3 ? "Window: one int or [t, h, w]." : "Window: one int or [h, w]." },
+    { name: "stride", type: ints(dims), default: null, doc: "Stride per axis (defaults to the kernel)." },
+    { name: "pad", type: { kind: "padding", length: dims }, default: 0, doc: 'Padding per axis, or "same" / "valid".' },
+    { name: "ceil", type: { kind: "bool" }, default: false, doc: "Round the output size up (Caffe/PyTorch ceil_mode)." },
+  ];
+}
+
+function poolInfer(op: string, dims: 2 | 3) {
+  return (inputs: readonly Shape[], args: Args): InferResult | InferError => {
+    const bad = rankCheck(op, inputs[0]!, [dims + 1]);
+    if (bad) return bad;
+    const g = windowed(inputs, args, dims, { pool: true });
+    if ("error" in g) return g;
+    const c = inputs[0]![dims]!;
+    return { shape: [...g.out, c], params: 0, macs: 0 };
+  };
+}
+
+const elementwise = (name: string, doc: string, category: Category = "activation", params: ParamSpec[] = []): OpDef => ({
+  name,
+  category,
+  doc,
+  params,
+  inputs: 1,
+  infer: (inputs) => ({ shape: inputs[0]!, params: 0, macs: 0 }),
+});
+
+function sameShapes(op: string, inputs: readonly Shape[], skipAxis?: number): InferError | undefined {
+  const first = inputs[0]!;
+  for (let i = 1; i < inputs.length; i++) {
+    const other = inputs[i]!;
+    const mismatch = other.length !== first.length || other.some((d, axis) => axis !== skipAxis && d !== first[axis]);
+    if (mismatch) {
+      return {
+        code: "VN020",
+        error: `\`${op}\` inputs differ: input 1 is ${formatShape(first)} but input ${i + 1} is ${formatShape(other)}${skipAxis !== undefined ? " (only the concat axis may differ)" : ""}`,
+        hint: op === "add" ? "project the shortcut with a 1x1 conv (and the same stride) so both sides match" : "pool or stride both inputs to the same size first",
+      };
+    }
+  }
+  return undefined;
+}
+
+function concatAxis(axis: ArgValue | undefined, rank: number): number {
+  if (axis === "channels" || axis === undefined) return rank - 1;
+  if (axis === "time") return 0;
+  if (typeof axis === "number") return axis < 0 ? rank + axis : axis - 1;
+  return rank - 1;
+}
+
+function recurrentParams(): ParamSpec[] {
+  return [
+    { name: "units", type: int(), doc: "Hidden state size." },
+    { name: "sequences", type: { kind: "enum", values: ["last", "all"] }, default: "last", doc: '"last" returns the final state [N, units]; "all" returns every step [N, T, units].' },
+    { name: "dropout", type: { kind: "number", min: 0, max: 1 }, default: 0, doc: "Dropout on the inputs." },
+  ];
+}
+
+function recurrentInfer(op: string, gates: number) {
+  return (inputs: readonly Shape[], args: Args): InferResult | InferError => {
+    const bad = rankCheck(op, inputs[0]!, [2]);
+    if (bad) return bad;
+    const [t, f] = inputs[0] as [number, number];
+    const u = args.units as number;
+    // Keras/tfjs layout: one bias vector per gate.
+    const params = gates * (f * u + u * u + u);
+    return { shape: args.sequences === "all" ? [t, u] : [u], params, macs: t * gates * (f * u + u * u) };
+  };
+}
+
+function convRecurrentParams(): ParamSpec[] {
+  return [
+    { name: "filters", type: int(), doc: "Channels of the hidden state." },
+    { name: "kernel", type: ints(2), default: 3, doc: "Kernel of the input-to-state and state-to-state convolutions." },
+    { name: "sequences", type: { kind: "enum", values: ["last", "all"] }, default: "last", doc: '"last" returns the final state map [N, H, W, F]; "all" returns [N, T, H, W, F].' },
+  ];
+}
+
+function convRecurrentInfer(op: string, gates: number) {
+  return (inputs: readonly Shape[], args: Args): InferResult | InferError => {
+    const bad = rankCheck(op, inputs[0]!, [4]);
+    if (bad) return bad;
+    const [t, h, w, c] = inputs[0] as [number, number, number, number];
+    const f = args.filters as number;
+    const k = perAxis(args.kernel, 2, 3);
+    const kk = k[0]! * k[1]!;
+    // "same" padding keeps the map size; each gate has an input and a recurrent kernel and one bias.
+    const params = gates * (kk * c * f + kk * f * f + f);
+    return { shape: args.sequences === "all" ? [t, h, w, f] : [h, w, f], params, macs: t * h * w * gates * kk * f * (c + f) };
+  };
+}
+
+const OPS: OpDef[] = [
+  {
+    name: "conv2d",
+    category: "convolution",
+    doc: "2D convolution over [H, W] of an image.",
+    params: convParams(2),
+    inputs: 1,
+    infer: convInfer("conv2d", 2),
+  },
+  {
+    name: "conv3d",
+    category: "convolution",
+    doc: "3D convolution over [T, H, W] of a clip (slow fusion, C3D, I3D, R3D).",
+    params: convParams(3),
+    inputs: 1,
+    infer: convInfer("conv3d", 3),
+  },
+  {
+    name: "conv2plus1d",
+    category: "convolution",
+    doc:
+      "(2+1)D convolution (Tran et al. 2018): a [1, k, k] spatial conv to `mid` channels, batch norm, ReLU, then a [t, 1, 1] temporal conv. " +
+      "`mid` defaults to torchvision's floor(in*filters*t*k*k / (in*k*k + t*filters)) so the parameter count matches a full 3D conv.",
+    params: [
+      { name: "filters", type: int(), doc: "Output channels." },
+      { name: "kernel", type: ints(3), default: 3, doc: "Kernel [t, h, w] of the full conv this factorises." },
+      { name: "stride", type: ints(3), default: 1, doc: "Stride [t, h, w]: spatial part on the first conv, temporal on the second." },
+      { name: "pad", type: { kind: "padding", length: 3 }, default: 1, doc: "Padding [t, h, w], split the same way." },
+      { name: "mid", type: int(), default: null, doc: "Channels between the spatial and the temporal conv." },
+      { name: "bias", type: { kind: "bool" }, default: false, doc: "Bias on both convs." },
+    ],
+    inputs: 1,
+    infer: (inputs, args) => {
+      const bad = rankCheck("conv2plus1d", inputs[0]!, [4]);
+      if (bad) return bad;
+      const [, , , cin] = inputs[0] as [number, number, number, number];
+      const filters = args.filters as number;
+      const [kt, kh, kw] = perAxis(args.kernel, 3, 3) as [number, number, number];
+      const mid = (args.mid as number | undefined) ?? midplanes(cin, filters, kt, kh);
+      const stride = perAxis(args.stride, 3, 1);
+      const pad = args.pad === "same" || args.pad === "valid" ? args.pad : perAxis(args.pad, 3, 1);
+      const padOf = (axes: number[]) => (typeof pad === "string" ? pad : axes.map((a) => (a < 0 ? 0 : pad[a]!)));
+      const spatial = windowed(inputs, { kernel: [1, kh, kw], stride: [1, stride[1]!, stride[2]!], pad: padOf([-1, 1, 2]) }, 3, { pool: false });
+      if ("error" in spatial) return spatial;
+      const midShape = [...spatial.out, mid];
+      const temporal = windowed([midShape], { kernel: [kt, 1, 1], stride: [stride[0]!, 1, 1], pad: padOf([0, -1, -1]) }, 3, { pool: false });
+      if ("error" in temporal) return temporal;
+      const bias = args.bias === true;
+      const params = cin * mid * kh * kw + (bias ? mid : 0) + 2 * mid + mid * filters * kt + (bias ? filters : 0);
+      const macs = product(spatial.out) * mid * cin * kh * kw + product(temporal.out) * filters * mid * kt;
+      return { shape: [...temporal.out, filters], params, state: 2 * mid, macs };
+    },
+  },
+  { name: "maxpool2d", category: "pooling", doc: "2D max pooling.", params: poolParams(2), inputs: 1, infer: poolInfer("maxpool2d", 2) },
+  { name: "avgpool2d", category: "pooling", doc: "2D average pooling (padding excluded from the average).", params: poolParams(2), inputs: 1, infer: poolInfer("avgpool2d", 2) },
+  { name: "maxpool3d", category: "pooling", doc: "3D max pooling over [T, H, W] (slow fusion, C3D).", params: poolParams(3), inputs: 1, infer: poolInfer("maxpool3d", 3) },
+  { name: "avgpool3d", category: "pooling", doc: "3D average pooling over [T, H, W].", params: poolParams(3), inputs: 1, infer: poolInfer("avgpool3d", 3) },
+  {
+    name: "global_avg_pool",
+    category: "pooling",
+    doc: "Mean over every axis but channels: [N, ..., C] -> [N, C].",
+    params: [],
+    inputs: 1,
+    ranks: [2, 3, 4],
+    infer: (inputs) => ({ shape: [inputs[0]![inputs[0]!.length - 1]!], params: 0, macs: 0 }),
+  },
+  {
+    name: "global_max_pool",
+    category: "pooling",
+    doc: "Max over every axis but channels: [N, ..., C] -> [N, C].",
+    params: [],
+    inputs: 1,
+    ranks: [2, 3, 4],
+    infer: (inputs) => ({ shape: [inputs[0]![inputs[0]!.length - 1]!], params: 0, macs: 0 }),
+  },
+  {
+    name: "temporal_pool",
+    category: "temporal",
+    doc: "Pools over time: [N, T, ...] -> [N, ...] (late fusion by averaging; single-frame score averaging).",
+    params: [{ name: "mode", type: { kind: "enum", values: ["mean", "max"] }, default: "mean", doc: "Mean or max over frames." }],
+    inputs: 1,
+    ranks: [2, 3, 4],
+    infer: (inputs) => ({ shape: inputs[0]!.slice(1), params: 0, macs: 0 }),
+  },
+  {
+    name: "bn",
+    category: "normalization",
+    doc: "Batch normalisation over the channel axis (any rank). 2 trainable parameters per channel plus 2 moving statistics.",
+    params: [
+      { name: "eps", type: { kind: "number", min: 0, exclusiveMin: true }, default: 1e-5, doc: "Added to the variance." },
+      { name: "momentum", type: { kind: "number", min: 0, max: 1 }, default: 0.1, doc: "Moving-average update weight (PyTorch convention)." },
+    ],
+    inputs: 1,
+    infer: (inputs) => {
+      const c = inputs[0]![inputs[0]!.length - 1]!;
+      return { shape: inputs[0]!, params: 2 * c, state: 2 * c, macs: 0 };
+    },
+  },
+  {
+    name: "lrn",
+    category: "normalization",
+    doc: "Local response normalisation across channels (AlexNet/CaffeNet, CNN-M).",
+    params: [
+      { name: "size", type: int(), default: 5, doc: "Channels in the window." },
+      { name: "alpha", type: { kind: "number", min: 0 }, default: 1e-4, doc: "Scale." },
+      { name: "beta", type: { kind: "number", min: 0 }, default: 0.75, doc: "Exponent." },
+      { name: "k", type: { kind: "number", min: 0 }, default: 2, doc: "Bias." },
+    ],
+    inputs: 1,
+    infer: (inputs) => ({ shape: inputs[0]!, params: 0, macs: 0 }),
+  },
+  elementwise("relu", "max(x, 0)."),
+  elementwise("sigmoid", "1 / (1 + exp(-x))."),
+  elementwise("tanh", "Hyperbolic tangent."),
+  elementwise("softmax", "Softmax over the last axis (class scores -> probabilities)."),
+  elementwise("dropout", "Randomly zeroes inputs during training.", "structure", [
+    { name: "rate", type: { kind: "number", min: 0, max: 1 }, doc: "Fraction of inputs dropped." },
+  ]),
+  {
+    name: "dense",
+    category: "dense",
+    doc: "Fully connected layer on the last axis (applied per step on sequences).",
+    params: [
+      { name: "units", type: int(), doc: "Output features (use `classes` for a classifier)." },
+      { name: "bias", type: { kind: "bool" }, default: true, doc: "Add a learned bias." },
+    ],
+    inputs: 1,
+    ranks: [1, 2],
+    infer: (inputs, args) => {
+      const shape = inputs[0]!;
+      const f = shape[shape.length - 1]!;
+      const u = args.units as number;
+      return { shape: [...shape.slice(0, -1), u], params: f * u + (args.bias === false ? 0 : u), macs: product(shape.slice(0, -1)) * f * u };
+    },
+  },
+  {
+    name: "flatten",
+    category: "structure",
+    doc: "Flattens every axis but the batch: [N, ...] -> [N, F].",
+    params: [],
+    inputs: 1,
+    infer: (inputs) => ({ shape: [product(inputs[0]!)], params: 0, macs: 0 }),
+  },
+  {
+    name: "concat",
+    category: "fusion",
+    doc: 'Concatenates tensors along channels (default) or time: `[a, b] -> concat`. Late fusion by concatenation, two-stream feature fusion.',
+    params: [{ name: "axis", type: { kind: "enum", values: ["channels", "time"] }, default: "channels", doc: "Axis to join on." }],
+    inputs: "many",
+    infer: (inputs, args) => {
+      const rank = inputs[0]!.length;
+      const axis = concatAxis(args.axis, rank);
+      if (args.axis === "time" && rank < 2) return { code: "VN021", error: "concat over time needs inputs with a time axis" };
+      const bad = sameShapes("concat", inputs, axis);
+      if (bad) return bad;
+      const shape = [...inputs[0]!];
+      shape[axis] = inputs.reduce((sum, s) => sum + s[axis]!, 0);
+      return { shape, params: 0, macs: 0 };
+    },
+  },
+  {
+    name: "add",
+    category: "fusion",
+    doc: "Elementwise sum of equally shaped tensors: `[y, shortcut] -> add` (residual connections, sum fusion).",
+    params: [],
+    inputs: "many",
+    infer: (inputs) => {
+      const bad = sameShapes("add", inputs);
+      if (bad) return bad;
+      return { shape: inputs[0]!, params: 0, macs: 0 };
+    },
+  },
+  {
+    name: "stack_frames",
+    category: "temporal",
+    doc: "Early fusion: stacks the frames of a clip into channels, [N, T, H, W, C] -> [N, H, W, T*C], so the first 2D conv sees every frame.",
+    params: [],
+    inputs: 1,
+    ranks: [4],
+    infer: (inputs) => {
+      const [t, h, w, c] = inputs[0] as [number, number, number, number];
+      return { shape: [h, w, t * c], params: 0, macs: 0 };
+    },
+  },
+  {
+    name: "per_frame",
+    category: "temporal",
+    doc: "Applies its 2D body to every frame with shared weights: [N, T, H, W, C] -> [N, T, ...body output]. `freeze = true` makes it a fixed feature extractor.",
+    params: [{ name: "freeze", type: { kind: "bool" }, default: false, doc: "Keep the body's weights fixed during training (no backprop into it)." }],
+    inputs: 1,
+    ranks: [4],
+    body: "required",
+    // The elaborator computes per_frame's shape and counts from its body.
+    infer: (inputs) => ({ shape: inputs[0]!, params: 0, macs: 0 }),
+  },
+  {
+    name: "subsample",
+    category: "temporal",
+    doc: "Temporal sampling: every `stride`-th frame from `offset`, or `frames` evenly spaced frames (PySlowFast's slow pathway).",
+    params: [
+      { name: "stride", type: int(), default: null, doc: "Keep every stride-th frame." },
+      { name: "offset", type: int(0), default: 0, doc: "First frame kept (with stride)." },
+      { name: "frames", type: int(), default: null, doc: "Keep this many evenly spaced frames (linspace over the clip)." },
+    ],
+    inputs: 1,
+    ranks: [2, 4],
+    streamOk: true,
+    infer: (inputs, args) => {
+      const shape = inputs[0]!;
+      const t = shape[0]!;
+      if ((args.stride === undefined) === (args.frames === undefined)) {
+        return { code: "VN015", error: "give exactly one of `stride` and `frames`", hint: "`subsample(stride = 8)` or `subsample(frames = 4)`" };
+      }
+      let out: number;
+      if (args.frames !== undefined) {
+        out = args.frames as number;
+        if (out > t) return { code: "VN015", arg: "frames", error: `cannot keep ${out} frames of a ${t}-frame clip` };
+      } else {
+        const offset = (args.offset as number) ?? 0;
+        if (offset >= t) return { code: "VN015", arg: "offset", error: `offset ${offset} is past the last of ${t} frames` };
+        out = Math.ceil((t - offset) / (args.stride as number));
+      }
+      return { shape: [out, ...shape.slice(1)], params: 0, macs: 0 };
+    },
+  },
+  {
+    name: "frame",
+    category: "temporal",
+    doc: 'Selects one frame of a clip: [N, T, H, W, C] -> [N, H, W, C] (the spatial stream). `index` is a frame number or "middle".',
+    params: [{ name: "index", type: { kind: "int", min: 0 }, default: null, doc: 'Frame to keep; defaults to the middle frame.' }],
+    inputs: 1,
+    ranks: [4],
+    streamOk: true,
+    infer: (inputs, args) => {
+      const t = inputs[0]![0]!;
+      if (typeof args.index === "number" && args.index >= t) return { code: "VN015", arg: "index", error: `frame ${args.index} does not exist in a ${t}-frame clip (0..${t - 1})` };
+      return { shape: inputs[0]!.slice(1), params: 0, macs: 0 };
+    },
+  },
+  {
+    name: "normalize",
+    category: "stream",
+    doc: "Per-channel normalisation (x / scale - mean) / std, on a stream.",
+    params: [
+      { name: "mean", type: { kind: "numbers" }, doc: "Per-channel mean (one value or one per channel)." },
+      { name: "std", type: { kind: "numbers" }, doc: "Per-channel standard deviation." },
+      { name: "scale", type: { kind: "number", min: 0, exclusiveMin: true }, default: 255, doc: "Divide raw pixel values by this first." },
+    ],
+    inputs: 1,
+    streamOk: true,
+    infer: (inputs, args) => {
+      const c = inputs[0]![inputs[0]!.length - 1]!;
+      for (const key of ["mean", "std"] as const) {
+        const v = args[key] as readonly number[];
+        if (v.length !== 1 && v.length !== c) return { code: "VN015", arg: key, error: `\`${key}\` has ${v.length} values for ${c} channels` };
+        if (key === "std" && v.some((x) => x <= 0)) return { code: "VN015", arg: key, error: "`std` values must be positive" };
+      }
+      return { shape: inputs[0]!, params: 0, macs: 0 };
+    },
+  },
+  {
+    name: "optical_flow",
+    category: "stream",
+    doc:
+      "Dense optical flow of `pairs` consecutive frame pairs (OpenCV Farneback), each a 2-channel displacement field. " +
+      "`stack = true` stacks them into channels, [N, H, W, 2*pairs] (the two-stream temporal net); otherwise [N, pairs, H, W, 2].",
+    params: [
+      { name: "pairs", type: int(), doc: "Number of consecutive frame pairs (L); the clip needs L + 1 frames." },
+      { name: "algorithm", type: { kind: "enum", values: ["farneback"] }, default: "farneback", doc: "Flow algorithm." },
+      { name: "stack", type: { kind: "bool" }, default: true, doc: "Stack the fields into channels." },
+      { name: "bound", type: { kind: "number", min: 0, exclusiveMin: true }, default: 20, doc: "Displacements are clipped to [-bound, bound] pixels, then scaled to [-1, 1]." },
+      { name: "pyr_scale", type: { kind: "number", min: 0, max: 1 }, default: 0.5, doc: "Farneback: image scale between pyramid levels." },
+      { name: "levels", type: int(), default: 3, doc: "Farneback: pyramid levels." },
+      { name: "winsize", type: int(), default: 15, doc: "Farneback: averaging window size." },
+      { name: "iterations", type: int(), default: 3, doc: "Farneback: iterations per level." },
+      { name: "poly_n", type: int(), default: 5, doc: "Farneback: pixel neighbourhood for the polynomial expansion." },
+      { name: "poly_sigma", type: { kind: "number", min: 0, exclusiveMin: true }, default: 1.1, doc: "Farneback: Gaussian sigma of the polynomial expansion." },
+    ],
+    inputs: 1,
+    ranks: [4],
+    streamOnly: true,
+    infer: (inputs, args) => {
+      const [t, h, w] = inputs[0] as [number, number, number, number];
+      const pairs = args.pairs as number;
+      if (pairs + 1 > t) {
+        return { code: "VN015", arg: "pairs", error: `${pairs} flow pairs need ${pairs + 1} frames but the clip has ${t}`, hint: `make the input clip at least ${pairs + 1} frames long` };
+      }
+      return { shape: args.stack === false ? [pairs, h, w, 2] : [h, w, 2 * pairs], params: 0, macs: 0 };
+    },
+  },
+  { name: "lstm", category: "recurrent", doc: "LSTM over a sequence of per-frame features [N, T, F] (CNN+LSTM, Donahue et al.).", params: recurrentParams(), inputs: 1, infer: recurrentInfer("lstm", 4) },
+  { name: "gru", category: "recurrent", doc: "GRU over a sequence of per-frame features [N, T, F].", params: recurrentParams(), inputs: 1, infer: recurrentInfer("gru", 3) },
+  {
+    name: "conv_lstm",
+    category: "recurrent",
+    doc: "Convolutional LSTM (Shi et al. 2015): an LSTM whose gates are 2D convolutions, over a sequence of feature maps [N, T, H, W, C].",
+    params: convRecurrentParams(),
+    inputs: 1,
+    infer: convRecurrentInfer("conv_lstm", 4),
+  },
+  {
+    name: "conv_gru",
+    category: "recurrent",
+    doc: "Convolutional GRU (Ballas et al. 2016): a GRU whose gates are 2D convolutions, over [N, T, H, W, C].",
+    params: convRecurrentParams(),
+    inputs: 1,
+    infer: convRecurrentInfer("conv_gru", 3),
+  },
+  {
+    name: "nonlocal",
+    category: "attention",
+    doc:
+      "Non-local block (Wang et al. 2018): spatio-temporal self-attention with a residual connection, as PySlowFast builds it: " +
+      "1x1x1 theta/phi/g convs to `inner` channels (with bias), optional [1,2,2] max pooling of phi and g, attention, 1x1x1 output conv, batch norm, add.",
+    params: [
+      { name: "mode", type: { kind: "enum", values: ["embedded_gaussian", "dot", "gaussian"] }, default: "embedded_gaussian", doc: "Pairwise function: softmax of theta.phi (scaled), dot product / positions, or softmax of x.x." },
+      { name: "inner", type: int(), default: null, doc: "Bottleneck width (defaults to half the channels)." },
+      { name: "subsample", type: { kind: "bool" }, default: true, doc: "Max-pool phi and g by [1, 2, 2]." },
+    ],
+    inputs: 1,
+    ranks: [4],
+    infer: (inputs, args) => {
+      const [t, h, w, c] = inputs[0] as [number, number, number, number];
+      const inner = (args.inner as number | undefined) ?? Math.floor(c / 2);
+      const projections = args.mode === "gaussian" ? 1 : 3;
+      const params = projections * (c * inner + inner) + (inner * c + c) + 2 * c;
+      const positions = t * h * w;
+      const keys = args.subsample === false ? positions : t * Math.floor(h / 2) * Math.floor(w / 2);
+      const macs = positions * c * inner * (projections === 3 ? 1 : 0) + keys * c * inner * (projections === 3 ? 2 : 1) + positions * keys * inner * 2 + positions * inner * c;
+      return { shape: inputs[0]!, params, state: 2 * c, macs };
+    },
+  },
+  {
+    name: "lateral",
+    category: "fusion",
+    doc:
+      "SlowFast lateral connection (Feichtenhofer et al. 2019): `[slow, fast] -> lateral(alpha = 8)`. A [kernel, 1, 1] conv with temporal stride alpha " +
+      "takes the fast pathway to `ratio` x its channels, then batch norm and ReLU; the result is concatenated to (or added to) the slow pathway.",
+    params: [
+      { name: "alpha", type: int(), doc: "Frame-rate ratio between the fast and the slow pathway." },
+      { name: "ratio", type: int(), default: 2, doc: "Output channels of the lateral conv as a multiple of the fast channels." },
+      { name: "kernel", type: int(), default: 5, doc: "Temporal kernel of the lateral conv." },
+      { name: "fuse", type: { kind: "enum", values: ["concat", "sum"] }, default: "concat", doc: "Join to the slow pathway by concatenation or sum." },
+    ],
+    inputs: 2,
+    ranks: [4],
+    infer: (inputs, args) => {
+      const [slow, fast] = inputs as [Shape, Shape];
+      const alpha = args.alpha as number;
+      const k = args.kernel as number;
+      const cf = fast[3]!;
+      const out = cf * (args.ratio as number);
+      const t = Math.floor((fast[0]! + 2 * Math.floor(k / 2) - k) / alpha) + 1;
+      if (fast[0]! !== slow[0]! * alpha) {
+        return {
+          code: "VN023",
+          arg: "alpha",
+          error: `fast pathway has ${fast[0]} frames and slow has ${slow[0]}: their ratio is ${+(fast[0]! / slow[0]!).toFixed(3)}, not alpha = ${alpha}`,
+          hint: `sample the slow stream at ${alpha}x the fast stream's stride, or set alpha = ${fast[0]! / slow[0]!}`,
+        };
+      }
+      if (fast[1] !== slow[1] || fast[2] !== slow[2]) {
+        return { code: "VN020", error: `lateral needs equal spatial sizes: slow is ${formatShape(slow)}, fast is ${formatShape(fast)}` };
+      }
+      if (args.fuse === "sum" && slow[3] !== out) {
+        return { code: "VN020", arg: "fuse", error: `sum fusion needs slow channels (${slow[3]}) = ratio x fast channels (${out})` };
+      }
+      const shape = [slow[0]!, slow[1]!, slow[2]!, args.fuse === "sum" ? slow[3]! : slow[3]! + out];
+      return { shape, params: k * cf * out + 2 * out, state: 2 * out, macs: t * slow[1]! * slow[2]! * out * k * cf };
+    },
+  },
+  {
+    name: "score_fusion",
+    category: "fusion",
+    doc:
+      "Two-stream fusion of class scores: `[spatial, temporal] -> score_fusion`. Averages the streams' softmax scores (or logits). " +
+      '`train = "separate"` trains each stream on its own loss, as Simonyan & Zisserman did; "joint" trains through the average.',
+    params: [
+      { name: "average", type: { kind: "enum", values: ["softmax", "logits"] }, default: "softmax", doc: "Average probabilities or raw scores." },
+      { name: "train", type: { kind: "enum", values: ["separate", "joint"] }, default: "separate", doc: "Train the streams separately or jointly." },
+      { name: "weights", type: { kind: "numbers" }, default: null, doc: "Per-stream weights (default equal)." },
+    ],
+    inputs: "many",
+    ranks: [1],
+    infer: (inputs, args) => {
+      const bad = sameShapes("score_fusion", inputs);
+      if (bad) return { ...bad, hint: "every stream must end in a classifier of the same width" };
+      const weights = args.weights as readonly number[] | undefined;
+      if (weights && weights.length !== inputs.length) return { code: "VN015", arg: "weights", error: `${weights.length} weights for ${inputs.length} streams` };
+      return { shape: inputs[0]!, params: 0, macs: 0 };
+    },
+  },
+];
+
+/** torchvision's Conv2Plus1D middle width: keeps the parameter count of a full t x k x k conv. */
+export function midplanes(cin: number, filters: number, kt: number, k: number): number {
+  return Math.floor((cin * filters * kt * k * k) / (cin * k * k + kt * filters));
+}
+
+export const OPERATORS: ReadonlyMap<string, OpDef> = new Map(OPS.map((op) => [op.name, op]));
+
+/** Functions usable in expressions (pure arithmetic), with their docs. */
+export const FUNCTIONS: ReadonlyMap<string, { doc: string; arity: [number, number] }> = new Map([
+  ["floor", { doc: "Round down.", arity: [1, 1] as [number, number] }],
+  ["ceil", { doc: "Round up.", arity: [1, 1] as [number, number] }],
+  ["round", { doc: "Round to the nearest integer.", arity: [1, 1] as [number, number] }],
+  ["abs", { doc: "Absolute value.", arity: [1, 1] as [number, number] }],
+  ["min", { doc: "Smallest argument (or element of one list).", arity: [1, 16] as [number, number] }],
+  ["max", { doc: "Largest argument (or element of one list).", arity: [1, 16] as [number, number] }],
+  ["len", { doc: "Length of a list.", arity: [1, 1] as [number, number] }],
+  ["sum", { doc: "Sum of a list.", arity: [1, 1] as [number, number] }],
+  ["clip", { doc: "The video input: `clip(frames = 16, size = 112, channels = 3)`; size is one int or [h, w].", arity: [0, 3] as [number, number] }],
+  ["image", { doc: "An image input (2D networks, inflation sources): `image(size = 224, channels = 3)`.", arity: [0, 2] as [number, number] }],
+]);

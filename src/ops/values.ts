@@ -1,0 +1,32 @@
+/**
+ * Shapes and argument values shared by the operator catalogue, the checker and the backends.
+ * Shapes are channels-last without the batch axis, which is always symbolic:
+ *   vector [F], sequence [T, F], image [H, W, C], clip [T, H, W, C], sequence of maps [T, H, W, C].
+ */
+
+export type Shape = readonly number[];
+
+export type ArgValue = number | boolean | string | readonly ArgValue[];
+
+export function formatShape(shape: Shape): string {
+  return `[N, ${shape.join(", ")}]`;
+}
+
+export function rankName(rank: number): string {
+  switch (rank) {
+    case 1:
+      return "a feature vector [N, F]";
+    case 2:
+      return "a sequence [N, T, F]";
+    case 3:
+      return "an image [N, H, W, C]";
+    case 4:
+      return "a clip [N, T, H, W, C]";
+    default:
+      return `a rank-${rank + 1} tensor`;
+  }
+}
+
+export function product(values: readonly number[]): number {
+  return values.reduce((a, b) => a * b, 1);
+}

@@ -1,0 +1,111 @@
+/** Generic AST walks shared by the static rules. */
+import type * as A from "../../syntax/ast.js";
+
+/** Calls `visit` for every stage (operator/block application) in an expression, depth first. */
+export function forEachStage(expr: A.Expr | undefined, visit: (stage: A.Stage) => void): void {
+  if (!expr) return;
+  forEachExpr(expr, (e) => {
+    if (e.kind === "Chain") for (const s of e.stages) forEachStageIn(s, visit);
+  });
+}
+
+function forEachStageIn(stage: A.Stage, visit: (stage: A.Stage) => void): void {
+  visit(stage);
+  if (stage.kind === "ForStage") {
+    forEachExpr(stage.from, () => {});
+    for (const s of stage.body) forEachStageIn(s, visit);
+  } else {
+    for (const a of stage.args ?? []) forEachStage(a.value, visit);
+    for (const s of stage.body ?? []) forEachStageIn(s, visit);
+  }
+}
+
+/** Calls `visit` for every expression node, iteratively (deep left-nested arithmetic is fine). */
+export function forEachExpr(root: A.Expr, visit: (e: A.Expr) => void): void {
+  const stack: A.Expr[] = [root];
+  while (stack.length > 0) {
+    const e = stack.pop()!;
+    visit(e);
+    switch (e.kind) {
+      case "List":
+        stack.push(...e.items);
+        break;
+      case "Call":
+        stack.push(e.callee, ...e.args.map((a) => a.value));
+        break;
+      case "Index":
+        stack.push(e.object, e.index);
+        break;
+      case "Member":
+        stack.push(e.object);
+        break;
+      case "Unary":
+        stack.push(e.operand);
+        break;
+      case "Binary":
+        stack.push(e.left, e.right);
+        break;
+      case "If":
+        stack.push(e.condition, e.whenTrue, e.whenFalse);
+        break;
+      case "Chain":
+        stack.push(e.head);
+        for (const s of e.stages) pushStageExprs(s, stack);
+        break;
+      case "Paren":
+        stack.push(e.inner);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+function pushStageExprs(stage: A.Stage, stack: A.Expr[]): void {
+  if (stage.kind === "ForStage") {
+    stack.push(stage.from, stage.to);
+    for (const s of stage.body) pushStageExprs(s, stack);
+  } else {
+    for (const a of stage.args ?? []) stack.push(a.value);
+    for (const s of stage.body ?? []) pushStageExprs(s, stack);
+  }
+}
+
+/** Every expression directly held by a statement list (bindings, outputs, sections, params). */
+export function statementExprs(statements: readonly A.Statement[]): A.Expr[] {
+  const out: A.Expr[] = [];
+  const section = (s: A.Section) => {
+    for (const e of s.entries) {
+      if (e.kind === "Binding") out.push(e.value);
+      else section(e);
+    }
+  };
+  for (const s of statements) {
+    switch (s.kind) {
+      case "Input":
+        if (s.value) out.push(s.value);
+        break;
+      case "Stream":
+      case "Binding":
+        out.push(s.value);
+        break;
+      case "Output":
+        out.push(...s.values);
+        break;
+      case "Section":
+        section(s);
+        break;
+      case "Inflate":
+        for (const e of s.entries) {
+          if (e.kind === "Binding") out.push(e.value);
+          else for (const b of e.bindings) out.push(b.value);
+        }
+        break;
+    }
+  }
+  return out;
+}
+
+export function blockExprs(block: A.BlockDecl): A.Expr[] {
+  return [...block.params.flatMap((p) => (p.defaultValue ? [p.defaultValue] : [])), ...statementExprs(block.body)];
+}

@@ -1,0 +1,77 @@
+/** Per-layer tables and totals for `vnet summary` (text and JSON). */
+import { formatShape } from "../ops/values.js";
+import { allLayers, totals, type CheckedNetwork, type Totals } from "./network.js";
+
+export interface SummaryRow {
+  readonly name: string;
+  readonly op: string;
+  readonly shape: readonly number[];
+  readonly params: number;
+  readonly macs: number;
+  readonly frozen: boolean;
+  readonly stream: boolean;
+  readonly depth: number;
+}
+
+export interface Summary {
+  readonly network: string;
+  readonly file: string;
+  readonly classes?: number;
+  readonly inputs: readonly { name: string; shape: readonly number[]; kind: string; modelInput: boolean }[];
+  readonly layers: readonly SummaryRow[];
+  readonly totals: Totals;
+}
+
+export function summarize(network: CheckedNetwork): Summary {
+  const layers: SummaryRow[] = [];
+  for (const { layer, name, frozen, depth } of allLayers(network.layers)) {
+    layers.push({ name, op: layer.op, shape: layer.shape, params: layer.params, macs: layer.macs, frozen, stream: layer.stream, depth });
+  }
+  return {
+    network: network.name,
+    file: network.file,
+    ...(network.classes !== undefined ? { classes: network.classes } : {}),
+    inputs: network.inputs.map((i) => ({ name: i.name, shape: i.shape, kind: i.kind, modelInput: i.modelInput })),
+    layers,
+    totals: totals(network),
+  };
+}
+
+export function formatCount(n: number): string {
+  return n.toLocaleString("en-US");
+}
+
+export function formatMacs(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} G`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} K`;
+  return String(n);
+}
+
+/** Renders the summary as an aligned text table. */
+export function formatSummary(summary: Summary): string {
+  const header = ["layer", "operator", "output shape", "params", "MACs"];
+  const rows = summary.layers.map((l) => [
+    `${"  ".repeat(l.depth)}${l.name}${l.frozen && l.params > 0 ? " (frozen)" : ""}${l.stream ? " (stream)" : ""}`,
+    l.op,
+    formatShape(l.shape),
+    l.params ? formatCount(l.params) : "",
+    l.macs ? formatMacs(l.macs) : "",
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i >= 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
+  const t = summary.totals;
+  return [
+    `network ${summary.network}${summary.classes !== undefined ? ` (${summary.classes} classes)` : ""}`,
+    `inputs: ${summary.inputs.filter((i) => i.modelInput).map((i) => `${i.name} ${formatShape(i.shape)}`).join(", ") || "none"}`,
+    "",
+    line(header),
+    line(widths.map((w) => "-".repeat(w))),
+    ...rows.map(line),
+    "",
+    `trainable parameters: ${formatCount(t.trainable)}`,
+    ...(t.frozen ? [`frozen parameters:    ${formatCount(t.frozen)}`] : []),
+    `non-trainable state:  ${formatCount(t.state)}`,
+    `MACs per clip:        ${formatMacs(t.macs)} (${formatCount(t.macs)})`,
+  ].join("\n");
+}

@@ -1,0 +1,243 @@
+/**
+ * Text -> AST + diagnostics. Never throws on user input: lexer errors, parser errors (with
+ * recovery, so several per run), runaway nesting and stack exhaustion all become diagnostics.
+ */
+import type { IParserErrorMessageProvider, IToken, TokenType } from "chevrotain";
+import { VnetParser } from "../../grammar/parser.js";
+import * as T from "../../grammar/tokens.js";
+import type { Diagnostic, Range } from "../diagnostics/diagnostic.js";
+import type { Comment, SpecFile } from "./ast.js";
+import { buildFile } from "./build-ast.js";
+
+export interface ParseResult {
+  readonly ast: SpecFile;
+  readonly diagnostics: Diagnostic[];
+  readonly tokens: readonly IToken[];
+}
+
+/** Deeper bracket nesting than this is refused before parsing (chevrotain recurses per level). */
+export const MAX_NESTING = 128;
+const MAX_LEXER_DIAGNOSTICS = 50;
+
+const TOKEN_DESCRIPTIONS: Record<string, string> = {
+  Identifier: "a name",
+  NumberLiteral: "a number",
+  StringLiteral: "a string",
+  Arrow: "`->`",
+  DotDot: "`..`",
+  Dot: "`.`",
+  EqEq: "`==`",
+  NotEq: "`!=`",
+  LessEq: "`<=`",
+  GreaterEq: "`>=`",
+  Less: "`<`",
+  Greater: "`>`",
+  Equals: "`=`",
+  StarStar: "`**`",
+  Star: "`*`",
+  Slash: "`/`",
+  Percent: "`%`",
+  Plus: "`+`",
+  Minus: "`-`",
+  LCurly: "`{`",
+  RCurly: "`}`",
+  LParen: "`(`",
+  RParen: "`)`",
+  LBracket: "`[`",
+  RBracket: "`]`",
+  Comma: "`,`",
+  EOF: "the end of the file",
+};
+
+function describeTokenType(type: TokenType): string {
+  return TOKEN_DESCRIPTIONS[type.name] ?? `\`${type.name.toLowerCase()}\``;
+}
+
+function describeToken(token: IToken): string {
+  if (token.tokenType.name === "EOF") return "the end of the file";
+  const image = token.image.length > 24 ? `${token.image.slice(0, 24)}…` : token.image;
+  if (token.tokenType === T.Identifier) return `name \`${image}\``;
+  if (token.tokenType === T.NumberLiteral) return `number \`${image}\``;
+  if (token.tokenType === T.StringLiteral) return `string ${image}`;
+  return `\`${image}\``;
+}
+
+const RULE_DESCRIPTIONS: Record<string, string> = {
+  file: "an `import`, `block`, `network` or a binding `name = value`",
+  statement: "a statement (`input`, `stream`, `output`, `inflate`, `name = value` or `section { ... }`)",
+  expression: "an expression",
+  stage: "an operator or block after `->` (e.g. `relu`, `conv3d(64, kernel = 3)`)",
+  primary: "a value (number, string, name, list or `( ... )`)",
+  notExpr: "a value",
+  unary: "a value",
+  inflateDecl: "a setting `name = value` or a rule `\"pattern\" { ... }`",
+  section: "a setting `name = value` or a nested section",
+};
+
+const messageProvider: IParserErrorMessageProvider = {
+  buildMismatchTokenMessage({ expected, actual }) {
+    return `expected ${describeTokenType(expected)} but found ${describeToken(actual)}`;
+  },
+  buildNotAllInputParsedMessage({ firstRedundant }) {
+    return `unexpected ${describeToken(firstRedundant)}: expected ${RULE_DESCRIPTIONS.file}`;
+  },
+  buildNoViableAltMessage({ actual, ruleName }) {
+    return `expected ${RULE_DESCRIPTIONS[ruleName] ?? `a ${ruleName}`} but found ${describeToken(actual[0]!)}`;
+  },
+  buildEarlyExitMessage({ actual, ruleName }) {
+    return `expected ${RULE_DESCRIPTIONS[ruleName] ?? `a ${ruleName}`} but found ${describeToken(actual[0]!)}`;
+  },
+};
+
+/** One shared instance: chevrotain parsers are reusable by assigning `input`. */
+const vnetParser = new VnetParser(messageProvider);
+
+const CHARACTER_HINTS: Record<string, string> = {
+  ":": "vnet uses `=` for bindings and named arguments: `kernel = 3`",
+  ";": "statements end where the next one starts; no semicolons are needed",
+  "|": "use `or` for logical or",
+  "&": "use `and` for logical and",
+  "!": "use `not` for negation (`!=` compares)",
+  "#": "comments start with `//`",
+  "'": "strings use double quotes: \"text\"",
+  "?": "conditionals read `if cond then a else b`",
+};
+
+function hintFor(token: IToken | undefined, message: string): string | undefined {
+  if (!token) return undefined;
+  if (token.tokenType === T.Identifier && /expected `(?:=|\{)`/.test(message)) {
+    return "a statement is `name = value`, `name { ... }` (a section), or starts with `input`, `stream`, `output` or `inflate`";
+  }
+  return undefined;
+}
+
+function tokenRange(token: IToken, textLength: number): Range {
+  if (!Number.isFinite(token.startOffset)) return { start: textLength, end: textLength };
+  return { start: token.startOffset, end: (Number.isFinite(token.endOffset) ? token.endOffset! : token.startOffset) + 1 };
+}
+
+/** Parses one .vnet source text. `file` only labels diagnostics. */
+export function parseSpec(text: string, file = "<input>"): ParseResult {
+  const diagnostics: Diagnostic[] = [];
+  const emptyAst: SpecFile = { kind: "File", items: [], comments: [], range: { start: 0, end: text.length } };
+  const lexed = T.VnetLexer.tokenize(text);
+
+  let lexerReported = 0;
+  let lastErrorEnd = -1;
+  for (const error of lexed.errors) {
+    if (error.offset <= lastErrorEnd) {
+      continue;
+    }
+    // Runs of invalid characters (binary junk) are reported once, not per byte.
+    let end = error.offset + error.length;
+    for (const other of lexed.errors) if (other.offset === end) end = other.offset + other.length;
+    lastErrorEnd = end - 1;
+    if (lexerReported++ >= MAX_LEXER_DIAGNOSTICS) continue;
+    const ch = text[error.offset] ?? "";
+    const shown = /[\u0000-\u001f\u007f-\u009f\ufffd]/.test(ch) || end - error.offset > 1 ? `${end - error.offset} unexpected character(s)` : `unexpected character \`${ch}\``;
+    diagnostics.push({
+      code: "VN001",
+      severity: "error",
+      message: `${shown}: not part of any vnet token`,
+      file,
+      range: { start: error.offset, end },
+      ...(CHARACTER_HINTS[ch] ? { hint: CHARACTER_HINTS[ch] } : end - error.offset > 1 ? { hint: "is this a binary file? vnet specs are UTF-8 text" } : {}),
+    });
+  }
+  if (lexerReported > MAX_LEXER_DIAGNOSTICS) {
+    diagnostics.push({
+      code: "VN001",
+      severity: "error",
+      message: `${lexerReported - MAX_LEXER_DIAGNOSTICS} more invalid character run(s) not shown`,
+      file,
+      range: { start: lastErrorEnd, end: lastErrorEnd + 1 },
+    });
+  }
+
+  const tokens: IToken[] = [];
+  for (const token of lexed.tokens) {
+    if (token.tokenType === T.UnterminatedString) {
+      diagnostics.push({
+        code: "VN003",
+        severity: "error",
+        message: "string is not closed before the end of the line",
+        file,
+        range: tokenRange(token, text.length),
+        hint: "add the closing `\"`",
+      });
+      continue;
+    }
+    if (token.tokenType === T.UnterminatedComment) {
+      diagnostics.push({
+        code: "VN003",
+        severity: "error",
+        message: "block comment is never closed",
+        file,
+        range: { start: token.startOffset, end: token.startOffset + 2 },
+        hint: "add `*/` where the comment ends",
+      });
+      continue;
+    }
+    tokens.push(token);
+  }
+  const comments: Comment[] = (lexed.groups.comments ?? []).map((token) => ({
+    kind: "Comment",
+    text: token.image,
+    block: token.tokenType === T.BlockComment,
+    range: tokenRange(token, text.length),
+  }));
+
+  let depth = 0;
+  for (const token of tokens) {
+    const type = token.tokenType;
+    if (type === T.LParen || type === T.LBracket || type === T.LCurly) {
+      if (++depth > MAX_NESTING) {
+        diagnostics.push({
+          code: "VN004",
+          severity: "error",
+          message: `brackets nest more than ${MAX_NESTING} levels deep`,
+          file,
+          range: tokenRange(token, text.length),
+          hint: "split the expression into named bindings",
+        });
+        return { ast: { ...emptyAst, comments }, diagnostics, tokens };
+      }
+    } else if (type === T.RParen || type === T.RBracket || type === T.RCurly) depth = Math.max(0, depth - 1);
+  }
+
+  try {
+    vnetParser.input = tokens;
+    const cst = vnetParser.file();
+    for (const error of vnetParser.errors) {
+      const token = error.token;
+      const range = tokenRange(token, text.length);
+      const hint = hintFor(token, error.message);
+      diagnostics.push({ code: "VN002", severity: "error", message: error.message, file, range, ...(hint ? { hint } : {}) });
+    }
+    const ast = buildFile(cst, comments, text.length);
+    if (ast.items.length === 0 && diagnostics.length === 0) {
+      diagnostics.push({
+        code: "VN005",
+        severity: "warning",
+        message: "the file is empty: no imports, blocks or networks",
+        file,
+        range: { start: 0, end: Math.min(text.length, 1) },
+        hint: "start with `network name { input video = clip(frames = 16, size = 112) ... }`",
+      });
+    }
+    return { ast, diagnostics, tokens };
+  } catch (error) {
+    if (error instanceof RangeError) {
+      diagnostics.push({
+        code: "VN004",
+        severity: "error",
+        message: "the spec nests too deeply to parse",
+        file,
+        range: { start: 0, end: Math.min(1, text.length) },
+        hint: "split long expressions into named bindings",
+      });
+      return { ast: { ...emptyAst, comments }, diagnostics, tokens };
+    }
+    throw error;
+  }
+}
