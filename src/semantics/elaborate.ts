@@ -11,7 +11,7 @@ import type * as A from "../syntax/ast.js";
 import type { CheckedNetwork, Layer, NetworkInput, Origin, SectionValue } from "./network.js";
 import type { Module, Program } from "./program.js";
 import { NETWORK_PROPERTIES, SECTION_SCHEMAS, type Field, type Schema } from "./sections.js";
-import { didYouMean } from "./suggest.js";
+import { closest, didYouMean } from "./suggest.js";
 import { ERR, containsError, show, toArg, typeName, type Value } from "./values.js";
 import { inflateNetwork } from "./inflate.js";
 
@@ -932,7 +932,7 @@ class NetworkElaborator {
     const inferred = op.infer(tensors.map((t) => t.shape), args);
     if (isInferError(inferred)) {
       const argNode = inferred.arg ? (stage.args ?? []).find((a) => a.name?.name === inferred.arg) ?? positionalFor(op.params, stage.args ?? [], inferred.arg) : undefined;
-      this.report(inferred.code as Code, inferred.error, file, argNode?.range ?? stage.callee.range, {
+      this.report(inferred.code as Code, inferred.error, file, argNode?.value.range ?? stage.callee.range, {
         ...(inferred.hint ? { hint: inferred.hint } : {}),
         ...(inferred.code === "VN020" && tensors.length > 1 ? {} : {}),
       });
@@ -1099,6 +1099,8 @@ class NetworkElaborator {
     const file = scope.module.file;
     const result: Record<string, ArgValue | undefined> = {};
     const seen = new Set<string>();
+    // A misspelt parameter is reported once, not also as the missing parameter it meant.
+    const suggested = new Set<string>();
     let ok = true;
     let positional = 0;
     for (const arg of args) {
@@ -1106,8 +1108,10 @@ class NetworkElaborator {
       if (arg.name) {
         spec = params.find((p) => p.name === arg.name!.name);
         if (!spec) {
+          const guess = closest(arg.name.name, params.map((p) => p.name));
+          if (guess) suggested.add(guess);
           this.report("VN012", `\`${opName}\` has no parameter \`${arg.name.name}\``, file, arg.name.range, {
-            hint: didYouMean(arg.name.name, params.map((p) => p.name)) ?? (params.length ? `parameters: ${params.map((p) => p.name).join(", ")}` : `\`${opName}\` takes no arguments`),
+            hint: guess ? `did you mean \`${guess}\`?` : params.length ? `parameters: ${params.map((p) => p.name).join(", ")}` : `\`${opName}\` takes no arguments`,
           });
           ok = false;
           continue;
@@ -1142,6 +1146,8 @@ class NetworkElaborator {
     for (const spec of params) {
       if (seen.has(spec.name)) continue;
       if (spec.default === undefined) {
+        ok = false;
+        if (suggested.has(spec.name)) continue;
         this.report("VN013", `\`${opName}\` needs \`${spec.name}\` (${spec.doc.replace(/\.$/, "")})`, file, stage.callee.range, { hint: `\`${opName}(${params.filter((p) => p.default === undefined).map((p) => `${p.name} = ...`).join(", ")})\`` });
         ok = false;
       } else if (spec.default !== null) result[spec.name] = spec.default;

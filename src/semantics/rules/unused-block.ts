@@ -29,9 +29,9 @@ export function unusedDefinitionRule(checker: Checker): void {
       if (item.kind === "Block" && hasNetwork && !used.has(item.name.name) && !checker.usedBlocks.has(item)) {
         checker.report("VN041", "warning", `block \`${item.name.name}\` is never used`, module.file, item.name.range, { hint: "apply it in a network (`x -> " + item.name.name + "(...)`) or remove it" });
       }
-      if (item.kind === "Import") {
+      if (item.kind === "Import" && module.imports.get(module.ast.items.indexOf(item)) !== undefined) {
         for (const name of item.names) {
-          if (!used.has(name.name) && !symbols.usedNames.has(name.name)) {
+          if (symbols.imported.get(name.name)?.symbol && !used.has(name.name) && !symbols.usedNames.has(name.name)) {
             checker.report("VN043", "warning", `\`${name.name}\` is imported but never used`, module.file, name.range);
           }
         }

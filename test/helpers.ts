@@ -1,0 +1,24 @@
+/** Test helpers: check in-memory specs through the real loader with an in-memory host. */
+import * as path from "node:path";
+import { checkProgram, type CheckResult } from "../src/semantics/check.js";
+import { loadProgram } from "../src/semantics/program.js";
+
+export const ROOT = path.resolve("/virtual/project");
+
+/** Checks `main.vnet` (and any other given files) held in memory under a virtual project root. */
+export function checkText(main: string, others: Record<string, string> = {}): CheckResult {
+  const files = new Map<string, string>([[path.join(ROOT, "main.vnet"), main]]);
+  for (const [name, text] of Object.entries(others)) files.set(path.join(ROOT, name), text);
+  const host = { readFile: (f: string) => files.get(path.resolve(f)) };
+  return checkProgram(loadProgram([path.join(ROOT, "main.vnet")], { root: ROOT, host }));
+}
+
+export function codes(result: CheckResult): string[] {
+  return result.diagnostics.map((d) => d.code);
+}
+
+/** The text a diagnostic's range covers in main.vnet. */
+export function covered(result: CheckResult, index = 0): string {
+  const d = result.diagnostics[index]!;
+  return result.program.modules.get(d.file)!.text.slice(d.range.start, d.range.end);
+}
