@@ -1,0 +1,85 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { main } from "../src/cli/main.js";
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(args, { out: (s) => out.push(s), err: (s) => err.push(s) });
+  return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+function tempSpec(text: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vnet-cli-"));
+  fs.writeFileSync(path.join(dir, "vnet.json"), "{}");
+  const file = path.join(dir, "spec.vnet");
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+const broken = `network n {
+  classes = 3
+  input video = clip(frames = 4, size = 16)
+  output video -> conv3d(4, kernal = 3) -> global_avg_pool -> dense(classes)
+}
+`;
+
+describe("vnet check", () => {
+  it("prints file:line:col, the code, a code frame with a caret, and the hint; exits 1", async () => {
+    const file = tempSpec(broken);
+    const r = await run(["check", file]);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/spec\.vnet:4:29 {2}error VN012 {2}`conv3d` has no parameter `kernal`/);
+    expect(r.out).toContain("  4 |   output video -> conv3d(4, kernal = 3)");
+    expect(r.out).toMatch(/\| {29}\^{6}\n/);
+    expect(r.out).toContain("hint: did you mean `kernel`?");
+  });
+
+  it("emits JSON with 1-based positions", async () => {
+    const file = tempSpec(broken);
+    const r = await run(["check", "--format", "json", file]);
+    expect(r.code).toBe(1);
+    const json = JSON.parse(r.out);
+    expect(json.diagnostics[0]).toMatchObject({ code: "VN012", severity: "error", start: { line: 4, column: 29 }, end: { line: 4, column: 35 } });
+  });
+
+  it("exits 0 on a clean spec and 2 on usage errors", async () => {
+    const file = tempSpec(broken.replace("kernal", "kernel"));
+    expect((await run(["check", file])).code).toBe(0);
+    expect((await run(["check"])).code).toBe(2);
+    expect((await run(["check", "/no/such/dir"])).code).toBe(2);
+    expect((await run(["frobnicate"])).code).toBe(2);
+    expect((await run(["check", "--format", "xml", file])).code).toBe(2);
+  });
+
+  it("checks the whole spec library clean", async () => {
+    const r = await run(["check", path.resolve(__dirname, "../specs"), "--format", "json"]);
+    const json = JSON.parse(r.out);
+    const errors = json.diagnostics.filter((d: { severity: string; file: string }) => d.severity === "error" && !d.file.includes("invalid"));
+    expect(errors).toEqual([]);
+  });
+});
+
+describe("vnet summary", () => {
+  it("prints a per-layer table with totals", async () => {
+    const r = await run(["summary", path.resolve(__dirname, "../specs/r3d_18.vnet")]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("trainable parameters: 33,371,472");
+    expect(r.out).toMatch(/layer1\.0\.conv1\.conv3d\s+conv3d\s+\[N, 16, 56, 56, 64\]\s+110,592/);
+  });
+
+  it("emits JSON", async () => {
+    const r = await run(["summary", "--format", "json", path.resolve(__dirname, "../specs/r3d_18.vnet")]);
+    const json = JSON.parse(r.out);
+    expect(json.totals.trainable).toBe(33371472);
+    expect(json.layers.find((l: { name: string }) => l.name === "fc")).toMatchObject({ op: "dense", shape: [400], params: 205200 });
+  });
+
+  it("refuses a spec with errors and prints them", async () => {
+    const r = await run(["summary", tempSpec(broken)]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("VN012");
+  });
+});
