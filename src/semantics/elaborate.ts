@@ -137,6 +137,8 @@ interface StageContext {
   readonly streamMode: boolean;
   /** Inside `per_frame(freeze = true)`. */
   readonly frozen: boolean;
+  /** Set for the single call of a loop iteration: the layer or block is named by the iteration. */
+  readonly iterationName?: string;
 }
 
 interface CallFrame {
@@ -212,7 +214,7 @@ class NetworkElaborator {
   private report(code: Code, message: string, file: string, range: Range, extra: { hint?: string; severity?: "error" | "warning" } = {}): void {
     // Inside a block expansion, point back at the call site that caused the problem.
     const frame = this.callStack[this.callStack.length - 1];
-    const related = frame && frame.file !== file ? [{ message: `while expanding block \`${frame.block.name.name}\` here`, file: frame.file, range: frame.range }] : frame ? [{ message: `while expanding block \`${frame.block.name.name}\` here`, file: frame.file, range: frame.range }] : [];
+    const related = frame ? [{ message: `while expanding block \`${frame.block.name.name}\` here`, file: frame.file, range: frame.range }] : [];
     this.checker.report(code, extra.severity ?? "error", message, file, range, { ...(extra.hint ? { hint: extra.hint } : {}), related });
   }
 
@@ -258,7 +260,15 @@ class NetworkElaborator {
     let outputs = this.outputs;
     let inflatedFrom: string | undefined;
     if (inflate) {
-      const result = inflateNetwork(this.checker, { decl: this.decl, module, inflate, inputs: this.inputs, layers, classes, scope: (n) => scope.vars.get(n)?.value });
+      const result = inflateNetwork(this.checker, {
+        decl: this.decl,
+        module,
+        inflate,
+        inputs: this.inputs,
+        layers,
+        classes,
+        evaluate: (e) => this.expr(e, scope, { streamMode: false, frozen: false }),
+      });
       if (!result) return undefined;
       layers = result.layers;
       outputs = result.outputs;
@@ -791,8 +801,9 @@ class NetworkElaborator {
 
   // ---------------------------------------------------------------- stages
 
-  private stage(stage: A.Stage, input: Value, scope: Scope, ctx: StageContext): Value {
+  private stage(stage: A.Stage, input: Value, scope: Scope, stageCtx: StageContext): Value {
     const file = scope.module.file;
+    const ctx = stageCtx;
     if (stage.kind === "ForStage") return this.forStage(stage, input, scope, ctx);
     const name = stage.callee.name;
     if (!name) return ERR;
@@ -817,8 +828,8 @@ class NetworkElaborator {
 
   private forStage(stage: A.ForStage, input: Value, scope: Scope, ctx: StageContext): Value {
     const file = scope.module.file;
-    const from = this.expr(stage.from, scope, ctx);
-    const to = this.expr(stage.to, scope, ctx);
+    const from = this.expr(stage.from, scope, { streamMode: false, frozen: ctx.frozen });
+    const to = this.expr(stage.to, scope, { streamMode: false, frozen: ctx.frozen });
     if (from.t === "err" || to.t === "err") return ERR;
     for (const [v, e] of [[from, stage.from], [to, stage.to]] as const) {
       if (v.t !== "num" || !Number.isInteger(v.v)) return this.typeError(`loop bounds must be integers, got ${typeName(v)}`, file, e.range);
@@ -833,8 +844,15 @@ class NetworkElaborator {
       this.report("VN015", `the range ${a}..${b} is reversed`, file, stage.range, { hint: "ranges count up and exclude the end: `0..4` is 0, 1, 2, 3" });
       return ERR;
     }
-    const groupName = stage.alias ? stage.alias.name : this.builder.uniqueName("stage");
-    if (stage.alias && !this.builder.claim(stage.alias.name)) this.report("VN016", `layer name \`${stage.alias.name}\` is already used here`, file, stage.alias.range);
+    let groupName: string;
+    if (ctx.iterationName !== undefined) {
+      groupName = ctx.iterationName;
+      this.builder.claim(groupName);
+    } else if (stage.alias) {
+      groupName = stage.alias.name;
+      if (!this.builder.claim(groupName)) this.report("VN016", `layer name \`${groupName}\` is already used here`, file, stage.alias.range);
+    } else groupName = this.builder.uniqueName("stage");
+    const inner: StageContext = { streamMode: ctx.streamMode, frozen: ctx.frozen };
     this.builder.enter(groupName);
     let value = input;
     for (let i = a; i < b && value.t !== "err"; i++) {
@@ -843,10 +861,10 @@ class NetworkElaborator {
       // A single unnamed call per iteration is named by the iteration number (`layer1.0.conv1`).
       const single = stage.body.length === 1 && stage.body[0]!.kind === "CallStage" && !stage.body[0]!.alias;
       if (single) {
-        value = this.stage(stage.body[0]!, value, loopScope, { ...ctx, iterationName: String(i) } as StageContext);
+        value = this.stage(stage.body[0]!, value, loopScope, { ...inner, iterationName: String(i) });
       } else {
         this.builder.enter(String(i));
-        for (const s of stage.body) value = this.stage(s, value, loopScope, ctx);
+        for (const s of stage.body) value = this.stage(s, value, loopScope, inner);
         this.builder.leave();
       }
     }
@@ -855,7 +873,7 @@ class NetworkElaborator {
   }
 
   private takeName(stage: A.CallStage, base: string, ctx: StageContext): string {
-    const iteration = (ctx as StageContext & { iterationName?: string }).iterationName;
+    const iteration = ctx.iterationName;
     if (iteration !== undefined) {
       this.builder.claim(iteration);
       return iteration;
@@ -916,7 +934,6 @@ class NetworkElaborator {
         this.report("VN021", `\`${op.name}\` expects ${op.ranks.map(rankName).join(" or ")}, got ${rankName(t.shape.length)} ${formatShape(t.shape)}`, file, stage.callee.range, hint ? { hint } : {});
         return ERR;
       }
-      if (!ctx.streamMode && t.stream && op.name !== "per_frame" && false) return ERR;
     }
     if (op.body === "required" && !stage.body) {
       this.report("VN013", `\`${op.name}\` needs a body: \`${op.name} { conv2d(64, kernel = 3) -> relu }\``, file, stage.range);
@@ -970,7 +987,7 @@ class NetworkElaborator {
     const frozen = ctx.frozen || args.freeze === true;
     const frameInput = inner.add({ op: "input", name: "frame", args: {}, inputs: [], shape: frameShape, params: 0, state: 0, macs: 0, frozen, stream: false, origin });
     let value: Value = this.tensorOf(frameInput);
-    for (const s of stage.body ?? []) value = this.stage(s, value, scope, { ...ctx, frozen });
+    for (const s of stage.body ?? []) value = this.stage(s, value, scope, { streamMode: ctx.streamMode, frozen });
     this.builder = outer;
     if (value.t === "err") return ERR;
     if (value.t !== "tensor") {
@@ -1054,7 +1071,7 @@ class NetworkElaborator {
     const given = new Map<string, Value>();
     let positional = 0;
     for (const arg of args) {
-      const value = this.expr(arg.value, callScope, { ...ctx, streamMode: false });
+      const value = this.expr(arg.value, callScope, { streamMode: false, frozen: ctx.frozen });
       if (arg.name) {
         if (!params.some((p) => p.name.name === arg.name!.name)) {
           this.report("VN012", `block \`${block.name.name}\` has no parameter \`${arg.name.name}\``, callFile, arg.name.range, { hint: didYouMean(arg.name.name, params.map((p) => p.name.name)) ?? `parameters: ${params.map((p) => p.name.name).join(", ") || "none"}` });
@@ -1088,7 +1105,7 @@ class NetworkElaborator {
           this.report("VN013", `block \`${block.name.name}\` needs \`${param.name.name}\``, callFile, stage.callee.range, { hint: `pass it: \`${block.name.name}(${param.name.name} = ...)\`` });
           ok = false;
           value = ERR;
-        } else value = this.expr(param.defaultValue, blockScope, { ...ctx, streamMode: false });
+        } else value = this.expr(param.defaultValue, blockScope, { streamMode: false, frozen: ctx.frozen });
       }
       blockScope.vars.set(param.name.name, { value, origin: { file: module.file, range: param.name.range }, kind: "param", used: true, name: param.name.name });
     }
@@ -1130,7 +1147,7 @@ class NetworkElaborator {
         continue;
       }
       seen.add(spec.name);
-      const value = this.expr(arg.value, scope, { ...ctx, streamMode: false });
+      const value = this.expr(arg.value, scope, { streamMode: false, frozen: ctx.frozen });
       if (containsError(value)) {
         ok = false;
         continue;

@@ -6,7 +6,7 @@
  */
 import type { Range } from "../diagnostics/diagnostic.js";
 import { OPERATORS, isInferError, type Args } from "../ops/catalogue.js";
-import { formatShape, type ArgValue } from "../ops/values.js";
+import type { ArgValue } from "../ops/values.js";
 import type * as A from "../syntax/ast.js";
 import type { Checker } from "./elaborate.js";
 import { validateSection } from "./elaborate.js";
@@ -64,7 +64,8 @@ export interface InflateRequest {
   readonly inputs: readonly NetworkInput[];
   readonly layers: readonly Layer[];
   readonly classes: number | undefined;
-  readonly scope: (name: string) => Value | undefined;
+  /** Evaluates a setting's expression in the inflating network's scope. */
+  readonly evaluate: (e: A.Expr) => Value;
 }
 
 export function inflateNetwork(checker: Checker, request: InflateRequest): { layers: Layer[]; outputs: number[] } | undefined {
@@ -98,7 +99,7 @@ export function inflateNetwork(checker: Checker, request: InflateRequest): { lay
   }
 
   const settingsSection: A.Section = { kind: "Section", name: { kind: "Ident", name: "inflate", range: inflate.source.range }, entries: inflate.entries.filter((e): e is A.Binding => e.kind === "Binding"), range: inflate.range };
-  const evaluate = (e: A.Expr): Value => evalConstant(e, request.scope);
+  const evaluate = request.evaluate;
   const settings = validateSection(settingsSection, INFLATE_SETTINGS, evaluate, (code, message, range, hint) => report(code, message, range, hint));
   const rules: Rule[] = [];
   for (const entry of inflate.entries) {
@@ -190,26 +191,5 @@ export function inflateNetwork(checker: Checker, request: InflateRequest): { lay
   }
   if (failed) return undefined;
   const outputs = source2d.outputs.map((o) => idMap.get(o)!).filter((o) => o !== undefined);
-  void formatShape;
   return { layers, outputs };
-}
-
-/** Inflation settings are literals or names bound in the network. */
-function evalConstant(e: A.Expr, scope: (name: string) => Value | undefined): Value {
-  switch (e.kind) {
-    case "Number":
-      return { t: "num", v: e.value };
-    case "String":
-      return { t: "str", v: e.value };
-    case "Bool":
-      return { t: "bool", v: e.value };
-    case "Name":
-      return scope(e.name) ?? { t: "err" };
-    case "Paren":
-      return evalConstant(e.inner, scope);
-    case "List":
-      return { t: "list", items: e.items.map((i) => evalConstant(i, scope)) };
-    default:
-      return { t: "err" };
-  }
 }
