@@ -99,6 +99,16 @@ function jsonDiagnostic(d: Diagnostic, result: CheckResult) {
   return { ...d, file: path.relative(process.cwd(), d.file) || d.file, start, end };
 }
 
+/**
+ * A spec whose first line is `// expect: VN020, VN041` is a test case: it passes when checking it
+ * yields exactly those codes, in source order (how specs/invalid stays part of `vnet check specs`).
+ */
+export function declaredExpectation(text: string | undefined): string[] | undefined {
+  const first = text?.split(/\r?\n/, 1)[0] ?? "";
+  const match = /^\/\/\s*expect:\s*(.*)$/.exec(first);
+  return match ? match[1]!.split(/[,\s]+/).filter(Boolean) : undefined;
+}
+
 function checkCommand(args: readonly string[], out: (s: string) => void): number {
   const { positional, flags } = parseArgs(args, ["format", "root"]);
   if (positional.length === 0) throw new UsageError("vnet check needs at least one file or directory");
@@ -106,25 +116,43 @@ function checkCommand(args: readonly string[], out: (s: string) => void): number
   if (format !== "text" && format !== "json") throw new UsageError(`unknown --format ${String(format)} (text or json)`);
   const files = expandSpecPaths(positional);
   const root = typeof flags.get("root") === "string" ? (flags.get("root") as string) : undefined;
+  const entrySet = new Set(files.map((f) => path.resolve(f)));
   // Each file is checked as its own entry so one file's failure cannot hide another's.
+  const shown: Diagnostic[] = [];
   const all: Diagnostic[] = [];
   const results: CheckResult[] = [];
+  const expectations: { file: string; expected: string[]; actual: string[]; met: boolean }[] = [];
   for (const file of files) {
     const result = checkFiles([file], root ? { root } : {});
     results.push(result);
-    all.push(...result.diagnostics.filter((d) => path.resolve(d.file) === path.resolve(file) || !files.some((f) => path.resolve(f) === path.resolve(d.file))));
+    const own = result.diagnostics.filter((d) => path.resolve(d.file) === path.resolve(file) || !entrySet.has(path.resolve(d.file)));
+    all.push(...own);
+    const expected = declaredExpectation(result.program.modules.get(path.resolve(file))?.text);
+    if (expected) {
+      const actual = result.diagnostics.map((d) => d.code);
+      const met = actual.join(",") === expected.join(",");
+      expectations.push({ file: path.relative(process.cwd(), file) || file, expected, actual, met });
+      if (met) continue;
+    }
+    shown.push(...own);
   }
-  const unique = [...new Map(all.map((d) => [`${d.file}:${d.range.start}:${d.range.end}:${d.code}:${d.message}`, d])).values()];
+  const dedupe = (ds: Diagnostic[]) => [...new Map(ds.map((d) => [`${d.file}:${d.range.start}:${d.range.end}:${d.code}:${d.message}`, d])).values()];
+  const unique = dedupe(shown);
   const merged = results[0] ? { ...results[0], program: { ...results[0].program, modules: new Map(results.flatMap((r) => [...r.program.modules])) } } : undefined;
+  const unmet = expectations.filter((e) => !e.met);
   if (format === "json") {
-    out(JSON.stringify({ files: files.length, diagnostics: merged ? unique.map((d) => jsonDiagnostic(d, merged)) : [] }, null, 2));
+    out(JSON.stringify({ files: files.length, diagnostics: merged ? dedupe(all).map((d) => jsonDiagnostic(d, merged)) : [], expectations }, null, 2));
   } else {
     if (unique.length && merged) out(renderDiagnostics(unique, merged, process.stdout.isTTY === true));
+    for (const e of unmet) out(`${e.file}: expected diagnostics [${e.expected.join(", ")}] but got [${e.actual.join(", ")}]`);
     const errors = unique.filter((d) => d.severity === "error").length;
     const warnings = unique.filter((d) => d.severity === "warning").length;
-    out(`${unique.length ? "\n" : ""}checked ${files.length} file(s): ${errors} error(s), ${warnings} warning(s)`);
+    const met = expectations.length - unmet.length;
+    out(`${unique.length || unmet.length ? "\n" : ""}checked ${files.length} file(s): ${errors} error(s), ${warnings} warning(s)${expectations.length ? `, ${met} of ${expectations.length} expected-diagnostic case(s) met` : ""}`);
   }
-  return hasErrors(unique) ? 1 : 0;
+  const expectedFiles = new Set(expectations.filter((e) => e.met).map((e) => path.resolve(e.file)));
+  const realErrors = unique.some((d) => d.severity === "error" && !expectedFiles.has(path.resolve(d.file)));
+  return realErrors || unmet.length > 0 ? 1 : 0;
 }
 
 function summaryCommand(args: readonly string[], out: (s: string) => void): number {
