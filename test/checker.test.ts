@@ -262,3 +262,18 @@ network small3d {
     expect(r.diagnostics[0]!.hint).toContain("conv");
   });
 });
+
+describe("unused bindings in blocks", () => {
+  it("counts a binding used if any expansion reads it", () => {
+    const r = checkText(
+      net(`  output video -> blk() -> blk(stride = 2) -> global_avg_pool -> dense(classes)`, `block blk(stride = 1) {
+  input x
+  t = stride
+  y = if stride != 1 then x -> conv3d(4, kernel = 1, stride = [t, 1, 1]) else x
+  output y
+}
+`),
+    );
+    expect(codes(r)).toEqual([]);
+  });
+});

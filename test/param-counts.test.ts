@@ -1,6 +1,5 @@
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import type { Diagnostic } from "../src/diagnostics/diagnostic.js";
 import { checkFiles } from "../src/semantics/check.js";
 import type { CheckedNetwork } from "../src/semantics/network.js";
 import { totals } from "../src/semantics/network.js";
@@ -33,19 +32,10 @@ const TINY_COUNTS: Record<string, number> = {
   "tiny/tiny_slowfast.vnet": 26_955,
 };
 
-/**
- * A known checker false positive, left out until it is fixed: VN042 ("never used") fires for a
- * block-local binding that is read only in one branch of an `if`, once per call that does not
- * take that branch (lib/video_resnet.vnet's `t_stride`, read only when a block projects).
- */
-function isKnownFalsePositive(d: Diagnostic): boolean {
-  return d.code === "VN042" && d.file.endsWith(path.join("lib", "video_resnet.vnet")) && d.message.includes("`t_stride`");
-}
-
 /** Checks one spec, expecting no diagnostics at all and exactly one network. */
 function checkClean(file: string): CheckedNetwork {
   const result = checkFiles([path.join(specs, file)]);
-  expect(result.diagnostics.filter((d) => !isKnownFalsePositive(d))).toEqual([]);
+  expect(result.diagnostics).toEqual([]);
   expect(result.networks).toHaveLength(1);
   return result.networks[0]!;
 }

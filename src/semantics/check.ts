@@ -33,6 +33,11 @@ export function checkProgram(program: Program): CheckResult {
       if (network && program.entries.includes(module.file)) networks.push(network);
     }
   }
+  // A block's binding is unused only if no expansion of the block read it (branches differ per call).
+  for (const binding of checker.blockBindings.values()) {
+    if (binding.used || binding.name.startsWith("_")) continue;
+    checker.report("VN042", "warning", `\`${binding.name}\` is never used`, binding.origin.file, binding.origin.range, { hint: "remove it, or prefix it with `_` to keep it" });
+  }
   unknownNameStaticRule(checker);
   unusedDefinitionRule(checker);
   // Diagnostics in imported files are reported where they are, once.

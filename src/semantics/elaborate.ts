@@ -82,6 +82,8 @@ export class Checker {
   /** Blocks that were expanded at least once (the rest are checked statically). */
   readonly expandedBlocks = new Set<A.BlockDecl>();
   readonly usedBlocks = new Set<A.BlockDecl>();
+  /** Bindings inside blocks, keyed by declaration: used when any expansion read them. */
+  readonly blockBindings = new Map<string, { name: string; origin: Origin; used: boolean }>();
   readonly networks = new Map<A.NetworkDecl, CheckedNetwork | undefined>();
   private readonly networkInProgress = new Set<A.NetworkDecl>();
 
@@ -1051,7 +1053,13 @@ class NetworkElaborator {
       this.builder.leave();
       this.callStack.pop();
     }
-    this.warnUnused(blockScope, new Set());
+    for (const binding of blockScope.vars.values()) {
+      if (binding.kind !== "binding") continue;
+      const key = `${binding.origin.file}:${binding.origin.range.start}`;
+      const seen = this.checker.blockBindings.get(key);
+      if (seen) seen.used ||= binding.used;
+      else this.checker.blockBindings.set(key, { name: binding.name, origin: binding.origin, used: binding.used });
+    }
     if (outputs.length === 0) {
       this.report("VN062", `block \`${block.name.name}\` has no \`output\``, symbol.module.file, block.name.range, { hint: "end the block with `output <expression>`" });
       return ERR;
