@@ -22,8 +22,8 @@ export interface ImportDeclCstNode extends CstNode {
 export type ImportDeclCstChildren = {
   Import: IToken[];
   LCurly: IToken[];
-  Identifier: IToken[];
-  Comma?: IToken[];
+  Identifier: (IToken)[];
+  Comma?: (IToken)[];
   RCurly: IToken[];
   From: IToken[];
   StringLiteral: IToken[];
@@ -276,7 +276,7 @@ export interface ArgumentsCstNode extends CstNode {
 
 export type ArgumentsCstChildren = {
   argument?: (ArgumentCstNode)[];
-  Comma?: IToken[];
+  Comma?: (IToken)[];
 };
 
 export interface ArgumentCstNode extends CstNode {
@@ -423,7 +423,7 @@ export interface ListCstNode extends CstNode {
 export type ListCstChildren = {
   LBracket: IToken[];
   expression?: (ExpressionCstNode)[];
-  Comma?: IToken[];
+  Comma?: (IToken)[];
   RBracket: IToken[];
 };
 

@@ -27,7 +27,15 @@ export class VnetParser extends CstParser {
   importDecl = this.RULE("importDecl", () => {
     this.CONSUME(T.Import);
     this.CONSUME(T.LCurly);
-    this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.CONSUME(T.Identifier) });
+    this.CONSUME(T.Identifier);
+    this.MANY({
+      GATE: () => this.LA(2).tokenType === T.Identifier,
+      DEF: () => {
+        this.CONSUME(T.Comma);
+        this.CONSUME2(T.Identifier);
+      },
+    });
+    this.OPTION(() => this.CONSUME2(T.Comma));
     this.CONSUME(T.RCurly);
     this.CONSUME(T.From);
     this.CONSUME(T.StringLiteral);
@@ -149,7 +157,7 @@ export class VnetParser extends CstParser {
     this.CONSUME(T.RCurly);
   });
 
-  /** expression = "if" expression "then" expression "else" expression | chain ; */
+  /** expression = conditional | chain ; */
   expression = this.RULE("expression", () => {
     this.OR([{ ALT: () => this.SUBRULE(this.conditional) }, { ALT: () => this.SUBRULE(this.chain) }]);
   });
@@ -223,10 +231,14 @@ export class VnetParser extends CstParser {
   arguments = this.RULE("arguments", () => {
     this.OPTION(() => {
       this.SUBRULE(this.argument);
-      this.MANY(() => {
-        this.CONSUME(T.Comma);
-        this.OPTION2(() => this.SUBRULE2(this.argument));
+      this.MANY({
+        GATE: () => this.LA(2).tokenType !== T.RParen,
+        DEF: () => {
+          this.CONSUME(T.Comma);
+          this.SUBRULE2(this.argument);
+        },
       });
+      this.OPTION2(() => this.CONSUME2(T.Comma));
     });
   });
 
@@ -386,10 +398,14 @@ export class VnetParser extends CstParser {
     this.CONSUME(T.LBracket);
     this.OPTION(() => {
       this.SUBRULE(this.expression);
-      this.MANY(() => {
-        this.CONSUME(T.Comma);
-        this.OPTION2(() => this.SUBRULE2(this.expression));
+      this.MANY({
+        GATE: () => this.LA(2).tokenType !== T.RBracket,
+        DEF: () => {
+          this.CONSUME(T.Comma);
+          this.SUBRULE2(this.expression);
+        },
       });
+      this.OPTION2(() => this.CONSUME2(T.Comma));
     });
     this.CONSUME(T.RBracket);
   });
