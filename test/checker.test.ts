@@ -277,3 +277,36 @@ describe("unused bindings in blocks", () => {
     expect(codes(r)).toEqual([]);
   });
 });
+
+describe("one mistake, one diagnostic", () => {
+  it("reports a file that does not parse by its syntax errors alone", () => {
+    const r = checkText(net(`  output video -> conv3d(2 kernel = 1) -> global_avg_pool -> dense(classes)`));
+    expect(codes(r)).toEqual(["VN002"]);
+    expect(r.diagnostics[0]!.message).toBe("expected `)` but found name `kernel`");
+  });
+
+  it("parses on after an unclosed string", () => {
+    const r = checkText(`network n {\n  description = "abc\n  classes = 2\n  input video = clip(frames = 2, size = 8)\n  output video -> global_avg_pool -> dense(classes)\n}\n`);
+    expect(codes(r)).toEqual(["VN003"]);
+  });
+
+  it("does not add 'no output' when the output expression failed", () => {
+    const r = checkText(`import { b } from "./nope.vnet"\n${net(`  output video -> b -> global_avg_pool -> dense(classes)`)}`);
+    expect(codes(r)).toEqual(["VN031"]);
+  });
+
+  it("reports independent syntax errors on different lines", () => {
+    const r = checkText(`network n {\n  classes = 2\n  input video = clip(frames = 2 size = 8)\n  x = video -> relu(\n  output video\n}\n`);
+    expect(codes(r)).toEqual(["VN002", "VN002"]);
+  });
+});
+
+describe("inflation globs", () => {
+  it("lets `**` inside alternatives cross dots", async () => {
+    const { globToRegExp } = await import("../src/semantics/inflate.js");
+    expect(globToRegExp("{**}.conv").test("s.u.conv")).toBe(true);
+    expect(globToRegExp("{stem,**.b3x3}.conv").test("mixed.branch.b3x3.conv")).toBe(true);
+    expect(globToRegExp("res{3,4}.*.a").test("res3.0.a")).toBe(true);
+    expect(globToRegExp("res{3,4}.*.a").test("res3.0.1.a")).toBe(false);
+  });
+});

@@ -3,7 +3,7 @@
  * checker, `vnet summary`, the generated operator reference and the backends all read it, so the
  * shapes users see are the shapes the compiled model has.
  */
-import { type ArgValue, type Shape, product, rankName, formatShape } from "./values.js";
+import { type ArgValue, type Shape, describeTensor, product, rankName, formatShape } from "./values.js";
 
 export type ParamType =
   | { kind: "int"; min?: number; max?: number }
@@ -170,7 +170,7 @@ function rankCheck(op: string, shape: Shape, ranks: readonly number[]): InferErr
   if (op.endsWith("2d") && shape.length === 4) hint = `use \`${op.replace("2d", "3d")}\`, or apply the 2D layers to each frame with \`per_frame { ... }\``;
   else if (op.endsWith("3d") && shape.length === 3) hint = `use \`${op.replace("3d", "2d")}\` on images`;
   else if (op === "dense" || op === "lstm" || op === "gru") hint = "flatten or pool the spatial axes first (`global_avg_pool`, `flatten`)";
-  return { code: "VN021", error: `\`${op}\` expects ${wanted}, got ${rankName(shape.length)} ${formatShape(shape)}`, ...(hint ? { hint } : {}) };
+  return { code: "VN021", error: `\`${op}\` expects ${wanted}, got ${describeTensor(shape)}`, ...(hint ? { hint } : {}) };
 }
 
 const int = (min = 1): ParamType => ({ kind: "int", min });
@@ -402,10 +402,12 @@ const OPS: OpDef[] = [
   {
     name: "lrn",
     category: "normalization",
-    doc: "Local response normalisation across channels (AlexNet/CaffeNet, CNN-M).",
+    doc:
+      "Local response normalisation across channels (AlexNet/CaffeNet, CNN-M): x / (k + alpha / size * sum of x^2 over `size` neighbouring channels)^beta. " +
+      "alpha is averaged over the window as in Caffe, PyTorch and ONNX (Krizhevsky's and tf.nn.lrn's summed alpha is size times smaller).",
     params: [
       { name: "size", type: int(), default: 5, doc: "Channels in the window." },
-      { name: "alpha", type: { kind: "number", min: 0 }, default: 1e-4, doc: "Scale." },
+      { name: "alpha", type: { kind: "number", min: 0 }, default: 1e-4, doc: "Scale, divided by `size` (Caffe/PyTorch/ONNX convention)." },
       { name: "beta", type: { kind: "number", min: 0 }, default: 0.75, doc: "Exponent." },
       { name: "k", type: { kind: "number", min: 0 }, default: 2, doc: "Bias." },
     ],
@@ -529,7 +531,7 @@ const OPS: OpDef[] = [
   {
     name: "frame",
     category: "temporal",
-    doc: 'Selects one frame of a clip: [N, T, H, W, C] -> [N, H, W, C] (the spatial stream). `index` is a frame number or "middle".',
+    doc: "Selects one frame of a clip: [N, T, H, W, C] -> [N, H, W, C] (the spatial stream). `index` is a frame number; without it, the middle frame (T / 2, rounded down).",
     params: [{ name: "index", type: { kind: "int", min: 0 }, default: null, doc: 'Frame to keep; defaults to the middle frame.' }],
     inputs: 1,
     ranks: [4],

@@ -12,6 +12,12 @@ export function formatShape(shape: Shape): string {
   return `[N, ${shape.join(", ")}]`;
 }
 
+/** "a clip [N, 8, 32, 32, 3]": the kind of tensor and its shape. */
+export function describeTensor(shape: Shape): string {
+  const kind = ["a scalar", "a feature vector", "a sequence", "an image", "a clip"][shape.length] ?? `a rank-${shape.length + 1} tensor`;
+  return `${kind} ${formatShape(shape)}`;
+}
+
 export function rankName(rank: number): string {
   switch (rank) {
     case 1:

@@ -11,6 +11,9 @@ import { duplicateNameRule } from "./rules/duplicate-name.js";
 import { importCycleRule } from "./rules/import-cycle.js";
 import { unknownNameStaticRule } from "./rules/unknown-name-static.js";
 import { unusedDefinitionRule } from "./rules/unused-block.js";
+import { unusedBindingRule } from "./rules/unused-binding.js";
+
+const SYNTAX_CODES = new Set(["VN001", "VN002", "VN003", "VN004"]);
 
 export interface CheckResult {
   readonly program: Program;
@@ -25,23 +28,24 @@ export function checkProgram(program: Program): CheckResult {
   importCycleRule(checker);
   duplicateNameRule(checker);
   blockRecursionRule(checker);
+  // A file that does not parse is reported by its syntax errors alone: checking the tree that
+  // error recovery left behind would mostly report the same mistake again in other words.
+  const broken = new Set(program.diagnostics.filter((d) => SYNTAX_CODES.has(d.code)).map((d) => d.file));
   const networks: CheckedNetwork[] = [];
   for (const module of program.modules.values()) {
+    if (broken.has(module.file)) continue;
     for (const item of module.ast.items) {
       if (item.kind !== "Network" || !item.name.name) continue;
       const network = checker.checkNetwork(item, module);
       if (network && program.entries.includes(module.file)) networks.push(network);
     }
   }
-  // A block's binding is unused only if no expansion of the block read it (branches differ per call).
-  for (const binding of checker.blockBindings.values()) {
-    if (binding.used || binding.name.startsWith("_")) continue;
-    checker.report("VN042", "warning", `\`${binding.name}\` is never used`, binding.origin.file, binding.origin.range, { hint: "remove it, or prefix it with `_` to keep it" });
-  }
   unknownNameStaticRule(checker);
   unusedDefinitionRule(checker);
+  unusedBindingRule(checker);
   // Diagnostics in imported files are reported where they are, once.
-  const diagnostics = sortDiagnostics(dedupeDiagnostics([...program.diagnostics, ...checker.diagnostics]));
+  const semantic = checker.diagnostics.filter((d) => !broken.has(d.file));
+  const diagnostics = sortDiagnostics(dedupeDiagnostics([...program.diagnostics, ...semantic]));
   return { program, networks, diagnostics };
 }
 

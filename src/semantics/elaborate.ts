@@ -6,7 +6,7 @@
 import type { Diagnostic, Range, RelatedInformation } from "../diagnostics/diagnostic.js";
 import type { Code } from "../diagnostics/codes.js";
 import { FUNCTIONS, OPERATORS, isInferError, type Args, type OpDef, type ParamSpec } from "../ops/catalogue.js";
-import { formatShape, rankName, type ArgValue, type Shape } from "../ops/values.js";
+import { describeTensor, formatShape, rankName, type ArgValue, type Shape } from "../ops/values.js";
 import type * as A from "../syntax/ast.js";
 import type { CheckedNetwork, Layer, NetworkInput, Origin, SectionValue } from "./network.js";
 import type { Module, Program } from "./program.js";
@@ -82,8 +82,6 @@ export class Checker {
   /** Blocks that were expanded at least once (the rest are checked statically). */
   readonly expandedBlocks = new Set<A.BlockDecl>();
   readonly usedBlocks = new Set<A.BlockDecl>();
-  /** Bindings inside blocks, keyed by declaration: used when any expansion read them. */
-  readonly blockBindings = new Map<string, { name: string; origin: Origin; used: boolean }>();
   readonly networks = new Map<A.NetworkDecl, CheckedNetwork | undefined>();
   private readonly networkInProgress = new Set<A.NetworkDecl>();
 
@@ -281,7 +279,8 @@ class NetworkElaborator {
     if (inputCount === 0) {
       this.report("VN062", `network \`${this.decl.name.name}\` has no input`, module.file, this.decl.name.range, { hint: "add `input video = clip(frames = 16, size = 112)`" });
     }
-    if (outputs.length === 0 && !this.checker.diagnostics.some((d) => d.severity === "error" && d.file === module.file && d.range.start >= this.decl.range.start && d.range.end <= this.decl.range.end)) {
+    // A failed output expression was already reported; only a missing `output` statement is news.
+    if (!inflate && !this.decl.body.some((s) => s.kind === "Output")) {
       this.report("VN062", `network \`${this.decl.name.name}\` has no output`, module.file, this.decl.name.range, { hint: "end the network with `output x -> global_avg_pool -> dense(classes)`" });
     }
     const outputStatement = this.decl.body.find((s): s is A.OutputDecl => s.kind === "Output");
@@ -314,7 +313,6 @@ class NetworkElaborator {
         }
       }
     }
-    this.warnUnused(scope, new Set(["classes", "class_names", "description"]));
 
     return {
       name: this.decl.name.name,
@@ -329,15 +327,6 @@ class NetworkElaborator {
       sections: this.sections,
       ...(inflatedFrom ? { inflatedFrom } : {}),
     };
-  }
-
-  private warnUnused(scope: Scope, exempt: ReadonlySet<string>): void {
-    for (const binding of scope.vars.values()) {
-      if (binding.used || exempt.has(binding.name) || binding.name.startsWith("_")) continue;
-      if (binding.kind === "binding") {
-        this.report("VN042", `\`${binding.name}\` is never used`, binding.origin.file, binding.origin.range, { severity: "warning", hint: "remove it, or prefix it with `_` to keep it" });
-      }
-    }
   }
 
   // ---------------------------------------------------------------- statements
@@ -933,7 +922,7 @@ class NetworkElaborator {
     for (const t of tensors) {
       if (op.ranks && !op.ranks.includes(t.shape.length)) {
         const hint = op.name === "per_frame" || op.name === "stack_frames" || op.name === "frame" ? "it needs a clip [N, T, H, W, C]" : op.name.startsWith("global") ? undefined : undefined;
-        this.report("VN021", `\`${op.name}\` expects ${op.ranks.map(rankName).join(" or ")}, got ${rankName(t.shape.length)} ${formatShape(t.shape)}`, file, stage.callee.range, hint ? { hint } : {});
+        this.report("VN021", `\`${op.name}\` expects ${op.ranks.map(rankName).join(" or ")}, got ${describeTensor(t.shape)}`, file, stage.callee.range, hint ? { hint } : {});
         return ERR;
       }
     }
@@ -1053,13 +1042,6 @@ class NetworkElaborator {
       this.builder.leave();
       this.callStack.pop();
     }
-    for (const binding of blockScope.vars.values()) {
-      if (binding.kind !== "binding") continue;
-      const key = `${binding.origin.file}:${binding.origin.range.start}`;
-      const seen = this.checker.blockBindings.get(key);
-      if (seen) seen.used ||= binding.used;
-      else this.checker.blockBindings.set(key, { name: binding.name, origin: binding.origin, used: binding.used });
-    }
     if (outputs.length === 0) {
       this.report("VN062", `block \`${block.name.name}\` has no \`output\``, symbol.module.file, block.name.range, { hint: "end the block with `output <expression>`" });
       return ERR;
@@ -1095,7 +1077,7 @@ class NetworkElaborator {
       } else {
         const param = params[positional++];
         if (!param) {
-          this.report("VN017", `block \`${block.name.name}\` takes ${params.length} argument(s), got more`, callFile, arg.range);
+          this.report("VN017", `block \`${block.name.name}\` takes ${params.length} argument(s), got ${args.filter((a) => !a.name).length}`, callFile, arg.range, params.length ? { hint: `parameters in order: ${params.map((p) => p.name.name).join(", ")}` } : {});
           ok = false;
           continue;
         }
@@ -1144,7 +1126,7 @@ class NetworkElaborator {
       } else {
         spec = params[positional++];
         if (!spec) {
-          this.report("VN017", `\`${opName}\` takes ${params.length} argument(s), got more`, file, arg.range, params.length ? { hint: `parameters: ${params.map((p) => p.name).join(", ")}` } : {});
+          this.report("VN017", `\`${opName}\` takes ${params.length} positional argument(s), got ${args.filter((a) => !a.name).length}`, file, arg.range, params.length ? { hint: `parameters in order: ${params.map((p) => p.name).join(", ")}` } : {});
           ok = false;
           continue;
         }

@@ -28,6 +28,11 @@ const RANK_AGNOSTIC = new Set(["bn", "relu", "sigmoid", "tanh", "softmax", "drop
 
 /** Converts a glob to a regular expression: `*` within a name segment, `**` across segments, `{a,b}` alternatives. */
 export function globToRegExp(glob: string): RegExp {
+  return new RegExp(`^${globSource(glob)}$`);
+}
+
+/** Regular-expression source for a glob; alternatives inside `{}` are globs themselves. */
+function globSource(glob: string): string {
   let out = "";
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i]!;
@@ -40,12 +45,12 @@ export function globToRegExp(glob: string): RegExp {
       const close = glob.indexOf("}", i);
       if (close < 0) out += "\\{";
       else {
-        out += `(?:${glob.slice(i + 1, close).split(",").map((s) => s.replace(/[.+^$()|[\]\\]/g, "\\$&").replace(/\*/g, "[^.]*")).join("|")})`;
+        out += `(?:${glob.slice(i + 1, close).split(",").map(globSource).join("|")})`;
         i = close;
       }
     } else out += c.replace(/[.+^$()|[\]\\]/g, "\\$&");
   }
-  return new RegExp(`^${out}$`);
+  return out;
 }
 
 interface Rule {

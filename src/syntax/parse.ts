@@ -165,6 +165,8 @@ export function parseSpec(text: string, file = "<input>"): ParseResult {
         range: tokenRange(token, text.length),
         hint: "add the closing `\"`",
       });
+      // Parse on as if the string were closed, so one missing quote is one diagnostic.
+      tokens.push({ ...token, tokenType: T.StringLiteral, tokenTypeIdx: T.StringLiteral.tokenTypeIdx!, image: `${token.image}"` });
       continue;
     }
     if (token.tokenType === T.UnterminatedComment) {
@@ -208,8 +210,16 @@ export function parseSpec(text: string, file = "<input>"): ParseResult {
   try {
     vnetParser.input = tokens;
     const cst = vnetParser.file();
+    // Error recovery re-synchronises by skipping tokens, and each skip can raise another error
+    // for the same mistake. One error per line, and no "unexpected input" after an earlier error,
+    // keeps one mistake to one diagnostic while independent mistakes on other lines still show.
+    const reportedLines = new Set<number>();
     for (const error of vnetParser.errors) {
       const token = error.token;
+      const line = Number.isFinite(token.startLine) ? token.startLine! : -1;
+      if (reportedLines.has(line)) continue;
+      if (error.name === "NotAllInputParsedException" && reportedLines.size > 0) continue;
+      reportedLines.add(line);
       const range = tokenRange(token, text.length);
       const hint = hintFor(token, error.message);
       diagnostics.push({ code: "VN002", severity: "error", message: error.message, file, range, ...(hint ? { hint } : {}) });
