@@ -1,0 +1,285 @@
+/**
+ * The tfjs backend: a table from IR operator to emitter. Every node is first checked for support,
+ * so an operator or argument tfjs cannot run becomes a diagnostic at the spec line that made it,
+ * and only a fully supported graph is built, as a functional `tf.LayersModel`, channels-last.
+ * Each IR node becomes one tfjs layer named after the node, so a weight declared as
+ * `layer1.0.conv1.conv3d.kernel` is the tfjs weight `layer1.0.conv1.conv3d/kernel`.
+ * Standard tfjs layers are used where they compute exactly what the IR says; vnet's custom layers
+ * (`layers/`) fill the gaps.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Diagnostic } from "../../diagnostics/diagnostic.js";
+import { perAxis, type Args } from "../../ops/catalogue.js";
+import type { IrGraph, IrNode, WeightDecl, WeightRole } from "../../ir/graph.js";
+import { PIPELINE } from "../../ir/pipeline.js";
+import { frameIndex, subsampleIndices } from "../../ir/temporal.js";
+import { windowDims } from "../../ir/window.js";
+import { VnetNonLocalAttention } from "./layers/attention.js";
+import { VnetBatchNorm } from "./layers/batch-norm.js";
+import { type InitKind, type Initializer, makeInitializer, weightSeed } from "./layers/common.js";
+import { VnetConvGru2d } from "./layers/conv-gru.js";
+import { VnetConv } from "./layers/conv.js";
+import { VnetScoreFusion } from "./layers/fusion.js";
+import { VnetLrn } from "./layers/lrn.js";
+import { VnetNormalize } from "./layers/normalize.js";
+import { VnetPad } from "./layers/padding.js";
+import { VnetAvgPool, VnetGlobalPool, VnetTemporalPool } from "./layers/pooling.js";
+import { VnetFoldTime, VnetFrameSelect, VnetStackFrames, VnetTemporalSample, VnetUnfoldTime } from "./layers/temporal.js";
+
+/** Diagnostic code for an operator or argument the tfjs backend cannot lower. */
+export const TFJS_UNSUPPORTED = "VN070";
+
+export interface TfjsEmitOptions {
+  /** Seed of every initializer; each weight's seed also depends on its name (default 0). */
+  readonly seed?: number;
+  /** Initialise all weights to zero: fast, for counting parameters or before loading weights. */
+  readonly zeroInit?: boolean;
+}
+
+export interface TfjsEmitResult {
+  /** Absent when a diagnostic says why the graph cannot be lowered. */
+  readonly model?: tf.LayersModel;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+interface EmitContext {
+  /** Shapes of the node's inputs, without batch. */
+  readonly inputShapes: readonly (readonly number[])[];
+  /** Layer name and trainability for this node. */
+  readonly base: { name: string; trainable: boolean };
+  /** Seed of one of the node's weights. */
+  seed(role: WeightRole): number;
+  /** A seeded initializer for one of the node's weights. */
+  init(role: WeightRole, kind: InitKind): Initializer;
+  readonly zeroInit: boolean;
+}
+
+type Symbolic = tf.SymbolicTensor;
+
+interface Emitter {
+  /** Why tfjs cannot run this node, or undefined when it can. */
+  readonly unsupported?: (node: IrNode, inputShapes: readonly (readonly number[])[]) => string | undefined;
+  readonly emit: (node: IrNode, inputs: Symbolic[], ctx: EmitContext) => Symbolic;
+}
+
+const apply = (layer: tf.layers.Layer, inputs: Symbolic | Symbolic[]): Symbolic => layer.apply(inputs) as Symbolic;
+const one = (inputs: Symbolic[]) => inputs[0]!;
+
+function convEmitter(op: "conv2d" | "conv3d"): Emitter {
+  const rank = windowDims(op);
+  return {
+    emit: (node, inputs, ctx) => {
+      const a = node.args;
+      const kernelSize = perAxis(a.kernel, rank, 1);
+      const strides = perAxis(a.stride, rank, 1);
+      const dilationRate = perAxis(a.dilation, rank, 1);
+      const groups = (a.groups as number | undefined) ?? 1;
+      const padding = a.pad as "same" | "valid";
+      const useBias = a.bias !== false;
+      const filters = a.filters as number;
+      // tfjs's conv2d refuses a stride with a dilation, and its conv3d has no dilated gradient.
+      const dilated = dilationRate.some((d) => d > 1);
+      const standard = groups === 1 && (!dilated || (rank === 2 && strides.every((s) => s === 1)));
+      if (standard) {
+        const args = { ...ctx.base, filters, kernelSize, strides, padding, dilationRate: dilationRate as [number, number] | [number, number, number], useBias, kernelInitializer: ctx.init("kernel", "conv"), biasInitializer: ctx.init("bias", "zeros") };
+        return apply(rank === 2 ? tf.layers.conv2d(args) : tf.layers.conv3d(args), one(inputs));
+      }
+      return apply(new VnetConv({ ...ctx.base, rank, filters, kernelSize, strides, padding, dilationRate, groups, useBias, seed: ctx.seed("kernel"), zeroInit: ctx.zeroInit }), one(inputs));
+    },
+  };
+}
+
+function poolEmitter(op: string): Emitter {
+  const rank = windowDims(op);
+  const max = op.startsWith("max");
+  return {
+    unsupported: (node) => (max && node.args.pad === "explicit" ? "internal: a max pool with explicit padding should have a pad node" : undefined),
+    emit: (node, inputs, ctx) => {
+      const a = node.args;
+      const poolSize = perAxis(a.kernel, rank, 1);
+      const strides = perAxis(a.stride, rank, 1);
+      if (a.pad === "explicit") {
+        return apply(new VnetAvgPool({ ...ctx.base, rank, poolSize, strides, before: [...(a.pad_before as number[])], after: [...(a.pad_after as number[])] }), one(inputs));
+      }
+      const args = { ...ctx.base, poolSize, strides, padding: a.pad as "same" | "valid" };
+      const layer =
+        rank === 2 ? (max ? tf.layers.maxPooling2d(args as Parameters<typeof tf.layers.maxPooling2d>[0]) : tf.layers.averagePooling2d(args as Parameters<typeof tf.layers.averagePooling2d>[0])) : max ? tf.layers.maxPooling3d(args as Parameters<typeof tf.layers.maxPooling3d>[0]) : tf.layers.averagePooling3d(args as Parameters<typeof tf.layers.averagePooling3d>[0]);
+      return apply(layer, one(inputs));
+    },
+  };
+}
+
+function globalPoolEmitter(mode: "mean" | "max"): Emitter {
+  return {
+    emit: (_node, inputs, ctx) => {
+      const rank = ctx.inputShapes[0]!.length;
+      if (rank === 2) return apply(mode === "mean" ? tf.layers.globalAveragePooling1d(ctx.base) : tf.layers.globalMaxPooling1d(ctx.base), one(inputs));
+      if (rank === 3) return apply(mode === "mean" ? tf.layers.globalAveragePooling2d(ctx.base) : tf.layers.globalMaxPooling2d(ctx.base), one(inputs));
+      return apply(new VnetGlobalPool({ ...ctx.base, mode }), one(inputs));
+    },
+  };
+}
+
+function activationEmitter(activation: "relu" | "sigmoid" | "tanh" | "softmax"): Emitter {
+  return { emit: (_node, inputs, ctx) => apply(tf.layers.activation({ ...ctx.base, activation }), one(inputs)) };
+}
+
+function recurrentEmitter(op: "lstm" | "gru"): Emitter {
+  return {
+    emit: (node, inputs, ctx) => {
+      const args = {
+        ...ctx.base,
+        units: node.args.units as number,
+        returnSequences: node.args.sequences === "all",
+        dropout: (node.args.dropout as number | undefined) ?? 0,
+        // PyTorch's gates; tfjs defaults to the hard sigmoid of early Keras.
+        recurrentActivation: "sigmoid" as const,
+        kernelInitializer: ctx.init("kernel", "dense"),
+        recurrentInitializer: ctx.init("recurrent_kernel", "recurrent"),
+        biasInitializer: ctx.init("bias", "zeros"),
+      };
+      return apply(op === "lstm" ? tf.layers.lstm(args) : tf.layers.gru(args), one(inputs));
+    },
+  };
+}
+
+/** Per-channel values: one value given for every channel is repeated. */
+function channelValues(value: Args[string], channels: number): number[] {
+  const list = (Array.isArray(value) ? value : [value]) as number[];
+  return list.length === 1 ? Array(channels).fill(list[0]) : [...list];
+}
+
+const EMITTERS: Readonly<Record<string, Emitter>> = {
+  conv2d: convEmitter("conv2d"),
+  conv3d: convEmitter("conv3d"),
+  pad: {
+    emit: (node, inputs, ctx) => apply(new VnetPad({ ...ctx.base, before: [...(node.args.before as number[])], after: [...(node.args.after as number[])], value: node.args.value === "-inf" ? "-inf" : (node.args.value as number) }), one(inputs)),
+  },
+  maxpool2d: poolEmitter("maxpool2d"),
+  maxpool3d: poolEmitter("maxpool3d"),
+  avgpool2d: poolEmitter("avgpool2d"),
+  avgpool3d: poolEmitter("avgpool3d"),
+  global_avg_pool: globalPoolEmitter("mean"),
+  global_max_pool: globalPoolEmitter("max"),
+  temporal_pool: { emit: (node, inputs, ctx) => apply(new VnetTemporalPool({ ...ctx.base, mode: node.args.mode === "max" ? "max" : "mean" }), one(inputs)) },
+  bn: {
+    emit: (node, inputs, ctx) =>
+      // PyTorch's momentum weighs the new batch; Keras's weighs the old moving value.
+      apply(new VnetBatchNorm({ ...ctx.base, epsilon: node.args.eps as number, momentum: 1 - (node.args.momentum as number), zeroGamma: node.args.zero_gamma === true, zeroInit: ctx.zeroInit }), one(inputs)),
+  },
+  lrn: {
+    emit: (node, inputs, ctx) => apply(new VnetLrn({ ...ctx.base, size: node.args.size as number, alpha: node.args.alpha as number, beta: node.args.beta as number, k: node.args.k as number }), one(inputs)),
+  },
+  relu: activationEmitter("relu"),
+  sigmoid: activationEmitter("sigmoid"),
+  tanh: activationEmitter("tanh"),
+  softmax: activationEmitter("softmax"),
+  dropout: { emit: (node, inputs, ctx) => apply(tf.layers.dropout({ ...ctx.base, rate: node.args.rate as number }), one(inputs)) },
+  normalize: {
+    emit: (node, inputs, ctx) => {
+      const channels = ctx.inputShapes[0]!.at(-1)!;
+      return apply(new VnetNormalize({ ...ctx.base, mean: channelValues(node.args.mean, channels), std: channelValues(node.args.std, channels), scale: (node.args.scale as number | undefined) ?? 255 }), one(inputs));
+    },
+  },
+  dense: {
+    emit: (node, inputs, ctx) => apply(tf.layers.dense({ ...ctx.base, units: node.args.units as number, useBias: node.args.bias !== false, kernelInitializer: ctx.init("kernel", "dense"), biasInitializer: ctx.init("bias", "zeros") }), one(inputs)),
+  },
+  flatten: { emit: (_node, inputs, ctx) => apply(tf.layers.flatten(ctx.base), one(inputs)) },
+  concat: { emit: (node, inputs, ctx) => apply(tf.layers.concatenate({ ...ctx.base, axis: node.args.axis === "time" ? 1 : -1 }), inputs) },
+  add: { emit: (_node, inputs, ctx) => apply(tf.layers.add(ctx.base), inputs) },
+  score_fusion: {
+    emit: (node, inputs, ctx) => apply(new VnetScoreFusion({ ...ctx.base, average: node.args.average === "logits" ? "logits" : "softmax", streamWeights: node.args.weights ? [...(node.args.weights as number[])] : null }), inputs),
+  },
+  stack_frames: { emit: (_node, inputs, ctx) => apply(new VnetStackFrames(ctx.base), one(inputs)) },
+  subsample: { emit: (node, inputs, ctx) => apply(new VnetTemporalSample({ ...ctx.base, indices: subsampleIndices(ctx.inputShapes[0]![0]!, node.args) }), one(inputs)) },
+  frame: { emit: (node, inputs, ctx) => apply(new VnetFrameSelect({ ...ctx.base, index: frameIndex(ctx.inputShapes[0]![0]!, node.args) }), one(inputs)) },
+  lstm: recurrentEmitter("lstm"),
+  gru: recurrentEmitter("gru"),
+  conv_lstm: {
+    emit: (node, inputs, ctx) =>
+      apply(
+        tf.layers.convLstm2d({
+          ...ctx.base,
+          filters: node.args.filters as number,
+          kernelSize: perAxis(node.args.kernel, 2, 3),
+          padding: "same",
+          returnSequences: node.args.sequences === "all",
+          recurrentActivation: "sigmoid",
+          kernelInitializer: ctx.init("kernel", "recurrent"),
+          recurrentInitializer: ctx.init("recurrent_kernel", "recurrent"),
+          biasInitializer: ctx.init("bias", "zeros"),
+        }),
+        one(inputs),
+      ),
+  },
+  conv_gru: {
+    emit: (node, inputs, ctx) =>
+      apply(new VnetConvGru2d({ ...ctx.base, filters: node.args.filters as number, kernelSize: perAxis(node.args.kernel, 2, 3) as [number, number], returnSequences: node.args.sequences === "all", seed: ctx.seed("kernel"), zeroInit: ctx.zeroInit }), one(inputs)),
+  },
+  nl_attention: {
+    emit: (node, inputs, ctx) => apply(new VnetNonLocalAttention({ ...ctx.base, mode: (node.args.mode as "embedded_gaussian" | "dot" | "gaussian" | undefined) ?? "embedded_gaussian" }), inputs),
+  },
+  fold_time: { emit: (_node, inputs, ctx) => apply(new VnetFoldTime(ctx.base), one(inputs)) },
+  unfold_time: { emit: (node, inputs, ctx) => apply(new VnetUnfoldTime({ ...ctx.base, frames: node.args.frames as number }), one(inputs)) },
+};
+
+/** The tfjs weight name of an IR weight: the layer name, "/", the role. */
+export function tfjsWeightName(weight: WeightDecl): string {
+  return `${weight.name.slice(0, weight.name.length - weight.role.length - 1)}/${weight.role}`;
+}
+
+/** Why each node the tfjs backend cannot lower fails, as located diagnostics (empty when all can). */
+export function checkTfjsSupport(graph: IrGraph): Diagnostic[] {
+  const shapes = new Map(graph.nodes.map((n) => [n.id, n.shape]));
+  const diagnostics: Diagnostic[] = [];
+  for (const node of graph.nodes) {
+    if (node.op === "input") continue;
+    const emitter = EMITTERS[node.op];
+    const reason = emitter ? emitter.unsupported?.(node, node.inputs.map((i) => shapes.get(i)!)) : `the tfjs backend has no lowering for \`${node.op}\``;
+    if (reason) {
+      diagnostics.push({ code: TFJS_UNSUPPORTED, severity: "error", message: `cannot compile layer \`${node.name}\` to tfjs: ${reason}`, file: node.origin.file, range: node.origin.range });
+    }
+  }
+  return diagnostics;
+}
+
+/**
+ * Builds the tfjs model of a fully lowered graph (see `runPipeline`). Returns diagnostics instead
+ * of a model when some node is unsupported; throws only on a compiler bug (a graph that did not go
+ * through the pipeline, or a layer whose shape differs from the IR's).
+ */
+export function emitTfjs(graph: IrGraph, options: TfjsEmitOptions = {}): TfjsEmitResult {
+  const missing = PIPELINE.filter((p) => !graph.passes.includes(p.name)).map((p) => p.name);
+  if (missing.length) throw new Error(`internal: emitTfjs needs a lowered graph; missing passes: ${missing.join(", ")}`);
+  const diagnostics = checkTfjsSupport(graph);
+  if (diagnostics.length) return { diagnostics };
+  const seed = options.seed ?? 0;
+  const zeroInit = options.zeroInit === true;
+  const tensors = new Map<number, Symbolic>();
+  const shapes = new Map<number, readonly number[]>();
+  for (const node of graph.nodes) {
+    let out: Symbolic;
+    if (node.op === "input") {
+      out = tf.input({ shape: [...node.shape], name: node.name });
+    } else {
+      const weightName = (role: WeightRole) => `${node.name}.${role}`;
+      const ctx: EmitContext = {
+        inputShapes: node.inputs.map((i) => shapes.get(i)!),
+        base: { name: node.name, trainable: !node.frozen },
+        seed: (role) => weightSeed(seed, weightName(role)),
+        init: (role, kind) => makeInitializer(kind, weightSeed(seed, weightName(role)), zeroInit),
+        zeroInit,
+      };
+      out = EMITTERS[node.op]!.emit(node, node.inputs.map((i) => tensors.get(i)!), ctx);
+    }
+    const expected = [null, ...node.shape].join();
+    if (out.shape.join() !== expected) {
+      throw new Error(`internal: tfjs layer ${node.name} (${node.op}) has shape [${out.shape.join(", ")}], the IR says [${expected}]`);
+    }
+    tensors.set(node.id, out);
+    shapes.set(node.id, node.shape);
+  }
+  // Graph inputs in the order the network declares them (the order of model.predict's inputs).
+  const model = tf.model({ inputs: graph.inputs.map((i) => tensors.get(i.node)!), outputs: graph.outputs.map((o) => tensors.get(o)!), name: graph.name });
+  return { model, diagnostics: [] };
+}

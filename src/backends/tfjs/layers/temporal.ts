@@ -1,0 +1,127 @@
+/**
+ * Layers that move the time axis: frame stacking for early fusion, temporal subsampling and frame
+ * selection inside a model, and folding time into the batch for per-frame bodies. None has weights.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { type ConfigDict, type LayerArgs, type Shape, singleShape, singleTensor } from "./common.js";
+
+/** [N, T, H, W, C] -> [N, H, W, T*C], frame-major: channels t0c0, t0c1, ..., t1c0, ... */
+export class VnetStackFrames extends tf.layers.Layer {
+  static className = "VnetStackFrames";
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const x = singleTensor(inputs);
+      const [, t, h, w, c] = x.shape as number[];
+      return tf.reshape(tf.transpose(x, [0, 2, 3, 1, 4]), [-1, h!, w!, t! * c!]);
+    });
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    const [n, t, h, w, c] = singleShape(inputShape);
+    return [n!, h!, w!, t === null || c === null ? null : t! * c!];
+  }
+}
+
+export interface VnetTemporalSampleArgs extends LayerArgs {
+  /** Frames to keep, in order. */
+  indices: number[];
+}
+
+/** Keeps the given frames of the time axis (axis 1). */
+export class VnetTemporalSample extends tf.layers.Layer {
+  static className = "VnetTemporalSample";
+  private readonly indices: number[];
+
+  constructor(args: VnetTemporalSampleArgs) {
+    super(args);
+    this.indices = args.indices;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.gather(singleTensor(inputs), this.indices, 1);
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    const shape = singleShape(inputShape);
+    return [shape[0]!, this.indices.length, ...shape.slice(2)];
+  }
+
+  override getConfig(): ConfigDict {
+    return { ...super.getConfig(), indices: this.indices };
+  }
+}
+
+export interface VnetFrameSelectArgs extends LayerArgs {
+  index: number;
+}
+
+/** Keeps one frame and drops the time axis: [N, T, ...] -> [N, ...]. */
+export class VnetFrameSelect extends tf.layers.Layer {
+  static className = "VnetFrameSelect";
+  private readonly index: number;
+
+  constructor(args: VnetFrameSelectArgs) {
+    super(args);
+    this.index = args.index;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => tf.squeeze(tf.gather(singleTensor(inputs), [this.index], 1), [1]));
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    const shape = singleShape(inputShape);
+    return [shape[0]!, ...shape.slice(2)];
+  }
+
+  override getConfig(): ConfigDict {
+    return { ...super.getConfig(), index: this.index };
+  }
+}
+
+/** [N, T, ...] -> [N*T, ...]: every frame becomes an example for the per-frame layers that follow. */
+export class VnetFoldTime extends tf.layers.Layer {
+  static className = "VnetFoldTime";
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = singleTensor(inputs);
+    return tf.reshape(x, [-1, ...x.shape.slice(2)]);
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    const shape = singleShape(inputShape);
+    return [null, ...shape.slice(2)];
+  }
+}
+
+export interface VnetUnfoldTimeArgs extends LayerArgs {
+  frames: number;
+}
+
+/** [N*T, ...] -> [N, T, ...], undoing VnetFoldTime. */
+export class VnetUnfoldTime extends tf.layers.Layer {
+  static className = "VnetUnfoldTime";
+  private readonly frames: number;
+
+  constructor(args: VnetUnfoldTimeArgs) {
+    super(args);
+    this.frames = args.frames;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = singleTensor(inputs);
+    return tf.reshape(x, [-1, this.frames, ...x.shape.slice(1)]);
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    const shape = singleShape(inputShape);
+    return [null, this.frames, ...shape.slice(1)];
+  }
+
+  override getConfig(): ConfigDict {
+    return { ...super.getConfig(), frames: this.frames };
+  }
+}
+
+for (const cls of [VnetStackFrames, VnetTemporalSample, VnetFrameSelect, VnetFoldTime, VnetUnfoldTime]) tf.serialization.registerClass(cls);

@@ -1,0 +1,35 @@
+/**
+ * vnet's custom tfjs layers, registered with `tf.serialization.registerClass` when this module is
+ * imported. Import it before `tf.loadLayersModel` on a saved vnet model, so that every `Vnet*`
+ * class name in model.json resolves.
+ */
+import { VnetNonLocalAttention } from "./layers/attention.js";
+import { VnetBatchNorm } from "./layers/batch-norm.js";
+import { VnetConvGru2d } from "./layers/conv-gru.js";
+import { VnetConv } from "./layers/conv.js";
+import { VnetScoreFusion } from "./layers/fusion.js";
+import { VnetLrn } from "./layers/lrn.js";
+import { VnetNormalize } from "./layers/normalize.js";
+import { VnetPad } from "./layers/padding.js";
+import { VnetAvgPool, VnetGlobalPool, VnetTemporalPool } from "./layers/pooling.js";
+import { VnetFoldTime, VnetFrameSelect, VnetStackFrames, VnetTemporalSample, VnetUnfoldTime } from "./layers/temporal.js";
+
+/** Every custom layer class, by its serialised class name. */
+export const VNET_LAYERS = {
+  VnetAvgPool,
+  VnetBatchNorm,
+  VnetConv,
+  VnetConvGru2d,
+  VnetFoldTime,
+  VnetFrameSelect,
+  VnetGlobalPool,
+  VnetLrn,
+  VnetNonLocalAttention,
+  VnetNormalize,
+  VnetPad,
+  VnetScoreFusion,
+  VnetStackFrames,
+  VnetTemporalPool,
+  VnetTemporalSample,
+  VnetUnfoldTime,
+} as const;

@@ -1,0 +1,121 @@
+/**
+ * The IR: an immutable dataflow graph of operator nodes, built from a checked network and
+ * rewritten by the passes in `pipeline.ts`. Every node keeps the source range it came from, so a
+ * backend can report a problem at the line that caused it. Shapes follow `src/ops/values.ts`:
+ * channels-last, without the batch axis.
+ */
+import type { Args } from "../ops/catalogue.js";
+import type { Shape } from "../ops/values.js";
+import type { InflationInfo, Origin } from "../semantics/network.js";
+
+/** What a weight is for; backends map roles to their own weight names. */
+export type WeightRole = "kernel" | "bias" | "gamma" | "beta" | "moving_mean" | "moving_variance" | "recurrent_kernel";
+
+export interface WeightDecl {
+  /** Deterministic and hierarchical: `layer2.0.conv1.conv3d.kernel` (node name + role). */
+  readonly name: string;
+  readonly role: WeightRole;
+  /** Channels-last layout: conv kernels are [kt, kh, kw, in / groups, filters]. */
+  readonly shape: Shape;
+  /** False for batch-norm statistics and for every weight of a frozen node. */
+  readonly trainable: boolean;
+}
+
+/**
+ * Memory layout of a node's output, channels-last as tfjs wants it (an ONNX backend transposes).
+ * `(NT)` marks a tensor whose time axis is folded into the batch: the inside of a lowered
+ * `per_frame` body, which sees each frame as one example.
+ */
+export type Layout = "NC" | "NTC" | "NHWC" | "NTHWC" | "(NT)C" | "(NT)TC" | "(NT)HWC" | "(NT)THWC";
+
+export interface IrNode {
+  /** Unique in the whole graph, nested bodies included. Nodes built from a layer keep its id. */
+  readonly id: number;
+  /** A catalogue operator, "input", or an IR-only operator (see `ops.ts`). */
+  readonly op: string;
+  /** Hierarchical and unique in the graph: `layer1.0.conv1.conv3d`. */
+  readonly name: string;
+  readonly args: Args;
+  readonly inputs: readonly number[];
+  /** Output shape without the batch axis. */
+  readonly shape: Shape;
+  /** Weights must not be trained (inside `per_frame(freeze = true)`). */
+  readonly frozen: boolean;
+  readonly origin: Origin;
+  /** `per_frame` before lowering: the graph applied to every frame. */
+  readonly body?: IrGraph;
+  /** Set on nodes that inflation made from a 2D layer. */
+  readonly inflated?: InflationInfo;
+  /** Declared by the `declare-weights` pass. */
+  readonly weights?: readonly WeightDecl[];
+  /** Set by the `annotate-layout` pass. */
+  readonly layout?: Layout;
+}
+
+export interface IrInput {
+  readonly name: string;
+  readonly node: number;
+  readonly shape: Shape;
+}
+
+export interface IrGraph {
+  readonly name: string;
+  readonly file: string;
+  readonly nodes: readonly IrNode[];
+  readonly inputs: readonly IrInput[];
+  readonly outputs: readonly number[];
+  readonly classes?: number;
+  /** Parameter counts the checker computed; every pass must preserve them. */
+  readonly expected: { readonly trainable: number; readonly frozen: number };
+  /** Names of the passes applied so far, in order. */
+  readonly passes: readonly string[];
+}
+
+/** Deep-freezes a graph so that no pass or backend can modify what another one reads. */
+export function freezeGraph(graph: IrGraph): IrGraph {
+  return deepFreeze(graph);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
+}
+
+/** Nodes by id (top level only; bodies are graphs of their own). */
+export function nodeIndex(graph: IrGraph): ReadonlyMap<number, IrNode> {
+  return new Map(graph.nodes.map((n) => [n.id, n]));
+}
+
+/** The largest id used anywhere in the graph, bodies included; passes allocate ids above it. */
+export function maxNodeId(graph: IrGraph): number {
+  let max = -1;
+  for (const node of graph.nodes) {
+    max = Math.max(max, node.id);
+    if (node.body) max = Math.max(max, maxNodeId(node.body));
+  }
+  return max;
+}
+
+/** Sum of the sizes of a graph's declared weights, split by trainability. */
+export function weightTotals(graph: IrGraph): { trainable: number; frozen: number; state: number } {
+  let trainable = 0;
+  let frozen = 0;
+  let state = 0;
+  const visit = (g: IrGraph) => {
+    for (const node of g.nodes) {
+      for (const w of node.weights ?? []) {
+        const size = w.shape.reduce((a, b) => a * b, 1);
+        const statistic = w.role === "moving_mean" || w.role === "moving_variance";
+        if (statistic) state += size;
+        else if (w.trainable) trainable += size;
+        else frozen += size;
+      }
+      if (node.body) visit(node.body);
+    }
+  };
+  visit(graph);
+  return { trainable, frozen, state };
+}

@@ -1,0 +1,118 @@
+/**
+ * Chooses the tfjs backend that runs models: the native TensorFlow bindings with CUDA
+ * (@tensorflow/tfjs-node-gpu), then without (@tensorflow/tfjs-node), then WebAssembly
+ * (@tensorflow/tfjs-backend-wasm), then the pure-JavaScript cpu backend, which always works. The
+ * native packages are optional dependencies whose install downloads libtensorflow; where that
+ * failed they are absent and are skipped here. Every attempt is recorded so the CLI can say which
+ * backend runs and why the faster ones do not.
+ */
+import * as tf from "@tensorflow/tfjs";
+
+export type BackendChoice = "node-gpu" | "node" | "wasm" | "cpu";
+
+interface Candidate {
+  readonly choice: BackendChoice;
+  /** The package to import, which registers the backend. */
+  readonly module?: string;
+  /** The tfjs backend name it registers. */
+  readonly backend: string;
+}
+
+/** In order of preference. */
+export const CANDIDATES: readonly Candidate[] = [
+  { choice: "node-gpu", module: "@tensorflow/tfjs-node-gpu", backend: "tensorflow" },
+  { choice: "node", module: "@tensorflow/tfjs-node", backend: "tensorflow" },
+  { choice: "wasm", module: "@tensorflow/tfjs-backend-wasm", backend: "wasm" },
+  { choice: "cpu", backend: "cpu" },
+];
+
+export interface BackendAttempt {
+  readonly choice: BackendChoice;
+  /** Why it was not used. */
+  readonly reason: string;
+}
+
+export interface BackendSelection {
+  readonly choice: BackendChoice;
+  /** tfjs's name for it (`tf.getBackend()`). */
+  readonly backend: string;
+  /** Faster backends that were tried first, and why they are not running. */
+  readonly skipped: readonly BackendAttempt[];
+  /** Kernels the caller needs that the chosen backend lacks (only when it was forced). */
+  readonly missingKernels: readonly string[];
+}
+
+export interface SelectOptions {
+  /** Use exactly this backend (the `--backend` flag); fails if it cannot start. */
+  readonly force?: BackendChoice;
+  /**
+   * Kernels the work needs (e.g. `Conv2DBackpropFilter` for training 2D convs, which the wasm
+   * backend lacks); a backend without all of them is skipped unless forced.
+   */
+  readonly requiredKernels?: readonly string[];
+}
+
+/** Kernels that training vnet's models calls on top of inference. */
+export const TRAINING_KERNELS: readonly string[] = ["Conv2DBackpropFilter", "Conv2DBackpropInput", "Conv3DBackpropFilterV2", "Conv3DBackpropInputV2", "MaxPoolGrad", "MaxPool3DGrad", "AvgPoolGrad", "AvgPool3DGrad", "LRNGrad"];
+
+/** The kernels of `names` that `backend` does not implement. */
+export function missingKernels(backend: string, names: readonly string[]): string[] {
+  return names.filter((name) => !tf.getKernel(name, backend));
+}
+
+async function start(candidate: Candidate): Promise<void> {
+  if (candidate.module) {
+    // A computed specifier: the optional packages may be absent, and TypeScript must not resolve them.
+    const specifier: string = candidate.module;
+    await import(specifier);
+  }
+  if (!(await tf.setBackend(candidate.backend))) throw new Error(`tfjs could not initialise the ${candidate.backend} backend`);
+  await tf.ready();
+}
+
+function describeError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/Cannot find (module|package)/.test(message)) return "not installed";
+  return message.split("\n")[0]!;
+}
+
+/**
+ * Starts the first backend that works (or the forced one) and makes it tfjs's current backend.
+ * Throws only when a forced backend cannot start.
+ */
+export async function selectBackend(options: SelectOptions = {}): Promise<BackendSelection> {
+  const required = options.requiredKernels ?? [];
+  const skipped: BackendAttempt[] = [];
+  const candidates = options.force ? CANDIDATES.filter((c) => c.choice === options.force) : CANDIDATES;
+  for (const candidate of candidates) {
+    try {
+      await start(candidate);
+    } catch (error) {
+      if (options.force) throw new Error(`backend ${options.force} cannot start: ${describeError(error)}`);
+      skipped.push({ choice: candidate.choice, reason: describeError(error) });
+      continue;
+    }
+    const missing = missingKernels(candidate.backend, required);
+    if (missing.length && !options.force && candidate.choice !== "cpu") {
+      skipped.push({ choice: candidate.choice, reason: `lacks kernels ${missing.join(", ")}` });
+      continue;
+    }
+    // tfjs prints a hint to install tfjs-node on the cpu backend; vnet reports the choice itself.
+    if (candidate.backend === "cpu") tf.env().set("PROD", true);
+    return { choice: candidate.choice, backend: candidate.backend, skipped, missingKernels: missing };
+  }
+  throw new Error("no tfjs backend could start");
+}
+
+/** One line for the CLI: `backend: cpu (pure JavaScript; skipped node-gpu: not installed, ...)`. */
+export function describeSelection(selection: BackendSelection): string {
+  const label: Record<BackendChoice, string> = {
+    "node-gpu": "TensorFlow C library with CUDA",
+    node: "TensorFlow C library",
+    wasm: "WebAssembly",
+    cpu: "pure JavaScript, slow for 3D convolutions",
+  };
+  const skipped = selection.skipped.map((s) => `${s.choice}: ${s.reason}`).join("; ");
+  const missing = selection.missingKernels.length ? `; missing kernels ${selection.missingKernels.join(", ")}` : "";
+  return `backend: ${selection.choice} (${label[selection.choice]}${skipped ? `; skipped ${skipped}` : ""}${missing})`;
+}
