@@ -3,6 +3,7 @@
  * that answers it, over the real server on stdio (`node bin/vnet.js lsp --stdio`). Runs twice:
  * with the server's default debounce (what an editor sees) and with debounce 0 (the work itself),
  * and times the in-process check alone for comparison. Target: under 50 ms plus the debounce.
+ * Other processes on the machine inflate medians; the minimum shows the unloaded cost.
  *
  *   npx tsc -p tsconfig.json && node dist/bench/lsp-latency.js [--edits 20] [--json]
  */
@@ -154,7 +155,7 @@ async function main(): Promise<void> {
     const runs = [await measure(file, text, DEFAULT_DEBOUNCE_MS, edits), await measure(file, text, 0, edits)];
     const report = {
       spec: { lines: text.split("\n").length, edits },
-      checkInProcessMs: { median: median(direct), p90: percentile(direct, 90) },
+      checkInProcessMs: { median: median(direct), p90: percentile(direct, 90), min: Math.min(...direct) },
       didChangeToDiagnosticsMs: runs.map((r) => ({ debounceMs: r.debounceMs, median: median(r.samples), p90: percentile(r.samples, 90), min: Math.min(...r.samples), max: Math.max(...r.samples) })),
       targetMs: 50,
     };
@@ -162,10 +163,10 @@ async function main(): Promise<void> {
     else {
       const f = (n: number) => n.toFixed(1).padStart(7);
       process.stdout.write(`vnet lsp latency: ${report.spec.lines}-line spec, median of ${edits} edits\n`);
-      process.stdout.write(`  check in process (parse + check):        median ${f(report.checkInProcessMs.median)} ms   p90 ${f(report.checkInProcessMs.p90)} ms\n`);
+      process.stdout.write(`  check in process (parse + check):        median ${f(report.checkInProcessMs.median)} ms   p90 ${f(report.checkInProcessMs.p90)} ms   min ${f(report.checkInProcessMs.min)} ms\n`);
       for (const r of report.didChangeToDiagnosticsMs) {
         const over = r.median - r.debounceMs;
-        process.stdout.write(`  didChange -> diagnostics, debounce ${String(r.debounceMs).padStart(3)} ms: median ${f(r.median)} ms   p90 ${f(r.p90)} ms   (${over.toFixed(1)} ms over the debounce; target < ${report.targetMs})\n`);
+        process.stdout.write(`  didChange -> diagnostics, debounce ${String(r.debounceMs).padStart(3)} ms: median ${f(r.median)} ms   p90 ${f(r.p90)} ms   min ${f(r.min)} ms   (median ${over.toFixed(1)} ms over the debounce; target < ${report.targetMs})\n`);
       }
     }
   } finally {
