@@ -19,6 +19,7 @@ import { subsampleIndices } from "../src/ir/temporal.js";
 import { verifyIr } from "../src/ir/verify.js";
 import { selectBackend } from "../src/runtime/backend.js";
 import { ensureFileRouter, loadModel, saveModel } from "../src/runtime/model-io.js";
+import { main } from "../src/cli/main.js";
 import { checkFiles } from "../src/semantics/check.js";
 import { totals, type CheckedNetwork } from "../src/semantics/network.js";
 import { checkText } from "./helpers.js";
@@ -209,6 +210,31 @@ describe("operators outside the tiny specs compile, run and round-trip", () => {
     const loaded = await tf.loadLayersModel(`file://${dir}/model.json`);
     const x = randomTensor([1, ...graph.inputs[0]!.shape], 9);
     expect(Array.from(await predict(loaded, [x]).data())).toEqual(Array.from(await predict(model!, [x]).data()));
+  });
+});
+
+describe("vnet compile", () => {
+  it("writes a model that plain tfjs loads, and dumps the IR", async () => {
+    const lines: string[] = [];
+    const dir = path.join(tempDir, "cli");
+    const code = await main(["compile", path.join(TINY, "tiny_r3d.vnet"), "--target", "tfjs", "-o", dir, "--backend", "cpu", "--seed", "3"], { out: (s) => lines.push(s), err: (s) => lines.push(s) });
+    expect(code).toBe(0);
+    expect(lines[0]).toMatch(/^backend: cpu/);
+    expect(lines.join("\n")).toContain("compiled tiny_r3d: 72 layers, 50,521 trainable parameters; inputs rgb [N, 8, 32, 32, 3]");
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(JSON.parse(fs.readFileSync(path.join(dir, "model.json"), "utf8")).modelTopology, undefined, undefined));
+    expect(loaded.layers).toHaveLength(72);
+    expect(trainableCount(await loadModel(dir))).toBe(50_521);
+
+    const dump: string[] = [];
+    expect(await main(["compile", path.join(TINY, "tiny_r3d.vnet"), "--dump-ir"], { out: (s) => dump.push(s) })).toBe(0);
+    expect(dump.join("\n")).toContain("#2 stem = conv3d(filters=4, kernel=[3,7,7], stride=[1,2,2], pad=\"valid\"");
+  });
+
+  it("reports usage errors with exit code 2", async () => {
+    const err: string[] = [];
+    expect(await main(["compile", path.join(TINY, "tiny_r3d.vnet")], { out: () => {}, err: (s) => err.push(s) })).toBe(2);
+    expect(await main(["compile", path.join(TINY, "tiny_r3d.vnet"), "--target", "onnx", "-o", tempDir], { out: () => {}, err: (s) => err.push(s) })).toBe(2);
+    expect(err).toEqual(["vnet: vnet compile needs an output directory: -o <dir> (or --dump-ir)", "vnet: unknown --target onnx (tfjs)"]);
   });
 });
 

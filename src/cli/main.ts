@@ -20,6 +20,8 @@ commands:
   summary <spec> [--network NAME] [--format text|json]
                                                per-layer table: shapes, parameters, MACs
   fmt [--check] <files|dirs...>                format specs in place (or list unformatted ones)
+  compile <spec> --target tfjs -o <dir> [--network NAME] [--backend node-gpu|node|wasm|cpu] [--seed N] [--dump-ir]
+                                               build the tfjs model; write model.json + weights.bin
   ops [--format text|json]                     list the operators and their parameters
   codes                                        list the diagnostic codes
 `;
@@ -199,6 +201,13 @@ export async function main(argv: readonly string[], io: { out?: (s: string) => v
         return await formatCommand(rest, out, err, (files) => expandSpecPaths(files));
       case "ops":
         return opsCommand(rest, out);
+      case "compile":
+        // Loaded on demand: only this command pays for loading tfjs.
+        return await (await import("./compile-command.js")).compileCommand(rest, out, {
+          expand: expandSpecPaths,
+          render: (diagnostics, result) => renderDiagnostics(diagnostics, result, process.stdout.isTTY === true),
+          usage: (message) => new UsageError(message),
+        });
       case "lsp":
         // Loaded on demand: the other commands never pay for the language-server library.
         return await (await import("../lsp/server.js")).startServer();

@@ -2,8 +2,9 @@
  * Local response normalisation across channels, on tensors of any rank, in the catalogue's
  * convention (Caffe, PyTorch, ONNX): b = a / (k + alpha / size * sum of a^2 over the window)^beta,
  * with the window [c - floor(size / 2), c + floor((size - 1) / 2)] as PyTorch places it (so even
- * sizes work too) and channels beyond the edges counted as zeros. tfjs's own op takes a summed
- * alpha, odd windows and rank-4 tensors only, so the window sum is computed here from slices.
+ * sizes work too) and channels beyond the edges counted as zeros. tfjs's own op sums alpha, takes
+ * rank-4 tensors and centred (odd) windows: odd sizes use it on a reshaped tensor with alpha / size
+ * (its kernels are the fast ones), even sizes sum the window with a banded matrix product.
  */
 import * as tf from "@tensorflow/tfjs";
 import { type ConfigDict, type LayerArgs, type Shape, singleShape, singleTensor } from "./common.js";
@@ -29,16 +30,11 @@ export class VnetLrn extends tf.layers.Layer {
       const x = singleTensor(inputs);
       const { size, alpha, beta, k } = this.args;
       const channels = x.shape[x.rank - 1]!;
-      const paddings = x.shape.map((): [number, number] => [0, 0]);
-      paddings[x.rank - 1] = [Math.floor(size / 2), Math.floor((size - 1) / 2)];
-      const squares = tf.pad(tf.square(x), paddings);
-      const begin = x.shape.map(() => 0);
-      const extent = [...x.shape.slice(0, -1), channels];
-      let sum = tf.slice(squares, begin, extent);
-      for (let j = 1; j < size; j++) {
-        begin[x.rank - 1] = j;
-        sum = tf.add(sum, tf.slice(squares, begin, extent));
+      if (size % 2 === 1) {
+        const flat = tf.reshape(x, [-1, 1, 1, channels]) as tf.Tensor4D;
+        return tf.reshape(tf.localResponseNormalization(flat, (size - 1) / 2, k, alpha / size, beta), x.shape);
       }
+      const sum = tf.reshape(tf.matMul(tf.reshape(tf.square(x), [-1, channels]), windowMatrix(channels, size)), x.shape);
       return tf.div(x, tf.pow(tf.add(tf.mul(sum, alpha / size), k), beta));
     });
   }
@@ -51,6 +47,15 @@ export class VnetLrn extends tf.layers.Layer {
     const { size, alpha, beta, k } = this.args;
     return { ...super.getConfig(), size, alpha, beta, k };
   }
+}
+
+/** [C, C] with a 1 where input channel j lies in output channel c's window (PyTorch's placement). */
+function windowMatrix(channels: number, size: number): tf.Tensor2D {
+  const values = new Float32Array(channels * channels);
+  for (let j = 0; j < channels; j++) {
+    for (let c = Math.max(0, j - Math.floor((size - 1) / 2)); c <= Math.min(channels - 1, j + Math.floor(size / 2)); c++) values[j * channels + c] = 1;
+  }
+  return tf.tensor2d(values, [channels, channels]);
 }
 
 tf.serialization.registerClass(VnetLrn);
