@@ -139,6 +139,7 @@ network image_ops {
   input image = image(size = 9, channels = 4)
   x = image -> normalize(mean = [0.5], std = [0.25], scale = 1)
     -> conv2d(6, kernel = 3, stride = 2, pad = 1, groups = 2) as grouped -> tanh
+    -> maxpool2d(kernel = 3, stride = 1, pad = 1) as max
     -> avgpool2d(kernel = 2, stride = 2, pad = 1, ceil = true) as avg
     -> global_max_pool -> dense(classes) -> softmax
   output x
@@ -188,6 +189,37 @@ describe("operators outside the tiny specs compile, run and round-trip", () => {
       expect(Array.from(await predict(await loadModel(dir), inputs).data())).toEqual(Array.from(values));
     });
   }
+
+  it("gradients reach every trainable weight through the custom layers", () => {
+    for (const name of ["image_ops", "clip_ops", "recurrent_ops", "fusion_ops"]) {
+      const { model, graph } = compileToTfjs(networks.get(name)!, { seed: 4 });
+      const inputs = graph.inputs.map((input) => randomTensor([2, ...input.shape], 6));
+      const target = tf.oneHot([0, 2], 3);
+      const variables = model!.trainableWeights.map((w) => w.read() as tf.Variable);
+      const loss = () => tf.losses.softmaxCrossEntropy(target, model!.apply(inputs.length === 1 ? inputs[0]! : inputs, { training: true }) as tf.Tensor) as tf.Scalar;
+      const { grads } = tf.variableGrads(loss, variables);
+      const trainable = model!.trainableWeights.map((w) => w.originalName);
+      // A non-local block's batch norm starts with a zero scale, which stops the gradient into the block.
+      const blocked = /^nl_\w+\.(theta|phi|g|out)\//;
+      for (const weight of model!.trainableWeights) {
+        const grad = grads[weight.read().name];
+        expect(grad, weight.originalName).toBeDefined();
+        const values = grad!.dataSync();
+        expect(values.every(Number.isFinite), weight.originalName).toBe(true);
+        if (!blocked.test(weight.originalName)) expect(values.some((v) => v !== 0), `${name}: ${weight.originalName}`).toBe(true);
+      }
+      expect(Object.keys(grads)).toHaveLength(trainable.length);
+      tf.dispose([model!, ...inputs, target, ...Object.values(grads)]);
+    }
+  });
+
+  it("initial weights follow the seed and the weight names, not the build order", async () => {
+    const network = networks.get("fusion_ops")!;
+    const weightsOf = async (seed: number) => Promise.all(compileToTfjs(network, { seed }).model!.getWeights().map(async (w) => Array.from(await w.data())));
+    const first = await weightsOf(1);
+    expect(await weightsOf(1)).toEqual(first);
+    expect(await weightsOf(2)).not.toEqual(first);
+  });
 
   it("a frozen per_frame body has no trainable weights and its batch norm uses moving statistics", () => {
     const network = networks.get("clip_ops")!;
