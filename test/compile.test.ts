@@ -325,6 +325,19 @@ describe("IR", () => {
 });
 
 describe("unsupported operators are located diagnostics, not crashes", () => {
+  it("a layer name tfjs refuses", () => {
+    const text = `network n {
+  classes = 2
+  input image = image(size = 8)
+  output image -> conv2d(4, kernel = 3) as _conv -> global_avg_pool -> dense(classes)
+}`;
+    const { model, diagnostics } = compileToTfjs(checkSource(text).get("n")!);
+    expect(model).toBeUndefined();
+    expect(diagnostics.map((d) => [d.code, d.message, d.hint, text.slice(d.range.start, d.range.end)])).toEqual([
+      [TFJS_UNSUPPORTED, "cannot compile `_conv` to tfjs: tfjs names must start with a letter or a digit", "rename `_conv` to `conv`", "conv2d(4, kernel = 3) as _conv"],
+    ]);
+  });
+
   it("an operator the tfjs backend has no lowering for, at the layer's source range", () => {
     const text = `network n {
   classes = 2

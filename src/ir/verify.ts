@@ -11,8 +11,8 @@ import { IR_OPS } from "./ops.js";
 import { ANNOTATE_LAYOUT, layoutFor } from "./passes/annotate-layout.js";
 import { DECLARE_WEIGHTS } from "./passes/declare-weights.js";
 
-/** Names that every backend accepts (tfjs's tensor-name rule, without `/`, its scope separator). */
-const VALID_NAME = /^[A-Za-z0-9][-A-Za-z0-9._]*$/;
+/** Dot-separated identifiers and numbers, as the checker makes them (backends may be stricter). */
+const VALID_NAME = /^[A-Za-z0-9_][-A-Za-z0-9._]*$/;
 
 /** Returns every broken invariant as a message; an empty list means the graph is well formed. */
 export function verifyIr(graph: IrGraph): string[] {
@@ -37,7 +37,7 @@ function verifyGraph(graph: IrGraph, passes: readonly string[], ids: Set<number>
     ids.add(node.id);
     if (names.has(node.name)) report(node, "duplicate name");
     names.add(node.name);
-    if (!VALID_NAME.test(node.name)) report(node, "name is not a valid weight-name prefix");
+    if (!VALID_NAME.test(node.name)) report(node, "name is not dot-separated identifiers");
     const def = IR_OPS.get(node.op);
     if (!def) {
       report(node, "unknown operator");

@@ -228,11 +228,28 @@ export function tfjsWeightName(weight: WeightDecl): string {
   return `${weight.name.slice(0, weight.name.length - weight.role.length - 1)}/${weight.role}`;
 }
 
+/** tfjs's rule for tensor names, which its layer and weight names must follow. */
+const TFJS_NAME = /^[A-Za-z0-9][-A-Za-z0-9._/]*$/;
+
 /** Why each node the tfjs backend cannot lower fails, as located diagnostics (empty when all can). */
 export function checkTfjsSupport(graph: IrGraph): Diagnostic[] {
   const shapes = new Map(graph.nodes.map((n) => [n.id, n.shape]));
   const diagnostics: Diagnostic[] = [];
+  const badNames = new Set<string>();
   for (const node of graph.nodes) {
+    // One diagnostic per offending name segment (a block instance names all the layers in it).
+    const first = node.name.split(".")[0]!;
+    if (!TFJS_NAME.test(node.name) && !badNames.has(first)) {
+      badNames.add(first);
+      diagnostics.push({
+        code: TFJS_UNSUPPORTED,
+        severity: "error",
+        message: `cannot compile \`${node.name}\` to tfjs: tfjs names must start with a letter or a digit`,
+        file: node.origin.file,
+        range: node.origin.range,
+        hint: `rename \`${first}\` to \`${first.replace(/^[^A-Za-z0-9]+/, "") || "x"}\``,
+      });
+    }
     if (node.op === "input") continue;
     const emitter = EMITTERS[node.op];
     const reason = emitter ? emitter.unsupported?.(node, node.inputs.map((i) => shapes.get(i)!)) : `the tfjs backend has no lowering for \`${node.op}\``;
