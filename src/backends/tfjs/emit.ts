@@ -93,17 +93,19 @@ function poolEmitter(op: string): Emitter {
   const rank = windowDims(op);
   const max = op.startsWith("max");
   return {
-    unsupported: (node) => (max && node.args.pad === "explicit" ? "internal: a max pool with explicit padding should have a pad node" : undefined),
     emit: (node, inputs, ctx) => {
       const a = node.args;
       const poolSize = perAxis(a.kernel, rank, 1);
       const strides = perAxis(a.stride, rank, 1);
+      // Only average pools keep explicit padding (explicit-padding gives max pools a pad node).
       if (a.pad === "explicit") {
         return apply(new VnetAvgPool({ ...ctx.base, rank, poolSize, strides, before: [...(a.pad_before as number[])], after: [...(a.pad_after as number[])] }), one(inputs));
       }
-      const args = { ...ctx.base, poolSize, strides, padding: a.pad as "same" | "valid" };
+      const padding = a.pad as "same" | "valid";
       const layer =
-        rank === 2 ? (max ? tf.layers.maxPooling2d(args as Parameters<typeof tf.layers.maxPooling2d>[0]) : tf.layers.averagePooling2d(args as Parameters<typeof tf.layers.averagePooling2d>[0])) : max ? tf.layers.maxPooling3d(args as Parameters<typeof tf.layers.maxPooling3d>[0]) : tf.layers.averagePooling3d(args as Parameters<typeof tf.layers.averagePooling3d>[0]);
+        rank === 2
+          ? (max ? tf.layers.maxPooling2d : tf.layers.averagePooling2d)({ ...ctx.base, poolSize: poolSize as [number, number], strides: strides as [number, number], padding })
+          : (max ? tf.layers.maxPooling3d : tf.layers.averagePooling3d)({ ...ctx.base, poolSize: poolSize as [number, number, number], strides: strides as [number, number, number], padding });
       return apply(layer, one(inputs));
     },
   };

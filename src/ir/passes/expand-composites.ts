@@ -54,7 +54,7 @@ class Chain {
     const shape = IR_OPS.get(op)!.shape!(inputs.map((i) => this.shapeOf(i)), args);
     if (typeof shape === "string") throw new Error(`internal: expanding ${this.parent.name}: ${op} ${name}: ${shape}`);
     const id = keepId ? this.parent.id : this.ctx.newId();
-    this.nodes.push(childNode(this.parent, { id, op, name, args, inputs, shape }));
+    this.nodes.push(childNode(this.parent, name, { id, op, args, inputs, shape }));
     return id;
   }
 }

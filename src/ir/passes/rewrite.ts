@@ -40,7 +40,7 @@ export function rewriteNodes(graph: IrGraph, pass: string, replace: (node: IrNod
   return freezeGraph({ ...graph, nodes, passes: [...graph.passes, pass] });
 }
 
-/** A node derived from `parent`: same origin and freezing, a child name, and a fresh id unless given. */
-export function childNode(parent: IrNode, fields: Omit<IrNode, "origin" | "frozen" | "name"> & { name: string }): IrNode {
-  return { ...fields, name: fields.name ? `${parent.name}.${fields.name}` : parent.name, origin: parent.origin, frozen: parent.frozen };
+/** A node derived from `parent`: its origin and freezing, and the name `parent.local`. */
+export function childNode(parent: IrNode, local: string, fields: Omit<IrNode, "origin" | "frozen" | "name">): IrNode {
+  return { ...fields, name: `${parent.name}.${local}`, origin: parent.origin, frozen: parent.frozen };
 }
