@@ -24,6 +24,7 @@ commands:
                                                build the tfjs model; write model.json + weights.bin
   ops [--format text|json]                     list the operators and their parameters
   codes                                        list the diagnostic codes
+  lsp [--stdio]                                run the language server over stdio (editors)
 `;
 
 export class UsageError extends Error {}
