@@ -348,6 +348,12 @@ function buildBinaryLevel(node: CstNode, parent: Range): A.Expr {
     case "postfix":
       return buildPostfix(node, parent);
     default: {
+      // Most levels hold one operand and no operator: skip the ordering work (a hot path).
+      const keys = Object.keys(c);
+      if (keys.length === 1) {
+        const only = c[keys[0]!]!;
+        if (only.length === 1 && !isToken(only[0]!) && OPERAND_RULES.includes(keys[0]!)) return buildBinaryLevel(only[0] as CstNode, range);
+      }
       // A left-associative level: operands and operator tokens interleave in source order.
       let result: A.Expr | undefined;
       let pendingOp: A.BinaryOperator | undefined;
@@ -374,6 +380,7 @@ function buildPostfix(node: CstNode, parent: Range): A.Expr {
   const c = node.children as Children;
   const primaryNode = firstNode(c, "primary");
   let result: A.Expr = primaryNode ? buildPrimary(primaryNode, range) : errorExpr(range);
+  if (!c.LParen && !c.LBracket && !c.Dot) return result;
   const start = result.range.start;
   // Suffixes: walk tokens in order; each "(" pairs with an arguments node, each "[" with an expression.
   const argNodes = nodes(c, "arguments");
