@@ -11,7 +11,8 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileToTfjs, emitTfjs, tfjsWeightName, TFJS_UNSUPPORTED } from "../src/backends/tfjs/index.js";
 import { VnetBatchNorm } from "../src/backends/tfjs/layers/batch-norm.js";
-import { VnetConvGru2d } from "../src/backends/tfjs/layers/conv-gru.js";
+import { VnetConvGru2d, VnetConvLstm2d } from "../src/backends/tfjs/layers/conv-recurrent.js";
+import { conv2dCpuFriendly } from "../src/backends/tfjs/layers/conv.js";
 import { buildIr } from "../src/ir/build.js";
 import type { IrGraph } from "../src/ir/graph.js";
 import { PIPELINE, runPipeline } from "../src/ir/pipeline.js";
@@ -498,6 +499,24 @@ describe("numerical parity of the lowering with hand computations", () => {
     expectClose(await read(layerOutput(grouped.model, "conv", grouped.x)), naiveConv(await read(grouped.x), await read(k3!), (await b3!.data()) as Float32Array, [2, 2], [0, 0], [1, 1], 2, [3, 3]));
   });
 
+  it("the cpu conv2d's filter gradient, computed as a convolution, equals tfjs's", async () => {
+    const cases: [number[], number[], [number, number], "same" | "valid"][] = [
+      [[2, 9, 11, 3], [3, 3, 3, 4], [2, 2], "same"],
+      [[2, 10, 7, 3], [5, 3, 3, 2], [3, 2], "valid"],
+      [[2, 8, 8, 3], [2, 2, 3, 2], [2, 2], "same"],
+    ];
+    for (const [xShape, wShape, strides, padding] of cases) {
+      const x = randomTensor(xShape, 41) as tf.Tensor4D;
+      const w = randomTensor(wShape, 42) as tf.Tensor4D;
+      const dy = randomTensor(tf.conv2d(x, w, strides, padding).shape, 43);
+      const loss = (conv: typeof tf.conv2d) => (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(conv(a as tf.Tensor4D, b as tf.Tensor4D, strides, padding), dy));
+      const [dxRef, dwRef] = tf.grads(loss(tf.conv2d))([x, w]);
+      const [dx, dw] = tf.grads(loss(conv2dCpuFriendly as typeof tf.conv2d))([x, w]);
+      expectClose(await read(dx!), await read(dxRef!), 1e-5);
+      expectClose(await read(dw!), await read(dwRef!), 1e-5);
+    }
+  });
+
   it("max pooling pads with -inf and rounds up like PyTorch's ceil mode", async () => {
     // Inputs in [-1, 1): zero padding would win the max at the borders.
     const { model, graph, x } = compileOne(clipNetwork(4, 7, 6, 2, "maxpool3d(kernel = [1, 3, 3], stride = [1, 2, 2], pad = [0, 1, 1], ceil = true) as pool"));
@@ -598,6 +617,19 @@ describe("numerical parity of the lowering with hand computations", () => {
     const reference = gru.apply(tf.reshape(x, [2, 5, 3])) as tf.Tensor;
     expectClose(await read(tf.reshape(convGru.apply(x) as tf.Tensor, [2, 5, 4])), await read(reference), 1e-5);
     expect(ours.shape).toEqual([2, 5, 1, 1, 4]);
+  });
+
+  it("conv_lstm computes what tfjs's ConvLSTM2D computes with the same weights", async () => {
+    const x = randomTensor([2, 4, 5, 5, 3], 33);
+    const ours = new VnetConvLstm2d({ filters: 2, kernelSize: [3, 3], returnSequences: true, seed: 2 });
+    const theirs = tf.layers.convLstm2d({ filters: 2, kernelSize: 3, padding: "same", returnSequences: true, recurrentActivation: "sigmoid" });
+    ours.apply(x);
+    theirs.apply(x);
+    const weights = ours.getWeights();
+    expect(Array.from(await weights[2]!.data())).toEqual([0, 0, 1, 1, 0, 0, 0, 0]);
+    theirs.setWeights([weights[0]!, weights[1]!, randomTensor([8], 34)]);
+    ours.setWeights([weights[0]!, weights[1]!, randomTensor([8], 34)]);
+    expectClose(await read(ours.apply(x) as tf.Tensor), await read(theirs.apply(x) as tf.Tensor), 1e-5);
   });
 
   it("stack_frames puts frames before channels; per_frame shares one set of weights across frames", async () => {

@@ -17,7 +17,7 @@ import { windowDims } from "../../ir/window.js";
 import { VnetNonLocalAttention } from "./layers/attention.js";
 import { VnetBatchNorm } from "./layers/batch-norm.js";
 import { type InitKind, type Initializer, makeInitializer, weightSeed } from "./layers/common.js";
-import { VnetConvGru2d } from "./layers/conv-gru.js";
+import { VnetConvGru2d, VnetConvLstm2d } from "./layers/conv-recurrent.js";
 import { VnetConv } from "./layers/conv.js";
 import { VnetScoreFusion } from "./layers/fusion.js";
 import { VnetLrn } from "./layers/lrn.js";
@@ -77,12 +77,12 @@ function convEmitter(op: "conv2d" | "conv3d"): Emitter {
       const padding = a.pad as "same" | "valid";
       const useBias = a.bias !== false;
       const filters = a.filters as number;
-      // tfjs's conv2d refuses a stride with a dilation, and its conv3d has no dilated gradient.
-      const dilated = dilationRate.some((d) => d > 1);
-      const standard = groups === 1 && (!dilated || (rank === 2 && strides.every((s) => s === 1)));
+      // tfjs's conv3d has no dilated gradient, its conv2d refuses a stride with a dilation, and its
+      // cpu conv2d filter gradient is very slow: only undilated, ungrouped 3D convs are tfjs's own.
+      const standard = rank === 3 && groups === 1 && dilationRate.every((d) => d === 1);
       if (standard) {
-        const args = { ...ctx.base, filters, kernelSize, strides, padding, dilationRate: dilationRate as [number, number] | [number, number, number], useBias, kernelInitializer: ctx.init("kernel", "conv"), biasInitializer: ctx.init("bias", "zeros") };
-        return apply(rank === 2 ? tf.layers.conv2d(args) : tf.layers.conv3d(args), one(inputs));
+        const args = { ...ctx.base, filters, kernelSize, strides, padding, dilationRate: dilationRate as [number, number, number], useBias, kernelInitializer: ctx.init("kernel", "conv"), biasInitializer: ctx.init("bias", "zeros") };
+        return apply(tf.layers.conv3d(args), one(inputs));
       }
       return apply(new VnetConv({ ...ctx.base, rank, filters, kernelSize, strides, padding, dilationRate, groups, useBias, seed: ctx.seed("kernel"), zeroInit: ctx.zeroInit }), one(inputs));
     },
@@ -136,6 +136,8 @@ function recurrentEmitter(op: "lstm" | "gru"): Emitter {
         dropout: (node.args.dropout as number | undefined) ?? 0,
         // PyTorch's gates; tfjs defaults to the hard sigmoid of early Keras.
         recurrentActivation: "sigmoid" as const,
+        // Keras's default, which tfjs leaves off: the LSTM forget gate starts open.
+        ...(op === "lstm" ? { unitForgetBias: true } : {}),
         kernelInitializer: ctx.init("kernel", "dense"),
         recurrentInitializer: ctx.init("recurrent_kernel", "recurrent"),
         biasInitializer: ctx.init("bias", "zeros"),
@@ -143,6 +145,10 @@ function recurrentEmitter(op: "lstm" | "gru"): Emitter {
       return apply(op === "lstm" ? tf.layers.lstm(args) : tf.layers.gru(args), one(inputs));
     },
   };
+}
+
+function convRecurrentArgs(node: IrNode, ctx: EmitContext) {
+  return { ...ctx.base, filters: node.args.filters as number, kernelSize: perAxis(node.args.kernel, 2, 3) as [number, number], returnSequences: node.args.sequences === "all", seed: ctx.seed("kernel"), zeroInit: ctx.zeroInit };
 }
 
 /** Per-channel values: one value given for every channel is repeated. */
@@ -197,27 +203,8 @@ const EMITTERS: Readonly<Record<string, Emitter>> = {
   frame: { emit: (node, inputs, ctx) => apply(new VnetFrameSelect({ ...ctx.base, index: frameIndex(ctx.inputShapes[0]![0]!, node.args) }), one(inputs)) },
   lstm: recurrentEmitter("lstm"),
   gru: recurrentEmitter("gru"),
-  conv_lstm: {
-    emit: (node, inputs, ctx) =>
-      apply(
-        tf.layers.convLstm2d({
-          ...ctx.base,
-          filters: node.args.filters as number,
-          kernelSize: perAxis(node.args.kernel, 2, 3),
-          padding: "same",
-          returnSequences: node.args.sequences === "all",
-          recurrentActivation: "sigmoid",
-          kernelInitializer: ctx.init("kernel", "recurrent"),
-          recurrentInitializer: ctx.init("recurrent_kernel", "recurrent"),
-          biasInitializer: ctx.init("bias", "zeros"),
-        }),
-        one(inputs),
-      ),
-  },
-  conv_gru: {
-    emit: (node, inputs, ctx) =>
-      apply(new VnetConvGru2d({ ...ctx.base, filters: node.args.filters as number, kernelSize: perAxis(node.args.kernel, 2, 3) as [number, number], returnSequences: node.args.sequences === "all", seed: ctx.seed("kernel"), zeroInit: ctx.zeroInit }), one(inputs)),
-  },
+  conv_lstm: { emit: (node, inputs, ctx) => apply(new VnetConvLstm2d(convRecurrentArgs(node, ctx)), one(inputs)) },
+  conv_gru: { emit: (node, inputs, ctx) => apply(new VnetConvGru2d(convRecurrentArgs(node, ctx)), one(inputs)) },
   nl_attention: {
     emit: (node, inputs, ctx) => apply(new VnetNonLocalAttention({ ...ctx.base, mode: (node.args.mode as "embedded_gaussian" | "dot" | "gaussian" | undefined) ?? "embedded_gaussian" }), inputs),
   },

@@ -5,7 +5,7 @@
  */
 import { VnetNonLocalAttention } from "./layers/attention.js";
 import { VnetBatchNorm } from "./layers/batch-norm.js";
-import { VnetConvGru2d } from "./layers/conv-gru.js";
+import { VnetConvGru2d, VnetConvLstm2d } from "./layers/conv-recurrent.js";
 import { VnetConv } from "./layers/conv.js";
 import { VnetScoreFusion } from "./layers/fusion.js";
 import { VnetLrn } from "./layers/lrn.js";
@@ -20,6 +20,7 @@ export const VNET_LAYERS = {
   VnetBatchNorm,
   VnetConv,
   VnetConvGru2d,
+  VnetConvLstm2d,
   VnetFoldTime,
   VnetFrameSelect,
   VnetGlobalPool,
