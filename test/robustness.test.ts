@@ -1,0 +1,292 @@
+/**
+ * Hostile inputs: the parser and checker must never throw, must finish, and must report every
+ * problem as a located diagnostic (known code, file of the program, 0 <= start <= end <= length).
+ * Texts are checked in memory through a Host, so nothing here touches the disk.
+ *
+ * Cases marked `it.fails` reproduce a known bug (named in the comment above each); they pass while
+ * the bug is there and start failing when it is fixed: then drop the `.fails`.
+ */
+import { describe, expect, it } from "vitest";
+import { diagnosticProblems, mulberry32 } from "../scripts/fuzz-lib.js";
+import type { Diagnostic } from "../src/diagnostics/diagnostic.js";
+import { LineIndex } from "../src/diagnostics/location.js";
+import { checkProgram } from "../src/semantics/check.js";
+import { loadProgram, MAX_FILE_BYTES } from "../src/semantics/program.js";
+import { MAX_NESTING, parseSpec } from "../src/syntax/parse.js";
+
+const ROOT = "/virtual/project";
+const MAIN = `${ROOT}/main.vnet`;
+
+interface Checked {
+  readonly diagnostics: readonly Diagnostic[];
+  readonly parseDiagnostics: readonly Diagnostic[];
+  readonly codes: string[];
+  readonly ms: number;
+}
+
+/**
+ * Parses `text` alone and checks it as a program (with `others` as extra files), asserting the
+ * diagnostic contract on both; returns the check's diagnostics.
+ */
+function check(text: string, others: Record<string, string> = {}): Checked {
+  const texts = new Map<string, string>([[MAIN, text], ...Object.entries(others)]);
+  const started = performance.now();
+  const parsed = parseSpec(text, MAIN);
+  const result = checkProgram(loadProgram([MAIN], { host: { readFile: (f) => texts.get(f) }, root: ROOT }));
+  const ms = performance.now() - started;
+  expect(diagnosticProblems(parsed.diagnostics, texts)).toEqual([]);
+  expect(diagnosticProblems(result.diagnostics, texts)).toEqual([]);
+  return { diagnostics: result.diagnostics, parseDiagnostics: parsed.diagnostics, codes: result.diagnostics.map((d) => d.code), ms };
+}
+
+/** A network around `body`, with a 16x112 clip input named `video`. */
+function network(body: string, before = ""): string {
+  return `${before}network n {\n  input video = clip(frames = 16, size = 112)\n${body}\n}\n`;
+}
+
+const errorsOf = (c: Checked) => c.diagnostics.filter((d) => d.severity === "error");
+
+describe("degenerate files", () => {
+  it("empty file: one VN005 warning at 0..0", () => {
+    const c = check("");
+    expect(c.codes).toEqual(["VN005"]);
+    expect(c.diagnostics[0]!.severity).toBe("warning");
+    expect(c.diagnostics[0]!.range).toEqual({ start: 0, end: 0 });
+  });
+
+  it("whitespace and comments only: VN005", () => {
+    expect(check("  \n\t\r\n  \f ").codes).toEqual(["VN005"]);
+    expect(check("// nothing here\n/* nor here */\n").codes).toEqual(["VN005"]);
+  });
+
+  it("a byte order mark alone is whitespace, not an invalid character", () => {
+    expect(check("\uFEFF").codes).toEqual(["VN005"]);
+  });
+
+  it("binary junk (random bytes incl. NUL, invalid UTF-8 decoded): VN001, capped, located", () => {
+    const rng = mulberry32(1234);
+    const bytes = Buffer.alloc(16 * 1024);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = rng() < 0.05 ? 0 : Math.floor(rng() * 256);
+    const text = bytes.toString("utf8");
+    expect(text).toContain("\uFFFD");
+    const c = check(text);
+    expect(c.codes).toContain("VN001");
+    // Runs of junk are merged and the count is capped, so binary files do not flood the output.
+    expect(c.codes.filter((code) => code === "VN001").length).toBeLessThanOrEqual(51);
+  });
+
+  it("junk bytes inside a valid spec are reported where they are", () => {
+    const text = network("  x = video -> relu\u0000\u0001\u00ff\n  output x -> global_avg_pool -> dense(10)");
+    const c = check(text);
+    const junk = c.diagnostics.find((d) => d.code === "VN001")!;
+    expect(text.slice(junk.range.start, junk.range.end)).toBe("\u0000\u0001\u00ff");
+  });
+
+  it("a file over the size cap is refused without lexing", () => {
+    const c = check("x".repeat(MAX_FILE_BYTES + 1));
+    expect(c.codes).toEqual(["VN004"]);
+  });
+});
+
+describe("huge and deep inputs finish with diagnostics", () => {
+  it("a 1 MB single line `x = 1.5 + 1.5 + ...` parses and checks", { timeout: 30_000 }, () => {
+    // Long numbers keep the token count (and the test's time) down while the line stays 1 MB.
+    const text = `x = ${Array.from({ length: 46_000 }, () => "123456789.123456789").join(" + ")}`;
+    expect(text.length).toBeGreaterThan(1_000_000);
+    // An unused top-level constant is never evaluated, so this exercises the parser and AST builder.
+    expect(errorsOf(check(text))).toEqual([]);
+  });
+
+  it("10,000 nested `(`: VN004 at the first bracket past the limit", () => {
+    const text = `x = ${"(".repeat(10_000)}1`;
+    const c = check(text);
+    expect(c.codes).toEqual(["VN004"]);
+    expect(c.diagnostics[0]!.range.start).toBe(4 + MAX_NESTING);
+  });
+
+  it("10,000 nested `[`: VN004", () => {
+    expect(check(`x = ${"[".repeat(10_000)}`).codes).toEqual(["VN004"]);
+  });
+
+  it("10,000 `- - - 1`: VN004", () => {
+    expect(check(`x = ${"- ".repeat(10_000)}1`).codes).toEqual(["VN004"]);
+  });
+
+  it("10,000 `not not ...`: VN004", () => {
+    expect(check(`x = ${"not ".repeat(10_000)}true`).codes).toEqual(["VN004"]);
+  });
+
+  it("10,000 `if true then 1 else if ...`: VN004", () => {
+    expect(check(`x = ${"if true then 1 else ".repeat(10_000)}1`).codes).toEqual(["VN004"]);
+  });
+
+  it("a 100,000-stage chain `x -> relu -> relu ...` stops at the layer limit (VN027)", { timeout: 30_000 }, () => {
+    const c = check(network(`  x = video -> ${Array.from({ length: 100_000 }, () => "relu").join(" -> ")}\n  output x -> global_avg_pool -> dense(10)`));
+    expect(c.codes).toContain("VN027");
+  });
+
+  it("a for-loop of 10^9 iterations: VN027 on the loop, without running it", () => {
+    const c = check(network("  x = video -> for i in 0..1000000000 { relu }\n  output x -> global_avg_pool -> dense(10)"));
+    expect(c.codes).toContain("VN027");
+    expect(c.ms).toBeLessThan(5000);
+  });
+
+  it("nested loops of 10,000 x 10,000: the layer limit stops them (VN027)", { timeout: 30_000 }, () => {
+    const c = check(network("  x = video -> for i in 0..10000 { for j in 0..10000 { relu } }\n  output x -> global_avg_pool -> dense(10)"));
+    expect(c.codes).toContain("VN027");
+  });
+
+  it("a list repeated 10^9 times: VN015", () => {
+    expect(check(network("  output video -> global_avg_pool -> dense(len([1] * 1000000000))")).codes).toContain("VN015");
+  });
+
+  it("huge and degenerate numbers become VN014/VN015/VN026, not NaN or Infinity", () => {
+    const out = (e: string) => check(network(`  output video -> global_avg_pool -> ${e}`)).codes;
+    expect(out("dense(1e400)")).toContain("VN015");
+    expect(out("dense(10 ** 400)")).toContain("VN015");
+    expect(out("dense(0)")).toContain("VN015");
+    expect(out("dense(-1)")).toContain("VN015");
+    expect(out("dense(3.5)")).toContain("VN014");
+    expect(out("dense(1 / 0)")).toContain("VN026");
+    expect(out("dense(5 % 0)")).toContain("VN026");
+  });
+});
+
+describe("blocks and imports", () => {
+  /** `count` blocks, each applying the next; the last applies `relu`. */
+  function blockChain(count: number, call: (next: string) => string): string {
+    const blocks = Array.from({ length: count }, (_, i) => `block b${i}() {\n  input x\n  output x -> ${i + 1 < count ? call(`b${i + 1}`) : "relu"}\n}\n`);
+    return network("  output video -> b0 -> global_avg_pool -> dense(10)", blocks.join(""));
+  }
+
+  it("blocks calling blocks 1,000 deep: VN027 at the call-depth limit", () => {
+    expect(check(blockChain(1000, (next) => next)).codes).toContain("VN027");
+  });
+
+  it("blocks fanning out ten-fold 8 levels deep: the layer limit stops them (VN027)", { timeout: 30_000 }, () => {
+    expect(check(blockChain(8, (next) => `for j in 0..10 { ${next} }`)).codes).toContain("VN027");
+  });
+
+  it("a block that calls itself: VN030", () => {
+    const text = network("  output video -> b(3) -> global_avg_pool -> dense(10)", "block b(k) {\n  input x\n  output if k == 0 then x else x -> b(k - 1)\n}\n");
+    expect(check(text).codes).toContain("VN030");
+  });
+
+  it("imports that are missing, cyclic or outside the root are located errors", () => {
+    expect(check(`import { a } from "./missing.vnet"\n`).codes).toContain("VN031");
+    expect(check(`import { a } from "../../outside.vnet"\n`).codes).toContain("VN033");
+    const cyclic = check(`import { b } from "./b.vnet"\nblock a() {\n  input x\n  output x -> b\n}\n`, {
+      [`${ROOT}/b.vnet`]: `import { a } from "./main.vnet"\nblock b() {\n  input x\n  output x -> a\n}\n`,
+    });
+    expect(cyclic.codes).toContain("VN032");
+  });
+});
+
+describe("unterminated literals", () => {
+  it("an unterminated string: VN003 on the string, and parsing goes on", () => {
+    const text = network('  description = "never closed\n  output video -> global_avg_pool -> dense(10)');
+    const c = check(text);
+    const d = c.diagnostics.find((x) => x.code === "VN003")!;
+    expect(text.slice(d.range.start, d.range.end)).toBe('"never closed');
+  });
+
+  it("an unterminated string at the very end of the file", () => {
+    expect(check('x = "abc').codes).toContain("VN003");
+    expect(check('x = "').codes).toContain("VN003");
+  });
+
+  it("an unterminated block comment: VN003 on its `/*`", () => {
+    const text = network("  output video -> global_avg_pool -> dense(10)\n  /* never closed\n");
+    const c = check(text);
+    const d = c.diagnostics.find((x) => x.code === "VN003")!;
+    expect(text.slice(d.range.start, d.range.end)).toBe("/*");
+  });
+});
+
+describe("line endings and byte order marks keep positions right", () => {
+  // One text with semantic errors, one with lexer and syntax errors: both paths compute offsets.
+  const semantic = network("  x = video -> conv3dd(64, kernel = 3)\n  y = video -> conv3d(1 / 0, kernel = 3)\n  output x -> global_avg_pool -> dense(10)");
+  const syntactic = network("  x = video -> relu # junk\n  y = \"open\n  output x -> global_avg_pool -> dense(10)");
+
+  /** Every diagnostic as code, the exact text it covers, and its line:column. */
+  function located(text: string): string[] {
+    const lines = new LineIndex(text);
+    return check(text).diagnostics.map((d) => {
+      const { line, column } = lines.positionAt(d.range.start);
+      return `${d.code} ${JSON.stringify(text.slice(d.range.start, d.range.end))} ${line}:${column}`;
+    });
+  }
+
+  it("LF baseline: each problem is found where it is", () => {
+    expect(located(semantic)).toEqual(['VN011 "conv3dd" 3:16', 'VN042 "y" 4:3', 'VN026 "0" 4:27']);
+    const syntax = located(syntactic);
+    expect(syntax).toContain('VN001 "#" 3:21');
+    expect(syntax).toContain('VN003 "\\"open" 4:7');
+  });
+
+  for (const [name, ending] of [["CRLF", "\r\n"], ["CR only", "\r"]] as const) {
+    it(`${name}: same codes, same covered text, same line:column`, () => {
+      expect(located(semantic.replace(/\n/g, ending))).toEqual(located(semantic));
+      expect(located(syntactic.replace(/\n/g, ending))).toEqual(located(syntactic));
+    });
+  }
+
+  it("a BOM: the same diagnostics; lines after the first keep their columns", () => {
+    for (const text of [semantic, syntactic]) expect(located(`\uFEFF${text}`)).toEqual(located(text));
+  });
+});
+
+/*
+ * Known bugs, each reproduced by the smallest input found. `it.fails` keeps CI green while they are
+ * open and turns red once they are fixed, so the marker is removed with the fix.
+ */
+describe("known bugs", () => {
+  const output = (k: string) => `  output video -> global_avg_pool -> dense(${k})`;
+
+  // BUG-1: the elaborating checker evaluates expressions recursively (NetworkElaborator.expr ->
+  // binary/index/member), so a long flat expression the parser accepts overflows the stack and
+  // checkProgram throws RangeError instead of reporting a diagnostic.
+  it.fails("BUG-1: a 10,000-term sum used by a network does not throw", () => {
+    check(network(output("k"), `k = ${Array.from({ length: 10_000 }, () => "1").join(" + ")}\n`));
+  });
+
+  // BUG-1b: top-level constants are evaluated recursively on first use (constValue ->
+  // lookupName -> constValue), so 10,000 constants each defined by the previous one overflow.
+  it.fails("BUG-1b: 10,000 chained constants `c1 = c0 + 1` do not throw", () => {
+    const constants = Array.from({ length: 10_000 }, (_, i) => `c${i + 1} = ${i === 0 ? "1" : `c${i}`} + 1`).join("\n");
+    check(network(output("c10000"), `${constants}\n`));
+  });
+
+  // BUG-2: exponential time. rules/walk.ts forEachStage walks an expression with forEachExpr,
+  // which already descends into stage arguments, and forEachStageIn descends into the same
+  // arguments again, so each chain nested in an argument doubles the work: 25 levels take
+  // seconds, 30 take minutes (the fuzzer found it as a hang).
+  it.fails("BUG-2: chains nested 21 deep in stage arguments check in linear time", () => {
+    const depth = 21;
+    const text = network(`  x = video -> ${"conv3d(video -> ".repeat(depth)}relu${")".repeat(depth)}\n  output x`);
+    // Linear is about 2 ms; the bug makes it about 2^21 walk steps (~0.5 s).
+    expect(check(text).ms).toBeLessThan(100);
+  });
+
+  // BUG-3: chevrotain's in-repetition error recovery re-enters the repetition recursively once per
+  // resync and rescans follow sets each time: junk inside a `{ }` body costs quadratic time, and at
+  // a few thousand resyncs the stack overflows, which parse.ts reports as VN004 "the spec nests too
+  // deeply to parse" at 0..1, dropping every other diagnostic, although nothing nests.
+  // Repro of the overflow (about 3 s, so not run here): `network n {` + " 3, a" x 3,500 + `}`.
+  it.fails("BUG-3: 1,000 junk statements in a body are recovered from in linear time", () => {
+    const c = check(`network n {\n${" 3, a".repeat(1000)}\n}\n`);
+    expect(c.codes).not.toContain("VN004");
+    // `network n {` + " , a" x 4,000 (one resync) takes ~10 ms; this takes ~0.4 s.
+    expect(c.ms).toBeLessThan(100);
+  });
+
+  // BUG-4: quadratic time in syntax/build-ast.ts buildPostfix: for every suffix, endOf() filters
+  // and sorts all closing tokens of the node, so `x.a.a.a...` (or `[0][0]...`, `()()...`) costs
+  // O(n^2 log n): 8,000 suffixes take about a second, 16,000 about four.
+  it.fails("BUG-4: 5,000 member suffixes `x.a.a...` parse in linear time", () => {
+    const started = performance.now();
+    parseSpec(`k = x${".a".repeat(5000)}`);
+    // Linear is a few ms (a 1 MB sum parses in about 1 s); the bug makes it about 0.5 s.
+    expect(performance.now() - started).toBeLessThan(100);
+  });
+});
