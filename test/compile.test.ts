@@ -317,6 +317,20 @@ describe("IR", () => {
     expect(() => runPipeline({ ...graph, outputs: [99999] })).toThrow(/malformed/);
   });
 
+  it("layers no output depends on are pruned, and the counts follow", () => {
+    const network = checkText(`network n {
+  classes = 2
+  input image = image(size = 8)
+  unused = image -> conv2d(4, kernel = 3) as lonely
+  output image -> conv2d(4, kernel = 3) -> global_avg_pool -> dense(classes)
+}`).networks[0]!;
+    const graph = lowerVerified(network);
+    expect(graph.nodes.map((n) => n.name)).not.toContain("lonely");
+    expect(graph.expected.trainable).toBe(totals(network).trainable - (3 * 3 * 3 * 4 + 4));
+    const { model } = emitTfjs(graph);
+    expect(trainableCount(model!)).toBe(graph.expected.trainable);
+  });
+
   it("subsample picks PySlowFast's frames", () => {
     expect(subsampleIndices(32, { frames: 4 })).toEqual([0, 10, 20, 31]);
     expect(subsampleIndices(16, { frames: 2 })).toEqual([0, 15]);

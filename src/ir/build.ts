@@ -5,7 +5,7 @@
  * body as a nested graph until `lower-per-frame` inlines it.
  */
 import type { Args } from "../ops/catalogue.js";
-import { totals, type CheckedNetwork, type Layer } from "../semantics/network.js";
+import type { CheckedNetwork, Layer } from "../semantics/network.js";
 import { freezeGraph, type IrGraph, type IrInput, type IrNode } from "./graph.js";
 
 /** Builds the (frozen) IR graph of a checked network. */
@@ -25,7 +25,7 @@ export function buildIr(network: CheckedNetwork): IrGraph {
     if (layer.stream || layer.op === "input" || inputNames.has(layer.id)) continue;
     nodes.push(layerNode(layer));
   }
-  const expected = totals(network);
+  const expected = reachableCounts(network);
   return freezeGraph({
     name: network.name,
     file: network.file,
@@ -33,9 +33,33 @@ export function buildIr(network: CheckedNetwork): IrGraph {
     inputs,
     outputs: [...network.outputs],
     ...(network.classes !== undefined ? { classes: network.classes } : {}),
-    expected: { trainable: expected.trainable, frozen: expected.frozen },
+    expected,
     passes: [],
   });
+}
+
+/**
+ * The checker's parameter counts of the layers the outputs depend on: what the model holds. (The
+ * checker's totals also count layers of unused bindings, which it warns about.)
+ */
+function reachableCounts(network: CheckedNetwork): { trainable: number; frozen: number } {
+  const byId = new Map(network.layers.map((l) => [l.id, l]));
+  const seen = new Set<number>();
+  const pending = [...network.outputs];
+  let trainable = 0;
+  let frozen = 0;
+  while (pending.length) {
+    const layer = byId.get(pending.pop()!);
+    if (!layer || seen.has(layer.id)) continue;
+    seen.add(layer.id);
+    if (!layer.stream) {
+      // A per_frame layer holds its body's parameters.
+      if (layer.frozen) frozen += layer.params;
+      else trainable += layer.params;
+    }
+    pending.push(...layer.inputs);
+  }
+  return { trainable, frozen };
 }
 
 function layerNode(layer: Layer): IrNode {

@@ -1,12 +1,13 @@
 /**
  * The ordered pass pipeline from a checked network to the graph backends lower. Each pass is a
  * pure function from graph to graph; the order matters:
- * 1. lower-per-frame: inline per_frame bodies between fold_time / unfold_time;
- * 2. expand-composites: conv2plus1d, lateral and nonlocal become primitives;
- * 3. explicit-padding: "same" / "valid" / pad nodes, ceil mode resolved (after 2, whose convs
+ * 1. prune-unreachable: drop what no output depends on;
+ * 2. lower-per-frame: inline per_frame bodies between fold_time / unfold_time;
+ * 3. expand-composites: conv2plus1d, lateral and nonlocal become primitives;
+ * 4. explicit-padding: "same" / "valid" / pad nodes, ceil mode resolved (after 3, whose convs
  *    and pools need it too);
- * 4. declare-weights: names and shapes of every weight (after every pass that creates nodes);
- * 5. annotate-layout: channels-last layouts, folded time marked.
+ * 5. declare-weights: names and shapes of every weight (after every pass that creates nodes);
+ * 6. annotate-layout: channels-last layouts, folded time marked.
  */
 import type { CheckedNetwork } from "../semantics/network.js";
 import { buildIr } from "./build.js";
@@ -16,6 +17,7 @@ import { DECLARE_WEIGHTS, declareWeights } from "./passes/declare-weights.js";
 import { EXPAND_COMPOSITES, expandComposites } from "./passes/expand-composites.js";
 import { EXPLICIT_PADDING, explicitPadding } from "./passes/explicit-padding.js";
 import { LOWER_PER_FRAME, lowerPerFrame } from "./passes/lower-per-frame.js";
+import { PRUNE_UNREACHABLE, pruneUnreachable } from "./passes/prune-unreachable.js";
 import { verifyIr } from "./verify.js";
 
 export interface Pass {
@@ -24,6 +26,7 @@ export interface Pass {
 }
 
 export const PIPELINE: readonly Pass[] = [
+  { name: PRUNE_UNREACHABLE, run: pruneUnreachable },
   { name: LOWER_PER_FRAME, run: lowerPerFrame },
   { name: EXPAND_COMPOSITES, run: expandComposites },
   { name: EXPLICIT_PADDING, run: explicitPadding },
