@@ -94,10 +94,10 @@ export function loadProgram(entries: readonly string[], options: { root?: string
         diagnostics.push({
           code: "VN033",
           severity: "error",
-          message: `import \`${spec}\` resolves to \`${target}\`, outside the project root \`${root}\``,
+          message: `import \`${spec}\` resolves outside the project root`,
           file,
           range: item.path.range,
-          hint: "imports must stay inside the project; copy the file into the project instead",
+          hint: "imports must stay inside the project (the nearest folder above the spec with vnet.json, package.json or .git); copy the file into it",
         });
         imports.set(index, undefined);
         return;
