@@ -1,0 +1,206 @@
+/**
+ * `builtin:motion`: a synthetic video dataset whose classes differ only in how a textured shape
+ * moves over a textured background (translation in four directions, rotation either way,
+ * expansion, contraction). Every clip draws its appearance (colours, textures, size, position,
+ * angle) from one distribution shared by all classes, and each trajectory is centred on the middle
+ * frame, so a single frame says nothing about the class: only a model that compares frames can
+ * beat chance. `builtin:motion-appearance` is the control: the class is the shape's colour and
+ * outline and its motion is random, so a single-frame model solves it.
+ *
+ * Everything derives from a seed through a small PRNG, so a dataset is the same on every machine.
+ */
+
+/** The classes of `builtin:motion`, in label order; a spec with k classes uses the first k. */
+export const MOTION_CLASSES = ["right", "left", "up", "down", "rotate_cw", "rotate_ccw", "expand", "contract"] as const;
+
+/** The classes of `builtin:motion-appearance`. */
+export const APPEARANCE_CLASSES = ["red_square", "green_disc", "blue_square", "yellow_disc", "magenta_square", "cyan_disc", "white_square", "orange_disc"] as const;
+
+export type MotionVariant = "motion" | "appearance";
+
+export interface MotionOptions {
+  readonly variant?: MotionVariant;
+  /** Number of classes (at most 8; the first ones of the variant's list). */
+  readonly classes?: number;
+  readonly frames?: number;
+  readonly size?: number;
+  /** Training clips per class. */
+  readonly trainPerClass?: number;
+  /** Validation clips per class. */
+  readonly valPerClass?: number;
+  readonly seed?: number;
+}
+
+/** Clips [count, frames, height, width, 3] in [0, 1], channels-last, with integer labels. */
+export interface ClipSet {
+  readonly count: number;
+  readonly clips: Float32Array;
+  readonly labels: Int32Array;
+}
+
+export interface VideoDataset {
+  readonly name: string;
+  readonly classNames: readonly string[];
+  readonly frames: number;
+  readonly height: number;
+  readonly width: number;
+  readonly channels: 3;
+  readonly train: ClipSet;
+  readonly val: ClipSet;
+}
+
+/** mulberry32: a fast 32-bit PRNG, good enough for synthetic data and identical everywhere. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Distinct seed streams for the two splits, so adding training clips leaves validation alone. */
+const SPLIT_SALT = { train: 0x9e3779b9, val: 0x85ebca6b } as const;
+
+const APPEARANCE_COLOURS: readonly (readonly [number, number, number])[] = [
+  [0.9, 0.15, 0.15], [0.15, 0.85, 0.2], [0.2, 0.3, 0.95], [0.95, 0.9, 0.15], [0.9, 0.2, 0.9], [0.15, 0.9, 0.9], [0.95, 0.95, 0.95], [0.95, 0.55, 0.1],
+];
+
+/** Builds a dataset (both splits) deterministically from the options' seed. */
+export function motionDataset(options: MotionOptions = {}): VideoDataset {
+  const variant = options.variant ?? "motion";
+  const names = variant === "motion" ? MOTION_CLASSES : APPEARANCE_CLASSES;
+  const classes = options.classes ?? names.length;
+  if (!Number.isInteger(classes) || classes < 2 || classes > names.length) {
+    throw new Error(`builtin:${variant === "motion" ? "motion" : "motion-appearance"} has 2 to ${names.length} classes, not ${classes}`);
+  }
+  const frames = options.frames ?? 8;
+  const size = options.size ?? 32;
+  const seed = options.seed ?? 0;
+  const split = (perClass: number, salt: number): ClipSet => {
+    const count = perClass * classes;
+    const clipSize = frames * size * size * 3;
+    const clips = new Float32Array(count * clipSize);
+    const labels = new Int32Array(count);
+    const random = seededRandom((seed ^ salt) >>> 0);
+    for (let i = 0; i < count; i++) {
+      // Interleaved labels: any prefix of the split is balanced.
+      const label = i % classes;
+      labels[i] = label;
+      renderClip(clips.subarray(i * clipSize, (i + 1) * clipSize), label, variant, frames, size, random);
+    }
+    return { count, clips, labels };
+  };
+  return {
+    name: variant === "motion" ? "builtin:motion" : "builtin:motion-appearance",
+    classNames: names.slice(0, classes),
+    frames,
+    height: size,
+    width: size,
+    channels: 3,
+    train: split(options.trainPerClass ?? 48, SPLIT_SALT.train),
+    val: split(options.valPerClass ?? 16, SPLIT_SALT.val),
+  };
+}
+
+interface Pose {
+  x: number;
+  y: number;
+  angle: number;
+  scale: number;
+}
+
+/** Colour in [lo, hi] per channel, the same distribution for every class. */
+function randomColour(random: () => number, lo: number, hi: number): [number, number, number] {
+  return [lo + (hi - lo) * random(), lo + (hi - lo) * random(), lo + (hi - lo) * random()];
+}
+
+function renderClip(out: Float32Array, label: number, variant: MotionVariant, frames: number, size: number, random: () => number): void {
+  // Background: a static colour with two random sinusoidal gratings, so motion has texture to be
+  // seen against and a model cannot just track the only non-flat region.
+  const background = randomColour(random, 0.2, 0.6);
+  const gratings = [0, 1].map(() => ({ fx: (random() - 0.5) * 0.8, fy: (random() - 0.5) * 0.8, phase: random() * 2 * Math.PI, amplitude: 0.08 + 0.08 * random() }));
+  // Object: a checkered shape in two colours (its texture makes rotation visible).
+  const motion = variant === "motion" ? label : Math.floor(random() * MOTION_CLASSES.length);
+  let colourA: [number, number, number];
+  let colourB: [number, number, number];
+  let disc: boolean;
+  if (variant === "motion") {
+    colourA = randomColour(random, 0.3, 1);
+    colourB = randomColour(random, 0, 0.7);
+    disc = random() < 0.5;
+  } else {
+    const base = APPEARANCE_COLOURS[label]!;
+    colourA = [base[0], base[1], base[2]];
+    colourB = [base[0] * 0.6, base[1] * 0.6, base[2] * 0.6];
+    disc = label % 2 === 1;
+  }
+  const half = size * (0.14 + 0.06 * random());
+  const checker = (2 + Math.floor(random() * 2)) / half;
+  const speed = size * (0.045 + 0.02 * random());
+  const spin = 0.22 + 0.1 * random();
+  const growth = 1.07 + 0.03 * random();
+  const middle = (frames - 1) / 2;
+  const travel = speed * middle;
+  // Centre position: the whole trajectory stays inside the frame.
+  const margin = half * growth ** middle + travel + 1;
+  const cx = margin + (size - 2 * margin) * random();
+  const cy = margin + (size - 2 * margin) * random();
+  const angle0 = random() * 2 * Math.PI;
+  const pose = (t: number): Pose => {
+    const d = t - middle;
+    const p: Pose = { x: cx, y: cy, angle: angle0, scale: 1 };
+    switch (MOTION_CLASSES[motion]) {
+      case "right": p.x += speed * d; break;
+      case "left": p.x -= speed * d; break;
+      case "up": p.y -= speed * d; break;
+      case "down": p.y += speed * d; break;
+      case "rotate_cw": p.angle += spin * d; break;
+      case "rotate_ccw": p.angle -= spin * d; break;
+      case "expand": p.scale = growth ** d; break;
+      case "contract": p.scale = growth ** -d; break;
+    }
+    return p;
+  };
+  const noise = 0.02;
+  const plane = size * size * 3;
+  for (let t = 0; t < frames; t++) {
+    const { x, y, angle, scale } = pose(t);
+    const cos = Math.cos(angle);
+    const sin = Math.sin(angle);
+    const extent = half * scale;
+    for (let row = 0; row < size; row++) {
+      for (let col = 0; col < size; col++) {
+        const o = t * plane + (row * size + col) * 3;
+        const dx = col + 0.5 - x;
+        const dy = row + 0.5 - y;
+        // Object coordinates, in units of the unscaled half-size.
+        const u = (cos * dx + sin * dy) / scale;
+        const v = (-sin * dx + cos * dy) / scale;
+        const inside = disc ? u * u + v * v <= half * half : Math.abs(u) <= half && Math.abs(v) <= half;
+        let colour: readonly number[];
+        if (inside && extent > 0.5) {
+          colour = (Math.floor((u + half) * checker) + Math.floor((v + half) * checker)) % 2 === 0 ? colourA : colourB;
+          for (let c = 0; c < 3; c++) out[o + c] = clamp(colour[c]! + noise * (random() - 0.5));
+        } else {
+          let shade = 0;
+          for (const g of gratings) shade += g.amplitude * Math.sin(g.fx * col + g.fy * row + g.phase);
+          for (let c = 0; c < 3; c++) out[o + c] = clamp(background[c]! + shade + noise * (random() - 0.5));
+        }
+      }
+    }
+  }
+}
+
+function clamp(value: number): number {
+  return value < 0 ? 0 : value > 1 ? 1 : value;
+}
+
+/** Parses a `--data` value: `builtin:motion` or `builtin:motion-appearance` (undefined otherwise). */
+export function builtinVariant(data: string): MotionVariant | undefined {
+  if (data === "builtin:motion") return "motion";
+  if (data === "builtin:motion-appearance") return "appearance";
+  return undefined;
+}
