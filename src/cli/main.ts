@@ -22,6 +22,11 @@ commands:
   fmt [--check] <files|dirs...>                format specs in place (or list unformatted ones)
   compile <spec> --target tfjs -o <dir> [--network NAME] [--backend node-gpu|node|wasm|cpu] [--seed N] [--dump-ir]
                                                build the tfjs model; write model.json + weights.bin
+  train <spec> --data builtin:motion -o <run-dir> [--epochs N] [--batch B] [--lr X] [--optimizer sgd|adam]
+        [--schedule constant|step|cosine] [--warmup N] [--weight-decay X] [--train-clips N] [--val-clips N]
+        [--seed N] [--backend ...] [--resume]   train; metrics.jsonl + a checkpoint per epoch in <run-dir>
+  eval <spec> --weights <run-dir> --data builtin:motion [--val-clips N] [--seed N]
+                                               top-1/top-5, per-class accuracy, confusion matrix
   ops [--format text|json]                     list the operators and their parameters
   codes                                        list the diagnostic codes
   lsp [--stdio]                                run the language server over stdio (editors)
@@ -209,6 +214,18 @@ export async function main(argv: readonly string[], io: { out?: (s: string) => v
           render: (diagnostics, result) => renderDiagnostics(diagnostics, result, process.stdout.isTTY === true),
           usage: (message) => new UsageError(message),
         });
+      case "train":
+      case "eval": {
+        const hooks = {
+          expand: expandSpecPaths,
+          render: (diagnostics: readonly Diagnostic[], result: CheckResult) => renderDiagnostics(diagnostics, result, process.stdout.isTTY === true),
+          usage: (message: string) => new UsageError(message),
+          progress: (text: string) => process.stderr.write(process.stderr.isTTY ? text : text.replace(/^\r/, "").replace(/^([^\n]*)$/, "")),
+        };
+        // Loaded on demand, like compile.
+        if (command === "train") return await (await import("./train-command.js")).trainCommand(rest, out, hooks);
+        return await (await import("./eval-command.js")).evalCommand(rest, out, hooks);
+      }
       case "lsp":
         // Loaded on demand: the other commands never pay for the language-server library.
         return await (await import("../lsp/server.js")).startServer();

@@ -1,0 +1,331 @@
+/**
+ * Training and evaluation of a compiled spec on an in-memory video dataset: a custom loop (not
+ * `model.fit`) so that the optimizer state can be checkpointed and restored exactly, the learning
+ * rate follows the spec's schedule per step, and a non-finite loss stops training before it
+ * damages the last good checkpoint.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { compileToTfjs } from "../backends/tfjs/compile.js";
+import { seededRandom, type ClipSet, type VideoDataset } from "../data/motion.js";
+import type { CheckedNetwork } from "../semantics/network.js";
+import { loadModel, saveModel } from "./model-io.js";
+import { computeModelInputs } from "./streams.js";
+
+/** Optimizer and schedule: the spec's `training` section, overridden by flags. */
+export interface TrainingConfig {
+  readonly optimizer: "sgd" | "adam";
+  readonly lr: number;
+  readonly momentum: number;
+  readonly nesterov: boolean;
+  readonly weightDecay: number;
+  readonly schedule: "constant" | "step" | "cosine";
+  readonly steps: readonly number[];
+  readonly gamma: number;
+  readonly warmup: number;
+  readonly epochs: number;
+  readonly batch: number;
+  readonly labelSmoothing: number;
+}
+
+/** The training configuration of a spec (its `training` section with defaults) with overrides applied. */
+export function trainingConfig(network: CheckedNetwork, overrides: Partial<TrainingConfig> = {}): TrainingConfig {
+  const section = network.sections.training ?? {};
+  const get = <T>(key: string, fallback: T): T => (section[key] as T | undefined) ?? fallback;
+  return {
+    optimizer: get("optimizer", "sgd"),
+    lr: get("lr", 0.01),
+    momentum: get("momentum", 0.9),
+    nesterov: get("nesterov", false),
+    weightDecay: get("weight_decay", 0),
+    schedule: get("schedule", "constant"),
+    steps: get("steps", [] as number[]),
+    gamma: get("gamma", 0.1),
+    warmup: get("warmup", 0),
+    epochs: get("epochs", 10),
+    batch: get("batch", 8),
+    labelSmoothing: get("label_smoothing", 0),
+    ...overrides,
+  };
+}
+
+/** Learning rate at a (fractional) epoch: linear warm-up, then the schedule. */
+export function learningRateAt(config: TrainingConfig, epoch: number): number {
+  if (config.warmup > 0 && epoch < config.warmup) return (config.lr * (epoch + 1e-3)) / config.warmup;
+  switch (config.schedule) {
+    case "constant":
+      return config.lr;
+    case "step":
+      return config.lr * config.gamma ** config.steps.filter((s) => epoch >= s).length;
+    case "cosine": {
+      const span = Math.max(config.epochs - config.warmup, 1e-9);
+      return 0.5 * config.lr * (1 + Math.cos((Math.PI * (epoch - config.warmup)) / span));
+    }
+  }
+}
+
+export interface EpochMetrics {
+  readonly epoch: number;
+  readonly lr: number;
+  readonly trainLoss: number;
+  readonly trainAccuracy: number;
+  readonly valLoss: number;
+  readonly valAccuracy: number;
+  readonly seconds: number;
+  readonly clipsPerSecond: number;
+}
+
+export interface TrainOptions {
+  readonly config: TrainingConfig;
+  /** Written here: metrics.jsonl and checkpoint/ (model, optimizer state, progress). */
+  readonly runDir: string;
+  readonly seed?: number;
+  /** Continue from runDir's checkpoint. */
+  readonly resume?: boolean;
+  /** Progress text (a `\r`-updated bar); called often. */
+  readonly progress?: (line: string, done: boolean) => void;
+  /** Messages (resumed from, NaN stop). */
+  readonly log?: (line: string) => void;
+}
+
+export interface TrainResult {
+  readonly model: tf.LayersModel;
+  readonly history: readonly EpochMetrics[];
+  /** Set when training stopped early (non-finite loss). */
+  readonly stopped?: string;
+}
+
+const CHECKPOINT = "checkpoint";
+
+interface Progress {
+  readonly epoch: number;
+  readonly seed: number;
+  readonly network: string;
+  readonly optimizer: string;
+  readonly optimizerWeights: { name: string; shape: number[] }[];
+  /** Adam's running beta powers, which its setWeights recomputes with a different rounding. */
+  readonly optimizerScalars?: Record<string, number>;
+}
+
+/** Optimizer variables that `getWeights` leaves out (Adam's accumulated beta powers). */
+const HIDDEN_SCALARS = ["accBeta1", "accBeta2"] as const;
+
+function hiddenScalars(optimizer: tf.Optimizer): Record<string, tf.Variable> {
+  const fields = optimizer as unknown as Record<string, unknown>;
+  return Object.fromEntries(HIDDEN_SCALARS.filter((k) => fields[k] instanceof tf.Variable).map((k) => [k, fields[k] as tf.Variable]));
+}
+
+/** The checkpoint directory of a run dir (or the directory itself when it is a checkpoint). */
+export function checkpointDir(runOrCheckpoint: string): string {
+  if (fs.existsSync(path.join(runOrCheckpoint, "model.json"))) return runOrCheckpoint;
+  const current = path.join(runOrCheckpoint, CHECKPOINT);
+  // A crash between the two renames of `writeCheckpoint` leaves only the previous one.
+  return fs.existsSync(current) ? current : `${current}.old`;
+}
+
+function makeOptimizer(config: TrainingConfig): tf.Optimizer {
+  return config.optimizer === "adam" ? tf.train.adam(config.lr) : tf.train.momentum(config.lr, config.momentum, config.nesterov);
+}
+
+function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
+  // SGD and momentum keep the rate as a tensor (setLearningRate); Adam reads its `learningRate` field on every step.
+  const withSetter = optimizer as unknown as { setLearningRate?: (lr: number) => void; learningRate: number };
+  if (typeof withSetter.setLearningRate === "function") withSetter.setLearningRate(lr);
+  else withSetter.learningRate = lr;
+}
+
+/**
+ * Writes model + optimizer state + progress to a temporary directory, then swaps it in with
+ * renames, so a crash leaves either the old or the new checkpoint, never a torn one.
+ */
+async function writeCheckpoint(runDir: string, model: tf.LayersModel, optimizer: tf.Optimizer, progress: Omit<Progress, "optimizerWeights">): Promise<void> {
+  const target = path.join(runDir, CHECKPOINT);
+  const temp = `${target}.tmp-${process.pid}`;
+  fs.rmSync(temp, { recursive: true, force: true });
+  await saveModel(model, temp);
+  const named = await optimizer.getWeights();
+  const data = await Promise.all(named.map((w) => w.tensor.data() as Promise<Float32Array>));
+  const total = data.reduce((n, d) => n + d.length, 0);
+  const buffer = new Float32Array(total);
+  let offset = 0;
+  for (const d of data) buffer.set(d, offset), (offset += d.length);
+  fs.writeFileSync(path.join(temp, "optimizer.bin"), Buffer.from(buffer.buffer));
+  const scalars: Record<string, number> = {};
+  for (const [key, variable] of Object.entries(hiddenScalars(optimizer))) scalars[key] = (await variable.data())[0]!;
+  const full: Progress = { ...progress, optimizerWeights: named.map((w) => ({ name: w.name, shape: w.tensor.shape })), optimizerScalars: scalars };
+  fs.writeFileSync(path.join(temp, "progress.json"), JSON.stringify(full, null, 2));
+  const old = `${target}.old`;
+  fs.rmSync(old, { recursive: true, force: true });
+  if (fs.existsSync(target)) fs.renameSync(target, old);
+  fs.renameSync(temp, target);
+  fs.rmSync(old, { recursive: true, force: true });
+}
+
+async function readCheckpoint(dir: string, optimizer: tf.Optimizer): Promise<{ model: tf.LayersModel; progress: Progress }> {
+  const model = await loadModel(dir);
+  const progress = JSON.parse(fs.readFileSync(path.join(dir, "progress.json"), "utf8")) as Progress;
+  const bytes = fs.readFileSync(path.join(dir, "optimizer.bin"));
+  const values = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  let offset = 0;
+  const weights = progress.optimizerWeights.map((w) => {
+    const size = w.shape.reduce((a, b) => a * b, 1);
+    const tensor = tf.tensor(values.subarray(offset, offset + size), w.shape);
+    offset += size;
+    return { name: w.name, tensor };
+  });
+  if (weights.length) await optimizer.setWeights(weights);
+  const hidden = hiddenScalars(optimizer);
+  for (const [key, value] of Object.entries(progress.optimizerScalars ?? {})) hidden[key]?.assign(tf.scalar(value));
+  return { model, progress };
+}
+
+/** A deterministic permutation of 0..n-1 for one epoch, so a resumed run sees the same order. */
+function epochOrder(n: number, seed: number, epoch: number): number[] {
+  const random = seededRandom((seed * 1000003 + epoch * 7919 + 17) >>> 0);
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
+}
+
+/** A batch of raw clips [N, T, H, W, C] and their labels. */
+function gatherBatch(set: ClipSet, data: VideoDataset, indices: readonly number[]): { clips: tf.Tensor; labels: tf.Tensor1D } {
+  const clipSize = data.frames * data.height * data.width * data.channels;
+  const buffer = new Float32Array(indices.length * clipSize);
+  indices.forEach((index, k) => buffer.set(set.clips.subarray(index * clipSize, (index + 1) * clipSize), k * clipSize));
+  const clips = tf.tensor(buffer, [indices.length, data.frames, data.height, data.width, data.channels]);
+  const labels = tf.tensor1d(indices.map((i) => set.labels[i]!), "int32");
+  return { clips, labels };
+}
+
+/** Logits of a model whose output may already be a softmax (turned back into log-probabilities). */
+function logitsOf(model: tf.LayersModel, output: tf.Tensor): tf.Tensor {
+  const last = model.layers[model.layers.length - 1]!;
+  const activation = (last.getConfig() as { activation?: string }).activation;
+  return last.getClassName() === "Softmax" || activation === "softmax" ? tf.log(tf.add(output, 1e-8)) : output;
+}
+
+function bar(fraction: number, width = 20): string {
+  const filled = Math.round(fraction * width);
+  return `[${"#".repeat(filled)}${"-".repeat(width - filled)}]`;
+}
+
+/** Loss and accuracy of a model on a split (inference mode, batch by batch). */
+export async function evaluateLoss(model: tf.LayersModel, network: CheckedNetwork, data: VideoDataset, set: ClipSet, batch: number): Promise<{ loss: number; accuracy: number }> {
+  let lossSum = 0;
+  let correct = 0;
+  for (let start = 0; start < set.count; start += batch) {
+    const indices = Array.from({ length: Math.min(batch, set.count - start) }, (_, k) => start + k);
+    const [loss, hits] = tf.tidy(() => {
+      const { clips, labels } = gatherBatch(set, data, indices);
+      const inputs = computeModelInputs(network, clips);
+      const logits = logitsOf(model, model.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor);
+      const onehot = tf.oneHot(labels, logits.shape[1]!);
+      const l = tf.mul(tf.losses.softmaxCrossEntropy(onehot, logits), indices.length);
+      const h = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), "float32"));
+      return [l, h];
+    });
+    lossSum += (await loss.data())[0]!;
+    correct += (await hits.data())[0]!;
+    tf.dispose([loss, hits]);
+  }
+  return { loss: lossSum / set.count, accuracy: correct / set.count };
+}
+
+/** Trains a network on a dataset, validating, logging and checkpointing every epoch. */
+export async function trainNetwork(network: CheckedNetwork, data: VideoDataset, options: TrainOptions): Promise<TrainResult> {
+  const { config, runDir } = options;
+  const seed = options.seed ?? 0;
+  fs.mkdirSync(runDir, { recursive: true });
+  const metricsFile = path.join(runDir, "metrics.jsonl");
+  const optimizer = makeOptimizer(config);
+  let model: tf.LayersModel;
+  let firstEpoch = 0;
+  if (options.resume) {
+    const dir = checkpointDir(runDir);
+    if (!fs.existsSync(path.join(dir, "progress.json"))) throw new Error(`--resume: no checkpoint in ${runDir}`);
+    const restored = await readCheckpoint(dir, optimizer);
+    model = restored.model;
+    firstEpoch = restored.progress.epoch;
+    options.log?.(`resuming ${network.name} after epoch ${firstEpoch} from ${dir}`);
+    // Metrics of epochs after the checkpoint belong to a run that did not finish them.
+    if (fs.existsSync(metricsFile)) {
+      const kept = fs.readFileSync(metricsFile, "utf8").split("\n").filter((line) => line && (JSON.parse(line) as { epoch: number }).epoch <= firstEpoch);
+      fs.writeFileSync(metricsFile, kept.map((l) => `${l}\n`).join(""));
+    }
+  } else {
+    const compiled = compileToTfjs(network, { seed });
+    if (!compiled.model) throw new Error(`${network.name} does not compile to tfjs: ${compiled.diagnostics.map((d) => d.message).join("; ")}`);
+    model = compiled.model;
+    fs.rmSync(metricsFile, { force: true });
+  }
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  // L2 decay on kernels only, as the usual recipes exclude biases and batch-norm parameters.
+  const decayed = model.trainableWeights.filter((w) => /kernel/.test(w.name)).map((w) => w.read());
+  const history: EpochMetrics[] = [];
+  const stepsPerEpoch = Math.ceil(data.train.count / config.batch);
+  for (let epoch = firstEpoch; epoch < config.epochs; epoch++) {
+    const started = performance.now();
+    const order = epochOrder(data.train.count, seed, epoch);
+    let lossSum = 0;
+    let correct = 0;
+    let seen = 0;
+    let lr = learningRateAt(config, epoch);
+    for (let step = 0; step < stepsPerEpoch; step++) {
+      lr = learningRateAt(config, epoch + step / stepsPerEpoch);
+      setLearningRate(optimizer, lr);
+      const indices = order.slice(step * config.batch, (step + 1) * config.batch);
+      const { clips, labels } = gatherBatch(data.train, data, indices);
+      let hits: tf.Tensor | undefined;
+      const loss = optimizer.minimize(
+        () => {
+          const inputs = computeModelInputs(network, clips);
+          const logits = logitsOf(model, model.apply(inputs.length === 1 ? inputs[0]! : inputs, { training: true }) as tf.Tensor);
+          hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), "float32")));
+          const onehot = tf.oneHot(labels, logits.shape[1]!);
+          let total = tf.losses.softmaxCrossEntropy(onehot, logits, undefined, config.labelSmoothing) as tf.Scalar;
+          if (config.weightDecay > 0 && decayed.length) total = tf.add(total, tf.mul(config.weightDecay / 2, tf.addN(decayed.map((w) => tf.sum(tf.square(w)))))) as tf.Scalar;
+          return total;
+        },
+        true,
+        variables,
+      )!;
+      const value = (await loss.data())[0]!;
+      correct += (await hits!.data())[0]!;
+      tf.dispose([loss, hits!, clips, labels]);
+      if (!Number.isFinite(value)) {
+        const message = `loss became ${value} at epoch ${epoch + 1}, step ${step + 1} (lr ${lr.toPrecision(3)}); training stopped. The last good checkpoint (after epoch ${epoch}) is kept in ${path.join(runDir, CHECKPOINT)}; try a lower --lr`;
+        options.progress?.("", true);
+        options.log?.(message);
+        return { model, history, stopped: message };
+      }
+      lossSum += value * indices.length;
+      seen += indices.length;
+      const elapsed = (performance.now() - started) / 1000;
+      options.progress?.(`epoch ${epoch + 1}/${config.epochs} ${bar((step + 1) / stepsPerEpoch)} ${step + 1}/${stepsPerEpoch} loss ${(lossSum / seen).toFixed(4)} acc ${(correct / seen).toFixed(3)} ${(seen / elapsed).toFixed(1)} clips/s`, false);
+    }
+    const trainSeconds = (performance.now() - started) / 1000;
+    const val = await evaluateLoss(model, network, data, data.val, config.batch);
+    const metrics: EpochMetrics = {
+      epoch: epoch + 1,
+      lr,
+      trainLoss: lossSum / seen,
+      trainAccuracy: correct / seen,
+      valLoss: val.loss,
+      valAccuracy: val.accuracy,
+      seconds: (performance.now() - started) / 1000,
+      clipsPerSecond: seen / trainSeconds,
+    };
+    history.push(metrics);
+    options.progress?.(
+      `epoch ${epoch + 1}/${config.epochs} ${bar(1)} loss ${metrics.trainLoss.toFixed(4)} acc ${metrics.trainAccuracy.toFixed(3)} | val loss ${val.loss.toFixed(4)} acc ${val.accuracy.toFixed(3)} | ${metrics.clipsPerSecond.toFixed(1)} clips/s`,
+      true,
+    );
+    fs.appendFileSync(metricsFile, `${JSON.stringify(metrics)}\n`);
+    await writeCheckpoint(runDir, model, optimizer, { epoch: epoch + 1, seed, network: network.name, optimizer: config.optimizer });
+  }
+  return { model, history };
+}
