@@ -126,6 +126,14 @@ export class Checker {
       const result = new NetworkElaborator(this, decl, module, overrides).run();
       if (!overrides) this.networks.set(decl, result);
       return result;
+    } catch (error) {
+      // Evaluation recurses over expressions; one nested past the stack is a spec limit, not a crash.
+      if (!(error instanceof RangeError)) throw error;
+      this.report("VN027", "error", `network \`${decl.name.name}\` holds an expression nested too deeply to evaluate`, module.file, decl.name.range, {
+        hint: "split long expressions into named bindings",
+      });
+      if (!overrides) this.networks.set(decl, undefined);
+      return undefined;
     } finally {
       this.networkInProgress.delete(decl);
     }

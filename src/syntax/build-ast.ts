@@ -386,9 +386,17 @@ function buildPostfix(node: CstNode, parent: Range): A.Expr {
   const argNodes = nodes(c, "arguments");
   const indexNodes = nodes(c, "expression");
   const members = tokens(c, "Identifier");
-  const closers = [...tokens(c, "RParen"), ...tokens(c, "RBracket"), ...members].filter((t) => validOffset(t.endOffset));
+  const closers = [...tokens(c, "RParen"), ...tokens(c, "RBracket"), ...members].filter((t) => validOffset(t.endOffset)).sort((a, b) => a.startOffset - b.startOffset);
+  // The first closer after an opener ends that suffix (binary search: suffix runs stay linear).
   const endOf = (afterOffset: number) => {
-    const next = closers.filter((t) => t.startOffset > afterOffset).sort((a, b) => a.startOffset - b.startOffset)[0];
+    let lo = 0;
+    let hi = closers.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (closers[mid]!.startOffset > afterOffset) hi = mid;
+      else lo = mid + 1;
+    }
+    const next = closers[lo];
     return next ? next.endOffset! + 1 : range.end;
   };
   const openers = ordered(c).filter((e) => isToken(e.element) && ["LParen", "LBracket", "Dot"].includes((e.element as IToken).tokenType.name));

@@ -92,6 +92,22 @@ const messageProvider: IParserErrorMessageProvider = {
 /** One shared instance: chevrotain parsers are reusable by assigning `input`. */
 const vnetParser = new VnetParser(messageProvider);
 
+/**
+ * Chevrotain's in-repetition recovery re-enters the repetition once per resynchronisation and
+ * rescans follow sets each time, so thousands of junk tokens cost quadratic time and can exhaust
+ * the stack. Past this many errors the parser stops recovering inside repetitions (it still
+ * recovers by single-token insertion/deletion and at rule level), which keeps junk linear.
+ */
+const MAX_ERRORS_WITH_REPETITION_RECOVERY = 50;
+{
+  const parser = vnetParser as unknown as { attemptInRepetitionRecovery: (...args: unknown[]) => void; errors: unknown[] };
+  const original = parser.attemptInRepetitionRecovery;
+  parser.attemptInRepetitionRecovery = function (this: typeof parser, ...args: unknown[]) {
+    if (this.errors.length >= MAX_ERRORS_WITH_REPETITION_RECOVERY) return;
+    original.apply(this, args);
+  };
+}
+
 const CHARACTER_HINTS: Record<string, string> = {
   ":": "vnet uses `=` for bindings and named arguments: `kernel = 3`",
   ";": "statements end where the next one starts; no semicolons are needed",
@@ -241,7 +257,7 @@ export function parseSpec(text: string, file = "<input>"): ParseResult {
       diagnostics.push({
         code: "VN004",
         severity: "error",
-        message: "the spec nests too deeply to parse",
+        message: `the spec nests too deeply to parse, or has too many syntax errors to recover from (${vnetParser.errors.length} so far)`,
         file,
         range: { start: 0, end: Math.min(1, text.length) },
         hint: "split long expressions into named bindings",

@@ -1,23 +1,22 @@
 /** Generic AST walks shared by the static rules. */
 import type * as A from "../../syntax/ast.js";
 
-/** Calls `visit` for every stage (operator/block application) in an expression, depth first. */
+/**
+ * Calls `visit` once for every stage (operator/block application) in an expression. Chains inside
+ * arguments are reached by `forEachExpr`, so stage bodies are walked here without their arguments:
+ * each stage is visited once however deeply chains nest.
+ */
 export function forEachStage(expr: A.Expr | undefined, visit: (stage: A.Stage) => void): void {
   if (!expr) return;
   forEachExpr(expr, (e) => {
-    if (e.kind === "Chain") for (const s of e.stages) forEachStageIn(s, visit);
+    if (e.kind !== "Chain") return;
+    const stack: A.Stage[] = [...e.stages];
+    while (stack.length > 0) {
+      const stage = stack.pop()!;
+      visit(stage);
+      stack.push(...(stage.kind === "ForStage" ? stage.body : (stage.body ?? [])));
+    }
   });
-}
-
-function forEachStageIn(stage: A.Stage, visit: (stage: A.Stage) => void): void {
-  visit(stage);
-  if (stage.kind === "ForStage") {
-    forEachExpr(stage.from, () => {});
-    for (const s of stage.body) forEachStageIn(s, visit);
-  } else {
-    for (const a of stage.args ?? []) forEachStage(a.value, visit);
-    for (const s of stage.body ?? []) forEachStageIn(s, visit);
-  }
 }
 
 /** Calls `visit` for every expression node, iteratively (deep left-nested arithmetic is fine). */
