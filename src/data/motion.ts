@@ -2,9 +2,9 @@
  * `builtin:motion`: a synthetic video dataset whose classes differ only in how a textured shape
  * moves over a textured background (translation in four directions, rotation either way,
  * expansion, contraction). Every clip draws its appearance (colours, textures, size, position,
- * angle) from one distribution shared by all classes, and each trajectory is centred on the middle
- * frame, so a single frame says nothing about the class: only a model that compares frames can
- * beat chance. `builtin:motion-appearance` is the control: the class is the shape's colour and
+ * angle) from one distribution shared by all classes, each trajectory is centred on the middle
+ * frame, and the frame wraps around, so a single frame says nothing about the class: only a model
+ * that compares frames can beat chance. `builtin:motion-appearance` is the control: the class is the shape's colour and
  * outline and its motion is random, so a single-frame model solves it.
  *
  * Everything derives from a seed through a small PRNG, so a dataset is the same on every machine.
@@ -143,11 +143,11 @@ function renderClip(out: Float32Array, label: number, variant: MotionVariant, fr
   const spin = 0.22 + 0.1 * random();
   const growth = 1.07 + 0.03 * random();
   const middle = (frames - 1) / 2;
-  const travel = speed * middle;
-  // Centre position: the whole trajectory stays inside the frame.
-  const margin = half * growth ** middle + travel + 1;
-  const cx = margin + (size - 2 * margin) * random();
-  const cy = margin + (size - 2 * margin) * random();
+  // The frame is a torus (a shape leaving one side enters on the other), so every frame's
+  // position is uniform for every class: keeping trajectories inside the frame would leave
+  // translating shapes nearer the borders than rotating ones, a cue a single frame shows.
+  const cx = size * random();
+  const cy = size * random();
   const angle0 = random() * 2 * Math.PI;
   const pose = (t: number): Pose => {
     const d = t - middle;
@@ -174,8 +174,8 @@ function renderClip(out: Float32Array, label: number, variant: MotionVariant, fr
     for (let row = 0; row < size; row++) {
       for (let col = 0; col < size; col++) {
         const o = t * plane + (row * size + col) * 3;
-        const dx = col + 0.5 - x;
-        const dy = row + 0.5 - y;
+        const dx = wrap(col + 0.5 - x, size);
+        const dy = wrap(row + 0.5 - y, size);
         // Object coordinates, in units of the unscaled half-size.
         const u = (cos * dx + sin * dy) / scale;
         const v = (-sin * dx + cos * dy) / scale;
@@ -192,6 +192,11 @@ function renderClip(out: Float32Array, label: number, variant: MotionVariant, fr
       }
     }
   }
+}
+
+/** The offset on a circle of circumference `size` closest to zero, in [-size / 2, size / 2). */
+function wrap(offset: number, size: number): number {
+  return offset - size * Math.floor(offset / size + 0.5);
 }
 
 function clamp(value: number): number {
