@@ -1,0 +1,32 @@
+/**
+ * Formatting a spec's text through prettier with the vnet plugin: the one entry point shared by
+ * `vnet fmt` and the tests, so both produce exactly what `prettier --plugin` would.
+ */
+import * as prettier from "prettier";
+import plugin from "./plugin.js";
+
+export interface FormatOptions {
+  /** Where the text comes from: labels errors and selects `.prettierrc` overrides. */
+  readonly filepath?: string;
+  /**
+   * Apply the prettier configuration (`.prettierrc`, `prettier` in package.json) that holds for
+   * `filepath`, as the prettier CLI and the language server do.
+   */
+  readonly resolveConfig?: boolean;
+  readonly printWidth?: number;
+}
+
+/**
+ * Formats one spec. Throws `VnetSyntaxError` (with `diagnostics` and `loc`) when the text has
+ * parse errors, so callers never write out a broken spec.
+ */
+export async function formatSpec(text: string, options: FormatOptions = {}): Promise<string> {
+  const config = options.resolveConfig && options.filepath ? ((await prettier.resolveConfig(options.filepath)) ?? {}) : {};
+  return prettier.format(text, {
+    ...config,
+    ...(options.printWidth !== undefined ? { printWidth: options.printWidth } : {}),
+    ...(options.filepath !== undefined ? { filepath: options.filepath } : {}),
+    parser: "vnet",
+    plugins: [plugin],
+  });
+}
