@@ -26,8 +26,12 @@ import { documentSymbols } from "./outline.js";
 import { lineIndexOf, toOffset } from "./positions.js";
 import { Workspace } from "./workspace.js";
 
-/** Quiet time after the last edit before checking: long enough to skip keystrokes in a burst. */
-export const DEFAULT_DEBOUNCE_MS = 120;
+/**
+ * Quiet time after the last edit before checking. Checking a 300-line spec takes ~30 ms, so a
+ * short debounce keeps diagnostics within ~50 ms of an edit while still merging a burst of
+ * keystrokes that arrive together; clients may raise it (`initializationOptions.debounceMs`).
+ */
+export const DEFAULT_DEBOUNCE_MS = 15;
 
 export interface ServerOptions {
   readonly input?: NodeJS.ReadableStream;
