@@ -12,22 +12,14 @@ import { fileURLToPath } from "node:url";
 import { KEYWORDS } from "../grammar/tokens.js";
 import { CODES } from "../src/diagnostics/codes.js";
 import type { Diagnostic, Range } from "../src/diagnostics/diagnostic.js";
+import { seededRandom } from "../src/data/motion.js";
 import { FUNCTIONS, OPERATORS } from "../src/ops/catalogue.js";
 import { checkProgram } from "../src/semantics/check.js";
 import { loadProgram, type Host } from "../src/semantics/program.js";
 import { NETWORK_PROPERTIES, SECTION_SCHEMAS } from "../src/semantics/sections.js";
 
-/** A small, fast, seedable PRNG (mulberry32): returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small, fast, seedable PRNG (mulberry32): returns floats in [0, 1); shared with the datasets. */
+export const mulberry32 = seededRandom;
 
 /** Mixes a run seed and a case index into one case seed, so any case can be regenerated alone. */
 export function caseSeed(runSeed: number, index: number): number {
