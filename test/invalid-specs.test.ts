@@ -6,16 +6,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { declaredExpectation } from "../src/cli/main.js";
 import { LineIndex } from "../src/diagnostics/location.js";
 import { checkFiles } from "../src/semantics/check.js";
 
 const dir = path.resolve(__dirname, "../specs/invalid");
 const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".vnet")).sort() : [];
-
-function expectedCodes(text: string): string[] | undefined {
-  const match = /^\/\/\s*expect:\s*(.*)$/m.exec(text.split(/\r?\n/, 1)[0] ?? "");
-  return match ? match[1]!.split(/[,\s]+/).filter(Boolean) : undefined;
-}
 
 describe("specs/invalid produce exactly their declared diagnostics", () => {
   it("has cases", () => {
@@ -25,7 +21,7 @@ describe("specs/invalid produce exactly their declared diagnostics", () => {
     it(file, async () => {
       const full = path.join(dir, file);
       const text = fs.readFileSync(full, "utf8");
-      const expected = expectedCodes(text);
+      const expected = declaredExpectation(text);
       expect(expected, `${file} must start with // expect: CODES`).toBeDefined();
       const result = checkFiles([full]);
       const codes = result.diagnostics.map((d) => d.code);

@@ -10,7 +10,7 @@ import { describeTensor, formatShape, rankName, type ArgValue, type Shape } from
 import type * as A from "../syntax/ast.js";
 import type { CheckedNetwork, Layer, NetworkInput, Origin, SectionValue } from "./network.js";
 import type { Module, Program } from "./program.js";
-import { NETWORK_PROPERTIES, SECTION_SCHEMAS, type Field, type Schema } from "./sections.js";
+import { SECTION_SCHEMAS, type Field, type Schema } from "./sections.js";
 import { closest, didYouMean } from "./suggest.js";
 import { ERR, containsError, show, toArg, typeName, type Value } from "./values.js";
 import { inflateNetwork } from "./inflate.js";
@@ -219,11 +219,11 @@ class NetworkElaborator {
     private readonly overrides: ReadonlyMap<string, Value> | undefined,
   ) {}
 
-  private report(code: Code, message: string, file: string, range: Range, extra: { hint?: string; severity?: "error" | "warning" } = {}): void {
+  private report(code: Code, message: string, file: string, range: Range, extra: { hint?: string; severity?: "error" | "warning"; related?: RelatedInformation[] } = {}): void {
     // Inside a block expansion, point back at the call site that caused the problem.
     const frame = this.callStack[this.callStack.length - 1];
-    const related = frame ? [{ message: `while expanding block \`${frame.block.name.name}\` here`, file: frame.file, range: frame.range }] : [];
-    this.checker.report(code, extra.severity ?? "error", message, file, range, { ...(extra.hint ? { hint: extra.hint } : {}), related });
+    const callSite = frame ? [{ message: `while expanding block \`${frame.block.name.name}\` here`, file: frame.file, range: frame.range }] : [];
+    this.checker.report(code, extra.severity ?? "error", message, file, range, { ...(extra.hint ? { hint: extra.hint } : {}), related: [...(extra.related ?? []), ...callSite] });
   }
 
   run(): CheckedNetwork | undefined {
@@ -393,7 +393,7 @@ class NetworkElaborator {
         } else if (value.t !== "err") {
           this.report("VN014", `a stream must be a tensor derived from an input, got ${typeName(value)}`, file, statement.value.range);
         }
-        this.define(scope, statement.name, value.t === "tensor" ? { ...value, stream: true } : value.t === "err" ? ERR : ERR, "stream");
+        this.define(scope, statement.name, value.t === "tensor" ? { ...value, stream: true } : ERR, "stream");
         return;
       }
       case "Output": {
@@ -871,7 +871,7 @@ class NetworkElaborator {
     return value;
   }
 
-  private takeName(stage: A.CallStage, base: string, ctx: StageContext): string {
+  private takeName(stage: A.CallStage, base: string, ctx: StageContext, file: string): string {
     const iteration = ctx.iterationName;
     if (iteration !== undefined) {
       this.builder.claim(iteration);
@@ -879,22 +879,12 @@ class NetworkElaborator {
     }
     if (stage.alias) {
       if (!this.builder.claim(stage.alias.name)) {
-        this.report("VN016", `layer name \`${stage.alias.name}\` is already used here`, this.currentFile(stage), stage.alias.range, { hint: "names must be unique within a block or network" });
+        this.report("VN016", `layer name \`${stage.alias.name}\` is already used here`, file, stage.alias.range, { hint: "names must be unique within a block or network" });
         return this.builder.uniqueName(stage.alias.name);
       }
       return stage.alias.name;
     }
     return this.builder.uniqueName(base);
-  }
-
-  private currentFile(_node: unknown): string {
-    const frame = this.callStack[this.callStack.length - 1];
-    return frame ? this.blockFile(frame.block) : this.module.file;
-  }
-
-  private blockFile(block: A.BlockDecl): string {
-    for (const [file, symbols] of this.checker.symbols) for (const s of symbols.own.values()) if (s.kind === "block" && s.decl === block) return file;
-    return this.module.file;
   }
 
   private inputTensors(input: Value, expected: number | "many", what: string, file: string, range: Range): Extract<Value, { t: "tensor" }>[] | undefined {
@@ -929,7 +919,7 @@ class NetworkElaborator {
     if (!tensors || !args) return ERR;
     for (const t of tensors) {
       if (op.ranks && !op.ranks.includes(t.shape.length)) {
-        const hint = op.name === "per_frame" || op.name === "stack_frames" || op.name === "frame" ? "it needs a clip [N, T, H, W, C]" : op.name.startsWith("global") ? undefined : undefined;
+        const hint = op.name === "per_frame" || op.name === "stack_frames" || op.name === "frame" ? "it needs a clip [N, T, H, W, C]" : undefined;
         this.report("VN021", `\`${op.name}\` expects ${op.ranks.map(rankName).join(" or ")}, got ${describeTensor(t.shape)}`, file, stage.callee.range, hint ? { hint } : {});
         return ERR;
       }
@@ -942,17 +932,15 @@ class NetworkElaborator {
       this.report("VN002", `\`${op.name}\` takes no \`{ ... }\` body`, file, stage.range);
       return ERR;
     }
-    const name = this.takeName(stage, op.name, ctx);
+    const name = this.takeName(stage, op.name, ctx, file);
     const origin = { file, range: stage.range };
     if (op.name === "per_frame") return this.perFrame(stage, tensors[0]!, args, name, scope, ctx, origin);
     const inferred = op.infer(tensors.map((t) => t.shape), args);
     if (isInferError(inferred)) {
       const argNode = inferred.arg ? (stage.args ?? []).find((a) => a.name?.name === inferred.arg) ?? positionalFor(op.params, stage.args ?? [], inferred.arg) : undefined;
-      this.report(inferred.code as Code, inferred.error, file, argNode?.value.range ?? stage.callee.range, {
-        ...(inferred.hint ? { hint: inferred.hint } : {}),
-        ...(inferred.code === "VN020" && tensors.length > 1 ? {} : {}),
-      });
-      if (inferred.code === "VN020" && tensors.length > 1) this.addOriginNotes(tensors);
+      // At a fusion point, say where each mismatched input came from.
+      const origins = inferred.code === "VN020" && tensors.length > 1 ? tensors.map((t, i) => ({ message: `input ${i + 1} ${formatShape(t.shape)} comes from here`, file: t.origin.file, range: t.origin.range })) : [];
+      this.report(inferred.code as Code, inferred.error, file, argNode?.value.range ?? stage.callee.range, { ...(inferred.hint ? { hint: inferred.hint } : {}), related: origins });
       return ERR;
     }
     const layer = this.addLayer({
@@ -969,13 +957,6 @@ class NetworkElaborator {
       origin,
     });
     return this.tensorOf(layer);
-  }
-
-  /** Adds "this input came from" notes to the last diagnostic (shape mismatches at fusion points). */
-  private addOriginNotes(tensors: readonly Extract<Value, { t: "tensor" }>[]): void {
-    const last = this.checker.diagnostics.pop()!;
-    const related = tensors.map((t, i) => ({ message: `input ${i + 1} ${formatShape(t.shape)} comes from here`, file: t.origin.file, range: t.origin.range }));
-    this.checker.diagnostics.push({ ...last, related: [...related, ...(last.related ?? [])] });
   }
 
   private perFrame(stage: A.CallStage, input: Extract<Value, { t: "tensor" }>, args: Args, name: string, scope: Scope, ctx: StageContext, origin: Origin): Value {
@@ -1038,7 +1019,7 @@ class NetworkElaborator {
       this.report("VN062", `block \`${block.name.name}\` declares no \`input\``, symbol.module.file, block.name.range, { hint: "add `input x` as its first statement" });
       return ERR;
     }
-    const name = this.takeName(stage, block.name.name, ctx);
+    const name = this.takeName(stage, block.name.name, ctx, callFile);
     this.checker.expandedBlocks.add(block);
     this.callStack.push({ block, file: callFile, range: stage.range });
     this.builder.enter(name);
@@ -1303,4 +1284,3 @@ export function validateSection(
   return out;
 }
 
-export { NETWORK_PROPERTIES };
