@@ -50,6 +50,7 @@ const table = [
   ["VN060", "unknown-section", "error", "A section name vnet does not know."],
   ["VN061", "sampling-inconsistent", "error", "The sampling section contradicts the network's input."],
   ["VN062", "network-structure", "error", "A network lacks an input or output, or a block lacks an output."],
+  ["VN070", "tfjs-unsupported", "error", "An operator or argument the tfjs backend cannot lower (located at the layer that needs it)."],
 ] as const;
 
 export const CODES: ReadonlyMap<string, CodeInfo> = new Map(

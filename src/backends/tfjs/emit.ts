@@ -7,6 +7,7 @@
  * Standard tfjs layers are used where they compute exactly what the IR says; vnet's custom layers
  * (`layers/`) fill the gaps.
  */
+import type { Code } from "../../diagnostics/codes.js";
 import * as tf from "@tensorflow/tfjs";
 import type { Diagnostic } from "../../diagnostics/diagnostic.js";
 import { perAxis, type Args } from "../../ops/catalogue.js";
@@ -27,7 +28,7 @@ import { VnetAvgPool, VnetGlobalPool, VnetTemporalPool } from "./layers/pooling.
 import { VnetFoldTime, VnetFrameSelect, VnetStackFrames, VnetTemporalSample, VnetUnfoldTime } from "./layers/temporal.js";
 
 /** Diagnostic code for an operator or argument the tfjs backend cannot lower. */
-export const TFJS_UNSUPPORTED = "VN070";
+export const TFJS_UNSUPPORTED: Code = "VN070";
 
 export interface TfjsEmitOptions {
   /** Seed of every initializer; each weight's seed also depends on its name (default 0). */
