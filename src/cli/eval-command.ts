@@ -1,14 +1,15 @@
 /**
  * `vnet eval <spec> --weights <run-dir | checkpoint dir> --data builtin:motion`: evaluates trained
  * weights on the dataset's validation split with the spec's test protocol and prints top-1, top-5,
- * per-class accuracy and a confusion matrix.
+ * per-class accuracy and a confusion matrix (`--confusion-png FILE` also draws it).
  */
+import { writeConfusionPng } from "../runtime/confusion-png.js";
 import { checkpointDir } from "../runtime/train.js";
 import { formatReport, predictScores, scoreReport } from "../runtime/evaluate.js";
 import { loadModel } from "../runtime/model-io.js";
 import { loadDataset, loadNetwork, numberFlag, parseFlags, startBackend, type RunCommandHooks } from "./train-command.js";
 
-const VALUED = ["--weights", "--data", "--network", "--backend", "--seed", "--batch", "--val-clips"];
+const VALUED = ["--weights", "--data", "--network", "--backend", "--seed", "--batch", "--val-clips", "--confusion-png"];
 
 /** Runs `vnet eval`; returns the exit code (0 evaluated, 1 spec errors, 2 usage). */
 export async function evalCommand(args: readonly string[], out: (s: string) => void, hooks: RunCommandHooks): Promise<number> {
@@ -38,6 +39,12 @@ export async function evalCommand(args: readonly string[], out: (s: string) => v
   const scores = await predictScores(model, network, dataset, dataset.val, batch);
   model.dispose();
   out(`${network.name} on ${dataset.name} (validation split, seed ${seed}):`);
-  out(formatReport(scoreReport(scores, dataset.val.labels, dataset.classNames, 1, average)));
+  const report = scoreReport(scores, dataset.val.labels, dataset.classNames, 1, average);
+  out(formatReport(report));
+  const picture = values.get("--confusion-png");
+  if (picture) {
+    writeConfusionPng(picture, report.confusion);
+    out(`wrote the confusion matrix as a picture to ${picture} (rows: true class, darker = more of the row)`);
+  }
   return 0;
 }

@@ -25,7 +25,7 @@ commands:
   train <spec> --data builtin:motion -o <run-dir> [--epochs N] [--batch B] [--lr X] [--optimizer sgd|adam]
         [--schedule constant|step|cosine] [--warmup N] [--weight-decay X] [--train-clips N] [--val-clips N]
         [--seed N] [--backend ...] [--resume]   train; metrics.jsonl + a checkpoint per epoch in <run-dir>
-  eval <spec> --weights <run-dir> --data builtin:motion [--val-clips N] [--seed N]
+  eval <spec> --weights <run-dir> --data builtin:motion [--val-clips N] [--seed N] [--confusion-png FILE]
                                                top-1/top-5, per-class accuracy, confusion matrix
   ops [--format text|json]                     list the operators and their parameters
   codes                                        list the diagnostic codes

@@ -137,8 +137,10 @@ function renderClip(out: Float32Array, label: number, variant: MotionVariant, fr
     colourB = [base[0] * 0.6, base[1] * 0.6, base[2] * 0.6];
     disc = label % 2 === 1;
   }
-  const half = size * (0.14 + 0.06 * random());
-  const checker = (2 + Math.floor(random() * 2)) / half;
+  const half = size * (0.16 + 0.06 * random());
+  // Checker squares of half or a third of the half-size: fine enough to show rotation, coarse
+  // enough that a frame-to-frame shift stays well under half their period (no aliasing).
+  const checker = (2 + Math.floor(random() * 2)) / (2 * half);
   const speed = size * (0.045 + 0.02 * random());
   const spin = 0.22 + 0.1 * random();
   const growth = 1.07 + 0.03 * random();

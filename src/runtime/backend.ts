@@ -7,6 +7,7 @@
  * backend runs and why the faster ones do not.
  */
 import * as tf from "@tensorflow/tfjs";
+import { installWasmKernelFixes } from "./wasm-kernels.js";
 
 export type BackendChoice = "node-gpu" | "node" | "wasm" | "cpu";
 
@@ -46,14 +47,18 @@ export interface SelectOptions {
   /** Use exactly this backend (the `--backend` flag); fails if it cannot start. */
   readonly force?: BackendChoice;
   /**
-   * Kernels the work needs (e.g. `Conv2DBackpropFilter` for training 2D convs, which the wasm
-   * backend lacks); a backend without all of them is skipped unless forced.
+   * Kernels the work needs (e.g. the pooling gradients for training); a backend without all of
+   * them is skipped unless forced.
    */
   readonly requiredKernels?: readonly string[];
 }
 
-/** Kernels that training vnet's models calls on top of inference. */
-export const TRAINING_KERNELS: readonly string[] = ["Conv2DBackpropFilter", "Conv2DBackpropInput", "Conv3DBackpropFilterV2", "Conv3DBackpropInputV2", "MaxPoolGrad", "MaxPool3DGrad", "AvgPoolGrad", "AvgPool3DGrad", "LRNGrad"];
+/**
+ * Kernels that training vnet's models calls on top of inference. Conv2DBackpropFilter is not among
+ * them: on the backends that lack it (wasm) vnet's conv layer computes the filter gradient as a
+ * forward convolution.
+ */
+export const TRAINING_KERNELS: readonly string[] = ["Conv2DBackpropInput", "Conv3DBackpropFilterV2", "Conv3DBackpropInputV2", "MaxPoolGrad", "MaxPool3DGrad", "AvgPoolGrad", "AvgPool3DGrad", "LRNGrad"];
 
 /** The kernels of `names` that `backend` does not implement. */
 export function missingKernels(backend: string, names: readonly string[]): string[] {
@@ -68,6 +73,7 @@ async function start(candidate: Candidate): Promise<void> {
   }
   if (!(await tf.setBackend(candidate.backend))) throw new Error(`tfjs could not initialise the ${candidate.backend} backend`);
   await tf.ready();
+  if (candidate.backend === "wasm") installWasmKernelFixes();
 }
 
 function describeError(error: unknown): string {

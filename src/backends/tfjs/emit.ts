@@ -78,13 +78,8 @@ function convEmitter(op: "conv2d" | "conv3d"): Emitter {
       const padding = a.pad as "same" | "valid";
       const useBias = a.bias !== false;
       const filters = a.filters as number;
-      // tfjs's conv3d has no dilated gradient, its conv2d refuses a stride with a dilation, and its
-      // cpu conv2d filter gradient is very slow: only undilated, ungrouped 3D convs are tfjs's own.
-      const standard = rank === 3 && groups === 1 && dilationRate.every((d) => d === 1);
-      if (standard) {
-        const args = { ...ctx.base, filters, kernelSize, strides, padding, dilationRate: dilationRate as [number, number, number], useBias, kernelInitializer: ctx.init("kernel", "conv"), biasInitializer: ctx.init("bias", "zeros") };
-        return apply(tf.layers.conv3d(args), one(inputs));
-      }
+      // Every conv is vnet's layer: tfjs's conv3d has no dilated gradient and wrong gradients on
+      // wasm, its conv2d refuses a stride with a dilation, and both lack groups.
       return apply(new VnetConv({ ...ctx.base, rank, filters, kernelSize, strides, padding, dilationRate, groups, useBias, seed: ctx.seed("kernel"), zeroInit: ctx.zeroInit }), one(inputs));
     },
   };

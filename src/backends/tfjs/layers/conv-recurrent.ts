@@ -6,13 +6,13 @@
  *     z = sigmoid(Wz * x + Uz * h + bz),  r = sigmoid(Wr * x + Ur * h + br)
  *     h~ = tanh(Wh * x + Uh * (r . h) + bh),  h' = z . h + (1 - z) . h~
  * - ConvLSTM (Shi et al. 2015), computing exactly what tfjs's ConvLSTM2D computes with sigmoid
- *   gates (gates i, f, c, o), but through `conv2dCpuFriendly`: tfjs's cell trains some ten times
+ *   gates (gates i, f, c, o), but through `conv2dFilterGradAsConv`: tfjs's cell trains some ten times
  *   slower on the cpu backend. The forget-gate bias starts at 1 (Keras's unit_forget_bias).
  * Weights: kernel [kh, kw, C, gates*F], recurrent_kernel [kh, kw, F, gates*F], bias [gates*F].
  */
 import * as tf from "@tensorflow/tfjs";
 import { type ConfigDict, type Shape, type VnetLayerArgs, makeInitializer, singleShape, singleTensor } from "./common.js";
-import { conv2dCpuFriendly } from "./conv.js";
+import { conv2dFilterGradAsConv } from "./conv.js";
 
 export interface VnetConvRecurrentArgs extends VnetLayerArgs {
   filters: number;
@@ -64,9 +64,9 @@ abstract class VnetConvRecurrent extends tf.layers.Layer {
       const recurrentKernels = tf.split(this.recurrentKernel.read(), this.gates, 3) as tf.Tensor4D[];
       // Input-to-state convolutions for every step at once, as [N*T, H, W, gates*F], plus bias.
       const steps = tf.reshape(x, [n * t, h, w, c]) as tf.Tensor4D;
-      const inputConv = tf.add(conv2dCpuFriendly(steps, this.kernel.read() as tf.Tensor4D, [1, 1], "same"), this.bias.read());
+      const inputConv = tf.add(conv2dFilterGradAsConv(steps, this.kernel.read() as tf.Tensor4D, [1, 1], "same"), this.bias.read());
       const perStep = tf.unstack(tf.reshape(inputConv, [n, t, h, w, this.gates * f]), 1) as tf.Tensor4D[];
-      const recurrent = (state: tf.Tensor4D, gate: number) => conv2dCpuFriendly(state, recurrentKernels[gate]!, [1, 1], "same");
+      const recurrent = (state: tf.Tensor4D, gate: number) => conv2dFilterGradAsConv(state, recurrentKernels[gate]!, [1, 1], "same");
       let state = Array.from({ length: this.stateCount }, () => tf.zeros([n, h, w, f]) as tf.Tensor4D);
       const outputs: tf.Tensor4D[] = [];
       for (const terms of perStep) {

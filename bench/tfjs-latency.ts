@@ -1,0 +1,134 @@
+/**
+ * tfjs speed per backend: inference latency at batch 1 and one training step (forward, backward,
+ * SGD update) at batch 2, for r3d_18 at 8x112x112 (the spec's 16 frames cut to 8, as the issue
+ * asks) and for the tiny specs, with achieved GFLOP/s (2 FLOPs per MAC; a training step counted as
+ * 3x the forward pass). Every backend that starts here is measured; a backend that lacks a kernel
+ * a model needs is reported as such, not crashed on.
+ *
+ *   npx tsc -p tsconfig.json && node dist/bench/tfjs-latency.js [--backends wasm,cpu] [--models r3d_18,tiny_r3d] [--runs 3]
+ */
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { compileToTfjs } from "../src/backends/tfjs/compile.js";
+import { CANDIDATES, selectBackend, type BackendChoice } from "../src/runtime/backend.js";
+import { checkProgram } from "../src/semantics/check.js";
+import type { CheckedNetwork } from "../src/semantics/network.js";
+import { totals } from "../src/semantics/network.js";
+import { nodeHost, loadProgram } from "../src/semantics/program.js";
+import { describeMachine, isMain, machine, parseFlags, repoRoot, summarize, table, writeResults, type Stats } from "./lib/harness.js";
+
+interface ModelCase {
+  readonly name: string;
+  readonly file: string;
+  /** Replaces the spec's `clip(frames = ...)` (r3d_18 is benchmarked at 8 frames). */
+  readonly frames?: number;
+}
+
+const TINY = ["tiny_early_fusion_gap", "tiny_c3d", "tiny_r3d", "tiny_r2plus1d", "tiny_slowfast", "tiny_single_frame"];
+
+function cases(root: string): ModelCase[] {
+  return [{ name: "r3d_18", file: path.join(root, "specs", "r3d_18.vnet"), frames: 8 }, ...TINY.map((name) => ({ name, file: path.join(root, "specs", "tiny", `${name}.vnet`) }))];
+}
+
+/** Checks a spec, with its input's frame count replaced when asked (through an in-memory host). */
+function loadNetwork(c: ModelCase): CheckedNetwork {
+  const host = {
+    readFile(file: string): string | undefined {
+      const text = nodeHost.readFile(file);
+      if (text === undefined || c.frames === undefined || path.resolve(file) !== path.resolve(c.file)) return text;
+      return text.replace(/clip\(frames = \d+/, `clip(frames = ${c.frames}`);
+    },
+  };
+  const result = checkProgram(loadProgram([c.file], { host }));
+  const errors = result.diagnostics.filter((d) => d.severity === "error");
+  if (errors.length) throw new Error(`${c.name}: ${errors[0]!.message}`);
+  return result.networks.find((n) => path.resolve(n.file) === path.resolve(c.file))!;
+}
+
+interface Row {
+  readonly backend: string;
+  readonly model: string;
+  readonly input: string;
+  readonly gmacs: number;
+  readonly inference?: Stats;
+  readonly trainStep?: Stats;
+  readonly error?: string;
+}
+
+async function time(fn: () => Promise<void>, runs: number, budgetMs: number): Promise<Stats> {
+  await fn(); // warm-up: kernel compilation, weight upload
+  const samples: number[] = [];
+  const started = performance.now();
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await fn();
+    samples.push(performance.now() - t);
+    if (performance.now() - started > budgetMs) break;
+  }
+  return summarize(samples);
+}
+
+async function measureModel(network: CheckedNetwork, runs: number, budgetMs: number): Promise<Omit<Row, "backend" | "model" | "input" | "gmacs">> {
+  const { model, diagnostics } = compileToTfjs(network, { seed: 0 });
+  if (!model) return { error: diagnostics.map((d) => d.message).join("; ") };
+  const shapes = network.inputs.filter((i) => i.modelInput).map((i) => i.shape);
+  const batch = (n: number) => shapes.map((s, k) => tf.randomUniform([n, ...s], 0, 1, "float32", k + 1));
+  try {
+    const one = batch(1);
+    const inference = await time(async () => {
+      const y = model.predict(one.length === 1 ? one[0]! : one) as tf.Tensor;
+      await y.data();
+      y.dispose();
+    }, runs, budgetMs);
+    const two = batch(2);
+    const labels = tf.oneHot(tf.tensor1d([0, 1], "int32"), network.classes ?? 2);
+    const optimizer = tf.train.momentum(1e-4, 0.9);
+    const trainStep = await time(async () => {
+      const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(labels, model.apply(two.length === 1 ? two[0]! : two, { training: true }) as tf.Tensor) as tf.Scalar, true);
+      await loss!.data();
+      loss!.dispose();
+    }, runs, budgetMs);
+    tf.dispose([...one, ...two, labels]);
+    return { inference, trainStep };
+  } catch (error) {
+    // A backend without a kernel the model needs throws from the kernel registry: report it.
+    return { error: (error as Error).message.split("\n")[0]! };
+  } finally {
+    model.dispose();
+  }
+}
+
+if (isMain(import.meta.url)) {
+  const flags = parseFlags(process.argv.slice(2));
+  const runs = Number(flags.get("runs") ?? 3);
+  const budgetMs = Number(flags.get("budget-s") ?? 120) * 1000;
+  const wantedBackends = flags.get("backends")?.split(",") as BackendChoice[] | undefined;
+  const wantedModels = flags.get("models")?.split(",");
+  const models = cases(repoRoot()).filter((c) => !wantedModels || wantedModels.includes(c.name));
+  console.log(describeMachine(machine()));
+  const rows: Row[] = [];
+  for (const candidate of CANDIDATES.filter((c) => !wantedBackends || wantedBackends.includes(c.choice))) {
+    try {
+      await selectBackend({ force: candidate.choice });
+    } catch (error) {
+      console.log(`${candidate.choice}: not measured (${(error as Error).message})`);
+      continue;
+    }
+    for (const c of models) {
+      const network = loadNetwork(c);
+      const input = network.inputs.filter((i) => i.kind === "input").map((i) => i.shape.join("x")).join(", ");
+      const gmacs = totals(network).macs / 1e9;
+      process.stderr.write(`${candidate.choice} ${c.name} ...\n`);
+      rows.push({ backend: candidate.choice, model: c.name, input, gmacs, ...(await measureModel(network, runs, budgetMs)) });
+    }
+  }
+  const gflops = (gmacs: number, factor: number, stats?: Stats) => (stats ? ((2 * gmacs * factor) / (stats.median / 1000)).toFixed(2) : "-");
+  const ms = (stats?: Stats) => (stats ? stats.median.toFixed(stats.median < 100 ? 1 : 0) : "-");
+  console.log(
+    table(
+      ["backend", "model", "input", "GMACs", "infer ms (b1)", "GFLOP/s", "train step ms (b2)", "GFLOP/s", "note"],
+      rows.map((r) => [r.backend, r.model, r.input, r.gmacs.toFixed(3), ms(r.inference), gflops(r.gmacs, 1, r.inference), ms(r.trainStep), gflops(r.gmacs, 6, r.trainStep), r.error ?? `median of ${r.inference?.runs ?? 0}/${r.trainStep?.runs ?? 0}`]),
+    ),
+  );
+  console.log(`wrote ${writeResults("tfjs-latency", { machine: machine(), rows })}`);
+}
