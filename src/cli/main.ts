@@ -28,6 +28,8 @@ commands:
                                                train; metrics.jsonl + a checkpoint per epoch in <run-dir>
   inflate <3d-spec> --from <2d-ckpt> -o <dir> [--dry-run] [--partial] [--seed N]
                                                inflate trained 2D weights by the spec's inflate rules
+  weights import <model.onnx> --spec <spec> -o <dir> [--dry-run] [--partial] [--no-verify]
+                                               map an ONNX file's weights onto the spec's layers
   eval <spec> --weights <run-dir> --data builtin:motion [--val-clips N] [--seed N]
                                                top-1/top-5, per-class accuracy, confusion matrix
   ops [--format text|json]                     list the operators and their parameters
@@ -219,7 +221,8 @@ export async function main(argv: readonly string[], io: { out?: (s: string) => v
         });
       case "train":
       case "eval":
-      case "inflate": {
+      case "inflate":
+      case "weights": {
         const hooks = {
           expand: expandSpecPaths,
           render: (diagnostics: readonly Diagnostic[], result: CheckResult) => renderDiagnostics(diagnostics, result, process.stdout.isTTY === true),
@@ -229,6 +232,7 @@ export async function main(argv: readonly string[], io: { out?: (s: string) => v
         // Loaded on demand, like compile.
         if (command === "train") return await (await import("./train-command.js")).trainCommand(rest, out, hooks);
         if (command === "inflate") return await (await import("./inflate-command.js")).inflateCommand(rest, out, hooks);
+        if (command === "weights") return await (await import("./weights-command.js")).weightsCommand(rest, out, hooks);
         return await (await import("./eval-command.js")).evalCommand(rest, out, hooks);
       }
       case "lsp":
