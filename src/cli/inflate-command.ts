@@ -7,13 +7,16 @@
  * Loaded on demand by the CLI.
  */
 import * as path from "node:path";
+import type * as tf from "@tensorflow/tfjs";
 import { compileToTfjs } from "../backends/tfjs/compile.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { saveModel } from "../runtime/model-io.js";
 import { loadWeightsByName } from "../runtime/weights/load-init.js";
-import { formatWeightReport, reportCounts } from "../runtime/weights/report.js";
+import { formatWeightReport, reportCounts, type WeightReport } from "../runtime/weights/report.js";
 import { assignWeights } from "../runtime/weights/tensors.js";
 import { checkFiles } from "../semantics/check.js";
+import type { IrGraph } from "../ir/graph.js";
+import type { CheckedNetwork } from "../semantics/network.js";
 import { loadNetwork, numberFlag, parseFlags, startBackend, type RunCommandHooks } from "./train-command.js";
 
 const VALUED = ["-o", "--out", "--from", "--network", "--backend", "--seed"];
@@ -21,6 +24,38 @@ const VALUED = ["-o", "--out", "--from", "--network", "--backend", "--seed"];
 /** Renders diagnostics against the spec's files (and, for weights files, without a code frame). */
 export function renderAgainst(spec: string, diagnostics: readonly Diagnostic[], hooks: RunCommandHooks): string {
   return hooks.render(diagnostics, checkFiles([spec]));
+}
+
+/**
+ * Prints a mapping's report (every tensor on a dry run), its diagnostics and counts; says whether
+ * to stop (errors, exit 1), stop after a dry run (exit 0), or write.
+ */
+export function showMapping(network: CheckedNetwork, spec: string, report: WeightReport, extra: readonly Diagnostic[], dryRun: boolean, out: (s: string) => void, hooks: RunCommandHooks): "errors" | "dry-run" | "write" {
+  const diagnostics = [...extra, ...report.diagnostics];
+  if (dryRun) out(formatWeightReport(report));
+  if (diagnostics.length) out(renderAgainst(spec, diagnostics, hooks));
+  out(`${network.name}: ${reportCounts(report)}`);
+  if (diagnostics.some((d) => d.severity === "error")) return "errors";
+  if (dryRun) out("dry run: nothing written");
+  return dryRun ? "dry-run" : "write";
+}
+
+/** Starts the backend and builds the spec's model, whose weights a weight tool then sets; an exit code when it does not build. */
+export async function buildTarget(network: CheckedNetwork, spec: string, values: Map<string, string>, out: (s: string) => void, hooks: RunCommandHooks): Promise<{ model: tf.LayersModel; graph: IrGraph } | number> {
+  const seed = numberFlag(values, "--seed", hooks.usage, true) ?? 0;
+  await startBackend(values, out, hooks.usage, false);
+  const compiled = compileToTfjs(network, { seed });
+  if (!compiled.model) {
+    out(renderAgainst(spec, compiled.diagnostics, hooks));
+    return 1;
+  }
+  return { model: compiled.model, graph: compiled.graph };
+}
+
+/** Saves a model (atomically) and says where. */
+export async function writeModel(model: tf.LayersModel, target: string, out: (s: string) => void): Promise<void> {
+  await saveModel(model, target);
+  out(`wrote ${path.join(target, "model.json")} and ${path.join(target, "weights.bin")}`);
 }
 
 /** Runs `vnet inflate`; returns the exit code (0 written or dry run clean, 1 errors, 2 usage). */
@@ -32,7 +67,6 @@ export async function inflateCommand(args: readonly string[], out: (s: string) =
   const target = values.get("--out");
   const dryRun = set.has("--dry-run");
   if (!target && !dryRun) throw hooks.usage("vnet inflate needs an output directory: -o <dir> (or --dry-run)");
-  const seed = numberFlag(values, "--seed", hooks.usage, true) ?? 0;
   const network = loadNetwork(positional[0]!, values.get("--network"), out, hooks);
   if (typeof network === "number") return network;
   const spec = hooks.expand([positional[0]!])[0]!;
@@ -41,15 +75,11 @@ export async function inflateCommand(args: readonly string[], out: (s: string) =
     out(renderAgainst(spec, [diagnostic], hooks));
     return 1;
   }
-  await startBackend(values, out, hooks.usage, false);
-  const compiled = compileToTfjs(network, { seed });
-  if (!compiled.model) {
-    out(renderAgainst(spec, compiled.diagnostics, hooks));
-    return 1;
-  }
-  const model = compiled.model;
+  const built = await buildTarget(network, spec, values, out, hooks);
+  if (typeof built === "number") return built;
+  const { model, graph } = built;
   try {
-    const loaded = await loadWeightsByName(from, network, compiled.graph, { inflate: true, partial: set.has("--partial") });
+    const loaded = await loadWeightsByName(from, network, graph, { inflate: true, partial: set.has("--partial") });
     if (!("mapping" in loaded)) {
       out(renderAgainst(spec, [loaded], hooks));
       return 1;
@@ -57,17 +87,10 @@ export async function inflateCommand(args: readonly string[], out: (s: string) =
     const { mapping } = loaded;
     const savedAs = loaded.model && loaded.model !== network.inflatedFrom ? ` (saved as ${loaded.model})` : "";
     out(`inflating ${network.inflatedFrom} weights from ${loaded.directory}${savedAs} into ${network.name}`);
-    if (dryRun) out(formatWeightReport(mapping.report));
-    if (mapping.report.diagnostics.length) out(renderAgainst(spec, mapping.report.diagnostics, hooks));
-    out(`${network.name}: ${reportCounts(mapping.report)}`);
-    if (mapping.report.diagnostics.some((d) => d.severity === "error")) return 1;
-    if (dryRun || !target) {
-      out("dry run: nothing written");
-      return 0;
-    }
+    const next = showMapping(network, spec, mapping.report, [], dryRun, out, hooks);
+    if (next !== "write") return next === "errors" ? 1 : 0;
     assignWeights(model, mapping.weights);
-    await saveModel(model, target);
-    out(`wrote ${path.join(target, "model.json")} and ${path.join(target, "weights.bin")}`);
+    await writeModel(model, target!, out);
     return 0;
   } finally {
     model.dispose();

@@ -131,7 +131,8 @@ export async function trainCommand(args: readonly string[], out: (s: string) => 
   const initialise = init === undefined ? undefined : await (await import("./init-weights.js")).initialWeights(init, network, set.has("--partial"), out, hooks);
   if (typeof initialise === "number") return initialise;
   const config = trainingConfig(network, defined);
-  out(`training ${network.name} on ${dataset.name}: ${dataset.train.count} training and ${dataset.val.count} validation clips of [${dataset.frames}, ${dataset.height}, ${dataset.width}, 3], ${dataset.classNames.length} classes`);
+  const frames = network.inputs.find((i) => i.kind === "input")!.shape.length === 3 ? " (a 2D network: one frame of each)" : "";
+  out(`training ${network.name} on ${dataset.name}: ${dataset.train.count} training and ${dataset.val.count} validation clips of [${dataset.frames}, ${dataset.height}, ${dataset.width}, 3]${frames}, ${dataset.classNames.length} classes`);
   out(`${config.optimizer} lr ${config.lr} (${config.schedule}${config.warmup ? `, ${config.warmup} warm-up epochs` : ""}), weight decay ${config.weightDecay}, batch ${config.batch}, ${config.epochs} epochs`);
   const result = await trainNetwork(network, dataset, {
     config,

@@ -7,18 +7,14 @@
  * skips that. `--dry-run` lists every tensor and writes nothing. Loaded on demand by the CLI.
  */
 import * as fs from "node:fs";
-import * as path from "node:path";
-import { compileToTfjs } from "../backends/tfjs/compile.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
-import { saveModel } from "../runtime/model-io.js";
 import { inputMismatches, mapOnnxWeights } from "../runtime/weights/import-onnx.js";
 import { fileDiagnostic } from "../runtime/weights/load-init.js";
 import { OnnxError, readOnnx, type OnnxModel } from "../runtime/weights/onnx-graph.js";
 import { onnxParity } from "../runtime/weights/onnx-parity.js";
-import { formatWeightReport, reportCounts } from "../runtime/weights/report.js";
 import { assignWeights } from "../runtime/weights/tensors.js";
-import { renderAgainst } from "./inflate-command.js";
-import { loadNetwork, numberFlag, parseFlags, startBackend, type RunCommandHooks } from "./train-command.js";
+import { buildTarget, renderAgainst, showMapping, writeModel } from "./inflate-command.js";
+import { loadNetwork, parseFlags, type RunCommandHooks } from "./train-command.js";
 
 const VALUED = ["-o", "--out", "--spec", "--network", "--backend", "--seed"];
 
@@ -53,7 +49,6 @@ export async function weightsCommand(args: readonly string[], out: (s: string) =
   const dryRun = set.has("--dry-run");
   const partial = set.has("--partial");
   if (!target && !dryRun) throw hooks.usage("vnet weights import needs an output directory: -o <dir> (or --dry-run)");
-  const seed = numberFlag(values, "--seed", hooks.usage, true) ?? 0;
   const network = loadNetwork(spec, values.get("--network"), out, hooks);
   if (typeof network === "number") return network;
   const specFile = hooks.expand([spec])[0]!;
@@ -62,29 +57,18 @@ export async function weightsCommand(args: readonly string[], out: (s: string) =
     out(renderAgainst(specFile, [onnxModel], hooks));
     return 1;
   }
-  await startBackend(values, out, hooks.usage, false);
-  const compiled = compileToTfjs(network, { seed });
-  if (!compiled.model) {
-    out(renderAgainst(specFile, compiled.diagnostics, hooks));
-    return 1;
-  }
-  const model = compiled.model;
+  const built = await buildTarget(network, specFile, values, out, hooks);
+  if (typeof built === "number") return built;
+  const { model, graph } = built;
   try {
     out(`importing ${file} (${onnxModel.producer}, ${onnxModel.layers.length} weighted layers) into ${network.name}`);
-    const mapping = mapOnnxWeights(compiled.graph, onnxModel, { partial, at: { file: network.file, range: network.range }, file });
-    const inputs = inputMismatches(compiled.graph, onnxModel).map((message): Diagnostic => ({ code: "VN104", severity: "error", message, file: network.file, range: network.range }));
-    const diagnostics = [...inputs, ...mapping.report.diagnostics];
-    if (dryRun) out(formatWeightReport(mapping.report));
-    if (diagnostics.length) out(renderAgainst(specFile, diagnostics, hooks));
-    out(`${network.name}: ${reportCounts(mapping.report)}`);
-    if (diagnostics.some((d) => d.severity === "error")) return 1;
-    if (dryRun || !target) {
-      out("dry run: nothing written");
-      return 0;
-    }
+    const mapping = mapOnnxWeights(graph, onnxModel, { partial, at: { file: network.file, range: network.range }, file });
+    const inputs = inputMismatches(graph, onnxModel).map((message): Diagnostic => ({ code: "VN104", severity: "error", message, file: network.file, range: network.range }));
+    const next = showMapping(network, specFile, mapping.report, inputs, dryRun, out, hooks);
+    if (next !== "write") return next === "errors" ? 1 : 0;
     assignWeights(model, mapping.weights);
     if (!set.has("--no-verify")) {
-      const parity = await onnxParity(file, model, { seed });
+      const parity = await onnxParity(file, model);
       if (typeof parity === "string") out(`parity not checked: ${parity}`);
       else {
         const tolerance = PARITY_TOLERANCE * Math.max(1, parity.maxAbs);
@@ -96,8 +80,7 @@ export async function weightsCommand(args: readonly string[], out: (s: string) =
         }
       }
     }
-    await saveModel(model, target);
-    out(`wrote ${path.join(target, "model.json")} and ${path.join(target, "weights.bin")}`);
+    await writeModel(model, target!, out);
     return 0;
   } finally {
     model.dispose();
