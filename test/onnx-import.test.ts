@@ -81,6 +81,19 @@ describe("parity with ONNX Runtime", () => {
     }
   }
 
+  it("a PySlowFast-style I3D, whose blocks compute the shortcut first, pairs by shape onto tiny_i3d", async () => {
+    const file = path.join(FIXTURES, "tiny_i3d_pyslowfast.onnx");
+    const { model, mapping } = importInto(network(path.join(SPECS, "tiny/tiny_i3d.vnet")), file);
+    expect(mapping.report.diagnostics).toEqual([]);
+    expect(mapping.report.entries.find((e) => e.target === "res2.0.branch1/kernel")!.source).toBe("blocks.0.branch1.weight");
+    expect(mapping.report.entries.find((e) => e.target === "res2.0.branch2.a/kernel")!.source).toBe("blocks.0.a.weight");
+    assignWeights(model, mapping.weights);
+    const parity = await onnxParity(file, model);
+    if (typeof parity === "string") throw new Error(parity);
+    expect(parity.maxAbsDiff).toBeLessThanOrEqual(1e-4);
+    model.dispose();
+  });
+
   it("a dense layer after a flatten of a spatial map gets its rows reordered (C3D's head)", async () => {
     const file = path.join(FIXTURES, "tiny_flatten.onnx");
     const { model, mapping } = importInto(network(path.join(FIXTURES, "tiny_flatten.vnet")), file);
