@@ -12,7 +12,7 @@ import { loadWeightsByName } from "../runtime/weights/load-init.js";
 import { reportCounts } from "../runtime/weights/report.js";
 import { assignWeights } from "../runtime/weights/tensors.js";
 import type { CheckedNetwork } from "../semantics/network.js";
-import { renderAgainst } from "./inflate-command.js";
+import { renderAgainst } from "./weight-tools.js";
 import type { RunCommandHooks } from "./train-command.js";
 
 /** What sets the starting weights of the freshly built model, or the exit code when the checkpoint does not fit. */

@@ -13,7 +13,7 @@ import { fileDiagnostic } from "../runtime/weights/load-init.js";
 import { OnnxError, readOnnx, type OnnxModel } from "../runtime/weights/onnx-graph.js";
 import { onnxParity } from "../runtime/weights/onnx-parity.js";
 import { assignWeights } from "../runtime/weights/tensors.js";
-import { buildTarget, renderAgainst, showMapping, writeModel } from "./inflate-command.js";
+import { buildTarget, renderAgainst, showMapping, writeModel } from "./weight-tools.js";
 import { loadNetwork, parseFlags, type RunCommandHooks } from "./train-command.js";
 
 const VALUED = ["-o", "--out", "--spec", "--network", "--backend", "--seed"];

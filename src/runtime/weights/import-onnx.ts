@@ -239,6 +239,7 @@ export function inputMismatches(graph: IrGraph, model: OnnxModel): string[] {
   if (model.inputs.length !== graph.inputs.length) return [`the ONNX model has ${model.inputs.length} input${model.inputs.length === 1 ? "" : "s"}, ${graph.name} has ${graph.inputs.length}`];
   return graph.inputs.flatMap((input, k) => {
     const theirs = model.inputs[k]!;
+    if (theirs.shape.length === 0) return []; // no shape recorded
     const ours = [input.shape.at(-1)!, ...input.shape.slice(0, -1)];
     const fits = theirs.shape.length === ours.length + 1 && ours.every((d, i) => theirs.shape[i + 1] === undefined || theirs.shape[i + 1] === d);
     return fits ? [] : [`ONNX input ${theirs.name} is [${theirs.shape.map((d) => d ?? "?").join(", ")}]; ${graph.name}'s input ${input.name} [${input.shape.join(", ")}] needs [N, ${ours.join(", ")}] channels-first`];
