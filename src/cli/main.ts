@@ -24,7 +24,12 @@ commands:
                                                build the tfjs model; write model.json + weights.bin
   train <spec> --data builtin:motion -o <run-dir> [--epochs N] [--batch B] [--lr X] [--optimizer sgd|adam]
         [--schedule constant|step|cosine] [--warmup N] [--weight-decay X] [--train-clips N] [--val-clips N]
-        [--seed N] [--backend ...] [--resume]   train; metrics.jsonl + a checkpoint per epoch in <run-dir>
+        [--seed N] [--backend ...] [--resume | --init <ckpt> [--partial]]
+                                               train; metrics.jsonl + a checkpoint per epoch in <run-dir>
+  inflate <3d-spec> --from <2d-ckpt> -o <dir> [--dry-run] [--partial] [--seed N]
+                                               inflate trained 2D weights by the spec's inflate rules
+  weights import <model.onnx> --spec <spec> -o <dir> [--dry-run] [--partial] [--no-verify]
+                                               map an ONNX file's weights onto the spec's layers
   eval <spec> --weights <run-dir> --data builtin:motion [--val-clips N] [--seed N] [--confusion-png FILE]
                                                top-1/top-5, per-class accuracy, confusion matrix
   ops [--format text|json]                     list the operators and their parameters
@@ -215,7 +220,9 @@ export async function main(argv: readonly string[], io: { out?: (s: string) => v
           usage: (message) => new UsageError(message),
         });
       case "train":
-      case "eval": {
+      case "eval":
+      case "inflate":
+      case "weights": {
         const hooks = {
           expand: expandSpecPaths,
           render: (diagnostics: readonly Diagnostic[], result: CheckResult) => renderDiagnostics(diagnostics, result, process.stdout.isTTY === true),
@@ -224,6 +231,8 @@ export async function main(argv: readonly string[], io: { out?: (s: string) => v
         };
         // Loaded on demand, like compile.
         if (command === "train") return await (await import("./train-command.js")).trainCommand(rest, out, hooks);
+        if (command === "inflate") return await (await import("./inflate-command.js")).inflateCommand(rest, out, hooks);
+        if (command === "weights") return await (await import("./weights-command.js")).weightsCommand(rest, out, hooks);
         return await (await import("./eval-command.js")).evalCommand(rest, out, hooks);
       }
       case "lsp":

@@ -93,11 +93,11 @@ export async function startBackend(values: Map<string, string>, out: (s: string)
   out(describeSelection(selection));
 }
 
-const VALUED = ["-o", "--out", "--data", "--network", "--backend", "--seed", "--epochs", "--batch", "--lr", "--optimizer", "--weight-decay", "--schedule", "--warmup", "--train-clips", "--val-clips"];
+const VALUED = ["-o", "--out", "--data", "--network", "--backend", "--seed", "--epochs", "--batch", "--lr", "--optimizer", "--weight-decay", "--schedule", "--warmup", "--train-clips", "--val-clips", "--init"];
 
 /** Runs `vnet train`; returns the exit code (0 trained, 1 spec errors or a stopped run, 2 usage). */
 export async function trainCommand(args: readonly string[], out: (s: string) => void, hooks: RunCommandHooks): Promise<number> {
-  const { positional, values, set } = parseFlags(args, VALUED, ["--resume"], "train", hooks.usage);
+  const { positional, values, set } = parseFlags(args, VALUED, ["--resume", "--partial"], "train", hooks.usage);
   if (positional.length !== 1) throw hooks.usage("vnet train takes one spec file: vnet train <spec> --data builtin:motion -o <run-dir>");
   const runDir = values.get("--out");
   if (!runDir) throw hooks.usage("vnet train needs a run directory: -o <run-dir>");
@@ -126,14 +126,20 @@ export async function trainCommand(args: readonly string[], out: (s: string) => 
   const valPerClass = numberFlag(values, "--val-clips", hooks.usage, true);
   const dataset = loadDataset(data, network, { seed, ...(trainPerClass ? { trainPerClass } : {}), ...(valPerClass ? { valPerClass } : {}) }, hooks.usage);
   await startBackend(values, out, hooks.usage, true);
+  const init = values.get("--init");
+  if (init !== undefined && set.has("--resume")) throw hooks.usage("--init sets the starting weights of a new run; --resume continues one: use one of them");
+  const initialise = init === undefined ? undefined : await (await import("./init-weights.js")).initialWeights(init, network, set.has("--partial"), out, hooks);
+  if (typeof initialise === "number") return initialise;
   const config = trainingConfig(network, defined);
-  out(`training ${network.name} on ${dataset.name}: ${dataset.train.count} training and ${dataset.val.count} validation clips of [${dataset.frames}, ${dataset.height}, ${dataset.width}, 3], ${dataset.classNames.length} classes`);
+  const frames = network.inputs.find((i) => i.kind === "input")!.shape.length === 3 ? " (a 2D network: one frame of each)" : "";
+  out(`training ${network.name} on ${dataset.name}: ${dataset.train.count} training and ${dataset.val.count} validation clips of [${dataset.frames}, ${dataset.height}, ${dataset.width}, 3]${frames}, ${dataset.classNames.length} classes`);
   out(`${config.optimizer} lr ${config.lr} (${config.schedule}${config.warmup ? `, ${config.warmup} warm-up epochs` : ""}), weight decay ${config.weightDecay}, batch ${config.batch}, ${config.epochs} epochs`);
   const result = await trainNetwork(network, dataset, {
     config,
     runDir,
     seed,
     resume: set.has("--resume"),
+    ...(initialise ? { init: initialise } : {}),
     progress: (line, done) => hooks.progress(done ? `\r${line}\n` : `\r${line}`),
     log: out,
   });

@@ -51,6 +51,15 @@ const table = [
   ["VN061", "sampling-inconsistent", "error", "The sampling section contradicts the network's input."],
   ["VN062", "network-structure", "error", "A network lacks an input or output, or a block lacks an output."],
   ["VN070", "tfjs-unsupported", "error", "An operator or argument the tfjs backend cannot lower (located at the layer that needs it)."],
+  ["VN100", "weights-unreadable", "error", "A weights file (a tfjs checkpoint or an ONNX model) cannot be read."],
+  ["VN101", "weight-missing", "error", "A weight the spec's layer needs is not in the source weights (`--partial` leaves it at its initialiser)."],
+  ["VN102", "weight-shape-mismatch", "error", "A source weight's shape does not fit the spec's layer, after inflation where it applies (`--partial` leaves it at its initialiser)."],
+  ["VN103", "weights-other-network", "error", "No source weight fits the spec: the weights belong to another network."],
+  ["VN104", "onnx-structure-mismatch", "error", "The ONNX model's weighted layers do not line up with the spec's by order, kind and shape."],
+  ["VN105", "onnx-unsupported", "error", "An ONNX node, attribute or tensor type the importer cannot map onto vnet's layers."],
+  ["VN106", "weights-unused", "warning", "Source tensors that no weight of the spec takes."],
+  ["VN107", "not-inflated", "error", "`vnet inflate` needs a network made by an `inflate` statement."],
+  ["VN108", "import-parity", "error", "The imported model's outputs differ from ONNX Runtime's on the source file."],
 ] as const;
 
 export const CODES: ReadonlyMap<string, CodeInfo> = new Map(

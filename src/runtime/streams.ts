@@ -2,7 +2,8 @@
  * The data pipeline of a spec: computes each model input (a raw clip or a `stream`) from a batch
  * of raw clips, with the same frame selection as the backends (`src/ir/temporal.ts`). Raw clips
  * hold values in [0, 1]; `normalize(scale = 255)` expects 8-bit pixel values, so the pipeline
- * multiplies by 255 first.
+ * multiplies by 255 first. A 2D network (an `image(...)` input) sees one frame of each clip: a
+ * random one when a generator is given (training), the middle one otherwise.
  */
 import * as tf from "@tensorflow/tfjs";
 import { frameIndex, subsampleIndices } from "../ir/temporal.js";
@@ -14,23 +15,34 @@ export function unsupportedStream(network: CheckedNetwork): string | undefined {
   if (flow) return `stream \`${flow.name}\` needs optical flow, which vnet's data pipeline does not compute yet; two-stream specs cannot be trained or evaluated`;
   const raw = network.inputs.filter((i) => i.kind === "input");
   if (raw.length !== 1) return `the data pipeline feeds one raw input; ${network.name} has ${raw.length}`;
-  if (raw[0]!.shape.length !== 4) return `the data pipeline feeds video clips [T, H, W, C]; input \`${raw[0]!.name}\` is [${raw[0]!.shape.join(", ")}]`;
+  if (raw[0]!.shape.length !== 4 && raw[0]!.shape.length !== 3) return `the data pipeline feeds video clips [T, H, W, C] or frames [H, W, C]; input \`${raw[0]!.name}\` is [${raw[0]!.shape.join(", ")}]`;
   return undefined;
 }
 
-/** The raw clip input's shape [T, H, W, C]. */
+/** Frames per clip of the dataset a 2D network trains on (one frame of each clip at a time). */
+export const FRAMES_FOR_IMAGES = 8;
+
+/** The raw clips' shape [T, H, W, C]; an image input [H, W, C] reads frames of FRAMES_FOR_IMAGES-frame clips. */
 export function rawClipShape(network: CheckedNetwork): readonly number[] {
-  return network.inputs.find((i) => i.kind === "input")!.shape;
+  const shape = network.inputs.find((i) => i.kind === "input")!.shape;
+  return shape.length === 3 ? [FRAMES_FOR_IMAGES, ...shape] : shape;
+}
+
+/** One frame of each clip [N, T, H, W, C] -> [N, H, W, C]: uniformly random with `random`, else the middle one. */
+function framesOf(clips: tf.Tensor, random?: () => number): tf.Tensor {
+  const [n, time] = clips.shape as [number, number];
+  const picks = Array.from({ length: n }, (_, k) => k * time + (random ? Math.floor(random() * time) : frameIndex(time, {})));
+  return tf.gather(tf.reshape(clips, [n * time, ...clips.shape.slice(2)]), picks);
 }
 
 /**
  * The model inputs for a batch of raw clips [N, T, H, W, C], in the order of the model's inputs
- * (the network's model inputs, as `buildIr` lists them).
+ * (the network's model inputs, as `buildIr` lists them). `random` picks a 2D network's frames.
  */
-export function computeModelInputs(network: CheckedNetwork, clips: tf.Tensor): tf.Tensor[] {
+export function computeModelInputs(network: CheckedNetwork, clips: tf.Tensor, random?: () => number): tf.Tensor[] {
   const byId = new Map(network.layers.map((l) => [l.id, l]));
   const evaluate = (layer: Layer): tf.Tensor => {
-    if (layer.op === "input") return clips;
+    if (layer.op === "input") return layer.shape.length === 3 ? framesOf(clips, random) : clips;
     const input = evaluate(byId.get(layer.inputs[0]!)!);
     const time = input.shape[1]!;
     switch (layer.op) {

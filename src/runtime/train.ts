@@ -83,6 +83,8 @@ export interface TrainOptions {
   readonly seed?: number;
   /** Continue from runDir's checkpoint. */
   readonly resume?: boolean;
+  /** Sets starting weights (`--init`) on the freshly built model; not called when resuming. */
+  readonly init?: (model: tf.LayersModel) => void;
   /** Progress text (a `\r`-updated bar); called often. */
   readonly progress?: (line: string, done: boolean) => void;
   /** Messages (resumed from, NaN stop). */
@@ -260,6 +262,7 @@ export async function trainNetwork(network: CheckedNetwork, data: VideoDataset, 
     const compiled = compileToTfjs(network, { seed });
     if (!compiled.model) throw new Error(`${network.name} does not compile to tfjs: ${compiled.diagnostics.map((d) => d.message).join("; ")}`);
     model = compiled.model;
+    options.init?.(model);
     fs.rmSync(metricsFile, { force: true });
   }
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -270,6 +273,8 @@ export async function trainNetwork(network: CheckedNetwork, data: VideoDataset, 
   for (let epoch = firstEpoch; epoch < config.epochs; epoch++) {
     const started = performance.now();
     const order = epochOrder(data.train.count, seed, epoch);
+    // The frame each clip shows a 2D network, drawn per epoch so a resumed run draws the same ones.
+    const frameRandom = seededRandom((seed * 1000003 + epoch * 7919 + 23) >>> 0);
     let lossSum = 0;
     let correct = 0;
     let seen = 0;
@@ -282,7 +287,7 @@ export async function trainNetwork(network: CheckedNetwork, data: VideoDataset, 
       let hits: tf.Tensor | undefined;
       const loss = optimizer.minimize(
         () => {
-          const inputs = computeModelInputs(network, clips);
+          const inputs = computeModelInputs(network, clips, frameRandom);
           const logits = logitsOf(model, model.apply(inputs.length === 1 ? inputs[0]! : inputs, { training: true }) as tf.Tensor);
           hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), "float32")));
           const onehot = tf.oneHot(labels, logits.shape[1]!);
