@@ -10,7 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileToTfjs } from "../src/backends/tfjs/compile.js";
 import { conv2dFilterGradAsConv, conv3dGradsAsConv } from "../src/backends/tfjs/layers/conv.js";
-import { selectBackend } from "../src/runtime/backend.js";
+import { selectBackend, workloadAvoidances } from "../src/runtime/backend.js";
 import { checkFiles } from "../src/semantics/check.js";
 
 async function on<T>(backend: "cpu" | "wasm", work: () => Promise<T>): Promise<T> {
@@ -106,5 +106,15 @@ describe("wasm gradients equal the cpu backend's", () => {
     const wasm = await run("wasm");
     expect([...wasm.keys()]).toEqual([...cpu.keys()]);
     for (const [weight, g] of cpu) expect(maxDiff(wasm.get(weight)!, g) / scale(g), weight).toBeLessThan(1e-3);
+  });
+});
+
+describe("backend choice by workload", () => {
+  it("passes over wasm for networks that are mostly 3D convolutions, not for 2D ones", () => {
+    const load = (name: string) => checkFiles([path.resolve("specs/tiny", `${name}.vnet`)]).networks[0]!.layers;
+    expect(workloadAvoidances(load("tiny_r3d")).map((a) => a.choice)).toEqual(["wasm"]);
+    expect(workloadAvoidances(load("tiny_r3d"))[0]!.reason).toMatch(/100% 3D convolutions/);
+    expect(workloadAvoidances(load("tiny_early_fusion_gap"))).toEqual([]);
+    expect(workloadAvoidances(load("tiny_single_frame"))).toEqual([]);
   });
 });

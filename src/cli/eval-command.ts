@@ -24,7 +24,7 @@ export async function evalCommand(args: readonly string[], out: (s: string) => v
   const seed = numberFlag(values, "--seed", hooks.usage, true) ?? 0;
   const valPerClass = numberFlag(values, "--val-clips", hooks.usage, true);
   const dataset = loadDataset(data, network, { seed, trainPerClass: 1, ...(valPerClass ? { valPerClass } : {}) }, hooks.usage);
-  await startBackend(values, out, hooks.usage, false);
+  await startBackend(values, out, hooks.usage, false, network);
   const test = network.sections.sampling?.test as { clips?: number; crops?: string; average?: string } | undefined;
   const average = test?.average ?? "softmax";
   const requested = (test?.clips ?? 1) * (test?.crops === "three" ? 3 : test?.crops === "ten" ? 10 : 1);

@@ -7,7 +7,7 @@
 import * as path from "node:path";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { builtinVariant, motionDataset, type VideoDataset } from "../data/motion.js";
-import { describeSelection, selectBackend, TRAINING_KERNELS, type BackendChoice } from "../runtime/backend.js";
+import { describeSelection, selectBackend, TRAINING_KERNELS, workloadAvoidances, type BackendChoice } from "../runtime/backend.js";
 import { rawClipShape, unsupportedStream } from "../runtime/streams.js";
 import { trainingConfig, trainNetwork, type TrainingConfig } from "../runtime/train.js";
 import { checkFiles, type CheckResult } from "../semantics/check.js";
@@ -86,10 +86,11 @@ export function loadDataset(data: string, network: CheckedNetwork, sizes: { trai
 }
 
 /** Starts the backend (training kernels required) and says which one runs. */
-export async function startBackend(values: Map<string, string>, out: (s: string) => void, usage: (m: string) => Error, training: boolean): Promise<void> {
+export async function startBackend(values: Map<string, string>, out: (s: string) => void, usage: (m: string) => Error, training: boolean, network?: CheckedNetwork): Promise<void> {
   const backend = values.get("--backend");
   if (backend !== undefined && !BACKENDS.includes(backend as BackendChoice)) throw usage(`unknown --backend ${backend} (${BACKENDS.join(", ")})`);
-  const selection = await selectBackend({ ...(backend ? { force: backend as BackendChoice } : {}), ...(training ? { requiredKernels: TRAINING_KERNELS } : {}) });
+  const avoid = network ? workloadAvoidances(network.layers) : [];
+  const selection = await selectBackend({ ...(backend ? { force: backend as BackendChoice } : {}), ...(training ? { requiredKernels: TRAINING_KERNELS } : {}), avoid });
   out(describeSelection(selection));
 }
 
@@ -125,7 +126,7 @@ export async function trainCommand(args: readonly string[], out: (s: string) => 
   const trainPerClass = numberFlag(values, "--train-clips", hooks.usage, true);
   const valPerClass = numberFlag(values, "--val-clips", hooks.usage, true);
   const dataset = loadDataset(data, network, { seed, ...(trainPerClass ? { trainPerClass } : {}), ...(valPerClass ? { valPerClass } : {}) }, hooks.usage);
-  await startBackend(values, out, hooks.usage, true);
+  await startBackend(values, out, hooks.usage, true, network);
   const init = values.get("--init");
   if (init !== undefined && set.has("--resume")) throw hooks.usage("--init sets the starting weights of a new run; --resume continues one: use one of them");
   const initialise = init === undefined ? undefined : await (await import("./init-weights.js")).initialWeights(init, network, set.has("--partial"), out, hooks);

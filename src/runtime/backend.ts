@@ -51,6 +51,24 @@ export interface SelectOptions {
    * them is skipped unless forced.
    */
   readonly requiredKernels?: readonly string[];
+  /** Backends to pass over unless forced, with the reason (see `workloadAvoidances`). */
+  readonly avoid?: readonly BackendAttempt[];
+}
+
+/** Operators that run as 3D convolutions once lowered. */
+const CONV3D_OPS = new Set(["conv3d", "conv2plus1d", "lateral", "nonlocal"]);
+
+/**
+ * Backends that would run this network slower than the next candidate: wasm's conv3d is a naive
+ * loop, slower than the cpu backend's for networks whose work is mostly 3D convolution
+ * (bench/tfjs-latency.ts: tiny_r3d inference 221 ms on wasm vs 182 ms on cpu, a training step
+ * 3.5 s vs 1.6 s), while it is ~10 times faster on 2D convs.
+ */
+export function workloadAvoidances(layers: readonly { readonly op: string; readonly macs: number }[]): BackendAttempt[] {
+  const total = layers.reduce((sum, l) => sum + l.macs, 0);
+  const conv3d = layers.filter((l) => CONV3D_OPS.has(l.op)).reduce((sum, l) => sum + l.macs, 0);
+  if (total === 0 || conv3d / total <= 0.5) return [];
+  return [{ choice: "wasm", reason: `its conv3d is a naive loop, slower than cpu's for a network whose MACs are ${Math.round((100 * conv3d) / total)}% 3D convolutions` }];
 }
 
 /**
@@ -96,6 +114,11 @@ export async function selectBackend(options: SelectOptions = {}): Promise<Backen
     } catch (error) {
       if (options.force) throw new Error(`backend ${options.force} cannot start: ${describeError(error)}`);
       skipped.push({ choice: candidate.choice, reason: describeError(error) });
+      continue;
+    }
+    const avoided = options.force ? undefined : options.avoid?.find((a) => a.choice === candidate.choice);
+    if (avoided) {
+      skipped.push(avoided);
       continue;
     }
     const missing = missingKernels(candidate.backend, required);
