@@ -51,6 +51,9 @@ const table = [
   ["VN061", "sampling-inconsistent", "error", "The sampling section contradicts the network's input."],
   ["VN062", "network-structure", "error", "A network lacks an input or output, or a block lacks an output."],
   ["VN070", "tfjs-unsupported", "error", "An operator or argument the tfjs backend cannot lower (located at the layer that needs it)."],
+  ["VN080", "onnx-unsupported", "error", "An operator or argument the ONNX exporter cannot lower (located at the layer that needs it)."],
+  ["VN081", "onnx-outputs", "error", "ONNX export names one class-score output (`logits`, `probabilities`); the network has several outputs."],
+  ["VN082", "onnx-weights-mismatch", "error", "The weights given to the ONNX exporter lack a weight the spec declares, or hold it with another shape."],
 ] as const;
 
 export const CODES: ReadonlyMap<string, CodeInfo> = new Map(

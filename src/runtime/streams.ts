@@ -25,9 +25,10 @@ export function rawClipShape(network: CheckedNetwork): readonly number[] {
 
 /**
  * The model inputs for a batch of raw clips [N, T, H, W, C], in the order of the model's inputs
- * (the network's model inputs, as `buildIr` lists them).
+ * (the network's model inputs, as `buildIr` lists them). `provided` holds streams computed
+ * elsewhere, by name (optical flow, until this pipeline computes it).
  */
-export function computeModelInputs(network: CheckedNetwork, clips: tf.Tensor): tf.Tensor[] {
+export function computeModelInputs(network: CheckedNetwork, clips: tf.Tensor, provided: ReadonlyMap<string, tf.Tensor> = new Map()): tf.Tensor[] {
   const byId = new Map(network.layers.map((l) => [l.id, l]));
   const evaluate = (layer: Layer): tf.Tensor => {
     if (layer.op === "input") return clips;
@@ -48,5 +49,5 @@ export function computeModelInputs(network: CheckedNetwork, clips: tf.Tensor): t
         throw new Error(`the data pipeline cannot compute \`${layer.op}\` (stream layer ${layer.name})`);
     }
   };
-  return tf.tidy(() => network.inputs.filter((i) => i.modelInput).map((i) => evaluate(byId.get(i.layer)!)));
+  return tf.tidy(() => network.inputs.filter((i) => i.modelInput).map((i) => provided.get(i.name) ?? evaluate(byId.get(i.layer)!)));
 }
