@@ -60,7 +60,7 @@ describe("vnet compile --target onnx and vnet export", () => {
     const file = path.join(dir, "fresh", "early.onnx");
     const r = await run(["compile", path.join(TINY, "tiny_early_fusion.vnet"), "--target", "onnx", "-o", file, "--backend", "cpu", "--seed", "4", "--verify"]);
     expect(r.code, r.out + r.err).toBe(0);
-    expect(r.out).toMatch(/exported tiny_early_fusion \(fresh weights, seed 4\): \d+ ONNX nodes, opset 17, 26,037 weights; inputs video \[N, 4, 32, 32, 3\], channels-last; outputs logits and probabilities \[N, 5\]/);
+    expect(r.out).toMatch(/exported tiny_early_fusion \(fresh weights, seed 4\): \d+ ONNX nodes, opset 17, 26,037 weights and statistics; inputs video \[N, 4, 32, 32, 3\], channels-last; outputs logits and probabilities \[N, 5\]/);
     expect(r.out).toContain(`wrote ${file}`);
     expect(r.out).toMatch(/random \(batch 2\): max \|diff\| /);
     expect(r.out).toMatch(/builtin:motion clip \(batch 1\): max \|diff\| /);

@@ -41,7 +41,7 @@ export async function writeOnnx(network: CheckedNetwork, result: CheckResult, mo
   const parameters = exported.graph.nodes.flatMap((n) => n.weights ?? []).reduce((sum, w) => sum + w.shape.reduce((a, b) => a * b, 1), 0);
   const inputs = exported.inputs.map((i) => `${i.name} [N, ${i.shape.join(", ")}]${i.kind === "stream" ? " (stream)" : ""}`).join(", ");
   const classes = exported.graph.nodes.find((n) => n.id === exported.graph.outputs[0])!.shape;
-  out(`exported ${network.name} (${weights}): ${exported.nodes} ONNX nodes, opset ${ONNX_OPSET}, ${parameters.toLocaleString("en-US")} weights; inputs ${inputs}, channels-last; outputs logits and probabilities [N, ${classes.join(", ")}]`);
+  out(`exported ${network.name} (${weights}): ${exported.nodes} ONNX nodes, opset ${ONNX_OPSET}, ${parameters.toLocaleString("en-US")} weights and statistics; inputs ${inputs}, channels-last; outputs logits and probabilities [N, ${classes.join(", ")}]`);
   out(`wrote ${file} (${(exported.bytes.length / 2 ** 20).toFixed(1)} MiB)`);
   if (!options.verify) return 0;
   const report = await verifyOnnxExport(network, model, exported.bytes, { seed: options.seed });
