@@ -266,8 +266,9 @@ describe("vnet compile", () => {
   it("reports usage errors with exit code 2", async () => {
     const err: string[] = [];
     expect(await main(["compile", path.join(TINY, "tiny_r3d.vnet")], { out: () => {}, err: (s) => err.push(s) })).toBe(2);
+    expect(await main(["compile", path.join(TINY, "tiny_r3d.vnet"), "--target", "caffe", "-o", tempDir], { out: () => {}, err: (s) => err.push(s) })).toBe(2);
     expect(await main(["compile", path.join(TINY, "tiny_r3d.vnet"), "--target", "onnx", "-o", tempDir], { out: () => {}, err: (s) => err.push(s) })).toBe(2);
-    expect(err).toEqual(["vnet: vnet compile needs an output directory: -o <dir> (or --dump-ir)", "vnet: unknown --target onnx (tfjs)"]);
+    expect(err).toEqual(["vnet: vnet compile needs an output directory: -o <dir> (or --dump-ir)", "vnet: unknown --target caffe (tfjs, onnx)", `vnet: -o ${tempDir} is a directory; an ONNX model is one file: -o model.onnx`]);
   });
 });
 

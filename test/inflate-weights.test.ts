@@ -200,7 +200,7 @@ describe("2D training on frames", () => {
     const firstPixel = (x: tf.Tensor) => Array.from(tf.slice(x, [0, 0, 0, 0], [3, 1, 1, 1]).dataSync());
     expect(firstPixel(computeModelInputs(network, clips)[0]!)).toEqual([4, 14, 24]);
     const random = seededRandom(1);
-    const picks = Array.from({ length: 20 }, () => firstPixel(computeModelInputs(network, clips, random)[0]!).map((v, n) => v - 10 * n));
+    const picks = Array.from({ length: 20 }, () => firstPixel(computeModelInputs(network, clips, { random })[0]!).map((v, n) => v - 10 * n));
     expect(new Set(picks.flat()).size).toBeGreaterThan(4);
     expect(picks.flat().every((t) => t >= 0 && t < 8)).toBe(true);
   });

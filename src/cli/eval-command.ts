@@ -7,6 +7,7 @@ import { writeConfusionPng } from "../runtime/confusion-png.js";
 import { checkpointDir } from "../runtime/train.js";
 import { formatReport, predictScores, scoreReport } from "../runtime/evaluate.js";
 import { loadModel } from "../runtime/model-io.js";
+import { cropCount, testProtocol } from "../semantics/protocol.js";
 import { loadDataset, loadNetwork, numberFlag, parseFlags, startBackend, type RunCommandHooks } from "./train-command.js";
 
 const VALUED = ["--weights", "--data", "--network", "--backend", "--seed", "--batch", "--val-clips", "--confusion-png"];
@@ -25,9 +26,8 @@ export async function evalCommand(args: readonly string[], out: (s: string) => v
   const valPerClass = numberFlag(values, "--val-clips", hooks.usage, true);
   const dataset = loadDataset(data, network, { seed, trainPerClass: 1, ...(valPerClass ? { valPerClass } : {}) }, hooks.usage);
   await startBackend(values, out, hooks.usage, false, network);
-  const test = network.sections.sampling?.test as { clips?: number; crops?: string; average?: string } | undefined;
-  const average = test?.average ?? "softmax";
-  const requested = (test?.clips ?? 1) * (test?.crops === "three" ? 3 : test?.crops === "ten" ? 10 : 1);
+  const { clips, crops, average } = testProtocol(network);
+  const requested = clips * cropCount(crops);
   if (requested > 1) out(`note: the spec's test protocol asks for ${requested} views per video; ${dataset.name}'s videos are exactly one input clip at the input size, so each has one view`);
   let model;
   try {

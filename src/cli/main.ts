@@ -22,6 +22,14 @@ commands:
   fmt [--check] <files|dirs...>                format specs in place (or list unformatted ones)
   compile <spec> --target tfjs -o <dir> [--network NAME] [--backend node-gpu|node|wasm|cpu] [--seed N] [--dump-ir]
                                                build the tfjs model; write model.json + weights.bin
+  compile <spec> --target onnx -o <model.onnx> [--seed N] [--verify]
+                                               export freshly initialised weights to ONNX (opset 17)
+  export <spec> --weights <run-dir> -o <model.onnx> [--verify] [--network NAME] [--backend ...]
+                                               export trained weights to ONNX; --verify runs it in
+                                               ONNX Runtime and reports the max |diff| to tfjs
+  predict <model.onnx> (--input <video.npy> | --sample builtin:motion[:i]) [--provider auto|cpu|cuda] [--top K]
+  predict <spec> --weights <run-dir> --runtime tfjs (--input ... | --sample ...) [--backend ...]
+                                               top classes of one video, views averaged per the protocol
   train <spec> --data builtin:motion -o <run-dir> [--epochs N] [--batch B] [--lr X] [--optimizer sgd|adam]
         [--schedule constant|step|cosine] [--warmup N] [--weight-decay X] [--train-clips N] [--val-clips N]
         [--seed N] [--backend ...] [--resume | --init <ckpt> [--partial]]
@@ -202,6 +210,12 @@ export async function main(argv: readonly string[], io: { out?: (s: string) => v
   const out = io.out ?? ((s: string) => process.stdout.write(`${s}\n`));
   const err = io.err ?? ((s: string) => process.stderr.write(`${s}\n`));
   const [command, ...rest] = argv;
+  // What the commands loaded on demand need from the CLI.
+  const hooks = {
+    expand: expandSpecPaths,
+    render: (diagnostics: readonly Diagnostic[], result: CheckResult) => renderDiagnostics(diagnostics, result, process.stdout.isTTY === true),
+    usage: (message: string) => new UsageError(message),
+  };
   try {
     switch (command) {
       case "check":
@@ -214,26 +228,25 @@ export async function main(argv: readonly string[], io: { out?: (s: string) => v
         return opsCommand(rest, out);
       case "compile":
         // Loaded on demand: only this command pays for loading tfjs.
-        return await (await import("./compile-command.js")).compileCommand(rest, out, {
-          expand: expandSpecPaths,
-          render: (diagnostics, result) => renderDiagnostics(diagnostics, result, process.stdout.isTTY === true),
-          usage: (message) => new UsageError(message),
-        });
+        return await (await import("./compile-command.js")).compileCommand(rest, out, hooks);
+      case "export":
+        // Loaded on demand: only export and predict load ONNX Runtime.
+        return await (await import("./export-command.js")).exportCommand(rest, out, hooks);
+      case "predict":
+        return await (await import("./predict-command.js")).predictCommand(rest, out, hooks);
       case "train":
       case "eval":
       case "inflate":
       case "weights": {
-        const hooks = {
-          expand: expandSpecPaths,
-          render: (diagnostics: readonly Diagnostic[], result: CheckResult) => renderDiagnostics(diagnostics, result, process.stdout.isTTY === true),
-          usage: (message: string) => new UsageError(message),
+        const runHooks = {
+          ...hooks,
           progress: (text: string) => process.stderr.write(process.stderr.isTTY ? text : text.replace(/^\r/, "").replace(/^([^\n]*)$/, "")),
         };
         // Loaded on demand, like compile.
-        if (command === "train") return await (await import("./train-command.js")).trainCommand(rest, out, hooks);
-        if (command === "inflate") return await (await import("./inflate-command.js")).inflateCommand(rest, out, hooks);
-        if (command === "weights") return await (await import("./weights-command.js")).weightsCommand(rest, out, hooks);
-        return await (await import("./eval-command.js")).evalCommand(rest, out, hooks);
+        if (command === "train") return await (await import("./train-command.js")).trainCommand(rest, out, runHooks);
+        if (command === "inflate") return await (await import("./inflate-command.js")).inflateCommand(rest, out, runHooks);
+        if (command === "weights") return await (await import("./weights-command.js")).weightsCommand(rest, out, runHooks);
+        return await (await import("./eval-command.js")).evalCommand(rest, out, runHooks);
       }
       case "lsp":
         // Loaded on demand: the other commands never pay for the language-server library.

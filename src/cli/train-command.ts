@@ -53,8 +53,8 @@ export function numberFlag(values: Map<string, string>, flag: string, usage: (m:
   return value;
 }
 
-/** The one network of a spec file that the command runs, or the exit code of a failed check. */
-export function loadNetwork(spec: string, networkName: string | undefined, out: (s: string) => void, hooks: RunCommandHooks): CheckedNetwork | number {
+/** The one network of a spec file that a command works on (and the check result), or the exit code of a failed check. */
+export function checkNetwork(spec: string, networkName: string | undefined, out: (s: string) => void, hooks: Pick<RunCommandHooks, "expand" | "render" | "usage">): { network: CheckedNetwork; result: CheckResult } | number {
   const file = hooks.expand([spec])[0]!;
   const result = checkFiles([file]);
   const errors = result.diagnostics.filter((d) => d.severity === "error");
@@ -65,7 +65,14 @@ export function loadNetwork(spec: string, networkName: string | undefined, out: 
   const networks = result.networks.filter((n) => path.resolve(n.file) === path.resolve(file) && (networkName === undefined || n.name === networkName));
   if (networks.length === 0) throw hooks.usage(networkName ? `no network \`${networkName}\` in ${file}` : `${file} defines no network`);
   if (networks.length > 1) throw hooks.usage(`${file} defines ${networks.length} networks; choose one with --network (${networks.map((n) => n.name).join(", ")})`);
-  const network = networks[0]!;
+  return { network: networks[0]!, result };
+}
+
+/** The one network of a spec file that the command trains or evaluates, or the exit code of a failed check. */
+export function loadNetwork(spec: string, networkName: string | undefined, out: (s: string) => void, hooks: RunCommandHooks): CheckedNetwork | number {
+  const checked = checkNetwork(spec, networkName, out, hooks);
+  if (typeof checked === "number") return checked;
+  const network = checked.network;
   const unsupported = unsupportedStream(network);
   if (unsupported) throw hooks.usage(`${network.name}: ${unsupported}`);
   return network;

@@ -43,7 +43,8 @@ export function fileHandler(directory: string): tf.io.IOHandler {
   };
 }
 
-function writeAtomic(file: string, data: string | Buffer): void {
+/** Writes a file atomically: a temporary file next to it, then a rename over it. */
+export function writeAtomic(file: string, data: string | Uint8Array): void {
   const temp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(temp, data);
   fs.renameSync(temp, file);

@@ -36,13 +36,16 @@ function framesOf(clips: tf.Tensor, random?: () => number): tf.Tensor {
 }
 
 /**
- * The model inputs for a batch of raw clips [N, T, H, W, C], in the order of the model's inputs
- * (the network's model inputs, as `buildIr` lists them). `random` picks a 2D network's frames.
+ * The model inputs for a batch of raw clips [N, T, H, W, C] (or images [N, H, W, C] for a 2D network), in the order of the model's inputs
+ * (the network's model inputs, as `buildIr` lists them). `random` picks a 2D network's frames;
+ * `provided` holds streams computed elsewhere, by name (optical flow).
  */
-export function computeModelInputs(network: CheckedNetwork, clips: tf.Tensor, random?: () => number): tf.Tensor[] {
+export function computeModelInputs(network: CheckedNetwork, clips: tf.Tensor, options: { random?: () => number; provided?: ReadonlyMap<string, tf.Tensor> } = {}): tf.Tensor[] {
+  const { random, provided = new Map<string, tf.Tensor>() } = options;
   const byId = new Map(network.layers.map((l) => [l.id, l]));
   const evaluate = (layer: Layer): tf.Tensor => {
-    if (layer.op === "input") return layer.shape.length === 3 ? framesOf(clips, random) : clips;
+    // An image network fed clips sees one frame of each; fed images (rank 4), it sees them as they are.
+    if (layer.op === "input") return layer.shape.length === 3 && clips.rank === 5 ? framesOf(clips, random) : clips;
     const input = evaluate(byId.get(layer.inputs[0]!)!);
     const time = input.shape[1]!;
     switch (layer.op) {
@@ -60,5 +63,5 @@ export function computeModelInputs(network: CheckedNetwork, clips: tf.Tensor, ra
         throw new Error(`the data pipeline cannot compute \`${layer.op}\` (stream layer ${layer.name})`);
     }
   };
-  return tf.tidy(() => network.inputs.filter((i) => i.modelInput).map((i) => evaluate(byId.get(i.layer)!)));
+  return tf.tidy(() => network.inputs.filter((i) => i.modelInput).map((i) => provided.get(i.name) ?? evaluate(byId.get(i.layer)!)));
 }

@@ -287,7 +287,7 @@ export async function trainNetwork(network: CheckedNetwork, data: VideoDataset, 
       let hits: tf.Tensor | undefined;
       const loss = optimizer.minimize(
         () => {
-          const inputs = computeModelInputs(network, clips, frameRandom);
+          const inputs = computeModelInputs(network, clips, { random: frameRandom });
           const logits = logitsOf(model, model.apply(inputs.length === 1 ? inputs[0]! : inputs, { training: true }) as tf.Tensor);
           hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), "float32")));
           const onehot = tf.oneHot(labels, logits.shape[1]!);

@@ -1,0 +1,109 @@
+/**
+ * From a checked network and its weights to an ONNX model (opset 17, IR version 8): the same IR
+ * pipeline as the tfjs backend (`lowerNetwork`), support, output and weight checks first (located
+ * diagnostics), then the inputs, the emitter table, the `logits` and `probabilities` outputs with
+ * a dynamic batch dimension, and the metadata. Initializers carry the IR's weight names.
+ */
+import type { Code } from "../../diagnostics/codes.js";
+import type { Diagnostic } from "../../diagnostics/diagnostic.js";
+import type { IrGraph } from "../../ir/graph.js";
+import { lowerNetwork, type PipelineOptions } from "../../ir/pipeline.js";
+import { outputScores } from "../../ir/scores.js";
+import type { CheckedNetwork } from "../../semantics/network.js";
+import { vnetVersion } from "../../version.js";
+import { attr, GraphBuilder } from "./builder.js";
+import { checkOnnxSupport, emitNode, emitterFor, type EmitState } from "./emit.js";
+import { emitInputs, planInputs, type OnnxInput } from "./inputs.js";
+import { Arranger, BATCH, channelsLast, type Value } from "./layout.js";
+import { onnxMetadata } from "./metadata.js";
+import { checkWeights, type WeightSource } from "./weights.js";
+
+/**
+ * The opset the exporter targets. 17 is the newest whose reductions still take `axes` as an
+ * attribute; ONNX Runtime 1.23 runs it, as do older runtimes down to 1.12.
+ */
+export const ONNX_OPSET = 17;
+
+/** Diagnostic code for a network whose outputs cannot become `logits` and `probabilities`. */
+export const ONNX_OUTPUTS: Code = "VN081";
+
+export interface OnnxExportOptions extends PipelineOptions {
+  readonly weights: WeightSource;
+  /** The checked source texts by file (`programSources(checkResult)`), hashed into the metadata. */
+  readonly sources: ReadonlyMap<string, string>;
+}
+
+export interface OnnxExportResult {
+  /** The model file's bytes; absent when diagnostics say why it cannot be exported. */
+  readonly bytes?: Uint8Array;
+  readonly diagnostics: readonly Diagnostic[];
+  /** The lowered IR the model was built from. */
+  readonly graph: IrGraph;
+  readonly inputs: readonly OnnxInput[];
+  readonly metadata: Readonly<Record<string, string>>;
+  /** Number of ONNX nodes. */
+  readonly nodes: number;
+}
+
+/** The names of the exported model's outputs. */
+export const LOGITS = "logits";
+export const PROBABILITIES = "probabilities";
+
+function checkOutputs(graph: IrGraph): Diagnostic[] {
+  if (graph.outputs.length === 1) return [];
+  const second = graph.nodes.find((n) => n.id === graph.outputs[1])!;
+  return [
+    {
+      code: ONNX_OUTPUTS,
+      severity: "error",
+      message: `cannot export \`${graph.name}\` to ONNX: it has ${graph.outputs.length} outputs, and an exported model has one class-score output (\`logits\`, \`probabilities\`)`,
+      file: second.origin.file,
+      range: second.origin.range,
+      hint: "combine the outputs into one (concat, score_fusion) or export a network per output",
+    },
+  ];
+}
+
+/** Lowers a checked network and builds its ONNX model with the given weights (or diagnostics saying why not). */
+export function exportOnnx(network: CheckedNetwork, options: OnnxExportOptions): OnnxExportResult {
+  const graph = lowerNetwork(network, options);
+  const plan = planInputs(network, graph);
+  const scores = outputScores(graph);
+  const metadata = onnxMetadata(network, plan, scores, options.sources);
+  const diagnostics = [...checkOnnxSupport(graph), ...checkOutputs(graph), ...checkWeights(graph, options.weights)];
+  if (diagnostics.length) return { diagnostics, graph, inputs: plan.inputs, metadata, nodes: 0 };
+
+  const builder = new GraphBuilder();
+  builder.reserve(LOGITS);
+  builder.reserve(PROBABILITIES);
+  const state: EmitState = { graph: builder, arranger: new Arranger(builder), weights: options.weights };
+  const values = emitInputs(state, plan);
+  for (const node of graph.nodes) {
+    if (node.op === "input") continue;
+    values.set(node.id, emitNode(state, node, node.inputs.map((i) => values.get(i)!), emitterFor(node.op)!));
+  }
+
+  // Both outputs channels-last, as the IR (and tfjs) hold them.
+  const output = values.get(graph.outputs[0]!)!;
+  const order = channelsLast(output.order.length);
+  const dims = [BATCH, ...output.shape];
+  const classAxis = output.shape.length;
+  const derive = (op: string, from: Value, name: string) => builder.op(op, [state.arranger.arrange(from, order)], name, op === "Softmax" ? { axis: attr.int(classAxis) } : {});
+  const own = state.arranger.arrange(output, order);
+  if (scores.kind === "logits") {
+    builder.output(own, LOGITS, dims);
+    builder.output(derive("Softmax", output, "scores/softmax"), PROBABILITIES, dims);
+  } else {
+    const logits = scores.softmaxInput !== undefined ? state.arranger.arrange(values.get(scores.softmaxInput)!, order) : derive("Log", output, "scores/log");
+    builder.output(logits, LOGITS, dims);
+    builder.output(own, PROBABILITIES, dims);
+  }
+  const bytes = builder.serialize({
+    name: network.name,
+    opset: ONNX_OPSET,
+    producerVersion: vnetVersion(),
+    docString: `${network.name} from ${network.file}${network.description ? `: ${network.description}` : ""}`,
+    metadata,
+  });
+  return { bytes, diagnostics: [], graph, inputs: plan.inputs, metadata, nodes: builder.nodeCount };
+}

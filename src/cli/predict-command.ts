@@ -1,0 +1,188 @@
+/**
+ * `vnet predict`: classifies one video with the spec's test protocol (views, averaging) and prints
+ * the top classes.
+ *   vnet predict model.onnx --input video.npy            ONNX Runtime, protocol from the metadata
+ *   vnet predict spec.vnet --weights <run-dir> --runtime tfjs --sample builtin:motion:3
+ * The video is a .npy float32 (or uint8) tensor [T, H, W, C] in [0, 1] (or a batch of ready views
+ * [N, T, H, W, C]), or a validation clip of a builtin dataset. Loaded on demand by the CLI.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { builtinVariant, motionDataset } from "../data/motion.js";
+import { lowerNetwork } from "../ir/pipeline.js";
+import { outputScores } from "../ir/scores.js";
+import { loadModel } from "../runtime/model-io.js";
+import { readNpy } from "../runtime/npy.js";
+import { loadOnnxModel, OnnxModelError, runOnnx, type HostTensor, type OnnxProvider } from "../runtime/onnx.js";
+import { averageViews, scoresFromOutput, testViews, topClasses, viewsAsInput, type ShortVideos, type ViewScores } from "../runtime/predict.js";
+import { computeModelInputs, unsupportedStream } from "../runtime/streams.js";
+import { checkpointDir } from "../runtime/train.js";
+import { testProtocol, type TestProtocol } from "../semantics/protocol.js";
+import { checkNetwork, numberFlag, parseFlags, startBackend, type RunCommandHooks } from "./train-command.js";
+
+type Hooks = Pick<RunCommandHooks, "expand" | "render" | "usage">;
+
+/** A loaded model of either runtime: its protocol, classes, input shape, and a scorer of view batches. */
+interface Predictor {
+  readonly describe: string;
+  readonly protocol: TestProtocol;
+  readonly shortVideos: ShortVideos;
+  readonly classNames?: readonly string[];
+  /** The raw input's shape without batch. */
+  readonly inputShape: readonly number[];
+  score(views: HostTensor): Promise<ViewScores>;
+  close(): Promise<void>;
+}
+
+/** A video for the predictor: a .npy file or a builtin dataset's validation clip (with its true class). */
+function loadVideo(values: Map<string, string>, predictor: Predictor, usage: (m: string) => Error): { video: HostTensor; describe: string } {
+  const input = values.get("--input");
+  const sample = values.get("--sample");
+  if ((input === undefined) === (sample === undefined)) throw usage("vnet predict needs one video: --input <video.npy> or --sample builtin:motion[:index]");
+  if (input !== undefined) {
+    try {
+      return { video: readNpy(input), describe: input };
+    } catch (error) {
+      throw usage(`cannot read ${input}: ${(error as Error).message}`);
+    }
+  }
+  const [, name, indexText] = /^(builtin:[a-z-]+)(?::(\d+))?$/.exec(sample!) ?? [];
+  const variant = name ? builtinVariant(name) : undefined;
+  if (!variant) throw usage(`unknown --sample ${sample} (builtin:motion[:index] or builtin:motion-appearance[:index])`);
+  const index = Number(indexText ?? 0);
+  const shape = predictor.inputShape;
+  const [frames, size, width, channels] = shape.length === 4 ? shape : [predictor.protocol.frames, ...shape];
+  if (size !== width || channels !== 3) throw usage(`${name} makes square RGB clips; the model reads [${shape.join(", ")}]`);
+  const classes = 8;
+  const data = motionDataset({ variant, classes, frames: Math.max(frames!, 2), size: size!, trainPerClass: 0, valPerClass: Math.floor(index / classes) + 1 });
+  const clipSize = data.frames * size! * size! * 3;
+  const video = { data: data.val.clips.slice(index * clipSize, (index + 1) * clipSize), shape: [data.frames, size!, size!, 3] };
+  return { video, describe: `${name} validation clip ${index} (true class: ${data.classNames[data.val.labels[index]!]})` };
+}
+
+async function onnxPredictor(file: string, provider: OnnxProvider, usage: (m: string) => Error): Promise<Predictor> {
+  const model = await loadOnnxModel(file, { provider });
+  const external = model.inputs.filter((i) => i.kind === "stream");
+  const raw = model.inputs.filter((i) => i.kind === "raw");
+  if (external.length) throw usage(`${file} also reads stream ${external.map((i) => `\`${i.name}\` (${i.pipeline?.map((p) => p.op).join(" -> ")})`).join(", ")}, which vnet's data pipeline cannot compute yet`);
+  if (raw.length !== 1) throw usage(`${file} reads ${raw.length} raw inputs; vnet predict feeds one video`);
+  const sampling = (JSON.parse(model.metadata["vnet.protocol"]!) as { sampling?: { short_videos?: ShortVideos } }).sampling;
+  return {
+    describe: `runtime: ONNX Runtime ${model.metadata["vnet.network"]} (${model.provider} provider)`,
+    protocol: model.protocol,
+    shortVideos: sampling?.short_videos ?? "loop",
+    ...(model.classNames ? { classNames: model.classNames } : {}),
+    inputShape: raw[0]!.shape,
+    score: (views) => runOnnx(model, { [raw[0]!.name]: viewsAsInput(views, raw[0]!.shape) }),
+    close: () => model.session.release(),
+  };
+}
+
+async function tfjsPredictor(spec: string, values: Map<string, string>, out: (s: string) => void, hooks: Hooks): Promise<Predictor | number> {
+  const weights = values.get("--weights");
+  if (!weights) throw hooks.usage("vnet predict --runtime tfjs needs --weights <run-dir or checkpoint directory>");
+  const checked = checkNetwork(spec, values.get("--network"), out, hooks);
+  if (typeof checked === "number") return checked;
+  const network = checked.network;
+  const unsupported = unsupportedStream(network);
+  if (unsupported) throw hooks.usage(`${network.name}: ${unsupported}`);
+  await startBackend(values, out, hooks.usage, false);
+  let model: tf.LayersModel;
+  try {
+    model = await loadModel(checkpointDir(weights));
+  } catch (error) {
+    throw hooks.usage(`cannot load weights from ${weights}: ${(error as Error).message.split("\n")[0]}`);
+  }
+  const kind = outputScores(lowerNetwork(network)).kind;
+  const inputShape = network.inputs.find((i) => i.kind === "input")!.shape;
+  const sampling = network.sections.sampling as { short_videos?: ShortVideos } | undefined;
+  return {
+    describe: `runtime: tfjs ${network.name}`,
+    protocol: testProtocol(network),
+    shortVideos: sampling?.short_videos ?? "loop",
+    ...(network.classNames ? { classNames: network.classNames } : {}),
+    inputShape,
+    score: async (views) => {
+      const batch = viewsAsInput(views, inputShape);
+      const output = tf.tidy(() => {
+        const inputs = computeModelInputs(network, tf.tensor(batch.data, [...batch.shape]));
+        return model.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor;
+      });
+      const scores = { data: (await output.data()) as Float32Array, shape: output.shape };
+      output.dispose();
+      return scoresFromOutput(scores, kind);
+    },
+    close: async () => {
+      model.dispose();
+    },
+  };
+}
+
+/** Views per model call: a protocol of 25 clips x 10 crops at 224x224 would not fit in one batch. */
+const VIEW_BATCH = 8;
+
+async function scoreInBatches(predictor: Predictor, views: HostTensor): Promise<ViewScores> {
+  const [count, ...rest] = views.shape;
+  const size = rest.reduce((a, b) => a * b, 1);
+  const parts: ViewScores[] = [];
+  for (let start = 0; start < count!; start += VIEW_BATCH) {
+    const n = Math.min(VIEW_BATCH, count! - start);
+    parts.push(await predictor.score({ data: views.data.subarray(start * size, (start + n) * size), shape: [n, ...rest] }));
+  }
+  const join = (pick: (s: ViewScores) => HostTensor): HostTensor => {
+    const tensors = parts.map(pick);
+    const data = new Float32Array(tensors.reduce((sum, t) => sum + t.data.length, 0));
+    tensors.reduce((offset, t) => (data.set(t.data, offset), offset + t.data.length), 0);
+    return { data, shape: [count!, ...tensors[0]!.shape.slice(1)] };
+  };
+  return { logits: join((s) => s.logits), probabilities: join((s) => s.probabilities) };
+}
+
+const VALUED = ["--runtime", "--weights", "--network", "--backend", "--provider", "--input", "--sample", "--top"];
+const PROVIDERS: readonly OnnxProvider[] = ["auto", "cpu", "cuda"];
+
+/** Runs `vnet predict`; returns the exit code (0 predicted, 1 spec errors or an unusable model file, 2 usage). */
+export async function predictCommand(args: readonly string[], out: (s: string) => void, hooks: Hooks): Promise<number> {
+  const { positional, values } = parseFlags(args, VALUED, [], "predict", hooks.usage);
+  if (positional.length !== 1) throw hooks.usage("vnet predict takes one model: vnet predict model.onnx --input video.npy (or <spec> --weights <run-dir> --runtime tfjs)");
+  const target = positional[0]!;
+  const runtime = values.get("--runtime") ?? (target.endsWith(".onnx") ? "onnx" : "tfjs");
+  if (runtime !== "onnx" && runtime !== "tfjs") throw hooks.usage(`unknown --runtime ${runtime} (onnx, tfjs)`);
+  const provider = (values.get("--provider") ?? "auto") as OnnxProvider;
+  if (!PROVIDERS.includes(provider)) throw hooks.usage(`unknown --provider ${provider} (${PROVIDERS.join(", ")})`);
+  const top = numberFlag(values, "--top", hooks.usage, true) ?? 5;
+
+  let predictor: Predictor;
+  if (runtime === "onnx") {
+    try {
+      predictor = await onnxPredictor(target, provider, hooks.usage);
+    } catch (error) {
+      if (!(error instanceof OnnxModelError)) throw error;
+      out(`vnet: ${error.message}`);
+      return 1;
+    }
+  } else {
+    const loaded = await tfjsPredictor(target, values, out, hooks);
+    if (typeof loaded === "number") return loaded;
+    predictor = loaded;
+  }
+  try {
+    out(predictor.describe);
+    const { video, describe } = loadVideo(values, predictor, hooks.usage);
+    let views;
+    try {
+      views = await testViews(video, predictor.protocol, predictor.shortVideos);
+    } catch (error) {
+      throw hooks.usage(`${describe}: ${(error as Error).message}`);
+    }
+    out(`input: ${describe} [${video.shape.join(", ")}]`);
+    out(`views: ${views.notes.join("; ")}`);
+    const { scores, kind } = averageViews(await scoreInBatches(predictor, views.views), predictor.protocol.average);
+    out(`top-${Math.min(top, scores.length)} (${kind}):`);
+    const best = topClasses(scores, predictor.classNames, top);
+    const width = Math.max(...best.map((b) => b.name.length));
+    best.forEach((b, i) => out(`  ${i + 1}. ${b.name.padEnd(width)}  ${b.score.toFixed(4)}`));
+    return 0;
+  } finally {
+    await predictor.close();
+  }
+}

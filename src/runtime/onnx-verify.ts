@@ -1,0 +1,108 @@
+/**
+ * Verifies an exported model against the tfjs model it came from: both run on the same raw input
+ * (random clips in [0, 1], by default a batch of 2 to exercise the dynamic batch axis, and a real
+ * builtin:motion clip), tfjs through vnet's data pipeline, ONNX Runtime (CPU) on the raw clip, and
+ * the largest absolute difference of the network's output is reported. Streams the pipeline cannot
+ * compute (optical flow) get the same random values on both sides.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { motionDataset, seededRandom } from "../data/motion.js";
+import type { CheckedNetwork } from "../semantics/network.js";
+import { loadOnnxModel, runOnnx, type HostTensor, type OnnxModel } from "./onnx.js";
+import { computeModelInputs } from "./streams.js";
+
+export interface ParityCheck {
+  /** What the input was: "random" or "builtin:motion clip". */
+  readonly input: string;
+  readonly batch: number;
+  readonly output: "logits" | "probabilities";
+  readonly maxAbsDiff: number;
+  /** Largest absolute value of the tfjs output, to judge the difference by. */
+  readonly maxAbs: number;
+}
+
+export interface VerifyReport {
+  readonly checks: readonly ParityCheck[];
+  readonly notes: readonly string[];
+}
+
+const product = (values: readonly number[]) => values.reduce((a, b) => a * b, 1);
+
+function randomTensor(shape: readonly number[], random: () => number, low: number, high: number): HostTensor {
+  return { data: Float32Array.from({ length: product(shape) }, () => low + (high - low) * random()), shape };
+}
+
+/** A real clip (or frame) from builtin:motion of the raw input's size, or why there is none. */
+function motionSample(shape: readonly number[], seed: number): HostTensor | string {
+  const clip = shape.length === 4;
+  const [frames, height, width, channels] = clip ? shape : [1, ...shape];
+  if (height !== width || channels !== 3) return `builtin:motion makes square RGB frames; the input is [${shape.join(", ")}]`;
+  const data = motionDataset({ classes: 2, frames: Math.max(frames!, 2), size: height!, trainPerClass: 0, valPerClass: 1, seed });
+  const size = product(shape);
+  return { data: data.val.clips.slice(0, size), shape: [1, ...shape] };
+}
+
+async function compare(network: CheckedNetwork, model: tf.LayersModel, onnx: OnnxModel, raw: HostTensor, random: () => number, input: string): Promise<ParityCheck> {
+  const batch = raw.shape[0]!;
+  const feeds: Record<string, HostTensor> = {};
+  const provided = new Map<string, tf.Tensor>();
+  for (const i of onnx.inputs) {
+    if (i.kind === "raw") feeds[i.name] = raw;
+    else {
+      feeds[i.name] = randomTensor([batch, ...i.shape], random, -1, 1);
+      provided.set(i.name, tf.tensor(feeds[i.name]!.data, [...feeds[i.name]!.shape]));
+    }
+  }
+  const expected = tf.tidy(() => {
+    const inputs = computeModelInputs(network, tf.tensor(raw.data, [...raw.shape]), { provided });
+    return model.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor;
+  });
+  const want = (await expected.data()) as Float32Array;
+  tf.dispose([expected, ...provided.values()]);
+  const got = (await runOnnx(onnx, feeds))[onnx.modelOutput].data;
+  let maxAbsDiff = 0;
+  let maxAbs = 0;
+  for (let i = 0; i < want.length; i++) {
+    maxAbsDiff = Math.max(maxAbsDiff, Math.abs(want[i]! - got[i]!));
+    maxAbs = Math.max(maxAbs, Math.abs(want[i]!));
+  }
+  if (got.length !== want.length) maxAbsDiff = Infinity;
+  return { input, batch, output: onnx.modelOutput, maxAbsDiff, maxAbs };
+}
+
+export interface VerifyOptions {
+  /** Seed of the random inputs and of the real sample's choice (default 0). */
+  readonly seed?: number;
+  /** Batch sizes of the random checks (default [2]: the batch axis is dynamic). */
+  readonly batches?: readonly number[];
+  /** Also compare on a builtin:motion clip (default true). */
+  readonly sample?: boolean;
+}
+
+/** Runs the exported model (its bytes) and the tfjs model on the same inputs and reports the differences. */
+export async function verifyOnnxExport(network: CheckedNetwork, model: tf.LayersModel, bytes: Uint8Array, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const seed = options.seed ?? 0;
+  const onnx = await loadOnnxModel(bytes, { provider: "cpu" });
+  const raws = onnx.inputs.filter((i) => i.kind === "raw");
+  if (raws.length !== 1) throw new Error(`verification feeds one raw input; ${network.name} has ${raws.length}`);
+  const shape = raws[0]!.shape;
+  const random = seededRandom(seed);
+  const notes: string[] = [];
+  const streams = onnx.inputs.filter((i) => i.kind === "stream").map((i) => i.name);
+  if (streams.length) notes.push(`stream${streams.length === 1 ? "" : "s"} ${streams.join(", ")}: random values in [-1, 1] on both sides (the data pipeline does not compute ${streams.length === 1 ? "it" : "them"} yet)`);
+  const checks: ParityCheck[] = [];
+  for (const batch of options.batches ?? [2]) checks.push(await compare(network, model, onnx, randomTensor([batch, ...shape], random, 0, 1), random, "random"));
+  if (options.sample !== false) {
+    const sample = motionSample(shape, seed);
+    if (typeof sample === "string") notes.push(`no real sample: ${sample}`);
+    else checks.push(await compare(network, model, onnx, sample, random, "builtin:motion clip"));
+  }
+  await onnx.session.release();
+  return { checks, notes };
+}
+
+/** One line per check: `random (batch 2): max |diff| 1.2e-7 on logits (max |logit| 3.1)`. */
+export function formatVerifyReport(report: VerifyReport): string {
+  const lines = report.checks.map((c) => `  ${c.input} (batch ${c.batch}): max |diff| ${c.maxAbsDiff.toExponential(2)} on ${c.output} (largest |value| ${c.maxAbs.toPrecision(3)})`);
+  return [...lines, ...report.notes.map((n) => `  note: ${n}`)].join("\n");
+}

@@ -1,0 +1,108 @@
+/**
+ * Running exported models in ONNX Runtime (onnxruntime-node): loading a file with its vnet metadata
+ * (inputs, test protocol, class names), choosing the execution provider (CUDA where its provider
+ * library is installed, else the CPU), and running a batch. The npm package installs without its
+ * CUDA download here (`onnxruntime-node-install=skip` in .npmrc), so the CPU provider runs.
+ */
+import * as fs from "node:fs";
+import { createRequire } from "node:module";
+import * as path from "node:path";
+import * as ort from "onnxruntime-node";
+import { LOGITS, PROBABILITIES, readMetadataProps } from "../backends/onnx/index.js";
+import type { TestProtocol } from "../semantics/protocol.js";
+
+export type OnnxProvider = "auto" | "cpu" | "cuda";
+
+/** A float32 tensor in host memory, row-major. */
+export interface HostTensor {
+  readonly data: Float32Array;
+  readonly shape: readonly number[];
+}
+
+/** One input of an exported model, as its `vnet.inputs` metadata describes it. */
+export interface ModelInput {
+  readonly name: string;
+  readonly kind: "raw" | "stream";
+  /** Without the batch axis. */
+  readonly shape: readonly number[];
+  readonly from?: string;
+  readonly pipeline?: readonly { readonly op: string; readonly args: Record<string, unknown> }[];
+}
+
+export interface OnnxModel {
+  readonly session: ort.InferenceSession;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly inputs: readonly ModelInput[];
+  readonly protocol: TestProtocol;
+  readonly classNames?: readonly string[];
+  /** Which output equals the network's own output. */
+  readonly modelOutput: "logits" | "probabilities";
+  /** The execution provider running it. */
+  readonly provider: "cpu" | "cuda";
+}
+
+/** Thrown for a file that is not an ONNX model exported by vnet (a user error, not a bug). */
+export class OnnxModelError extends Error {}
+
+/** True when onnxruntime-node's CUDA provider library is installed next to its binding. */
+export function cudaProviderInstalled(): boolean {
+  const entry = createRequire(import.meta.url).resolve("onnxruntime-node");
+  const bin = path.join(path.dirname(entry), "..", "bin");
+  if (!fs.existsSync(bin)) return false;
+  return fs.readdirSync(bin).some((napi) => fs.existsSync(path.join(bin, napi, process.platform, process.arch, "libonnxruntime_providers_cuda.so")));
+}
+
+/** Loads an exported model from a file or its bytes. */
+export async function loadOnnxModel(source: string | Uint8Array, options: { provider?: OnnxProvider } = {}): Promise<OnnxModel> {
+  let bytes: Uint8Array;
+  try {
+    bytes = typeof source === "string" ? fs.readFileSync(source) : source;
+  } catch (error) {
+    throw new OnnxModelError(`cannot read ${String(source)}: ${(error as Error).message}`);
+  }
+  let metadata: Record<string, string>;
+  try {
+    metadata = readMetadataProps(bytes);
+  } catch (error) {
+    throw new OnnxModelError(`${typeof source === "string" ? source : "the model"} is not an ONNX model: ${(error as Error).message}`);
+  }
+  const required = ["vnet.inputs", "vnet.protocol", "vnet.model_output"];
+  const missing = required.filter((k) => !(k in metadata));
+  if (missing.length) throw new OnnxModelError(`${typeof source === "string" ? source : "the model"} was not exported by vnet (no ${missing.join(", ")} in its metadata)`);
+  const wanted = options.provider ?? "auto";
+  const provider = wanted === "auto" ? (cudaProviderInstalled() ? "cuda" : "cpu") : wanted;
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(bytes, { executionProviders: [provider], logSeverityLevel: 3 });
+  } catch (error) {
+    throw new OnnxModelError(`ONNX Runtime cannot load the model with the ${provider} provider: ${(error as Error).message.split("\n")[0]}`);
+  }
+  const protocol = (JSON.parse(metadata["vnet.protocol"]!) as { test: TestProtocol }).test;
+  return {
+    session,
+    metadata,
+    // The metadata's shapes start with the symbolic batch, "N".
+    inputs: (JSON.parse(metadata["vnet.inputs"]!) as (ModelInput & { shape: (number | string)[] })[]).map((i) => ({ ...i, shape: i.shape.slice(1) as number[] })),
+    protocol,
+    ...(metadata["vnet.class_names"] ? { classNames: JSON.parse(metadata["vnet.class_names"]) as string[] } : {}),
+    modelOutput: metadata["vnet.model_output"] === PROBABILITIES ? "probabilities" : "logits",
+    provider,
+  };
+}
+
+/** Both outputs of a batch. */
+export interface Scores {
+  readonly logits: HostTensor;
+  readonly probabilities: HostTensor;
+}
+
+/** Runs the model on one batch: a tensor per input name, batch first. */
+export async function runOnnx(model: OnnxModel, feeds: Readonly<Record<string, HostTensor>>): Promise<Scores> {
+  const tensors = Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, new ort.Tensor("float32", t.data, [...t.shape])]));
+  const results = await model.session.run(tensors);
+  const host = (name: string): HostTensor => {
+    const t = results[name]!;
+    return { data: t.data as Float32Array, shape: [...t.dims] };
+  };
+  return { logits: host(LOGITS), probabilities: host(PROBABILITIES) };
+}
