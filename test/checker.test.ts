@@ -310,3 +310,18 @@ describe("inflation globs", () => {
     expect(globToRegExp("res{3,4}.*.a").test("res3.0.1.a")).toBe(false);
   });
 });
+
+describe("nonlocal on small maps", () => {
+  it("reports a subsampling non-local block on a map smaller than 2x2 (which would empty phi and g)", () => {
+    const spec = (subsample: string) => `network nl {
+  classes = 3
+  input video = clip(frames = 4, size = 8)
+  x = video -> conv3d(8, kernel = 3, stride = [1, 8, 8], pad = 1) -> nonlocal(${subsample})
+  output x -> global_avg_pool -> dense(classes)
+}`;
+    const result = checkText(spec(""));
+    expect(codes(result)).toEqual(["VN025"]);
+    expect(result.diagnostics[0]!.hint).toMatch(/subsample = false/);
+    expect(codes(checkText(spec("subsample = false")))).toEqual([]);
+  });
+});

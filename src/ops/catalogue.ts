@@ -626,6 +626,14 @@ const OPS: OpDef[] = [
     ranks: [4],
     infer: (inputs, args) => {
       const [t, h, w, c] = inputs[0] as [number, number, number, number];
+      if (args.subsample !== false && (h < 2 || w < 2)) {
+        return {
+          code: "VN025",
+          arg: "subsample",
+          error: `\`nonlocal\` max-pools phi and g by [1, 2, 2], which empties a ${h}x${w} map`,
+          hint: "use `subsample = false` on maps smaller than 2x2, or insert the block earlier in the network",
+        };
+      }
       const inner = (args.inner as number | undefined) ?? Math.floor(c / 2);
       const projections = args.mode === "gaussian" ? 1 : 3;
       const params = projections * (c * inner + inner) + (inner * c + c) + 2 * c;
