@@ -96,7 +96,7 @@ export function loadDataset(data: string, network: CheckedNetwork, sizes: { trai
 export async function startBackend(values: Map<string, string>, out: (s: string) => void, usage: (m: string) => Error, training: boolean, network?: CheckedNetwork): Promise<void> {
   const backend = values.get("--backend");
   if (backend !== undefined && !BACKENDS.includes(backend as BackendChoice)) throw usage(`unknown --backend ${backend} (${BACKENDS.join(", ")})`);
-  const avoid = network ? workloadAvoidances(network.layers) : [];
+  const avoid = training && network ? workloadAvoidances(network.layers) : [];
   const selection = await selectBackend({ ...(backend ? { force: backend as BackendChoice } : {}), ...(training ? { requiredKernels: TRAINING_KERNELS } : {}), avoid });
   out(describeSelection(selection));
 }

@@ -54,7 +54,7 @@ export class VnetConv extends tf.layers.Layer {
       const outs = xs.map((part, g) =>
         rank === 2
           ? conv2dFilterGradAsConv(part as tf.Tensor4D, ks[g] as tf.Tensor4D, strides as [number, number], padding)
-          : conv3dGradsAsConv(part as tf.Tensor5D, ks[g] as tf.Tensor5D, strides as [number, number, number], padding),
+          : conv3dAsConv2d(part as tf.Tensor5D, ks[g] as tf.Tensor5D, strides as [number, number, number], padding),
       );
       const y = outs.length > 1 ? tf.concat(outs, x.rank - 1) : outs[0]!;
       return this.bias ? tf.add(y, this.bias.read()) : y;
@@ -120,51 +120,51 @@ function samePads(padding: "same" | "valid", size: number, kernel: number, strid
 }
 
 /**
- * tf.conv3d, with both gradients computed by forward convolutions on the wasm backend, whose
- * Conv3DBackpropInputV2 gives wrong input gradients under "same" padding and whose
- * Conv3DBackpropFilterV2 is wrong for strided convs (tfjs-backend-wasm 4.22; a test compares with
- * the cpu backend). With pads (pb, pa), kernel k, stride s, input n and output o per axis:
- * - dW = the input, padded and seen as [Cin, T, H, W, N], convolved with dy seen as an
- *   [ot, oh, ow, N, Cout] filter dilated by the stride, cropped to the kernel;
- * - dX = dy with s - 1 zeros between its entries, padded by k - 1 - pb before and
- *   n + pb - (o - 1)s - 1 after, convolved with the kernel flipped in space and time, in/out swapped.
+ * tf.conv3d, computed on the wasm backend as a sum over the kernel's temporal taps of 2D
+ * convolutions on frames (time folded into the batch): y[t] = sum over a of conv2d(x[t*st + a], w[a]).
+ * wasm's conv2d runs through XNNPACK while its conv3d is a naive loop, and its Conv3D gradients
+ * are wrong under "same" padding and strides (tfjs-backend-wasm 4.22; test/wasm.test.ts compares
+ * with the cpu backend); autodiff through the 2D convs (`conv2dFilterGradAsConv`) and slices is
+ * exact. On the cpu backend tfjs's own conv3d is faster than this path (bench/tfjs-latency.ts).
  */
-export function conv3dGradsAsConv(x: tf.Tensor5D, kernel: tf.Tensor5D, strides: [number, number, number], padding: "same" | "valid"): tf.Tensor5D {
+export function conv3dAsConv2d(x: tf.Tensor5D, kernel: tf.Tensor5D, strides: [number, number, number], padding: "same" | "valid"): tf.Tensor5D {
   if (tf.getBackend() !== "wasm") return tf.conv3d(x, kernel, strides, padding);
-  const conv = tf.customGrad((input, filter, save) => {
-    const [xIn, w] = [input as tf.Tensor5D, filter as tf.Tensor5D];
-    (save as (tensors: tf.Tensor[]) => void)([xIn, w]);
-    return {
-      value: tf.conv3d(xIn, w, strides, padding),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, ws] = saved as [tf.Tensor5D, tf.Tensor5D];
-        const dy5 = dy as tf.Tensor5D;
-        const kernelSize = ws.shape.slice(0, 3);
-        const pads = [0, 1, 2].map((a) => samePads(padding, xs.shape[a + 1]!, kernelSize[a]!, strides[a]!, dy5.shape[a + 1]!));
-        const padded = tf.pad(xs, [[0, 0], ...pads, [0, 0]]);
-        const byChannel = tf.transpose(padded, [4, 1, 2, 3, 0]) as tf.Tensor5D;
-        const dyFilter = tf.transpose(dy5, [1, 2, 3, 0, 4]) as tf.Tensor5D;
-        const full = tf.conv3d(byChannel, dyFilter, 1, "valid", "NDHWC", strides);
-        const dw = tf.transpose(tf.slice(full, [0, 0, 0, 0, 0], [-1, ...kernelSize, -1]), [1, 2, 3, 0, 4]);
-        let spread = dilate(dy5, strides, 1);
-        const around = [0, 1, 2].map((a) => [kernelSize[a]! - 1 - pads[a]![0], xs.shape[a + 1]! + pads[a]![0] - (dy5.shape[a + 1]! - 1) * strides[a]! - 1] as [number, number]);
-        // A stride that leaves input entries unused makes the trailing amount negative: crop instead.
-        spread = tf.pad(spread, [[0, 0], ...around.map(([b, a]) => [b, Math.max(a, 0)] as [number, number]), [0, 0]]);
-        spread = tf.slice(spread, 0, spread.shape.map((size, i) => (i >= 1 && i <= 3 ? size + Math.min(around[i - 1]![1], 0) : size)));
-        const flipped = tf.transpose(tf.reverse(ws, [0, 1, 2]), [0, 1, 2, 4, 3]) as tf.Tensor5D;
-        const dx = tf.conv3d(spread as tf.Tensor5D, flipped, 1, "valid");
-        return [dx, dw];
-      },
-    };
+  const [n, t, h, w, c] = x.shape;
+  const [kt, kh, kw, , filters] = kernel.shape;
+  const out = (size: number, k: number, s: number) => (padding === "same" ? Math.ceil(size / s) : Math.floor((size - k) / s) + 1);
+  const [ot, oh, ow] = [out(t, kt, strides[0]), out(h, kh, strides[1]), out(w, kw, strides[2])];
+  const pads = [samePads(padding, t, kt, strides[0], ot), samePads(padding, h, kh, strides[1], oh), samePads(padding, w, kw, strides[2], ow)];
+  const padded = pads.some(([b, a]) => b > 0 || a > 0) ? tf.pad(x, [[0, 0], ...pads, [0, 0]]) : x;
+  const [, , hp, wp] = padded.shape;
+  const taps = Array.from({ length: kt }, (_, a) => {
+    // The frames tap `a` sees for every output frame, folded into the batch.
+    const frames = everyNth(padded, a, ot, strides[0]);
+    const tap = tf.reshape(tf.slice(kernel, [a, 0, 0, 0, 0], [1, kh, kw, c, filters]), [kh, kw, c, filters]) as tf.Tensor4D;
+    return conv2dFilterGradAsConv(tf.reshape(frames, [n * ot, hp, wp, c]) as tf.Tensor4D, tap, [strides[1], strides[2]], "valid");
   });
-  return conv(x, kernel) as tf.Tensor5D;
+  const sum = taps.length === 1 ? taps[0]! : tf.addN(taps);
+  return tf.reshape(sum, [n, ot, oh, ow, filters]) as tf.Tensor5D;
 }
 
-/** Inserts d - 1 zeros between the entries along each axis from `firstAxis` on (a kernel's spatial axes by default). */
-function dilate<T extends tf.Tensor>(tensor: T, dilation: readonly number[], firstAxis = 0): T {
-  let k: tf.Tensor = tensor;
-  dilation.forEach((d, i) => {
-    const axis = firstAxis + i;
+/**
+ * Frames start, start + step, ... (count of them) of [N, T, ...] clips, differentiably (tfjs has no
+ * gradient for stridedSlice): a slice of count * step frames (zero-padded past the end, where only
+ * skipped frames fall), reshaped to [N, count, step, ...], keeping the first of each step.
+ */
+function everyNth(clips: tf.Tensor, start: number, count: number, step: number): tf.Tensor {
+  const [n, t, ...rest] = clips.shape as number[];
+  if (step === 1) return tf.slice(clips, [0, start], [n!, count]);
+  const available = Math.min(count * step, t! - start);
+  let span = tf.slice(clips, [0, start], [n!, available]);
+  if (available < count * step) span = tf.pad(span, [[0, 0], [0, count * step - available], ...rest.map(() => [0, 0] as [number, number])]);
+  const grouped = tf.reshape(span, [n!, count, step, ...rest]);
+  return tf.reshape(tf.slice(grouped, [0, 0, 0], [n!, count, 1]), [n!, count, ...rest]);
+}
+
+/** Inserts d - 1 zeros between the taps of a [...spatial, in, out] kernel along each spatial axis. */
+function dilate(kernel: tf.Tensor, dilation: readonly number[]): tf.Tensor {
+  let k = kernel;
+  dilation.forEach((d, axis) => {
     if (d <= 1) return;
     const size = k.shape[axis]!;
     // Stack each tap with d - 1 zero slices, interleave, and drop the trailing zeros.
@@ -175,7 +175,7 @@ function dilate<T extends tf.Tensor>(tensor: T, dilation: readonly number[], fir
     shape[axis] = size * d;
     k = tf.slice(tf.reshape(stacked, shape), 0, shape.map((s, i) => (i === axis ? (size - 1) * d + 1 : s)));
   });
-  return k as T;
+  return k;
 }
 
 tf.serialization.registerClass(VnetConv);
