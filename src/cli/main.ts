@@ -22,11 +22,16 @@ commands:
   fmt [--check] <files|dirs...>                format specs in place (or list unformatted ones)
   compile <spec> --target tfjs -o <dir> [--network NAME] [--backend node-gpu|node|wasm|cpu] [--seed N] [--dump-ir]
                                                build the tfjs model; write model.json + weights.bin
-  train <spec> --data builtin:motion -o <run-dir> [--epochs N] [--batch B] [--lr X] [--optimizer sgd|adam]
+  train <spec> --data builtin:motion|<folder>|<list> -o <run-dir> [--epochs N] [--batch B] [--lr X] [--optimizer sgd|adam]
         [--schedule constant|step|cosine] [--warmup N] [--weight-decay X] [--train-clips N] [--val-clips N]
-        [--seed N] [--backend ...] [--resume]   train; metrics.jsonl + a checkpoint per epoch in <run-dir>
-  eval <spec> --weights <run-dir> --data builtin:motion [--val-clips N] [--seed N]
-                                               top-1/top-5, per-class accuracy, confusion matrix
+        [--val-fraction X] [--seed N] [--backend ...] [--resume]
+                                               train; metrics.jsonl + a checkpoint per epoch in <run-dir>
+        train/eval video loading: [--cache-dir DIR] (default ~/.cache/vnet) [--workers N] [--prefetch N]
+  eval <spec> --weights <run-dir> --data builtin:motion|<folder>|<list> [--split val|test|train] [--val-clips N] [--seed N]
+                                               top-1/top-5, per-class accuracy, confusion matrix (spec's test protocol)
+  data synth --out <dir> [--variant motion|appearance] [--classes N] [--frames N] [--size N]
+        [--train-per-class N] [--val-per-class N] [--seed N] [--fps X]
+                                               write builtin:motion as mp4 videos (class folders + list files)
   ops [--format text|json]                     list the operators and their parameters
   codes                                        list the diagnostic codes
   lsp [--stdio]                                run the language server over stdio (editors)
@@ -226,6 +231,9 @@ export async function main(argv: readonly string[], io: { out?: (s: string) => v
         if (command === "train") return await (await import("./train-command.js")).trainCommand(rest, out, hooks);
         return await (await import("./eval-command.js")).evalCommand(rest, out, hooks);
       }
+      case "data":
+        // Loaded on demand, like compile.
+        return await (await import("./data-command.js")).dataCommand(rest, out, (message) => new UsageError(message));
       case "lsp":
         // Loaded on demand: the other commands never pay for the language-server library.
         return await (await import("../lsp/server.js")).startServer();

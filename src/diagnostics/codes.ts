@@ -51,6 +51,16 @@ const table = [
   ["VN061", "sampling-inconsistent", "error", "The sampling section contradicts the network's input."],
   ["VN062", "network-structure", "error", "A network lacks an input or output, or a block lacks an output."],
   ["VN070", "tfjs-unsupported", "error", "An operator or argument the tfjs backend cannot lower (located at the layer that needs it)."],
+  ["VN090", "data-unreadable", "warning", "A dataset folder, list file or video cannot be read (missing, no permission); it is skipped."],
+  ["VN091", "video-empty", "warning", "A zero-length video file; it is skipped."],
+  ["VN092", "video-corrupt", "warning", "ffmpeg cannot open a video (corrupt or truncated container, or not a video at all); it is skipped."],
+  ["VN093", "video-damaged", "warning", "A video opens but its frames do not all decode (damaged or truncated data); it is skipped."],
+  ["VN094", "video-unsupported", "warning", "A file that is not a video vnet reads (unknown extension, no video stream); it is skipped."],
+  ["VN095", "unknown-label", "warning", "A video's label (class folder or list-file label) is not one of the dataset's classes; it is skipped."],
+  ["VN096", "annotation-syntax", "warning", "A list-file line that is not `relative/path label`; it is skipped."],
+  ["VN097", "dataset-empty", "error", "A dataset split has no usable videos."],
+  ["VN098", "ffmpeg-missing", "error", "No ffmpeg binary is available to decode or encode videos."],
+  ["VN099", "class-mismatch", "error", "The dataset's classes do not match the network's (count, or the checkpoint's class names)."],
 ] as const;
 
 export const CODES: ReadonlyMap<string, CodeInfo> = new Map(

@@ -1,20 +1,26 @@
 /**
  * The data pipeline of a spec: computes each model input (a raw clip or a `stream`) from a batch
- * of raw clips, with the same frame selection as the backends (`src/ir/temporal.ts`). Raw clips
- * hold values in [0, 1]; `normalize(scale = 255)` expects 8-bit pixel values, so the pipeline
- * multiplies by 255 first.
+ * of raw clips and the optical flow the data loader computed (src/data/flow.ts), with the same
+ * frame selection as the backends (`src/ir/temporal.ts`). Raw clips hold values in [0, 1];
+ * `normalize(scale = 255)` expects 8-bit pixel values, so the pipeline multiplies by 255 first.
  */
 import * as tf from "@tensorflow/tfjs";
 import { frameIndex, subsampleIndices } from "../ir/temporal.js";
+import { flowStreams, type FlowStream } from "../data/flow.js";
+import type { ClipGeometry, LoadedViews } from "../data/views.js";
 import type { CheckedNetwork, Layer } from "../semantics/network.js";
 
 /** Why a network's streams cannot be computed here (undefined when they can). */
 export function unsupportedStream(network: CheckedNetwork): string | undefined {
-  const flow = network.layers.find((l) => l.stream && l.op === "optical_flow");
-  if (flow) return `stream \`${flow.name}\` needs optical flow, which vnet's data pipeline does not compute yet; two-stream specs cannot be trained or evaluated`;
   const raw = network.inputs.filter((i) => i.kind === "input");
   if (raw.length !== 1) return `the data pipeline feeds one raw input; ${network.name} has ${raw.length}`;
   if (raw[0]!.shape.length !== 4) return `the data pipeline feeds video clips [T, H, W, C]; input \`${raw[0]!.name}\` is [${raw[0]!.shape.join(", ")}]`;
+  if (raw[0]!.shape[3] !== 3) return `the data pipeline feeds RGB clips; input \`${raw[0]!.name}\` has ${raw[0]!.shape[3]} channels`;
+  try {
+    flowStreams(network);
+  } catch (error) {
+    return (error as Error).message;
+  }
   return undefined;
 }
 
@@ -24,13 +30,44 @@ export function rawClipShape(network: CheckedNetwork): readonly number[] {
 }
 
 /**
- * The model inputs for a batch of raw clips [N, T, H, W, C], in the order of the model's inputs
- * (the network's model inputs, as `buildIr` lists them).
+ * The model inputs for a batch of loaded views (each task's views, concatenated): the raw clips
+ * [N, T, H, W, C] and each flow stream's fields, through the network's stream layers.
  */
-export function computeModelInputs(network: CheckedNetwork, clips: tf.Tensor): tf.Tensor[] {
+export function viewInputs(network: CheckedNetwork, parts: readonly LoadedViews[], geometry: ClipGeometry, flows: readonly FlowStream[]): tf.Tensor[] {
+  const n = parts.reduce((sum, p) => sum + p.views, 0);
+  const join = (pick: (p: LoadedViews) => Float32Array) => {
+    const out = new Float32Array(parts.reduce((sum, p) => sum + pick(p).length, 0));
+    let offset = 0;
+    for (const p of parts) out.set(pick(p), offset), (offset += pick(p).length);
+    return out;
+  };
+  return tf.tidy(() => {
+    const clips = tf.tensor(join((p) => p.clips), [n, geometry.frames, geometry.height, geometry.width, geometry.channels]);
+    const fields = new Map(
+      flows.map((stream, i) => {
+        const pairs = stream.positions.length - 1;
+        const shape = stream.stack ? [n, geometry.height, geometry.width, 2 * pairs] : [n, pairs, geometry.height, geometry.width, 2];
+        return [stream.layer, tf.tensor(join((p) => p.flows[i]!), shape)] as const;
+      }),
+    );
+    return computeModelInputs(network, clips, fields);
+  });
+}
+
+/**
+ * The model inputs for a batch of raw clips [N, T, H, W, C] and the flow fields of each
+ * `optical_flow` layer (by layer id; computed by the data loader), in the order of the model's
+ * inputs (the network's model inputs, as `buildIr` lists them).
+ */
+export function computeModelInputs(network: CheckedNetwork, clips: tf.Tensor, flows: ReadonlyMap<number, tf.Tensor> = new Map()): tf.Tensor[] {
   const byId = new Map(network.layers.map((l) => [l.id, l]));
   const evaluate = (layer: Layer): tf.Tensor => {
     if (layer.op === "input") return clips;
+    if (layer.op === "optical_flow") {
+      const field = flows.get(layer.id);
+      if (!field) throw new Error(`stream layer ${layer.name} needs optical flow, which the views were loaded without`);
+      return field;
+    }
     const input = evaluate(byId.get(layer.inputs[0]!)!);
     const time = input.shape[1]!;
     switch (layer.op) {
