@@ -113,6 +113,23 @@ export async function loadViews(source: FrameSource, plan: ClipPlan, geometry: C
   return { views, clips, flows: flowOut };
 }
 
+/** Float32 arrays end to end. */
+export function concatFloat32(arrays: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(arrays.reduce((n, a) => n + a.length, 0));
+  let offset = 0;
+  for (const a of arrays) out.set(a, offset), (offset += a.length);
+  return out;
+}
+
+/** Several loads' views as one: clips and each flow stream concatenated. */
+export function mergeViews(parts: readonly LoadedViews[]): LoadedViews {
+  return {
+    views: parts.reduce((n, p) => n + p.views, 0),
+    clips: concatFloat32(parts.map((p) => p.clips)),
+    flows: (parts[0]?.flows ?? []).map((_, i) => concatFloat32(parts.map((p) => p.flows[i]!))),
+  };
+}
+
 export interface TestViews extends LoadedViews {
   readonly video: ProbedVideo;
   /** Shape of one view's clip [T, H, W, C] and of each flow stream's input. */
@@ -137,18 +154,10 @@ export async function testViews(videoPath: string, protocol: SamplingProtocol, o
   const flows = options.flows ?? [];
   const parts: LoadedViews[] = [];
   for (const plan of testPlans(protocol, video)) parts.push(await loadViews(source, plan, protocol, flows, options.cacheDir));
-  const join = (arrays: Float32Array[]) => {
-    const out = new Float32Array(arrays.reduce((n, a) => n + a.length, 0));
-    let offset = 0;
-    for (const a of arrays) out.set(a, offset), (offset += a.length);
-    return out;
-  };
   const { frames, height, width, channels } = protocol;
   return {
     video,
-    views: parts.reduce((n, p) => n + p.views, 0),
-    clips: join(parts.map((p) => p.clips)),
-    flows: flows.map((_, i) => join(parts.map((p) => p.flows[i]!))),
+    ...mergeViews(parts),
     clipShape: [frames, height, width, channels],
     flowShapes: flows.map((s) => (s.stack ? [height, width, 2 * (s.positions.length - 1)] : [s.positions.length - 1, height, width, 2])),
   };

@@ -9,6 +9,7 @@ import type { VideoItem } from "../data/dataset.js";
 import type { FlowStream } from "../data/flow.js";
 import type { ViewLoader } from "../data/loader.js";
 import { testPlans, viewsPerVideo, type ClipPlan, type SamplingProtocol } from "../data/sampling.js";
+import { concatFloat32 } from "../data/views.js";
 import type { CheckedNetwork } from "../semantics/network.js";
 import { viewInputs } from "./streams.js";
 
@@ -68,13 +69,7 @@ export async function videoOutputs(model: tf.LayersModel, network: CheckedNetwor
       offset += n;
     });
   }
-  return parts.map((chunks, i) => {
-    if (failed.has(i) || chunks.length === 0) return undefined;
-    const out = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
-    let offset = 0;
-    for (const c of chunks) out.set(c, offset), (offset += c.length);
-    return out;
-  });
+  return parts.map((chunks, i) => (failed.has(i) || chunks.length === 0 ? undefined : concatFloat32(chunks)));
 }
 
 function softmaxRow(row: Float32Array): Float32Array {

@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { frameIndex, subsampleIndices } from "../ir/temporal.js";
 import { flowStreams, type FlowStream } from "../data/flow.js";
-import type { ClipGeometry, LoadedViews } from "../data/views.js";
+import { mergeViews, type ClipGeometry, type LoadedViews } from "../data/views.js";
 import type { CheckedNetwork, Layer } from "../semantics/network.js";
 
 /** Why a network's streams cannot be computed here (undefined when they can). */
@@ -34,20 +34,15 @@ export function rawClipShape(network: CheckedNetwork): readonly number[] {
  * [N, T, H, W, C] and each flow stream's fields, through the network's stream layers.
  */
 export function viewInputs(network: CheckedNetwork, parts: readonly LoadedViews[], geometry: ClipGeometry, flows: readonly FlowStream[]): tf.Tensor[] {
-  const n = parts.reduce((sum, p) => sum + p.views, 0);
-  const join = (pick: (p: LoadedViews) => Float32Array) => {
-    const out = new Float32Array(parts.reduce((sum, p) => sum + pick(p).length, 0));
-    let offset = 0;
-    for (const p of parts) out.set(pick(p), offset), (offset += pick(p).length);
-    return out;
-  };
+  const merged = mergeViews(parts);
+  const n = merged.views;
   return tf.tidy(() => {
-    const clips = tf.tensor(join((p) => p.clips), [n, geometry.frames, geometry.height, geometry.width, geometry.channels]);
+    const clips = tf.tensor(merged.clips, [n, geometry.frames, geometry.height, geometry.width, geometry.channels]);
     const fields = new Map(
       flows.map((stream, i) => {
         const pairs = stream.positions.length - 1;
         const shape = stream.stack ? [n, geometry.height, geometry.width, 2 * pairs] : [n, pairs, geometry.height, geometry.width, 2];
-        return [stream.layer, tf.tensor(join((p) => p.flows[i]!), shape)] as const;
+        return [stream.layer, tf.tensor(merged.flows[i]!, shape)] as const;
       }),
     );
     return computeModelInputs(network, clips, fields);

@@ -50,7 +50,7 @@ export function decodeFrames(file: string, meta: VideoMeta, indices: readonly nu
     child.on("error", reject);
     child.on("close", () => {
       if (frames.size === wanted.length) resolve(frames);
-      else reject(new DataError("VN093", file, `decoded ${frames.size} of ${wanted.length} frames (${first}..${last}): ${lastError(stderr)}`));
+      else reject(new DataError("VN093", file, `decoded ${frames.size} of ${wanted.length} frames (${first}..${last}): ${lastError(stderr, file)}`));
     });
   });
 }

@@ -74,8 +74,9 @@ export function videoEncoders(): Promise<Set<string>> {
   return encoderList;
 }
 
-/** The last meaningful line of ffmpeg's stderr: its explanation of a failure. */
-export function lastError(stderr: string): string {
+/** The last meaningful line of ffmpeg's stderr, its explanation of a failure (without the file name it starts with). */
+export function lastError(stderr: string, file?: string): string {
   const lines = stderr.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !/^(frame=|video:|Stream mapping|Press \[q\])/.test(l));
-  return lines[lines.length - 1] ?? "ffmpeg failed without a message";
+  const last = lines[lines.length - 1] ?? "ffmpeg failed without a message";
+  return file && last.startsWith(`${file}: `) ? last.slice(file.length + 2) : last;
 }

@@ -95,7 +95,7 @@ async function probeUncached(file: string, size: number): Promise<ProbedVideo> {
   const run = await runFfmpeg(["-threads", "1", "-i", file, "-map", "0:v:0", "-vsync", "0", "-f", "null", "-"]);
   if (run.code !== 0) {
     if (/matches no streams/.test(run.stderr)) throw new DataError("VN094", file, "the file has no video stream");
-    throw new DataError("VN092", file, `ffmpeg cannot read it: ${lastError(run.stderr)}`);
+    throw new DataError("VN092", file, `ffmpeg cannot read it: ${lastError(run.stderr, file)}`);
   }
   const parsed = parseProbe(run.stderr);
   if (!parsed) throw new DataError("VN094", file, "ffmpeg finds no video stream in it");
