@@ -12,6 +12,7 @@ import { decodeFrames } from "../src/data/video/decode.js";
 import { encodeVideo } from "../src/data/video/encode.js";
 import { parseProbe, probeVideo } from "../src/data/video/probe.js";
 import { loadViews, testViews, type FrameSource } from "../src/data/views.js";
+import { averageViews } from "../src/runtime/evaluate.js";
 import { checkText } from "./helpers.js";
 
 let scratch: string;
@@ -269,5 +270,26 @@ describe("datasets", () => {
     await loader.close();
     expect(batches).toEqual([[0, 5], [15]]);
     expect(failed).toEqual([10]);
+  });
+});
+
+describe("view averaging", () => {
+  // Two views of three classes.
+  const logits = new Float32Array([2, 0, 0, 0, 0, 3]);
+  const softmax = (row: number[]) => row.map((v) => Math.exp(v) / row.reduce((a, b) => a + Math.exp(b), 0));
+
+  it("averages logits, softmax probabilities, or takes each class's maximum probability", () => {
+    expect([...averageViews(logits, 3, "logits", false)]).toEqual([1, 0, 1.5]);
+    const [a, b] = [softmax([2, 0, 0]), softmax([0, 0, 3])];
+    const mean = averageViews(logits, 3, "softmax", false);
+    a.forEach((p, k) => expect(mean[k]).toBeCloseTo((p + b[k]!) / 2, 6));
+    const max = averageViews(logits, 3, "max", false);
+    a.forEach((p, k) => expect(max[k]).toBeCloseTo(Math.max(p, b[k]!), 6));
+  });
+
+  it("does not softmax a model's probabilities twice", () => {
+    const probabilities = new Float32Array([0.7, 0.2, 0.1, 0.1, 0.1, 0.8]);
+    const mean = averageViews(probabilities, 3, "softmax", true);
+    [0.4, 0.15, 0.45].forEach((p, k) => expect(mean[k]).toBeCloseTo(p, 6));
   });
 });

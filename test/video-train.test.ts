@@ -15,21 +15,14 @@ import { MOTION_CLASSES } from "../src/data/motion.js";
 const repo = path.resolve(__dirname, "..");
 let scratch: string;
 let data: string;
-let specs: string;
+const TWO_STREAM = path.join(repo, "specs/tiny/tiny_two_stream.vnet");
+const R3D = path.join(repo, "specs/tiny/tiny_r3d.vnet");
 const cache = () => path.join(scratch, "cache");
 
 async function run(args: string[]): Promise<{ code: number; out: string }> {
   const out: string[] = [];
   const code = await main(args, { out: (s) => void out.push(s), err: (s) => void out.push(s) });
   return { code, out: out.join("\n") };
-}
-
-/** A copy of a tiny spec with a sampling section, in a project folder of its own. */
-function withSampling(name: string, sampling: string): string {
-  const text = fs.readFileSync(path.join(repo, "specs/tiny", `${name}.vnet`), "utf8");
-  const file = path.join(specs, "tiny", `${name}.vnet`);
-  fs.writeFileSync(file, text.replace(/\n}\s*$/, `\n  sampling {\n    ${sampling}\n  }\n}\n`));
-  return file;
 }
 
 /** Newest modification time under a folder (recursively). */
@@ -52,10 +45,6 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(data, "train/up/broken.mp4"), Buffer.from(Array.from({ length: 4000 }, (_, i) => (i * 131) % 256)));
   fs.writeFileSync(path.join(data, "train/down/empty.mp4"), "");
   fs.appendFileSync(path.join(data, "train.txt"), "train/up/broken.mp4 2\ntrain/down/empty.mp4 3\ntrain/left/left_0000.mp4 jump\n");
-  specs = path.join(scratch, "specs");
-  fs.mkdirSync(path.join(specs, "tiny"), { recursive: true });
-  fs.cpSync(path.join(repo, "specs/lib"), path.join(specs, "lib"), { recursive: true });
-  fs.writeFileSync(path.join(specs, "vnet.json"), "{}\n");
 }, 120_000);
 
 describe("training on a folder of videos", () => {
@@ -67,7 +56,7 @@ describe("training on a folder of videos", () => {
   });
 
   it("trains a two-stream spec (RGB + Farneback flow) in worker threads, skips bad inputs, and evaluates 3 clips x 3 crops", async () => {
-    const spec = withSampling("tiny_two_stream", `train { scale = [32, 36], crop = 32, flip = false, jitter = 1 }\n    test { clips = 3, crops = "three", resize = 34 }`);
+    const spec = TWO_STREAM;
     const runDir = path.join(scratch, "two-stream");
     const train = spawnSync(process.execPath, [path.join(repo, "bin/vnet.js"), "train", spec, "--data", data, "--epochs", "2", "--batch", "4", "--optimizer", "adam", "--lr", "0.003", "--cache-dir", cache(), "--workers", "1", "-o", runDir], { encoding: "utf8" });
     const out = train.stdout + train.stderr;
@@ -91,20 +80,20 @@ describe("training on a folder of videos", () => {
     expect(evaluated.out).toMatch(/skipped 3 inputs/);
   });
 
-  it("trains a 3D CNN through the decode path and evaluates with logit averaging over 3 clips", async () => {
-    const spec = withSampling("tiny_r3d", `train { crop = 32, flip = false }\n    test { clips = 3, average = "logits" }`);
+  it("trains a 3D CNN through the decode path and evaluates 3 clips per video", async () => {
+    const spec = R3D;
     const runDir = path.join(scratch, "r3d");
     const train = await run(["train", spec, "--data", data, "--epochs", "2", "--batch", "5", "--optimizer", "adam", "--lr", "0.003", "--cache-dir", cache(), "-o", runDir]);
     expect(train.code, train.out).toBe(0);
     expect(train.out).toMatch(/validation accuracy \d+\.\d% after 2 epochs/);
     const evaluated = await run(["eval", spec, "--weights", runDir, "--data", path.join(data, "val.txt"), "--val-fraction", "0", "--split", "train", "--cache-dir", cache()]);
     expect(evaluated.code, evaluated.out).toBe(0);
-    expect(evaluated.out).toMatch(/\(5 videos, 3 views each, logits averaging\)/);
+    expect(evaluated.out).toMatch(/\(5 videos, 3 views each, softmax averaging\)/);
     expect(evaluated.out).toMatch(/right +\d+\.\d%/);
   });
 
   it("refuses a dataset whose classes do not match the network, and a missing folder", async () => {
-    const spec = path.join(repo, "specs/tiny/tiny_r3d.vnet");
+    const spec = R3D;
     const three = path.join(scratch, "three");
     fs.mkdirSync(three);
     fs.writeFileSync(path.join(three, "train.txt"), "../motion/train/right/right_0000.mp4 0\n../motion/train/left/left_0000.mp4 2\n");
