@@ -27,6 +27,7 @@ const SPATIAL_ONLY = `network sp {
 let scratch: string;
 beforeAll(async () => {
   await tf.setBackend("cpu");
+  tf.env().set("PROD", true);
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), "vnet-two-stream-"));
 });
 

@@ -64,7 +64,7 @@ export async function evalCommand(args: readonly string[], out: (s: string) => v
   const batch = Math.max(numberFlag(values, "--batch", hooks.usage, true) || 16, viewsPerVideo(protocol));
   let result;
   try {
-    result = await predictVideos(model, network, items, { loader, protocol, flows, batch, onFailure: (item, error) => failures.push(issueOf(error, item.name)) });
+    result = await predictVideos(model, network, items, { loader, protocol, flows, batch, onFailure: (item, error) => failures.push(issueOf(error)) });
   } finally {
     await loader.close();
     model.dispose();

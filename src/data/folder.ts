@@ -107,7 +107,8 @@ function readList(file: string, issues: DataIssue[]): Entry[] {
       issues.push({ code: "VN096", path: file, line: i + 1, message: `expected \`relative/path.mp4 label\`, got ${tokens.length} field${tokens.length === 1 ? "" : "s"}: ${JSON.stringify(line.slice(0, 80))}` });
       return;
     }
-    entries.push({ path: path.resolve(path.dirname(file), tokens[0]!), label: tokens[1]!, listFile: file, line: i + 1 });
+    const video = tokens[0]!;
+    entries.push({ path: path.isAbsolute(video) ? video : path.join(path.dirname(file), video), label: tokens[1]!, listFile: file, line: i + 1 });
   });
   return entries;
 }

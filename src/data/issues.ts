@@ -25,10 +25,10 @@ export class DataError extends Error {
   }
 }
 
-/** The issue an error stands for; anything that is not a DataError is a damaged video (VN093). */
-export function issueOf(error: unknown, file: string): DataIssue {
+/** The issue a DataError carries; any other error is a fault, not bad data, and is rethrown. */
+export function issueOf(error: unknown): DataIssue {
   if (error instanceof DataError) return error.issue;
-  return { code: "VN093", path: file, message: error instanceof Error ? error.message : String(error) };
+  throw error;
 }
 
 /** One line, as the checker prints diagnostics: `path[:line:1]  warning VN092  message (skipped)`. */

@@ -63,21 +63,22 @@ export class ViewLoader {
   private readonly waiting = new Map<number, { resolve: (v: LoadedViews) => void; reject: (e: Error) => void; slot: Slot }>();
   private nextId = 0;
 
+  /** Whether video files load in worker threads. */
+  readonly threaded: boolean;
+
   constructor(options: LoaderOptions) {
     this.options = options;
-  }
-
-  /** Whether video files load in worker threads. */
-  get threaded(): boolean {
-    return (this.options.workers ?? defaultWorkers()) > 0 && fs.existsSync(fileURLToPath(WORKER_SCRIPT));
+    this.threaded = (options.workers ?? defaultWorkers()) > 0 && fs.existsSync(fileURLToPath(WORKER_SCRIPT));
   }
 
   /** Loads one task now (on a worker for files when threaded). */
   loadOne(task: ViewTask): Promise<LoadedViews> {
     const { geometry, flows, cacheDir } = this.options;
     if (task.source.kind === "memory" || !this.threaded) return loadViews(task.source, task.plan, geometry, flows, cacheDir);
-    const slots = (this.slots ??= Array.from({ length: this.options.workers ?? defaultWorkers() }, () => this.spawn()));
-    const slot = slots.reduce((a, b) => (b.active < a.active ? b : a));
+    this.slots ??= [];
+    // Workers start on first use; one that died is replaced.
+    while (this.slots.length < (this.options.workers ?? defaultWorkers())) this.slots.push(this.spawn());
+    const slot = this.slots.reduce((a, b) => (b.active < a.active ? b : a));
     const id = this.nextId++;
     const request: WorkerRequest = { id, source: task.source, plan: task.plan, geometry, flows, ...(cacheDir ? { cacheDir } : {}) };
     return new Promise((resolve, reject) => {
@@ -100,9 +101,12 @@ export class ViewLoader {
       if ("views" in reply) pending.resolve(reply.views);
       else pending.reject(reply.issue ? new DataError(reply.issue.code, reply.issue.path, reply.issue.message) : new Error(reply.message));
     });
-    worker.on("error", (error) => {
+    const fail = (error: Error) => {
+      this.slots = this.slots?.filter((s) => s !== slot);
       for (const [id, pending] of this.waiting) if (pending.slot === slot) this.waiting.delete(id), pending.reject(error);
-    });
+    };
+    worker.on("error", fail);
+    worker.on("exit", (code) => fail(new Error(`a loader worker thread exited (code ${code})`)));
     return slot;
   }
 

@@ -50,7 +50,7 @@ export async function videoOutputs(model: tf.LayersModel, network: CheckedNetwor
   const tasks = items.flatMap((item, index) => plansOf(item).map((plan) => ({ source: item.source, plan, index })));
   const parts: Float32Array[][] = items.map(() => []);
   const failed = new Set<number>();
-  const perTask = Math.max(1, ...tasks.map((t) => t.plan.crops.length));
+  const perTask = tasks.reduce((most, t) => Math.max(most, t.plan.crops.length), 1);
   for await (const batch of reading.loader.batches(tasks, Math.max(1, Math.floor(reading.batch / perTask)), (task, error) => {
     if (!failed.has(task.index)) reading.onFailure(items[task.index]!, error);
     failed.add(task.index);

@@ -309,7 +309,7 @@ export async function trainNetwork(network: CheckedNetwork, data: TrainingData, 
   const fail = (item: VideoItem, error: Error) => {
     if (bad.has(item.name)) return;
     bad.add(item.name);
-    const issue = issueOf(error, item.name);
+    const issue = issueOf(error);
     issues.push(issue);
     options.progress?.("", true);
     options.log?.(formatIssue(issue));
