@@ -10,6 +10,7 @@ import { motionVideos } from "../src/data/motion.js";
 import { protocolOf, testPlans, type ClipPlan } from "../src/data/sampling.js";
 import { decodeFrames } from "../src/data/video/decode.js";
 import { encodeVideo } from "../src/data/video/encode.js";
+import { runFfmpeg } from "../src/data/video/ffmpeg.js";
 import { parseProbe, probeVideo } from "../src/data/video/probe.js";
 import { loadViews, testViews, type FrameSource } from "../src/data/views.js";
 import { averageViews } from "../src/runtime/evaluate.js";
@@ -192,7 +193,7 @@ describe("optical flow", () => {
 describe("datasets", () => {
   let root: string;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     root = path.join(scratch, "folder");
     for (const [cls, n] of [["jump", 3], ["run", 2]] as const) {
       fs.mkdirSync(path.join(root, cls), { recursive: true });
@@ -206,6 +207,8 @@ describe("datasets", () => {
     damaged.fill(0xff, Math.floor(damaged.length * 0.5), Math.floor(damaged.length * 0.5) + 64);
     fs.writeFileSync(path.join(root, "run", "damaged.mp4"), damaged);
     fs.writeFileSync(path.join(root, "run", "notes.txt"), "not a video\n");
+    // Sound only.
+    expect((await runFfmpeg(["-v", "error", "-f", "lavfi", "-i", "sine=duration=0.2", "-c:a", "aac", "-f", "mp4", path.join(root, "run", "audio.mp4")])).code).toBe(0);
     fs.writeFileSync(path.join(root, "run", ".DS_Store"), "");
     fs.symlinkSync(path.join(scratch, "missing"), path.join(root, "walk"));
   });
@@ -220,13 +223,14 @@ describe("datasets", () => {
     expect(issues).toEqual([
       ["jump/empty.mp4", "VN091"],
       ["jump/garbage.avi", "VN092"],
+      ["run/audio.mp4", "VN094"],
       ["run/damaged.mp4", "VN093"],
       ["run/notes.txt", "VN094"],
       ["run/truncated.mp4", "VN092"],
       ["walk", "VN090"],
     ]);
     expect(formatIssue(data.issues[0]!)).toMatch(/jump\/empty\.mp4 {2}warning VN091 {2}the file is empty \(0 bytes\) \(skipped\)$/);
-    expect(skippedSummary(data.issues)).toBe("skipped 6 inputs: 1 data-unreadable (VN090), 1 video-empty (VN091), 2 video-corrupt (VN092), 1 video-damaged (VN093), 1 video-unsupported (VN094)");
+    expect(skippedSummary(data.issues)).toBe("skipped 7 inputs: 1 data-unreadable (VN090), 1 video-empty (VN091), 2 video-corrupt (VN092), 1 video-damaged (VN093), 2 video-unsupported (VN094)");
     // Nothing under the dataset changed.
     expect(fs.readdirSync(root, { recursive: true }).map(String).sort()).toEqual(before);
   });
