@@ -122,13 +122,6 @@ describe("vnet train", () => {
     expect(model.inputs[0]!.shape).toEqual([null, 4, 32, 32, 3]);
     model.dispose();
   });
-
-  it("refuses two-stream specs (optical flow) with a clear message", async () => {
-    const err: string[] = [];
-    const code = await main(["train", "specs/tiny/tiny_two_stream.vnet", "--data", "builtin:motion", "-o", path.join(scratch, "ts")], { out: () => {}, err: (s) => void err.push(s) });
-    expect(code).toBe(2);
-    expect(err.join("\n")).toMatch(/optical flow/);
-  });
 });
 
 describe("evaluation report", () => {

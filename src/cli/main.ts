@@ -27,19 +27,23 @@ commands:
   export <spec> --weights <run-dir> -o <model.onnx> [--verify] [--network NAME] [--backend ...]
                                                export trained weights to ONNX; --verify runs it in
                                                ONNX Runtime and reports the max |diff| to tfjs
-  predict <model.onnx> (--input <video.npy> | --sample builtin:motion[:i]) [--provider auto|cpu|cuda] [--top K]
-  predict <spec> --weights <run-dir> --runtime tfjs (--input ... | --sample ...) [--backend ...]
+  predict <model.onnx> (<video file> | --input <video.npy> | --sample builtin:motion[:i]) [--provider auto|cpu|cuda] [--top K]
+  predict <spec> --weights <run-dir> --runtime tfjs (<video file> | --input ... | --sample ...) [--backend ...]
                                                top classes of one video, views averaged per the protocol
-  train <spec> --data builtin:motion -o <run-dir> [--epochs N] [--batch B] [--lr X] [--optimizer sgd|adam]
+  train <spec> --data builtin:motion|<folder>|<list> -o <run-dir> [--epochs N] [--batch B] [--lr X] [--optimizer sgd|adam]
         [--schedule constant|step|cosine] [--warmup N] [--weight-decay X] [--train-clips N] [--val-clips N]
-        [--seed N] [--backend ...] [--resume | --init <ckpt> [--partial]]
+        [--val-fraction X] [--seed N] [--backend ...] [--resume | --init <ckpt> [--partial]]
                                                train; metrics.jsonl + a checkpoint per epoch in <run-dir>
+        train/eval video loading: [--cache-dir DIR] (default ~/.cache/vnet) [--workers N] [--prefetch N]
   inflate <3d-spec> --from <2d-ckpt> -o <dir> [--dry-run] [--partial] [--seed N]
                                                inflate trained 2D weights by the spec's inflate rules
   weights import <model.onnx> --spec <spec> -o <dir> [--dry-run] [--partial] [--no-verify]
                                                map an ONNX file's weights onto the spec's layers
-  eval <spec> --weights <run-dir> --data builtin:motion [--val-clips N] [--seed N] [--confusion-png FILE]
-                                               top-1/top-5, per-class accuracy, confusion matrix
+  eval <spec> --weights <run-dir> --data builtin:motion|<folder>|<list> [--split val|test|train] [--val-clips N] [--seed N]
+        [--confusion-png FILE]                 top-1/top-5, per-class accuracy, confusion matrix (spec's test protocol)
+  data synth --out <dir> [--variant motion|appearance] [--classes N] [--frames N] [--size N]
+        [--train-per-class N] [--val-per-class N] [--seed N] [--fps X]
+                                               write builtin:motion as mp4 videos (class folders + list files)
   ops [--format text|json]                     list the operators and their parameters
   codes                                        list the diagnostic codes
   lsp [--stdio]                                run the language server over stdio (editors)
@@ -248,6 +252,9 @@ export async function main(argv: readonly string[], io: { out?: (s: string) => v
         if (command === "weights") return await (await import("./weights-command.js")).weightsCommand(rest, out, runHooks);
         return await (await import("./eval-command.js")).evalCommand(rest, out, runHooks);
       }
+      case "data":
+        // Loaded on demand, like compile.
+        return await (await import("./data-command.js")).dataCommand(rest, out, (message) => new UsageError(message));
       case "lsp":
         // Loaded on demand: the other commands never pay for the language-server library.
         return await (await import("../lsp/server.js")).startServer();

@@ -1,12 +1,16 @@
 /**
- * `vnet train <spec> --data builtin:motion -o <run-dir>`: trains a spec on a dataset with the
- * spec's optimizer and schedule (flags override), printing a progress bar on stderr, and writing
- * metrics.jsonl and an atomic checkpoint per epoch into the run directory. Loaded on demand by the
- * CLI, so the other commands never load tfjs.
+ * `vnet train <spec> --data <builtin:motion | folder | list file> -o <run-dir>`: trains a spec on
+ * a dataset with the spec's optimizer and schedule (flags override), printing a progress bar on
+ * stderr, and writing metrics.jsonl and an atomic checkpoint per epoch into the run directory.
+ * Videos that cannot be used are reported with their path and skipped, with a summary at the
+ * end. Loaded on demand by the CLI, so the other commands never load tfjs.
  */
 import * as path from "node:path";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
-import { builtinVariant, motionDataset, type VideoDataset } from "../data/motion.js";
+import { defaultCacheDir, memorySplits, type VideoSplits } from "../data/dataset.js";
+import { openDataset } from "../data/folder.js";
+import { DataError, formatIssue, skippedSummary, type DataIssue } from "../data/issues.js";
+import { builtinVariant, motionDataset } from "../data/motion.js";
 import { describeSelection, selectBackend, TRAINING_KERNELS, workloadAvoidances, type BackendChoice } from "../runtime/backend.js";
 import { rawClipShape, unsupportedStream } from "../runtime/streams.js";
 import { trainingConfig, trainNetwork, type TrainingConfig } from "../runtime/train.js";
@@ -78,18 +82,70 @@ export function loadNetwork(spec: string, networkName: string | undefined, out: 
   return network;
 }
 
-/** The dataset named by `--data`, shaped to the network's input clip. */
-export function loadDataset(data: string, network: CheckedNetwork, sizes: { trainPerClass?: number; valPerClass?: number; seed: number }, usage: (m: string) => Error): VideoDataset {
-  const variant = builtinVariant(data);
-  if (!variant) throw usage(`unknown --data ${data} (builtin:motion, builtin:motion-appearance; dataset folders are not supported yet)`);
-  const [frames, height, width, channels] = rawClipShape(network) as [number, number, number, number];
-  if (height !== width || channels !== 3) throw usage(`${data} makes square RGB clips; ${network.name} reads [${frames}, ${height}, ${width}, ${channels}]`);
+export interface DatasetOptions {
+  readonly seed: number;
+  /** Builtin datasets: clips per class. */
+  readonly trainPerClass?: number;
+  readonly valPerClass?: number;
+  /** Folders and lists without explicit splits: share held out for validation. */
+  readonly valFraction?: number;
+  /** Class names to label by (a checkpoint's); else the spec's `class_names`, else the dataset's. */
+  readonly classNames?: readonly string[];
+  readonly cacheDir: string;
+}
+
+/** Issues as lines, at most `limit` of them, then how many more. */
+export function issueLines(issues: readonly DataIssue[], limit = 20): string[] {
+  const lines = issues.slice(0, limit).map(formatIssue);
+  if (issues.length > limit) lines.push(`... and ${issues.length - limit} more`);
+  return lines;
+}
+
+/**
+ * The dataset named by `--data`: a builtin one shaped to the network's input clip, or a video
+ * folder / list file (opened, probed, bad inputs reported). Throws a DataError (VN097, VN099) when
+ * it cannot train or test this network, a usage error when `--data` names nothing.
+ */
+export async function loadDataset(data: string, network: CheckedNetwork, options: DatasetOptions, usage: (m: string) => Error): Promise<VideoSplits> {
   if (network.classes === undefined) throw usage(`${network.name} has no \`classes\` binding`);
-  try {
-    return motionDataset({ variant, classes: network.classes, frames, size: height, seed: sizes.seed, ...(sizes.trainPerClass ? { trainPerClass: sizes.trainPerClass } : {}), ...(sizes.valPerClass ? { valPerClass: sizes.valPerClass } : {}) });
-  } catch (error) {
-    throw usage(`${network.name}: ${(error as Error).message}`);
+  const variant = builtinVariant(data);
+  if (data.startsWith("builtin:") && !variant) throw usage(`unknown --data ${data} (builtin:motion, builtin:motion-appearance, or a video folder or list file)`);
+  let splits: VideoSplits;
+  if (variant) {
+    const [frames, height, width] = rawClipShape(network) as [number, number, number, number];
+    if (height !== width) throw usage(`${data} makes square clips; ${network.name} reads ${height}x${width} frames`);
+    try {
+      splits = memorySplits(motionDataset({ variant, classes: network.classes, frames, size: height, seed: options.seed, ...(options.trainPerClass ? { trainPerClass: options.trainPerClass } : {}), ...(options.valPerClass ? { valPerClass: options.valPerClass } : {}) }));
+    } catch (error) {
+      throw usage(`${network.name}: ${(error as Error).message}`);
+    }
+  } else {
+    try {
+      const classNames = options.classNames ?? network.classNames;
+      splits = await openDataset(data, { cacheDir: options.cacheDir, ...(classNames ? { classNames } : {}), ...(options.valFraction !== undefined ? { valFraction: options.valFraction } : {}) });
+    } catch (error) {
+      if (error instanceof DataError && error.issue.code === "VN090") throw usage(`--data ${data}: ${error.issue.message}`);
+      throw error;
+    }
   }
+  if (splits.classNames.length !== network.classes) {
+    throw new DataError("VN099", data, `the dataset has ${splits.classNames.length} classes (${splits.classNames.slice(0, 8).join(", ")}${splits.classNames.length > 8 ? ", ..." : ""}) but ${network.name} outputs ${network.classes}`);
+  }
+  return splits;
+}
+
+/** Prints a dataset's skipped inputs (at most 20 lines), then their summary unless it comes later. */
+export function reportIssues(issues: readonly DataIssue[], out: (s: string) => void, summarize = true): void {
+  for (const line of issueLines(issues)) out(line);
+  const summary = summarize ? skippedSummary(issues) : undefined;
+  if (summary) out(summary);
+}
+
+/** Loader settings from `--workers`, `--prefetch`, `--cache-dir`. */
+export function loadingFlags(values: Map<string, string>, usage: (m: string) => Error): { workers?: number; prefetch?: number; cacheDir: string } {
+  const workers = numberFlag(values, "--workers", usage, true);
+  const prefetch = numberFlag(values, "--prefetch", usage, true);
+  return { ...(workers !== undefined ? { workers } : {}), ...(prefetch !== undefined ? { prefetch } : {}), cacheDir: values.get("--cache-dir") ?? defaultCacheDir() };
 }
 
 /** Starts the backend (training kernels required) and says which one runs. */
@@ -101,16 +157,19 @@ export async function startBackend(values: Map<string, string>, out: (s: string)
   out(describeSelection(selection));
 }
 
-const VALUED = ["-o", "--out", "--data", "--network", "--backend", "--seed", "--epochs", "--batch", "--lr", "--optimizer", "--weight-decay", "--schedule", "--warmup", "--train-clips", "--val-clips", "--init"];
+/** Flags of the data loader, shared by train and eval. */
+export const LOADING_FLAGS = ["--cache-dir", "--workers", "--prefetch"];
+
+const VALUED = ["-o", "--out", "--data", "--network", "--backend", "--seed", "--epochs", "--batch", "--lr", "--optimizer", "--weight-decay", "--schedule", "--warmup", "--train-clips", "--val-clips", "--val-fraction", "--init", ...LOADING_FLAGS];
 
 /** Runs `vnet train`; returns the exit code (0 trained, 1 spec errors or a stopped run, 2 usage). */
 export async function trainCommand(args: readonly string[], out: (s: string) => void, hooks: RunCommandHooks): Promise<number> {
   const { positional, values, set } = parseFlags(args, VALUED, ["--resume", "--partial"], "train", hooks.usage);
-  if (positional.length !== 1) throw hooks.usage("vnet train takes one spec file: vnet train <spec> --data builtin:motion -o <run-dir>");
+  if (positional.length !== 1) throw hooks.usage("vnet train takes one spec file: vnet train <spec> --data <builtin:motion | folder | list> -o <run-dir>");
   const runDir = values.get("--out");
   if (!runDir) throw hooks.usage("vnet train needs a run directory: -o <run-dir>");
   const data = values.get("--data");
-  if (!data) throw hooks.usage("vnet train needs --data (builtin:motion or builtin:motion-appearance)");
+  if (!data) throw hooks.usage("vnet train needs --data (builtin:motion, builtin:motion-appearance, or a video folder or list file)");
   const optimizer = values.get("--optimizer");
   if (optimizer !== undefined && optimizer !== "sgd" && optimizer !== "adam") throw hooks.usage(`unknown --optimizer ${optimizer} (sgd, adam)`);
   const schedule = values.get("--schedule");
@@ -132,15 +191,31 @@ export async function trainCommand(args: readonly string[], out: (s: string) => 
   if (typeof network === "number") return network;
   const trainPerClass = numberFlag(values, "--train-clips", hooks.usage, true);
   const valPerClass = numberFlag(values, "--val-clips", hooks.usage, true);
-  const dataset = loadDataset(data, network, { seed, ...(trainPerClass ? { trainPerClass } : {}), ...(valPerClass ? { valPerClass } : {}) }, hooks.usage);
+  const valFraction = numberFlag(values, "--val-fraction", hooks.usage);
+  if (valFraction !== undefined && valFraction >= 1) throw hooks.usage(`--val-fraction must be below 1, got ${valFraction}`);
+  const loading = loadingFlags(values, hooks.usage);
+  let dataset: VideoSplits;
+  try {
+    dataset = await loadDataset(data, network, { seed, cacheDir: loading.cacheDir, ...(trainPerClass ? { trainPerClass } : {}), ...(valPerClass ? { valPerClass } : {}), ...(valFraction !== undefined ? { valFraction } : {}) }, hooks.usage);
+  } catch (error) {
+    if (!(error instanceof DataError)) throw error;
+    out(formatIssue(error.issue));
+    return 1;
+  }
+  reportIssues(dataset.issues, out, false);
+  if (dataset.train.length === 0) {
+    out(formatIssue({ code: "VN097", path: data, message: "no usable training videos" }));
+    return 1;
+  }
   await startBackend(values, out, hooks.usage, true, network);
   const init = values.get("--init");
   if (init !== undefined && set.has("--resume")) throw hooks.usage("--init sets the starting weights of a new run; --resume continues one: use one of them");
   const initialise = init === undefined ? undefined : await (await import("./init-weights.js")).initialWeights(init, network, set.has("--partial"), out, hooks);
   if (typeof initialise === "number") return initialise;
   const config = trainingConfig(network, defined);
-  const frames = network.inputs.find((i) => i.kind === "input")!.shape.length === 3 ? " (a 2D network: one frame of each)" : "";
-  out(`training ${network.name} on ${dataset.name}: ${dataset.train.count} training and ${dataset.val.count} validation clips of [${dataset.frames}, ${dataset.height}, ${dataset.width}, 3]${frames}, ${dataset.classNames.length} classes`);
+  const [frames, height, width] = rawClipShape(network);
+  const image = network.inputs.find((i) => i.kind === "input")!.shape.length === 3 ? " (a 2D network: one frame of each)" : "";
+  out(`training ${network.name} on ${dataset.name}: ${dataset.train.length} training and ${dataset.val.length} validation videos, clips of [${frames}, ${height}, ${width}, 3]${image}, ${dataset.classNames.length} classes`);
   out(`${config.optimizer} lr ${config.lr} (${config.schedule}${config.warmup ? `, ${config.warmup} warm-up epochs` : ""}), weight decay ${config.weightDecay}, batch ${config.batch}, ${config.epochs} epochs`);
   const result = await trainNetwork(network, dataset, {
     config,
@@ -150,11 +225,15 @@ export async function trainCommand(args: readonly string[], out: (s: string) => 
     ...(initialise ? { init: initialise } : {}),
     progress: (line, done) => hooks.progress(done ? `\r${line}\n` : `\r${line}`),
     log: out,
+    loading,
   });
+  const summary = skippedSummary([...dataset.issues, ...result.issues]);
+  if (summary) out(summary);
   result.model.dispose();
   if (result.stopped) return 1;
   const last = result.history[result.history.length - 1];
-  if (last) out(`validation accuracy ${(100 * last.valAccuracy).toFixed(1)}% after ${last.epoch} epochs (chance ${(100 / dataset.classNames.length).toFixed(1)}%)`);
+  if (last && Number.isNaN(last.valAccuracy)) out(`trained ${last.epoch} epochs; no validation videos to measure accuracy on`);
+  else if (last) out(`validation accuracy ${(100 * last.valAccuracy).toFixed(1)}% after ${last.epoch} epochs (chance ${(100 / dataset.classNames.length).toFixed(1)}%)`);
   out(`wrote ${path.join(runDir, "metrics.jsonl")} and ${path.join(runDir, "checkpoint")}/`);
   return 0;
 }

@@ -68,40 +68,70 @@ const APPEARANCE_COLOURS: readonly (readonly [number, number, number])[] = [
   [0.9, 0.15, 0.15], [0.15, 0.85, 0.2], [0.2, 0.3, 0.95], [0.95, 0.9, 0.15], [0.9, 0.2, 0.9], [0.15, 0.9, 0.9], [0.95, 0.95, 0.95], [0.95, 0.55, 0.1],
 ];
 
+/** Class names of a variant with `classes` classes (all by default); throws for a bad count. */
+export function motionClassNames(variant: MotionVariant, classes: number | undefined): readonly string[] {
+  const names = variant === "motion" ? MOTION_CLASSES : APPEARANCE_CLASSES;
+  const count = classes ?? names.length;
+  if (!Number.isInteger(count) || count < 2 || count > names.length) {
+    throw new Error(`builtin:${variant === "motion" ? "motion" : "motion-appearance"} has 2 to ${names.length} classes, not ${count}`);
+  }
+  return names.slice(0, count);
+}
+
+/** One rendered video: its label and frames [length, size, size, 3] in [0, 1]. */
+export interface MotionVideo {
+  readonly label: number;
+  readonly length: number;
+  readonly pixels: Float32Array;
+}
+
+/**
+ * The videos of one split, rendered one at a time: `perClass` per class with interleaved labels,
+ * video i being `lengthOf(i)` frames long (the options' `frames` by default). The same options
+ * and lengths give the same videos; `motionDataset` is these at the clip length.
+ */
+export function* motionVideos(options: MotionOptions, split: "train" | "val", perClass: number, lengthOf: (i: number) => number = () => options.frames ?? 8): Generator<MotionVideo> {
+  const variant = options.variant ?? "motion";
+  const classes = motionClassNames(variant, options.classes).length;
+  const size = options.size ?? 32;
+  const random = seededRandom(((options.seed ?? 0) ^ SPLIT_SALT[split]) >>> 0);
+  for (let i = 0; i < perClass * classes; i++) {
+    // Interleaved labels: any prefix of the split is balanced.
+    const label = i % classes;
+    const length = lengthOf(i);
+    const pixels = new Float32Array(length * size * size * 3);
+    renderClip(pixels, label, variant, length, size, random);
+    yield { label, length, pixels };
+  }
+}
+
 /** Builds a dataset (both splits) deterministically from the options' seed. */
 export function motionDataset(options: MotionOptions = {}): VideoDataset {
   const variant = options.variant ?? "motion";
-  const names = variant === "motion" ? MOTION_CLASSES : APPEARANCE_CLASSES;
-  const classes = options.classes ?? names.length;
-  if (!Number.isInteger(classes) || classes < 2 || classes > names.length) {
-    throw new Error(`builtin:${variant === "motion" ? "motion" : "motion-appearance"} has 2 to ${names.length} classes, not ${classes}`);
-  }
+  const classNames = motionClassNames(variant, options.classes);
   const frames = options.frames ?? 8;
   const size = options.size ?? 32;
-  const seed = options.seed ?? 0;
-  const split = (perClass: number, salt: number): ClipSet => {
-    const count = perClass * classes;
+  const split = (name: "train" | "val", perClass: number): ClipSet => {
+    const count = perClass * classNames.length;
     const clipSize = frames * size * size * 3;
     const clips = new Float32Array(count * clipSize);
     const labels = new Int32Array(count);
-    const random = seededRandom((seed ^ salt) >>> 0);
-    for (let i = 0; i < count; i++) {
-      // Interleaved labels: any prefix of the split is balanced.
-      const label = i % classes;
-      labels[i] = label;
-      renderClip(clips.subarray(i * clipSize, (i + 1) * clipSize), label, variant, frames, size, random);
+    let i = 0;
+    for (const video of motionVideos(options, name, perClass)) {
+      clips.set(video.pixels, i * clipSize);
+      labels[i++] = video.label;
     }
     return { count, clips, labels };
   };
   return {
     name: variant === "motion" ? "builtin:motion" : "builtin:motion-appearance",
-    classNames: names.slice(0, classes),
+    classNames,
     frames,
     height: size,
     width: size,
     channels: 3,
-    train: split(options.trainPerClass ?? 48, SPLIT_SALT.train),
-    val: split(options.valPerClass ?? 16, SPLIT_SALT.val),
+    train: split("train", options.trainPerClass ?? 48),
+    val: split("val", options.valPerClass ?? 16),
   };
 }
 

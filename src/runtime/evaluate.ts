@@ -1,11 +1,17 @@
 /**
  * Evaluation of a trained model on a split: top-1, top-5, per-class accuracy and the confusion
- * matrix, with the spec's test-time view averaging (logits, softmax or max over views).
+ * matrix, with the spec's test protocol: every video is cut into clips x crops views
+ * (src/data/sampling.ts) and the views' predictions are averaged as logits, as softmax
+ * probabilities, or by their maximum probability.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { ClipSet, VideoDataset } from "../data/motion.js";
+import type { VideoItem } from "../data/dataset.js";
+import type { FlowStream } from "../data/flow.js";
+import type { ViewLoader } from "../data/loader.js";
+import { testPlans, viewsPerVideo, type ClipPlan, type SamplingProtocol } from "../data/sampling.js";
+import { concatFloat32 } from "../data/views.js";
 import type { CheckedNetwork } from "../semantics/network.js";
-import { computeModelInputs } from "./streams.js";
+import { viewInputs } from "./streams.js";
 
 export interface EvaluationReport {
   readonly count: number;
@@ -19,26 +25,90 @@ export interface EvaluationReport {
   readonly average: string;
 }
 
+/** Whether a layer outputs probabilities (a softmax, or a score fusion that averages softmaxes). */
+export function outputsProbabilities(layer: tf.layers.Layer): boolean {
+  const config = layer.getConfig() as { activation?: string; average?: string };
+  return layer.getClassName() === "Softmax" || config.activation === "softmax" || (layer.getClassName() === "VnetScoreFusion" && config.average === "softmax");
+}
+
+/** How the data of a split is read: the loader and what it needs of the network. */
+export interface ViewReading {
+  readonly loader: ViewLoader;
+  readonly protocol: SamplingProtocol;
+  readonly flows: readonly FlowStream[];
+  /** Views per forward pass (at least one video's clip). */
+  readonly batch: number;
+  /** Called once per video that fails to load; it is left out. */
+  readonly onFailure: (item: VideoItem, error: Error) => void;
+}
+
 /**
- * Class scores of every clip of a split. A builtin dataset's videos are exactly one input clip
- * long and at the input's size, so each video has a single view; `average` still decides whether
- * scores are logits or probabilities.
+ * The model's raw outputs for every view of every video, [views, classes] per video in plan
+ * order (clip-major, then crops), or undefined for a video that did not load.
  */
-export async function predictScores(model: tf.LayersModel, network: CheckedNetwork, data: VideoDataset, set: ClipSet, batch: number): Promise<Float32Array> {
-  const clipSize = data.frames * data.height * data.width * data.channels;
-  const classes = data.classNames.length;
-  const scores = new Float32Array(set.count * classes);
-  for (let start = 0; start < set.count; start += batch) {
-    const n = Math.min(batch, set.count - start);
-    const result = tf.tidy(() => {
-      const clips = tf.tensor(set.clips.subarray(start * clipSize, (start + n) * clipSize), [n, data.frames, data.height, data.width, data.channels]);
-      const inputs = computeModelInputs(network, clips);
+export async function videoOutputs(model: tf.LayersModel, network: CheckedNetwork, items: readonly VideoItem[], plansOf: (item: VideoItem) => ClipPlan[], reading: ViewReading): Promise<(Float32Array | undefined)[]> {
+  const tasks = items.flatMap((item, index) => plansOf(item).map((plan) => ({ source: item.source, plan, index })));
+  const parts: Float32Array[][] = items.map(() => []);
+  const failed = new Set<number>();
+  const perTask = tasks.reduce((most, t) => Math.max(most, t.plan.crops.length), 1);
+  for await (const batch of reading.loader.batches(tasks, Math.max(1, Math.floor(reading.batch / perTask)), (task, error) => {
+    if (!failed.has(task.index)) reading.onFailure(items[task.index]!, error);
+    failed.add(task.index);
+  })) {
+    const output = tf.tidy(() => {
+      const inputs = viewInputs(network, batch.views, reading.protocol, reading.flows);
       return model.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor;
     });
-    scores.set(await result.data(), start * classes);
-    result.dispose();
+    const values = (await output.data()) as Float32Array;
+    const classes = output.shape[1]!;
+    output.dispose();
+    let offset = 0;
+    batch.tasks.forEach((task, k) => {
+      const n = batch.views[k]!.views * classes;
+      parts[task.index]!.push(values.slice(offset, offset + n));
+      offset += n;
+    });
+  }
+  return parts.map((chunks, i) => (failed.has(i) || chunks.length === 0 ? undefined : concatFloat32(chunks)));
+}
+
+function softmaxRow(row: Float32Array): Float32Array {
+  const max = Math.max(...row);
+  const exps = row.map((v) => Math.exp(v - max));
+  const sum = exps.reduce((a, b) => a + b, 0);
+  return exps.map((v) => v / sum);
+}
+
+/**
+ * One video's class scores from its views' outputs [views, classes]: the mean of the logits, the
+ * mean of the softmax probabilities, or each class's maximum probability over the views.
+ * `probabilities` says the outputs already are probabilities (not softmaxed again).
+ */
+export function averageViews(outputs: Float32Array, classes: number, average: SamplingProtocol["test"]["average"], probabilities: boolean): Float32Array {
+  const views = outputs.length / classes;
+  const scores = new Float32Array(classes);
+  if (average === "max") scores.fill(-Infinity);
+  for (let v = 0; v < views; v++) {
+    const raw = outputs.subarray(v * classes, (v + 1) * classes);
+    const row = average === "logits" || probabilities ? raw : softmaxRow(raw);
+    for (let k = 0; k < classes; k++) scores[k] = average === "max" ? Math.max(scores[k]!, row[k]!) : scores[k]! + row[k]! / views;
   }
   return scores;
+}
+
+/**
+ * Class scores of every video with the spec's test protocol (its views' outputs averaged as the
+ * protocol says), with the videos' labels; videos that fail to load are left out.
+ */
+export async function predictVideos(model: tf.LayersModel, network: CheckedNetwork, items: readonly VideoItem[], reading: ViewReading): Promise<{ scores: Float32Array; labels: Int32Array; videos: VideoItem[]; views: number }> {
+  const { protocol } = reading;
+  const outputs = await videoOutputs(model, network, items, (item) => testPlans(protocol, item.source.meta), reading);
+  const probabilities = outputsProbabilities(model.layers[model.layers.length - 1]!);
+  const classes = model.outputs[0]!.shape[1]!;
+  const videos = items.filter((_, i) => outputs[i] !== undefined);
+  const scores = new Float32Array(videos.length * classes);
+  outputs.filter((o): o is Float32Array => o !== undefined).forEach((o, i) => scores.set(averageViews(o, classes, protocol.test.average, probabilities), i * classes));
+  return { scores, labels: Int32Array.from(videos, (v) => v.label), videos, views: viewsPerVideo(protocol) };
 }
 
 /** Accuracy figures and confusion matrix from class scores (higher = more likely). */

@@ -1,17 +1,28 @@
 /**
- * Training and evaluation of a compiled spec on an in-memory video dataset: a custom loop (not
- * `model.fit`) so that the optimizer state can be checkpointed and restored exactly, the learning
- * rate follows the spec's schedule per step, and a non-finite loss stops training before it
- * damages the last good checkpoint.
+ * Training of a compiled spec on a video dataset (a builtin in-memory one or videos on disk):
+ * a custom loop (not `model.fit`) so that the optimizer state can be checkpointed and restored
+ * exactly, the learning rate follows the spec's schedule per step, and a non-finite loss stops
+ * training before it damages the last good checkpoint. Clips are sampled per the spec's
+ * `sampling` section and loaded ahead by worker threads; a video that fails to load is reported
+ * and left out of the rest of training. Each epoch ends with a validation pass over one centre
+ * clip per video (`vnet eval` applies the full test protocol). A two-stream score fusion with
+ * `train = "separate"` trains each stream on its own cross-entropy (Simonyan & Zisserman):
+ * their sum, as the streams share no weights, gives each stream exactly its own gradient.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { compileToTfjs } from "../backends/tfjs/compile.js";
-import { seededRandom, type ClipSet, type VideoDataset } from "../data/motion.js";
+import { memorySplits, type VideoItem, type VideoSplits } from "../data/dataset.js";
+import { flowStreams } from "../data/flow.js";
+import { formatIssue, issueOf, type DataIssue } from "../data/issues.js";
+import { ViewLoader, type ViewTask } from "../data/loader.js";
+import { seededRandom, type VideoDataset } from "../data/motion.js";
+import { protocolOf, testPlans, trainPlans } from "../data/sampling.js";
 import type { CheckedNetwork } from "../semantics/network.js";
+import { outputsProbabilities, videoOutputs, type ViewReading } from "./evaluate.js";
 import { loadModel, saveModel } from "./model-io.js";
-import { computeModelInputs } from "./streams.js";
+import { viewInputs } from "./streams.js";
 
 /** Optimizer and schedule: the spec's `training` section, overridden by flags. */
 export interface TrainingConfig {
@@ -87,8 +98,10 @@ export interface TrainOptions {
   readonly init?: (model: tf.LayersModel) => void;
   /** Progress text (a `\r`-updated bar); called often. */
   readonly progress?: (line: string, done: boolean) => void;
-  /** Messages (resumed from, NaN stop). */
+  /** Messages (resumed from, NaN stop, skipped videos). */
   readonly log?: (line: string) => void;
+  /** Video loading: worker threads, clips loaded ahead, probe and flow cache directory. */
+  readonly loading?: { readonly workers?: number; readonly prefetch?: number; readonly cacheDir?: string };
 }
 
 export interface TrainResult {
@@ -96,6 +109,8 @@ export interface TrainResult {
   readonly history: readonly EpochMetrics[];
   /** Set when training stopped early (non-finite loss). */
   readonly stopped?: string;
+  /** Videos that failed to load during training and were left out. */
+  readonly issues: readonly DataIssue[];
 }
 
 const CHECKPOINT = "checkpoint";
@@ -105,6 +120,8 @@ interface Progress {
   readonly seed: number;
   readonly network: string;
   readonly optimizer: string;
+  /** The dataset's class names, in label order. */
+  readonly classNames?: readonly string[];
   readonly optimizerWeights: { name: string; shape: number[] }[];
   /** Adam's running beta powers, which its setWeights recomputes with a different rounding. */
   readonly optimizerScalars?: Record<string, number>;
@@ -124,6 +141,15 @@ export function checkpointDir(runOrCheckpoint: string): string {
   const current = path.join(runOrCheckpoint, CHECKPOINT);
   // A crash between the two renames of `writeCheckpoint` leaves only the previous one.
   return fs.existsSync(current) ? current : `${current}.old`;
+}
+
+/** The class names a checkpoint was trained with, when it records them. */
+export function checkpointClassNames(dir: string): string[] | undefined {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(dir, "progress.json"), "utf8")) as Progress).classNames?.slice();
+  } catch {
+    return undefined;
+  }
 }
 
 function makeOptimizer(config: TrainingConfig): tf.Optimizer {
@@ -193,21 +219,9 @@ function epochOrder(n: number, seed: number, epoch: number): number[] {
   return order;
 }
 
-/** A batch of raw clips [N, T, H, W, C] and their labels. */
-function gatherBatch(set: ClipSet, data: VideoDataset, indices: readonly number[]): { clips: tf.Tensor; labels: tf.Tensor1D } {
-  const clipSize = data.frames * data.height * data.width * data.channels;
-  const buffer = new Float32Array(indices.length * clipSize);
-  indices.forEach((index, k) => buffer.set(set.clips.subarray(index * clipSize, (index + 1) * clipSize), k * clipSize));
-  const clips = tf.tensor(buffer, [indices.length, data.frames, data.height, data.width, data.channels]);
-  const labels = tf.tensor1d(indices.map((i) => set.labels[i]!), "int32");
-  return { clips, labels };
-}
-
-/** Logits of a model whose output may already be a softmax (turned back into log-probabilities). */
-function logitsOf(model: tf.LayersModel, output: tf.Tensor): tf.Tensor {
-  const last = model.layers[model.layers.length - 1]!;
-  const activation = (last.getConfig() as { activation?: string }).activation;
-  return last.getClassName() === "Softmax" || activation === "softmax" ? tf.log(tf.add(output, 1e-8)) : output;
+/** Log-probabilities or logits of an output: a probability output (softmax) goes back to log space. */
+function logitsOf(layer: tf.layers.Layer, output: tf.Tensor): tf.Tensor {
+  return outputsProbabilities(layer) ? tf.log(tf.add(output, 1e-8)) : output;
 }
 
 function bar(fraction: number, width = 20): string {
@@ -215,32 +229,53 @@ function bar(fraction: number, width = 20): string {
   return `[${"#".repeat(filled)}${"-".repeat(width - filled)}]`;
 }
 
-/** Loss and accuracy of a model on a split (inference mode, batch by batch). */
-export async function evaluateLoss(model: tf.LayersModel, network: CheckedNetwork, data: VideoDataset, set: ClipSet, batch: number): Promise<{ loss: number; accuracy: number }> {
-  let lossSum = 0;
+/**
+ * What training backpropagates through: the model itself, or, for a score fusion trained
+ * separately, a model sharing its layers whose outputs are each stream's scores (the losses) and
+ * the fused scores (the accuracy).
+ */
+function trainingGraph(model: tf.LayersModel, network: CheckedNetwork): { graph: tf.LayersModel; heads: tf.layers.Layer[] } {
+  const last = model.layers[model.layers.length - 1]!;
+  const fusion = network.layers.find((l) => l.op === "score_fusion" && network.outputs.includes(l.id));
+  if (last.getClassName() !== "VnetScoreFusion" || !fusion || fusion.args.train === "joint") return { graph: model, heads: [last] };
+  const towers = last.input as tf.SymbolicTensor[];
+  const graph = tf.model({ inputs: model.inputs, outputs: [...towers, model.outputs[0]!] });
+  return { graph, heads: towers.map((t) => t.sourceLayer as tf.layers.Layer) };
+}
+
+/** Loss and accuracy of a model on a split (inference mode), one centre clip per video. */
+export async function evaluateLoss(model: tf.LayersModel, network: CheckedNetwork, items: readonly VideoItem[], reading: ViewReading): Promise<{ loss: number; accuracy: number }> {
+  const outputs = await videoOutputs(model, network, items, (item) => testPlans(reading.protocol, item.source.meta, 1, "center"), reading);
+  const probabilities = outputsProbabilities(model.layers[model.layers.length - 1]!);
+  let loss = 0;
   let correct = 0;
-  for (let start = 0; start < set.count; start += batch) {
-    const indices = Array.from({ length: Math.min(batch, set.count - start) }, (_, k) => start + k);
-    const [loss, hits] = tf.tidy(() => {
-      const { clips, labels } = gatherBatch(set, data, indices);
-      const inputs = computeModelInputs(network, clips);
-      const logits = logitsOf(model, model.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor);
-      const onehot = tf.oneHot(labels, logits.shape[1]!);
-      const l = tf.mul(tf.losses.softmaxCrossEntropy(onehot, logits), indices.length);
-      const h = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), "float32"));
-      return [l, h];
-    });
-    lossSum += (await loss.data())[0]!;
-    correct += (await hits.data())[0]!;
-    tf.dispose([loss, hits]);
-  }
-  return { loss: lossSum / set.count, accuracy: correct / set.count };
+  let count = 0;
+  outputs.forEach((row, i) => {
+    if (!row) return;
+    const label = items[i]!.label;
+    const max = Math.max(...row);
+    const logProb = probabilities ? Math.log(row[label]! + 1e-8) : row[label]! - max - Math.log(row.reduce((sum, v) => sum + Math.exp(v - max), 0));
+    loss -= logProb;
+    if (row.indexOf(max) === label) correct++;
+    count++;
+  });
+  return { loss: count ? loss / count : NaN, accuracy: count ? correct / count : NaN };
+}
+
+/** Training data: a builtin in-memory dataset (its clips) or opened video splits. */
+export type TrainingData = VideoDataset | VideoSplits;
+
+function splitsOf(data: TrainingData): VideoSplits {
+  return "issues" in data ? data : memorySplits(data);
 }
 
 /** Trains a network on a dataset, validating, logging and checkpointing every epoch. */
-export async function trainNetwork(network: CheckedNetwork, data: VideoDataset, options: TrainOptions): Promise<TrainResult> {
+export async function trainNetwork(network: CheckedNetwork, data: TrainingData, options: TrainOptions): Promise<TrainResult> {
   const { config, runDir } = options;
   const seed = options.seed ?? 0;
+  const splits = splitsOf(data);
+  const protocol = protocolOf(network);
+  const flows = flowStreams(network);
   fs.mkdirSync(runDir, { recursive: true });
   const metricsFile = path.join(runDir, "metrics.jsonl");
   const optimizer = makeOptimizer(config);
@@ -265,72 +300,100 @@ export async function trainNetwork(network: CheckedNetwork, data: VideoDataset, 
     options.init?.(model);
     fs.rmSync(metricsFile, { force: true });
   }
+  // The exported model carries what predicting with it needs: class names and the test protocol.
+  model.setUserDefinedMetadata({ vnet: { network: network.name, classNames: splits.classNames, sampling: protocol } });
+  const { graph, heads } = trainingGraph(model, network);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   // L2 decay on kernels only, as the usual recipes exclude biases and batch-norm parameters.
   const decayed = model.trainableWeights.filter((w) => /kernel/.test(w.name)).map((w) => w.read());
+  const loader = new ViewLoader({ geometry: protocol, flows, ...options.loading });
+  const issues: DataIssue[] = [];
+  const bad = new Set<string>();
+  const fail = (item: VideoItem, error: Error) => {
+    if (bad.has(item.name)) return;
+    bad.add(item.name);
+    const issue = issueOf(error);
+    issues.push(issue);
+    options.progress?.("", true);
+    options.log?.(formatIssue(issue));
+  };
+  const reading: ViewReading = { loader, protocol, flows, batch: config.batch, onFailure: fail };
   const history: EpochMetrics[] = [];
-  const stepsPerEpoch = Math.ceil(data.train.count / config.batch);
-  for (let epoch = firstEpoch; epoch < config.epochs; epoch++) {
-    const started = performance.now();
-    const order = epochOrder(data.train.count, seed, epoch);
-    // The frame each clip shows a 2D network, drawn per epoch so a resumed run draws the same ones.
-    const frameRandom = seededRandom((seed * 1000003 + epoch * 7919 + 23) >>> 0);
-    let lossSum = 0;
-    let correct = 0;
-    let seen = 0;
-    let lr = learningRateAt(config, epoch);
-    for (let step = 0; step < stepsPerEpoch; step++) {
-      lr = learningRateAt(config, epoch + step / stepsPerEpoch);
-      setLearningRate(optimizer, lr);
-      const indices = order.slice(step * config.batch, (step + 1) * config.batch);
-      const { clips, labels } = gatherBatch(data.train, data, indices);
-      let hits: tf.Tensor | undefined;
-      const loss = optimizer.minimize(
-        () => {
-          const inputs = computeModelInputs(network, clips, { random: frameRandom });
-          const logits = logitsOf(model, model.apply(inputs.length === 1 ? inputs[0]! : inputs, { training: true }) as tf.Tensor);
-          hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), "float32")));
-          const onehot = tf.oneHot(labels, logits.shape[1]!);
-          let total = tf.losses.softmaxCrossEntropy(onehot, logits, undefined, config.labelSmoothing) as tf.Scalar;
-          if (config.weightDecay > 0 && decayed.length) total = tf.add(total, tf.mul(config.weightDecay / 2, tf.addN(decayed.map((w) => tf.sum(tf.square(w)))))) as tf.Scalar;
-          return total;
-        },
-        true,
-        variables,
-      )!;
-      const value = (await loss.data())[0]!;
-      correct += (await hits!.data())[0]!;
-      tf.dispose([loss, hits!, clips, labels]);
-      if (!Number.isFinite(value)) {
-        const message = `loss became ${value} at epoch ${epoch + 1}, step ${step + 1} (lr ${lr.toPrecision(3)}); training stopped. The last good checkpoint (after epoch ${epoch}) is kept in ${path.join(runDir, CHECKPOINT)}; try a lower --lr`;
-        options.progress?.("", true);
-        options.log?.(message);
-        return { model, history, stopped: message };
+  try {
+    for (let epoch = firstEpoch; epoch < config.epochs; epoch++) {
+      const started = performance.now();
+      const tasks = splits.train.flatMap((item, i): (ViewTask & { item: VideoItem })[] =>
+        bad.has(item.name) ? [] : trainPlans(protocol, item.source.meta, seededRandom((seed * 1000003 + epoch * 7919 + i * 104729 + 31) >>> 0)).map((plan) => ({ source: item.source, plan, item })),
+      );
+      const ordered = epochOrder(tasks.length, seed, epoch).map((k) => tasks[k]!);
+      // The frame each clip shows a 2D network, drawn per epoch so a resumed run draws the same ones.
+      const frameRandom = seededRandom((seed * 1000003 + epoch * 7919 + 23) >>> 0);
+      const stepsPerEpoch = Math.ceil(ordered.length / config.batch);
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      let step = 0;
+      let lr = learningRateAt(config, epoch);
+      for await (const batch of loader.batches(ordered, config.batch, (task, error) => fail(task.item, error))) {
+        lr = learningRateAt(config, epoch + step / stepsPerEpoch);
+        setLearningRate(optimizer, lr);
+        const inputs = viewInputs(network, batch.views, protocol, flows, frameRandom);
+        const labels = tf.tensor1d(batch.tasks.map((t) => t.item.label), "int32");
+        let hits: tf.Tensor | undefined;
+        const loss = optimizer.minimize(
+          () => {
+            const raw = graph.apply(inputs.length === 1 ? inputs[0]! : inputs, { training: true }) as tf.Tensor | tf.Tensor[];
+            const outputs = Array.isArray(raw) ? raw : [raw];
+            const fused = logitsOf(heads[heads.length - 1]!, outputs[outputs.length - 1]!);
+            hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(fused, 1), labels), "float32")));
+            const onehot = tf.oneHot(labels, fused.shape[1]!);
+            // One head: the model's output; separate streams: each tower's scores (the fused output is last, unused).
+            const trained = heads.length === 1 ? [fused] : heads.map((layer, k) => logitsOf(layer, outputs[k]!));
+            let total = tf.addN(trained.map((logits) => tf.losses.softmaxCrossEntropy(onehot, logits, undefined, config.labelSmoothing))) as tf.Scalar;
+            if (config.weightDecay > 0 && decayed.length) total = tf.add(total, tf.mul(config.weightDecay / 2, tf.addN(decayed.map((w) => tf.sum(tf.square(w)))))) as tf.Scalar;
+            return total;
+          },
+          true,
+          variables,
+        )!;
+        const value = (await loss.data())[0]!;
+        correct += (await hits!.data())[0]!;
+        tf.dispose([loss, hits!, labels, ...inputs]);
+        if (!Number.isFinite(value)) {
+          const message = `loss became ${value} at epoch ${epoch + 1}, step ${step + 1} (lr ${lr.toPrecision(3)}); training stopped. The last good checkpoint (after epoch ${epoch}) is kept in ${path.join(runDir, CHECKPOINT)}; try a lower --lr`;
+          options.progress?.("", true);
+          options.log?.(message);
+          return { model, history, stopped: message, issues };
+        }
+        step++;
+        lossSum += value * batch.tasks.length;
+        seen += batch.tasks.length;
+        const elapsed = (performance.now() - started) / 1000;
+        options.progress?.(`epoch ${epoch + 1}/${config.epochs} ${bar(step / stepsPerEpoch)} ${step}/${stepsPerEpoch} loss ${(lossSum / seen).toFixed(4)} acc ${(correct / seen).toFixed(3)} ${(seen / elapsed).toFixed(1)} clips/s`, false);
       }
-      lossSum += value * indices.length;
-      seen += indices.length;
-      const elapsed = (performance.now() - started) / 1000;
-      options.progress?.(`epoch ${epoch + 1}/${config.epochs} ${bar((step + 1) / stepsPerEpoch)} ${step + 1}/${stepsPerEpoch} loss ${(lossSum / seen).toFixed(4)} acc ${(correct / seen).toFixed(3)} ${(seen / elapsed).toFixed(1)} clips/s`, false);
+      if (seen === 0) throw new Error(`no training clip of ${splits.name} could be loaded`);
+      const trainSeconds = (performance.now() - started) / 1000;
+      const val = await evaluateLoss(model, network, splits.val.filter((item) => !bad.has(item.name)), reading);
+      const metrics: EpochMetrics = {
+        epoch: epoch + 1,
+        lr,
+        trainLoss: lossSum / seen,
+        trainAccuracy: correct / seen,
+        valLoss: val.loss,
+        valAccuracy: val.accuracy,
+        seconds: (performance.now() - started) / 1000,
+        clipsPerSecond: seen / trainSeconds,
+      };
+      history.push(metrics);
+      options.progress?.(
+        `epoch ${epoch + 1}/${config.epochs} ${bar(1)} loss ${metrics.trainLoss.toFixed(4)} acc ${metrics.trainAccuracy.toFixed(3)} | val loss ${val.loss.toFixed(4)} acc ${val.accuracy.toFixed(3)} | ${metrics.clipsPerSecond.toFixed(1)} clips/s`,
+        true,
+      );
+      fs.appendFileSync(metricsFile, `${JSON.stringify(metrics)}\n`);
+      await writeCheckpoint(runDir, model, optimizer, { epoch: epoch + 1, seed, network: network.name, optimizer: config.optimizer, classNames: splits.classNames });
     }
-    const trainSeconds = (performance.now() - started) / 1000;
-    const val = await evaluateLoss(model, network, data, data.val, config.batch);
-    const metrics: EpochMetrics = {
-      epoch: epoch + 1,
-      lr,
-      trainLoss: lossSum / seen,
-      trainAccuracy: correct / seen,
-      valLoss: val.loss,
-      valAccuracy: val.accuracy,
-      seconds: (performance.now() - started) / 1000,
-      clipsPerSecond: seen / trainSeconds,
-    };
-    history.push(metrics);
-    options.progress?.(
-      `epoch ${epoch + 1}/${config.epochs} ${bar(1)} loss ${metrics.trainLoss.toFixed(4)} acc ${metrics.trainAccuracy.toFixed(3)} | val loss ${val.loss.toFixed(4)} acc ${val.accuracy.toFixed(3)} | ${metrics.clipsPerSecond.toFixed(1)} clips/s`,
-      true,
-    );
-    fs.appendFileSync(metricsFile, `${JSON.stringify(metrics)}\n`);
-    await writeCheckpoint(runDir, model, optimizer, { epoch: epoch + 1, seed, network: network.name, optimizer: config.optimizer });
+  } finally {
+    await loader.close();
   }
-  return { model, history };
+  return { model, history, issues };
 }

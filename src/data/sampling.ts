@@ -1,0 +1,217 @@
+/**
+ * Clip sampling exactly as a spec's `sampling` section says, as pure functions from a plain
+ * `SamplingProtocol` (built by `protocolOf(network)`, or read back from an exported model's
+ * metadata) and a video's metadata to plans: which raw frames to read, the size to resize them
+ * to, and the crop boxes and flips to cut. `train`, `eval` and `predict` all sample through here.
+ *
+ * Time. A clip has T frames, `step` raw frames apart: `stride`, or source fps / `fps` when the
+ * spec resamples (frame k is the raw frame nearest to k / fps seconds after the start), else 1.
+ * It spans (T - 1) * step + 1 raw frames. `jitter` moves each training frame by a random number
+ * of raw frames in [-jitter, jitter]. Past the last frame, a short video loops
+ * (`short_videos = "loop"`) or repeats its last frame (`"repeat_last"`).
+ * Training clips start at one random position (`choice = "random"`), at floor(n / span) evenly
+ * spaced positions (`"uniform"`), or at every raw-frame position (`"dense"`). Test clips are
+ * `clips` clips evenly spaced as MMAction2's SampleFrames test mode places them: the video minus
+ * one span is cut into `clips` equal intervals and each clip starts in the middle of its interval.
+ *
+ * Space. Training resizes the short side to a random size in `scale` (else like testing), then
+ * crops the input's H x W at random (`crop_mode = "random"`) or at the centre, flipping
+ * horizontally with probability 1/2 when `flip`. Testing resizes the short side to `resize`
+ * (default: the smallest training scale, else the crop size) and cuts the centre crop, three
+ * crops along the long side (start, centre, end), or ten (four corners and the centre, each also
+ * flipped). A frame whose resized size would not cover the crop is resized up until it does.
+ *
+ * A network without a `sampling` section is sampled plainly: consecutive frames from a random
+ * start, short side resized to the input, centre crop, no flip; one centre clip at test time.
+ */
+import type { CheckedNetwork } from "../semantics/network.js";
+
+/** What the sampler needs of a network: its input clip and its `sampling` section, with defaults. */
+export interface SamplingProtocol {
+  /** The raw input clip [T, H, W, C]. */
+  readonly frames: number;
+  readonly height: number;
+  readonly width: number;
+  readonly channels: number;
+  readonly train: {
+    readonly stride?: number;
+    readonly fps?: number;
+    readonly choice: "random" | "uniform" | "dense";
+    readonly jitter: number;
+    /** Short-side range [min, max] for scale jitter. */
+    readonly scale?: readonly [number, number];
+    readonly cropMode: "random" | "center";
+    readonly flip: boolean;
+  };
+  readonly test: {
+    readonly clips: number;
+    readonly crops: "center" | "three" | "ten";
+    readonly average: "logits" | "softmax" | "max";
+    readonly stride?: number;
+    readonly fps?: number;
+    /** Short side before cropping. */
+    readonly resize: number;
+  };
+  readonly shortVideos: "loop" | "repeat_last";
+}
+
+/** The metadata sampling needs: frame count, frame rate and decoded frame size. */
+export interface VideoMeta {
+  readonly frames: number;
+  readonly fps: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** One crop of a resized frame: its top-left corner (the size is the input's H x W) and a flip. */
+export interface Crop {
+  readonly x: number;
+  readonly y: number;
+  readonly flip: boolean;
+}
+
+/** One clip to read: raw frame indices (in clip order, within the video), the resize, its crops. */
+export interface ClipPlan {
+  readonly frames: readonly number[];
+  readonly width: number;
+  readonly height: number;
+  readonly crops: readonly Crop[];
+}
+
+type Section = { readonly [key: string]: unknown };
+
+/** Frames per clip loaded for a 2D network, which trains on one frame of each clip at a time. */
+export const FRAMES_FOR_IMAGES = 8;
+
+/** The sampling protocol of a network: its input clip and `sampling` section (see the file comment). */
+export function protocolOf(network: CheckedNetwork): SamplingProtocol {
+  const input = network.inputs.find((i) => i.kind === "input");
+  if (!input || (input.shape.length !== 4 && input.shape.length !== 3)) throw new Error(`${network.name} has no video clip input [T, H, W, C] or image input [H, W, C]`);
+  // A 2D network reads one frame of each clip (src/runtime/streams.ts picks it).
+  const [frames, height, width, channels] = (input.shape.length === 3 ? [FRAMES_FOR_IMAGES, ...input.shape] : input.shape) as [number, number, number, number];
+  const section = network.sections.sampling as Section | undefined;
+  const train = (section?.train ?? {}) as Section;
+  const test = (section?.test ?? {}) as Section;
+  const scale = train.scale as readonly number[] | undefined;
+  const num = (value: unknown): number | undefined => (typeof value === "number" ? value : undefined);
+  const base = Math.min(height, width);
+  return {
+    frames,
+    height,
+    width,
+    channels,
+    train: {
+      ...(num(train.stride) !== undefined ? { stride: num(train.stride)! } : {}),
+      ...(num(train.fps) !== undefined ? { fps: num(train.fps)! } : {}),
+      choice: (train.choice as SamplingProtocol["train"]["choice"] | undefined) ?? "random",
+      jitter: num(train.jitter) ?? 0,
+      ...(scale ? { scale: [scale[0]!, scale[1]!] as const } : {}),
+      // Without a section nothing is augmented (a flip would also swap left and right motion).
+      cropMode: section ? ((train.crop_mode as "random" | "center" | undefined) ?? "random") : "center",
+      flip: section ? ((train.flip as boolean | undefined) ?? true) : false,
+    },
+    test: {
+      clips: num(test.clips) ?? 1,
+      crops: (test.crops as SamplingProtocol["test"]["crops"] | undefined) ?? "center",
+      average: (test.average as SamplingProtocol["test"]["average"] | undefined) ?? "softmax",
+      ...(num(test.stride) !== undefined ? { stride: num(test.stride)! } : {}),
+      ...(num(test.fps) !== undefined ? { fps: num(test.fps)! } : {}),
+      resize: num(test.resize) ?? scale?.[0] ?? base,
+    },
+    shortVideos: (section?.short_videos as "loop" | "repeat_last" | undefined) ?? "loop",
+  };
+}
+
+/** Views per test video: clips x crops. */
+export function viewsPerVideo(protocol: SamplingProtocol): number {
+  return protocol.test.clips * cropCount(protocol.test.crops);
+}
+
+function cropCount(crops: SamplingProtocol["test"]["crops"]): number {
+  return crops === "ten" ? 10 : crops === "three" ? 3 : 1;
+}
+
+/** Raw frames between clip frames: the stride, or the source rate over the spec's rate, else 1. */
+function frameStep(timing: { readonly stride?: number; readonly fps?: number }, meta: VideoMeta): number {
+  if (timing.stride !== undefined) return timing.stride;
+  if (timing.fps !== undefined) return meta.fps / timing.fps;
+  return 1;
+}
+
+/** Raw frame indices of a clip starting at raw frame `start`, folded into the video. */
+function clipFrames(protocol: SamplingProtocol, meta: VideoMeta, start: number, step: number, jitter: (() => number) | undefined): number[] {
+  const n = meta.frames;
+  return Array.from({ length: protocol.frames }, (_, k) => {
+    let index = Math.round(start + k * step) + (jitter ? jitter() : 0);
+    if (index < 0) index = 0;
+    if (index >= n) index = protocol.shortVideos === "loop" ? index % n : n - 1;
+    return index;
+  });
+}
+
+/** Frame size after resizing the short side to `short`, enlarged if it would not cover the crop. */
+export function resizedSize(protocol: SamplingProtocol, meta: VideoMeta, short: number): { width: number; height: number } {
+  const factor = Math.max(short / Math.min(meta.width, meta.height), protocol.width / meta.width, protocol.height / meta.height);
+  return { width: Math.max(protocol.width, Math.round(meta.width * factor)), height: Math.max(protocol.height, Math.round(meta.height * factor)) };
+}
+
+function randomInt(random: () => number, lo: number, hi: number): number {
+  return lo + Math.floor(random() * (hi - lo + 1));
+}
+
+/**
+ * Training clips of one video for one epoch (one for `choice = "random"`), each with one crop;
+ * `random` (a seeded generator) draws the start, jitter, scale, crop and flip.
+ */
+export function trainPlans(protocol: SamplingProtocol, meta: VideoMeta, random: () => number): ClipPlan[] {
+  const { train } = protocol;
+  const step = frameStep(train, meta);
+  const room = Math.max(0, Math.floor(meta.frames - ((protocol.frames - 1) * step + 1)));
+  let starts: number[];
+  if (train.choice === "random") starts = [randomInt(random, 0, room)];
+  else if (train.choice === "dense") starts = Array.from({ length: room + 1 }, (_, i) => i);
+  else {
+    const count = Math.max(1, Math.floor(meta.frames / ((protocol.frames - 1) * step + 1)));
+    starts = Array.from({ length: count }, (_, i) => (count === 1 ? Math.floor(room / 2) : Math.round((i * room) / (count - 1))));
+  }
+  const jitter = train.jitter > 0 ? () => randomInt(random, -train.jitter, train.jitter) : undefined;
+  return starts.map((start) => {
+    const frames = clipFrames(protocol, meta, start, step, jitter);
+    const size = resizedSize(protocol, meta, train.scale ? randomInt(random, train.scale[0], train.scale[1]) : protocol.test.resize);
+    const x = train.cropMode === "random" ? randomInt(random, 0, size.width - protocol.width) : Math.floor((size.width - protocol.width) / 2);
+    const y = train.cropMode === "random" ? randomInt(random, 0, size.height - protocol.height) : Math.floor((size.height - protocol.height) / 2);
+    return { frames, ...size, crops: [{ x, y, flip: train.flip && random() < 0.5 }] };
+  });
+}
+
+/**
+ * The test views of one video: `clips` uniformly placed clips (default the protocol's), each
+ * with its crops (default the protocol's); `clips = 1, crops = "center"` is the single
+ * validation view used during training.
+ */
+export function testPlans(protocol: SamplingProtocol, meta: VideoMeta, clips = protocol.test.clips, crops = protocol.test.crops): ClipPlan[] {
+  const { test } = protocol;
+  const timing = test.stride !== undefined || test.fps !== undefined ? test : protocol.train;
+  const step = frameStep(timing, meta);
+  const span = (protocol.frames - 1) * step + 1;
+  const size = resizedSize(protocol, meta, test.resize);
+  const boxes = testCrops(protocol, size, crops);
+  return Array.from({ length: clips }, (_, i) => {
+    const interval = (meta.frames - span + 1) / clips;
+    const start = meta.frames >= span ? Math.floor(interval * i + interval / 2) : 0;
+    return { frames: clipFrames(protocol, meta, start, step, undefined), ...size, crops: boxes };
+  });
+}
+
+function testCrops(protocol: SamplingProtocol, size: { width: number; height: number }, crops: SamplingProtocol["test"]["crops"]): Crop[] {
+  const right = size.width - protocol.width;
+  const bottom = size.height - protocol.height;
+  const centre = { x: Math.floor(right / 2), y: Math.floor(bottom / 2), flip: false };
+  if (crops === "center") return [centre];
+  if (crops === "three") {
+    // Along the long side: start, centre, end.
+    return size.width >= size.height ? [0, centre.x, right].map((x) => ({ x, y: centre.y, flip: false })) : [0, centre.y, bottom].map((y) => ({ x: centre.x, y, flip: false }));
+  }
+  const five = [{ x: 0, y: 0 }, { x: right, y: 0 }, { x: 0, y: bottom }, { x: right, y: bottom }, centre].map((c) => ({ x: c.x, y: c.y, flip: false }));
+  return [...five, ...five.map((c) => ({ ...c, flip: true }))];
+}

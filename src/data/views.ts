@@ -1,0 +1,164 @@
+/**
+ * From a sampling plan to network-ready views: reads the plan's frames from a frame source (a
+ * video file through ffmpeg, or frames in memory such as the builtin datasets), resized as
+ * planned, cuts each crop (flipping where planned) into clips [V, T, H, W, C] with values in
+ * [0, 1], and computes each optical-flow stream's fields for the same crops. The one place where
+ * train, eval and predict turn plans into pixels; worker threads run it too.
+ */
+import { flowCacheDir, cachedFlow, farneback, flowValue, opencv, type FlowStream } from "./flow.js";
+import { testPlans, type ClipPlan, type SamplingProtocol, type VideoMeta } from "./sampling.js";
+import { decodeFrames } from "./video/decode.js";
+import { probeVideo, type ProbedVideo } from "./video/probe.js";
+
+/** Where a video's frames come from. */
+export type FrameSource =
+  | { readonly kind: "file"; readonly path: string; readonly meta: VideoMeta; readonly hash: string }
+  /** Frames [n, height, width, 3] with values in [0, 1]. */
+  | { readonly kind: "memory"; readonly meta: VideoMeta; readonly pixels: Float32Array };
+
+/** The input clip geometry views are cut to. */
+export type ClipGeometry = Pick<SamplingProtocol, "frames" | "height" | "width" | "channels">;
+
+export interface LoadedViews {
+  readonly views: number;
+  /** [views, T, H, W, C], values in [0, 1]. */
+  readonly clips: Float32Array;
+  /** One per flow stream: [views, H, W, 2L] stacked, else [views, L, H, W, 2]; values in [-1, 1]. */
+  readonly flows: Float32Array[];
+}
+
+/** Frames of a source at a size, as RGB in [0, 1] by raw index. */
+async function readFrames(source: FrameSource, indices: readonly number[], width: number, height: number): Promise<Map<number, Float32Array>> {
+  const out = new Map<number, Float32Array>();
+  if (source.kind === "file") {
+    for (const [index, bytes] of await decodeFrames(source.path, source.meta, indices, width, height)) {
+      const frame = new Float32Array(bytes.length);
+      for (let i = 0; i < bytes.length; i++) frame[i] = bytes[i]! / 255;
+      out.set(index, frame);
+    }
+    return out;
+  }
+  const { meta, pixels } = source;
+  const plane = meta.width * meta.height * 3;
+  const same = width === meta.width && height === meta.height;
+  const cv = same ? undefined : (await opencv()).cv;
+  for (const index of new Set(indices)) {
+    const frame = pixels.subarray(index * plane, (index + 1) * plane);
+    if (!cv) {
+      out.set(index, frame);
+      continue;
+    }
+    const src = cv.matFromArray(meta.height, meta.width, cv.CV_32FC3, frame);
+    const dst = new cv.Mat();
+    try {
+      cv.resize(src, dst, new cv.Size(width, height), 0, 0, cv.INTER_LINEAR);
+      out.set(index, Float32Array.from(dst.data32F));
+    } finally {
+      src.delete();
+      dst.delete();
+    }
+  }
+  return out;
+}
+
+/** Loads the views of one clip plan (one per crop) and its flow streams. */
+export async function loadViews(source: FrameSource, plan: ClipPlan, geometry: ClipGeometry, flows: readonly FlowStream[], cacheDir?: string): Promise<LoadedViews> {
+  const { frames: T, height: H, width: W, channels: C } = geometry;
+  if (C !== 3) throw new Error(`video clips have 3 channels, not ${C}`);
+  const frames = await readFrames(source, plan.frames, plan.width, plan.height);
+  const views = plan.crops.length;
+  const rowIn = plan.width * 3;
+  const clips = new Float32Array(views * T * H * W * 3);
+  plan.crops.forEach((crop, v) => {
+    for (let t = 0; t < T; t++) {
+      const frame = frames.get(plan.frames[t]!)!;
+      const base = (v * T + t) * H * W * 3;
+      for (let y = 0; y < H; y++) {
+        const rowStart = (crop.y + y) * rowIn + crop.x * 3;
+        const out = base + y * W * 3;
+        if (!crop.flip) clips.set(frame.subarray(rowStart, rowStart + W * 3), out);
+        else for (let x = 0; x < W; x++) for (let c = 0; c < 3; c++) clips[out + x * 3 + c] = frame[rowStart + (W - 1 - x) * 3 + c]!;
+      }
+    }
+  });
+  const flowOut: Float32Array[] = [];
+  for (const stream of flows) {
+    const { cv } = await opencv();
+    const pairs = stream.positions.length - 1;
+    const dir = cacheDir && source.kind === "file" ? flowCacheDir(cacheDir, source.hash, stream.params, plan.width, plan.height) : undefined;
+    const fields = Array.from({ length: pairs }, (_, k) => {
+      const a = plan.frames[stream.positions[k]!]!;
+      const b = plan.frames[stream.positions[k + 1]!]!;
+      return cachedFlow(dir, a, b, plan.width * plan.height * 2, () => farneback(cv, frames.get(a)!, frames.get(b)!, plan.width, plan.height, stream.params));
+    });
+    const out = new Float32Array(views * H * W * 2 * pairs);
+    plan.crops.forEach((crop, v) => {
+      for (let k = 0; k < pairs; k++) {
+        const field = fields[k]!;
+        for (let y = 0; y < H; y++) {
+          for (let x = 0; x < W; x++) {
+            const from = ((crop.y + y) * plan.width + crop.x + (crop.flip ? W - 1 - x : x)) * 2;
+            const dx = flowValue(field[from]!);
+            const dy = flowValue(field[from + 1]!);
+            // Stacked: [H, W, 2L] with (x, y) of pair k at channels 2k, 2k + 1; else [L, H, W, 2].
+            const at = stream.stack ? ((v * H + y) * W + x) * 2 * pairs + 2 * k : (((v * pairs + k) * H + y) * W + x) * 2;
+            out[at] = crop.flip ? -dx : dx;
+            out[at + 1] = dy;
+          }
+        }
+      }
+    });
+    flowOut.push(out);
+  }
+  return { views, clips, flows: flowOut };
+}
+
+/** Float32 arrays end to end. */
+export function concatFloat32(arrays: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(arrays.reduce((n, a) => n + a.length, 0));
+  let offset = 0;
+  for (const a of arrays) out.set(a, offset), (offset += a.length);
+  return out;
+}
+
+/** Several loads' views as one: clips and each flow stream concatenated. */
+export function mergeViews(parts: readonly LoadedViews[]): LoadedViews {
+  return {
+    views: parts.reduce((n, p) => n + p.views, 0),
+    clips: concatFloat32(parts.map((p) => p.clips)),
+    flows: (parts[0]?.flows ?? []).map((_, i) => concatFloat32(parts.map((p) => p.flows[i]!))),
+  };
+}
+
+export interface TestViews extends LoadedViews {
+  readonly video: ProbedVideo;
+  /** Shape of one view's clip [T, H, W, C] and of each flow stream's input. */
+  readonly clipShape: readonly number[];
+  readonly flowShapes: readonly (readonly number[])[];
+}
+
+export interface TestViewOptions {
+  /** Flow streams to compute (`flowStreams(network)`); none by default. */
+  readonly flows?: readonly FlowStream[];
+  /** Probe and flow cache directory. */
+  readonly cacheDir?: string;
+}
+
+/**
+ * Every test view of a video file with the spec's test protocol (clips x crops, in clip-major
+ * order): what `vnet predict` feeds a model. Throws a DataError for an unreadable video.
+ */
+export async function testViews(videoPath: string, protocol: SamplingProtocol, options: TestViewOptions = {}): Promise<TestViews> {
+  const video = await probeVideo(videoPath, options.cacheDir);
+  const source: FrameSource = { kind: "file", path: videoPath, meta: video, hash: video.hash };
+  const flows = options.flows ?? [];
+  const parts: LoadedViews[] = [];
+  for (const plan of testPlans(protocol, video)) parts.push(await loadViews(source, plan, protocol, flows, options.cacheDir));
+  const { frames, height, width, channels } = protocol;
+  return {
+    video,
+    ...mergeViews(parts),
+    clipShape: [frames, height, width, channels],
+    flowShapes: flows.map((s) => (s.stack ? [height, width, 2 * (s.positions.length - 1)] : [s.positions.length - 1, height, width, 2])),
+  };
+}

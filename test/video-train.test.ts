@@ -1,0 +1,108 @@
+/**
+ * End to end on real video files: `vnet data synth` writes a small motion dataset as mp4, bad
+ * inputs are added to it, then a two-stream spec (RGB + Farneback flow, through the compiled CLI,
+ * so loading runs in worker threads) and a 3D CNN train on it through ffmpeg decoding and are
+ * evaluated with multi-clip averaging; the bad inputs are reported with their paths and skipped.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { main } from "../src/cli/main.js";
+import { MOTION_CLASSES } from "../src/data/motion.js";
+
+const repo = path.resolve(__dirname, "..");
+let scratch: string;
+let data: string;
+const TWO_STREAM = path.join(repo, "specs/tiny/tiny_two_stream.vnet");
+const R3D = path.join(repo, "specs/tiny/tiny_r3d.vnet");
+const cache = () => path.join(scratch, "cache");
+
+async function run(args: string[]): Promise<{ code: number; out: string }> {
+  const out: string[] = [];
+  const code = await main(args, { out: (s) => void out.push(s), err: (s) => void out.push(s) });
+  return { code, out: out.join("\n") };
+}
+
+/** Newest modification time under a folder (recursively). */
+function newest(dir: string): number {
+  return Math.max(...fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => fs.statSync(path.join(e.parentPath, e.name)).mtimeMs));
+}
+
+beforeAll(async () => {
+  // The worker threads run the compiled modules: build them when the sources are newer.
+  const built = path.join(repo, "dist/src/data/load-worker.js");
+  if (!fs.existsSync(built) || fs.statSync(built).mtimeMs < newest(path.join(repo, "src"))) {
+    execFileSync(process.execPath, [path.join(repo, "node_modules/typescript/bin/tsc"), "-p", path.join(repo, "tsconfig.json")], { stdio: "inherit" });
+  }
+  scratch = fs.mkdtempSync(path.join(os.tmpdir(), "vnet-video-train-"));
+  data = path.join(scratch, "motion");
+  const synth = await run(["data", "synth", "--out", data, "--classes", "5", "--frames", "8", "--size", "32", "--train-per-class", "2", "--val-per-class", "1", "--seed", "3"]);
+  expect(synth.code, synth.out).toBe(0);
+  expect(synth.out).toMatch(/wrote 15 videos \(5 classes: right, left, up, down, rotate_cw; 32x32 at 25 fps, 8 to 24 frames\)/);
+  // Bad inputs, listed like the good ones.
+  fs.writeFileSync(path.join(data, "train/up/broken.mp4"), Buffer.from(Array.from({ length: 4000 }, (_, i) => (i * 131) % 256)));
+  fs.writeFileSync(path.join(data, "train/down/empty.mp4"), "");
+  fs.appendFileSync(path.join(data, "train.txt"), "train/up/broken.mp4 2\ntrain/down/empty.mp4 3\ntrain/left/left_0000.mp4 jump\n");
+}, 120_000);
+
+describe("training on a folder of videos", () => {
+  it("writes class folders and list files of real mp4 videos", () => {
+    expect(fs.readFileSync(path.join(data, "classes.txt"), "utf8")).toBe(`${MOTION_CLASSES.slice(0, 5).join("\n")}\n`);
+    expect(fs.readFileSync(path.join(data, "train.txt"), "utf8")).toMatch(/^train\/right\/right_0000\.mp4 0\ntrain\/left\/left_0000\.mp4 1\n/);
+    expect(fs.readdirSync(path.join(data, "val/rotate_cw"))).toEqual(["rotate_cw_0000.mp4"]);
+    expect(fs.readFileSync(path.join(data, "val/up/up_0000.mp4")).subarray(4, 8).toString("latin1")).toBe("ftyp");
+  });
+
+  it("trains a two-stream spec (RGB + Farneback flow) in worker threads, skips bad inputs, and evaluates 3 clips x 3 crops", async () => {
+    const spec = TWO_STREAM;
+    const runDir = path.join(scratch, "two-stream");
+    const train = spawnSync(process.execPath, [path.join(repo, "bin/vnet.js"), "train", spec, "--data", data, "--epochs", "2", "--batch", "4", "--optimizer", "adam", "--lr", "0.003", "--cache-dir", cache(), "--workers", "1", "-o", runDir], { encoding: "utf8" });
+    const out = train.stdout + train.stderr;
+    expect(train.status, out).toBe(0);
+    expect(out).toMatch(/train\.txt:13:1 {2}warning VN095 {2}label "jump" of .*left_0000\.mp4 is not one of the 5 classes/);
+    expect(out).toMatch(/train\/down\/empty\.mp4 {2}warning VN091 {2}the file is empty \(0 bytes\) \(skipped\)/);
+    expect(out).toMatch(/train\/up\/broken\.mp4 {2}warning VN092 {2}ffmpeg cannot read it: .*\(skipped\)/);
+    expect(out).toMatch(/10 training and 5 validation videos/);
+    expect(out).toMatch(/skipped 3 inputs: 1 video-empty \(VN091\), 1 video-corrupt \(VN092\), 1 unknown-label \(VN095\)/);
+    expect(out).toMatch(/validation accuracy \d+\.\d% after 2 epochs/);
+    // Flow was computed once per frame pair and size, then cached by content hash.
+    expect(fs.readdirSync(path.join(cache(), "flow")).length).toBeGreaterThan(0);
+    const progress = JSON.parse(fs.readFileSync(path.join(runDir, "checkpoint/progress.json"), "utf8")) as { classNames: string[] };
+    expect(progress.classNames).toEqual(MOTION_CLASSES.slice(0, 5));
+    const model = JSON.parse(fs.readFileSync(path.join(runDir, "checkpoint/model.json"), "utf8")) as { userDefinedMetadata: { vnet: { classNames: string[]; sampling: { test: { clips: number } } } } };
+    expect(model.userDefinedMetadata.vnet.classNames).toEqual(MOTION_CLASSES.slice(0, 5));
+    expect(model.userDefinedMetadata.vnet.sampling.test.clips).toBe(3);
+    const evaluated = await run(["eval", spec, "--weights", runDir, "--data", data, "--cache-dir", cache()]);
+    expect(evaluated.code, evaluated.out).toBe(0);
+    expect(evaluated.out).toMatch(/top-1 \d+\.\d%  top-5 \d+\.\d%  \(5 videos, 9 views each, softmax averaging\)/);
+    expect(evaluated.out).toMatch(/skipped 3 inputs/);
+  });
+
+  it("trains a 3D CNN through the decode path and evaluates 3 clips per video", async () => {
+    const spec = R3D;
+    const runDir = path.join(scratch, "r3d");
+    const train = await run(["train", spec, "--data", data, "--epochs", "2", "--batch", "5", "--optimizer", "adam", "--lr", "0.003", "--cache-dir", cache(), "-o", runDir]);
+    expect(train.code, train.out).toBe(0);
+    expect(train.out).toMatch(/validation accuracy \d+\.\d% after 2 epochs/);
+    const evaluated = await run(["eval", spec, "--weights", runDir, "--data", path.join(data, "val.txt"), "--val-fraction", "0", "--split", "train", "--cache-dir", cache()]);
+    expect(evaluated.code, evaluated.out).toBe(0);
+    expect(evaluated.out).toMatch(/\(5 videos, 3 views each, softmax averaging\)/);
+    expect(evaluated.out).toMatch(/right +\d+\.\d%/);
+  });
+
+  it("refuses a dataset whose classes do not match the network, and a missing folder", async () => {
+    const spec = R3D;
+    const three = path.join(scratch, "three");
+    fs.mkdirSync(three);
+    fs.writeFileSync(path.join(three, "train.txt"), "../motion/train/right/right_0000.mp4 0\n../motion/train/left/left_0000.mp4 2\n");
+    const mismatch = await run(["train", spec, "--data", three, "--epochs", "1", "--cache-dir", cache(), "-o", path.join(scratch, "never")]);
+    expect(mismatch.code).toBe(1);
+    expect(mismatch.out).toMatch(/error VN099 {2}the dataset has 3 classes \(0, 1, 2\) but tiny_r3d outputs 5/);
+    const missing = await run(["train", spec, "--data", path.join(scratch, "nowhere"), "-o", path.join(scratch, "never")]);
+    expect(missing.code).toBe(2);
+    expect(missing.out).toMatch(/--data .*nowhere: no such file or folder/);
+    expect(fs.existsSync(path.join(scratch, "never"))).toBe(false);
+  });
+});
