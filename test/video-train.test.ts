@@ -92,6 +92,30 @@ describe("training on a folder of videos", () => {
     expect(evaluated.out).toMatch(/right +\d+\.\d%/);
   });
 
+  it("predicts a video file with the test protocol: tfjs with optical flow, and the exported ONNX model", async () => {
+    const video = path.join(data, "val/left/left_0000.mp4");
+    const twoStream = await run(["predict", TWO_STREAM, video, "--weights", path.join(scratch, "two-stream"), "--cache-dir", cache()]);
+    expect(twoStream.code, twoStream.out).toBe(0);
+    expect(twoStream.out).toMatch(/views: 9 \(3 clip\(s\) x three crop\(s\) of \[5, 32, 32, 3\] with 1 optical-flow stream\(s\)\), softmax averaging/);
+    // The class names come from the checkpoint (the dataset's), not "class 0".
+    expect(twoStream.out).toMatch(/ 1\. (right|left|up|down|rotate_cw) +\d\.\d{4}/);
+    const onnx = path.join(scratch, "r3d.onnx");
+    const exported = await run(["export", R3D, "--weights", path.join(scratch, "r3d"), "-o", onnx]);
+    expect(exported.code, exported.out).toBe(0);
+    const viaOnnx = await run(["predict", onnx, video, "--cache-dir", cache()]);
+    const viaTfjs = await run(["predict", R3D, video, "--weights", path.join(scratch, "r3d"), "--cache-dir", cache()]);
+    expect(viaOnnx.code, viaOnnx.out).toBe(0);
+    expect(viaOnnx.out).toMatch(/views: 3 \(3 clip\(s\) x center crop\(s\) of \[8, 32, 32, 3\]\)/);
+    // Both runtimes rank the same classes with the same scores (to 4 decimals, give or take one).
+    const ranking = (text: string) => [...text.matchAll(/ \d\. (\w+) +(\d\.\d{4})/g)].map((m) => [m[1], Number(m[2])] as const);
+    const [a, b] = [ranking(viaOnnx.out), ranking(viaTfjs.out)];
+    expect(a.map(([name]) => name)).toEqual(b.map(([name]) => name));
+    a.forEach(([, score], i) => expect(Math.abs(score - b[i]![1])).toBeLessThanOrEqual(2e-4));
+    const missing = await run(["predict", onnx, path.join(scratch, "no-such.mp4"), "--cache-dir", cache()]);
+    expect(missing.code).toBe(1);
+    expect(missing.out).toMatch(/no-such\.mp4 .*VN090/);
+  });
+
   it("refuses a dataset whose classes do not match the network, and a missing folder", async () => {
     const spec = R3D;
     const three = path.join(scratch, "three");

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as tf from "@tensorflow/tfjs";
 import { exportOnnx, ONNX_OPSET, programSources, tfjsWeightSource } from "../backends/onnx/index.js";
-import { checkpointDir } from "../runtime/train.js";
+import { checkpointClassNames, checkpointDir } from "../runtime/train.js";
 import { loadModel, writeAtomic } from "../runtime/model-io.js";
 import { formatVerifyReport, verifyOnnxExport } from "../runtime/onnx-verify.js";
 import type { CheckResult } from "../semantics/check.js";
@@ -77,7 +77,10 @@ export async function exportCommand(args: readonly string[], out: (s: string) =>
     throw hooks.usage(`cannot load weights from ${weights}: ${(error as Error).message.split("\n")[0]}`);
   }
   try {
-    return await writeOnnx(checked.network, checked.result, model, `checkpoint ${dir}`, file, { verify: set.has("--verify"), seed }, out, hooks);
+    // The class names the weights were trained on (a video folder's) travel into the metadata.
+    const classNames = checkpointClassNames(dir) ?? checked.network.classNames;
+    const network = classNames ? { ...checked.network, classNames } : checked.network;
+    return await writeOnnx(network, checked.result, model, `checkpoint ${dir}`, file, { verify: set.has("--verify"), seed }, out, hooks);
   } finally {
     model.dispose();
   }

@@ -1,13 +1,21 @@
 /**
  * `vnet predict`: classifies one video with the spec's test protocol (views, averaging) and prints
  * the top classes.
- *   vnet predict model.onnx --input video.npy            ONNX Runtime, protocol from the metadata
- *   vnet predict spec.vnet --weights <run-dir> --runtime tfjs --sample builtin:motion:3
- * The video is a .npy float32 (or uint8) tensor [T, H, W, C] in [0, 1] (or a batch of ready views
- * [N, T, H, W, C]), or a validation clip of a builtin dataset. Loaded on demand by the CLI.
+ *   vnet predict model.onnx video.mp4                    ONNX Runtime, protocol from the metadata
+ *   vnet predict spec.vnet video.mp4 --weights <run-dir> (tfjs; optical-flow streams computed too)
+ *   vnet predict model.onnx --input video.npy | --sample builtin:motion:3
+ * A video file is decoded and sampled by the data pipeline (src/data: the same test views as
+ * `vnet eval`); a .npy float32 (or uint8) tensor [T, H, W, C] in [0, 1] (or a batch of ready views
+ * [N, T, H, W, C]) or a builtin validation clip goes through `testViews` of runtime/predict.ts.
+ * Loaded on demand by the CLI.
  */
 import * as tf from "@tensorflow/tfjs";
+import { defaultCacheDir } from "../data/dataset.js";
+import { flowStreams, type FlowStream } from "../data/flow.js";
+import { DataError, formatIssue } from "../data/issues.js";
 import { builtinVariant, motionDataset } from "../data/motion.js";
+import { protocolFromSection, protocolOf, type SamplingProtocol, type Section } from "../data/sampling.js";
+import { testViews as videoTestViews, type TestViews } from "../data/views.js";
 import { lowerNetwork } from "../ir/pipeline.js";
 import { outputScores } from "../ir/scores.js";
 import { loadModel } from "../runtime/model-io.js";
@@ -15,7 +23,7 @@ import { readNpy } from "../runtime/npy.js";
 import { loadOnnxModel, OnnxModelError, runOnnx, type HostTensor, type OnnxProvider } from "../runtime/onnx.js";
 import { averageViews, scoresFromOutput, testViews, topClasses, viewsAsInput, type ShortVideos, type ViewScores } from "../runtime/predict.js";
 import { computeModelInputs, unsupportedStream } from "../runtime/streams.js";
-import { checkpointDir } from "../runtime/train.js";
+import { checkpointClassNames, checkpointDir } from "../runtime/train.js";
 import { testProtocol, type TestProtocol } from "../semantics/protocol.js";
 import { checkNetwork, numberFlag, parseFlags, startBackend, type RunCommandHooks } from "./train-command.js";
 
@@ -29,7 +37,11 @@ interface Predictor {
   readonly classNames?: readonly string[];
   /** The raw input's shape without batch. */
   readonly inputShape: readonly number[];
-  score(views: HostTensor): Promise<ViewScores>;
+  /** The data pipeline's protocol (video files) and the flow streams to compute with the views. */
+  readonly sampling: SamplingProtocol;
+  readonly flows: readonly FlowStream[];
+  /** Scores views [V, T, H, W, C], with each flow stream's fields [V, ...] when the model has some. */
+  score(views: HostTensor, flows?: readonly HostTensor[]): Promise<ViewScores>;
   close(): Promise<void>;
 }
 
@@ -63,15 +75,17 @@ async function onnxPredictor(file: string, provider: OnnxProvider, usage: (m: st
   const model = await loadOnnxModel(file, { provider });
   const external = model.inputs.filter((i) => i.kind === "stream");
   const raw = model.inputs.filter((i) => i.kind === "raw");
-  if (external.length) throw usage(`${file} also reads stream ${external.map((i) => `\`${i.name}\` (${i.pipeline?.map((p) => p.op).join(" -> ")})`).join(", ")}, which vnet's data pipeline cannot compute yet`);
+  if (external.length) throw usage(`${file} also reads stream ${external.map((i) => `\`${i.name}\` (${i.pipeline?.map((p) => p.op).join(" -> ")})`).join(", ")}, computed outside the model; predict with the spec instead: vnet predict <spec> <video> --weights <run-dir>`);
   if (raw.length !== 1) throw usage(`${file} reads ${raw.length} raw inputs; vnet predict feeds one video`);
-  const sampling = (JSON.parse(model.metadata["vnet.protocol"]!) as { sampling?: { short_videos?: ShortVideos } }).sampling;
+  const sampling = (JSON.parse(model.metadata["vnet.protocol"]!) as { sampling?: Section & { short_videos?: ShortVideos } }).sampling;
   return {
     describe: `runtime: ONNX Runtime ${model.metadata["vnet.network"]} (${model.provider} provider)`,
     protocol: model.protocol,
     shortVideos: sampling?.short_videos ?? "loop",
     ...(model.classNames ? { classNames: model.classNames } : {}),
     inputShape: raw[0]!.shape,
+    sampling: protocolFromSection(file, raw[0]!.shape, sampling),
+    flows: [],
     score: (views) => runOnnx(model, { [raw[0]!.name]: viewsAsInput(views, raw[0]!.shape) }),
     close: () => model.session.release(),
   };
@@ -93,18 +107,23 @@ async function tfjsPredictor(spec: string, values: Map<string, string>, out: (s:
     throw hooks.usage(`cannot load weights from ${weights}: ${(error as Error).message.split("\n")[0]}`);
   }
   const kind = outputScores(lowerNetwork(network)).kind;
+  const classNames = checkpointClassNames(checkpointDir(weights)) ?? network.classNames;
   const inputShape = network.inputs.find((i) => i.kind === "input")!.shape;
   const sampling = network.sections.sampling as { short_videos?: ShortVideos } | undefined;
   return {
     describe: `runtime: tfjs ${network.name}`,
     protocol: testProtocol(network),
     shortVideos: sampling?.short_videos ?? "loop",
-    ...(network.classNames ? { classNames: network.classNames } : {}),
+    ...(classNames ? { classNames } : {}),
     inputShape,
-    score: async (views) => {
+    sampling: protocolOf(network),
+    flows: flowStreams(network),
+    score: async (views, flowFields = []) => {
       const batch = viewsAsInput(views, inputShape);
+      const streams = flowStreams(network);
       const output = tf.tidy(() => {
-        const inputs = computeModelInputs(network, tf.tensor(batch.data, [...batch.shape]));
+        const flows = new Map(flowFields.map((f, i) => [streams[i]!.layer, tf.tensor(f.data, [...f.shape])] as const));
+        const inputs = computeModelInputs(network, tf.tensor(batch.data, [...batch.shape]), { flows });
         return model.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor;
       });
       const scores = { data: (await output.data()) as Float32Array, shape: output.shape };
@@ -120,13 +139,16 @@ async function tfjsPredictor(spec: string, values: Map<string, string>, out: (s:
 /** Views per model call: a protocol of 25 clips x 10 crops at 224x224 would not fit in one batch. */
 const VIEW_BATCH = 8;
 
-async function scoreInBatches(predictor: Predictor, views: HostTensor): Promise<ViewScores> {
-  const [count, ...rest] = views.shape;
-  const size = rest.reduce((a, b) => a * b, 1);
+async function scoreInBatches(predictor: Predictor, views: HostTensor, flows: readonly HostTensor[] = []): Promise<ViewScores> {
+  const [count] = views.shape;
+  const rows = (t: HostTensor, start: number, n: number): HostTensor => {
+    const size = t.shape.slice(1).reduce((a, b) => a * b, 1);
+    return { data: t.data.subarray(start * size, (start + n) * size), shape: [n, ...t.shape.slice(1)] };
+  };
   const parts: ViewScores[] = [];
   for (let start = 0; start < count!; start += VIEW_BATCH) {
     const n = Math.min(VIEW_BATCH, count! - start);
-    parts.push(await predictor.score({ data: views.data.subarray(start * size, (start + n) * size), shape: [n, ...rest] }));
+    parts.push(await predictor.score(rows(views, start, n), flows.map((f) => rows(f, start, n))));
   }
   const join = (pick: (s: ViewScores) => HostTensor): HostTensor => {
     const tensors = parts.map(pick);
@@ -137,13 +159,13 @@ async function scoreInBatches(predictor: Predictor, views: HostTensor): Promise<
   return { logits: join((s) => s.logits), probabilities: join((s) => s.probabilities) };
 }
 
-const VALUED = ["--runtime", "--weights", "--network", "--backend", "--provider", "--input", "--sample", "--top"];
+const VALUED = ["--runtime", "--weights", "--network", "--backend", "--provider", "--input", "--sample", "--top", "--cache-dir"];
 const PROVIDERS: readonly OnnxProvider[] = ["auto", "cpu", "cuda"];
 
 /** Runs `vnet predict`; returns the exit code (0 predicted, 1 spec errors or an unusable model file, 2 usage). */
 export async function predictCommand(args: readonly string[], out: (s: string) => void, hooks: Hooks): Promise<number> {
   const { positional, values } = parseFlags(args, VALUED, [], "predict", hooks.usage);
-  if (positional.length !== 1) throw hooks.usage("vnet predict takes one model: vnet predict model.onnx --input video.npy (or <spec> --weights <run-dir> --runtime tfjs)");
+  if (positional.length !== 1 && positional.length !== 2) throw hooks.usage("vnet predict takes a model and a video: vnet predict model.onnx video.mp4 (or <spec> video.mp4 --weights <run-dir>; --input video.npy, --sample builtin:motion[:i])");
   const target = positional[0]!;
   const runtime = values.get("--runtime") ?? (target.endsWith(".onnx") ? "onnx" : "tfjs");
   if (runtime !== "onnx" && runtime !== "tfjs") throw hooks.usage(`unknown --runtime ${runtime} (onnx, tfjs)`);
@@ -167,16 +189,39 @@ export async function predictCommand(args: readonly string[], out: (s: string) =
   }
   try {
     out(predictor.describe);
-    const { video, describe } = loadVideo(values, predictor, hooks.usage);
-    let views;
-    try {
-      views = await testViews(video, predictor.protocol, predictor.shortVideos);
-    } catch (error) {
-      throw hooks.usage(`${describe}: ${(error as Error).message}`);
+    const file = positional[1];
+    let viewScores: ViewScores;
+    if (file !== undefined) {
+      if (values.has("--input") || values.has("--sample")) throw hooks.usage("give one video: a file, --input or --sample");
+      let views: TestViews;
+      try {
+        views = await videoTestViews(file, predictor.sampling, { flows: predictor.flows, cacheDir: values.get("--cache-dir") ?? defaultCacheDir() });
+      } catch (error) {
+        if (!(error instanceof DataError)) throw error;
+        out(formatIssue(error.issue));
+        return 1;
+      }
+      const { frames, fps, width, height } = views.video;
+      const test = predictor.sampling.test;
+      out(`input: ${file} (${frames} frames at ${fps.toFixed(2)} fps, ${width}x${height})`);
+      out(`views: ${views.views} (${test.clips} clip(s) x ${test.crops} crop(s) of [${views.clipShape.join(", ")}]${predictor.flows.length ? ` with ${predictor.flows.length} optical-flow stream(s)` : ""}), ${test.average} averaging`);
+      const clips = { data: views.clips, shape: [views.views, ...views.clipShape] };
+      const flows = views.flows.map((data, i) => ({ data, shape: [views.views, ...views.flowShapes[i]!] }));
+      viewScores = await scoreInBatches(predictor, clips, flows);
+    } else {
+      if (predictor.flows.length) throw hooks.usage(`${predictor.describe.replace(/^runtime: /, "")} computes optical flow, which needs a video file: vnet predict <spec> <video> --weights <run-dir>`);
+      const { video, describe } = loadVideo(values, predictor, hooks.usage);
+      let views;
+      try {
+        views = await testViews(video, predictor.protocol, predictor.shortVideos);
+      } catch (error) {
+        throw hooks.usage(`${describe}: ${(error as Error).message}`);
+      }
+      out(`input: ${describe} [${video.shape.join(", ")}]`);
+      out(`views: ${views.notes.join("; ")}`);
+      viewScores = await scoreInBatches(predictor, views.views);
     }
-    out(`input: ${describe} [${video.shape.join(", ")}]`);
-    out(`views: ${views.notes.join("; ")}`);
-    const { scores, kind } = averageViews(await scoreInBatches(predictor, views.views), predictor.protocol.average);
+    const { scores, kind } = averageViews(viewScores, predictor.protocol.average);
     out(`top-${Math.min(top, scores.length)} (${kind}):`);
     const best = topClasses(scores, predictor.classNames, top);
     const width = Math.max(...best.map((b) => b.name.length));

@@ -78,7 +78,7 @@ export interface ClipPlan {
   readonly crops: readonly Crop[];
 }
 
-type Section = { readonly [key: string]: unknown };
+export type Section = { readonly [key: string]: unknown };
 
 /** Frames per clip loaded for a 2D network, which trains on one frame of each clip at a time. */
 export const FRAMES_FOR_IMAGES = 8;
@@ -86,10 +86,18 @@ export const FRAMES_FOR_IMAGES = 8;
 /** The sampling protocol of a network: its input clip and `sampling` section (see the file comment). */
 export function protocolOf(network: CheckedNetwork): SamplingProtocol {
   const input = network.inputs.find((i) => i.kind === "input");
-  if (!input || (input.shape.length !== 4 && input.shape.length !== 3)) throw new Error(`${network.name} has no video clip input [T, H, W, C] or image input [H, W, C]`);
+  if (!input) throw new Error(`${network.name} has no video clip input [T, H, W, C] or image input [H, W, C]`);
+  return protocolFromSection(network.name, input.shape, network.sections.sampling as Section | undefined);
+}
+
+/**
+ * The sampling protocol from a raw input shape ([T, H, W, C], or [H, W, C] for a 2D network) and
+ * a `sampling` section as plain data: how an exported model's metadata (`vnet.protocol`) is read.
+ */
+export function protocolFromSection(name: string, shape: readonly number[], section: Section | undefined): SamplingProtocol {
+  if (shape.length !== 4 && shape.length !== 3) throw new Error(`${name} has no video clip input [T, H, W, C] or image input [H, W, C]`);
   // A 2D network reads one frame of each clip (src/runtime/streams.ts picks it).
-  const [frames, height, width, channels] = (input.shape.length === 3 ? [FRAMES_FOR_IMAGES, ...input.shape] : input.shape) as [number, number, number, number];
-  const section = network.sections.sampling as Section | undefined;
+  const [frames, height, width, channels] = (shape.length === 3 ? [FRAMES_FOR_IMAGES, ...shape] : shape) as [number, number, number, number];
   const train = (section?.train ?? {}) as Section;
   const test = (section?.test ?? {}) as Section;
   const scale = train.scale as readonly number[] | undefined;
