@@ -1,11 +1,9 @@
 /**
  * Every spec of specs/ at a small input (the same layers and weights; only dense layers after a
  * flatten shrink): it exports with every declared weight as an initializer, ONNX Runtime runs it,
- * and, where tfjs's JavaScript forward pass is cheap (at most 0.15 GMAC at that input), it equals
- * tfjs within 1e-4. The seven heavier ones (c3d, i3d_inception, inception_v1_2d,
- * nonlocal_i3d_r50, r2plus1d_18, r3d_18, slowfast_r50: 0.17 to 28 GMAC, up to minutes in tfjs)
- * run in ONNX Runtime here; their parity at these inputs, and every spec's full-size export and
- * run, are measured by bench/onnx.ts. Each of them has a tiny twin in onnx-export.test.ts.
+ * and it equals tfjs within 1e-4. tfjs runs on the wasm backend here, whose XNNPACK convolutions
+ * (3D ones as 2D convs per temporal tap) make even i3d_inception at 16x224x224 (28 GMAC) a matter
+ * of seconds. Every spec's full-size export and run are measured by bench/onnx.ts.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -19,14 +17,14 @@ import { expectParity, random } from "./onnx-helpers.js";
 
 const SPECS = path.resolve(__dirname, "../specs");
 const files = fs.readdirSync(SPECS).filter((f) => f.endsWith(".vnet")).sort();
-/** The most multiply-accumulates whose tfjs forward pass this suite affords per spec. */
-const TFJS_MACS = 0.15e9;
+/** The most multiply-accumulates whose tfjs forward pass this suite affords per spec (all of specs/ at these inputs). */
+const TFJS_MACS = 30e9;
 
 beforeAll(async () => {
-  await selectBackend({ force: "cpu" });
+  await selectBackend({ force: "wasm" });
 });
 
-describe("every full-size spec at a small input: exports, runs in ONNX Runtime, and (when cheap) equals tfjs", () => {
+describe("every full-size spec at a small input: exports, runs in ONNX Runtime, and equals tfjs", () => {
   for (const file of files) {
     const name = file.replace(/\.vnet$/, "");
     it(file, async () => {
