@@ -151,9 +151,9 @@ describe("vnet predict", () => {
     expect((await run(["compile", path.join(TINY, "tiny_two_stream.vnet"), "--target", "onnx", "-o", twoStream, "--backend", "cpu"])).code).toBe(0);
     const flow = await run(["predict", twoStream, "--sample", "builtin:motion"]);
     expect(flow.code).toBe(2);
-    expect(flow.err).toBe(`vnet: ${twoStream} also reads stream \`flow\` (optical_flow), which vnet's data pipeline cannot compute yet`);
+    expect(flow.err).toBe(`vnet: ${twoStream} also reads stream \`flow\` (optical_flow), computed outside the model; predict with the spec instead: vnet predict <spec> <video> --weights <run-dir>`);
     const neither = await run(["predict", onnxFile]);
-    expect(neither.err).toBe("vnet: vnet predict needs one video: --input <video.npy> or --sample builtin:motion[:index]");
+    expect(neither.err).toBe("vnet: vnet predict needs one video: a file (vnet predict <model> video.mp4), --input <video.npy> or --sample builtin:motion[:index]");
     const small = path.join(dir, "wrong-batch.npy");
     writeNpy(small, { data: new Float32Array(2 * 3 * 16 * 16 * 3), shape: [2, 3, 16, 16, 3] });
     expect((await run(["predict", onnxFile, "--input", small])).err).toBe(`vnet: ${small}: a batch of views must be [N, 4, 16, 16, C], got [2, 3, 16, 16, 3]`);

@@ -49,7 +49,7 @@ interface Predictor {
 function loadVideo(values: Map<string, string>, predictor: Predictor, usage: (m: string) => Error): { video: HostTensor; describe: string } {
   const input = values.get("--input");
   const sample = values.get("--sample");
-  if ((input === undefined) === (sample === undefined)) throw usage("vnet predict needs one video: --input <video.npy> or --sample builtin:motion[:index]");
+  if ((input === undefined) === (sample === undefined)) throw usage("vnet predict needs one video: a file (vnet predict <model> video.mp4), --input <video.npy> or --sample builtin:motion[:index]");
   if (input !== undefined) {
     try {
       return { video: readNpy(input), describe: input };
