@@ -4,8 +4,8 @@
  * batch or channel count exceeds one (found by comparing every tiny spec's gradients with the cpu
  * backend's; test/wasm.test.ts keeps checking). The replacements run in JavaScript on the wasm
  * heap; a max-pool gradient is one pass over the input, cheap beside the convolutions. Conv3D's
- * gradients, also wrong there, are computed as forward convolutions by vnet's conv layer instead
- * (`conv3dGradsAsConv`).
+ * gradients, also wrong there, never run: vnet's conv layer computes a 3D conv on wasm as 2D convs
+ * (`conv3dAsConv2d`).
  */
 import * as tf from "@tensorflow/tfjs";
 
