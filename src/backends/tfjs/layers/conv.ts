@@ -10,6 +10,7 @@
  * explicit-padding pass has put any other padding into a VnetPad before this layer.
  */
 import * as tf from "@tensorflow/tfjs";
+import { resolvePadding } from "../../../ops/catalogue.js";
 import { type ConfigDict, type Shape, type VnetLayerArgs, makeInitializer, singleShape, singleTensor } from "./common.js";
 
 export interface VnetConvArgs extends VnetLayerArgs {
@@ -99,8 +100,8 @@ export function conv2dFilterGradAsConv(x: tf.Tensor4D, kernel: tf.Tensor4D, stri
         const dy4 = dy as tf.Tensor4D;
         const dx = tf.conv2dTranspose(dy4, ws, xs.shape, strides, padding);
         const [kh, kw] = ws.shape;
-        const [oh, ow] = [dy4.shape[1], dy4.shape[2]];
-        const padded = tf.pad(xs, [[0, 0], samePads(padding, xs.shape[1], kh, strides[0], oh), samePads(padding, xs.shape[2], kw, strides[1], ow), [0, 0]]);
+        const { before, after } = resolvePadding(padding, [xs.shape[1], xs.shape[2]], [kh, kw], strides, [1, 1]);
+        const padded = tf.pad(xs, [[0, 0], [before[0]!, after[0]!], [before[1]!, after[1]!], [0, 0]]);
         const byChannel = tf.transpose(padded, [3, 1, 2, 0]) as tf.Tensor4D;
         const dyFilter = tf.transpose(dy4, [1, 2, 0, 3]) as tf.Tensor4D;
         const full = tf.conv2d(byChannel, dyFilter, 1, "valid", "NHWC", strides);
@@ -110,13 +111,6 @@ export function conv2dFilterGradAsConv(x: tf.Tensor4D, kernel: tf.Tensor4D, stri
     };
   });
   return conv(x, kernel) as tf.Tensor4D;
-}
-
-/** Padding before and after one axis of a "same" (TF rule) or "valid" window. */
-function samePads(padding: "same" | "valid", size: number, kernel: number, stride: number, out: number): [number, number] {
-  if (padding === "valid") return [0, 0];
-  const total = Math.max((out - 1) * stride + kernel - size, 0);
-  return [Math.floor(total / 2), total - Math.floor(total / 2)];
 }
 
 /**
@@ -131,9 +125,9 @@ export function conv3dAsConv2d(x: tf.Tensor5D, kernel: tf.Tensor5D, strides: [nu
   if (tf.getBackend() !== "wasm") return tf.conv3d(x, kernel, strides, padding);
   const [n, t, h, w, c] = x.shape;
   const [kt, kh, kw, , filters] = kernel.shape;
-  const out = (size: number, k: number, s: number) => (padding === "same" ? Math.ceil(size / s) : Math.floor((size - k) / s) + 1);
-  const [ot, oh, ow] = [out(t, kt, strides[0]), out(h, kh, strides[1]), out(w, kw, strides[2])];
-  const pads = [samePads(padding, t, kt, strides[0], ot), samePads(padding, h, kh, strides[1], oh), samePads(padding, w, kw, strides[2], ow)];
+  const { before, after } = resolvePadding(padding, [t, h, w], [kt, kh, kw], strides, [1, 1, 1]);
+  const pads = before.map((b, a) => [b, after[a]!] as [number, number]);
+  const [ot, oh, ow] = [t, h, w].map((size, a) => Math.floor((size + before[a]! + after[a]! - kernel.shape[a]!) / strides[a]!) + 1) as [number, number, number];
   const padded = pads.some(([b, a]) => b > 0 || a > 0) ? tf.pad(x, [[0, 0], ...pads, [0, 0]]) : x;
   const [, , hp, wp] = padded.shape;
   const taps = Array.from({ length: kt }, (_, a) => {
