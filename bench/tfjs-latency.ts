@@ -13,35 +13,30 @@ import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import { compileToTfjs } from "../src/backends/tfjs/compile.js";
 import { CANDIDATES, selectBackend, type BackendChoice } from "../src/runtime/backend.js";
-import { checkProgram } from "../src/semantics/check.js";
+import { checkFiles } from "../src/semantics/check.js";
 import type { CheckedNetwork } from "../src/semantics/network.js";
 import { totals } from "../src/semantics/network.js";
-import { nodeHost, loadProgram } from "../src/semantics/program.js";
+import { checkResized } from "./lib/onnx-fixtures.js";
 import { describeMachine, isMain, machine, parseFlags, repoRoot, summarize, table, writeResults, type Stats } from "./lib/harness.js";
 
 interface ModelCase {
   readonly name: string;
   readonly file: string;
-  /** Replaces the spec's `clip(frames = ...)` (r3d_18 is benchmarked at 8 frames). */
+  /** Replaces the spec's clip frames and size (r3d_18 is benchmarked at 8 frames of 112x112). */
   readonly frames?: number;
+  readonly size?: number;
 }
 
 const TINY = ["tiny_early_fusion_gap", "tiny_c3d", "tiny_r3d", "tiny_r2plus1d", "tiny_slowfast", "tiny_single_frame"];
 
 function cases(root: string): ModelCase[] {
-  return [{ name: "r3d_18", file: path.join(root, "specs", "r3d_18.vnet"), frames: 8 }, ...TINY.map((name) => ({ name, file: path.join(root, "specs", "tiny", `${name}.vnet`) }))];
+  return [{ name: "r3d_18", file: path.join(root, "specs", "r3d_18.vnet"), frames: 8, size: 112 }, ...TINY.map((name) => ({ name, file: path.join(root, "specs", "tiny", `${name}.vnet`) }))];
 }
 
-/** Checks a spec, with its input's frame count replaced when asked (through an in-memory host). */
+/** Checks a spec, resized to the case's frames (checkResized, as the ONNX bench does) when it names some. */
 function loadNetwork(c: ModelCase): CheckedNetwork {
-  const host = {
-    readFile(file: string): string | undefined {
-      const text = nodeHost.readFile(file);
-      if (text === undefined || c.frames === undefined || path.resolve(file) !== path.resolve(c.file)) return text;
-      return text.replace(/clip\(frames = \d+/, `clip(frames = ${c.frames}`);
-    },
-  };
-  const result = checkProgram(loadProgram([c.file], { host }));
+  if (c.frames !== undefined) return checkResized(c.file, c.frames, c.size!).network;
+  const result = checkFiles([c.file]);
   const errors = result.diagnostics.filter((d) => d.severity === "error");
   if (errors.length) throw new Error(`${c.name}: ${errors[0]!.message}`);
   return result.networks.find((n) => path.resolve(n.file) === path.resolve(c.file))!;
