@@ -77,6 +77,7 @@ export function loadNetwork(spec: string, networkName: string | undefined, out: 
   const checked = checkNetwork(spec, networkName, out, hooks);
   if (typeof checked === "number") return checked;
   const network = checked.network;
+  if (network.task !== "classification") throw hooks.usage(`${network.name} is a ${network.task} network; this command trains and evaluates classification networks`);
   const unsupported = unsupportedStream(network);
   if (unsupported) throw hooks.usage(`${network.name}: ${unsupported}`);
   return network;
