@@ -14,10 +14,11 @@ import type { CheckedNetwork } from "../semantics/network.js";
 import { UsageError } from "./args.js";
 import { checkNetwork, type CheckedSpec } from "./util.js";
 
-/** `checkNetwork`, refusing a network with a stream the runtime cannot compute. */
+/** `checkNetwork`, refusing a network of another task than classification or with a stream the runtime cannot compute. */
 export function checkRunnableNetwork(spec: string, networkName: string | undefined, out: (s: string) => void, color: boolean): CheckedSpec | number {
   const checked = checkNetwork(spec, networkName, out, color);
   if (typeof checked === "number") return checked;
+  if (checked.network.task !== "classification") throw new UsageError(`${checked.network.name} is a ${checked.network.task} network; this command trains and evaluates classification networks`);
   const unsupported = unsupportedStream(checked.network);
   if (unsupported) throw new UsageError(`${checked.network.name}: ${unsupported}`);
   return checked;
