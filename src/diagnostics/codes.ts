@@ -75,6 +75,16 @@ const table = [
   ["VN106", "weights-unused", "warning", "Source tensors that no weight of the spec takes."],
   ["VN107", "not-inflated", "error", "`vnet inflate` needs a network made by an `inflate` statement."],
   ["VN108", "import-parity", "error", "The imported model's outputs differ from ONNX Runtime's on the source file."],
+  ["VN109", "input-unreadable", "error", "A file or folder the command reads is missing or cannot be read (no permission, a directory where a file was expected, a symbolic-link loop)."],
+  ["VN110", "output-overwrites-input", "error", "An output path names one of the command's inputs (the spec, the weights, the dataset), lies inside one, or would replace a training run's checkpoint; nothing is written."],
+  ["VN111", "output-unwritable", "error", "An output path cannot be written: no permission, a read-only file or folder, or a file where a folder is needed (or the other way around)."],
+  ["VN112", "write-failed", "error", "Writing an output failed (disk full, quota, I/O error); the previous file or checkpoint is kept."],
+  ["VN113", "run-exists", "error", "`vnet train -o` names a folder that already holds a run; continue it with --resume or train into another folder."],
+  ["VN114", "run-locked", "error", "Another `vnet train` is using the run folder."],
+  ["VN115", "no-checkpoint", "error", "`--resume` or `--weights` finds no complete checkpoint."],
+  ["VN116", "checkpoint-architecture", "error", "The checkpoint holds another architecture than the spec's (its weight names or shapes differ)."],
+  ["VN117", "resume-conflict", "error", "Under `--resume`, a flag contradicts the settings the run was started with."],
+  ["VN118", "non-finite-values", "error", "Weights or scores hold NaN or infinite values."],
 ] as const;
 
 export const CODES: ReadonlyMap<string, CodeInfo> = new Map(
