@@ -5,8 +5,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { averageRecall, interpolatedAveragePrecision, meanAveragePrecision } from "../src/runtime/localization/metrics.js";
-import { linspace, segmentIou, TIOU_THRESHOLDS, type ScoredSegment, type Segment } from "../src/runtime/localization/segments.js";
+import { averageRecall, interpolatedAveragePrecision, meanAveragePrecision } from "../../src/runtime/localization/metrics.js";
+import { linspace, segmentIou, TIOU_THRESHOLDS, type ScoredSegment, type Segment } from "../../src/runtime/localization/segments.js";
 
 const seg = (start: number, end: number): Segment => ({ start, end });
 const prop = (start: number, end: number, score: number, label?: string): ScoredSegment => ({ start, end, score, ...(label ? { label } : {}) });
@@ -100,7 +100,7 @@ interface OfficialCase {
 }
 
 describe("against ActivityNet's official evaluation code", () => {
-  const file = path.resolve(__dirname, "fixtures/localization/anet-official.json");
+  const file = path.resolve(__dirname, "../fixtures/localization/anet-official.json");
   const official = JSON.parse(fs.readFileSync(file, "utf8")) as OfficialCase;
   const truth = new Map(Object.entries(official.groundTruth).map(([v, list]) => [v, list.map((g) => ({ start: g.segment[0], end: g.segment[1], label: g.label }))]));
   const found = new Map(Object.entries(official.proposals).map(([v, list]) => [v, list.map((p) => prop(p.segment[0], p.segment[1], p.score, p.label))]));

@@ -8,11 +8,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
-import { boundaryMatchingMask } from "../src/ops/boundary-matching.js";
-import { bmMask, bmnLabels, toFraction } from "../src/runtime/localization/labels.js";
-import { bmnCandidates, localizeSegments, softNms } from "../src/runtime/localization/proposals.js";
-import { TFJS_ALGEBRA } from "../src/runtime/tensor-algebra.js";
-import { bmnLoss } from "../src/semantics/tasks/localization.js";
+import { boundaryMatchingMask } from "../../src/ops/boundary-matching.js";
+import { bmMask, bmnLabels, toFraction } from "../../src/runtime/localization/labels.js";
+import { bmnCandidates, localizeSegments, softNms } from "../../src/runtime/localization/proposals.js";
+import { TFJS_ALGEBRA } from "../../src/runtime/tensor-algebra.js";
+import { bmnLoss } from "../../src/semantics/tasks/localization.js";
 
 interface Reference {
   readonly mask: { tscale: number; num_samples: number; num_samples_per_bin: number; boundary_ratio: number; values: number[] };
@@ -24,7 +24,7 @@ interface Reference {
   readonly proposals: [number, number, number][];
 }
 
-const reference = JSON.parse(fs.readFileSync(path.resolve(__dirname, "fixtures/localization/bmn-reference.json"), "utf8")) as Reference;
+const reference = JSON.parse(fs.readFileSync(path.resolve(__dirname, "../fixtures/localization/bmn-reference.json"), "utf8")) as Reference;
 const T = reference.mask.tscale;
 
 describe("boundary-matching mask", () => {
