@@ -197,6 +197,31 @@ def post_process(start, end, confidence, top_k=100, alpha=0.4, low=0.5, high=0.9
     return [[max(0, r[0]), min(1, r[1]), float(r[2])] for r in result[:top_k]]
 
 
+def interp_linear(data, x_new):
+    """scipy.interpolate.interp1d(range(n), data, axis=0) at x_new, as its linear kind computes it."""
+    n = len(data)
+    hi = np.clip(np.searchsorted(np.arange(n, dtype=np.float64), x_new), 1, n - 1)
+    lo = hi - 1
+    slope = (data[hi] - data[lo]) / (hi - lo).astype(np.float64)[:, None]
+    return slope * (np.asarray(x_new) - lo)[:, None] + data[lo]
+
+
+def pool_feature(data, num_proposals=100, num_sample_bins=3):
+    """MMAction2 tools/data/activitynet/activitynet_feature_postprocessing.py pool_feature (mean) on [n, F] float32 snippets."""
+    if len(data) == 1:
+        return np.concatenate([data] * num_proposals)
+    eps = 1e-4
+    start, end = eps, len(data) - 1 - eps
+    anchor_size = (end - start) / num_proposals
+    ptr = start
+    feature = []
+    for _ in range(num_proposals):
+        x_new = [ptr + i / num_sample_bins * anchor_size for i in range(num_sample_bins)]
+        feature.append(np.mean(interp_linear(data, x_new), axis=0))
+        ptr += anchor_size
+    return np.stack(feature)
+
+
 def trainable(model):
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
@@ -206,6 +231,15 @@ def count():
         model = BMN(**config)
         mask = model.mask.numel()
         print(f"{name}: {trainable(model):,} trainable parameters (MMAction2's parameters() also counts its frozen {mask:,}-entry sampling mask: {trainable(model) + mask:,})")
+
+
+def resample_case(rng):
+    """Snippet features [7, 3] pooled to 5 and to 16 positions, and one snippet repeated."""
+    data = rng.uniform(-1, 1, (7, 3)).astype(np.float32)
+    one = rng.uniform(-1, 1, (1, 3)).astype(np.float32)
+    return {"data": data.reshape(-1).tolist(), "n": 7, "width": 3,
+            "to5": pool_feature(data, 5).reshape(-1).tolist(), "to16": pool_feature(data, 16).reshape(-1).tolist(),
+            "one": one.reshape(-1).tolist(), "oneTo4": pool_feature(one, 4).reshape(-1).tolist()}
 
 
 def fixture(path):
@@ -233,6 +267,7 @@ def fixture(path):
         "noise": {"mid": noise_mid.reshape(-1).tolist(), "low": noise_low.reshape(-1).tolist()},
         "loss": {"total": float(total), "tem": float(tem), "reg": float(reg), "cls": float(cls)},
         "proposals": proposals,
+        "resample": resample_case(rng),
     }
     with open(path, "w") as f:
         json.dump(out, f)
