@@ -141,6 +141,28 @@ describe("the checker", () => {
     expect(fold.diagnostics.map((d) => d.message)).toEqual(["fold = 8 of 4 channels moves no channel"]);
   });
 
+  it("places TSM's shift on the residual branch or on the whole block input (specs/lib/resnet_2d.vnet)", () => {
+    const RESNET_LIB = fs.readFileSync(path.resolve(__dirname, "../specs/lib/resnet_2d.vnet"), "utf8");
+    const readers = (shift: string) => {
+      const network = checkOne(
+        `import { resnet_block_2d } from "./resnet.vnet"
+network t {
+  input video = clip(frames = 4, size = 8, channels = 64)
+  output video -> per_frame { resnet_block_2d(32, shift = "${shift}") as a -> resnet_block_2d(32, shift = "${shift}") as b }
+}`,
+        { "resnet.vnet": RESNET_LIB },
+      );
+      const body = network.layers.find((l) => l.op === "per_frame")!.body!;
+      const nameOf = new Map(body.map((l) => [l.id, l.name]));
+      const input = (name: string, index = 0) => nameOf.get(body.find((l) => l.name === name)!.inputs[index]!);
+      // What conv1 reads, what the projection shortcut of block a reads, what block b's identity shortcut is.
+      return [input("a.conv1"), input("a.downsample"), input("b.conv1"), input("b.add", 1)];
+    };
+    expect(readers("residual")).toEqual(["a.tsm.shift", "frame", "b.tsm.shift", "a.relu_3"]);
+    expect(readers("inplace")).toEqual(["a.tsm.shift", "a.tsm.shift", "b.tsm.shift", "b.tsm.shift"]);
+    expect(readers("none")).toEqual(["frame", "frame", "a.relu_3", "a.relu_3"]);
+  });
+
   it("counts squeeze-excitation as fvcore does: 2 * C * inner + inner + C", () => {
     const network = checkOne(
       `import { squeeze_excitation } from "./se.vnet"

@@ -633,7 +633,7 @@ const OPS: OpDef[] = [
       "TSM's temporal shift (Lin et al. 2019): 1/fold of the channels take the next frame's values, 1/fold the previous frame's, zero-filled at the ends; " +
       "no parameters, no MACs. On a clip it shifts over the time axis; inside `per_frame` (TSM's 2D ResNet) over the clip's frames. " +
       "Residual shift puts it on a block's residual branch before the first conv, in-place shift before the whole block: " +
-      "`bottleneck_2d(..., shift = \"residual\" | \"inplace\")` in specs/lib/resnet_2d.vnet.",
+      "`resnet_block_2d(..., shift = \"residual\" | \"inplace\")` in specs/lib/resnet_2d.vnet.",
     params: [
       { name: "fold", type: int(2), default: 8, doc: "TSM's shift_div: C / fold channels (rounded down) move each way." },
       { name: "segments", type: int(), default: null, doc: "Frames shifted among themselves, in consecutive groups (default: all the frames, TSM's num_segments)." },
