@@ -13,7 +13,7 @@
  * dX is left out for a Conv that reads the network's input (no gradient is needed there).
  * A formulation slower than 4x the best of its pass after the first round is not run again.
  *
- *   npx tsc -p tsconfig.json && node dist/bench/conv-grad.js [--specs r3d_18,c3d,i3d_r50,slowfast_r50]
+ *   npx tsc -p tsconfig.json && node dist/bench/conv-grad.js [--specs r3d_18,c3d,i3d_r50,slowfast_r50,x3d_m,csn_r50]
  *     [--threads 2] [--rounds 3] [--runs 2] [--cpu] [--only layer-substring] [--python /usr/bin/python3]
  *
  * --cpu times process CPU time instead of wall-clock time on both sides (with --threads 1 it is the
@@ -43,12 +43,18 @@ import { describeMachine, isMain, machine, parseFlags, repoRoot, table, writeRes
 import { checkResized } from "./lib/onnx-fixtures.js";
 import { DEFAULT_PYTHON, startTorch, type TorchWorker } from "./lib/torch.js";
 
-/** The networks and inputs the issue measures, with their batch sizes. */
+/** The networks and inputs the issue measures, with their batch sizes (the default `--specs`). */
 export const NETWORKS: Readonly<Record<string, { readonly input?: readonly [number, number]; readonly batch: number }>> = {
   r3d_18: { input: [8, 112], batch: 2 },
   c3d: { input: [16, 112], batch: 2 },
   i3d_r50: { input: [8, 224], batch: 1 },
   slowfast_r50: { batch: 1 },
+};
+
+/** More networks for `--specs`: the depthwise Convs of X3D and CSN. */
+export const MORE_NETWORKS: Readonly<Record<string, { readonly input?: readonly [number, number]; readonly batch: number }>> = {
+  x3d_m: { batch: 1 },
+  csn_r50: { input: [8, 224], batch: 1 },
 };
 
 /** A Conv configuration of a network, the layers that have it, and whether dX is needed. */
@@ -234,7 +240,7 @@ function report(result: NetworkResult, hasTorch: boolean): string {
 }
 
 async function benchmarkNetwork(name: string, torch: TorchWorker | undefined, options: { threads: number; rounds: number; runs: number; cpu: boolean; only?: string }): Promise<NetworkResult> {
-  const { input, batch } = NETWORKS[name] ?? { batch: 1 };
+  const { input, batch } = NETWORKS[name] ?? MORE_NETWORKS[name] ?? { batch: 1 };
   const file = path.join(repoRoot(), "specs", `${name}.vnet`);
   const network = input ? checkResized(file, input[0], input[1]).network : checkFiles([file]).networks[0]!;
   const convs = networkConvs(lowerNetwork(network), batch).filter((c) => !options.only || c.layers.some((l) => l.includes(options.only!)));
@@ -276,7 +282,7 @@ if (isMain(import.meta.url)) {
   for (const name of specs) {
     const result = await benchmarkNetwork(name, torch, options);
     results.push(result);
-    console.log(`\n${name} (batch ${NETWORKS[name]?.batch ?? 1}):\n${report(result, Boolean(torch))}`);
+    console.log(`\n${name} (batch ${(NETWORKS[name] ?? MORE_NETWORKS[name])?.batch ?? 1}):\n${report(result, Boolean(torch))}`);
   }
   torch?.close();
   console.log(`\nwrote ${writeResults("conv-grad", { machine: machine(), torch: torch ? { version: torch.version, threads: torch.threads } : null, options, results })}`);

@@ -482,8 +482,12 @@ export function chooseInputGradient(conv: ConvConfig): InputGradientFormulation 
 
 /**
  * The dW formulation for `conv` on ONNX Runtime's CPU provider, from bench/conv-grad.ts: the
- * folded Conv, except for 1x1 kernels, whose im2col is X itself (one MatMul with dY).
+ * folded Conv, except for 1x1 kernels, whose im2col is X itself (one MatMul with dY), and stride-1
+ * depthwise Convs, where nothing folds (one input channel per group) and the folded Conv's
+ * per-group GEMMs have a single row.
  */
 export function chooseWeightGradient(conv: ConvConfig): WeightGradientFormulation {
-  return conv.kernel.every((k) => k === 1) ? "im2col-matmul" : "folded-conv";
+  const pointwise = conv.kernel.every((k) => k === 1);
+  const depthwise = conv.groups > 1 && conv.inChannels === conv.groups;
+  return pointwise || (depthwise && conv.stride.every((s) => s === 1)) ? "im2col-matmul" : "folded-conv";
 }

@@ -21,9 +21,9 @@ import {
   weightGradientFormulations,
   type ConvAttributes,
   type ConvConfig,
-} from "../src/backends/onnx/autodiff/conv-gradient.js";
-import { GraphBuilder } from "../src/backends/onnx/builder.js";
-import { seededRandom } from "../src/data/motion.js";
+} from "../../../../src/backends/onnx/autodiff/conv-gradient.js";
+import { GraphBuilder } from "../../../../src/backends/onnx/builder.js";
+import { seededRandom } from "../../../../src/data/motion.js";
 
 /** One case of scripts/fixtures/make_conv_gradient_fixtures.py: a Conv by its ONNX attributes, float32 data in base64. */
 interface Fixture extends ConvAttributes {
@@ -38,7 +38,7 @@ interface Fixture extends ConvAttributes {
   readonly dw: string;
 }
 
-const fixtures = (JSON.parse(fs.readFileSync(path.resolve(__dirname, "fixtures/conv-gradient/torch.json"), "utf8")) as { cases: Fixture[] }).cases;
+const fixtures = (JSON.parse(fs.readFileSync(path.resolve(__dirname, "../../../fixtures/conv-gradient/torch.json"), "utf8")) as { cases: Fixture[] }).cases;
 
 const floats = (base64: string) => {
   const bytes = Buffer.from(base64, "base64");
@@ -183,9 +183,14 @@ describe("Conv configuration and bias gradient", () => {
 
 describe("the choice of formulation", () => {
   const conv = (x: number[], w: number[], attributes: Parameters<typeof convConfig>[0] = {}) => convConfig(attributes, x, w);
-  it("takes one MatMul for the weight gradient of a 1x1 kernel and the folded Conv otherwise", () => {
+  it("takes one MatMul for the weight gradient of a 1x1 kernel, the folded Conv for a 3x3x3 one", () => {
     expect(chooseWeightGradient(conv([2, 64, 8, 56, 56], [128, 64, 1, 1, 1], { strides: [2, 2, 2] }))).toBe("im2col-matmul");
     expect(chooseWeightGradient(conv([2, 64, 8, 56, 56], [64, 64, 3, 3, 3], { pads: [1, 1, 1, 1, 1, 1] }))).toBe("folded-conv");
+  });
+  it("takes im2col for a stride-1 depthwise kernel, the folded Conv for a strided one", () => {
+    expect(chooseWeightGradient(conv([2, 64, 8, 56, 56], [64, 1, 3, 3, 3], { pads: [1, 1, 1, 1, 1, 1], group: 64 }))).toBe("im2col-matmul");
+    expect(chooseWeightGradient(conv([1, 108, 18, 58, 58], [108, 1, 3, 3, 3], { strides: [1, 2, 2], group: 108 }))).toBe("folded-conv");
+    expect(chooseWeightGradient(conv([2, 64, 8, 56, 56], [64, 32, 3, 3, 3], { pads: [1, 1, 1, 1, 1, 1], group: 2 }))).toBe("folded-conv");
   });
   it("takes the phase Convs for dX, ConvTranspose for a strided Conv with few outputs per filter", () => {
     expect(chooseInputGradient(conv([2, 64, 8, 56, 56], [64, 64, 3, 3, 3], { pads: [1, 1, 1, 1, 1, 1] }))).toBe("phase-conv");
