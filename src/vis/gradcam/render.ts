@@ -93,7 +93,8 @@ function blockTitle(explanation: Explanation, view: number, map: number): string
   const target = explanation.targets[map]!;
   const m = explanation.views[view]!.maps[map]!;
   const shape = target.node.shape;
-  return `view ${explanation.viewIndices[view]! + 1} of ${explanation.protocolViews} · stream ${target.input} · layer ${target.node.name} [${target.layout === "(NT)HWC" ? `${target.steps} frames x ` : ""}${shape.join("x")}] · ${m.steps} step${m.steps === 1 ? "" : "s"}`;
+  const time = target.layout === "NHWC" ? "one map for the clip (no time axis)" : `${target.steps} time step${target.steps === 1 ? "" : "s"}${m.steps !== target.steps ? `, upsampled to ${m.steps}` : ""}`;
+  return `view ${explanation.viewIndices[view]! + 1} of ${explanation.protocolViews} · stream ${target.input} · layer ${target.node.name} [${target.layout === "(NT)HWC" ? `${target.steps} frames x ` : ""}${shape.join("x")}] · ${time}`;
 }
 
 /** Enlargement that makes a tile at least `min` pixels tall. */

@@ -17,6 +17,7 @@ import { FRAMES_FOR_IMAGES } from "../../data/sampling.js";
 import type { IrGraph, IrNode } from "../../ir/graph.js";
 import { frameIndex, subsampleIndices } from "../../ir/temporal.js";
 import type { CheckedNetwork, Layer } from "../../semantics/network.js";
+import { closest } from "../../semantics/suggest.js";
 
 /** How a feature map's tensor is laid out. */
 export type MapLayout = "NTHWC" | "NHWC" | "(NT)HWC";
@@ -118,9 +119,10 @@ export function namedTargets(graph: IrGraph, names: readonly string[]): CamTarge
       continue;
     }
     const node = graph.nodes.find((n) => n.name === name);
-    const why = node ? `\`${name}\` (${node.op}, [N, ${node.shape.join(", ")}]) is not a spatial feature map with more than one position` : `${graph.name} has no layer \`${name}\``;
-    const near = candidates.filter((c) => c.node.name.startsWith(name.split(".")[0]!)).slice(-6);
-    const list = (near.length ? near : candidates.slice(-6)).map((c) => c.node.name).join(", ");
+    const near = closest(name, candidates.map((c) => c.node.name));
+    const why = node ? `\`${name}\` (${node.op}, [N, ${node.shape.join(", ")}]) is not a spatial feature map with more than one position` : `${graph.name} has no layer \`${name}\`${near ? ` (did you mean \`${near}\`?)` : ""}`;
+    const related = candidates.filter((c) => c.node.name.startsWith(name.split(".")[0]!)).slice(-6);
+    const list = (related.length ? related : candidates.slice(-6)).map((c) => c.node.name).join(", ");
     return `${why}; feature maps Grad-CAM can explain include ${list}`;
   }
   return out;
