@@ -1,4 +1,4 @@
-/** Types of the parts of gifenc 1.0 (an untyped CommonJS package) that vnet uses. */
+/** Types of the parts of gifenc 1.0 (an untyped package: CommonJS for Node, an ES module for bundlers) that vnet uses. */
 declare module "gifenc" {
   type Palette = number[][];
   interface Encoder {
@@ -6,10 +6,14 @@ declare module "gifenc" {
     finish(): void;
     bytes(): Uint8Array;
   }
-  const gifenc: {
+  interface Gifenc {
     GIFEncoder(): Encoder;
     quantize(rgba: Uint8Array | Uint8ClampedArray, maxColors: number): Palette;
     applyPalette(rgba: Uint8Array | Uint8ClampedArray, palette: Palette): Uint8Array;
-  };
+  }
+  export const GIFEncoder: Gifenc["GIFEncoder"];
+  export const quantize: Gifenc["quantize"];
+  export const applyPalette: Gifenc["applyPalette"];
+  const gifenc: Gifenc;
   export default gifenc;
 }

@@ -6,7 +6,7 @@
  *   tile per view and map, playing the clip.
  * Pictures are composed as SVG (labels as text, tiles as embedded PNGs) and rasterised by resvg.
  */
-import gifenc from "gifenc";
+import * as gifenc from "gifenc";
 import { encodeVideo } from "../../data/video/encode.js";
 import { viridis } from "../colormap.js";
 import { encodePng, enlarge, pngDataUri, type RgbImage } from "../raster.js";
@@ -178,7 +178,8 @@ export function camVideoFrames(explanation: Explanation, options: CamPictureOpti
 
 /** The overlays as a GIF (one palette per frame), `fps` frames a second. */
 export function camGif(explanation: Explanation, fps: number, options: CamPictureOptions = {}): Buffer {
-  const { GIFEncoder, quantize, applyPalette } = gifenc;
+  // Node loads the CommonJS build (its exports under `default`), bundlers the ES module.
+  const { GIFEncoder, quantize, applyPalette } = typeof gifenc.GIFEncoder === "function" ? gifenc : gifenc.default;
   const { width, height, frames } = camVideoFrames(explanation, options);
   const gif = GIFEncoder();
   for (const rgba of frames) {

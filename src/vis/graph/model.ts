@@ -110,9 +110,10 @@ function pipelineText(chain: readonly Layer[]): string {
   // The arguments that say which frames a stream takes; the rest (flow settings, normalisation
   // constants) would crowd the lane's title.
   const shown = new Set(["frames", "stride", "offset", "index", "pairs"]);
+  const isDefault = (op: string, key: string, value: unknown) => OPERATORS.get(op)?.params.find((p) => p.name === key)?.default === value;
   const argText = (layer: Layer) =>
     Object.entries(layer.args)
-      .filter(([k, v]) => shown.has(k) && v !== undefined && v !== null)
+      .filter(([k, v]) => shown.has(k) && v !== undefined && v !== null && !isDefault(layer.op, k, v))
       .map(([k, v]) => `${k} = ${String(v)}`)
       .join(", ");
   return chain.map((l) => `${l.op}${argText(l) ? `(${argText(l)})` : ""}`).join(" -> ");
@@ -151,7 +152,7 @@ export function graphModel(network: CheckedNetwork): GraphModel {
     return parts.slice(1).map((_, i) => `${lane ?? ""}|${parts.slice(0, i + 1).join(".")}`);
   };
 
-  const visit = (layers: readonly Layer[], prefix: string, frozen: boolean, outerLane: string | undefined, bodyInputSource?: string, perFrameGroup?: string) => {
+  const visit = (layers: readonly Layer[], prefix: string, frozen: boolean, outerLane: string | undefined, bodyInputSource?: string, perFrameGroup?: string, bodyInputShape?: readonly number[]) => {
     const local = new Map(layers.map((l) => [l.id, l]));
     for (const layer of layers) {
       const name = prefix ? `${prefix}.${layer.name}` : layer.name;
@@ -171,7 +172,8 @@ export function graphModel(network: CheckedNetwork): GraphModel {
       if (layer.op === "per_frame" && layer.body) {
         const key = `${lane ?? ""}|${name}`;
         members.set(key, { name, ...(lane !== undefined ? { lane } : {}), depth: 0, perFrame: layer.frozen ? "per_frame (frozen)" : "per_frame", layers: [] });
-        visit(layer.body, name, frozen || layer.frozen, lane, outputNode.get(layer.inputs[0]!) ?? nodeId(layer.inputs[0]!), key);
+        const outer = local.get(layer.inputs[0]!) ?? byId.get(layer.inputs[0]!);
+        visit(layer.body, name, frozen || layer.frozen, lane, outputNode.get(layer.inputs[0]!) ?? nodeId(layer.inputs[0]!), key, outer?.shape);
         outputNode.set(layer.id, outputNode.get(layer.args.output as number)!);
         continue;
       }
@@ -199,7 +201,9 @@ export function graphModel(network: CheckedNetwork): GraphModel {
       for (const input of layer.inputs) {
         const source = local.get(input) ?? byId.get(input);
         const from = outputNode.get(input) ?? nodeId(input);
-        edges.push({ from, to: id, shape: source?.shape ?? [], label: compactShape(source?.shape ?? []) });
+        // A body's frame input carries the per_frame layer's input (the clip, its frames folded).
+        const shape = source?.op === "input" && prefix ? (bodyInputShape ?? source.shape) : (source?.shape ?? []);
+        edges.push({ from, to: id, shape, label: compactShape(shape) });
       }
     }
   };
