@@ -1,3 +1,6 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 /**
@@ -18,6 +21,11 @@ export const END_TO_END = [
   "test/onnx-specs.test.ts",
   "test/wasm.test.ts",
 ];
+
+// A suite moved or renamed must be moved here too, or it would silently join the quick loop.
+for (const file of END_TO_END) {
+  if (!fs.existsSync(path.join(path.dirname(fileURLToPath(import.meta.url)), file))) throw new Error(`vitest.config.ts: END_TO_END names ${file}, which does not exist`);
+}
 
 const shared = { testTimeout: 60_000, pool: "forks" as const };
 
