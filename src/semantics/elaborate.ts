@@ -5,15 +5,16 @@
  */
 import type { Diagnostic, Range, RelatedInformation } from "../diagnostics/diagnostic.js";
 import type { Code } from "../diagnostics/codes.js";
-import { FUNCTIONS, OPERATORS, isInferError, type Args, type OpDef, type ParamSpec } from "../ops/catalogue.js";
+import { FUNCTIONS, OPERATORS, isInferError, type Args, type InferError, type OpDef, type ParamSpec } from "../ops/catalogue.js";
 import { describeTensor, formatShape, rankName, type ArgValue, type Shape } from "../ops/values.js";
 import type * as A from "../syntax/ast.js";
 import type { CheckedNetwork, Layer, NetworkInput, Origin, SectionValue } from "./network.js";
 import type { Module, Program } from "./program.js";
 import { SECTION_SCHEMAS, type Field, type Schema } from "./sections.js";
 import { closest, didYouMean } from "./suggest.js";
-import { ERR, containsError, show, toArg, typeName, type Value } from "./values.js";
+import { ERR, containsError, show, toArg, typeName, type InputKind, type Value } from "./values.js";
 import { inflateNetwork } from "./inflate.js";
+import { DEFAULT_TASK, TASK_NAMES, taskContract, type TaskName } from "./tasks/index.js";
 
 export const LIMITS = { layers: 100_000, iterations: 10_000, callDepth: 64 };
 
@@ -211,6 +212,8 @@ class NetworkElaborator {
   private readonly sections: Record<string, Record<string, SectionValue>> = {};
   private readonly outputs: number[] = [];
   private readonly streamNames = new Map<number, string>();
+  /** While elaborating a per_frame body: the clip's frame count (its frames are the body's batch). */
+  private perFrameFrames: number | undefined;
 
   constructor(
     private readonly checker: Checker,
@@ -244,6 +247,15 @@ class NetworkElaborator {
     const classesValue = get("classes");
     const classNames = get("class_names");
     const description = get("description");
+    const taskValue = get("task");
+    let task: TaskName = DEFAULT_TASK;
+    if (taskValue && taskValue.t !== "err") {
+      const b = scope.vars.get("task")!;
+      if (taskValue.t !== "str") this.report("VN014", `\`task\` must be a string, got ${show(taskValue)}`, b.origin.file, b.origin.range, { hint: `tasks are: ${TASK_NAMES.join(", ")}` });
+      else if (!(TASK_NAMES as readonly string[]).includes(taskValue.v)) {
+        this.report("VN015", `unknown task ${show(taskValue)}`, b.origin.file, b.origin.range, { hint: didYouMean(taskValue.v, TASK_NAMES) ?? `tasks are: ${TASK_NAMES.join(", ")}` });
+      } else task = taskValue.v as TaskName;
+    }
     let classes: number | undefined;
     if (classesValue && classesValue.t !== "err") {
       const b = scope.vars.get("classes")!;
@@ -292,18 +304,6 @@ class NetworkElaborator {
       this.report("VN062", `network \`${this.decl.name.name}\` has no output`, module.file, this.decl.name.range, { hint: "end the network with `output x -> global_avg_pool -> dense(classes)`" });
     }
     const outputStatement = this.decl.body.find((s): s is A.OutputDecl => s.kind === "Output");
-    if (classes !== undefined) {
-      for (const id of outputs) {
-        const layer = layers.find((l) => l.id === id)!;
-        const shape = layer.shape;
-        if (shape.length !== 1 || shape[0] !== classes) {
-          const where = outputStatement ?? this.decl;
-          this.report("VN024", `the output is ${formatShape(shape)} but the network has ${classes} classes: expected [N, ${classes}]`, module.file, outputStatement ? outputStatement.values[0]?.range ?? where.range : this.decl.name.range, {
-            hint: shape.length === 1 ? "end with `dense(classes)`" : "pool or flatten to [N, F] and end with `dense(classes)`",
-          });
-        }
-      }
-    }
 
     // Model inputs: raw inputs and streams that model (non-stream) layers read.
     const readByModel = new Set<number>();
@@ -322,19 +322,26 @@ class NetworkElaborator {
       }
     }
 
-    return {
+    const network: CheckedNetwork = {
       name: this.decl.name.name,
       file: module.file,
       range: this.decl.range,
       ...(classes !== undefined ? { classes } : {}),
       ...(names ? { classNames: names } : {}),
       ...(description?.t === "str" ? { description: description.v } : {}),
+      task,
       layers,
       inputs: finalInputs,
       outputs,
       sections: this.sections,
       ...(inflatedFrom ? { inflatedFrom } : {}),
     };
+    // The task's contract holds the inputs and outputs (a failed output expression was already reported).
+    if (outputs.length > 0 || inflate) {
+      const outputRanges = outputs.map((_, i) => outputStatement?.values[i]?.range ?? outputStatement?.values[0]?.range ?? this.decl.name.range);
+      taskContract(task).check(network, { name: this.decl.name.range, outputs: outputRanges }, (code, message, range, hint) => this.report(code, message, module.file, range, hint ? { hint } : {}));
+    }
+    return network;
   }
 
   // ---------------------------------------------------------------- statements
@@ -733,7 +740,7 @@ class NetworkElaborator {
       else positional.push(value);
     }
     if ([...positional, ...[...named.values()].map((n) => n.value)].some(containsError)) return ERR;
-    if (name === "clip" || name === "image") return this.inputDescription(name, positional, named, expr, file);
+    if (name === "clip" || name === "image" || name === "sequence") return this.inputDescription(name, positional, named, expr, file);
     if (named.size > 0) return this.typeError(`\`${name}\` takes no named arguments`, file, [...named.values()][0]!.range);
     let args = positional;
     if ((name === "min" || name === "max" || name === "sum" || name === "len") && args.length === 1 && args[0]!.t === "list") args = [...(args[0] as { items: readonly Value[] }).items];
@@ -754,8 +761,8 @@ class NetworkElaborator {
     return { t: "num", v };
   }
 
-  private inputDescription(name: "clip" | "image", positional: Value[], named: Map<string, { value: Value; range: Range }>, expr: A.CallExpr, file: string): Value {
-    const order = name === "clip" ? ["frames", "size", "channels"] : ["size", "channels"];
+  private inputDescription(name: InputKind, positional: Value[], named: Map<string, { value: Value; range: Range }>, expr: A.CallExpr, file: string): Value {
+    const order = name === "clip" ? ["frames", "size", "channels"] : name === "sequence" ? ["length", "features"] : ["size", "channels"];
     const values = new Map<string, { value: Value; range: Range }>();
     positional.forEach((v, i) => {
       if (i < order.length) values.set(order[i]!, { value: v, range: expr.args[i]!.range });
@@ -771,7 +778,7 @@ class NetworkElaborator {
     const positiveInt = (key: string, fallback?: number): number | undefined => {
       const entry = values.get(key);
       if (!entry) {
-        if (fallback === undefined) this.report("VN013", `\`${name}\` needs \`${key}\``, file, expr.range, { hint: name === "clip" ? "`clip(frames = 16, size = 112)`" : "`image(size = 224)`" });
+        if (fallback === undefined) this.report("VN013", `\`${name}\` needs \`${key}\``, file, expr.range, { hint: name === "clip" ? "`clip(frames = 16, size = 112)`" : name === "sequence" ? "`sequence(length = 100, features = 400)`" : "`image(size = 224)`" });
         return fallback;
       }
       if (entry.value.t !== "num" || !Number.isInteger(entry.value.v) || entry.value.v < 1) {
@@ -780,6 +787,16 @@ class NetworkElaborator {
       }
       return entry.value.v;
     };
+    if (name === "sequence") {
+      const length = positiveInt("length");
+      const features = positiveInt("features");
+      if (length === undefined || features === undefined) return ERR;
+      if (length * features > 2 ** 31 || length > 1 << 20 || features > 1 << 20) {
+        this.report("VN015", `a sequence of ${length}x${features} is too large`, file, expr.range);
+        return ERR;
+      }
+      return { t: "input", kind: name, shape: [length, features] };
+    }
     const frames = name === "clip" ? positiveInt("frames") : 1;
     const channels = positiveInt("channels", 3);
     const sizeEntry = values.get("size");
@@ -935,28 +952,42 @@ class NetworkElaborator {
     const name = this.takeName(stage, op.name, ctx, file);
     const origin = { file, range: stage.range };
     if (op.name === "per_frame") return this.perFrame(stage, tensors[0]!, args, name, scope, ctx, origin);
-    const inferred = op.infer(tensors.map((t) => t.shape), args);
-    if (isInferError(inferred)) {
-      const argNode = inferred.arg ? (stage.args ?? []).find((a) => a.name?.name === inferred.arg) ?? positionalFor(op.params, stage.args ?? [], inferred.arg) : undefined;
+    // Inside per_frame the frames are in the batch; an operator across frames needs their count.
+    const fullArgs = op.acrossFrames && this.perFrameFrames !== undefined ? { ...args, frames_in_batch: this.perFrameFrames } : args;
+    const shapes = tensors.map((t) => t.shape);
+    const fail = (error: InferError): Value => {
+      const argNode = error.arg ? (stage.args ?? []).find((a) => a.name?.name === error.arg) ?? positionalFor(op.params, stage.args ?? [], error.arg) : undefined;
       // At a fusion point, say where each mismatched input came from.
-      const origins = inferred.code === "VN020" && tensors.length > 1 ? tensors.map((t, i) => ({ message: `input ${i + 1} ${formatShape(t.shape)} comes from here`, file: t.origin.file, range: t.origin.range })) : [];
-      this.report(inferred.code as Code, inferred.error, file, argNode?.value.range ?? stage.callee.range, { ...(inferred.hint ? { hint: inferred.hint } : {}), related: origins });
+      const origins = error.code === "VN020" && tensors.length > 1 ? tensors.map((t, i) => ({ message: `input ${i + 1} ${formatShape(t.shape)} comes from here`, file: t.origin.file, range: t.origin.range })) : [];
+      this.report(error.code as Code, error.error, file, argNode?.value.range ?? stage.callee.range, { ...(error.hint ? { hint: error.hint } : {}), related: origins });
       return ERR;
-    }
-    const layer = this.addLayer({
-      op: op.name,
-      name: this.builder.fullName(name),
-      args,
-      inputs: tensors.map((t) => t.id),
-      shape: inferred.shape,
-      params: inferred.params,
-      state: inferred.state ?? 0,
-      macs: inferred.macs,
-      frozen: ctx.frozen,
-      stream: ctx.streamMode,
-      origin,
-    });
-    return this.tensorOf(layer);
+    };
+    const build = (opName: string, layerName: string, layerArgs: Args): Value => {
+      const inferred = OPERATORS.get(opName)!.infer(shapes, layerArgs);
+      if (isInferError(inferred)) return fail(inferred);
+      const layer = this.addLayer({
+        op: opName,
+        name: this.builder.fullName(layerName),
+        args: layerArgs,
+        inputs: tensors.map((t) => t.id),
+        shape: inferred.shape,
+        params: inferred.params,
+        state: inferred.state ?? 0,
+        macs: inferred.macs,
+        frozen: ctx.frozen,
+        stream: ctx.streamMode,
+        origin,
+      });
+      return this.tensorOf(layer);
+    };
+    if (!op.expand) return build(op.aliasOf ?? op.name, name, fullArgs);
+    // Sugar for several layers (split = slices): one per part, grouped under the call's name.
+    const parts = op.expand(shapes, fullArgs);
+    if (isInferError(parts)) return fail(parts);
+    this.builder.enter(name);
+    const items = parts.map((part, i) => build(part.op, String(i), part.args));
+    this.builder.leave();
+    return items.some((item) => item.t === "err") ? ERR : { t: "list", items };
   }
 
   private perFrame(stage: A.CallStage, input: Extract<Value, { t: "tensor" }>, args: Args, name: string, scope: Scope, ctx: StageContext, origin: Origin): Value {
@@ -965,10 +996,16 @@ class NetworkElaborator {
     const inner = new GraphBuilder(() => this.nextId++);
     this.builder = inner;
     const frozen = ctx.frozen || args.freeze === true;
+    const outerFrames = this.perFrameFrames;
+    this.perFrameFrames = t;
     const frameInput = inner.add({ op: "input", name: "frame", args: {}, inputs: [], shape: frameShape, params: 0, state: 0, macs: 0, frozen, stream: false, origin });
     let value: Value = this.tensorOf(frameInput);
-    for (const s of stage.body ?? []) value = this.stage(s, value, scope, { streamMode: ctx.streamMode, frozen });
-    this.builder = outer;
+    try {
+      for (const s of stage.body ?? []) value = this.stage(s, value, scope, { streamMode: ctx.streamMode, frozen });
+    } finally {
+      this.builder = outer;
+      this.perFrameFrames = outerFrames;
+    }
     if (value.t === "err") return ERR;
     if (value.t !== "tensor") {
       this.report("VN014", `the per_frame body must produce one tensor, got ${typeName(value)}`, origin.file, stage.range);
