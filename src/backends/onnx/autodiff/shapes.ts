@@ -93,6 +93,8 @@ const RULES: Readonly<Record<string, ShapeRule>> = {
   Reciprocal: same,
   Neg: same,
   Abs: same,
+  Erf: same,
+  HardSigmoid: same,
   Cast: same,
   Not: same,
   Softmax: same,
@@ -110,6 +112,8 @@ const RULES: Readonly<Record<string, ShapeRule>> = {
   Equal: broadcast,
   Greater: broadcast,
   Less: broadcast,
+  GreaterOrEqual: broadcast,
+  LessOrEqual: broadcast,
   And: broadcast,
   Where: broadcast,
   Conv: (inputs, attrs) => {

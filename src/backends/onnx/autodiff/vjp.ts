@@ -133,6 +133,17 @@ function concat(t: Tape, pieces: readonly string[], axis: number, base: string):
   return pieces.length === 1 ? pieces[0]! : t.op("Concat", pieces, base, { axis: attr.int(axis) });
 }
 
+/** Elementwise Max / Min: the cotangent goes to the input that won (to the first where they tie, as tfjs's maximum). */
+function extremum(firstWins: "GreaterOrEqual" | "LessOrEqual"): VjpRule {
+  return (ctx) => {
+    const t = ctx.tape;
+    if (ctx.node.inputs.length !== 2) throw new Error(`internal: the ${ctx.node.op} VJP takes two inputs (${ctx.node.name})`);
+    const first = t.op(firstWins, [input(ctx, 0), input(ctx, 1)], ctx.name("first_wins"));
+    const zero = t.scalar(0);
+    return [toInput(ctx, 0, () => t.op("Where", [first, grad(ctx), zero], ctx.name("ga")), "da"), toInput(ctx, 1, () => t.op("Where", [first, zero, grad(ctx)], ctx.name("gb")), "db")];
+  };
+}
+
 const conv: VjpRule = (ctx) => {
   const t = ctx.tape;
   const g = grad(ctx);
@@ -432,6 +443,22 @@ const VJP_RULES: Readonly<Record<string, VjpRule>> = {
     ];
   },
   Sum: (ctx) => ctx.node.inputs.map((_, i) => toInput(ctx, i, () => grad(ctx), `d${i}`)),
+  Max: extremum("GreaterOrEqual"),
+  Min: extremum("LessOrEqual"),
+  HardSigmoid: unary((ctx, g, x) => {
+    // y = clip(alpha x + beta, 0, 1): slope alpha strictly inside the band, 0 outside.
+    const t = ctx.tape;
+    const alpha = (ctx.node.attrs.alpha as number | undefined) ?? 0.2;
+    const beta = (ctx.node.attrs.beta as number | undefined) ?? 0.5;
+    const z = t.add(t.mul(x, t.scalar(alpha), ctx.name("scaled")), t.scalar(beta), ctx.name("z"));
+    const inside = t.op("And", [t.op("Greater", [z, t.scalar(0)], ctx.name("above")), t.op("Less", [z, t.scalar(1)], ctx.name("below"))], ctx.name("inside"));
+    return t.op("Where", [inside, t.mul(g, t.scalar(alpha), ctx.name("g_alpha")), t.scalar(0)], ctx.name("dx"));
+  }),
+  Erf: unary((ctx, g, x) => {
+    const t = ctx.tape;
+    const gaussian = t.op("Exp", [t.neg(t.mul(x, x, ctx.name("x2")), ctx.name("minus_x2"))], ctx.name("gaussian"));
+    return t.mul(g, t.mul(gaussian, t.scalar(2 / Math.sqrt(Math.PI)), ctx.name("slope")), ctx.name("dx"));
+  }),
   Where: (ctx) => {
     const t = ctx.tape;
     const zero = t.scalar(0);
@@ -482,7 +509,7 @@ const VJP_RULES: Readonly<Record<string, VjpRule>> = {
 };
 
 /** Operators whose outputs carry no gradient (integer or boolean results, shapes). */
-export const NON_DIFFERENTIABLE: ReadonlySet<string> = new Set(["ArgMax", "Equal", "Greater", "Less", "Not", "And", "Shape", "ConstantOfShape", "Cast"]);
+export const NON_DIFFERENTIABLE: ReadonlySet<string> = new Set(["ArgMax", "Equal", "Greater", "GreaterOrEqual", "Less", "LessOrEqual", "Not", "And", "Shape", "ConstantOfShape", "Cast"]);
 
 /** The VJP rule of an ONNX operator, or undefined when none exists. */
 export function vjpRule(op: string): VjpRule | undefined {

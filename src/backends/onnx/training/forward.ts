@@ -20,7 +20,7 @@ import type { IrGraph, IrNode, WeightDecl } from "../../../ir/graph.js";
 import { attr, type GraphBuilder } from "../builder.js";
 import { emitNode, emitterFor, type Emitter, type EmitContext, type EmitState, type WeightConversion } from "../emit.js";
 import { emitInputs, type OnnxInput, type StreamPlan } from "../inputs.js";
-import { Arranger, channelsFirst, channelsLast, dimsIn, type Value } from "../layout.js";
+import { Arranger, channelsFirst, channelsLast, type Value } from "../layout.js";
 import { reversibleLayout, type ReversibleLayout, type WeightSource } from "../weights.js";
 
 /** A tensor the training step reads as an input and (for state it updates) writes as an output. */
@@ -39,6 +39,8 @@ export interface DropoutMask {
   readonly input: string;
   /** Without the batch axis, in the graph input's order. */
   readonly shape: readonly number[];
+  /** Rows per example: the mask's first axis is batch x this (the frames of a clip inside per_frame). */
+  readonly rows: number;
   readonly rate: number;
   /** The value of a kept unit, 1 / (1 - rate) as float32 arithmetic gives it. */
   readonly scale: number;
@@ -123,19 +125,20 @@ function batchNorm(batch: number, updates: StatisticUpdate[]): Emitter {
 }
 
 /** Dropout as a product with a mask input. */
-function dropout(masks: DropoutMask[]): Emitter {
+function dropout(masks: DropoutMask[], batch: number, rows: number): Emitter {
   return (ctx) => {
     const x = ctx.inputs[0]!;
     const rate = (ctx.node.args.rate as number | undefined) ?? 0;
     if (!(rate > 0)) return x;
-    const input = ctx.graph.input(`${ctx.name()}/mask`, dimsIn(x.shape, x.order));
-    masks.push({ input, shape: x.order.slice(1).map((a) => x.shape[a - 1]!), rate, scale: fround(1 / fround(1 - rate)) });
+    const shape = x.order.slice(1).map((a) => x.shape[a - 1]!);
+    const input = ctx.graph.input(`${ctx.name()}/mask`, [batch * rows, ...shape]);
+    masks.push({ input, shape, rows, rate, scale: fround(1 / fround(1 - rate)) });
     return { name: ctx.graph.op("Mul", [x.name, input], ctx.name()), order: x.order, shape: ctx.node.shape };
   };
 }
 
 /** LSTM / GRU unrolled over time in Keras's gate layout (the weights stay as vnet holds them). */
-function recurrent(cell: "lstm" | "gru", masks: DropoutMask[]): Emitter {
+function recurrent(cell: "lstm" | "gru", masks: DropoutMask[], batch: number, rows: number): Emitter {
   const gates = cell === "lstm" ? 4 : 3;
   return (ctx) => {
     const x = ctx.inputs[0]!;
@@ -145,8 +148,8 @@ function recurrent(cell: "lstm" | "gru", masks: DropoutMask[]): Emitter {
     let sequence = ctx.arrange(x, channelsLast(3));
     const rate = (ctx.node.args.dropout as number | undefined) ?? 0;
     if (rate > 0) {
-      const input = ctx.graph.input(`${ctx.name()}/input_mask`, dimsIn([features], [0, 1]));
-      masks.push({ input, shape: [features], rate, scale: fround(1 / fround(1 - rate)) });
+      const input = ctx.graph.input(`${ctx.name()}/input_mask`, [batch * rows, features]);
+      masks.push({ input, shape: [features], rows, rate, scale: fround(1 / fround(1 - rate)) });
       const lifted = ctx.graph.op("Unsqueeze", [input, ctx.graph.intConstant(`${ctx.name("mask_axis")}`, [1], [1])], ctx.name("input_mask_t"));
       sequence = op("Mul", [sequence, lifted], "masked");
     }
@@ -190,15 +193,15 @@ function recurrent(cell: "lstm" | "gru", masks: DropoutMask[]): Emitter {
 }
 
 /** The training-mode emitter of a node: an override where training differs from inference, else the exporter's. */
-function trainingEmitter(node: IrNode, batch: number, masks: DropoutMask[], updates: StatisticUpdate[]): Emitter | undefined {
+function trainingEmitter(node: IrNode, batch: number, rows: number, masks: DropoutMask[], updates: StatisticUpdate[]): Emitter | undefined {
   switch (node.op) {
     case "bn":
-      return node.frozen ? emitterFor("bn") : batchNorm(batch, updates);
+      return node.frozen ? emitterFor("bn") : batchNorm(batch * rows, updates);
     case "dropout":
-      return dropout(masks);
+      return dropout(masks, batch, rows);
     case "lstm":
     case "gru":
-      return recurrent(node.op, masks);
+      return recurrent(node.op, masks, batch, rows);
     default:
       return emitterFor(node.op);
   }
@@ -233,9 +236,14 @@ export function emitTrainingForward(builder: GraphBuilder, graph: IrGraph, plan:
   const statistics: StatisticUpdate[] = [];
   const values = emitInputs(state, plan);
   const spans = new Map<number, readonly [number, number]>();
+  // Rows of each node's tensors per example: inside a lowered per_frame, a clip's frames are rows of the batch.
+  const rows = new Map<number, number>();
+  const byId = new Map(graph.nodes.map((n) => [n.id, n]));
   for (const node of graph.nodes) {
+    const from = node.inputs.length ? rows.get(node.inputs[0]!)! : 1;
+    rows.set(node.id, node.op === "fold_time" ? from * byId.get(node.inputs[0]!)!.shape[0]! : node.op === "unfold_time" ? from / (node.args.frames as number) : from);
     if (node.op === "input") continue;
-    const emitter = trainingEmitter(node, options.batch, masks, statistics);
+    const emitter = trainingEmitter(node, options.batch, rows.get(node.inputs[0]!) ?? 1, masks, statistics);
     if (!emitter) throw new Error(`internal: no emitter for ${node.op} (the support check runs first)`);
     const first = builder.nodeCount;
     values.set(

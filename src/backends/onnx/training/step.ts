@@ -4,7 +4,7 @@
  * (`../autodiff`), and the optimizer update (`optimizer.ts`), built for one batch size.
  *
  * Inputs: the model's inputs as the exported model reads them (raw clips, external streams), the
- * labels as target distributions [N, classes] (one-hot, or smoothed), the learning rate, Adam's
+ * labels one-hot [N, classes], the learning rate, Adam's
  * bias corrections, dropout masks, and the state: every trainable weight and updated batch-norm
  * statistic (ONNX layout, named as the IR names them) and the optimizer's slots.
  * Outputs: `loss` (the mean cross-entropy, summed over the towers of a separately trained score
@@ -12,14 +12,17 @@
  * from) and the next value of every state tensor (`<name>/next`); or, in "gradients" mode, each
  * trainable weight's gradient (`<name>/grad`) instead of the optimizer's work.
  *
- * The loss is tfjs's softmax cross-entropy of the tfjs engine: from logits, or from
- * log(p + 1e-8) where the IR says a head outputs probabilities; mean over the batch.
+ * The loss is the task's formula (src/semantics/tasks: classification's softmax cross-entropy with
+ * label smoothing, mean over the batch) evaluated on the graph through `algebra.ts`, the same
+ * code the tfjs engine runs: from logits, or from log(p + 1e-8) where the IR says a head outputs
+ * probabilities.
  */
 import type { Code } from "../../../diagnostics/codes.js";
 import type { Diagnostic } from "../../../diagnostics/diagnostic.js";
 import type { IrGraph, WeightDecl } from "../../../ir/graph.js";
 import { lowerNetwork, type PipelineOptions } from "../../../ir/pipeline.js";
 import { nodeScoreKind } from "../../../ir/scores.js";
+import { softmaxCrossEntropy } from "../../../semantics/tasks/classification.js";
 import type { CheckedNetwork } from "../../../semantics/network.js";
 import { vnetVersion } from "../../../version.js";
 import { differentiate, NotDifferentiable } from "../autodiff/differentiate.js";
@@ -30,6 +33,7 @@ import { checkOutputs, ONNX_OPSET, ONNX_OUTPUTS } from "../export.js";
 import { planInputs, type OnnxInput } from "../inputs.js";
 import { BATCH } from "../layout.js";
 import { checkWeights, type ReversibleLayout, type WeightSource } from "../weights.js";
+import { onnxAlgebra } from "./algebra.js";
 import { emitTrainingForward, hasTrainingEmitter, type DropoutMask } from "./forward.js";
 import { emitUpdate, isDecayed, type OptimizerSpec } from "./optimizer.js";
 
@@ -48,6 +52,8 @@ export interface TrainingStepOptions extends PipelineOptions {
   readonly weightDecay: number;
   /** Values of the weights the step does not train (frozen layers), which become initializers; also checked against the spec. */
   readonly weights: WeightSource;
+  /** Label smoothing of the cross-entropy (the targets become onehot (1 - s) + s / classes). */
+  readonly labelSmoothing?: number;
   /** "update" (default): apply the optimizer; "gradients": output each trainable weight's gradient instead. */
   readonly mode?: "update" | "gradients";
 }
@@ -123,22 +129,17 @@ export function buildTrainingStep(network: CheckedNetwork, options: TrainingStep
   for (const name of [LOSS, SCORES]) builder.reserve(name);
   const forward = emitTrainingForward(builder, graph, plan, { batch, weights: options.weights });
   const labels = builder.input(LABELS, [BATCH, classes]);
-  const op = (type: string, inputs: string[], name: string, attributes = {}) => builder.op(type, inputs, name, attributes);
-  const logitsOf = (id: number, part: string) => {
-    const value = forward.values.get(id)!;
-    if (nodeScoreKind(graph, id) === "logits") return value.name;
-    return op("Log", [op("Add", [value.name, builder.floatConstant(`${part}/epsilon`, [], [1e-8])], `${part}/shifted`)], `${part}/log`);
-  };
-  const headLosses = heads.map(({ id }, k) => {
-    const logits = logitsOf(id, `loss/head${k}`);
-    const logProbabilities = op("LogSoftmax", [logits], `loss/head${k}/log_softmax`, { axis: attr.int(1) });
-    const perExample = op("ReduceSum", [op("Mul", [logProbabilities, labels], `loss/head${k}/weighted`), builder.intConstant(`loss/head${k}/axes`, [1], [1])], `loss/head${k}/sum`, { keepdims: attr.int(0) });
-    return op("ReduceMean", [op("Neg", [perExample], `loss/head${k}/cross_entropy`)], `loss/head${k}/mean`, { axes: attr.ints([0]), keepdims: attr.int(0) });
-  });
-  const crossEntropy = headLosses.length === 1 ? headLosses[0]! : op("Sum", headLosses, "loss/heads");
-  builder.output(logitsOf(graph.outputs[0]!, "scores"), SCORES, [batch, classes]);
-
   const tape = new Tape(builder, { [BATCH]: batch });
+  const ops = onnxAlgebra(tape, "loss");
+  // The task's loss formula (shared with the tfjs engine) on logits, or log-probabilities where the IR says probabilities.
+  const logitsOf = (id: number) => {
+    const value = forward.values.get(id)!.name;
+    return nodeScoreKind(graph, id) === "logits" ? value : ops.log(ops.add(value, ops.scalar(1e-8)));
+  };
+  const headLosses = heads.map(({ id }) => softmaxCrossEntropy(ops, logitsOf(id), labels, options.labelSmoothing ?? 0));
+  const crossEntropy = headLosses.reduce((a, b) => ops.add(a, b));
+  builder.output(logitsOf(graph.outputs[0]!), SCORES, [batch, classes]);
+
   const trainable = forward.weights.filter((w) => w.decl.trainable);
   let grads: Map<string, string>;
   try {
@@ -171,9 +172,9 @@ export function buildTrainingStep(network: CheckedNetwork, options: TrainingStep
   let loss = crossEntropy;
   const decayed = trainable.filter(isDecayed);
   if (options.weightDecay > 0 && decayed.length) {
-    const squares = decayed.map((w) => op("ReduceSumSquare", [w.input], `loss/l2/${w.input}`, { keepdims: attr.int(0) }));
-    const total = squares.length === 1 ? squares[0]! : op("Sum", squares, "loss/l2/sum");
-    loss = op("Add", [crossEntropy, op("Mul", [total, builder.floatConstant("loss/l2/factor", [], [options.weightDecay / 2])], "loss/l2")], "loss/total");
+    const squares = decayed.map((w) => builder.op("ReduceSumSquare", [w.input], `loss/l2/${w.input}`, { keepdims: attr.int(0) }));
+    const total = squares.length === 1 ? squares[0]! : builder.op("Sum", squares, "loss/l2/sum");
+    loss = builder.op("Add", [crossEntropy, builder.op("Mul", [total, builder.floatConstant("loss/l2/factor", [], [options.weightDecay / 2])], "loss/l2")], "loss/total");
   }
   builder.output(loss, LOSS, []);
 

@@ -15,22 +15,22 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import * as ort from "onnxruntime-node";
 import { beforeAll, describe, expect, it } from "vitest";
-import { setTrainedLikeWeights } from "../bench/lib/onnx-fixtures.js";
-import { tfjsWeightSource, type WeightSource } from "../src/backends/onnx/index.js";
-import { ADAM_DEFAULTS, BIAS_CORRECTION1, BIAS_CORRECTION2, LEARNING_RATE, type OptimizerSpec } from "../src/backends/onnx/training/optimizer.js";
-import { buildTrainingStep, LABELS, LOSS, type TrainingStepGraph } from "../src/backends/onnx/training/step.js";
-import { tfjsWeightName } from "../src/backends/tfjs/emit.js";
-import { compileToTfjs } from "../src/backends/tfjs/index.js";
-import { seededRandom } from "../src/data/motion.js";
-import { lowerNetwork } from "../src/ir/pipeline.js";
-import { computeModelInputs } from "../src/runtime/streams.js";
-import { tfjsObjective } from "../src/runtime/train.js";
-import { mapOnnxWeights } from "../src/runtime/weights/import-onnx.js";
-import { readOnnx, type OnnxLayer, type OnnxModel, type OnnxTensor } from "../src/runtime/weights/onnx-graph.js";
-import type { CheckedNetwork } from "../src/semantics/network.js";
-import { checkSpec } from "./onnx-helpers.js";
+import { setTrainedLikeWeights } from "../../../bench/lib/onnx-fixtures.js";
+import { tfjsWeightSource, type WeightSource } from "../../../src/backends/onnx/index.js";
+import { ADAM_DEFAULTS, BIAS_CORRECTION1, BIAS_CORRECTION2, LEARNING_RATE, type OptimizerSpec } from "../../../src/backends/onnx/training/optimizer.js";
+import { buildTrainingStep, LABELS, LOSS, type TrainingStepGraph } from "../../../src/backends/onnx/training/step.js";
+import { tfjsWeightName } from "../../../src/backends/tfjs/emit.js";
+import { compileToTfjs } from "../../../src/backends/tfjs/index.js";
+import { seededRandom } from "../../../src/data/motion.js";
+import { lowerNetwork } from "../../../src/ir/pipeline.js";
+import { computeModelInputs } from "../../../src/runtime/streams.js";
+import { tfjsObjective } from "../../../src/runtime/train.js";
+import { mapOnnxWeights } from "../../../src/runtime/weights/import-onnx.js";
+import { readOnnx, type OnnxLayer, type OnnxModel, type OnnxTensor } from "../../../src/runtime/weights/onnx-graph.js";
+import type { CheckedNetwork } from "../../../src/semantics/network.js";
+import { checkSpec } from "../../onnx-helpers.js";
 
-const ROOT = path.resolve(__dirname, "..");
+const ROOT = path.resolve(__dirname, "../../..");
 const TINY = path.join(ROOT, "specs/tiny");
 const BATCH = 2;
 
@@ -77,7 +77,7 @@ function makeBatch(network: CheckedNetwork, step: TrainingStepGraph, seed: numbe
   const onehot = new Float32Array(BATCH * step.classes);
   labels.forEach((l, i) => (onehot[i * step.classes + l] = 1));
   feeds[LABELS] = new ort.Tensor("float32", onehot, [BATCH, step.classes]);
-  for (const mask of step.masks) feeds[mask.input] = new ort.Tensor("float32", new Float32Array(BATCH * mask.shape.reduce((a, b) => a * b, 1)).fill(1), [BATCH, ...mask.shape]);
+  for (const mask of step.masks) feeds[mask.input] = new ort.Tensor("float32", new Float32Array(BATCH * mask.rows * mask.shape.reduce((a, b) => a * b, 1)).fill(1), [BATCH * mask.rows, ...mask.shape]);
   const tfjsInputs = computeModelInputs(network, raw!, { provided });
   return { feeds, tfjsInputs, labels };
 }
@@ -282,7 +282,7 @@ describe("ONNX training step: gradients equal PyTorch autograd's (torchvision an
       c.labels.forEach((l, i) => (onehot[i * step.classes + l] = 1));
       const feeds: Record<string, ort.Tensor> = { [step.inputs[0]!.name]: new ort.Tensor("float32", clips, c.clips.shape), [LABELS]: new ort.Tensor("float32", onehot, [2, step.classes]) };
       // The PyTorch modules have no dropout: all-ones masks.
-      for (const mask of step.masks) feeds[mask.input] = new ort.Tensor("float32", new Float32Array(2 * mask.shape.reduce((a, b) => a * b, 1)).fill(1), [2, ...mask.shape]);
+      for (const mask of step.masks) feeds[mask.input] = new ort.Tensor("float32", new Float32Array(2 * mask.rows * mask.shape.reduce((a, b) => a * b, 1)).fill(1), [2 * mask.rows, ...mask.shape]);
       for (const s of step.state) {
         const values = source.read(s.decl!);
         feeds[s.input] = new ort.Tensor("float32", s.layout ? s.layout.toOnnx(values, s.decl!.shape).data : values, [...s.dims]);

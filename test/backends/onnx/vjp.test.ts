@@ -9,10 +9,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
-import { differentiate } from "../src/backends/onnx/autodiff/differentiate.js";
-import { Tape } from "../src/backends/onnx/autodiff/tape.js";
-import { DIFFERENTIABLE_OPS } from "../src/backends/onnx/autodiff/vjp.js";
-import { attr, GraphBuilder, type Attribute } from "../src/backends/onnx/builder.js";
+import { differentiate } from "../../../src/backends/onnx/autodiff/differentiate.js";
+import { Tape } from "../../../src/backends/onnx/autodiff/tape.js";
+import { DIFFERENTIABLE_OPS } from "../../../src/backends/onnx/autodiff/vjp.js";
+import { attr, GraphBuilder, type Attribute } from "../../../src/backends/onnx/builder.js";
 
 interface Encoded {
   readonly shape: number[];
@@ -29,7 +29,7 @@ interface Case {
   readonly grads: Encoded[];
 }
 
-const FIXTURE = path.resolve(__dirname, "fixtures/vjp/cases.json");
+const FIXTURE = path.resolve(__dirname, "../../fixtures/vjp/cases.json");
 const CASES = (JSON.parse(fs.readFileSync(FIXTURE, "utf8")) as { cases: Case[] }).cases;
 
 function attributes(encoded: Case["attrs"]): Record<string, Attribute> {
