@@ -8,31 +8,49 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { formatDiagnostic } from "../diagnostics/codeframe.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
+import { VnetError } from "../diagnostics/error.js";
 import { LineIndex } from "../diagnostics/location.js";
 import { checkFiles, type CheckResult } from "../semantics/check.js";
 import type { CheckedNetwork } from "../semantics/network.js";
 import { UsageError } from "./args.js";
 
-/** Expands directories to the .vnet files under them (sorted, skipping node_modules and dot-folders). */
+/**
+ * Expands directories to the .vnet files under them (sorted, skipping node_modules and
+ * dot-folders). A directory reached again through a symbolic link (a loop) is walked once; a
+ * link that cannot be followed (a loop of links, a dangling one) is VN109.
+ */
 export function expandSpecPaths(paths: readonly string[]): string[] {
   const out: string[] = [];
-  const walk = (p: string) => {
-    let stat: fs.Stats;
+  const visited = new Set<string>();
+  const statOf = (p: string, given: boolean): fs.Stats => {
     try {
-      stat = fs.statSync(p);
-    } catch {
-      throw new UsageError(`no such file or directory: ${p}`);
+      return fs.statSync(p);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (given && code === "ENOENT") throw new UsageError(`no such file or directory: ${p}`);
+      throw new VnetError("VN109", `cannot read ${p}: ${code === "ELOOP" ? "a loop of symbolic links" : code === "ENOENT" ? "a symbolic link to nothing" : (code ?? (error as Error).message)}`, { path: p, exitCode: 2, hint: "remove or fix the link, or check the files one by one" });
     }
-    if (stat.isDirectory()) {
-      for (const entry of fs.readdirSync(p).sort()) {
-        if (entry === "node_modules" || entry.startsWith(".")) continue;
-        const child = path.join(p, entry);
-        if (fs.statSync(child).isDirectory()) walk(child);
-        else if (entry.endsWith(".vnet")) out.push(child);
-      }
-    } else out.push(p);
   };
-  for (const p of paths) walk(p);
+  const walk = (p: string, stat: fs.Stats) => {
+    if (!stat.isDirectory()) {
+      out.push(p);
+      return;
+    }
+    const real = fs.realpathSync(p);
+    if (visited.has(real)) return;
+    visited.add(real);
+    for (const entry of fs.readdirSync(p).sort()) {
+      if (entry === "node_modules" || entry.startsWith(".")) continue;
+      const child = path.join(p, entry);
+      // Only .vnet files and directories matter; anything else is not even looked at.
+      const isLink = fs.lstatSync(child).isSymbolicLink();
+      if (!isLink && !fs.lstatSync(child).isDirectory() && !entry.endsWith(".vnet")) continue;
+      const childStat = statOf(child, false);
+      if (childStat.isDirectory()) walk(child, childStat);
+      else if (entry.endsWith(".vnet")) out.push(child);
+    }
+  };
+  for (const p of paths) walk(p, statOf(p, true));
   return out;
 }
 

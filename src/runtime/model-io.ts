@@ -1,45 +1,70 @@
 /**
- * Saving and loading tfjs models as files without tfjs-node: model.json (topology and weight
- * manifest, the layout tfjs-node's `file://` handler writes) plus one weights.bin. Importing this
- * module registers vnet's custom layers; `ensureFileRouter` also makes `model.save("file://dir")`
- * and `tf.loadLayersModel("file://dir/model.json")` work on backends without tfjs-node.
+ * tfjs models as files, without tfjs-node: model.json (topology and weight manifest, the layout
+ * tfjs-node's `file://` handler writes) plus one weights.bin, read and written through
+ * checkpoint.ts (so every read checks the bytes against the manifest). Importing this module
+ * registers vnet's custom layers; `ensureFileRouter` also makes `model.save("file://dir")` and
+ * `tf.loadLayersModel("file://dir/model.json")` work on backends without tfjs-node.
+ *
+ * Trained weights are loaded into the model the spec builds (`loadTrainedModel`), never into the
+ * topology stored beside them: the spec is the program, the checkpoint holds its weights, and a
+ * checkpoint of another architecture is refused (VN116) instead of silently running the old one.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { compileToTfjs } from "../backends/tfjs/compile.js";
+import { tfjsWeightName } from "../backends/tfjs/emit.js";
 import "../backends/tfjs/registry.js";
-import { writeFileAtomic } from "./files.js";
+import { VnetError } from "../diagnostics/error.js";
+import { lowerNetwork } from "../ir/pipeline.js";
+import type { CheckedNetwork } from "../semantics/network.js";
+import { architectureDifferences, decodeTensors, MODEL_FILE, readModelDirectory, resolveWeightsDirectory, writeModelDirectory, type NamedTensors, type Progress, type Tensor } from "./checkpoint.js";
+import { weightedNodes } from "./weights/by-name.js";
+import { assignWeights } from "./weights/tensors.js";
 
-const MODEL_FILE = "model.json";
-const WEIGHTS_FILE = "weights.bin";
+/** What `model.save` hands a handler: the topology and the weights as named tensors. */
+export async function modelState(model: tf.LayersModel): Promise<{ topology: unknown; weights: Map<string, Tensor>; extra: Record<string, unknown> }> {
+  let captured: tf.io.ModelArtifacts | undefined;
+  await model.save({
+    async save(artifacts) {
+      captured = artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
+    },
+  });
+  const artifacts = captured!;
+  const data = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
+  const weights = decodeTensors(artifacts.weightSpecs ?? [], new Uint8Array(data), model.name);
+  const extra = {
+    ...(artifacts.trainingConfig ? { trainingConfig: artifacts.trainingConfig } : {}),
+    ...(artifacts.userDefinedMetadata ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {}),
+  };
+  return { topology: artifacts.modelTopology, weights, extra };
+}
 
-/** An IOHandler that saves to and loads from a directory. Writes are atomic: temp file, then rename. */
+/** An IOHandler that saves to and loads from a directory (each file replaced atomically; reads checked). */
 export function fileHandler(directory: string): tf.io.IOHandler {
   return {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
-      fs.mkdirSync(directory, { recursive: true });
-      const weights = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
-      const manifest: tf.io.ModelJSON = {
-        modelTopology: artifacts.modelTopology!,
-        format: artifacts.format,
-        generatedBy: artifacts.generatedBy,
-        convertedBy: artifacts.convertedBy,
-        weightsManifest: [{ paths: [`./${WEIGHTS_FILE}`], weights: artifacts.weightSpecs ?? [] }],
+      const data = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
+      const weights = decodeTensors(artifacts.weightSpecs ?? [], new Uint8Array(data), directory);
+      writeModelDirectory(directory, artifacts.modelTopology, weights, {
         ...(artifacts.trainingConfig ? { trainingConfig: artifacts.trainingConfig } : {}),
         ...(artifacts.userDefinedMetadata ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {}),
-      };
-      writeFileAtomic(path.join(directory, WEIGHTS_FILE), Buffer.from(weights));
-      writeFileAtomic(path.join(directory, MODEL_FILE), JSON.stringify(manifest));
+      });
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     },
     async load(): Promise<tf.io.ModelArtifacts> {
-      const json = JSON.parse(fs.readFileSync(path.join(directory, MODEL_FILE), "utf8")) as tf.io.ModelJSON;
-      return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
-        const buffers = manifest.flatMap((group) => group.paths.map((p) => fs.readFileSync(path.join(directory, p))));
-        const specs = manifest.flatMap((group) => group.weights);
-        const joined = Buffer.concat(buffers);
-        return [specs, joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength)];
-      });
+      const { json, weights } = readModelDirectory(directory);
+      const specs = [...weights].map(([name, t]) => ({ name, shape: [...t.shape], dtype: "float32" as const }));
+      const joined = new Float32Array(specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0));
+      let offset = 0;
+      for (const t of weights.values()) joined.set(t.values, offset), (offset += t.values.length);
+      return {
+        modelTopology: json.modelTopology as tf.io.ModelArtifacts["modelTopology"],
+        weightSpecs: specs,
+        weightData: joined.buffer,
+        ...(json.format ? { format: json.format } : {}),
+        ...(json.userDefinedMetadata ? { userDefinedMetadata: json.userDefinedMetadata as tf.io.ModelArtifacts["userDefinedMetadata"] } : {}),
+      };
     },
   };
 }
@@ -49,10 +74,66 @@ export async function saveModel(model: tf.LayersModel, directory: string, config
   return model.save(fileHandler(directory), config);
 }
 
-/** Loads a model saved by `saveModel` (or by tfjs-node's file:// handler). */
+/** Loads a model saved by `saveModel` (or by tfjs-node's file:// handler) with the topology stored in it. */
 export async function loadModel(directory: string): Promise<tf.LayersModel> {
   return tf.loadLayersModel(fileHandler(directory));
 }
+
+/** The weights a network's spec declares, under their tfjs names (as model.json lists them). */
+export function declaredWeights(network: CheckedNetwork): { name: string; shape: readonly number[] }[] {
+  return [...weightedNodes(lowerNetwork(network))].flatMap((node) => (node.weights ?? []).map((w) => ({ name: tfjsWeightName(w), shape: w.shape })));
+}
+
+/**
+ * Refuses weights of another architecture than the spec's (VN116), listing what differs: a
+ * changed layer width, a layer added or removed.
+ */
+export function checkArchitecture(network: CheckedNetwork, weights: NamedTensors | readonly { readonly name: string; readonly shape: readonly number[] }[], dir: string, specFile: string = network.file, trainedAs?: string): void {
+  const actual = Array.isArray(weights) ? weights : [...(weights as NamedTensors)].map(([name, t]) => ({ name, shape: t.shape }));
+  const declared = declaredWeights(network);
+  const differences = architectureDifferences(declared, actual);
+  if (differences.length === 0) return;
+  const names = new Set(actual.map((w) => w.name));
+  const shown = declared.every((w) => !names.has(w.name))
+    ? `it holds none of the spec's ${declared.length} weights${trainedAs && trainedAs !== network.name ? ` (it is a checkpoint of ${trainedAs})` : ""}`
+    : differences.slice(0, 3).join("; ") + (differences.length > 3 ? `; and ${differences.length - 3} more` : "");
+  throw new VnetError("VN116", `the weights in ${dir} belong to another architecture than ${network.name} in ${path.basename(specFile)}: ${shown}`, {
+    path: dir,
+    exitCode: 2,
+    hint: "give the spec these weights were trained with, or train (or --init) a new run for the changed spec",
+  });
+}
+
+export interface TrainedModel {
+  readonly model: tf.LayersModel;
+  /** The weights directory read (a run's newest complete checkpoint, or the directory given). */
+  readonly dir: string;
+  readonly progress?: Progress;
+  /** The class names the weights were trained with, when recorded. */
+  readonly classNames?: readonly string[];
+  /** What the user should know: a damaged newer checkpoint passed over, a spec edited since training. */
+  readonly notes: readonly string[];
+}
+
+/**
+ * The spec's model with the trained weights of a run, checkpoint or model directory: the newest
+ * complete checkpoint (VN115 none, VN100 damaged), checked against the spec's architecture
+ * (VN116), loaded by name into a freshly built model. `specHash` (checkpoint.ts `programHash`)
+ * adds a note when the spec changed since the checkpoint without changing its weights.
+ */
+export async function loadTrainedModel(network: CheckedNetwork, location: string, options: { specHash?: string } = {}): Promise<TrainedModel> {
+  const found = resolveWeightsDirectory(location);
+  const { weights, json } = readModelDirectory(found.dir);
+  checkArchitecture(network, weights, found.dir, network.file, found.progress?.network);
+  const notes = found.skipped.map((s) => `note: ${s.dir} is damaged (${s.reason}); using ${found.dir}${found.progress ? ` (epoch ${found.progress.epoch})` : ""}`);
+  if (options.specHash && found.progress?.specHash && found.progress.specHash !== options.specHash) notes.push(`note: ${network.file} changed since ${found.dir} was written; its weights still fit (same layers and shapes)`);
+  const { model } = compileToTfjs(network, { seed: 0 });
+  if (!model) throw new Error(`internal: ${network.name} was checked but does not compile to tfjs`);
+  assignWeights(model, weights);
+  const classNames = found.progress?.classNames ?? (json.userDefinedMetadata as { vnet?: { classNames?: string[] } } | undefined)?.vnet?.classNames;
+  return { model, dir: found.dir, ...(found.progress ? { progress: found.progress } : {}), ...(classNames ? { classNames } : {}), notes };
+}
+
 
 const FILE_SCHEME = "file://";
 

@@ -8,9 +8,9 @@
  * clip per video (`vnet eval` applies the full test protocol). A two-stream score fusion with
  * `train = "separate"` trains each stream on its own cross-entropy (Simonyan & Zisserman):
  * their sum, as the streams share no weights, gives each stream exactly its own gradient.
+ * The run directory is locked while training (run.ts) and every epoch's checkpoint is written
+ * crash-safely through checkpoint.ts; an aborted `signal` stops training after the current step.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { compileToTfjs } from "../backends/tfjs/compile.js";
 import { memorySplits, type VideoItem, type VideoSplits } from "../data/dataset.js";
@@ -22,7 +22,10 @@ import { protocolOf, testPlans, trainPlans } from "../data/sampling.js";
 import type { CheckedNetwork } from "../semantics/network.js";
 import { softmaxCrossEntropy } from "../semantics/tasks/classification.js";
 import { outputsProbabilities, videoOutputs, type ViewReading } from "./evaluate.js";
-import { loadModel, saveModel } from "./model-io.js";
+import { readCheckpoint, recoverCheckpoint, writeCheckpoint, type CheckpointInfo, type CheckpointState, type OptimizerState, type Tensor } from "./checkpoint.js";
+import { checkArchitecture, modelState } from "./model-io.js";
+import { appendMetrics, clearMetrics, lockRun, truncateMetrics } from "./run.js";
+import { assignWeights } from "./weights/tensors.js";
 import { viewInputs } from "./streams.js";
 import { TFJS_ALGEBRA } from "./tensor-algebra.js";
 
@@ -104,29 +107,24 @@ export interface TrainOptions {
   readonly log?: (line: string) => void;
   /** Video loading: worker threads, clips loaded ahead, probe and flow cache directory. */
   readonly loading?: { readonly workers?: number; readonly prefetch?: number; readonly cacheDir?: string };
+  /** Aborted (SIGINT, SIGTERM): training stops after the current step, keeping the last checkpoint. */
+  readonly signal?: AbortSignal;
+  /** Recorded in every checkpoint: the spec's hash (checkpoint.ts `programHash`) and the run's settings, for `--resume`. */
+  readonly specHash?: string;
+  readonly settings?: Readonly<Record<string, unknown>>;
 }
 
 export interface TrainResult {
   readonly model: tf.LayersModel;
   readonly history: readonly EpochMetrics[];
-  /** Set when training stopped early (non-finite loss). */
+  /** Set when training stopped early (non-finite loss, interrupted): what happened and what is kept. */
   readonly stopped?: string;
+  /** Stopped by `signal`. */
+  readonly interrupted?: boolean;
+  /** The run's last complete checkpoint (written by this run or resumed from), if there is one. */
+  readonly checkpoint?: { readonly dir: string; readonly epoch: number };
   /** Videos that failed to load during training and were left out. */
   readonly issues: readonly DataIssue[];
-}
-
-const CHECKPOINT = "checkpoint";
-
-interface Progress {
-  readonly epoch: number;
-  readonly seed: number;
-  readonly network: string;
-  readonly optimizer: string;
-  /** The dataset's class names, in label order. */
-  readonly classNames?: readonly string[];
-  readonly optimizerWeights: { name: string; shape: number[] }[];
-  /** Adam's running beta powers, which its setWeights recomputes with a different rounding. */
-  readonly optimizerScalars?: Record<string, number>;
 }
 
 /** Optimizer variables that `getWeights` leaves out (Adam's accumulated beta powers). */
@@ -135,23 +133,6 @@ const HIDDEN_SCALARS = ["accBeta1", "accBeta2"] as const;
 function hiddenScalars(optimizer: tf.Optimizer): Record<string, tf.Variable> {
   const fields = optimizer as unknown as Record<string, unknown>;
   return Object.fromEntries(HIDDEN_SCALARS.filter((k) => fields[k] instanceof tf.Variable).map((k) => [k, fields[k] as tf.Variable]));
-}
-
-/** The checkpoint directory of a run dir (or the directory itself when it is a checkpoint). */
-export function checkpointDir(runOrCheckpoint: string): string {
-  if (fs.existsSync(path.join(runOrCheckpoint, "model.json"))) return runOrCheckpoint;
-  const current = path.join(runOrCheckpoint, CHECKPOINT);
-  // A crash between the two renames of `writeCheckpoint` leaves only the previous one.
-  return fs.existsSync(current) ? current : `${current}.old`;
-}
-
-/** The class names a checkpoint was trained with, when it records them. */
-export function checkpointClassNames(dir: string): string[] | undefined {
-  try {
-    return (JSON.parse(fs.readFileSync(path.join(dir, "progress.json"), "utf8")) as Progress).classNames?.slice();
-  } catch {
-    return undefined;
-  }
 }
 
 function makeOptimizer(config: TrainingConfig): tf.Optimizer {
@@ -165,49 +146,23 @@ function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
   else withSetter.learningRate = lr;
 }
 
-/**
- * Writes model + optimizer state + progress to a temporary directory, then swaps it in with
- * renames, so a crash leaves either the old or the new checkpoint, never a torn one.
- */
-async function writeCheckpoint(runDir: string, model: tf.LayersModel, optimizer: tf.Optimizer, progress: Omit<Progress, "optimizerWeights">): Promise<void> {
-  const target = path.join(runDir, CHECKPOINT);
-  const temp = `${target}.tmp-${process.pid}`;
-  fs.rmSync(temp, { recursive: true, force: true });
-  await saveModel(model, temp);
+/** The tfjs engine's checkpoint: the model's topology and weights and the optimizer's state, as checkpoint.ts stores them. */
+async function checkpointState(model: tf.LayersModel, optimizer: tf.Optimizer, optimizerName: string, info: CheckpointInfo): Promise<CheckpointState> {
+  const { topology, weights, extra } = await modelState(model);
   const named = await optimizer.getWeights();
-  const data = await Promise.all(named.map((w) => w.tensor.data() as Promise<Float32Array>));
-  const total = data.reduce((n, d) => n + d.length, 0);
-  const buffer = new Float32Array(total);
-  let offset = 0;
-  for (const d of data) buffer.set(d, offset), (offset += d.length);
-  fs.writeFileSync(path.join(temp, "optimizer.bin"), Buffer.from(buffer.buffer));
+  const tensors = new Map<string, Tensor>();
+  for (const w of named) tensors.set(w.name, { shape: w.tensor.shape, values: (await w.tensor.data()) as Float32Array });
   const scalars: Record<string, number> = {};
   for (const [key, variable] of Object.entries(hiddenScalars(optimizer))) scalars[key] = (await variable.data())[0]!;
-  const full: Progress = { ...progress, optimizerWeights: named.map((w) => ({ name: w.name, shape: w.tensor.shape })), optimizerScalars: scalars };
-  fs.writeFileSync(path.join(temp, "progress.json"), JSON.stringify(full, null, 2));
-  const old = `${target}.old`;
-  fs.rmSync(old, { recursive: true, force: true });
-  if (fs.existsSync(target)) fs.renameSync(target, old);
-  fs.renameSync(temp, target);
-  fs.rmSync(old, { recursive: true, force: true });
+  return { topology, weights, optimizer: { name: optimizerName, tensors, scalars }, info, modelJson: extra };
 }
 
-async function readCheckpoint(dir: string, optimizer: tf.Optimizer): Promise<{ model: tf.LayersModel; progress: Progress }> {
-  const model = await loadModel(dir);
-  const progress = JSON.parse(fs.readFileSync(path.join(dir, "progress.json"), "utf8")) as Progress;
-  const bytes = fs.readFileSync(path.join(dir, "optimizer.bin"));
-  const values = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  let offset = 0;
-  const weights = progress.optimizerWeights.map((w) => {
-    const size = w.shape.reduce((a, b) => a * b, 1);
-    const tensor = tf.tensor(values.subarray(offset, offset + size), w.shape);
-    offset += size;
-    return { name: w.name, tensor };
-  });
+/** Restores an optimizer's state from a checkpoint (before its first step). */
+async function restoreOptimizer(optimizer: tf.Optimizer, state: OptimizerState): Promise<void> {
+  const weights = [...state.tensors].map(([name, t]) => ({ name, tensor: tf.tensor(t.values, [...t.shape]) }));
   if (weights.length) await optimizer.setWeights(weights);
   const hidden = hiddenScalars(optimizer);
-  for (const [key, value] of Object.entries(progress.optimizerScalars ?? {})) hidden[key]?.assign(tf.scalar(value));
-  return { model, progress };
+  for (const [key, value] of Object.entries(state.scalars)) hidden[key]?.assign(tf.scalar(value));
 }
 
 /** A deterministic permutation of 0..n-1 for one epoch, so a resumed run sees the same order. */
@@ -299,34 +254,42 @@ function splitsOf(data: TrainingData): VideoSplits {
 
 /** Trains a network on a dataset, validating, logging and checkpointing every epoch. */
 export async function trainNetwork(network: CheckedNetwork, data: TrainingData, options: TrainOptions): Promise<TrainResult> {
-  const { config, runDir } = options;
   const seed = options.seed ?? 0;
   const splits = splitsOf(data);
+  // One trainer per run directory; released however training ends.
+  const lock = lockRun(options.runDir);
+  try {
+    return await trainLocked(network, splits, options, seed);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainLocked(network: CheckedNetwork, splits: VideoSplits, options: TrainOptions, seed: number): Promise<TrainResult> {
+  const { config, runDir } = options;
   const protocol = protocolOf(network);
   const flows = flowStreams(network);
-  fs.mkdirSync(runDir, { recursive: true });
-  const metricsFile = path.join(runDir, "metrics.jsonl");
   const optimizer = makeOptimizer(config);
-  let model: tf.LayersModel;
+  const compiled = compileToTfjs(network, { seed });
+  if (!compiled.model) throw new Error(`${network.name} does not compile to tfjs: ${compiled.diagnostics.map((d) => d.message).join("; ")}`);
+  const model = compiled.model;
   let firstEpoch = 0;
+  let checkpoint: { dir: string; epoch: number } | undefined;
   if (options.resume) {
-    const dir = checkpointDir(runDir);
-    if (!fs.existsSync(path.join(dir, "progress.json"))) throw new Error(`--resume: no checkpoint in ${runDir}`);
-    const restored = await readCheckpoint(dir, optimizer);
-    model = restored.model;
+    // The newest complete checkpoint, put back in place if a crash left it elsewhere.
+    const found = recoverCheckpoint(runDir);
+    const restored = readCheckpoint(found.dir);
+    checkArchitecture(network, restored.weights, found.dir, network.file, restored.progress.network);
+    assignWeights(model, restored.weights);
+    await restoreOptimizer(optimizer, restored.optimizer);
     firstEpoch = restored.progress.epoch;
-    options.log?.(`resuming ${network.name} after epoch ${firstEpoch} from ${dir}`);
+    checkpoint = { dir: found.dir, epoch: firstEpoch };
+    options.log?.(`resuming ${network.name} after epoch ${firstEpoch} from ${found.dir}`);
     // Metrics of epochs after the checkpoint belong to a run that did not finish them.
-    if (fs.existsSync(metricsFile)) {
-      const kept = fs.readFileSync(metricsFile, "utf8").split("\n").filter((line) => line && (JSON.parse(line) as { epoch: number }).epoch <= firstEpoch);
-      fs.writeFileSync(metricsFile, kept.map((l) => `${l}\n`).join(""));
-    }
+    truncateMetrics(runDir, firstEpoch);
   } else {
-    const compiled = compileToTfjs(network, { seed });
-    if (!compiled.model) throw new Error(`${network.name} does not compile to tfjs: ${compiled.diagnostics.map((d) => d.message).join("; ")}`);
-    model = compiled.model;
     options.init?.(model);
-    fs.rmSync(metricsFile, { force: true });
+    clearMetrics(runDir);
   }
   // The exported model carries what predicting with it needs: class names and the test protocol.
   model.setUserDefinedMetadata({ vnet: { network: network.name, classNames: splits.classNames, sampling: protocol } });
@@ -379,16 +342,25 @@ export async function trainNetwork(network: CheckedNetwork, data: TrainingData, 
         correct += (await hits!.data())[0]!;
         tf.dispose([loss, hits!, labels, ...inputs]);
         if (!Number.isFinite(value)) {
-          const message = `loss became ${value} at epoch ${epoch + 1}, step ${step + 1} (lr ${lr.toPrecision(3)}); training stopped. The last good checkpoint (after epoch ${epoch}) is kept in ${path.join(runDir, CHECKPOINT)}; try a lower --lr`;
+          const kept = checkpoint ? `the last good checkpoint, ${checkpoint.dir} (after epoch ${checkpoint.epoch}), is kept` : "no checkpoint was written (the first epoch had not finished)";
+          const message = `loss became ${value} at epoch ${epoch + 1}, step ${step + 1} (lr ${lr.toPrecision(3)}); training stopped: ${kept}; try a lower --lr`;
           options.progress?.("", true);
           options.log?.(message);
-          return { model, history, stopped: message, issues };
+          return { model, history, stopped: message, issues, ...(checkpoint ? { checkpoint } : {}) };
         }
         step++;
         lossSum += value * batch.tasks.length;
         seen += batch.tasks.length;
         const elapsed = (performance.now() - started) / 1000;
         options.progress?.(`epoch ${epoch + 1}/${config.epochs} ${bar(step / stepsPerEpoch)} ${step}/${stepsPerEpoch} loss ${(lossSum / seen).toFixed(4)} acc ${(correct / seen).toFixed(3)} ${(seen / elapsed).toFixed(1)} clips/s`, false);
+        // A step's awaits resolve as microtasks; yielding to the event loop lets a SIGINT handler run.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (options.signal?.aborted) {
+          const kept = checkpoint ? `the last checkpoint is ${checkpoint.dir} (after epoch ${checkpoint.epoch})` : "no checkpoint was written yet (the first epoch had not finished)";
+          const message = `interrupted in epoch ${epoch + 1} after step ${step} of ${stepsPerEpoch}; the unfinished epoch is dropped and ${kept}`;
+          options.progress?.("", true);
+          return { model, history, stopped: message, interrupted: true, issues, ...(checkpoint ? { checkpoint } : {}) };
+        }
       }
       if (seen === 0) throw new Error(`no training clip of ${splits.name} could be loaded`);
       const trainSeconds = (performance.now() - started) / 1000;
@@ -408,11 +380,12 @@ export async function trainNetwork(network: CheckedNetwork, data: TrainingData, 
         `epoch ${epoch + 1}/${config.epochs} ${bar(1)} loss ${metrics.trainLoss.toFixed(4)} acc ${metrics.trainAccuracy.toFixed(3)} | val loss ${val.loss.toFixed(4)} acc ${val.accuracy.toFixed(3)} | ${metrics.clipsPerSecond.toFixed(1)} clips/s`,
         true,
       );
-      fs.appendFileSync(metricsFile, `${JSON.stringify(metrics)}\n`);
-      await writeCheckpoint(runDir, model, optimizer, { epoch: epoch + 1, seed, network: network.name, optimizer: config.optimizer, classNames: splits.classNames });
+      appendMetrics(runDir, metrics);
+      const info: CheckpointInfo = { epoch: epoch + 1, network: network.name, specHash: options.specHash ?? "", classNames: splits.classNames, settings: { seed, ...options.settings }, engine: "tfjs" };
+      checkpoint = { dir: writeCheckpoint(runDir, await checkpointState(model, optimizer, config.optimizer, info)), epoch: epoch + 1 };
     }
   } finally {
     await loader.close();
   }
-  return { model, history, issues };
+  return { model, history, issues, ...(checkpoint ? { checkpoint } : {}) };
 }

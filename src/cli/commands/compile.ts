@@ -16,7 +16,8 @@ import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, NETWORK_FLAG, SEED_FLAG } from "../flags.js";
 import { checkNetwork, renderDiagnostics } from "../util.js";
-import { checkOnnxOutput, writeOnnx } from "./export.js";
+import { checkModelDirectory, checkOutputFile, specInputs } from "../outputs.js";
+import { writeOnnx } from "./export.js";
 
 export const command = defineCommand({
   name: "compile",
@@ -36,11 +37,15 @@ export const command = defineCommand({
     const { target } = flags;
     if (flags.out === undefined && !flags.dumpIr) throw new UsageError(`vnet compile needs an output ${target === "onnx" ? "file: -o model.onnx" : "directory: -o <dir>"} (or --dump-ir)`);
     if (flags.verify && target !== "onnx") throw new UsageError("--verify checks an ONNX export: use it with --target onnx");
-    if (target === "onnx" && flags.out !== undefined) checkOnnxOutput(flags.out);
     const seed = flags.seed ?? 0;
     const checked = checkNetwork(positional[0]!, flags.network, out, color);
     if (typeof checked === "number") return checked;
     const { network, result } = checked;
+    if (flags.out !== undefined) {
+      const inputs = specInputs(result.program.modules.keys(), checked.file);
+      if (target === "onnx") checkOutputFile("-o", flags.out, inputs);
+      else checkModelDirectory("-o", flags.out, inputs);
+    }
     if (flags.dumpIr) out(dumpIr(lowerNetwork(network)));
     if (flags.out === undefined) return 0;
 

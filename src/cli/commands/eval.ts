@@ -12,11 +12,12 @@ import { ViewLoader } from "../../data/loader.js";
 import { protocolOf, viewsPerVideo } from "../../data/sampling.js";
 import { writeConfusionPng } from "../../runtime/confusion-png.js";
 import { formatReport, predictVideos, scoreReport } from "../../runtime/evaluate.js";
-import { loadModel } from "../../runtime/model-io.js";
-import { checkpointClassNames, checkpointDir } from "../../runtime/train.js";
+import { programHash, resolveWeightsDirectory } from "../../runtime/checkpoint.js";
+import { loadTrainedModel } from "../../runtime/model-io.js";
 import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, DATA_VALUE, LOADING_FLAGS, NETWORK_FLAG, SEED_FLAG } from "../flags.js";
+import { checkOutputFile, datasetInputs, specInputs } from "../outputs.js";
 import { checkRunnableNetwork, loadDataset, loadingOptions, reportIssues, startBackend } from "../run-util.js";
 
 const SPLITS = ["val", "test", "train"] as const satisfies readonly SplitName[];
@@ -46,36 +47,40 @@ export const command = defineCommand({
     if (!data) throw new UsageError("vnet eval needs --data (builtin:motion, builtin:motion-appearance, or a video folder or list file)");
     const checked = checkRunnableNetwork(positional[0]!, flags.network, out, color);
     if (typeof checked === "number") return checked;
-    const { network } = checked;
+    const { network, result: check, file: spec } = checked;
     const seed = flags.seed ?? 0;
     const loading = loadingOptions(flags);
-    const dir = checkpointDir(weights);
-    const trainedOn = checkpointClassNames(dir);
-    const dataset: VideoSplits = await loadDataset(data, network, { seed, trainPerClass: 1, cacheDir: loading.cacheDir, ...(flags.valClips ? { valPerClass: flags.valClips } : {}), ...(flags.valFraction !== undefined ? { valFraction: flags.valFraction } : {}), ...(trainedOn ? { classNames: trainedOn } : {}) });
-    reportIssues(dataset.issues, out, false);
-    const chosen = flags.split ?? (dataset.val.length === 0 && dataset.test.length > 0 ? "test" : "val");
-    const items = dataset[chosen];
-    if (items.length === 0) {
-      out(formatIssue({ code: "VN097", path: data, message: `no usable videos in the ${chosen} split` }));
-      return 1;
-    }
+    const weightsDir = resolveWeightsDirectory(weights).dir;
+    const picture = flags.confusionPng;
+    if (picture) checkOutputFile("--confusion-png", picture, [...specInputs(check.program.modules.keys(), spec), { path: weightsDir, what: "the weights being evaluated" }, ...datasetInputs(data)]);
     await startBackend(flags.backend, out, false, network);
-    let model;
-    try {
-      model = await loadModel(dir);
-    } catch (error) {
-      throw new UsageError(`cannot load weights from ${weights}: ${(error as Error).message.split("\n")[0]}`);
-    }
-    const protocol = protocolOf(network);
-    const flows = flowStreams(network);
-    const loader = new ViewLoader({ geometry: protocol, flows, ...loading });
-    const failures: DataIssue[] = [];
-    const batch = Math.max(flags.batch ?? 16, viewsPerVideo(protocol));
+    // The weights are checked against the spec before any video is read.
+    const trained = await loadTrainedModel(network, weights, { specHash: programHash(check.program) });
+    for (const note of trained.notes) out(note);
+    const model = trained.model;
+    let dataset: VideoSplits;
+    let chosen: SplitName;
     let result;
+    const failures: DataIssue[] = [];
+    const protocol = protocolOf(network);
     try {
-      result = await predictVideos(model, network, items, { loader, protocol, flows, batch, onFailure: (_item, error) => failures.push(issueOf(error)) });
+      dataset = await loadDataset(data, network, { seed, trainPerClass: 1, cacheDir: loading.cacheDir, ...(flags.valClips ? { valPerClass: flags.valClips } : {}), ...(flags.valFraction !== undefined ? { valFraction: flags.valFraction } : {}), ...(trained.classNames ? { classNames: trained.classNames } : {}) });
+      reportIssues(dataset.issues, out, false);
+      chosen = flags.split ?? (dataset.val.length === 0 && dataset.test.length > 0 ? "test" : "val");
+      const items = dataset[chosen];
+      if (items.length === 0) {
+        out(formatIssue({ code: "VN097", path: data, message: `no usable videos in the ${chosen} split` }));
+        return 1;
+      }
+      const flows = flowStreams(network);
+      const loader = new ViewLoader({ geometry: protocol, flows, ...loading });
+      const batch = Math.max(flags.batch ?? 16, viewsPerVideo(protocol));
+      try {
+        result = await predictVideos(model, network, items, { loader, protocol, flows, batch, onFailure: (_item, error) => failures.push(issueOf(error)) });
+      } finally {
+        await loader.close();
+      }
     } finally {
-      await loader.close();
       model.dispose();
     }
     for (const issue of failures) out(formatIssue(issue));
@@ -86,7 +91,6 @@ export const command = defineCommand({
     }
     const report = scoreReport(result.scores, result.labels, dataset.classNames, result.views, protocol.test.average);
     out(formatReport(report));
-    const picture = flags.confusionPng;
     if (picture) {
       writeConfusionPng(picture, report.confusion);
       out(`wrote the confusion matrix as a picture to ${picture} (rows: true class, darker = more of the row)`);

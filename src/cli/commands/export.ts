@@ -5,28 +5,23 @@
  * real inputs and reports the largest difference; it fails (exit 1) above 1e-4 relative to the
  * output's magnitude (absolute for outputs within [-1, 1]).
  */
-import * as fs from "node:fs";
 import type * as tf from "@tensorflow/tfjs";
 import { exportOnnx, ONNX_OPSET, programSources, tfjsWeightSource } from "../../backends/onnx/index.js";
-import { loadModel } from "../../runtime/model-io.js";
+import { programHash, resolveWeightsDirectory } from "../../runtime/checkpoint.js";
 import { writeFileAtomic } from "../../runtime/files.js";
+import { loadTrainedModel } from "../../runtime/model-io.js";
 import { formatVerifyReport, verifyOnnxExport } from "../../runtime/onnx-verify.js";
-import { checkpointClassNames, checkpointDir } from "../../runtime/train.js";
 import type { CheckResult } from "../../semantics/check.js";
 import type { CheckedNetwork } from "../../semantics/network.js";
 import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, NETWORK_FLAG, SEED_FLAG } from "../flags.js";
+import { checkOutputFile, specInputs } from "../outputs.js";
 import { startBackend } from "../run-util.js";
 import { checkNetwork, renderDiagnostics } from "../util.js";
 
 /** The largest difference --verify accepts, relative to the output's magnitude (at least 1). */
 export const VERIFY_TOLERANCE = 1e-4;
-
-/** Refuses an output path that is a directory (an ONNX model is one file), before any work. */
-export function checkOnnxOutput(file: string): void {
-  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new UsageError(`-o ${file} is a directory; an ONNX model is one file: -o model.onnx`);
-}
 
 /**
  * Exports a network with the weights of `model` to `file` (atomically), prints what was written,
@@ -72,24 +67,20 @@ export const command = defineCommand({
     if (flags.weights === undefined) throw new UsageError("vnet export needs --weights <run-dir or checkpoint directory>");
     const file = flags.out;
     if (file === undefined) throw new UsageError("vnet export needs an output file: -o model.onnx");
-    checkOnnxOutput(file);
     const checked = checkNetwork(positional[0]!, flags.network, out, color);
     if (typeof checked === "number") return checked;
+    const weightsDir = resolveWeightsDirectory(flags.weights).dir;
+    checkOutputFile("-o", file, [...specInputs(checked.result.program.modules.keys(), checked.file), { path: weightsDir, what: "the weights being exported" }]);
     await startBackend(flags.backend, out, false);
-    const dir = checkpointDir(flags.weights);
-    let model: tf.LayersModel;
-    try {
-      model = await loadModel(dir);
-    } catch (error) {
-      throw new UsageError(`cannot load weights from ${flags.weights}: ${(error as Error).message.split("\n")[0]}`);
-    }
+    const trained = await loadTrainedModel(checked.network, flags.weights, { specHash: programHash(checked.result.program) });
+    for (const note of trained.notes) out(note);
     try {
       // The class names the weights were trained on (a video folder's) travel into the metadata.
-      const classNames = checkpointClassNames(dir) ?? checked.network.classNames;
+      const classNames = trained.classNames ?? checked.network.classNames;
       const network = classNames ? { ...checked.network, classNames } : checked.network;
-      return await writeOnnx(network, checked.result, model, `checkpoint ${dir}`, file, { verify: flags.verify, seed: flags.seed ?? 0, color }, out);
+      return await writeOnnx(network, checked.result, trained.model, `checkpoint ${trained.dir}`, file, { verify: flags.verify, seed: flags.seed ?? 0, color }, out);
     } finally {
-      model.dispose();
+      trained.model.dispose();
     }
   },
 });

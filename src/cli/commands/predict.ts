@@ -8,7 +8,6 @@
  * `vnet eval`); a .npy float32 (or uint8) tensor [T, H, W, C] in [0, 1] (or a batch of ready views
  * [N, T, H, W, C]) or a builtin validation clip goes through `testViews` of runtime/predict.ts.
  */
-import type * as tf from "@tensorflow/tfjs";
 import { defaultCacheDir } from "../../data/dataset.js";
 import { flowStreams, type FlowStream } from "../../data/flow.js";
 import { DataError, formatIssue } from "../../data/issues.js";
@@ -17,15 +16,16 @@ import { protocolFromSection, protocolOf, type SamplingProtocol, type Section } 
 import { testViews as videoTestViews, type TestViews } from "../../data/views.js";
 import { lowerNetwork } from "../../ir/pipeline.js";
 import { outputScores } from "../../ir/scores.js";
-import { loadModel } from "../../runtime/model-io.js";
+import { programHash } from "../../runtime/checkpoint.js";
+import { loadTrainedModel } from "../../runtime/model-io.js";
 import { readNpy } from "../../runtime/npy.js";
 import { loadOnnxModel, OnnxModelError, runOnnx, type HostTensor, type OnnxProvider } from "../../runtime/onnx.js";
 import { averageViews, scoresFromOutput, testViews, topClasses, viewsAsInput, type ShortVideos, type ViewScores } from "../../runtime/predict.js";
 import { tfjsOutput } from "../../runtime/evaluate.js";
 import { unsupportedStream } from "../../runtime/streams.js";
 import type { BackendChoice } from "../../runtime/backend.js";
-import { checkpointClassNames, checkpointDir } from "../../runtime/train.js";
 import { testProtocol, type TestProtocol } from "../../semantics/protocol.js";
+import { VnetError } from "../../diagnostics/error.js";
 import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, NETWORK_FLAG } from "../flags.js";
@@ -108,14 +108,11 @@ async function tfjsPredictor(spec: string, options: TfjsOptions, out: (s: string
   const unsupported = unsupportedStream(network);
   if (unsupported) throw new UsageError(`${network.name}: ${unsupported}`);
   await startBackend(options.backend, out, false);
-  let model: tf.LayersModel;
-  try {
-    model = await loadModel(checkpointDir(weights));
-  } catch (error) {
-    throw new UsageError(`cannot load weights from ${weights}: ${(error as Error).message.split("\n")[0]}`);
-  }
+  const trained = await loadTrainedModel(network, weights, { specHash: programHash(checked.result.program) });
+  for (const note of trained.notes) out(note);
+  const model = trained.model;
   const kind = outputScores(lowerNetwork(network)).kind;
-  const classNames = checkpointClassNames(checkpointDir(weights)) ?? network.classNames;
+  const classNames = trained.classNames ?? network.classNames;
   const inputShape = network.inputs.find((i) => i.kind === "input")!.shape;
   const sampling = network.sections.sampling as { short_videos?: ShortVideos } | undefined;
   return {
@@ -228,6 +225,8 @@ export const command = defineCommand({
         viewScores = await scoreInBatches(predictor, views.views);
       }
       const { scores, kind } = averageViews(viewScores, predictor.protocol.average);
+    const broken = scores.filter((s) => !Number.isFinite(s)).length;
+    if (broken) throw new VnetError("VN118", `the model's ${kind} for ${positional[1] ?? flags.input ?? flags.sample} hold ${broken} NaN or infinite value(s) of ${scores.length}; there is no ranking to print`, { path: target, hint: "the weights are unusable (check them with vnet eval) or the input is not what the model expects" });
       out(`top-${Math.min(top, scores.length)} (${kind}):`);
       const best = topClasses(scores, predictor.classNames, top);
       const width = Math.max(...best.map((b) => b.name.length));

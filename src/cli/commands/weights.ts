@@ -12,10 +12,12 @@ import { inputMismatches, mapOnnxWeights } from "../../runtime/weights/import-on
 import { fileDiagnostic } from "../../runtime/weights/load-init.js";
 import { OnnxError, readOnnx, type OnnxModel } from "../../runtime/weights/onnx-graph.js";
 import { onnxParity } from "../../runtime/weights/onnx-parity.js";
+import { nonFinite } from "../../runtime/checkpoint.js";
 import { assignWeights } from "../../runtime/weights/tensors.js";
 import { UsageError } from "../args.js";
 import { defineCommand, type CommandGroup } from "../command.js";
 import { BACKEND_FLAG, NETWORK_FLAG, SEED_FLAG } from "../flags.js";
+import { checkModelDirectory, specInputs } from "../outputs.js";
 import { checkRunnableNetwork } from "../run-util.js";
 import { buildTarget, renderAgainst, showMapping, writeModel } from "../weight-tools.js";
 
@@ -62,6 +64,7 @@ const importCommand = defineCommand({
     const checked = checkRunnableNetwork(spec, flags.network, out, color);
     if (typeof checked === "number") return checked;
     const { network, file: specFile } = checked;
+    if (target) checkModelDirectory("-o", target, [...specInputs(checked.result.program.modules.keys(), specFile), { path: file, what: "the ONNX file being imported" }]);
     const onnxModel = readModel(file);
     if (!("layers" in onnxModel)) {
       out(renderAgainst(specFile, [onnxModel], color));
@@ -74,6 +77,9 @@ const importCommand = defineCommand({
       out(`importing ${file} (${onnxModel.producer}, ${onnxModel.layers.length} weighted layers) into ${network.name}`);
       const mapping = mapOnnxWeights(graph, onnxModel, { partial, at: { file: network.file, range: network.range }, file });
       const inputs = inputMismatches(graph, onnxModel).map((message): Diagnostic => ({ code: "VN104", severity: "error", message, file: network.file, range: network.range }));
+      const bad = nonFinite(mapping.weights);
+      // NaN weights would pass any parity check (every comparison with NaN is false): refuse them first.
+      if (bad) inputs.push({ code: "VN118", severity: "error", message: `${file}: ${bad.name} holds ${bad.count} NaN or infinite value(s); the imported model could only output NaN`, file: network.file, range: network.range, hint: "export the model again from a healthy checkpoint" });
       const next = showMapping(network, specFile, mapping.report, inputs, dryRun, out, color);
       if (next !== "write") return next === "errors" ? 1 : 0;
       assignWeights(model, mapping.weights);
@@ -83,7 +89,7 @@ const importCommand = defineCommand({
         else {
           const tolerance = PARITY_TOLERANCE * Math.max(1, parity.maxAbs);
           out(`parity with ONNX Runtime on a random input: max |diff| ${parity.maxAbsDiff.toExponential(2)} over outputs [${parity.outputShape.join(", ")}] up to ${parity.maxAbs.toPrecision(3)} in size (tolerance ${tolerance.toExponential(2)})`);
-          if (parity.maxAbsDiff > tolerance) {
+          if (!(parity.maxAbsDiff <= tolerance)) {
             const message = `the imported ${network.name} differs from ONNX Runtime on ${file} by up to ${parity.maxAbsDiff.toExponential(2)}; layers paired by order and shape may not compute the same thing (padding, pooling, activations)`;
             out(renderAgainst(specFile, [{ code: "VN108", severity: partial ? "warning" : "error", message, file: network.file, range: network.range, hint: "compare the spec with the exported model layer by layer (vnet summary, netron); --no-verify writes the weights anyway" }], color));
             if (!partial) return 1;

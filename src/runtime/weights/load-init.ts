@@ -7,7 +7,8 @@
 import type { Diagnostic } from "../../diagnostics/diagnostic.js";
 import type { IrGraph } from "../../ir/graph.js";
 import type { CheckedNetwork } from "../../semantics/network.js";
-import { checkpointDir } from "../train.js";
+import { VnetError } from "../../diagnostics/error.js";
+import { resolveWeightsDirectory } from "../checkpoint.js";
 import { mapWeightsByName, type WeightMapping } from "./by-name.js";
 import { CheckpointError, readCheckpointWeights } from "./tensors.js";
 
@@ -29,7 +30,13 @@ export function fileDiagnostic(file: string, code: string, message: string, hint
  * gives a diagnostic instead.
  */
 export async function loadWeightsByName(location: string, network: CheckedNetwork, graph: IrGraph, options: { inflate: boolean; partial: boolean }): Promise<LoadedMapping | Diagnostic> {
-  const directory = checkpointDir(location);
+  let directory: string;
+  try {
+    directory = resolveWeightsDirectory(location).dir;
+  } catch (error) {
+    if (error instanceof VnetError) return fileDiagnostic(location, error.code, error.message, error.hint ?? "pass a run directory, its checkpoint/ directory, or a directory with a tfjs model.json");
+    throw error;
+  }
   let checkpoint;
   try {
     checkpoint = await readCheckpointWeights(directory);

@@ -7,12 +7,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { fileHandler } from "../model-io.js";
+import { VnetError } from "../../diagnostics/error.js";
+import { readModelDirectory, type Tensor } from "../checkpoint.js";
 
-export interface WeightTensor {
-  readonly shape: readonly number[];
-  readonly values: Float32Array;
-}
+/** A shape and float32 values: checkpoint.ts's tensor, the one the files hold. */
+export type WeightTensor = Tensor;
 
 export type WeightMap = ReadonlyMap<string, WeightTensor>;
 
@@ -34,30 +33,19 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
-/** Reads every weight of a tfjs LayersModel directory (model.json + weight files). */
+/** Reads every weight of a tfjs LayersModel directory (model.json + weight files), checked by checkpoint.ts. */
 export async function readCheckpointWeights(directory: string): Promise<CheckpointWeights> {
   const manifest = path.join(directory, "model.json");
   if (!fs.existsSync(manifest)) throw new CheckpointError(`${directory} holds no model.json (a tfjs LayersModel directory, a vnet checkpoint or run directory)`);
-  let artifacts: tf.io.ModelArtifacts;
+  let read;
   try {
-    artifacts = await fileHandler(directory).load!();
+    read = readModelDirectory(directory);
   } catch (error) {
-    throw new CheckpointError(`cannot read ${manifest}: ${(error as Error).message.split("\n")[0]}`);
+    if (error instanceof VnetError) throw new CheckpointError(error.message);
+    throw error;
   }
-  if (!artifacts.weightSpecs || artifacts.weightData === undefined) throw new CheckpointError(`${manifest} lists no weights`);
-  const weights = new Map<string, WeightTensor>();
-  let decoded: tf.NamedTensorMap;
-  try {
-    decoded = tf.io.decodeWeights(artifacts.weightData, artifacts.weightSpecs);
-  } catch (error) {
-    throw new CheckpointError(`the weight files of ${manifest} do not match its manifest: ${(error as Error).message.split("\n")[0]}`);
-  }
-  for (const [name, tensor] of Object.entries(decoded)) {
-    if (tensor.dtype === "float32") weights.set(name, { shape: tensor.shape, values: tensor.dataSync() as Float32Array });
-    tensor.dispose();
-  }
-  const topology = artifacts.modelTopology as { config?: { name?: unknown } } | undefined;
-  return { model: typeof topology?.config?.name === "string" ? topology.config.name : undefined, weights };
+  const topology = read.json.modelTopology as { config?: { name?: unknown } } | undefined;
+  return { model: typeof topology?.config?.name === "string" ? topology.config.name : undefined, weights: read.weights };
 }
 
 /** The weights of a built model, by tfjs weight name. */
