@@ -61,7 +61,8 @@ export function curvesSpec(runs: readonly RunCurves[]): TopLevelSpec {
       x: { field: "epoch", type: "quantitative" as const, title: "epoch", axis: { tickMinStep: 1 } },
       y: { field: "value", type: "quantitative" as const, title, scale },
       color: { field: "run", type: "nominal" as const, title: "run" },
-      strokeDash: { field: "split", type: "nominal" as const, title: "split", scale: { domain: ["train", "validation"], range: [[1, 0], [5, 3]] }, legend: { symbolType: "stroke", symbolStrokeWidth: 2 } },
+      // The dash legend's symbols are lines, which need a stroke colour of their own.
+      strokeDash: { field: "split", type: "nominal" as const, title: "split", scale: { domain: ["train", "validation"], range: [[1, 0], [5, 3]] }, legend: { symbolType: "stroke", symbolStrokeWidth: 2, symbolSize: 300, encode: { symbols: { update: { stroke: { value: "#444" } } } } } },
     },
   });
   return {
