@@ -146,7 +146,8 @@ async function onnxPass(conv: ConvConfig, pass: Pass, formulation: string | unde
 
 /** One measured configuration: medians in ms (undefined: not run, or dropped as too slow). */
 export interface ConvTimes {
-  readonly torch?: { readonly forward: number; readonly input?: number; readonly weight: number };
+  /** PyTorch's medians, and the convolution backend it picked (Mkldnn is oneDNN). */
+  readonly torch?: { readonly forward: number; readonly input?: number; readonly weight: number; readonly backend: string };
   readonly forward: number;
   readonly input: Readonly<Partial<Record<InputGradientFormulation, number>>>;
   readonly weight: Readonly<Partial<Record<WeightGradientFormulation, number>>>;
@@ -164,10 +165,19 @@ async function measureConv(entry: NetworkConv, torch: TorchWorker | undefined, o
   await add("forward");
   if (entry.needsInputGradient) for (const f of inputGradientFormulations(entry.conv)) await add("input", f);
   for (const f of weightGradientFormulations(entry.conv)) await add("weight", f);
+  let backend = "";
   if (torch) {
     const passes: Pass[] = entry.needsInputGradient ? ["forward", "input", "weight"] : ["forward", "weight"];
     for (const pass of passes)
-      variants.push({ key: `torch:${pass}`, pass, run: async (runs) => (await torch.request<{ samples: number[] }>({ conv: entry.conv, pass, runs, warmup: 1 })).samples });
+      variants.push({
+        key: `torch:${pass}`,
+        pass,
+        run: async (runs) => {
+          const answer = await torch.request<{ samples: number[]; backend: string }>({ conv: entry.conv, pass, runs, warmup: 1 });
+          backend = answer.backend;
+          return answer.samples;
+        },
+      });
   }
   const samples = new Map<string, number[]>(variants.map((v) => [v.key, []]));
   const dropped: string[] = [];
@@ -188,7 +198,7 @@ async function measureConv(entry: NetworkConv, torch: TorchWorker | undefined, o
   const of = (key: string) => (samples.get(key)!.length ? median(samples.get(key)!) : undefined);
   const pick = <F extends string>(pass: Pass, formulations: readonly F[]) => Object.fromEntries(formulations.flatMap((f) => (of(`${pass}:${f}`) === undefined ? [] : [[f, of(`${pass}:${f}`)!]]))) as Partial<Record<F, number>>;
   return {
-    ...(torch ? { torch: { forward: of("torch:forward")!, ...(entry.needsInputGradient ? { input: of("torch:input")! } : {}), weight: of("torch:weight")! } } : {}),
+    ...(torch ? { torch: { forward: of("torch:forward")!, ...(entry.needsInputGradient ? { input: of("torch:input")! } : {}), weight: of("torch:weight")!, backend } } : {}),
     forward: of("forward:conv")!,
     input: entry.needsInputGradient ? pick("input", inputGradientFormulations(entry.conv)) : {},
     weight: pick("weight", weightGradientFormulations(entry.conv)),
@@ -222,7 +232,7 @@ function report(result: NetworkResult, hasTorch: boolean): string {
     return [
       `${layers[0]}${layers.length > 1 ? ` x${layers.length}` : ""}`,
       describe(conv),
-      ...(hasTorch ? [`${t!.forward.toFixed(1)}/${t!.input?.toFixed(1) ?? "-"}/${t!.weight.toFixed(1)}`] : []),
+      ...(hasTorch ? [`${t!.forward.toFixed(1)}/${t!.input?.toFixed(1) ?? "-"}/${t!.weight.toFixed(1)}${t!.backend === "Mkldnn" ? "" : ` (${t!.backend})`}`] : []),
       ratio(times.forward, t?.forward),
       ...dxNames.map((n) => (needsInputGradient ? (times.dropped.includes(`input:${n}`) ? ">4x best" : ratio(times.input[n], t?.input)) : "-")),
       needsInputGradient ? mark(chosen.input, times.input) : "-",
@@ -232,8 +242,10 @@ function report(result: NetworkResult, hasTorch: boolean): string {
   });
   const t = result.totals;
   const versus = (value: number, reference: number | undefined) => `${value.toFixed(0)} ms${reference ? ` (${(value / reference).toFixed(2)}x)` : ""}`;
+  const blas = result.convs.some((c) => c.times.torch && c.times.torch.backend !== "Mkldnn");
   return [
     table(header, rows),
+    ...(blas ? ["(Slow3d, Slow2d, ...: PyTorch computes that Conv through its BLAS, not oneDNN; Debian's torch has the reference libblas, so its times there flatter ONNX Runtime)"] : []),
     `whole network, every layer: conv dX + dW: PyTorch ${t.torch?.toFixed(0) ?? "-"} ms, chosen ${versus(t.chosen!, t.torch)}, fastest measured ${versus(t.fastest!, t.torch)}, issue's baseline ${versus(t.baseline!, t.torch)}`,
     `                            conv forward: PyTorch ${t.torchForward?.toFixed(0) ?? "-"} ms, ONNX Runtime ${versus(t.forward!, t.torchForward)}`,
   ].join("\n");
