@@ -11,7 +11,7 @@ import type { IrGraph } from "../../ir/graph.js";
 import { lowerNetwork, type PipelineOptions } from "../../ir/pipeline.js";
 import { outputScores } from "../../ir/scores.js";
 import type { CheckedNetwork } from "../../semantics/network.js";
-import { taskContract } from "../../semantics/tasks/index.js";
+import { taskContract, type TaskName } from "../../semantics/tasks/index.js";
 import { vnetVersion } from "../../version.js";
 import { attr, GraphBuilder } from "./builder.js";
 import { checkOnnxSupport, emitNode, emitterFor, type EmitState } from "./emit.js";
@@ -56,9 +56,12 @@ function outputNames(network: CheckedNetwork): readonly string[] {
   return network.task === "classification" ? [LOGITS, PROBABILITIES] : taskContract(network.task).outputs.map((o) => o.name);
 }
 
-function checkOutputs(graph: IrGraph, network: CheckedNetwork): Diagnostic[] {
-  // The checker holds other tasks' outputs to their contracts; each becomes an output of its own.
-  if (graph.outputs.length === 1 || network.task !== "classification") return [];
+/**
+ * A classifier must have one class-score output to export (or train) as one ONNX model; other
+ * tasks' outputs are held to their contracts by the checker, and each becomes an output.
+ */
+export function checkOutputs(graph: IrGraph, task: TaskName = "classification"): Diagnostic[] {
+  if (graph.outputs.length === 1 || task !== "classification") return [];
   const second = graph.nodes.find((n) => n.id === graph.outputs[1])!;
   return [
     {
@@ -78,7 +81,7 @@ export function exportOnnx(network: CheckedNetwork, options: OnnxExportOptions):
   const plan = planInputs(network, graph);
   const scores = outputScores(graph);
   const metadata = onnxMetadata(network, plan, scores, options.sources);
-  const diagnostics = [...checkOnnxSupport(graph), ...checkOutputs(graph, network), ...checkWeights(graph, options.weights)];
+  const diagnostics = [...checkOnnxSupport(graph), ...checkOutputs(graph, network.task), ...checkWeights(graph, options.weights)];
   if (diagnostics.length) return { diagnostics, graph, inputs: plan.inputs, metadata, nodes: 0 };
 
   const builder = new GraphBuilder();
