@@ -29,6 +29,8 @@ export interface MotionOptions {
   /** Validation clips per class. */
   readonly valPerClass?: number;
   readonly seed?: number;
+  /** Also return where the moving object is (`masks`), for tests of what a model looks at. */
+  readonly masks?: boolean;
 }
 
 /** Clips [count, frames, height, width, 3] in [0, 1], channels-last, with integer labels. */
@@ -36,6 +38,8 @@ export interface ClipSet {
   readonly count: number;
   readonly clips: Float32Array;
   readonly labels: Int32Array;
+  /** With `masks`: [count, frames, height, width], 1 where the moving object is drawn. */
+  readonly masks?: Uint8Array;
 }
 
 export interface VideoDataset {
@@ -83,6 +87,8 @@ export interface MotionVideo {
   readonly label: number;
   readonly length: number;
   readonly pixels: Float32Array;
+  /** With `masks`: [length, size, size], 1 where the moving object is drawn. */
+  readonly mask?: Uint8Array;
 }
 
 /**
@@ -100,8 +106,9 @@ export function* motionVideos(options: MotionOptions, split: "train" | "val", pe
     const label = i % classes;
     const length = lengthOf(i);
     const pixels = new Float32Array(length * size * size * 3);
-    renderClip(pixels, label, variant, length, size, random);
-    yield { label, length, pixels };
+    const mask = options.masks ? new Uint8Array(length * size * size) : undefined;
+    renderClip(pixels, label, variant, length, size, random, mask);
+    yield { label, length, pixels, ...(mask ? { mask } : {}) };
   }
 }
 
@@ -116,12 +123,14 @@ export function motionDataset(options: MotionOptions = {}): VideoDataset {
     const clipSize = frames * size * size * 3;
     const clips = new Float32Array(count * clipSize);
     const labels = new Int32Array(count);
+    const masks = options.masks ? new Uint8Array(count * frames * size * size) : undefined;
     let i = 0;
     for (const video of motionVideos(options, name, perClass)) {
       clips.set(video.pixels, i * clipSize);
+      if (masks) masks.set(video.mask!, i * frames * size * size);
       labels[i++] = video.label;
     }
-    return { count, clips, labels };
+    return { count, clips, labels, ...(masks ? { masks } : {}) };
   };
   return {
     name: variant === "motion" ? "builtin:motion" : "builtin:motion-appearance",
@@ -135,7 +144,8 @@ export function motionDataset(options: MotionOptions = {}): VideoDataset {
   };
 }
 
-interface Pose {
+/** The object's placement in one frame. */
+export interface Pose {
   x: number;
   y: number;
   angle: number;
@@ -147,7 +157,27 @@ function randomColour(random: () => number, lo: number, hi: number): [number, nu
   return [lo + (hi - lo) * random(), lo + (hi - lo) * random(), lo + (hi - lo) * random()];
 }
 
-function renderClip(out: Float32Array, label: number, variant: MotionVariant, frames: number, size: number, random: () => number): void {
+/**
+ * What a video shows, drawn once: the textured background, the checkered object and how fast it
+ * moves (pixels, radians and scale factor per frame), and where it starts.
+ */
+export interface Scene {
+  readonly background: readonly [number, number, number];
+  readonly gratings: readonly { fx: number; fy: number; phase: number; amplitude: number }[];
+  readonly colourA: readonly [number, number, number];
+  readonly colourB: readonly [number, number, number];
+  readonly disc: boolean;
+  readonly half: number;
+  readonly checker: number;
+  readonly speed: number;
+  readonly spin: number;
+  readonly growth: number;
+  /** The pose the motion is centred on. */
+  readonly rest: Pose;
+}
+
+/** Draws a scene: the appearance of class `label` for the appearance variant, else from the shared distribution. */
+export function drawScene(label: number, variant: MotionVariant, size: number, random: () => number): { scene: Scene; motion: number } {
   // Background: a static colour with two random sinusoidal gratings, so motion has texture to be
   // seen against and a model cannot just track the only non-flat region.
   const background = randomColour(random, 0.2, 0.6);
@@ -174,32 +204,39 @@ function renderClip(out: Float32Array, label: number, variant: MotionVariant, fr
   const speed = size * (0.045 + 0.02 * random());
   const spin = 0.22 + 0.1 * random();
   const growth = 1.07 + 0.03 * random();
-  const middle = (frames - 1) / 2;
   // The frame is a torus (a shape leaving one side enters on the other), so every frame's
   // position is uniform for every class: keeping trajectories inside the frame would leave
   // translating shapes nearer the borders than rotating ones, a cue a single frame shows.
-  const cx = size * random();
-  const cy = size * random();
-  const angle0 = random() * 2 * Math.PI;
-  const pose = (t: number): Pose => {
-    const d = t - middle;
-    const p: Pose = { x: cx, y: cy, angle: angle0, scale: 1 };
-    switch (MOTION_CLASSES[motion]) {
-      case "right": p.x += speed * d; break;
-      case "left": p.x -= speed * d; break;
-      case "up": p.y -= speed * d; break;
-      case "down": p.y += speed * d; break;
-      case "rotate_cw": p.angle += spin * d; break;
-      case "rotate_ccw": p.angle -= spin * d; break;
-      case "expand": p.scale = growth ** d; break;
-      case "contract": p.scale = growth ** -d; break;
-    }
-    return p;
-  };
+  const rest = { x: size * random(), y: size * random(), angle: random() * 2 * Math.PI, scale: 1 };
+  return { scene: { background, gratings, colourA, colourB, disc, half, checker, speed, spin, growth, rest }, motion };
+}
+
+/** The pose after `d` frames of motion class `motion` from `from` (d may be negative). */
+export function moved(scene: Scene, motion: number, from: Pose, d: number): Pose {
+  const p: Pose = { ...from };
+  switch (MOTION_CLASSES[motion]) {
+    case "right": p.x += scene.speed * d; break;
+    case "left": p.x -= scene.speed * d; break;
+    case "up": p.y -= scene.speed * d; break;
+    case "down": p.y += scene.speed * d; break;
+    case "rotate_cw": p.angle += scene.spin * d; break;
+    case "rotate_ccw": p.angle -= scene.spin * d; break;
+    case "expand": p.scale = from.scale * scene.growth ** d; break;
+    case "contract": p.scale = from.scale * scene.growth ** -d; break;
+  }
+  return p;
+}
+
+/**
+ * Renders frames [frames, size, size, 3] of a scene into `out`, the object at `poseAt(t)`; with
+ * `mask` ([frames, size, size]), also marks where the object is drawn.
+ */
+export function renderScene(out: Float32Array, scene: Scene, frames: number, size: number, poseAt: (t: number) => Pose, random: () => number, mask?: Uint8Array): void {
+  const { background, gratings, colourA, colourB, disc, half, checker } = scene;
   const noise = 0.02;
   const plane = size * size * 3;
   for (let t = 0; t < frames; t++) {
-    const { x, y, angle, scale } = pose(t);
+    const { x, y, angle, scale } = poseAt(t);
     const cos = Math.cos(angle);
     const sin = Math.sin(angle);
     const extent = half * scale;
@@ -214,6 +251,7 @@ function renderClip(out: Float32Array, label: number, variant: MotionVariant, fr
         const inside = disc ? u * u + v * v <= half * half : Math.abs(u) <= half && Math.abs(v) <= half;
         let colour: readonly number[];
         if (inside && extent > 0.5) {
+          if (mask) mask[t * size * size + row * size + col] = 1;
           colour = (Math.floor((u + half) * checker) + Math.floor((v + half) * checker)) % 2 === 0 ? colourA : colourB;
           for (let c = 0; c < 3; c++) out[o + c] = clamp(colour[c]! + noise * (random() - 0.5));
         } else {
@@ -224,6 +262,13 @@ function renderClip(out: Float32Array, label: number, variant: MotionVariant, fr
       }
     }
   }
+}
+
+function renderClip(out: Float32Array, label: number, variant: MotionVariant, frames: number, size: number, random: () => number, mask?: Uint8Array): void {
+  const { scene, motion } = drawScene(label, variant, size, random);
+  // Each trajectory is centred on the middle frame.
+  const middle = (frames - 1) / 2;
+  renderScene(out, scene, frames, size, (t) => moved(scene, motion, scene.rest, t - middle), random, mask);
 }
 
 /** The offset on a circle of circumference `size` closest to zero, in [-size / 2, size / 2). */

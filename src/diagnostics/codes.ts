@@ -56,6 +56,7 @@ const table = [
   ["VN080", "onnx-unsupported", "error", "An operator or argument the ONNX exporter cannot lower (located at the layer that needs it)."],
   ["VN081", "onnx-outputs", "error", "ONNX export names one class-score output (`logits`, `probabilities`); the network has several outputs."],
   ["VN082", "onnx-weights-mismatch", "error", "The weights given to the ONNX exporter lack a weight the spec declares, or hold it with another shape."],
+  ["VN083", "onnx-not-differentiable", "error", "A layer the ONNX training step cannot differentiate: an ONNX operator on its gradient path has no gradient rule (located at the layer)."],
   ["VN090", "data-unreadable", "warning", "A dataset folder, list file or video cannot be read (missing, no permission); it is skipped."],
   ["VN091", "video-empty", "warning", "A zero-length video file; it is skipped."],
   ["VN092", "video-corrupt", "warning", "ffmpeg cannot open a video (corrupt or truncated container, or not a video at all); it is skipped."],
@@ -85,6 +86,11 @@ const table = [
   ["VN116", "checkpoint-architecture", "error", "The checkpoint holds another architecture than the spec's (its weight names or shapes differ)."],
   ["VN117", "resume-conflict", "error", "Under `--resume`, a flag contradicts the settings the run was started with."],
   ["VN118", "non-finite-values", "error", "Weights or scores hold NaN or infinite values."],
+  ["VN120", "annotation-file", "error", "An annotation file cannot be read or is not in a format vnet reads (ActivityNet-style JSON, THUMOS-style per-class lists)."],
+  ["VN121", "annotation-invalid", "warning", "A video entry or a segment of an annotation file is malformed (no duration, end before start, a segment outside the video); it is skipped."],
+  ["VN122", "features-missing", "warning", "An annotated video has no features in the features folder, or they cannot be read; it is skipped."],
+  ["VN123", "features-mismatch", "error", "The features' length or width differs from the localizer's input sequence, or folders of different extractors are mixed."],
+  ["VN124", "features-folder", "error", "A features folder lacks its manifest (features.json, written by `vnet features`) or the manifest is damaged."],
 ] as const;
 
 export const CODES: ReadonlyMap<string, CodeInfo> = new Map(
