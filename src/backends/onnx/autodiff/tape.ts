@@ -47,19 +47,6 @@ export function viewOf(node: proto.INodeProto): NodeView {
 
 const product = (values: readonly number[]) => values.reduce((a, b) => a * b, 1);
 
-/** Numpy broadcasting of two shapes (right-aligned). */
-export function broadcastShapes(a: Shape, b: Shape): number[] {
-  const rank = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < rank; i++) {
-    const x = a[a.length - rank + i] ?? 1;
-    const y = b[b.length - rank + i] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) throw new Error(`internal: shapes [${a.join(", ")}] and [${b.join(", ")}] do not broadcast`);
-    out.push(x === 1 ? y : x);
-  }
-  return out;
-}
-
 /**
  * Shapes and constants of a graph, and the node-adding helpers of the backward pass. Every tensor
  * a rule may ask about has a static shape; a tensor of an operator without a shape rule has none
