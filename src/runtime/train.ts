@@ -105,6 +105,8 @@ export interface TrainOptions {
   readonly progress?: (line: string, done: boolean) => void;
   /** Messages (resumed from, NaN stop, skipped videos). */
   readonly log?: (line: string) => void;
+  /** Called after each epoch's metrics are written to metrics.jsonl (`vnet train --plot` redraws the curves). */
+  readonly onEpoch?: (metrics: EpochMetrics) => void | Promise<void>;
   /** Video loading: worker threads, clips loaded ahead, probe and flow cache directory. */
   readonly loading?: { readonly workers?: number; readonly prefetch?: number; readonly cacheDir?: string };
   /** Aborted (SIGINT, SIGTERM): training stops after the current step, keeping the last checkpoint. */
@@ -381,6 +383,7 @@ async function trainLocked(network: CheckedNetwork, splits: VideoSplits, options
         true,
       );
       appendMetrics(runDir, metrics);
+      await options.onEpoch?.(metrics);
       const info: CheckpointInfo = { epoch: epoch + 1, network: network.name, specHash: options.specHash ?? "", classNames: splits.classNames, settings: { seed, ...options.settings }, engine: "tfjs" };
       checkpoint = { dir: writeCheckpoint(runDir, await checkpointState(model, optimizer, config.optimizer, info)), epoch: epoch + 1 };
     }

@@ -133,6 +133,11 @@ describe("ONNX training step: gradients equal the tfjs engine's", () => {
       const { network } = checkSpec(path.join(TINY, file));
       const model = tfjsModel(network, 7);
       const step = buildTrainingStep(network, { batch: BATCH, optimizer: sgd, weightDecay: 0, weights: tfjsWeightSource(model, "test"), mode: "gradients" });
+      if (network.task !== "classification") {
+        // The step builds the classification loss; other tasks (tiny_bmn) train on the tfjs engine.
+        expect(step.diagnostics.map((d) => d.code)).toEqual(["VN081"]);
+        return;
+      }
       expect(step.diagnostics).toEqual([]);
       const batch = makeBatch(network, step, 3);
       const feeds = { ...batch.feeds, ...stateFeeds(step, model) };
