@@ -252,7 +252,7 @@ describe("the command line: vnet inflate, vnet train --init, 2D training on fram
     expect(plain.text).toContain("error VN107");
     const missing = await cli("inflate", I3D, "--from", path.join(scratch, "nothing-here"), "-o", path.join(scratch, "x"));
     expect(missing.code).toBe(1);
-    expect(missing.text).toMatch(/nothing-here:1:1 {2}error VN100 {2}.*holds no model\.json/);
+    expect(missing.text).toMatch(/nothing-here:1:1 {2}error VN115 {2}.*nothing-here does not exist/);
     const twoD = await cli("train", I3D, "--init", run2d, "--data", "builtin:motion-appearance", "--epochs", "1", "-o", path.join(scratch, "x"));
     expect(twoD.code).toBe(1);
     expect(twoD.text).toContain("error VN102");

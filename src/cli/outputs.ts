@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { VnetError } from "../diagnostics/error.js";
 import { MODEL_FILES, holdsTrainingState } from "../runtime/checkpoint.js";
 import { isRunDirectory } from "../runtime/run.js";
-import { isReadOnly, makeDirectory, probeWritable } from "../runtime/files.js";
+import { isReadOnly, probeCreatable } from "../runtime/files.js";
 
 /** An input of the command, described for the message ("the spec", "the weights in run/checkpoint"). */
 export interface CommandInput {
@@ -57,12 +57,6 @@ function isDirectory(p: string): boolean {
   }
 }
 
-/** Creates the directory an output goes into (as the command would) and proves it takes files. */
-function checkCreatable(dir: string): void {
-  makeDirectory(dir);
-  probeWritable(dir);
-}
-
 function checkAgainstInputs(flag: string, output: string, real: string, inputs: readonly CommandInput[]): void {
   for (const input of inputs) {
     const source = realPath(input.path);
@@ -80,7 +74,7 @@ export function checkOutputFile(flag: string, file: string, inputs: readonly Com
   checkAgainstInputs(flag, file, real, inputs);
   if (isDirectory(real)) unwritable(flag, file, "it is a directory; this output is one file");
   if (isReadOnly(real)) unwritable(flag, file, "the file is read-only");
-  checkCreatable(path.dirname(real));
+  probeCreatable(path.dirname(real));
 }
 
 /**
@@ -98,7 +92,7 @@ export function checkModelDirectory(flag: string, dir: string, inputs: readonly 
     checkAgainstInputs(flag, dir, file, inputs);
     if (isDirectory(file) || isReadOnly(file)) unwritable(flag, dir, `${name} there is ${isDirectory(file) ? "a directory" : "read-only"}`);
   }
-  checkCreatable(real);
+  probeCreatable(real);
 }
 
 /**

@@ -332,7 +332,14 @@ export function resolveWeightsDirectory(location: string): { dir: string; progre
     if (fs.existsSync(path.join(location, PROGRESS_FILE))) return { dir: location, progress: verifyCheckpoint(location), skipped: [] };
     return { dir: location, skipped: [] };
   }
-  return findCheckpoint(location);
+  try {
+    return findCheckpoint(location);
+  } catch (error) {
+    // A model directory put in a run by hand (weights only: no progress.json, no optimizer state) still holds weights to read.
+    const plain = path.join(location, CHECKPOINT);
+    if (error instanceof VnetError && error.code === "VN100" && fs.existsSync(path.join(plain, MODEL_FILE)) && !fs.existsSync(path.join(plain, PROGRESS_FILE)) && !fs.existsSync(path.join(plain, OPTIMIZER_FILE))) return { dir: plain, skipped: [] };
+    throw error;
+  }
 }
 
 /** Reads a checkpoint whole: weights, optimizer state and progress, after checking every file. */

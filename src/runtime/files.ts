@@ -242,6 +242,22 @@ export function probeWritable(dir: string): void {
   });
 }
 
+/**
+ * Proves that `dir` could be created (as `makeDirectory` would) and would take files, leaving
+ * nothing behind: missing levels are created for the probe and removed again. Throws VN111 or VN112.
+ */
+export function probeCreatable(dir: string): void {
+  let top = path.resolve(dir);
+  if (fs.existsSync(top)) return probeWritable(top);
+  while (!fs.existsSync(path.dirname(top)) && path.dirname(top) !== top) top = path.dirname(top);
+  makeDirectory(dir);
+  try {
+    probeWritable(dir);
+  } finally {
+    fs.rmSync(top, { recursive: true, force: true });
+  }
+}
+
 function existingMode(file: string): number | undefined {
   try {
     return fs.statSync(file).mode & 0o7777;

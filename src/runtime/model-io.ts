@@ -9,6 +9,7 @@
  * topology stored beside them: the spec is the program, the checkpoint holds its weights, and a
  * checkpoint of another architecture is refused (VN116) instead of silently running the old one.
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { compileToTfjs } from "../backends/tfjs/compile.js";
@@ -16,7 +17,7 @@ import { tfjsWeightName } from "../backends/tfjs/emit.js";
 import "../backends/tfjs/registry.js";
 import { VnetError } from "../diagnostics/error.js";
 import { lowerNetwork } from "../ir/pipeline.js";
-import type { CheckedNetwork } from "../semantics/network.js";
+import type { CheckedNetwork, Origin } from "../semantics/network.js";
 import { architectureDifferences, decodeTensors, MODEL_FILE, readModelDirectory, resolveWeightsDirectory, writeModelDirectory, type NamedTensors, type Progress, type Tensor } from "./checkpoint.js";
 import { weightedNodes } from "./weights/by-name.js";
 import { assignWeights } from "./weights/tensors.js";
@@ -79,27 +80,41 @@ export async function loadModel(directory: string): Promise<tf.LayersModel> {
   return tf.loadLayersModel(fileHandler(directory));
 }
 
-/** The weights a network's spec declares, under their tfjs names (as model.json lists them). */
-export function declaredWeights(network: CheckedNetwork): { name: string; shape: readonly number[] }[] {
-  return [...weightedNodes(lowerNetwork(network))].flatMap((node) => (node.weights ?? []).map((w) => ({ name: tfjsWeightName(w), shape: w.shape })));
+/** The weights a network's spec declares, under their tfjs names (as model.json lists them), with the layer declaring each. */
+export function declaredWeights(network: CheckedNetwork): { name: string; shape: readonly number[]; origin: Origin }[] {
+  return [...weightedNodes(lowerNetwork(network))].flatMap((node) => (node.weights ?? []).map((w) => ({ name: tfjsWeightName(w), shape: w.shape, origin: node.origin })));
+}
+
+/** The 1-based line of a source offset (a located error's line), or undefined when the file cannot be read. */
+function lineOf(origin: Origin): number | undefined {
+  try {
+    const text = fs.readFileSync(origin.file, "utf8");
+    let line = 1;
+    for (let i = 0; i < origin.range.start && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
+    return line;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
- * Refuses weights of another architecture than the spec's (VN116), listing what differs: a
- * changed layer width, a layer added or removed.
+ * Refuses weights of another architecture than the spec's (VN116), listing what differs (a
+ * changed layer width, a layer added or removed), located at the first layer that differs.
  */
 export function checkArchitecture(network: CheckedNetwork, weights: NamedTensors | readonly { readonly name: string; readonly shape: readonly number[] }[], dir: string, specFile: string = network.file, trainedAs?: string): void {
   const actual = Array.isArray(weights) ? weights : [...(weights as NamedTensors)].map(([name, t]) => ({ name, shape: t.shape }));
   const declared = declaredWeights(network);
   const differences = architectureDifferences(declared, actual);
   if (differences.length === 0) return;
-  const names = new Set(actual.map((w) => w.name));
-  const shown = declared.every((w) => !names.has(w.name))
+  const have = new Map(actual.map((w) => [w.name, w.shape.join()]));
+  const shown = declared.every((w) => !have.has(w.name))
     ? `it holds none of the spec's ${declared.length} weights${trainedAs && trainedAs !== network.name ? ` (it is a checkpoint of ${trainedAs})` : ""}`
     : differences.slice(0, 3).join("; ") + (differences.length > 3 ? `; and ${differences.length - 3} more` : "");
+  const first = declared.find((w) => have.get(w.name) !== w.shape.join());
+  const line = first ? lineOf(first.origin) : undefined;
   throw new VnetError("VN116", `the weights in ${dir} belong to another architecture than ${network.name} in ${path.basename(specFile)}: ${shown}`, {
-    path: dir,
-    exitCode: 2,
+    path: first && line !== undefined ? first.origin.file : dir,
+    ...(first && line !== undefined ? { line } : {}),
     hint: "give the spec these weights were trained with, or train (or --init) a new run for the changed spec",
   });
 }
