@@ -5,7 +5,7 @@
  */
 import type { Diagnostic, Range, RelatedInformation } from "../diagnostics/diagnostic.js";
 import type { Code } from "../diagnostics/codes.js";
-import { FUNCTIONS, OPERATORS, isInferError, type Args, type InferError, type OpDef, type ParamSpec } from "../ops/catalogue.js";
+import { BOX_COLUMNS, FUNCTIONS, OPERATORS, isInferError, type Args, type InferError, type OpDef, type ParamSpec } from "../ops/catalogue.js";
 import { describeTensor, formatShape, rankName, type ArgValue, type Shape } from "../ops/values.js";
 import type * as A from "../syntax/ast.js";
 import type { CheckedNetwork, Layer, NetworkInput, Origin, SectionValue } from "./network.js";
@@ -14,6 +14,7 @@ import { SECTION_SCHEMAS, type Field, type Schema } from "./sections.js";
 import { closest, didYouMean } from "./suggest.js";
 import { ERR, containsError, show, toArg, typeName, type InputKind, type Value } from "./values.js";
 import { inflateNetwork } from "./inflate.js";
+import { checkRows } from "./rows.js";
 import { DEFAULT_TASK, TASK_NAMES, taskContract, type TaskName } from "./tasks/index.js";
 
 export const LIMITS = { layers: 100_000, iterations: 10_000, callDepth: 64 };
@@ -336,6 +337,7 @@ class NetworkElaborator {
       sections: this.sections,
       ...(inflatedFrom ? { inflatedFrom } : {}),
     };
+    checkRows(layers, (code, message, range, hint) => this.report(code, message, module.file, range, hint ? { hint } : {}));
     // The task's contract holds the inputs and outputs (a failed output expression was already reported).
     if (outputs.length > 0 || inflate) {
       const outputRanges = outputs.map((_, i) => outputStatement?.values[i]?.range ?? outputStatement?.values[0]?.range ?? this.decl.name.range);
@@ -740,7 +742,7 @@ class NetworkElaborator {
       else positional.push(value);
     }
     if ([...positional, ...[...named.values()].map((n) => n.value)].some(containsError)) return ERR;
-    if (name === "clip" || name === "image" || name === "sequence") return this.inputDescription(name, positional, named, expr, file);
+    if (name === "clip" || name === "image" || name === "sequence" || name === "boxes") return this.inputDescription(name, positional, named, expr, file);
     if (named.size > 0) return this.typeError(`\`${name}\` takes no named arguments`, file, [...named.values()][0]!.range);
     let args = positional;
     if ((name === "min" || name === "max" || name === "sum" || name === "len") && args.length === 1 && args[0]!.t === "list") args = [...(args[0] as { items: readonly Value[] }).items];
@@ -762,6 +764,8 @@ class NetworkElaborator {
   }
 
   private inputDescription(name: InputKind, positional: Value[], named: Map<string, { value: Value; range: Range }>, expr: A.CallExpr, file: string): Value {
+    // Boxes are rows [batch index, x1, y1, x2, y2]: their count K varies per batch, so they take no sizes.
+    if (name === "boxes") return positional.length || named.size ? this.typeError("`boxes()` takes no arguments", file, expr.range) : { t: "input", kind: name, shape: [BOX_COLUMNS] };
     const order = name === "clip" ? ["frames", "size", "channels"] : name === "sequence" ? ["length", "features"] : ["size", "channels"];
     const values = new Map<string, { value: Value; range: Range }>();
     positional.forEach((v, i) => {
