@@ -450,7 +450,10 @@ function im2colWeightGradient(n: Nodes, conv: ConvConfig, x: string, dy: string)
   const positions = product(out);
   const taps = product(conv.kernel);
   const padded = n.pad(x, d + 2, 2, conv.before, conv.after, "x_padded");
+  // A 1x1 kernel at stride 1 without padding: X is its own im2col.
+  const whole = taps === 1 && out.every((o, a) => o === conv.input[a]! + conv.before[a]! + conv.after[a]!);
   const columns = range(taps).map((t) => {
+    if (whole) return n.reshape(padded, [conv.batch, g, cig, 1, positions], `column_${t}`);
     const j = range(d).map((a) => Math.floor(t / product(conv.kernel.slice(a + 1))) % conv.kernel[a]!);
     const starts = j.map((ja, a) => ja * conv.dilation[a]!);
     const tap = n.slice(
@@ -500,9 +503,8 @@ export function emitConvBiasGradient(graph: GraphBuilder, conv: ConvConfig, dy: 
   return n.op("ReduceSum", [dy, n.ints("axes", [0, ...range(conv.input.length).map((i) => i + 2)])], "db", { keepdims: attr.int(0) });
 }
 
-/** The formulations of dX that apply to `conv` (all of them do). */
-export function inputGradientFormulations(conv: ConvConfig): InputGradientFormulation[] {
-  void conv;
+/** The formulations of dX that apply to a Conv (all of them apply to every Conv). */
+export function inputGradientFormulations(_conv: ConvConfig): InputGradientFormulation[] {
   return [...INPUT_GRADIENT_FORMULATIONS];
 }
 
