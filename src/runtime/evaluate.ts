@@ -11,6 +11,7 @@ import type { ViewLoader } from "../data/loader.js";
 import { testPlans, viewsPerVideo, type ClipPlan, type SamplingProtocol } from "../data/sampling.js";
 import { concatFloat32 } from "../data/views.js";
 import type { CheckedNetwork } from "../semantics/network.js";
+import type { ViewScorer } from "./engines/engine.js";
 import { viewInputs } from "./streams.js";
 
 export interface EvaluationReport {
@@ -42,11 +43,27 @@ export interface ViewReading {
   readonly onFailure: (item: VideoItem, error: Error) => void;
 }
 
+/** The tfjs model's outputs for views (inference mode), as a training engine scores them. */
+export function tfjsScorer(model: tf.LayersModel, network: CheckedNetwork, reading: Pick<ViewReading, "protocol" | "flows">): ViewScorer {
+  return async (views) => {
+    const output = tf.tidy(() => {
+      const inputs = viewInputs(network, views, reading.protocol, reading.flows);
+      return model.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor;
+    });
+    const values = (await output.data()) as Float32Array;
+    const classes = output.shape[1]!;
+    output.dispose();
+    return { values, classes };
+  };
+}
+
 /**
  * The model's raw outputs for every view of every video, [views, classes] per video in plan
- * order (clip-major, then crops), or undefined for a video that did not load.
+ * order (clip-major, then crops), or undefined for a video that did not load. The model is a
+ * tfjs model or any scorer of views (a training engine's).
  */
-export async function videoOutputs(model: tf.LayersModel, network: CheckedNetwork, items: readonly VideoItem[], plansOf: (item: VideoItem) => ClipPlan[], reading: ViewReading): Promise<(Float32Array | undefined)[]> {
+export async function videoOutputs(model: tf.LayersModel | ViewScorer, network: CheckedNetwork, items: readonly VideoItem[], plansOf: (item: VideoItem) => ClipPlan[], reading: ViewReading): Promise<(Float32Array | undefined)[]> {
+  const score = typeof model === "function" ? model : tfjsScorer(model, network, reading);
   const tasks = items.flatMap((item, index) => plansOf(item).map((plan) => ({ source: item.source, plan, index })));
   const parts: Float32Array[][] = items.map(() => []);
   const failed = new Set<number>();
@@ -55,13 +72,7 @@ export async function videoOutputs(model: tf.LayersModel, network: CheckedNetwor
     if (!failed.has(task.index)) reading.onFailure(items[task.index]!, error);
     failed.add(task.index);
   })) {
-    const output = tf.tidy(() => {
-      const inputs = viewInputs(network, batch.views, reading.protocol, reading.flows);
-      return model.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor;
-    });
-    const values = (await output.data()) as Float32Array;
-    const classes = output.shape[1]!;
-    output.dispose();
+    const { values, classes } = await score(batch.views);
     let offset = 0;
     batch.tasks.forEach((task, k) => {
       const n = batch.views[k]!.views * classes;

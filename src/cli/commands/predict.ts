@@ -27,7 +27,7 @@ import { checkpointClassNames, checkpointDir } from "../../runtime/train.js";
 import { testProtocol, type TestProtocol } from "../../semantics/protocol.js";
 import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
-import { BACKEND_FLAG, NETWORK_FLAG } from "../flags.js";
+import { BACKEND_FLAG, NETWORK_FLAG, PROVIDER_FLAG } from "../flags.js";
 import { startBackend } from "../run-util.js";
 import { checkNetwork } from "../util.js";
 
@@ -166,7 +166,6 @@ async function scoreInBatches(predictor: Predictor, views: HostTensor, flows: re
   return { logits: join((s) => s.logits), probabilities: join((s) => s.probabilities) };
 }
 
-const PROVIDERS: readonly OnnxProvider[] = ["auto", "cpu", "cuda"];
 
 export const command = defineCommand({
   name: "predict",
@@ -179,7 +178,7 @@ export const command = defineCommand({
     input: { type: "string", value: "FILE", doc: "a .npy video: float32 (or uint8) [T, H, W, C] in [0, 1], or ready views [N, T, H, W, C]" },
     sample: { type: "string", value: "builtin:motion[:i]", doc: "a builtin validation clip (with its true class)" },
     top: { type: "int", value: "K", min: 1, default: 5, doc: "how many classes to print" },
-    provider: { type: "choice", choices: PROVIDERS, default: "auto", doc: "ONNX Runtime execution provider" },
+    provider: PROVIDER_FLAG,
     network: NETWORK_FLAG,
     backend: BACKEND_FLAG,
     cacheDir: { type: "string", value: "DIR", doc: "probe and optical-flow cache (default ~/.cache/vnet)" },
