@@ -22,6 +22,14 @@ export const ENGINE_FLAG = {
   doc: "ort: ONNX Runtime runs the network's compiled training step; tfjs: tfjs's autodiff on the --backend; auto: ort wherever the network compiles to it",
 } as const satisfies ChoiceFlag;
 
+/** `--engine` of the commands that run a trained model (eval). */
+export const RUN_ENGINE_FLAG = {
+  type: "choice",
+  choices: ["auto", "ort", "tfjs"],
+  default: "auto",
+  doc: "ort: ONNX Runtime runs the weights exported to ONNX in memory; tfjs: the tfjs model on --backend; auto: ort wherever the network exports",
+} as const satisfies ChoiceFlag;
+
 /** `--provider`: ONNX Runtime's execution provider. */
 export const PROVIDER_FLAG = { type: "choice", choices: ["auto", "cpu", "cuda"], default: "auto", doc: "ONNX Runtime execution provider (auto: CUDA where its provider library is installed)" } as const satisfies ChoiceFlag;
 

@@ -109,13 +109,15 @@ export function averageViews(outputs: Float32Array, classes: number, average: Sa
 
 /**
  * Class scores of every video with the spec's test protocol (its views' outputs averaged as the
- * protocol says), with the videos' labels; videos that fail to load are left out.
+ * protocol says), with the videos' labels; videos that fail to load are left out. The model is a
+ * tfjs model or a scorer of views (ONNX Runtime's) with what its outputs are.
  */
-export async function predictVideos(model: tf.LayersModel, network: CheckedNetwork, items: readonly VideoItem[], reading: ViewReading): Promise<{ scores: Float32Array; labels: Int32Array; videos: VideoItem[]; views: number }> {
+export async function predictVideos(model: tf.LayersModel | { readonly score: ViewScorer; readonly probabilities: boolean }, network: CheckedNetwork, items: readonly VideoItem[], reading: ViewReading): Promise<{ scores: Float32Array; labels: Int32Array; videos: VideoItem[]; views: number }> {
   const { protocol } = reading;
-  const outputs = await videoOutputs(model, network, items, (item) => testPlans(protocol, item.source.meta), reading);
-  const probabilities = outputsProbabilities(model.layers[model.layers.length - 1]!);
-  const classes = model.outputs[0]!.shape[1]!;
+  const tfjs = model instanceof tf.LayersModel;
+  const outputs = await videoOutputs(tfjs ? model : model.score, network, items, (item) => testPlans(protocol, item.source.meta), reading);
+  const probabilities = tfjs ? outputsProbabilities(model.layers[model.layers.length - 1]!) : model.probabilities;
+  const classes = tfjs ? model.outputs[0]!.shape[1]! : network.classes!;
   const videos = items.filter((_, i) => outputs[i] !== undefined);
   const scores = new Float32Array(videos.length * classes);
   outputs.filter((o): o is Float32Array => o !== undefined).forEach((o, i) => scores.set(averageViews(o, classes, protocol.test.average, probabilities), i * classes));
