@@ -9,7 +9,7 @@ import type { Command, CommandGroup } from "./command.js";
 export interface CommandEntry {
   readonly name: string;
   readonly summary: string;
-  readonly load: () => Promise<Command<any> | CommandGroup>;
+  readonly load: () => Promise<Command | CommandGroup>;
 }
 
 export const COMMANDS: readonly CommandEntry[] = [

@@ -118,7 +118,7 @@ const sgd: OptimizerSpec = { kind: "sgd", momentum: 0.9, nesterov: false };
 function tfjsGradients(model: tf.LayersModel, network: CheckedNetwork, inputs: readonly tf.Tensor[], labels: readonly number[]): { loss: number; grads: Map<string, Float32Array> } {
   const objective = tfjsObjective(model, network, { labelSmoothing: 0, weightDecay: 0 });
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const byVariable = new Map(model.trainableWeights.map((w) => [w.read().name, w.originalName]));
+  const byVariable = new Map(model.trainableWeights.map((w) => [(w.read() as tf.Variable).name, w.originalName]));
   const y = tf.tensor1d([...labels], "int32");
   const { value, grads } = tf.variableGrads(() => objective(inputs, y).loss, variables);
   const result = { loss: value.dataSync()[0]!, grads: new Map(Object.entries(grads).map(([name, g]) => [byVariable.get(name)!, g.dataSync() as Float32Array])) };
@@ -133,6 +133,11 @@ describe("ONNX training step: gradients equal the tfjs engine's", () => {
       const { network } = checkSpec(path.join(TINY, file));
       const model = tfjsModel(network, 7);
       const step = buildTrainingStep(network, { batch: BATCH, optimizer: sgd, weightDecay: 0, mode: "gradients" });
+      if (network.task !== "classification") {
+        // The step builds the classification loss; other tasks (tiny_bmn) train on the tfjs engine.
+        expect(step.diagnostics.map((d) => d.code)).toEqual(["VN081"]);
+        return;
+      }
       expect(step.diagnostics).toEqual([]);
       const batch = makeBatch(network, step, 3);
       const feeds = { ...batch.feeds, ...stateFeeds(step, model) };

@@ -5,7 +5,14 @@
  * which only matters if a gradient has to flow through it.
  */
 import type { AttrValue, NodeView, Shape } from "./tape.js";
-import { broadcastShapes } from "./tape.js";
+import { broadcastShapes as catalogueBroadcast } from "../../../ops/catalogue.js";
+
+/** Two shapes broadcast NumPy-style (the catalogue's rule); shapes that do not broadcast are a bug in the rule asking. */
+function broadcastShapes(a: Shape, b: Shape): number[] {
+  const out = catalogueBroadcast([a, b]);
+  if (!out) throw new Error(`internal: shapes [${a.join(", ")}] and [${b.join(", ")}] do not broadcast`);
+  return [...out];
+}
 
 type ShapeRule = (inputs: readonly (Shape | undefined)[], attrs: Readonly<Record<string, AttrValue>>, constant: (i: number) => number[] | undefined, node: NodeView) => (Shape | undefined)[];
 

@@ -2,7 +2,7 @@
  * The autodiff's view of an ONNX graph under construction: every node of a `GraphBuilder` with its
  * attributes read back, the static shape of every tensor (a training step is built for one batch
  * size, so shapes are known), and helpers that add nodes and keep the shapes up to date. The VJP
- * rules (`vjp.ts`) and the gradient formulations they call (`conv-grad.ts`) build the backward
+ * rules (`vjp.ts`) and the gradient formulations they call (`conv-gradient.ts`) build the backward
  * pass through a Tape.
  */
 import type { onnx as proto } from "onnx-proto";
@@ -46,19 +46,6 @@ export function viewOf(node: proto.INodeProto): NodeView {
 }
 
 const product = (values: readonly number[]) => values.reduce((a, b) => a * b, 1);
-
-/** Numpy broadcasting of two shapes (right-aligned). */
-export function broadcastShapes(a: Shape, b: Shape): number[] {
-  const rank = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < rank; i++) {
-    const x = a[a.length - rank + i] ?? 1;
-    const y = b[b.length - rank + i] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) throw new Error(`internal: shapes [${a.join(", ")}] and [${b.join(", ")}] do not broadcast`);
-    out.push(x === 1 ? y : x);
-  }
-  return out;
-}
 
 /**
  * Shapes and constants of a graph, and the node-adding helpers of the backward pass. Every tensor

@@ -110,6 +110,19 @@ export function buildTrainingStep(network: CheckedNetwork, options: TrainingStep
     const node = graph.nodes.find((n) => n.origin.range === d.range && n.origin.file === d.file);
     return !node || !hasTrainingEmitter(node.op);
   });
+  if (network.task !== "classification") {
+    const output = graph.nodes.find((n) => n.id === graph.outputs[0])!;
+    return failed([
+      {
+        code: ONNX_OUTPUTS,
+        severity: "error",
+        message: `cannot build the ONNX training step of \`${graph.name}\`: it builds the classification loss, and \`${graph.name}\` is a ${network.task} network`,
+        file: output.origin.file,
+        range: output.origin.range,
+        hint: "train it on the tfjs engine, which evaluates every task's loss",
+      },
+    ]);
+  }
   const diagnostics = [...unsupported, ...checkOutputs(graph)];
   const heads = trainedHeads(graph).map((id) => graph.nodes.find((n) => n.id === id)!);
   for (const head of heads.filter((h) => h.shape.length !== 1)) {
