@@ -1,5 +1,5 @@
 /**
- * Every operator of the catalogue trains: every spec of specs/ (at the small input of
+ * Every operator of the catalogue trains: every classification spec of specs/ (at the small input of
  * bench/lib/onnx-fixtures.ts, with its full-size weights) builds its ONNX training step and takes
  * one SGD step in ONNX Runtime with trained-like weights: the loss is finite, every trainable weight
  * gets a finite update, and every trained batch norm's moving statistics move.
@@ -19,6 +19,11 @@ describe("every spec takes a training step on ONNX Runtime", () => {
     it(`${name} at ${frames}x${side}x${side}`, async () => {
       const { network } = checkResized(path.join(SPECS, `${name}.vnet`), frames, side);
       const step = buildTrainingStep(network, { batch: BATCH, optimizer: { kind: "sgd", momentum: 0.9, nesterov: false }, weightDecay: 1e-4 });
+      if (network.task !== "classification") {
+        // The step builds the classification loss; localization training (BMN) is not built yet by any engine.
+        expect(step.diagnostics.map((d) => d.code)).toEqual(["VN081"]);
+        return;
+      }
       expect(step.diagnostics).toEqual([]);
       const weights = trainedLikeWeights(3);
       const feeds: Record<string, ort.Tensor> = {};
