@@ -23,6 +23,9 @@ export const END_TO_END = [
   "test/backends/onnx/training.test.ts",
   "test/backends/onnx/every-spec.test.ts",
   "test/runtime/engines.test.ts",
+  "test/vis/gradcam.test.ts",
+  "test/vis/plot.test.ts",
+  "test/vis/report.test.ts",
 ];
 
 // A suite moved or renamed must be moved here too, or it would silently join the quick loop.
