@@ -30,7 +30,6 @@ export async function onnxTrainingStep(network: CheckedNetwork, batch: number, t
     batch,
     optimizer: { kind: "sgd", momentum: 0.9, nesterov: false },
     weightDecay: 0,
-    weights: trainedLikeWeights(1),
   });
   if (!step.bytes) throw new Error(`${network.name}: no training step: ${step.diagnostics.map((d) => d.message).join("; ")}`);
   const session = await ort.InferenceSession.create(step.bytes, {
