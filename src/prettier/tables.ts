@@ -113,24 +113,23 @@ function sameTable(a: Row, b: Row): boolean {
 function align(rows: readonly Row[], ctx: TableContext): TablePadding[] | undefined {
   const common = Math.min(...rows.map((r) => r.args.length));
   const widths = (r: Row) => r.args.slice(0, common - 1).map((a) => a.length);
+  const fits = (padding: readonly TablePadding[]) =>
+    rows.every((r, i) => {
+      const argsText = r.args.reduce((sum, a, k) => sum + a.length + (k < r.args.length - 1 ? 2 + (padding[i]![k] ?? 0) : 0), 0);
+      return ctx.indent + r.prefix.length + r.call.callee.name.length + 2 + argsText + r.suffix.length <= ctx.options.printWidth;
+    });
   // Hand-aligned: every common argument starts at the same source column in every row.
   const columns = rows.every((r) => r.columns) ? rows[0]!.columns!.slice(0, common) : undefined;
   const handAligned = columns !== undefined && rows.every((r) => r.columns!.slice(0, common).every((c, k) => c === columns[k]));
-  let padding: TablePadding[] | undefined;
   if (handAligned) {
-    padding = rows.map((r) => widths(r).map((w, k) => columns[k + 1]! - columns[k]! - w - 2));
-    if (padding.some((p) => p.some((n) => n < 0))) padding = undefined;
+    const padding = rows.map((r) => widths(r).map((w, k) => columns[k + 1]! - columns[k]! - w - 2));
+    if (padding.every((p) => p.every((n) => n >= 0)) && fits(padding)) return padding;
   }
-  if (!padding) {
-    if (rows.some((r) => r.positional < MIN_COLUMNS)) return undefined;
-    const widest = Array.from({ length: common - 1 }, (_, k) => Math.max(...rows.map((r) => r.args[k]!.length)));
-    padding = rows.map((r) => widths(r).map((w, k) => widest[k]! - w));
-  }
-  const fits = rows.every((r, i) => {
-    const argsText = r.args.reduce((sum, a, k) => sum + a.length + (k < r.args.length - 1 ? 2 + (padding![i]![k] ?? 0) : 0), 0);
-    return ctx.indent + r.prefix.length + r.call.callee.name.length + 2 + argsText + r.suffix.length <= ctx.options.printWidth;
-  });
-  return fits ? padding : undefined;
+  // Otherwise (or where the hand-made spacing no longer fits) each column is as wide as its widest cell.
+  if (rows.some((r) => r.positional < MIN_COLUMNS)) return undefined;
+  const widest = Array.from({ length: common - 1 }, (_, k) => Math.max(...rows.map((r) => r.args[k]!.length)));
+  const padding = rows.map((r) => widths(r).map((w, k) => widest[k]! - w));
+  return fits(padding) ? padding : undefined;
 }
 
 /**
