@@ -12,7 +12,7 @@ import type { Diagnostic } from "../src/diagnostics/diagnostic.js";
 import { LineIndex } from "../src/diagnostics/location.js";
 import { checkProgram } from "../src/semantics/check.js";
 import { loadProgram, MAX_FILE_BYTES } from "../src/semantics/program.js";
-import { MAX_NESTING, parseSpec } from "../src/syntax/parse.js";
+import { MAX_NESTING, MAX_SYNTAX_ERRORS, parseSpec } from "../src/syntax/parse.js";
 
 const ROOT = "/virtual/project";
 const MAIN = `${ROOT}/main.vnet`;
@@ -276,6 +276,21 @@ describe("fuzzer findings", () => {
     const times = [0, 1, 2].map(() => check(junk(1000)).ms);
     expect(Math.min(...times)).toBeLessThan(150);
     expect(check(junk(3500)).codes).not.toContain("VN004");
+  });
+
+  // BUG-5 (fixed): every syntax error cost a copy of the whole error list (parse.ts read
+  // chevrotain's copying `errors` getter) and a grammar walk, so 32,000 lines of `a b` took 105 s.
+  // Follow sets are now memoised and parsing stops after MAX_SYNTAX_ERRORS with a closing note.
+  it("BUG-5: 50,000 lines of junk stop at the syntax-error cap with one closing note", () => {
+    const text = Array.from({ length: 50_000 }, (_, i) => `a${i} b`).join("\n");
+    const { diagnostics } = parseSpec(text, MAIN);
+    expect(diagnosticProblems(diagnostics, new Map([[MAIN, text]]))).toEqual([]);
+    expect(diagnostics.length).toBeLessThanOrEqual(MAX_SYNTAX_ERRORS + 1);
+    const last = diagnostics.at(-1)!;
+    expect(last.code).toBe("VN002");
+    expect(last.message).toContain(`parsing stopped after ${MAX_SYNTAX_ERRORS}`);
+    // The errors before the cap are the ordinary ones, one per line.
+    expect(diagnostics[0]!.message).toContain("expected `=`");
   });
 
   // BUG-4 (fixed): build-ast.ts buildPostfix filtered and sorted all closing tokens per suffix,
