@@ -13,17 +13,16 @@ import { reportCounts } from "../runtime/weights/report.js";
 import { assignWeights } from "../runtime/weights/tensors.js";
 import type { CheckedNetwork } from "../semantics/network.js";
 import { renderAgainst } from "./weight-tools.js";
-import type { RunCommandHooks } from "./train-command.js";
 
 /** What sets the starting weights of the freshly built model, or the exit code when the checkpoint does not fit. */
-export async function initialWeights(location: string, network: CheckedNetwork, partial: boolean, out: (s: string) => void, hooks: RunCommandHooks): Promise<((model: tf.LayersModel) => void) | number> {
+export async function initialWeights(location: string, network: CheckedNetwork, partial: boolean, out: (s: string) => void, color: boolean): Promise<((model: tf.LayersModel) => void) | number> {
   const loaded = await loadWeightsByName(location, network, lowerNetwork(network), { inflate: false, partial });
   if (!("mapping" in loaded)) {
-    out(renderAgainst(network.file, [loaded], hooks));
+    out(renderAgainst(network.file, [loaded], color));
     return 1;
   }
   const { report, weights } = loaded.mapping;
-  if (report.diagnostics.length) out(renderAgainst(network.file, report.diagnostics, hooks));
+  if (report.diagnostics.length) out(renderAgainst(network.file, report.diagnostics, color));
   if (report.diagnostics.some((d) => d.severity === "error")) return 1;
   out(`initial weights from ${loaded.directory}: ${reportCounts(report)}`);
   return (model) => assignWeights(model, weights);

@@ -20,9 +20,11 @@ import { ViewLoader, type ViewTask } from "../data/loader.js";
 import { seededRandom, type VideoDataset } from "../data/motion.js";
 import { protocolOf, testPlans, trainPlans } from "../data/sampling.js";
 import type { CheckedNetwork } from "../semantics/network.js";
+import { softmaxCrossEntropy } from "../semantics/tasks/classification.js";
 import { outputsProbabilities, videoOutputs, type ViewReading } from "./evaluate.js";
 import { loadModel, saveModel } from "./model-io.js";
 import { viewInputs } from "./streams.js";
+import { TFJS_ALGEBRA } from "./tensor-algebra.js";
 
 /** Optimizer and schedule: the spec's `training` section, overridden by flags. */
 export interface TrainingConfig {
@@ -349,7 +351,7 @@ export async function trainNetwork(network: CheckedNetwork, data: TrainingData, 
             const onehot = tf.oneHot(labels, fused.shape[1]!);
             // One head: the model's output; separate streams: each tower's scores (the fused output is last, unused).
             const trained = heads.length === 1 ? [fused] : heads.map((layer, k) => logitsOf(layer, outputs[k]!));
-            let total = tf.addN(trained.map((logits) => tf.losses.softmaxCrossEntropy(onehot, logits, undefined, config.labelSmoothing))) as tf.Scalar;
+            let total = tf.addN(trained.map((logits) => softmaxCrossEntropy(TFJS_ALGEBRA, logits, onehot, config.labelSmoothing))) as tf.Scalar;
             if (config.weightDecay > 0 && decayed.length) total = tf.add(total, tf.mul(config.weightDecay / 2, tf.addN(decayed.map((w) => tf.sum(tf.square(w)))))) as tf.Scalar;
             return total;
           },

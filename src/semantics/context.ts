@@ -7,7 +7,7 @@
 import type { Diagnostic, Range, RelatedInformation } from "../diagnostics/diagnostic.js";
 import type { Code } from "../diagnostics/codes.js";
 import type * as A from "../syntax/ast.js";
-import type { CheckedNetwork, Layer, NetworkInput, SectionValue } from "./network.js";
+import type { CheckedNetwork, NetworkInput, SectionValue } from "./network.js";
 import type { Module, Program } from "./program.js";
 import { importedDefinition, ModuleScope, type Definition } from "./scope.js";
 import type { LocalValue, Value } from "./values.js";
@@ -85,13 +85,12 @@ export class CheckContext {
 /** A rule over the whole program. */
 export type ProgramRule = (context: CheckContext) => void;
 
-/** What the network-level rules read about one elaborated network. */
+/** What the network-level rules read about a network's declarations, besides its graph. */
 export interface NetworkFacts {
   readonly decl: A.NetworkDecl;
   readonly module: Module;
-  readonly layers: readonly Layer[];
+  /** Its inputs and streams, in declaration order. */
   readonly inputs: readonly NetworkInput[];
-  readonly outputs: readonly number[];
   readonly sections: { readonly [key: string]: { readonly [key: string]: SectionValue } };
   /** `classes` when it is valid. */
   readonly classes: number | undefined;
@@ -99,5 +98,8 @@ export interface NetworkFacts {
   local(name: string): LocalValue | undefined;
 }
 
-/** A rule over one elaborated network. */
-export type NetworkRule = (context: CheckContext, network: NetworkFacts) => void;
+/** A rule over a network's settings, once its statements ran (before inflation). */
+export type NetworkSettingsRule = (context: CheckContext, facts: NetworkFacts) => void;
+
+/** A rule over a network's finished graph. */
+export type NetworkGraphRule = (context: CheckContext, network: CheckedNetwork, facts: NetworkFacts) => void;

@@ -19,6 +19,7 @@ import type { CheckedNetwork, Layer, NetworkInput, Origin, SectionValue } from "
 import type { Module } from "./program.js";
 import { classCount, classNameList } from "./rules/class-names.js";
 import { NETWORK_GRAPH_RULES, NETWORK_SETTINGS_RULES } from "./rules/index.js";
+import { taskOf } from "./rules/task.js";
 import type { Definition } from "./scope.js";
 import { SECTION_SCHEMAS, type Schema } from "./sections.js";
 import { didYouMean } from "./suggest.js";
@@ -159,17 +160,9 @@ class NetworkElaborator implements EvaluationHost {
     const classes = classCount(property("classes"));
     const names = classNameList(property("class_names"));
     const description = property("description");
-    const facts = (layers: readonly Layer[], inputs: readonly NetworkInput[], outputs: readonly number[]): NetworkFacts => ({
-      decl: this.decl,
-      module,
-      layers,
-      inputs,
-      outputs,
-      sections: this.sections,
-      classes,
-      local: networkLocal,
-    });
-    for (const rule of NETWORK_SETTINGS_RULES) rule(this.context, facts(this.builder.layers, this.inputs, this.outputs));
+    const task = taskOf(property("task"));
+    const facts: NetworkFacts = { decl: this.decl, module, inputs: this.inputs, sections: this.sections, classes, local: networkLocal };
+    for (const rule of NETWORK_SETTINGS_RULES) rule(this.context, facts);
 
     let layers = this.builder.layers;
     let outputs = this.outputs;
@@ -198,21 +191,22 @@ class NetworkElaborator implements EvaluationHost {
     const readByModel = new Set<number>();
     for (const l of layers) if (!l.stream && l.op !== "input") for (const i of l.inputs) readByModel.add(i);
     const finalInputs = this.inputs.map((input) => ({ ...input, modelInput: readByModel.has(input.layer) }));
-    for (const rule of NETWORK_GRAPH_RULES) rule(this.context, facts(layers, finalInputs, outputs));
-
-    return {
+    const network: CheckedNetwork = {
       name: this.decl.name.name,
       file: module.file,
       range: this.decl.range,
       ...(classes !== undefined ? { classes } : {}),
       ...(names ? { classNames: names } : {}),
       ...(description?.t === "str" ? { description: description.v } : {}),
+      task,
       layers,
       inputs: finalInputs,
       outputs,
       sections: this.sections,
       ...(inflatedFrom ? { inflatedFrom } : {}),
     };
+    for (const rule of NETWORK_GRAPH_RULES) rule(this.context, network, facts);
+    return network;
   }
 
   // ---------------------------------------------------------------- statements

@@ -15,7 +15,7 @@ import type { CheckContext } from "./context.js";
 import type { Module } from "./program.js";
 import type { Definition, ModuleScope, Resolution, ScopeContext } from "./scope.js";
 import { didYouMean } from "./suggest.js";
-import { ERR, INPUT_FUNCTION_PARAMS, TENSOR_MEMBERS, containsError, show, typeName, type LocalValue, type Value } from "./values.js";
+import { ERR, INPUT_FUNCTION_PARAMS, TENSOR_MEMBERS, containsError, show, typeName, type InputKind, type LocalValue, type Value } from "./values.js";
 
 /** How the stages of a chain are being elaborated. */
 export interface StageContext {
@@ -317,7 +317,7 @@ export class Evaluator {
       else positional.push(value);
     }
     if ([...positional, ...[...named.values()].map((n) => n.value)].some(containsError)) return ERR;
-    if (name === "clip" || name === "image") return this.inputDescription(name, positional, named, expr, file);
+    if (name === "clip" || name === "image" || name === "sequence") return this.inputDescription(name, positional, named, expr, file);
     if (named.size > 0) return this.typeError(`\`${name}\` takes no named arguments`, file, [...named.values()][0]!.range);
     let args = positional;
     if ((name === "min" || name === "max" || name === "sum" || name === "len") && args.length === 1 && args[0]!.t === "list") args = [...(args[0] as { items: readonly Value[] }).items];
@@ -338,8 +338,8 @@ export class Evaluator {
     return { t: "num", v };
   }
 
-  /** `clip(frames, size, channels)` and `image(size, channels)`: the description of a network input. */
-  private inputDescription(name: "clip" | "image", positional: Value[], named: Map<string, { value: Value; range: Range }>, expr: A.CallExpr, file: string): Value {
+  /** `clip(frames, size, channels)`, `image(size, channels)` and `sequence(length, features)`: the description of a network input. */
+  private inputDescription(name: InputKind, positional: Value[], named: Map<string, { value: Value; range: Range }>, expr: A.CallExpr, file: string): Value {
     const order = INPUT_FUNCTION_PARAMS[name].map((p) => p.name);
     const values = new Map<string, { value: Value; range: Range }>();
     positional.forEach((v, i) => {
@@ -356,7 +356,7 @@ export class Evaluator {
     const positiveInt = (key: string, fallback?: number): number | undefined => {
       const entry = values.get(key);
       if (!entry) {
-        if (fallback === undefined) this.report("VN013", `\`${name}\` needs \`${key}\``, file, expr.range, { hint: name === "clip" ? "`clip(frames = 16, size = 112)`" : "`image(size = 224)`" });
+        if (fallback === undefined) this.report("VN013", `\`${name}\` needs \`${key}\``, file, expr.range, { hint: name === "clip" ? "`clip(frames = 16, size = 112)`" : name === "sequence" ? "`sequence(length = 100, features = 400)`" : "`image(size = 224)`" });
         return fallback;
       }
       if (entry.value.t !== "num" || !Number.isInteger(entry.value.v) || entry.value.v < 1) {
@@ -365,6 +365,16 @@ export class Evaluator {
       }
       return entry.value.v;
     };
+    if (name === "sequence") {
+      const length = positiveInt("length");
+      const features = positiveInt("features");
+      if (length === undefined || features === undefined) return ERR;
+      if (length * features > 2 ** 31 || length > 1 << 20 || features > 1 << 20) {
+        this.report("VN015", `a sequence of ${length}x${features} is too large`, file, expr.range);
+        return ERR;
+      }
+      return { t: "input", kind: name, shape: [length, features] };
+    }
     const frames = name === "clip" ? positiveInt("frames") : 1;
     const channels = positiveInt("channels", 3);
     const sizeEntry = values.get("size");

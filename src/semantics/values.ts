@@ -8,10 +8,13 @@ export type Value =
   | { readonly t: "str"; readonly v: string }
   | { readonly t: "list"; readonly items: readonly Value[] }
   | { readonly t: "tensor"; readonly id: number; readonly shape: Shape; readonly origin: Origin; readonly stream: boolean }
-  /** The result of `clip(...)` or `image(...)`: an input description. */
-  | { readonly t: "input"; readonly kind: "clip" | "image"; readonly shape: Shape }
+  /** The result of `clip(...)`, `image(...)` or `sequence(...)`: an input description. */
+  | { readonly t: "input"; readonly kind: InputKind; readonly shape: Shape }
   /** Poison: an error was already reported; everything computed from it stays silent. */
   | { readonly t: "err" };
+
+/** What a network input holds: a video clip, an image, or a feature sequence. */
+export type InputKind = "clip" | "image" | "sequence";
 
 export const ERR: Value = { t: "err" };
 
@@ -101,8 +104,8 @@ export const TENSOR_MEMBERS: Readonly<Record<string, { readonly doc: string; rea
 /** `.shape`: the shape as a list, without the batch axis (the one member that is a list). */
 export const SHAPE_MEMBER_DOC = "The shape as a list, without the batch axis: [T, H, W, C] for a clip.";
 
-/** Parameters of the input descriptions `clip(...)` and `image(...)`, in positional order. */
-export const INPUT_FUNCTION_PARAMS: Readonly<Record<"clip" | "image", readonly { readonly name: string; readonly doc: string }[]>> = {
+/** Parameters of the input descriptions `clip(...)`, `image(...)` and `sequence(...)`, in positional order. */
+export const INPUT_FUNCTION_PARAMS: Readonly<Record<InputKind, readonly { readonly name: string; readonly doc: string }[]>> = {
   clip: [
     { name: "frames", doc: "Frames per clip (T)." },
     { name: "size", doc: "Frame size: one int (square) or [height, width]." },
@@ -111,5 +114,9 @@ export const INPUT_FUNCTION_PARAMS: Readonly<Record<"clip" | "image", readonly {
   image: [
     { name: "size", doc: "Image size: one int (square) or [height, width]." },
     { name: "channels", doc: "Channels (3 for RGB; default 3)." },
+  ],
+  sequence: [
+    { name: "length", doc: "Positions of the sequence (T): a video's snippets, resampled." },
+    { name: "features", doc: "Features per position (F)." },
   ],
 };

@@ -2,7 +2,7 @@
  * VN014/VN015 class-names: a network's `classes` is a positive integer, its `class_names` a list
  * of strings, one per class. The readers below are what elaboration keeps; the rule reports.
  */
-import type { NetworkRule } from "../context.js";
+import type { NetworkSettingsRule } from "../context.js";
 import { show, type Value } from "../values.js";
 
 /** `classes` when it is a positive integer. */
@@ -16,7 +16,7 @@ export function classNameList(value: Value | undefined): string[] | undefined {
   return value.items.map((i) => (i as { v: string }).v);
 }
 
-export const classNamesRule: NetworkRule = (context, network) => {
+export const classNamesRule: NetworkSettingsRule = (context, network) => {
   const classes = network.local("classes");
   if (classes && classes.value.t !== "err" && classCount(classes.value) === undefined) {
     context.report("VN014", "error", `\`classes\` must be a positive integer, got ${show(classes.value)}`, classes.origin.file, classes.origin.range);

@@ -1,7 +1,7 @@
 /** VN062 network-structure: a network needs an input and (unless it is inflated) an output. */
-import type { NetworkRule } from "../context.js";
+import type { NetworkGraphRule } from "../context.js";
 
-export const networkStructureRule: NetworkRule = (context, { decl, module }) => {
+export const networkStructureRule: NetworkGraphRule = (context, _network, { decl, module }) => {
   if (!decl.body.some((s) => s.kind === "Input")) {
     context.report("VN062", "error", `network \`${decl.name.name}\` has no input`, module.file, decl.name.range, { hint: "add `input video = clip(frames = 16, size = 112)`" });
   }

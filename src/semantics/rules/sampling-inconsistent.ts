@@ -1,9 +1,9 @@
 /** VN061 sampling-inconsistent: the `sampling` section contradicts the network's input (frames, crop) or itself. */
 import type * as A from "../../syntax/ast.js";
-import type { NetworkRule } from "../context.js";
+import type { NetworkSettingsRule } from "../context.js";
 import type { SectionValue } from "../network.js";
 
-export const samplingInconsistentRule: NetworkRule = (context, { decl, module, sections, inputs }) => {
+export const samplingInconsistentRule: NetworkSettingsRule = (context, { decl, module, sections, inputs }) => {
   const section = decl.body.find((s): s is A.Section => s.kind === "Section" && s.name.name === "sampling");
   const train = (sections.sampling as Record<string, Record<string, SectionValue>> | undefined)?.train;
   const input = inputs.find((i) => i.kind === "input");

@@ -1,0 +1,95 @@
+/**
+ * `vnet export <spec> --weights <run-dir | checkpoint> -o model.onnx [--verify]`: exports trained
+ * weights to an ONNX file (`vnet compile --target onnx` does the same with fresh weights, through
+ * `writeOnnx`). `--verify` runs the file in ONNX Runtime and the tfjs model on the same random and
+ * real inputs and reports the largest difference; it fails (exit 1) above 1e-4 relative to the
+ * output's magnitude (absolute for outputs within [-1, 1]).
+ */
+import * as fs from "node:fs";
+import type * as tf from "@tensorflow/tfjs";
+import { exportOnnx, ONNX_OPSET, programSources, tfjsWeightSource } from "../../backends/onnx/index.js";
+import { loadModel } from "../../runtime/model-io.js";
+import { writeFileAtomic } from "../../runtime/files.js";
+import { formatVerifyReport, verifyOnnxExport } from "../../runtime/onnx-verify.js";
+import { checkpointClassNames, checkpointDir } from "../../runtime/train.js";
+import type { CheckResult } from "../../semantics/check.js";
+import type { CheckedNetwork } from "../../semantics/network.js";
+import { UsageError } from "../args.js";
+import { defineCommand } from "../command.js";
+import { BACKEND_FLAG, NETWORK_FLAG, SEED_FLAG } from "../flags.js";
+import { startBackend } from "../run-util.js";
+import { checkNetwork, renderDiagnostics } from "../util.js";
+
+/** The largest difference --verify accepts, relative to the output's magnitude (at least 1). */
+export const VERIFY_TOLERANCE = 1e-4;
+
+/** Refuses an output path that is a directory (an ONNX model is one file), before any work. */
+export function checkOnnxOutput(file: string): void {
+  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new UsageError(`-o ${file} is a directory; an ONNX model is one file: -o model.onnx`);
+}
+
+/**
+ * Exports a network with the weights of `model` to `file` (atomically), prints what was written,
+ * and verifies it when asked. Returns the exit code.
+ */
+export async function writeOnnx(network: CheckedNetwork, result: CheckResult, model: tf.LayersModel, weights: string, file: string, options: { verify: boolean; seed: number; color: boolean }, out: (s: string) => void): Promise<number> {
+  const exported = exportOnnx(network, { weights: tfjsWeightSource(model, weights), sources: programSources(result) });
+  if (!exported.bytes) {
+    out(renderDiagnostics(exported.diagnostics, result, options.color));
+    return 1;
+  }
+  writeFileAtomic(file, exported.bytes, { createDirectory: true });
+  const parameters = exported.graph.nodes.flatMap((n) => n.weights ?? []).reduce((sum, w) => sum + w.shape.reduce((a, b) => a * b, 1), 0);
+  const inputs = exported.inputs.map((i) => `${i.name} [N, ${i.shape.join(", ")}]${i.kind === "stream" ? " (stream)" : ""}`).join(", ");
+  const classes = exported.graph.nodes.find((n) => n.id === exported.graph.outputs[0])!.shape;
+  out(`exported ${network.name} (${weights}): ${exported.nodes} ONNX nodes, opset ${ONNX_OPSET}, ${parameters.toLocaleString("en-US")} weights and statistics; inputs ${inputs}, channels-last; outputs logits and probabilities [N, ${classes.join(", ")}]`);
+  out(`wrote ${file} (${(exported.bytes.length / 2 ** 20).toFixed(1)} MiB)`);
+  if (!options.verify) return 0;
+  const report = await verifyOnnxExport(network, model, exported.bytes, { seed: options.seed });
+  out(`verified with ONNX Runtime (cpu) against tfjs:\n${formatVerifyReport(report)}`);
+  const failed = report.checks.filter((c) => !(c.maxAbsDiff <= VERIFY_TOLERANCE * Math.max(1, c.maxAbs)));
+  if (failed.length) {
+    out(`verification failed: the difference exceeds ${VERIFY_TOLERANCE} (relative to values above 1)`);
+    return 1;
+  }
+  return 0;
+}
+
+export const command = defineCommand({
+  name: "export",
+  usage: "export <spec> --weights <run-dir> -o <model.onnx> [--verify] [--network NAME] [--backend B]",
+  description: "Exports trained weights to ONNX (opset 17, channels-last inputs, logits and probabilities outputs, the test protocol and class names in the metadata). --verify runs the file in ONNX Runtime and reports the largest difference to tfjs.",
+  positional: { names: "spec file", min: 1, max: 1 },
+  flags: {
+    weights: { type: "string", value: "DIR", doc: "a run directory or checkpoint directory" },
+    out: { type: "string", alias: "-o", value: "FILE", doc: "the ONNX file to write" },
+    verify: { type: "switch", doc: "run the file in ONNX Runtime and compare it with tfjs (exit 1 above 1e-4)" },
+    network: NETWORK_FLAG,
+    backend: BACKEND_FLAG,
+    seed: SEED_FLAG,
+  },
+  async run({ positional, flags }, { out, color }) {
+    if (flags.weights === undefined) throw new UsageError("vnet export needs --weights <run-dir or checkpoint directory>");
+    const file = flags.out;
+    if (file === undefined) throw new UsageError("vnet export needs an output file: -o model.onnx");
+    checkOnnxOutput(file);
+    const checked = checkNetwork(positional[0]!, flags.network, out, color);
+    if (typeof checked === "number") return checked;
+    await startBackend(flags.backend, out, false);
+    const dir = checkpointDir(flags.weights);
+    let model: tf.LayersModel;
+    try {
+      model = await loadModel(dir);
+    } catch (error) {
+      throw new UsageError(`cannot load weights from ${flags.weights}: ${(error as Error).message.split("\n")[0]}`);
+    }
+    try {
+      // The class names the weights were trained on (a video folder's) travel into the metadata.
+      const classNames = checkpointClassNames(dir) ?? checked.network.classNames;
+      const network = classNames ? { ...checked.network, classNames } : checked.network;
+      return await writeOnnx(network, checked.result, model, `checkpoint ${dir}`, file, { verify: flags.verify, seed: flags.seed ?? 0, color }, out);
+    } finally {
+      model.dispose();
+    }
+  },
+});
