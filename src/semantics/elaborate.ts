@@ -7,7 +7,7 @@
  */
 import type { Code } from "../diagnostics/codes.js";
 import type { Range } from "../diagnostics/diagnostic.js";
-import { FUNCTIONS, OPERATORS, isInferError, type Args, type OpDef } from "../ops/catalogue.js";
+import { FUNCTIONS, OPERATORS, isInferError, type Args, type InferError, type OpDef } from "../ops/catalogue.js";
 import { describeTensor, formatShape, rankName } from "../ops/values.js";
 import type * as A from "../syntax/ast.js";
 import { bindBlockArguments, positionalFor, resolveOperatorArgs, validateSection } from "./arguments.js";
@@ -118,6 +118,8 @@ class NetworkElaborator implements EvaluationHost {
   private readonly sections: Record<string, Record<string, SectionValue>> = {};
   private readonly outputs: number[] = [];
   private readonly evaluator = new Evaluator(this);
+  /** While elaborating a per_frame body: the clip's frame count (its frames are the body's batch). */
+  private perFrameFrames: number | undefined;
 
   constructor(
     readonly context: CheckContext,
@@ -480,28 +482,42 @@ class NetworkElaborator implements EvaluationHost {
     const name = this.takeName(stage, op.name, ctx, file);
     const origin = { file, range: stage.range };
     if (op.name === "per_frame") return this.perFrame(stage, tensors[0]!, args, name, env, ctx, origin);
-    const inferred = op.infer(tensors.map((t) => t.shape), args);
-    if (isInferError(inferred)) {
-      const argNode = inferred.arg ? (stage.args ?? []).find((a) => a.name?.name === inferred.arg) ?? positionalFor(op.params, stage.args ?? [], inferred.arg) : undefined;
+    // Inside per_frame the frames are in the batch; an operator across frames needs their count.
+    const fullArgs = op.acrossFrames && this.perFrameFrames !== undefined ? { ...args, frames_in_batch: this.perFrameFrames } : args;
+    const shapes = tensors.map((t) => t.shape);
+    const fail = (error: InferError): Value => {
+      const argNode = error.arg ? (stage.args ?? []).find((a) => a.name?.name === error.arg) ?? positionalFor(op.params, stage.args ?? [], error.arg) : undefined;
       // At a fusion point, say where each mismatched input came from.
-      const origins = inferred.code === "VN020" && tensors.length > 1 ? tensors.map((t, i) => ({ message: `input ${i + 1} ${formatShape(t.shape)} comes from here`, file: t.origin.file, range: t.origin.range })) : [];
-      this.report(inferred.code as Code, inferred.error, file, argNode?.value.range ?? stage.callee.range, { ...(inferred.hint ? { hint: inferred.hint } : {}), related: origins });
+      const origins = error.code === "VN020" && tensors.length > 1 ? tensors.map((t, i) => ({ message: `input ${i + 1} ${formatShape(t.shape)} comes from here`, file: t.origin.file, range: t.origin.range })) : [];
+      this.report(error.code as Code, error.error, file, argNode?.value.range ?? stage.callee.range, { ...(error.hint ? { hint: error.hint } : {}), related: origins });
       return ERR;
-    }
-    const layer = this.addLayer({
-      op: op.name,
-      name: this.builder.fullName(name),
-      args,
-      inputs: tensors.map((t) => t.id),
-      shape: inferred.shape,
-      params: inferred.params,
-      state: inferred.state ?? 0,
-      macs: inferred.macs,
-      frozen: ctx.frozen,
-      stream: ctx.streamMode,
-      origin,
-    });
-    return this.tensorOf(layer);
+    };
+    const build = (opName: string, layerName: string, layerArgs: Args): Value => {
+      const inferred = OPERATORS.get(opName)!.infer(shapes, layerArgs);
+      if (isInferError(inferred)) return fail(inferred);
+      const layer = this.addLayer({
+        op: opName,
+        name: this.builder.fullName(layerName),
+        args: layerArgs,
+        inputs: tensors.map((t) => t.id),
+        shape: inferred.shape,
+        params: inferred.params,
+        state: inferred.state ?? 0,
+        macs: inferred.macs,
+        frozen: ctx.frozen,
+        stream: ctx.streamMode,
+        origin,
+      });
+      return this.tensorOf(layer);
+    };
+    if (!op.expand) return build(op.aliasOf ?? op.name, name, fullArgs);
+    // Sugar for several layers (split = slices): one per part, grouped under the call's name.
+    const parts = op.expand(shapes, fullArgs);
+    if (isInferError(parts)) return fail(parts);
+    this.builder.enter(name);
+    const items = parts.map((part, i) => build(part.op, String(i), part.args));
+    this.builder.leave();
+    return items.some((item) => item.t === "err") ? ERR : { t: "list", items };
   }
 
   private perFrame(stage: A.CallStage, input: Extract<Value, { t: "tensor" }>, args: Args, name: string, env: Env, ctx: StageContext, origin: Origin): Value {
@@ -510,10 +526,16 @@ class NetworkElaborator implements EvaluationHost {
     const inner = new GraphBuilder(() => this.nextId++);
     this.builder = inner;
     const frozen = ctx.frozen || args.freeze === true;
+    const outerFrames = this.perFrameFrames;
+    this.perFrameFrames = t;
     const frameInput = inner.add({ op: "input", name: "frame", args: {}, inputs: [], shape: frameShape, params: 0, state: 0, macs: 0, frozen, stream: false, origin });
     let value: Value = this.tensorOf(frameInput);
-    for (const s of stage.body ?? []) value = this.stage(s, value, env, { streamMode: ctx.streamMode, frozen });
-    this.builder = outer;
+    try {
+      for (const s of stage.body ?? []) value = this.stage(s, value, env, { streamMode: ctx.streamMode, frozen });
+    } finally {
+      this.builder = outer;
+      this.perFrameFrames = outerFrames;
+    }
     if (value.t === "err") return ERR;
     if (value.t !== "tensor") {
       this.report("VN014", `the per_frame body must produce one tensor, got ${typeName(value)}`, origin.file, stage.range);

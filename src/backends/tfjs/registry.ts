@@ -7,12 +7,13 @@ import { VnetNonLocalAttention } from "./layers/attention.js";
 import { VnetBatchNorm } from "./layers/batch-norm.js";
 import { VnetConvGru2d, VnetConvLstm2d } from "./layers/conv-recurrent.js";
 import { VnetConv } from "./layers/conv.js";
+import { VnetHardActivation, VnetMultiply, VnetSlice } from "./layers/elementwise.js";
 import { VnetScoreFusion } from "./layers/fusion.js";
 import { VnetLrn } from "./layers/lrn.js";
 import { VnetNormalize } from "./layers/normalize.js";
 import { VnetPad } from "./layers/padding.js";
 import { VnetAvgPool, VnetGlobalPool, VnetTemporalPool } from "./layers/pooling.js";
-import { VnetFoldTime, VnetFrameSelect, VnetStackFrames, VnetTemporalSample, VnetUnfoldTime } from "./layers/temporal.js";
+import { VnetFoldTime, VnetFrameSelect, VnetStackFrames, VnetTemporalSample, VnetTemporalShift, VnetUnfoldTime } from "./layers/temporal.js";
 
 /** Every custom layer class, by its serialised class name. */
 export const VNET_LAYERS = {
@@ -24,13 +25,17 @@ export const VNET_LAYERS = {
   VnetFoldTime,
   VnetFrameSelect,
   VnetGlobalPool,
+  VnetHardActivation,
   VnetLrn,
+  VnetMultiply,
   VnetNonLocalAttention,
   VnetNormalize,
   VnetPad,
   VnetScoreFusion,
+  VnetSlice,
   VnetStackFrames,
   VnetTemporalPool,
   VnetTemporalSample,
+  VnetTemporalShift,
   VnetUnfoldTime,
 } as const;
