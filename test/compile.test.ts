@@ -93,6 +93,12 @@ function predict(model: tf.LayersModel, inputs: tf.Tensor[]): tf.Tensor {
   return model.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor;
 }
 
+/** Every output of a model, in the graph's output order. */
+function predictAll(model: tf.LayersModel, inputs: tf.Tensor[]): tf.Tensor[] {
+  const out = model.predict(inputs.length === 1 ? inputs[0]! : inputs);
+  return Array.isArray(out) ? out : [out];
+}
+
 describe("every tiny spec compiles, runs, and round-trips through save/load", () => {
   for (const file of vnetFiles(TINY)) {
     it(file, async () => {
@@ -103,17 +109,22 @@ describe("every tiny spec compiles, runs, and round-trips through save/load", ()
       expect(trainableCount(model!)).toBe(totals(network).trainable);
       expect(modelWeightNames(model!)).toEqual(declaredWeightNames(graph));
       const inputs = graph.inputs.map((input, i) => randomTensor([2, ...input.shape], 100 + i));
-      const output = predict(model!, inputs);
-      expect(output.shape).toEqual([2, network.classes]);
-      const values = await output.data();
-      expect(values.every(Number.isFinite)).toBe(true);
+      // Every output has its IR node's shape ([2, classes] for a classifier; a localizer has three).
+      const outputs = predictAll(model!, inputs);
+      expect(outputs.map((o) => o.shape)).toEqual(graph.outputs.map((id) => [2, ...graph.nodes.find((n) => n.id === id)!.shape]));
+      if (network.task === "classification") expect(outputs[0]!.shape).toEqual([2, network.classes]);
+      const values = outputs.map((o) => Array.from(o.dataSync()));
+      expect(values.flat().every(Number.isFinite)).toBe(true);
 
       const dir = path.join(tempDir, network.name);
       await saveModel(model!, dir);
       const loaded = await loadModel(dir);
       expect(modelWeightNames(loaded)).toEqual(modelWeightNames(model!));
-      expect(Array.from(await predict(loaded, inputs).data())).toEqual(Array.from(values));
-      tf.dispose([model!, loaded, output, ...inputs]);
+      const reloaded = predictAll(loaded, inputs);
+      expect(reloaded.map((o) => Array.from(o.dataSync()))).toEqual(values);
+      model!.dispose();
+      loaded.dispose();
+      tf.dispose([...outputs, ...reloaded, ...inputs]);
     });
   }
 });
@@ -203,14 +214,15 @@ describe("operators outside the tiny specs compile, run and round-trip", () => {
       // A non-local block's batch norm starts with a zero scale, which stops the gradient into the block.
       const blocked = /^nl_\w+\.(theta|phi|g|out)\//;
       for (const weight of model!.trainableWeights) {
-        const grad = grads[weight.read().name];
+        const grad = grads[(weight.read() as tf.Variable).name];
         expect(grad, weight.originalName).toBeDefined();
         const values = grad!.dataSync();
         expect(values.every(Number.isFinite), weight.originalName).toBe(true);
         if (!blocked.test(weight.originalName)) expect(values.some((v) => v !== 0), `${name}: ${weight.originalName}`).toBe(true);
       }
       expect(Object.keys(grads)).toHaveLength(trainable.length);
-      tf.dispose([model!, ...inputs, target, ...Object.values(grads)]);
+      model!.dispose();
+      tf.dispose([...inputs, target, ...Object.values(grads)]);
     }
   });
 

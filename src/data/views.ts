@@ -152,13 +152,18 @@ export async function testViews(videoPath: string, protocol: SamplingProtocol, o
   const video = await probeVideo(videoPath, options.cacheDir);
   const source: FrameSource = { kind: "file", path: videoPath, meta: video, hash: video.hash };
   const flows = options.flows ?? [];
-  const parts: LoadedViews[] = [];
-  for (const plan of testPlans(protocol, video)) parts.push(await loadViews(source, plan, protocol, flows, options.cacheDir));
   const { frames, height, width, channels } = protocol;
   return {
     video,
-    ...mergeViews(parts),
+    ...(await sourceTestViews(source, protocol, options)),
     clipShape: [frames, height, width, channels],
     flowShapes: flows.map((s) => (s.stack ? [height, width, 2 * (s.positions.length - 1)] : [s.positions.length - 1, height, width, 2])),
   };
+}
+
+/** Every test view of a frame source (a file or frames in memory), clip-major, with its flow streams. */
+export async function sourceTestViews(source: FrameSource, protocol: SamplingProtocol, options: TestViewOptions = {}): Promise<LoadedViews> {
+  const parts: LoadedViews[] = [];
+  for (const plan of testPlans(protocol, source.meta)) parts.push(await loadViews(source, plan, protocol, options.flows ?? [], options.cacheDir));
+  return mergeViews(parts);
 }

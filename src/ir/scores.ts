@@ -31,6 +31,12 @@ function isDistribution(node: IrNode, byId: ReadonlyMap<number, IrNode>): boolea
   return keeps && isDistribution(byId.get(node.inputs[0]!)!, byId);
 }
 
+/** What one node of a graph outputs: probabilities (a distribution over classes) or logits. */
+export function nodeScoreKind(graph: IrGraph, id: number): ScoreKind {
+  const byId = new Map(graph.nodes.map((n) => [n.id, n]));
+  return isDistribution(byId.get(id)!, byId) ? "probabilities" : "logits";
+}
+
 /** The scores of a graph's (single) output. */
 export function outputScores(graph: IrGraph): OutputScores {
   const byId = new Map(graph.nodes.map((n) => [n.id, n]));

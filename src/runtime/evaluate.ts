@@ -6,12 +6,13 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { VideoItem } from "../data/dataset.js";
-import type { FlowStream } from "../data/flow.js";
+import { flowStreams, type FlowStream } from "../data/flow.js";
 import type { ViewLoader } from "../data/loader.js";
 import { testPlans, viewsPerVideo, type ClipPlan, type SamplingProtocol } from "../data/sampling.js";
 import { concatFloat32 } from "../data/views.js";
 import type { CheckedNetwork } from "../semantics/network.js";
-import { viewInputs } from "./streams.js";
+import type { HostTensor } from "./onnx.js";
+import { computeModelInputs, viewInputs } from "./streams.js";
 
 export interface EvaluationReport {
   readonly count: number;
@@ -29,6 +30,24 @@ export interface EvaluationReport {
 export function outputsProbabilities(layer: tf.layers.Layer): boolean {
   const config = layer.getConfig() as { activation?: string; average?: string };
   return layer.getClassName() === "Softmax" || config.activation === "softmax" || (layer.getClassName() === "VnetScoreFusion" && config.average === "softmax");
+}
+
+/**
+ * A tfjs model's output for a batch of raw views [V, ...input] (and each optical-flow stream's
+ * fields [V, ...], in `flowStreams` order), the streams computed as the model expects them.
+ */
+export async function tfjsOutput(model: tf.LayersModel, network: CheckedNetwork, views: HostTensor, flowFields: readonly HostTensor[] = []): Promise<HostTensor> {
+  const streams = flowStreams(network);
+  const output = tf.tidy(() => {
+    const flows = new Map(flowFields.map((f, i) => [streams[i]!.layer, tf.tensor(f.data, [...f.shape])] as const));
+    const inputs = computeModelInputs(network, tf.tensor(views.data, [...views.shape]), { flows });
+    return model.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor;
+  });
+  try {
+    return { data: (await output.data()) as Float32Array, shape: output.shape };
+  } finally {
+    output.dispose();
+  }
 }
 
 /** How the data of a split is read: the loader and what it needs of the network. */

@@ -102,6 +102,8 @@ export interface TrainOptions {
   readonly progress?: (line: string, done: boolean) => void;
   /** Messages (resumed from, NaN stop, skipped videos). */
   readonly log?: (line: string) => void;
+  /** Called after each epoch's metrics are written to metrics.jsonl (`vnet train --plot` redraws the curves). */
+  readonly onEpoch?: (metrics: EpochMetrics) => void | Promise<void>;
   /** Video loading: worker threads, clips loaded ahead, probe and flow cache directory. */
   readonly loading?: { readonly workers?: number; readonly prefetch?: number; readonly cacheDir?: string };
 }
@@ -245,6 +247,32 @@ function trainingGraph(model: tf.LayersModel, network: CheckedNetwork): { graph:
   return { graph, heads: towers.map((t) => t.sourceLayer as tf.layers.Layer) };
 }
 
+/** What the tfjs engine minimises on a batch, and the fused scores accuracy is read from. */
+export type TfjsObjective = (inputs: readonly tf.Tensor[], labels: tf.Tensor1D) => { loss: tf.Scalar; fused: tf.Tensor };
+
+/**
+ * The tfjs engine's training objective for a model: softmax cross-entropy of the output (of each
+ * tower's output for a separately trained score fusion, summed), with label smoothing, plus the L2
+ * term wd / 2 * sum(w^2) of every kernel. Runs the model in training mode (batch statistics,
+ * dropout), so batch-norm moving statistics are updated by each call.
+ */
+export function tfjsObjective(model: tf.LayersModel, network: CheckedNetwork, config: Pick<TrainingConfig, "labelSmoothing" | "weightDecay">): TfjsObjective {
+  const { graph, heads } = trainingGraph(model, network);
+  // L2 decay on kernels only, as the usual recipes exclude biases and batch-norm parameters.
+  const decayed = model.trainableWeights.filter((w) => /kernel/.test(w.name)).map((w) => w.read());
+  return (inputs, labels) => {
+    const raw = graph.apply(inputs.length === 1 ? inputs[0]! : [...inputs], { training: true }) as tf.Tensor | tf.Tensor[];
+    const outputs = Array.isArray(raw) ? raw : [raw];
+    const fused = logitsOf(heads[heads.length - 1]!, outputs[outputs.length - 1]!);
+    const onehot = tf.oneHot(labels, fused.shape[1]!);
+    // One head: the model's output; separate streams: each tower's scores (the fused output is last, unused).
+    const trained = heads.length === 1 ? [fused] : heads.map((layer, k) => logitsOf(layer, outputs[k]!));
+    let loss = tf.addN(trained.map((logits) => softmaxCrossEntropy(TFJS_ALGEBRA, logits, onehot, config.labelSmoothing))) as tf.Scalar;
+    if (config.weightDecay > 0 && decayed.length) loss = tf.add(loss, tf.mul(config.weightDecay / 2, tf.addN(decayed.map((w) => tf.sum(tf.square(w)))))) as tf.Scalar;
+    return { loss, fused };
+  };
+}
+
 /** Loss and accuracy of a model on a split (inference mode), one centre clip per video. */
 export async function evaluateLoss(model: tf.LayersModel, network: CheckedNetwork, items: readonly VideoItem[], reading: ViewReading): Promise<{ loss: number; accuracy: number }> {
   const outputs = await videoOutputs(model, network, items, (item) => testPlans(reading.protocol, item.source.meta, 1, "center"), reading);
@@ -304,10 +332,8 @@ export async function trainNetwork(network: CheckedNetwork, data: TrainingData, 
   }
   // The exported model carries what predicting with it needs: class names and the test protocol.
   model.setUserDefinedMetadata({ vnet: { network: network.name, classNames: splits.classNames, sampling: protocol } });
-  const { graph, heads } = trainingGraph(model, network);
+  const objective = tfjsObjective(model, network, config);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  // L2 decay on kernels only, as the usual recipes exclude biases and batch-norm parameters.
-  const decayed = model.trainableWeights.filter((w) => /kernel/.test(w.name)).map((w) => w.read());
   const loader = new ViewLoader({ geometry: protocol, flows, ...options.loading });
   const issues: DataIssue[] = [];
   const bad = new Set<string>();
@@ -344,15 +370,8 @@ export async function trainNetwork(network: CheckedNetwork, data: TrainingData, 
         let hits: tf.Tensor | undefined;
         const loss = optimizer.minimize(
           () => {
-            const raw = graph.apply(inputs.length === 1 ? inputs[0]! : inputs, { training: true }) as tf.Tensor | tf.Tensor[];
-            const outputs = Array.isArray(raw) ? raw : [raw];
-            const fused = logitsOf(heads[heads.length - 1]!, outputs[outputs.length - 1]!);
+            const { loss: total, fused } = objective(inputs, labels);
             hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(fused, 1), labels), "float32")));
-            const onehot = tf.oneHot(labels, fused.shape[1]!);
-            // One head: the model's output; separate streams: each tower's scores (the fused output is last, unused).
-            const trained = heads.length === 1 ? [fused] : heads.map((layer, k) => logitsOf(layer, outputs[k]!));
-            let total = tf.addN(trained.map((logits) => softmaxCrossEntropy(TFJS_ALGEBRA, logits, onehot, config.labelSmoothing))) as tf.Scalar;
-            if (config.weightDecay > 0 && decayed.length) total = tf.add(total, tf.mul(config.weightDecay / 2, tf.addN(decayed.map((w) => tf.sum(tf.square(w)))))) as tf.Scalar;
             return total;
           },
           true,
@@ -392,6 +411,7 @@ export async function trainNetwork(network: CheckedNetwork, data: TrainingData, 
         true,
       );
       fs.appendFileSync(metricsFile, `${JSON.stringify(metrics)}\n`);
+      await options.onEpoch?.(metrics);
       await writeCheckpoint(runDir, model, optimizer, { epoch: epoch + 1, seed, network: network.name, optimizer: config.optimizer, classNames: splits.classNames });
     }
   } finally {

@@ -20,9 +20,10 @@
  */
 import type { Code } from "../../diagnostics/codes.js";
 import type { Diagnostic } from "../../diagnostics/diagnostic.js";
-import type { IrGraph, IrNode, WeightRole } from "../../ir/graph.js";
+import type { IrGraph, IrNode, WeightDecl, WeightRole } from "../../ir/graph.js";
 import { frameIndex, subsampleIndices } from "../../ir/temporal.js";
 import { resolveWindow, windowDims } from "../../ir/window.js";
+import { boundaryMatchingMask } from "../../ops/boundary-matching.js";
 import { isInferError, perAxis, resolvePadding, sliceBounds, temporalShiftPlan, type Args } from "../../ops/catalogue.js";
 import { attr, type Attribute, type GraphBuilder } from "./builder.js";
 import { Arranger, channelAxis, channelsFirst, channelsLast, position, sizesIn, withoutAxes, type Value } from "./layout.js";
@@ -39,18 +40,26 @@ export interface EmitContext {
   /** `value`'s tensor with its IR axes in `order`. */
   arrange(value: Value, order: readonly number[]): string;
   /** The initializer of one of the node's weights (named as the IR names it), converted to ONNX's layout. */
-  weight(role: WeightRole, convert?: (data: Float32Array, dims: readonly number[]) => HostArray): string;
+  weight(role: WeightRole, convert?: WeightConversion): string;
   /** A tensor name under the node's: the node's own name, or `name/part`. */
   name(part?: string): string;
 }
 
 export type Emitter = (ctx: EmitContext) => Value;
 
+/** How a weight's values become ONNX's layout (a transpose, a gate reordering); absent when they stay as they are. */
+export type WeightConversion = (data: Float32Array, dims: readonly number[]) => HostArray;
+
 /** The emitter's state for one graph: the ONNX graph, its transposes, and the weights. */
 export interface EmitState {
   readonly graph: GraphBuilder;
   readonly arranger: Arranger;
   readonly weights: WeightSource;
+  /**
+   * The tensor holding a weight when it is not an initializer with the source's values, or
+   * undefined for an initializer: a training step binds the weights it updates to graph inputs.
+   */
+  readonly bindWeight?: (decl: WeightDecl, convert: WeightConversion | undefined) => string | undefined;
 }
 
 /** Emits one node with the given emitter; returns the value holding the node's output. */
@@ -63,6 +72,8 @@ export function emitNode(state: EmitState, node: IrNode, inputs: readonly Value[
     weight: (role, convert) => {
       const decl = node.weights?.find((w) => w.role === role);
       if (!decl) throw new Error(`internal: ${node.name} declares no ${role}`);
+      const bound = state.bindWeight?.(decl, convert);
+      if (bound) return bound;
       const data = state.weights.read(decl);
       const converted = convert ? convert(data, decl.shape) : { data, dims: decl.shape };
       return state.graph.floatInitializer(decl.name, converted.dims, converted.data);
@@ -102,7 +113,7 @@ function channelConstant(ctx: EmitContext, value: Value, values: readonly number
 
 const numbers = (value: Args[string]): number[] => (Array.isArray(value) ? (value as number[]) : [value as number]);
 
-function convEmitter(op: "conv2d" | "conv3d"): Emitter {
+function convEmitter(op: "conv1d" | "conv2d" | "conv3d"): Emitter {
   const dims = windowDims(op);
   return (ctx) => {
     const x = ctx.inputs[0]!;
@@ -297,7 +308,23 @@ const dense: Emitter = (ctx) => {
 /** Inputs of a many-input node in the first input's order. */
 const aligned = (ctx: EmitContext) => ctx.inputs.map((v) => ctx.arrange(v, ctx.inputs[0]!.order));
 
+/**
+ * BMN's boundary-matching layer: the sequence channels-first [N, C, T] times the fixed sampling
+ * mask [T, S x D x T] (src/ops/boundary-matching.ts), reshaped to [N, C, S, D, T].
+ */
+const boundaryMatching: Emitter = (ctx) => {
+  const x = ctx.inputs[0]!;
+  const [t, c] = x.shape as [number, number];
+  const a = ctx.node.args;
+  const [samples, durations] = ctx.node.shape as [number, number, number, number];
+  const mask = boundaryMatchingMask({ positions: t, durations, samples, perBin: a.num_samples_per_bin as number, boundaryRatio: a.boundary_ratio as number });
+  const order = channelsFirst(3);
+  const product = ctx.graph.op("MatMul", [ctx.arrange(x, order), ctx.graph.floatInitializer(ctx.name("mask"), [t, samples * durations * t], mask)], ctx.name("matmul"));
+  return result(ctx, reshape(ctx, product, [0, c, samples, durations, t]), channelsFirst(5));
+};
+
 const EMITTERS: Readonly<Record<string, Emitter>> = {
+  conv1d: convEmitter("conv1d"),
   conv2d: convEmitter("conv2d"),
   conv3d: convEmitter("conv3d"),
   pad: (ctx) => {
@@ -366,6 +393,7 @@ const EMITTERS: Readonly<Record<string, Emitter>> = {
     });
     return result(ctx, ctx.graph.op("Sum", parts, ctx.name()), [0, 1]);
   },
+  boundary_matching: boundaryMatching,
   stack_frames: (ctx) => {
     const x = ctx.inputs[0]!;
     const [t, h, w, c] = x.shape as [number, number, number, number];

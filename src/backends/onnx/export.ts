@@ -1,8 +1,9 @@
 /**
  * From a checked network and its weights to an ONNX model (opset 17, IR version 8): the same IR
  * pipeline as the tfjs backend (`lowerNetwork`), support, output and weight checks first (located
- * diagnostics), then the inputs, the emitter table, the `logits` and `probabilities` outputs with
- * a dynamic batch dimension, and the metadata. Initializers carry the IR's weight names.
+ * diagnostics), then the inputs, the emitter table, the outputs with a dynamic batch dimension
+ * (`logits` and `probabilities` for a classifier, the task's outputs for other tasks: a
+ * localizer's `start`, `end`, `confidence`), and the metadata. Initializers carry the IR's weight names.
  */
 import type { Code } from "../../diagnostics/codes.js";
 import type { Diagnostic } from "../../diagnostics/diagnostic.js";
@@ -10,6 +11,7 @@ import type { IrGraph } from "../../ir/graph.js";
 import { lowerNetwork, type PipelineOptions } from "../../ir/pipeline.js";
 import { outputScores } from "../../ir/scores.js";
 import type { CheckedNetwork } from "../../semantics/network.js";
+import { taskContract, type TaskName } from "../../semantics/tasks/index.js";
 import { vnetVersion } from "../../version.js";
 import { attr, GraphBuilder } from "./builder.js";
 import { checkOnnxSupport, emitNode, emitterFor, type EmitState } from "./emit.js";
@@ -49,8 +51,17 @@ export interface OnnxExportResult {
 export const LOGITS = "logits";
 export const PROBABILITIES = "probabilities";
 
-function checkOutputs(graph: IrGraph): Diagnostic[] {
-  if (graph.outputs.length === 1) return [];
+/** The exported model's outputs: `logits` and `probabilities` for a classifier, else the task's own outputs. */
+function outputNames(network: CheckedNetwork): readonly string[] {
+  return network.task === "classification" ? [LOGITS, PROBABILITIES] : taskContract(network.task).outputs.map((o) => o.name);
+}
+
+/**
+ * A classifier must have one class-score output to export (or train) as one ONNX model; other
+ * tasks' outputs are held to their contracts by the checker, and each becomes an output.
+ */
+export function checkOutputs(graph: IrGraph, task: TaskName = "classification"): Diagnostic[] {
+  if (graph.outputs.length === 1 || task !== "classification") return [];
   const second = graph.nodes.find((n) => n.id === graph.outputs[1])!;
   return [
     {
@@ -70,17 +81,26 @@ export function exportOnnx(network: CheckedNetwork, options: OnnxExportOptions):
   const plan = planInputs(network, graph);
   const scores = outputScores(graph);
   const metadata = onnxMetadata(network, plan, scores, options.sources);
-  const diagnostics = [...checkOnnxSupport(graph), ...checkOutputs(graph), ...checkWeights(graph, options.weights)];
+  const diagnostics = [...checkOnnxSupport(graph), ...checkOutputs(graph, network.task), ...checkWeights(graph, options.weights)];
   if (diagnostics.length) return { diagnostics, graph, inputs: plan.inputs, metadata, nodes: 0 };
 
   const builder = new GraphBuilder();
-  builder.reserve(LOGITS);
-  builder.reserve(PROBABILITIES);
+  for (const name of outputNames(network)) builder.reserve(name);
   const state: EmitState = { graph: builder, arranger: new Arranger(builder), weights: options.weights };
   const values = emitInputs(state, plan);
   for (const node of graph.nodes) {
     if (node.op === "input") continue;
     values.set(node.id, emitNode(state, node, node.inputs.map((i) => values.get(i)!), emitterFor(node.op)!));
+  }
+
+  if (network.task !== "classification") {
+    // Every output channels-last, as the IR (and tfjs) hold them, under the task's output names.
+    outputNames(network).forEach((name, i) => {
+      const value = values.get(graph.outputs[i]!)!;
+      builder.output(state.arranger.arrange(value, channelsLast(value.order.length)), name, [BATCH, ...value.shape]);
+    });
+    const bytes = serialize(builder, network, metadata);
+    return { bytes, diagnostics: [], graph, inputs: plan.inputs, metadata, nodes: builder.nodeCount };
   }
 
   // Both outputs channels-last, as the IR (and tfjs) hold them.
@@ -98,12 +118,16 @@ export function exportOnnx(network: CheckedNetwork, options: OnnxExportOptions):
     builder.output(logits, LOGITS, dims);
     builder.output(own, PROBABILITIES, dims);
   }
-  const bytes = builder.serialize({
+  const bytes = serialize(builder, network, metadata);
+  return { bytes, diagnostics: [], graph, inputs: plan.inputs, metadata, nodes: builder.nodeCount };
+}
+
+function serialize(builder: GraphBuilder, network: CheckedNetwork, metadata: Readonly<Record<string, string>>): Uint8Array {
+  return builder.serialize({
     name: network.name,
     opset: ONNX_OPSET,
     producerVersion: vnetVersion(),
     docString: `${network.name} from ${network.file}${network.description ? `: ${network.description}` : ""}`,
     metadata,
   });
-  return { bytes, diagnostics: [], graph, inputs: plan.inputs, metadata, nodes: builder.nodeCount };
 }

@@ -12,11 +12,12 @@ import type { OutputScores } from "../../ir/scores.js";
 import type { CheckResult } from "../../semantics/check.js";
 import type { CheckedNetwork } from "../../semantics/network.js";
 import { testProtocol } from "../../semantics/protocol.js";
+import { taskContract } from "../../semantics/tasks/index.js";
 import { vnetVersion } from "../../version.js";
 import type { OnnxInput, StreamPlan } from "./inputs.js";
 
 /** How inputs are laid out, in words (also the `vnet.input_layout` value). */
-export const INPUT_LAYOUT = "channels-last: clips [N, T, H, W, C], images [N, H, W, C]; raw inputs hold values in [0, 1]";
+export const INPUT_LAYOUT = "channels-last: clips [N, T, H, W, C], images [N, H, W, C], sequences [N, T, F]; raw clips and images hold values in [0, 1]";
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
@@ -39,13 +40,12 @@ export function onnxMetadata(network: CheckedNetwork, { inputs, streams }: { inp
   };
   const specDir = path.dirname(network.file);
   const imports = [...sources.keys()].filter((f) => f !== network.file).sort();
-  const protocol = testProtocol(network);
   const describedInputs = inputs.map((i) => ({
     name: i.name,
     kind: i.kind,
     shape: ["N", ...i.shape],
     layout: layoutName(i.shape.length),
-    ...(i.kind === "raw" ? { range: [0, 1] } : { from: i.from, pipeline: i.pipeline }),
+    ...(i.kind === "raw" ? (i.shape.length >= 3 ? { range: [0, 1] } : {}) : { from: i.from, pipeline: i.pipeline }),
   }));
   // Normalisation of every stream: in the model when the graph computes the stream, else the pipeline's.
   const normalize = Object.fromEntries(
@@ -54,7 +54,7 @@ export function onnxMetadata(network: CheckedNetwork, { inputs, streams }: { inp
       return layer ? [[stream.name, { mean: layer.args.mean, std: layer.args.std, scale: layer.args.scale ?? 255, in_model: stream.inGraph }]] : [];
     }),
   );
-  const metadata: Record<string, string> = {
+  const identity = {
     "vnet.version": vnetVersion(),
     "vnet.network": network.name,
     "vnet.spec": path.basename(network.file),
@@ -62,6 +62,15 @@ export function onnxMetadata(network: CheckedNetwork, { inputs, streams }: { inp
     ...(imports.length ? { "vnet.imports_sha256": JSON.stringify(Object.fromEntries(imports.map((f) => [path.relative(specDir, f), sha256(textOf(f))]))) } : {}),
     "vnet.input_layout": INPUT_LAYOUT,
     "vnet.inputs": JSON.stringify(describedInputs),
+  };
+  if (network.task !== "classification") {
+    // Other tasks read no clip: their outputs are the task's (src/semantics/tasks).
+    const contract = taskContract(network.task);
+    return { ...identity, "vnet.task": network.task, "vnet.outputs": JSON.stringify(Object.fromEntries(contract.outputs.map((o) => [o.name, `${o.shape} ${o.doc}`]))) };
+  }
+  const protocol = testProtocol(network);
+  const metadata: Record<string, string> = {
+    ...identity,
     "vnet.model_output": scores.kind,
     "vnet.outputs": JSON.stringify({ logits: "[N, classes] class logits", probabilities: "[N, classes] class probabilities", network_output: scores.kind, derived: scores.derived }),
     "vnet.frames": String(protocol.frames),
@@ -74,6 +83,7 @@ export function onnxMetadata(network: CheckedNetwork, { inputs, streams }: { inp
     ...(network.classes !== undefined ? { "vnet.classes": String(network.classes) } : {}),
     ...(network.classNames ? { "vnet.class_names": JSON.stringify(network.classNames) } : {}),
     "vnet.protocol": JSON.stringify({ sampling: network.sections.sampling ?? {}, test: protocol, inputs: describedInputs }),
+    "vnet.task": network.task,
   };
   return metadata;
 }

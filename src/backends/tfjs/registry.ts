@@ -5,6 +5,7 @@
  */
 import { VnetNonLocalAttention } from "./layers/attention.js";
 import { VnetBatchNorm } from "./layers/batch-norm.js";
+import { VnetBoundaryMatching } from "./layers/boundary-matching.js";
 import { VnetConvGru2d, VnetConvLstm2d } from "./layers/conv-recurrent.js";
 import { VnetConv } from "./layers/conv.js";
 import { VnetHardActivation, VnetMultiply, VnetSlice } from "./layers/elementwise.js";
@@ -19,6 +20,7 @@ import { VnetFoldTime, VnetFrameSelect, VnetStackFrames, VnetTemporalSample, Vne
 export const VNET_LAYERS = {
   VnetAvgPool,
   VnetBatchNorm,
+  VnetBoundaryMatching,
   VnetConv,
   VnetConvGru2d,
   VnetConvLstm2d,

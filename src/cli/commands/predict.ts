@@ -8,7 +8,7 @@
  * `vnet eval`); a .npy float32 (or uint8) tensor [T, H, W, C] in [0, 1] (or a batch of ready views
  * [N, T, H, W, C]) or a builtin validation clip goes through `testViews` of runtime/predict.ts.
  */
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 import { defaultCacheDir } from "../../data/dataset.js";
 import { flowStreams, type FlowStream } from "../../data/flow.js";
 import { DataError, formatIssue } from "../../data/issues.js";
@@ -21,7 +21,8 @@ import { loadModel } from "../../runtime/model-io.js";
 import { readNpy } from "../../runtime/npy.js";
 import { loadOnnxModel, OnnxModelError, runOnnx, type HostTensor, type OnnxProvider } from "../../runtime/onnx.js";
 import { averageViews, scoresFromOutput, testViews, topClasses, viewsAsInput, type ShortVideos, type ViewScores } from "../../runtime/predict.js";
-import { computeModelInputs, unsupportedStream } from "../../runtime/streams.js";
+import { tfjsOutput } from "../../runtime/evaluate.js";
+import { unsupportedStream } from "../../runtime/streams.js";
 import type { BackendChoice } from "../../runtime/backend.js";
 import { checkpointClassNames, checkpointDir } from "../../runtime/train.js";
 import { testProtocol, type TestProtocol } from "../../semantics/protocol.js";
@@ -125,18 +126,7 @@ async function tfjsPredictor(spec: string, options: TfjsOptions, out: (s: string
     inputShape,
     sampling: protocolOf(network),
     flows: flowStreams(network),
-    score: async (views, flowFields = []) => {
-      const batch = viewsAsInput(views, inputShape);
-      const streams = flowStreams(network);
-      const output = tf.tidy(() => {
-        const flows = new Map(flowFields.map((f, i) => [streams[i]!.layer, tf.tensor(f.data, [...f.shape])] as const));
-        const inputs = computeModelInputs(network, tf.tensor(batch.data, [...batch.shape]), { flows });
-        return model.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor;
-      });
-      const scores = { data: (await output.data()) as Float32Array, shape: output.shape };
-      output.dispose();
-      return scoresFromOutput(scores, kind);
-    },
+    score: async (views, flowFields = []) => scoresFromOutput(await tfjsOutput(model, network, viewsAsInput(views, inputShape), flowFields), kind),
     close: async () => {
       model.dispose();
     },
