@@ -8,12 +8,17 @@
  * clip per video (`vnet eval` applies the full test protocol). A two-stream score fusion with
  * `train = "separate"` trains each stream on its own cross-entropy (Simonyan & Zisserman):
  * their sum, as the streams share no weights, gives each stream exactly its own gradient.
+ *
+ * The loop is the same for every task; what differs is a `TaskTrainer` (the batches of an epoch,
+ * each with its loss, and the validation pass): classification's is here, a localizer's in
+ * src/runtime/localization/train.ts.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { compileToTfjs } from "../backends/tfjs/compile.js";
 import { memorySplits, type VideoItem, type VideoSplits } from "../data/dataset.js";
+import type { FeatureSplits } from "../data/features.js";
 import { flowStreams } from "../data/flow.js";
 import { formatIssue, issueOf, type DataIssue } from "../data/issues.js";
 import { ViewLoader, type ViewTask } from "../data/loader.js";
@@ -22,9 +27,13 @@ import { protocolOf, testPlans, trainPlans } from "../data/sampling.js";
 import type { CheckedNetwork } from "../semantics/network.js";
 import { softmaxCrossEntropy } from "../semantics/tasks/classification.js";
 import { outputsProbabilities, videoOutputs, type ViewReading } from "./evaluate.js";
+import { localizationTrainer } from "./localization/train.js";
 import { loadModel, saveModel } from "./model-io.js";
 import { viewInputs } from "./streams.js";
 import { TFJS_ALGEBRA } from "./tensor-algebra.js";
+import { epochOrder, weightDecayTerm, type TaskTrainer, type TrainingBatch } from "./trainer.js";
+
+export type { TaskTrainer, TrainingBatch, Validation } from "./trainer.js";
 
 /** Optimizer and schedule: the spec's `training` section, overridden by flags. */
 export interface TrainingConfig {
@@ -82,10 +91,14 @@ export interface EpochMetrics {
   readonly epoch: number;
   readonly lr: number;
   readonly trainLoss: number;
+  /** NaN for a task without accuracy (localization). */
   readonly trainAccuracy: number;
   readonly valLoss: number;
   readonly valAccuracy: number;
+  /** The task's validation figures (a localizer's AR@10, AR@100, AUC). */
+  readonly valMetrics?: Readonly<Record<string, number>>;
   readonly seconds: number;
+  /** Examples per second: clips for a classifier, videos for a localizer. */
   readonly clipsPerSecond: number;
 }
 
@@ -210,16 +223,6 @@ async function readCheckpoint(dir: string, optimizer: tf.Optimizer): Promise<{ m
   return { model, progress };
 }
 
-/** A deterministic permutation of 0..n-1 for one epoch, so a resumed run sees the same order. */
-function epochOrder(n: number, seed: number, epoch: number): number[] {
-  const random = seededRandom((seed * 1000003 + epoch * 7919 + 17) >>> 0);
-  const order = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
-  return order;
-}
 
 /** Log-probabilities or logits of an output: a probability output (softmax) goes back to log space. */
 function logitsOf(layer: tf.layers.Layer, output: tf.Tensor): tf.Tensor {
@@ -256,8 +259,7 @@ export type TfjsObjective = (inputs: readonly tf.Tensor[], labels: tf.Tensor1D) 
  */
 export function tfjsObjective(model: tf.LayersModel, network: CheckedNetwork, config: Pick<TrainingConfig, "labelSmoothing" | "weightDecay">): TfjsObjective {
   const { graph, heads } = trainingGraph(model, network);
-  // L2 decay on kernels only, as the usual recipes exclude biases and batch-norm parameters.
-  const decayed = model.trainableWeights.filter((w) => /kernel/.test(w.name)).map((w) => w.read());
+  const decay = weightDecayTerm(model, config.weightDecay);
   return (inputs, labels) => {
     const raw = graph.apply(inputs.length === 1 ? inputs[0]! : [...inputs], { training: true }) as tf.Tensor | tf.Tensor[];
     const outputs = Array.isArray(raw) ? raw : [raw];
@@ -265,11 +267,11 @@ export function tfjsObjective(model: tf.LayersModel, network: CheckedNetwork, co
     const onehot = tf.oneHot(labels, fused.shape[1]!);
     // One head: the model's output; separate streams: each tower's scores (the fused output is last, unused).
     const trained = heads.length === 1 ? [fused] : heads.map((layer, k) => logitsOf(layer, outputs[k]!));
-    let loss = tf.addN(trained.map((logits) => softmaxCrossEntropy(TFJS_ALGEBRA, logits, onehot, config.labelSmoothing))) as tf.Scalar;
-    if (config.weightDecay > 0 && decayed.length) loss = tf.add(loss, tf.mul(config.weightDecay / 2, tf.addN(decayed.map((w) => tf.sum(tf.square(w)))))) as tf.Scalar;
+    const loss = decay(tf.addN(trained.map((logits) => softmaxCrossEntropy(TFJS_ALGEBRA, logits, onehot, config.labelSmoothing))) as tf.Scalar);
     return { loss, fused };
   };
 }
+
 
 /** Loss and accuracy of a model on a split (inference mode), one centre clip per video. */
 export async function evaluateLoss(model: tf.LayersModel, network: CheckedNetwork, items: readonly VideoItem[], reading: ViewReading): Promise<{ loss: number; accuracy: number }> {
@@ -290,20 +292,86 @@ export async function evaluateLoss(model: tf.LayersModel, network: CheckedNetwor
   return { loss: count ? loss / count : NaN, accuracy: count ? correct / count : NaN };
 }
 
-/** Training data: a builtin in-memory dataset (its clips) or opened video splits. */
-export type TrainingData = VideoDataset | VideoSplits;
+/** Training data: a builtin in-memory dataset (its clips) or opened video splits; a localizer's feature splits. */
+export type TrainingData = VideoDataset | VideoSplits | FeatureSplits;
 
-function splitsOf(data: TrainingData): VideoSplits {
+/** Whether training data are a localizer's feature splits. */
+function isFeatureSplits(data: TrainingData): data is FeatureSplits {
+  return "manifest" in data;
+}
+
+function splitsOf(data: VideoDataset | VideoSplits): VideoSplits {
   return "issues" in data ? data : memorySplits(data);
+}
+
+/** Classification's trainer: clips sampled per the spec, loaded ahead, softmax cross-entropy per head. */
+function classificationTrainer(network: CheckedNetwork, data: VideoDataset | VideoSplits, model: tf.LayersModel, options: TrainOptions): TaskTrainer {
+  const { config } = options;
+  const seed = options.seed ?? 0;
+  const splits = splitsOf(data);
+  const protocol = protocolOf(network);
+  const flows = flowStreams(network);
+  const objective = tfjsObjective(model, network, config);
+  const loader = new ViewLoader({ geometry: protocol, flows, ...options.loading });
+  const issues: DataIssue[] = [];
+  const bad = new Set<string>();
+  const fail = (item: VideoItem, error: Error) => {
+    if (bad.has(item.name)) return;
+    bad.add(item.name);
+    const issue = issueOf(error);
+    issues.push(issue);
+    options.progress?.("", true);
+    options.log?.(formatIssue(issue));
+  };
+  const reading: ViewReading = { loader, protocol, flows, batch: config.batch, onFailure: fail };
+  return {
+    unit: "clips",
+    classNames: splits.classNames,
+    // The exported model carries what predicting with it needs: class names and the test protocol.
+    metadata: { classNames: splits.classNames, sampling: protocol },
+    issues,
+    epoch(epoch) {
+      const tasks = splits.train.flatMap((item, i): (ViewTask & { item: VideoItem })[] =>
+        bad.has(item.name) ? [] : trainPlans(protocol, item.source.meta, seededRandom((seed * 1000003 + epoch * 7919 + i * 104729 + 31) >>> 0)).map((plan) => ({ source: item.source, plan, item })),
+      );
+      const ordered = epochOrder(tasks.length, seed, epoch).map((k) => tasks[k]!);
+      // The frame each clip shows a 2D network, drawn per epoch so a resumed run draws the same ones.
+      const frameRandom = seededRandom((seed * 1000003 + epoch * 7919 + 23) >>> 0);
+      async function* batches(): AsyncGenerator<TrainingBatch> {
+        for await (const batch of loader.batches(ordered, config.batch, (task, error) => fail(task.item, error))) {
+          const inputs = viewInputs(network, batch.views, protocol, flows, frameRandom);
+          const labels = tf.tensor1d(batch.tasks.map((t) => t.item.label), "int32");
+          yield {
+            size: batch.tasks.length,
+            objective: () => {
+              const { loss, fused } = objective(inputs, labels);
+              return { loss, correct: tf.sum(tf.cast(tf.equal(tf.argMax(fused, 1), labels), "float32")) as tf.Scalar };
+            },
+            dispose: () => tf.dispose([labels, ...inputs]),
+          };
+        }
+      }
+      return { steps: Math.ceil(ordered.length / config.batch), batches: batches() };
+    },
+    validate: (trained) => evaluateLoss(trained, network, splits.val.filter((item) => !bad.has(item.name)), reading),
+    close: () => loader.close(),
+  };
+}
+
+/** The trainer of a network's task over its data. */
+function taskTrainer(network: CheckedNetwork, data: TrainingData, model: tf.LayersModel, options: TrainOptions): TaskTrainer {
+  if (network.task === "localization") {
+    if (!isFeatureSplits(data)) throw new Error(`internal: ${network.name} is a localizer and trains on feature splits`);
+    return localizationTrainer(network, data, model, options);
+  }
+  if (isFeatureSplits(data)) throw new Error(`internal: ${network.name} is a ${network.task} network; feature splits train localizers`);
+  return classificationTrainer(network, data, model, options);
 }
 
 /** Trains a network on a dataset, validating, logging and checkpointing every epoch. */
 export async function trainNetwork(network: CheckedNetwork, data: TrainingData, options: TrainOptions): Promise<TrainResult> {
   const { config, runDir } = options;
   const seed = options.seed ?? 0;
-  const splits = splitsOf(data);
-  const protocol = protocolOf(network);
-  const flows = flowStreams(network);
   fs.mkdirSync(runDir, { recursive: true });
   const metricsFile = path.join(runDir, "metrics.jsonl");
   const optimizer = makeOptimizer(config);
@@ -328,91 +396,78 @@ export async function trainNetwork(network: CheckedNetwork, data: TrainingData, 
     options.init?.(model);
     fs.rmSync(metricsFile, { force: true });
   }
-  // The exported model carries what predicting with it needs: class names and the test protocol.
-  model.setUserDefinedMetadata({ vnet: { network: network.name, classNames: splits.classNames, sampling: protocol } });
-  const objective = tfjsObjective(model, network, config);
+  const trainer = taskTrainer(network, data, model, options);
+  model.setUserDefinedMetadata({ vnet: { network: network.name, ...trainer.metadata } });
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const loader = new ViewLoader({ geometry: protocol, flows, ...options.loading });
-  const issues: DataIssue[] = [];
-  const bad = new Set<string>();
-  const fail = (item: VideoItem, error: Error) => {
-    if (bad.has(item.name)) return;
-    bad.add(item.name);
-    const issue = issueOf(error);
-    issues.push(issue);
-    options.progress?.("", true);
-    options.log?.(formatIssue(issue));
-  };
-  const reading: ViewReading = { loader, protocol, flows, batch: config.batch, onFailure: fail };
   const history: EpochMetrics[] = [];
+  const accuracyText = (value: number) => (Number.isNaN(value) ? "" : ` acc ${value.toFixed(3)}`);
   try {
     for (let epoch = firstEpoch; epoch < config.epochs; epoch++) {
       const started = performance.now();
-      const tasks = splits.train.flatMap((item, i): (ViewTask & { item: VideoItem })[] =>
-        bad.has(item.name) ? [] : trainPlans(protocol, item.source.meta, seededRandom((seed * 1000003 + epoch * 7919 + i * 104729 + 31) >>> 0)).map((plan) => ({ source: item.source, plan, item })),
-      );
-      const ordered = epochOrder(tasks.length, seed, epoch).map((k) => tasks[k]!);
-      // The frame each clip shows a 2D network, drawn per epoch so a resumed run draws the same ones.
-      const frameRandom = seededRandom((seed * 1000003 + epoch * 7919 + 23) >>> 0);
-      const stepsPerEpoch = Math.ceil(ordered.length / config.batch);
+      const { steps: stepsPerEpoch, batches } = trainer.epoch(epoch);
       let lossSum = 0;
       let correct = 0;
+      let counted = false;
       let seen = 0;
       let step = 0;
       let lr = learningRateAt(config, epoch);
-      for await (const batch of loader.batches(ordered, config.batch, (task, error) => fail(task.item, error))) {
+      for await (const batch of batches) {
         lr = learningRateAt(config, epoch + step / stepsPerEpoch);
         setLearningRate(optimizer, lr);
-        const inputs = viewInputs(network, batch.views, protocol, flows, frameRandom);
-        const labels = tf.tensor1d(batch.tasks.map((t) => t.item.label), "int32");
         let hits: tf.Tensor | undefined;
         const loss = optimizer.minimize(
           () => {
-            const { loss: total, fused } = objective(inputs, labels);
-            hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(fused, 1), labels), "float32")));
+            const { loss: total, correct: right } = batch.objective();
+            if (right) hits = tf.keep(right);
             return total;
           },
           true,
           variables,
         )!;
         const value = (await loss.data())[0]!;
-        correct += (await hits!.data())[0]!;
-        tf.dispose([loss, hits!, labels, ...inputs]);
+        if (hits) {
+          correct += (await hits.data())[0]!;
+          counted = true;
+        }
+        tf.dispose([loss, ...(hits ? [hits] : [])]);
+        batch.dispose();
         if (!Number.isFinite(value)) {
           const message = `loss became ${value} at epoch ${epoch + 1}, step ${step + 1} (lr ${lr.toPrecision(3)}); training stopped. The last good checkpoint (after epoch ${epoch}) is kept in ${path.join(runDir, CHECKPOINT)}; try a lower --lr`;
           options.progress?.("", true);
           options.log?.(message);
-          return { model, history, stopped: message, issues };
+          return { model, history, stopped: message, issues: trainer.issues };
         }
         step++;
-        lossSum += value * batch.tasks.length;
-        seen += batch.tasks.length;
+        lossSum += value * batch.size;
+        seen += batch.size;
         const elapsed = (performance.now() - started) / 1000;
-        options.progress?.(`epoch ${epoch + 1}/${config.epochs} ${bar(step / stepsPerEpoch)} ${step}/${stepsPerEpoch} loss ${(lossSum / seen).toFixed(4)} acc ${(correct / seen).toFixed(3)} ${(seen / elapsed).toFixed(1)} clips/s`, false);
+        options.progress?.(`epoch ${epoch + 1}/${config.epochs} ${bar(step / stepsPerEpoch)} ${step}/${stepsPerEpoch} loss ${(lossSum / seen).toFixed(4)}${accuracyText(counted ? correct / seen : NaN)} ${(seen / elapsed).toFixed(1)} ${trainer.unit}/s`, false);
       }
-      if (seen === 0) throw new Error(`no training clip of ${splits.name} could be loaded`);
+      if (seen === 0) throw new Error(`no training ${trainer.unit === "clips" ? "clip" : "example"} could be loaded`);
       const trainSeconds = (performance.now() - started) / 1000;
-      const val = await evaluateLoss(model, network, splits.val.filter((item) => !bad.has(item.name)), reading);
+      const val = await trainer.validate(model);
       const metrics: EpochMetrics = {
         epoch: epoch + 1,
         lr,
         trainLoss: lossSum / seen,
-        trainAccuracy: correct / seen,
+        trainAccuracy: counted ? correct / seen : NaN,
         valLoss: val.loss,
-        valAccuracy: val.accuracy,
+        valAccuracy: val.accuracy ?? NaN,
+        ...(val.metrics ? { valMetrics: val.metrics } : {}),
         seconds: (performance.now() - started) / 1000,
         clipsPerSecond: seen / trainSeconds,
       };
       history.push(metrics);
+      const figures = Object.entries(val.metrics ?? {}).map(([k, v]) => ` ${k} ${v.toFixed(3)}`).join("");
       options.progress?.(
-        `epoch ${epoch + 1}/${config.epochs} ${bar(1)} loss ${metrics.trainLoss.toFixed(4)} acc ${metrics.trainAccuracy.toFixed(3)} | val loss ${val.loss.toFixed(4)} acc ${val.accuracy.toFixed(3)} | ${metrics.clipsPerSecond.toFixed(1)} clips/s`,
+        `epoch ${epoch + 1}/${config.epochs} ${bar(1)} loss ${metrics.trainLoss.toFixed(4)}${accuracyText(metrics.trainAccuracy)} | val loss ${val.loss.toFixed(4)}${accuracyText(metrics.valAccuracy)}${figures} | ${metrics.clipsPerSecond.toFixed(1)} ${trainer.unit}/s`,
         true,
       );
       fs.appendFileSync(metricsFile, `${JSON.stringify(metrics)}\n`);
-      await writeCheckpoint(runDir, model, optimizer, { epoch: epoch + 1, seed, network: network.name, optimizer: config.optimizer, classNames: splits.classNames });
+      await writeCheckpoint(runDir, model, optimizer, { epoch: epoch + 1, seed, network: network.name, optimizer: config.optimizer, classNames: trainer.classNames });
     }
   } finally {
-    await loader.close();
+    await trainer.close();
   }
-  return { model, history, issues };
+  return { model, history, issues: trainer.issues };
 }
