@@ -20,6 +20,9 @@ export const END_TO_END = [
   "test/onnx-import.test.ts",
   "test/onnx-specs.test.ts",
   "test/wasm.test.ts",
+  "test/vis/gradcam.test.ts",
+  "test/vis/plot.test.ts",
+  "test/vis/report.test.ts",
 ];
 
 // A suite moved or renamed must be moved here too, or it would silently join the quick loop.

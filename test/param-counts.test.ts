@@ -67,6 +67,9 @@ const TINY_COUNTS: Record<string, number> = {
   "tiny/tiny_two_stream.vnet": 32_538,
   "tiny/tiny_cnn_lstm.vnet": 36_933,
   "tiny/tiny_convlstm.vnet": 19_997,
+  "tiny/tiny_tsn.vnet": 19_829,
+  "tiny/tiny_tsm.vnet": 19_829,
+  "tiny/tiny_x3d.vnet": 10_743,
   // MMAction2's BMN at these widths counts the same (scripts/reference/bmn.py, TINY).
   "tiny/tiny_bmn.vnet": 20_564,
 };

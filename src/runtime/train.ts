@@ -115,6 +115,8 @@ export interface TrainOptions {
   readonly progress?: (line: string, done: boolean) => void;
   /** Messages (resumed from, NaN stop, skipped videos). */
   readonly log?: (line: string) => void;
+  /** Called after each epoch's metrics are written to metrics.jsonl (`vnet train --plot` redraws the curves). */
+  readonly onEpoch?: (metrics: EpochMetrics) => void | Promise<void>;
   /** Video loading: worker threads, clips loaded ahead, probe and flow cache directory. */
   readonly loading?: { readonly workers?: number; readonly prefetch?: number; readonly cacheDir?: string };
 }
@@ -464,6 +466,7 @@ export async function trainNetwork(network: CheckedNetwork, data: TrainingData, 
         true,
       );
       fs.appendFileSync(metricsFile, `${JSON.stringify(metrics)}\n`);
+      await options.onEpoch?.(metrics);
       await writeCheckpoint(runDir, model, optimizer, { epoch: epoch + 1, seed, network: network.name, optimizer: config.optimizer, classNames: trainer.classNames });
     }
   } finally {

@@ -42,6 +42,7 @@ export const command = defineCommand({
     init: { type: "string", value: "CKPT", doc: "starting weights of a new run (a run, checkpoint or tfjs model directory)" },
     annotations: { type: "string", value: "FILE", doc: "a localizer's annotations when the features folder has none (ActivityNet-style JSON or THUMOS-style lists)" },
     partial: { type: "switch", doc: "with --init: leave weights whose shapes differ at their initialisers (warned)" },
+    plot: { type: "switch", doc: "redraw the training curves to <run-dir>/curves.png after every epoch" },
     network: NETWORK_FLAG,
     backend: BACKEND_FLAG,
     ...LOADING_FLAGS,
@@ -94,6 +95,7 @@ export const command = defineCommand({
       progress: (line, done) => progress(done ? `\r${line}\n` : `\r${line}`),
       log: out,
       loading,
+      ...(flags.plot ? { onEpoch: () => redrawCurves(runDir) } : {}),
     });
     const summary = skippedSummary([...dataset.issues, ...result.issues]);
     if (summary) out(summary);
@@ -102,13 +104,13 @@ export const command = defineCommand({
     const last = result.history[result.history.length - 1];
     if (last && Number.isNaN(last.valAccuracy)) out(`trained ${last.epoch} epochs; no validation videos to measure accuracy on`);
     else if (last) out(`validation accuracy ${(100 * last.valAccuracy).toFixed(1)}% after ${last.epoch} epochs (chance ${(100 / dataset.classNames.length).toFixed(1)}%)`);
-    out(`wrote ${path.join(runDir, "metrics.jsonl")} and ${path.join(runDir, "checkpoint")}/`);
+    out(`wrote ${path.join(runDir, "metrics.jsonl")}${flags.plot ? `, ${path.join(runDir, "curves.png")}` : ""} and ${path.join(runDir, "checkpoint")}/`);
     return 0;
   },
 });
 
 /** `vnet train` of a localizer: on a features folder's splits, validating AR@10, AR@100 and the AUC each epoch. */
-async function trainLocalizer(network: CheckedNetwork, data: string, runDir: string, seed: number, overrides: Partial<TrainingConfig>, flags: { readonly annotations: string | undefined; readonly resume: boolean; readonly init: string | undefined; readonly backend: BackendChoice | undefined }, out: (s: string) => void, progress: (s: string) => void): Promise<number> {
+async function trainLocalizer(network: CheckedNetwork, data: string, runDir: string, seed: number, overrides: Partial<TrainingConfig>, flags: { readonly annotations: string | undefined; readonly resume: boolean; readonly init: string | undefined; readonly plot: boolean; readonly backend: BackendChoice | undefined }, out: (s: string) => void, progress: (s: string) => void): Promise<number> {
   if (flags.init !== undefined) throw new UsageError("--init is not supported for localizers yet: train from scratch or --resume");
   const splits = openFeatureSplits(data, flags.annotations ? { annotations: flags.annotations } : {});
   checkFeatureFit(network, splits);
@@ -124,7 +126,7 @@ async function trainLocalizer(network: CheckedNetwork, data: string, runDir: str
   const extractor = splits.manifest.extractor;
   out(`training ${network.name} on ${shownPath(data)}: ${train.length} training and ${splits.val.length} validation videos, sequences of [${positions}, ${features}] (${extractor.network}'s ${extractor.layer}), ${splits.classNames.length} action classes`);
   out(`${config.optimizer} lr ${config.lr} (${config.schedule}${config.warmup ? `, ${config.warmup} warm-up epochs` : ""}), weight decay ${config.weightDecay}, batch ${config.batch}, ${config.epochs} epochs`);
-  const result = await trainNetwork(network, splits, { config, runDir, seed, resume: flags.resume, progress: (line, done) => progress(done ? `\r${line}\n` : `\r${line}`), log: out });
+  const result = await trainNetwork(network, splits, { config, runDir, seed, resume: flags.resume, progress: (line, done) => progress(done ? `\r${line}\n` : `\r${line}`), log: out, ...(flags.plot ? { onEpoch: () => redrawCurves(runDir) } : {}) });
   result.model.dispose();
   const summary = skippedSummary(splits.issues);
   if (summary) out(summary);
@@ -133,6 +135,13 @@ async function trainLocalizer(network: CheckedNetwork, data: string, runDir: str
   const figures = last?.valMetrics;
   if (figures && "AR@10" in figures) out(`validation AR@10 ${(100 * figures["AR@10"]!).toFixed(1)}%, AR@100 ${(100 * figures["AR@100"]!).toFixed(1)}%, AUC ${figures.AUC!.toFixed(2)} after ${last!.epoch} epochs`);
   else if (last) out(`trained ${last.epoch} epochs; no annotated validation videos to measure recall on`);
-  out(`wrote ${path.join(runDir, "metrics.jsonl")} and ${path.join(runDir, "checkpoint")}/`);
+  out(`wrote ${path.join(runDir, "metrics.jsonl")}${flags.plot ? `, ${path.join(runDir, "curves.png")}` : ""} and ${path.join(runDir, "checkpoint")}/`);
   return 0;
+}
+
+/** `--plot`: the run's curves as <run-dir>/curves.png (loaded on demand: only --plot pays for Vega). */
+async function redrawCurves(runDir: string): Promise<void> {
+  const { drawCurves, readRunCurves } = await import("../../vis/plot.js");
+  const { writeFileAtomic } = await import("../../runtime/files.js");
+  writeFileAtomic(path.join(runDir, "curves.png"), await drawCurves([readRunCurves(runDir, path.basename(path.resolve(runDir)))], "png"));
 }
