@@ -8,7 +8,7 @@ import { defaultCacheDir, memorySplits, type VideoSplits } from "../data/dataset
 import { openDataset } from "../data/folder.js";
 import { DataError, formatIssue, skippedSummary, type DataIssue } from "../data/issues.js";
 import { builtinVariant, motionDataset } from "../data/motion.js";
-import { describeSelection, selectBackend, TRAINING_KERNELS, workloadAvoidances, type BackendChoice } from "../runtime/backend.js";
+import { describeSelection, selectBackend, TRAINING_KERNELS, workloadAvoidances, type BackendChoice, type BackendSelection } from "../runtime/backend.js";
 import { rawClipShape, unsupportedStream } from "../runtime/streams.js";
 import type { CheckedNetwork } from "../semantics/network.js";
 import type { TaskName } from "../semantics/tasks/index.js";
@@ -94,8 +94,9 @@ export function loadingOptions(flags: { readonly workers: number | undefined; re
 }
 
 /** Starts the backend (with the training kernels when `training`) and says which one runs. */
-export async function startBackend(backend: BackendChoice | undefined, out: (s: string) => void, training: boolean, network?: CheckedNetwork): Promise<void> {
+export async function startBackend(backend: BackendChoice | undefined, out: (s: string) => void, training: boolean, network?: CheckedNetwork): Promise<BackendSelection> {
   const avoid = training && network ? workloadAvoidances(network.layers) : [];
   const selection = await selectBackend({ ...(backend ? { force: backend } : {}), ...(training ? { requiredKernels: TRAINING_KERNELS } : {}), avoid });
   out(describeSelection(selection));
+  return selection;
 }

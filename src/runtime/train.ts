@@ -1,22 +1,22 @@
 /**
- * Training of a compiled spec on a video dataset (a builtin in-memory one or videos on disk):
- * a custom loop (not `model.fit`) so that the optimizer state can be checkpointed and restored
- * exactly, the learning rate follows the spec's schedule per step, and a non-finite loss stops
- * training before it damages the last good checkpoint. Clips are sampled per the spec's
- * `sampling` section and loaded ahead by worker threads; a video that fails to load is reported
- * and left out of the rest of training. Each epoch ends with a validation pass over one centre
- * clip per video (`vnet eval` applies the full test protocol). A two-stream score fusion with
- * `train = "separate"` trains each stream on its own cross-entropy (Simonyan & Zisserman):
- * their sum, as the streams share no weights, gives each stream exactly its own gradient.
+ * Training of a compiled spec on a video dataset (a builtin in-memory one or videos on disk),
+ * shared by both training engines (src/runtime/engines: tfjs, ONNX Runtime): a custom loop so
+ * that the optimizer state can be checkpointed and restored exactly, the learning rate follows
+ * the spec's schedule per step, and a non-finite loss stops training before it damages the last
+ * good checkpoint. Clips are sampled per the spec's `sampling` section and loaded ahead by worker
+ * threads; a video that fails to load is reported and left out of the rest of training. Each
+ * epoch ends with a validation pass over one centre clip per video (`vnet eval` applies the full
+ * test protocol), then an engine-neutral checkpoint (src/runtime/checkpoint.ts), so a run resumes
+ * on either engine. All randomness (epoch order, clip sampling, a 2D network's frames, dropout
+ * masks of the ONNX engine) derives from the seed, the epoch and the step.
  *
- * The loop is the same for every task; what differs is a `TaskTrainer` (the batches of an epoch,
- * each with its loss, and the validation pass): classification's is here, a localizer's in
- * src/runtime/localization/train.ts.
+ * The loop is the same for every task; what differs is a `TaskTrainer` (src/runtime/trainer.ts:
+ * the engine, the steps of an epoch and the validation pass): classification's is here, a
+ * localizer's in src/runtime/localization/train.ts.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as tf from "@tensorflow/tfjs";
-import { compileToTfjs } from "../backends/tfjs/compile.js";
+import type * as tf from "@tensorflow/tfjs";
 import { memorySplits, type VideoItem, type VideoSplits } from "../data/dataset.js";
 import type { FeatureSplits } from "../data/features.js";
 import { flowStreams } from "../data/flow.js";
@@ -25,15 +25,16 @@ import { ViewLoader, type ViewTask } from "../data/loader.js";
 import { seededRandom, type VideoDataset } from "../data/motion.js";
 import { protocolOf, testPlans, trainPlans } from "../data/sampling.js";
 import type { CheckedNetwork } from "../semantics/network.js";
-import { softmaxCrossEntropy } from "../semantics/tasks/classification.js";
-import { outputsProbabilities, videoOutputs, type ViewReading } from "./evaluate.js";
+import { CHECKPOINT, checkpointDir, readCheckpoint, writeCheckpoint } from "./checkpoint.js";
+import { startEngine, type EngineChoice, type EngineOptions } from "./engines/index.js";
+import type { EngineSetup, EngineStart, ViewScorer } from "./engines/engine.js";
+import { videoOutputs, type ViewReading } from "./evaluate.js";
 import { localizationTrainer } from "./localization/train.js";
-import { loadModel, saveModel } from "./model-io.js";
-import { viewInputs } from "./streams.js";
-import { TFJS_ALGEBRA } from "./tensor-algebra.js";
-import { epochOrder, weightDecayTerm, type TaskTrainer, type TrainingBatch } from "./trainer.js";
+import { epochOrder, type TaskStep, type TaskTrainer } from "./trainer.js";
 
-export type { TaskTrainer, TrainingBatch, Validation } from "./trainer.js";
+export { checkpointClassNames, checkpointDir } from "./checkpoint.js";
+export { tfjsObjective } from "./engines/tfjs.js";
+export type { TaskStep, TaskTrainer, Validation } from "./trainer.js";
 
 /** Optimizer and schedule: the spec's `training` section, overridden by flags. */
 export interface TrainingConfig {
@@ -119,10 +120,19 @@ export interface TrainOptions {
   readonly onEpoch?: (metrics: EpochMetrics) => void | Promise<void>;
   /** Video loading: worker threads, clips loaded ahead, probe and flow cache directory. */
   readonly loading?: { readonly workers?: number; readonly prefetch?: number; readonly cacheDir?: string };
+  /** The training engine (default "tfjs"); "auto" takes ONNX Runtime where the network's step builds. */
+  readonly engine?: EngineChoice;
+  /** ONNX Runtime's provider and what the tfjs backend is (for "auto"). */
+  readonly engineOptions?: EngineOptions;
+  /** Told which engine runs and why, once it started. */
+  readonly onEngine?: (description: string, reason: string) => void;
 }
 
 export interface TrainResult {
+  /** A tfjs model holding the trained weights. */
   readonly model: tf.LayersModel;
+  /** The engine that trained it, as described to the user. */
+  readonly engine: string;
   readonly history: readonly EpochMetrics[];
   /** Set when training stopped early (non-finite loss). */
   readonly stopped?: string;
@@ -130,155 +140,14 @@ export interface TrainResult {
   readonly issues: readonly DataIssue[];
 }
 
-const CHECKPOINT = "checkpoint";
-
-interface Progress {
-  readonly epoch: number;
-  readonly seed: number;
-  readonly network: string;
-  readonly optimizer: string;
-  /** The dataset's class names, in label order. */
-  readonly classNames?: readonly string[];
-  readonly optimizerWeights: { name: string; shape: number[] }[];
-  /** Adam's running beta powers, which its setWeights recomputes with a different rounding. */
-  readonly optimizerScalars?: Record<string, number>;
-}
-
-/** Optimizer variables that `getWeights` leaves out (Adam's accumulated beta powers). */
-const HIDDEN_SCALARS = ["accBeta1", "accBeta2"] as const;
-
-function hiddenScalars(optimizer: tf.Optimizer): Record<string, tf.Variable> {
-  const fields = optimizer as unknown as Record<string, unknown>;
-  return Object.fromEntries(HIDDEN_SCALARS.filter((k) => fields[k] instanceof tf.Variable).map((k) => [k, fields[k] as tf.Variable]));
-}
-
-/** The checkpoint directory of a run dir (or the directory itself when it is a checkpoint). */
-export function checkpointDir(runOrCheckpoint: string): string {
-  if (fs.existsSync(path.join(runOrCheckpoint, "model.json"))) return runOrCheckpoint;
-  const current = path.join(runOrCheckpoint, CHECKPOINT);
-  // A crash between the two renames of `writeCheckpoint` leaves only the previous one.
-  return fs.existsSync(current) ? current : `${current}.old`;
-}
-
-/** The class names a checkpoint was trained with, when it records them. */
-export function checkpointClassNames(dir: string): string[] | undefined {
-  try {
-    return (JSON.parse(fs.readFileSync(path.join(dir, "progress.json"), "utf8")) as Progress).classNames?.slice();
-  } catch {
-    return undefined;
-  }
-}
-
-function makeOptimizer(config: TrainingConfig): tf.Optimizer {
-  return config.optimizer === "adam" ? tf.train.adam(config.lr) : tf.train.momentum(config.lr, config.momentum, config.nesterov);
-}
-
-function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
-  // SGD and momentum keep the rate as a tensor (setLearningRate); Adam reads its `learningRate` field on every step.
-  const withSetter = optimizer as unknown as { setLearningRate?: (lr: number) => void; learningRate: number };
-  if (typeof withSetter.setLearningRate === "function") withSetter.setLearningRate(lr);
-  else withSetter.learningRate = lr;
-}
-
-/**
- * Writes model + optimizer state + progress to a temporary directory, then swaps it in with
- * renames, so a crash leaves either the old or the new checkpoint, never a torn one.
- */
-async function writeCheckpoint(runDir: string, model: tf.LayersModel, optimizer: tf.Optimizer, progress: Omit<Progress, "optimizerWeights">): Promise<void> {
-  const target = path.join(runDir, CHECKPOINT);
-  const temp = `${target}.tmp-${process.pid}`;
-  fs.rmSync(temp, { recursive: true, force: true });
-  await saveModel(model, temp);
-  const named = await optimizer.getWeights();
-  const data = await Promise.all(named.map((w) => w.tensor.data() as Promise<Float32Array>));
-  const total = data.reduce((n, d) => n + d.length, 0);
-  const buffer = new Float32Array(total);
-  let offset = 0;
-  for (const d of data) buffer.set(d, offset), (offset += d.length);
-  fs.writeFileSync(path.join(temp, "optimizer.bin"), Buffer.from(buffer.buffer));
-  const scalars: Record<string, number> = {};
-  for (const [key, variable] of Object.entries(hiddenScalars(optimizer))) scalars[key] = (await variable.data())[0]!;
-  const full: Progress = { ...progress, optimizerWeights: named.map((w) => ({ name: w.name, shape: w.tensor.shape })), optimizerScalars: scalars };
-  fs.writeFileSync(path.join(temp, "progress.json"), JSON.stringify(full, null, 2));
-  const old = `${target}.old`;
-  fs.rmSync(old, { recursive: true, force: true });
-  if (fs.existsSync(target)) fs.renameSync(target, old);
-  fs.renameSync(temp, target);
-  fs.rmSync(old, { recursive: true, force: true });
-}
-
-async function readCheckpoint(dir: string, optimizer: tf.Optimizer): Promise<{ model: tf.LayersModel; progress: Progress }> {
-  const model = await loadModel(dir);
-  const progress = JSON.parse(fs.readFileSync(path.join(dir, "progress.json"), "utf8")) as Progress;
-  const bytes = fs.readFileSync(path.join(dir, "optimizer.bin"));
-  const values = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  let offset = 0;
-  const weights = progress.optimizerWeights.map((w) => {
-    const size = w.shape.reduce((a, b) => a * b, 1);
-    const tensor = tf.tensor(values.subarray(offset, offset + size), w.shape);
-    offset += size;
-    return { name: w.name, tensor };
-  });
-  if (weights.length) await optimizer.setWeights(weights);
-  const hidden = hiddenScalars(optimizer);
-  for (const [key, value] of Object.entries(progress.optimizerScalars ?? {})) hidden[key]?.assign(tf.scalar(value));
-  return { model, progress };
-}
-
-
-/** Log-probabilities or logits of an output: a probability output (softmax) goes back to log space. */
-function logitsOf(layer: tf.layers.Layer, output: tf.Tensor): tf.Tensor {
-  return outputsProbabilities(layer) ? tf.log(tf.add(output, 1e-8)) : output;
-}
-
 function bar(fraction: number, width = 20): string {
   const filled = Math.round(fraction * width);
   return `[${"#".repeat(filled)}${"-".repeat(width - filled)}]`;
 }
 
-/**
- * What training backpropagates through: the model itself, or, for a score fusion trained
- * separately, a model sharing its layers whose outputs are each stream's scores (the losses) and
- * the fused scores (the accuracy).
- */
-function trainingGraph(model: tf.LayersModel, network: CheckedNetwork): { graph: tf.LayersModel; heads: tf.layers.Layer[] } {
-  const last = model.layers[model.layers.length - 1]!;
-  const fusion = network.layers.find((l) => l.op === "score_fusion" && network.outputs.includes(l.id));
-  if (last.getClassName() !== "VnetScoreFusion" || !fusion || fusion.args.train === "joint") return { graph: model, heads: [last] };
-  const towers = last.input as tf.SymbolicTensor[];
-  const graph = tf.model({ inputs: model.inputs, outputs: [...towers, model.outputs[0]!] });
-  return { graph, heads: towers.map((t) => t.sourceLayer as tf.layers.Layer) };
-}
-
-/** What the tfjs engine minimises on a batch, and the fused scores accuracy is read from. */
-export type TfjsObjective = (inputs: readonly tf.Tensor[], labels: tf.Tensor1D) => { loss: tf.Scalar; fused: tf.Tensor };
-
-/**
- * The tfjs engine's training objective for a model: softmax cross-entropy of the output (of each
- * tower's output for a separately trained score fusion, summed), with label smoothing, plus the L2
- * term wd / 2 * sum(w^2) of every kernel. Runs the model in training mode (batch statistics,
- * dropout), so batch-norm moving statistics are updated by each call.
- */
-export function tfjsObjective(model: tf.LayersModel, network: CheckedNetwork, config: Pick<TrainingConfig, "labelSmoothing" | "weightDecay">): TfjsObjective {
-  const { graph, heads } = trainingGraph(model, network);
-  const decay = weightDecayTerm(model, config.weightDecay);
-  return (inputs, labels) => {
-    const raw = graph.apply(inputs.length === 1 ? inputs[0]! : [...inputs], { training: true }) as tf.Tensor | tf.Tensor[];
-    const outputs = Array.isArray(raw) ? raw : [raw];
-    const fused = logitsOf(heads[heads.length - 1]!, outputs[outputs.length - 1]!);
-    const onehot = tf.oneHot(labels, fused.shape[1]!);
-    // One head: the model's output; separate streams: each tower's scores (the fused output is last, unused).
-    const trained = heads.length === 1 ? [fused] : heads.map((layer, k) => logitsOf(layer, outputs[k]!));
-    const loss = decay(tf.addN(trained.map((logits) => softmaxCrossEntropy(TFJS_ALGEBRA, logits, onehot, config.labelSmoothing))) as tf.Scalar);
-    return { loss, fused };
-  };
-}
-
-
-/** Loss and accuracy of a model on a split (inference mode), one centre clip per video. */
-export async function evaluateLoss(model: tf.LayersModel, network: CheckedNetwork, items: readonly VideoItem[], reading: ViewReading): Promise<{ loss: number; accuracy: number }> {
-  const outputs = await videoOutputs(model, network, items, (item) => testPlans(reading.protocol, item.source.meta, 1, "center"), reading);
-  const probabilities = outputsProbabilities(model.layers[model.layers.length - 1]!);
+/** Loss and accuracy of a model on a split (inference mode), one centre clip per video; `probabilities` says what the scores are. */
+export async function evaluateLoss(score: ViewScorer, probabilities: boolean, network: CheckedNetwork, items: readonly VideoItem[], reading: ViewReading): Promise<{ loss: number; accuracy: number }> {
+  const outputs = await videoOutputs(score, network, items, (item) => testPlans(reading.protocol, item.source.meta, 1, "center"), reading);
   let loss = 0;
   let correct = 0;
   let count = 0;
@@ -306,14 +175,21 @@ function splitsOf(data: VideoDataset | VideoSplits): VideoSplits {
   return "issues" in data ? data : memorySplits(data);
 }
 
-/** Classification's trainer: clips sampled per the spec, loaded ahead, softmax cross-entropy per head. */
-function classificationTrainer(network: CheckedNetwork, data: VideoDataset | VideoSplits, model: tf.LayersModel, options: TrainOptions): TaskTrainer {
+/**
+ * Classification's trainer: clips sampled per the spec and loaded ahead by worker threads, each
+ * batch one step of the chosen engine (softmax cross-entropy per head), validated on one centre
+ * clip per video.
+ */
+async function classificationTrainer(network: CheckedNetwork, data: VideoDataset | VideoSplits, start: EngineStart, options: TrainOptions): Promise<TaskTrainer> {
   const { config } = options;
   const seed = options.seed ?? 0;
   const splits = splitsOf(data);
   const protocol = protocolOf(network);
   const flows = flowStreams(network);
-  const objective = tfjsObjective(model, network, config);
+  // The exported model carries what predicting with it needs: class names and the test protocol.
+  const metadata = { vnet: { network: network.name, classNames: splits.classNames, sampling: protocol } };
+  const setup: EngineSetup = { network, config, seed, protocol, flows, start, metadata };
+  const { engine, reason } = await startEngine(options.engine ?? "tfjs", setup, Math.min(config.batch, Math.max(1, splits.train.length)), options.engineOptions);
   const loader = new ViewLoader({ geometry: protocol, flows, ...options.loading });
   const issues: DataIssue[] = [];
   const bad = new Set<string>();
@@ -329,8 +205,8 @@ function classificationTrainer(network: CheckedNetwork, data: VideoDataset | Vid
   return {
     unit: "clips",
     classNames: splits.classNames,
-    // The exported model carries what predicting with it needs: class names and the test protocol.
-    metadata: { classNames: splits.classNames, sampling: protocol },
+    engine,
+    reason,
     issues,
     epoch(epoch) {
       const tasks = splits.train.flatMap((item, i): (ViewTask & { item: VideoItem })[] =>
@@ -339,35 +215,26 @@ function classificationTrainer(network: CheckedNetwork, data: VideoDataset | Vid
       const ordered = epochOrder(tasks.length, seed, epoch).map((k) => tasks[k]!);
       // The frame each clip shows a 2D network, drawn per epoch so a resumed run draws the same ones.
       const frameRandom = seededRandom((seed * 1000003 + epoch * 7919 + 23) >>> 0);
-      async function* batches(): AsyncGenerator<TrainingBatch> {
+      async function* steps(): AsyncGenerator<TaskStep> {
         for await (const batch of loader.batches(ordered, config.batch, (task, error) => fail(task.item, error))) {
-          const inputs = viewInputs(network, batch.views, protocol, flows, frameRandom);
-          const labels = tf.tensor1d(batch.tasks.map((t) => t.item.label), "int32");
-          yield {
-            size: batch.tasks.length,
-            objective: () => {
-              const { loss, fused } = objective(inputs, labels);
-              return { loss, correct: tf.sum(tf.cast(tf.equal(tf.argMax(fused, 1), labels), "float32")) as tf.Scalar };
-            },
-            dispose: () => tf.dispose([labels, ...inputs]),
-          };
+          yield { size: batch.tasks.length, run: (lr, dropoutSeed) => engine.step({ views: batch.views, labels: batch.tasks.map((t) => t.item.label), frames: frameRandom, dropoutSeed }, lr) };
         }
       }
-      return { steps: Math.ceil(ordered.length / config.batch), batches: batches() };
+      return { steps: Math.ceil(ordered.length / config.batch), batches: steps() };
     },
-    validate: (trained) => evaluateLoss(trained, network, splits.val.filter((item) => !bad.has(item.name)), reading),
+    validate: () => evaluateLoss(engine.score, engine.probabilities, network, splits.val.filter((item) => !bad.has(item.name)), reading),
     close: () => loader.close(),
   };
 }
 
 /** The trainer of a network's task over its data. */
-function taskTrainer(network: CheckedNetwork, data: TrainingData, model: tf.LayersModel, options: TrainOptions): TaskTrainer {
+function taskTrainer(network: CheckedNetwork, data: TrainingData, start: EngineStart, options: TrainOptions): Promise<TaskTrainer> {
   if (network.task === "localization") {
     if (!isFeatureSplits(data)) throw new Error(`internal: ${network.name} is a localizer and trains on feature splits`);
-    return localizationTrainer(network, data, model, options);
+    return localizationTrainer(network, data, start, options);
   }
   if (isFeatureSplits(data)) throw new Error(`internal: ${network.name} is a ${network.task} network; feature splits train localizers`);
-  return classificationTrainer(network, data, model, options);
+  return classificationTrainer(network, data, start, options);
 }
 
 /** Trains a network on a dataset, validating, logging and checkpointing every epoch. */
@@ -376,31 +243,27 @@ export async function trainNetwork(network: CheckedNetwork, data: TrainingData, 
   const seed = options.seed ?? 0;
   fs.mkdirSync(runDir, { recursive: true });
   const metricsFile = path.join(runDir, "metrics.jsonl");
-  const optimizer = makeOptimizer(config);
-  let model: tf.LayersModel;
   let firstEpoch = 0;
+  let start: EngineStart;
   if (options.resume) {
     const dir = checkpointDir(runDir);
     if (!fs.existsSync(path.join(dir, "progress.json"))) throw new Error(`--resume: no checkpoint in ${runDir}`);
-    const restored = await readCheckpoint(dir, optimizer);
-    model = restored.model;
-    firstEpoch = restored.progress.epoch;
-    options.log?.(`resuming ${network.name} after epoch ${firstEpoch} from ${dir}`);
+    const contents = await readCheckpoint(dir);
+    start = { kind: "checkpoint", contents };
+    firstEpoch = contents.progress.epoch;
+    options.log?.(`resuming ${network.name} after epoch ${firstEpoch} from ${dir}${contents.progress.engine ? ` (written by the ${contents.progress.engine} engine)` : ""}`);
     // Metrics of epochs after the checkpoint belong to a run that did not finish them.
     if (fs.existsSync(metricsFile)) {
       const kept = fs.readFileSync(metricsFile, "utf8").split("\n").filter((line) => line && (JSON.parse(line) as { epoch: number }).epoch <= firstEpoch);
       fs.writeFileSync(metricsFile, kept.map((l) => `${l}\n`).join(""));
     }
   } else {
-    const compiled = compileToTfjs(network, { seed });
-    if (!compiled.model) throw new Error(`${network.name} does not compile to tfjs: ${compiled.diagnostics.map((d) => d.message).join("; ")}`);
-    model = compiled.model;
-    options.init?.(model);
+    start = { kind: "fresh", ...(options.init ? { init: options.init } : {}) };
     fs.rmSync(metricsFile, { force: true });
   }
-  const trainer = taskTrainer(network, data, model, options);
-  model.setUserDefinedMetadata({ vnet: { network: network.name, ...trainer.metadata } });
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const trainer = await taskTrainer(network, data, start, options);
+  const { engine } = trainer;
+  options.onEngine?.(engine.description, trainer.reason);
   const history: EpochMetrics[] = [];
   const accuracyText = (value: number) => (Number.isNaN(value) ? "" : ` acc ${value.toFixed(3)}`);
   try {
@@ -415,29 +278,17 @@ export async function trainNetwork(network: CheckedNetwork, data: TrainingData, 
       let lr = learningRateAt(config, epoch);
       for await (const batch of batches) {
         lr = learningRateAt(config, epoch + step / stepsPerEpoch);
-        setLearningRate(optimizer, lr);
-        let hits: tf.Tensor | undefined;
-        const loss = optimizer.minimize(
-          () => {
-            const { loss: total, correct: right } = batch.objective();
-            if (right) hits = tf.keep(right);
-            return total;
-          },
-          true,
-          variables,
-        )!;
-        const value = (await loss.data())[0]!;
-        if (hits) {
-          correct += (await hits.data())[0]!;
+        const dropoutSeed = (seed * 1000003 + epoch * 7919 + step * 104729 + 47) >>> 0;
+        const { loss: value, correct: hits } = await batch.run(lr, dropoutSeed);
+        if (hits !== undefined) {
+          correct += hits;
           counted = true;
         }
-        tf.dispose([loss, ...(hits ? [hits] : [])]);
-        batch.dispose();
         if (!Number.isFinite(value)) {
           const message = `loss became ${value} at epoch ${epoch + 1}, step ${step + 1} (lr ${lr.toPrecision(3)}); training stopped. The last good checkpoint (after epoch ${epoch}) is kept in ${path.join(runDir, CHECKPOINT)}; try a lower --lr`;
           options.progress?.("", true);
           options.log?.(message);
-          return { model, history, stopped: message, issues: trainer.issues };
+          return { model: await engine.model(), engine: engine.description, history, stopped: message, issues: trainer.issues };
         }
         step++;
         lossSum += value * batch.size;
@@ -447,7 +298,7 @@ export async function trainNetwork(network: CheckedNetwork, data: TrainingData, 
       }
       if (seen === 0) throw new Error(`no training ${trainer.unit === "clips" ? "clip" : "example"} could be loaded`);
       const trainSeconds = (performance.now() - started) / 1000;
-      const val = await trainer.validate(model);
+      const val = await trainer.validate();
       const metrics: EpochMetrics = {
         epoch: epoch + 1,
         lr,
@@ -460,17 +311,20 @@ export async function trainNetwork(network: CheckedNetwork, data: TrainingData, 
         clipsPerSecond: seen / trainSeconds,
       };
       history.push(metrics);
-      const figures = Object.entries(val.metrics ?? {}).map(([k, v]) => ` ${k} ${v.toFixed(3)}`).join("");
+      const figures = Object.entries(val.metrics ?? {})
+        .map(([k, v]) => ` ${k} ${v.toFixed(3)}`)
+        .join("");
       options.progress?.(
         `epoch ${epoch + 1}/${config.epochs} ${bar(1)} loss ${metrics.trainLoss.toFixed(4)}${accuracyText(metrics.trainAccuracy)} | val loss ${val.loss.toFixed(4)}${accuracyText(metrics.valAccuracy)}${figures} | ${metrics.clipsPerSecond.toFixed(1)} ${trainer.unit}/s`,
         true,
       );
       fs.appendFileSync(metricsFile, `${JSON.stringify(metrics)}\n`);
       await options.onEpoch?.(metrics);
-      await writeCheckpoint(runDir, model, optimizer, { epoch: epoch + 1, seed, network: network.name, optimizer: config.optimizer, classNames: trainer.classNames });
+      await writeCheckpoint(runDir, await engine.checkpoint({ epoch: epoch + 1, seed, network: network.name, optimizer: config.optimizer, classNames: trainer.classNames }));
     }
+    return { model: await engine.model(), engine: engine.description, history, issues: trainer.issues };
   } finally {
     await trainer.close();
+    await engine.dispose();
   }
-  return { model, history, issues: trainer.issues };
 }

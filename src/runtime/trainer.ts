@@ -1,17 +1,22 @@
 /**
- * The seam between the training loop (src/runtime/train.ts) and a task: a `TaskTrainer` gives the
- * loop the batches of an epoch, each with its loss, and a validation pass; the helpers here are
- * what every task's trainer shares (a resumable epoch order, the L2 term).
+ * The seam between the one training loop (src/runtime/train.ts) and a task. A `TaskTrainer`
+ * holds the training engine it started (the loop checkpoints it, asks it for the trained model
+ * and disposes of it), gives the loop the steps of an epoch (each one optimizer step of the
+ * engine at the loop's learning rate) and a validation pass. The loop owns the rest: resuming,
+ * the schedule, progress, metrics.jsonl, checkpoint files, the non-finite-loss stop.
+ * Classification's trainer is in train.ts, a localizer's in localization/train.ts.
  */
-import * as tf from "@tensorflow/tfjs";
 import type { DataIssue } from "../data/issues.js";
 import { seededRandom } from "../data/motion.js";
+import type { TrainingEngine } from "./engines/engine.js";
 
-/** One batch of training: its size, and its loss in training mode (with the correct predictions, for accuracy). */
-export interface TrainingBatch {
+/** What the loop uses of an engine: its description, its state as a checkpoint, the trained model. */
+export type EngineState = Pick<TrainingEngine, "description" | "checkpoint" | "model" | "dispose">;
+
+/** One training step: its examples, and the optimizer step itself (the batch's loss; right predictions where the task has accuracy). */
+export interface TaskStep {
   readonly size: number;
-  objective(): { readonly loss: tf.Scalar; readonly correct?: tf.Scalar };
-  dispose(): void;
+  run(lr: number, dropoutSeed: number): Promise<{ readonly loss: number; readonly correct?: number }>;
 }
 
 /** A validation pass: the loss in inference mode, accuracy where the task has one, and the task's figures. */
@@ -27,13 +32,16 @@ export interface TaskTrainer {
   readonly unit: string;
   /** The dataset's class names (label order), recorded with the checkpoint. */
   readonly classNames: readonly string[];
-  /** What the saved model records besides the network's name. */
-  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly engine: EngineState;
+  /** Why this engine (empty when it was asked for). */
+  readonly reason: string;
   /** Inputs that failed to load and were left out. */
   readonly issues: readonly DataIssue[];
-  /** The batches of one epoch, in an order fixed by the seed and the epoch (a resumed run sees the same). */
-  epoch(epoch: number): { readonly steps: number; readonly batches: AsyncIterable<TrainingBatch> };
-  validate(model: tf.LayersModel): Promise<Validation>;
+  /** The steps of one epoch, in an order fixed by the seed and the epoch (a resumed run sees the same). */
+  epoch(epoch: number): { readonly steps: number; readonly batches: AsyncIterable<TaskStep> };
+  /** Validation with the engine's current weights. */
+  validate(): Promise<Validation>;
+  /** Releases the task's data (loaders, constant tensors); the loop disposes of the engine. */
   close(): Promise<void>;
 }
 
@@ -46,14 +54,4 @@ export function epochOrder(n: number, seed: number, epoch: number): number[] {
     [order[i], order[j]] = [order[j]!, order[i]!];
   }
   return order;
-}
-
-/**
- * Adds the L2 term wd / 2 * sum(w^2) of every kernel to a loss: decay on kernels only, as the
- * usual recipes exclude biases and batch-norm parameters.
- */
-export function weightDecayTerm(model: tf.LayersModel, weightDecay: number): (loss: tf.Scalar) => tf.Scalar {
-  const decayed = model.trainableWeights.filter((w) => /kernel/.test(w.name)).map((w) => w.read());
-  if (weightDecay <= 0 || decayed.length === 0) return (loss) => loss;
-  return (loss) => tf.add(loss, tf.mul(weightDecay / 2, tf.addN(decayed.map((w) => tf.sum(tf.square(w)))))) as tf.Scalar;
 }

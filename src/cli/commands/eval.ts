@@ -5,6 +5,7 @@
  * accuracy and a confusion matrix (`--confusion-png FILE` also draws it). Videos that cannot be
  * used are reported and skipped.
  */
+import { programSources } from "../../backends/onnx/index.js";
 import type { SplitName, VideoSplits } from "../../data/dataset.js";
 import { flowStreams } from "../../data/flow.js";
 import { formatIssue, issueOf, skippedSummary, type DataIssue } from "../../data/issues.js";
@@ -20,12 +21,14 @@ import { BMN_POST_PROCESSING } from "../../runtime/localization/proposals.js";
 import { checkFeatureFit, localizerGeometry } from "../../runtime/localization/train.js";
 import { loadModel } from "../../runtime/model-io.js";
 import type { CheckedNetwork } from "../../semantics/network.js";
+import { checkpointOnnx, onnxScorer } from "../../runtime/onnx-eval.js";
 import { checkpointClassNames, checkpointDir } from "../../runtime/train.js";
 import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
-import { BACKEND_FLAG, DATA_VALUE, LOADING_FLAGS, NETWORK_FLAG, SEED_FLAG } from "../flags.js";
+import { BACKEND_FLAG, DATA_VALUE, LOADING_FLAGS, NETWORK_FLAG, PROVIDER_FLAG, RUN_ENGINE_FLAG, SEED_FLAG } from "../flags.js";
 import { checkRunnableNetwork, loadDataset, loadingOptions, reportIssues, startBackend } from "../run-util.js";
 import { shownPath } from "../util.js";
+import { renderDiagnostics } from "../util.js";
 
 const SPLITS = ["val", "test", "train"] as const satisfies readonly SplitName[];
 
@@ -47,6 +50,8 @@ export const command = defineCommand({
     valFraction: { type: "number", min: 0, below: 1, doc: "folders and lists without a val split: the share held out for validation" },
     seed: SEED_FLAG,
     network: NETWORK_FLAG,
+    engine: RUN_ENGINE_FLAG,
+    provider: PROVIDER_FLAG,
     backend: BACKEND_FLAG,
     ...LOADING_FLAGS,
   },
@@ -72,15 +77,39 @@ export const command = defineCommand({
       out(formatIssue({ code: "VN097", path: data, message: `no usable videos in the ${chosen} split` }));
       return 1;
     }
-    await startBackend(flags.backend, out, false, network);
-    let model;
-    try {
-      model = await loadModel(dir);
-    } catch (error) {
-      throw new UsageError(`cannot load weights from ${weights}: ${(error as Error).message.split("\n")[0]}`);
-    }
     const protocol = protocolOf(network);
     const flows = flowStreams(network);
+    // ONNX Runtime runs the checkpoint exported in memory, unless asked for tfjs or the network does not export.
+    let model: Parameters<typeof predictVideos>[0] | undefined;
+    let release: () => Promise<void> = async () => undefined;
+    if (flags.engine !== "tfjs") {
+      let loaded;
+      try {
+        loaded = await checkpointOnnx(network, dir, { sources: programSources(checked.result), flows, provider: flags.provider });
+      } catch (error) {
+        throw new UsageError(`cannot load weights from ${weights}: ${(error as Error).message.split("\n")[0]}`);
+      }
+      if ("model" in loaded) {
+        out(`runtime: ONNX Runtime (${loaded.model.provider} provider), the weights exported to ONNX in memory`);
+        model = { score: onnxScorer(loaded, protocol), probabilities: loaded.model.modelOutput === "probabilities" };
+        release = () => loaded.model.session.release();
+      } else if (flags.engine === "ort") {
+        out(renderDiagnostics(loaded.diagnostics, checked.result, color));
+        return 1;
+      } else out(`runtime: tfjs (${network.name} does not export to ONNX: ${loaded.diagnostics[0]!.message})`);
+    }
+    if (!model) {
+      await startBackend(flags.backend, out, false, network);
+      try {
+        const tfjsModel = await loadModel(dir);
+        model = tfjsModel;
+        release = async () => {
+          tfjsModel.dispose();
+        };
+      } catch (error) {
+        throw new UsageError(`cannot load weights from ${weights}: ${(error as Error).message.split("\n")[0]}`);
+      }
+    }
     const loader = new ViewLoader({ geometry: protocol, flows, ...loading });
     const failures: DataIssue[] = [];
     const batch = Math.max(flags.batch ?? 16, viewsPerVideo(protocol));
@@ -89,7 +118,7 @@ export const command = defineCommand({
       result = await predictVideos(model, network, items, { loader, protocol, flows, batch, onFailure: (_item, error) => failures.push(issueOf(error)) });
     } finally {
       await loader.close();
-      model.dispose();
+      await release();
     }
     for (const issue of failures) out(formatIssue(issue));
     out(`${network.name} on ${dataset.name} (${chosen} split${dataset.name.startsWith("builtin:") ? `, seed ${seed}` : ""}):`);
@@ -118,9 +147,10 @@ async function evalLocalizer(
   network: CheckedNetwork,
   weights: string,
   data: string,
-  flags: { readonly split: SplitName | undefined; readonly annotations: string | undefined; readonly baseline: boolean; readonly results: string | undefined; readonly batch: number | undefined; readonly backend: BackendChoice | undefined },
+  flags: { readonly split: SplitName | undefined; readonly annotations: string | undefined; readonly baseline: boolean; readonly results: string | undefined; readonly batch: number | undefined; readonly engine: string | undefined; readonly backend: BackendChoice | undefined },
   out: (s: string) => void,
 ): Promise<number> {
+  if (flags.engine === "ort") throw new UsageError(`${network.name} is a localizer: vnet eval runs it with tfjs; leave out --engine ort`);
   const splits = openFeatureSplits(data, flags.annotations ? { annotations: flags.annotations } : {});
   checkFeatureFit(network, splits);
   reportIssues(splits.issues, out, false);

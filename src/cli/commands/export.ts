@@ -10,7 +10,7 @@ import type * as tf from "@tensorflow/tfjs";
 import { exportOnnx, ONNX_OPSET, programSources, tfjsWeightSource } from "../../backends/onnx/index.js";
 import { loadModel } from "../../runtime/model-io.js";
 import { writeFileAtomic } from "../../runtime/files.js";
-import { formatVerifyReport, verifyOnnxExport } from "../../runtime/onnx-verify.js";
+import { formatVerifyReport, verifyExport } from "../../runtime/onnx-verify.js";
 import { checkpointClassNames, checkpointDir } from "../../runtime/train.js";
 import type { CheckResult } from "../../semantics/check.js";
 import type { CheckedNetwork } from "../../semantics/network.js";
@@ -45,7 +45,7 @@ export async function writeOnnx(network: CheckedNetwork, result: CheckResult, mo
   out(`exported ${network.name} (${weights}): ${exported.nodes} ONNX nodes, opset ${ONNX_OPSET}, ${parameters.toLocaleString("en-US")} weights and statistics; inputs ${inputs}, channels-last; outputs logits and probabilities [N, ${classes.join(", ")}]`);
   out(`wrote ${file} (${(exported.bytes.length / 2 ** 20).toFixed(1)} MiB)`);
   if (!options.verify) return 0;
-  const report = await verifyOnnxExport(network, model, exported.bytes, { seed: options.seed });
+  const report = await verifyExport(network, model, exported.bytes, { seed: options.seed, sources: programSources(result) });
   out(`verified with ONNX Runtime (cpu) against tfjs:\n${formatVerifyReport(report)}`);
   const failed = report.checks.filter((c) => !(c.maxAbsDiff <= VERIFY_TOLERANCE * Math.max(1, c.maxAbs)));
   if (failed.length) {

@@ -9,19 +9,21 @@ import type { VideoSplits } from "../../data/dataset.js";
 import { openFeatureSplits } from "../../data/features.js";
 import { formatIssue, skippedSummary } from "../../data/issues.js";
 import type { BackendChoice } from "../../runtime/backend.js";
+import type { EngineChoice } from "../../runtime/engines/index.js";
 import { checkFeatureFit, localizerGeometry } from "../../runtime/localization/train.js";
 import type { CheckedNetwork } from "../../semantics/network.js";
+import { describeSelection } from "../../runtime/backend.js";
 import { rawClipShape } from "../../runtime/streams.js";
 import { trainingConfig, trainNetwork, type TrainingConfig } from "../../runtime/train.js";
 import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
-import { BACKEND_FLAG, DATA_VALUE, LOADING_FLAGS, NETWORK_FLAG, SEED_FLAG } from "../flags.js";
+import { BACKEND_FLAG, DATA_VALUE, ENGINE_FLAG, LOADING_FLAGS, NETWORK_FLAG, PROVIDER_FLAG, SEED_FLAG } from "../flags.js";
 import { checkRunnableNetwork, loadDataset, loadingOptions, reportIssues, startBackend } from "../run-util.js";
 import { shownPath } from "../util.js";
 
 export const command = defineCommand({
   name: "train",
-  usage: "train <spec> --data <builtin:motion | folder | list> -o <run-dir> [--epochs N] [--lr X] [--resume | --init <ckpt>] [options]",
+  usage: "train <spec> --data <builtin:motion | folder | list> -o <run-dir> [--engine auto|ort|tfjs] [--epochs N] [--lr X] [--resume | --init <ckpt>] [options]",
   description: "Trains the spec on a dataset with its `training` section (flags override it); writes metrics.jsonl and a crash-safe checkpoint per epoch into the run directory. --resume continues a run from its last checkpoint.",
   positional: { names: "spec file", min: 1, max: 1 },
   flags: {
@@ -44,6 +46,8 @@ export const command = defineCommand({
     partial: { type: "switch", doc: "with --init: leave weights whose shapes differ at their initialisers (warned)" },
     plot: { type: "switch", doc: "redraw the training curves to <run-dir>/curves.png after every epoch" },
     network: NETWORK_FLAG,
+    engine: ENGINE_FLAG,
+    provider: PROVIDER_FLAG,
     backend: BACKEND_FLAG,
     ...LOADING_FLAGS,
   },
@@ -78,7 +82,8 @@ export const command = defineCommand({
       out(formatIssue({ code: "VN097", path: data, message: "no usable training videos" }));
       return 1;
     }
-    await startBackend(flags.backend, out, true, network);
+    // The tfjs backend trains with the tfjs engine; with ONNX Runtime it only initialises weights, so its choice is not printed.
+    const selection = await startBackend(flags.backend, flags.engine === "tfjs" ? out : () => undefined, true, network);
     const initialise = flags.init === undefined ? undefined : await (await import("../init-weights.js")).initialWeights(flags.init, network, flags.partial, out, color);
     if (typeof initialise === "number") return initialise;
     const config = trainingConfig(network, defined);
@@ -91,6 +96,12 @@ export const command = defineCommand({
       runDir,
       seed,
       resume: flags.resume,
+      engine: flags.engine,
+      engineOptions: { provider: flags.provider, tfjsGpu: selection.choice === "node-gpu" },
+      onEngine: (description, reason) => {
+        if (flags.engine !== "tfjs" && description.startsWith("tfjs")) out(describeSelection(selection));
+        out(`engine: ${description}${reason ? ` (${reason})` : ""}`);
+      },
       ...(initialise ? { init: initialise } : {}),
       progress: (line, done) => progress(done ? `\r${line}\n` : `\r${line}`),
       log: out,
@@ -110,8 +121,9 @@ export const command = defineCommand({
 });
 
 /** `vnet train` of a localizer: on a features folder's splits, validating AR@10, AR@100 and the AUC each epoch. */
-async function trainLocalizer(network: CheckedNetwork, data: string, runDir: string, seed: number, overrides: Partial<TrainingConfig>, flags: { readonly annotations: string | undefined; readonly resume: boolean; readonly init: string | undefined; readonly plot: boolean; readonly backend: BackendChoice | undefined }, out: (s: string) => void, progress: (s: string) => void): Promise<number> {
+async function trainLocalizer(network: CheckedNetwork, data: string, runDir: string, seed: number, overrides: Partial<TrainingConfig>, flags: { readonly annotations: string | undefined; readonly resume: boolean; readonly init: string | undefined; readonly plot: boolean; readonly engine: EngineChoice | undefined; readonly backend: BackendChoice | undefined }, out: (s: string) => void, progress: (s: string) => void): Promise<number> {
   if (flags.init !== undefined) throw new UsageError("--init is not supported for localizers yet: train from scratch or --resume");
+  if (flags.engine === "ort") throw new UsageError(`${network.name} is a localizer: it trains on the tfjs engine (the ONNX training step has classification's loss only); leave out --engine ort`);
   const splits = openFeatureSplits(data, flags.annotations ? { annotations: flags.annotations } : {});
   checkFeatureFit(network, splits);
   reportIssues(splits.issues, out, false);
@@ -126,7 +138,7 @@ async function trainLocalizer(network: CheckedNetwork, data: string, runDir: str
   const extractor = splits.manifest.extractor;
   out(`training ${network.name} on ${shownPath(data)}: ${train.length} training and ${splits.val.length} validation videos, sequences of [${positions}, ${features}] (${extractor.network}'s ${extractor.layer}), ${splits.classNames.length} action classes`);
   out(`${config.optimizer} lr ${config.lr} (${config.schedule}${config.warmup ? `, ${config.warmup} warm-up epochs` : ""}), weight decay ${config.weightDecay}, batch ${config.batch}, ${config.epochs} epochs`);
-  const result = await trainNetwork(network, splits, { config, runDir, seed, resume: flags.resume, progress: (line, done) => progress(done ? `\r${line}\n` : `\r${line}`), log: out, ...(flags.plot ? { onEpoch: () => redrawCurves(runDir) } : {}) });
+  const result = await trainNetwork(network, splits, { config, runDir, seed, resume: flags.resume, engine: flags.engine, onEngine: (description, reason) => out(`engine: ${description}${reason ? ` (${reason})` : ""}`), progress: (line, done) => progress(done ? `\r${line}\n` : `\r${line}`), log: out, ...(flags.plot ? { onEpoch: () => redrawCurves(runDir) } : {}) });
   result.model.dispose();
   const summary = skippedSummary(splits.issues);
   if (summary) out(summary);

@@ -1,5 +1,7 @@
 /**
- * A localizer's trainer (see src/runtime/trainer.ts): batches of whole videos' feature sequences
+ * A localizer's trainer (see src/runtime/trainer.ts), on the tfjs engine's optimizer
+ * (`TfjsOptimization`: the ONNX training step has classification's loss only): batches of whole
+ * videos' feature sequences
  * with BMN's targets (the label maps of labels.ts, from each video's actions mapped onto the span
  * its features cover), BMN's loss over the tfjs algebra (src/semantics/tasks/localization.ts) with
  * its sampling noise drawn from the seed, epoch and step (so a resumed run draws the same), and a
@@ -13,8 +15,10 @@ import { seededRandom } from "../../data/motion.js";
 import type { CheckedNetwork } from "../../semantics/network.js";
 import { bmnLoss, type BmnTargets } from "../../semantics/tasks/localization.js";
 import { TFJS_ALGEBRA } from "../tensor-algebra.js";
+import type { EngineStart } from "../engines/engine.js";
+import { TfjsOptimization, weightDecayTerm } from "../engines/tfjs.js";
 import type { TrainOptions } from "../train.js";
-import { epochOrder, weightDecayTerm, type TaskTrainer, type TrainingBatch, type Validation } from "../trainer.js";
+import { epochOrder, type TaskStep, type TaskTrainer, type Validation } from "../trainer.js";
 import { bmMask, bmnLabels, toFraction, type BmnLabels } from "./labels.js";
 import { averageRecall } from "./metrics.js";
 import { localizeSegments } from "./proposals.js";
@@ -111,43 +115,56 @@ export function proposalRecall(videos: readonly FeatureVideo[], proposals: reado
   return { "AR@10": curve.averageRecall[9]!, "AR@100": curve.averageRecall[99]!, AUC: curve.auc };
 }
 
-/** The trainer of a localizer on feature splits. */
-export function localizationTrainer(network: CheckedNetwork, splits: FeatureSplits, model: tf.LayersModel, options: TrainOptions): TaskTrainer {
+/** The trainer of a localizer on feature splits, from fresh weights or a checkpoint. */
+export async function localizationTrainer(network: CheckedNetwork, splits: FeatureSplits, start: EngineStart, options: TrainOptions): Promise<TaskTrainer> {
   checkFeatureFit(network, splits);
+  if (options.engine === "ort") throw new Error(`${network.name} is a localizer: it trains on the tfjs engine (the ONNX training step has classification's loss only)`);
   const { config } = options;
   const seed = options.seed ?? 0;
   const geometry = localizerGeometry(network);
   const train = splits.train.filter((v) => v.segments.length > 0);
   const labels = new Map([...train, ...splits.val].map((v) => [v.id, labelsOf(v, geometry)]));
+  const extractor = splits.manifest.extractor;
+  // What localizing with the model needs: the action classes and how its features were extracted.
+  const metadata = { vnet: { network: network.name, task: "localization", classNames: splits.classNames, features: { spec: extractor.spec, network: extractor.network, weights: extractor.weights, layer: extractor.layer, length: extractor.length, step: extractor.step, scale: extractor.scale } } };
+  const engine = await TfjsOptimization.start({ network, config, seed, start, metadata });
+  const model = await engine.model();
   const mask = tf.tensor2d(bmMask(geometry.positions, geometry.durations), [geometry.durations, geometry.positions]);
   const decay = weightDecayTerm(model, config.weightDecay);
   const lossOf = (input: tf.Tensor, targets: BmnTargets<tf.Tensor>, training: boolean) => {
     const [start, end, confidence] = model.apply(input, { training }) as tf.Tensor[];
     return bmnLoss(TFJS_ALGEBRA, start!, end!, confidence!, targets).total as tf.Scalar;
   };
-  const extractor = splits.manifest.extractor;
+  const free = (input: tf.Tensor, targets: BmnTargets<tf.Tensor>) => tf.dispose([input, targets.start, targets.end, targets.iou, targets.noiseMid, targets.noiseLow]);
   return {
     unit: "videos",
     classNames: splits.classNames,
-    metadata: { task: "localization", classNames: splits.classNames, features: { spec: extractor.spec, network: extractor.network, weights: extractor.weights, layer: extractor.layer, length: extractor.length, step: extractor.step, scale: extractor.scale } },
+    engine,
+    reason: options.engine === "auto" ? "a localizer trains on tfjs: the ONNX training step has classification's loss only" : "",
     issues: [],
     epoch(epoch) {
       const order = epochOrder(train.length, seed, epoch).map((k) => train[k]!);
       const steps = Math.ceil(order.length / config.batch);
-      async function* batches(): AsyncGenerator<TrainingBatch> {
+      async function* batches(): AsyncGenerator<TaskStep> {
         for (let step = 0; step < steps; step++) {
           const videos = order.slice(step * config.batch, (step + 1) * config.batch);
-          const { input, targets } = batchTensors(videos, labels, geometry, mask, seededRandom((seed * 1000003 + epoch * 7919 + step * 104729 + 41) >>> 0));
+          const random = seededRandom((seed * 1000003 + epoch * 7919 + step * 104729 + 41) >>> 0);
           yield {
             size: videos.length,
-            objective: () => ({ loss: decay(lossOf(input, targets, true)) }),
-            dispose: () => tf.dispose([input, targets.start, targets.end, targets.iou, targets.noiseMid, targets.noiseLow]),
+            run: async (lr) => {
+              const { input, targets } = batchTensors(videos, labels, geometry, mask, random);
+              try {
+                return await engine.minimize(() => ({ loss: decay(lossOf(input, targets, true)) }), lr);
+              } finally {
+                free(input, targets);
+              }
+            },
           };
         }
       }
       return { steps, batches: batches() };
     },
-    async validate(trained): Promise<Validation> {
+    async validate(): Promise<Validation> {
       const val = splits.val.filter((v) => v.segments.length > 0);
       if (val.length === 0) return { loss: NaN };
       // The same noise every epoch, so validation losses compare.
@@ -157,9 +174,9 @@ export function localizationTrainer(network: CheckedNetwork, splits: FeatureSpli
         const videos = val.slice(at, at + config.batch);
         const { input, targets } = batchTensors(videos, labels, geometry, mask, random);
         loss += tf.tidy(() => lossOf(input, targets, false).dataSync()[0]!) * videos.length;
-        tf.dispose([input, targets.start, targets.end, targets.iou, targets.noiseMid, targets.noiseLow]);
+        free(input, targets);
       }
-      const outputs = await runLocalizer(trained, val, geometry, config.batch);
+      const outputs = await runLocalizer(model, val, geometry, config.batch);
       const proposals = outputs.map((o, i) => localizeSegments(o, val[i]!.span));
       return { loss: loss / val.length, metrics: proposalRecall(val, proposals) };
     },
