@@ -1,12 +1,15 @@
 /**
- * Model and checkpoint files, engine-neutral: whatever trains (tfjs, ONNX Runtime) writes and reads
- * them through this module, as named float32 tensors.
+ * Model and checkpoint files, engine-neutral: whatever trains (tfjs, ONNX Runtime: src/runtime/engines)
+ * writes and reads them through this module, as named float32 tensors (`CheckpointContents`), so a
+ * run resumes on either engine and `vnet eval`, `export`, `inflate` and `--init` read any run.
  *
  * A model directory is tfjs's layout: `model.json` (the topology when the writer has one, and the
  * weights manifest: names, shapes, dtypes) and `weights.bin` (the tensors in manifest order). A
  * training checkpoint (`RUN/checkpoint/`) adds `optimizer.bin` (the optimizer's state as named
- * tensors, listed in progress.json) and `progress.json` (epoch, network, spec hash, architecture
- * signature, the run's settings, class names, and each file's size and SHA-256), written last.
+ * tensors in tfjs's order: `iter`, then one slot per trainable weight, `<weight>/momentum`, or Adam's
+ * `<weight>/m` for every weight, then `<weight>/v`; listed in progress.json) and `progress.json`
+ * (epoch, seed, network, optimizer, the engine that wrote it, spec hash, architecture signature,
+ * the run's settings, class names, and each file's size and SHA-256), written last.
  *
  * Crash safety: a checkpoint is written whole into `checkpoint.tmp-<pid>-<epoch>/` and flushed;
  * then the current one (complete by construction) is renamed to `checkpoint.old`, the new one to
@@ -21,6 +24,9 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { VnetError } from "../diagnostics/error.js";
+import type * as tf from "@tensorflow/tfjs";
+import type { WeightSource } from "../backends/onnx/index.js";
+import { tfjsWeightName } from "../backends/tfjs/emit.js";
 import type { Program } from "../semantics/program.js";
 import { guardFileSystem, makeDirectory, removeTree, renameDurable, syncDirectory, writeDurable, writeFileAtomic } from "./files.js";
 
@@ -36,6 +42,13 @@ export const MODEL_FILES = [MODEL_FILE, WEIGHTS_FILE] as const;
 export interface Tensor {
   readonly shape: readonly number[];
   readonly values: Float32Array;
+}
+
+/** A tensor with its name (a weight's tfjs name, `layer2.0.conv1.conv3d/kernel`; an optimizer slot's), as engines hand them over. */
+export interface NamedTensor {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
 }
 
 /** Tensors by name, in file order. */
@@ -59,45 +72,51 @@ export interface ModelJson {
   readonly [key: string]: unknown;
 }
 
-/** The state of the optimizer, as named tensors plus scalars (Adam's beta powers, a step count). */
-export interface OptimizerState {
-  readonly name: string;
-  readonly tensors: NamedTensors;
-  readonly scalars: Readonly<Record<string, number>>;
-}
-
-/** What progress.json records besides the optimizer and the files. */
-export interface CheckpointInfo {
+/** What the training loop records in a checkpoint (engines pass it through, adding `engine`). */
+export interface Progress {
   /** Epochs completed. */
   readonly epoch: number;
+  readonly seed: number;
   readonly network: string;
-  /** `programHash` of the spec the checkpoint was trained from. */
-  readonly specHash: string;
+  /** The optimizer's name ("sgd", "adam"). */
+  readonly optimizer: string;
   /** Class names in label order (a video folder's). */
   readonly classNames?: readonly string[];
+  /** The engine that wrote it ("tfjs", "ort"); informational: any engine reads it. */
+  readonly engine?: string;
+  /** `programHash` of the spec the checkpoint was trained from. */
+  readonly specHash?: string;
   /** The run's settings (seed, optimizer, lr, batch, data, ...), for `--resume`. */
   readonly settings?: Readonly<Record<string, unknown>>;
-  /** What wrote it (`tfjs`, `onnxruntime`). */
-  readonly engine?: string;
 }
 
-export interface Progress extends CheckpointInfo {
+/** progress.json: the loop's progress plus the optimizer's manifest and the files' sizes and hashes. */
+export interface ProgressFile extends Progress {
   readonly format: 1;
   /** `architectureSignature` of the weights. */
   readonly architecture: string;
-  readonly optimizer: { readonly name: string; readonly tensors: readonly { readonly name: string; readonly shape: readonly number[] }[]; readonly scalars: Readonly<Record<string, number>> };
+  readonly optimizerWeights: readonly { readonly name: string; readonly shape: readonly number[] }[];
+  /** Optimizer scalars getWeights leaves out (Adam's accBeta1, accBeta2). */
+  readonly optimizerScalars: Readonly<Record<string, number>>;
   readonly files: Readonly<Record<string, { readonly bytes: number; readonly sha256: string }>>;
 }
 
-/** A checkpoint's contents: model (topology optional), weights, optimizer state and progress. */
-export interface CheckpointState {
-  /** tfjs's modelTopology, so `tf.loadLayersModel` can open the checkpoint; vnet itself rebuilds the model from the spec. */
-  readonly topology?: unknown;
-  readonly weights: NamedTensors;
-  readonly optimizer: OptimizerState;
-  readonly info: CheckpointInfo;
-  /** Extra model.json fields (userDefinedMetadata, trainingConfig). */
-  readonly modelJson?: Readonly<Record<string, unknown>>;
+/** Everything a checkpoint holds, in memory, whichever engine wrote it. */
+export interface CheckpointContents {
+  /** model.json's topology and metadata (its weights manifest is made from `weights`). */
+  readonly model: Pick<tf.io.ModelArtifacts, "modelTopology" | "format" | "generatedBy" | "convertedBy" | "userDefinedMetadata">;
+  /** The weights in the model's order, tfjs names, channels-last. */
+  readonly weights: readonly NamedTensor[];
+  /** The optimizer state in tfjs's order (see above); empty before the first step. */
+  readonly optimizer: readonly NamedTensor[];
+  /** Optimizer scalars getWeights leaves out (Adam's accBeta1, accBeta2). */
+  readonly optimizerScalars: Readonly<Record<string, number>>;
+  readonly progress: Progress;
+}
+
+/** A checkpoint read back: its contents, with progress.json as recorded. */
+export interface ReadCheckpoint extends CheckpointContents {
+  readonly progress: ProgressFile;
 }
 
 const sha256 = (data: Uint8Array | string) => createHash("sha256").update(data).digest("hex");
@@ -251,39 +270,19 @@ function candidates(runDir: string): string[] {
     .map((e) => path.join(runDir, e));
 }
 
-interface LegacyProgress {
-  readonly epoch: number;
-  readonly seed?: number;
-  readonly network: string;
-  readonly optimizer: string;
-  readonly classNames?: readonly string[];
-  readonly optimizerWeights: { name: string; shape: number[] }[];
-  readonly optimizerScalars?: Record<string, number>;
-}
-
-/** progress.json of a checkpoint directory, in the current form (older checkpoints' form converted; their files are checked by size only). */
-function readProgress(dir: string): Progress {
-  const raw = readJson<Partial<Progress> & Partial<LegacyProgress>>(path.join(dir, PROGRESS_FILE), dir);
+/** progress.json of a checkpoint directory; one written before sizes and hashes were recorded (no `format`) has its files checked for presence and size only. */
+function readProgress(dir: string): ProgressFile {
+  const raw = readJson<Partial<ProgressFile>>(path.join(dir, PROGRESS_FILE), dir);
+  if (typeof raw !== "object" || raw === null || typeof raw.epoch !== "number" || !Array.isArray(raw.optimizerWeights)) throw damaged(dir, `${PROGRESS_FILE} lacks the epoch or the optimizer's tensors`);
   if (raw.format === 1) {
-    if (typeof raw.epoch !== "number" || !raw.files || !raw.optimizer) throw damaged(dir, `${PROGRESS_FILE} lacks epoch, files or optimizer`);
-    return raw as Progress;
+    if (!raw.files) throw damaged(dir, `${PROGRESS_FILE} lacks the files' sizes and hashes`);
+    return raw as ProgressFile;
   }
-  if (typeof raw.epoch !== "number" || !Array.isArray(raw.optimizerWeights)) throw damaged(dir, `${PROGRESS_FILE} is neither vnet's current nor its earlier checkpoint format`);
-  return {
-    format: 1,
-    epoch: raw.epoch,
-    network: raw.network ?? "",
-    specHash: "",
-    architecture: "",
-    ...(raw.classNames ? { classNames: raw.classNames } : {}),
-    ...(raw.seed !== undefined ? { settings: { seed: raw.seed, optimizer: raw.optimizer } } : {}),
-    optimizer: { name: typeof raw.optimizer === "string" ? raw.optimizer : "", tensors: raw.optimizerWeights, scalars: raw.optimizerScalars ?? {} },
-    files: {},
-  };
+  return { ...(raw as Progress), seed: raw.seed ?? 0, network: raw.network ?? "", optimizer: raw.optimizer ?? "", format: 1, architecture: "", optimizerWeights: raw.optimizerWeights, optimizerScalars: raw.optimizerScalars ?? {}, files: {} };
 }
 
 /** Checks a checkpoint directory's files against its progress.json (sizes and hashes); returns the progress. */
-export function verifyCheckpoint(dir: string): Progress {
+export function verifyCheckpoint(dir: string): ProgressFile {
   const progress = readProgress(dir);
   for (const [name, expected] of Object.entries(progress.files)) {
     const bytes = readBytes(path.join(dir, name), dir);
@@ -296,7 +295,7 @@ export function verifyCheckpoint(dir: string): Progress {
 
 export interface FoundCheckpoint {
   readonly dir: string;
-  readonly progress: Progress;
+  readonly progress: ProgressFile;
   /** Newer or current candidates passed over, and why. */
   readonly skipped: readonly { readonly dir: string; readonly reason: string }[];
 }
@@ -308,7 +307,7 @@ export interface FoundCheckpoint {
 export function findCheckpoint(runDir: string): FoundCheckpoint {
   const found = candidates(runDir);
   const skipped: { dir: string; reason: string }[] = [];
-  let best: { dir: string; progress: Progress } | undefined;
+  let best: { dir: string; progress: ProgressFile } | undefined;
   for (const dir of found) {
     try {
       const progress = verifyCheckpoint(dir);
@@ -327,7 +326,7 @@ export function findCheckpoint(runDir: string): FoundCheckpoint {
 }
 
 /** The weights directory a path names: itself when it holds model.json (a checkpoint or model directory), else the run's newest complete checkpoint. */
-export function resolveWeightsDirectory(location: string): { dir: string; progress?: Progress; skipped: FoundCheckpoint["skipped"] } {
+export function resolveWeightsDirectory(location: string): { dir: string; progress?: ProgressFile; skipped: FoundCheckpoint["skipped"] } {
   if (fs.existsSync(path.join(location, MODEL_FILE))) {
     if (fs.existsSync(path.join(location, PROGRESS_FILE))) return { dir: location, progress: verifyCheckpoint(location), skipped: [] };
     return { dir: location, skipped: [] };
@@ -342,13 +341,17 @@ export function resolveWeightsDirectory(location: string): { dir: string; progre
   }
 }
 
-/** Reads a checkpoint whole: weights, optimizer state and progress, after checking every file. */
-export function readCheckpoint(dir: string): { weights: Map<string, Tensor>; optimizer: OptimizerState; progress: Progress; json: ModelJson } {
+const named = (tensors: ReadonlyMap<string, Tensor>): NamedTensor[] => [...tensors].map(([name, t]) => ({ name, shape: t.shape, data: t.values }));
+const byName = (tensors: readonly NamedTensor[]): Map<string, Tensor> => new Map(tensors.map((t) => [t.name, { shape: t.shape, values: t.data }]));
+
+/** Reads a checkpoint whole (weights, optimizer state, progress) after checking every file: VN100 when one is damaged. */
+export function readCheckpoint(dir: string): ReadCheckpoint {
   const progress = verifyCheckpoint(dir);
   const { json, weights } = readModelDirectory(dir);
-  const specs = progress.optimizer.tensors.map((t) => ({ name: t.name, shape: t.shape, dtype: "float32" }));
-  const tensors = decodeTensors(specs, readBytes(path.join(dir, OPTIMIZER_FILE), dir), dir);
-  return { weights, optimizer: { name: progress.optimizer.name, tensors, scalars: progress.optimizer.scalars }, progress, json };
+  const specs = progress.optimizerWeights.map((t) => ({ name: t.name, shape: t.shape, dtype: "float32" }));
+  const optimizer = specs.length ? decodeTensors(specs, readBytes(path.join(dir, OPTIMIZER_FILE), dir), dir) : new Map<string, Tensor>();
+  const model = { modelTopology: json.modelTopology as tf.io.ModelArtifacts["modelTopology"], format: json.format, generatedBy: json.generatedBy, convertedBy: json.convertedBy, userDefinedMetadata: json.userDefinedMetadata as tf.io.ModelArtifacts["userDefinedMetadata"] };
+  return { model, weights: named(weights), optimizer: named(optimizer), optimizerScalars: progress.optimizerScalars, progress };
 }
 
 let sequence = 0;
@@ -357,25 +360,27 @@ let sequence = 0;
  * Writes a checkpoint of `runDir` crash-safely (see the file comment) and returns its directory.
  * A failed write (disk full) throws VN112 and leaves the previous checkpoint in place.
  */
-export function writeCheckpoint(runDir: string, state: CheckpointState): string {
+export function writeCheckpoint(runDir: string, contents: CheckpointContents): string {
   const target = path.join(runDir, CHECKPOINT);
   const old = `${target}.old`;
-  const temp = `${target}.tmp-${process.pid}-${state.info.epoch}-${sequence++}`;
+  const temp = `${target}.tmp-${process.pid}-${contents.progress.epoch}-${sequence++}`;
   try {
     guardFileSystem(temp, "create", () => removeTree(temp));
     makeDirectory(temp);
-    const model = modelFiles(state.topology, state.weights, state.modelJson);
-    const optimizer = encodeTensors(state.optimizer.tensors);
+    const { modelTopology, ...fields } = contents.model;
+    const model = modelFiles(modelTopology, byName(contents.weights), Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)));
+    const optimizer = encodeTensors(byName(contents.optimizer));
     const files: Record<string, { bytes: number; sha256: string }> = {};
     for (const [name, data] of [[WEIGHTS_FILE, model.data], [MODEL_FILE, model.json], [OPTIMIZER_FILE, optimizer.data]] as const) {
       guardFileSystem(path.join(temp, name), "write", () => writeDurable(path.join(temp, name), data));
       files[name] = { bytes: typeof data === "string" ? Buffer.byteLength(data) : data.byteLength, sha256: sha256(data) };
     }
-    const progress: Progress = {
+    const progress: ProgressFile = {
+      ...contents.progress,
       format: 1,
-      ...state.info,
-      architecture: architectureSignature([...state.weights].map(([name, t]) => ({ name, shape: t.shape }))),
-      optimizer: { name: state.optimizer.name, tensors: optimizer.specs.map((s) => ({ name: s.name, shape: s.shape })), scalars: state.optimizer.scalars },
+      architecture: architectureSignature(contents.weights),
+      optimizerWeights: optimizer.specs.map((s) => ({ name: s.name, shape: s.shape })),
+      optimizerScalars: { ...contents.optimizerScalars },
       files,
     };
     // Last: a temporary directory with progress.json and matching files is a complete checkpoint.
@@ -441,4 +446,25 @@ export function recoverCheckpoint(runDir: string): FoundCheckpoint {
 export function holdsTrainingState(dir: string): boolean {
   if (fs.existsSync(path.join(dir, PROGRESS_FILE)) || fs.existsSync(path.join(dir, OPTIMIZER_FILE))) return true;
   return candidates(dir).length > 0 || fs.existsSync(path.join(dir, "metrics.jsonl"));
+}
+
+/**
+ * The slot a checkpoint's optimizer tensor holds: the weight's tfjs name and the slot kind
+ * (`conv1/kernel/momentum` -> conv1/kernel, momentum). tfjs names slots after its variables,
+ * which carry a `_n` suffix when another model in the process holds the same names; the suffix
+ * is dropped (no role of vnet ends in `_n`).
+ */
+export function slotOf(name: string): { weight: string; slot: string } | undefined {
+  const at = name.lastIndexOf("/");
+  if (at <= 0) return undefined;
+  return { weight: name.slice(0, at).replace(/_\d+$/, ""), slot: name.slice(at + 1) };
+}
+
+/** A checkpoint's weights as the ONNX exporter's weight source (by the IR's weight names), without tfjs. */
+export function checkpointWeightSource(weights: NamedTensors, description: string): WeightSource {
+  return {
+    description,
+    shapeOf: (decl) => weights.get(tfjsWeightName(decl))?.shape,
+    read: (decl) => weights.get(tfjsWeightName(decl))!.values,
+  };
 }

@@ -11,6 +11,7 @@ import type { ViewLoader } from "../data/loader.js";
 import { testPlans, viewsPerVideo, type ClipPlan, type SamplingProtocol } from "../data/sampling.js";
 import { concatFloat32 } from "../data/views.js";
 import type { CheckedNetwork } from "../semantics/network.js";
+import type { ViewScorer } from "./engines/engine.js";
 import type { HostTensor } from "./onnx.js";
 import { computeModelInputs, viewInputs } from "./streams.js";
 
@@ -61,11 +62,27 @@ export interface ViewReading {
   readonly onFailure: (item: VideoItem, error: Error) => void;
 }
 
+/** The tfjs model's outputs for views (inference mode), as a training engine scores them. */
+export function tfjsScorer(model: tf.LayersModel, network: CheckedNetwork, reading: Pick<ViewReading, "protocol" | "flows">): ViewScorer {
+  return async (views) => {
+    const output = tf.tidy(() => {
+      const inputs = viewInputs(network, views, reading.protocol, reading.flows);
+      return model.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor;
+    });
+    const values = (await output.data()) as Float32Array;
+    const classes = output.shape[1]!;
+    output.dispose();
+    return { values, classes };
+  };
+}
+
 /**
  * The model's raw outputs for every view of every video, [views, classes] per video in plan
- * order (clip-major, then crops), or undefined for a video that did not load.
+ * order (clip-major, then crops), or undefined for a video that did not load. The model is a
+ * tfjs model or any scorer of views (a training engine's).
  */
-export async function videoOutputs(model: tf.LayersModel, network: CheckedNetwork, items: readonly VideoItem[], plansOf: (item: VideoItem) => ClipPlan[], reading: ViewReading): Promise<(Float32Array | undefined)[]> {
+export async function videoOutputs(model: tf.LayersModel | ViewScorer, network: CheckedNetwork, items: readonly VideoItem[], plansOf: (item: VideoItem) => ClipPlan[], reading: ViewReading): Promise<(Float32Array | undefined)[]> {
+  const score = typeof model === "function" ? model : tfjsScorer(model, network, reading);
   const tasks = items.flatMap((item, index) => plansOf(item).map((plan) => ({ source: item.source, plan, index })));
   const parts: Float32Array[][] = items.map(() => []);
   const failed = new Set<number>();
@@ -74,13 +91,7 @@ export async function videoOutputs(model: tf.LayersModel, network: CheckedNetwor
     if (!failed.has(task.index)) reading.onFailure(items[task.index]!, error);
     failed.add(task.index);
   })) {
-    const output = tf.tidy(() => {
-      const inputs = viewInputs(network, batch.views, reading.protocol, reading.flows);
-      return model.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor;
-    });
-    const values = (await output.data()) as Float32Array;
-    const classes = output.shape[1]!;
-    output.dispose();
+    const { values, classes } = await score(batch.views);
     let offset = 0;
     batch.tasks.forEach((task, k) => {
       const n = batch.views[k]!.views * classes;
@@ -117,13 +128,15 @@ export function averageViews(outputs: Float32Array, classes: number, average: Sa
 
 /**
  * Class scores of every video with the spec's test protocol (its views' outputs averaged as the
- * protocol says), with the videos' labels; videos that fail to load are left out.
+ * protocol says), with the videos' labels; videos that fail to load are left out. The model is a
+ * tfjs model or a scorer of views (ONNX Runtime's) with what its outputs are.
  */
-export async function predictVideos(model: tf.LayersModel, network: CheckedNetwork, items: readonly VideoItem[], reading: ViewReading): Promise<{ scores: Float32Array; labels: Int32Array; videos: VideoItem[]; views: number }> {
+export async function predictVideos(model: tf.LayersModel | { readonly score: ViewScorer; readonly probabilities: boolean }, network: CheckedNetwork, items: readonly VideoItem[], reading: ViewReading): Promise<{ scores: Float32Array; labels: Int32Array; videos: VideoItem[]; views: number }> {
   const { protocol } = reading;
-  const outputs = await videoOutputs(model, network, items, (item) => testPlans(protocol, item.source.meta), reading);
-  const probabilities = outputsProbabilities(model.layers[model.layers.length - 1]!);
-  const classes = model.outputs[0]!.shape[1]!;
+  const tfjs = model instanceof tf.LayersModel;
+  const outputs = await videoOutputs(tfjs ? model : model.score, network, items, (item) => testPlans(protocol, item.source.meta), reading);
+  const probabilities = tfjs ? outputsProbabilities(model.layers[model.layers.length - 1]!) : model.probabilities;
+  const classes = tfjs ? model.outputs[0]!.shape[1]! : network.classes!;
   const videos = items.filter((_, i) => outputs[i] !== undefined);
   const scores = new Float32Array(videos.length * classes);
   outputs.filter((o): o is Float32Array => o !== undefined).forEach((o, i) => scores.set(averageViews(o, classes, protocol.test.average, probabilities), i * classes));

@@ -18,28 +18,9 @@ import "../backends/tfjs/registry.js";
 import { VnetError } from "../diagnostics/error.js";
 import { lowerNetwork } from "../ir/pipeline.js";
 import type { CheckedNetwork, Origin } from "../semantics/network.js";
-import { architectureDifferences, decodeTensors, MODEL_FILE, readModelDirectory, resolveWeightsDirectory, writeModelDirectory, type NamedTensors, type Progress, type Tensor } from "./checkpoint.js";
+import { architectureDifferences, decodeTensors, MODEL_FILE, readModelDirectory, resolveWeightsDirectory, writeModelDirectory, type NamedTensors, type ProgressFile } from "./checkpoint.js";
 import { weightedNodes } from "./weights/by-name.js";
 import { assignWeights } from "./weights/tensors.js";
-
-/** What `model.save` hands a handler: the topology and the weights as named tensors. */
-export async function modelState(model: tf.LayersModel): Promise<{ topology: unknown; weights: Map<string, Tensor>; extra: Record<string, unknown> }> {
-  let captured: tf.io.ModelArtifacts | undefined;
-  await model.save({
-    async save(artifacts) {
-      captured = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
-    },
-  });
-  const artifacts = captured!;
-  const data = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
-  const weights = decodeTensors(artifacts.weightSpecs ?? [], new Uint8Array(data), model.name);
-  const extra = {
-    ...(artifacts.trainingConfig ? { trainingConfig: artifacts.trainingConfig } : {}),
-    ...(artifacts.userDefinedMetadata ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {}),
-  };
-  return { topology: artifacts.modelTopology, weights, extra };
-}
 
 /** An IOHandler that saves to and loads from a directory (each file replaced atomically; reads checked). */
 export function fileHandler(directory: string): tf.io.IOHandler {
@@ -119,36 +100,47 @@ export function checkArchitecture(network: CheckedNetwork, weights: NamedTensors
   });
 }
 
-export interface TrainedModel {
-  readonly model: tf.LayersModel;
+/** Trained weights found for a spec, checked against it (see `checkTrainedWeights`). */
+export interface TrainedWeights {
   /** The weights directory read (a run's newest complete checkpoint, or the directory given). */
   readonly dir: string;
-  readonly progress?: Progress;
+  readonly progress?: ProgressFile;
   /** The class names the weights were trained with, when recorded. */
   readonly classNames?: readonly string[];
   /** What the user should know: a damaged newer checkpoint passed over, a spec edited since training. */
   readonly notes: readonly string[];
+  /** The weights by tfjs name. */
+  readonly weights: NamedTensors;
+}
+
+export interface TrainedModel extends TrainedWeights {
+  readonly model: tf.LayersModel;
 }
 
 /**
- * The spec's model with the trained weights of a run, checkpoint or model directory: the newest
- * complete checkpoint (VN115 none, VN100 damaged), checked against the spec's architecture
- * (VN116), loaded by name into a freshly built model. `specHash` (checkpoint.ts `programHash`)
- * adds a note when the spec changed since the checkpoint without changing its weights.
+ * The trained weights of a run, checkpoint or model directory for the spec's network, before
+ * any model is built or any video read: the newest complete checkpoint (VN115 none, VN100
+ * damaged), checked against the spec's architecture (VN116). `specHash` (checkpoint.ts
+ * `programHash`) adds a note when the spec changed since the checkpoint without changing its weights.
  */
-export async function loadTrainedModel(network: CheckedNetwork, location: string, options: { specHash?: string } = {}): Promise<TrainedModel> {
+export function checkTrainedWeights(network: CheckedNetwork, location: string, options: { specHash?: string } = {}): TrainedWeights {
   const found = resolveWeightsDirectory(location);
   const { weights, json } = readModelDirectory(found.dir);
   checkArchitecture(network, weights, found.dir, network.file, found.progress?.network);
   const notes = found.skipped.map((s) => `note: ${s.dir} is damaged (${s.reason}); using ${found.dir}${found.progress ? ` (epoch ${found.progress.epoch})` : ""}`);
   if (options.specHash && found.progress?.specHash && found.progress.specHash !== options.specHash) notes.push(`note: ${network.file} changed since ${found.dir} was written; its weights still fit (same layers and shapes)`);
-  const { model } = compileToTfjs(network, { seed: 0 });
-  if (!model) throw new Error(`internal: ${network.name} was checked but does not compile to tfjs`);
-  assignWeights(model, weights);
   const classNames = found.progress?.classNames ?? (json.userDefinedMetadata as { vnet?: { classNames?: string[] } } | undefined)?.vnet?.classNames;
-  return { model, dir: found.dir, ...(found.progress ? { progress: found.progress } : {}), ...(classNames ? { classNames } : {}), notes };
+  return { dir: found.dir, ...(found.progress ? { progress: found.progress } : {}), ...(classNames ? { classNames } : {}), notes, weights };
 }
 
+/** The spec's model with the trained weights of `checkTrainedWeights`, loaded by name into a freshly built model. */
+export async function loadTrainedModel(network: CheckedNetwork, location: string, options: { specHash?: string } = {}): Promise<TrainedModel> {
+  const trained = checkTrainedWeights(network, location, options);
+  const { model } = compileToTfjs(network, { seed: 0 });
+  if (!model) throw new Error(`internal: ${network.name} was checked but does not compile to tfjs`);
+  assignWeights(model, trained.weights);
+  return { ...trained, model };
+}
 
 const FILE_SCHEME = "file://";
 

@@ -5,9 +5,13 @@
  * the largest absolute difference of the network's output is reported. Streams the pipeline cannot
  * compute (optical flow) get the same random values on both sides.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import * as ort from "onnxruntime-node";
 import { motionDataset, seededRandom } from "../data/motion.js";
+import { lowerNetwork } from "../ir/pipeline.js";
+import { checkFiles } from "../semantics/check.js";
 import type { CheckedNetwork } from "../semantics/network.js";
 import { loadOnnxModel, runOnnx, type HostTensor, type OnnxModel } from "./onnx.js";
 import { computeModelInputs } from "./streams.js";
@@ -144,4 +148,77 @@ export async function verifyOnnxExport(network: CheckedNetwork, model: tf.Layers
 export function formatVerifyReport(report: VerifyReport): string {
   const lines = report.checks.map((c) => `  ${c.input} (batch ${c.batch}): max |diff| ${c.maxAbsDiff.toExponential(2)} on ${c.output} (largest |value| ${c.maxAbs.toPrecision(3)})`);
   return [...lines, ...report.notes.map((n) => `  note: ${n}`)].join("\n");
+}
+
+/**
+ * The network with its input clip shortened to `frames` frames, when the spec checks at that
+ * length and every weight keeps its name and shape (a network whose dense layer reads a
+ * flattened clip does not); undefined otherwise. The spec text is re-checked with the input
+ * declaration's frames replaced.
+ */
+export function atShorterClip(network: CheckedNetwork, frames: number, sources: ReadonlyMap<string, string>): CheckedNetwork | undefined {
+  const input = network.inputs.find((i) => i.kind === "input");
+  const text = sources.get(network.file);
+  if (!input || input.shape.length !== 4 || text === undefined) return undefined;
+  const declaration = new RegExp(`(input\\s+${input.name}\\s*=\\s*clip\\(\\s*frames\\s*=\\s*)(\\d+)`);
+  if (!declaration.test(text)) return undefined;
+  const changed = text.replace(declaration, `$1${frames}`);
+  const target = path.resolve(network.file);
+  const host = { readFile: (file: string) => (path.resolve(file) === target ? changed : (sources.get(file) ?? (fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined))) };
+  const result = checkFiles([network.file], { host });
+  const short = result.networks.find((n) => n.name === network.name);
+  if (!short || result.diagnostics.some((d) => d.severity === "error")) return undefined;
+  const weights = (n: CheckedNetwork) => lowerNetwork(n).nodes.flatMap((node) => (node.weights ?? []).map((w) => `${w.name}:${w.shape.join("x")}`)).join();
+  return weights(short) === weights(network) ? short : undefined;
+}
+
+/** The shortest of 2, 4, 8, 16, ... frames, below the input's, at which `atShorterClip` gives a network. */
+export function shortestClip(network: CheckedNetwork, sources: ReadonlyMap<string, string>): CheckedNetwork | undefined {
+  const frames = network.inputs.find((i) => i.kind === "input")?.shape[0] ?? 0;
+  for (let t = 2; t < frames; t *= 2) {
+    const short = atShorterClip(network, t, sources);
+    if (short) return short;
+  }
+  return undefined;
+}
+
+export interface ExportVerification extends VerifyReport {
+  /** The clip length the comparison ran at, when shorter than the model's. */
+  readonly frames?: number;
+}
+
+/**
+ * `--verify` of an export: ONNX Runtime against tfjs on the same inputs. tfjs runs full-size
+ * video networks slowly (minutes for I3D on wasm), so where the weights allow it the comparison
+ * runs at a shorter clip (`shortestClip`): the same weights exported and compiled again at that
+ * length. The written file itself then runs once at full size in ONNX Runtime, whose outputs
+ * must be finite.
+ */
+export async function verifyExport(network: CheckedNetwork, model: tf.LayersModel, bytes: Uint8Array, options: VerifyOptions & { readonly sources: ReadonlyMap<string, string> }): Promise<ExportVerification> {
+  const short = shortestClip(network, options.sources);
+  if (!short) return verifyOnnxExport(network, model, bytes, options);
+  const { compileToTfjs } = await import("../backends/tfjs/compile.js");
+  const { exportOnnx, tfjsWeightSource } = await import("../backends/onnx/index.js");
+  const compiled = compileToTfjs(short, { zeroInit: true });
+  const byName = new Map(model.weights.map((w) => [w.originalName, w]));
+  for (const w of compiled.model!.weights) w.write(byName.get(w.originalName)!.read());
+  const exported = exportOnnx(short, { weights: tfjsWeightSource(model, "the exported weights"), sources: options.sources });
+  const report = await verifyOnnxExport(short, compiled.model!, exported.bytes!, options);
+  compiled.model!.dispose();
+  const frames = short.inputs.find((i) => i.kind === "input")!.shape[0]!;
+  const full = network.inputs.find((i) => i.kind === "input")!.shape[0]!;
+  // The written file at its own size: it loads, runs, and gives finite scores.
+  const onnx = await loadOnnxModel(bytes, { provider: "cpu" });
+  const random = seededRandom((options.seed ?? 0) + 1);
+  const feeds = Object.fromEntries(onnx.inputs.map((i) => [i.name, randomTensor([1, ...i.shape], random, i.kind === "raw" ? 0 : -1, 1)]));
+  const scores = await runOnnx(onnx, feeds);
+  await onnx.session.release();
+  const finite = scores.logits.data.every(Number.isFinite) && scores.probabilities.data.every(Number.isFinite);
+  const notes = [
+    `compared at a clip of ${frames} frames instead of ${full} (the weights do not depend on the clip's length; tfjs is slow at full size)`,
+    `the written file at ${full} frames (batch 1) ran in ONNX Runtime: ${finite ? "finite outputs" : "NON-FINITE outputs"}`,
+    ...report.notes,
+  ];
+  const checks = finite ? report.checks : [...report.checks, { input: `full size (${full} frames)`, batch: 1, output: onnx.modelOutput, maxAbsDiff: Infinity, maxAbs: 0 }];
+  return { checks, notes, frames };
 }

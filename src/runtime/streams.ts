@@ -34,11 +34,19 @@ export function rawClipShape(network: CheckedNetwork): readonly number[] {
   return shape.length === 3 ? [FRAMES_FOR_IMAGES, ...shape] : shape;
 }
 
+/**
+ * The frame a 2D network sees of each of `n` clips of `time` frames, as indices into the clips'
+ * frames (clip k's frames are k * time ... k * time + time - 1): uniformly random with `random`
+ * (one draw per clip, in order), else the middle one. Every engine picks frames with this.
+ */
+export function framePicks(n: number, time: number, random?: () => number): number[] {
+  return Array.from({ length: n }, (_, k) => k * time + (random ? Math.floor(random() * time) : frameIndex(time, {})));
+}
+
 /** One frame of each clip [N, T, H, W, C] -> [N, H, W, C]: uniformly random with `random`, else the middle one. */
 function framesOf(clips: tf.Tensor, random?: () => number): tf.Tensor {
   const [n, time] = clips.shape as [number, number];
-  const picks = Array.from({ length: n }, (_, k) => k * time + (random ? Math.floor(random() * time) : frameIndex(time, {})));
-  return tf.gather(tf.reshape(clips, [n * time, ...clips.shape.slice(2)]), picks);
+  return tf.gather(tf.reshape(clips, [n * time, ...clips.shape.slice(2)]), framePicks(n, time, random));
 }
 
 /**

@@ -1,33 +1,43 @@
 /**
- * Training of a compiled spec on a video dataset (a builtin in-memory one or videos on disk):
- * a custom loop (not `model.fit`) so that the optimizer state can be checkpointed and restored
- * exactly, the learning rate follows the spec's schedule per step, and a non-finite loss stops
- * training before it damages the last good checkpoint. Clips are sampled per the spec's
- * `sampling` section and loaded ahead by worker threads; a video that fails to load is reported
- * and left out of the rest of training. Each epoch ends with a validation pass over one centre
- * clip per video (`vnet eval` applies the full test protocol). A two-stream score fusion with
- * `train = "separate"` trains each stream on its own cross-entropy (Simonyan & Zisserman):
- * their sum, as the streams share no weights, gives each stream exactly its own gradient.
- * The run directory is locked while training (run.ts) and every epoch's checkpoint is written
- * crash-safely through checkpoint.ts; an aborted `signal` stops training after the current step.
+ * Training of a compiled spec on a video dataset (a builtin in-memory one or videos on disk),
+ * shared by both training engines (src/runtime/engines: tfjs, ONNX Runtime): a custom loop so
+ * that the optimizer state can be checkpointed and restored exactly, the learning rate follows
+ * the spec's schedule per step, and a non-finite loss stops training before it damages the last
+ * good checkpoint. Clips are sampled per the spec's `sampling` section and loaded ahead by worker
+ * threads; a video that fails to load is reported and left out of the rest of training. Each
+ * epoch ends with a validation pass over one centre clip per video (`vnet eval` applies the full
+ * test protocol), then an engine-neutral checkpoint (src/runtime/checkpoint.ts), so a run resumes
+ * on either engine. All randomness (epoch order, clip sampling, a 2D network's frames, dropout
+ * masks of the ONNX engine) derives from the seed, the epoch and the step.
+ *
+ * The loop is the same for every task; what differs is a `TaskTrainer` (src/runtime/trainer.ts:
+ * the engine, the steps of an epoch and the validation pass): classification's is here, a
+ * localizer's in src/runtime/localization/train.ts.
+ *
+ * The run directory is locked while training (run.ts); every epoch's checkpoint is written
+ * crash-safely through checkpoint.ts, and `--resume` starts from the run's newest complete one,
+ * checked against the spec's architecture; an aborted `signal` stops training after the current step.
  */
-import * as tf from "@tensorflow/tfjs";
-import { compileToTfjs } from "../backends/tfjs/compile.js";
+import type * as tf from "@tensorflow/tfjs";
 import { memorySplits, type VideoItem, type VideoSplits } from "../data/dataset.js";
+import type { FeatureSplits } from "../data/features.js";
 import { flowStreams } from "../data/flow.js";
 import { formatIssue, issueOf, type DataIssue } from "../data/issues.js";
 import { ViewLoader, type ViewTask } from "../data/loader.js";
 import { seededRandom, type VideoDataset } from "../data/motion.js";
 import { protocolOf, testPlans, trainPlans } from "../data/sampling.js";
 import type { CheckedNetwork } from "../semantics/network.js";
-import { softmaxCrossEntropy } from "../semantics/tasks/classification.js";
-import { outputsProbabilities, videoOutputs, type ViewReading } from "./evaluate.js";
-import { readCheckpoint, recoverCheckpoint, writeCheckpoint, type CheckpointInfo, type CheckpointState, type OptimizerState, type Tensor } from "./checkpoint.js";
-import { checkArchitecture, modelState } from "./model-io.js";
+import { readCheckpoint, recoverCheckpoint, writeCheckpoint } from "./checkpoint.js";
+import { startEngine, type EngineChoice, type EngineOptions } from "./engines/index.js";
+import type { EngineSetup, EngineStart, ViewScorer } from "./engines/engine.js";
+import { videoOutputs, type ViewReading } from "./evaluate.js";
+import { localizationTrainer } from "./localization/train.js";
+import { checkArchitecture } from "./model-io.js";
 import { appendMetrics, clearMetrics, lockRun, truncateMetrics } from "./run.js";
-import { assignWeights } from "./weights/tensors.js";
-import { viewInputs } from "./streams.js";
-import { TFJS_ALGEBRA } from "./tensor-algebra.js";
+import { epochOrder, type TaskStep, type TaskTrainer } from "./trainer.js";
+
+export { tfjsObjective } from "./engines/tfjs.js";
+export type { TaskStep, TaskTrainer, Validation } from "./trainer.js";
 
 /** Optimizer and schedule: the spec's `training` section, overridden by flags. */
 export interface TrainingConfig {
@@ -85,10 +95,14 @@ export interface EpochMetrics {
   readonly epoch: number;
   readonly lr: number;
   readonly trainLoss: number;
+  /** NaN for a task without accuracy (localization). */
   readonly trainAccuracy: number;
   readonly valLoss: number;
   readonly valAccuracy: number;
+  /** The task's validation figures (a localizer's AR@10, AR@100, AUC). */
+  readonly valMetrics?: Readonly<Record<string, number>>;
   readonly seconds: number;
+  /** Examples per second: clips for a classifier, videos for a localizer. */
   readonly clipsPerSecond: number;
 }
 
@@ -109,6 +123,12 @@ export interface TrainOptions {
   readonly onEpoch?: (metrics: EpochMetrics) => void | Promise<void>;
   /** Video loading: worker threads, clips loaded ahead, probe and flow cache directory. */
   readonly loading?: { readonly workers?: number; readonly prefetch?: number; readonly cacheDir?: string };
+  /** The training engine (default "tfjs"); "auto" takes ONNX Runtime where the network's step builds. */
+  readonly engine?: EngineChoice;
+  /** ONNX Runtime's provider and what the tfjs backend is (for "auto"). */
+  readonly engineOptions?: EngineOptions;
+  /** Told which engine runs and why, once it started. */
+  readonly onEngine?: (description: string, reason: string) => void;
   /** Aborted (SIGINT, SIGTERM): training stops after the current step, keeping the last checkpoint. */
   readonly signal?: AbortSignal;
   /** Recorded in every checkpoint: the spec's hash (checkpoint.ts `programHash`) and the run's settings, for `--resume`. */
@@ -117,7 +137,10 @@ export interface TrainOptions {
 }
 
 export interface TrainResult {
+  /** A tfjs model holding the trained weights. */
   readonly model: tf.LayersModel;
+  /** The engine that trained it, as described to the user. */
+  readonly engine: string;
   readonly history: readonly EpochMetrics[];
   /** Set when training stopped early (non-finite loss, interrupted): what happened and what is kept. */
   readonly stopped?: string;
@@ -129,109 +152,14 @@ export interface TrainResult {
   readonly issues: readonly DataIssue[];
 }
 
-/** Optimizer variables that `getWeights` leaves out (Adam's accumulated beta powers). */
-const HIDDEN_SCALARS = ["accBeta1", "accBeta2"] as const;
-
-function hiddenScalars(optimizer: tf.Optimizer): Record<string, tf.Variable> {
-  const fields = optimizer as unknown as Record<string, unknown>;
-  return Object.fromEntries(HIDDEN_SCALARS.filter((k) => fields[k] instanceof tf.Variable).map((k) => [k, fields[k] as tf.Variable]));
-}
-
-function makeOptimizer(config: TrainingConfig): tf.Optimizer {
-  return config.optimizer === "adam" ? tf.train.adam(config.lr) : tf.train.momentum(config.lr, config.momentum, config.nesterov);
-}
-
-function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
-  // SGD and momentum keep the rate as a tensor (setLearningRate); Adam reads its `learningRate` field on every step.
-  const withSetter = optimizer as unknown as { setLearningRate?: (lr: number) => void; learningRate: number };
-  if (typeof withSetter.setLearningRate === "function") withSetter.setLearningRate(lr);
-  else withSetter.learningRate = lr;
-}
-
-/** The tfjs engine's checkpoint: the model's topology and weights and the optimizer's state, as checkpoint.ts stores them. */
-async function checkpointState(model: tf.LayersModel, optimizer: tf.Optimizer, optimizerName: string, info: CheckpointInfo): Promise<CheckpointState> {
-  const { topology, weights, extra } = await modelState(model);
-  const named = await optimizer.getWeights();
-  const tensors = new Map<string, Tensor>();
-  for (const w of named) tensors.set(w.name, { shape: w.tensor.shape, values: (await w.tensor.data()) as Float32Array });
-  const scalars: Record<string, number> = {};
-  for (const [key, variable] of Object.entries(hiddenScalars(optimizer))) scalars[key] = (await variable.data())[0]!;
-  return { topology, weights, optimizer: { name: optimizerName, tensors, scalars }, info, modelJson: extra };
-}
-
-/** Restores an optimizer's state from a checkpoint (before its first step). */
-async function restoreOptimizer(optimizer: tf.Optimizer, state: OptimizerState): Promise<void> {
-  const weights = [...state.tensors].map(([name, t]) => ({ name, tensor: tf.tensor(t.values, [...t.shape]) }));
-  if (weights.length) await optimizer.setWeights(weights);
-  const hidden = hiddenScalars(optimizer);
-  for (const [key, value] of Object.entries(state.scalars)) hidden[key]?.assign(tf.scalar(value));
-}
-
-/** A deterministic permutation of 0..n-1 for one epoch, so a resumed run sees the same order. */
-function epochOrder(n: number, seed: number, epoch: number): number[] {
-  const random = seededRandom((seed * 1000003 + epoch * 7919 + 17) >>> 0);
-  const order = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
-  return order;
-}
-
-/** Log-probabilities or logits of an output: a probability output (softmax) goes back to log space. */
-function logitsOf(layer: tf.layers.Layer, output: tf.Tensor): tf.Tensor {
-  return outputsProbabilities(layer) ? tf.log(tf.add(output, 1e-8)) : output;
-}
-
 function bar(fraction: number, width = 20): string {
   const filled = Math.round(fraction * width);
   return `[${"#".repeat(filled)}${"-".repeat(width - filled)}]`;
 }
 
-/**
- * What training backpropagates through: the model itself, or, for a score fusion trained
- * separately, a model sharing its layers whose outputs are each stream's scores (the losses) and
- * the fused scores (the accuracy).
- */
-function trainingGraph(model: tf.LayersModel, network: CheckedNetwork): { graph: tf.LayersModel; heads: tf.layers.Layer[] } {
-  const last = model.layers[model.layers.length - 1]!;
-  const fusion = network.layers.find((l) => l.op === "score_fusion" && network.outputs.includes(l.id));
-  if (last.getClassName() !== "VnetScoreFusion" || !fusion || fusion.args.train === "joint") return { graph: model, heads: [last] };
-  const towers = last.input as tf.SymbolicTensor[];
-  const graph = tf.model({ inputs: model.inputs, outputs: [...towers, model.outputs[0]!] });
-  return { graph, heads: towers.map((t) => t.sourceLayer as tf.layers.Layer) };
-}
-
-/** What the tfjs engine minimises on a batch, and the fused scores accuracy is read from. */
-export type TfjsObjective = (inputs: readonly tf.Tensor[], labels: tf.Tensor1D) => { loss: tf.Scalar; fused: tf.Tensor };
-
-/**
- * The tfjs engine's training objective for a model: softmax cross-entropy of the output (of each
- * tower's output for a separately trained score fusion, summed), with label smoothing, plus the L2
- * term wd / 2 * sum(w^2) of every kernel. Runs the model in training mode (batch statistics,
- * dropout), so batch-norm moving statistics are updated by each call.
- */
-export function tfjsObjective(model: tf.LayersModel, network: CheckedNetwork, config: Pick<TrainingConfig, "labelSmoothing" | "weightDecay">): TfjsObjective {
-  const { graph, heads } = trainingGraph(model, network);
-  // L2 decay on kernels only, as the usual recipes exclude biases and batch-norm parameters.
-  const decayed = model.trainableWeights.filter((w) => /kernel/.test(w.name)).map((w) => w.read());
-  return (inputs, labels) => {
-    const raw = graph.apply(inputs.length === 1 ? inputs[0]! : [...inputs], { training: true }) as tf.Tensor | tf.Tensor[];
-    const outputs = Array.isArray(raw) ? raw : [raw];
-    const fused = logitsOf(heads[heads.length - 1]!, outputs[outputs.length - 1]!);
-    const onehot = tf.oneHot(labels, fused.shape[1]!);
-    // One head: the model's output; separate streams: each tower's scores (the fused output is last, unused).
-    const trained = heads.length === 1 ? [fused] : heads.map((layer, k) => logitsOf(layer, outputs[k]!));
-    let loss = tf.addN(trained.map((logits) => softmaxCrossEntropy(TFJS_ALGEBRA, logits, onehot, config.labelSmoothing))) as tf.Scalar;
-    if (config.weightDecay > 0 && decayed.length) loss = tf.add(loss, tf.mul(config.weightDecay / 2, tf.addN(decayed.map((w) => tf.sum(tf.square(w)))))) as tf.Scalar;
-    return { loss, fused };
-  };
-}
-
-/** Loss and accuracy of a model on a split (inference mode), one centre clip per video. */
-export async function evaluateLoss(model: tf.LayersModel, network: CheckedNetwork, items: readonly VideoItem[], reading: ViewReading): Promise<{ loss: number; accuracy: number }> {
-  const outputs = await videoOutputs(model, network, items, (item) => testPlans(reading.protocol, item.source.meta, 1, "center"), reading);
-  const probabilities = outputsProbabilities(model.layers[model.layers.length - 1]!);
+/** Loss and accuracy of a model on a split (inference mode), one centre clip per video; `probabilities` says what the scores are. */
+export async function evaluateLoss(score: ViewScorer, probabilities: boolean, network: CheckedNetwork, items: readonly VideoItem[], reading: ViewReading): Promise<{ loss: number; accuracy: number }> {
+  const outputs = await videoOutputs(score, network, items, (item) => testPlans(reading.protocol, item.source.meta, 1, "center"), reading);
   let loss = 0;
   let correct = 0;
   let count = 0;
@@ -247,56 +175,33 @@ export async function evaluateLoss(model: tf.LayersModel, network: CheckedNetwor
   return { loss: count ? loss / count : NaN, accuracy: count ? correct / count : NaN };
 }
 
-/** Training data: a builtin in-memory dataset (its clips) or opened video splits. */
-export type TrainingData = VideoDataset | VideoSplits;
+/** Training data: a builtin in-memory dataset (its clips) or opened video splits; a localizer's feature splits. */
+export type TrainingData = VideoDataset | VideoSplits | FeatureSplits;
 
-function splitsOf(data: TrainingData): VideoSplits {
+/** Whether training data are a localizer's feature splits. */
+function isFeatureSplits(data: TrainingData): data is FeatureSplits {
+  return "manifest" in data;
+}
+
+function splitsOf(data: VideoDataset | VideoSplits): VideoSplits {
   return "issues" in data ? data : memorySplits(data);
 }
 
-/** Trains a network on a dataset, validating, logging and checkpointing every epoch. */
-export async function trainNetwork(network: CheckedNetwork, data: TrainingData, options: TrainOptions): Promise<TrainResult> {
+/**
+ * Classification's trainer: clips sampled per the spec and loaded ahead by worker threads, each
+ * batch one step of the chosen engine (softmax cross-entropy per head), validated on one centre
+ * clip per video.
+ */
+async function classificationTrainer(network: CheckedNetwork, data: VideoDataset | VideoSplits, start: EngineStart, options: TrainOptions): Promise<TaskTrainer> {
+  const { config } = options;
   const seed = options.seed ?? 0;
   const splits = splitsOf(data);
-  // One trainer per run directory; released however training ends.
-  const lock = lockRun(options.runDir);
-  try {
-    return await trainLocked(network, splits, options, seed);
-  } finally {
-    lock.release();
-  }
-}
-
-async function trainLocked(network: CheckedNetwork, splits: VideoSplits, options: TrainOptions, seed: number): Promise<TrainResult> {
-  const { config, runDir } = options;
   const protocol = protocolOf(network);
   const flows = flowStreams(network);
-  const optimizer = makeOptimizer(config);
-  const compiled = compileToTfjs(network, { seed });
-  if (!compiled.model) throw new Error(`${network.name} does not compile to tfjs: ${compiled.diagnostics.map((d) => d.message).join("; ")}`);
-  const model = compiled.model;
-  let firstEpoch = 0;
-  let checkpoint: { dir: string; epoch: number } | undefined;
-  if (options.resume) {
-    // The newest complete checkpoint, put back in place if a crash left it elsewhere.
-    const found = recoverCheckpoint(runDir);
-    const restored = readCheckpoint(found.dir);
-    checkArchitecture(network, restored.weights, found.dir, network.file, restored.progress.network);
-    assignWeights(model, restored.weights);
-    await restoreOptimizer(optimizer, restored.optimizer);
-    firstEpoch = restored.progress.epoch;
-    checkpoint = { dir: found.dir, epoch: firstEpoch };
-    options.log?.(`resuming ${network.name} after epoch ${firstEpoch} from ${found.dir}`);
-    // Metrics of epochs after the checkpoint belong to a run that did not finish them.
-    truncateMetrics(runDir, firstEpoch);
-  } else {
-    options.init?.(model);
-    clearMetrics(runDir);
-  }
   // The exported model carries what predicting with it needs: class names and the test protocol.
-  model.setUserDefinedMetadata({ vnet: { network: network.name, classNames: splits.classNames, sampling: protocol } });
-  const objective = tfjsObjective(model, network, config);
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const metadata = { vnet: { network: network.name, classNames: splits.classNames, sampling: protocol } };
+  const setup: EngineSetup = { network, config, seed, protocol, flows, start, metadata };
+  const { engine, reason } = await startEngine(options.engine ?? "tfjs", setup, Math.min(config.batch, Math.max(1, splits.train.length)), options.engineOptions);
   const loader = new ViewLoader({ geometry: protocol, flows, ...options.loading });
   const issues: DataIssue[] = [];
   const bad = new Set<string>();
@@ -309,86 +214,147 @@ async function trainLocked(network: CheckedNetwork, splits: VideoSplits, options
     options.log?.(formatIssue(issue));
   };
   const reading: ViewReading = { loader, protocol, flows, batch: config.batch, onFailure: fail };
-  const history: EpochMetrics[] = [];
-  try {
-    for (let epoch = firstEpoch; epoch < config.epochs; epoch++) {
-      const started = performance.now();
+  return {
+    unit: "clips",
+    classNames: splits.classNames,
+    engine,
+    reason,
+    issues,
+    epoch(epoch) {
       const tasks = splits.train.flatMap((item, i): (ViewTask & { item: VideoItem })[] =>
         bad.has(item.name) ? [] : trainPlans(protocol, item.source.meta, seededRandom((seed * 1000003 + epoch * 7919 + i * 104729 + 31) >>> 0)).map((plan) => ({ source: item.source, plan, item })),
       );
       const ordered = epochOrder(tasks.length, seed, epoch).map((k) => tasks[k]!);
       // The frame each clip shows a 2D network, drawn per epoch so a resumed run draws the same ones.
       const frameRandom = seededRandom((seed * 1000003 + epoch * 7919 + 23) >>> 0);
-      const stepsPerEpoch = Math.ceil(ordered.length / config.batch);
+      async function* steps(): AsyncGenerator<TaskStep> {
+        for await (const batch of loader.batches(ordered, config.batch, (task, error) => fail(task.item, error))) {
+          yield { size: batch.tasks.length, run: (lr, dropoutSeed) => engine.step({ views: batch.views, labels: batch.tasks.map((t) => t.item.label), frames: frameRandom, dropoutSeed }, lr) };
+        }
+      }
+      return { steps: Math.ceil(ordered.length / config.batch), batches: steps() };
+    },
+    validate: () => evaluateLoss(engine.score, engine.probabilities, network, splits.val.filter((item) => !bad.has(item.name)), reading),
+    close: () => loader.close(),
+  };
+}
+
+/** The trainer of a network's task over its data. */
+function taskTrainer(network: CheckedNetwork, data: TrainingData, start: EngineStart, options: TrainOptions): Promise<TaskTrainer> {
+  if (network.task === "localization") {
+    if (!isFeatureSplits(data)) throw new Error(`internal: ${network.name} is a localizer and trains on feature splits`);
+    return localizationTrainer(network, data, start, options);
+  }
+  if (isFeatureSplits(data)) throw new Error(`internal: ${network.name} is a ${network.task} network; feature splits train localizers`);
+  return classificationTrainer(network, data, start, options);
+}
+
+/** Trains a network on a dataset, validating, logging and checkpointing every epoch, holding the run's lock. */
+export async function trainNetwork(network: CheckedNetwork, data: TrainingData, options: TrainOptions): Promise<TrainResult> {
+  // One trainer per run directory; released however training ends.
+  const lock = lockRun(options.runDir);
+  try {
+    return await trainLocked(network, data, options);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainLocked(network: CheckedNetwork, data: TrainingData, options: TrainOptions): Promise<TrainResult> {
+  const { config, runDir } = options;
+  const seed = options.seed ?? 0;
+  let firstEpoch = 0;
+  let start: EngineStart;
+  let checkpoint: { dir: string; epoch: number } | undefined;
+  if (options.resume) {
+    // The newest complete checkpoint, put back in place if a crash left it elsewhere, and of the spec's architecture.
+    const found = recoverCheckpoint(runDir);
+    const contents = readCheckpoint(found.dir);
+    checkArchitecture(network, contents.weights, found.dir, network.file, contents.progress.network);
+    start = { kind: "checkpoint", contents };
+    firstEpoch = contents.progress.epoch;
+    checkpoint = { dir: found.dir, epoch: firstEpoch };
+    options.log?.(`resuming ${network.name} after epoch ${firstEpoch} from ${found.dir}${contents.progress.engine ? ` (written by the ${contents.progress.engine} engine)` : ""}`);
+    // Metrics of epochs after the checkpoint belong to a run that did not finish them.
+    truncateMetrics(runDir, firstEpoch);
+  } else {
+    start = { kind: "fresh", ...(options.init ? { init: options.init } : {}) };
+    clearMetrics(runDir);
+  }
+  const trainer = await taskTrainer(network, data, start, options);
+  const { engine } = trainer;
+  options.onEngine?.(engine.description, trainer.reason);
+  const history: EpochMetrics[] = [];
+  const accuracyText = (value: number) => (Number.isNaN(value) ? "" : ` acc ${value.toFixed(3)}`);
+  try {
+    for (let epoch = firstEpoch; epoch < config.epochs; epoch++) {
+      const started = performance.now();
+      const { steps: stepsPerEpoch, batches } = trainer.epoch(epoch);
       let lossSum = 0;
       let correct = 0;
+      let counted = false;
       let seen = 0;
       let step = 0;
       let lr = learningRateAt(config, epoch);
-      for await (const batch of loader.batches(ordered, config.batch, (task, error) => fail(task.item, error))) {
+      for await (const batch of batches) {
         lr = learningRateAt(config, epoch + step / stepsPerEpoch);
-        setLearningRate(optimizer, lr);
-        const inputs = viewInputs(network, batch.views, protocol, flows, frameRandom);
-        const labels = tf.tensor1d(batch.tasks.map((t) => t.item.label), "int32");
-        let hits: tf.Tensor | undefined;
-        const loss = optimizer.minimize(
-          () => {
-            const { loss: total, fused } = objective(inputs, labels);
-            hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(fused, 1), labels), "float32")));
-            return total;
-          },
-          true,
-          variables,
-        )!;
-        const value = (await loss.data())[0]!;
-        correct += (await hits!.data())[0]!;
-        tf.dispose([loss, hits!, labels, ...inputs]);
+        const dropoutSeed = (seed * 1000003 + epoch * 7919 + step * 104729 + 47) >>> 0;
+        const { loss: value, correct: hits } = await batch.run(lr, dropoutSeed);
+        if (hits !== undefined) {
+          correct += hits;
+          counted = true;
+        }
         if (!Number.isFinite(value)) {
           const kept = checkpoint ? `the last good checkpoint, ${checkpoint.dir} (after epoch ${checkpoint.epoch}), is kept` : "no checkpoint was written (the first epoch had not finished)";
           const message = `loss became ${value} at epoch ${epoch + 1}, step ${step + 1} (lr ${lr.toPrecision(3)}); training stopped: ${kept}; try a lower --lr`;
           options.progress?.("", true);
           options.log?.(message);
-          return { model, history, stopped: message, issues, ...(checkpoint ? { checkpoint } : {}) };
+          return { model: await engine.model(), engine: engine.description, history, stopped: message, issues: trainer.issues, ...(checkpoint ? { checkpoint } : {}) };
         }
         step++;
-        lossSum += value * batch.tasks.length;
-        seen += batch.tasks.length;
+        lossSum += value * batch.size;
+        seen += batch.size;
         const elapsed = (performance.now() - started) / 1000;
-        options.progress?.(`epoch ${epoch + 1}/${config.epochs} ${bar(step / stepsPerEpoch)} ${step}/${stepsPerEpoch} loss ${(lossSum / seen).toFixed(4)} acc ${(correct / seen).toFixed(3)} ${(seen / elapsed).toFixed(1)} clips/s`, false);
+        options.progress?.(`epoch ${epoch + 1}/${config.epochs} ${bar(step / stepsPerEpoch)} ${step}/${stepsPerEpoch} loss ${(lossSum / seen).toFixed(4)}${accuracyText(counted ? correct / seen : NaN)} ${(seen / elapsed).toFixed(1)} ${trainer.unit}/s`, false);
         // A step's awaits resolve as microtasks; yielding to the event loop lets a SIGINT handler run.
         await new Promise((resolve) => setImmediate(resolve));
         if (options.signal?.aborted) {
           const kept = checkpoint ? `the last checkpoint is ${checkpoint.dir} (after epoch ${checkpoint.epoch})` : "no checkpoint was written yet (the first epoch had not finished)";
           const message = `interrupted in epoch ${epoch + 1} after step ${step} of ${stepsPerEpoch}; the unfinished epoch is dropped and ${kept}`;
           options.progress?.("", true);
-          return { model, history, stopped: message, interrupted: true, issues, ...(checkpoint ? { checkpoint } : {}) };
+          return { model: await engine.model(), engine: engine.description, history, stopped: message, interrupted: true, issues: trainer.issues, ...(checkpoint ? { checkpoint } : {}) };
         }
       }
-      if (seen === 0) throw new Error(`no training clip of ${splits.name} could be loaded`);
+      if (seen === 0) throw new Error(`no training ${trainer.unit === "clips" ? "clip" : "example"} could be loaded`);
       const trainSeconds = (performance.now() - started) / 1000;
-      const val = await evaluateLoss(model, network, splits.val.filter((item) => !bad.has(item.name)), reading);
+      const val = await trainer.validate();
       const metrics: EpochMetrics = {
         epoch: epoch + 1,
         lr,
         trainLoss: lossSum / seen,
-        trainAccuracy: correct / seen,
+        trainAccuracy: counted ? correct / seen : NaN,
         valLoss: val.loss,
-        valAccuracy: val.accuracy,
+        valAccuracy: val.accuracy ?? NaN,
+        ...(val.metrics ? { valMetrics: val.metrics } : {}),
         seconds: (performance.now() - started) / 1000,
         clipsPerSecond: seen / trainSeconds,
       };
       history.push(metrics);
+      const figures = Object.entries(val.metrics ?? {})
+        .map(([k, v]) => ` ${k} ${v.toFixed(3)}`)
+        .join("");
       options.progress?.(
-        `epoch ${epoch + 1}/${config.epochs} ${bar(1)} loss ${metrics.trainLoss.toFixed(4)} acc ${metrics.trainAccuracy.toFixed(3)} | val loss ${val.loss.toFixed(4)} acc ${val.accuracy.toFixed(3)} | ${metrics.clipsPerSecond.toFixed(1)} clips/s`,
+        `epoch ${epoch + 1}/${config.epochs} ${bar(1)} loss ${metrics.trainLoss.toFixed(4)}${accuracyText(metrics.trainAccuracy)} | val loss ${val.loss.toFixed(4)}${accuracyText(metrics.valAccuracy)}${figures} | ${metrics.clipsPerSecond.toFixed(1)} ${trainer.unit}/s`,
         true,
       );
       appendMetrics(runDir, metrics);
       await options.onEpoch?.(metrics);
-      const info: CheckpointInfo = { epoch: epoch + 1, network: network.name, specHash: options.specHash ?? "", classNames: splits.classNames, settings: { seed, ...options.settings }, engine: "tfjs" };
-      checkpoint = { dir: writeCheckpoint(runDir, await checkpointState(model, optimizer, config.optimizer, info)), epoch: epoch + 1 };
+      const progress = { epoch: epoch + 1, seed, network: network.name, optimizer: config.optimizer, classNames: trainer.classNames, specHash: options.specHash ?? "", settings: { seed, ...options.settings } };
+      checkpoint = { dir: writeCheckpoint(runDir, await engine.checkpoint(progress)), epoch: epoch + 1 };
     }
+    return { model: await engine.model(), engine: engine.description, history, issues: trainer.issues, ...(checkpoint ? { checkpoint } : {}) };
   } finally {
-    await loader.close();
+    await trainer.close();
+    await engine.dispose();
   }
-  return { model, history, issues, ...(checkpoint ? { checkpoint } : {}) };
 }

@@ -7,23 +7,25 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { VnetError } from "../../src/diagnostics/error.js";
-import { findCheckpoint, readCheckpoint, readModelDirectory, recoverCheckpoint, writeCheckpoint, writeModelDirectory, type CheckpointState, type Tensor } from "../../src/runtime/checkpoint.js";
+import { findCheckpoint, readCheckpoint, readModelDirectory, recoverCheckpoint, writeCheckpoint, writeModelDirectory, type CheckpointContents, type NamedTensor, type Tensor } from "../../src/runtime/checkpoint.js";
 import { injectFaults, InjectedCrash } from "../../src/runtime/files.js";
 
 function tensor(shape: number[], fill: number): Tensor {
   return { shape, values: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(fill) };
 }
 
+function named(name: string, shape: number[], fill: number): NamedTensor {
+  return { name, shape, data: tensor(shape, fill).values };
+}
+
 /** A small checkpoint whose every value is its epoch, so a read tells which epoch it holds. */
-function state(epoch: number): CheckpointState {
+function state(epoch: number): CheckpointContents {
   return {
-    topology: { class_name: "Model", config: { name: "tiny" } },
-    weights: new Map([
-      ["conv/kernel", tensor([3, 3, 2, 4], epoch)],
-      ["conv/bias", tensor([4], epoch)],
-    ]),
-    optimizer: { name: "adam", tensors: new Map([["conv/kernel/m", tensor([3, 3, 2, 4], epoch / 10)]]), scalars: { accBeta1: 0.9 ** epoch } },
-    info: { epoch, network: "tiny", specHash: "abc", classNames: ["a", "b"], settings: { seed: 3 } },
+    model: { modelTopology: { class_name: "Model", config: { name: "tiny" } } },
+    weights: [named("conv/kernel", [3, 3, 2, 4], epoch), named("conv/bias", [4], epoch)],
+    optimizer: [named("conv/kernel/m", [3, 3, 2, 4], epoch / 10)],
+    optimizerScalars: { accBeta1: 0.9 ** epoch },
+    progress: { epoch, seed: 3, network: "tiny", optimizer: "adam", specHash: "abc", classNames: ["a", "b"], settings: { seed: 3 } },
   };
 }
 
@@ -35,8 +37,8 @@ function runDir(): string {
 function newestEpoch(dir: string): number {
   const found = findCheckpoint(dir);
   const read = readCheckpoint(found.dir);
-  expect(read.weights.get("conv/kernel")!.values.every((v) => v === found.progress.epoch)).toBe(true);
-  expect(read.optimizer.tensors.get("conv/kernel/m")!.values[0]).toBeCloseTo(found.progress.epoch / 10);
+  expect(read.weights.find((w) => w.name === "conv/kernel")!.data.every((v) => v === found.progress.epoch)).toBe(true);
+  expect(read.optimizer.find((t) => t.name === "conv/kernel/m")!.data[0]).toBeCloseTo(found.progress.epoch / 10);
   return found.progress.epoch;
 }
 
@@ -60,11 +62,12 @@ describe("checkpoint swap", () => {
     const written = writeCheckpoint(dir, state(1));
     expect(written).toBe(path.join(dir, "checkpoint"));
     const read = readCheckpoint(written);
-    expect([...read.weights.keys()]).toEqual(["conv/kernel", "conv/bias"]);
-    expect(read.weights.get("conv/bias")).toEqual(tensor([4], 1));
-    expect(read.optimizer).toMatchObject({ name: "adam", scalars: { accBeta1: 0.9 } });
-    expect(read.progress).toMatchObject({ format: 1, epoch: 1, network: "tiny", specHash: "abc", classNames: ["a", "b"], settings: { seed: 3 } });
-    expect(read.json.modelTopology).toEqual({ class_name: "Model", config: { name: "tiny" } });
+    expect(read.weights.map((w) => w.name)).toEqual(["conv/kernel", "conv/bias"]);
+    expect(read.weights[1]).toEqual(named("conv/bias", [4], 1));
+    expect(read.optimizer).toEqual([named("conv/kernel/m", [3, 3, 2, 4], 0.1)]);
+    expect(read.optimizerScalars).toEqual({ accBeta1: 0.9 });
+    expect(read.progress).toMatchObject({ format: 1, epoch: 1, seed: 3, network: "tiny", optimizer: "adam", specHash: "abc", classNames: ["a", "b"], settings: { seed: 3 } });
+    expect(read.model.modelTopology).toEqual({ class_name: "Model", config: { name: "tiny" } });
     expect(fs.readdirSync(dir)).toEqual(["checkpoint"]);
   });
 

@@ -5,6 +5,7 @@
  * accuracy and a confusion matrix (`--confusion-png FILE` also draws it). Videos that cannot be
  * used are reported and skipped.
  */
+import { programSources } from "../../backends/onnx/index.js";
 import type { SplitName, VideoSplits } from "../../data/dataset.js";
 import { flowStreams } from "../../data/flow.js";
 import { formatIssue, issueOf, skippedSummary, type DataIssue } from "../../data/issues.js";
@@ -12,13 +13,24 @@ import { ViewLoader } from "../../data/loader.js";
 import { protocolOf, viewsPerVideo } from "../../data/sampling.js";
 import { writeConfusionPng } from "../../runtime/confusion-png.js";
 import { formatReport, predictVideos, scoreReport } from "../../runtime/evaluate.js";
-import { programHash, resolveWeightsDirectory } from "../../runtime/checkpoint.js";
-import { loadTrainedModel } from "../../runtime/model-io.js";
+import { VnetError } from "../../diagnostics/error.js";
+import { openFeatureSplits } from "../../data/features.js";
+import type { BackendChoice } from "../../runtime/backend.js";
+import { writeFileAtomic } from "../../runtime/files.js";
+import { formatLocalizationReport, localizationReport, localizeVideos, slidingWindowDetections } from "../../runtime/localization/localize.js";
+import { BMN_POST_PROCESSING } from "../../runtime/localization/proposals.js";
+import { checkFeatureFit, localizerGeometry } from "../../runtime/localization/train.js";
+import { programHash } from "../../runtime/checkpoint.js";
+import { checkTrainedWeights, loadTrainedModel } from "../../runtime/model-io.js";
+import type { CheckedNetwork } from "../../semantics/network.js";
+import { checkpointOnnx, onnxScorer } from "../../runtime/onnx-eval.js";
 import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
-import { BACKEND_FLAG, DATA_VALUE, LOADING_FLAGS, NETWORK_FLAG, SEED_FLAG } from "../flags.js";
-import { checkOutputFile, datasetInputs, specInputs } from "../outputs.js";
+import { BACKEND_FLAG, DATA_VALUE, LOADING_FLAGS, NETWORK_FLAG, PROVIDER_FLAG, RUN_ENGINE_FLAG, SEED_FLAG } from "../flags.js";
+import { checkOutputFile, datasetInputs, specInputs, type CommandInput } from "../outputs.js";
 import { checkRunnableNetwork, loadDataset, loadingOptions, reportIssues, startBackend } from "../run-util.js";
+import { shownPath } from "../util.js";
+import { renderDiagnostics } from "../util.js";
 
 const SPLITS = ["val", "test", "train"] as const satisfies readonly SplitName[];
 
@@ -29,14 +41,19 @@ export const command = defineCommand({
   positional: { names: "spec file", min: 1, max: 1 },
   flags: {
     weights: { type: "string", value: "DIR", doc: "a run directory or checkpoint directory" },
-    data: { type: "string", value: DATA_VALUE, doc: "the dataset" },
+    data: { type: "string", value: `${DATA_VALUE}|FEATURES`, doc: "the dataset (a localizer's: a features folder)" },
     split: { type: "choice", choices: SPLITS, doc: "the split to evaluate (default: val, or test when there is no val split)" },
     confusionPng: { type: "string", value: "FILE", doc: "also draw the confusion matrix to a PNG file" },
+    annotations: { type: "string", value: "FILE", doc: "a localizer's annotations when the features folder has none" },
+    baseline: { type: "switch", doc: "a localizer: also evaluate uniform sliding windows scored by the extractor's snippet scores" },
+    results: { type: "string", value: "FILE", doc: "a localizer: write its detections as ActivityNet-style results JSON" },
     batch: { type: "int", min: 1, doc: "views per model call (at least one video's views)" },
     valClips: { type: "int", min: 1, doc: "builtin data: validation clips per class" },
     valFraction: { type: "number", min: 0, below: 1, doc: "folders and lists without a val split: the share held out for validation" },
     seed: SEED_FLAG,
     network: NETWORK_FLAG,
+    engine: RUN_ENGINE_FLAG,
+    provider: PROVIDER_FLAG,
     backend: BACKEND_FLAG,
     ...LOADING_FLAGS,
   },
@@ -45,43 +62,67 @@ export const command = defineCommand({
     if (!weights) throw new UsageError("vnet eval needs --weights <run-dir or checkpoint directory>");
     const data = flags.data;
     if (!data) throw new UsageError("vnet eval needs --data (builtin:motion, builtin:motion-appearance, or a video folder or list file)");
-    const checked = checkRunnableNetwork(positional[0]!, flags.network, out, color);
+    const checked = checkRunnableNetwork(positional[0]!, flags.network, out, color, ["classification", "localization"]);
     if (typeof checked === "number") return checked;
     const { network, result: check, file: spec } = checked;
+    if (network.task === "localization") return evalLocalizer(network, weights, data, flags, out, specInputs(check.program.modules.keys(), spec));
+    if (flags.annotations !== undefined || flags.baseline || flags.results !== undefined) throw new UsageError("--annotations, --baseline and --results evaluate localizers");
     const seed = flags.seed ?? 0;
     const loading = loadingOptions(flags);
-    const weightsDir = resolveWeightsDirectory(weights).dir;
-    const picture = flags.confusionPng;
-    if (picture) checkOutputFile("--confusion-png", picture, [...specInputs(check.program.modules.keys(), spec), { path: weightsDir, what: "the weights being evaluated" }, ...datasetInputs(data)]);
-    await startBackend(flags.backend, out, false, network);
-    // The weights are checked against the spec before any video is read.
-    const trained = await loadTrainedModel(network, weights, { specHash: programHash(check.program) });
+    // The weights are found and checked against the spec, and the picture's path, before any video is read.
+    const trained = checkTrainedWeights(network, weights, { specHash: programHash(check.program) });
     for (const note of trained.notes) out(note);
-    const model = trained.model;
-    let dataset: VideoSplits;
-    let chosen: SplitName;
-    let result;
-    const failures: DataIssue[] = [];
+    const dir = trained.dir;
+    const picture = flags.confusionPng;
+    if (picture) checkOutputFile("--confusion-png", picture, [...specInputs(check.program.modules.keys(), spec), { path: dir, what: "the weights being evaluated" }, ...datasetInputs(data)]);
+    const trainedOn = trained.classNames ? [...trained.classNames] : undefined;
+    const dataset: VideoSplits = await loadDataset(data, network, { seed, trainPerClass: 1, cacheDir: loading.cacheDir, ...(flags.valClips ? { valPerClass: flags.valClips } : {}), ...(flags.valFraction !== undefined ? { valFraction: flags.valFraction } : {}), ...(trainedOn ? { classNames: trainedOn } : {}) });
+    reportIssues(dataset.issues, out, false);
+    const chosen = flags.split ?? (dataset.val.length === 0 && dataset.test.length > 0 ? "test" : "val");
+    const items = dataset[chosen];
+    if (items.length === 0) {
+      out(formatIssue({ code: "VN097", path: data, message: `no usable videos in the ${chosen} split` }));
+      return 1;
+    }
     const protocol = protocolOf(network);
-    try {
-      dataset = await loadDataset(data, network, { seed, trainPerClass: 1, cacheDir: loading.cacheDir, ...(flags.valClips ? { valPerClass: flags.valClips } : {}), ...(flags.valFraction !== undefined ? { valFraction: flags.valFraction } : {}), ...(trained.classNames ? { classNames: trained.classNames } : {}) });
-      reportIssues(dataset.issues, out, false);
-      chosen = flags.split ?? (dataset.val.length === 0 && dataset.test.length > 0 ? "test" : "val");
-      const items = dataset[chosen];
-      if (items.length === 0) {
-        out(formatIssue({ code: "VN097", path: data, message: `no usable videos in the ${chosen} split` }));
-        return 1;
-      }
-      const flows = flowStreams(network);
-      const loader = new ViewLoader({ geometry: protocol, flows, ...loading });
-      const batch = Math.max(flags.batch ?? 16, viewsPerVideo(protocol));
+    const flows = flowStreams(network);
+    // ONNX Runtime runs the checkpoint exported in memory, unless asked for tfjs or the network does not export.
+    let model: Parameters<typeof predictVideos>[0] | undefined;
+    let release: () => Promise<void> = async () => undefined;
+    if (flags.engine !== "tfjs") {
+      let loaded;
       try {
-        result = await predictVideos(model, network, items, { loader, protocol, flows, batch, onFailure: (_item, error) => failures.push(issueOf(error)) });
-      } finally {
-        await loader.close();
+        loaded = await checkpointOnnx(network, trained, { sources: programSources(checked.result), flows, provider: flags.provider });
+      } catch (error) {
+        if (error instanceof VnetError) throw error;
+        throw new UsageError(`cannot load weights from ${weights}: ${(error as Error).message.split("\n")[0]}`);
       }
+      if ("model" in loaded) {
+        out(`runtime: ONNX Runtime (${loaded.model.provider} provider), the weights exported to ONNX in memory`);
+        model = { score: onnxScorer(loaded, protocol), probabilities: loaded.model.modelOutput === "probabilities" };
+        release = () => loaded.model.session.release();
+      } else if (flags.engine === "ort") {
+        out(renderDiagnostics(loaded.diagnostics, checked.result, color));
+        return 1;
+      } else out(`runtime: tfjs (${network.name} does not export to ONNX: ${loaded.diagnostics[0]!.message})`);
+    }
+    if (!model) {
+      await startBackend(flags.backend, out, false, network);
+      const tfjsModel = (await loadTrainedModel(network, dir)).model;
+      model = tfjsModel;
+      release = async () => {
+        tfjsModel.dispose();
+      };
+    }
+    const loader = new ViewLoader({ geometry: protocol, flows, ...loading });
+    const failures: DataIssue[] = [];
+    const batch = Math.max(flags.batch ?? 16, viewsPerVideo(protocol));
+    let result;
+    try {
+      result = await predictVideos(model, network, items, { loader, protocol, flows, batch, onFailure: (_item, error) => failures.push(issueOf(error)) });
     } finally {
-      model.dispose();
+      await loader.close();
+      await release();
     }
     for (const issue of failures) out(formatIssue(issue));
     out(`${network.name} on ${dataset.name} (${chosen} split${dataset.name.startsWith("builtin:") ? `, seed ${seed}` : ""}):`);
@@ -100,3 +141,54 @@ export const command = defineCommand({
     return 0;
   },
 });
+
+/**
+ * `vnet eval` of a localizer: BMN's post-processed proposals of every video of a split, labelled by
+ * the extractor's snippet scores; AR@AN with its AUC and mAP at tIoU 0.5:0.05:0.95.
+ */
+async function evalLocalizer(
+  network: CheckedNetwork,
+  weights: string,
+  data: string,
+  flags: { readonly split: SplitName | undefined; readonly annotations: string | undefined; readonly baseline: boolean; readonly results: string | undefined; readonly batch: number | undefined; readonly engine: string | undefined; readonly backend: BackendChoice | undefined },
+  out: (s: string) => void,
+  inputs: readonly CommandInput[],
+): Promise<number> {
+  if (flags.engine === "ort") throw new UsageError(`${network.name} is a localizer: vnet eval runs it with tfjs; leave out --engine ort`);
+  const trained = checkTrainedWeights(network, weights);
+  for (const note of trained.notes) out(note);
+  if (flags.results) checkOutputFile("--results", flags.results, [...inputs, { path: trained.dir, what: "the weights being evaluated" }, { path: data, what: "the features folder" }, ...(flags.annotations ? [{ path: flags.annotations, what: "the annotations" }] : [])]);
+  const splits = openFeatureSplits(data, flags.annotations ? { annotations: flags.annotations } : {});
+  checkFeatureFit(network, splits);
+  reportIssues(splits.issues, out, false);
+  const chosen = flags.split ?? (splits.val.length === 0 && splits.test.length > 0 ? "test" : "val");
+  const videos = splits[chosen].filter((v) => v.segments.length > 0);
+  if (videos.length === 0) {
+    out(formatIssue({ code: "VN097", path: data, message: `no annotated video of the ${chosen} split has features here` }));
+    return 1;
+  }
+  await startBackend(flags.backend, out, false, network);
+  const model = (await loadTrainedModel(network, trained.dir)).model;
+  const classNames = splits.manifest.extractor.classNames;
+  let detections;
+  try {
+    detections = await localizeVideos(model, videos, localizerGeometry(network), classNames, BMN_POST_PROCESSING, flags.batch ?? 8);
+  } finally {
+    model.dispose();
+  }
+  const extractor = splits.manifest.extractor;
+  out(`${network.name} on ${shownPath(data)} (${chosen} split, ${videos.length} videos; features of ${extractor.network}'s ${extractor.layer}; soft-NMS alpha ${BMN_POST_PROCESSING.alpha}, thresholds ${BMN_POST_PROCESSING.lowThreshold}/${BMN_POST_PROCESSING.highThreshold}, top ${BMN_POST_PROCESSING.topK}):`);
+  out(formatLocalizationReport(localizationReport(videos, detections)));
+  if (flags.baseline) {
+    out("uniform sliding windows (1/8, 1/4, 1/2 of the video at half-window steps), scored by the extractor's snippet scores:");
+    out(formatLocalizationReport(localizationReport(videos, videos.map((v) => slidingWindowDetections(v, classNames)))));
+  }
+  if (flags.results) {
+    const results = Object.fromEntries(videos.map((v, i) => [v.id, detections[i]!.map((d) => ({ segment: [d.start, d.end], score: d.score, label: d.label }))]));
+    writeFileAtomic(flags.results, `${JSON.stringify({ version: "VERSION 1.3", results, external_data: {} })}\n`);
+    out(`wrote ${videos.length} videos' detections to ${flags.results} (ActivityNet results format)`);
+  }
+  const summary = skippedSummary(splits.issues);
+  if (summary) out(summary);
+  return 0;
+}

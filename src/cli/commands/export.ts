@@ -10,7 +10,7 @@ import { exportOnnx, ONNX_OPSET, programSources, tfjsWeightSource } from "../../
 import { programHash, resolveWeightsDirectory } from "../../runtime/checkpoint.js";
 import { writeFileAtomic } from "../../runtime/files.js";
 import { loadTrainedModel } from "../../runtime/model-io.js";
-import { formatVerifyReport, verifyOnnxExport } from "../../runtime/onnx-verify.js";
+import { formatVerifyReport, verifyExport } from "../../runtime/onnx-verify.js";
 import type { CheckResult } from "../../semantics/check.js";
 import type { CheckedNetwork } from "../../semantics/network.js";
 import { UsageError } from "../args.js";
@@ -40,7 +40,7 @@ export async function writeOnnx(network: CheckedNetwork, result: CheckResult, mo
   out(`exported ${network.name} (${weights}): ${exported.nodes} ONNX nodes, opset ${ONNX_OPSET}, ${parameters.toLocaleString("en-US")} weights and statistics; inputs ${inputs}, channels-last; outputs logits and probabilities [N, ${classes.join(", ")}]`);
   out(`wrote ${file} (${(exported.bytes.length / 2 ** 20).toFixed(1)} MiB)`);
   if (!options.verify) return 0;
-  const report = await verifyOnnxExport(network, model, exported.bytes, { seed: options.seed });
+  const report = await verifyExport(network, model, exported.bytes, { seed: options.seed, sources: programSources(result) });
   out(`verified with ONNX Runtime (cpu) against tfjs:\n${formatVerifyReport(report)}`);
   const failed = report.checks.filter((c) => !(c.maxAbsDiff <= VERIFY_TOLERANCE * Math.max(1, c.maxAbs)));
   if (failed.length) {

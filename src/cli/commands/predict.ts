@@ -2,7 +2,8 @@
  * `vnet predict`: classifies one video with the spec's test protocol (views, averaging) and prints
  * the top classes.
  *   vnet predict model.onnx video.mp4                    ONNX Runtime, protocol from the metadata
- *   vnet predict spec.vnet video.mp4 --weights <run-dir> (tfjs; optical-flow streams computed too)
+ *   vnet predict spec.vnet video.mp4 --weights <run-dir> (ONNX Runtime, or tfjs with --runtime tfjs;
+ *                                                        optical-flow streams computed too)
  *   vnet predict model.onnx --input video.npy | --sample builtin:motion:3
  * A video file is decoded and sampled by the data pipeline (src/data: the same test views as
  * `vnet eval`); a .npy float32 (or uint8) tensor [T, H, W, C] in [0, 1] (or a batch of ready views
@@ -14,11 +15,13 @@ import { DataError, formatIssue } from "../../data/issues.js";
 import { builtinVariant, motionDataset } from "../../data/motion.js";
 import { protocolFromSection, protocolOf, type SamplingProtocol, type Section } from "../../data/sampling.js";
 import { testViews as videoTestViews, type TestViews } from "../../data/views.js";
+import { programSources } from "../../backends/onnx/index.js";
 import { lowerNetwork } from "../../ir/pipeline.js";
 import { outputScores } from "../../ir/scores.js";
 import { programHash } from "../../runtime/checkpoint.js";
-import { loadTrainedModel } from "../../runtime/model-io.js";
+import { checkTrainedWeights, loadTrainedModel } from "../../runtime/model-io.js";
 import { readNpy } from "../../runtime/npy.js";
+import { checkpointOnnx } from "../../runtime/onnx-eval.js";
 import { loadOnnxModel, OnnxModelError, runOnnx, type HostTensor, type OnnxProvider } from "../../runtime/onnx.js";
 import { averageViews, scoresFromOutput, testViews, topClasses, viewsAsInput, type ShortVideos, type ViewScores } from "../../runtime/predict.js";
 import { tfjsOutput } from "../../runtime/evaluate.js";
@@ -28,7 +31,7 @@ import { testProtocol, type TestProtocol } from "../../semantics/protocol.js";
 import { VnetError } from "../../diagnostics/error.js";
 import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
-import { BACKEND_FLAG, NETWORK_FLAG } from "../flags.js";
+import { BACKEND_FLAG, NETWORK_FLAG, PROVIDER_FLAG } from "../flags.js";
 import { startBackend } from "../run-util.js";
 import { checkNetwork } from "../util.js";
 
@@ -88,6 +91,52 @@ async function onnxPredictor(file: string, provider: OnnxProvider): Promise<Pred
     sampling: protocolFromSection(file, raw[0]!.shape, sampling),
     flows: [],
     score: (views) => runOnnx(model, { [raw[0]!.name]: viewsAsInput(views, raw[0]!.shape) }),
+    close: () => model.session.release(),
+  };
+}
+
+/**
+ * A spec's trained weights in ONNX Runtime: the checkpoint exported in memory (as `vnet export`
+ * writes it), the spec's protocol and the checkpoint's class names, optical-flow streams fed as
+ * the data pipeline computes them. Undefined (with the reason) when the network does not export.
+ */
+async function specOnnxPredictor(spec: string, options: TfjsOptions & { readonly provider: OnnxProvider }, out: (s: string) => void): Promise<Predictor | number | string> {
+  const weights = options.weights;
+  if (!weights) throw new UsageError("vnet predict <spec> needs --weights <run-dir or checkpoint directory>");
+  const checked = checkNetwork(spec, options.network, out, options.color);
+  if (typeof checked === "number") return checked;
+  const network = checked.network;
+  const unsupported = unsupportedStream(network);
+  if (unsupported) throw new UsageError(`${network.name}: ${unsupported}`);
+  // The weights are found and checked against the spec (VN115, VN100, VN116) before any video is read.
+  const trained = checkTrainedWeights(network, weights, { specHash: programHash(checked.result.program) });
+  for (const note of trained.notes) out(note);
+  const flows = flowStreams(network);
+  let loaded;
+  try {
+    loaded = await checkpointOnnx(network, trained, { sources: programSources(checked.result), flows, provider: options.provider });
+  } catch (error) {
+    if (error instanceof VnetError) throw error;
+    throw new UsageError(`cannot load weights from ${weights}: ${(error as Error).message.split("\n")[0]}`);
+  }
+  if (!("model" in loaded)) return loaded.diagnostics[0]!.message;
+  const { model, plan } = loaded;
+  const raw = plan.inputs.find((i) => i.kind === "raw")!;
+  const classNames = (trained.classNames ? [...trained.classNames] : undefined) ?? network.classNames;
+  const sampling = network.sections.sampling as { short_videos?: ShortVideos } | undefined;
+  return {
+    describe: `runtime: ONNX Runtime ${network.name} (${model.provider} provider, the weights exported to ONNX in memory)`,
+    protocol: testProtocol(network),
+    shortVideos: sampling?.short_videos ?? "loop",
+    ...(classNames ? { classNames } : {}),
+    inputShape: raw.shape,
+    sampling: protocolOf(network),
+    flows,
+    score: (views, flowFields = []) => {
+      const feeds: Record<string, HostTensor> = { [raw.name]: viewsAsInput(views, raw.shape) };
+      for (const [name, index] of plan.flowIndex) feeds[name] = flowFields[index]!;
+      return runOnnx(model, feeds);
+    },
     close: () => model.session.release(),
   };
 }
@@ -153,27 +202,26 @@ async function scoreInBatches(predictor: Predictor, views: HostTensor, flows: re
   return { logits: join((s) => s.logits), probabilities: join((s) => s.probabilities) };
 }
 
-const PROVIDERS: readonly OnnxProvider[] = ["auto", "cpu", "cuda"];
 
 export const command = defineCommand({
   name: "predict",
   usage: "predict <model.onnx | spec> (<video file> | --input <video.npy> | --sample builtin:motion[:i]) [--weights <run-dir>] [--top K]",
-  description: "Prints the top classes of one video, its views sampled and averaged by the model's test protocol. An ONNX file runs in ONNX Runtime (protocol and class names from its metadata); a spec runs in tfjs with --weights.",
+  description: "Prints the top classes of one video, its views sampled and averaged by the model's test protocol. An ONNX file runs in ONNX Runtime (protocol and class names from its metadata); a spec with --weights runs in ONNX Runtime too (its weights exported in memory), or in tfjs with --runtime tfjs.",
   positional: { names: "model and video: <model.onnx | spec> [<video file>]", min: 1, max: 2 },
   flags: {
-    runtime: { type: "choice", choices: ["onnx", "tfjs"], doc: "onnx for a .onnx file, tfjs for a spec (default: by the file's extension)" },
-    weights: { type: "string", value: "DIR", doc: "tfjs: a run directory or checkpoint directory" },
+    runtime: { type: "choice", choices: ["onnx", "tfjs"], doc: "for a spec: onnx (the weights exported to ONNX in memory, run in ONNX Runtime; the default where the network exports) or tfjs" },
+    weights: { type: "string", value: "DIR", doc: "with a spec: a run directory or checkpoint directory" },
     input: { type: "string", value: "FILE", doc: "a .npy video: float32 (or uint8) [T, H, W, C] in [0, 1], or ready views [N, T, H, W, C]" },
     sample: { type: "string", value: "builtin:motion[:i]", doc: "a builtin validation clip (with its true class)" },
     top: { type: "int", value: "K", min: 1, default: 5, doc: "how many classes to print" },
-    provider: { type: "choice", choices: PROVIDERS, default: "auto", doc: "ONNX Runtime execution provider" },
+    provider: PROVIDER_FLAG,
     network: NETWORK_FLAG,
     backend: BACKEND_FLAG,
     cacheDir: { type: "string", value: "DIR", doc: "probe and optical-flow cache (default ~/.cache/vnet)" },
   },
   async run({ positional, flags }, { out, color }) {
     const target = positional[0]!;
-    const runtime = flags.runtime ?? (target.endsWith(".onnx") ? "onnx" : "tfjs");
+    const runtime = target.endsWith(".onnx") ? "onnx" : "spec";
     const top = flags.top;
 
     let predictor: Predictor;
@@ -186,9 +234,17 @@ export const command = defineCommand({
         return 1;
       }
     } else {
-      const loaded = await tfjsPredictor(target, { weights: flags.weights, network: flags.network, backend: flags.backend, color }, out);
-      if (typeof loaded === "number") return loaded;
-      predictor = loaded;
+      const options = { weights: flags.weights, network: flags.network, backend: flags.backend, color };
+      // A spec runs in ONNX Runtime where it exports (unless --runtime tfjs), else in tfjs.
+      const onnx = flags.runtime === "tfjs" ? undefined : await specOnnxPredictor(target, { ...options, provider: flags.provider }, out);
+      if (typeof onnx === "number") return onnx;
+      if (onnx !== undefined && typeof onnx !== "string") predictor = onnx;
+      else {
+        if (typeof onnx === "string") out(`runtime: tfjs (the network does not export to ONNX: ${onnx})`);
+        const loaded = await tfjsPredictor(target, options, out);
+        if (typeof loaded === "number") return loaded;
+        predictor = loaded;
+      }
     }
     try {
       out(predictor.describe);

@@ -1,0 +1,250 @@
+/**
+ * The tfjs training engine: the compiled tfjs LayersModel trained with tfjs's autodiff in a custom
+ * step (`optimizer.minimize` over the tfjs objective), on whichever tfjs backend is active
+ * (src/runtime/backend.ts). Its objective is the task's loss through the tfjs tensor algebra:
+ * softmax cross-entropy of the output, of each tower for a separately trained score fusion (their
+ * sum: the streams share no weights, so each gets exactly its own gradient), plus the L2 term of
+ * every kernel. SGD is tfjs's momentum optimizer, Adam tfjs's Adam; the optimizer state is
+ * checkpointed and restored exactly (Adam's accumulated beta powers included).
+ */
+import * as tf from "@tensorflow/tfjs";
+import { compileToTfjs } from "../../backends/tfjs/compile.js";
+import type { CheckedNetwork } from "../../semantics/network.js";
+import { softmaxCrossEntropy } from "../../semantics/tasks/classification.js";
+import type { CheckpointContents, NamedTensor, Progress } from "../checkpoint.js";
+import { outputsProbabilities } from "../evaluate.js";
+import { viewInputs } from "../streams.js";
+import { TFJS_ALGEBRA } from "../tensor-algebra.js";
+import type { EngineConfig, EngineSetup, ModelSetup, TrainingBatch, TrainingEngine, ViewScorer } from "./engine.js";
+
+/** Optimizer variables that `getWeights` leaves out (Adam's accumulated beta powers). */
+const HIDDEN_SCALARS = ["accBeta1", "accBeta2"] as const;
+
+function hiddenScalars(optimizer: tf.Optimizer): Record<string, tf.Variable> {
+  const fields = optimizer as unknown as Record<string, unknown>;
+  return Object.fromEntries(HIDDEN_SCALARS.filter((k) => fields[k] instanceof tf.Variable).map((k) => [k, fields[k] as tf.Variable]));
+}
+
+function makeOptimizer(config: EngineConfig): tf.Optimizer {
+  // The rate is set before every step (the schedule's); 1 is a placeholder.
+  return config.optimizer === "adam" ? tf.train.adam(1) : tf.train.momentum(1, config.momentum, config.nesterov);
+}
+
+function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
+  // SGD and momentum keep the rate as a tensor (setLearningRate); Adam reads its `learningRate` field on every step.
+  const withSetter = optimizer as unknown as { setLearningRate?: (lr: number) => void; learningRate: number };
+  if (typeof withSetter.setLearningRate === "function") withSetter.setLearningRate(lr);
+  else withSetter.learningRate = lr;
+}
+
+/** Log-probabilities or logits of an output: a probability output (softmax) goes back to log space. */
+function logitsOf(layer: tf.layers.Layer, output: tf.Tensor): tf.Tensor {
+  return outputsProbabilities(layer) ? tf.log(tf.add(output, 1e-8)) : output;
+}
+
+/**
+ * What training backpropagates through: the model itself, or, for a score fusion trained
+ * separately, a model sharing its layers whose outputs are each stream's scores (the losses) and
+ * the fused scores (the accuracy).
+ */
+function trainingGraph(model: tf.LayersModel, network: CheckedNetwork): { graph: tf.LayersModel; heads: tf.layers.Layer[] } {
+  const last = model.layers[model.layers.length - 1]!;
+  const fusion = network.layers.find((l) => l.op === "score_fusion" && network.outputs.includes(l.id));
+  if (last.getClassName() !== "VnetScoreFusion" || !fusion || fusion.args.train === "joint") return { graph: model, heads: [last] };
+  const towers = last.input as tf.SymbolicTensor[];
+  const graph = tf.model({ inputs: model.inputs, outputs: [...towers, model.outputs[0]!] });
+  return { graph, heads: towers.map((t) => t.sourceLayer as tf.layers.Layer) };
+}
+
+/**
+ * Adds the L2 term wd / 2 * sum(w^2) of every kernel to a loss: decay on kernels only, as the
+ * usual recipes exclude biases and batch-norm parameters.
+ */
+export function weightDecayTerm(model: tf.LayersModel, weightDecay: number): (loss: tf.Scalar) => tf.Scalar {
+  const decayed = model.trainableWeights.filter((w) => /kernel/.test(w.name)).map((w) => w.read());
+  if (weightDecay <= 0 || decayed.length === 0) return (loss) => loss;
+  return (loss) => tf.add(loss, tf.mul(weightDecay / 2, tf.addN(decayed.map((w) => tf.sum(tf.square(w)))))) as tf.Scalar;
+}
+
+/** What the tfjs engine minimises on a batch, and the fused scores accuracy is read from. */
+export type TfjsObjective = (inputs: readonly tf.Tensor[], labels: tf.Tensor1D) => { loss: tf.Scalar; fused: tf.Tensor };
+
+/**
+ * The tfjs engine's training objective for a model: softmax cross-entropy of the output (of each
+ * tower's output for a separately trained score fusion, summed), with label smoothing, plus the L2
+ * term wd / 2 * sum(w^2) of every kernel. Runs the model in training mode (batch statistics,
+ * dropout), so batch-norm moving statistics are updated by each call.
+ */
+export function tfjsObjective(model: tf.LayersModel, network: CheckedNetwork, config: Pick<EngineConfig, "labelSmoothing" | "weightDecay">): TfjsObjective {
+  const { graph, heads } = trainingGraph(model, network);
+  const decay = weightDecayTerm(model, config.weightDecay);
+  return (inputs, labels) => {
+    const raw = graph.apply(inputs.length === 1 ? inputs[0]! : [...inputs], { training: true }) as tf.Tensor | tf.Tensor[];
+    const outputs = Array.isArray(raw) ? raw : [raw];
+    const fused = logitsOf(heads[heads.length - 1]!, outputs[outputs.length - 1]!);
+    const onehot = tf.oneHot(labels, fused.shape[1]!);
+    // One head: the model's output; separate streams: each tower's scores (the fused output is last, unused).
+    const trained = heads.length === 1 ? [fused] : heads.map((layer, k) => logitsOf(layer, outputs[k]!));
+    const loss = decay(tf.addN(trained.map((logits) => softmaxCrossEntropy(TFJS_ALGEBRA, logits, onehot, config.labelSmoothing))) as tf.Scalar);
+    return { loss, fused };
+  };
+}
+
+/** The model, its topology and weights as a checkpoint's contents (no tfjs variable survives it). */
+export async function modelContents(model: tf.LayersModel): Promise<Pick<CheckpointContents, "model" | "weights">> {
+  let captured: tf.io.ModelArtifacts | undefined;
+  await model.save({
+    save: async (artifacts) => {
+      captured = artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
+    },
+  });
+  const artifacts = captured!;
+  const data = tf.io.CompositeArrayBuffer.join(artifacts.weightData!);
+  let offset = 0;
+  const weights = (artifacts.weightSpecs ?? []).map((spec): NamedTensor => {
+    const size = spec.shape.reduce((a, b) => a * b, 1);
+    const values = new Float32Array(data, offset, size);
+    offset += size * 4;
+    return { name: spec.name, shape: spec.shape, data: values };
+  });
+  return { model: { modelTopology: artifacts.modelTopology, format: artifacts.format, generatedBy: artifacts.generatedBy, convertedBy: artifacts.convertedBy, userDefinedMetadata: artifacts.userDefinedMetadata }, weights };
+}
+
+/** A tfjs model from a checkpoint's contents. */
+export async function contentsModel(contents: Pick<CheckpointContents, "model" | "weights">): Promise<tf.LayersModel> {
+  const total = contents.weights.reduce((n, w) => n + w.data.length, 0);
+  const data = new Float32Array(total);
+  let offset = 0;
+  for (const w of contents.weights) data.set(w.data, offset), (offset += w.data.length);
+  return tf.loadLayersModel(tf.io.fromMemory({ ...contents.model, weightSpecs: contents.weights.map((w) => ({ name: w.name, shape: [...w.shape], dtype: "float32" as const })), weightData: data.buffer }));
+}
+
+/**
+ * A tfjs model with its optimizer, whatever the model reads: one optimizer step of any objective
+ * over its trainable weights, and its state as a checkpoint (restored exactly). Classification's
+ * engine (`TfjsEngine`) builds on it, and so does a localizer's trainer (its loss is BMN's).
+ */
+export class TfjsOptimization {
+  readonly name = "tfjs" as const;
+  readonly description: string;
+  private readonly variables: tf.Variable[];
+
+  protected constructor(
+    protected readonly trained: tf.LayersModel,
+    private readonly optimizer: tf.Optimizer,
+  ) {
+    this.variables = trained.trainableWeights.map((w) => w.read() as tf.Variable);
+    this.description = `tfjs (${tf.getBackend()} backend)`;
+  }
+
+  /** The model (compiled fresh with the seed, then `init`; or a checkpoint's) and its optimizer. */
+  protected static async build(setup: ModelSetup): Promise<{ model: tf.LayersModel; optimizer: tf.Optimizer }> {
+    const optimizer = makeOptimizer(setup.config);
+    let model: tf.LayersModel;
+    if (setup.start.kind === "checkpoint") {
+      const { contents } = setup.start;
+      model = await contentsModel(contents);
+      const weights = contents.optimizer.map((t) => ({ name: t.name, tensor: tf.tensor(t.data, [...t.shape]) }));
+      if (weights.length) await optimizer.setWeights(weights);
+      const hidden = hiddenScalars(optimizer);
+      for (const [key, value] of Object.entries(contents.optimizerScalars)) hidden[key]?.assign(tf.scalar(value));
+    } else {
+      const compiled = compileToTfjs(setup.network, { seed: setup.seed });
+      if (!compiled.model) throw new Error(`${setup.network.name} does not compile to tfjs: ${compiled.diagnostics.map((d) => d.message).join("; ")}`);
+      model = compiled.model;
+      setup.start.init?.(model);
+    }
+    model.setUserDefinedMetadata(setup.metadata as object);
+    return { model, optimizer };
+  }
+
+  /** A model of any task with its optimizer on the active tfjs backend. */
+  static async start(setup: ModelSetup): Promise<TfjsOptimization> {
+    const { model, optimizer } = await TfjsOptimization.build(setup);
+    return new TfjsOptimization(model, optimizer);
+  }
+
+  /**
+   * One optimizer step at learning rate `lr` on `objective` (run in training mode by the caller;
+   * its tensors are freed): the loss, and the count of right predictions when it gives one.
+   */
+  async minimize(objective: () => { loss: tf.Scalar; correct?: tf.Scalar }, lr: number): Promise<{ loss: number; correct?: number }> {
+    setLearningRate(this.optimizer, lr);
+    let hits: tf.Tensor | undefined;
+    const loss = this.optimizer.minimize(
+      () => {
+        const { loss: total, correct } = objective();
+        if (correct) hits = tf.keep(correct);
+        return total;
+      },
+      true,
+      this.variables,
+    )!;
+    const value = (await loss.data())[0]!;
+    const correct = hits ? (await hits.data())[0]! : undefined;
+    tf.dispose([loss, ...(hits ? [hits] : [])]);
+    return correct === undefined ? { loss: value } : { loss: value, correct };
+  }
+
+  async checkpoint(progress: Progress): Promise<CheckpointContents> {
+    const named = await this.optimizer.getWeights();
+    const optimizer = await Promise.all(named.map(async (w): Promise<NamedTensor> => ({ name: w.name, shape: w.tensor.shape, data: Float32Array.from((await w.tensor.data()) as ArrayLike<number>) })));
+    const optimizerScalars: Record<string, number> = {};
+    for (const [key, variable] of Object.entries(hiddenScalars(this.optimizer))) optimizerScalars[key] = (await variable.data())[0]!;
+    return { ...(await modelContents(this.trained)), optimizer, optimizerScalars, progress: { ...progress, engine: this.name } };
+  }
+
+  async model(): Promise<tf.LayersModel> {
+    return this.trained;
+  }
+
+  async dispose(): Promise<void> {
+    this.optimizer.dispose();
+  }
+}
+
+/** The tfjs engine of a classifier: steps on batches of loaded views, scores of views. */
+export class TfjsEngine extends TfjsOptimization implements TrainingEngine {
+  readonly probabilities: boolean;
+  readonly score: ViewScorer;
+  private readonly objective: TfjsObjective;
+
+  private constructor(
+    private readonly setup: EngineSetup,
+    trained: tf.LayersModel,
+    optimizer: tf.Optimizer,
+  ) {
+    super(trained, optimizer);
+    this.objective = tfjsObjective(trained, setup.network, setup.config);
+    this.probabilities = outputsProbabilities(trained.layers[trained.layers.length - 1]!);
+    this.score = async (views) => {
+      const output = tf.tidy(() => {
+        const inputs = viewInputs(setup.network, views, setup.protocol, setup.flows);
+        return trained.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor;
+      });
+      const values = (await output.data()) as Float32Array;
+      const classes = output.shape[1]!;
+      output.dispose();
+      return { values, classes };
+    };
+  }
+
+  /** The engine of a network on the active tfjs backend. */
+  static async create(setup: EngineSetup): Promise<TfjsEngine> {
+    const { model, optimizer } = await TfjsOptimization.build(setup);
+    return new TfjsEngine(setup, model, optimizer);
+  }
+
+  async step(batch: TrainingBatch, lr: number): Promise<{ loss: number; correct: number }> {
+    const { network, protocol, flows } = this.setup;
+    const inputs = viewInputs(network, batch.views, protocol, flows, batch.frames);
+    const labels = tf.tensor1d([...batch.labels], "int32");
+    const { loss, correct } = await this.minimize(() => {
+      const { loss: total, fused } = this.objective(inputs, labels);
+      return { loss: total, correct: tf.sum(tf.cast(tf.equal(tf.argMax(fused, 1), labels), "float32")) as tf.Scalar };
+    }, lr);
+    tf.dispose([labels, ...inputs]);
+    return { loss, correct: correct ?? 0 };
+  }
+}
