@@ -52,6 +52,7 @@ const table = [
   ["VN062", "network-structure", "error", "A network lacks an input or output, or a block lacks an output."],
   ["VN063", "task-outputs", "error", "The network's outputs do not fit its task (their number, shapes or activations; e.g. a localizer's start, end and confidence map)."],
   ["VN064", "task-inputs", "error", "The network's inputs do not fit its task (e.g. a localizer reads one feature sequence)."],
+  ["VN065", "freeze-unmatched", "error", "A `training { freeze = [...] }` pattern names no layer of the network."],
   ["VN070", "tfjs-unsupported", "error", "An operator or argument the tfjs backend cannot lower (located at the layer that needs it)."],
   ["VN080", "onnx-unsupported", "error", "An operator or argument the ONNX exporter cannot lower (located at the layer that needs it)."],
   ["VN081", "onnx-outputs", "error", "ONNX export names one class-score output (`logits`, `probabilities`); the network has several outputs."],
