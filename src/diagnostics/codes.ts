@@ -34,6 +34,7 @@ const table = [
   ["VN025", "empty-dimension", "error", "A kernel or stride shrinks a dimension to zero or below."],
   ["VN026", "division-by-zero", "error", "An arithmetic expression divides by zero."],
   ["VN027", "evaluation-limit", "error", "A spec expands into more layers or iterations than vnet allows."],
+  ["VN028", "box-rows", "error", "A per-box tensor [K, ...] (from `roi_align` over a `boxes()` input) meets a per-clip tensor [N, ...], or boxes are read by something other than `roi_align`."],
   ["VN030", "block-recursion", "error", "Blocks call each other in a cycle."],
   ["VN031", "import-not-found", "error", "An imported file does not exist."],
   ["VN032", "import-cycle", "error", "Files import each other in a cycle."],
