@@ -8,7 +8,8 @@
  * and the updated batch-norm statistics. Against PyTorch's float64 autograd (the fixtures below)
  * every tensor is held to 1e-4. Dropout is compared at rate 0 on both sides (tfjs draws its own
  * masks), with the masks still fed to the ONNX step. Then a few SGD (momentum, Nesterov, weight
- * decay) and Adam steps give the same weights on both engines.
+ * decay) and Adam steps give the same weights on both engines, and as torch.optim's SGD, Adam and
+ * AdamW take them from PyTorch's fixtures (pytorch_steps.json, float64).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -263,43 +264,60 @@ function withValues(model: OnnxModel, values: (t: OnnxTensor) => Float32Array): 
   return { ...model, layers: model.layers.map(layer) };
 }
 
+/** A PyTorch fixture's network and its ONNX file's weights mapped onto the spec's (and a mapper for other values in the same tensors). */
+function pytorchStart(onnxFile: string, spec: string) {
+  const { network } = checkSpec(path.join(ROOT, spec));
+  const graph = lowerNetwork(network);
+  const onnxModel = readOnnx(fs.readFileSync(path.join(ROOT, "test/fixtures/onnx", onnxFile)));
+  const at = { at: { file: network.file, range: network.range }, file: onnxFile };
+  const mapped = (model: OnnxModel) => {
+    const mapping = mapOnnxWeights(graph, model, at);
+    expect(mapping.report.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    return mapping.weights;
+  };
+  /** The fixture's named tensors (PyTorch names, base64) on the spec's weights; zeros where it has none. */
+  const named = (tensors: Readonly<Record<string, string>>) => mapped(withValues(onnxModel, (t) => (tensors[t.name] ? decode(tensors[t.name]!) : new Float32Array(t.values.length))));
+  const weights = mapped(onnxModel);
+  const source: WeightSource = { description: onnxFile, shapeOf: (d) => weights.get(tfjsWeightName(d))?.shape, read: (d) => weights.get(tfjsWeightName(d))!.values };
+  return { network, graph, named, source };
+}
+
+/** The batch feeds of a PyTorch fixture's clips (vnet's generator from the seed) and labels; all-ones dropout masks (the modules have none). */
+function pytorchBatch(step: TrainingStepGraph, clips: { readonly shape: readonly number[]; readonly seed: number }, labels: readonly number[]): Record<string, ort.Tensor> {
+  const random = seededRandom(clips.seed);
+  const data = Float32Array.from({ length: clips.shape.reduce((a, b) => a * b, 1) }, () => random());
+  const onehot = new Float32Array(labels.length * step.classes);
+  labels.forEach((l, i) => (onehot[i * step.classes + l] = 1));
+  const feeds: Record<string, ort.Tensor> = { [step.inputs[0]!.name]: new ort.Tensor("float32", data, [...clips.shape]), [LABELS]: new ort.Tensor("float32", onehot, [labels.length, step.classes]) };
+  for (const mask of step.masks) feeds[mask.input] = new ort.Tensor("float32", new Float32Array(labels.length * mask.rows * mask.shape.reduce((a, b) => a * b, 1)).fill(1), [labels.length * mask.rows, ...mask.shape]);
+  return feeds;
+}
+
+/** The step's state feeds from a weight source (optimizer slots at zero). */
+function sourceFeeds(step: TrainingStepGraph, source: WeightSource): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const s of step.state) {
+    const values = s.kind === "slot" ? new Float32Array(s.dims.reduce((a, b) => a * b, 1)) : source.read(s.decl!);
+    feeds[s.input] = new ort.Tensor("float32", s.layout && s.kind !== "slot" ? s.layout.toOnnx(values, s.decl!.shape).data : values, [...s.dims]);
+  }
+  return feeds;
+}
+
 describe("ONNX training step: gradients equal PyTorch autograd's (torchvision and PySlowFast fixtures)", () => {
   const fixture = JSON.parse(fs.readFileSync(path.join(ROOT, "test/fixtures/training/pytorch_gradients.json"), "utf8")) as { cases: PyTorchCase[] };
   for (const c of fixture.cases) {
     it(`${c.onnx} on ${path.basename(c.spec)}`, async () => {
-      const { network } = checkSpec(path.join(ROOT, c.spec));
-      const graph = lowerNetwork(network);
-      const onnxModel = readOnnx(fs.readFileSync(path.join(ROOT, "test/fixtures/onnx", c.onnx)));
-      const at = { at: { file: network.file, range: network.range }, file: c.onnx };
-      const mapped = (model: OnnxModel) => {
-        const mapping = mapOnnxWeights(graph, model, at);
-        expect(mapping.report.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-        return mapping.weights;
-      };
-      const weights = mapped(onnxModel);
-      const source: WeightSource = { description: c.onnx, shapeOf: (d) => weights.get(tfjsWeightName(d))?.shape, read: (d) => weights.get(tfjsWeightName(d))!.values };
+      const { network, graph, named, source } = pytorchStart(c.onnx, c.spec);
       const step = buildTrainingStep(network, { batch: 2, optimizer: sgd, weightDecay: 0, mode: "gradients" });
       expect(step.diagnostics).toEqual([]);
-
-      const random = seededRandom(c.clips.seed);
-      const clips = Float32Array.from({ length: c.clips.shape.reduce((a, b) => a * b, 1) }, () => random());
-      const onehot = new Float32Array(2 * step.classes);
-      c.labels.forEach((l, i) => (onehot[i * step.classes + l] = 1));
-      const feeds: Record<string, ort.Tensor> = { [step.inputs[0]!.name]: new ort.Tensor("float32", clips, c.clips.shape), [LABELS]: new ort.Tensor("float32", onehot, [2, step.classes]) };
-      // The PyTorch modules have no dropout: all-ones masks.
-      for (const mask of step.masks) feeds[mask.input] = new ort.Tensor("float32", new Float32Array(2 * mask.rows * mask.shape.reduce((a, b) => a * b, 1)).fill(1), [2 * mask.rows, ...mask.shape]);
-      for (const s of step.state) {
-        const values = source.read(s.decl!);
-        feeds[s.input] = new ort.Tensor("float32", s.layout ? s.layout.toOnnx(values, s.decl!.shape).data : values, [...s.dims]);
-      }
+      const feeds = { ...pytorchBatch(step, c.clips, c.labels), ...sourceFeeds(step, source) };
       const session = await ort.InferenceSession.create(step.bytes!, { logSeverityLevel: 3 });
       const result = await session.run(feeds);
       await session.release();
 
       expect(Math.abs((result[LOSS]!.data as Float32Array)[0]! - c.loss) / c.loss, "loss").toBeLessThan(1e-5);
-      const zeros = (t: OnnxTensor) => new Float32Array(t.values.length);
-      const gradients = mapped(withValues(onnxModel, (t) => (c.grads[t.name] ? decode(c.grads[t.name]!) : zeros(t))));
-      const running = mapped(withValues(onnxModel, (t) => (c.running[t.name] ? decode(c.running[t.name]!) : zeros(t))));
+      const gradients = named(c.grads);
+      const running = named(c.running);
       let compared = 0;
       for (const s of step.state) {
         const name = tfjsWeightName(s.decl!);
@@ -317,3 +335,47 @@ describe("ONNX training step: gradients equal PyTorch autograd's (torchvision an
   }
 });
 
+interface PyTorchSteps {
+  readonly onnx: string;
+  readonly spec: string;
+  readonly optimizer: "sgd" | "adam" | "adamw";
+  readonly settings: { readonly lr: number; readonly momentum?: number; readonly nesterov?: boolean; readonly weight_decay: number };
+  readonly batches: { readonly shape: number[]; readonly seed: number; readonly labels: number[] }[];
+  readonly losses: number[];
+  readonly params: Record<string, string>;
+  readonly running: Record<string, string>;
+}
+
+describe("ONNX training step: optimizer steps equal torch.optim's (SGD + Nesterov + weight decay, Adam, AdamW)", () => {
+  const fixture = JSON.parse(fs.readFileSync(path.join(ROOT, "test/fixtures/training/pytorch_steps.json"), "utf8")) as { steps: number; cases: PyTorchSteps[] };
+  for (const c of fixture.cases) {
+    it(`${c.batches.length} ${c.optimizer} steps of ${c.onnx} on ${path.basename(c.spec)}`, async () => {
+      const { network, named, source } = pytorchStart(c.onnx, c.spec);
+      const optimizer: OptimizerSpec = c.optimizer === "sgd" ? { kind: "sgd", momentum: c.settings.momentum!, nesterov: c.settings.nesterov! } : { kind: "adam", ...ADAM_DEFAULTS, decoupled: c.optimizer === "adamw" };
+      const step = buildTrainingStep(network, { batch: 2, optimizer, weightDecay: c.settings.weight_decay });
+      expect(step.diagnostics).toEqual([]);
+      const session = await ort.InferenceSession.create(step.bytes!, { logSeverityLevel: 3 });
+      let state = sourceFeeds(step, source);
+      for (const [k, b] of c.batches.entries()) {
+        const scalars: Record<string, ort.Tensor> = { [LEARNING_RATE]: new ort.Tensor("float32", Float32Array.of(c.settings.lr), []) };
+        if (step.adam) {
+          scalars[BIAS_CORRECTION1] = new ort.Tensor("float32", Float32Array.of(1 - ADAM_DEFAULTS.beta1 ** (k + 1)), []);
+          scalars[BIAS_CORRECTION2] = new ort.Tensor("float32", Float32Array.of(1 - ADAM_DEFAULTS.beta2 ** (k + 1)), []);
+        }
+        const result = await session.run({ ...state, ...pytorchBatch(step, b, b.labels), ...scalars });
+        expect(Math.abs((result[LOSS]!.data as Float32Array)[0]! - c.losses[k]!) / c.losses[k]!, `loss at step ${k + 1}`).toBeLessThan(1e-5);
+        state = Object.fromEntries(step.state.map((s) => [s.input, s.next ? new ort.Tensor("float32", result[s.next]!.data as Float32Array, [...s.dims]) : state[s.input]!]));
+      }
+      await session.release();
+      const params = named(c.params);
+      const running = named(c.running);
+      let compared = 0;
+      for (const s of step.state.filter((t) => t.kind !== "slot")) {
+        const want = (s.kind === "weight" ? params : running).get(tfjsWeightName(s.decl!))!.values;
+        expect(relative(toVnet(step, s.input, state[s.input]!.data as Float32Array), want), `${s.input} after ${c.batches.length} steps`).toBeLessThan(1e-4);
+        compared++;
+      }
+      expect(compared).toBe(Object.keys(c.params).length + Object.keys(c.running).length);
+    });
+  }
+});
