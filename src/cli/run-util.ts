@@ -11,15 +11,20 @@ import { builtinVariant, motionDataset } from "../data/motion.js";
 import { describeSelection, selectBackend, TRAINING_KERNELS, workloadAvoidances, type BackendChoice, type BackendSelection } from "../runtime/backend.js";
 import { rawClipShape, unsupportedStream } from "../runtime/streams.js";
 import type { CheckedNetwork } from "../semantics/network.js";
+import type { TaskName } from "../semantics/tasks/index.js";
 import { UsageError } from "./args.js";
 import { checkNetwork, type CheckedSpec } from "./util.js";
 
-/** `checkNetwork`, refusing a network of another task than classification or with a stream the runtime cannot compute. */
-export function checkRunnableNetwork(spec: string, networkName: string | undefined, out: (s: string) => void, color: boolean): CheckedSpec | number {
+/**
+ * `checkNetwork`, refusing a network of a task the command does not run (classification unless
+ * `tasks` says more) or with a stream the runtime cannot compute.
+ */
+export function checkRunnableNetwork(spec: string, networkName: string | undefined, out: (s: string) => void, color: boolean, tasks: readonly TaskName[] = ["classification"]): CheckedSpec | number {
   const checked = checkNetwork(spec, networkName, out, color);
   if (typeof checked === "number") return checked;
-  if (checked.network.task !== "classification") throw new UsageError(`${checked.network.name} is a ${checked.network.task} network; this command trains and evaluates classification networks`);
-  const unsupported = unsupportedStream(checked.network);
+  if (!tasks.includes(checked.network.task)) throw new UsageError(`${checked.network.name} is a ${checked.network.task} network; this command runs ${tasks.join(" and ")} networks`);
+  // A localizer reads feature sequences, not clips through the data pipeline.
+  const unsupported = checked.network.task === "localization" ? undefined : unsupportedStream(checked.network);
   if (unsupported) throw new UsageError(`${checked.network.name}: ${unsupported}`);
   return checked;
 }

@@ -67,7 +67,14 @@ export class VnetFrameSelect extends tf.layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return tf.tidy(() => tf.squeeze(tf.gather(singleTensor(inputs), [this.index], 1), [1]));
+    // A slice, not a gather: its gradient (a pad) exists on every backend, gather's (UnsortedSegmentSum)
+    // not on wasm. Of a [N, T, rest] view: wasm slices tensors of rank 5 element by element.
+    return tf.tidy(() => {
+      const x = singleTensor(inputs);
+      const [n, t, ...rest] = x.shape;
+      const inner = rest.reduce((a, b) => a * b, 1);
+      return tf.reshape(tf.slice(tf.reshape(x, [n!, t!, inner]), [0, this.index, 0], [n!, 1, inner]), [n!, ...rest]);
+    });
   }
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape {
