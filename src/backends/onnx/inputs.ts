@@ -10,7 +10,7 @@ import type { IrGraph, IrNode } from "../../ir/graph.js";
 import type { Args } from "../../ops/catalogue.js";
 import type { CheckedNetwork, Layer } from "../../semantics/network.js";
 import { emitNode, STREAM_EMITTERS, type EmitState } from "./emit.js";
-import { channelsLast, dimsIn, type Value } from "./layout.js";
+import { BATCH, BOX_ROWS, channelsLast, dimsIn, type Value } from "./layout.js";
 
 export interface OnnxInput {
   /** The ONNX input's name: a raw input's (`video`) or an external stream's (`flow`). */
@@ -22,6 +22,8 @@ export interface OnnxInput {
   /** For a stream: the raw input it is computed from and its operators. */
   readonly from?: string;
   readonly pipeline?: readonly { readonly op: string; readonly args: Args }[];
+  /** A detector's `boxes()` input: K rows [batch index, x1, y1, x2, y2], not N. */
+  readonly boxes?: true;
 }
 
 /** How one model input (stream) is obtained: computed in the graph from a raw input, or fed. */
@@ -50,7 +52,7 @@ export function planInputs(network: CheckedNetwork, graph: IrGraph): { inputs: O
     streams.push({ irNode: irInput.node, raw: layer, chain, inGraph, name: irInput.name });
     const pipeline = chain.map((l) => ({ op: l.op, args: l.args }));
     if (!inGraph) inputs.push({ name: irInput.name, kind: "stream", shape: irInput.shape, from: layer.name, pipeline });
-    else if (!inputs.some((i) => i.name === layer.name)) inputs.push({ name: layer.name, kind: "raw", shape: layer.shape });
+    else if (!inputs.some((i) => i.name === layer.name)) inputs.push({ name: layer.name, kind: "raw", shape: layer.shape, ...(layer.args.kind === "boxes" ? { boxes: true as const } : {}) });
   }
   return { inputs, streams };
 }
@@ -60,7 +62,7 @@ export function emitInputs(state: EmitState, plan: { inputs: readonly OnnxInput[
   const values = new Map<string | number, Value>();
   for (const input of plan.inputs) {
     const order = channelsLast(input.shape.length + 1);
-    values.set(input.name, { name: state.graph.input(input.name, dimsIn(input.shape, order)), order, shape: input.shape });
+    values.set(input.name, { name: state.graph.input(input.name, dimsIn(input.shape, order, input.boxes ? BOX_ROWS : BATCH)), order, shape: input.shape });
   }
   const byIrNode = new Map<number, Value>();
   for (const stream of plan.streams) {
