@@ -8,49 +8,57 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { formatDiagnostic } from "../diagnostics/codeframe.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
-import { VnetError } from "../diagnostics/error.js";
 import { LineIndex } from "../diagnostics/location.js";
 import { checkFiles, type CheckResult } from "../semantics/check.js";
+import { isInside, nodeHost } from "../semantics/program.js";
 import type { CheckedNetwork } from "../semantics/network.js";
 import { UsageError } from "./args.js";
 
 /**
  * Expands directories to the .vnet files under them (sorted, skipping node_modules and
- * dot-folders). A directory reached again through a symbolic link (a loop) is walked once; a
- * link that cannot be followed (a loop of links, a dangling one) is VN109.
+ * dot-folders). A folder reached twice through symbolic links (a link to an ancestor, a loop) is
+ * walked once; a spec whose links lead out of the directory named is left out (its text is not
+ * the project's to show); an entry whose links form a loop or dangle is passed on when it names a
+ * spec, so the checker says what it is, and skipped otherwise.
  */
 export function expandSpecPaths(paths: readonly string[]): string[] {
   const out: string[] = [];
-  const visited = new Set<string>();
-  const statOf = (p: string, given: boolean): fs.Stats => {
-    try {
-      return fs.statSync(p);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (given && code === "ENOENT") throw new UsageError(`no such file or directory: ${p}`);
-      throw new VnetError("VN109", `cannot read ${p}: ${code === "ELOOP" ? "a loop of symbolic links" : code === "ENOENT" ? "a symbolic link to nothing" : (code ?? (error as Error).message)}`, { path: p, exitCode: 2, hint: "remove or fix the link, or check the files one by one" });
-    }
-  };
-  const walk = (p: string, stat: fs.Stats) => {
+  const walked = new Set<string>();
+  const walk = (p: string, stat: fs.Stats, top: string) => {
     if (!stat.isDirectory()) {
       out.push(p);
       return;
     }
-    const real = fs.realpathSync(p);
-    if (visited.has(real)) return;
-    visited.add(real);
+    const real = fs.realpathSync.native(p);
+    if (walked.has(real)) return;
+    walked.add(real);
     for (const entry of fs.readdirSync(p).sort()) {
       if (entry === "node_modules" || entry.startsWith(".")) continue;
       const child = path.join(p, entry);
-      // Only .vnet files and directories matter; anything else is not even looked at.
-      const isLink = fs.lstatSync(child).isSymbolicLink();
-      if (!isLink && !fs.lstatSync(child).isDirectory() && !entry.endsWith(".vnet")) continue;
-      const childStat = statOf(child, false);
-      if (childStat.isDirectory()) walk(child, childStat);
-      else if (entry.endsWith(".vnet")) out.push(child);
+      let childStat: fs.Stats | undefined;
+      try {
+        childStat = fs.statSync(child);
+      } catch {
+        childStat = undefined;
+      }
+      if (childStat?.isDirectory()) walk(child, childStat, top);
+      else if (entry.endsWith(".vnet") && (!childStat || isInside(top, fs.realpathSync.native(child)))) out.push(child);
     }
   };
-  for (const p of paths) walk(p, statOf(p, true));
+  for (const p of paths) {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(p);
+    } catch (error) {
+      // A spec named on the command line that cannot be opened is the checker's to describe.
+      if ((error as NodeJS.ErrnoException).code === "ELOOP") {
+        out.push(p);
+        continue;
+      }
+      throw new UsageError(`no such file or directory: ${p}`);
+    }
+    walk(p, stat, stat.isDirectory() ? fs.realpathSync.native(p) : p);
+  }
   return out;
 }
 
@@ -69,20 +77,13 @@ export function shownPath(file: string): string {
   return path.relative(process.cwd(), file) || file;
 }
 
-function safeRead(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, "utf8");
-  } catch {
-    return undefined;
-  }
-}
 
 /** Renders diagnostics with code frames from the checked program's texts (files it did not load, such as weights files, get none). */
 export function renderDiagnostics(diagnostics: readonly Diagnostic[], result: CheckResult, color: boolean): string {
   const indexes = new Map<string, LineIndex>();
   return diagnostics
     .map((d) => {
-      const text = result.program.modules.get(d.file)?.text ?? (d.file.endsWith(".vnet") ? safeRead(d.file) : undefined);
+      const text = result.program.modules.get(d.file)?.text ?? (d.file.endsWith(".vnet") ? nodeHost.readFile(d.file) : undefined);
       let index = indexes.get(d.file);
       if (!index && text !== undefined) indexes.set(d.file, (index = new LineIndex(text)));
       return formatDiagnostic({ ...d, file: shownPath(d.file) }, text, { color, ...(index ? { lineIndex: index } : {}) });

@@ -5,7 +5,7 @@
  * body as a nested graph until `lower-per-frame` inlines it.
  */
 import type { Args } from "../ops/catalogue.js";
-import type { CheckedNetwork, Layer } from "../semantics/network.js";
+import { frozenSplit, type CheckedNetwork, type Layer } from "../semantics/network.js";
 import { freezeGraph, type IrGraph, type IrInput, type IrNode } from "./graph.js";
 
 /** Builds the (frozen) IR graph of a checked network. */
@@ -53,9 +53,10 @@ function reachableCounts(network: CheckedNetwork): { trainable: number; frozen: 
     if (!layer || seen.has(layer.id)) continue;
     seen.add(layer.id);
     if (!layer.stream) {
-      // A per_frame layer holds its body's parameters.
-      if (layer.frozen) frozen += layer.params;
-      else trainable += layer.params;
+      // A per_frame layer holds its body's parameters, which may be frozen in part.
+      const split = frozenSplit(layer);
+      trainable += split.trainable;
+      frozen += split.frozen;
     }
     pending.push(...layer.inputs);
   }

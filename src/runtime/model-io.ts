@@ -111,6 +111,8 @@ export interface TrainedWeights {
   readonly notes: readonly string[];
   /** The weights by tfjs name. */
   readonly weights: NamedTensors;
+  /** model.json's userDefinedMetadata (class names, the test protocol, a localizer's feature recipe). */
+  readonly metadata?: Readonly<Record<string, unknown>>;
 }
 
 export interface TrainedModel extends TrainedWeights {
@@ -130,7 +132,8 @@ export function checkTrainedWeights(network: CheckedNetwork, location: string, o
   const notes = found.skipped.map((s) => `note: ${s.dir} is damaged (${s.reason}); using ${found.dir}${found.progress ? ` (epoch ${found.progress.epoch})` : ""}`);
   if (options.specHash && found.progress?.specHash && found.progress.specHash !== options.specHash) notes.push(`note: ${network.file} changed since ${found.dir} was written; its weights still fit (same layers and shapes)`);
   const classNames = found.progress?.classNames ?? (json.userDefinedMetadata as { vnet?: { classNames?: string[] } } | undefined)?.vnet?.classNames;
-  return { dir: found.dir, ...(found.progress ? { progress: found.progress } : {}), ...(classNames ? { classNames } : {}), notes, weights };
+  const metadata = json.userDefinedMetadata;
+  return { dir: found.dir, ...(found.progress ? { progress: found.progress } : {}), ...(classNames ? { classNames } : {}), notes, weights, ...(metadata ? { metadata } : {}) };
 }
 
 /** The spec's model with the trained weights of `checkTrainedWeights`, loaded by name into a freshly built model. */
@@ -139,6 +142,7 @@ export async function loadTrainedModel(network: CheckedNetwork, location: string
   const { model } = compileToTfjs(network, { seed: 0 });
   if (!model) throw new Error(`internal: ${network.name} was checked but does not compile to tfjs`);
   assignWeights(model, trained.weights);
+  if (trained.metadata) model.setUserDefinedMetadata(trained.metadata as object);
   return { ...trained, model };
 }
 

@@ -9,6 +9,7 @@ export type FieldType =
   | { kind: "bool" }
   | { kind: "enum"; values: readonly string[] }
   | { kind: "ints"; length?: number; min?: number }
+  | { kind: "strings" }
   | { kind: "section"; fields: Schema };
 
 export interface Field {
@@ -64,6 +65,10 @@ export const SECTION_SCHEMAS: Readonly<Record<string, Schema>> = {
     epochs: { type: { kind: "int", min: 1 }, default: 10, doc: "Training epochs." },
     batch: { type: { kind: "int", min: 1 }, default: 8, doc: "Clips per batch." },
     label_smoothing: { type: { kind: "number", min: 0, max: 1 }, default: 0, doc: "Label smoothing." },
+    freeze: {
+      type: { kind: "strings" },
+      doc: 'Layers whose weights stay fixed: globs of `as` names (`["stem", "layer1.*"]`), each freezing the layers it names and everything inside them (`*` within a name segment, `**` across segments). A frozen batch norm uses its moving statistics.',
+    },
   },
 };
 
