@@ -16,7 +16,7 @@ import { conv2dFilterGradAsConv } from "../src/backends/tfjs/layers/conv.js";
 import { buildIr } from "../src/ir/build.js";
 import type { IrGraph } from "../src/ir/graph.js";
 import { PIPELINE, runPipeline } from "../src/ir/pipeline.js";
-import { subsampleIndices } from "../src/ir/temporal.js";
+import { subsampleIndices } from "../src/ops/temporal.js";
 import { verifyIr } from "../src/ir/verify.js";
 import { selectBackend } from "../src/runtime/backend.js";
 import { ensureFileRouter, loadModel, saveModel } from "../src/runtime/model-io.js";

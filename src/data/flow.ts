@@ -17,7 +17,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { createRequire } from "node:module";
 import type cvModule from "@techstark/opencv-js";
-import { subsampleIndices } from "../ir/temporal.js";
+import { subsampleIndices } from "../ops/temporal.js";
 import type { CheckedNetwork, Layer } from "../semantics/network.js";
 import { writeFileAtomic } from "./video/probe.js";
 

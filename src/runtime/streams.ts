@@ -7,7 +7,7 @@
  * is given (training), the middle one otherwise.
  */
 import * as tf from "@tensorflow/tfjs";
-import { frameIndex, subsampleIndices } from "../ir/temporal.js";
+import { frameIndex, subsampleIndices } from "../ops/temporal.js";
 import { flowStreams, type FlowStream } from "../data/flow.js";
 import { FRAMES_FOR_IMAGES } from "../data/sampling.js";
 import { mergeViews, type ClipGeometry, type LoadedViews } from "../data/views.js";

@@ -21,9 +21,9 @@
 import type { Code } from "../../diagnostics/codes.js";
 import type { Diagnostic } from "../../diagnostics/diagnostic.js";
 import type { IrGraph, IrNode, WeightRole } from "../../ir/graph.js";
-import { frameIndex, subsampleIndices } from "../../ir/temporal.js";
-import { resolveWindow, windowDims } from "../../ir/window.js";
-import { perAxis, resolvePadding, type Args } from "../../ops/catalogue.js";
+import type { Args } from "../../ops/catalogue.js";
+import { lrnBand, perAxis, resolvePadding, resolveWindow, windowDims } from "../../ops/geometry.js";
+import { frameIndex, subsampleIndices } from "../../ops/temporal.js";
 import { attr, type Attribute, type GraphBuilder } from "./builder.js";
 import { Arranger, channelAxis, channelsFirst, channelsLast, position, sizesIn, withoutAxes, type Value } from "./layout.js";
 import { convKernel, recurrentBias, recurrentMatrix, type HostArray, type WeightSource } from "./weights.js";
@@ -163,10 +163,7 @@ const lrn: Emitter = (ctx) => {
   }
   const order = channelsLast(rankOf(x));
   const input = ctx.arrange(x, order);
-  const band = new Float32Array(channels * channels);
-  for (let j = 0; j < channels; j++) {
-    for (let c = Math.max(0, j - Math.floor((size - 1) / 2)); c <= Math.min(channels - 1, j + Math.floor(size / 2)); c++) band[j * channels + c] = 1;
-  }
+  const band = lrnBand(channels, size);
   const squares = ctx.graph.op("Mul", [input, input], ctx.name("square"));
   const sums = ctx.graph.op("MatMul", [squares, ctx.graph.floatConstant(ctx.name("window"), [channels, channels], band)], ctx.name("window_sum"));
   const scaled = ctx.graph.op("Mul", [sums, scalar(ctx, alpha / size, "alpha")], ctx.name("scaled"));

@@ -11,26 +11,24 @@ import { VnetScoreFusion } from "./layers/fusion.js";
 import { VnetLrn } from "./layers/lrn.js";
 import { VnetNormalize } from "./layers/normalize.js";
 import { VnetPad } from "./layers/padding.js";
-import { VnetAvgPool, VnetGlobalPool, VnetTemporalPool } from "./layers/pooling.js";
-import { VnetFoldTime, VnetFrameSelect, VnetStackFrames, VnetTemporalSample, VnetUnfoldTime } from "./layers/temporal.js";
+import { VnetAvgPool, VnetAxisPool } from "./layers/pooling.js";
+import { VnetFoldTime, VnetSelectFrames, VnetStackFrames, VnetUnfoldTime } from "./layers/temporal.js";
 
 /** Every custom layer class, by its serialised class name. */
 export const VNET_LAYERS = {
   VnetAvgPool,
+  VnetAxisPool,
   VnetBatchNorm,
   VnetConv,
   VnetConvGru2d,
   VnetConvLstm2d,
   VnetFoldTime,
-  VnetFrameSelect,
-  VnetGlobalPool,
   VnetLrn,
   VnetNonLocalAttention,
   VnetNormalize,
   VnetPad,
   VnetScoreFusion,
   VnetStackFrames,
-  VnetTemporalPool,
-  VnetTemporalSample,
+  VnetSelectFrames,
   VnetUnfoldTime,
 } as const;

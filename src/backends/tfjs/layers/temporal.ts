@@ -1,6 +1,6 @@
 /**
- * Layers that move the time axis: frame stacking for early fusion, temporal subsampling and frame
- * selection inside a model, and folding time into the batch for per-frame bodies. None has weights.
+ * Layers that move the time axis: frame stacking for early fusion, frame selection (temporal
+ * subsampling, one frame), and folding time into the batch for per-frame bodies. None has weights.
  */
 import * as tf from "@tensorflow/tfjs";
 import { type ConfigDict, type LayerArgs, type Shape, singleShape, singleTensor } from "./common.js";
@@ -23,60 +23,39 @@ export class VnetStackFrames extends tf.layers.Layer {
   }
 }
 
-export interface VnetTemporalSampleArgs extends LayerArgs {
-  /** Frames to keep, in order. */
+export interface VnetSelectFramesArgs extends LayerArgs {
+  /** Frames to keep, in order (`src/ops/temporal.ts` computes them). */
   indices: number[];
+  /** False for a single frame whose time axis is dropped ([N, T, ...] -> [N, ...]). */
+  keepTime: boolean;
 }
 
-/** Keeps the given frames of the time axis (axis 1). */
-export class VnetTemporalSample extends tf.layers.Layer {
-  static className = "VnetTemporalSample";
+/** Keeps the given frames of the time axis (axis 1): `subsample`, and `frame` without the time axis. */
+export class VnetSelectFrames extends tf.layers.Layer {
+  static className = "VnetSelectFrames";
   private readonly indices: number[];
+  private readonly keepTime: boolean;
 
-  constructor(args: VnetTemporalSampleArgs) {
+  constructor(args: VnetSelectFramesArgs) {
     super(args);
     this.indices = args.indices;
+    this.keepTime = args.keepTime;
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return tf.gather(singleTensor(inputs), this.indices, 1);
+    return tf.tidy(() => {
+      const kept = tf.gather(singleTensor(inputs), this.indices, 1);
+      return this.keepTime ? kept : tf.squeeze(kept, [1]);
+    });
   }
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape {
     const shape = singleShape(inputShape);
-    return [shape[0]!, this.indices.length, ...shape.slice(2)];
+    return [shape[0]!, ...(this.keepTime ? [this.indices.length] : []), ...shape.slice(2)];
   }
 
   override getConfig(): ConfigDict {
-    return { ...super.getConfig(), indices: this.indices };
-  }
-}
-
-export interface VnetFrameSelectArgs extends LayerArgs {
-  index: number;
-}
-
-/** Keeps one frame and drops the time axis: [N, T, ...] -> [N, ...]. */
-export class VnetFrameSelect extends tf.layers.Layer {
-  static className = "VnetFrameSelect";
-  private readonly index: number;
-
-  constructor(args: VnetFrameSelectArgs) {
-    super(args);
-    this.index = args.index;
-  }
-
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return tf.tidy(() => tf.squeeze(tf.gather(singleTensor(inputs), [this.index], 1), [1]));
-  }
-
-  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
-    const shape = singleShape(inputShape);
-    return [shape[0]!, ...shape.slice(2)];
-  }
-
-  override getConfig(): ConfigDict {
-    return { ...super.getConfig(), index: this.index };
+    return { ...super.getConfig(), indices: this.indices, keepTime: this.keepTime };
   }
 }
 
@@ -124,4 +103,4 @@ export class VnetUnfoldTime extends tf.layers.Layer {
   }
 }
 
-for (const cls of [VnetStackFrames, VnetTemporalSample, VnetFrameSelect, VnetFoldTime, VnetUnfoldTime]) tf.serialization.registerClass(cls);
+for (const cls of [VnetStackFrames, VnetSelectFrames, VnetFoldTime, VnetUnfoldTime]) tf.serialization.registerClass(cls);
