@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { compileToTfjs, emitTfjs, tfjsWeightName, TFJS_UNSUPPORTED } from "../src/backends/tfjs/index.js";
+import { compileToTfjs, emitTfjs, storedWeightName, TFJS_UNSUPPORTED } from "../src/backends/tfjs/index.js";
 import { VnetBatchNorm } from "../src/backends/tfjs/layers/batch-norm.js";
 import { VnetConvGru2d, VnetConvLstm2d } from "../src/backends/tfjs/layers/conv-recurrent.js";
 import { conv2dFilterGradAsConv } from "../src/backends/tfjs/layers/conv.js";
@@ -70,7 +70,7 @@ function lowerVerified(network: CheckedNetwork): IrGraph {
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 const trainableCount = (model: tf.LayersModel) => model.trainableWeights.reduce((sum, w) => sum + size(w.shape as number[]), 0);
 const modelWeightNames = (model: tf.LayersModel) => model.weights.map((w) => w.originalName).sort();
-const declaredWeightNames = (graph: IrGraph) => graph.nodes.flatMap((n) => n.weights ?? []).map(tfjsWeightName).sort();
+const declaredWeightNames = (graph: IrGraph) => graph.nodes.flatMap((n) => n.weights ?? []).map(storedWeightName).sort();
 
 /** A deterministic uniform [-1, 1) generator (mulberry32). */
 function random(seed: number): () => number {

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { hashName } from "../../src/backends/tfjs/layers/common.js";
-import { tfjsWeightName } from "../../src/backends/tfjs/emit.js";
+import { storedWeightName } from "../../src/ir/weights.js";
 import { programSources, type WeightSource } from "../../src/backends/onnx/index.js";
 import { seededRandom } from "../../src/data/motion.js";
 import type { IrGraph, WeightDecl } from "../../src/ir/graph.js";
@@ -97,7 +97,7 @@ export function trainedLikeWeights(seed: number): WeightSource {
 export function setTrainedLikeWeights(model: tf.LayersModel, graph: IrGraph, seed: number): void {
   const byName = new Map(model.weights.map((w) => [w.originalName, w]));
   for (const decl of graph.nodes.flatMap((n) => n.weights ?? [])) {
-    const variable = byName.get(tfjsWeightName(decl))!;
+    const variable = byName.get(storedWeightName(decl))!;
     const value = tf.tensor(trainedLikeValues(decl, seed), [...decl.shape]);
     variable.write(value);
     value.dispose();

@@ -7,8 +7,8 @@
  * Loaded on demand by the CLI.
  */
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
-import { loadWeightsByName } from "../runtime/weights/load-init.js";
-import { assignWeights } from "../runtime/weights/tensors.js";
+import { loadWeightsByName } from "../weights/load-init.js";
+import { assignWeights } from "../weights/tensors.js";
 import { loadNetwork, parseFlags, type RunCommandHooks } from "./train-command.js";
 import { buildTarget, renderAgainst, showMapping, writeModel } from "./weight-tools.js";
 

@@ -8,9 +8,9 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import { lowerNetwork } from "../ir/pipeline.js";
-import { loadWeightsByName } from "../runtime/weights/load-init.js";
-import { reportCounts } from "../runtime/weights/report.js";
-import { assignWeights } from "../runtime/weights/tensors.js";
+import { loadWeightsByName } from "../weights/load-init.js";
+import { reportCounts } from "../weights/report.js";
+import { assignWeights } from "../weights/tensors.js";
 import type { CheckedNetwork } from "../semantics/network.js";
 import { renderAgainst } from "./weight-tools.js";
 import type { RunCommandHooks } from "./train-command.js";

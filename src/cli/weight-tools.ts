@@ -10,7 +10,7 @@ import { compileToTfjs } from "../backends/tfjs/compile.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import type { IrGraph } from "../ir/graph.js";
 import { saveModel } from "../runtime/model-io.js";
-import { formatWeightReport, reportCounts, type WeightReport } from "../runtime/weights/report.js";
+import { formatWeightReport, reportCounts, type WeightReport } from "../weights/report.js";
 import { checkFiles } from "../semantics/check.js";
 import type { CheckedNetwork } from "../semantics/network.js";
 import { numberFlag, startBackend, type RunCommandHooks } from "./train-command.js";

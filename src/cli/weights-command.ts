@@ -8,11 +8,11 @@
  */
 import * as fs from "node:fs";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
-import { inputMismatches, mapOnnxWeights } from "../runtime/weights/import-onnx.js";
-import { fileDiagnostic } from "../runtime/weights/load-init.js";
-import { OnnxError, readOnnx, type OnnxModel } from "../runtime/weights/onnx-graph.js";
-import { onnxParity } from "../runtime/weights/onnx-parity.js";
-import { assignWeights } from "../runtime/weights/tensors.js";
+import { inputMismatches, mapOnnxWeights } from "../weights/import-onnx.js";
+import { fileDiagnostic } from "../weights/load-init.js";
+import { OnnxError, readOnnx, type OnnxModel } from "../backends/onnx/read.js";
+import { onnxParity } from "../weights/onnx-parity.js";
+import { assignWeights } from "../weights/tensors.js";
 import { buildTarget, renderAgainst, showMapping, writeModel } from "./weight-tools.js";
 import { loadNetwork, parseFlags, type RunCommandHooks } from "./train-command.js";
 

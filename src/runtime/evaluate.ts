@@ -8,10 +8,13 @@ import * as tf from "@tensorflow/tfjs";
 import type { VideoItem } from "../data/dataset.js";
 import type { FlowStream } from "../data/flow.js";
 import type { ViewLoader } from "../data/loader.js";
-import { testPlans, viewsPerVideo, type ClipPlan, type SamplingProtocol } from "../data/sampling.js";
+import { testPlans, type ClipPlan } from "../data/sampling.js";
 import { concatFloat32 } from "../data/views.js";
-import type { CheckedNetwork } from "../semantics/network.js";
-import { viewInputs } from "./streams.js";
+import type { IrGraph } from "../ir/graph.js";
+import { outputScores } from "../ir/scores.js";
+import { viewsPerVideo, type SamplingProtocol } from "../semantics/protocol.js";
+import { averageViews, scoresFromOutput } from "./scores.js";
+import { graphFeeds } from "./streams.js";
 
 export interface EvaluationReport {
   readonly count: number;
@@ -23,12 +26,6 @@ export interface EvaluationReport {
   /** Views averaged per video, and how. */
   readonly views: number;
   readonly average: string;
-}
-
-/** Whether a layer outputs probabilities (a softmax, or a score fusion that averages softmaxes). */
-export function outputsProbabilities(layer: tf.layers.Layer): boolean {
-  const config = layer.getConfig() as { activation?: string; average?: string };
-  return layer.getClassName() === "Softmax" || config.activation === "softmax" || (layer.getClassName() === "VnetScoreFusion" && config.average === "softmax");
 }
 
 /** How the data of a split is read: the loader and what it needs of the network. */
@@ -46,7 +43,7 @@ export interface ViewReading {
  * The model's raw outputs for every view of every video, [views, classes] per video in plan
  * order (clip-major, then crops), or undefined for a video that did not load.
  */
-export async function videoOutputs(model: tf.LayersModel, network: CheckedNetwork, items: readonly VideoItem[], plansOf: (item: VideoItem) => ClipPlan[], reading: ViewReading): Promise<(Float32Array | undefined)[]> {
+export async function videoOutputs(model: tf.LayersModel, graph: IrGraph, items: readonly VideoItem[], plansOf: (item: VideoItem) => ClipPlan[], reading: ViewReading): Promise<(Float32Array | undefined)[]> {
   const tasks = items.flatMap((item, index) => plansOf(item).map((plan) => ({ source: item.source, plan, index })));
   const parts: Float32Array[][] = items.map(() => []);
   const failed = new Set<number>();
@@ -56,7 +53,7 @@ export async function videoOutputs(model: tf.LayersModel, network: CheckedNetwor
     failed.add(task.index);
   })) {
     const output = tf.tidy(() => {
-      const inputs = viewInputs(network, batch.views, reading.protocol, reading.flows);
+      const inputs = graphFeeds(graph, batch.views, reading.flows);
       return model.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor;
     });
     const values = (await output.data()) as Float32Array;
@@ -72,42 +69,21 @@ export async function videoOutputs(model: tf.LayersModel, network: CheckedNetwor
   return parts.map((chunks, i) => (failed.has(i) || chunks.length === 0 ? undefined : concatFloat32(chunks)));
 }
 
-function softmaxRow(row: Float32Array): Float32Array {
-  const max = Math.max(...row);
-  const exps = row.map((v) => Math.exp(v - max));
-  const sum = exps.reduce((a, b) => a + b, 0);
-  return exps.map((v) => v / sum);
-}
-
-/**
- * One video's class scores from its views' outputs [views, classes]: the mean of the logits, the
- * mean of the softmax probabilities, or each class's maximum probability over the views.
- * `probabilities` says the outputs already are probabilities (not softmaxed again).
- */
-export function averageViews(outputs: Float32Array, classes: number, average: SamplingProtocol["test"]["average"], probabilities: boolean): Float32Array {
-  const views = outputs.length / classes;
-  const scores = new Float32Array(classes);
-  if (average === "max") scores.fill(-Infinity);
-  for (let v = 0; v < views; v++) {
-    const raw = outputs.subarray(v * classes, (v + 1) * classes);
-    const row = average === "logits" || probabilities ? raw : softmaxRow(raw);
-    for (let k = 0; k < classes; k++) scores[k] = average === "max" ? Math.max(scores[k]!, row[k]!) : scores[k]! + row[k]! / views;
-  }
-  return scores;
-}
-
 /**
  * Class scores of every video with the spec's test protocol (its views' outputs averaged as the
- * protocol says), with the videos' labels; videos that fail to load are left out.
+ * protocol says, of the kind the IR says the output is), with the videos' labels; videos that fail
+ * to load are left out.
  */
-export async function predictVideos(model: tf.LayersModel, network: CheckedNetwork, items: readonly VideoItem[], reading: ViewReading): Promise<{ scores: Float32Array; labels: Int32Array; videos: VideoItem[]; views: number }> {
+export async function predictVideos(model: tf.LayersModel, graph: IrGraph, items: readonly VideoItem[], reading: ViewReading): Promise<{ scores: Float32Array; labels: Int32Array; videos: VideoItem[]; views: number }> {
   const { protocol } = reading;
-  const outputs = await videoOutputs(model, network, items, (item) => testPlans(protocol, item.source.meta), reading);
-  const probabilities = outputsProbabilities(model.layers[model.layers.length - 1]!);
+  const outputs = await videoOutputs(model, graph, items, (item) => testPlans(protocol, item.source.meta), reading);
+  const kind = outputScores(graph).kind;
   const classes = model.outputs[0]!.shape[1]!;
   const videos = items.filter((_, i) => outputs[i] !== undefined);
   const scores = new Float32Array(videos.length * classes);
-  outputs.filter((o): o is Float32Array => o !== undefined).forEach((o, i) => scores.set(averageViews(o, classes, protocol.test.average, probabilities), i * classes));
+  outputs
+    .filter((o): o is Float32Array => o !== undefined)
+    .forEach((o, i) => scores.set(averageViews(scoresFromOutput({ data: o, shape: [o.length / classes, classes] }, kind), protocol.test.average), i * classes));
   return { scores, labels: Int32Array.from(videos, (v) => v.label), videos, views: viewsPerVideo(protocol) };
 }
 

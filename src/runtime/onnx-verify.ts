@@ -1,15 +1,14 @@
 /**
- * Verifies an exported model against the tfjs model it came from: both run on the same raw input
- * (random clips in [0, 1], by default a batch of 2 to exercise the dynamic batch axis, and a real
- * builtin:motion clip), tfjs through vnet's data pipeline, ONNX Runtime (CPU) on the raw clip, and
- * the largest absolute difference of the network's output is reported. Streams the pipeline cannot
- * compute (optical flow) get the same random values on both sides.
+ * Verifies an exported model against the tfjs model of the same lowered graph: both are fed the
+ * same inputs, the graph's (random clips in [0, 1], by default a batch of 2 to exercise the dynamic
+ * batch axis, and a real builtin:motion clip), and the largest absolute difference of the
+ * network's output is reported. Streams the graph does not compute (optical flow) get the same
+ * random values on both sides.
  */
 import * as tf from "@tensorflow/tfjs";
 import { motionDataset, seededRandom } from "../data/motion.js";
-import type { CheckedNetwork } from "../semantics/network.js";
+import type { IrGraph } from "../ir/graph.js";
 import { loadOnnxModel, runOnnx, type HostTensor, type OnnxModel } from "./onnx.js";
-import { computeModelInputs } from "./streams.js";
 
 export interface ParityCheck {
   /** What the input was: "random" or "builtin:motion clip". */
@@ -42,23 +41,17 @@ function motionSample(shape: readonly number[], seed: number): HostTensor | stri
   return { data: data.val.clips.slice(0, size), shape: [1, ...shape] };
 }
 
-async function compare(network: CheckedNetwork, model: tf.LayersModel, onnx: OnnxModel, raw: HostTensor, random: () => number, input: string): Promise<ParityCheck> {
+async function compare(model: tf.LayersModel, onnx: OnnxModel, raw: HostTensor, random: () => number, input: string): Promise<ParityCheck> {
   const batch = raw.shape[0]!;
   const feeds: Record<string, HostTensor> = {};
-  const provided = new Map<string, tf.Tensor>();
-  for (const i of onnx.inputs) {
-    if (i.kind === "raw") feeds[i.name] = raw;
-    else {
-      feeds[i.name] = randomTensor([batch, ...i.shape], random, -1, 1);
-      provided.set(i.name, tf.tensor(feeds[i.name]!.data, [...feeds[i.name]!.shape]));
-    }
-  }
+  for (const i of onnx.inputs) feeds[i.name] = i.kind === "raw" ? raw : randomTensor([batch, ...i.shape], random, -1, 1);
+  // The tfjs model takes the graph's inputs in the same order as the exported model.
   const expected = tf.tidy(() => {
-    const inputs = computeModelInputs(network, tf.tensor(raw.data, [...raw.shape]), { provided });
+    const inputs = onnx.inputs.map((i) => tf.tensor(feeds[i.name]!.data, [...feeds[i.name]!.shape]));
     return model.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor;
   });
   const want = (await expected.data()) as Float32Array;
-  tf.dispose([expected, ...provided.values()]);
+  expected.dispose();
   const got = (await runOnnx(onnx, feeds))[onnx.modelOutput].data;
   let maxAbsDiff = 0;
   let maxAbs = 0;
@@ -79,23 +72,23 @@ export interface VerifyOptions {
   readonly sample?: boolean;
 }
 
-/** Runs the exported model (its bytes) and the tfjs model on the same inputs and reports the differences. */
-export async function verifyOnnxExport(network: CheckedNetwork, model: tf.LayersModel, bytes: Uint8Array, options: VerifyOptions = {}): Promise<VerifyReport> {
+/** Runs the exported model (its bytes) and the tfjs model of the same graph on the same inputs and reports the differences. */
+export async function verifyOnnxExport(graph: IrGraph, model: tf.LayersModel, bytes: Uint8Array, options: VerifyOptions = {}): Promise<VerifyReport> {
   const seed = options.seed ?? 0;
   const onnx = await loadOnnxModel(bytes, { provider: "cpu" });
   const raws = onnx.inputs.filter((i) => i.kind === "raw");
-  if (raws.length !== 1) throw new Error(`verification feeds one raw input; ${network.name} has ${raws.length}`);
+  if (raws.length !== 1) throw new Error(`verification feeds one raw input; ${graph.name} has ${raws.length}`);
   const shape = raws[0]!.shape;
   const random = seededRandom(seed);
   const notes: string[] = [];
   const streams = onnx.inputs.filter((i) => i.kind === "stream").map((i) => i.name);
-  if (streams.length) notes.push(`stream${streams.length === 1 ? "" : "s"} ${streams.join(", ")}: random values in [-1, 1] on both sides (the data pipeline does not compute ${streams.length === 1 ? "it" : "them"} yet)`);
+  if (streams.length) notes.push(`stream${streams.length === 1 ? "" : "s"} ${streams.join(", ")}: random values in [-1, 1] on both sides (computed by the data pipeline, outside both models)`);
   const checks: ParityCheck[] = [];
-  for (const batch of options.batches ?? [2]) checks.push(await compare(network, model, onnx, randomTensor([batch, ...shape], random, 0, 1), random, "random"));
+  for (const batch of options.batches ?? [2]) checks.push(await compare(model, onnx, randomTensor([batch, ...shape], random, 0, 1), random, "random"));
   if (options.sample !== false) {
     const sample = motionSample(shape, seed);
     if (typeof sample === "string") notes.push(`no real sample: ${sample}`);
-    else checks.push(await compare(network, model, onnx, sample, random, "builtin:motion clip"));
+    else checks.push(await compare(model, onnx, sample, random, "builtin:motion clip"));
   }
   await onnx.session.release();
   return { checks, notes };

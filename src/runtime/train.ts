@@ -12,17 +12,22 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { compileToTfjs } from "../backends/tfjs/compile.js";
+import { emitTfjs } from "../backends/tfjs/emit.js";
 import { memorySplits, type VideoItem, type VideoSplits } from "../data/dataset.js";
 import { flowStreams } from "../data/flow.js";
 import { formatIssue, issueOf, type DataIssue } from "../data/issues.js";
 import { ViewLoader, type ViewTask } from "../data/loader.js";
 import { seededRandom, type VideoDataset } from "../data/motion.js";
-import { protocolOf, testPlans, trainPlans } from "../data/sampling.js";
+import { testPlans, trainPlans } from "../data/sampling.js";
+import type { IrGraph } from "../ir/graph.js";
+import { lossHeads, outputScores, type OutputScores } from "../ir/scores.js";
 import type { CheckedNetwork } from "../semantics/network.js";
-import { outputsProbabilities, videoOutputs, type ViewReading } from "./evaluate.js";
-import { loadModel, saveModel } from "./model-io.js";
-import { viewInputs } from "./streams.js";
+import { softmaxCrossEntropy } from "../semantics/tasks/classification.js";
+import { videoOutputs, type ViewReading } from "./evaluate.js";
+import { modelFromCheckpoint } from "../weights/model.js";
+import { saveModel } from "./model-io.js";
+import { graphFeeds } from "./streams.js";
+import { TFJS_ALGEBRA } from "./tensor-algebra.js";
 
 /** Optimizer and schedule: the spec's `training` section, overridden by flags. */
 export interface TrainingConfig {
@@ -190,8 +195,9 @@ async function writeCheckpoint(runDir: string, model: tf.LayersModel, optimizer:
   fs.rmSync(old, { recursive: true, force: true });
 }
 
-async function readCheckpoint(dir: string, optimizer: tf.Optimizer): Promise<{ model: tf.LayersModel; progress: Progress }> {
-  const model = await loadModel(dir);
+async function readCheckpoint(dir: string, optimizer: tf.Optimizer, graph: IrGraph): Promise<{ model: tf.LayersModel; progress: Progress }> {
+  // The spec's own model with the checkpoint's weights by name (src/weights), not the stored topology.
+  const model = await modelFromCheckpoint(graph, dir);
   const progress = JSON.parse(fs.readFileSync(path.join(dir, "progress.json"), "utf8")) as Progress;
   const bytes = fs.readFileSync(path.join(dir, "optimizer.bin"));
   const values = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
@@ -219,44 +225,51 @@ function epochOrder(n: number, seed: number, epoch: number): number[] {
   return order;
 }
 
-/** Log-probabilities or logits of an output: a probability output (softmax) goes back to log space. */
-function logitsOf(layer: tf.layers.Layer, output: tf.Tensor): tf.Tensor {
-  return outputsProbabilities(layer) ? tf.log(tf.add(output, 1e-8)) : output;
-}
-
 function bar(fraction: number, width = 20): string {
   const filled = Math.round(fraction * width);
   return `[${"#".repeat(filled)}${"-".repeat(width - filled)}]`;
 }
 
 /**
- * What training backpropagates through: the model itself, or, for a score fusion trained
- * separately, a model sharing its layers whose outputs are each stream's scores (the losses) and
- * the fused scores (the accuracy).
+ * What training backpropagates through: a model sharing the trained model's layers whose outputs
+ * are the tensors the loss is taken over (`lossHeads`: the output, or each stream's scores for a
+ * score fusion trained separately), each as logits, then the network's output (the accuracy).
+ * Logits are the IR's: a logits output itself, the input of a final softmax, or the logarithm of
+ * other probabilities (log-probabilities, whose softmax gives them back).
  */
-function trainingGraph(model: tf.LayersModel, network: CheckedNetwork): { graph: tf.LayersModel; heads: tf.layers.Layer[] } {
-  const last = model.layers[model.layers.length - 1]!;
-  const fusion = network.layers.find((l) => l.op === "score_fusion" && network.outputs.includes(l.id));
-  if (last.getClassName() !== "VnetScoreFusion" || !fusion || fusion.args.train === "joint") return { graph: model, heads: [last] };
-  const towers = last.input as tf.SymbolicTensor[];
-  const graph = tf.model({ inputs: model.inputs, outputs: [...towers, model.outputs[0]!] });
-  return { graph, heads: towers.map((t) => t.sourceLayer as tf.layers.Layer) };
+function trainingModel(model: tf.LayersModel, graph: IrGraph): { model: tf.LayersModel; logits: ((output: tf.Tensor) => tf.Tensor)[] } {
+  const byId = new Map(graph.nodes.map((n) => [n.id, n]));
+  const tensorOf = (id: number) => model.getLayer(byId.get(id)!.name).output as tf.SymbolicTensor;
+  const outputs: tf.SymbolicTensor[] = [];
+  const logits: ((output: tf.Tensor) => tf.Tensor)[] = [];
+  for (const head of lossHeads(graph)) {
+    const { kind, softmaxInput } = head.scores;
+    outputs.push(tensorOf(kind === "probabilities" && softmaxInput !== undefined ? softmaxInput : head.node));
+    logits.push(kind === "logits" || softmaxInput !== undefined ? (t) => t : (t) => tf.log(tf.add(t, 1e-8)));
+  }
+  outputs.push(model.outputs[0]!);
+  return { model: tf.model({ inputs: model.inputs, outputs }), logits };
+}
+
+/** Cross-entropy of one example's scores of the IR's kind. */
+function exampleLogProbability(row: Float32Array, label: number, scores: OutputScores): number {
+  if (scores.kind === "probabilities") return Math.log(row[label]! + 1e-8);
+  const max = Math.max(...row);
+  return row[label]! - max - Math.log(row.reduce((sum, v) => sum + Math.exp(v - max), 0));
 }
 
 /** Loss and accuracy of a model on a split (inference mode), one centre clip per video. */
-export async function evaluateLoss(model: tf.LayersModel, network: CheckedNetwork, items: readonly VideoItem[], reading: ViewReading): Promise<{ loss: number; accuracy: number }> {
-  const outputs = await videoOutputs(model, network, items, (item) => testPlans(reading.protocol, item.source.meta, 1, "center"), reading);
-  const probabilities = outputsProbabilities(model.layers[model.layers.length - 1]!);
+export async function evaluateLoss(model: tf.LayersModel, graph: IrGraph, items: readonly VideoItem[], reading: ViewReading): Promise<{ loss: number; accuracy: number }> {
+  const outputs = await videoOutputs(model, graph, items, (item) => testPlans(reading.protocol, item.source.meta, 1, "center"), reading);
+  const scores = outputScores(graph);
   let loss = 0;
   let correct = 0;
   let count = 0;
   outputs.forEach((row, i) => {
     if (!row) return;
     const label = items[i]!.label;
-    const max = Math.max(...row);
-    const logProb = probabilities ? Math.log(row[label]! + 1e-8) : row[label]! - max - Math.log(row.reduce((sum, v) => sum + Math.exp(v - max), 0));
-    loss -= logProb;
-    if (row.indexOf(max) === label) correct++;
+    loss -= exampleLogProbability(row, label, scores);
+    if (row.indexOf(Math.max(...row)) === label) correct++;
     count++;
   });
   return { loss: count ? loss / count : NaN, accuracy: count ? correct / count : NaN };
@@ -269,13 +282,14 @@ function splitsOf(data: TrainingData): VideoSplits {
   return "issues" in data ? data : memorySplits(data);
 }
 
-/** Trains a network on a dataset, validating, logging and checkpointing every epoch. */
-export async function trainNetwork(network: CheckedNetwork, data: TrainingData, options: TrainOptions): Promise<TrainResult> {
+/** Trains a network (its lowered graph) on a dataset, validating, logging and checkpointing every epoch. */
+export async function trainNetwork(graph: IrGraph, data: TrainingData, options: TrainOptions): Promise<TrainResult> {
   const { config, runDir } = options;
   const seed = options.seed ?? 0;
   const splits = splitsOf(data);
-  const protocol = protocolOf(network);
-  const flows = flowStreams(network);
+  const protocol = graph.protocol;
+  if (!protocol) throw new Error(`${graph.name} has no clip or image input for the data pipeline to fill`);
+  const flows = flowStreams(graph);
   fs.mkdirSync(runDir, { recursive: true });
   const metricsFile = path.join(runDir, "metrics.jsonl");
   const optimizer = makeOptimizer(config);
@@ -284,25 +298,25 @@ export async function trainNetwork(network: CheckedNetwork, data: TrainingData, 
   if (options.resume) {
     const dir = checkpointDir(runDir);
     if (!fs.existsSync(path.join(dir, "progress.json"))) throw new Error(`--resume: no checkpoint in ${runDir}`);
-    const restored = await readCheckpoint(dir, optimizer);
+    const restored = await readCheckpoint(dir, optimizer, graph);
     model = restored.model;
     firstEpoch = restored.progress.epoch;
-    options.log?.(`resuming ${network.name} after epoch ${firstEpoch} from ${dir}`);
+    options.log?.(`resuming ${graph.name} after epoch ${firstEpoch} from ${dir}`);
     // Metrics of epochs after the checkpoint belong to a run that did not finish them.
     if (fs.existsSync(metricsFile)) {
       const kept = fs.readFileSync(metricsFile, "utf8").split("\n").filter((line) => line && (JSON.parse(line) as { epoch: number }).epoch <= firstEpoch);
       fs.writeFileSync(metricsFile, kept.map((l) => `${l}\n`).join(""));
     }
   } else {
-    const compiled = compileToTfjs(network, { seed });
-    if (!compiled.model) throw new Error(`${network.name} does not compile to tfjs: ${compiled.diagnostics.map((d) => d.message).join("; ")}`);
+    const compiled = emitTfjs(graph, { seed });
+    if (!compiled.model) throw new Error(`${graph.name} does not compile to tfjs: ${compiled.diagnostics.map((d) => d.message).join("; ")}`);
     model = compiled.model;
     options.init?.(model);
     fs.rmSync(metricsFile, { force: true });
   }
   // The exported model carries what predicting with it needs: class names and the test protocol.
-  model.setUserDefinedMetadata({ vnet: { network: network.name, classNames: splits.classNames, sampling: protocol } });
-  const { graph, heads } = trainingGraph(model, network);
+  model.setUserDefinedMetadata({ vnet: { network: graph.name, classNames: splits.classNames, sampling: protocol } });
+  const trained = trainingModel(model, graph);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   // L2 decay on kernels only, as the usual recipes exclude biases and batch-norm parameters.
   const decayed = model.trainableWeights.filter((w) => /kernel/.test(w.name)).map((w) => w.read());
@@ -326,8 +340,6 @@ export async function trainNetwork(network: CheckedNetwork, data: TrainingData, 
         bad.has(item.name) ? [] : trainPlans(protocol, item.source.meta, seededRandom((seed * 1000003 + epoch * 7919 + i * 104729 + 31) >>> 0)).map((plan) => ({ source: item.source, plan, item })),
       );
       const ordered = epochOrder(tasks.length, seed, epoch).map((k) => tasks[k]!);
-      // The frame each clip shows a 2D network, drawn per epoch so a resumed run draws the same ones.
-      const frameRandom = seededRandom((seed * 1000003 + epoch * 7919 + 23) >>> 0);
       const stepsPerEpoch = Math.ceil(ordered.length / config.batch);
       let lossSum = 0;
       let correct = 0;
@@ -337,19 +349,17 @@ export async function trainNetwork(network: CheckedNetwork, data: TrainingData, 
       for await (const batch of loader.batches(ordered, config.batch, (task, error) => fail(task.item, error))) {
         lr = learningRateAt(config, epoch + step / stepsPerEpoch);
         setLearningRate(optimizer, lr);
-        const inputs = viewInputs(network, batch.views, protocol, flows, frameRandom);
+        const inputs = graphFeeds(graph, batch.views, flows);
         const labels = tf.tensor1d(batch.tasks.map((t) => t.item.label), "int32");
         let hits: tf.Tensor | undefined;
         const loss = optimizer.minimize(
           () => {
-            const raw = graph.apply(inputs.length === 1 ? inputs[0]! : inputs, { training: true }) as tf.Tensor | tf.Tensor[];
-            const outputs = Array.isArray(raw) ? raw : [raw];
-            const fused = logitsOf(heads[heads.length - 1]!, outputs[outputs.length - 1]!);
-            hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(fused, 1), labels), "float32")));
-            const onehot = tf.oneHot(labels, fused.shape[1]!);
-            // One head: the model's output; separate streams: each tower's scores (the fused output is last, unused).
-            const trained = heads.length === 1 ? [fused] : heads.map((layer, k) => logitsOf(layer, outputs[k]!));
-            let total = tf.addN(trained.map((logits) => tf.losses.softmaxCrossEntropy(onehot, logits, undefined, config.labelSmoothing))) as tf.Scalar;
+            const outputs = trained.model.apply(inputs.length === 1 ? inputs[0]! : inputs, { training: true }) as tf.Tensor[];
+            hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(outputs[outputs.length - 1]!, 1), labels), "float32")));
+            const onehot = tf.oneHot(labels, outputs[0]!.shape[1]!);
+            // One loss per head: the output's, or each stream's for a separately trained score fusion.
+            const losses = trained.logits.map((logits, k) => softmaxCrossEntropy(TFJS_ALGEBRA, logits(outputs[k]!), onehot, config.labelSmoothing));
+            let total = (losses.length === 1 ? losses[0]! : tf.addN(losses)) as tf.Scalar;
             if (config.weightDecay > 0 && decayed.length) total = tf.add(total, tf.mul(config.weightDecay / 2, tf.addN(decayed.map((w) => tf.sum(tf.square(w)))))) as tf.Scalar;
             return total;
           },
@@ -373,7 +383,7 @@ export async function trainNetwork(network: CheckedNetwork, data: TrainingData, 
       }
       if (seen === 0) throw new Error(`no training clip of ${splits.name} could be loaded`);
       const trainSeconds = (performance.now() - started) / 1000;
-      const val = await evaluateLoss(model, network, splits.val.filter((item) => !bad.has(item.name)), reading);
+      const val = await evaluateLoss(model, graph, splits.val.filter((item) => !bad.has(item.name)), reading);
       const metrics: EpochMetrics = {
         epoch: epoch + 1,
         lr,
@@ -390,7 +400,7 @@ export async function trainNetwork(network: CheckedNetwork, data: TrainingData, 
         true,
       );
       fs.appendFileSync(metricsFile, `${JSON.stringify(metrics)}\n`);
-      await writeCheckpoint(runDir, model, optimizer, { epoch: epoch + 1, seed, network: network.name, optimizer: config.optimizer, classNames: splits.classNames });
+      await writeCheckpoint(runDir, model, optimizer, { epoch: epoch + 1, seed, network: graph.name, optimizer: config.optimizer, classNames: splits.classNames });
     }
   } finally {
     await loader.close();

@@ -175,7 +175,7 @@ const EMITTERS: Readonly<Record<string, Emitter>> = {
   normalize: {
     emit: (node, inputs, ctx) => {
       const channels = ctx.inputShapes[0]!.at(-1)!;
-      return apply(new VnetNormalize({ ...ctx.base, mean: channelValues(node.args.mean, channels), std: channelValues(node.args.std, channels), scale: (node.args.scale as number | undefined) ?? 255 }), one(inputs));
+      return apply(new VnetNormalize({ ...ctx.base, mean: channelValues(node.args.mean, channels), std: channelValues(node.args.std, channels), scale: (node.args.scale as number | undefined) ?? 255, stream: node.args.stream === true }), one(inputs));
     },
   },
   dense: {
@@ -200,11 +200,6 @@ const EMITTERS: Readonly<Record<string, Emitter>> = {
   fold_time: { emit: (_node, inputs, ctx) => apply(new VnetFoldTime(ctx.base), one(inputs)) },
   unfold_time: { emit: (node, inputs, ctx) => apply(new VnetUnfoldTime({ ...ctx.base, frames: node.args.frames as number }), one(inputs)) },
 };
-
-/** The tfjs weight name of an IR weight: the layer name, "/", the role. */
-export function tfjsWeightName(weight: WeightDecl): string {
-  return `${weight.name.slice(0, weight.name.length - weight.role.length - 1)}/${weight.role}`;
-}
 
 /** tfjs's rule for tensor names, which its layer and weight names must follow. */
 const TFJS_NAME = /^[A-Za-z0-9][-A-Za-z0-9._/]*$/;

@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import * as ort from "onnxruntime-node";
-import { seededRandom } from "../../data/motion.js";
+import { seededRandom } from "../data/motion.js";
 
 export interface ParityResult {
   /** Largest |tfjs - ONNX Runtime| over every output value. */
