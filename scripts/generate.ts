@@ -13,8 +13,9 @@ import { KEYWORDS, allTokens } from "../grammar/tokens.js";
 import { CODES } from "../src/diagnostics/codes.js";
 import { FUNCTIONS, OPERATORS } from "../src/ops/catalogue.js";
 import { INFLATE_RULE, INFLATE_SETTINGS, NETWORK_PROPERTIES, SECTION_SCHEMAS } from "../src/semantics/sections.js";
+import { DEFAULT_TASK, TASKS } from "../src/semantics/tasks/index.js";
 import { extractParserProductions, fixedTokenText, formatProduction, grammarDrift } from "./ebnf.js";
-import { codeReference, operatorReference, sectionReference, table } from "./reference.js";
+import { codeReference, operatorReference, sectionReference, table, taskReference } from "./reference.js";
 import { specTable } from "./specs-table.js";
 import { buildTextMateGrammar } from "./textmate.js";
 
@@ -95,6 +96,7 @@ const FILE_DESCRIPTIONS: Readonly<Record<string, string>> = {
   "codes.md": "Every diagnostic code of src/diagnostics/codes.ts.",
   "sections.md": "The keys of the sampling and training sections and of inflation, from src/semantics/sections.ts.",
   "specs.md": "One row per network of specs/*.vnet and specs/tiny/*.vnet: inputs, classes, parameters, MACs.",
+  "tasks.md": "Every task's contract (inputs, outputs, losses, metrics, datasets), from src/semantics/tasks/.",
 };
 
 function readme(): string {
@@ -132,6 +134,7 @@ export function generateAll(root: string = repoRoot()): Map<string, string> {
     [`${GENERATED_DIR}/sections.md`, markdown("src/semantics/sections.ts", sectionReference(SECTION_SCHEMAS, INFLATE_SETTINGS, INFLATE_RULE, NETWORK_PROPERTIES))],
     [`${GENERATED_DIR}/specs.md`, markdown("specs/*.vnet and specs/tiny/*.vnet", specTable(root))],
     [`${GENERATED_DIR}/syntax-diagrams.html`, syntaxDiagrams(parser)],
+    [`${GENERATED_DIR}/tasks.md`, markdown("src/semantics/tasks/", taskReference(TASKS.values(), DEFAULT_TASK))],
     [TEXTMATE_GRAMMAR, textMateGrammar()],
   ]);
   const describedFiles = Object.keys(FILE_DESCRIPTIONS).map((f) => `${GENERATED_DIR}/${f}`);

@@ -1,12 +1,13 @@
 /**
  * Markdown references generated from the code that defines them: the operator catalogue, the
- * diagnostic codes and the section schemas. Pure functions from data to text.
+ * diagnostic codes, the section schemas and the task contracts. Pure functions from data to text.
  */
 import type { CodeInfo } from "../src/diagnostics/codes.js";
 import type { OpDef, ParamType } from "../src/ops/catalogue.js";
 import type { ArgValue } from "../src/ops/values.js";
 import { rankName } from "../src/ops/values.js";
 import type { FieldType, Schema } from "../src/semantics/sections.js";
+import type { Described, TaskContract } from "../src/semantics/tasks/contract.js";
 
 /** Escapes a table cell: pipes would split it and newlines would end the row. */
 export function cell(text: string): string {
@@ -185,5 +186,26 @@ export function sectionReference(sections: Readonly<Record<string, Schema>>, inf
   schemaTables("inflate settings", inflateSettings, out);
   schemaTables("inflation rule", inflateRule, out);
   out.push("## Network properties", "", `Special bindings in a network body: ${properties.map(code).join(", ")}.`, "");
+  return out.join("\n");
+}
+
+/** tasks.md: every task's contract (inputs, outputs, losses, metrics, dataset formats). */
+export function taskReference(tasks: Iterable<TaskContract>, defaultTask: string): string {
+  const out: string[] = [
+    "# Tasks",
+    "",
+    `A network states what it is for with \`task = "..."\` (\`${defaultTask}\` when it says nothing). The task fixes what the model reads and outputs (checked: VN024, VN063, VN064), what training minimises, what \`vnet eval\` reports and which datasets feed it; from \`src/semantics/tasks/\`.`,
+    "",
+  ];
+  const list = (title: string, entries: readonly Described[]) => {
+    out.push(`**${title}**`, "", table(["name", "what"], entries.map((e) => [code(e.name), e.doc])), "");
+  };
+  for (const task of tasks) {
+    out.push(`## ${task.name}`, "", task.doc, "", `**Inputs:** ${task.inputs}.`, "");
+    out.push("**Outputs** (in `output` order)", "", table(["output", "shape", "what"], task.outputs.map((o) => [code(o.name), o.shape, o.doc])), "");
+    list("Losses", task.losses);
+    list("Metrics", task.metrics);
+    list("Datasets", task.datasets);
+  }
   return out.join("\n");
 }

@@ -262,6 +262,16 @@ describe("vnet lsp", () => {
     expect(value).toContain("`kernel`");
   });
 
+  it("hovers a network with its totals and activation memory", async () => {
+    const uri = uriOf("main.vnet");
+    const at = marked(MAIN.text.replace("network tiny", "network ti¦ny")).cursors[0]!;
+    const hover = (await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: at })) as Hover;
+    const value = (hover.contents as { value: string }).value;
+    expect(value).toMatch(/trainable parameters/);
+    // The same figures as `vnet summary` (src/semantics/memory.ts): the batch from the spec's default.
+    expect(value).toMatch(/[\d.]+ KiB activations per clip \([\d.]+ KiB peak in inference\) · training ~[\d.]+ (KiB|MiB) at batch 8/);
+  });
+
   it("hovers a block call and a stream with their definitions", async () => {
     const uri = uriOf("main.vnet");
     const block = (await client.connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: MAIN.cursors[1]! })) as Hover;

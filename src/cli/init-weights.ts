@@ -7,23 +7,22 @@
  * training starts.
  */
 import type * as tf from "@tensorflow/tfjs";
-import { lowerNetwork } from "../ir/pipeline.js";
+import type { IrGraph } from "../ir/graph.js";
 import { loadWeightsByName } from "../weights/load-init.js";
 import { reportCounts } from "../weights/report.js";
 import { assignWeights } from "../weights/tensors.js";
 import type { CheckedNetwork } from "../semantics/network.js";
 import { renderAgainst } from "./weight-tools.js";
-import type { RunCommandHooks } from "./train-command.js";
 
 /** What sets the starting weights of the freshly built model, or the exit code when the checkpoint does not fit. */
-export async function initialWeights(location: string, network: CheckedNetwork, partial: boolean, out: (s: string) => void, hooks: RunCommandHooks): Promise<((model: tf.LayersModel) => void) | number> {
-  const loaded = await loadWeightsByName(location, network, lowerNetwork(network), { inflate: false, partial });
+export async function initialWeights(location: string, network: CheckedNetwork, graph: IrGraph, partial: boolean, out: (s: string) => void, color: boolean): Promise<((model: tf.LayersModel) => void) | number> {
+  const loaded = await loadWeightsByName(location, network, graph, { inflate: false, partial });
   if (!("mapping" in loaded)) {
-    out(renderAgainst(network.file, [loaded], hooks));
+    out(renderAgainst(network.file, [loaded], color));
     return 1;
   }
   const { report, weights } = loaded.mapping;
-  if (report.diagnostics.length) out(renderAgainst(network.file, report.diagnostics, hooks));
+  if (report.diagnostics.length) out(renderAgainst(network.file, report.diagnostics, color));
   if (report.diagnostics.some((d) => d.severity === "error")) return 1;
   out(`initial weights from ${loaded.directory}: ${reportCounts(report)}`);
   return (model) => assignWeights(model, weights);

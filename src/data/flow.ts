@@ -19,7 +19,7 @@ import { createRequire } from "node:module";
 import type cvModule from "@techstark/opencv-js";
 import { subsampleIndices } from "../ops/temporal.js";
 import type { IrGraph, PipelineStep } from "../ir/graph.js";
-import { writeFileAtomic } from "./video/probe.js";
+import { writeFileAtomic } from "../runtime/files.js";
 
 /** The optical_flow operator's parameters. */
 export interface FlowParams {
@@ -176,6 +176,6 @@ export function cachedFlow(dir: string | undefined, a: number, b: number, bytes:
   }
   flowCacheStats.misses++;
   const field = compute();
-  writeFileAtomic(file, field);
+  writeFileAtomic(file, field, { durable: false, createDirectory: true });
   return field;
 }

@@ -4,6 +4,7 @@
  * summary. `DataError` carries an issue through code that throws (a decode failing mid-epoch).
  */
 import { CODES } from "../diagnostics/codes.js";
+import { VnetError } from "../diagnostics/error.js";
 
 export type DataCode = "VN090" | "VN091" | "VN092" | "VN093" | "VN094" | "VN095" | "VN096" | "VN097" | "VN098" | "VN099";
 
@@ -16,11 +17,11 @@ export interface DataIssue {
   readonly message: string;
 }
 
-/** An error that is a data issue (thrown by decoding, probing, dataset loading). */
-export class DataError extends Error {
+/** An error that is a data issue (thrown by decoding, probing, dataset loading); uncaught, the CLI prints it like any VnetError. */
+export class DataError extends VnetError {
   readonly issue: DataIssue;
   constructor(code: DataCode, file: string, message: string, line?: number) {
-    super(`${file}${line ? `:${line}` : ""}: ${message}`);
+    super(code, message, { path: file, ...(line ? { line } : {}), severity: CODES.get(code)!.severity });
     this.issue = { code, path: file, message, ...(line ? { line } : {}) };
   }
 }

@@ -50,6 +50,8 @@ const table = [
   ["VN060", "unknown-section", "error", "A section name vnet does not know."],
   ["VN061", "sampling-inconsistent", "error", "The sampling section contradicts the network's input."],
   ["VN062", "network-structure", "error", "A network lacks an input or output, or a block lacks an output."],
+  ["VN063", "task-outputs", "error", "The network's outputs do not fit its task (their number, shapes or activations; e.g. a localizer's start, end and confidence map)."],
+  ["VN064", "task-inputs", "error", "The network's inputs do not fit its task (e.g. a localizer reads one feature sequence)."],
   ["VN070", "tfjs-unsupported", "error", "An operator or argument the tfjs backend cannot lower (located at the layer that needs it)."],
   ["VN080", "onnx-unsupported", "error", "An operator or argument the ONNX exporter cannot lower (located at the layer that needs it)."],
   ["VN081", "onnx-outputs", "error", "ONNX export names one class-score output (`logits`, `probabilities`); the network has several outputs."],
@@ -73,6 +75,16 @@ const table = [
   ["VN106", "weights-unused", "warning", "Source tensors that no weight of the spec takes."],
   ["VN107", "not-inflated", "error", "`vnet inflate` needs a network made by an `inflate` statement."],
   ["VN108", "import-parity", "error", "The imported model's outputs differ from ONNX Runtime's on the source file."],
+  ["VN109", "input-unreadable", "error", "A file or folder the command reads is missing or cannot be read (no permission, a directory where a file was expected, a symbolic-link loop)."],
+  ["VN110", "output-overwrites-input", "error", "An output path names one of the command's inputs (the spec, the weights, the dataset), lies inside one, or would replace a training run's checkpoint; nothing is written."],
+  ["VN111", "output-unwritable", "error", "An output path cannot be written: no permission, a read-only file or folder, or a file where a folder is needed (or the other way around)."],
+  ["VN112", "write-failed", "error", "Writing an output failed (disk full, quota, I/O error); the previous file or checkpoint is kept."],
+  ["VN113", "run-exists", "error", "`vnet train -o` names a folder that already holds a run; continue it with --resume or train into another folder."],
+  ["VN114", "run-locked", "error", "Another `vnet train` is using the run folder."],
+  ["VN115", "no-checkpoint", "error", "`--resume` or `--weights` finds no complete checkpoint."],
+  ["VN116", "checkpoint-architecture", "error", "The checkpoint holds another architecture than the spec's (its weight names or shapes differ)."],
+  ["VN117", "resume-conflict", "error", "Under `--resume`, a flag contradicts the settings the run was started with."],
+  ["VN118", "non-finite-values", "error", "Weights or scores hold NaN or infinite values."],
 ] as const;
 
 export const CODES: ReadonlyMap<string, CodeInfo> = new Map(

@@ -7,7 +7,7 @@ import type { ArgValue } from "../ops/values.js";
 import type { Field, FieldType } from "../semantics/sections.js";
 import type * as A from "../syntax/ast.js";
 
-/** Arguments of the input descriptions `clip(...)` and `image(...)`, which are functions, not operators. */
+/** Arguments of the input descriptions `clip(...)`, `image(...)` and `sequence(...)`, which are functions, not operators. */
 export const INPUT_FUNCTION_PARAMS: Readonly<Record<string, readonly { name: string; doc: string }[]>> = {
   clip: [
     { name: "frames", doc: "Frames per clip (T)." },
@@ -17,6 +17,10 @@ export const INPUT_FUNCTION_PARAMS: Readonly<Record<string, readonly { name: str
   image: [
     { name: "size", doc: "Image size: one int (square) or [height, width]." },
     { name: "channels", doc: "Channels (3 for RGB; default 3)." },
+  ],
+  sequence: [
+    { name: "length", doc: "Positions of the sequence (T): a video's snippets, resampled." },
+    { name: "features", doc: "Features per position (F)." },
   ],
 };
 

@@ -9,6 +9,7 @@ import { FUNCTIONS, OPERATORS } from "../ops/catalogue.js";
 import { formatShape } from "../ops/values.js";
 import { totals } from "../semantics/network.js";
 import { INFLATE_RULE, INFLATE_SETTINGS, SECTION_SCHEMAS, type Field, type Schema } from "../semantics/sections.js";
+import { activationMemory, formatBytes } from "../semantics/memory.js";
 import { formatCount, formatMacs } from "../semantics/summary.js";
 import type * as A from "../syntax/ast.js";
 import { blockSignature, fence, fieldMarkdown, INPUT_FUNCTION_PARAMS, opMarkdown, paramMarkdown, sourceText, TENSOR_MEMBERS } from "./docs.js";
@@ -143,7 +144,9 @@ function describe(workspace: Workspace, target: Definition | ImportInfo, fromFil
         const t = totals(network);
         const inputs = network.inputs.filter((i) => i.modelInput).map((i) => `\`${i.name}\` \`${formatShape(i.shape)}\``).join(", ");
         const outputs = network.outputs.map((id) => network.layers.find((l) => l.id === id)).filter((l) => l).map((l) => `\`${formatShape(l!.shape)}\``).join(", ");
-        facts = `\n\n${network.layers.length} layers · ${formatCount(t.trainable)} trainable parameters · ${formatMacs(t.macs)} MACs${inputs ? `\n\ninputs: ${inputs}` : ""}${outputs ? ` · output: ${outputs}` : ""}`;
+        const memory = activationMemory(network);
+        const activations = `${formatBytes(memory.forward)} activations per clip (${formatBytes(memory.peak)} peak in inference) · training ~${formatBytes(memory.training.total)} at batch ${memory.training.batch}`;
+        facts = `\n\n${network.layers.length} layers · ${formatCount(t.trainable)} trainable parameters · ${formatMacs(t.macs)} MACs\n\n${activations}${inputs ? `\n\ninputs: ${inputs}` : ""}${outputs ? ` · output: ${outputs}` : ""}`;
       }
       return `${fence(`network ${target.name}`)}${doc(target)}${facts}${elsewhere}`;
     }

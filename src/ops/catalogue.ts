@@ -675,4 +675,5 @@ export const FUNCTIONS: ReadonlyMap<string, { doc: string; arity: [number, numbe
   ["sum", { doc: "Sum of a list.", arity: [1, 1] as [number, number] }],
   ["clip", { doc: "The video input: `clip(frames = 16, size = 112, channels = 3)`; size is one int or [h, w].", arity: [0, 3] as [number, number] }],
   ["image", { doc: "An image input (2D networks, inflation sources): `image(size = 224, channels = 3)`.", arity: [0, 2] as [number, number] }],
+  ["sequence", { doc: "A feature-sequence input [N, T, F] (localizers over snippet features): `sequence(length = 100, features = 400)`; `.frames` is its length, `.channels` its features.", arity: [0, 2] as [number, number] }],
 ]);

@@ -4,9 +4,8 @@
  * fraction (white 0 -> dark blue 1), the diagonal outlined in green, so a glance shows which
  * classes a model confuses even with a hundred of them. Written atomically through pngjs.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { PNG } from "pngjs";
+import { writeFileAtomic } from "./files.js";
 
 export interface ConfusionPngOptions {
   /** Pixels per cell (default: fits the image in about 600 pixels, between 4 and 48). */
@@ -49,10 +48,7 @@ export function confusionPng(confusion: readonly (readonly number[])[], options:
   return PNG.sync.write(png);
 }
 
-/** Writes the heat map to `file` (temp file, then rename). */
+/** Writes the heat map to `file` atomically (its directory is created when missing). */
 export function writeConfusionPng(file: string, confusion: readonly (readonly number[])[], options: ConfusionPngOptions = {}): void {
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const temp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(temp, confusionPng(confusion, options));
-  fs.renameSync(temp, file);
+  writeFileAtomic(file, confusionPng(confusion, options), { createDirectory: true });
 }

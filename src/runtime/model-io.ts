@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import "../backends/tfjs/registry.js";
+import { writeFileAtomic } from "./files.js";
 
 const MODEL_FILE = "model.json";
 const WEIGHTS_FILE = "weights.bin";
@@ -27,8 +28,8 @@ export function fileHandler(directory: string): tf.io.IOHandler {
         ...(artifacts.trainingConfig ? { trainingConfig: artifacts.trainingConfig } : {}),
         ...(artifacts.userDefinedMetadata ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {}),
       };
-      writeAtomic(path.join(directory, WEIGHTS_FILE), Buffer.from(weights));
-      writeAtomic(path.join(directory, MODEL_FILE), JSON.stringify(manifest));
+      writeFileAtomic(path.join(directory, WEIGHTS_FILE), Buffer.from(weights));
+      writeFileAtomic(path.join(directory, MODEL_FILE), JSON.stringify(manifest));
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     },
     async load(): Promise<tf.io.ModelArtifacts> {
@@ -41,13 +42,6 @@ export function fileHandler(directory: string): tf.io.IOHandler {
       });
     },
   };
-}
-
-/** Writes a file atomically: a temporary file next to it, then a rename over it. */
-export function writeAtomic(file: string, data: string | Uint8Array): void {
-  const temp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(temp, data);
-  fs.renameSync(temp, file);
 }
 
 /** Saves a model to a directory (model.json + weights.bin). */

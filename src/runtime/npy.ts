@@ -5,7 +5,7 @@
  * literal {'descr', 'fortran_order', 'shape'}, then the raw data.
  */
 import * as fs from "node:fs";
-import { writeAtomic } from "./model-io.js";
+import { writeFileAtomic } from "./files.js";
 import type { HostTensor } from "./onnx.js";
 
 const MAGIC = "\x93NUMPY";
@@ -61,5 +61,5 @@ export function writeNpy(file: string, tensor: HostTensor): void {
   out.set(Array.from(header, (c) => c.charCodeAt(0)), 10);
   const data = new DataView(out.buffer, 10 + header.length);
   tensor.data.forEach((v, i) => data.setFloat32(i * 4, v, true));
-  writeAtomic(file, out);
+  writeFileAtomic(file, out);
 }

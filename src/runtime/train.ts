@@ -233,22 +233,29 @@ function bar(fraction: number, width = 20): string {
 /**
  * What training backpropagates through: a model sharing the trained model's layers whose outputs
  * are the tensors the loss is taken over (`lossHeads`: the output, or each stream's scores for a
- * score fusion trained separately), each as logits, then the network's output (the accuracy).
+ * score fusion trained separately; `heads` indexes them), each made logits by `logits`, and the
+ * network's output (`fused`, for the accuracy).
  * Logits are the IR's: a logits output itself, the input of a final softmax, or the logarithm of
  * other probabilities (log-probabilities, whose softmax gives them back).
  */
-function trainingModel(model: tf.LayersModel, graph: IrGraph): { model: tf.LayersModel; logits: ((output: tf.Tensor) => tf.Tensor)[] } {
+function trainingModel(model: tf.LayersModel, graph: IrGraph): { model: tf.LayersModel; heads: number[]; logits: ((output: tf.Tensor) => tf.Tensor)[]; fused: number } {
   const byId = new Map(graph.nodes.map((n) => [n.id, n]));
-  const tensorOf = (id: number) => model.getLayer(byId.get(id)!.name).output as tf.SymbolicTensor;
+  // Each tensor once (tfjs gives no value for a repeated output): the heads, then the output.
   const outputs: tf.SymbolicTensor[] = [];
+  const indexOf = (tensor: tf.SymbolicTensor) => {
+    const known = outputs.indexOf(tensor);
+    return known >= 0 ? known : outputs.push(tensor) - 1;
+  };
+  const heads: number[] = [];
   const logits: ((output: tf.Tensor) => tf.Tensor)[] = [];
   for (const head of lossHeads(graph)) {
     const { kind, softmaxInput } = head.scores;
-    outputs.push(tensorOf(kind === "probabilities" && softmaxInput !== undefined ? softmaxInput : head.node));
+    const node = kind === "probabilities" && softmaxInput !== undefined ? softmaxInput : head.node;
+    heads.push(indexOf(model.getLayer(byId.get(node)!.name).output as tf.SymbolicTensor));
     logits.push(kind === "logits" || softmaxInput !== undefined ? (t) => t : (t) => tf.log(tf.add(t, 1e-8)));
   }
-  outputs.push(model.outputs[0]!);
-  return { model: tf.model({ inputs: model.inputs, outputs }), logits };
+  const fused = indexOf(model.outputs[0]!);
+  return { model: tf.model({ inputs: model.inputs, outputs }), heads, logits, fused };
 }
 
 /** Cross-entropy of one example's scores of the IR's kind. */
@@ -354,11 +361,13 @@ export async function trainNetwork(graph: IrGraph, data: TrainingData, options: 
         let hits: tf.Tensor | undefined;
         const loss = optimizer.minimize(
           () => {
-            const outputs = trained.model.apply(inputs.length === 1 ? inputs[0]! : inputs, { training: true }) as tf.Tensor[];
-            hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(outputs[outputs.length - 1]!, 1), labels), "float32")));
-            const onehot = tf.oneHot(labels, outputs[0]!.shape[1]!);
+            const applied = trained.model.apply(inputs.length === 1 ? inputs[0]! : inputs, { training: true }) as tf.Tensor | tf.Tensor[];
+            const outputs = Array.isArray(applied) ? applied : [applied];
+            const fused = outputs[trained.fused]!;
+            hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(fused, 1), labels), "float32")));
+            const onehot = tf.oneHot(labels, fused.shape[1]!);
             // One loss per head: the output's, or each stream's for a separately trained score fusion.
-            const losses = trained.logits.map((logits, k) => softmaxCrossEntropy(TFJS_ALGEBRA, logits(outputs[k]!), onehot, config.labelSmoothing));
+            const losses = trained.logits.map((logits, k) => softmaxCrossEntropy(TFJS_ALGEBRA, logits(outputs[trained.heads[k]!]!), onehot, config.labelSmoothing));
             let total = (losses.length === 1 ? losses[0]! : tf.addN(losses)) as tf.Scalar;
             if (config.weightDecay > 0 && decayed.length) total = tf.add(total, tf.mul(config.weightDecay / 2, tf.addN(decayed.map((w) => tf.sum(tf.square(w)))))) as tf.Scalar;
             return total;

@@ -12,8 +12,9 @@ import type { CheckedNetwork, Layer, NetworkInput, Origin, SectionValue } from "
 import type { Module, Program } from "./program.js";
 import { SECTION_SCHEMAS, type Field, type Schema } from "./sections.js";
 import { closest, didYouMean } from "./suggest.js";
-import { ERR, containsError, show, toArg, typeName, type Value } from "./values.js";
+import { ERR, containsError, show, toArg, typeName, type InputKind, type Value } from "./values.js";
 import { inflateNetwork } from "./inflate.js";
+import { DEFAULT_TASK, TASK_NAMES, taskContract, type TaskName } from "./tasks/index.js";
 
 export const LIMITS = { layers: 100_000, iterations: 10_000, callDepth: 64 };
 
@@ -244,6 +245,15 @@ class NetworkElaborator {
     const classesValue = get("classes");
     const classNames = get("class_names");
     const description = get("description");
+    const taskValue = get("task");
+    let task: TaskName = DEFAULT_TASK;
+    if (taskValue && taskValue.t !== "err") {
+      const b = scope.vars.get("task")!;
+      if (taskValue.t !== "str") this.report("VN014", `\`task\` must be a string, got ${show(taskValue)}`, b.origin.file, b.origin.range, { hint: `tasks are: ${TASK_NAMES.join(", ")}` });
+      else if (!(TASK_NAMES as readonly string[]).includes(taskValue.v)) {
+        this.report("VN015", `unknown task ${show(taskValue)}`, b.origin.file, b.origin.range, { hint: didYouMean(taskValue.v, TASK_NAMES) ?? `tasks are: ${TASK_NAMES.join(", ")}` });
+      } else task = taskValue.v as TaskName;
+    }
     let classes: number | undefined;
     if (classesValue && classesValue.t !== "err") {
       const b = scope.vars.get("classes")!;
@@ -292,18 +302,6 @@ class NetworkElaborator {
       this.report("VN062", `network \`${this.decl.name.name}\` has no output`, module.file, this.decl.name.range, { hint: "end the network with `output x -> global_avg_pool -> dense(classes)`" });
     }
     const outputStatement = this.decl.body.find((s): s is A.OutputDecl => s.kind === "Output");
-    if (classes !== undefined) {
-      for (const id of outputs) {
-        const layer = layers.find((l) => l.id === id)!;
-        const shape = layer.shape;
-        if (shape.length !== 1 || shape[0] !== classes) {
-          const where = outputStatement ?? this.decl;
-          this.report("VN024", `the output is ${formatShape(shape)} but the network has ${classes} classes: expected [N, ${classes}]`, module.file, outputStatement ? outputStatement.values[0]?.range ?? where.range : this.decl.name.range, {
-            hint: shape.length === 1 ? "end with `dense(classes)`" : "pool or flatten to [N, F] and end with `dense(classes)`",
-          });
-        }
-      }
-    }
 
     // Model inputs: raw inputs and streams that model (non-stream) layers read.
     const readByModel = new Set<number>();
@@ -322,19 +320,26 @@ class NetworkElaborator {
       }
     }
 
-    return {
+    const network: CheckedNetwork = {
       name: this.decl.name.name,
       file: module.file,
       range: this.decl.range,
       ...(classes !== undefined ? { classes } : {}),
       ...(names ? { classNames: names } : {}),
       ...(description?.t === "str" ? { description: description.v } : {}),
+      task,
       layers,
       inputs: finalInputs,
       outputs,
       sections: this.sections,
       ...(inflatedFrom ? { inflatedFrom } : {}),
     };
+    // The task's contract holds the inputs and outputs (a failed output expression was already reported).
+    if (outputs.length > 0 || inflate) {
+      const outputRanges = outputs.map((_, i) => outputStatement?.values[i]?.range ?? outputStatement?.values[0]?.range ?? this.decl.name.range);
+      taskContract(task).check(network, { name: this.decl.name.range, outputs: outputRanges }, (code, message, range, hint) => this.report(code, message, module.file, range, hint ? { hint } : {}));
+    }
+    return network;
   }
 
   // ---------------------------------------------------------------- statements
@@ -733,7 +738,7 @@ class NetworkElaborator {
       else positional.push(value);
     }
     if ([...positional, ...[...named.values()].map((n) => n.value)].some(containsError)) return ERR;
-    if (name === "clip" || name === "image") return this.inputDescription(name, positional, named, expr, file);
+    if (name === "clip" || name === "image" || name === "sequence") return this.inputDescription(name, positional, named, expr, file);
     if (named.size > 0) return this.typeError(`\`${name}\` takes no named arguments`, file, [...named.values()][0]!.range);
     let args = positional;
     if ((name === "min" || name === "max" || name === "sum" || name === "len") && args.length === 1 && args[0]!.t === "list") args = [...(args[0] as { items: readonly Value[] }).items];
@@ -754,8 +759,8 @@ class NetworkElaborator {
     return { t: "num", v };
   }
 
-  private inputDescription(name: "clip" | "image", positional: Value[], named: Map<string, { value: Value; range: Range }>, expr: A.CallExpr, file: string): Value {
-    const order = name === "clip" ? ["frames", "size", "channels"] : ["size", "channels"];
+  private inputDescription(name: InputKind, positional: Value[], named: Map<string, { value: Value; range: Range }>, expr: A.CallExpr, file: string): Value {
+    const order = name === "clip" ? ["frames", "size", "channels"] : name === "sequence" ? ["length", "features"] : ["size", "channels"];
     const values = new Map<string, { value: Value; range: Range }>();
     positional.forEach((v, i) => {
       if (i < order.length) values.set(order[i]!, { value: v, range: expr.args[i]!.range });
@@ -771,7 +776,7 @@ class NetworkElaborator {
     const positiveInt = (key: string, fallback?: number): number | undefined => {
       const entry = values.get(key);
       if (!entry) {
-        if (fallback === undefined) this.report("VN013", `\`${name}\` needs \`${key}\``, file, expr.range, { hint: name === "clip" ? "`clip(frames = 16, size = 112)`" : "`image(size = 224)`" });
+        if (fallback === undefined) this.report("VN013", `\`${name}\` needs \`${key}\``, file, expr.range, { hint: name === "clip" ? "`clip(frames = 16, size = 112)`" : name === "sequence" ? "`sequence(length = 100, features = 400)`" : "`image(size = 224)`" });
         return fallback;
       }
       if (entry.value.t !== "num" || !Number.isInteger(entry.value.v) || entry.value.v < 1) {
@@ -780,6 +785,16 @@ class NetworkElaborator {
       }
       return entry.value.v;
     };
+    if (name === "sequence") {
+      const length = positiveInt("length");
+      const features = positiveInt("features");
+      if (length === undefined || features === undefined) return ERR;
+      if (length * features > 2 ** 31 || length > 1 << 20 || features > 1 << 20) {
+        this.report("VN015", `a sequence of ${length}x${features} is too large`, file, expr.range);
+        return ERR;
+      }
+      return { t: "input", kind: name, shape: [length, features] };
+    }
     const frames = name === "clip" ? positiveInt("frames") : 1;
     const channels = positiveInt("channels", 3);
     const sizeEntry = values.get("size");

@@ -5,6 +5,7 @@
 import type { Range } from "../diagnostics/diagnostic.js";
 import type { Args } from "../ops/catalogue.js";
 import type { Shape } from "../ops/values.js";
+import type { TaskName } from "./tasks/contract.js";
 
 export interface Origin {
   readonly file: string;
@@ -62,6 +63,8 @@ export interface CheckedNetwork {
   readonly classes?: number;
   readonly classNames?: readonly string[];
   readonly description?: string;
+  /** What the network is for (`task = "..."`; classification by default): src/semantics/tasks. */
+  readonly task: TaskName;
   readonly layers: readonly Layer[];
   readonly inputs: readonly NetworkInput[];
   readonly outputs: readonly number[];

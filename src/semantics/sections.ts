@@ -76,4 +76,4 @@ export const INFLATE_RULE: Schema = {
 };
 
 /** Network-level properties written as bindings. */
-export const NETWORK_PROPERTIES = ["classes", "class_names", "description"] as const;
+export const NETWORK_PROPERTIES = ["classes", "class_names", "description", "task"] as const;

@@ -1,5 +1,6 @@
 /** Per-layer tables and totals for `vnet summary` (text and JSON). */
 import { formatShape } from "../ops/values.js";
+import { activationMemory, formatBytes, optimizerStateName, type ActivationMemory } from "./memory.js";
 import { allLayers, totals, type CheckedNetwork, type Totals } from "./network.js";
 
 export interface SummaryRow {
@@ -20,6 +21,8 @@ export interface Summary {
   readonly inputs: readonly { name: string; shape: readonly number[]; kind: string; modelInput: boolean }[];
   readonly layers: readonly SummaryRow[];
   readonly totals: Totals;
+  /** Activation memory in bytes (see `memory.ts`). */
+  readonly memory: ActivationMemory;
 }
 
 export function summarize(network: CheckedNetwork): Summary {
@@ -34,6 +37,7 @@ export function summarize(network: CheckedNetwork): Summary {
     inputs: network.inputs.map((i) => ({ name: i.name, shape: i.shape, kind: i.kind, modelInput: i.modelInput })),
     layers,
     totals: totals(network),
+    memory: activationMemory(network),
   };
 }
 
@@ -73,5 +77,15 @@ export function formatSummary(summary: Summary): string {
     ...(t.frozen ? [`frozen parameters:    ${formatCount(t.frozen)}`] : []),
     `non-trainable state:  ${formatCount(t.state)}`,
     `MACs per clip:        ${formatMacs(t.macs)} (${formatCount(t.macs)})`,
+    ...formatMemory(summary.memory),
   ].join("\n");
+}
+
+/** The activation-memory lines of a summary. */
+export function formatMemory(memory: ActivationMemory): string[] {
+  const t = memory.training;
+  return [
+    `activations per clip: ${formatBytes(memory.forward)} forward (all layer outputs; ${formatBytes(memory.peak)} alive at the peak of inference)`,
+    `training estimate:    ${formatBytes(t.total)} at batch ${t.batch} (${formatBytes(t.activations)} activations and their gradients, ${formatBytes(t.parameters)} weights, gradients${optimizerStateName(t)})`,
+  ];
 }

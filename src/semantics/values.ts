@@ -8,10 +8,13 @@ export type Value =
   | { readonly t: "str"; readonly v: string }
   | { readonly t: "list"; readonly items: readonly Value[] }
   | { readonly t: "tensor"; readonly id: number; readonly shape: Shape; readonly origin: Origin; readonly stream: boolean }
-  /** The result of `clip(...)` or `image(...)`: an input description. */
-  | { readonly t: "input"; readonly kind: "clip" | "image"; readonly shape: Shape }
+  /** The result of `clip(...)`, `image(...)` or `sequence(...)`: an input description. */
+  | { readonly t: "input"; readonly kind: InputKind; readonly shape: Shape }
   /** Poison: an error was already reported; everything computed from it stays silent. */
   | { readonly t: "err" };
+
+/** What a network input holds: a video clip, an image, or a feature sequence. */
+export type InputKind = "clip" | "image" | "sequence";
 
 export const ERR: Value = { t: "err" };
 

@@ -234,14 +234,20 @@ export function mapOnnxWeights(graph: IrGraph, model: OnnxModel, options: OnnxIm
   return { weights, report: { entries, unused, diagnostics } };
 }
 
-/** Where the ONNX model's inputs disagree with the spec's model inputs (ONNX channels-first, batch first). */
+/**
+ * Where the ONNX model's inputs disagree with the spec's model inputs (the tensors its layers read:
+ * the normalised clip, not the raw one), ONNX channels-first with the batch first; unknown
+ * (symbolic) dimensions fit anything.
+ */
 export function inputMismatches(graph: IrGraph, model: OnnxModel): string[] {
-  if (model.inputs.length !== graph.inputs.length) return [`the ONNX model has ${model.inputs.length} input${model.inputs.length === 1 ? "" : "s"}, ${graph.name} has ${graph.inputs.length}`];
-  return graph.inputs.flatMap((input, k) => {
+  if (model.inputs.length !== graph.modelInputs.length) return [`the ONNX model has ${model.inputs.length} input${model.inputs.length === 1 ? "" : "s"}, ${graph.name} reads ${graph.modelInputs.length}`];
+  const byId = new Map(graph.nodes.map((n) => [n.id, n]));
+  return graph.modelInputs.flatMap((input, k) => {
     const theirs = model.inputs[k]!;
     if (theirs.shape.length === 0) return []; // no shape recorded
-    const ours = [input.shape.at(-1)!, ...input.shape.slice(0, -1)];
+    const shape = byId.get(input.node)!.shape;
+    const ours = [shape.at(-1)!, ...shape.slice(0, -1)];
     const fits = theirs.shape.length === ours.length + 1 && ours.every((d, i) => theirs.shape[i + 1] === undefined || theirs.shape[i + 1] === d);
-    return fits ? [] : [`ONNX input ${theirs.name} is [${theirs.shape.map((d) => d ?? "?").join(", ")}]; ${graph.name}'s input ${input.name} [${input.shape.join(", ")}] needs [N, ${ours.join(", ")}] channels-first`];
+    return fits ? [] : [`ONNX input ${theirs.name} is [${theirs.shape.map((d) => d ?? "?").join(", ")}]; ${graph.name}'s input ${input.name} [${shape.join(", ")}] needs [N, ${ours.join(", ")}] channels-first`];
   });
 }

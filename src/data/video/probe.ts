@@ -11,6 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { DataError, type DataIssue } from "../issues.js";
 import type { VideoMeta } from "../sampling.js";
+import { writeFileAtomic } from "../../runtime/files.js";
 import { lastError, runFfmpeg } from "./ffmpeg.js";
 
 export interface ProbedVideo extends VideoMeta {
@@ -82,14 +83,6 @@ function readCache(cacheDir: string | undefined, absolute: string, stat: fs.Stat
   }
 }
 
-/** Writes a file by renaming a temporary one into place, so concurrent readers never see half of it. */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  fs.writeFileSync(temp, data);
-  fs.renameSync(temp, file);
-}
-
 async function probeUncached(file: string, size: number): Promise<ProbedVideo> {
   if (size === 0) throw new DataError("VN091", file, "the file is empty (0 bytes)");
   const run = await runFfmpeg(["-threads", "1", "-i", file, "-map", "0:v:0", "-vsync", "0", "-f", "null", "-"]);
@@ -129,7 +122,7 @@ export async function probeVideo(file: string, cacheDir?: string): Promise<Probe
     entry = { path: absolute, size: stat.size, mtimeMs: stat.mtimeMs, issue: error.issue };
   }
   memory.set(absolute, entry);
-  if (cacheDir) writeFileAtomic(cacheFile(cacheDir, absolute), JSON.stringify(entry));
+  if (cacheDir) writeFileAtomic(cacheFile(cacheDir, absolute), JSON.stringify(entry), { durable: false, createDirectory: true });
   if (entry.issue) throw new DataError(entry.issue.code, file, entry.issue.message);
   return entry.video!;
 }

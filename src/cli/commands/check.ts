@@ -1,0 +1,74 @@
+/**
+ * `vnet check <files|dirs...>`: checks specs and prints their diagnostics with code frames (or as
+ * JSON). Exit 0 clean, 1 errors (or an unmet `// expect:` header), 2 usage.
+ */
+import * as path from "node:path";
+import { hasErrors, type Diagnostic } from "../../diagnostics/diagnostic.js";
+import { LineIndex } from "../../diagnostics/location.js";
+import { checkFiles, type CheckResult } from "../../semantics/check.js";
+import { defineCommand } from "../command.js";
+import { expandSpecPaths, renderDiagnostics, shownPath } from "../util.js";
+
+/**
+ * A spec whose first line is `// expect: VN020, VN041` is a test case: it passes when checking it
+ * yields exactly those codes, in source order (how specs/invalid stays part of `vnet check specs`).
+ */
+export function declaredExpectation(text: string | undefined): string[] | undefined {
+  const first = text?.split(/\r?\n/, 1)[0] ?? "";
+  const match = /^\/\/\s*expect:\s*(.*)$/.exec(first);
+  return match ? match[1]!.split(/[,\s]+/).filter(Boolean) : undefined;
+}
+
+function jsonDiagnostic(d: Diagnostic, result: CheckResult) {
+  const text = result.program.modules.get(d.file)?.text ?? "";
+  const index = new LineIndex(text);
+  return { ...d, file: shownPath(d.file), start: index.positionAt(d.range.start), end: index.positionAt(d.range.end) };
+}
+
+export const command = defineCommand({
+  name: "check",
+  usage: "check <files|dirs...> [--format text|json] [--root DIR]",
+  description: "Checks specs (directories: every .vnet file under them) and prints each problem as file:line:col, its code and a code frame. Exit 0 clean, 1 errors, 2 usage.",
+  positional: { names: "<files|dirs...>", min: 1 },
+  flags: {
+    format: { type: "choice", choices: ["text", "json"], default: "text", doc: "output format" },
+    root: { type: "string", value: "DIR", doc: "the project root imports may not leave (default: the nearest folder with vnet.json)" },
+  },
+  run({ positional, flags }, { out, color }) {
+    const files = expandSpecPaths(positional);
+    // Each file is checked as its own entry so one file's failure cannot hide another's.
+    const shown: Diagnostic[] = [];
+    const all: Diagnostic[] = [];
+    const results: CheckResult[] = [];
+    const expectations: { file: string; expected: string[]; actual: string[]; met: boolean }[] = [];
+    for (const file of files) {
+      const result = checkFiles([file], flags.root ? { root: flags.root } : {});
+      results.push(result);
+      // Diagnostics located in imported files count too: a block's error may only show when a network expands it.
+      for (const d of result.diagnostics) all.push(d);
+      const expected = declaredExpectation(result.program.modules.get(path.resolve(file))?.text);
+      if (expected) {
+        const actual = result.diagnostics.map((d) => d.code);
+        const met = actual.join(",") === expected.join(",");
+        expectations.push({ file: shownPath(file), expected, actual, met });
+        if (met) continue;
+      }
+      for (const d of result.diagnostics) shown.push(d);
+    }
+    const dedupe = (ds: Diagnostic[]) => [...new Map(ds.map((d) => [`${d.file}:${d.range.start}:${d.range.end}:${d.code}:${d.message}`, d])).values()];
+    const unique = dedupe(shown);
+    const merged = results[0] ? { ...results[0], program: { ...results[0].program, modules: new Map(results.flatMap((r) => [...r.program.modules])) } } : undefined;
+    const unmet = expectations.filter((e) => !e.met);
+    if (flags.format === "json") {
+      out(JSON.stringify({ files: files.length, diagnostics: merged ? dedupe(all).map((d) => jsonDiagnostic(d, merged)) : [], expectations }, null, 2));
+    } else {
+      if (unique.length && merged) out(renderDiagnostics(unique, merged, color));
+      for (const e of unmet) out(`${e.file}: expected diagnostics [${e.expected.join(", ")}] but got [${e.actual.join(", ")}]`);
+      const errors = unique.filter((d) => d.severity === "error").length;
+      const warnings = unique.filter((d) => d.severity === "warning").length;
+      const met = expectations.length - unmet.length;
+      out(`${unique.length || unmet.length ? "\n" : ""}checked ${files.length} file(s): ${errors} error(s), ${warnings} warning(s)${expectations.length ? `, ${met} of ${expectations.length} expected-diagnostic case(s) met` : ""}`);
+    }
+    return hasErrors(unique) || unmet.length > 0 ? 1 : 0;
+  },
+});

@@ -1,0 +1,79 @@
+/**
+ * `vnet data synth --out <dir>`: writes the builtin motion dataset as real video files through
+ * ffmpeg, so training and tests exercise the real decode path end to end. The folder gets both
+ * dataset layouts vnet reads: class folders per split (`train/<class>/<class>_0003.mp4`) and
+ * MMAction2-style lists (`train.txt`, `val.txt`: `relative/path.mp4 label-index`) with
+ * `classes.txt`. In each round over the classes the videos are one, two, one and three clips
+ * long in turn, so multi-clip test sampling has room. An existing non-empty folder is never
+ * written into.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { BUILTIN_FPS } from "../../data/dataset.js";
+import { motionClassNames, motionVideos, type MotionOptions } from "../../data/motion.js";
+import { encodeVideo } from "../../data/video/encode.js";
+import { writeFileAtomic } from "../../runtime/files.js";
+import { UsageError } from "../args.js";
+import { defineCommand, type CommandGroup } from "../command.js";
+
+/** Video i's length in clips: 1, 2, 1, 3, 1, 2, ... */
+const LENGTHS = [1, 2, 1, 3];
+
+const synthCommand = defineCommand({
+  name: "synth",
+  usage: "data synth --out <dir> [--variant motion|appearance] [--classes N] [--frames N] [--size N] [--train-per-class N] [--val-per-class N] [--seed N] [--fps X]",
+  description: "Writes builtin:motion as mp4 videos: class folders per split and MMAction2-style lists (train.txt, val.txt, classes.txt). An existing non-empty folder is never written into.",
+  positional: { names: "", min: 0, max: 0 },
+  flags: {
+    out: { type: "string", alias: "-o", value: "DIR", doc: "a new or empty folder" },
+    variant: { type: "choice", choices: ["motion", "appearance"], default: "motion", doc: "motion: the class is only in the motion; appearance: also in the colours" },
+    classes: { type: "int", min: 2, default: 5, doc: "number of classes" },
+    frames: { type: "int", min: 1, max: 1024, default: 8, doc: "frames of one clip (videos are 1 to 3 clips long)" },
+    size: { type: "int", min: 8, max: 1024, default: 32, doc: "frame width and height in pixels (even)" },
+    trainPerClass: { type: "int", min: 0, max: 100000, default: 8, doc: "training videos per class" },
+    valPerClass: { type: "int", min: 0, max: 100000, default: 4, doc: "validation videos per class" },
+    seed: { type: "int", min: 0, max: 2 ** 32 - 1, default: 0, doc: "random seed" },
+    fps: { type: "number", above: 0, max: 1000, default: BUILTIN_FPS, doc: "frame rate of the videos" },
+  },
+  async run({ flags }, { out }) {
+    const dir = flags.out;
+    if (!dir) throw new UsageError("vnet data synth needs --out <dir>");
+    const { variant, fps } = flags;
+    const options: MotionOptions = { variant, classes: flags.classes, frames: flags.frames, size: flags.size, seed: flags.seed };
+    if (flags.size % 2) throw new UsageError(`--size must be even (H.264 / yuv420p video), got ${flags.size}`);
+    if (fs.existsSync(dir) && (!fs.statSync(dir).isDirectory() || fs.readdirSync(dir).length > 0)) throw new UsageError(`${dir} exists and is not an empty folder; vnet data synth never writes into existing data`);
+    const perClass = { train: flags.trainPerClass, val: flags.valPerClass };
+    let classNames: readonly string[];
+    try {
+      classNames = motionClassNames(variant, options.classes);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    let written = 0;
+    for (const split of ["train", "val"] as const) {
+      const lines: string[] = [];
+      const counts = new Map<number, number>();
+      for (const video of motionVideos(options, split, perClass[split], (i) => flags.frames * LENGTHS[Math.floor(i / classNames.length) % LENGTHS.length]!)) {
+        const name = classNames[video.label]!;
+        const k = counts.get(video.label) ?? 0;
+        counts.set(video.label, k + 1);
+        const relative = `${split}/${name}/${name}_${String(k).padStart(4, "0")}.mp4`;
+        fs.mkdirSync(path.join(dir, split, name), { recursive: true });
+        await encodeVideo(path.join(dir, relative), video.pixels, { width: flags.size, height: flags.size, fps });
+        lines.push(`${relative} ${video.label}`);
+        written++;
+      }
+      writeFileAtomic(path.join(dir, `${split}.txt`), `${lines.join("\n")}\n`);
+    }
+    writeFileAtomic(path.join(dir, "classes.txt"), `${classNames.join("\n")}\n`);
+    out(`wrote ${written} videos (${classNames.length} classes: ${classNames.join(", ")}; ${flags.size}x${flags.size} at ${fps} fps, ${flags.frames} to ${flags.frames * Math.max(...LENGTHS)} frames) to ${dir}/`);
+    out(`  class folders train/<class>/, val/<class>/ and lists train.txt, val.txt, classes.txt`);
+    return 0;
+  },
+});
+
+export const command: CommandGroup = {
+  name: "data",
+  description: "Datasets: `vnet data synth` writes the builtin motion dataset as real videos.",
+  subcommands: [synthCommand],
+};

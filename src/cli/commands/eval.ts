@@ -1,0 +1,93 @@
+/**
+ * `vnet eval <spec> --weights <run-dir | checkpoint dir> --data <builtin:motion | folder | list>`:
+ * evaluates trained weights on a split (validation by default) with the spec's test protocol
+ * (clips x crops per video, averaged as the spec says) and prints top-1, top-5, per-class
+ * accuracy and a confusion matrix (`--confusion-png FILE` also draws it). Videos that cannot be
+ * used are reported and skipped.
+ */
+import type { SplitName, VideoSplits } from "../../data/dataset.js";
+import { flowStreams } from "../../data/flow.js";
+import { formatIssue, issueOf, skippedSummary, type DataIssue } from "../../data/issues.js";
+import { ViewLoader } from "../../data/loader.js";
+import { writeConfusionPng } from "../../runtime/confusion-png.js";
+import { formatReport, predictVideos, scoreReport } from "../../runtime/evaluate.js";
+import { checkpointClassNames } from "../../runtime/train.js";
+import { viewsPerVideo } from "../../semantics/protocol.js";
+import { UsageError } from "../args.js";
+import { defineCommand } from "../command.js";
+import { BACKEND_FLAG, DATA_VALUE, LOADING_FLAGS, NETWORK_FLAG, SEED_FLAG } from "../flags.js";
+import { checkRunnableNetwork, loadDataset, loadingOptions, readWeightsFlag, reportIssues, startBackend, trainedModel } from "../run-util.js";
+
+const SPLITS = ["val", "test", "train"] as const satisfies readonly SplitName[];
+
+export const command = defineCommand({
+  name: "eval",
+  usage: "eval <spec> --weights <run-dir> --data <builtin:motion | folder | list> [--split val|test|train] [--confusion-png FILE] [options]",
+  description: "Evaluates trained weights with the spec's test protocol (clips x crops per video, averaged as the spec says): top-1, top-5, per-class accuracy and the confusion matrix.",
+  positional: { names: "spec file", min: 1, max: 1 },
+  flags: {
+    weights: { type: "string", value: "DIR", doc: "a run directory or checkpoint directory" },
+    data: { type: "string", value: DATA_VALUE, doc: "the dataset" },
+    split: { type: "choice", choices: SPLITS, doc: "the split to evaluate (default: val, or test when there is no val split)" },
+    confusionPng: { type: "string", value: "FILE", doc: "also draw the confusion matrix to a PNG file" },
+    batch: { type: "int", min: 1, doc: "views per model call (at least one video's views)" },
+    valClips: { type: "int", min: 1, doc: "builtin data: validation clips per class" },
+    valFraction: { type: "number", min: 0, below: 1, doc: "folders and lists without a val split: the share held out for validation" },
+    seed: SEED_FLAG,
+    network: NETWORK_FLAG,
+    backend: BACKEND_FLAG,
+    ...LOADING_FLAGS,
+  },
+  async run({ positional, flags }, { out, color }) {
+    const weights = flags.weights;
+    if (!weights) throw new UsageError("vnet eval needs --weights <run-dir or checkpoint directory>");
+    const data = flags.data;
+    if (!data) throw new UsageError("vnet eval needs --data (builtin:motion, builtin:motion-appearance, or a video folder or list file)");
+    const checked = checkRunnableNetwork(positional[0]!, flags.network, out, color);
+    if (typeof checked === "number") return checked;
+    const { network, graph } = checked;
+    const seed = flags.seed ?? 0;
+    const loading = loadingOptions(flags);
+    const store = await readWeightsFlag(weights);
+    const trainedOn = checkpointClassNames(store.directory!);
+    const dataset: VideoSplits = await loadDataset(data, graph, { seed, trainPerClass: 1, cacheDir: loading.cacheDir, ...(flags.valClips ? { valPerClass: flags.valClips } : {}), ...(flags.valFraction !== undefined ? { valFraction: flags.valFraction } : {}), ...(trainedOn ? { classNames: trainedOn } : {}) });
+    reportIssues(dataset.issues, out, false);
+    const chosen = flags.split ?? (dataset.val.length === 0 && dataset.test.length > 0 ? "test" : "val");
+    const items = dataset[chosen];
+    if (items.length === 0) {
+      out(formatIssue({ code: "VN097", path: data, message: `no usable videos in the ${chosen} split` }));
+      return 1;
+    }
+    await startBackend(flags.backend, out, false, network);
+    const model = trainedModel(graph, checked.result, store, out, color);
+    if (typeof model === "number") return model;
+    const protocol = graph.protocol!;
+    const flows = flowStreams(graph);
+    const loader = new ViewLoader({ geometry: protocol, flows, ...loading });
+    const failures: DataIssue[] = [];
+    const batch = Math.max(flags.batch ?? 16, viewsPerVideo(protocol));
+    let result;
+    try {
+      result = await predictVideos(model, graph, items, { loader, protocol, flows, batch, onFailure: (_item, error) => failures.push(issueOf(error)) });
+    } finally {
+      await loader.close();
+      model.dispose();
+    }
+    for (const issue of failures) out(formatIssue(issue));
+    out(`${network.name} on ${dataset.name} (${chosen} split${dataset.name.startsWith("builtin:") ? `, seed ${seed}` : ""}):`);
+    if (result.videos.length === 0) {
+      out(formatIssue({ code: "VN097", path: data, message: `no video of the ${chosen} split could be read` }));
+      return 1;
+    }
+    const report = scoreReport(result.scores, result.labels, dataset.classNames, result.views, protocol.test.average);
+    out(formatReport(report));
+    const picture = flags.confusionPng;
+    if (picture) {
+      writeConfusionPng(picture, report.confusion);
+      out(`wrote the confusion matrix as a picture to ${picture} (rows: true class, darker = more of the row)`);
+    }
+    const summary = skippedSummary([...dataset.issues, ...failures]);
+    if (summary) out(summary);
+    return 0;
+  },
+});

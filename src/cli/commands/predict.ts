@@ -1,0 +1,172 @@
+/**
+ * `vnet predict`: classifies one video with the spec's test protocol (views, averaging) and prints
+ * the top classes.
+ *   vnet predict model.onnx video.mp4                    ONNX Runtime, protocol from the metadata
+ *   vnet predict spec.vnet video.mp4 --weights <run-dir> (tfjs; optical-flow streams computed too)
+ *   vnet predict model.onnx --input video.npy | --sample builtin:motion:3
+ * Every video, whatever its source (a file decoded by ffmpeg, a .npy float32 or uint8 tensor
+ * [T, H, W, C] in [0, 1], a builtin validation clip), is sampled by the data pipeline into the
+ * same test views `vnet eval` takes (src/data/views.ts); a .npy batch of ready views
+ * [N, T, H, W, C] is taken as it is. Prediction itself is runtime/predict.ts's.
+ */
+import { BUILTIN_FPS, builtinClipShape, defaultCacheDir } from "../../data/dataset.js";
+import { DataError, formatIssue } from "../../data/issues.js";
+import { builtinVariant, motionDataset } from "../../data/motion.js";
+import { fileSource, tensorSource, type FrameSource, type LoadedViews } from "../../data/views.js";
+import type { BackendChoice } from "../../runtime/backend.js";
+import { readNpy } from "../../runtime/npy.js";
+import { OnnxModelError, type OnnxProvider } from "../../runtime/onnx.js";
+import { onnxPredictor, predictVideo, tfjsPredictor, type Predictor } from "../../runtime/predict.js";
+import { AVERAGED, topClasses } from "../../runtime/scores.js";
+import { checkpointClassNames } from "../../runtime/train.js";
+import { cropCount, testTiming, type SamplingProtocol } from "../../semantics/protocol.js";
+import { UsageError } from "../args.js";
+import { defineCommand } from "../command.js";
+import { BACKEND_FLAG, NETWORK_FLAG } from "../flags.js";
+import { readWeightsFlag, startBackend, trainedModel } from "../run-util.js";
+import { checkNetwork } from "../util.js";
+import { unsupportedInputs } from "../../runtime/streams.js";
+
+/** The video to predict: a frame source for the protocol's views, or ready views; and how to name it. */
+type Video = { readonly source: FrameSource; readonly describe: string; readonly note?: string } | { readonly ready: LoadedViews; readonly describe: string };
+
+/** A .npy video or a builtin validation clip (with its true class), as the predictor samples it. */
+function tensorVideo(input: string | undefined, sample: string | undefined, protocol: SamplingProtocol): Video {
+  if ((input === undefined) === (sample === undefined)) throw new UsageError("vnet predict needs one video: a file (vnet predict <model> video.mp4), --input <video.npy> or --sample builtin:motion[:index]");
+  // A tensor has no frame rate: a protocol that resamples to an fps takes its frames as recorded at that rate.
+  const fps = testTiming(protocol).fps;
+  const note = fps !== undefined ? `a tensor has no frame rate; its frames are taken as recorded at the protocol's ${fps} fps` : undefined;
+  if (input !== undefined) {
+    let video;
+    try {
+      video = readNpy(input);
+    } catch (error) {
+      throw new UsageError(`cannot read ${input}: ${(error as Error).message}`);
+    }
+    const describe = `${input} [${video.shape.join(", ")}]`;
+    if (video.shape.length === 5) {
+      const [n, t, h, w, c] = video.shape as [number, number, number, number, number];
+      if (t !== protocol.frames || h !== protocol.height || w !== protocol.width || c !== protocol.channels) throw new UsageError(`${input}: a batch of views must be [N, ${protocol.frames}, ${protocol.height}, ${protocol.width}, ${protocol.channels}], got [${video.shape.join(", ")}]`);
+      return { ready: { views: n, clips: video.data, flows: [] }, describe };
+    }
+    try {
+      return { source: tensorSource(video.data, video.shape, fps ?? BUILTIN_FPS), describe, ...(note ? { note } : {}) };
+    } catch (error) {
+      throw new UsageError(`${input}: ${(error as Error).message} or a batch of views [N, T, H, W, C]`);
+    }
+  }
+  const [, name, indexText] = /^(builtin:[a-z-]+)(?::(\d+))?$/.exec(sample!) ?? [];
+  const variant = name ? builtinVariant(name) : undefined;
+  if (!variant) throw new UsageError(`unknown --sample ${sample} (builtin:motion[:index] or builtin:motion-appearance[:index])`);
+  const index = Number(indexText ?? 0);
+  const { frames, height, width } = builtinClipShape(protocol);
+  if (height !== width || protocol.channels !== 3) throw new UsageError(`${name} makes square RGB clips; the model reads [${protocol.frames}, ${height}, ${width}, ${protocol.channels}]`);
+  const classes = 8;
+  const data = motionDataset({ variant, classes, frames: Math.max(frames, 2), size: height, trainPerClass: 0, valPerClass: Math.floor(index / classes) + 1 });
+  const clipSize = data.frames * height * width * 3;
+  const shape = [data.frames, height, width, 3];
+  const source = tensorSource(data.val.clips.slice(index * clipSize, (index + 1) * clipSize), shape, BUILTIN_FPS);
+  return { source, describe: `${name} validation clip ${index} (true class: ${data.classNames[data.val.labels[index]!]}) [${shape.join(", ")}]` };
+}
+
+interface TfjsOptions {
+  readonly weights: string | undefined;
+  readonly network: string | undefined;
+  readonly backend: BackendChoice | undefined;
+  readonly color: boolean;
+}
+
+async function specPredictor(spec: string, options: TfjsOptions, out: (s: string) => void): Promise<Predictor | number> {
+  const weights = options.weights;
+  if (!weights) throw new UsageError("vnet predict --runtime tfjs needs --weights <run-dir or checkpoint directory>");
+  const checked = checkNetwork(spec, options.network, out, options.color);
+  if (typeof checked === "number") return checked;
+  const { graph } = checked;
+  const unsupported = unsupportedInputs(graph);
+  if (unsupported) throw new UsageError(`${graph.name}: ${unsupported}`);
+  const store = await readWeightsFlag(weights);
+  await startBackend(options.backend, out, false);
+  const model = trainedModel(graph, checked.result, store, out, options.color);
+  if (typeof model === "number") return model;
+  return tfjsPredictor(graph, model, checkpointClassNames(store.directory!) ?? graph.classNames);
+}
+
+const PROVIDERS: readonly OnnxProvider[] = ["auto", "cpu", "cuda"];
+
+export const command = defineCommand({
+  name: "predict",
+  usage: "predict <model.onnx | spec> (<video file> | --input <video.npy> | --sample builtin:motion[:i]) [--weights <run-dir>] [--top K]",
+  description: "Prints the top classes of one video, its views sampled and averaged by the model's test protocol. An ONNX file runs in ONNX Runtime (protocol and class names from its metadata); a spec runs in tfjs with --weights.",
+  positional: { names: "model and video: <model.onnx | spec> [<video file>]", min: 1, max: 2 },
+  flags: {
+    runtime: { type: "choice", choices: ["onnx", "tfjs"], doc: "onnx for a .onnx file, tfjs for a spec (default: by the file's extension)" },
+    weights: { type: "string", value: "DIR", doc: "tfjs: a run directory or checkpoint directory" },
+    input: { type: "string", value: "FILE", doc: "a .npy video: float32 (or uint8) [T, H, W, C] in [0, 1], or ready views [N, T, H, W, C]" },
+    sample: { type: "string", value: "builtin:motion[:i]", doc: "a builtin validation clip (with its true class)" },
+    top: { type: "int", value: "K", min: 1, default: 5, doc: "how many classes to print" },
+    provider: { type: "choice", choices: PROVIDERS, default: "auto", doc: "ONNX Runtime execution provider" },
+    network: NETWORK_FLAG,
+    backend: BACKEND_FLAG,
+    cacheDir: { type: "string", value: "DIR", doc: "probe and optical-flow cache (default ~/.cache/vnet)" },
+  },
+  async run({ positional, flags }, { out, color }) {
+    const target = positional[0]!;
+    const runtime = flags.runtime ?? (target.endsWith(".onnx") ? "onnx" : "tfjs");
+    const top = flags.top;
+
+    let predictor: Predictor;
+    if (runtime === "onnx") {
+      try {
+        predictor = await onnxPredictor(target, flags.provider);
+      } catch (error) {
+        if (!(error instanceof OnnxModelError)) throw error;
+        out(`vnet: ${error.message}`);
+        return 1;
+      }
+    } else {
+      const loaded = await specPredictor(target, { weights: flags.weights, network: flags.network, backend: flags.backend, color }, out);
+      if (typeof loaded === "number") return loaded;
+      predictor = loaded;
+    }
+    try {
+      out(predictor.describe);
+      const { protocol } = predictor;
+      const file = positional[1];
+      let video: Video;
+      if (file !== undefined) {
+        if (flags.input !== undefined || flags.sample !== undefined) throw new UsageError("give one video: a file, --input or --sample");
+        try {
+          const source = await fileSource(file, flags.cacheDir ?? defaultCacheDir());
+          const { frames, fps, width, height } = source.meta;
+          video = { source, describe: `${file} (${frames} frames at ${fps.toFixed(2)} fps, ${width}x${height})` };
+        } catch (error) {
+          if (!(error instanceof DataError)) throw error;
+          out(formatIssue(error.issue));
+          return 1;
+        }
+      } else video = tensorVideo(flags.input, flags.sample, protocol);
+      if ("ready" in video && predictor.flows.length) throw new UsageError(`${predictor.name} reads optical flow, which ready views do not carry: give the video itself`);
+      out(`input: ${video.describe}`);
+      if ("note" in video && video.note) out(`note: ${video.note}`);
+      let prediction;
+      try {
+        prediction = await predictVideo(predictor, "ready" in video ? { ready: video.ready } : { source: video.source, cacheDir: flags.cacheDir ?? defaultCacheDir() });
+      } catch (error) {
+        if (!(error instanceof DataError)) throw error;
+        out(formatIssue(error.issue));
+        return 1;
+      }
+      const flows = predictor.flows.length ? ` with ${predictor.flows.length} optical-flow stream${predictor.flows.length === 1 ? "" : "s"}` : "";
+      const taken = "ready" in video ? "given" : `${protocol.test.clips} clip${protocol.test.clips === 1 ? "" : "s"} x ${cropCount(protocol.test.crops)} crop${protocol.test.crops === "center" ? "" : "s"} (${protocol.test.crops})`;
+      out(`views: ${prediction.views.views} = ${taken} of [${protocol.frames}, ${protocol.height}, ${protocol.width}, ${protocol.channels}]${flows}, ${protocol.test.average} averaging`);
+      const scores = prediction.averaged;
+      out(`top-${Math.min(top, scores.length)} (${AVERAGED[protocol.test.average]}):`);
+      const best = topClasses(scores, predictor.classNames, top);
+      const width = Math.max(...best.map((b) => b.name.length));
+      best.forEach((b, i) => out(`  ${i + 1}. ${b.name.padEnd(width)}  ${b.score.toFixed(4)}`));
+      return 0;
+    } finally {
+      await predictor.close();
+    }
+  },
+});

@@ -1,0 +1,99 @@
+/**
+ * `vnet train <spec> --data <builtin:motion | folder | list file> -o <run-dir>`: trains a spec on
+ * a dataset with the spec's optimizer and schedule (flags override), printing a progress bar on
+ * stderr, and writing metrics.jsonl and an atomic checkpoint per epoch into the run directory.
+ * Videos that cannot be used are reported with their path and skipped, with a summary at the end.
+ */
+import * as path from "node:path";
+import type { VideoSplits } from "../../data/dataset.js";
+import { formatIssue, skippedSummary } from "../../data/issues.js";
+import { trainingConfig, trainNetwork, type TrainingConfig } from "../../runtime/train.js";
+import { UsageError } from "../args.js";
+import { defineCommand } from "../command.js";
+import { BACKEND_FLAG, DATA_VALUE, LOADING_FLAGS, NETWORK_FLAG, SEED_FLAG } from "../flags.js";
+import { checkRunnableNetwork, loadDataset, loadingOptions, reportIssues, startBackend } from "../run-util.js";
+
+export const command = defineCommand({
+  name: "train",
+  usage: "train <spec> --data <builtin:motion | folder | list> -o <run-dir> [--epochs N] [--lr X] [--resume | --init <ckpt>] [options]",
+  description: "Trains the spec on a dataset with its `training` section (flags override it); writes metrics.jsonl and a crash-safe checkpoint per epoch into the run directory. --resume continues a run from its last checkpoint.",
+  positional: { names: "spec file", min: 1, max: 1 },
+  flags: {
+    data: { type: "string", value: DATA_VALUE, doc: "the dataset: a builtin one, a folder of class folders, or a list file" },
+    out: { type: "string", alias: "-o", value: "RUN-DIR", doc: "the run directory (metrics.jsonl, checkpoint/)" },
+    epochs: { type: "int", min: 1, doc: "epochs to train (default: the spec's)" },
+    batch: { type: "int", min: 1, doc: "clips per step (default: the spec's)" },
+    lr: { type: "number", above: 0, doc: "learning rate (default: the spec's)" },
+    optimizer: { type: "choice", choices: ["sgd", "adam"], doc: "optimizer (default: the spec's)" },
+    schedule: { type: "choice", choices: ["constant", "step", "cosine"], doc: "learning-rate schedule (default: the spec's)" },
+    warmup: { type: "int", min: 0, doc: "linear warm-up epochs" },
+    weightDecay: { type: "number", min: 0, doc: "L2 weight decay on kernels" },
+    trainClips: { type: "int", min: 1, doc: "builtin data: training clips per class" },
+    valClips: { type: "int", min: 1, doc: "builtin data: validation clips per class" },
+    valFraction: { type: "number", min: 0, below: 1, doc: "folders and lists without a val split: the share held out for validation" },
+    seed: SEED_FLAG,
+    resume: { type: "switch", doc: "continue the run in -o from its last checkpoint" },
+    init: { type: "string", value: "CKPT", doc: "starting weights of a new run (a run, checkpoint or tfjs model directory)" },
+    partial: { type: "switch", doc: "with --init: leave weights whose shapes differ at their initialisers (warned)" },
+    network: NETWORK_FLAG,
+    backend: BACKEND_FLAG,
+    ...LOADING_FLAGS,
+  },
+  async run({ positional, flags }, { out, progress, color }) {
+    const runDir = flags.out;
+    if (!runDir) throw new UsageError("vnet train needs a run directory: -o <run-dir>");
+    const data = flags.data;
+    if (!data) throw new UsageError("vnet train needs --data (builtin:motion, builtin:motion-appearance, or a video folder or list file)");
+    if (flags.init !== undefined && flags.resume) throw new UsageError("--init sets the starting weights of a new run; --resume continues one: use one of them");
+    if (flags.partial && flags.init === undefined) throw new UsageError("--partial applies to --init weights: give --init <ckpt>");
+    const seed = flags.seed ?? 0;
+    const overrides: Partial<Record<keyof TrainingConfig, unknown>> = {
+      epochs: flags.epochs,
+      batch: flags.batch,
+      lr: flags.lr,
+      weightDecay: flags.weightDecay,
+      warmup: flags.warmup,
+      optimizer: flags.optimizer,
+      schedule: flags.schedule,
+    };
+    const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as Partial<TrainingConfig>;
+
+    const checked = checkRunnableNetwork(positional[0]!, flags.network, out, color);
+    if (typeof checked === "number") return checked;
+    const { network, graph } = checked;
+    const loading = loadingOptions(flags);
+    const dataset: VideoSplits = await loadDataset(data, graph, { seed, cacheDir: loading.cacheDir, ...(flags.trainClips ? { trainPerClass: flags.trainClips } : {}), ...(flags.valClips ? { valPerClass: flags.valClips } : {}), ...(flags.valFraction !== undefined ? { valFraction: flags.valFraction } : {}) });
+    reportIssues(dataset.issues, out, false);
+    if (dataset.train.length === 0) {
+      out(formatIssue({ code: "VN097", path: data, message: "no usable training videos" }));
+      return 1;
+    }
+    await startBackend(flags.backend, out, true, network);
+    const initialise = flags.init === undefined ? undefined : await (await import("../init-weights.js")).initialWeights(flags.init, network, graph, flags.partial, out, color);
+    if (typeof initialise === "number") return initialise;
+    const config = trainingConfig(network, defined);
+    const { frames, height, width } = graph.protocol!;
+    const views = frames === 1 ? `frames of [${height}, ${width}, 3] (a 2D network: one frame of each video)` : `clips of [${frames}, ${height}, ${width}, 3]`;
+    out(`training ${network.name} on ${dataset.name}: ${dataset.train.length} training and ${dataset.val.length} validation videos, ${views}, ${dataset.classNames.length} classes`);
+    out(`${config.optimizer} lr ${config.lr} (${config.schedule}${config.warmup ? `, ${config.warmup} warm-up epochs` : ""}), weight decay ${config.weightDecay}, batch ${config.batch}, ${config.epochs} epochs`);
+    const result = await trainNetwork(graph, dataset, {
+      config,
+      runDir,
+      seed,
+      resume: flags.resume,
+      ...(initialise ? { init: initialise } : {}),
+      progress: (line, done) => progress(done ? `\r${line}\n` : `\r${line}`),
+      log: out,
+      loading,
+    });
+    const summary = skippedSummary([...dataset.issues, ...result.issues]);
+    if (summary) out(summary);
+    result.model.dispose();
+    if (result.stopped) return 1;
+    const last = result.history[result.history.length - 1];
+    if (last && Number.isNaN(last.valAccuracy)) out(`trained ${last.epoch} epochs; no validation videos to measure accuracy on`);
+    else if (last) out(`validation accuracy ${(100 * last.valAccuracy).toFixed(1)}% after ${last.epoch} epochs (chance ${(100 / dataset.classNames.length).toFixed(1)}%)`);
+    out(`wrote ${path.join(runDir, "metrics.jsonl")} and ${path.join(runDir, "checkpoint")}/`);
+    return 0;
+  },
+});

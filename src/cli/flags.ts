@@ -1,0 +1,28 @@
+/**
+ * Flags that several commands take, declared once so that each means the same everywhere (the
+ * same name, value, range and help text). A command spreads the groups it takes into its own
+ * `flags`.
+ */
+import type { BackendChoice } from "../runtime/backend.js";
+import type { ChoiceFlag, NumberFlag, StringFlag } from "./args.js";
+
+export const BACKENDS = ["node-gpu", "node", "wasm", "cpu"] as const satisfies readonly BackendChoice[];
+
+/** `--network NAME`: which network of a spec file with several. */
+export const NETWORK_FLAG = { type: "string", value: "NAME", doc: "the network to use when the spec file defines several" } as const satisfies StringFlag;
+
+/** `--backend`: the tfjs backend (otherwise the fastest that works). */
+export const BACKEND_FLAG = { type: "choice", choices: BACKENDS, doc: "the tfjs backend (default: the fastest that starts)" } as const satisfies ChoiceFlag;
+
+/** `--seed N`: weight initialisation and data sampling. */
+export const SEED_FLAG = { type: "int", value: "N", min: 0, max: 2 ** 32 - 1, doc: "random seed (weight initialisation, builtin data, sampling; default 0)" } as const satisfies NumberFlag;
+
+/** The data loader's flags, shared by train and eval. */
+export const LOADING_FLAGS = {
+  cacheDir: { type: "string", value: "DIR", doc: "probe and optical-flow cache (default ~/.cache/vnet)" },
+  workers: { type: "int", min: 0, max: 256, doc: "video-loading worker threads (0: load on the main thread)" },
+  prefetch: { type: "int", min: 1, max: 4096, doc: "clips loaded ahead of training" },
+} as const satisfies Record<string, StringFlag | NumberFlag>;
+
+/** The builtin and on-disk datasets `--data` names. */
+export const DATA_VALUE = "builtin:motion|builtin:motion-appearance|FOLDER|LIST";

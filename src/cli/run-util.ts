@@ -1,0 +1,122 @@
+/**
+ * The steps that train, eval, predict and the weight commands share once a spec is checked:
+ * refusing networks whose streams the runtime cannot compute, opening the dataset `--data` names,
+ * reporting skipped inputs, loader settings, and starting the tfjs backend. Loads tfjs (through
+ * runtime/), so only the commands that run models import it.
+ */
+import { builtinClipShape, defaultCacheDir, memorySplits, type VideoSplits } from "../data/dataset.js";
+import { openDataset } from "../data/folder.js";
+import { DataError, formatIssue, skippedSummary, type DataIssue } from "../data/issues.js";
+import { builtinVariant, motionDataset } from "../data/motion.js";
+import type * as tf from "@tensorflow/tfjs";
+import type { IrGraph } from "../ir/graph.js";
+import { describeSelection, selectBackend, TRAINING_KERNELS, workloadAvoidances, type BackendChoice } from "../runtime/backend.js";
+import { unsupportedInputs } from "../runtime/streams.js";
+import type { CheckResult } from "../semantics/check.js";
+import type { CheckedNetwork } from "../semantics/network.js";
+import { readWeights } from "../weights/checkpoint.js";
+import { modelWithWeights } from "../weights/model.js";
+import type { WeightStore } from "../weights/store.js";
+import { CheckpointError } from "../weights/tensors.js";
+import { UsageError } from "./args.js";
+import { checkNetwork, renderDiagnostics, type CheckedSpec } from "./util.js";
+
+/** `checkNetwork`, refusing a network of another task than classification or with a stream the runtime cannot compute. */
+export function checkRunnableNetwork(spec: string, networkName: string | undefined, out: (s: string) => void, color: boolean): CheckedSpec | number {
+  const checked = checkNetwork(spec, networkName, out, color);
+  if (typeof checked === "number") return checked;
+  if (checked.network.task !== "classification") throw new UsageError(`${checked.network.name} is a ${checked.network.task} network; this command trains and evaluates classification networks`);
+  const unsupported = unsupportedInputs(checked.graph);
+  if (unsupported) throw new UsageError(`${checked.network.name}: ${unsupported}`);
+  return checked;
+}
+
+export interface DatasetOptions {
+  readonly seed: number;
+  /** Builtin datasets: clips per class. */
+  readonly trainPerClass?: number;
+  readonly valPerClass?: number;
+  /** Folders and lists without explicit splits: share held out for validation. */
+  readonly valFraction?: number;
+  /** Class names to label by (a checkpoint's); else the spec's `class_names`, else the dataset's. */
+  readonly classNames?: readonly string[];
+  readonly cacheDir: string;
+}
+
+/** Issues as lines, at most `limit` of them, then how many more. */
+export function issueLines(issues: readonly DataIssue[], limit = 20): string[] {
+  const lines = issues.slice(0, limit).map(formatIssue);
+  if (issues.length > limit) lines.push(`... and ${issues.length - limit} more`);
+  return lines;
+}
+
+/**
+ * The dataset named by `--data` for a network (its lowered graph): a builtin one shaped to the
+ * network's input clip, or a video
+ * folder / list file (opened, probed, bad inputs reported). Throws a DataError (VN097, VN099) when
+ * it cannot train or test this network, a usage error when `--data` names nothing.
+ */
+export async function loadDataset(data: string, network: IrGraph, options: DatasetOptions): Promise<VideoSplits> {
+  if (network.classes === undefined) throw new UsageError(`${network.name} has no \`classes\` binding`);
+  const variant = builtinVariant(data);
+  if (data.startsWith("builtin:") && !variant) throw new UsageError(`unknown --data ${data} (builtin:motion, builtin:motion-appearance, or a video folder or list file)`);
+  let splits: VideoSplits;
+  if (variant) {
+    const { frames, height, width } = builtinClipShape(network.protocol!);
+    if (height !== width) throw new UsageError(`${data} makes square clips; ${network.name} reads ${height}x${width} frames`);
+    try {
+      splits = memorySplits(motionDataset({ variant, classes: network.classes, frames, size: height, seed: options.seed, ...(options.trainPerClass ? { trainPerClass: options.trainPerClass } : {}), ...(options.valPerClass ? { valPerClass: options.valPerClass } : {}) }));
+    } catch (error) {
+      throw new UsageError(`${network.name}: ${(error as Error).message}`);
+    }
+  } else {
+    try {
+      const classNames = options.classNames ?? network.classNames;
+      splits = await openDataset(data, { cacheDir: options.cacheDir, ...(classNames ? { classNames } : {}), ...(options.valFraction !== undefined ? { valFraction: options.valFraction } : {}) });
+    } catch (error) {
+      if (error instanceof DataError && error.issue.code === "VN090") throw new UsageError(`--data ${data}: ${error.issue.message}`);
+      throw error;
+    }
+  }
+  if (splits.classNames.length !== network.classes) {
+    throw new DataError("VN099", data, `the dataset has ${splits.classNames.length} classes (${splits.classNames.slice(0, 8).join(", ")}${splits.classNames.length > 8 ? ", ..." : ""}) but ${network.name} outputs ${network.classes}`);
+  }
+  return splits;
+}
+
+/** Prints a dataset's skipped inputs (at most 20 lines), then their summary unless it comes later. */
+export function reportIssues(issues: readonly DataIssue[], out: (s: string) => void, summarize = true): void {
+  for (const line of issueLines(issues)) out(line);
+  const summary = summarize ? skippedSummary(issues) : undefined;
+  if (summary) out(summary);
+}
+
+/** Loader settings from the LOADING_FLAGS values. */
+export function loadingOptions(flags: { readonly workers: number | undefined; readonly prefetch: number | undefined; readonly cacheDir: string | undefined }): { workers?: number; prefetch?: number; cacheDir: string } {
+  return { ...(flags.workers !== undefined ? { workers: flags.workers } : {}), ...(flags.prefetch !== undefined ? { prefetch: flags.prefetch } : {}), cacheDir: flags.cacheDir ?? defaultCacheDir() };
+}
+
+/** Starts the backend (with the training kernels when `training`) and says which one runs. */
+export async function startBackend(backend: BackendChoice | undefined, out: (s: string) => void, training: boolean, network?: CheckedNetwork): Promise<void> {
+  const avoid = training && network ? workloadAvoidances(network.layers) : [];
+  const selection = await selectBackend({ ...(backend ? { force: backend } : {}), ...(training ? { requiredKernels: TRAINING_KERNELS } : {}), avoid });
+  out(describeSelection(selection));
+}
+
+/** The weights at a `--weights` location, or a usage error saying what is missing there. */
+export async function readWeightsFlag(location: string): Promise<WeightStore> {
+  try {
+    return await readWeights(location);
+  } catch (error) {
+    if (error instanceof CheckpointError) throw new UsageError(`cannot load weights from ${location}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** The spec's tfjs model with stored weights (by name), or exit code 1 after printing which weights do not fit. */
+export function trainedModel(graph: IrGraph, result: CheckResult, store: WeightStore, out: (s: string) => void, color: boolean): tf.LayersModel | number {
+  const built = modelWithWeights(graph, store);
+  if (built.model) return built.model;
+  out(renderDiagnostics(built.diagnostics, result, color));
+  return 1;
+}

@@ -1,0 +1,95 @@
+/**
+ * What the commands share that needs no tfjs: turning file and directory arguments into specs,
+ * rendering diagnostics with code frames, and checking the one network of a spec file a command
+ * works on (Langium's `cli-util.ts` beside its `cli.ts`). The data- and model-loading steps of
+ * train, eval and predict are in `run-util.ts`.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { formatDiagnostic } from "../diagnostics/codeframe.js";
+import type { Diagnostic } from "../diagnostics/diagnostic.js";
+import { LineIndex } from "../diagnostics/location.js";
+import type { IrGraph } from "../ir/graph.js";
+import { lowerNetwork } from "../ir/pipeline.js";
+import { checkFiles, type CheckResult } from "../semantics/check.js";
+import type { CheckedNetwork } from "../semantics/network.js";
+import { UsageError } from "./args.js";
+
+/** Expands directories to the .vnet files under them (sorted, skipping node_modules and dot-folders). */
+export function expandSpecPaths(paths: readonly string[]): string[] {
+  const out: string[] = [];
+  const walk = (p: string) => {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(p);
+    } catch {
+      throw new UsageError(`no such file or directory: ${p}`);
+    }
+    if (stat.isDirectory()) {
+      for (const entry of fs.readdirSync(p).sort()) {
+        if (entry === "node_modules" || entry.startsWith(".")) continue;
+        const child = path.join(p, entry);
+        if (fs.statSync(child).isDirectory()) walk(child);
+        else if (entry.endsWith(".vnet")) out.push(child);
+      }
+    } else out.push(p);
+  };
+  for (const p of paths) walk(p);
+  return out;
+}
+
+/** A path as the CLI shows it: relative to the working directory. */
+export function shownPath(file: string): string {
+  return path.relative(process.cwd(), file) || file;
+}
+
+function safeRead(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** Renders diagnostics with code frames from the checked program's texts (files it did not load, such as weights files, get none). */
+export function renderDiagnostics(diagnostics: readonly Diagnostic[], result: CheckResult, color: boolean): string {
+  const indexes = new Map<string, LineIndex>();
+  return diagnostics
+    .map((d) => {
+      const text = result.program.modules.get(d.file)?.text ?? (d.file.endsWith(".vnet") ? safeRead(d.file) : undefined);
+      let index = indexes.get(d.file);
+      if (!index && text !== undefined) indexes.set(d.file, (index = new LineIndex(text)));
+      return formatDiagnostic({ ...d, file: shownPath(d.file) }, text, { color, ...(index ? { lineIndex: index } : {}) });
+    })
+    .join("\n\n");
+}
+
+/**
+ * A spec file checked for a command: the network it works on, its lowered IR graph (what every
+ * backend and runtime path reads; lowered here, once per command) and the check result (for rendering).
+ */
+export interface CheckedSpec {
+  readonly file: string;
+  readonly network: CheckedNetwork;
+  readonly graph: IrGraph;
+  readonly result: CheckResult;
+}
+
+/**
+ * Checks a spec file and picks its one network (`--network` when it defines several). Prints the
+ * errors and returns exit code 1 when the spec has errors; a missing file or network is a usage error.
+ */
+export function checkNetwork(spec: string, networkName: string | undefined, out: (s: string) => void, color: boolean): CheckedSpec | number {
+  const file = expandSpecPaths([spec])[0];
+  if (file === undefined) throw new UsageError(`${spec} holds no .vnet file`);
+  const result = checkFiles([file]);
+  const errors = result.diagnostics.filter((d) => d.severity === "error");
+  if (errors.length) {
+    out(renderDiagnostics(errors, result, color));
+    return 1;
+  }
+  const networks = result.networks.filter((n) => path.resolve(n.file) === path.resolve(file) && (networkName === undefined || n.name === networkName));
+  if (networks.length === 0) throw new UsageError(networkName ? `no network \`${networkName}\` in ${file}` : `${file} defines no network`);
+  if (networks.length > 1) throw new UsageError(`${file} defines ${networks.length} networks; choose one with --network (${networks.map((n) => n.name).join(", ")})`);
+  return { file, network: networks[0]!, graph: lowerNetwork(networks[0]!), result };
+}
