@@ -1,8 +1,10 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkFiles } from "../src/semantics/check.js";
 import type { CheckedNetwork } from "../src/semantics/network.js";
 import { totals } from "../src/semantics/network.js";
+import { checkText } from "./helpers.js";
 
 const specs = path.resolve(__dirname, "../specs");
 
@@ -17,6 +19,13 @@ const REFERENCE_COUNTS: Record<string, number> = {
   "slow_r50.vnet": 32_454_096,
   "nonlocal_i3d_r50.vnet": 35_401_936,
   "slowfast_r50.vnet": 34_480_216,
+  // Counted by scripts/reference/counts.py on the reference code (see each spec's header).
+  "x3d_s.vnet": 3_794_274,
+  "x3d_m.vnet": 3_794_274,
+  "csn_r50.vnet": 13_131_152,
+  "tsm_r50.vnet": 24_327_632,
+  "tsn_r50.vnet": 24_327_632,
+  "s3d.vnet": 8_320_048,
 };
 
 /**
@@ -86,8 +95,7 @@ describe("networks without a published count keep their derived counts", () => {
     });
   }
 
-  it("every spec in specs/ has a pinned count", async () => {
-    const fs = await import("node:fs");
+  it("every spec in specs/ has a pinned count", () => {
     const listed = new Set([...Object.keys(REFERENCE_COUNTS), ...Object.keys(DERIVED_COUNTS)]);
     const onDisk = fs.readdirSync(specs).filter((f) => f.endsWith(".vnet"));
     expect(onDisk.filter((f) => !listed.has(f))).toEqual([]);
@@ -115,6 +123,55 @@ describe("non-local I3D is I3D plus non-local blocks", () => {
       const layers = layerList(checkClean(withNonlocal));
       expect(layers.filter((l) => l.includes(" nonlocal "))).toHaveLength(blocks);
       expect(layers.filter((l) => !l.includes(" nonlocal "))).toEqual(layerList(checkClean(plain)));
+    });
+  }
+});
+
+describe("TSM-R50 is TSN-R50 plus a temporal shift on every block's residual branch", () => {
+  /** Every model layer, per_frame bodies included, as "name op params". */
+  const allLayers = (network: CheckedNetwork) =>
+    network.layers.flatMap((l) => [l, ...(l.body ?? [])]).filter((l) => l.op !== "input" && !l.stream).map((l) => `${l.name} ${l.op} ${l.params}`);
+
+  it("tsm_r50.vnet", () => {
+    const tsm = checkClean("tsm_r50.vnet");
+    const layers = allLayers(tsm);
+    const shifts = tsm.layers.flatMap((l) => l.body ?? []).filter((l) => l.op === "temporal_shift");
+    expect(shifts).toHaveLength(16);
+    expect(shifts.every((s) => s.args.fold === 8 && s.args.frames_in_batch === 8)).toBe(true);
+    expect(layers.filter((l) => !l.includes(" temporal_shift "))).toEqual(allLayers(checkClean("tsn_r50.vnet")));
+    // Residual shift: each block's conv1 reads the shift; its shortcut (or downsample) reads the block input.
+    const body = tsm.layers.find((l) => l.op === "per_frame")!.body!;
+    const byName = new Map(body.map((l) => [l.name, l]));
+    const byId = new Map(body.map((l) => [l.id, l]));
+    for (const shift of shifts) {
+      const block = shift.name.replace(/\.tsm\.shift$/, "");
+      expect(byId.get(byName.get(`${block}.conv1`)!.inputs[0]!)!.name).toBe(shift.name);
+      const skip = byName.get(`${block}.downsample`)?.inputs[0] ?? byName.get(`${block}.add`)!.inputs[1]!;
+      expect(skip).toBe(shift.inputs[0]);
+    }
+  });
+});
+
+describe("specs/lib/resnet_2d.vnet builds torchvision's 2D ResNets", () => {
+  const lib = fs.readFileSync(path.join(specs, "lib/resnet_2d.vnet"), "utf8");
+  // torchvision.models.resnet18 / resnet34 / resnet50 with their 1000-way fc (torchvision's documented num_params).
+  for (const [name, depths, kind, expected] of [
+    ["resnet18", "[2, 2, 2, 2]", "basic", 11_689_512],
+    ["resnet34", "[3, 4, 6, 3]", "basic", 21_797_672],
+    ["resnet50", "[3, 4, 6, 3]", "bottleneck", 25_557_032],
+  ] as const) {
+    it(name, () => {
+      const result = checkText(
+        `import { resnet_trunk_2d } from "./lib/resnet_2d.vnet"
+network ${name} {
+  classes = 1000
+  input image = image(size = 224)
+  output image -> resnet_trunk_2d(${depths}, "${kind}") -> global_avg_pool -> dense(classes) as fc
+}`,
+        { "lib/resnet_2d.vnet": lib },
+      );
+      expect(result.diagnostics).toEqual([]);
+      expect(totals(result.networks[0]!).trainable).toBe(expected);
     });
   }
 });

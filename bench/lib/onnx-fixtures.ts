@@ -27,6 +27,7 @@ export const SMALL_INPUTS: Readonly<Record<string, readonly [number, number]>> =
   cnn_lstm_frozen: [2, 56],
   convgru: [2, 16],
   convlstm: [2, 16],
+  csn_r50: [8, 16],
   early_fusion: [5, 16],
   i3d_inception: [16, 224],
   i3d_r50: [2, 16],
@@ -38,11 +39,16 @@ export const SMALL_INPUTS: Readonly<Record<string, readonly [number, number]>> =
   r2plus1d_18: [8, 16],
   r3d_18: [8, 16],
   resnet50_2d: [1, 16],
+  s3d: [16, 32],
   single_frame: [5, 16],
   slow_fusion: [10, 16],
   slow_r50: [1, 16],
   slowfast_r50: [32, 16],
+  tsm_r50: [2, 16],
+  tsn_r50: [2, 16],
   two_stream: [11, 48],
+  x3d_m: [2, 16],
+  x3d_s: [2, 16],
 };
 
 /**

@@ -1,12 +1,13 @@
 /**
- * Problems with a user's data (codes VN090-VN099): a bad video, folder, list line or label is a
- * `DataIssue` naming its path (and line), reported and skipped; training goes on and ends with a
- * summary. `DataError` carries an issue through code that throws (a decode failing mid-epoch).
+ * Problems with a user's data (codes VN090-VN099; VN120-VN124 for localization annotations and
+ * features): a bad video, folder, list line, label or annotation is a `DataIssue` naming its
+ * path (and line), reported and skipped; training goes on and ends with a summary. `DataError`
+ * carries an issue through code that throws (a decode failing mid-epoch).
  */
 import { CODES } from "../diagnostics/codes.js";
 import { VnetError } from "../diagnostics/error.js";
 
-export type DataCode = "VN090" | "VN091" | "VN092" | "VN093" | "VN094" | "VN095" | "VN096" | "VN097" | "VN098" | "VN099";
+export type DataCode = "VN090" | "VN091" | "VN092" | "VN093" | "VN094" | "VN095" | "VN096" | "VN097" | "VN098" | "VN099" | "VN120" | "VN121" | "VN122" | "VN123" | "VN124";
 
 export interface DataIssue {
   readonly code: DataCode;

@@ -135,7 +135,8 @@ export function motionDataset(options: MotionOptions = {}): VideoDataset {
   };
 }
 
-interface Pose {
+/** The object's placement in one frame. */
+export interface Pose {
   x: number;
   y: number;
   angle: number;
@@ -147,7 +148,27 @@ function randomColour(random: () => number, lo: number, hi: number): [number, nu
   return [lo + (hi - lo) * random(), lo + (hi - lo) * random(), lo + (hi - lo) * random()];
 }
 
-function renderClip(out: Float32Array, label: number, variant: MotionVariant, frames: number, size: number, random: () => number): void {
+/**
+ * What a video shows, drawn once: the textured background, the checkered object and how fast it
+ * moves (pixels, radians and scale factor per frame), and where it starts.
+ */
+export interface Scene {
+  readonly background: readonly [number, number, number];
+  readonly gratings: readonly { fx: number; fy: number; phase: number; amplitude: number }[];
+  readonly colourA: readonly [number, number, number];
+  readonly colourB: readonly [number, number, number];
+  readonly disc: boolean;
+  readonly half: number;
+  readonly checker: number;
+  readonly speed: number;
+  readonly spin: number;
+  readonly growth: number;
+  /** The pose the motion is centred on. */
+  readonly rest: Pose;
+}
+
+/** Draws a scene: the appearance of class `label` for the appearance variant, else from the shared distribution. */
+export function drawScene(label: number, variant: MotionVariant, size: number, random: () => number): { scene: Scene; motion: number } {
   // Background: a static colour with two random sinusoidal gratings, so motion has texture to be
   // seen against and a model cannot just track the only non-flat region.
   const background = randomColour(random, 0.2, 0.6);
@@ -174,32 +195,36 @@ function renderClip(out: Float32Array, label: number, variant: MotionVariant, fr
   const speed = size * (0.045 + 0.02 * random());
   const spin = 0.22 + 0.1 * random();
   const growth = 1.07 + 0.03 * random();
-  const middle = (frames - 1) / 2;
   // The frame is a torus (a shape leaving one side enters on the other), so every frame's
   // position is uniform for every class: keeping trajectories inside the frame would leave
   // translating shapes nearer the borders than rotating ones, a cue a single frame shows.
-  const cx = size * random();
-  const cy = size * random();
-  const angle0 = random() * 2 * Math.PI;
-  const pose = (t: number): Pose => {
-    const d = t - middle;
-    const p: Pose = { x: cx, y: cy, angle: angle0, scale: 1 };
-    switch (MOTION_CLASSES[motion]) {
-      case "right": p.x += speed * d; break;
-      case "left": p.x -= speed * d; break;
-      case "up": p.y -= speed * d; break;
-      case "down": p.y += speed * d; break;
-      case "rotate_cw": p.angle += spin * d; break;
-      case "rotate_ccw": p.angle -= spin * d; break;
-      case "expand": p.scale = growth ** d; break;
-      case "contract": p.scale = growth ** -d; break;
-    }
-    return p;
-  };
+  const rest = { x: size * random(), y: size * random(), angle: random() * 2 * Math.PI, scale: 1 };
+  return { scene: { background, gratings, colourA, colourB, disc, half, checker, speed, spin, growth, rest }, motion };
+}
+
+/** The pose after `d` frames of motion class `motion` from `from` (d may be negative). */
+export function moved(scene: Scene, motion: number, from: Pose, d: number): Pose {
+  const p: Pose = { ...from };
+  switch (MOTION_CLASSES[motion]) {
+    case "right": p.x += scene.speed * d; break;
+    case "left": p.x -= scene.speed * d; break;
+    case "up": p.y -= scene.speed * d; break;
+    case "down": p.y += scene.speed * d; break;
+    case "rotate_cw": p.angle += scene.spin * d; break;
+    case "rotate_ccw": p.angle -= scene.spin * d; break;
+    case "expand": p.scale = from.scale * scene.growth ** d; break;
+    case "contract": p.scale = from.scale * scene.growth ** -d; break;
+  }
+  return p;
+}
+
+/** Renders frames [frames, size, size, 3] of a scene into `out`, the object at `poseAt(t)`. */
+export function renderScene(out: Float32Array, scene: Scene, frames: number, size: number, poseAt: (t: number) => Pose, random: () => number): void {
+  const { background, gratings, colourA, colourB, disc, half, checker } = scene;
   const noise = 0.02;
   const plane = size * size * 3;
   for (let t = 0; t < frames; t++) {
-    const { x, y, angle, scale } = pose(t);
+    const { x, y, angle, scale } = poseAt(t);
     const cos = Math.cos(angle);
     const sin = Math.sin(angle);
     const extent = half * scale;
@@ -224,6 +249,13 @@ function renderClip(out: Float32Array, label: number, variant: MotionVariant, fr
       }
     }
   }
+}
+
+function renderClip(out: Float32Array, label: number, variant: MotionVariant, frames: number, size: number, random: () => number): void {
+  const { scene, motion } = drawScene(label, variant, size, random);
+  // Each trajectory is centred on the middle frame.
+  const middle = (frames - 1) / 2;
+  renderScene(out, scene, frames, size, (t) => moved(scene, motion, scene.rest, t - middle), random);
 }
 
 /** The offset on a circle of circumference `size` closest to zero, in [-size / 2, size / 2). */

@@ -85,6 +85,11 @@ const table = [
   ["VN116", "checkpoint-architecture", "error", "The checkpoint holds another architecture than the spec's (its weight names or shapes differ)."],
   ["VN117", "resume-conflict", "error", "Under `--resume`, a flag contradicts the settings the run was started with."],
   ["VN118", "non-finite-values", "error", "Weights or scores hold NaN or infinite values."],
+  ["VN120", "annotation-file", "error", "An annotation file cannot be read or is not in a format vnet reads (ActivityNet-style JSON, THUMOS-style per-class lists)."],
+  ["VN121", "annotation-invalid", "warning", "A video entry or a segment of an annotation file is malformed (no duration, end before start, a segment outside the video); it is skipped."],
+  ["VN122", "features-missing", "warning", "An annotated video has no features in the features folder, or they cannot be read; it is skipped."],
+  ["VN123", "features-mismatch", "error", "The features' length or width differs from the localizer's input sequence, or folders of different extractors are mixed."],
+  ["VN124", "features-folder", "error", "A features folder lacks its manifest (features.json, written by `vnet features`) or the manifest is damaged."],
 ] as const;
 
 export const CODES: ReadonlyMap<string, CodeInfo> = new Map(

@@ -127,6 +127,10 @@ const table: Record<string, IrOpDef> = {
   sigmoid: passThrough,
   tanh: passThrough,
   softmax: passThrough,
+  swish: passThrough,
+  hard_sigmoid: passThrough,
+  hard_swish: passThrough,
+  gelu: passThrough,
   dropout: passThrough,
   normalize: { inputs: 1, shape: catalogueShape("normalize") },
 
@@ -143,6 +147,9 @@ const table: Record<string, IrOpDef> = {
   flatten: { inputs: 1, shape: catalogueShape("flatten") },
   concat: { inputs: "many", shape: catalogueShape("concat") },
   add: { inputs: "many", shape: catalogueShape("add") },
+  mul: { inputs: "many", shape: catalogueShape("mul") },
+  slice: { inputs: 1, shape: catalogueShape("slice") },
+  temporal_shift: { inputs: 1, shape: catalogueShape("temporal_shift") },
   score_fusion: { inputs: "many", shape: catalogueShape("score_fusion") },
 
   stack_frames: { inputs: 1, shape: catalogueShape("stack_frames") },

@@ -64,10 +64,30 @@ export interface OpDef {
   readonly streamOk?: boolean;
   /** Takes a `{ pipeline }` body applied per frame. */
   readonly body?: "required";
+  /** Another name of the operator `aliasOf`: the layer is built, lowered and named as that operator. */
+  readonly aliasOf?: string;
+  /**
+   * Works across the frames of a clip even where it sees one frame at a time: inside a
+   * `per_frame` body the checker passes the clip's frame count as the argument `frames_in_batch`
+   * (the frames are folded into the batch there, as TSM's 2D networks fold them).
+   */
+  readonly acrossFrames?: boolean;
+  /**
+   * Sugar for several layers that all read the call's inputs, one per output tensor: the call's
+   * value is the list of their outputs (`split` is a list of `slice` layers).
+   */
+  readonly expand?: (inputs: readonly Shape[], args: Args) => readonly ExpandedLayer[] | InferError;
   readonly infer: (inputs: readonly Shape[], args: Args) => InferResult | InferError;
 }
 
-export function isInferError(r: InferResult | InferError): r is InferError {
+/** One layer of an `expand`ed call: an operator of the catalogue and its arguments. */
+export interface ExpandedLayer {
+  readonly op: string;
+  readonly args: Args;
+}
+
+/** True for an operator's error (from `infer`, `expand` or a geometry helper such as `sliceBounds`). */
+export function isInferError<T extends object>(r: T | InferError): r is InferError {
   return (r as InferError).error !== undefined;
 }
 
@@ -257,6 +277,129 @@ function convRecurrentInfer(op: string, gates: number) {
   };
 }
 
+/**
+ * Broadcasts batchless shapes as NumPy does, aligned on the last (channel) axis: a shorter shape
+ * gains leading axes of size 1, and on every axis the sizes are equal or one of them is 1. So a
+ * gate [C] (after `global_avg_pool`) or [1, 1, 1, C] scales every position of a clip [T, H, W, C].
+ * Returns undefined when the shapes do not broadcast.
+ */
+export function broadcastShapes(shapes: readonly Shape[]): Shape | undefined {
+  const rank = Math.max(...shapes.map((s) => s.length));
+  const out: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    let size = 1;
+    for (const shape of shapes) {
+      const d = shape[shape.length - rank + i] ?? 1;
+      if (d === 1 || d === size) continue;
+      if (size !== 1) return undefined;
+      size = d;
+    }
+    out.push(size);
+  }
+  return out;
+}
+
+/** A slice of one axis, resolved: the IR axis (batchless, 0-based) and the half-open range kept. */
+export interface SliceBounds {
+  readonly axis: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+const SLICE_AXES = ["channels", "time"] as const;
+
+/**
+ * The axis and range `slice(start, end, axis)` keeps: channels are the last axis, time the first
+ * of a sequence [T, F] or clip [T, H, W, C]; negative indices count from the end, as in Python,
+ * and a missing `end` is the axis's size.
+ */
+export function sliceBounds(shape: Shape, args: Args): SliceBounds | InferError {
+  const byTime = args.axis === "time";
+  if (byTime && shape.length !== 2 && shape.length !== 4) {
+    return { code: "VN021", arg: "axis", error: `slicing time needs a sequence [N, T, F] or a clip [N, T, H, W, C], got ${describeTensor(shape)}` };
+  }
+  const axis = byTime ? 0 : shape.length - 1;
+  const size = shape[axis]!;
+  const resolve = (value: ArgValue | undefined, fallback: number) => {
+    if (typeof value !== "number") return fallback;
+    return value < 0 ? size + value : value;
+  };
+  const start = resolve(args.start, 0);
+  const end = resolve(args.end, size);
+  const what = byTime ? "frames" : "channels";
+  if (start < 0 || start >= size) return { code: "VN015", arg: "start", error: `slice start ${String(args.start)} is outside the ${size} ${what} (0..${size - 1})` };
+  if (end <= start || end > size) {
+    return { code: "VN015", arg: "end", error: `slice [${start}, ${end}) of ${size} ${what} is ${end <= start ? "empty" : "past the end"}`, hint: `\`end\` is exclusive and at most ${size}` };
+  }
+  return { axis, start, end };
+}
+
+/** The slices `split` makes: `parts` equal slices, or slices of the given `sizes`. */
+function splitLayers(inputs: readonly Shape[], args: Args): ExpandedLayer[] | InferError {
+  const shape = inputs[0]!;
+  const whole = sliceBounds(shape, { axis: args.axis ?? "channels" });
+  if (isInferError(whole)) return whole;
+  const size = whole.end;
+  const what = args.axis === "time" ? "frames" : "channels";
+  const parts = args.parts as number | undefined;
+  const given = args.sizes as readonly number[] | undefined;
+  if ((parts === undefined) === (given === undefined)) return { code: "VN015", error: "give exactly one of `parts` and `sizes`", hint: "`split(2)` halves the channels; `split(sizes = [16, 48])` cuts them at 16" };
+  let sizes: number[];
+  if (parts !== undefined) {
+    if (size % parts !== 0) return { code: "VN015", arg: "parts", error: `${size} ${what} do not split into ${parts} equal parts`, hint: `use \`sizes\` for unequal parts, e.g. \`sizes = [${Math.ceil(size / parts)}, ${size - Math.ceil(size / parts)}]\`` };
+    sizes = Array(parts).fill(size / parts);
+  } else {
+    sizes = [...given!];
+    if (sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 1)) return { code: "VN015", arg: "sizes", error: "`sizes` must be two or more positive integers" };
+    const total = sizes.reduce((a, b) => a + b, 0);
+    if (total !== size) return { code: "VN015", arg: "sizes", error: `\`sizes\` add up to ${total}, but the input has ${size} ${what}` };
+  }
+  const layers: ExpandedLayer[] = [];
+  let start = 0;
+  for (const s of sizes) {
+    layers.push({ op: "slice", args: { start, end: start + s, axis: args.axis ?? "channels" } });
+    start += s;
+  }
+  return layers;
+}
+
+/** How `temporal_shift` moves a tensor's channels across frames. */
+export interface TemporalShiftPlan {
+  /** Frames are folded into the batch (inside `per_frame`), or the tensor's first axis is time. */
+  readonly timeInBatch: boolean;
+  /** Consecutive frames shifted among themselves: the batch (or time axis) is viewed as [-1, segments]. */
+  readonly segments: number;
+  /** Channels moved each way: [0, moved) one frame earlier, [moved, 2 * moved) one frame later. */
+  readonly moved: number;
+}
+
+/**
+ * TSM's shift (Lin et al. 2019; mit-han-lab/temporal-shift-module `ops/temporal_shift.py`): with
+ * `fold` = 8, the first C/8 channels (rounded down) of frame t take frame t + 1's values, the next
+ * C/8 take frame t - 1's, zero where that frame is past either end of the segment, and the rest
+ * stay. Inside `per_frame` the frames are in the batch, as in TSM's 2D networks.
+ */
+export function temporalShiftPlan(shape: Shape, args: Args): TemporalShiftPlan | InferError {
+  const inBatch = args.frames_in_batch as number | undefined;
+  const timeInBatch = inBatch !== undefined;
+  if (!timeInBatch && shape.length !== 2 && shape.length !== 4) {
+    return {
+      code: "VN021",
+      error: `\`temporal_shift\` needs frames to shift across, but gets ${describeTensor(shape)} outside \`per_frame\``,
+      hint: "apply it to a clip [N, T, H, W, C] or a sequence, or inside `per_frame { ... }` on a clip's frames",
+    };
+  }
+  const frames = timeInBatch ? inBatch : shape[0]!;
+  const segments = (args.segments as number | undefined) ?? frames;
+  if (frames % segments !== 0) {
+    return { code: "VN015", arg: "segments", error: `${segments} segments do not divide the ${frames} frames`, hint: `TSM shifts within each group of \`segments\` consecutive frames; use ${frames} (the default) or a divisor of it` };
+  }
+  const channels = shape[shape.length - 1]!;
+  const moved = Math.floor(channels / (args.fold as number));
+  if (moved < 1) return { code: "VN015", arg: "fold", error: `fold = ${String(args.fold)} of ${channels} channels moves no channel`, hint: `use a fold of at most ${channels} (TSM uses 8)` };
+  return { timeInBatch, segments, moved };
+}
+
 const OPS: OpDef[] = [
   {
     name: "conv2d",
@@ -374,6 +517,91 @@ const OPS: OpDef[] = [
   elementwise("sigmoid", "1 / (1 + exp(-x))."),
   elementwise("tanh", "Hyperbolic tangent."),
   elementwise("softmax", "Softmax over the last axis (class scores -> probabilities)."),
+  elementwise("swish", "x * sigmoid(x) (Ramachandran et al. 2017; PyTorch's SiLU): X3D's and EfficientNet's inner activation. `silu` is the same operator."),
+  { ...elementwise("silu", "Another name for `swish`: x * sigmoid(x), PyTorch's nn.SiLU."), aliasOf: "swish" },
+  elementwise("hard_sigmoid", "PyTorch's Hardsigmoid: relu6(x + 3) / 6, i.e. 0 below -3, 1 above 3, linear between (not Keras's 0.2x + 0.5)."),
+  elementwise("hard_swish", "PyTorch's Hardswish: x * relu6(x + 3) / 6 (MobileNetV3, MoViNet): a piecewise-polynomial swish."),
+  elementwise("gelu", "Gaussian error linear unit x * Phi(x) (Hendrycks & Gimpel 2016), PyTorch's nn.GELU; `approximate = \"tanh\"` is its tanh approximation.", "activation", [
+    { name: "approximate", type: { kind: "enum", values: ["none", "tanh"] }, default: "none", doc: 'Exact (erf) or PyTorch\'s approximate = "tanh" form.' },
+  ]),
+  {
+    name: "mul",
+    category: "fusion",
+    doc:
+      "Elementwise product of two or more tensors that broadcast, aligned on channels: `[x, gate] -> mul`. A gate [N, C] (from `global_avg_pool`) " +
+      "or [N, 1, 1, 1, C] scales each channel of a clip [N, T, H, W, C] (squeeze-excitation, gating). No parameters; counted as 0 MACs, like `add`.",
+    params: [],
+    inputs: "many",
+    infer: (inputs) => {
+      const shape = broadcastShapes(inputs);
+      if (!shape) {
+        return {
+          code: "VN020",
+          error: `\`mul\` inputs do not broadcast: ${inputs.map((s, i) => `input ${i + 1} is ${formatShape(s)}`).join(", ")}`,
+          hint: "aligned on the channel axis, each axis must be equal or 1: a gate is [N, C] after `global_avg_pool`, or keeps size-1 axes",
+        };
+      }
+      return { shape, params: 0, macs: 0 };
+    },
+  },
+  {
+    name: "slice",
+    category: "structure",
+    doc: "Keeps channels (or frames) `start` up to but not including `end`: `x -> slice(0, 32)`. Negative indices count from the end; without `end`, to the last.",
+    params: [
+      { name: "start", type: { kind: "int" }, default: 0, doc: "First index kept." },
+      { name: "end", type: { kind: "int" }, default: null, doc: "One past the last index kept (default: the axis's size)." },
+      { name: "axis", type: { kind: "enum", values: SLICE_AXES }, default: "channels", doc: 'Axis to slice: "channels" (last) or "time" (of a clip or sequence).' },
+    ],
+    inputs: 1,
+    infer: (inputs, args) => {
+      const bounds = sliceBounds(inputs[0]!, args);
+      if (isInferError(bounds)) return bounds;
+      const shape = [...inputs[0]!];
+      shape[bounds.axis] = bounds.end - bounds.start;
+      return { shape, params: 0, macs: 0 };
+    },
+  },
+  {
+    name: "split",
+    category: "structure",
+    doc:
+      "Cuts channels (or frames) into consecutive parts, one tensor each: `a, b = x -> split(2)`, `x -> split(sizes = [16, 48])`. " +
+      "Each part is a `slice` layer (named `split.0`, `split.1`, ... or after `as`).",
+    params: [
+      { name: "parts", type: int(2), default: null, doc: "Number of equal parts." },
+      { name: "sizes", type: { kind: "numbers" }, default: null, doc: "Sizes of the parts, in order (they must add up to the axis's size)." },
+      { name: "axis", type: { kind: "enum", values: SLICE_AXES }, default: "channels", doc: 'Axis to cut: "channels" or "time".' },
+    ],
+    inputs: 1,
+    expand: splitLayers,
+    // The call's value is the list of its parts; this is the first part's shape.
+    infer: (inputs, args) => {
+      const layers = splitLayers(inputs, args);
+      if (isInferError(layers)) return layers;
+      return OPERATORS.get("slice")!.infer(inputs, layers[0]!.args);
+    },
+  },
+  {
+    name: "temporal_shift",
+    category: "temporal",
+    doc:
+      "TSM's temporal shift (Lin et al. 2019): 1/fold of the channels take the next frame's values, 1/fold the previous frame's, zero-filled at the ends; " +
+      "no parameters, no MACs. On a clip it shifts over the time axis; inside `per_frame` (TSM's 2D ResNet) over the clip's frames. " +
+      "Residual shift puts it on a block's residual branch before the first conv, in-place shift before the whole block: " +
+      "`resnet_block_2d(..., shift = \"residual\" | \"inplace\")` in specs/lib/resnet_2d.vnet.",
+    params: [
+      { name: "fold", type: int(2), default: 8, doc: "TSM's shift_div: C / fold channels (rounded down) move each way." },
+      { name: "segments", type: int(), default: null, doc: "Frames shifted among themselves, in consecutive groups (default: all the frames, TSM's num_segments)." },
+    ],
+    inputs: 1,
+    acrossFrames: true,
+    infer: (inputs, args) => {
+      const plan = temporalShiftPlan(inputs[0]!, args);
+      if (isInferError(plan)) return plan;
+      return { shape: inputs[0]!, params: 0, macs: 0 };
+    },
+  },
   elementwise("dropout", "Randomly zeroes inputs during training.", "structure", [
     { name: "rate", type: { kind: "number", min: 0, max: 1 }, doc: "Fraction of inputs dropped." },
   ]),

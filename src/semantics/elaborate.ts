@@ -5,7 +5,7 @@
  */
 import type { Diagnostic, Range, RelatedInformation } from "../diagnostics/diagnostic.js";
 import type { Code } from "../diagnostics/codes.js";
-import { FUNCTIONS, OPERATORS, isInferError, type Args, type OpDef, type ParamSpec } from "../ops/catalogue.js";
+import { FUNCTIONS, OPERATORS, isInferError, type Args, type InferError, type OpDef, type ParamSpec } from "../ops/catalogue.js";
 import { describeTensor, formatShape, rankName, type ArgValue, type Shape } from "../ops/values.js";
 import type * as A from "../syntax/ast.js";
 import type { CheckedNetwork, Layer, NetworkInput, Origin, SectionValue } from "./network.js";
@@ -212,6 +212,8 @@ class NetworkElaborator {
   private readonly sections: Record<string, Record<string, SectionValue>> = {};
   private readonly outputs: number[] = [];
   private readonly streamNames = new Map<number, string>();
+  /** While elaborating a per_frame body: the clip's frame count (its frames are the body's batch). */
+  private perFrameFrames: number | undefined;
 
   constructor(
     private readonly checker: Checker,
@@ -950,28 +952,42 @@ class NetworkElaborator {
     const name = this.takeName(stage, op.name, ctx, file);
     const origin = { file, range: stage.range };
     if (op.name === "per_frame") return this.perFrame(stage, tensors[0]!, args, name, scope, ctx, origin);
-    const inferred = op.infer(tensors.map((t) => t.shape), args);
-    if (isInferError(inferred)) {
-      const argNode = inferred.arg ? (stage.args ?? []).find((a) => a.name?.name === inferred.arg) ?? positionalFor(op.params, stage.args ?? [], inferred.arg) : undefined;
+    // Inside per_frame the frames are in the batch; an operator across frames needs their count.
+    const fullArgs = op.acrossFrames && this.perFrameFrames !== undefined ? { ...args, frames_in_batch: this.perFrameFrames } : args;
+    const shapes = tensors.map((t) => t.shape);
+    const fail = (error: InferError): Value => {
+      const argNode = error.arg ? (stage.args ?? []).find((a) => a.name?.name === error.arg) ?? positionalFor(op.params, stage.args ?? [], error.arg) : undefined;
       // At a fusion point, say where each mismatched input came from.
-      const origins = inferred.code === "VN020" && tensors.length > 1 ? tensors.map((t, i) => ({ message: `input ${i + 1} ${formatShape(t.shape)} comes from here`, file: t.origin.file, range: t.origin.range })) : [];
-      this.report(inferred.code as Code, inferred.error, file, argNode?.value.range ?? stage.callee.range, { ...(inferred.hint ? { hint: inferred.hint } : {}), related: origins });
+      const origins = error.code === "VN020" && tensors.length > 1 ? tensors.map((t, i) => ({ message: `input ${i + 1} ${formatShape(t.shape)} comes from here`, file: t.origin.file, range: t.origin.range })) : [];
+      this.report(error.code as Code, error.error, file, argNode?.value.range ?? stage.callee.range, { ...(error.hint ? { hint: error.hint } : {}), related: origins });
       return ERR;
-    }
-    const layer = this.addLayer({
-      op: op.name,
-      name: this.builder.fullName(name),
-      args,
-      inputs: tensors.map((t) => t.id),
-      shape: inferred.shape,
-      params: inferred.params,
-      state: inferred.state ?? 0,
-      macs: inferred.macs,
-      frozen: ctx.frozen,
-      stream: ctx.streamMode,
-      origin,
-    });
-    return this.tensorOf(layer);
+    };
+    const build = (opName: string, layerName: string, layerArgs: Args): Value => {
+      const inferred = OPERATORS.get(opName)!.infer(shapes, layerArgs);
+      if (isInferError(inferred)) return fail(inferred);
+      const layer = this.addLayer({
+        op: opName,
+        name: this.builder.fullName(layerName),
+        args: layerArgs,
+        inputs: tensors.map((t) => t.id),
+        shape: inferred.shape,
+        params: inferred.params,
+        state: inferred.state ?? 0,
+        macs: inferred.macs,
+        frozen: ctx.frozen,
+        stream: ctx.streamMode,
+        origin,
+      });
+      return this.tensorOf(layer);
+    };
+    if (!op.expand) return build(op.aliasOf ?? op.name, name, fullArgs);
+    // Sugar for several layers (split = slices): one per part, grouped under the call's name.
+    const parts = op.expand(shapes, fullArgs);
+    if (isInferError(parts)) return fail(parts);
+    this.builder.enter(name);
+    const items = parts.map((part, i) => build(part.op, String(i), part.args));
+    this.builder.leave();
+    return items.some((item) => item.t === "err") ? ERR : { t: "list", items };
   }
 
   private perFrame(stage: A.CallStage, input: Extract<Value, { t: "tensor" }>, args: Args, name: string, scope: Scope, ctx: StageContext, origin: Origin): Value {
@@ -980,10 +996,16 @@ class NetworkElaborator {
     const inner = new GraphBuilder(() => this.nextId++);
     this.builder = inner;
     const frozen = ctx.frozen || args.freeze === true;
+    const outerFrames = this.perFrameFrames;
+    this.perFrameFrames = t;
     const frameInput = inner.add({ op: "input", name: "frame", args: {}, inputs: [], shape: frameShape, params: 0, state: 0, macs: 0, frozen, stream: false, origin });
     let value: Value = this.tensorOf(frameInput);
-    for (const s of stage.body ?? []) value = this.stage(s, value, scope, { streamMode: ctx.streamMode, frozen });
-    this.builder = outer;
+    try {
+      for (const s of stage.body ?? []) value = this.stage(s, value, scope, { streamMode: ctx.streamMode, frozen });
+    } finally {
+      this.builder = outer;
+      this.perFrameFrames = outerFrames;
+    }
     if (value.t === "err") return ERR;
     if (value.t !== "tensor") {
       this.report("VN014", `the per_frame body must produce one tensor, got ${typeName(value)}`, origin.file, stage.range);

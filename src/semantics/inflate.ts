@@ -24,7 +24,7 @@ const INFLATED_OP: Readonly<Record<string, string>> = {
 };
 
 /** Operators that work unchanged on clips. */
-const RANK_AGNOSTIC = new Set(["bn", "relu", "sigmoid", "tanh", "softmax", "dropout", "lrn", "add", "concat", "global_avg_pool", "global_max_pool", "flatten", "dense", "nonlocal"]);
+const RANK_AGNOSTIC = new Set(["bn", "relu", "sigmoid", "tanh", "softmax", "swish", "hard_sigmoid", "hard_swish", "gelu", "dropout", "lrn", "add", "mul", "concat", "slice", "global_avg_pool", "global_max_pool", "flatten", "dense", "nonlocal"]);
 
 /** Converts a glob to a regular expression: `*` within a name segment, `**` across segments, `{a,b}` alternatives. */
 export function globToRegExp(glob: string): RegExp {

@@ -21,7 +21,7 @@
 import type { Code } from "../../diagnostics/codes.js";
 import type { Diagnostic } from "../../diagnostics/diagnostic.js";
 import type { IrGraph, IrNode, WeightRole } from "../../ir/graph.js";
-import type { Args } from "../../ops/catalogue.js";
+import { isInferError, sliceBounds, temporalShiftPlan, type Args } from "../../ops/catalogue.js";
 import { lrnBand, perAxis, resolvePadding, resolveWindow, windowDims } from "../../ops/geometry.js";
 import { frameIndex, subsampleIndices } from "../../ops/temporal.js";
 import { attr, type Attribute, type GraphBuilder } from "./builder.js";
@@ -147,6 +147,98 @@ function unary(op: string): Emitter {
   };
 }
 
+/** swish x * sigmoid(x); hard_sigmoid as ONNX's HardSigmoid(alpha = 1/6, beta = 1/2) = relu6(x + 3) / 6; hard_swish x * that. */
+function gated(gate: "Sigmoid" | "HardSigmoid", multiply: boolean): Emitter {
+  return (ctx) => {
+    const x = ctx.inputs[0]!;
+    const attributes: Record<string, Attribute> = gate === "HardSigmoid" ? { alpha: attr.float(1 / 6), beta: attr.float(0.5) } : {};
+    const g = ctx.graph.op(gate, [x.name], ctx.name(multiply ? "gate" : undefined), attributes);
+    return result(ctx, multiply ? ctx.graph.op("Mul", [x.name, g], ctx.name()) : g, x.order);
+  };
+}
+
+/** GELU at opset 17 (ONNX's Gelu is opset 20): 0.5 x (1 + erf(x / sqrt 2)), or PyTorch's tanh form. */
+const gelu: Emitter = (ctx) => {
+  const x = ctx.inputs[0]!.name;
+  const op = (type: string, inputs: string[], part?: string) => ctx.graph.op(type, inputs, ctx.name(part));
+  let inner: string;
+  if (ctx.node.args.approximate === "tanh") {
+    const cube = op("Mul", [op("Mul", [x, x], "square"), x], "cube");
+    const sum = op("Add", [x, op("Mul", [cube, scalar(ctx, 0.044715, "coefficient")], "scaled_cube")], "sum");
+    inner = op("Tanh", [op("Mul", [sum, scalar(ctx, Math.sqrt(2 / Math.PI), "sqrt_2_over_pi")], "tanh_input")], "tanh");
+  } else inner = op("Erf", [op("Div", [x, scalar(ctx, Math.SQRT2, "sqrt2")], "erf_input")], "erf");
+  const half = op("Mul", [x, scalar(ctx, 0.5, "half")], "half_x");
+  return result(ctx, op("Mul", [half, op("Add", [inner, scalar(ctx, 1, "one")], "one_plus")]), ctx.inputs[0]!.order);
+};
+
+/**
+ * The broadcasting product: every input in the order of the first input of highest rank; a
+ * lower-rank input (a gate [N, C]) gains size-1 axes after the batch, as the catalogue aligns
+ * shapes on channels, then takes that order too.
+ */
+const mul: Emitter = (ctx) => {
+  const target = ctx.inputs.reduce((best, v) => (rankOf(v) > rankOf(best) ? v : best));
+  const rank = rankOf(target);
+  const aligned = ctx.inputs.map((v, i) => {
+    if (rankOf(v) === rank) return ctx.arrange(v, target.order);
+    const missing = rank - rankOf(v);
+    const expanded = ctx.graph.op("Unsqueeze", [ctx.arrange(v, channelsLast(rankOf(v))), ctx.graph.intConstant(ctx.name(`input${i}/axes`), [missing], Array.from({ length: missing }, (_, k) => k + 1))], ctx.name(`input${i}`));
+    const value: Value = { name: expanded, order: channelsLast(rank), shape: [...Array<number>(missing).fill(1), ...v.shape] };
+    return ctx.arrange(value, target.order);
+  });
+  let product = aligned[0]!;
+  for (let i = 1; i < aligned.length; i++) product = ctx.graph.op("Mul", [product, aligned[i]!], ctx.name(i === aligned.length - 1 ? undefined : `product${i}`));
+  return result(ctx, product, target.order);
+};
+
+/** ONNX Slice of `input` on the given (ONNX) axes. */
+function sliceAxes(ctx: EmitContext, input: string, axes: readonly number[], starts: readonly number[], ends: readonly number[], part?: string): string {
+  const n = axes.length;
+  const constant = (what: string, values: readonly number[]) => ctx.graph.intConstant(`${ctx.name(part)}/${what}`, [n], values);
+  return ctx.graph.op("Slice", [input, constant("starts", starts), constant("ends", ends), constant("axes", axes)], ctx.name(part));
+}
+
+const slice: Emitter = (ctx) => {
+  const x = ctx.inputs[0]!;
+  const bounds = sliceBounds(x.shape, ctx.node.args);
+  if (isInferError(bounds)) throw new Error(`internal: ${ctx.node.name}: ${bounds.error}`);
+  return result(ctx, sliceAxes(ctx, x.name, [position(x, bounds.axis + 1)], [bounds.start], [bounds.end]), x.order);
+};
+
+/**
+ * TSM's shift with Slice, Pad and Concat: the frames to shift among are put on axis 1 of a
+ * [groups, segments, ...] view (the batch split inside per_frame; batch and time merged first
+ * for a clip), the first `moved` channels slide one frame earlier and the next `moved` one frame
+ * later, padded with zeros, and the view is reshaped back.
+ */
+const temporalShift: Emitter = (ctx) => {
+  const x = ctx.inputs[0]!;
+  const plan = temporalShiftPlan(x.shape, ctx.node.args);
+  if (isInferError(plan)) throw new Error(`internal: ${ctx.node.name}: ${plan.error}`);
+  const { segments, moved } = plan;
+  // A clip's time axis (IR axis 1) must follow the batch so that the two can be regrouped.
+  const order = plan.timeInBatch ? x.order : [0, 1, ...x.order.filter((a) => a > 1)];
+  const input = ctx.arrange(x, order);
+  const sizes = sizesIn(x.shape, order);
+  const rest = plan.timeInBatch ? sizes : sizes.slice(1);
+  const view = reshape(ctx, input, [-1, segments, ...rest], "segments");
+  const rank = rest.length + 2;
+  const channel = order.indexOf(channelAxis(x)) + (plan.timeInBatch ? 1 : 0);
+  const channels = x.shape.at(-1)!;
+  const padTime = (source: string, before: number, after: number, part: string) => {
+    const pads = Array<number>(2 * rank).fill(0);
+    pads[1] = before;
+    pads[rank + 1] = after;
+    return ctx.graph.op("Pad", [source, ctx.graph.intConstant(ctx.name(`${part}/pads`), [pads.length], pads)], ctx.name(part), { mode: attr.string("constant") });
+  };
+  const earlier = padTime(sliceAxes(ctx, view, [1, channel], [1, 0], [segments, moved], "next_frames"), 0, 1, "earlier");
+  const later = padTime(sliceAxes(ctx, view, [1, channel], [0, moved], [segments - 1, 2 * moved], "previous_frames"), 1, 0, "later");
+  const parts = [earlier, later];
+  if (2 * moved < channels) parts.push(sliceAxes(ctx, view, [channel], [2 * moved], [channels], "unshifted"));
+  const joined = ctx.graph.op("Concat", parts, ctx.name("joined"), { axis: attr.int(channel) });
+  return result(ctx, reshape(ctx, joined, [-1, ...sizes]), order);
+};
+
 /** LRN with PyTorch's window [c - floor(size / 2), c + floor((size - 1) / 2)] and alpha / size. */
 const lrn: Emitter = (ctx) => {
   const x = ctx.inputs[0]!;
@@ -230,6 +322,10 @@ const EMITTERS: Readonly<Record<string, Emitter>> = {
   relu: unary("Relu"),
   sigmoid: unary("Sigmoid"),
   tanh: unary("Tanh"),
+  swish: gated("Sigmoid", true),
+  hard_sigmoid: gated("HardSigmoid", false),
+  hard_swish: gated("HardSigmoid", true),
+  gelu,
   softmax: (ctx) => {
     const x = ctx.inputs[0]!;
     return result(ctx, ctx.graph.op("Softmax", [x.name], ctx.name(), { axis: attr.int(position(x, channelAxis(x))) }), x.order);
@@ -252,6 +348,9 @@ const EMITTERS: Readonly<Record<string, Emitter>> = {
     for (let i = 1; i < inputs.length; i++) sum = ctx.graph.op("Add", [sum, inputs[i]!], ctx.name(i === inputs.length - 1 ? undefined : `sum${i}`));
     return result(ctx, sum, ctx.inputs[0]!.order);
   },
+  mul,
+  slice,
+  temporal_shift: temporalShift,
   score_fusion: (ctx) => {
     const raw = (ctx.node.args.weights as number[] | undefined) ?? ctx.inputs.map(() => 1);
     const total = raw.reduce((a, b) => a + b, 0);

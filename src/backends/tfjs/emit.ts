@@ -10,7 +10,7 @@
 import type { Code } from "../../diagnostics/codes.js";
 import * as tf from "@tensorflow/tfjs";
 import type { Diagnostic } from "../../diagnostics/diagnostic.js";
-import type { Args } from "../../ops/catalogue.js";
+import { isInferError, sliceBounds, temporalShiftPlan, type Args } from "../../ops/catalogue.js";
 import { perAxis, windowDims } from "../../ops/geometry.js";
 import { frameIndex, subsampleIndices } from "../../ops/temporal.js";
 import type { IrGraph, IrNode, WeightDecl, WeightRole } from "../../ir/graph.js";
@@ -20,12 +20,13 @@ import { VnetBatchNorm } from "./layers/batch-norm.js";
 import { type InitKind, type Initializer, makeInitializer, weightSeed } from "./layers/common.js";
 import { VnetConvGru2d, VnetConvLstm2d } from "./layers/conv-recurrent.js";
 import { VnetConv } from "./layers/conv.js";
+import { VnetHardActivation, VnetMultiply, VnetSlice } from "./layers/elementwise.js";
 import { VnetScoreFusion } from "./layers/fusion.js";
 import { VnetLrn } from "./layers/lrn.js";
 import { VnetNormalize } from "./layers/normalize.js";
 import { VnetPad } from "./layers/padding.js";
 import { VnetAvgPool, VnetAxisPool } from "./layers/pooling.js";
-import { VnetFoldTime, VnetSelectFrames, VnetStackFrames, VnetUnfoldTime } from "./layers/temporal.js";
+import { VnetFoldTime, VnetSelectFrames, VnetStackFrames, VnetTemporalShift, VnetUnfoldTime } from "./layers/temporal.js";
 
 /** Diagnostic code for an operator or argument the tfjs backend cannot lower. */
 export const TFJS_UNSUPPORTED: Code = "VN070";
@@ -111,7 +112,7 @@ function axisPoolEmitter(mode: "mean" | "max", over: "positions" | "time"): Emit
   return { emit: (_node, inputs, ctx) => apply(new VnetAxisPool({ ...ctx.base, mode, over }), one(inputs)) };
 }
 
-function activationEmitter(activation: "relu" | "sigmoid" | "tanh" | "softmax"): Emitter {
+function activationEmitter(activation: "relu" | "sigmoid" | "tanh" | "softmax" | "swish"): Emitter {
   return { emit: (_node, inputs, ctx) => apply(tf.layers.activation({ ...ctx.base, activation }), one(inputs)) };
 }
 
@@ -171,6 +172,11 @@ const EMITTERS: Readonly<Record<string, Emitter>> = {
   sigmoid: activationEmitter("sigmoid"),
   tanh: activationEmitter("tanh"),
   softmax: activationEmitter("softmax"),
+  swish: activationEmitter("swish"),
+  // tfjs's "gelu" is the exact erf form and "gelu_new" PyTorch's approximate = "tanh".
+  gelu: { emit: (node, inputs, ctx) => apply(tf.layers.activation({ ...ctx.base, activation: node.args.approximate === "tanh" ? "gelu_new" : "gelu" }), one(inputs)) },
+  hard_sigmoid: { emit: (_node, inputs, ctx) => apply(new VnetHardActivation({ ...ctx.base, kind: "hard_sigmoid" }), one(inputs)) },
+  hard_swish: { emit: (_node, inputs, ctx) => apply(new VnetHardActivation({ ...ctx.base, kind: "hard_swish" }), one(inputs)) },
   dropout: { emit: (node, inputs, ctx) => apply(tf.layers.dropout({ ...ctx.base, rate: node.args.rate as number }), one(inputs)) },
   normalize: {
     emit: (node, inputs, ctx) => {
@@ -184,6 +190,21 @@ const EMITTERS: Readonly<Record<string, Emitter>> = {
   flatten: { emit: (_node, inputs, ctx) => apply(tf.layers.flatten(ctx.base), one(inputs)) },
   concat: { emit: (node, inputs, ctx) => apply(tf.layers.concatenate({ ...ctx.base, axis: node.args.axis === "time" ? 1 : -1 }), inputs) },
   add: { emit: (_node, inputs, ctx) => apply(tf.layers.add(ctx.base), inputs) },
+  mul: { emit: (_node, inputs, ctx) => apply(new VnetMultiply(ctx.base), inputs) },
+  slice: {
+    emit: (node, inputs, ctx) => {
+      const bounds = sliceBounds(ctx.inputShapes[0]!, node.args);
+      if (isInferError(bounds)) throw new Error(`internal: ${node.name}: ${bounds.error}`);
+      return apply(new VnetSlice({ ...ctx.base, axis: bounds.axis + 1, start: bounds.start, end: bounds.end }), one(inputs));
+    },
+  },
+  temporal_shift: {
+    emit: (node, inputs, ctx) => {
+      const plan = temporalShiftPlan(ctx.inputShapes[0]!, node.args);
+      if (isInferError(plan)) throw new Error(`internal: ${node.name}: ${plan.error}`);
+      return apply(new VnetTemporalShift({ ...ctx.base, ...plan }), one(inputs));
+    },
+  },
   score_fusion: {
     emit: (node, inputs, ctx) => apply(new VnetScoreFusion({ ...ctx.base, average: node.args.average === "logits" ? "logits" : "softmax", streamWeights: node.args.weights ? [...(node.args.weights as number[])] : null }), inputs),
   },

@@ -7,12 +7,13 @@ import { VnetNonLocalAttention } from "./layers/attention.js";
 import { VnetBatchNorm } from "./layers/batch-norm.js";
 import { VnetConvGru2d, VnetConvLstm2d } from "./layers/conv-recurrent.js";
 import { VnetConv } from "./layers/conv.js";
+import { VnetHardActivation, VnetMultiply, VnetSlice } from "./layers/elementwise.js";
 import { VnetScoreFusion } from "./layers/fusion.js";
 import { VnetLrn } from "./layers/lrn.js";
 import { VnetNormalize } from "./layers/normalize.js";
 import { VnetPad } from "./layers/padding.js";
 import { VnetAvgPool, VnetAxisPool } from "./layers/pooling.js";
-import { VnetFoldTime, VnetSelectFrames, VnetStackFrames, VnetUnfoldTime } from "./layers/temporal.js";
+import { VnetFoldTime, VnetSelectFrames, VnetStackFrames, VnetTemporalShift, VnetUnfoldTime } from "./layers/temporal.js";
 
 /** Every custom layer class, by its serialised class name. */
 export const VNET_LAYERS = {
@@ -23,12 +24,16 @@ export const VNET_LAYERS = {
   VnetConvGru2d,
   VnetConvLstm2d,
   VnetFoldTime,
+  VnetHardActivation,
   VnetLrn,
+  VnetMultiply,
   VnetNonLocalAttention,
   VnetNormalize,
   VnetPad,
   VnetScoreFusion,
+  VnetSlice,
   VnetStackFrames,
   VnetSelectFrames,
+  VnetTemporalShift,
   VnetUnfoldTime,
 } as const;

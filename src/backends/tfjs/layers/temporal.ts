@@ -103,4 +103,58 @@ export class VnetUnfoldTime extends tf.layers.Layer {
   }
 }
 
-for (const cls of [VnetStackFrames, VnetSelectFrames, VnetFoldTime, VnetUnfoldTime]) tf.serialization.registerClass(cls);
+export interface VnetTemporalShiftArgs extends LayerArgs {
+  /** Frames are folded into the batch (inside per_frame); otherwise axis 1 is time. */
+  timeInBatch: boolean;
+  segments: number;
+  /** Channels moved each way (see the catalogue's `temporalShiftPlan`). */
+  moved: number;
+}
+
+/**
+ * TSM's temporal shift: within each group of `segments` consecutive frames, channels [0, moved)
+ * take the next frame's values and [moved, 2 * moved) the previous frame's, zero past the ends.
+ */
+export class VnetTemporalShift extends tf.layers.Layer {
+  static className = "VnetTemporalShift";
+  private readonly timeInBatch: boolean;
+  private readonly segments: number;
+  private readonly moved: number;
+
+  constructor(args: VnetTemporalShiftArgs) {
+    super(args);
+    this.timeInBatch = args.timeInBatch;
+    this.segments = args.segments;
+    this.moved = args.moved;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const x = singleTensor(inputs);
+      const s = this.segments;
+      const m = this.moved;
+      // [groups, segments, ..., C]: the frames to shift among on axis 1.
+      const grouped = tf.reshape(x, [-1, s, ...x.shape.slice(this.timeInBatch ? 1 : 2)]);
+      const rank = grouped.rank;
+      const channels = grouped.shape[rank - 1]!;
+      const at = (time: number, channel: number) => grouped.shape.map((_, i) => (i === 1 ? time : i === rank - 1 ? channel : 0));
+      const size = (time: number, channel: number) => grouped.shape.map((_, i) => (i === 1 ? time : i === rank - 1 ? channel : -1));
+      const padTime = (before: number, after: number) => grouped.shape.map((_, i): [number, number] => (i === 1 ? [before, after] : [0, 0]));
+      const earlier = tf.pad(tf.slice(grouped, at(1, 0), size(s - 1, m)), padTime(0, 1));
+      const later = tf.pad(tf.slice(grouped, at(0, m), size(s - 1, m)), padTime(1, 0));
+      const parts = [earlier, later];
+      if (2 * m < channels) parts.push(tf.slice(grouped, at(0, 2 * m), size(-1, -1)));
+      return tf.reshape(tf.concat(parts, rank - 1), x.shape.map((d, i) => (i === 0 ? -1 : d)));
+    });
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    return singleShape(inputShape);
+  }
+
+  override getConfig(): ConfigDict {
+    return { ...super.getConfig(), timeInBatch: this.timeInBatch, segments: this.segments, moved: this.moved };
+  }
+}
+
+for (const cls of [VnetStackFrames, VnetSelectFrames, VnetFoldTime, VnetUnfoldTime, VnetTemporalShift]) tf.serialization.registerClass(cls);

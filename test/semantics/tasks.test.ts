@@ -4,10 +4,10 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
-import { TFJS_ALGEBRA } from "../src/runtime/tensor-algebra.js";
-import { softmaxCrossEntropy } from "../src/semantics/tasks/classification.js";
-import { DEFAULT_TASK, TASK_NAMES, TASKS } from "../src/semantics/tasks/index.js";
-import { checkText, codes } from "./helpers.js";
+import { TFJS_ALGEBRA } from "../../src/runtime/tensor-algebra.js";
+import { softmaxCrossEntropy } from "../../src/semantics/tasks/classification.js";
+import { DEFAULT_TASK, TASK_NAMES, TASKS } from "../../src/semantics/tasks/index.js";
+import { checkText, codes } from "../helpers.js";
 
 describe("task contracts", () => {
   it("every task has a contract with outputs, losses, metrics and datasets", () => {
