@@ -351,7 +351,7 @@ describe("IR", () => {
     expect(graph.modelInputs.map((i) => i.name)).toEqual(["rgb", "flow"]);
     // The tfjs model takes the same inputs as the exported ONNX model, in the same order.
     const { model } = emitTfjs(graph, { zeroInit: true });
-    expect(model!.inputs.map((i) => [i.name, i.shape])).toEqual([
+    expect(model!.inputs.map((i) => [i.sourceLayer.name, i.shape])).toEqual([
       ["video", [null, 5, 32, 32, 3]],
       ["flow", [null, 32, 32, 8]],
     ]);

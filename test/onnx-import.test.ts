@@ -130,6 +130,38 @@ describe("parity with ONNX Runtime", () => {
   });
 });
 
+describe("files as torch.onnx.export writes them by default", () => {
+  const cli = async (...argv: string[]) => {
+    const lines: string[] = [];
+    const code = await main(argv, { out: (s) => lines.push(s), err: (s) => lines.push(s) });
+    return { code, text: lines.join("\n") };
+  };
+
+  it("imports a file with a fixed batch of 1 (the parity check runs at the file's batch)", async () => {
+    const out = path.join(scratch, "defaults");
+    const r = await cli("weights", "import", path.join(FIXTURES, "tiny_r3d_defaults.onnx"), "--spec", SPEC_OF.r3d!, "-o", out, "--backend", "cpu");
+    expect(r.code, r.text).toBe(0);
+    expect(r.text).toMatch(/parity with ONNX Runtime on a random input: max \|diff\| \S+ over outputs \[1, 5\]/);
+    expect(Number(/max \|diff\| (\S+)/.exec(r.text)![1])).toBeLessThanOrEqual(1e-4);
+    expect(r.text).not.toContain("internal error");
+  });
+
+  it("imports a file exported at another clip length, checking parity at the file's clip", async () => {
+    const out = path.join(scratch, "clip16");
+    const r = await cli("weights", "import", path.join(FIXTURES, "tiny_r3d_clip16.onnx"), "--spec", SPEC_OF.r3d!, "-o", out, "--backend", "cpu");
+    expect(r.code, r.text).toBe(0);
+    expect(r.text).toContain("parity with ONNX Runtime on a random input at the file's clip [16, 32, 32, 3] (the spec's layers re-checked at it)");
+    expect(Number(/max \|diff\| (\S+)/.exec(r.text)![1])).toBeLessThanOrEqual(1e-4);
+    // The written weights are the spec's, at its own 8-frame clip, and equal the file's at the spec's clip too.
+    const graph = lowerNetwork(network(SPEC_OF.r3d!));
+    const model = modelWithWeights(graph, await readWeights(out)).model!;
+    const parity = await parityWith(path.join(FIXTURES, "tiny_r3d_defaults.onnx"), graph, model);
+    if (typeof parity === "string") throw new Error(parity);
+    expect(parity.maxAbsDiff).toBeLessThanOrEqual(1e-4);
+    model.dispose();
+  });
+});
+
 describe("layouts and batch-norm epsilon", () => {
   it("moves PyTorch's conv weight [out, in, kt, kh, kw] to [kt, kh, kw, in, out]", () => {
     const weight = { shape: [2, 3, 1, 1, 4], values: Float32Array.from({ length: 24 }, (_, i) => i) };

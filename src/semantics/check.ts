@@ -3,6 +3,7 @@
  * return the checked networks with sorted, de-duplicated diagnostics.
  */
 import { dedupeDiagnostics, sortDiagnostics, type Diagnostic } from "../diagnostics/diagnostic.js";
+import type { Shape } from "../ops/values.js";
 import { Checker } from "./elaborate.js";
 import type { CheckedNetwork } from "./network.js";
 import { loadProgram, type Host, type Program } from "./program.js";
@@ -22,9 +23,22 @@ export interface CheckResult {
   readonly diagnostics: readonly Diagnostic[];
 }
 
+/**
+ * Elaborates one entry network as if its inputs had other shapes (another clip length or frame
+ * size, the same rank): how a spec's model is rebuilt to run beside a model exported at other
+ * input shapes (`vnet weights import`). Layers whose arguments the spec computes from the input
+ * (`x.frames`) follow; a `sampling` section written for the declared input may then disagree
+ * with it (VN061).
+ */
+export interface InputResize {
+  readonly network: string;
+  /** New shapes (without batch) by input name. */
+  readonly inputs: ReadonlyMap<string, Shape>;
+}
+
 /** Checks a loaded program. Never throws on user input. */
-export function checkProgram(program: Program): CheckResult {
-  const checker = new Checker(program);
+export function checkProgram(program: Program, options: { resize?: InputResize } = {}): CheckResult {
+  const checker = new Checker(program, options.resize);
   importCycleRule(checker);
   duplicateNameRule(checker);
   blockRecursionRule(checker);
@@ -50,6 +64,6 @@ export function checkProgram(program: Program): CheckResult {
 }
 
 /** Loads and checks spec files from disk (or from a host, for editors). */
-export function checkFiles(files: readonly string[], options: { root?: string; host?: Host } = {}): CheckResult {
-  return checkProgram(loadProgram(files, options));
+export function checkFiles(files: readonly string[], options: { root?: string; host?: Host; resize?: InputResize } = {}): CheckResult {
+  return checkProgram(loadProgram(files, options), options.resize ? { resize: options.resize } : {});
 }

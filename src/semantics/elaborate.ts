@@ -86,7 +86,11 @@ export class Checker {
   readonly networks = new Map<A.NetworkDecl, CheckedNetwork | undefined>();
   private readonly networkInProgress = new Set<A.NetworkDecl>();
 
-  constructor(readonly program: Program) {
+  constructor(
+    readonly program: Program,
+    /** An entry network to elaborate at other input shapes (`InputResize` of check.ts). */
+    readonly resize?: { readonly network: string; readonly inputs: ReadonlyMap<string, readonly number[]> },
+  ) {
     for (const module of program.modules.values()) this.symbols.set(module.file, new ModuleSymbols(module));
     for (const module of program.modules.values()) this.linkImports(module);
   }
@@ -381,8 +385,10 @@ class NetworkElaborator {
           this.define(scope, statement.name, ERR, "input");
           return;
         }
-        const layer = this.addLayer({ op: "input", name: statement.name.name, args: { kind: desc.kind }, inputs: [], shape: desc.shape, params: 0, state: 0, macs: 0, frozen: false, stream: false, origin: { file, range: statement.name.range } });
-        this.inputs.push({ name: statement.name.name, layer: layer.id, shape: desc.shape, kind: "input", modelInput: false });
+        const resized = this.checker.resize?.network === this.decl.name.name && this.checker.program.entries.includes(file) ? this.checker.resize.inputs.get(statement.name.name) : undefined;
+        const shape = resized && resized.length === desc.shape.length ? resized : desc.shape;
+        const layer = this.addLayer({ op: "input", name: statement.name.name, args: { kind: desc.kind }, inputs: [], shape, params: 0, state: 0, macs: 0, frozen: false, stream: false, origin: { file, range: statement.name.range } });
+        this.inputs.push({ name: statement.name.name, layer: layer.id, shape, kind: "input", modelInput: false });
         this.define(scope, statement.name, this.tensorOf(layer), "input");
         return;
       }

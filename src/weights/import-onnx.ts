@@ -235,9 +235,11 @@ export function mapOnnxWeights(graph: IrGraph, model: OnnxModel, options: OnnxIm
 }
 
 /**
- * Where the ONNX model's inputs disagree with the spec's model inputs (the tensors its layers read:
- * the normalised clip, not the raw one), ONNX channels-first with the batch first; unknown
- * (symbolic) dimensions fit anything.
+ * Where the ONNX model's inputs cannot be the spec's model inputs (the tensors its layers read:
+ * the normalised clip, not the raw one): another number of inputs, another rank, or other channels
+ * (ONNX channels-first, batch first; symbolic dimensions fit anything). A clip of another length
+ * or frame size can be: the weights do not depend on it, and the parity check runs at the file's
+ * own shapes (import-file.ts).
  */
 export function inputMismatches(graph: IrGraph, model: OnnxModel): string[] {
   if (model.inputs.length !== graph.modelInputs.length) return [`the ONNX model has ${model.inputs.length} input${model.inputs.length === 1 ? "" : "s"}, ${graph.name} reads ${graph.modelInputs.length}`];
@@ -246,8 +248,8 @@ export function inputMismatches(graph: IrGraph, model: OnnxModel): string[] {
     const theirs = model.inputs[k]!;
     if (theirs.shape.length === 0) return []; // no shape recorded
     const shape = byId.get(input.node)!.shape;
-    const ours = [shape.at(-1)!, ...shape.slice(0, -1)];
-    const fits = theirs.shape.length === ours.length + 1 && ours.every((d, i) => theirs.shape[i + 1] === undefined || theirs.shape[i + 1] === d);
-    return fits ? [] : [`ONNX input ${theirs.name} is [${theirs.shape.map((d) => d ?? "?").join(", ")}]; ${graph.name}'s input ${input.name} [${shape.join(", ")}] needs [N, ${ours.join(", ")}] channels-first`];
+    const channels = shape.at(-1)!;
+    const fits = theirs.shape.length === shape.length + 1 && (theirs.shape[1] === undefined || theirs.shape[1] === channels);
+    return fits ? [] : [`ONNX input ${theirs.name} is [${theirs.shape.map((d) => d ?? "?").join(", ")}]; ${graph.name}'s input ${input.name} [${shape.join(", ")}] needs [N, ${channels}, ${shape.slice(0, -1).map(() => "...").join(", ")}] channels-first`];
   });
 }

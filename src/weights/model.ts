@@ -10,7 +10,7 @@ import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import type { IrGraph } from "../ir/graph.js";
 import { checkWeights, declaredWeights, storedWeightName, type WeightSource } from "../ir/weights.js";
 import { WeightStore } from "./store.js";
-import { assignWeights, type WeightTensor } from "./tensors.js";
+import { assignWeights, type WeightMap, type WeightTensor } from "./tensors.js";
 
 /**
  * The tfjs model of a lowered graph with the source's weights, or the located diagnostics (VN082)
@@ -31,5 +31,23 @@ export function modelWithWeights(graph: IrGraph, source: WeightSource): { model:
 export async function modelFromCheckpoint(graph: IrGraph, directory: string): Promise<tf.LayersModel> {
   const built = modelWithWeights(graph, await WeightStore.readDirectory(directory));
   if (!built.model) throw new Error(`the checkpoint in ${directory} does not fit ${graph.name}: ${built.diagnostics.map((d) => d.message).join("; ")}`);
+  return built.model;
+}
+
+/**
+ * A freshly initialised model of the graph (seeded) with `weights` put in by name: what the
+ * weight tools write (an import or an inflation leaves unmapped weights at their initialisers) and
+ * check. A weight of another shape than the graph declares is a string saying which.
+ */
+export function freshModelWith(graph: IrGraph, weights: WeightMap, seed: number): tf.LayersModel | string {
+  const declared = new Map([...declaredWeights(graph)].map(({ node, decl }) => [storedWeightName(decl), { node, decl }]));
+  for (const [name, tensor] of weights) {
+    const slot = declared.get(name);
+    if (!slot) return `${graph.name} has no weight ${name}`;
+    if (slot.decl.shape.join() !== tensor.shape.join()) return `layer \`${slot.node.name}\` needs ${name} as [${slot.decl.shape.join(", ")}], not [${tensor.shape.join(", ")}]`;
+  }
+  const built = emitTfjs(graph, { seed });
+  if (!built.model) return built.diagnostics.map((d) => d.message).join("; ");
+  assignWeights(built.model, weights);
   return built.model;
 }

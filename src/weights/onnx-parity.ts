@@ -42,7 +42,12 @@ export function fixedBatch(file: OnnxModel): number | undefined {
 export async function onnxParity(bytes: Uint8Array, file: OnnxModel, graph: IrGraph, model: tf.LayersModel, options: { seed?: number } = {}): Promise<ParityResult | string> {
   if (file.inputs.length !== graph.modelInputs.length) return `the ONNX model has ${file.inputs.length} inputs, ${graph.name} reads ${graph.modelInputs.length}`;
   if (file.outputs.length !== 1 || model.outputs.length !== 1) return "only single-output models are compared";
-  const session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 });
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 });
+  } catch (error) {
+    return `ONNX Runtime cannot load the file: ${(error as Error).message.split("\n")[0]}`;
+  }
   try {
     const batch = fixedBatch(file) ?? 2;
     const random = seededRandom(options.seed ?? 7);
@@ -63,7 +68,12 @@ export async function onnxParity(bytes: Uint8Array, file: OnnxModel, graph: IrGr
       first.dispose();
     });
     tf.dispose(values);
-    const reference = (await session.run(feeds))[session.outputNames[0]!]!;
+    let reference: ort.Tensor;
+    try {
+      reference = (await session.run(feeds))[session.outputNames[0]!]!;
+    } catch (error) {
+      return `ONNX Runtime cannot run the file on inputs [${Object.values(feeds).map((t) => t.dims.join(", ")).join("], [")}]: ${(error as Error).message.split("\n")[0]}`;
+    }
     const oursFirst = ours.rank > 2 ? channelsFirst(ours) : ours;
     const shape = oursFirst.shape;
     const got = oursFirst.dataSync();
