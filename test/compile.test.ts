@@ -114,7 +114,9 @@ describe("every tiny spec compiles, runs, and round-trips through save/load", ()
       const loaded = await loadModel(dir);
       expect(modelWeightNames(loaded)).toEqual(modelWeightNames(model!));
       expect(Array.from(await predict(loaded, inputs).data())).toEqual(Array.from(values));
-      tf.dispose([model!, loaded, output, ...inputs]);
+      model!.dispose();
+      loaded.dispose();
+      tf.dispose([output, ...inputs]);
     });
   }
 });
@@ -204,14 +206,15 @@ describe("operators outside the tiny specs compile, run and round-trip", () => {
       // A non-local block's batch norm starts with a zero scale, which stops the gradient into the block.
       const blocked = /^nl_\w+\.(theta|phi|g|out)\//;
       for (const weight of model!.trainableWeights) {
-        const grad = grads[weight.read().name];
+        const grad = grads[(weight.read() as tf.Variable).name];
         expect(grad, weight.originalName).toBeDefined();
         const values = grad!.dataSync();
         expect(values.every(Number.isFinite), weight.originalName).toBe(true);
         if (!blocked.test(weight.originalName)) expect(values.some((v) => v !== 0), `${name}: ${weight.originalName}`).toBe(true);
       }
       expect(Object.keys(grads)).toHaveLength(trainable.length);
-      tf.dispose([model!, ...inputs, target, ...Object.values(grads)]);
+      model!.dispose();
+      tf.dispose([...inputs, target, ...Object.values(grads)]);
     }
   });
 

@@ -1,7 +1,8 @@
 /**
  * CI-sized run of the mutation fuzzer (scripts/fuzz-lib.ts): mutated copies of every spec under
- * specs/ must check without an exception, within a time budget, and with every diagnostic carrying a
- * known code, a severity, a message and a range inside its file. Long runs: `node dist/scripts/fuzz.js`.
+ * specs/ must check without an exception and with every diagnostic carrying a known code, a
+ * severity, a message and a range inside its file. Long runs, which also hold each case to a time
+ * budget: `node dist/scripts/fuzz.js`.
  *
  * VNET_FUZZ_CASES and VNET_FUZZ_SEED override the defaults (e.g. to replay a CI failure locally).
  */
@@ -11,7 +12,7 @@ import type { Diagnostic } from "../src/diagnostics/diagnostic.js";
 
 const CASES = Number(process.env.VNET_FUZZ_CASES ?? 400);
 const SEED = Number(process.env.VNET_FUZZ_SEED ?? 1);
-/** A case is ~2 ms typically and rarely 200 ms; 2 s means something grows super-linearly. */
+/** For failure reports only: the time budget is the long runs' (scripts/fuzz.ts), not a unit test's. */
 const BUDGET_MS = 2000;
 
 /** Deepest `(` nesting outside strings and comments. */
@@ -77,7 +78,7 @@ describe("fuzzer building blocks", () => {
 });
 
 describe(`mutation fuzzing: ${CASES} cases, seed ${SEED}`, () => {
-  it("never throws, stays within budget, and reports only located, known diagnostics", () => {
+  it("never throws and reports only located, known diagnostics", () => {
     const corpus = loadCorpus();
     const failures: { fuzzCase: FuzzCase; result: CaseResult }[] = [];
     const times: number[] = [];
@@ -88,8 +89,7 @@ describe(`mutation fuzzing: ${CASES} cases, seed ${SEED}`, () => {
       const result = runCase(fuzzCase, corpus);
       times.push(result.ms);
       diagnostics += result.diagnostics.length;
-      const problems = [...result.problems, ...(result.ms > BUDGET_MS ? [`slow: ${result.ms.toFixed(0)} ms, over the ${BUDGET_MS} ms budget`] : [])];
-      if (problems.length > 0) failures.push({ fuzzCase, result: { ...result, problems } });
+      if (result.problems.length > 0) failures.push({ fuzzCase, result });
     }
     const sorted = [...times].sort((a, b) => a - b);
     const seconds = (performance.now() - started) / 1000;

@@ -106,7 +106,10 @@ describe("the boring-video property (a clip of one repeated frame)", () => {
     randomise(model2d, 11);
     frame = tf.tensor(Float32Array.from({ length: 32 * 32 * 3 }, seededRandom(5)), [1, 32, 32, 3]);
   });
-  afterAll(() => tf.dispose([model2d, frame]));
+  afterAll(() => {
+    model2d.dispose();
+    frame.dispose();
+  });
 
   it('gives the 2D logits at every frame with init = "center", zero padding and all', () => {
     const { model, mapping } = inflated(inflatedResnet(8, `    init = "center"\n${I3D_RULES}`), model2d);
@@ -129,7 +132,8 @@ describe("the boring-video property (a clip of one repeated frame)", () => {
     const expected = source.predict(frame) as tf.Tensor;
     expect(tf.max(tf.abs(expected)).dataSync()[0]).toBeGreaterThan(0.1);
     expect(maxDiff(model.predict(clip(8)) as tf.Tensor, expected)).toBeLessThanOrEqual(1e-4);
-    tf.dispose([model, source]);
+    model.dispose();
+    source.dispose();
   });
 
   it('with init = "repeat" and zero padding, holds at the centre frames only: border frames see the padding', () => {
@@ -292,7 +296,8 @@ describe("fine-tuning from inflated weights", () => {
     // Random initialisation gets the same number of epochs: it has not reached the target by then.
     const fromScratch = await trainNetwork(lowerNetwork(net3d), data, { config: config(net3d, 0.01, inflatedEpochs), runDir: path.join(scratch, "small-random"), seed: 1 });
     expect(epochsTo(fromScratch.history)).toBeGreaterThan(inflatedEpochs);
-    tf.dispose([fromInflated.model, fromScratch.model]);
+    fromInflated.model.dispose();
+    fromScratch.model.dispose();
   });
 });
 
@@ -306,6 +311,7 @@ describe("checkpoints in tfjs LayersModel format", () => {
     expect([...read.weights.keys()]).toEqual(model.weights.map((w) => w.originalName));
     const reloaded = await loadModel(dir);
     expect(read.weights.get("fc/kernel")!.values).toEqual(reloaded.getLayer("fc").getWeights()[0]!.dataSync());
-    tf.dispose([model, reloaded]);
+    model.dispose();
+    reloaded.dispose();
   });
 });

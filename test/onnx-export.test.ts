@@ -118,16 +118,17 @@ describe("the exported model", () => {
   it("reads the raw clip channels-last; streams it cannot compute are inputs of their own", async () => {
     const { result, bytes } = exported(checkSpec(path.join(TINY, "tiny_two_stream.vnet")));
     const proto = decodeModel(bytes);
-    const dims = (v: (typeof proto.graph.input)[number]) => v.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
-    expect(proto.graph!.input.map((i) => [i.name, dims(i)])).toEqual([
+    const graph = proto.graph!;
+    const dims = (v: NonNullable<typeof graph.input>[number]) => v.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
+    expect(graph.input!.map((i) => [i.name, dims(i)])).toEqual([
       ["video", ["N", 5, 32, 32, 3]],
       ["flow", ["N", 32, 32, 8]],
     ]);
-    expect(proto.graph!.output.map((o) => [o.name, dims(o)])).toEqual([
+    expect(graph.output!.map((o) => [o.name, dims(o)])).toEqual([
       ["logits", ["N", 5]],
       ["probabilities", ["N", 5]],
     ]);
-    expect(proto.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([["", 17]]);
+    expect(proto.opsetImport!.map((o) => [o.domain, Number(o.version)])).toEqual([["", 17]]);
     // Score fusion averages probabilities; the logits are their logarithm.
     expect(result.metadata["vnet.model_output"]).toBe("probabilities");
     const inputs = JSON.parse(result.metadata["vnet.inputs"]!);
@@ -136,13 +137,13 @@ describe("the exported model", () => {
     const scores = await runOnnx(onnx, { video: random([1, 5, 32, 32, 3], 2), flow: random([1, 32, 32, 8], 3) });
     expect(maxDiff(scores.logits.data.map(Math.exp), scores.probabilities.data)).toBeLessThan(1e-6);
     // Only the data pipeline's streams are inputs: the rgb stream's frame() and normalize() are in the graph.
-    expect(proto.graph!.node.some((n) => n.opType === "Gather" && n.name.startsWith("rgb"))).toBe(true);
+    expect(graph.node!.some((n) => n.opType === "Gather" && n.name!.startsWith("rgb"))).toBe(true);
   });
 
   it("names initializers after vnet's hierarchical weights, in ONNX layouts", () => {
     const spec = checkSpec(path.join(TINY, "tiny_cnn_lstm.vnet"));
     const { bytes } = exported(spec);
-    const initializers = new Map(decodeModel(bytes).graph!.initializer.map((t) => [t.name, t.dims.map(Number)]));
+    const initializers = new Map(decodeModel(bytes).graph!.initializer!.map((t) => [t.name!, t.dims!.map(Number)]));
     const declared = spec.graph.nodes.flatMap((n) => n.weights ?? []);
     for (const w of declared) expect(initializers.has(w.name), w.name).toBe(true);
     // Everything else is a constant under a node's name: `node/part`.

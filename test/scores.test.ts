@@ -54,7 +54,8 @@ describe("per_frame { ... -> softmax } -> temporal_pool", () => {
     const clips = tf.tensor(dataset.train.clips, [dataset.train.count, 4, 16, 16, 3]);
     const p = (initial.predict(clips) as tf.Tensor).arraySync() as number[][];
     const expected = p.reduce((sum, row, i) => sum - Math.log(row[dataset.train.labels[i]!]! + 1e-8), 0) / p.length;
-    tf.dispose([clips, initial]);
+    clips.dispose();
+    initial.dispose();
     // Probabilities taken as logits would give a loss near ln 3 whatever the model said.
     expect(Math.abs(expected - Math.log(3))).toBeGreaterThan(0.01);
     const config = trainingConfig(checkText(AVERAGED_PREDICTIONS).networks[0]!, { optimizer: "sgd", lr: 0.1, momentum: 0, batch: 6, epochs: 1 });
@@ -74,6 +75,7 @@ describe("per_frame { ... -> softmax } -> temporal_pool", () => {
     const rows = Array.from({ length: dataset.val.count }, (_, i) => direct.subarray(i * 3, i * 3 + 3));
     expect(loss.loss).toBeCloseTo(rows.reduce((sum, row, i) => sum - Math.log(row[dataset.val.labels[i]!]! + 1e-8), 0) / rows.length, 5);
     await loader.close();
-    tf.dispose([val, result.model]);
+    val.dispose();
+    result.model.dispose();
   });
 });

@@ -90,7 +90,8 @@ describe("wasm gradients equal the cpu backend's", () => {
     const network = checkFiles([path.resolve("specs/tiny", `${name}.vnet`)]).networks[0]!;
     const run = (backend: "cpu" | "wasm") =>
       on(backend, async () => {
-        const { model, graph } = compileNetwork(network, { seed: 3 });
+        const { model: built, graph } = compileNetwork(network, { seed: 3 });
+        const model = built!;
         // Dropout draws different masks on the two backends: switch it off to compare the rest.
         for (const layer of model.layers) if (layer.getClassName() === "Dropout") (layer as unknown as { rate: number }).rate = 0;
         // Raw clips whose normalised values (what the layers read) are uniform in [0, 1].
@@ -100,7 +101,7 @@ describe("wasm gradients equal the cpu backend's", () => {
         const labels = tf.oneHot(tf.tensor1d([0, 1, 2, 3], "int32"), network.classes!);
         const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, model.apply(xs.length === 1 ? xs[0]! : xs, { training: true }) as tf.Tensor) as tf.Scalar);
         const names = model.trainableWeights.map((w) => w.originalName);
-        const values = await Promise.all(model.trainableWeights.map((w) => grads[w.read().name]!.data() as Promise<Float32Array>));
+        const values = await Promise.all(model.trainableWeights.map((w) => grads[(w.read() as tf.Variable).name]!.data() as Promise<Float32Array>));
         model.dispose();
         return new Map(names.map((n, k) => [n, values[k]!]));
       });

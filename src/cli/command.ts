@@ -41,7 +41,7 @@ export interface Command<F extends FlagSpecs = FlagSpecs> {
 export interface CommandGroup {
   readonly name: string;
   readonly description: string;
-  readonly subcommands: readonly Command<any>[];
+  readonly subcommands: readonly Command[];
 }
 
 /** Declares a command; its `run` receives flag values typed by the declarations. */

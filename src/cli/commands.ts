@@ -9,7 +9,7 @@ import type { Command, CommandGroup } from "./command.js";
 export interface CommandEntry {
   readonly name: string;
   readonly summary: string;
-  readonly load: () => Promise<Command<any> | CommandGroup>;
+  readonly load: () => Promise<Command | CommandGroup>;
 }
 
 export const COMMANDS: readonly CommandEntry[] = [
@@ -23,6 +23,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: "export", summary: "export trained weights to ONNX (--verify against tfjs)", load: async () => (await import("./commands/export.js")).command },
   { name: "inflate", summary: "inflate trained 2D weights by the spec's inflate rules", load: async () => (await import("./commands/inflate.js")).command },
   { name: "weights", summary: "weights import: map an ONNX file's weights onto a spec", load: async () => (await import("./commands/weights.js")).command },
+  { name: "gradcam", summary: "temporal Grad-CAM of one video: PNG contact sheet, GIF or MP4", load: async () => (await import("./commands/gradcam.js")).command },
+  { name: "graph", summary: "draw the network: SVG, PNG or interactive HTML", load: async () => (await import("./commands/graph.js")).command },
   { name: "data", summary: "data synth: write builtin:motion as mp4 videos", load: async () => (await import("./commands/data.js")).command },
   { name: "ops", summary: "list the operators and their parameters", load: async () => (await import("./commands/ops.js")).command },
   { name: "codes", summary: "list the diagnostic codes", load: async () => (await import("./commands/codes.js")).command },

@@ -27,12 +27,12 @@ function usage(): string {
   ].join("\n");
 }
 
-function isGroup(command: Command<any> | CommandGroup): command is CommandGroup {
+function isGroup(command: Command | CommandGroup): command is CommandGroup {
   return "subcommands" in command;
 }
 
 /** `vnet <command> --help`: the usage line, the description and every flag. */
-export function commandHelp(command: Command<any>): string {
+export function commandHelp(command: Command): string {
   const flags = formatFlags(command.flags);
   return [`usage: vnet ${command.usage}`, "", command.description, ...(flags.length ? ["", "options:", ...flags] : [])].join("\n");
 }
@@ -83,7 +83,7 @@ export async function main(argv: readonly string[], io: { out?: (s: string) => v
   try {
     const entry = findEntry(name);
     const loaded = await entry.load();
-    let command: Command<any>;
+    let command: Command;
     let args = rest;
     if (isGroup(loaded)) {
       const [sub, ...subArgs] = rest;

@@ -29,6 +29,8 @@ export interface MotionOptions {
   /** Validation clips per class. */
   readonly valPerClass?: number;
   readonly seed?: number;
+  /** Also return where the moving object is (`masks`), for tests of what a model looks at. */
+  readonly masks?: boolean;
 }
 
 /** Clips [count, frames, height, width, 3] in [0, 1], channels-last, with integer labels. */
@@ -36,6 +38,8 @@ export interface ClipSet {
   readonly count: number;
   readonly clips: Float32Array;
   readonly labels: Int32Array;
+  /** With `masks`: [count, frames, height, width], 1 where the moving object is drawn. */
+  readonly masks?: Uint8Array;
 }
 
 export interface VideoDataset {
@@ -83,6 +87,8 @@ export interface MotionVideo {
   readonly label: number;
   readonly length: number;
   readonly pixels: Float32Array;
+  /** With `masks`: [length, size, size], 1 where the moving object is drawn. */
+  readonly mask?: Uint8Array;
 }
 
 /**
@@ -100,8 +106,9 @@ export function* motionVideos(options: MotionOptions, split: "train" | "val", pe
     const label = i % classes;
     const length = lengthOf(i);
     const pixels = new Float32Array(length * size * size * 3);
-    renderClip(pixels, label, variant, length, size, random);
-    yield { label, length, pixels };
+    const mask = options.masks ? new Uint8Array(length * size * size) : undefined;
+    renderClip(pixels, label, variant, length, size, random, mask);
+    yield { label, length, pixels, ...(mask ? { mask } : {}) };
   }
 }
 
@@ -116,12 +123,14 @@ export function motionDataset(options: MotionOptions = {}): VideoDataset {
     const clipSize = frames * size * size * 3;
     const clips = new Float32Array(count * clipSize);
     const labels = new Int32Array(count);
+    const masks = options.masks ? new Uint8Array(count * frames * size * size) : undefined;
     let i = 0;
     for (const video of motionVideos(options, name, perClass)) {
       clips.set(video.pixels, i * clipSize);
+      if (masks) masks.set(video.mask!, i * frames * size * size);
       labels[i++] = video.label;
     }
-    return { count, clips, labels };
+    return { count, clips, labels, ...(masks ? { masks } : {}) };
   };
   return {
     name: variant === "motion" ? "builtin:motion" : "builtin:motion-appearance",
@@ -218,8 +227,11 @@ export function moved(scene: Scene, motion: number, from: Pose, d: number): Pose
   return p;
 }
 
-/** Renders frames [frames, size, size, 3] of a scene into `out`, the object at `poseAt(t)`. */
-export function renderScene(out: Float32Array, scene: Scene, frames: number, size: number, poseAt: (t: number) => Pose, random: () => number): void {
+/**
+ * Renders frames [frames, size, size, 3] of a scene into `out`, the object at `poseAt(t)`; with
+ * `mask` ([frames, size, size]), also marks where the object is drawn.
+ */
+export function renderScene(out: Float32Array, scene: Scene, frames: number, size: number, poseAt: (t: number) => Pose, random: () => number, mask?: Uint8Array): void {
   const { background, gratings, colourA, colourB, disc, half, checker } = scene;
   const noise = 0.02;
   const plane = size * size * 3;
@@ -239,6 +251,7 @@ export function renderScene(out: Float32Array, scene: Scene, frames: number, siz
         const inside = disc ? u * u + v * v <= half * half : Math.abs(u) <= half && Math.abs(v) <= half;
         let colour: readonly number[];
         if (inside && extent > 0.5) {
+          if (mask) mask[t * size * size + row * size + col] = 1;
           colour = (Math.floor((u + half) * checker) + Math.floor((v + half) * checker)) % 2 === 0 ? colourA : colourB;
           for (let c = 0; c < 3; c++) out[o + c] = clamp(colour[c]! + noise * (random() - 0.5));
         } else {
@@ -251,11 +264,11 @@ export function renderScene(out: Float32Array, scene: Scene, frames: number, siz
   }
 }
 
-function renderClip(out: Float32Array, label: number, variant: MotionVariant, frames: number, size: number, random: () => number): void {
+function renderClip(out: Float32Array, label: number, variant: MotionVariant, frames: number, size: number, random: () => number, mask?: Uint8Array): void {
   const { scene, motion } = drawScene(label, variant, size, random);
   // Each trajectory is centred on the middle frame.
   const middle = (frames - 1) / 2;
-  renderScene(out, scene, frames, size, (t) => moved(scene, motion, scene.rest, t - middle), random);
+  renderScene(out, scene, frames, size, (t) => moved(scene, motion, scene.rest, t - middle), random, mask);
 }
 
 /** The offset on a circle of circumference `size` closest to zero, in [-size / 2, size / 2). */

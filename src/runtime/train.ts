@@ -23,8 +23,8 @@ import type { IrGraph } from "../ir/graph.js";
 import { lossHeads, outputScores, type OutputScores } from "../ir/scores.js";
 import type { CheckedNetwork } from "../semantics/network.js";
 import { softmaxCrossEntropy } from "../semantics/tasks/classification.js";
-import { videoOutputs, type ViewReading } from "./evaluate.js";
 import { modelFromCheckpoint } from "../weights/model.js";
+import { videoOutputs, type ViewReading } from "./evaluate.js";
 import { saveModel } from "./model-io.js";
 import { graphFeeds } from "./streams.js";
 import { TFJS_ALGEBRA } from "./tensor-algebra.js";
@@ -265,7 +265,34 @@ function exampleLogProbability(row: Float32Array, label: number, scores: OutputS
   return row[label]! - max - Math.log(row.reduce((sum, v) => sum + Math.exp(v - max), 0));
 }
 
-/** Loss and accuracy of a model on a split (inference mode), one centre clip per video. */
+/** What the tfjs engine minimises on a batch, and the fused scores accuracy is read from. */
+export type TfjsObjective = (inputs: readonly tf.Tensor[], labels: tf.Tensor1D) => { loss: tf.Scalar; fused: tf.Tensor };
+
+/**
+ * The tfjs engine's training objective for a model of a lowered graph: softmax cross-entropy of the
+ * output's logits as the IR says (of each tower's for a separately trained score fusion, summed),
+ * with label smoothing, plus the L2
+ * term wd / 2 * sum(w^2) of every kernel. Runs the model in training mode (batch statistics,
+ * dropout), so batch-norm moving statistics are updated by each call.
+ */
+export function tfjsObjective(model: tf.LayersModel, graph: IrGraph, config: Pick<TrainingConfig, "labelSmoothing" | "weightDecay">): TfjsObjective {
+  const trained = trainingModel(model, graph);
+  // L2 decay on kernels only, as the usual recipes exclude biases and batch-norm parameters.
+  const decayed = model.trainableWeights.filter((w) => /kernel/.test(w.name)).map((w) => w.read());
+  return (inputs, labels) => {
+    const applied = trained.model.apply(inputs.length === 1 ? inputs[0]! : [...inputs], { training: true }) as tf.Tensor | tf.Tensor[];
+    const outputs = Array.isArray(applied) ? applied : [applied];
+    const fused = outputs[trained.fused]!;
+    const onehot = tf.oneHot(labels, fused.shape[1]!);
+    // One loss per head: the output's, or each stream's for a separately trained score fusion.
+    const losses = trained.logits.map((logits, k) => softmaxCrossEntropy(TFJS_ALGEBRA, logits(outputs[trained.heads[k]!]!), onehot, config.labelSmoothing));
+    let loss = (losses.length === 1 ? losses[0]! : tf.addN(losses)) as tf.Scalar;
+    if (config.weightDecay > 0 && decayed.length) loss = tf.add(loss, tf.mul(config.weightDecay / 2, tf.addN(decayed.map((w) => tf.sum(tf.square(w)))))) as tf.Scalar;
+    return { loss, fused };
+  };
+}
+
+/** Loss and accuracy of a model on a split (inference mode), one centre clip per video, of the IR's kind of scores. */
 export async function evaluateLoss(model: tf.LayersModel, graph: IrGraph, items: readonly VideoItem[], reading: ViewReading): Promise<{ loss: number; accuracy: number }> {
   const outputs = await videoOutputs(model, graph, items, (item) => testPlans(reading.protocol, item.source.meta, 1, "center"), reading);
   const scores = outputScores(graph);
@@ -323,10 +350,8 @@ export async function trainNetwork(graph: IrGraph, data: TrainingData, options: 
   }
   // The exported model carries what predicting with it needs: class names and the test protocol.
   model.setUserDefinedMetadata({ vnet: { network: graph.name, classNames: splits.classNames, sampling: protocol } });
-  const trained = trainingModel(model, graph);
+  const objective = tfjsObjective(model, graph, config);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  // L2 decay on kernels only, as the usual recipes exclude biases and batch-norm parameters.
-  const decayed = model.trainableWeights.filter((w) => /kernel/.test(w.name)).map((w) => w.read());
   const loader = new ViewLoader({ geometry: protocol, flows, ...options.loading });
   const issues: DataIssue[] = [];
   const bad = new Set<string>();
@@ -361,15 +386,8 @@ export async function trainNetwork(graph: IrGraph, data: TrainingData, options: 
         let hits: tf.Tensor | undefined;
         const loss = optimizer.minimize(
           () => {
-            const applied = trained.model.apply(inputs.length === 1 ? inputs[0]! : inputs, { training: true }) as tf.Tensor | tf.Tensor[];
-            const outputs = Array.isArray(applied) ? applied : [applied];
-            const fused = outputs[trained.fused]!;
+            const { loss: total, fused } = objective(inputs, labels);
             hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(fused, 1), labels), "float32")));
-            const onehot = tf.oneHot(labels, fused.shape[1]!);
-            // One loss per head: the output's, or each stream's for a separately trained score fusion.
-            const losses = trained.logits.map((logits, k) => softmaxCrossEntropy(TFJS_ALGEBRA, logits(outputs[trained.heads[k]!]!), onehot, config.labelSmoothing));
-            let total = (losses.length === 1 ? losses[0]! : tf.addN(losses)) as tf.Scalar;
-            if (config.weightDecay > 0 && decayed.length) total = tf.add(total, tf.mul(config.weightDecay / 2, tf.addN(decayed.map((w) => tf.sum(tf.square(w)))))) as tf.Scalar;
             return total;
           },
           true,

@@ -14,8 +14,8 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
 }
 
 /** Every command line the table reaches: `check`, ..., `data synth`, `weights import`. */
-async function everyCommand(): Promise<{ words: string[]; command: Command<any> }[]> {
-  const all: { words: string[]; command: Command<any> }[] = [];
+async function everyCommand(): Promise<{ words: string[]; command: Command }[]> {
+  const all: { words: string[]; command: Command }[] = [];
   for (const entry of COMMANDS) {
     const loaded = await entry.load();
     if ("subcommands" in loaded) for (const sub of (loaded as CommandGroup).subcommands) all.push({ words: [entry.name, sub.name], command: sub });

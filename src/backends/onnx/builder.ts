@@ -18,13 +18,16 @@ export type Attribute =
   | { readonly kind: "int"; readonly value: number }
   | { readonly kind: "float"; readonly value: number }
   | { readonly kind: "ints"; readonly value: readonly number[] }
-  | { readonly kind: "string"; readonly value: string };
+  | { readonly kind: "string"; readonly value: string }
+  | { readonly kind: "floatTensor"; readonly value: number };
 
 export const attr = {
   int: (value: number): Attribute => ({ kind: "int", value }),
   float: (value: number): Attribute => ({ kind: "float", value }),
   ints: (value: readonly number[]): Attribute => ({ kind: "ints", value }),
   string: (value: string): Attribute => ({ kind: "string", value }),
+  /** A one-element float tensor (ConstantOfShape's `value`). */
+  floatTensor: (value: number): Attribute => ({ kind: "floatTensor", value }),
 };
 
 /** A tensor dimension: a fixed size or a named symbolic one (the batch). */
@@ -41,6 +44,8 @@ function attributeProto(name: string, a: Attribute): proto.IAttributeProto {
       return { name, type: AttributeType.INTS, ints: [...a.value] };
     case "string":
       return { name, type: AttributeType.STRING, s: new TextEncoder().encode(a.value) };
+    case "floatTensor":
+      return { name, type: AttributeType.TENSOR, t: { dims: [1], dataType: FLOAT, floatData: [a.value] } };
   }
 }
 
@@ -56,6 +61,8 @@ const bytesOf = (array: Float32Array | BigInt64Array) => new Uint8Array(array.bu
 /** The ONNX graph under construction. Names of nodes and tensors are unique. */
 export class GraphBuilder {
   private readonly nodes: proto.INodeProto[] = [];
+  /** Initializer values by name, for passes that read constants back (the training step's autodiff). */
+  private readonly values = new Map<string, { readonly dims: readonly number[]; readonly data: Float32Array | BigInt64Array }>();
   private readonly initializers: proto.ITensorProto[] = [];
   private readonly inputs: proto.IValueInfoProto[] = [];
   private readonly outputs: proto.IValueInfoProto[] = [];
@@ -84,7 +91,7 @@ export class GraphBuilder {
       opType: op,
       name: names.find((n) => n !== "") ?? this.unique(op),
       input: [...inputs],
-      output: names,
+      output: [...names],
       attribute: Object.entries(attributes).map(([k, v]) => attributeProto(k, v)),
     });
     return names;
@@ -100,20 +107,25 @@ export class GraphBuilder {
     if (this.used.has(name)) throw new Error(`internal: ONNX tensor name ${name} used twice`);
     this.used.add(name);
     this.initializers.push({ name, dims: [...dims], dataType: FLOAT, rawData: bytesOf(data) });
+    this.values.set(name, { dims, data });
     return name;
   }
 
   /** A float32 constant under a fresh name derived from `base`. */
   floatConstant(base: string, dims: readonly number[], values: ArrayLike<number>): string {
     const name = this.unique(base);
-    this.initializers.push({ name, dims: [...dims], dataType: FLOAT, rawData: bytesOf(Float32Array.from(values)) });
+    const data = Float32Array.from(values);
+    this.initializers.push({ name, dims: [...dims], dataType: FLOAT, rawData: bytesOf(data) });
+    this.values.set(name, { dims, data });
     return name;
   }
 
   /** An int64 constant (shapes, axes, indices, pads) under a fresh name derived from `base`. */
   intConstant(base: string, dims: readonly number[], values: readonly number[]): string {
     const name = this.unique(base);
-    this.initializers.push({ name, dims: [...dims], dataType: INT64, rawData: bytesOf(BigInt64Array.from(values, (v) => BigInt(v))) });
+    const data = BigInt64Array.from(values, (v) => BigInt(v));
+    this.initializers.push({ name, dims: [...dims], dataType: INT64, rawData: bytesOf(data) });
+    this.values.set(name, { dims, data });
     return name;
   }
 
@@ -129,6 +141,38 @@ export class GraphBuilder {
   reserve(name: string): void {
     if (this.used.has(name)) throw new Error(`internal: ONNX name ${name} reserved twice`);
     this.used.add(name);
+  }
+
+  /** The nodes so far, in the order added (a topological order). */
+  get nodeList(): readonly proto.INodeProto[] {
+    return this.nodes;
+  }
+
+  /** An initializer's dims and values, or undefined when `name` is not one. */
+  constantValue(name: string): { readonly dims: readonly number[]; readonly data: Float32Array | BigInt64Array } | undefined {
+    return this.values.get(name);
+  }
+
+  /** The declared graph inputs' names and dims. */
+  get inputList(): readonly { readonly name: string; readonly dims: readonly Dim[] }[] {
+    return this.inputs.map((i) => ({ name: i.name!, dims: i.type!.tensorType!.shape!.dim!.map((d) => (d.dimParam ? d.dimParam : Number(d.dimValue))) }));
+  }
+
+  /** Gives the symbolic dimension `param` a fixed size in every input and output (a graph built for one batch size). */
+  fixDimension(param: string, size: number): void {
+    for (const info of [...this.inputs, ...this.outputs]) {
+      for (const d of info.type!.tensorType!.shape!.dim!) {
+        if (d.dimParam === param) {
+          delete d.dimParam;
+          d.dimValue = size;
+        }
+      }
+    }
+  }
+
+  /** Declares an existing float32 tensor a graph output under its own name (no Identity node). */
+  declareOutput(name: string, dims: readonly Dim[]): void {
+    this.outputs.push(valueInfo(name, dims));
   }
 
   /** Declares the reserved `name` a float32 graph output, computed as Identity of `producer`. */

@@ -20,7 +20,7 @@
  */
 import type { Code } from "../../diagnostics/codes.js";
 import type { Diagnostic } from "../../diagnostics/diagnostic.js";
-import type { IrGraph, IrNode, WeightRole } from "../../ir/graph.js";
+import type { IrGraph, IrNode, WeightDecl, WeightRole } from "../../ir/graph.js";
 import { isInferError, sliceBounds, temporalShiftPlan, type Args } from "../../ops/catalogue.js";
 import { lrnBand, perAxis, resolvePadding, resolveWindow, windowDims } from "../../ops/geometry.js";
 import { frameIndex, subsampleIndices } from "../../ops/temporal.js";
@@ -40,18 +40,26 @@ export interface EmitContext {
   /** `value`'s tensor with its IR axes in `order`. */
   arrange(value: Value, order: readonly number[]): string;
   /** The initializer of one of the node's weights (named as the IR names it), converted to ONNX's layout. */
-  weight(role: WeightRole, convert?: (data: Float32Array, dims: readonly number[]) => HostArray): string;
+  weight(role: WeightRole, convert?: WeightConversion): string;
   /** A tensor name under the node's: the node's own name, or `name/part`. */
   name(part?: string): string;
 }
 
 export type Emitter = (ctx: EmitContext) => Value;
 
+/** How a weight's values become ONNX's layout (a transpose, a gate reordering); absent when they stay as they are. */
+export type WeightConversion = (data: Float32Array, dims: readonly number[]) => HostArray;
+
 /** The emitter's state for one graph: the ONNX graph, its transposes, and the weights. */
 export interface EmitState {
   readonly graph: GraphBuilder;
   readonly arranger: Arranger;
   readonly weights: WeightSource;
+  /**
+   * The tensor holding a weight when it is not an initializer with the source's values, or
+   * undefined for an initializer: a training step binds the weights it updates to graph inputs.
+   */
+  readonly bindWeight?: (decl: WeightDecl, convert: WeightConversion | undefined) => string | undefined;
 }
 
 /** Emits one node with the given emitter; returns the value holding the node's output. */
@@ -64,6 +72,8 @@ export function emitNode(state: EmitState, node: IrNode, inputs: readonly Value[
     weight: (role, convert) => {
       const decl = node.weights?.find((w) => w.role === role);
       if (!decl) throw new Error(`internal: ${node.name} declares no ${role}`);
+      const bound = state.bindWeight?.(decl, convert);
+      if (bound) return bound;
       const data = state.weights.read(decl);
       const converted = convert ? convert(data, decl.shape) : { data, dims: decl.shape };
       return state.graph.floatInitializer(decl.name, converted.dims, converted.data);

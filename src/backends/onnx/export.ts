@@ -48,7 +48,8 @@ export interface OnnxExportResult {
 export const LOGITS = "logits";
 export const PROBABILITIES = "probabilities";
 
-function checkOutputs(graph: IrGraph): Diagnostic[] {
+/** A network must have one class-score output to export (or train) as one ONNX model. */
+export function checkOutputs(graph: IrGraph): Diagnostic[] {
   if (graph.outputs.length === 1) return [];
   const second = graph.nodes.find((n) => n.id === graph.outputs[1])!;
   return [

@@ -82,6 +82,37 @@ export function convKernel(data: Float32Array, dims: readonly number[]): HostArr
   return transposeArray(data, dims, [r - 1, r - 2, ...Array.from({ length: r - 2 }, (_, i) => i)]);
 }
 
+/** An ONNX conv kernel [out, in, k...] back in vnet's layout [k..., in, out] (the inverse of `convKernel`). */
+export function kerasConvKernel(data: Float32Array, dims: readonly number[]): HostArray {
+  const r = dims.length;
+  return transposeArray(data, dims, [...Array.from({ length: r - 2 }, (_, i) => i + 2), 1, 0]);
+}
+
+/**
+ * A weight layout that can go both ways: what a training step needs for the weights it keeps in
+ * ONNX's layout between steps and writes back to vnet's checkpoints.
+ */
+export interface ReversibleLayout {
+  readonly name: string;
+  readonly toOnnx: (data: Float32Array, dims: readonly number[]) => HostArray;
+  readonly fromOnnx: (data: Float32Array, dims: readonly number[]) => HostArray;
+  /** The ONNX dims of a weight with vnet's dims `dims`. */
+  readonly onnxDims: (dims: readonly number[]) => number[];
+}
+
+/** Conv kernels: [k..., in, out] <-> [out, in, k...]. */
+export const CONV_KERNEL_LAYOUT: ReversibleLayout = {
+  name: "conv-kernel",
+  toOnnx: convKernel,
+  fromOnnx: kerasConvKernel,
+  onnxDims: (dims) => [dims[dims.length - 1]!, dims[dims.length - 2]!, ...dims.slice(0, -2)],
+};
+
+/** The reversible layout of an emitter's weight conversion (undefined for one that has none, e.g. the recurrent gate reordering). */
+export function reversibleLayout(convert: (data: Float32Array, dims: readonly number[]) => HostArray): ReversibleLayout | undefined {
+  return convert === convKernel ? CONV_KERNEL_LAYOUT : undefined;
+}
+
 /** Keras gate blocks in ONNX's order: LSTM i, o, f, c from Keras i, f, c, o; GRU z, r, h unchanged. */
 const GATE_ORDER: Readonly<Record<"lstm" | "gru", readonly number[]>> = { lstm: [0, 3, 1, 2], gru: [0, 1, 2] };
 

@@ -13,7 +13,7 @@ import type { Diagnostic } from "../../diagnostics/diagnostic.js";
 import { isInferError, sliceBounds, temporalShiftPlan, type Args } from "../../ops/catalogue.js";
 import { perAxis, windowDims } from "../../ops/geometry.js";
 import { frameIndex, subsampleIndices } from "../../ops/temporal.js";
-import type { IrGraph, IrNode, WeightDecl, WeightRole } from "../../ir/graph.js";
+import type { IrGraph, IrNode, WeightRole } from "../../ir/graph.js";
 import { PIPELINE } from "../../ir/pipeline.js";
 import { VnetNonLocalAttention } from "./layers/attention.js";
 import { VnetBatchNorm } from "./layers/batch-norm.js";

@@ -1,0 +1,211 @@
+/**
+ * The training step as one ONNX model that the stock ONNX Runtime CPU build runs: the forward
+ * pass in training mode (`forward.ts`), the loss, reverse-mode gradients from the VJP table
+ * (`../autodiff`), and the optimizer update (`optimizer.ts`), built for one batch size.
+ *
+ * Inputs: the model's inputs as the exported model reads them (raw clips, external streams), the
+ * labels one-hot [N, classes], the learning rate, Adam's
+ * bias corrections, dropout masks, and the state: every trainable weight and updated batch-norm
+ * statistic (ONNX layout, named as the IR names them) and the optimizer's slots.
+ * Outputs: `loss` (the mean cross-entropy, summed over the towers of a separately trained score
+ * fusion, plus the L2 term), `scores` (the logits, or log-probabilities, that accuracy is read
+ * from) and the next value of every state tensor (`<name>/next`); or, in "gradients" mode, each
+ * trainable weight's gradient (`<name>/grad`) instead of the optimizer's work.
+ *
+ * The loss is the task's formula (src/semantics/tasks: classification's softmax cross-entropy with
+ * label smoothing, mean over the batch) evaluated on the graph through `algebra.ts`, the same
+ * code the tfjs engine runs: from logits, or from log(p + 1e-8) where the IR says a head outputs
+ * probabilities.
+ */
+import type { Code } from "../../../diagnostics/codes.js";
+import type { Diagnostic } from "../../../diagnostics/diagnostic.js";
+import type { IrGraph, WeightDecl } from "../../../ir/graph.js";
+import { lossHeads, outputScores } from "../../../ir/scores.js";
+import { checkWeights } from "../../../ir/weights.js";
+import { softmaxCrossEntropy } from "../../../semantics/tasks/classification.js";
+import { vnetVersion } from "../../../version.js";
+import { differentiate, NotDifferentiable } from "../autodiff/differentiate.js";
+import { Tape } from "../autodiff/tape.js";
+import { attr, GraphBuilder } from "../builder.js";
+import { checkOnnxSupport } from "../emit.js";
+import { checkOutputs, ONNX_OPSET, ONNX_OUTPUTS } from "../export.js";
+import { onnxInputs, type OnnxInput } from "../inputs.js";
+import { BATCH } from "../layout.js";
+import { type ReversibleLayout, type WeightSource } from "../weights.js";
+import { onnxAlgebra } from "./algebra.js";
+import { emitTrainingForward, hasTrainingEmitter, type DropoutMask } from "./forward.js";
+import { emitUpdate, isDecayed, type OptimizerSpec } from "./optimizer.js";
+
+/** Diagnostic code for a layer whose gradient the training step cannot build. */
+export const ONNX_NOT_DIFFERENTIABLE: Code = "VN083";
+
+/** Names of the step's fixed inputs and outputs. */
+export const LABELS = "labels";
+export const LOSS = "loss";
+export const SCORES = "scores";
+
+export interface TrainingStepOptions {
+  /** The batch size the step is built for. */
+  readonly batch: number;
+  readonly optimizer: OptimizerSpec;
+  readonly weightDecay: number;
+  /** Values of the weights the step does not train (frozen layers), which become initializers; also checked against the spec. */
+  readonly weights: WeightSource;
+  /** Label smoothing of the cross-entropy (the targets become onehot (1 - s) + s / classes). */
+  readonly labelSmoothing?: number;
+  /** "update" (default): apply the optimizer; "gradients": output each trainable weight's gradient instead. */
+  readonly mode?: "update" | "gradients";
+}
+
+/** A tensor of training state: read as an input, its next value an output. */
+export interface StateTensor {
+  readonly input: string;
+  /** The output holding the next value (absent in "gradients" mode for weights and slots). */
+  readonly next?: string;
+  /** ONNX layout. */
+  readonly dims: readonly number[];
+  readonly kind: "weight" | "statistic" | "slot";
+  /** The IR's weight (weights and statistics). */
+  readonly decl?: WeightDecl;
+  /** How vnet's layout becomes the input's and back (conv kernels). */
+  readonly layout?: ReversibleLayout;
+  /** For a slot: the weight's input and the kind of slot. */
+  readonly of?: string;
+  readonly slot?: "momentum" | "m" | "v";
+}
+
+export interface TrainingStepGraph {
+  /** The model's bytes; absent when diagnostics say why the step cannot be built. */
+  readonly bytes?: Uint8Array;
+  readonly diagnostics: readonly Diagnostic[];
+  readonly graph: IrGraph;
+  readonly batch: number;
+  readonly classes: number;
+  /** The model's data inputs (as the exported model reads them). */
+  readonly inputs: readonly OnnxInput[];
+  readonly masks: readonly DropoutMask[];
+  readonly state: readonly StateTensor[];
+  /** In "gradients" mode: each trainable weight's gradient output, by the weight's input. */
+  readonly gradients: ReadonlyMap<string, string>;
+  /** Whether Adam's bias corrections are inputs. */
+  readonly adam: boolean;
+  readonly nodes: number;
+}
+
+/** Builds the training step of a lowered graph (or diagnostics saying why it cannot be built). */
+export function buildTrainingStep(graph: IrGraph, options: TrainingStepOptions): TrainingStepGraph {
+  const inputs = onnxInputs(graph);
+  const batch = options.batch;
+  const classes = graph.nodes.find((n) => n.id === graph.outputs[0])!.shape.at(-1) ?? 0;
+  const failed = (diagnostics: Diagnostic[]): TrainingStepGraph => ({ diagnostics, graph, batch, classes, inputs, masks: [], state: [], gradients: new Map(), adam: false, nodes: 0 });
+  const unsupported = checkOnnxSupport(graph).filter((d) => {
+    const node = graph.nodes.find((n) => n.origin.range === d.range && n.origin.file === d.file);
+    return !node || !hasTrainingEmitter(node.op);
+  });
+  const diagnostics = [...unsupported, ...checkOutputs(graph), ...checkWeights(graph, options.weights)];
+  // The heads the loss is taken over (the IR's lossHeads: the towers of a separately trained score fusion, else the output).
+  const heads = lossHeads(graph).map((head) => graph.nodes.find((n) => n.id === head.node)!);
+  for (const head of heads.filter((h) => h.shape.length !== 1)) {
+    diagnostics.push({
+      code: ONNX_OUTPUTS,
+      severity: "error",
+      message: `cannot train \`${graph.name}\`: its trained output \`${head.name}\` is [N, ${head.shape.join(", ")}], and the loss takes class scores [N, classes]`,
+      file: head.origin.file,
+      range: head.origin.range,
+      hint: "end the network in a classifier (global_avg_pool -> dense(classes))",
+    });
+  }
+  if (diagnostics.length) return failed(diagnostics);
+
+  const builder = new GraphBuilder();
+  for (const name of [LOSS, SCORES]) builder.reserve(name);
+  const forward = emitTrainingForward(builder, graph, { batch, weights: options.weights });
+  const labels = builder.input(LABELS, [BATCH, classes]);
+  const tape = new Tape(builder, { [BATCH]: batch });
+  const ops = onnxAlgebra(tape, "loss");
+  // The task's loss formula (shared with the tfjs engine) on logits, or log-probabilities where the IR says probabilities.
+  const logitsOf = (id: number) => {
+    const value = forward.values.get(id)!.name;
+    return outputScores(graph, id).kind === "logits" ? value : ops.log(ops.add(value, ops.scalar(1e-8)));
+  };
+  const headLosses = heads.map(({ id }) => softmaxCrossEntropy(ops, logitsOf(id), labels, options.labelSmoothing ?? 0));
+  const crossEntropy = headLosses.reduce((a, b) => ops.add(a, b));
+  builder.output(logitsOf(graph.outputs[0]!), SCORES, [batch, classes]);
+
+  const trainable = forward.weights.filter((w) => w.decl.trainable);
+  let grads: Map<string, string>;
+  try {
+    grads = differentiate(
+      tape,
+      crossEntropy,
+      trainable.map((w) => w.input),
+    );
+  } catch (error) {
+    if (!(error instanceof NotDifferentiable)) throw error;
+    const index = builder.nodeList.indexOf(error.node.proto);
+    const irNode = graph.nodes.find((n) => {
+      const span = forward.spans.get(n.id);
+      return span !== undefined && index >= span[0] && index < span[1];
+    });
+    const at = irNode ?? graph.nodes.find((n) => n.id === graph.outputs[0])!;
+    return failed([
+      {
+        code: ONNX_NOT_DIFFERENTIABLE,
+        severity: "error",
+        message: `cannot train layer \`${at.name}\` (${at.op}) on ONNX Runtime: its ONNX operator ${error.node.op} has no gradient rule`,
+        file: at.origin.file,
+        range: at.origin.range,
+        hint: "train this network with --engine tfjs, or freeze the layers before it",
+      },
+    ]);
+  }
+
+  // The L2 term of the loss (its gradient, wd * w, is added by the optimizer).
+  let loss = crossEntropy;
+  const decayed = trainable.filter(isDecayed);
+  if (options.weightDecay > 0 && decayed.length) {
+    const squares = decayed.map((w) => builder.op("ReduceSumSquare", [w.input], `loss/l2/${w.input}`, { keepdims: attr.int(0) }));
+    const total = squares.length === 1 ? squares[0]! : builder.op("Sum", squares, "loss/l2/sum");
+    loss = builder.op("Add", [crossEntropy, builder.op("Mul", [total, builder.floatConstant("loss/l2/factor", [], [options.weightDecay / 2])], "loss/l2")], "loss/total");
+  }
+  builder.output(loss, LOSS, []);
+
+  const state: StateTensor[] = [];
+  const gradients = new Map<string, string>();
+  const declare = (name: string, dims: readonly number[]) => builder.declareOutput(name, dims);
+  if (options.mode === "gradients") {
+    for (const w of trainable) {
+      const name = `${w.input}/grad`;
+      builder.reserve(name);
+      builder.output(grads.get(w.input)!, name, w.dims);
+      gradients.set(w.input, name);
+      state.push({ input: w.input, dims: w.dims, kind: "weight", decl: w.decl, ...(w.layout ? { layout: w.layout } : {}) });
+    }
+  } else {
+    const update = emitUpdate(tape, trainable, grads, options.optimizer, options.weightDecay);
+    for (const w of trainable) {
+      const next = update.next.get(w.input)!;
+      declare(next, w.dims);
+      state.push({ input: w.input, next, dims: w.dims, kind: "weight", decl: w.decl, ...(w.layout ? { layout: w.layout } : {}) });
+    }
+    for (const s of update.slots) {
+      const dims = trainable.find((w) => w.input === s.of)!.dims;
+      declare(s.next, dims);
+      state.push({ input: s.input, next: s.next, dims, kind: "slot", of: s.of, slot: s.slot });
+    }
+  }
+  for (const update of forward.statistics) {
+    const bound = forward.weights.find((w) => w.decl.name === update.decl.name)!;
+    declare(update.next, bound.dims);
+    state.push({ input: bound.input, next: update.next, dims: bound.dims, kind: "statistic", decl: update.decl });
+  }
+  builder.fixDimension(BATCH, batch);
+  const bytes = builder.serialize({
+    name: `${graph.name}_training_step`,
+    opset: ONNX_OPSET,
+    producerVersion: vnetVersion(),
+    docString: `training step of ${graph.name} from ${graph.file}, batch ${batch}`,
+    metadata: {},
+  });
+  return { bytes, diagnostics: [], graph, batch, classes, inputs, masks: forward.masks, state, gradients, adam: options.optimizer.kind === "adam" && options.mode !== "gradients", nodes: builder.nodeCount };
+}
