@@ -20,6 +20,7 @@ export const END_TO_END = [
   "test/onnx-import.test.ts",
   "test/onnx-specs.test.ts",
   "test/wasm.test.ts",
+  "test/runtime/predict.test.ts",
 ];
 
 // A suite moved or renamed must be moved here too, or it would silently join the quick loop.

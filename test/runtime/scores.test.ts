@@ -10,15 +10,15 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { emitTfjs } from "../src/backends/tfjs/index.js";
-import { memorySplits } from "../src/data/dataset.js";
-import { ViewLoader } from "../src/data/loader.js";
-import { motionDataset } from "../src/data/motion.js";
-import { lowerNetwork } from "../src/ir/pipeline.js";
-import { lossHeads, outputScores } from "../src/ir/scores.js";
-import { predictVideos } from "../src/runtime/evaluate.js";
-import { evaluateLoss, trainingConfig, trainNetwork } from "../src/runtime/train.js";
-import { checkText } from "./helpers.js";
+import { emitTfjs } from "../../src/backends/tfjs/index.js";
+import { memorySplits } from "../../src/data/dataset.js";
+import { ViewLoader } from "../../src/data/loader.js";
+import { motionDataset } from "../../src/data/motion.js";
+import { lowerNetwork } from "../../src/ir/pipeline.js";
+import { lossHeads, outputScores } from "../../src/ir/scores.js";
+import { predictVideos } from "../../src/runtime/evaluate.js";
+import { evaluateLoss, trainingConfig, trainNetwork } from "../../src/runtime/train.js";
+import { checkText } from "../helpers.js";
 
 const AVERAGED_PREDICTIONS = `network averaged {
   classes = 3

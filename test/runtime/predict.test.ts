@@ -10,21 +10,21 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../src/cli/main.js";
-import { openDataset } from "../src/data/folder.js";
-import { ViewLoader } from "../src/data/loader.js";
-import { testPlans } from "../src/data/sampling.js";
-import { decodeFrames } from "../src/data/video/decode.js";
-import { encodeVideo } from "../src/data/video/encode.js";
-import { fileSource, tensorSource, testViews } from "../src/data/views.js";
-import { lowerNetwork } from "../src/ir/pipeline.js";
-import { selectBackend } from "../src/runtime/backend.js";
-import { predictVideos } from "../src/runtime/evaluate.js";
-import { readNpy, writeNpy } from "../src/runtime/npy.js";
-import { onnxPredictor, predictVideo, tfjsPredictor } from "../src/runtime/predict.js";
-import { checkFiles } from "../src/semantics/check.js";
-import { readWeights } from "../src/weights/checkpoint.js";
-import { modelWithWeights } from "../src/weights/model.js";
+import { main } from "../../src/cli/main.js";
+import { openDataset } from "../../src/data/folder.js";
+import { ViewLoader } from "../../src/data/loader.js";
+import { testPlans } from "../../src/data/sampling.js";
+import { decodeFrames } from "../../src/data/video/decode.js";
+import { encodeVideo } from "../../src/data/video/encode.js";
+import { fileSource, tensorSource, testViews } from "../../src/data/views.js";
+import { lowerNetwork } from "../../src/ir/pipeline.js";
+import { selectBackend } from "../../src/runtime/backend.js";
+import { predictVideos } from "../../src/runtime/evaluate.js";
+import { readNpy, writeNpy } from "../../src/runtime/npy.js";
+import { onnxPredictor, predictVideo, tfjsPredictor } from "../../src/runtime/predict.js";
+import { checkFiles } from "../../src/semantics/check.js";
+import { readWeights } from "../../src/weights/checkpoint.js";
+import { modelWithWeights } from "../../src/weights/model.js";
 
 const SPEC = `network walker {
   classes = 3
