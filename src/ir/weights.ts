@@ -32,12 +32,17 @@ export function storedWeightName(weight: WeightDecl): string {
   return `${weight.name.slice(0, weight.name.length - weight.role.length - 1)}/${weight.role}`;
 }
 
+/** Every node of a graph with weights, nested bodies included, in graph order. */
+export function* weightedNodes(graph: IrGraph): Generator<IrNode> {
+  for (const node of graph.nodes) {
+    if (node.weights?.length) yield node;
+    if (node.body) yield* weightedNodes(node.body);
+  }
+}
+
 /** Every declared weight of a graph, nested bodies included, with the node declaring it. */
 export function* declaredWeights(graph: IrGraph): Generator<{ node: IrNode; decl: WeightDecl }> {
-  for (const node of graph.nodes) {
-    for (const decl of node.weights ?? []) yield { node, decl };
-    if (node.body) yield* declaredWeights(node.body);
-  }
+  for (const node of weightedNodes(graph)) for (const decl of node.weights!) yield { node, decl };
 }
 
 /**

@@ -18,7 +18,7 @@
  * Pure functions of the graph and the source weights; file IO is the caller's.
  */
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
-import { storedWeightName } from "../ir/weights.js";
+import { storedWeightName, weightedNodes } from "../ir/weights.js";
 import type { IrGraph, IrNode, WeightDecl } from "../ir/graph.js";
 import type { Origin } from "../semantics/network.js";
 import type { UnusedSource, WeightEntry, WeightReport } from "./report.js";
@@ -39,14 +39,6 @@ export interface WeightMapping {
   /** Target weights by tfjs name; the ones left out stay at their initialisers. */
   readonly weights: Map<string, WeightTensor>;
   readonly report: WeightReport;
-}
-
-/** Every node of a graph with weights, nested bodies included, in graph order. */
-export function* weightedNodes(graph: IrGraph): Generator<IrNode> {
-  for (const node of graph.nodes) {
-    if (node.weights?.length) yield node;
-    if (node.body) yield* weightedNodes(node.body);
-  }
 }
 
 /** A 2D kernel [...k, in, out] as a 3D one [kt, ...k, in, out]: repeated and divided by kt, or at the centre frame. */

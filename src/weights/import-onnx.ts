@@ -13,10 +13,10 @@
  * A pure function of the lowered graph and the read ONNX model.
  */
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
-import { storedWeightName } from "../ir/weights.js";
+import { storedWeightName, weightedNodes } from "../ir/weights.js";
 import type { IrGraph, IrNode, WeightDecl, WeightRole } from "../ir/graph.js";
 import type { Origin } from "../semantics/network.js";
-import { weightedNodes, type WeightMapping } from "./by-name.js";
+import type { WeightMapping } from "./by-name.js";
 import type { OnnxBatchNorm, OnnxConv, OnnxDense, OnnxLayer, OnnxModel, OnnxTensor } from "../backends/onnx/read.js";
 import type { UnusedSource, WeightEntry } from "./report.js";
 import { formatShape, sameShape, type WeightTensor } from "./tensors.js";

@@ -50,12 +50,12 @@ const importCommand = defineCommand({
       return 1;
     }
     const onnxModel = onnxFile.model;
+    await startBackend(flags.backend, out, false);
     out(`importing ${file} (${onnxModel.producer}, ${onnxModel.layers.length} weighted layers) into ${network.name}`);
     const mapping = mapOnnxWeights(graph, onnxModel, { partial, at: { file: network.file, range: network.range }, file });
     const inputs = inputMismatches(graph, onnxModel).map((message): Diagnostic => ({ code: "VN104", severity: "error", message, file: network.file, range: network.range }));
     const next = showMapping(network, specFile, mapping.report, inputs, dryRun, out, color);
     if (next !== "write") return next === "errors" ? 1 : 0;
-    await startBackend(flags.backend, out, false);
     const seed = flags.seed ?? 0;
     if (!flags.noVerify) {
       const checkedParity = await importParity({ file: specFile, network: network.name }, graph, onnxFile, mapping.weights, seed);
