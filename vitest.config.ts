@@ -21,6 +21,9 @@ export const END_TO_END = [
   "test/onnx-specs.test.ts",
   "test/wasm.test.ts",
   "test/runtime/predict.test.ts",
+  "test/vis/gradcam.test.ts",
+  "test/vis/plot.test.ts",
+  "test/vis/report.test.ts",
 ];
 
 // A suite moved or renamed must be moved here too, or it would silently join the quick loop.

@@ -104,7 +104,13 @@ const product = (values: readonly number[]) => values.reduce((a, b) => a * b, 1)
 const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 
 /** Builds one pass of `conv` as its own ONNX model and returns a timed runner (outputs preallocated). */
-async function onnxPass(conv: ConvConfig, pass: Pass, formulation: string | undefined, threads: number, clock: () => number): Promise<{ run: (runs: number) => Promise<number[]>; release: () => Promise<void> }> {
+async function onnxPass(
+  conv: ConvConfig,
+  pass: Pass,
+  formulation: string | undefined,
+  threads: number,
+  clock: () => number,
+): Promise<{ run: (runs: number) => Promise<number[]>; release: () => Promise<void> }> {
   const graph = new GraphBuilder();
   const xDims = [conv.batch, conv.inChannels, ...conv.input];
   const wDims = [conv.outChannels, conv.inChannels / conv.groups, ...conv.kernel];
@@ -121,7 +127,13 @@ async function onnxPass(conv: ConvConfig, pass: Pass, formulation: string | unde
   graph.reserve("out");
   graph.output(result, "out", outDims);
   const bytes = graph.serialize({ name: `conv_${pass}`, opset: 17, producerVersion: "bench", docString: "", metadata: {} });
-  const session = await ort.InferenceSession.create(bytes, { executionProviders: ["cpu"], intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: "all", logSeverityLevel: 3 });
+  const session = await ort.InferenceSession.create(bytes, {
+    executionProviders: ["cpu"],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: "all",
+    logSeverityLevel: 3,
+  });
   const random = (dims: readonly number[]) => {
     const data = new Float32Array(product(dims));
     for (let i = 0; i < data.length; i++) data[i] = Math.random() - 0.5;
@@ -146,7 +158,8 @@ async function onnxPass(conv: ConvConfig, pass: Pass, formulation: string | unde
 
 /** One measured configuration: medians in ms (undefined: not run, or dropped as too slow). */
 export interface ConvTimes {
-  readonly torch?: { readonly forward: number; readonly input?: number; readonly weight: number };
+  /** PyTorch's medians, and the convolution backend it picked (Mkldnn is oneDNN). */
+  readonly torch?: { readonly forward: number; readonly input?: number; readonly weight: number; readonly backend: string };
   readonly forward: number;
   readonly input: Readonly<Partial<Record<InputGradientFormulation, number>>>;
   readonly weight: Readonly<Partial<Record<WeightGradientFormulation, number>>>;
@@ -154,7 +167,11 @@ export interface ConvTimes {
   readonly dropped: readonly string[];
 }
 
-async function measureConv(entry: NetworkConv, torch: TorchWorker | undefined, options: { threads: number; rounds: number; runs: number; cpu: boolean }): Promise<ConvTimes> {
+async function measureConv(
+  entry: NetworkConv,
+  torch: TorchWorker | undefined,
+  options: { threads: number; rounds: number; runs: number; cpu: boolean },
+): Promise<ConvTimes> {
   const clock = options.cpu ? () => (process.cpuUsage().user + process.cpuUsage().system) / 1000 : () => performance.now();
   const variants: { key: string; pass: Pass; formulation?: string; run: (runs: number) => Promise<number[]>; release?: () => Promise<void> }[] = [];
   const add = async (pass: Pass, formulation?: string) => {
@@ -164,10 +181,19 @@ async function measureConv(entry: NetworkConv, torch: TorchWorker | undefined, o
   await add("forward");
   if (entry.needsInputGradient) for (const f of inputGradientFormulations(entry.conv)) await add("input", f);
   for (const f of weightGradientFormulations(entry.conv)) await add("weight", f);
+  let backend = "";
   if (torch) {
     const passes: Pass[] = entry.needsInputGradient ? ["forward", "input", "weight"] : ["forward", "weight"];
     for (const pass of passes)
-      variants.push({ key: `torch:${pass}`, pass, run: async (runs) => (await torch.request<{ samples: number[] }>({ conv: entry.conv, pass, runs, warmup: 1 })).samples });
+      variants.push({
+        key: `torch:${pass}`,
+        pass,
+        run: async (runs) => {
+          const answer = await torch.request<{ samples: number[]; backend: string }>({ conv: entry.conv, pass, runs, warmup: 1 });
+          backend = answer.backend;
+          return answer.samples;
+        },
+      });
   }
   const samples = new Map<string, number[]>(variants.map((v) => [v.key, []]));
   const dropped: string[] = [];
@@ -186,9 +212,12 @@ async function measureConv(entry: NetworkConv, torch: TorchWorker | undefined, o
   }
   for (const v of active) await v.release?.();
   const of = (key: string) => (samples.get(key)!.length ? median(samples.get(key)!) : undefined);
-  const pick = <F extends string>(pass: Pass, formulations: readonly F[]) => Object.fromEntries(formulations.flatMap((f) => (of(`${pass}:${f}`) === undefined ? [] : [[f, of(`${pass}:${f}`)!]]))) as Partial<Record<F, number>>;
+  const pick = <F extends string>(pass: Pass, formulations: readonly F[]) =>
+    Object.fromEntries(formulations.flatMap((f) => (of(`${pass}:${f}`) === undefined ? [] : [[f, of(`${pass}:${f}`)!]]))) as Partial<Record<F, number>>;
   return {
-    ...(torch ? { torch: { forward: of("torch:forward")!, ...(entry.needsInputGradient ? { input: of("torch:input")! } : {}), weight: of("torch:weight")! } } : {}),
+    ...(torch
+      ? { torch: { forward: of("torch:forward")!, ...(entry.needsInputGradient ? { input: of("torch:input")! } : {}), weight: of("torch:weight")!, backend } }
+      : {}),
     forward: of("forward:conv")!,
     input: entry.needsInputGradient ? pick("input", inputGradientFormulations(entry.conv)) : {},
     weight: pick("weight", weightGradientFormulations(entry.conv)),
@@ -196,7 +225,8 @@ async function measureConv(entry: NetworkConv, torch: TorchWorker | undefined, o
   };
 }
 
-const fastest = <F extends string>(times: Readonly<Partial<Record<F, number>>>): F | undefined => (Object.entries(times) as [F, number][]).sort((a, b) => a[1] - b[1])[0]?.[0];
+const fastest = <F extends string>(times: Readonly<Partial<Record<F, number>>>): F | undefined =>
+  (Object.entries(times) as [F, number][]).sort((a, b) => a[1] - b[1])[0]?.[0];
 
 function describe(conv: ConvConfig): string {
   const axes = (v: readonly number[]) => v.join("x");
@@ -207,22 +237,38 @@ function describe(conv: ConvConfig): string {
 
 interface NetworkResult {
   readonly network: string;
-  readonly convs: readonly (NetworkConv & { readonly times: ConvTimes; readonly chosen: { readonly input?: InputGradientFormulation; readonly weight: WeightGradientFormulation } })[];
+  readonly convs: readonly (NetworkConv & {
+    readonly times: ConvTimes;
+    readonly chosen: { readonly input?: InputGradientFormulation; readonly weight: WeightGradientFormulation };
+  })[];
   readonly totals: Readonly<Record<string, number>>;
 }
 
 function report(result: NetworkResult, hasTorch: boolean): string {
-  const ratio = (value: number | undefined, reference: number | undefined) => (value === undefined ? "-" : reference ? `${(value / reference).toFixed(2)}` : `${value.toFixed(1)}ms`);
+  const ratio = (value: number | undefined, reference: number | undefined) =>
+    value === undefined ? "-" : reference ? `${(value / reference).toFixed(2)}` : `${value.toFixed(1)}ms`;
   const dxNames = ["phase-conv", "conv-transpose"] as const;
   const dwNames = ["folded-conv", "swap-conv", "im2col-matmul"] as const;
-  const header = ["layers", "configuration", ...(hasTorch ? ["torch fwd/dx/dw ms"] : []), "fwd", ...dxNames.map((n) => `dx ${n}`), "dx chosen", ...dwNames.map((n) => `dw ${n}`), "dw chosen"];
+  const header = [
+    "layers",
+    "configuration",
+    ...(hasTorch ? ["torch fwd/dx/dw ms"] : []),
+    "fwd",
+    ...dxNames.map((n) => `dx ${n}`),
+    "dx chosen",
+    ...dwNames.map((n) => `dw ${n}`),
+    "dw chosen",
+  ];
   const rows = result.convs.map(({ conv, layers, times, chosen, needsInputGradient }) => {
     const t = times.torch;
-    const mark = <F extends string>(f: F | undefined, measured: Readonly<Partial<Record<F, number>>>) => (f === undefined ? "-" : `${f}${fastest(measured) === f ? "" : ` (fastest ${fastest(measured)})`}`);
+    const mark = <F extends string>(f: F | undefined, measured: Readonly<Partial<Record<F, number>>>) =>
+      f === undefined ? "-" : `${f}${fastest(measured) === f ? "" : ` (fastest ${fastest(measured)})`}`;
     return [
       `${layers[0]}${layers.length > 1 ? ` x${layers.length}` : ""}`,
       describe(conv),
-      ...(hasTorch ? [`${t!.forward.toFixed(1)}/${t!.input?.toFixed(1) ?? "-"}/${t!.weight.toFixed(1)}`] : []),
+      ...(hasTorch
+        ? [`${t!.forward.toFixed(1)}/${t!.input?.toFixed(1) ?? "-"}/${t!.weight.toFixed(1)}${t!.backend === "Mkldnn" ? "" : ` (${t!.backend})`}`]
+        : []),
       ratio(times.forward, t?.forward),
       ...dxNames.map((n) => (needsInputGradient ? (times.dropped.includes(`input:${n}`) ? ">4x best" : ratio(times.input[n], t?.input)) : "-")),
       needsInputGradient ? mark(chosen.input, times.input) : "-",
@@ -232,14 +278,24 @@ function report(result: NetworkResult, hasTorch: boolean): string {
   });
   const t = result.totals;
   const versus = (value: number, reference: number | undefined) => `${value.toFixed(0)} ms${reference ? ` (${(value / reference).toFixed(2)}x)` : ""}`;
+  const blas = result.convs.some((c) => c.times.torch && c.times.torch.backend !== "Mkldnn");
   return [
     table(header, rows),
+    ...(blas
+      ? [
+          "(Slow3d, Slow2d, ...: PyTorch computes that Conv through its BLAS, not oneDNN; Debian's torch has the reference libblas, so its times there flatter ONNX Runtime)",
+        ]
+      : []),
     `whole network, every layer: conv dX + dW: PyTorch ${t.torch?.toFixed(0) ?? "-"} ms, chosen ${versus(t.chosen!, t.torch)}, fastest measured ${versus(t.fastest!, t.torch)}, issue's baseline ${versus(t.baseline!, t.torch)}`,
     `                            conv forward: PyTorch ${t.torchForward?.toFixed(0) ?? "-"} ms, ONNX Runtime ${versus(t.forward!, t.torchForward)}`,
   ].join("\n");
 }
 
-async function benchmarkNetwork(name: string, torch: TorchWorker | undefined, options: { threads: number; rounds: number; runs: number; cpu: boolean; only?: string }): Promise<NetworkResult> {
+async function benchmarkNetwork(
+  name: string,
+  torch: TorchWorker | undefined,
+  options: { threads: number; rounds: number; runs: number; cpu: boolean; only?: string },
+): Promise<NetworkResult> {
   const { input, batch } = NETWORKS[name] ?? MORE_NETWORKS[name] ?? { batch: 1 };
   const file = path.join(repoRoot(), "specs", `${name}.vnet`);
   const network = input ? checkResized(file, input[0], input[1]).network : checkFiles([file]).networks[0]!;
@@ -247,7 +303,11 @@ async function benchmarkNetwork(name: string, torch: TorchWorker | undefined, op
   const measured: NetworkResult["convs"][number][] = [];
   for (const entry of convs) {
     const times = await measureConv(entry, torch, options);
-    measured.push({ ...entry, times, chosen: { ...(entry.needsInputGradient ? { input: chooseInputGradient(entry.conv) } : {}), weight: chooseWeightGradient(entry.conv) } });
+    measured.push({
+      ...entry,
+      times,
+      chosen: { ...(entry.needsInputGradient ? { input: chooseInputGradient(entry.conv) } : {}), weight: chooseWeightGradient(entry.conv) },
+    });
     process.stderr.write(".");
   }
   process.stderr.write("\n");
@@ -256,7 +316,9 @@ async function benchmarkNetwork(name: string, torch: TorchWorker | undefined, op
   const totals: Record<string, number> = {
     chosen: sum((c) => (inputOf(c, c.chosen.input) ?? NaN) + (c.times.weight[c.chosen.weight] ?? NaN)),
     fastest: sum((c) => (inputOf(c, fastest(c.times.input)) ?? 0) + c.times.weight[fastest(c.times.weight)!]!),
-    baseline: sum((c) => (inputOf(c, "conv-transpose") ?? NaN) + Math.min(c.times.weight["swap-conv"] ?? Infinity, c.times.weight["im2col-matmul"] ?? Infinity)),
+    baseline: sum(
+      (c) => (inputOf(c, "conv-transpose") ?? NaN) + Math.min(c.times.weight["swap-conv"] ?? Infinity, c.times.weight["im2col-matmul"] ?? Infinity),
+    ),
     forward: sum((c) => c.times.forward),
   };
   if (torch) {
@@ -269,9 +331,19 @@ async function benchmarkNetwork(name: string, torch: TorchWorker | undefined, op
 if (isMain(import.meta.url)) {
   const flags = parseFlags(process.argv.slice(2));
   const specs = (flags.get("specs") ?? Object.keys(NETWORKS).join(",")).split(",");
-  const options = { threads: Number(flags.get("threads") ?? 2), rounds: Number(flags.get("rounds") ?? 3), runs: Number(flags.get("runs") ?? 2), cpu: flags.has("cpu"), ...(flags.has("only") ? { only: flags.get("only")! } : {}) };
+  const options = {
+    threads: Number(flags.get("threads") ?? 2),
+    rounds: Number(flags.get("rounds") ?? 3),
+    runs: Number(flags.get("runs") ?? 2),
+    cpu: flags.has("cpu"),
+    ...(flags.has("only") ? { only: flags.get("only")! } : {}),
+  };
   console.log(describeMachine(machine()));
-  const started = await startTorch(path.join(repoRoot(), "bench", "lib", "torch_conv.py"), [String(options.threads), options.cpu ? "cpu" : "wall"], flags.get("python") ?? DEFAULT_PYTHON);
+  const started = await startTorch(
+    path.join(repoRoot(), "bench", "lib", "torch_conv.py"),
+    [String(options.threads), options.cpu ? "cpu" : "wall"],
+    flags.get("python") ?? DEFAULT_PYTHON,
+  );
   const torch = "missing" in started ? undefined : started;
   console.log(
     torch
@@ -285,5 +357,7 @@ if (isMain(import.meta.url)) {
     console.log(`\n${name} (batch ${(NETWORKS[name] ?? MORE_NETWORKS[name])?.batch ?? 1}):\n${report(result, Boolean(torch))}`);
   }
   torch?.close();
-  console.log(`\nwrote ${writeResults("conv-grad", { machine: machine(), torch: torch ? { version: torch.version, threads: torch.threads } : null, options, results })}`);
+  console.log(
+    `\nwrote ${writeResults("conv-grad", { machine: machine(), torch: torch ? { version: torch.version, threads: torch.threads } : null, options, results })}`,
+  );
 }

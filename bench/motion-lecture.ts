@@ -1,10 +1,11 @@
 /**
  * The lecture's point on builtin:motion, measured: a model that sees several frames at once
  * (early fusion, a 3D CNN) learns classes defined by motion, a single-frame model stays near
- * chance. test/lecture.test.ts checks the first and last of these on the wasm backend; this runs
- * more networks (the 3D ones are slow: wasm's conv3d is a naive loop):
+ * chance, and so does a TSN (a 2D ResNet per frame, scores averaged) while the same network with
+ * TSM's temporal shift learns them. test/lecture.test.ts checks the first and last of these on the
+ * wasm backend; this runs more networks (the 3D ones are slow: wasm's conv3d is a naive loop):
  *
- *   npx tsc -p tsconfig.json && node dist/bench/motion-lecture.js [--epochs 8] [--train-clips 150] [--specs tiny_early_fusion_gap,tiny_c3d,tiny_single_frame] [--backend wasm]
+ *   npx tsc -p tsconfig.json && node dist/bench/motion-lecture.js [--epochs 8] [--train-clips 150] [--specs tiny_early_fusion_gap,tiny_c3d,tiny_single_frame,tiny_tsn,tiny_tsm] [--backend wasm]
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -32,7 +33,7 @@ if (isMain(import.meta.url)) {
   const flags = parseFlags(process.argv.slice(2));
   const epochs = Number(flags.get("epochs") ?? 8);
   const perClass = Number(flags.get("train-clips") ?? 150);
-  const specs = (flags.get("specs") ?? "tiny_early_fusion_gap,tiny_c3d,tiny_single_frame").split(",");
+  const specs = (flags.get("specs") ?? "tiny_early_fusion_gap,tiny_c3d,tiny_single_frame,tiny_tsn,tiny_tsm").split(",");
   const selection = await selectBackend({ force: (flags.get("backend") as "wasm" | "cpu" | undefined) ?? "wasm" });
   console.log(describeMachine(machine()));
   console.log(describeSelection(selection));

@@ -94,6 +94,12 @@ function predict(model: tf.LayersModel, inputs: tf.Tensor[]): tf.Tensor {
   return model.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor;
 }
 
+/** Every output of a model, in the graph's output order. */
+function predictAll(model: tf.LayersModel, inputs: tf.Tensor[]): tf.Tensor[] {
+  const out = model.predict(inputs.length === 1 ? inputs[0]! : inputs);
+  return Array.isArray(out) ? out : [out];
+}
+
 describe("every tiny spec compiles, runs, and round-trips through save/load", () => {
   for (const file of vnetFiles(TINY)) {
     it(file, async () => {
@@ -104,19 +110,22 @@ describe("every tiny spec compiles, runs, and round-trips through save/load", ()
       expect(trainableCount(model!)).toBe(totals(network).trainable);
       expect(modelWeightNames(model!)).toEqual(declaredWeightNames(graph));
       const inputs = graph.inputs.map((input, i) => randomTensor([2, ...input.shape], 100 + i));
-      const output = predict(model!, inputs);
-      expect(output.shape).toEqual([2, network.classes]);
-      const values = await output.data();
-      expect(values.every(Number.isFinite)).toBe(true);
+      // Every output has its IR node's shape ([2, classes] for a classifier; a localizer has three).
+      const outputs = predictAll(model!, inputs);
+      expect(outputs.map((o) => o.shape)).toEqual(graph.outputs.map((id) => [2, ...graph.nodes.find((n) => n.id === id)!.shape]));
+      if (network.task === "classification") expect(outputs[0]!.shape).toEqual([2, network.classes]);
+      const values = outputs.map((o) => Array.from(o.dataSync()));
+      expect(values.flat().every(Number.isFinite)).toBe(true);
 
       const dir = path.join(tempDir, network.name);
       await saveModel(model!, dir);
       const loaded = await loadModel(dir);
       expect(modelWeightNames(loaded)).toEqual(modelWeightNames(model!));
-      expect(Array.from(await predict(loaded, inputs).data())).toEqual(Array.from(values));
+      const reloaded = predictAll(loaded, inputs);
+      expect(reloaded.map((o) => Array.from(o.dataSync()))).toEqual(values);
       model!.dispose();
       loaded.dispose();
-      tf.dispose([output, ...inputs]);
+      tf.dispose([...outputs, ...reloaded, ...inputs]);
     });
   }
 });

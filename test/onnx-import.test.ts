@@ -1,6 +1,7 @@
 /**
  * `vnet weights import`: ONNX files exported from PyTorch (test/fixtures/onnx, made by
- * scripts/fixtures/make_onnx_fixtures.py from torchvision's video ResNet classes at small widths)
+ * scripts/fixtures/make_onnx_fixtures.py from torchvision's video ResNet classes at small widths,
+ * and by make_family_fixtures.py from the X3D and TSM re-creations in scripts/reference/)
  * mapped onto the matching specs by structure. The imported tfjs model must give ONNX Runtime's
  * outputs on the source file (max |diff| <= 1e-4), with batch norm kept or folded by the exporter;
  * a wrong pairing must show in that comparison; structural mismatches are located diagnostics.
@@ -101,6 +102,35 @@ describe("parity with ONNX Runtime", () => {
     const parity = await parityWith(file, graph, model);
     if (typeof parity === "string") throw new Error(parity);
     expect(parity.maxAbsDiff).toBeLessThanOrEqual(1e-4);
+    model.dispose();
+  });
+
+  // scripts/fixtures/make_family_fixtures.py: PyTorchVideo's X3D and MMAction2's TSM (re-created in
+  // scripts/reference/) at the tiny specs' widths. Equal outputs show vnet computes what they compute.
+  for (const [fixture, spec, what] of [
+    ["tiny_x3d_pytorchvideo.onnx", "tiny_x3d.vnet", "squeeze-excitation, swish, depthwise convs, the projected head"],
+    ["tiny_tsm_mmaction2.onnx", "tiny_tsm.vnet", "the residual temporal shift across the segments"],
+  ] as const) {
+    it(`PyTorchVideo's / MMAction2's modules (${fixture}) onto ${spec}: ${what}`, async () => {
+      const file = path.join(FIXTURES, fixture);
+      const { model, graph, mapping } = importInto(network(path.join(SPECS, "tiny", spec)), file);
+      expect(mapping.report.diagnostics).toEqual([]);
+      assignWeights(model, mapping.weights);
+      const parity = await parityWith(file, graph, model);
+      if (typeof parity === "string") throw new Error(parity);
+      expect(parity.maxAbsDiff).toBeLessThanOrEqual(1e-4);
+      model.dispose();
+    });
+  }
+
+  it("TSM's weights in the same network without the shift (tiny_tsn) pair, but the outputs differ", async () => {
+    const file = path.join(FIXTURES, "tiny_tsm_mmaction2.onnx");
+    const { model, graph, mapping } = importInto(network(path.join(SPECS, "tiny/tiny_tsn.vnet")), file);
+    expect(mapping.report.diagnostics).toEqual([]);
+    assignWeights(model, mapping.weights);
+    const parity = await parityWith(file, graph, model);
+    if (typeof parity === "string") throw new Error(parity);
+    expect(parity.maxAbsDiff).toBeGreaterThan(1e-3);
     model.dispose();
   });
 

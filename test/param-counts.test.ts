@@ -26,6 +26,8 @@ const REFERENCE_COUNTS: Record<string, number> = {
   "tsm_r50.vnet": 24_327_632,
   "tsn_r50.vnet": 24_327_632,
   "s3d.vnet": 8_320_048,
+  // MMAction2's BMN (bmn_400x100), counted by scripts/reference/bmn.py (a re-creation checked against MMAction2's module).
+  "bmn.vnet": 4_978_564,
 };
 
 /**
@@ -65,6 +67,11 @@ const TINY_COUNTS: Record<string, number> = {
   "tiny/tiny_two_stream.vnet": 32_538,
   "tiny/tiny_cnn_lstm.vnet": 36_933,
   "tiny/tiny_convlstm.vnet": 19_997,
+  "tiny/tiny_tsn.vnet": 19_829,
+  "tiny/tiny_tsm.vnet": 19_829,
+  "tiny/tiny_x3d.vnet": 10_743,
+  // MMAction2's BMN at these widths counts the same (scripts/reference/bmn.py, TINY).
+  "tiny/tiny_bmn.vnet": 20_564,
 };
 
 /** Checks one spec, expecting no diagnostics at all and exactly one network. */

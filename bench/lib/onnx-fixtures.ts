@@ -49,11 +49,13 @@ export const SMALL_INPUTS: Readonly<Record<string, readonly [number, number]>> =
   two_stream: [11, 48],
   x3d_m: [2, 16],
   x3d_s: [2, 16],
+  // A localizer: `frames` is the sequence length (its features stay).
+  bmn: [16, 0],
 };
 
 /**
  * Checks a spec file with its input clip (or image) resized to `frames` x `size` x `size` and its
- * sampling crop to match; imports resolve as usual. Throws when the resized spec has errors.
+ * sampling crop to match (a feature sequence to `frames` positions); imports resolve as usual. Throws when the resized spec has errors.
  * Returns the network and the checked source texts.
  */
 export function checkResized(file: string, frames: number, size: number): { network: CheckedNetwork; graph: IrGraph; sources: Map<string, string> } {
@@ -62,6 +64,7 @@ export function checkResized(file: string, frames: number, size: number): { netw
     .readFileSync(target, "utf8")
     .replace(/clip\(frames = \d+, size = \d+/, `clip(frames = ${frames}, size = ${size}`)
     .replace(/image\(size = \d+/, `image(size = ${size}`)
+    .replace(/sequence\(length = \d+/, `sequence(length = ${frames}`)
     .replace(/crop = \d+/g, `crop = ${size}`);
   const host = { readFile: (f: string) => (path.resolve(f) === target ? text : fs.existsSync(f) ? fs.readFileSync(f, "utf8") : undefined) };
   const result = checkFiles([target], { host });

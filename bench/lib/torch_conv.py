@@ -5,7 +5,10 @@ Started by bench/lib/torch.ts as `python3 torch_conv.py THREADS wall|cpu`; print
 torch's version and thread count, then answers each JSON request line
   {"conv": {batch, inChannels, outChannels, input, kernel, stride, dilation, before, after, groups},
    "pass": "forward" | "input" | "weight", "runs": R, "warmup": W}
-with one JSON line {"samples": [ms, ...]}. The gradients are aten.convolution_backward with one
+with one JSON line {"samples": [ms, ...], "backend": name}, `backend` being the convolution
+backend PyTorch picks (Mkldnn is oneDNN; Slow3d and the like go through the BLAS torch was built
+with, which for Debian's torch is the unoptimised reference libblas: PyTorch takes that route for
+1x1 kernels at small batch on one thread). The gradients are aten.convolution_backward with one
 output requested (what autograd runs for a Conv whose other operand needs no gradient). Asymmetric
 padding is applied to the input beforehand, outside the timed region. "cpu" times process CPU
 seconds instead of wall-clock time (meaningful with one thread on a busy machine).
@@ -47,18 +50,20 @@ def prepare(conv):
     def backward(mask):
         return lambda: torch.ops.aten.convolution_backward(dy, x, w, None, *args, False, [0] * spatial, conv["groups"], mask)
 
+    backend = str(torch._C._select_conv_backend(x, w, None, *args, False, [0] * spatial, conv["groups"])).split(".")[-1]
     passes = {
         "forward": lambda: forward(x, w, None, *args, conv["groups"]),
         "input": backward([True, False, False]),
         "weight": backward([False, True, False]),
     }
-    prepared[key] = passes
-    return passes
+    prepared[key] = (passes, backend)
+    return prepared[key]
 
 
 for line in sys.stdin:
     request = json.loads(line)
-    run = prepare(request["conv"])[request["pass"]]
+    passes, backend = prepare(request["conv"])
+    run = passes[request["pass"]]
     samples = []
     with torch.no_grad():
         for _ in range(request.get("warmup", 1)):
@@ -67,4 +72,4 @@ for line in sys.stdin:
             started = clock()
             run()
             samples.append((clock() - started) * 1000)
-    print(json.dumps({"samples": samples}), flush=True)
+    print(json.dumps({"samples": samples, "backend": backend}), flush=True)

@@ -33,7 +33,7 @@ from torch import nn
 # configs/_base_/models/bmn_400x100.py
 BMN_400X100 = dict(temporal_dim=100, boundary_ratio=0.5, num_samples=32, num_samples_per_bin=3, feat_dim=400, hidden_1d=256, hidden_2d=128, hidden_3d=512)
 # specs/tiny/tiny_bmn.vnet
-TINY = dict(temporal_dim=16, boundary_ratio=0.5, num_samples=4, num_samples_per_bin=3, feat_dim=16, hidden_1d=16, hidden_2d=8, hidden_3d=16)
+TINY = dict(temporal_dim=32, boundary_ratio=0.5, num_samples=8, num_samples_per_bin=3, feat_dim=64, hidden_1d=32, hidden_2d=16, hidden_3d=32)
 SOFT_NMS = dict(alpha=0.4, low=0.5, high=0.9, top_k=100)
 
 
@@ -242,6 +242,21 @@ def resample_case(rng):
             "one": one.reshape(-1).tolist(), "oneTo4": pool_feature(one, 4).reshape(-1).tolist()}
 
 
+# test/fixtures/localization/bmn_parity.vnet
+PARITY = dict(temporal_dim=8, boundary_ratio=0.5, num_samples=4, num_samples_per_bin=3, feat_dim=8, hidden_1d=8, hidden_2d=4, hidden_3d=8)
+
+
+def forward_case():
+    """A small BMN's weights (state_dict order), an input [N, C, T] and its outputs."""
+    torch.manual_seed(0)
+    model = BMN(**PARITY).eval()
+    x = torch.randn(2, PARITY["feat_dim"], PARITY["temporal_dim"])
+    with torch.no_grad():
+        confidence, start, end = model(x)
+    weights = [{"name": k, "shape": list(v.shape), "values": v.reshape(-1).tolist()} for k, v in model.state_dict().items() if k != "mask"]
+    return {"config": PARITY, "weights": weights, "input": x.reshape(-1).tolist(), "start": start.reshape(-1).tolist(), "end": end.reshape(-1).tolist(), "confidence": confidence.reshape(-1).tolist()}
+
+
 def fixture(path):
     """A small case: mask, labels, loss and post-processing at T = 8, with every input recorded."""
     rng = np.random.RandomState(3)
@@ -268,6 +283,7 @@ def fixture(path):
         "loss": {"total": float(total), "tem": float(tem), "reg": float(reg), "cls": float(cls)},
         "proposals": proposals,
         "resample": resample_case(rng),
+        "forward": forward_case(),
     }
     with open(path, "w") as f:
         json.dump(out, f)

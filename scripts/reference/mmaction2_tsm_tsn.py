@@ -36,12 +36,12 @@ class TemporalShift(nn.Module):
 class SegmentRecognizer(nn.Module):
     """Recognizer2D with a TSN/TSM head: the 2D trunk on every segment's frame, average pool, dropout, fc, mean over segments."""
 
-    def __init__(self, trunk, num_segments, dropout, num_classes=400):
+    def __init__(self, trunk, num_segments, dropout, num_classes=400, features=2048):
         super().__init__()
         self.trunk, self.num_segments = trunk, num_segments
         self.avg_pool = nn.AdaptiveAvgPool2d(1)
         self.dropout = nn.Dropout(p=dropout)
-        self.fc_cls = nn.Linear(2048, num_classes)
+        self.fc_cls = nn.Linear(features, num_classes)
 
     def forward(self, x):
         x = torch.flatten(self.avg_pool(self.trunk(x)), 1)

@@ -131,13 +131,14 @@ class Head(nn.Module):
         return self.output_pool(self.activation(x)).flatten(1)
 
 
-def create_x3d(input_clip_length, input_crop_size, model_num_class=400, width_factor=2.0, depth_factor=2.2, bottleneck_factor=2.25, se_ratio=0.0625, stem_dim_in=12, head_dim_out=2048):
+def create_x3d(input_clip_length, input_crop_size, model_num_class=400, width_factor=2.0, depth_factor=2.2, bottleneck_factor=2.25, se_ratio=0.0625, stem_dim_in=12, head_dim_out=2048, stage_depths=(1, 2, 5, 3)):
+    """create_x3d with its defaults; `stage_depths` (PyTorchVideo's fixed [1, 2, 5, 3]) is exposed only
+    so that test fixtures can build fewer, shallower stages with the same modules."""
     blocks = []
     stem_dim_out = round_width(stem_dim_in, width_factor)
     blocks.append(Stem(3, stem_dim_out))
-    stage_depths = [1, 2, 5, 3]
     stage_dims = [stem_dim_in]
-    for _ in range(3):
+    for _ in range(len(stage_depths) - 1):
         stage_dims.append(round_width(stage_dims[-1], 2.0, divisor=8))
     dim_in = stem_dim_out
     for idx, depth in enumerate(stage_depths):
@@ -148,7 +149,8 @@ def create_x3d(input_clip_length, input_crop_size, model_num_class=400, width_fa
             # create_x3d_res_stage: stride (1, 2, 2) on the first block, SE on every other block.
             blocks.append(ResBlock(dim_in if i == 0 else dim_out, dim_inner, dim_out, (1, 2, 2) if i == 0 else (1, 1, 1), se_ratio if (i + 1) % 2 else 0.0))
         dim_in = dim_out
-    pool_kernel = (input_clip_length, int(math.ceil(input_crop_size / 32)), int(math.ceil(input_crop_size / 32)))
+    total_stride = 2 ** (len(stage_depths) + 1)  # the stem's and every stage's spatial stride 2
+    pool_kernel = (input_clip_length, int(math.ceil(input_crop_size / total_stride)), int(math.ceil(input_crop_size / total_stride)))
     blocks.append(Head(dim_out, dim_inner, head_dim_out, model_num_class, pool_kernel))
     return nn.Sequential(*blocks)
 

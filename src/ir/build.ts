@@ -14,6 +14,7 @@
 import { OPERATORS, type Args } from "../ops/catalogue.js";
 import type { CheckedNetwork, Layer } from "../semantics/network.js";
 import { protocolOf, type Section } from "../semantics/protocol.js";
+import type { TaskName } from "../semantics/tasks/index.js";
 import { freezeGraph, type IrGraph, type IrInput, type IrNode, type ModelInput, type PipelineStep } from "./graph.js";
 
 /** True for a stream operator the graph cannot compute (the data pipeline does: optical flow). */
@@ -55,12 +56,13 @@ export function buildIr(network: CheckedNetwork): IrGraph {
     if (input) nodes.push({ id: layer.id, op: "input", name: input.name, args: {}, inputs: [], shape: input.shape, frozen: false, origin: layer.origin });
     else if (layer.stream) {
       if (inGraph.has(layer.id)) nodes.push(streamNode(layer));
-    } else if (layer.op !== "input") nodes.push(layerNode(layer));
+    } else if (layer.op !== "input") nodes.push(layerNode(layer, network.task));
   }
   const protocol = protocolOf(network);
   return freezeGraph({
     name: network.name,
     file: network.file,
+    task: network.task,
     nodes,
     inputs,
     outputs: [...network.outputs],
@@ -105,7 +107,7 @@ function streamNode(layer: Layer): IrNode {
   return { id: layer.id, op: layer.op, name: layer.name, args, inputs: [...layer.inputs], shape: layer.shape, frozen: false, origin: layer.origin };
 }
 
-function layerNode(layer: Layer): IrNode {
+function layerNode(layer: Layer, task: TaskName): IrNode {
   const base = {
     id: layer.id,
     op: layer.op,
@@ -123,7 +125,8 @@ function layerNode(layer: Layer): IrNode {
   const body: IrGraph = {
     name: layer.name,
     file: layer.origin.file,
-    nodes: layer.body.map((l) => (l.op === "input" ? { id: l.id, op: "input", name: l.name, args: {}, inputs: [], shape: l.shape, frozen: l.frozen, origin: l.origin } : layerNode(l))),
+    task,
+    nodes: layer.body.map((l) => (l.op === "input" ? { id: l.id, op: "input", name: l.name, args: {}, inputs: [], shape: l.shape, frozen: l.frozen, origin: l.origin } : layerNode(l, task))),
     inputs: [{ name: frameLayer.name, node: frameLayer.id, shape: frameLayer.shape }],
     outputs: [output as number],
     modelInputs: [],

@@ -8,6 +8,7 @@ import type { Args } from "../ops/catalogue.js";
 import type { Shape } from "../ops/values.js";
 import type { InflationInfo, Origin } from "../semantics/network.js";
 import type { SamplingProtocol, Section } from "../semantics/protocol.js";
+import type { TaskName } from "../semantics/tasks/index.js";
 
 /** What a weight is for; backends map roles to their own weight names. */
 export type WeightRole = "kernel" | "bias" | "gamma" | "beta" | "moving_mean" | "moving_variance" | "recurrent_kernel";
@@ -88,6 +89,8 @@ export interface ModelInput {
 export interface IrGraph {
   readonly name: string;
   readonly file: string;
+  /** What the network is for (src/semantics/tasks); a body has its network's task. */
+  readonly task: TaskName;
   readonly nodes: readonly IrNode[];
   readonly inputs: readonly IrInput[];
   readonly outputs: readonly number[];

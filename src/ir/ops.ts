@@ -99,6 +99,7 @@ const passThrough: IrOpDef = { inputs: 1, shape: (inputs) => inputs[0]! };
 const table: Record<string, IrOpDef> = {
   input: { inputs: 0 },
 
+  conv1d: { inputs: 1, shape: windowShape("conv1d", false), weights: convWeights("conv1d") },
   conv2d: { inputs: 1, shape: windowShape("conv2d", false), weights: convWeights("conv2d") },
   conv3d: { inputs: 1, shape: windowShape("conv3d", false), weights: convWeights("conv3d") },
   maxpool2d: { inputs: 1, shape: windowShape("maxpool2d", true) },
@@ -153,6 +154,7 @@ const table: Record<string, IrOpDef> = {
   score_fusion: { inputs: "many", shape: catalogueShape("score_fusion") },
 
   stack_frames: { inputs: 1, shape: catalogueShape("stack_frames") },
+  boundary_matching: { inputs: 1, shape: catalogueShape("boundary_matching") },
   subsample: { inputs: 1, shape: catalogueShape("subsample") },
   frame: { inputs: 1, shape: catalogueShape("frame") },
 

@@ -93,6 +93,8 @@ export function isInferError<T extends object>(r: T | InferError): r is InferErr
 
 const AXIS_NAMES_3 = ["time", "height", "width"];
 const AXIS_NAMES_2 = ["height", "width"];
+const AXIS_NAMES_1 = ["time"];
+const axisNames = (dims: 1 | 2 | 3) => (dims === 3 ? AXIS_NAMES_3 : dims === 2 ? AXIS_NAMES_2 : AXIS_NAMES_1);
 
 interface WindowSizes {
   readonly out: readonly number[];
@@ -101,12 +103,12 @@ interface WindowSizes {
 }
 
 /** The window's output sizes (src/ops/geometry.ts), or the user error that makes it impossible. */
-function windowed(inputs: readonly Shape[], args: Args, dims: 2 | 3, opts: { pool: boolean }): WindowSizes | InferError {
+function windowed(inputs: readonly Shape[], args: Args, dims: 1 | 2 | 3, opts: { pool: boolean }): WindowSizes | InferError {
   const shape = inputs[0]!;
   const spatial = shape.slice(0, dims);
   for (const name of ["kernel", "stride", "dilation"] as const) {
     const v = perAxis(name === "stride" ? (args.stride ?? (opts.pool ? args.kernel : 1)) : args[name], dims, 1);
-    if (v.length !== dims) return { code: "VN015", arg: name, error: `\`${name}\` needs ${dims} values (${(dims === 3 ? AXIS_NAMES_3 : AXIS_NAMES_2).join(", ")}), got ${v.length}` };
+    if (v.length !== dims) return { code: "VN015", arg: name, error: `\`${name}\` needs ${dims} value${dims === 1 ? "" : "s"} (${axisNames(dims).join(", ")}), got ${v.length}` };
   }
   if (args.pad !== "same" && args.pad !== "valid" && Array.isArray(args.pad) && args.pad.length !== dims) {
     return { code: "VN015", arg: "pad", error: `\`pad\` needs ${dims} values, got ${args.pad.length}` };
@@ -114,7 +116,7 @@ function windowed(inputs: readonly Shape[], args: Args, dims: 2 | 3, opts: { poo
   const g = resolveWindow(shape, args, dims, opts.pool);
   // The padding as given (the window's `after` also holds what ceil mode adds).
   const pad = resolvePadding(args.pad, spatial, g.kernel, g.stride, g.dilation);
-  const names = dims === 3 ? AXIS_NAMES_3 : AXIS_NAMES_2;
+  const names = axisNames(dims);
   for (let i = 0; i < dims; i++) {
     if (opts.pool && Math.max(pad.before[i]!, pad.after[i]!) * 2 > g.kernel[i]!) {
       return { code: "VN015", arg: "pad", error: `padding ${Math.max(pad.before[i]!, pad.after[i]!)} on ${names[i]} is more than half the pool kernel ${g.kernel[i]}` };
@@ -144,6 +146,7 @@ function rankCheck(op: string, shape: Shape, ranks: readonly number[]): InferErr
   const wanted = ranks.map(rankName).join(" or ");
   let hint: string | undefined;
   if (op.endsWith("2d") && shape.length === 4) hint = `use \`${op.replace("2d", "3d")}\`, or apply the 2D layers to each frame with \`per_frame { ... }\``;
+  else if (op === "conv1d" && shape.length > 2) hint = "conv1d runs over a sequence [N, T, F]: pool the spatial axes first (`global_avg_pool` per frame)";
   else if (op.endsWith("3d") && shape.length === 3) hint = `use \`${op.replace("3d", "2d")}\` on images`;
   else if (op === "dense" || op === "lstm" || op === "gru") hint = "flatten or pool the spatial axes first (`global_avg_pool`, `flatten`)";
   return { code: "VN021", error: `\`${op}\` expects ${wanted}, got ${describeTensor(shape)}`, ...(hint ? { hint } : {}) };
@@ -152,10 +155,10 @@ function rankCheck(op: string, shape: Shape, ranks: readonly number[]): InferErr
 const int = (min = 1): ParamType => ({ kind: "int", min });
 const ints = (length: number, min = 1): ParamType => ({ kind: "ints", length, min });
 
-function convParams(dims: 2 | 3): ParamSpec[] {
+function convParams(dims: 1 | 2 | 3): ParamSpec[] {
   return [
     { name: "filters", type: int(), doc: "Output channels." },
-    { name: "kernel", type: ints(dims), doc: dims === 3 ? "Kernel size: one int or [t, h, w]." : "Kernel size: one int or [h, w]." },
+    { name: "kernel", type: ints(dims), doc: dims === 3 ? "Kernel size: one int or [t, h, w]." : dims === 2 ? "Kernel size: one int or [h, w]." : "Kernel size over time." },
     { name: "stride", type: ints(dims), default: 1, doc: "Stride per axis." },
     { name: "pad", type: { kind: "padding", length: dims }, default: 0, doc: 'Padding per axis (both sides), or "same" (TensorFlow) or "valid".' },
     { name: "dilation", type: ints(dims), default: 1, doc: "Dilation per axis." },
@@ -164,7 +167,7 @@ function convParams(dims: 2 | 3): ParamSpec[] {
   ];
 }
 
-function convInfer(op: string, dims: 2 | 3) {
+function convInfer(op: string, dims: 1 | 2 | 3) {
   return (inputs: readonly Shape[], args: Args): InferResult | InferError => {
     const bad = rankCheck(op, inputs[0]!, [dims + 1]);
     if (bad) return bad;
@@ -401,6 +404,14 @@ export function temporalShiftPlan(shape: Shape, args: Args): TemporalShiftPlan |
 }
 
 const OPS: OpDef[] = [
+  {
+    name: "conv1d",
+    category: "convolution",
+    doc: "1D convolution over the time axis of a sequence [N, T, F] (temporal convolutions over snippet features: BMN, TCN). PyTorch's `nn.Conv1d`, channels-last.",
+    params: convParams(1),
+    inputs: 1,
+    infer: convInfer("conv1d", 1),
+  },
   {
     name: "conv2d",
     category: "convolution",
@@ -669,6 +680,35 @@ const OPS: OpDef[] = [
     infer: (inputs) => {
       const [t, h, w, c] = inputs[0] as [number, number, number, number];
       return { shape: [h, w, t * c], params: 0, macs: 0 };
+    },
+  },
+  {
+    name: "boundary_matching",
+    category: "temporal",
+    doc:
+      "BMN's boundary-matching layer (Lin et al. 2019, MMAction2 `BMN._boundary_matching_layer`): for every proposal starting at t and lasting d + 1 positions, " +
+      "`num_samples` features sampled evenly over it, widened by `boundary_ratio` of its length on each side (each sample the mean of `num_samples_per_bin` " +
+      "linearly interpolated points): [N, T, C] -> [N, S, D, T, C], a product with a fixed [T, S x D x T] mask (src/ops/boundary-matching.ts). " +
+      "A `conv3d(..., kernel = [S, 1, 1])` and `frame(index = 0)` after it give BMN's [N, D, T, C'] proposal map.",
+    params: [
+      { name: "num_samples", type: int(), default: 32, doc: "Samples per proposal (S)." },
+      { name: "num_samples_per_bin", type: int(), default: 3, doc: "Interpolated points averaged into each sample." },
+      { name: "boundary_ratio", type: { kind: "number", min: 0 }, default: 0.5, doc: "Share of a proposal's length added before and after it (the original BMN's `prop_boundary_ratio`)." },
+      { name: "durations", type: int(), default: null, doc: "Proposal durations D: 1 to D positions (default T, as MMAction2)." },
+    ],
+    inputs: 1,
+    ranks: [2],
+    infer: (inputs, args) => {
+      const [t, c] = inputs[0] as [number, number];
+      const samples = args.num_samples as number;
+      const perBin = args.num_samples_per_bin as number;
+      const durations = (args.durations as number | undefined) ?? t;
+      if (samples * perBin < 2) return { code: "VN015", arg: "num_samples_per_bin", error: "a proposal needs at least two sampled points: num_samples x num_samples_per_bin >= 2" };
+      if (durations > t) return { code: "VN015", arg: "durations", error: `${durations} proposal durations do not fit a sequence of ${t} positions`, hint: `use at most \`durations = ${t}\`` };
+      const shape = [samples, durations, t, c];
+      if (product(shape) > 2 ** 31) return { code: "VN015", arg: "num_samples", error: `the proposal map [N, ${shape.join(", ")}] is too large` };
+      // A dense [T, S x D x T] matrix product per channel.
+      return { shape, params: 0, macs: t * samples * durations * t * c };
     },
   },
   {

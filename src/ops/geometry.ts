@@ -56,8 +56,8 @@ export interface WindowGeometry {
 }
 
 /** Number of spatial axes an operator's window covers (the leading axes of its input). */
-export function windowDims(op: string): 2 | 3 {
-  return op.endsWith("3d") ? 3 : 2;
+export function windowDims(op: string): 1 | 2 | 3 {
+  return op.endsWith("3d") ? 3 : op.endsWith("1d") ? 1 : 2;
 }
 
 /**

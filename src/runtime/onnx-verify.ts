@@ -6,6 +6,7 @@
  * random values on both sides.
  */
 import * as tf from "@tensorflow/tfjs";
+import * as ort from "onnxruntime-node";
 import { motionDataset, seededRandom } from "../data/motion.js";
 import type { IrGraph } from "../ir/graph.js";
 import { loadOnnxModel, runOnnx, type HostTensor, type OnnxModel } from "./onnx.js";
@@ -14,7 +15,8 @@ export interface ParityCheck {
   /** What the input was: "random" or "builtin:motion clip". */
   readonly input: string;
   readonly batch: number;
-  readonly output: "logits" | "probabilities";
+  /** The output compared: `logits` or `probabilities` for a classifier, else the task's output (`start`, ...). */
+  readonly output: string;
   readonly maxAbsDiff: number;
   /** Largest absolute value of the tfjs output, to judge the difference by. */
   readonly maxAbs: number;
@@ -72,8 +74,45 @@ export interface VerifyOptions {
   readonly sample?: boolean;
 }
 
+/**
+ * A network of another task than classification reads its inputs as they are (a localizer's
+ * feature sequence, no clip and no streams) and has the task's outputs: each is compared.
+ */
+async function verifyTaskOutputs(graph: IrGraph, model: tf.LayersModel, bytes: Uint8Array, options: VerifyOptions): Promise<VerifyReport> {
+  const session = await ort.InferenceSession.create(bytes, { executionProviders: ["cpu"], logSeverityLevel: 3 });
+  const random = seededRandom(options.seed ?? 0);
+  const inputs = graph.inputs;
+  const checks: ParityCheck[] = [];
+  try {
+    for (const batch of options.batches ?? [2]) {
+      const feeds = inputs.map((i) => randomTensor([batch, ...i.shape], random, -1, 1));
+      const results = await session.run(Object.fromEntries(inputs.map((i, k) => [i.name, new ort.Tensor("float32", feeds[k]!.data, [...feeds[k]!.shape])])));
+      const expected = tf.tidy(() => {
+        const out = model.predict(feeds.map((f) => tf.tensor(f.data, [...f.shape])));
+        return Array.isArray(out) ? out : [out];
+      });
+      session.outputNames.forEach((name, k) => {
+        const want = expected[k]!.dataSync();
+        const got = results[name]!.data as Float32Array;
+        let maxAbsDiff = got.length === want.length ? 0 : Infinity;
+        let maxAbs = 0;
+        for (let i = 0; i < want.length; i++) {
+          maxAbsDiff = Math.max(maxAbsDiff, Math.abs(want[i]! - got[i]!));
+          maxAbs = Math.max(maxAbs, Math.abs(want[i]!));
+        }
+        checks.push({ input: "random", batch, output: name, maxAbsDiff, maxAbs });
+      });
+      tf.dispose(expected);
+    }
+  } finally {
+    await session.release();
+  }
+  return { checks, notes: [] };
+}
+
 /** Runs the exported model (its bytes) and the tfjs model of the same graph on the same inputs and reports the differences. */
 export async function verifyOnnxExport(graph: IrGraph, model: tf.LayersModel, bytes: Uint8Array, options: VerifyOptions = {}): Promise<VerifyReport> {
+  if (graph.task !== "classification") return verifyTaskOutputs(graph, model, bytes, options);
   const seed = options.seed ?? 0;
   const onnx = await loadOnnxModel(bytes, { provider: "cpu" });
   const raws = onnx.inputs.filter((i) => i.kind === "raw");

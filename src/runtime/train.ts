@@ -105,6 +105,8 @@ export interface TrainOptions {
   readonly progress?: (line: string, done: boolean) => void;
   /** Messages (resumed from, NaN stop, skipped videos). */
   readonly log?: (line: string) => void;
+  /** Called after each epoch's metrics are written to metrics.jsonl (`vnet train --plot` redraws the curves). */
+  readonly onEpoch?: (metrics: EpochMetrics) => void | Promise<void>;
   /** Video loading: worker threads, clips loaded ahead, probe and flow cache directory. */
   readonly loading?: { readonly workers?: number; readonly prefetch?: number; readonly cacheDir?: string };
 }
@@ -427,6 +429,7 @@ export async function trainNetwork(graph: IrGraph, data: TrainingData, options: 
         true,
       );
       fs.appendFileSync(metricsFile, `${JSON.stringify(metrics)}\n`);
+      await options.onEpoch?.(metrics);
       await writeCheckpoint(runDir, model, optimizer, { epoch: epoch + 1, seed, network: graph.name, optimizer: config.optimizer, classNames: splits.classNames });
     }
   } finally {

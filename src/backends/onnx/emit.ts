@@ -22,6 +22,7 @@ import type { Code } from "../../diagnostics/codes.js";
 import type { Diagnostic } from "../../diagnostics/diagnostic.js";
 import type { IrGraph, IrNode, WeightDecl, WeightRole } from "../../ir/graph.js";
 import { isInferError, sliceBounds, temporalShiftPlan, type Args } from "../../ops/catalogue.js";
+import { boundaryMatchingMask } from "../../ops/boundary-matching.js";
 import { lrnBand, perAxis, resolvePadding, resolveWindow, windowDims } from "../../ops/geometry.js";
 import { frameIndex, subsampleIndices } from "../../ops/temporal.js";
 import { attr, type Attribute, type GraphBuilder } from "./builder.js";
@@ -113,7 +114,7 @@ function channelConstant(ctx: EmitContext, value: Value, values: readonly number
 
 const numbers = (value: Args[string]): number[] => (Array.isArray(value) ? (value as number[]) : [value as number]);
 
-function convEmitter(op: "conv2d" | "conv3d"): Emitter {
+function convEmitter(op: "conv1d" | "conv2d" | "conv3d"): Emitter {
   const dims = windowDims(op);
   return (ctx) => {
     const x = ctx.inputs[0]!;
@@ -302,7 +303,23 @@ const dense: Emitter = (ctx) => {
 /** Inputs of a many-input node in the first input's order. */
 const aligned = (ctx: EmitContext) => ctx.inputs.map((v) => ctx.arrange(v, ctx.inputs[0]!.order));
 
+/**
+ * BMN's boundary-matching layer: the sequence channels-first [N, C, T] times the fixed sampling
+ * mask [T, S x D x T] (src/ops/boundary-matching.ts), reshaped to [N, C, S, D, T].
+ */
+const boundaryMatching: Emitter = (ctx) => {
+  const x = ctx.inputs[0]!;
+  const [t, c] = x.shape as [number, number];
+  const a = ctx.node.args;
+  const [samples, durations] = ctx.node.shape as [number, number, number, number];
+  const mask = boundaryMatchingMask({ positions: t, durations, samples, perBin: a.num_samples_per_bin as number, boundaryRatio: a.boundary_ratio as number });
+  const order = channelsFirst(3);
+  const product = ctx.graph.op("MatMul", [ctx.arrange(x, order), ctx.graph.floatInitializer(ctx.name("mask"), [t, samples * durations * t], mask)], ctx.name("matmul"));
+  return result(ctx, reshape(ctx, product, [0, c, samples, durations, t]), channelsFirst(5));
+};
+
 const EMITTERS: Readonly<Record<string, Emitter>> = {
+  conv1d: convEmitter("conv1d"),
   conv2d: convEmitter("conv2d"),
   conv3d: convEmitter("conv3d"),
   pad: (ctx) => {
@@ -371,6 +388,7 @@ const EMITTERS: Readonly<Record<string, Emitter>> = {
     });
     return result(ctx, ctx.graph.op("Sum", parts, ctx.name()), [0, 1]);
   },
+  boundary_matching: boundaryMatching,
   stack_frames: (ctx) => {
     const x = ctx.inputs[0]!;
     const [t, h, w, c] = x.shape as [number, number, number, number];

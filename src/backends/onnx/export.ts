@@ -1,9 +1,10 @@
 /**
  * From a lowered IR graph and its weights to an ONNX model (opset 17, IR version 8): support,
  * output and weight checks first (located diagnostics), then the inputs, the emitter table, the
- * `logits` and `probabilities` outputs with a dynamic batch dimension, and the metadata. The graph
- * is the whole contract (streams, protocol, class names, weight names); weights come through a
- * `WeightSource`. Initializers carry the IR's weight names.
+ * outputs with a dynamic batch dimension (`logits` and `probabilities` for a classifier, the
+ * task's outputs for other tasks: a localizer's `start`, `end`, `confidence`), and the metadata.
+ * The graph is the whole contract (task, streams, protocol, class names, weight names); weights
+ * come through a `WeightSource`. Initializers carry the IR's weight names.
  */
 import type { Code } from "../../diagnostics/codes.js";
 import type { Diagnostic } from "../../diagnostics/diagnostic.js";
@@ -11,6 +12,7 @@ import type { IrGraph } from "../../ir/graph.js";
 import { PIPELINE } from "../../ir/pipeline.js";
 import { outputScores } from "../../ir/scores.js";
 import { checkWeights, type WeightSource } from "../../ir/weights.js";
+import { taskContract, type TaskName } from "../../semantics/tasks/index.js";
 import { vnetVersion } from "../../version.js";
 import { attr, GraphBuilder } from "./builder.js";
 import { checkOnnxSupport, emitNode, emitterFor, type EmitState } from "./emit.js";
@@ -48,9 +50,17 @@ export interface OnnxExportResult {
 export const LOGITS = "logits";
 export const PROBABILITIES = "probabilities";
 
-/** A network must have one class-score output to export (or train) as one ONNX model. */
-export function checkOutputs(graph: IrGraph): Diagnostic[] {
-  if (graph.outputs.length === 1) return [];
+/** The exported model's outputs: `logits` and `probabilities` for a classifier, else the task's own outputs. */
+function outputNames(graph: IrGraph): readonly string[] {
+  return graph.task === "classification" ? [LOGITS, PROBABILITIES] : taskContract(graph.task).outputs.map((o) => o.name);
+}
+
+/**
+ * A classifier must have one class-score output to export (or train) as one ONNX model; other
+ * tasks' outputs are held to their contracts by the checker, and each becomes an output.
+ */
+export function checkOutputs(graph: IrGraph, task: TaskName = "classification"): Diagnostic[] {
+  if (graph.outputs.length === 1 || task !== "classification") return [];
   const second = graph.nodes.find((n) => n.id === graph.outputs[1])!;
   return [
     {
@@ -75,17 +85,26 @@ export function exportOnnx(graph: IrGraph, options: OnnxExportOptions): OnnxExpo
   const inputs = onnxInputs(graph);
   const scores = outputScores(graph);
   const metadata = onnxMetadata(graph, inputs, scores, options.sources);
-  const diagnostics = [...checkOnnxSupport(graph), ...checkOutputs(graph), ...checkWeights(graph, options.weights)];
+  const diagnostics = [...checkOnnxSupport(graph), ...checkOutputs(graph, graph.task), ...checkWeights(graph, options.weights)];
   if (diagnostics.length) return { diagnostics, inputs, metadata, nodes: 0 };
 
   const builder = new GraphBuilder();
-  builder.reserve(LOGITS);
-  builder.reserve(PROBABILITIES);
+  for (const name of outputNames(graph)) builder.reserve(name);
   const state: EmitState = { graph: builder, arranger: new Arranger(builder), weights: options.weights };
   const values = emitInputs(state, graph);
   for (const node of graph.nodes) {
     if (node.op === "input") continue;
     values.set(node.id, emitNode(state, node, node.inputs.map((i) => values.get(i)!), emitterFor(node.op)!));
+  }
+
+  if (graph.task !== "classification") {
+    // Every output channels-last, as the IR (and tfjs) hold them, under the task's output names.
+    outputNames(graph).forEach((name, i) => {
+      const value = values.get(graph.outputs[i]!)!;
+      builder.output(state.arranger.arrange(value, channelsLast(value.order.length)), name, [BATCH, ...value.shape]);
+    });
+    const bytes = serialize(builder, graph, metadata);
+    return { bytes, diagnostics: [], inputs, metadata, nodes: builder.nodeCount };
   }
 
   // Both outputs channels-last, as the IR (and tfjs) hold them.
@@ -103,12 +122,16 @@ export function exportOnnx(graph: IrGraph, options: OnnxExportOptions): OnnxExpo
     builder.output(logits, LOGITS, dims);
     builder.output(own, PROBABILITIES, dims);
   }
-  const bytes = builder.serialize({
+  const bytes = serialize(builder, graph, metadata);
+  return { bytes, diagnostics: [], inputs, metadata, nodes: builder.nodeCount };
+}
+
+function serialize(builder: GraphBuilder, graph: IrGraph, metadata: Readonly<Record<string, string>>): Uint8Array {
+  return builder.serialize({
     name: graph.name,
     opset: ONNX_OPSET,
     producerVersion: vnetVersion(),
     docString: `${graph.name} from ${graph.file}${graph.description ? `: ${graph.description}` : ""}`,
     metadata,
   });
-  return { bytes, diagnostics: [], inputs, metadata, nodes: builder.nodeCount };
 }

@@ -13,11 +13,12 @@ import type { IrGraph } from "../../ir/graph.js";
 import type { OutputScores } from "../../ir/scores.js";
 import type { CheckResult } from "../../semantics/check.js";
 import { testTiming } from "../../semantics/protocol.js";
+import { taskContract } from "../../semantics/tasks/index.js";
 import { vnetVersion } from "../../version.js";
 import type { OnnxInput } from "./inputs.js";
 
 /** How inputs are laid out, in words (also the `vnet.input_layout` value). */
-export const INPUT_LAYOUT = "channels-last: clips [N, T, H, W, C], images [N, H, W, C]; raw inputs hold values in [0, 1]";
+export const INPUT_LAYOUT = "channels-last: clips [N, T, H, W, C], images [N, H, W, C], sequences [N, T, F]; raw clips and images hold values in [0, 1]";
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
@@ -59,9 +60,9 @@ export function onnxMetadata(graph: IrGraph, inputs: readonly OnnxInput[], score
     kind: i.kind,
     shape: ["N", ...i.shape],
     layout: layoutName(i.shape.length),
-    ...(i.kind === "raw" ? { range: [0, 1] } : { from: i.from, pipeline: i.pipeline }),
+    ...(i.kind === "raw" ? (i.shape.length >= 3 ? { range: [0, 1] } : {}) : { from: i.from, pipeline: i.pipeline }),
   }));
-  const metadata: Record<string, string> = {
+  const identity = {
     "vnet.version": vnetVersion(),
     "vnet.network": graph.name,
     "vnet.spec": path.basename(graph.file),
@@ -69,6 +70,14 @@ export function onnxMetadata(graph: IrGraph, inputs: readonly OnnxInput[], score
     ...(imports.length ? { "vnet.imports_sha256": JSON.stringify(Object.fromEntries(imports.map((f) => [path.relative(specDir, f), sha256(textOf(f))]))) } : {}),
     "vnet.input_layout": INPUT_LAYOUT,
     "vnet.inputs": JSON.stringify(describedInputs),
+  };
+  if (graph.task !== "classification") {
+    // Other tasks read no clip: their outputs are the task's (src/semantics/tasks).
+    const contract = taskContract(graph.task);
+    return { ...identity, "vnet.task": graph.task, "vnet.outputs": JSON.stringify(Object.fromEntries(contract.outputs.map((o) => [o.name, `${o.shape} ${o.doc}`]))) };
+  }
+  const metadata: Record<string, string> = {
+    ...identity,
     "vnet.model_output": scores.kind,
     "vnet.outputs": JSON.stringify({ logits: "[N, classes] class logits", probabilities: "[N, classes] class probabilities", network_output: scores.kind, derived: scores.derived }),
     ...(protocol && timing
@@ -85,6 +94,7 @@ export function onnxMetadata(graph: IrGraph, inputs: readonly OnnxInput[], score
     ...(graph.classes !== undefined ? { "vnet.classes": String(graph.classes) } : {}),
     ...(graph.classNames ? { "vnet.class_names": JSON.stringify(graph.classNames) } : {}),
     "vnet.protocol": JSON.stringify({ sampling: graph.sampling ?? {}, ...(protocol ? { protocol } : {}), inputs: describedInputs }),
+    "vnet.task": graph.task,
   };
   return metadata;
 }

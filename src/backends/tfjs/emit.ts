@@ -17,6 +17,7 @@ import type { IrGraph, IrNode, WeightRole } from "../../ir/graph.js";
 import { PIPELINE } from "../../ir/pipeline.js";
 import { VnetNonLocalAttention } from "./layers/attention.js";
 import { VnetBatchNorm } from "./layers/batch-norm.js";
+import { VnetBoundaryMatching } from "./layers/boundary-matching.js";
 import { type InitKind, type Initializer, makeInitializer, weightSeed } from "./layers/common.js";
 import { VnetConvGru2d, VnetConvLstm2d } from "./layers/conv-recurrent.js";
 import { VnetConv } from "./layers/conv.js";
@@ -67,7 +68,7 @@ interface Emitter {
 const apply = (layer: tf.layers.Layer, inputs: Symbolic | Symbolic[]): Symbolic => layer.apply(inputs) as Symbolic;
 const one = (inputs: Symbolic[]) => inputs[0]!;
 
-function convEmitter(op: "conv2d" | "conv3d"): Emitter {
+function convEmitter(op: "conv1d" | "conv2d" | "conv3d"): Emitter {
   const rank = windowDims(op);
   return {
     emit: (node, inputs, ctx) => {
@@ -87,7 +88,8 @@ function convEmitter(op: "conv2d" | "conv3d"): Emitter {
 }
 
 function poolEmitter(op: string): Emitter {
-  const rank = windowDims(op);
+  // Pools are 2D or 3D (the catalogue has no 1D pool).
+  const rank = windowDims(op) as 2 | 3;
   const max = op.startsWith("max");
   return {
     emit: (node, inputs, ctx) => {
@@ -148,6 +150,7 @@ function channelValues(value: Args[string], channels: number): number[] {
 }
 
 const EMITTERS: Readonly<Record<string, Emitter>> = {
+  conv1d: convEmitter("conv1d"),
   conv2d: convEmitter("conv2d"),
   conv3d: convEmitter("conv3d"),
   pad: {
@@ -209,6 +212,13 @@ const EMITTERS: Readonly<Record<string, Emitter>> = {
     emit: (node, inputs, ctx) => apply(new VnetScoreFusion({ ...ctx.base, average: node.args.average === "logits" ? "logits" : "softmax", streamWeights: node.args.weights ? [...(node.args.weights as number[])] : null }), inputs),
   },
   stack_frames: { emit: (_node, inputs, ctx) => apply(new VnetStackFrames(ctx.base), one(inputs)) },
+  boundary_matching: {
+    emit: (node, inputs, ctx) => {
+      const a = node.args;
+      const durations = (a.durations as number | undefined) ?? ctx.inputShapes[0]![0]!;
+      return apply(new VnetBoundaryMatching({ ...ctx.base, samples: a.num_samples as number, perBin: a.num_samples_per_bin as number, boundaryRatio: a.boundary_ratio as number, durations }), one(inputs));
+    },
+  },
   subsample: { emit: (node, inputs, ctx) => apply(new VnetSelectFrames({ ...ctx.base, indices: subsampleIndices(ctx.inputShapes[0]![0]!, node.args), keepTime: true }), one(inputs)) },
   frame: { emit: (node, inputs, ctx) => apply(new VnetSelectFrames({ ...ctx.base, indices: [frameIndex(ctx.inputShapes[0]![0]!, node.args)], keepTime: false }), one(inputs)) },
   lstm: recurrentEmitter("lstm"),

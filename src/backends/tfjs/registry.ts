@@ -5,6 +5,7 @@
  */
 import { VnetNonLocalAttention } from "./layers/attention.js";
 import { VnetBatchNorm } from "./layers/batch-norm.js";
+import { VnetBoundaryMatching } from "./layers/boundary-matching.js";
 import { VnetConvGru2d, VnetConvLstm2d } from "./layers/conv-recurrent.js";
 import { VnetConv } from "./layers/conv.js";
 import { VnetHardActivation, VnetMultiply, VnetSlice } from "./layers/elementwise.js";
@@ -20,6 +21,7 @@ export const VNET_LAYERS = {
   VnetAvgPool,
   VnetAxisPool,
   VnetBatchNorm,
+  VnetBoundaryMatching,
   VnetConv,
   VnetConvGru2d,
   VnetConvLstm2d,

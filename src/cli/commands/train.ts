@@ -35,6 +35,7 @@ export const command = defineCommand({
     resume: { type: "switch", doc: "continue the run in -o from its last checkpoint" },
     init: { type: "string", value: "CKPT", doc: "starting weights of a new run (a run, checkpoint or tfjs model directory)" },
     partial: { type: "switch", doc: "with --init: leave weights whose shapes differ at their initialisers (warned)" },
+    plot: { type: "switch", doc: "redraw the training curves to <run-dir>/curves.png after every epoch" },
     network: NETWORK_FLAG,
     backend: BACKEND_FLAG,
     ...LOADING_FLAGS,
@@ -85,6 +86,7 @@ export const command = defineCommand({
       progress: (line, done) => progress(done ? `\r${line}\n` : `\r${line}`),
       log: out,
       loading,
+      ...(flags.plot ? { onEpoch: () => redrawCurves(runDir) } : {}),
     });
     const summary = skippedSummary([...dataset.issues, ...result.issues]);
     if (summary) out(summary);
@@ -93,7 +95,14 @@ export const command = defineCommand({
     const last = result.history[result.history.length - 1];
     if (last && Number.isNaN(last.valAccuracy)) out(`trained ${last.epoch} epochs; no validation videos to measure accuracy on`);
     else if (last) out(`validation accuracy ${(100 * last.valAccuracy).toFixed(1)}% after ${last.epoch} epochs (chance ${(100 / dataset.classNames.length).toFixed(1)}%)`);
-    out(`wrote ${path.join(runDir, "metrics.jsonl")} and ${path.join(runDir, "checkpoint")}/`);
+    out(`wrote ${path.join(runDir, "metrics.jsonl")}${flags.plot ? `, ${path.join(runDir, "curves.png")}` : ""} and ${path.join(runDir, "checkpoint")}/`);
     return 0;
   },
 });
+
+/** `--plot`: the run's curves as <run-dir>/curves.png (loaded on demand: only --plot pays for Vega). */
+async function redrawCurves(runDir: string): Promise<void> {
+  const { drawCurves, readRunCurves } = await import("../../vis/plot.js");
+  const { writeFileAtomic } = await import("../../runtime/files.js");
+  writeFileAtomic(path.join(runDir, "curves.png"), await drawCurves([readRunCurves(runDir, path.basename(path.resolve(runDir)))], "png"));
+}

@@ -17,7 +17,7 @@ import { rewriteNodes } from "./rewrite.js";
 
 export const EXPLICIT_PADDING = "explicit-padding";
 
-const WINDOWED = new Set(["conv2d", "conv3d", "maxpool2d", "maxpool3d", "avgpool2d", "avgpool3d"]);
+const WINDOWED = new Set(["conv1d", "conv2d", "conv3d", "maxpool2d", "maxpool3d", "avgpool2d", "avgpool3d"]);
 
 /** Rewrites every conv and pool to "same", "valid", a pad node + "valid", or explicit padding. */
 export function explicitPadding(graph: IrGraph): IrGraph {

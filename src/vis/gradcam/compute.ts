@@ -45,19 +45,14 @@ interface ScoreSource {
   readonly log: boolean;
 }
 
-const KEEPS_DISTRIBUTION = new Set(["dropout", "global_avg_pool", "frame", "subsample", "fold_time", "unfold_time", "temporal_pool"]);
-
 /** The pre-softmax class scores of a graph's output (see the file comment). */
 export function scoreSource(graph: IrGraph): ScoreSource {
-  const byId = new Map(graph.nodes.map((n) => [n.id, n]));
-  const output = byId.get(graph.outputs[0]!)!;
+  const output = graph.nodes.find((n) => n.id === graph.outputs[0])!;
   const scores = outputScores(graph);
   if (scores.kind === "logits") return { nodes: [output.id], log: false };
   if (scores.softmaxInput !== undefined) return { nodes: [scores.softmaxInput], log: false };
-  for (let n: IrNode | undefined = output; n; n = KEEPS_DISTRIBUTION.has(n.op) ? byId.get(n.inputs[0]!) : undefined) {
-    // The fused streams' logits, when nothing after the fusion mixes classes.
-    if (n.op === "score_fusion" && n.id === output.id) return { nodes: [...n.inputs], log: false };
-  }
+  // A softmax score fusion: the fused streams' logits.
+  if (output.op === "score_fusion") return { nodes: [...output.inputs], log: false };
   return { nodes: [output.id], log: true };
 }
 

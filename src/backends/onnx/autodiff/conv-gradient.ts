@@ -88,7 +88,10 @@ export function convConfig(attributes: ConvAttributes, x: readonly number[], w: 
         : out.some((o) => o < 1)
           ? "the window does not fit the padded input"
           : undefined;
-  if (problem) throw new Error(`internal: Conv gradient of an invalid configuration (${problem}): attributes ${JSON.stringify(attributes)}, X [${x.join(", ")}], W [${w.join(", ")}]`);
+  if (problem)
+    throw new Error(
+      `internal: Conv gradient of an invalid configuration (${problem}): attributes ${JSON.stringify(attributes)}, X [${x.join(", ")}], W [${w.join(", ")}]`,
+    );
   return { batch: x[0]!, inChannels: x[1]!, outChannels: w[0]!, input, kernel, stride, dilation, before, after, out, groups };
 }
 
@@ -127,7 +130,11 @@ class Nodes {
   }
 
   slice(x: string, axes: readonly number[], starts: readonly number[], ends: readonly number[], steps: readonly number[], part: string): string {
-    return this.op("Slice", [x, this.ints(`${part}_starts`, starts), this.ints(`${part}_ends`, ends), this.ints(`${part}_axes`, axes), this.ints(`${part}_steps`, steps)], part);
+    return this.op(
+      "Slice",
+      [x, this.ints(`${part}_starts`, starts), this.ints(`${part}_ends`, ends), this.ints(`${part}_axes`, axes), this.ints(`${part}_steps`, steps)],
+      part,
+    );
   }
 
   /** Pads (negative values crop) `x` of rank `rank` on the axes from `first` on. */
@@ -153,7 +160,8 @@ class Nodes {
 function transposedKernel(n: Nodes, conv: ConvConfig, w: string): string {
   const g = conv.groups;
   const taps = product(conv.kernel);
-  if (g === 1) return n.reshape(n.transpose(w, [1, 0, ...range(conv.kernel.length).map((i) => i + 2)], "w_t"), [conv.inChannels, conv.outChannels, taps], "w_t_flat");
+  if (g === 1)
+    return n.reshape(n.transpose(w, [1, 0, ...range(conv.kernel.length).map((i) => i + 2)], "w_t"), [conv.inChannels, conv.outChannels, taps], "w_t_flat");
   const grouped = n.reshape(w, [g, conv.outChannels / g, conv.inChannels / g, taps], "w_grouped");
   return n.reshape(n.transpose(grouped, [0, 2, 1, 3], "w_grouped_t"), [conv.inChannels, conv.outChannels / g, taps], "w_t_flat");
 }
@@ -207,7 +215,13 @@ function subKernels(n: Nodes, conv: ConvConfig, kernelT: string, phases: readonl
       ? [picked]
       : n.graph.node(
           "Split",
-          [picked, n.ints("phase_taps", columns.map((c) => c.length))],
+          [
+            picked,
+            n.ints(
+              "phase_taps",
+              columns.map((c) => c.length),
+            ),
+          ],
           phases.map((_, i) => `${n.base}/w_phase${i}`),
           { axis: attr.int(2) },
         );
@@ -269,7 +283,9 @@ function phaseConvInputGradient(n: Nodes, conv: ConvConfig, dy: string, w: strin
     const axis = a + 3;
     const merged = dims.map((x, i) => (i === a + 2 ? x * s : x));
     values = range(values.length / s).map((group) => {
-      const parts = values.slice(group * s, group * s + s).map((v, r) => n.op("Unsqueeze", [v, n.ints(`axis${a}_${group}_${r}`, [axis])], `unsqueezed${a}_${group}_${r}`));
+      const parts = values
+        .slice(group * s, group * s + s)
+        .map((v, r) => n.op("Unsqueeze", [v, n.ints(`axis${a}_${group}_${r}`, [axis])], `unsqueezed${a}_${group}_${r}`));
       return n.reshape(n.concat(parts, axis, `interleave${a}_${group}`), merged, `interleaved${a}_${group}`);
     });
     dims[a + 2] = merged[a + 2]!;
@@ -300,7 +316,14 @@ function convTransposeInputGradient(n: Nodes, conv: ConvConfig, dy: string, w: s
  * Emits dX of a Conv with configuration `conv` ([N, Ci, I...]) from `dy` ([N, Co, O...]) and the
  * forward's kernel `w` ([Co, Ci/g, k...]); returns its tensor name. `name` prefixes the new tensors.
  */
-export function emitConvInputGradient(graph: GraphBuilder, conv: ConvConfig, dy: string, w: string, name: string, formulation: InputGradientFormulation = chooseInputGradient(conv)): string {
+export function emitConvInputGradient(
+  graph: GraphBuilder,
+  conv: ConvConfig,
+  dy: string,
+  w: string,
+  name: string,
+  formulation: InputGradientFormulation = chooseInputGradient(conv),
+): string {
   const n = new Nodes(graph, name);
   return formulation === "conv-transpose" ? convTransposeInputGradient(n, conv, dy, w) : phaseConvInputGradient(n, conv, dy, w);
 }
@@ -318,7 +341,9 @@ function foldedConvWeightGradient(n: Nodes, conv: ConvConfig, x: string, dy: str
   const last = d - 1;
   // Only the part of X the forward read: extra rows at the end would become extra taps of the
   // Conv below, computed and thrown away (a strided Conv that ignores its last rows).
-  const input = range(d).map((a) => Math.min(conv.input[a]!, (out[a]! - 1) * conv.stride[a]! + (conv.kernel[a]! - 1) * conv.dilation[a]! - conv.before[a]! + 1));
+  const input = range(d).map((a) =>
+    Math.min(conv.input[a]!, (out[a]! - 1) * conv.stride[a]! + (conv.kernel[a]! - 1) * conv.dilation[a]! - conv.before[a]! + 1),
+  );
   const read = input.some((size, a) => size < conv.input[a]!)
     ? n.slice(
         x,
@@ -332,7 +357,9 @@ function foldedConvWeightGradient(n: Nodes, conv: ConvConfig, x: string, dy: str
   // X [N, Ci, S...] -> [N, g, Ci/g, S...] -> [g, N, S..., Ci/g] -> [1, g*N, S_1, ..., S_D * Ci/g].
   const grouped = g === 1 ? read : n.reshape(read, [N, g, cig, ...input], "x_grouped");
   const channelsLast =
-    g === 1 ? n.transpose(read, [0, ...range(d).map((i) => i + 2), 1], "x_channels_last") : n.transpose(grouped, [1, 0, ...range(d).map((i) => i + 3), 2], "x_channels_last");
+    g === 1
+      ? n.transpose(read, [0, ...range(d).map((i) => i + 2), 1], "x_channels_last")
+      : n.transpose(grouped, [1, 0, ...range(d).map((i) => i + 3), 2], "x_channels_last");
   const folded = n.reshape(channelsLast, [1, g * N, ...input.slice(0, last), input[last]! * cig], "x_folded");
   // dY [N, Co, O...] -> [Co, N, O...]: the kernel, whose group gi reads the channels (gi, n).
   const kernel = n.transpose(dy, [1, 0, ...range(d).map((i) => i + 2)], "dy_kernel");
@@ -391,7 +418,9 @@ function swapConvWeightGradient(n: Nodes, conv: ConvConfig, x: string, dy: strin
     dilations: attr.ints(conv.stride),
     pads: attr.ints([...conv.before, ...after]),
   });
-  const produced = range(d).map((a) => Math.floor((conv.input[a]! + conv.before[a]! + after[a]! - conv.stride[a]! * (out[a]! - 1) - 1) / conv.dilation[a]!) + 1);
+  const produced = range(d).map(
+    (a) => Math.floor((conv.input[a]! + conv.before[a]! + after[a]! - conv.stride[a]! * (out[a]! - 1) - 1) / conv.dilation[a]!) + 1,
+  );
   if (produced.some((p, a) => p !== conv.kernel[a]))
     result = n.slice(
       result,
@@ -439,7 +468,14 @@ function im2colWeightGradient(n: Nodes, conv: ConvConfig, x: string, dy: string)
  * Emits dW of a Conv with configuration `conv` ([Co, Ci/g, k...]) from the forward's input `x`
  * ([N, Ci, S...]) and `dy` ([N, Co, O...]); returns its tensor name.
  */
-export function emitConvWeightGradient(graph: GraphBuilder, conv: ConvConfig, x: string, dy: string, name: string, formulation: WeightGradientFormulation = chooseWeightGradient(conv)): string {
+export function emitConvWeightGradient(
+  graph: GraphBuilder,
+  conv: ConvConfig,
+  x: string,
+  dy: string,
+  name: string,
+  formulation: WeightGradientFormulation = chooseWeightGradient(conv),
+): string {
   const n = new Nodes(graph, name);
   switch (formulation) {
     case "folded-conv":

@@ -2,7 +2,7 @@
  * The autodiff's view of an ONNX graph under construction: every node of a `GraphBuilder` with its
  * attributes read back, the static shape of every tensor (a training step is built for one batch
  * size, so shapes are known), and helpers that add nodes and keep the shapes up to date. The VJP
- * rules (`vjp.ts`) and the gradient formulations they call (`conv-grad.ts`) build the backward
+ * rules (`vjp.ts`) and the gradient formulations they call (`conv-gradient.ts`) build the backward
  * pass through a Tape.
  */
 import type { onnx as proto } from "onnx-proto";

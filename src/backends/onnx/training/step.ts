@@ -102,6 +102,19 @@ export function buildTrainingStep(graph: IrGraph, options: TrainingStepOptions):
     const node = graph.nodes.find((n) => n.origin.range === d.range && n.origin.file === d.file);
     return !node || !hasTrainingEmitter(node.op);
   });
+  if (graph.task !== "classification") {
+    const output = graph.nodes.find((n) => n.id === graph.outputs[0])!;
+    return failed([
+      {
+        code: ONNX_OUTPUTS,
+        severity: "error",
+        message: `cannot build the ONNX training step of \`${graph.name}\`: it builds the classification loss, and \`${graph.name}\` is a ${graph.task} network`,
+        file: output.origin.file,
+        range: output.origin.range,
+        hint: "train it on the tfjs engine, which evaluates every task's loss",
+      },
+    ]);
+  }
   const diagnostics = [...unsupported, ...checkOutputs(graph), ...checkWeights(graph, options.weights)];
   // The heads the loss is taken over (the IR's lossHeads: the towers of a separately trained score fusion, else the output).
   const heads = lossHeads(graph).map((head) => graph.nodes.find((n) => n.id === head.node)!);

@@ -14,7 +14,7 @@ import { resolvePadding, resolveWindow } from "../../../ops/geometry.js";
 import { type ConfigDict, type Shape, type VnetLayerArgs, makeInitializer, singleShape, singleTensor, windowOutput } from "./common.js";
 
 export interface VnetConvArgs extends VnetLayerArgs {
-  rank: 2 | 3;
+  rank: 1 | 2 | 3;
   filters: number;
   kernelSize: number[];
   strides: number[];
@@ -53,9 +53,11 @@ export class VnetConv extends tf.layers.Layer {
       const xs = groups > 1 ? tf.split(x, groups, x.rank - 1) : [x];
       const ks = groups > 1 ? tf.split(kernel, groups, kernel.rank - 1) : [kernel];
       const outs = xs.map((part, g) =>
-        rank === 2
-          ? conv2dFilterGradAsConv(part as tf.Tensor4D, ks[g] as tf.Tensor4D, strides as [number, number], padding)
-          : conv3dAsConv2d(part as tf.Tensor5D, ks[g] as tf.Tensor5D, strides as [number, number, number], padding),
+        rank === 1
+          ? conv1dAsConv2d(part as tf.Tensor3D, ks[g] as tf.Tensor3D, strides[0]!, padding)
+          : rank === 2
+            ? conv2dFilterGradAsConv(part as tf.Tensor4D, ks[g] as tf.Tensor4D, strides as [number, number], padding)
+            : conv3dAsConv2d(part as tf.Tensor5D, ks[g] as tf.Tensor5D, strides as [number, number, number], padding),
       );
       const y = outs.length > 1 ? tf.concat(outs, x.rank - 1) : outs[0]!;
       return this.bias ? tf.add(y, this.bias.read()) : y;
@@ -106,6 +108,17 @@ export function conv2dFilterGradAsConv(x: tf.Tensor4D, kernel: tf.Tensor4D, stri
     };
   });
   return conv(x, kernel) as tf.Tensor4D;
+}
+
+/**
+ * A 1D convolution of [N, T, C] sequences as a 2D convolution of [N, T, 1, C] maps (a [k, 1]
+ * kernel), so that it shares the 2D path's fast filter gradient on cpu and wasm.
+ */
+export function conv1dAsConv2d(x: tf.Tensor3D, kernel: tf.Tensor3D, stride: number, padding: "same" | "valid"): tf.Tensor3D {
+  const [n, t, c] = x.shape;
+  const [k, cin, filters] = kernel.shape;
+  const y = conv2dFilterGradAsConv(tf.reshape(x, [n, t, 1, c]) as tf.Tensor4D, tf.reshape(kernel, [k, 1, cin, filters]) as tf.Tensor4D, [stride, 1], padding);
+  return tf.reshape(y, [n, y.shape[1], filters]) as tf.Tensor3D;
 }
 
 /**

@@ -132,19 +132,21 @@ export class VnetTemporalShift extends tf.layers.Layer {
     return tf.tidy(() => {
       const x = singleTensor(inputs);
       const s = this.segments;
+      const channels = x.shape.at(-1)!;
+      const perFrame = x.shape.slice(this.timeInBatch ? 1 : 2).reduce((a, b) => a * b, 1);
+      // Time outermost, [segments, groups, values of a frame], so that shifting by a frame copies
+      // contiguous blocks: slicing or padding a middle or last axis is slow in tfjs's cpu and
+      // wasm kernels (rank 5 especially), which made this layer dominate TSM's training step.
+      const byTime = tf.transpose(tf.reshape(x, [-1, s, perFrame]), [1, 0, 2]);
+      const groups = byTime.shape[1]!;
+      const zero = tf.zeros([1, groups, perFrame]);
+      const next = tf.concat([tf.slice(byTime, [1, 0, 0], [s - 1, -1, -1]), zero], 0);
+      const previous = tf.concat([zero, tf.slice(byTime, [0, 0, 0], [s - 1, -1, -1])], 0);
+      const mask = (from: number, to: number) => tf.tensor1d(Array.from({ length: channels }, (_, c) => (c >= from && c < to ? 1 : 0)));
+      const byChannel = (t: tf.Tensor) => tf.reshape(t, [-1, channels]);
       const m = this.moved;
-      // [groups, segments, ..., C]: the frames to shift among on axis 1.
-      const grouped = tf.reshape(x, [-1, s, ...x.shape.slice(this.timeInBatch ? 1 : 2)]);
-      const rank = grouped.rank;
-      const channels = grouped.shape[rank - 1]!;
-      const at = (time: number, channel: number) => grouped.shape.map((_, i) => (i === 1 ? time : i === rank - 1 ? channel : 0));
-      const size = (time: number, channel: number) => grouped.shape.map((_, i) => (i === 1 ? time : i === rank - 1 ? channel : -1));
-      const padTime = (before: number, after: number) => grouped.shape.map((_, i): [number, number] => (i === 1 ? [before, after] : [0, 0]));
-      const earlier = tf.pad(tf.slice(grouped, at(1, 0), size(s - 1, m)), padTime(0, 1));
-      const later = tf.pad(tf.slice(grouped, at(0, m), size(s - 1, m)), padTime(1, 0));
-      const parts = [earlier, later];
-      if (2 * m < channels) parts.push(tf.slice(grouped, at(0, 2 * m), size(-1, -1)));
-      return tf.reshape(tf.concat(parts, rank - 1), x.shape.map((d, i) => (i === 0 ? -1 : d)));
+      const shifted = tf.addN([tf.mul(byChannel(next), mask(0, m)), tf.mul(byChannel(previous), mask(m, 2 * m)), tf.mul(byChannel(byTime), mask(2 * m, channels))]);
+      return tf.reshape(tf.transpose(tf.reshape(shifted, [s, groups, perFrame]), [1, 0, 2]), x.shape.map((d, i) => (i === 0 ? -1 : d)));
     });
   }
 

@@ -57,7 +57,9 @@ async function run(inputs: Record<string, { data: Float32Array; dims: readonly n
   const result = build(graph);
   graph.reserve("out");
   graph.output(result, "out", []);
-  const session = await ort.InferenceSession.create(graph.serialize({ name: "test", opset: 17, producerVersion: "test", docString: "", metadata: {} }), { logSeverityLevel: 3 });
+  const session = await ort.InferenceSession.create(graph.serialize({ name: "test", opset: 17, producerVersion: "test", docString: "", metadata: {} }), {
+    logSeverityLevel: 3,
+  });
   const feeds = Object.fromEntries(session.inputNames.map((name) => [name, new ort.Tensor("float32", inputs[name]!.data, [...inputs[name]!.dims])]));
   const output = (await session.run(feeds)).out!.data as Float32Array;
   await session.release();
@@ -92,13 +94,17 @@ describe("every formulation equals PyTorch's autograd", () => {
     const d = dims(conv);
     for (const formulation of inputGradientFormulations(conv)) {
       it(`${fixture.name}: dX by ${formulation}`, async () => {
-        const dx = await run({ dy: { data: floats(fixture.dy), dims: d.y }, w: { data: floats(fixture.w), dims: d.w } }, (graph) => emitConvInputGradient(graph, conv, "dy", "w", "grad", formulation));
+        const dx = await run({ dy: { data: floats(fixture.dy), dims: d.y }, w: { data: floats(fixture.w), dims: d.w } }, (graph) =>
+          emitConvInputGradient(graph, conv, "dy", "w", "grad", formulation),
+        );
         expect(relativeError(dx, floats(fixture.dx))).toBeLessThan(1e-4);
       });
     }
     for (const formulation of weightGradientFormulations(conv)) {
       it(`${fixture.name}: dW by ${formulation}`, async () => {
-        const dw = await run({ x: { data: floats(fixture.x), dims: d.x }, dy: { data: floats(fixture.dy), dims: d.y } }, (graph) => emitConvWeightGradient(graph, conv, "x", "dy", "grad", formulation));
+        const dw = await run({ x: { data: floats(fixture.x), dims: d.x }, dy: { data: floats(fixture.dy), dims: d.y } }, (graph) =>
+          emitConvWeightGradient(graph, conv, "x", "dy", "grad", formulation),
+        );
         expect(relativeError(dw, floats(fixture.dw))).toBeLessThan(1e-4);
       });
     }
@@ -111,7 +117,10 @@ describe("the chosen formulations equal finite differences of ONNX Runtime's for
   async function objective(conv: ConvConfig, dy: Float32Array, pairs: readonly (readonly [Float32Array, Float32Array])[]): Promise<number[]> {
     const d = dims(conv);
     const values: number[] = [];
-    for (const [x, w] of pairs) values.push(dot(await run({ x: { data: x, dims: d.x }, w: { data: w, dims: d.w } }, (graph) => graph.op("Conv", ["x", "w"], "y", convNodeAttributes(conv))), dy));
+    for (const [x, w] of pairs)
+      values.push(
+        dot(await run({ x: { data: x, dims: d.x }, w: { data: w, dims: d.w } }, (graph) => graph.op("Conv", ["x", "w"], "y", convNodeAttributes(conv))), dy),
+      );
     return values;
   }
   const shifted = (a: Float32Array, v: Float32Array, scale: number) => a.map((value, i) => value + scale * v[i]!);
