@@ -77,6 +77,12 @@ describe("every spec", () => {
     expect(parsing.some((file) => file.startsWith("lib"))).toBe(true);
   });
 
+  it("is formatted already: `vnet fmt --check specs` passes, skipping the cases that must not parse", async () => {
+    const { code, err } = await vnet("fmt", "--check", copy);
+    expect(err).toMatch(/ file\(s\) already formatted; \d+ expected-diagnostic case\(s\) that do not parse skipped/);
+    expect(code).toBe(0);
+  });
+
   it.each(parsing)("%s: idempotent, same AST, all comments kept", async (file) => {
     await formatChecked(originals.get(file)!);
   });
@@ -143,6 +149,21 @@ describe("vnet fmt", () => {
     expect(fs.readFileSync(path.join(dir, "messy.vnet"), "utf8")).toBe(tidy);
     const check = await vnet("fmt", "--check", file);
     expect(check.code).toBe(1);
+  });
+
+  it("skips, with a note, a test case whose `// expect:` header names the syntax errors it has", async () => {
+    const dir = fs.mkdtempSync(path.join(scratch, "expected-"));
+    const declared = "// expect: VN002\nnetwork n {\n  output video -> dense(4 kernel = 3)\n}\n";
+    fs.writeFileSync(path.join(dir, "declared.vnet"), declared);
+    fs.writeFileSync(path.join(dir, "tidy.vnet"), tidy);
+    const check = await vnet("fmt", "--check", dir);
+    expect(check.code).toBe(0);
+    expect(check.err).toContain("declared.vnet: skipped, it does not parse as its `// expect: VN002` header says");
+    expect(check.err).toContain("1 file(s) already formatted; 1 expected-diagnostic case(s) that do not parse skipped");
+    // A header that names other codes than the file's syntax errors does not excuse them.
+    fs.writeFileSync(path.join(dir, "declared.vnet"), declared.replace("VN002", "VN020"));
+    expect((await vnet("fmt", "--check", dir)).code).toBe(1);
+    expect(fs.readFileSync(path.join(dir, "declared.vnet"), "utf8")).toBe(declared.replace("VN002", "VN020"));
   });
 
   it("exits 2 on usage errors", async () => {
@@ -319,6 +340,37 @@ describe("style", () => {
         "",
       ].join("\n"),
     );
+  });
+
+  it("keeps a hand-aligned stage table, aligns an unaligned one, and leaves consecutive calls with named arguments alone", async () => {
+    const handAligned = [
+      "network n {",
+      "  input video = clip(frames = 8, size = 32)",
+      "  //                                   blocks width out  stride",
+      "  s2, f2 = [s1, f1] -> slowfast_stage(3,     64,   256,  1) as res2",
+      "  s3, f3 = [s2, f2] -> slowfast_stage(4,     128,  512,  2, fuse = false) as res3",
+      "  output s3",
+      "}",
+      "",
+    ].join("\n");
+    expect(await formatChecked(handAligned)).toBe(handAligned);
+    const unaligned = handAligned.replace(/\(3, +64, +256, +1\)/, "(3, 64, 256, 1)").replace(/\(4, +128, +512, +2,/, "(4, 128, 512, 2,");
+    expect(unaligned).not.toBe(handAligned);
+    const aligned = await formatChecked(unaligned);
+    expect(aligned).toContain("slowfast_stage(3, 64,  256, 1) as res2");
+    expect(aligned).toContain("slowfast_stage(4, 128, 512, 2, fuse = false) as res3");
+    // Where the hand-made spacing no longer fits the width, the columns shrink to their cells.
+    expect(await formatChecked(handAligned, 80)).toBe(aligned);
+    const convs = [
+      "network n {",
+      "  input video = clip(frames = 8, size = 32)",
+      "  s = video -> conv3d(16, kernel = [1, 3, 3], pad = [0, 1, 1])",
+      "  f = video -> conv3d(2, kernel = 3, pad = 1)",
+      "  output [s, f] -> add",
+      "}",
+      "",
+    ].join("\n");
+    expect(await formatChecked(convs)).toBe(convs);
   });
 
   it("keeps statements after `// prettier-ignore` and between `// prettier-ignore-start`/`-end` as written", async () => {

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { declaredExpectation } from "../src/cli/commands/check.js";
+import { declaredExpectation } from "../src/cli/util.js";
 import { LineIndex } from "../src/diagnostics/location.js";
 import { checkFiles } from "../src/semantics/check.js";
 

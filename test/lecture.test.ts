@@ -2,8 +2,9 @@
  * The lecture's point, as a test: on builtin:motion, whose classes live only in the motion, a
  * network that sees the frames together (early fusion into the first conv) learns the classes,
  * while a network that sees one frame at a time (single-frame, scores averaged over frames)
- * stays near chance. Trained on the wasm backend (seconds, where the cpu backend takes minutes);
- * bench/motion-lecture.ts runs the same comparison with more networks.
+ * stays near chance. Trained on each engine: ONNX Runtime (the CLI's default) and tfjs on the wasm
+ * backend (seconds, where the cpu backend takes minutes); bench/motion-lecture.ts runs the same
+ * comparison with more networks.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -14,6 +15,7 @@ import { builtinClipShape } from "../src/data/dataset.js";
 import { motionDataset } from "../src/data/motion.js";
 import { lowerNetwork } from "../src/ir/pipeline.js";
 import { selectBackend } from "../src/runtime/backend.js";
+import type { EngineChoice } from "../src/runtime/engines/index.js";
 import { trainingConfig, trainNetwork } from "../src/runtime/train.js";
 import { checkFiles } from "../src/semantics/check.js";
 
@@ -29,23 +31,25 @@ afterAll(async () => {
 });
 
 /** Best validation accuracy of a tiny spec after 8 epochs on 150 clips per class of builtin:motion. */
-async function lecture(name: string): Promise<{ best: number; chance: number }> {
+async function lecture(name: string, engine: EngineChoice): Promise<{ best: number; chance: number }> {
   const network = checkFiles([path.resolve("specs/tiny", `${name}.vnet`)]).networks[0]!;
   const graph = lowerNetwork(network);
   const { frames, height: size } = builtinClipShape(graph.protocol!);
   const data = motionDataset({ classes: network.classes!, frames, size, trainPerClass: 150, valPerClass: 20, seed: 1 });
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "vnet-lecture-"));
   dirs.push(runDir);
-  const { model, history } = await trainNetwork(graph, data, { config: trainingConfig(network, { optimizer: "adam", lr: 0.004, batch: 16, epochs: 8 }), runDir, seed: 1 });
+  const { model, history } = await trainNetwork(graph, data, { config: trainingConfig(network, { optimizer: "adam", lr: 0.004, batch: 16, epochs: 8 }), runDir, seed: 1, engine });
   model.dispose();
   return { best: Math.max(...history.map((h) => h.valAccuracy)), chance: 1 / data.classNames.length };
 }
 
 describe("the lecture's point on builtin:motion", () => {
-  it("early fusion reaches 90% validation accuracy; single-frame stays within 15 points of chance", async () => {
-    const fusion = await lecture("tiny_early_fusion_gap");
-    const single = await lecture("tiny_single_frame");
-    expect(fusion.best).toBeGreaterThanOrEqual(0.9);
-    expect(single.best).toBeLessThanOrEqual(single.chance + 0.15);
-  }, 900_000);
+  for (const engine of ["ort", "tfjs"] as const) {
+    it(`early fusion reaches 90% validation accuracy; single-frame stays within 15 points of chance (${engine} engine)`, async () => {
+      const fusion = await lecture("tiny_early_fusion_gap", engine);
+      const single = await lecture("tiny_single_frame", engine);
+      expect(fusion.best).toBeGreaterThanOrEqual(0.9);
+      expect(single.best).toBeLessThanOrEqual(single.chance + 0.15);
+    }, 900_000);
+  }
 });

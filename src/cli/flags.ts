@@ -14,6 +14,25 @@ export const NETWORK_FLAG = { type: "string", value: "NAME", doc: "the network t
 /** `--backend`: the tfjs backend (otherwise the fastest that works). */
 export const BACKEND_FLAG = { type: "choice", choices: BACKENDS, doc: "the tfjs backend (default: the fastest that starts)" } as const satisfies ChoiceFlag;
 
+/** `--engine`: which engine trains (train) or runs the model (eval). */
+export const ENGINE_FLAG = {
+  type: "choice",
+  choices: ["auto", "ort", "tfjs"],
+  default: "auto",
+  doc: "ort: ONNX Runtime runs the network's compiled training step; tfjs: tfjs's autodiff on the --backend; auto: ort wherever the network compiles to it",
+} as const satisfies ChoiceFlag;
+
+/** `--engine` of the commands that run a trained model (eval). */
+export const RUN_ENGINE_FLAG = {
+  type: "choice",
+  choices: ["auto", "ort", "tfjs"],
+  default: "auto",
+  doc: "ort: ONNX Runtime runs the weights exported to ONNX in memory; tfjs: the tfjs model on --backend; auto: ort wherever the network exports",
+} as const satisfies ChoiceFlag;
+
+/** `--provider`: ONNX Runtime's execution provider. */
+export const PROVIDER_FLAG = { type: "choice", choices: ["auto", "cpu", "cuda"], default: "auto", doc: "ONNX Runtime execution provider (auto: CUDA where its provider library is installed)" } as const satisfies ChoiceFlag;
+
 /** `--seed N`: weight initialisation and data sampling. */
 export const SEED_FLAG = { type: "int", value: "N", min: 0, max: 2 ** 32 - 1, doc: "random seed (weight initialisation, builtin data, sampling; default 0)" } as const satisfies NumberFlag;
 

@@ -10,7 +10,7 @@ import { DataError, formatIssue, skippedSummary, type DataIssue } from "../data/
 import { builtinVariant, motionDataset } from "../data/motion.js";
 import type * as tf from "@tensorflow/tfjs";
 import type { IrGraph } from "../ir/graph.js";
-import { describeSelection, selectBackend, TRAINING_KERNELS, workloadAvoidances, type BackendChoice } from "../runtime/backend.js";
+import { describeSelection, selectBackend, TRAINING_KERNELS, workloadAvoidances, type BackendChoice, type BackendSelection } from "../runtime/backend.js";
 import { unsupportedInputs } from "../runtime/streams.js";
 import type { CheckResult } from "../semantics/check.js";
 import type { CheckedNetwork } from "../semantics/network.js";
@@ -97,10 +97,11 @@ export function loadingOptions(flags: { readonly workers: number | undefined; re
 }
 
 /** Starts the backend (with the training kernels when `training`) and says which one runs. */
-export async function startBackend(backend: BackendChoice | undefined, out: (s: string) => void, training: boolean, network?: CheckedNetwork): Promise<void> {
+export async function startBackend(backend: BackendChoice | undefined, out: (s: string) => void, training: boolean, network?: CheckedNetwork): Promise<BackendSelection> {
   const avoid = training && network ? workloadAvoidances(network.layers) : [];
   const selection = await selectBackend({ ...(backend ? { force: backend } : {}), ...(training ? { requiredKernels: TRAINING_KERNELS } : {}), avoid });
   out(describeSelection(selection));
+  return selection;
 }
 
 /** The weights at a `--weights` location, or a usage error saying what is missing there. */

@@ -38,6 +38,16 @@ export function expandSpecPaths(paths: readonly string[]): string[] {
   return out;
 }
 
+/**
+ * A spec whose first line is `// expect: VN020, VN041` is a test case: it passes when checking it
+ * yields exactly those codes, in source order (how specs/invalid stays part of `vnet check specs`).
+ */
+export function declaredExpectation(text: string | undefined): string[] | undefined {
+  const first = text?.split(/\r?\n/, 1)[0] ?? "";
+  const match = /^\/\/\s*expect:\s*(.*)$/.exec(first);
+  return match ? match[1]!.split(/[,\s]+/).filter(Boolean) : undefined;
+}
+
 /** A path as the CLI shows it: relative to the working directory. */
 export function shownPath(file: string): string {
   return path.relative(process.cwd(), file) || file;

@@ -12,7 +12,7 @@ import { NETWORK_PROPERTIES, SECTION_SCHEMAS, type Field, type Schema } from "..
 import type * as A from "../syntax/ast.js";
 import { blockSignature, fieldMarkdown, formatArgValue, INPUT_FUNCTION_PARAMS, opMarkdown, opSignature, paramMarkdown, sourceText, TENSOR_MEMBERS, typeText } from "./docs.js";
 import { schemaAt } from "./hover.js";
-import { isDefinition, localsAt, resolveImportPath, resolveTopLevel, type Definition, type ModuleIndex } from "./module-index.js";
+import { isDefinition, localsAt, resolveTopLevel, type Definition, type ModuleIndex } from "./module-index.js";
 import type { Workspace } from "./workspace.js";
 
 type Frame =
@@ -122,13 +122,10 @@ function scopeAt(workspace: Workspace, index: ModuleIndex, offset: number): Scop
   // A half-written declaration may end early in the recovered tree: take the last one starting before the cursor.
   const containers = index.ast.items.filter((i): i is A.BlockDecl | A.NetworkDecl => (i.kind === "Block" || i.kind === "Network") && i.range.start <= offset);
   const container = containers[containers.length - 1];
-  // Statements run top to bottom: only names defined above the cursor (and not by the statement
-  // being written) are readable here; parameters and loop variables always are.
-  const locals = localsAt(index, container, offset).filter(
-    (d) => d.kind === "param" || d.kind === "loop" || (d.nameRange.end <= offset && !(d.declRange.start <= offset && offset <= d.declRange.end)),
-  );
-  const topLevel: Scope["topLevel"] = [...index.topLevel.values()].map((d) => ({ name: d.name, definition: d }));
-  for (const [name, info] of index.imports) {
+  // What the checker would resolve here: locals declared above the cursor and live loop variables.
+  const locals = localsAt(index, container, offset);
+  const topLevel: Scope["topLevel"] = [...index.scope.topLevel.values()].map((d) => ({ name: d.name, definition: d }));
+  for (const [name, info] of index.scope.imports) {
     const target = resolveTopLevel(index, name, workspace.indexOf);
     topLevel.push({ name, definition: isDefinition(target) ? target : undefined, importedFrom: info.decl.path.value });
   }
@@ -390,10 +387,10 @@ function importNameItems(workspace: Workspace, file: string, text: string, offse
   const rest = text.slice(offset, offset + 500);
   const match = /^[^}]*\}\s*from\s*"([^"\r\n]*)"/.exec(rest);
   if (!match) return [];
-  const target = resolveImportPath(file, match[1]!);
+  const target = workspace.importTarget(file, match[1]!);
   const index = target ? workspace.indexOf(target) : undefined;
   if (!index) return [];
-  return [...index.topLevel.values()]
+  return [...index.scope.topLevel.values()]
     .filter((d) => d.kind !== "network")
     .map((d) => ({ label: d.name, kind: d.kind === "block" ? CompletionItemKind.Class : CompletionItemKind.Constant, detail: d.kind === "block" ? blockSignature(d.node as A.BlockDecl, workspace.textOf(d.file) ?? "") : "constant" }));
 }

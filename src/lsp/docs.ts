@@ -5,33 +5,16 @@
 import type { OpDef, ParamSpec, ParamType } from "../ops/catalogue.js";
 import type { ArgValue } from "../ops/values.js";
 import type { Field, FieldType } from "../semantics/sections.js";
+import { INPUT_FUNCTION_PARAMS as INPUT_PARAMS, SHAPE_MEMBER_DOC, TENSOR_MEMBERS as MEMBERS } from "../semantics/values.js";
 import type * as A from "../syntax/ast.js";
 
-/** Arguments of the input descriptions `clip(...)`, `image(...)` and `sequence(...)`, which are functions, not operators. */
-export const INPUT_FUNCTION_PARAMS: Readonly<Record<string, readonly { name: string; doc: string }[]>> = {
-  clip: [
-    { name: "frames", doc: "Frames per clip (T)." },
-    { name: "size", doc: "Frame size: one int (square) or [height, width]." },
-    { name: "channels", doc: "Channels per frame (3 for RGB; default 3)." },
-  ],
-  image: [
-    { name: "size", doc: "Image size: one int (square) or [height, width]." },
-    { name: "channels", doc: "Channels (3 for RGB; default 3)." },
-  ],
-  sequence: [
-    { name: "length", doc: "Positions of the sequence (T): a video's snippets, resampled." },
-    { name: "features", doc: "Features per position (F)." },
-  ],
-};
+/** Arguments of the input descriptions (`clip(...)` and the like), which are functions, not operators; by any callee name. */
+export const INPUT_FUNCTION_PARAMS: Readonly<Record<string, readonly { readonly name: string; readonly doc: string }[] | undefined>> = INPUT_PARAMS;
 
-/** Members readable on a tensor value: `x.channels`. */
+/** Members readable on a tensor value (`x.channels`), documented where the checker reads them. */
 export const TENSOR_MEMBERS: Readonly<Record<string, string>> = {
-  channels: "Channels (last axis) of the tensor.",
-  frames: "Frames (time axis) of a clip or sequence.",
-  height: "Height of an image or clip.",
-  width: "Width of an image or clip.",
-  rank: "Number of axes, without the batch axis.",
-  shape: "The shape as a list, without the batch axis.",
+  ...Object.fromEntries(Object.entries(MEMBERS).map(([name, member]) => [name, member.doc])),
+  shape: SHAPE_MEMBER_DOC,
 };
 
 export function formatArgValue(value: ArgValue | null | undefined): string {

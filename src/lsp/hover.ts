@@ -13,7 +13,7 @@ import { activationMemory, formatBytes } from "../semantics/memory.js";
 import { formatCount, formatMacs } from "../semantics/summary.js";
 import type * as A from "../syntax/ast.js";
 import { blockSignature, fence, fieldMarkdown, INPUT_FUNCTION_PARAMS, opMarkdown, paramMarkdown, sourceText, TENSOR_MEMBERS } from "./docs.js";
-import { blockExprs, forEachExpr, statementExprs } from "../semantics/rules/walk.js";
+import { blockExprs, forEachExpr, statementExprs } from "../syntax/walk.js";
 import { inputShapes, layersFrom, layersMarkdown, networksReading } from "./layers.js";
 import { docComment, isDefinition, occurrenceAt, resolveReference, resolveTopLevel, type Definition, type ImportInfo, type Occurrence, type StagePlace } from "./module-index.js";
 import { lineIndexOf, toLspRange } from "./positions.js";

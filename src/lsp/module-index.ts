@@ -1,36 +1,14 @@
 /**
- * What the editor needs and the checker does not keep: every definition and every mention of a
- * name in one file, with its range and the scope it sits in. Built from the AST alone, so it
- * works on half-written specs and on files no network expands (libraries).
+ * What the editor needs on top of the scope provider: every mention of a name in one file, with
+ * its range, its role and the scope it sits in. Definitions and what a mention resolves to come
+ * from `semantics/scope.ts`, the code the checker resolves names with. Built from the AST alone,
+ * so it works on half-written specs and on files no network expands (libraries).
  */
-import * as path from "node:path";
 import type { Range } from "../diagnostics/diagnostic.js";
+import { importedDefinition, ModuleScope, type Container, type Definition, type ImportInfo, type ScopeContext } from "../semantics/scope.js";
 import type * as A from "../syntax/ast.js";
 
-export type DefinitionKind = "block" | "network" | "const" | "input" | "stream" | "binding" | "param" | "loop";
-
-/** A name introduced somewhere: a top-level declaration or a local inside a network or block. */
-export interface Definition {
-  readonly name: string;
-  readonly kind: DefinitionKind;
-  readonly file: string;
-  /** The identifier that introduces the name. */
-  readonly nameRange: Range;
-  /** The whole declaration (for outlines and hover text). */
-  readonly declRange: Range;
-  /** The network or block a local lives in; undefined for top-level names. */
-  readonly container?: A.BlockDecl | A.NetworkDecl;
-  /** Where a loop variable is visible. */
-  readonly scopeRange?: Range;
-  readonly node: A.BlockDecl | A.NetworkDecl | A.Binding | A.InputDecl | A.StreamDecl | A.Param | A.ForStage;
-}
-
-/** The scope a mention sits in, enough to resolve it like the checker does. */
-export interface ScopeContext {
-  readonly container?: A.BlockDecl | A.NetworkDecl;
-  /** Loop stages around the mention, outermost first. */
-  readonly loops: readonly A.ForStage[];
-}
+export type { Definition, DefinitionKind, ImportInfo, ScopeContext } from "../semantics/scope.js";
 
 /** A call stage and where it sits: its pipeline and, for a binding's own chain, the binding. */
 export interface StagePlace {
@@ -56,43 +34,24 @@ export type Occurrence =
   | { readonly role: "alias"; readonly name: string; readonly range: Range; readonly stage: A.Stage }
   | { readonly role: "member"; readonly name: string; readonly range: Range };
 
-export interface ImportInfo {
-  readonly decl: A.ImportDecl;
-  readonly ident: A.Ident;
-  /** Absolute path of the imported file (resolved like the loader does; it may not exist). */
-  readonly target: string | undefined;
-}
-
 /** The index of one file. */
 export interface ModuleIndex {
   readonly file: string;
   readonly ast: A.SpecFile;
-  /** Blocks, networks and top-level constants, by name (the first wins, like the checker). */
-  readonly topLevel: ReadonlyMap<string, Definition>;
-  readonly imports: ReadonlyMap<string, ImportInfo>;
-  readonly definitions: readonly Definition[];
+  /** Definitions and name resolution. */
+  readonly scope: ModuleScope;
   /** Sorted by start offset. */
   readonly occurrences: readonly Occurrence[];
 }
 
-/** Resolves an import path the way `loadProgram` does (relative to the importing file, `.vnet` added). */
-export function resolveImportPath(file: string, spec: string): string | undefined {
-  if (!spec) return undefined;
-  return path.resolve(path.dirname(file), spec.endsWith(".vnet") ? spec : `${spec}.vnet`);
-}
-
-/** Builds the index of a parsed file. Never throws on partial trees. */
-export function indexModule(file: string, ast: A.SpecFile): ModuleIndex {
-  const topLevel = new Map<string, Definition>();
-  const imports = new Map<string, ImportInfo>();
-  const definitions: Definition[] = [];
-  const occurrences: Occurrence[] = [];
-
-  const define = (d: Definition) => {
-    if (!d.name) return;
-    definitions.push(d);
-    occurrences.push({ role: "definition", name: d.name, range: d.nameRange, definition: d });
-  };
+/**
+ * Builds the index of a parsed file. Never throws on partial trees. `importTarget` is the file an
+ * import's path names (undefined where it may not be followed, e.g. out of the project).
+ */
+export function indexModule(file: string, ast: A.SpecFile, importTarget: (spec: string) => string | undefined): ModuleIndex {
+  const moduleScope = new ModuleScope(file, ast, (decl) => importTarget(decl.path.value));
+  const occurrences: Occurrence[] = moduleScope.definitions.map((d) => ({ role: "definition", name: d.name, range: d.nameRange, definition: d }));
+  const definitionOf = (ident: A.Ident) => moduleScope.definitionOf(ident);
   const reference = (name: string, range: Range, scope: ScopeContext, usage: "value" | "stage" | "inflate", stage?: StagePlace) => {
     if (name) occurrences.push({ role: "reference", name, range, scope, usage, ...(stage ? { stage } : {}) });
   };
@@ -158,9 +117,6 @@ export function indexModule(file: string, ast: A.SpecFile): ModuleIndex {
     if (stage.kind === "ForStage") {
       walkExpr(stage.from, scope);
       walkExpr(stage.to, scope);
-      if (scope.container && stage.variable.name) {
-        define({ name: stage.variable.name, kind: "loop", file, nameRange: stage.variable.range, declRange: stage.range, container: scope.container, scopeRange: stage.range, node: stage });
-      }
       const inner: ScopeContext = { ...scope, loops: [...scope.loops, stage] };
       stage.body.forEach((s, i) => walkStage(s, inner, stage.body, i));
     } else {
@@ -186,26 +142,19 @@ export function indexModule(file: string, ast: A.SpecFile): ModuleIndex {
     }
   };
 
-  const walkStatements = (statements: readonly A.Statement[], container: A.BlockDecl | A.NetworkDecl) => {
+  const walkStatements = (statements: readonly A.Statement[], container: Container) => {
     const scope: ScopeContext = { container, loops: [] };
     for (const s of statements) {
       switch (s.kind) {
         case "Input":
-          define({ name: s.name.name, kind: "input", file, nameRange: s.name.range, declRange: s.range, container, node: s });
           walkExpr(s.value, scope);
           break;
-        case "Stream": {
-          const d: Definition = { name: s.name.name, kind: "stream", file, nameRange: s.name.range, declRange: s.range, container, node: s };
-          define(d);
-          walkExpr(s.value, scope, d);
+        case "Stream":
+          walkExpr(s.value, scope, definitionOf(s.name));
           break;
-        }
-        case "Binding": {
-          const defs: Definition[] = s.names.map((n) => ({ name: n.name, kind: "binding", file, nameRange: n.range, declRange: s.range, container, node: s }));
-          defs.forEach(define);
-          walkExpr(s.value, scope, defs.length === 1 ? defs[0] : undefined);
+        case "Binding":
+          walkExpr(s.value, scope, s.names.length === 1 ? definitionOf(s.names[0]!) : undefined);
           break;
-        }
         case "Output":
           for (const v of s.values) walkExpr(v, scope);
           break;
@@ -233,46 +182,27 @@ export function indexModule(file: string, ast: A.SpecFile): ModuleIndex {
   for (const item of ast.items) {
     switch (item.kind) {
       case "Import": {
-        const target = resolveImportPath(file, item.path.value);
-        for (const n of item.names) {
-          if (!n.name) continue;
-          if (!imports.has(n.name)) imports.set(n.name, { decl: item, ident: n, target });
-          occurrences.push({ role: "import-name", name: n.name, range: n.range, decl: item, target });
-        }
+        const target = importTarget(item.path.value);
+        for (const n of item.names) if (n.name) occurrences.push({ role: "import-name", name: n.name, range: n.range, decl: item, target });
         if (item.path.raw) occurrences.push({ role: "import-path", name: item.path.value, range: item.path.range, decl: item, target });
         break;
       }
       case "Block": {
-        const d: Definition = { name: item.name.name, kind: "block", file, nameRange: item.name.range, declRange: item.range, node: item };
-        define(d);
-        if (d.name && !topLevel.has(d.name)) topLevel.set(d.name, d);
-        const scope: ScopeContext = { container: item, loops: [] };
-        for (const p of item.params) {
-          define({ name: p.name.name, kind: "param", file, nameRange: p.name.range, declRange: p.range, container: item, node: p });
-          walkExpr(p.defaultValue, scope);
-        }
+        const context: ScopeContext = { container: item, loops: [] };
+        for (const p of item.params) walkExpr(p.defaultValue, context);
         walkStatements(item.body, item);
         break;
       }
-      case "Network": {
-        const d: Definition = { name: item.name.name, kind: "network", file, nameRange: item.name.range, declRange: item.range, node: item };
-        define(d);
-        if (d.name && !topLevel.has(d.name)) topLevel.set(d.name, d);
+      case "Network":
         walkStatements(item.body, item);
         break;
-      }
       case "Binding":
-        for (const n of item.names) {
-          const d: Definition = { name: n.name, kind: "const", file, nameRange: n.range, declRange: item.range, node: item };
-          define(d);
-          if (d.name && !topLevel.has(d.name)) topLevel.set(d.name, d);
-        }
         walkExpr(item.value, { loops: [] });
         break;
     }
   }
   occurrences.sort((a, b) => a.range.start - b.range.start);
-  return { file, ast, topLevel, imports, definitions, occurrences };
+  return { file, ast, scope: moduleScope, occurrences };
 }
 
 /** The occurrence under the cursor (an identifier touching the offset on either side). */
@@ -294,43 +224,33 @@ export function containerAt(index: ModuleIndex, offset: number): A.BlockDecl | A
   return undefined;
 }
 
-/** Names visible at an offset inside a container: its locals (defined anywhere in it) and live loop variables. */
-export function localsAt(index: ModuleIndex, container: A.BlockDecl | A.NetworkDecl | undefined, offset: number): Definition[] {
+/** The locals readable at an offset inside a container: those declared above it and the variables of the loops around it. */
+export function localsAt(index: ModuleIndex, container: Container | undefined, offset: number): Definition[] {
   if (!container) return [];
-  return index.definitions.filter((d) => d.container === container && (d.kind !== "loop" || (d.scopeRange!.start <= offset && offset <= d.scopeRange!.end)));
+  return index.scope.visibleLocals(offset, index.scope.contextAt(offset, container));
 }
 
 /** Looks up other files' indexes (open buffers first, then disk). */
 export type IndexLookup = (file: string) => ModuleIndex | undefined;
 
 /**
- * Resolves a value or stage reference the way the checker does: loop variables, then the
- * container's locals (the nearest definition before the mention, else any), then top-level
- * names, then imports (followed into the imported file).
+ * What a value or stage reference names, resolved by the scope provider as the checker does. A
+ * local declared further down still resolves (to it), so navigation works on forward references.
  */
 export function resolveReference(index: ModuleIndex, occurrence: Extract<Occurrence, { role: "reference" }>, lookup: IndexLookup): Definition | ImportInfo | undefined {
-  const { name, scope } = occurrence;
-  if (occurrence.usage === "value" && scope.container) {
-    for (let i = scope.loops.length - 1; i >= 0; i--) {
-      const loop = scope.loops[i]!;
-      if (loop.variable.name === name) return index.definitions.find((d) => d.kind === "loop" && d.node === loop);
-    }
-    const locals = index.definitions.filter((d) => d.container === scope.container && d.name === name && d.kind !== "loop");
-    const before = locals.filter((d) => d.nameRange.start <= occurrence.range.start);
-    const local = before[before.length - 1] ?? locals[0];
-    if (local) return local;
+  if (occurrence.usage === "value") {
+    const resolution = index.scope.resolve(occurrence.name, occurrence.range.start, occurrence.scope);
+    if (resolution?.kind === "local" || resolution?.kind === "later") return resolution.definition;
   }
-  return resolveTopLevel(index, name, lookup);
+  return resolveTopLevel(index, occurrence.name, lookup);
 }
 
 /** A top-level name of this file, or the definition an import brings in (or the import itself when unresolved). */
 export function resolveTopLevel(index: ModuleIndex, name: string, lookup: IndexLookup): Definition | ImportInfo | undefined {
-  const own = index.topLevel.get(name);
-  if (own) return own;
-  const imported = index.imports.get(name);
-  if (!imported) return undefined;
-  const target = imported.target ? lookup(imported.target) : undefined;
-  return target?.topLevel.get(name) ?? imported;
+  const resolution = index.scope.resolveTop(name);
+  if (!resolution) return undefined;
+  if (resolution.kind === "top") return resolution.definition;
+  return importedDefinition(resolution.imported, (file) => lookup(file)?.scope) ?? resolution.imported;
 }
 
 export function isDefinition(x: Definition | ImportInfo | undefined): x is Definition {

@@ -6,7 +6,7 @@
 import type { Location, Range as LspRange, WorkspaceEdit, TextEdit } from "vscode-languageserver";
 import { KEYWORDS } from "../../grammar/tokens.js";
 import { OPERATORS } from "../ops/catalogue.js";
-import { isDefinition, localsAt, occurrenceAt, resolveReference, resolveTopLevel, type Definition, type ImportInfo, type ModuleIndex, type Occurrence } from "./module-index.js";
+import { isDefinition, occurrenceAt, resolveReference, resolveTopLevel, type Definition, type ImportInfo, type ModuleIndex, type Occurrence } from "./module-index.js";
 import { lineIndexOf, toLspRange } from "./positions.js";
 import type * as A from "../syntax/ast.js";
 import type { Workspace } from "./workspace.js";
@@ -92,7 +92,7 @@ export function renameAt(workspace: Workspace, file: string, offset: number, new
     const index = workspace.indexOf(candidate);
     if (!index) continue;
     // Other files can only mention a top-level name through an import of it.
-    if (candidate !== definition.file && !index.imports.get(definition.name)) continue;
+    if (candidate !== definition.file && !index.scope.imports.get(definition.name)) continue;
     const ranges = mentionsOf(workspace, index, definition);
     if (ranges.length === 0) continue;
     const lines = lineIndexOf(workspace.textOf(candidate) ?? "");
@@ -123,9 +123,11 @@ function checkConflict(workspace: Workspace, definition: Definition, newName: st
   const index = workspace.indexOf(definition.file);
   if (!index) return;
   if (definition.container) {
-    const clash = localsAt(index, definition.container, definition.nameRange.start).find((d) => d.name === newName);
+    // Any local of the container, and the loop variables live where the definition is.
+    const at = definition.nameRange.start;
+    const clash = index.scope.localsOf(definition.container).find((d) => d.name === newName && (d.kind !== "loop" || (d.scopeRange!.start <= at && at <= d.scopeRange!.end)));
     if (clash) throw new RenameRefused(`\`${newName}\` is already defined in this ${definition.container.kind === "Block" ? "block" : "network"}`);
-  } else if (index.topLevel.has(newName) || index.imports.has(newName)) {
+  } else if (index.scope.topLevel.has(newName) || index.scope.imports.has(newName)) {
     throw new RenameRefused(`\`${newName}\` is already defined in this file`);
   }
   if (definition.kind === "block" && OPERATORS.has(newName)) throw new RenameRefused(`\`${newName}\` is a built-in operator, which would take precedence over the block`);

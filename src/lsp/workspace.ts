@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { checkProgram, type CheckResult } from "../semantics/check.js";
-import { findProjectRoot, loadProgram, nodeHost, type Host } from "../semantics/program.js";
+import { findProjectRoot, importStaysInside, loadProgram, nodeHost, resolveImportPath, type Host } from "../semantics/program.js";
 import { parseSpec, type ParseResult } from "../syntax/parse.js";
 import { indexModule, type ModuleIndex } from "./module-index.js";
 
@@ -40,6 +40,8 @@ export class Workspace {
   /** Reads open buffers first, then the disk. */
   readonly host: Host = {
     readFile: (file) => this.open.get(file)?.text ?? nodeHost.readFile(file),
+    whyUnreadable: (file) => (this.open.has(file) ? undefined : nodeHost.whyUnreadable!(file)),
+    realpath: (file) => nodeHost.realpath!(file),
   };
 
   constructor(private readonly log: (message: string) => void = () => {}) {}
@@ -95,13 +97,19 @@ export class Workspace {
     const cached = this.parsed.get(file);
     if (cached && cached.text === text) return cached;
     const parse = parseSpec(text, file);
-    const entry = { text, parse, index: indexModule(file, parse.ast) };
+    const entry = { text, parse, index: indexModule(file, parse.ast, (spec) => this.importTarget(file, spec)) };
     // Closed files are re-read from disk each time, so only open files need a lasting cache entry.
     if (this.open.has(file) || this.parsed.size < 256) this.parsed.set(file, entry);
     return entry;
   }
 
   indexOf = (file: string): ModuleIndex | undefined => this.parsedOf(file)?.index;
+
+  /** The file an import in `file` names, when the checker would follow it (inside the project). */
+  importTarget(file: string, spec: string): string | undefined {
+    const target = resolveImportPath(file, spec);
+    return target !== undefined && importStaysInside(this.rootOf(file), target, this.host) ? target : undefined;
+  }
 
   /** Checks an open file as the entry point. Never throws. */
   analyze(file: string): Analysis {

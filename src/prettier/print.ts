@@ -10,6 +10,7 @@ import type * as A from "../syntax/ast.js";
 import { danglingComments, endsLine, printDanglingList, printLeadingComment, printTrailingComments, withComments } from "./comments.js";
 import { parentOf } from "./parse.js";
 import { commentsOf, locEnd, locStart, type PrettierComment, type VnetNode } from "./nodes.js";
+import { findTables, flatText, type TablePadding } from "./tables.js";
 
 const { breakParent, conditionalGroup, fill, group, hardline, ifBreak, indent, join, line, literalline, softline } = doc.builders;
 const { willBreak } = doc.utils;
@@ -132,7 +133,7 @@ function printNode(path: Path, options: Options, print: Print): Doc {
     case "CallStage":
       return [
         print("callee"),
-        node.args ? printBracketList(path, options, print, "args", "(", ")") : "",
+        node.args ? (TABLE_ROWS.has(node) ? printTableArgs(path, print, TABLE_ROWS.get(node)!) : printBracketList(path, options, print, "args", "(", ")")) : "",
         node.body ? [" ", printPipeline(path, options, print)] : "",
         node.alias ? [" as ", print("alias")] : "",
       ];
@@ -154,18 +155,50 @@ function printNode(path: Path, options: Options, print: Print): Doc {
   }
 }
 
+/** Calls of stage-table rows (see tables.ts) and the padding of their arguments. */
+const TABLE_ROWS = new WeakMap<A.CallStage, TablePadding>();
+
+/** A table row's arguments on one line, each followed by its column's padding. */
+function printTableArgs(path: Path, print: Print, padding: TablePadding): Doc {
+  const args = path.map(() => print(), "args");
+  return ["(", args.map((arg, k) => (k < args.length - 1 ? [arg, ",", " ".repeat(1 + (padding[k] ?? 0))] : arg)), ")"];
+}
+
+/**
+ * Where `// prettier-ignore-start` leads a statement, the index of the last statement it keeps as
+ * written: the one before the statement that `// prettier-ignore-end` leads, or the last.
+ */
+function ignoredRanges(items: readonly VnetNode[]): Map<number, number> {
+  const ranges = new Map<number, number>();
+  for (let index = 0; index < items.length; index++) {
+    if (!hasIgnoreComment(items[index]!, IGNORE_START)) continue;
+    let last = index;
+    while (last + 1 < items.length && !hasIgnoreComment(items[last + 1]!, IGNORE_END)) last++;
+    ranges.set(index, last);
+    index = last;
+  }
+  return ranges;
+}
+
 /** Statements (or top-level items) one per line, keeping one blank line where the user had any. */
 function printSequence(path: Path, options: Options, print: Print, key: string): Doc {
   const parts: Doc[] = [];
   const items = (path.node as unknown as Record<string, VnetNode[]>)[key]!;
   const text = options.originalText;
   // `// prettier-ignore-start` before a statement keeps it and the following ones as written, up
-  // to the statement that `// prettier-ignore-end` precedes (aligned tables, for instance).
+  // to the statement that `// prettier-ignore-end` precedes.
+  const ranges = ignoredRanges(items);
+  const verbatim = new Set([...ranges].flatMap(([first, last]) => Array.from({ length: last - first + 1 }, (_, i) => first + i)));
+  const tables = findTables(items, (index) => verbatim.has(index) || hasIgnoreComment(items[index]!, IGNORE), {
+    options,
+    indent: key === "items" ? 0 : options.tabWidth,
+    flat: (index, selector) => flatText(print([key, index, ...selector]), options),
+  });
+  for (const [call, padding] of tables) TABLE_ROWS.set(call, padding);
   let ignoredUntil = -1;
   path.each((child, index) => {
-    if (index > ignoredUntil && hasIgnoreComment(child.node, IGNORE_START)) {
-      ignoredUntil = index;
-      while (ignoredUntil + 1 < items.length && !hasIgnoreComment(items[ignoredUntil + 1]!, IGNORE_END)) ignoredUntil++;
+    if (ranges.has(index)) {
+      ignoredUntil = ranges.get(index)!;
       const first = items[index]!;
       const last = items[ignoredUntil]!;
       const leading = commentsOf(first).filter((c) => c.leading).map((c) => printLeadingComment(c, text, true));

@@ -15,6 +15,7 @@ import { outputScores } from "../ir/scores.js";
 import { viewsPerVideo, type SamplingProtocol } from "../semantics/protocol.js";
 import { averageViews, scoresFromOutput } from "./scores.js";
 import { graphFeeds } from "./streams.js";
+import type { ViewScorer } from "./engines/engine.js";
 
 export interface EvaluationReport {
   readonly count: number;
@@ -39,11 +40,27 @@ export interface ViewReading {
   readonly onFailure: (item: VideoItem, error: Error) => void;
 }
 
+/** The tfjs model's outputs for views (inference mode), as a training engine scores them. */
+export function tfjsScorer(model: tf.LayersModel, graph: IrGraph, reading: Pick<ViewReading, "flows">): ViewScorer {
+  return async (views) => {
+    const output = tf.tidy(() => {
+      const inputs = graphFeeds(graph, views, reading.flows);
+      return model.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor;
+    });
+    const values = (await output.data()) as Float32Array;
+    const classes = output.shape[1]!;
+    output.dispose();
+    return { values, classes };
+  };
+}
+
 /**
  * The model's raw outputs for every view of every video, [views, classes] per video in plan
- * order (clip-major, then crops), or undefined for a video that did not load.
+ * order (clip-major, then crops), or undefined for a video that did not load. The model is a
+ * tfjs model or any scorer of views (a training engine's).
  */
-export async function videoOutputs(model: tf.LayersModel, graph: IrGraph, items: readonly VideoItem[], plansOf: (item: VideoItem) => ClipPlan[], reading: ViewReading): Promise<(Float32Array | undefined)[]> {
+export async function videoOutputs(model: tf.LayersModel | ViewScorer, graph: IrGraph, items: readonly VideoItem[], plansOf: (item: VideoItem) => ClipPlan[], reading: ViewReading): Promise<(Float32Array | undefined)[]> {
+  const score = typeof model === "function" ? model : tfjsScorer(model, graph, reading);
   const tasks = items.flatMap((item, index) => plansOf(item).map((plan) => ({ source: item.source, plan, index })));
   const parts: Float32Array[][] = items.map(() => []);
   const failed = new Set<number>();
@@ -52,13 +69,7 @@ export async function videoOutputs(model: tf.LayersModel, graph: IrGraph, items:
     if (!failed.has(task.index)) reading.onFailure(items[task.index]!, error);
     failed.add(task.index);
   })) {
-    const output = tf.tidy(() => {
-      const inputs = graphFeeds(graph, batch.views, reading.flows);
-      return model.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor;
-    });
-    const values = (await output.data()) as Float32Array;
-    const classes = output.shape[1]!;
-    output.dispose();
+    const { values, classes } = await score(batch.views);
     let offset = 0;
     batch.tasks.forEach((task, k) => {
       const n = batch.views[k]!.views * classes;
@@ -72,13 +83,13 @@ export async function videoOutputs(model: tf.LayersModel, graph: IrGraph, items:
 /**
  * Class scores of every video with the spec's test protocol (its views' outputs averaged as the
  * protocol says, of the kind the IR says the output is), with the videos' labels; videos that fail
- * to load are left out.
+ * to load are left out. The model is a tfjs model or a scorer of views (ONNX Runtime's).
  */
-export async function predictVideos(model: tf.LayersModel, graph: IrGraph, items: readonly VideoItem[], reading: ViewReading): Promise<{ scores: Float32Array; labels: Int32Array; videos: VideoItem[]; views: number }> {
+export async function predictVideos(model: tf.LayersModel | ViewScorer, graph: IrGraph, items: readonly VideoItem[], reading: ViewReading): Promise<{ scores: Float32Array; labels: Int32Array; videos: VideoItem[]; views: number }> {
   const { protocol } = reading;
   const outputs = await videoOutputs(model, graph, items, (item) => testPlans(protocol, item.source.meta), reading);
   const kind = outputScores(graph).kind;
-  const classes = model.outputs[0]!.shape[1]!;
+  const classes = typeof model === "function" ? graph.classes! : model.outputs[0]!.shape[1]!;
   const videos = items.filter((_, i) => outputs[i] !== undefined);
   const scores = new Float32Array(videos.length * classes);
   outputs

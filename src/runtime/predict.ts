@@ -11,9 +11,9 @@ import { testViews, type FrameSource, type LoadedViews, type TestViews } from ".
 import type { IrGraph } from "../ir/graph.js";
 import { outputScores } from "../ir/scores.js";
 import type { SamplingProtocol } from "../semantics/protocol.js";
-import { loadOnnxModel, OnnxModelError, runOnnx, type OnnxProvider } from "./onnx.js";
+import { loadOnnxModel, OnnxModelError, runOnnx, type OnnxModel, type OnnxProvider } from "./onnx.js";
 import { averageViews, scoresFromOutput, type ViewScores } from "./scores.js";
-import { graphFeeds, modelFeeds } from "./streams.js";
+import { graphFeeds, namedFeeds } from "./streams.js";
 
 /** A loaded model of either runtime: its protocol, classes, flow streams, and a scorer of view batches. */
 export interface Predictor {
@@ -31,7 +31,15 @@ export interface Predictor {
 
 /** An exported model in ONNX Runtime, sampled and labelled as its metadata says. Throws OnnxModelError for an unusable file. */
 export async function onnxPredictor(file: string, provider: OnnxProvider): Promise<Predictor> {
-  const model = await loadOnnxModel(file, { provider });
+  return onnxModelPredictor(await loadOnnxModel(file, { provider }), file);
+}
+
+/**
+ * A loaded ONNX model (a file's, or a spec's weights exported in memory) as a predictor, sampled as
+ * its metadata says; `overrides` name it and label its classes otherwise. Throws OnnxModelError
+ * (after releasing the session) for a model vnet predict cannot feed.
+ */
+export async function onnxModelPredictor(model: OnnxModel, file: string, overrides: { readonly describe?: string; readonly classNames?: readonly string[] } = {}): Promise<Predictor> {
   const protocol = model.protocol;
   if (!protocol) {
     await model.session.release();
@@ -45,16 +53,14 @@ export async function onnxPredictor(file: string, provider: OnnxProvider): Promi
     throw new OnnxModelError(`${file}: ${(error as Error).message}`);
   }
   const name = model.metadata["vnet.network"] ?? file;
+  const classNames = overrides.classNames ?? model.classNames;
   return {
-    describe: `runtime: ONNX Runtime ${name} (${model.provider} provider)`,
+    describe: overrides.describe ?? `runtime: ONNX Runtime ${name} (${model.provider} provider)`,
     name,
     protocol,
-    ...(model.classNames ? { classNames: model.classNames } : {}),
+    ...(classNames ? { classNames } : {}),
     flows,
-    score: (views) => {
-      const feeds = modelFeeds(model.inputs, views, flows);
-      return runOnnx(model, Object.fromEntries(model.inputs.map((input, k) => [input.name, feeds[k]!])));
-    },
+    score: (views) => runOnnx(model, namedFeeds(model.inputs, views, flows)),
     close: () => model.session.release(),
   };
 }

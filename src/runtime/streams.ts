@@ -54,3 +54,9 @@ export function modelFeeds(inputs: readonly FedInput[], parts: LoadedViews | rea
 export function graphFeeds(graph: IrGraph, parts: LoadedViews | readonly LoadedViews[], flows: readonly FlowStream[] = flowStreams(graph)): tf.Tensor[] {
   return modelFeeds(graph.inputs, parts, flows).map((t) => tf.tensor(t.data, [...t.shape]));
 }
+
+/** `modelFeeds` by input name, as an ONNX session takes them (an exported model, a training step, an evaluation graph). */
+export function namedFeeds(inputs: readonly FedInput[], parts: LoadedViews | readonly LoadedViews[], flows: readonly FlowStream[]): Record<string, HostTensor> {
+  const feeds = modelFeeds(inputs, parts, flows);
+  return Object.fromEntries(inputs.map((input, k) => [input.name, feeds[k]!]));
+}

@@ -1,18 +1,15 @@
 /**
- * The checker's entry point: load files, run the static rules, elaborate every network, and
- * return the checked networks with sorted, de-duplicated diagnostics.
+ * The checker's entry point: load files, run the declaration rules, elaborate every network (each
+ * runs the network rules), run the usage rules, and return the checked networks with sorted,
+ * de-duplicated diagnostics.
  */
 import { dedupeDiagnostics, sortDiagnostics, type Diagnostic } from "../diagnostics/diagnostic.js";
 import type { Shape } from "../ops/values.js";
-import { Checker } from "./elaborate.js";
+import { CheckContext } from "./context.js";
+import { checkNetwork } from "./elaborate.js";
 import type { CheckedNetwork } from "./network.js";
 import { loadProgram, type Host, type Program } from "./program.js";
-import { blockRecursionRule } from "./rules/block-recursion.js";
-import { duplicateNameRule } from "./rules/duplicate-name.js";
-import { importCycleRule } from "./rules/import-cycle.js";
-import { unknownNameStaticRule } from "./rules/unknown-name-static.js";
-import { unusedDefinitionRule } from "./rules/unused-block.js";
-import { unusedBindingRule } from "./rules/unused-binding.js";
+import { DECLARATION_RULES, USAGE_RULES } from "./rules/index.js";
 
 const SYNTAX_CODES = new Set(["VN001", "VN002", "VN003", "VN004"]);
 
@@ -38,10 +35,8 @@ export interface InputResize {
 
 /** Checks a loaded program. Never throws on user input. */
 export function checkProgram(program: Program, options: { resize?: InputResize } = {}): CheckResult {
-  const checker = new Checker(program, options.resize);
-  importCycleRule(checker);
-  duplicateNameRule(checker);
-  blockRecursionRule(checker);
+  const context = new CheckContext(program, options.resize);
+  for (const rule of DECLARATION_RULES) rule(context);
   // A file that does not parse is reported by its syntax errors alone: checking the tree that
   // error recovery left behind would mostly report the same mistake again in other words.
   const broken = new Set(program.diagnostics.filter((d) => SYNTAX_CODES.has(d.code)).map((d) => d.file));
@@ -50,15 +45,13 @@ export function checkProgram(program: Program, options: { resize?: InputResize }
     if (broken.has(module.file)) continue;
     for (const item of module.ast.items) {
       if (item.kind !== "Network" || !item.name.name) continue;
-      const network = checker.checkNetwork(item, module);
+      const network = checkNetwork(context, item, module);
       if (network && program.entries.includes(module.file)) networks.push(network);
     }
   }
-  unknownNameStaticRule(checker);
-  unusedDefinitionRule(checker);
-  unusedBindingRule(checker);
+  for (const rule of USAGE_RULES) rule(context);
   // Diagnostics in imported files are reported where they are, once.
-  const semantic = checker.diagnostics.filter((d) => !broken.has(d.file));
+  const semantic = context.diagnostics.filter((d) => !broken.has(d.file));
   const diagnostics = sortDiagnostics(dedupeDiagnostics([...program.diagnostics, ...semantic]));
   return { program, networks, diagnostics };
 }

@@ -8,10 +8,10 @@ import type { Range } from "../diagnostics/diagnostic.js";
 import { OPERATORS, isInferError, type Args } from "../ops/catalogue.js";
 import type { ArgValue } from "../ops/values.js";
 import type * as A from "../syntax/ast.js";
-import type { Checker } from "./elaborate.js";
-import { validateSection } from "./elaborate.js";
+import { validateSection, type Report } from "./arguments.js";
 import type { CheckedNetwork, Layer, NetworkInput } from "./network.js";
 import type { Module } from "./program.js";
+import type { Definition } from "./scope.js";
 import { INFLATE_RULE, INFLATE_SETTINGS } from "./sections.js";
 import { closest } from "./suggest.js";
 import type { Value } from "./values.js";
@@ -63,8 +63,16 @@ interface Rule {
 }
 
 export interface InflateRequest {
+  /** Reports in the inflating network's file. */
+  readonly report: Report;
+  /** What the inflation source's name refers to (undefined: nothing; no definition: a broken import). */
+  readonly source: { readonly definition: Definition | undefined } | undefined;
+  /** Names of the networks the inflating file can see (for "did you mean"). */
+  readonly networksIn: () => string[];
+  /** Checks the source network, with the inflating network's bindings (`classes`) overriding its own. */
+  readonly checkSource: (decl: A.NetworkDecl, module: Module, overrides: ReadonlyMap<string, Value>) => CheckedNetwork | undefined;
+  readonly moduleOf: (file: string) => Module;
   readonly decl: A.NetworkDecl;
-  readonly module: Module;
   readonly inflate: A.InflateDecl;
   readonly inputs: readonly NetworkInput[];
   readonly layers: readonly Layer[];
@@ -73,21 +81,18 @@ export interface InflateRequest {
   readonly evaluate: (e: A.Expr) => Value;
 }
 
-export function inflateNetwork(checker: Checker, request: InflateRequest): { layers: Layer[]; outputs: number[] } | undefined {
-  const { module, inflate } = request;
-  const file = module.file;
-  const report = (code: Parameters<Checker["report"]>[0], message: string, range: Range, hint?: string) => checker.report(code, "error", message, file, range, hint ? { hint } : {});
-  const symbols = checker.symbols.get(file)!;
-  const source = symbols.resolve(inflate.source.name);
+/** Inflates the 2D network an `inflate` statement names; undefined when it cannot (reported). */
+export function inflateNetwork(request: InflateRequest): { layers: Layer[]; outputs: number[] } | undefined {
+  const { inflate, report } = request;
+  const source = request.source?.definition;
   if (!source || source.kind !== "network") {
-    const networks = [...symbols.own.entries(), ...[...symbols.imported.entries()].map(([k, v]) => [k, v.symbol] as const)].filter(([, s]) => s?.kind === "network").map(([k]) => k);
-    const guess = closest(inflate.source.name, networks);
+    const guess = closest(inflate.source.name, request.networksIn());
     report("VN052", source ? `\`${inflate.source.name}\` is a ${source.kind}, not a network` : `no network named \`${inflate.source.name}\` to inflate`, inflate.source.range, guess ? `did you mean \`${guess}\`?` : "define or import the 2D network first");
     return undefined;
   }
   const overrides = new Map<string, Value>();
   if (request.classes !== undefined) overrides.set("classes", { t: "num", v: request.classes });
-  const source2d: CheckedNetwork | undefined = checker.checkNetwork(source.decl, source.module, overrides);
+  const source2d: CheckedNetwork | undefined = request.checkSource(source.node as A.NetworkDecl, request.moduleOf(source.file), overrides);
   if (!source2d) {
     report("VN052", `\`${inflate.source.name}\` could not be checked, so it cannot be inflated`, inflate.source.range);
     return undefined;
@@ -105,12 +110,12 @@ export function inflateNetwork(checker: Checker, request: InflateRequest): { lay
 
   const settingsSection: A.Section = { kind: "Section", name: { kind: "Ident", name: "inflate", range: inflate.source.range }, entries: inflate.entries.filter((e): e is A.Binding => e.kind === "Binding"), range: inflate.range };
   const evaluate = request.evaluate;
-  const settings = validateSection(settingsSection, INFLATE_SETTINGS, evaluate, (code, message, range, hint) => report(code, message, range, hint));
+  const settings = validateSection(settingsSection, INFLATE_SETTINGS, evaluate, report);
   const rules: Rule[] = [];
   for (const entry of inflate.entries) {
     if (entry.kind !== "Rule") continue;
     const ruleSection: A.Section = { kind: "Section", name: { kind: "Ident", name: "rule", range: entry.pattern.range }, entries: entry.bindings, range: entry.range };
-    const ruleSettings = validateSection(ruleSection, INFLATE_RULE, evaluate, (code, message, range, hint) => report(code, message, range, hint));
+    const ruleSettings = validateSection(ruleSection, INFLATE_RULE, evaluate, report);
     rules.push({ pattern: entry.pattern.value, regex: globToRegExp(entry.pattern.value), range: entry.pattern.range, settings: ruleSettings, matched: 0, matchedTemporal: 0 });
   }
 

@@ -5,7 +5,7 @@
 import type { Range } from "../diagnostics/diagnostic.js";
 import type { Args } from "../ops/catalogue.js";
 import type { Shape } from "../ops/values.js";
-import type { TaskName } from "./tasks/contract.js";
+import type { TaskName } from "./tasks/names.js";
 
 export interface Origin {
   readonly file: string;

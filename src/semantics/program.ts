@@ -12,8 +12,24 @@ import { parseSpec } from "../syntax/parse.js";
 export interface Host {
   /** Returns the file's text, or undefined when it does not exist or cannot be read. */
   readFile(file: string): string | undefined;
+  /** Why `readFile` returned nothing ("is a directory"), when the host can tell. */
+  whyUnreadable?(file: string): string | undefined;
+  /** The file's path with symbolic links resolved; hosts without links leave it as it is. */
+  realpath?(file: string): string;
 }
 
+/** What a path is when it is not a regular file, in words. */
+function describeKind(stat: fs.Stats): string {
+  if (stat.isDirectory()) return "a directory";
+  if (stat.isFIFO()) return "a FIFO (named pipe)";
+  if (stat.isSocket()) return "a socket";
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return "a device";
+  return "not a regular file";
+}
+
+/**
+ * The disk. Only regular files are read: opening a FIFO or a device would block or never end.
+ */
 export const nodeHost: Host = {
   readFile(file) {
     try {
@@ -21,6 +37,34 @@ export const nodeHost: Host = {
       return fs.readFileSync(file, "utf8");
     } catch {
       return undefined;
+    }
+  },
+  whyUnreadable(file) {
+    try {
+      const stat = fs.statSync(file);
+      return stat.isFile() ? undefined : `it is ${describeKind(stat)}, not a file`;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "ENOTDIR") return "it does not exist";
+      if (code === "EACCES" || code === "EPERM") return "permission denied";
+      if (code === "ELOOP") return "its symbolic links form a loop";
+      return code ? `${code.toLowerCase()}` : undefined;
+    }
+  },
+  realpath(file) {
+    // The nearest existing ancestor's real path, then the rest as written: a missing file cannot
+    // be resolved itself, but the folders that lead to it can.
+    const rest: string[] = [];
+    let at = path.resolve(file);
+    for (;;) {
+      try {
+        return path.join(fs.realpathSync.native(at), ...rest);
+      } catch {
+        const parent = path.dirname(at);
+        if (parent === at) return path.resolve(file);
+        rest.unshift(path.basename(at));
+        at = parent;
+      }
     }
   },
 };
@@ -61,6 +105,22 @@ export function isInside(root: string, file: string): boolean {
   return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
 }
 
+/** The file an import names: relative to the importing file, with `.vnet` added when missing. */
+export function resolveImportPath(fromFile: string, spec: string): string | undefined {
+  if (!spec) return undefined;
+  return path.resolve(path.dirname(fromFile), spec.endsWith(".vnet") ? spec : `${spec}.vnet`);
+}
+
+/**
+ * Whether an import target stays inside the project: as written and with symbolic links
+ * resolved, so a link inside the project cannot lead out of it.
+ */
+export function importStaysInside(root: string, target: string, host: Host): boolean {
+  if (!isInside(root, target)) return false;
+  if (!host.realpath) return true;
+  return isInside(host.realpath(root), host.realpath(target));
+}
+
 /** Parses the entry files and, transitively, every file they import. */
 export function loadProgram(entries: readonly string[], options: { root?: string; host?: Host } = {}): Program {
   const host = options.host ?? nodeHost;
@@ -75,7 +135,8 @@ export function loadProgram(entries: readonly string[], options: { root?: string
     const text = host.readFile(file);
     if (text === undefined) {
       if (absEntries.includes(file)) {
-        diagnostics.push({ code: "VN031", severity: "error", message: `cannot read \`${file}\``, file, range: { start: 0, end: 0 } });
+        const why = host.whyUnreadable?.(file);
+        diagnostics.push({ code: "VN031", severity: "error", message: `cannot read \`${file}\`${why ? `: ${why}` : ""}`, file, range: { start: 0, end: 0 } });
       }
       continue;
     }
@@ -88,16 +149,19 @@ export function loadProgram(entries: readonly string[], options: { root?: string
     parsed.ast.items.forEach((item, index) => {
       if (item.kind !== "Import") return;
       const spec = item.path.value;
-      if (spec === "") return;
-      const target = path.resolve(path.dirname(file), spec.endsWith(".vnet") ? spec : `${spec}.vnet`);
-      if (!isInside(root, target)) {
+      const target = resolveImportPath(file, spec);
+      if (target === undefined) return;
+      // Checked before the file is read: nothing outside the project is opened, let alone shown.
+      if (!importStaysInside(root, target, host)) {
         diagnostics.push({
           code: "VN033",
           severity: "error",
           message: `import \`${spec}\` resolves outside the project root`,
           file,
           range: item.path.range,
-          hint: "imports must stay inside the project (the nearest folder above the spec with vnet.json, package.json or .git); copy the file into it",
+          hint: isInside(root, target)
+            ? "a symbolic link on the way leads out of the project; copy the file into it"
+            : "imports must stay inside the project (the nearest folder above the spec with vnet.json, package.json or .git); copy the file into it",
         });
         imports.set(index, undefined);
         return;

@@ -79,3 +79,44 @@ export function toArg(value: Value): ArgValue | undefined {
 export function containsError(value: Value): boolean {
   return value.t === "err" || (value.t === "list" && value.items.some(containsError));
 }
+
+/** A local's value during elaboration: what it holds, where it was declared, whether anything read it. */
+export interface LocalValue {
+  readonly value: Value;
+  readonly origin: Origin;
+  readonly kind: "binding" | "param" | "input" | "stream" | "loop";
+  readonly name: string;
+  used: boolean;
+}
+
+/**
+ * Members readable on a tensor or an input description (`x.channels`). Shapes leave out the
+ * batch axis; `.rank` counts it, as "a rank-5 tensor" does: 5 for a clip [N, T, H, W, C].
+ */
+export const TENSOR_MEMBERS: Readonly<Record<string, { readonly doc: string; readonly read: (shape: Shape) => number | undefined }>> = {
+  channels: { doc: "Channels (last axis) of the tensor.", read: (s) => s[s.length - 1] },
+  frames: { doc: "Frames (time axis) of a clip or sequence.", read: (s) => (s.length === 4 || s.length === 2 ? s[0] : undefined) },
+  height: { doc: "Height of an image or clip.", read: (s) => (s.length === 4 ? s[1] : s.length === 3 ? s[0] : undefined) },
+  width: { doc: "Width of an image or clip.", read: (s) => (s.length === 4 ? s[2] : s.length === 3 ? s[1] : undefined) },
+  rank: { doc: "Number of axes, counting the batch axis: 5 for a clip [N, T, H, W, C], 2 for a feature vector [N, F].", read: (s) => s.length + 1 },
+};
+
+/** `.shape`: the shape as a list, without the batch axis (the one member that is a list). */
+export const SHAPE_MEMBER_DOC = "The shape as a list, without the batch axis: [T, H, W, C] for a clip.";
+
+/** Parameters of the input descriptions `clip(...)`, `image(...)` and `sequence(...)`, in positional order. */
+export const INPUT_FUNCTION_PARAMS: Readonly<Record<InputKind, readonly { readonly name: string; readonly doc: string }[]>> = {
+  clip: [
+    { name: "frames", doc: "Frames per clip (T)." },
+    { name: "size", doc: "Frame size: one int (square) or [height, width]." },
+    { name: "channels", doc: "Channels per frame (3 for RGB; default 3)." },
+  ],
+  image: [
+    { name: "size", doc: "Image size: one int (square) or [height, width]." },
+    { name: "channels", doc: "Channels (3 for RGB; default 3)." },
+  ],
+  sequence: [
+    { name: "length", doc: "Positions of the sequence (T): a video's snippets, resampled." },
+    { name: "features", doc: "Features per position (F)." },
+  ],
+};

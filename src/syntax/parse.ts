@@ -99,14 +99,63 @@ const vnetParser = new VnetParser(messageProvider);
  * recovers by single-token insertion/deletion and at rule level), which keeps junk linear.
  */
 const MAX_ERRORS_WITH_REPETITION_RECOVERY = 50;
-{
-  const parser = vnetParser as unknown as { attemptInRepetitionRecovery: (...args: unknown[]) => void; errors: unknown[] };
-  const original = parser.attemptInRepetitionRecovery;
-  parser.attemptInRepetitionRecovery = function (this: typeof parser, ...args: unknown[]) {
-    if (this.errors.length >= MAX_ERRORS_WITH_REPETITION_RECOVERY) return;
-    original.apply(this, args);
+
+/**
+ * Syntax errors the parser records before it stops: past this many, the rest of the file is not
+ * parsed (a file of junk would otherwise cost time and memory per junk token for nothing).
+ */
+export const MAX_SYNTAX_ERRORS = 1000;
+
+/** The chevrotain internals the recovery tuning below reads (see `tuneRecovery`). */
+interface RecoveryInternals {
+  attemptInRepetitionRecovery: (...args: unknown[]) => void;
+  getFollowsForInRuleRecovery: (tokenType: TokenType, indexInRule: number) => TokenType[];
+  SAVE_ERROR: (error: unknown) => unknown;
+  moveToTerminatedState: () => void;
+  /** The error list itself; the public `errors` getter returns a fresh copy on every read. */
+  _errors: unknown[];
+  RULE_STACK: number[];
+  RULE_OCCURRENCE_STACK: number[];
+}
+
+/**
+ * Keeps error recovery linear in the number of errors. Chevrotain computes the tokens that may
+ * follow a failed `CONSUME` by walking the grammar on every error, although the answer depends
+ * only on where in the grammar the parser is (its rule and occurrence stacks) and which token it
+ * expected: memoised per position, each further error there costs a map lookup. After
+ * `MAX_SYNTAX_ERRORS` errors the parser jumps to the end of the input and records no more.
+ */
+function tuneRecovery(vnetParser: VnetParser): void {
+  const parser = vnetParser as unknown as RecoveryInternals;
+  const attemptInRepetitionRecovery = parser.attemptInRepetitionRecovery;
+  parser.attemptInRepetitionRecovery = function (this: RecoveryInternals, ...args: unknown[]) {
+    if (this._errors.length >= MAX_ERRORS_WITH_REPETITION_RECOVERY) return;
+    attemptInRepetitionRecovery.apply(this, args);
+  };
+  const getFollows = parser.getFollowsForInRuleRecovery;
+  const follows = new Map<string, TokenType[]>();
+  parser.getFollowsForInRuleRecovery = function (this: RecoveryInternals, tokenType: TokenType, indexInRule: number) {
+    const key = `${this.RULE_STACK.join(",")}|${this.RULE_OCCURRENCE_STACK.join(",")}|${tokenType.tokenTypeIdx}|${indexInRule}`;
+    let found = follows.get(key);
+    if (!found) {
+      // Positions are few in practice; the bound only keeps a long-lived server's memory flat.
+      if (follows.size >= 10_000) follows.clear();
+      follows.set(key, (found = getFollows.call(this, tokenType, indexInRule)));
+    }
+    return found;
+  };
+  const saveError = parser.SAVE_ERROR;
+  parser.SAVE_ERROR = function (this: RecoveryInternals, error: unknown) {
+    if (this._errors.length >= MAX_SYNTAX_ERRORS) {
+      this.moveToTerminatedState();
+      return error;
+    }
+    const saved = saveError.call(this, error);
+    if (this._errors.length >= MAX_SYNTAX_ERRORS) this.moveToTerminatedState();
+    return saved;
   };
 }
+tuneRecovery(vnetParser);
 
 const CHARACTER_HINTS: Record<string, string> = {
   ":": "vnet uses `=` for bindings and named arguments: `kernel = 3`",
@@ -223,14 +272,20 @@ export function parseSpec(text: string, file = "<input>"): ParseResult {
     } else if (type === T.RParen || type === T.RBracket || type === T.RCurly) depth = Math.max(0, depth - 1);
   }
 
+  // Chevrotain signals every syntax error with an exception; their stack traces are never read
+  // and capturing them costs more than the rest of the recovery.
+  const stackTraceLimit = Error.stackTraceLimit;
   try {
+    Error.stackTraceLimit = 0;
     vnetParser.input = tokens;
     const cst = vnetParser.file();
+    Error.stackTraceLimit = stackTraceLimit;
     // Error recovery re-synchronises by skipping tokens, and each skip can raise another error
     // for the same mistake. One error per line, and no "unexpected input" after an earlier error,
     // keeps one mistake to one diagnostic while independent mistakes on other lines still show.
     const reportedLines = new Set<number>();
-    for (const error of vnetParser.errors) {
+    const errors = vnetParser.errors;
+    for (const error of errors) {
       const token = error.token;
       const line = Number.isFinite(token.startLine) ? token.startLine! : -1;
       if (reportedLines.has(line)) continue;
@@ -239,6 +294,17 @@ export function parseSpec(text: string, file = "<input>"): ParseResult {
       const range = tokenRange(token, text.length);
       const hint = hintFor(token, error.message);
       diagnostics.push({ code: "VN002", severity: "error", message: error.message, file, range, ...(hint ? { hint } : {}) });
+    }
+    if (errors.length >= MAX_SYNTAX_ERRORS) {
+      const last = errors[errors.length - 1]!.token;
+      diagnostics.push({
+        code: "VN002",
+        severity: "error",
+        message: `too many syntax errors: parsing stopped after ${MAX_SYNTAX_ERRORS}; the rest of the file is not read`,
+        file,
+        range: tokenRange(last, text.length),
+        hint: "is this a vnet spec? fix the first errors and check again",
+      });
     }
     const ast = buildFile(cst, comments, text.length);
     if (ast.items.length === 0 && diagnostics.length === 0) {
@@ -265,5 +331,7 @@ export function parseSpec(text: string, file = "<input>"): ParseResult {
       return { ast: { ...emptyAst, comments }, diagnostics, tokens };
     }
     throw error;
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
   }
 }

@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { checkpointDir } from "../runtime/train.js";
+import { checkpointDir } from "../runtime/checkpoint.js";
 import { WeightStore } from "./store.js";
 import { CheckpointError } from "./tensors.js";
 

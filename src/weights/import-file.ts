@@ -13,9 +13,8 @@ import { OnnxError, readOnnx, type OnnxModel } from "../backends/onnx/read.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import type { IrGraph } from "../ir/graph.js";
 import { IR_OPS } from "../ir/ops.js";
-import { lowerNetwork } from "../ir/pipeline.js";
+import { lowerAtInputs } from "../ir/resize.js";
 import type { Shape } from "../ops/values.js";
-import { checkFiles } from "../semantics/check.js";
 import { fileDiagnostic } from "./load-init.js";
 import { freshModelWith } from "./model.js";
 import { onnxParity, type ParityResult } from "./onnx-parity.js";
@@ -100,7 +99,7 @@ export interface ImportParity {
  * the file takes them, else at the file's (the spec re-checked at that clip size); a string says
  * why the two cannot be compared.
  */
-export async function importParity(spec: { readonly file: string; readonly network: string }, graph: IrGraph, file: { model: OnnxModel; bytes: Uint8Array }, weights: WeightMap, seed: number): Promise<ImportParity | string> {
+export async function importParity(graph: IrGraph, file: { model: OnnxModel; bytes: Uint8Array }, weights: WeightMap, seed: number): Promise<ImportParity | string> {
   const theirs = fileShapes(file.model);
   if (theirs.length !== graph.modelInputs.length) return `the ONNX model has ${theirs.length} inputs, ${graph.name} reads ${graph.modelInputs.length}`;
   let target = graph;
@@ -108,12 +107,9 @@ export async function importParity(spec: { readonly file: string; readonly netwo
   if (!modelInputShapes(graph).every((s, k) => fits(s, theirs[k]!))) {
     resized = rawShapeFor(graph, file.model);
     if (!resized) return `the ONNX model's inputs [${theirs.map((s) => s.map((d) => d ?? "?").join(", ")).join("], [")}] are no clip size of ${graph.name}'s inputs`;
-    const result = checkFiles([spec.file], { resize: { network: spec.network, inputs: new Map([[graph.inputs[0]!.name, resized]]) } });
-    // A sampling section written for the declared clip may disagree with the file's (VN061): no matter here.
-    const errors = result.diagnostics.filter((d) => d.severity === "error" && d.code !== "VN061");
-    const network = result.networks.find((n) => n.name === spec.network);
-    if (errors.length || !network) return `${graph.name} does not check at the file's clip [${resized.join(", ")}]: ${errors[0]?.message ?? "no network"}`;
-    target = lowerNetwork(network);
+    const rebuilt = lowerAtInputs(graph, new Map([[graph.inputs[0]!.name, resized]]));
+    if (typeof rebuilt === "string") return `${graph.name} does not check at the file's clip [${resized.join(", ")}]: ${rebuilt}`;
+    target = rebuilt;
   }
   const built = freshModelWith(target, weights, seed);
   if (typeof built === "string") return `at the file's clip [${resized!.join(", ")}], ${built}`;

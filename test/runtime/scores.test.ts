@@ -16,7 +16,7 @@ import { ViewLoader } from "../../src/data/loader.js";
 import { motionDataset } from "../../src/data/motion.js";
 import { lowerNetwork } from "../../src/ir/pipeline.js";
 import { lossHeads, outputScores } from "../../src/ir/scores.js";
-import { predictVideos } from "../../src/runtime/evaluate.js";
+import { predictVideos, tfjsScorer } from "../../src/runtime/evaluate.js";
 import { evaluateLoss, trainingConfig, trainNetwork } from "../../src/runtime/train.js";
 import { checkText } from "../helpers.js";
 
@@ -71,7 +71,7 @@ describe("per_frame { ... -> softmax } -> temporal_pool", () => {
     const direct = (result.model.predict(val) as tf.Tensor).dataSync();
     for (let i = 0; i < direct.length; i++) expect(evaluated.scores[i]!).toBeCloseTo(direct[i]!, 6);
     // Its validation loss is the cross-entropy of those probabilities too.
-    const loss = await evaluateLoss(result.model, g, splits.val, reading);
+    const loss = await evaluateLoss(tfjsScorer(result.model, g, reading), g, splits.val, reading);
     const rows = Array.from({ length: dataset.val.count }, (_, i) => direct.subarray(i * 3, i * 3 + 3));
     expect(loss.loss).toBeCloseTo(rows.reduce((sum, row, i) => sum - Math.log(row[dataset.val.labels[i]!]! + 1e-8), 0) / rows.length, 5);
     await loader.close();

@@ -7,17 +7,7 @@ import { hasErrors, type Diagnostic } from "../../diagnostics/diagnostic.js";
 import { LineIndex } from "../../diagnostics/location.js";
 import { checkFiles, type CheckResult } from "../../semantics/check.js";
 import { defineCommand } from "../command.js";
-import { expandSpecPaths, renderDiagnostics, shownPath } from "../util.js";
-
-/**
- * A spec whose first line is `// expect: VN020, VN041` is a test case: it passes when checking it
- * yields exactly those codes, in source order (how specs/invalid stays part of `vnet check specs`).
- */
-export function declaredExpectation(text: string | undefined): string[] | undefined {
-  const first = text?.split(/\r?\n/, 1)[0] ?? "";
-  const match = /^\/\/\s*expect:\s*(.*)$/.exec(first);
-  return match ? match[1]!.split(/[,\s]+/).filter(Boolean) : undefined;
-}
+import { declaredExpectation, expandSpecPaths, renderDiagnostics, shownPath } from "../util.js";
 
 function jsonDiagnostic(d: Diagnostic, result: CheckResult) {
   const text = result.program.modules.get(d.file)?.text ?? "";

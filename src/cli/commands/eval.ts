@@ -5,18 +5,21 @@
  * accuracy and a confusion matrix (`--confusion-png FILE` also draws it). Videos that cannot be
  * used are reported and skipped.
  */
+import { programSources } from "../../backends/onnx/index.js";
 import type { SplitName, VideoSplits } from "../../data/dataset.js";
 import { flowStreams } from "../../data/flow.js";
 import { formatIssue, issueOf, skippedSummary, type DataIssue } from "../../data/issues.js";
 import { ViewLoader } from "../../data/loader.js";
 import { writeConfusionPng } from "../../runtime/confusion-png.js";
 import { formatReport, predictVideos, scoreReport } from "../../runtime/evaluate.js";
+import { checkpointOnnx, onnxScorer } from "../../runtime/onnx-eval.js";
 import { checkpointClassNames } from "../../runtime/train.js";
 import { viewsPerVideo } from "../../semantics/protocol.js";
 import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
-import { BACKEND_FLAG, DATA_VALUE, LOADING_FLAGS, NETWORK_FLAG, SEED_FLAG } from "../flags.js";
+import { BACKEND_FLAG, DATA_VALUE, LOADING_FLAGS, NETWORK_FLAG, PROVIDER_FLAG, RUN_ENGINE_FLAG, SEED_FLAG } from "../flags.js";
 import { checkRunnableNetwork, loadDataset, loadingOptions, readWeightsFlag, reportIssues, startBackend, trainedModel } from "../run-util.js";
+import { renderDiagnostics } from "../util.js";
 
 const SPLITS = ["val", "test", "train"] as const satisfies readonly SplitName[];
 
@@ -35,6 +38,8 @@ export const command = defineCommand({
     valFraction: { type: "number", min: 0, below: 1, doc: "folders and lists without a val split: the share held out for validation" },
     seed: SEED_FLAG,
     network: NETWORK_FLAG,
+    engine: RUN_ENGINE_FLAG,
+    provider: PROVIDER_FLAG,
     backend: BACKEND_FLAG,
     ...LOADING_FLAGS,
   },
@@ -58,11 +63,31 @@ export const command = defineCommand({
       out(formatIssue({ code: "VN097", path: data, message: `no usable videos in the ${chosen} split` }));
       return 1;
     }
-    await startBackend(flags.backend, out, false, network);
-    const model = trainedModel(graph, checked.result, store, out, color);
-    if (typeof model === "number") return model;
     const protocol = graph.protocol!;
     const flows = flowStreams(graph);
+    // ONNX Runtime runs the graph exported in memory with the stored weights, unless asked for tfjs or the network does not export.
+    let model: Parameters<typeof predictVideos>[0] | undefined;
+    let release: () => Promise<void> = async () => undefined;
+    if (flags.engine !== "tfjs") {
+      const loaded = await checkpointOnnx(graph, store, { sources: programSources(checked.result), flows, ...(flags.provider ? { provider: flags.provider } : {}) });
+      if ("model" in loaded) {
+        out(`runtime: ONNX Runtime (${loaded.model.provider} provider), the weights exported to ONNX in memory`);
+        model = onnxScorer(loaded);
+        release = () => loaded.model.session.release();
+      } else if (flags.engine === "ort" || loaded.diagnostics.some((d) => d.code === "VN082")) {
+        out(renderDiagnostics(loaded.diagnostics, checked.result, color));
+        return 1;
+      } else out(`runtime: tfjs (${network.name} does not export to ONNX: ${loaded.diagnostics[0]!.message})`);
+    }
+    if (!model) {
+      await startBackend(flags.backend, out, false, network);
+      const tfjsModel = trainedModel(graph, checked.result, store, out, color);
+      if (typeof tfjsModel === "number") return tfjsModel;
+      model = tfjsModel;
+      release = async () => {
+        tfjsModel.dispose();
+      };
+    }
     const loader = new ViewLoader({ geometry: protocol, flows, ...loading });
     const failures: DataIssue[] = [];
     const batch = Math.max(flags.batch ?? 16, viewsPerVideo(protocol));
@@ -71,7 +96,7 @@ export const command = defineCommand({
       result = await predictVideos(model, graph, items, { loader, protocol, flows, batch, onFailure: (_item, error) => failures.push(issueOf(error)) });
     } finally {
       await loader.close();
-      model.dispose();
+      await release();
     }
     for (const issue of failures) out(formatIssue(issue));
     out(`${network.name} on ${dataset.name} (${chosen} split${dataset.name.startsWith("builtin:") ? `, seed ${seed}` : ""}):`);

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import { exportOnnx, ONNX_OPSET, programSources } from "../../backends/onnx/index.js";
 import type { IrGraph } from "../../ir/graph.js";
 import { writeFileAtomic } from "../../runtime/files.js";
-import { formatVerifyReport, verifyOnnxExport } from "../../runtime/onnx-verify.js";
+import { formatVerifyReport, verifyExport } from "../../runtime/onnx-verify.js";
 import { checkpointClassNames } from "../../runtime/train.js";
 import type { CheckResult } from "../../semantics/check.js";
 import type { WeightStore } from "../../weights/store.js";
@@ -50,7 +50,7 @@ export async function writeOnnx(graph: IrGraph, result: CheckResult, store: Weig
   if (typeof model === "number") return model;
   let report;
   try {
-    report = await verifyOnnxExport(graph, model, exported.bytes, { seed: options.seed });
+    report = await verifyExport(graph, model, exported.bytes, { seed: options.seed, sources: programSources(result) });
   } finally {
     model.dispose();
   }
@@ -87,6 +87,6 @@ export const command = defineCommand({
     // The class names the weights were trained on (a video folder's) travel into the metadata.
     const classNames = checkpointClassNames(store.directory!) ?? checked.graph.classNames;
     const graph = classNames ? { ...checked.graph, classNames } : checked.graph;
-    return writeOnnx(graph, checked.result, store, file, { verify: flags.verify, seed: flags.seed ?? 0, color, startBackend: () => startBackend(flags.backend, out, false) }, out);
+    return writeOnnx(graph, checked.result, store, file, { verify: flags.verify, seed: flags.seed ?? 0, color, startBackend: async () => void (await startBackend(flags.backend, out, false)) }, out);
   },
 });

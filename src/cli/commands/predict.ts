@@ -2,7 +2,8 @@
  * `vnet predict`: classifies one video with the spec's test protocol (views, averaging) and prints
  * the top classes.
  *   vnet predict model.onnx video.mp4                    ONNX Runtime, protocol from the metadata
- *   vnet predict spec.vnet video.mp4 --weights <run-dir> (tfjs; optical-flow streams computed too)
+ *   vnet predict spec.vnet video.mp4 --weights <run-dir> (ONNX Runtime, or tfjs with --runtime tfjs;
+ *                                                        optical-flow streams computed too)
  *   vnet predict model.onnx --input video.npy | --sample builtin:motion:3
  * Every video, whatever its source (a file decoded by ffmpeg, a .npy float32 or uint8 tensor
  * [T, H, W, C] in [0, 1], a builtin validation clip), is sampled by the data pipeline into the
@@ -13,18 +14,21 @@ import { BUILTIN_FPS, builtinClipShape, defaultCacheDir } from "../../data/datas
 import { DataError, formatIssue } from "../../data/issues.js";
 import { builtinVariant, motionDataset } from "../../data/motion.js";
 import { fileSource, tensorSource, type FrameSource, type LoadedViews } from "../../data/views.js";
+import { programSources } from "../../backends/onnx/index.js";
+import { flowStreams } from "../../data/flow.js";
+import { checkpointOnnx } from "../../runtime/onnx-eval.js";
 import type { BackendChoice } from "../../runtime/backend.js";
 import { readNpy } from "../../runtime/npy.js";
 import { OnnxModelError, type OnnxProvider } from "../../runtime/onnx.js";
-import { onnxPredictor, predictVideo, tfjsPredictor, type Predictor } from "../../runtime/predict.js";
+import { onnxModelPredictor, onnxPredictor, predictVideo, tfjsPredictor, type Predictor } from "../../runtime/predict.js";
 import { AVERAGED, topClasses } from "../../runtime/scores.js";
 import { checkpointClassNames } from "../../runtime/train.js";
 import { cropCount, testTiming, type SamplingProtocol } from "../../semantics/protocol.js";
 import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
-import { BACKEND_FLAG, NETWORK_FLAG } from "../flags.js";
+import { BACKEND_FLAG, NETWORK_FLAG, PROVIDER_FLAG } from "../flags.js";
 import { readWeightsFlag, startBackend, trainedModel } from "../run-util.js";
-import { checkNetwork } from "../util.js";
+import { checkNetwork, renderDiagnostics } from "../util.js";
 import { unsupportedInputs } from "../../runtime/streams.js";
 
 /** The video to predict: a frame source for the protocol's views, or ready views; and how to name it. */
@@ -69,6 +73,31 @@ function tensorVideo(input: string | undefined, sample: string | undefined, prot
   return { source, describe: `${name} validation clip ${index} (true class: ${data.classNames[data.val.labels[index]!]}) [${shape.join(", ")}]` };
 }
 
+/**
+ * A spec's trained weights in ONNX Runtime: the spec's graph exported in memory with the stored
+ * weights (as `vnet export` writes it), its protocol and the checkpoint's class names, optical-flow
+ * streams fed as the data pipeline computes them. A string (the reason) when the network does not
+ * export; exit code 1 after printing the weights that do not fit the spec.
+ */
+async function specOnnxPredictor(spec: string, options: TfjsOptions & { readonly provider: OnnxProvider }, out: (s: string) => void): Promise<Predictor | number | string> {
+  const weights = options.weights;
+  if (!weights) throw new UsageError("vnet predict <spec> needs --weights <run-dir or checkpoint directory>");
+  const checked = checkNetwork(spec, options.network, out, options.color);
+  if (typeof checked === "number") return checked;
+  const { graph } = checked;
+  const unsupported = unsupportedInputs(graph);
+  if (unsupported) throw new UsageError(`${graph.name}: ${unsupported}`);
+  const store = await readWeightsFlag(weights);
+  const loaded = await checkpointOnnx(graph, store, { sources: programSources(checked.result), flows: flowStreams(graph), provider: options.provider });
+  if (!("model" in loaded)) {
+    if (!loaded.diagnostics.some((d) => d.code === "VN082")) return loaded.diagnostics[0]!.message;
+    out(renderDiagnostics(loaded.diagnostics, checked.result, options.color));
+    return 1;
+  }
+  const classNames = checkpointClassNames(store.directory!) ?? graph.classNames;
+  return onnxModelPredictor(loaded.model, spec, { describe: `runtime: ONNX Runtime ${graph.name} (${loaded.model.provider} provider, the weights exported to ONNX in memory)`, ...(classNames ? { classNames } : {}) });
+}
+
 interface TfjsOptions {
   readonly weights: string | undefined;
   readonly network: string | undefined;
@@ -91,27 +120,26 @@ async function specPredictor(spec: string, options: TfjsOptions, out: (s: string
   return tfjsPredictor(graph, model, checkpointClassNames(store.directory!) ?? graph.classNames);
 }
 
-const PROVIDERS: readonly OnnxProvider[] = ["auto", "cpu", "cuda"];
 
 export const command = defineCommand({
   name: "predict",
   usage: "predict <model.onnx | spec> (<video file> | --input <video.npy> | --sample builtin:motion[:i]) [--weights <run-dir>] [--top K]",
-  description: "Prints the top classes of one video, its views sampled and averaged by the model's test protocol. An ONNX file runs in ONNX Runtime (protocol and class names from its metadata); a spec runs in tfjs with --weights.",
+  description: "Prints the top classes of one video, its views sampled and averaged by the model's test protocol. An ONNX file runs in ONNX Runtime (protocol and class names from its metadata); a spec with --weights runs in ONNX Runtime too (its weights exported in memory), or in tfjs with --runtime tfjs.",
   positional: { names: "model and video: <model.onnx | spec> [<video file>]", min: 1, max: 2 },
   flags: {
-    runtime: { type: "choice", choices: ["onnx", "tfjs"], doc: "onnx for a .onnx file, tfjs for a spec (default: by the file's extension)" },
-    weights: { type: "string", value: "DIR", doc: "tfjs: a run directory or checkpoint directory" },
+    runtime: { type: "choice", choices: ["onnx", "tfjs"], doc: "for a spec: onnx (the weights exported to ONNX in memory, run in ONNX Runtime; the default where the network exports) or tfjs" },
+    weights: { type: "string", value: "DIR", doc: "with a spec: a run directory or checkpoint directory" },
     input: { type: "string", value: "FILE", doc: "a .npy video: float32 (or uint8) [T, H, W, C] in [0, 1], or ready views [N, T, H, W, C]" },
     sample: { type: "string", value: "builtin:motion[:i]", doc: "a builtin validation clip (with its true class)" },
     top: { type: "int", value: "K", min: 1, default: 5, doc: "how many classes to print" },
-    provider: { type: "choice", choices: PROVIDERS, default: "auto", doc: "ONNX Runtime execution provider" },
+    provider: PROVIDER_FLAG,
     network: NETWORK_FLAG,
     backend: BACKEND_FLAG,
     cacheDir: { type: "string", value: "DIR", doc: "probe and optical-flow cache (default ~/.cache/vnet)" },
   },
   async run({ positional, flags }, { out, color }) {
     const target = positional[0]!;
-    const runtime = flags.runtime ?? (target.endsWith(".onnx") ? "onnx" : "tfjs");
+    const runtime = target.endsWith(".onnx") ? "onnx" : "spec";
     const top = flags.top;
 
     let predictor: Predictor;
@@ -124,9 +152,17 @@ export const command = defineCommand({
         return 1;
       }
     } else {
-      const loaded = await specPredictor(target, { weights: flags.weights, network: flags.network, backend: flags.backend, color }, out);
-      if (typeof loaded === "number") return loaded;
-      predictor = loaded;
+      const options = { weights: flags.weights, network: flags.network, backend: flags.backend, color };
+      // A spec runs in ONNX Runtime where it exports (unless --runtime tfjs), else in tfjs.
+      const onnx = flags.runtime === "tfjs" ? undefined : await specOnnxPredictor(target, { ...options, provider: flags.provider }, out);
+      if (typeof onnx === "number") return onnx;
+      if (onnx !== undefined && typeof onnx !== "string") predictor = onnx;
+      else {
+        if (typeof onnx === "string") out(`runtime: tfjs (the network does not export to ONNX: ${onnx})`);
+        const loaded = await specPredictor(target, options, out);
+        if (typeof loaded === "number") return loaded;
+        predictor = loaded;
+      }
     }
     try {
       out(predictor.describe);

@@ -7,15 +7,16 @@
 import * as path from "node:path";
 import type { VideoSplits } from "../../data/dataset.js";
 import { formatIssue, skippedSummary } from "../../data/issues.js";
+import { describeSelection } from "../../runtime/backend.js";
 import { trainingConfig, trainNetwork, type TrainingConfig } from "../../runtime/train.js";
 import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
-import { BACKEND_FLAG, DATA_VALUE, LOADING_FLAGS, NETWORK_FLAG, SEED_FLAG } from "../flags.js";
+import { BACKEND_FLAG, DATA_VALUE, ENGINE_FLAG, LOADING_FLAGS, NETWORK_FLAG, PROVIDER_FLAG, SEED_FLAG } from "../flags.js";
 import { checkRunnableNetwork, loadDataset, loadingOptions, reportIssues, startBackend } from "../run-util.js";
 
 export const command = defineCommand({
   name: "train",
-  usage: "train <spec> --data <builtin:motion | folder | list> -o <run-dir> [--epochs N] [--lr X] [--resume | --init <ckpt>] [options]",
+  usage: "train <spec> --data <builtin:motion | folder | list> -o <run-dir> [--engine auto|ort|tfjs] [--epochs N] [--lr X] [--resume | --init <ckpt>] [options]",
   description: "Trains the spec on a dataset with its `training` section (flags override it); writes metrics.jsonl and a crash-safe checkpoint per epoch into the run directory. --resume continues a run from its last checkpoint.",
   positional: { names: "spec file", min: 1, max: 1 },
   flags: {
@@ -37,6 +38,8 @@ export const command = defineCommand({
     partial: { type: "switch", doc: "with --init: leave weights whose shapes differ at their initialisers (warned)" },
     plot: { type: "switch", doc: "redraw the training curves to <run-dir>/curves.png after every epoch" },
     network: NETWORK_FLAG,
+    engine: ENGINE_FLAG,
+    provider: PROVIDER_FLAG,
     backend: BACKEND_FLAG,
     ...LOADING_FLAGS,
   },
@@ -69,7 +72,8 @@ export const command = defineCommand({
       out(formatIssue({ code: "VN097", path: data, message: "no usable training videos" }));
       return 1;
     }
-    await startBackend(flags.backend, out, true, network);
+    // The tfjs backend trains with the tfjs engine; with ONNX Runtime it only initialises weights, so its choice is not printed.
+    const selection = await startBackend(flags.backend, flags.engine === "tfjs" ? out : () => undefined, true, network);
     const initialise = flags.init === undefined ? undefined : await (await import("../init-weights.js")).initialWeights(flags.init, network, graph, flags.partial, out, color);
     if (typeof initialise === "number") return initialise;
     const config = trainingConfig(network, defined);
@@ -82,6 +86,12 @@ export const command = defineCommand({
       runDir,
       seed,
       resume: flags.resume,
+      engine: flags.engine,
+      engineOptions: { provider: flags.provider, tfjsGpu: selection.choice === "node-gpu" },
+      onEngine: (description, reason) => {
+        if (flags.engine !== "tfjs" && description.startsWith("tfjs")) out(describeSelection(selection));
+        out(`engine: ${description}${reason ? ` (${reason})` : ""}`);
+      },
       ...(initialise ? { init: initialise } : {}),
       progress: (line, done) => progress(done ? `\r${line}\n` : `\r${line}`),
       log: out,

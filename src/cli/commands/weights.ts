@@ -58,7 +58,7 @@ const importCommand = defineCommand({
     if (next !== "write") return next === "errors" ? 1 : 0;
     const seed = flags.seed ?? 0;
     if (!flags.noVerify) {
-      const checkedParity = await importParity({ file: specFile, network: network.name }, graph, onnxFile, mapping.weights, seed);
+      const checkedParity = await importParity(graph, onnxFile, mapping.weights, seed);
       if (typeof checkedParity === "string") out(`parity not checked: ${checkedParity}`);
       else {
         const { parity, resized } = checkedParity;

@@ -1,15 +1,15 @@
-/** VN016 duplicate-name: two top-level definitions, two parameters or two imports with one name. */
+/** VN016 duplicate-name: two top-level definitions, two imports or two parameters of a block with one name. */
 import type * as A from "../../syntax/ast.js";
-import type { Checker } from "../elaborate.js";
+import type { CheckContext } from "../context.js";
 
-export function duplicateNameRule(checker: Checker): void {
-  for (const module of checker.program.modules.values()) {
+export function duplicateNameRule(context: CheckContext): void {
+  for (const module of context.program.modules.values()) {
     const seen = new Map<string, A.Ident>();
     const claim = (id: A.Ident, what: string) => {
       if (!id.name) return;
       const first = seen.get(id.name);
       if (first) {
-        checker.report("VN016", "error", `\`${id.name}\` is already defined in this file (${what})`, module.file, id.range, {
+        context.report("VN016", "error", `\`${id.name}\` is already defined in this file (${what})`, module.file, id.range, {
           related: [{ message: "first defined here", file: module.file, range: first.range }],
         });
       } else seen.set(id.name, id);
@@ -21,19 +21,10 @@ export function duplicateNameRule(checker: Checker): void {
     }
     for (const item of module.ast.items) {
       if (item.kind !== "Block") continue;
-      const params = new Map<string, A.Ident>();
+      const params = new Set<string>();
       for (const p of item.params) {
-        if (params.has(p.name.name)) checker.report("VN016", "error", `parameter \`${p.name.name}\` appears twice`, module.file, p.name.range);
-        params.set(p.name.name, p.name);
-      }
-      let defaultSeen = false;
-      for (const p of item.params) {
-        if (p.defaultValue) defaultSeen = true;
-        else if (defaultSeen) {
-          checker.report("VN013", "error", `parameter \`${p.name.name}\` has no default but follows one that does`, module.file, p.name.range, {
-            hint: "put parameters with defaults last",
-          });
-        }
+        if (params.has(p.name.name)) context.report("VN016", "error", `parameter \`${p.name.name}\` appears twice`, module.file, p.name.range);
+        params.add(p.name.name);
       }
     }
   }

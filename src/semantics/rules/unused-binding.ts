@@ -3,13 +3,12 @@
  * Decided on the text, not per expansion: a binding read only in a branch that a particular
  * call does not take is still used.
  */
-import type * as A from "../../syntax/ast.js";
-import type { Checker } from "../elaborate.js";
+import { blockExprs, forEachExpr, statementExprs } from "../../syntax/walk.js";
+import type { CheckContext } from "../context.js";
 import { NETWORK_PROPERTIES } from "../sections.js";
-import { blockExprs, forEachExpr, statementExprs } from "./walk.js";
 
-export function unusedBindingRule(checker: Checker): void {
-  for (const module of checker.program.modules.values()) {
+export function unusedBindingRule(context: CheckContext): void {
+  for (const module of context.program.modules.values()) {
     for (const item of module.ast.items) {
       if (item.kind !== "Block" && item.kind !== "Network") continue;
       const exprs = item.kind === "Block" ? blockExprs(item) : statementExprs(item.body);
@@ -22,13 +21,9 @@ export function unusedBindingRule(checker: Checker): void {
         if (statement.kind !== "Binding") continue;
         for (const name of statement.names) {
           if (!name.name || mentioned.has(name.name) || exempt.has(name.name) || name.name.startsWith("_")) continue;
-          report(checker, module.file, name);
+          context.report("VN042", "warning", `\`${name.name}\` is never used`, module.file, name.range, { hint: "remove it, or prefix it with `_` to keep it" });
         }
       }
     }
   }
-}
-
-function report(checker: Checker, file: string, name: A.Ident): void {
-  checker.report("VN042", "warning", `\`${name.name}\` is never used`, file, name.range, { hint: "remove it, or prefix it with `_` to keep it" });
 }

@@ -21,14 +21,9 @@
 import type { Code } from "../../diagnostics/codes.js";
 import type { Range } from "../../diagnostics/diagnostic.js";
 import type { CheckedNetwork } from "../network.js";
+import type { TaskName } from "./names.js";
 
-/** The tasks vnet trains and evaluates. */
-export const TASK_NAMES = ["classification", "localization"] as const;
-
-export type TaskName = (typeof TASK_NAMES)[number];
-
-/** The task of a network that does not state one. */
-export const DEFAULT_TASK: TaskName = "classification";
+export { DEFAULT_TASK, TASK_NAMES, type TaskName } from "./names.js";
 
 /** A named thing a task provides (an output, a loss, a metric, a dataset format), with its doc. */
 export interface Described {

@@ -13,8 +13,9 @@
  *   with the reset gate applied before the recurrent product), sigmoid gates, zero initial state,
  *   so that their weights stay in vnet's layout and every step is made of differentiable primitives;
  *   their `dropout` masks the inputs with one mask per sequence (another input of the step).
- * Trainable weights and the statistics a step updates are graph inputs named as the IR names them
- * (`layer1.0.conv1.conv3d.kernel`), in ONNX's layout; frozen weights stay initializers.
+ * Every weight and statistic is a graph input named as the IR names it
+ * (`layer1.0.conv1.conv3d.kernel`), in ONNX's layout, so the runtime holds each one once, between
+ * steps and across sessions; the step updates the trainable ones and the statistics it recomputes.
  */
 import type { IrGraph, IrNode, WeightDecl } from "../../../ir/graph.js";
 import { attr, type GraphBuilder } from "../builder.js";
@@ -64,11 +65,20 @@ export interface TrainingForward {
 }
 
 export interface TrainingForwardOptions {
-  /** The batch size the step is built for (batch-norm counts depend on it). */
+  /** The batch size the step is built for (batch-norm counts and mask shapes depend on it). */
   readonly batch: number;
-  /** Values of the weights that stay initializers (frozen layers). */
-  readonly weights: WeightSource;
+  /** "train" (default): the training-mode overrides; "infer": the exporter's emitters only, batch left symbolic. */
+  readonly mode?: "train" | "infer";
 }
+
+/** Every weight is bound to an input, so no emitter reads weight values. */
+const NO_VALUES: WeightSource = {
+  description: "the training step's inputs",
+  shapeOf: (decl) => decl.shape,
+  read: (decl) => {
+    throw new Error(`internal: ${decl.name} is an input of the training step`);
+  },
+};
 
 const fround = Math.fround;
 
@@ -138,7 +148,7 @@ function dropout(masks: DropoutMask[], batch: number, rows: number): Emitter {
 }
 
 /** LSTM / GRU unrolled over time in Keras's gate layout (the weights stay as vnet holds them). */
-function recurrent(cell: "lstm" | "gru", masks: DropoutMask[], batch: number, rows: number): Emitter {
+function recurrent(cell: "lstm" | "gru", masks: DropoutMask[], batch: number, rows: number, train: boolean): Emitter {
   const gates = cell === "lstm" ? 4 : 3;
   return (ctx) => {
     const x = ctx.inputs[0]!;
@@ -147,7 +157,7 @@ function recurrent(cell: "lstm" | "gru", masks: DropoutMask[], batch: number, ro
     const op = (type: string, inputs: string[], part: string) => ctx.graph.op(type, inputs, ctx.name(part));
     let sequence = ctx.arrange(x, channelsLast(3));
     const rate = (ctx.node.args.dropout as number | undefined) ?? 0;
-    if (rate > 0) {
+    if (train && rate > 0) {
       const input = ctx.graph.input(`${ctx.name()}/input_mask`, [batch * rows, features]);
       masks.push({ input, shape: [features], rows, rate, scale: fround(1 / fround(1 - rate)) });
       const lifted = ctx.graph.op("Unsqueeze", [input, ctx.graph.intConstant(`${ctx.name("mask_axis")}`, [1], [1])], ctx.name("input_mask_t"));
@@ -192,16 +202,21 @@ function recurrent(cell: "lstm" | "gru", masks: DropoutMask[], batch: number, ro
   };
 }
 
-/** The training-mode emitter of a node: an override where training differs from inference, else the exporter's. */
-function trainingEmitter(node: IrNode, batch: number, rows: number, masks: DropoutMask[], updates: StatisticUpdate[]): Emitter | undefined {
+/**
+ * The emitter of a node in a training step: an override where training differs from inference,
+ * else the exporter's. In "infer" mode only the recurrent layers are overridden (unrolled, so
+ * that their weights keep vnet's layout).
+ */
+function trainingEmitter(node: IrNode, mode: "train" | "infer", batch: number, rows: number, masks: DropoutMask[], updates: StatisticUpdate[]): Emitter | undefined {
+  const train = mode === "train";
   switch (node.op) {
     case "bn":
-      return node.frozen ? emitterFor("bn") : batchNorm(batch * rows, updates);
+      return node.frozen || !train ? emitterFor("bn") : batchNorm(batch * rows, updates);
     case "dropout":
-      return dropout(masks, batch, rows);
+      return train ? dropout(masks, batch, rows) : emitterFor("dropout");
     case "lstm":
     case "gru":
-      return recurrent(node.op, masks, batch, rows);
+      return recurrent(node.op, masks, batch, rows, train);
     default:
       return emitterFor(node.op);
   }
@@ -213,15 +228,13 @@ export function hasTrainingEmitter(op: string): boolean {
 }
 
 /**
- * Emits the training-mode forward pass of a lowered graph into `builder`: graph inputs for the
- * model's inputs (as the exported model reads them), for the weights it trains and the statistics
- * it updates, and for dropout masks.
+ * Emits the training-mode forward pass of a lowered graph into `builder` (or, with mode "infer",
+ * the inference forward pass with the same inputs, recurrent layers unrolled): graph inputs for the model's inputs (as the
+ * exported model reads them), for every weight and statistic, and for dropout masks.
  */
 export function emitTrainingForward(builder: GraphBuilder, graph: IrGraph, options: TrainingForwardOptions): TrainingForward {
-  const updated = new Set(graph.nodes.filter((n) => n.op === "bn" && !n.frozen).flatMap((n) => (n.weights ?? []).filter((w) => !w.trainable).map((w) => w.name)));
   const weights: BoundWeight[] = [];
   const bindWeight = (decl: WeightDecl, convert: WeightConversion | undefined): string | undefined => {
-    if (!decl.trainable && !updated.has(decl.name)) return undefined;
     const layout = convert ? reversibleLayout(convert) : undefined;
     if (convert && !layout) throw new Error(`internal: the weight ${decl.name} is converted in a way a training step cannot reverse`);
     const dims = layout ? layout.onnxDims(decl.shape) : [...decl.shape];
@@ -231,7 +244,7 @@ export function emitTrainingForward(builder: GraphBuilder, graph: IrGraph, optio
     weights.push({ decl, input, dims, ...(layout ? { layout } : {}) });
     return input;
   };
-  const state: EmitState = { graph: builder, arranger: new Arranger(builder), weights: options.weights, bindWeight };
+  const state: EmitState = { graph: builder, arranger: new Arranger(builder), weights: NO_VALUES, bindWeight };
   const masks: DropoutMask[] = [];
   const statistics: StatisticUpdate[] = [];
   const values = emitInputs(state, graph);
@@ -243,7 +256,7 @@ export function emitTrainingForward(builder: GraphBuilder, graph: IrGraph, optio
     const from = node.inputs.length ? rows.get(node.inputs[0]!)! : 1;
     rows.set(node.id, node.op === "fold_time" ? from * byId.get(node.inputs[0]!)!.shape[0]! : node.op === "unfold_time" ? from / (node.args.frames as number) : from);
     if (node.op === "input") continue;
-    const emitter = trainingEmitter(node, options.batch, rows.get(node.inputs[0]!) ?? 1, masks, statistics);
+    const emitter = trainingEmitter(node, options.mode ?? "train", options.batch, rows.get(node.inputs[0]!) ?? 1, masks, statistics);
     if (!emitter) throw new Error(`internal: no emitter for ${node.op} (the support check runs first)`);
     const first = builder.nodeCount;
     values.set(

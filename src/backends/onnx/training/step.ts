@@ -5,8 +5,8 @@
  *
  * Inputs: the model's inputs as the exported model reads them (raw clips, external streams), the
  * labels one-hot [N, classes], the learning rate, Adam's
- * bias corrections, dropout masks, and the state: every trainable weight and updated batch-norm
- * statistic (ONNX layout, named as the IR names them) and the optimizer's slots.
+ * bias corrections, dropout masks, and the state: every weight and batch-norm statistic (ONNX
+ * layout, named as the IR names them; frozen ones only read) and the optimizer's slots.
  * Outputs: `loss` (the mean cross-entropy, summed over the towers of a separately trained score
  * fusion, plus the L2 term), `scores` (the logits, or log-probabilities, that accuracy is read
  * from) and the next value of every state tensor (`<name>/next`); or, in "gradients" mode, each
@@ -20,8 +20,7 @@
 import type { Code } from "../../../diagnostics/codes.js";
 import type { Diagnostic } from "../../../diagnostics/diagnostic.js";
 import type { IrGraph, WeightDecl } from "../../../ir/graph.js";
-import { lossHeads, outputScores } from "../../../ir/scores.js";
-import { checkWeights } from "../../../ir/weights.js";
+import { lossHeads, outputScores, type ScoreKind } from "../../../ir/scores.js";
 import { softmaxCrossEntropy } from "../../../semantics/tasks/classification.js";
 import { vnetVersion } from "../../../version.js";
 import { differentiate, NotDifferentiable } from "../autodiff/differentiate.js";
@@ -31,7 +30,7 @@ import { checkOnnxSupport } from "../emit.js";
 import { checkOutputs, ONNX_OPSET, ONNX_OUTPUTS } from "../export.js";
 import { onnxInputs, type OnnxInput } from "../inputs.js";
 import { BATCH } from "../layout.js";
-import { type ReversibleLayout, type WeightSource } from "../weights.js";
+import type { ReversibleLayout } from "../weights.js";
 import { onnxAlgebra } from "./algebra.js";
 import { emitTrainingForward, hasTrainingEmitter, type DropoutMask } from "./forward.js";
 import { emitUpdate, isDecayed, type OptimizerSpec } from "./optimizer.js";
@@ -49,8 +48,6 @@ export interface TrainingStepOptions {
   readonly batch: number;
   readonly optimizer: OptimizerSpec;
   readonly weightDecay: number;
-  /** Values of the weights the step does not train (frozen layers), which become initializers; also checked against the spec. */
-  readonly weights: WeightSource;
   /** Label smoothing of the cross-entropy (the targets become onehot (1 - s) + s / classes). */
   readonly labelSmoothing?: number;
   /** "update" (default): apply the optimizer; "gradients": output each trainable weight's gradient instead. */
@@ -64,7 +61,8 @@ export interface StateTensor {
   readonly next?: string;
   /** ONNX layout. */
   readonly dims: readonly number[];
-  readonly kind: "weight" | "statistic" | "slot";
+  /** A trained weight, a weight the step keeps (frozen), a batch-norm moving statistic it updates, or an optimizer slot. */
+  readonly kind: "weight" | "frozen" | "statistic" | "slot";
   /** The IR's weight (weights and statistics). */
   readonly decl?: WeightDecl;
   /** How vnet's layout becomes the input's and back (conv kernels). */
@@ -115,7 +113,7 @@ export function buildTrainingStep(graph: IrGraph, options: TrainingStepOptions):
       },
     ]);
   }
-  const diagnostics = [...unsupported, ...checkOutputs(graph), ...checkWeights(graph, options.weights)];
+  const diagnostics = [...unsupported, ...checkOutputs(graph)];
   // The heads the loss is taken over (the IR's lossHeads: the towers of a separately trained score fusion, else the output).
   const heads = lossHeads(graph).map((head) => graph.nodes.find((n) => n.id === head.node)!);
   for (const head of heads.filter((h) => h.shape.length !== 1)) {
@@ -132,7 +130,7 @@ export function buildTrainingStep(graph: IrGraph, options: TrainingStepOptions):
 
   const builder = new GraphBuilder();
   for (const name of [LOSS, SCORES]) builder.reserve(name);
-  const forward = emitTrainingForward(builder, graph, { batch, weights: options.weights });
+  const forward = emitTrainingForward(builder, graph, { batch });
   const labels = builder.input(LABELS, [BATCH, classes]);
   const tape = new Tape(builder, { [BATCH]: batch });
   const ops = onnxAlgebra(tape, "loss");
@@ -207,10 +205,10 @@ export function buildTrainingStep(graph: IrGraph, options: TrainingStepOptions):
       state.push({ input: s.input, next: s.next, dims, kind: "slot", of: s.of, slot: s.slot });
     }
   }
-  for (const update of forward.statistics) {
-    const bound = forward.weights.find((w) => w.decl.name === update.decl.name)!;
-    declare(update.next, bound.dims);
-    state.push({ input: bound.input, next: update.next, dims: bound.dims, kind: "statistic", decl: update.decl });
+  for (const w of forward.weights.filter((b) => !b.decl.trainable)) {
+    const update = forward.statistics.find((u) => u.decl.name === w.decl.name);
+    if (update) declare(update.next, w.dims);
+    state.push({ input: w.input, ...(update ? { next: update.next } : {}), dims: w.dims, kind: update ? "statistic" : "frozen", decl: w.decl, ...(w.layout ? { layout: w.layout } : {}) });
   }
   builder.fixDimension(BATCH, batch);
   const bytes = builder.serialize({
@@ -221,4 +219,34 @@ export function buildTrainingStep(graph: IrGraph, options: TrainingStepOptions):
     metadata: {},
   });
   return { bytes, diagnostics: [], graph, batch, classes, inputs, masks: forward.masks, state, gradients, adam: options.optimizer.kind === "adam" && options.mode !== "gradients", nodes: builder.nodeCount };
+}
+
+/** The output of the evaluation graph: the network's own output [N, classes], channels-last. */
+export const OUTPUT = "output";
+
+/** The inference forward pass with the training step's state as inputs: validation while training, without re-exporting. */
+export interface EvaluationGraph {
+  readonly bytes?: Uint8Array;
+  readonly diagnostics: readonly Diagnostic[];
+  readonly inputs: readonly OnnxInput[];
+  /** Every weight and statistic, named and laid out as the training step's state. */
+  readonly state: readonly StateTensor[];
+  /** Whether OUTPUT holds logits or probabilities (the IR's answer). */
+  readonly scores: ScoreKind;
+}
+
+/** Builds the evaluation graph of a lowered graph (batch dynamic). */
+export function buildEvaluationGraph(graph: IrGraph): EvaluationGraph {
+  const inputs = onnxInputs(graph);
+  const scores = outputScores(graph).kind;
+  const diagnostics = [...checkOnnxSupport(graph), ...checkOutputs(graph)];
+  if (diagnostics.length) return { diagnostics, inputs, state: [], scores };
+  const builder = new GraphBuilder();
+  builder.reserve(OUTPUT);
+  const forward = emitTrainingForward(builder, graph, { batch: 0, mode: "infer" });
+  const output = forward.values.get(graph.outputs[0]!)!;
+  builder.output(output.name, OUTPUT, [BATCH, ...output.shape]);
+  const state: StateTensor[] = forward.weights.map((w) => ({ input: w.input, dims: w.dims, kind: w.decl.trainable ? "weight" : "frozen", decl: w.decl, ...(w.layout ? { layout: w.layout } : {}) }));
+  const bytes = builder.serialize({ name: `${graph.name}_evaluation`, opset: ONNX_OPSET, producerVersion: vnetVersion(), docString: `inference forward of ${graph.name} with its weights as inputs`, metadata: {} });
+  return { bytes, diagnostics: [], inputs, state, scores };
 }

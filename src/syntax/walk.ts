@@ -1,5 +1,5 @@
-/** Generic AST walks shared by the static rules. */
-import type * as A from "../../syntax/ast.js";
+/** Generic AST walks shared by the scope provider, the static rules and the language server. */
+import type * as A from "./ast.js";
 
 /**
  * Calls `visit` once for every stage (operator/block application) in an expression. Chains inside
@@ -107,4 +107,75 @@ export function statementExprs(statements: readonly A.Statement[]): A.Expr[] {
 
 export function blockExprs(block: A.BlockDecl): A.Expr[] {
   return [...block.params.flatMap((p) => (p.defaultValue ? [p.defaultValue] : [])), ...statementExprs(block.body)];
+}
+
+/**
+ * Like `forEachExpr`, also passing the loop stages each expression sits in (outermost first). A
+ * loop's bounds sit outside it; its body's stages and their arguments inside.
+ */
+export function forEachExprInLoops(root: A.Expr, visit: (e: A.Expr, loops: readonly A.ForStage[]) => void, loops: readonly A.ForStage[] = []): void {
+  const stack: { e: A.Expr; loops: readonly A.ForStage[] }[] = [{ e: root, loops }];
+  const pushStage = (stage: A.Stage, around: readonly A.ForStage[]) => {
+    if (stage.kind === "ForStage") {
+      stack.push({ e: stage.from, loops: around }, { e: stage.to, loops: around });
+      const inside = [...around, stage];
+      for (const s of stage.body) pushStage(s, inside);
+    } else {
+      for (const a of stage.args ?? []) stack.push({ e: a.value, loops: around });
+      for (const s of stage.body ?? []) pushStage(s, around);
+    }
+  };
+  while (stack.length > 0) {
+    const { e, loops: around } = stack.pop()!;
+    visit(e, around);
+    switch (e.kind) {
+      case "List":
+        for (const item of e.items) stack.push({ e: item, loops: around });
+        break;
+      case "Call":
+        stack.push({ e: e.callee, loops: around }, ...e.args.map((a) => ({ e: a.value, loops: around })));
+        break;
+      case "Index":
+        stack.push({ e: e.object, loops: around }, { e: e.index, loops: around });
+        break;
+      case "Member":
+        stack.push({ e: e.object, loops: around });
+        break;
+      case "Unary":
+        stack.push({ e: e.operand, loops: around });
+        break;
+      case "Binary":
+        stack.push({ e: e.left, loops: around }, { e: e.right, loops: around });
+        break;
+      case "If":
+        stack.push({ e: e.condition, loops: around }, { e: e.whenTrue, loops: around }, { e: e.whenFalse, loops: around });
+        break;
+      case "Chain":
+        stack.push({ e: e.head, loops: around });
+        for (const s of e.stages) pushStage(s, around);
+        break;
+      case "Paren":
+        stack.push({ e: e.inner, loops: around });
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+/** Names a file applies as stages (`-> basic(64)`) or inflates, anywhere in its blocks and networks. */
+export function stageCalleeNames(ast: A.SpecFile): Set<string> {
+  const names = new Set<string>();
+  const collect = (e: A.Expr) =>
+    forEachStage(e, (stage) => {
+      if (stage.kind === "CallStage") names.add(stage.callee.name);
+    });
+  for (const item of ast.items) {
+    if (item.kind === "Block") blockExprs(item).forEach(collect);
+    else if (item.kind === "Network") {
+      statementExprs(item.body).forEach(collect);
+      for (const s of item.body) if (s.kind === "Inflate") names.add(s.source.name);
+    }
+  }
+  return names;
 }

@@ -1,0 +1,213 @@
+/**
+ * The tfjs training engine: the compiled tfjs LayersModel trained with tfjs's autodiff in a custom
+ * step (`optimizer.minimize` over the tfjs objective), on whichever tfjs backend is active
+ * (src/runtime/backend.ts). Its objective is the task's loss through the tfjs tensor algebra:
+ * softmax cross-entropy of the output, of each tower for a separately trained score fusion (their
+ * sum: the streams share no weights, so each gets exactly its own gradient), plus the L2 term of
+ * every kernel. SGD is tfjs's momentum optimizer, Adam tfjs's Adam; the optimizer state is
+ * checkpointed and restored exactly (Adam's accumulated beta powers included).
+ */
+import * as tf from "@tensorflow/tfjs";
+import { emitTfjs } from "../../backends/tfjs/emit.js";
+import type { IrGraph } from "../../ir/graph.js";
+import { lossHeads } from "../../ir/scores.js";
+import { softmaxCrossEntropy } from "../../semantics/tasks/classification.js";
+import { modelWithWeights } from "../../weights/model.js";
+import { WeightStore } from "../../weights/store.js";
+import type { CheckpointContents, NamedTensor, Progress } from "../checkpoint.js";
+import { graphFeeds } from "../streams.js";
+import { TFJS_ALGEBRA } from "../tensor-algebra.js";
+import type { EngineConfig, EngineSetup, TrainingBatch, TrainingEngine, ViewScorer } from "./engine.js";
+
+/** Optimizer variables that `getWeights` leaves out (Adam's accumulated beta powers). */
+const HIDDEN_SCALARS = ["accBeta1", "accBeta2"] as const;
+
+function hiddenScalars(optimizer: tf.Optimizer): Record<string, tf.Variable> {
+  const fields = optimizer as unknown as Record<string, unknown>;
+  return Object.fromEntries(HIDDEN_SCALARS.filter((k) => fields[k] instanceof tf.Variable).map((k) => [k, fields[k] as tf.Variable]));
+}
+
+function makeOptimizer(config: EngineConfig): tf.Optimizer {
+  // The rate is set before every step (the schedule's); 1 is a placeholder.
+  return config.optimizer === "adam" ? tf.train.adam(1) : tf.train.momentum(1, config.momentum, config.nesterov);
+}
+
+function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
+  // SGD and momentum keep the rate as a tensor (setLearningRate); Adam reads its `learningRate` field on every step.
+  const withSetter = optimizer as unknown as { setLearningRate?: (lr: number) => void; learningRate: number };
+  if (typeof withSetter.setLearningRate === "function") withSetter.setLearningRate(lr);
+  else withSetter.learningRate = lr;
+}
+
+/**
+ * What training backpropagates through: a model sharing the trained model's layers whose outputs
+ * are the tensors the loss is taken over (`lossHeads`: the output, or each stream's scores for a
+ * score fusion trained separately; `heads` indexes them), each made logits by `logits`, and the
+ * network's output (`fused`, for the accuracy).
+ * Logits are the IR's: a logits output itself, the input of a final softmax, or the logarithm of
+ * other probabilities (log-probabilities, whose softmax gives them back).
+ */
+function trainingModel(model: tf.LayersModel, graph: IrGraph): { model: tf.LayersModel; heads: number[]; logits: ((output: tf.Tensor) => tf.Tensor)[]; fused: number } {
+  const byId = new Map(graph.nodes.map((n) => [n.id, n]));
+  // Each tensor once (tfjs gives no value for a repeated output): the heads, then the output.
+  const outputs: tf.SymbolicTensor[] = [];
+  const indexOf = (tensor: tf.SymbolicTensor) => {
+    const known = outputs.indexOf(tensor);
+    return known >= 0 ? known : outputs.push(tensor) - 1;
+  };
+  const heads: number[] = [];
+  const logits: ((output: tf.Tensor) => tf.Tensor)[] = [];
+  for (const head of lossHeads(graph)) {
+    const { kind, softmaxInput } = head.scores;
+    const node = kind === "probabilities" && softmaxInput !== undefined ? softmaxInput : head.node;
+    heads.push(indexOf(model.getLayer(byId.get(node)!.name).output as tf.SymbolicTensor));
+    logits.push(kind === "logits" || softmaxInput !== undefined ? (t) => t : (t) => tf.log(tf.add(t, 1e-8)));
+  }
+  const fused = indexOf(model.outputs[0]!);
+  return { model: tf.model({ inputs: model.inputs, outputs }), heads, logits, fused };
+}
+
+/** What the tfjs engine minimises on a batch, and the fused scores accuracy is read from. */
+export type TfjsObjective = (inputs: readonly tf.Tensor[], labels: tf.Tensor1D) => { loss: tf.Scalar; fused: tf.Tensor };
+
+/**
+ * The tfjs engine's training objective for a model of a lowered graph: softmax cross-entropy of
+ * the output's logits as the IR says (of each tower's for a separately trained score fusion,
+ * summed), with label smoothing, plus the L2 term wd / 2 * sum(w^2) of every kernel. Runs the
+ * model in training mode (batch statistics, dropout), so batch-norm moving statistics are updated
+ * by each call.
+ */
+export function tfjsObjective(model: tf.LayersModel, graph: IrGraph, config: Pick<EngineConfig, "labelSmoothing" | "weightDecay">): TfjsObjective {
+  const trained = trainingModel(model, graph);
+  // L2 decay on kernels only, as the usual recipes exclude biases and batch-norm parameters.
+  const decayed = model.trainableWeights.filter((w) => /kernel/.test(w.name)).map((w) => w.read());
+  return (inputs, labels) => {
+    const applied = trained.model.apply(inputs.length === 1 ? inputs[0]! : [...inputs], { training: true }) as tf.Tensor | tf.Tensor[];
+    const outputs = Array.isArray(applied) ? applied : [applied];
+    const fused = outputs[trained.fused]!;
+    const onehot = tf.oneHot(labels, fused.shape[1]!);
+    // One loss per head: the output's, or each stream's for a separately trained score fusion.
+    const losses = trained.logits.map((logits, k) => softmaxCrossEntropy(TFJS_ALGEBRA, logits(outputs[trained.heads[k]!]!), onehot, config.labelSmoothing));
+    let loss = (losses.length === 1 ? losses[0]! : tf.addN(losses)) as tf.Scalar;
+    if (config.weightDecay > 0 && decayed.length) loss = tf.add(loss, tf.mul(config.weightDecay / 2, tf.addN(decayed.map((w) => tf.sum(tf.square(w)))))) as tf.Scalar;
+    return { loss, fused };
+  };
+}
+
+/** The model, its topology and weights as a checkpoint's contents (no tfjs variable survives it). */
+export async function modelContents(model: tf.LayersModel): Promise<Pick<CheckpointContents, "model" | "weights">> {
+  let captured: tf.io.ModelArtifacts | undefined;
+  await model.save({
+    save: async (artifacts) => {
+      captured = artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
+    },
+  });
+  const artifacts = captured!;
+  const data = tf.io.CompositeArrayBuffer.join(artifacts.weightData!);
+  let offset = 0;
+  const weights = (artifacts.weightSpecs ?? []).map((spec): NamedTensor => {
+    const size = spec.shape.reduce((a, b) => a * b, 1);
+    const values = new Float32Array(data, offset, size);
+    offset += size * 4;
+    return { name: spec.name, shape: spec.shape, data: values };
+  });
+  return { model: { modelTopology: artifacts.modelTopology, format: artifacts.format, generatedBy: artifacts.generatedBy, convertedBy: artifacts.convertedBy, userDefinedMetadata: artifacts.userDefinedMetadata }, weights };
+}
+
+/** A tfjs model from a checkpoint's contents. */
+export async function contentsModel(contents: Pick<CheckpointContents, "model" | "weights">): Promise<tf.LayersModel> {
+  const total = contents.weights.reduce((n, w) => n + w.data.length, 0);
+  const data = new Float32Array(total);
+  let offset = 0;
+  for (const w of contents.weights) data.set(w.data, offset), (offset += w.data.length);
+  return tf.loadLayersModel(tf.io.fromMemory({ ...contents.model, weightSpecs: contents.weights.map((w) => ({ name: w.name, shape: [...w.shape], dtype: "float32" as const })), weightData: data.buffer }));
+}
+
+export class TfjsEngine implements TrainingEngine {
+  readonly name = "tfjs" as const;
+  readonly score: ViewScorer;
+  private readonly objective: TfjsObjective;
+  private readonly variables: tf.Variable[];
+
+  private constructor(
+    private readonly setup: EngineSetup,
+    private readonly trained: tf.LayersModel,
+    private readonly optimizer: tf.Optimizer,
+    readonly description: string,
+  ) {
+    this.objective = tfjsObjective(trained, setup.graph, setup.config);
+    this.variables = trained.trainableWeights.map((w) => w.read() as tf.Variable);
+    this.score = async (views) => {
+      const output = tf.tidy(() => {
+        const inputs = graphFeeds(setup.graph, views, setup.flows);
+        return trained.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor;
+      });
+      const values = (await output.data()) as Float32Array;
+      const classes = output.shape[1]!;
+      output.dispose();
+      return { values, classes };
+    };
+  }
+
+  /** The engine of a network on the active tfjs backend. */
+  static async create(setup: EngineSetup): Promise<TfjsEngine> {
+    const optimizer = makeOptimizer(setup.config);
+    let model: tf.LayersModel;
+    if (setup.start.kind === "checkpoint") {
+      const { contents } = setup.start;
+      // The spec's own model with the checkpoint's weights by name, whatever topology its model.json holds.
+      const store = WeightStore.of(new Map(contents.weights.map((w) => [w.name, { shape: w.shape, values: w.data }])), "the checkpoint");
+      const built = modelWithWeights(setup.graph, store);
+      if (!built.model) throw new Error(`the checkpoint does not fit ${setup.graph.name}: ${built.diagnostics.map((d) => d.message).join("; ")}`);
+      model = built.model;
+      const weights = contents.optimizer.map((t) => ({ name: t.name, tensor: tf.tensor(t.data, [...t.shape]) }));
+      if (weights.length) await optimizer.setWeights(weights);
+      const hidden = hiddenScalars(optimizer);
+      for (const [key, value] of Object.entries(contents.optimizerScalars)) hidden[key]?.assign(tf.scalar(value));
+    } else {
+      const compiled = emitTfjs(setup.graph, { seed: setup.seed });
+      if (!compiled.model) throw new Error(`${setup.graph.name} does not compile to tfjs: ${compiled.diagnostics.map((d) => d.message).join("; ")}`);
+      model = compiled.model;
+      setup.start.init?.(model);
+    }
+    model.setUserDefinedMetadata(setup.metadata as object);
+    return new TfjsEngine(setup, model, optimizer, `tfjs (${tf.getBackend()} backend)`);
+  }
+
+  async step(batch: TrainingBatch, lr: number): Promise<{ loss: number; correct: number }> {
+    setLearningRate(this.optimizer, lr);
+    const inputs = graphFeeds(this.setup.graph, batch.views, this.setup.flows);
+    const labels = tf.tensor1d([...batch.labels], "int32");
+    let hits: tf.Tensor | undefined;
+    const loss = this.optimizer.minimize(
+      () => {
+        const { loss: total, fused } = this.objective(inputs, labels);
+        hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(fused, 1), labels), "float32")));
+        return total;
+      },
+      true,
+      this.variables,
+    )!;
+    const value = (await loss.data())[0]!;
+    const correct = (await hits!.data())[0]!;
+    tf.dispose([loss, hits!, labels, ...inputs]);
+    return { loss: value, correct };
+  }
+
+  async checkpoint(progress: Progress): Promise<CheckpointContents> {
+    const named = await this.optimizer.getWeights();
+    const optimizer = await Promise.all(named.map(async (w): Promise<NamedTensor> => ({ name: w.name, shape: w.tensor.shape, data: Float32Array.from((await w.tensor.data()) as ArrayLike<number>) })));
+    const optimizerScalars: Record<string, number> = {};
+    for (const [key, variable] of Object.entries(hiddenScalars(this.optimizer))) optimizerScalars[key] = (await variable.data())[0]!;
+    return { ...(await modelContents(this.trained)), optimizer, optimizerScalars, progress: { ...progress, engine: this.name } };
+  }
+
+  async model(): Promise<tf.LayersModel> {
+    return this.trained;
+  }
+
+  async dispose(): Promise<void> {
+    this.optimizer.dispose();
+  }
+}

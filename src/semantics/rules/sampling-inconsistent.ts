@@ -1,0 +1,28 @@
+/** VN061 sampling-inconsistent: the `sampling` section contradicts the network's input (frames, crop) or itself. */
+import type * as A from "../../syntax/ast.js";
+import type { NetworkSettingsRule } from "../context.js";
+import type { SectionValue } from "../network.js";
+
+export const samplingInconsistentRule: NetworkSettingsRule = (context, { decl, module, sections, inputs }) => {
+  const section = decl.body.find((s): s is A.Section => s.kind === "Section" && s.name.name === "sampling");
+  const train = (sections.sampling as Record<string, Record<string, SectionValue>> | undefined)?.train;
+  const input = inputs.find((i) => i.kind === "input");
+  if (!section || !train || !input) return;
+  const file = module.file;
+  const trainAst = section.entries.find((e): e is A.Section => e.kind === "Section" && e.name.name === "train");
+  const keyRange = (key: string) => trainAst?.entries.find((e) => e.kind === "Binding" && e.names[0]?.name === key)?.range ?? section.name.range;
+  const report = (message: string, key: string, hint?: string) => context.report("VN061", "error", message, file, keyRange(key), hint ? { hint } : {});
+  if (train.stride !== undefined && train.fps !== undefined) report("give either `stride` or `fps` for training clips, not both", "fps");
+  if (input.shape.length === 4 && typeof train.frames === "number" && train.frames !== input.shape[0]) {
+    report(`training clips have ${train.frames} frames but input \`${input.name}\` has ${input.shape[0]}`, "frames", `set \`frames = ${input.shape[0]}\` or change the input`);
+  }
+  const [h, w] = input.shape.length === 4 ? [input.shape[1], input.shape[2]] : [input.shape[0], input.shape[1]];
+  if (typeof train.crop === "number" && (train.crop !== h || train.crop !== w)) {
+    report(`the training crop is ${train.crop} but input \`${input.name}\` is ${h}x${w}`, "crop", "the input size is the crop size the network sees");
+  }
+  if (Array.isArray(train.scale)) {
+    const [lo, hi] = train.scale as number[];
+    if (lo! > hi!) report(`scale range [${lo}, ${hi}] is reversed`, "scale");
+    if (typeof train.crop === "number" && lo! < train.crop) report(`scale ${lo} is smaller than the crop ${train.crop}`, "scale", "the short side must be at least the crop size");
+  }
+};

@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import { checkText, codes, covered } from "../../helpers.js";
+
+const net = (train: string, input = "clip(frames = 8, size = 32)") => `network n {\n  input video = ${input}\n  output video -> global_avg_pool -> dense(2)\n  sampling {\n    train { ${train} }\n  }\n}\n`;
+
+describe("VN061 sampling-inconsistent", () => {
+  it("accepts a consistent section", () => {
+    expect(codes(checkText(net("frames = 8, crop = 32, scale = [36, 40]")))).toEqual([]);
+  });
+
+  it("training frames that differ from the input's", () => {
+    const r = checkText(net("frames = 16"));
+    expect(codes(r)).toEqual(["VN061"]);
+    expect(covered(r)).toBe("frames = 16");
+  });
+
+  it("a crop that differs from the input size, a reversed or too small scale, stride with fps", () => {
+    expect(codes(checkText(net("crop = 30")))).toEqual(["VN061"]);
+    expect(codes(checkText(net("scale = [40, 36]")))).toEqual(["VN061"]);
+    expect(codes(checkText(net("crop = 32, scale = [20, 40]")))).toEqual(["VN061"]);
+    expect(codes(checkText(net("stride = 2, fps = 10")))).toEqual(["VN061"]);
+  });
+
+  it("is checked against the input wherever the section stands", () => {
+    const text = "network n {\n  sampling {\n    train { frames = 16 }\n  }\n  input video = clip(frames = 8, size = 32)\n  output video -> global_avg_pool -> dense(2)\n}\n";
+    expect(codes(checkText(text))).toEqual(["VN061"]);
+  });
+});

@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { checkText, codes, covered } from "../../helpers.js";
+
+// A library file: no network expands these blocks, so only the static rule sees them.
+const lib = (body: string, params = "") => `block b(${params}) {\n  input x\n${body}\n}\n`;
+
+describe("VN010/VN011 unknown-name-static", () => {
+  it("resolves parameters, inputs, bindings, loop variables and top-level names", () => {
+    const text = `k = 2\n${lib("  y = x -> conv3d(c * k, kernel = 3)\n  output y -> for i in 0..2 { conv3d(c + i, kernel = 1) }", "c")}`;
+    expect(codes(checkText(text))).toEqual([]);
+  });
+
+  it("reports an unknown name with a suggestion", () => {
+    const r = checkText(lib("  output x -> conv3d(chanels, kernel = 3)", "channels"));
+    expect(codes(r)).toEqual(["VN010"]);
+    expect(covered(r)).toBe("chanels");
+    expect(r.diagnostics[0]!.hint).toBe("did you mean `channels`?");
+  });
+
+  it("a name used before its binding: statements run top to bottom", () => {
+    const r = checkText(lib("  y = z -> relu\n  z = x -> relu\n  output y"));
+    expect(codes(r)).toEqual(["VN010"]);
+    expect(covered(r)).toBe("z");
+    expect(r.diagnostics[0]!.hint).toBe("`z` is defined later; statements run top to bottom, so move it up");
+  });
+
+  it("a loop variable outside its loop", () => {
+    const r = checkText(lib("  y = x -> for i in 0..2 { relu }\n  output y -> conv3d(i + 1, kernel = 1)"));
+    expect(codes(r)).toEqual(["VN010"]);
+    expect(covered(r)).toBe("i");
+  });
+
+  it("a loop variable in its own bounds is not yet defined", () => {
+    expect(codes(checkText(lib("  output x -> for i in 0..i { relu }")))).toEqual(["VN010"]);
+  });
+
+  it("unknown functions and stage callees", () => {
+    expect(codes(checkText(lib("  output x -> conv3d(flor(2.5), kernel = 1)")))).toEqual(["VN011"]);
+    expect(codes(checkText(lib("  output x -> rleu")))).toEqual(["VN011"]);
+  });
+});
