@@ -12,12 +12,16 @@
  * baseline (ConvTranspose for dX, the better of the swapped-Conv and im2col dW) and PyTorch.
  * dX is left out for a Conv that reads the network's input (no gradient is needed there).
  * A formulation slower than 4x the best of its pass after the first round is not run again.
+ * First, the whole r3d_18 training step (8x112x112, batch 2) with the chosen formulations beside
+ * PyTorch's (bench/lib/train-step.ts; `--no-step` leaves it out).
  *
  *   npx tsc -p tsconfig.json && node dist/bench/conv-grad.js [--specs r3d_18,c3d,i3d_r50,slowfast_r50,x3d_m,csn_r50]
- *     [--threads 2] [--rounds 3] [--runs 2] [--cpu] [--only layer-substring] [--python /usr/bin/python3]
+ *     [--threads 2] [--rounds 3] [--runs 2] [--cpu] [--only layer-substring] [--no-step] [--python /usr/bin/python3]
  *
  * --cpu times process CPU time instead of wall-clock time on both sides (with --threads 1 it is the
- * work each side does, nearly independent of the machine's load).
+ * work each side does, nearly independent of the machine's load; but on one thread PyTorch sends
+ * 1x1 kernels at small batch through its BLAS, which Debian's torch has unoptimised: the table
+ * names PyTorch's backend where it is not oneDNN).
  */
 import * as path from "node:path";
 import * as ort from "onnxruntime-node";
@@ -42,14 +46,7 @@ import { checkFiles } from "../src/semantics/check.js";
 import { describeMachine, isMain, machine, parseFlags, repoRoot, table, writeResults } from "./lib/harness.js";
 import { checkResized } from "./lib/onnx-fixtures.js";
 import { DEFAULT_PYTHON, startTorch, type TorchWorker } from "./lib/torch.js";
-
-/** The networks and inputs the issue measures, with their batch sizes (the default `--specs`). */
-export const NETWORKS: Readonly<Record<string, { readonly input?: readonly [number, number]; readonly batch: number }>> = {
-  r3d_18: { input: [8, 112], batch: 2 },
-  c3d: { input: [16, 112], batch: 2 },
-  i3d_r50: { input: [8, 224], batch: 1 },
-  slowfast_r50: { batch: 1 },
-};
+import { NETWORKS, onnxTrainingStep, torchTrainingStep } from "./lib/train-step.js";
 
 /** More networks for `--specs`: the depthwise Convs of X3D and CSN. */
 export const MORE_NETWORKS: Readonly<Record<string, { readonly input?: readonly [number, number]; readonly batch: number }>> = {
@@ -328,6 +325,41 @@ async function benchmarkNetwork(
   return { network: name, convs: measured, totals };
 }
 
+/** The whole r3d_18 training step (8x112x112, batch 2, SGD) on ONNX Runtime beside PyTorch's torchvision r3d_18, interleaved. */
+async function wholeStep(options: { threads: number; rounds: number }, python: string): Promise<Record<string, unknown> | undefined> {
+  const clip = { frames: 8, size: 112, batch: 2 };
+  const network = checkResized(path.join(repoRoot(), "specs", "r3d_18.vnet"), clip.frames, clip.size).network;
+  const onnx = await onnxTrainingStep(network, clip.batch, options.threads);
+  const torch = await torchTrainingStep("r3d_18", clip, options.threads, python);
+  const samples: { onnx: number[]; torch: number[] } = { onnx: [], torch: [] };
+  for (let round = 0; round < options.rounds; round++) {
+    samples.onnx.push(...(await onnx.run(1)));
+    if (!("missing" in torch)) samples.torch.push(...(await torch.run(1)));
+  }
+  await onnx.release();
+  // Peak resident memory of this process so far: the step runs before the per-layer measurements.
+  const rssMiB = process.resourceUsage().maxRSS / 1024;
+  const result = {
+    clip,
+    onnxMs: median(samples.onnx),
+    torchMs: "missing" in torch ? null : median(samples.torch),
+    onnxRssMiB: rssMiB,
+    torchPeakRssMiB: "missing" in torch ? null : torch.peakRssMiB,
+    samples,
+  };
+  if ("missing" in torch)
+    console.log(
+      `\nwhole r3d_18 training step (8x112x112, batch 2, SGD): ONNX Runtime ${result.onnxMs.toFixed(0)} ms; PyTorch is not available (${torch.missing})`,
+    );
+  else {
+    await torch.release();
+    console.log(
+      `\nwhole r3d_18 training step (8x112x112, batch 2, SGD with momentum, ${options.threads} threads, median of ${options.rounds} interleaved): ONNX Runtime ${result.onnxMs.toFixed(0)} ms, PyTorch ${result.torchMs!.toFixed(0)} ms (${(result.onnxMs / result.torchMs!).toFixed(2)}x); peak resident memory: ONNX Runtime's process ${rssMiB.toFixed(0)} MiB, PyTorch's ${torch.peakRssMiB.toFixed(0)} MiB`,
+    );
+  }
+  return result;
+}
+
 if (isMain(import.meta.url)) {
   const flags = parseFlags(process.argv.slice(2));
   const specs = (flags.get("specs") ?? Object.keys(NETWORKS).join(",")).split(",");
@@ -350,6 +382,7 @@ if (isMain(import.meta.url)) {
       ? `PyTorch ${torch.version} (${torch.threads} threads) beside ONNX Runtime ${ort.env.versions.common} (${options.threads} intra-op threads); ratios are ONNX Runtime / PyTorch for the same pass, medians of ${options.rounds} rounds x ${options.runs} runs, ${options.cpu ? "process CPU time" : "wall-clock time"}`
       : `PyTorch is not available (${(started as { missing: string }).missing}): absolute ONNX Runtime times only`,
   );
+  const step = flags.has("no-step") ? undefined : await wholeStep(options, flags.get("python") ?? DEFAULT_PYTHON);
   const results: NetworkResult[] = [];
   for (const name of specs) {
     const result = await benchmarkNetwork(name, torch, options);
@@ -358,6 +391,6 @@ if (isMain(import.meta.url)) {
   }
   torch?.close();
   console.log(
-    `\nwrote ${writeResults("conv-grad", { machine: machine(), torch: torch ? { version: torch.version, threads: torch.threads } : null, options, results })}`,
+    `\nwrote ${writeResults("conv-grad", { machine: machine(), torch: torch ? { version: torch.version, threads: torch.threads } : null, options, results, step })}`,
   );
 }

@@ -2,10 +2,11 @@
  * The lecture's point on builtin:motion, measured: a model that sees several frames at once
  * (early fusion, a 3D CNN) learns classes defined by motion, a single-frame model stays near
  * chance, and so does a TSN (a 2D ResNet per frame, scores averaged) while the same network with
- * TSM's temporal shift learns them. test/lecture.test.ts checks the first and last of these on the
- * wasm backend; this runs more networks (the 3D ones are slow: wasm's conv3d is a naive loop):
+ * TSM's temporal shift learns them. test/lecture.test.ts checks the first two of these on both
+ * training engines; this runs more networks, on ONNX Runtime by default (`--engine tfjs` trains
+ * with tfjs on `--backend`, where the 3D ones are slow: wasm's conv3d is a naive loop):
  *
- *   npx tsc -p tsconfig.json && node dist/bench/motion-lecture.js [--epochs 8] [--train-clips 150] [--specs tiny_early_fusion_gap,tiny_c3d,tiny_single_frame,tiny_tsn,tiny_tsm] [--backend wasm]
+ *   npx tsc -p tsconfig.json && node dist/bench/motion-lecture.js [--epochs 8] [--train-clips 150] [--specs tiny_early_fusion_gap,tiny_c3d,tiny_single_frame,tiny_tsn,tiny_tsm] [--engine ort|tfjs] [--backend wasm]
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -20,6 +21,7 @@ import { describeMachine, isMain, machine, parseFlags, repoRoot, table, writeRes
 
 interface LectureResult {
   readonly spec: string;
+  readonly engine: string;
   readonly classes: number;
   readonly epochs: number;
   readonly trainClips: number;
@@ -34,9 +36,11 @@ if (isMain(import.meta.url)) {
   const epochs = Number(flags.get("epochs") ?? 8);
   const perClass = Number(flags.get("train-clips") ?? 150);
   const specs = (flags.get("specs") ?? "tiny_early_fusion_gap,tiny_c3d,tiny_single_frame,tiny_tsn,tiny_tsm").split(",");
+  const engine = flags.get("engine") ?? "ort";
+  if (engine !== "ort" && engine !== "tfjs") throw new Error(`--engine ${engine}: expected ort or tfjs`);
   const selection = await selectBackend({ force: (flags.get("backend") as "wasm" | "cpu" | undefined) ?? "wasm" });
   console.log(describeMachine(machine()));
-  console.log(describeSelection(selection));
+  if (engine === "tfjs") console.log(describeSelection(selection));
   const results: LectureResult[] = [];
   for (const name of specs) {
     const network = checkFiles([path.join(repoRoot(), "specs", "tiny", `${name}.vnet`)]).networks[0]!;
@@ -45,7 +49,8 @@ if (isMain(import.meta.url)) {
     const data = motionDataset({ classes: network.classes!, frames, size, trainPerClass: perClass, valPerClass: 20, seed: 1 });
     const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "vnet-lecture-"));
     const started = performance.now();
-    const { model, history } = await trainNetwork(graph, data, {
+    const { model, history, engine: description } = await trainNetwork(graph, data, {
+      engine,
       config: trainingConfig(network, { optimizer: "adam", lr: Number(flags.get("lr") ?? 0.004), batch: 16, epochs }),
       runDir,
       seed: 1,
@@ -55,6 +60,7 @@ if (isMain(import.meta.url)) {
     fs.rmSync(runDir, { recursive: true, force: true });
     results.push({
       spec: name,
+      engine: description,
       classes: data.classNames.length,
       epochs,
       trainClips: data.train.count,
@@ -66,5 +72,6 @@ if (isMain(import.meta.url)) {
   }
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   console.log(table(["spec", "classes", "chance", "final val", "best val", "clips/s", "seconds"], results.map((r) => [r.spec, String(r.classes), pct(1 / r.classes), pct(r.finalValAccuracy), pct(r.bestValAccuracy), r.clipsPerSecond.toFixed(1), r.seconds.toFixed(0)])));
-  console.log(`wrote ${writeResults("motion-lecture", { machine: machine(), backend: selection.choice, results })}`);
+  console.log(`engine: ${results[0]?.engine ?? engine}`);
+  console.log(`wrote ${writeResults("motion-lecture", { machine: machine(), engine, ...(engine === "tfjs" ? { backend: selection.choice } : {}), results })}`);
 }

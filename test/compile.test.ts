@@ -248,6 +248,21 @@ describe("operators outside the tiny specs compile, run and round-trip", () => {
     expect(model!.trainableWeights.some((w) => w.originalName.startsWith("per_frame."))).toBe(false);
   });
 
+  it("a `training { freeze }` glob can freeze part of a per_frame body: the IR's counts and the tfjs layers follow", () => {
+    const network = checkText(`network partly_frozen {
+  classes = 3
+  input video = clip(frames = 2, size = 8)
+  x = video -> per_frame { conv2d(4, kernel = 3) as conv -> bn as bn -> relu -> global_avg_pool } as cnn
+  output x -> temporal_pool(mode = "mean") -> dense(classes) as fc
+  training { freeze = ["cnn.conv"] }
+}`).networks[0]!;
+    expect(totals(network)).toMatchObject({ trainable: 8 + 15, frozen: 3 * 3 * 3 * 4 + 4 });
+    const { model, graph } = compileNetwork(network);
+    expect(graph.expected).toEqual({ trainable: 8 + 15, frozen: 3 * 3 * 3 * 4 + 4 });
+    expect(model!.getLayer("cnn.conv").trainable).toBe(false);
+    expect(model!.getLayer("cnn.bn").trainable).toBe(true);
+  });
+
   it("saves and loads through file:// URLs without tfjs-node", async () => {
     ensureFileRouter();
     const { model, graph } = compileNetwork(networks.get("image_ops")!);

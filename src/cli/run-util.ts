@@ -18,15 +18,20 @@ import { readWeights } from "../weights/checkpoint.js";
 import { modelWithWeights } from "../weights/model.js";
 import type { WeightStore } from "../weights/store.js";
 import { CheckpointError } from "../weights/tensors.js";
+import type { TaskName } from "../semantics/tasks/index.js";
 import { UsageError } from "./args.js";
 import { checkNetwork, renderDiagnostics, type CheckedSpec } from "./util.js";
 
-/** `checkNetwork`, refusing a network of another task than classification or with a stream the runtime cannot compute. */
-export function checkRunnableNetwork(spec: string, networkName: string | undefined, out: (s: string) => void, color: boolean): CheckedSpec | number {
+/**
+ * `checkNetwork`, refusing a network of a task the command does not run (classification unless
+ * `tasks` says more) or with a stream the runtime cannot compute.
+ */
+export function checkRunnableNetwork(spec: string, networkName: string | undefined, out: (s: string) => void, color: boolean, tasks: readonly TaskName[] = ["classification"]): CheckedSpec | number {
   const checked = checkNetwork(spec, networkName, out, color);
   if (typeof checked === "number") return checked;
-  if (checked.network.task !== "classification") throw new UsageError(`${checked.network.name} is a ${checked.network.task} network; this command trains and evaluates classification networks`);
-  const unsupported = unsupportedInputs(checked.graph);
+  if (!tasks.includes(checked.network.task)) throw new UsageError(`${checked.network.name} is a ${checked.network.task} network; this command runs ${tasks.join(" and ")} networks`);
+  // A localizer reads feature sequences, not clips through the data pipeline.
+  const unsupported = checked.network.task === "localization" ? undefined : unsupportedInputs(checked.graph);
   if (unsupported) throw new UsageError(`${checked.network.name}: ${unsupported}`);
   return checked;
 }

@@ -16,7 +16,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { readNpy } from "../runtime/npy.js";
 import type { Segment } from "../runtime/localization/segments.js";
-import { DataError } from "./issues.js";
+import { readAnnotations, type Annotations, type LabelledSegment } from "./annotations.js";
+import type { SplitName } from "./dataset.js";
+import { DataError, issueOf, type DataIssue } from "./issues.js";
 
 export const MANIFEST = "features.json";
 export const ANNOTATIONS = "annotations.json";
@@ -50,6 +52,9 @@ export interface FeatureEntry {
   readonly fps: number;
   readonly frames: number;
   readonly snippets: number;
+  /** This video's snippet length and step in raw frames (the extractor's, unless the frame rate made them differ). */
+  readonly length: number;
+  readonly step: number;
   /** Seconds that positions 0 and 1 stand for. */
   readonly span: Segment;
 }
@@ -138,4 +143,59 @@ export function resampleFeatures(data: Float32Array, n: number, width: number, s
 export function snippetSpan(n: number, length: number, step: number, fps: number, duration: number): Segment {
   if (n <= 1) return { start: 0, end: duration };
   return { start: length / 2 / fps, end: ((n - 1) * step + length / 2) / fps };
+}
+
+/** One video of a localization dataset: its features, the extractor's scores, and its annotated actions. */
+export interface FeatureVideo {
+  readonly id: string;
+  /** [positions, features], row-major. */
+  readonly features: Float32Array;
+  /** [positions, classes]: the extractor's class probabilities. */
+  readonly scores: Float32Array;
+  readonly positions: number;
+  readonly duration: number;
+  readonly span: Segment;
+  /** Actions in seconds (empty for an unannotated video). */
+  readonly segments: readonly LabelledSegment[];
+}
+
+export interface FeatureSplits {
+  readonly name: string;
+  readonly dir: string;
+  readonly manifest: FeatureManifest;
+  readonly annotations: Annotations;
+  /** The action classes of the annotations. */
+  readonly classNames: readonly string[];
+  readonly train: readonly FeatureVideo[];
+  readonly val: readonly FeatureVideo[];
+  readonly test: readonly FeatureVideo[];
+  readonly issues: readonly DataIssue[];
+}
+
+/**
+ * A features folder with its annotations (the folder's annotations.json, or `annotations`: an
+ * ActivityNet-style JSON or a folder of THUMOS-style lists) as train / val / test splits of the
+ * annotated videos that have features; annotated videos without features are reported (VN122).
+ */
+export function openFeatureSplits(dir: string, options: { annotations?: string } = {}): FeatureSplits {
+  const manifest = readManifest(dir);
+  const annotationPath = options.annotations ?? path.join(dir, ANNOTATIONS);
+  if (!options.annotations && !fs.existsSync(annotationPath)) throw new DataError("VN120", dir, `the features folder has no ${ANNOTATIONS}; name the annotations with --annotations <file.json | thumos-folder>`);
+  const annotations = readAnnotations(annotationPath);
+  const issues: DataIssue[] = [...annotations.issues];
+  const splits: Record<SplitName, FeatureVideo[]> = { train: [], val: [], test: [] };
+  for (const video of annotations.videos.values()) {
+    const entry = manifest.videos[video.id];
+    if (!entry) {
+      issues.push({ code: "VN122", path: dir, message: `annotated video ${video.id} has no features here` });
+      continue;
+    }
+    try {
+      const { features, scores, positions } = readFeatures(dir, video.id, entry, manifest.extractor);
+      splits[video.split].push({ id: video.id, features, scores, positions, duration: video.duration ?? entry.duration, span: entry.span, segments: video.segments });
+    } catch (error) {
+      issues.push(issueOf(error));
+    }
+  }
+  return { name: dir, dir, manifest, annotations, classNames: annotations.classNames, ...splits, issues };
 }

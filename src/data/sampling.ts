@@ -142,6 +142,25 @@ export function testPlans(protocol: SamplingProtocol, meta: VideoMeta, clips = p
   return testStarts(protocol, meta, clips).map((start) => ({ frames: clipFrames(protocol, meta, start, step, undefined), ...size, crops: boxes }));
 }
 
+/** Raw frames one test clip spans at its frame step (`frames` x step): a snippet's default length. */
+export function snippetLength(protocol: SamplingProtocol, meta: VideoMeta): number {
+  const timing = protocol.test.stride !== undefined || protocol.test.fps !== undefined ? protocol.test : protocol.train;
+  return Math.max(1, Math.round(protocol.frames * frameStep(timing, meta)));
+}
+
+/**
+ * Sliding-window snippets over a whole video (`vnet features`): clips of the protocol's T frames
+ * spread over `length` raw frames (frame k at start + round(k x length / T)), starting every
+ * `step` raw frames from the first while a snippet fits (a video shorter than one snippet gets one
+ * at frame 0, folded as `short_videos` says), each the centre crop at the test resize.
+ */
+export function snippetPlans(protocol: SamplingProtocol, meta: VideoMeta, length: number, step: number): ClipPlan[] {
+  const count = Math.max(1, Math.floor((meta.frames - length) / step) + 1);
+  const size = resizedSize(protocol, meta, protocol.test.resize);
+  const boxes = testCrops(protocol, size, "center");
+  return Array.from({ length: count }, (_, i) => ({ frames: clipFrames(protocol, meta, i * step, length / protocol.frames, undefined), ...size, crops: boxes }));
+}
+
 function testCrops(protocol: SamplingProtocol, size: { width: number; height: number }, crops: SamplingProtocol["test"]["crops"]): Crop[] {
   const right = size.width - protocol.width;
   const bottom = size.height - protocol.height;

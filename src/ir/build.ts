@@ -12,7 +12,7 @@
  * `sampling` section, class names, the description and the spec's model inputs.
  */
 import { OPERATORS, type Args } from "../ops/catalogue.js";
-import type { CheckedNetwork, Layer } from "../semantics/network.js";
+import { frozenSplit, type CheckedNetwork, type Layer } from "../semantics/network.js";
 import { protocolOf, type Section } from "../semantics/protocol.js";
 import type { TaskName } from "../semantics/tasks/index.js";
 import { freezeGraph, type IrGraph, type IrInput, type IrNode, type ModelInput, type PipelineStep } from "./graph.js";
@@ -42,7 +42,7 @@ export function buildIr(network: CheckedNetwork): IrGraph {
     const outside = chain.reduce((last, l, i) => (computedOutsideGraph(l.op) ? i : last), -1);
     const fed: IrInput =
       outside < 0
-        ? { name: raw.name, node: raw.id, shape: raw.shape, kind: "raw" }
+        ? { name: raw.name, node: raw.id, shape: raw.shape, kind: "raw", ...(raw.args.kind === "boxes" ? { boxes: true as const } : {}) }
         : { name: declared.name, node: chain[outside]!.id, shape: chain[outside]!.shape, kind: "stream", from: raw.name, pipeline: chain.slice(0, outside + 1).map((l): PipelineStep => ({ op: l.op, args: l.args })) };
     if (!inputNodes.has(fed.node)) {
       inputNodes.set(fed.node, fed);
@@ -92,9 +92,10 @@ function reachableCounts(network: CheckedNetwork): { trainable: number; frozen: 
     if (!layer || seen.has(layer.id)) continue;
     seen.add(layer.id);
     if (!layer.stream) {
-      // A per_frame layer holds its body's parameters.
-      if (layer.frozen) frozen += layer.params;
-      else trainable += layer.params;
+      // A per_frame layer holds its body's parameters, which may be frozen in part.
+      const split = frozenSplit(layer);
+      trainable += split.trainable;
+      frozen += split.frozen;
     }
     pending.push(...layer.inputs);
   }

@@ -71,6 +71,8 @@ export interface IrInput {
    * flow), named after the spec's stream.
    */
   readonly kind?: "raw" | "stream";
+  /** A detector's `boxes()` input: K rows [batch index, x1, y1, x2, y2], not one per clip. */
+  readonly boxes?: true;
   /** For a stream: the raw input it is computed from and the operators applied to it, in order. */
   readonly from?: string;
   readonly pipeline?: readonly PipelineStep[];

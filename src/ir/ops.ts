@@ -155,6 +155,7 @@ const table: Record<string, IrOpDef> = {
 
   stack_frames: { inputs: 1, shape: catalogueShape("stack_frames") },
   boundary_matching: { inputs: 1, shape: catalogueShape("boundary_matching") },
+  roi_align: { inputs: 2, shape: catalogueShape("roi_align") },
   subsample: { inputs: 1, shape: catalogueShape("subsample") },
   frame: { inputs: 1, shape: catalogueShape("frame") },
 

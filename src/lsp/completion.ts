@@ -248,7 +248,7 @@ function valueItems(scope: Scope, tokens: readonly IToken[]): CompletionItem[] {
   }
   const inInputStatement = lastStatementKeyword(tokens) === T.Input;
   for (const [name, fn] of FUNCTIONS) {
-    const isInput = name === "clip" || name === "image" || name === "sequence";
+    const isInput = name === "clip" || name === "image" || name === "sequence" || name === "boxes";
     if (isInput !== inInputStatement && isInput) continue;
     items.push({ label: name, kind: CompletionItemKind.Function, detail: `${name}(...)`, documentation: fn.doc, sortText: `${isInput ? "0" : "2"}${name}` });
   }

@@ -47,7 +47,10 @@ export interface InferError {
   readonly hint?: string;
 }
 
-export type Category = "convolution" | "pooling" | "normalization" | "activation" | "dense" | "structure" | "temporal" | "recurrent" | "attention" | "fusion" | "stream";
+export type Category = "convolution" | "pooling" | "normalization" | "activation" | "dense" | "structure" | "temporal" | "recurrent" | "attention" | "fusion" | "detection" | "stream";
+
+/** Columns of a `boxes()` input row: batch index, x1, y1, x2, y2 (input pixels). */
+export const BOX_COLUMNS = 5;
 
 export interface OpDef {
   readonly name: string;
@@ -712,6 +715,36 @@ const OPS: OpDef[] = [
     },
   },
   {
+    name: "roi_align",
+    category: "detection",
+    doc:
+      "RoIAlign (He et al. 2017) as torchvision's `roi_align` and detectron2 compute it: `[features, boxes] -> roi_align(resolution = 7, spatial_scale = 1 / 16)`. " +
+      "For each box row [batch index, x1, y1, x2, y2] of a `boxes()` input (in input pixels; `spatial_scale` maps them onto the map), a resolution x resolution grid of bins over the box on the " +
+      "feature map [N, H, W, C], each the mean of sampling_ratio x sampling_ratio bilinear samples (0: ceil(box size / resolution) per bin, adaptive). " +
+      "`aligned` shifts the box by -0.5 pixel (pixel centres, detectron2's ROIAlignV2). The result has one row per box: [K, resolution, resolution, C], not [N, ...] " +
+      "(torchvision's `output_size`, PySlowFast's `resolution`; `output` is a keyword of the language). " +
+      "A clip's map [N, T, H, W, C] is pooled over time first (`temporal_pool`, as PySlowFast's `ResNetRoIHead` average-pools each pathway over its frames).",
+    params: [
+      { name: "resolution", type: { kind: "ints", length: 2, min: 1 }, default: 7, doc: "Output bins: one int or [h, w]." },
+      { name: "spatial_scale", type: { kind: "number", min: 0, exclusiveMin: true }, default: 1, doc: "Box coordinates x this = feature-map coordinates (1 / the map's stride)." },
+      { name: "sampling_ratio", type: { kind: "int", min: 0 }, default: 0, doc: "Bilinear samples per bin and axis; 0 takes ceil(box size / resolution) per box." },
+      { name: "aligned", type: { kind: "bool" }, default: true, doc: "Shift boxes by -0.5 pixel so samples sit at pixel centres (PySlowFast's `DETECTION.ALIGNED`); false is the original RoIAlign (boxes at least 1 pixel)." },
+    ],
+    inputs: 2,
+    infer: (inputs, args) => {
+      const [features, boxes] = inputs as [Shape, Shape];
+      if (features.length === 4) return { code: "VN021", error: `\`roi_align\` reads a feature map [N, H, W, C], got ${describeTensor(features)}`, hint: "pool the frames first: `[x -> temporal_pool, boxes] -> roi_align(...)`" };
+      if (features.length !== 3) return { code: "VN021", error: `\`roi_align\` reads a feature map [N, H, W, C], got ${describeTensor(features)}` };
+      if (boxes.length !== 1 || boxes[0] !== BOX_COLUMNS) {
+        return { code: "VN021", error: `\`roi_align\`'s second input must be boxes [K, ${BOX_COLUMNS}] (batch index, x1, y1, x2, y2), got ${describeTensor(boxes)}`, hint: "declare `input boxes = boxes()` and pass `[features, boxes] -> roi_align(...)`" };
+      }
+      const [oh, ow] = perAxis(args.resolution, 2, 7) as [number, number];
+      const c = features[2]!;
+      // Per box: at least one bilinear sample (4 reads, 4 multiply-adds) per bin and channel.
+      return { shape: [oh, ow, c], params: 0, macs: oh * ow * c * 4 };
+    },
+  },
+  {
     name: "per_frame",
     category: "temporal",
     doc: "Applies its 2D body to every frame with shared weights: [N, T, H, W, C] -> [N, T, ...body output]. `freeze = true` makes it a fixed feature extractor.",
@@ -943,5 +976,6 @@ export const FUNCTIONS: ReadonlyMap<string, { doc: string; arity: [number, numbe
   ["sum", { doc: "Sum of a list.", arity: [1, 1] as [number, number] }],
   ["clip", { doc: "The video input: `clip(frames = 16, size = 112, channels = 3)`; size is one int or [h, w].", arity: [0, 3] as [number, number] }],
   ["image", { doc: "An image input (2D networks, inflation sources): `image(size = 224, channels = 3)`.", arity: [0, 2] as [number, number] }],
+  ["boxes", { doc: "Person boxes [K, 5] for a detector's `roi_align`: each row a clip's index in the batch and x1, y1, x2, y2 in the clip's pixels. K is the number of boxes in the batch, not N.", arity: [0, 0] as [number, number] }],
   ["sequence", { doc: "A feature-sequence input [N, T, F] (localizers over snippet features): `sequence(length = 100, features = 400)`; `.frames` is its length, `.channels` its features.", arity: [0, 2] as [number, number] }],
 ]);

@@ -11,8 +11,8 @@ export type ArgValue = number | boolean | string | readonly ArgValue[];
 /** An operator's resolved arguments by parameter name. */
 export type Args = Readonly<Record<string, ArgValue | undefined>>;
 
-export function formatShape(shape: Shape): string {
-  return `[N, ${shape.join(", ")}]`;
+export function formatShape(shape: Shape, rows: "N" | "K" = "N"): string {
+  return `[${rows}, ${shape.join(", ")}]`;
 }
 
 /** "a clip [N, 8, 32, 32, 3]": the kind of tensor and its shape. */

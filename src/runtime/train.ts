@@ -9,11 +9,16 @@
  * test protocol), then an engine-neutral checkpoint (src/runtime/checkpoint.ts), so a run resumes
  * on either engine. All randomness (epoch order, clip sampling, a 2D network's frames, dropout
  * masks of the ONNX engine) derives from the seed, the epoch and the step.
+ *
+ * The loop is the same for every task; what differs is a `TaskTrainer` (src/runtime/trainer.ts:
+ * the engine, the steps of an epoch and the validation pass): classification's is here, a
+ * localizer's in src/runtime/localization/train.ts.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as tf from "@tensorflow/tfjs";
 import { memorySplits, type VideoItem, type VideoSplits } from "../data/dataset.js";
+import type { FeatureSplits } from "../data/features.js";
 import { flowStreams } from "../data/flow.js";
 import { formatIssue, issueOf, type DataIssue } from "../data/issues.js";
 import { ViewLoader, type ViewTask } from "../data/loader.js";
@@ -24,11 +29,14 @@ import { outputScores, type OutputScores } from "../ir/scores.js";
 import type { CheckedNetwork } from "../semantics/network.js";
 import { CHECKPOINT, checkpointDir, readCheckpoint, writeCheckpoint } from "./checkpoint.js";
 import { startEngine, type EngineChoice, type EngineOptions } from "./engines/index.js";
-import type { EngineSetup, ViewScorer } from "./engines/engine.js";
+import type { EngineSetup, EngineStart, ViewScorer } from "./engines/engine.js";
 import { videoOutputs, type ViewReading } from "./evaluate.js";
+import { localizationTrainer } from "./localization/train.js";
+import { epochOrder, type TaskStep, type TaskTrainer } from "./trainer.js";
 
 export { checkpointClassNames, checkpointDir } from "./checkpoint.js";
 export { tfjsObjective } from "./engines/tfjs.js";
+export type { TaskStep, TaskTrainer, Validation } from "./trainer.js";
 
 /** Optimizer and schedule: the spec's `training` section, overridden by flags. */
 export interface TrainingConfig {
@@ -86,10 +94,14 @@ export interface EpochMetrics {
   readonly epoch: number;
   readonly lr: number;
   readonly trainLoss: number;
+  /** NaN for a task without accuracy (localization). */
   readonly trainAccuracy: number;
   readonly valLoss: number;
   readonly valAccuracy: number;
+  /** The task's validation figures (a localizer's AR@10, AR@100, AUC). */
+  readonly valMetrics?: Readonly<Record<string, number>>;
   readonly seconds: number;
+  /** Examples per second: clips for a classifier, videos for a localizer. */
   readonly clipsPerSecond: number;
 }
 
@@ -130,17 +142,6 @@ export interface TrainResult {
   readonly issues: readonly DataIssue[];
 }
 
-/** A deterministic permutation of 0..n-1 for one epoch, so a resumed run sees the same order. */
-function epochOrder(n: number, seed: number, epoch: number): number[] {
-  const random = seededRandom((seed * 1000003 + epoch * 7919 + 17) >>> 0);
-  const order = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
-  return order;
-}
-
 function bar(fraction: number, width = 20): string {
   const filled = Math.round(fraction * width);
   return `[${"#".repeat(filled)}${"-".repeat(width - filled)}]`;
@@ -170,25 +171,87 @@ export async function evaluateLoss(score: ViewScorer, graph: IrGraph, items: rea
   return { loss: count ? loss / count : NaN, accuracy: count ? correct / count : NaN };
 }
 
-/** Training data: a builtin in-memory dataset (its clips) or opened video splits. */
-export type TrainingData = VideoDataset | VideoSplits;
+/** Training data: a builtin in-memory dataset (its clips) or opened video splits; a localizer's feature splits. */
+export type TrainingData = VideoDataset | VideoSplits | FeatureSplits;
 
-function splitsOf(data: TrainingData): VideoSplits {
+/** Whether training data are a localizer's feature splits. */
+function isFeatureSplits(data: TrainingData): data is FeatureSplits {
+  return "manifest" in data;
+}
+
+function splitsOf(data: VideoDataset | VideoSplits): VideoSplits {
   return "issues" in data ? data : memorySplits(data);
+}
+
+/**
+ * Classification's trainer: clips sampled per the spec and loaded ahead by worker threads, each
+ * batch one step of the chosen engine (softmax cross-entropy per head), validated on one centre
+ * clip per video.
+ */
+async function classificationTrainer(graph: IrGraph, data: VideoDataset | VideoSplits, start: EngineStart, options: TrainOptions): Promise<TaskTrainer> {
+  const { config } = options;
+  const seed = options.seed ?? 0;
+  const splits = splitsOf(data);
+  const protocol = graph.protocol;
+  if (!protocol) throw new Error(`${graph.name} has no clip or image input for the data pipeline to fill`);
+  const flows = flowStreams(graph);
+  // The exported model carries what predicting with it needs: class names and the test protocol.
+  const metadata = { vnet: { network: graph.name, classNames: splits.classNames, sampling: protocol } };
+  const setup: EngineSetup = { graph, config, seed, protocol, flows, start, metadata };
+  const { engine, reason } = await startEngine(options.engine ?? "tfjs", setup, Math.min(config.batch, Math.max(1, splits.train.length)), options.engineOptions);
+  const loader = new ViewLoader({ geometry: protocol, flows, ...options.loading });
+  const issues: DataIssue[] = [];
+  const bad = new Set<string>();
+  const fail = (item: VideoItem, error: Error) => {
+    if (bad.has(item.name)) return;
+    bad.add(item.name);
+    const issue = issueOf(error);
+    issues.push(issue);
+    options.progress?.("", true);
+    options.log?.(formatIssue(issue));
+  };
+  const reading: ViewReading = { loader, protocol, flows, batch: config.batch, onFailure: fail };
+  return {
+    unit: "clips",
+    classNames: splits.classNames,
+    engine,
+    reason,
+    issues,
+    epoch(epoch) {
+      const tasks = splits.train.flatMap((item, i): (ViewTask & { item: VideoItem })[] =>
+        bad.has(item.name) ? [] : trainPlans(protocol, item.source.meta, seededRandom((seed * 1000003 + epoch * 7919 + i * 104729 + 31) >>> 0)).map((plan) => ({ source: item.source, plan, item })),
+      );
+      const ordered = epochOrder(tasks.length, seed, epoch).map((k) => tasks[k]!);
+      async function* steps(): AsyncGenerator<TaskStep> {
+        for await (const batch of loader.batches(ordered, config.batch, (task, error) => fail(task.item, error))) {
+          yield { size: batch.tasks.length, run: (lr, dropoutSeed) => engine.step({ views: batch.views, labels: batch.tasks.map((t) => t.item.label), dropoutSeed }, lr) };
+        }
+      }
+      return { steps: Math.ceil(ordered.length / config.batch), batches: steps() };
+    },
+    validate: () => evaluateLoss(engine.score, graph, splits.val.filter((item) => !bad.has(item.name)), reading),
+    close: () => loader.close(),
+  };
+}
+
+/** The trainer of a network's task over its data. */
+function taskTrainer(graph: IrGraph, data: TrainingData, start: EngineStart, options: TrainOptions): Promise<TaskTrainer> {
+  if (graph.task === "localization") {
+    if (!isFeatureSplits(data)) throw new Error(`internal: ${graph.name} is a localizer and trains on feature splits`);
+    return localizationTrainer(graph, data, start, options);
+  }
+  if (isFeatureSplits(data)) throw new Error(`internal: ${graph.name} is a ${graph.task} network; feature splits train localizers`);
+  return classificationTrainer(graph, data, start, options);
 }
 
 /** Trains a network (its lowered graph) on a dataset, validating, logging and checkpointing every epoch. */
 export async function trainNetwork(graph: IrGraph, data: TrainingData, options: TrainOptions): Promise<TrainResult> {
   const { config, runDir } = options;
   const seed = options.seed ?? 0;
-  const splits = splitsOf(data);
-  const protocol = graph.protocol;
-  if (!protocol) throw new Error(`${graph.name} has no clip or image input for the data pipeline to fill`);
-  const flows = flowStreams(graph);
   fs.mkdirSync(runDir, { recursive: true });
   const metricsFile = path.join(runDir, "metrics.jsonl");
   let firstEpoch = 0;
-  let start: EngineSetup["start"];
+  let start: EngineStart;
   if (options.resume) {
     const dir = checkpointDir(runDir);
     if (!fs.existsSync(path.join(dir, "progress.json"))) throw new Error(`--resume: no checkpoint in ${runDir}`);
@@ -205,79 +268,70 @@ export async function trainNetwork(graph: IrGraph, data: TrainingData, options: 
     start = { kind: "fresh", ...(options.init ? { init: options.init } : {}) };
     fs.rmSync(metricsFile, { force: true });
   }
-  // The exported model carries what predicting with it needs: class names and the test protocol.
-  const metadata = { vnet: { network: graph.name, classNames: splits.classNames, sampling: protocol } };
-  const setup: EngineSetup = { graph, config, seed, protocol, flows, start, metadata };
-  const { engine, reason } = await startEngine(options.engine ?? "tfjs", setup, Math.min(config.batch, Math.max(1, splits.train.length)), options.engineOptions);
-  options.onEngine?.(engine.description, reason);
-  const loader = new ViewLoader({ geometry: protocol, flows, ...options.loading });
-  const issues: DataIssue[] = [];
-  const bad = new Set<string>();
-  const fail = (item: VideoItem, error: Error) => {
-    if (bad.has(item.name)) return;
-    bad.add(item.name);
-    const issue = issueOf(error);
-    issues.push(issue);
-    options.progress?.("", true);
-    options.log?.(formatIssue(issue));
-  };
-  const reading: ViewReading = { loader, protocol, flows, batch: config.batch, onFailure: fail };
+  const trainer = await taskTrainer(graph, data, start, options);
+  const { engine } = trainer;
+  options.onEngine?.(engine.description, trainer.reason);
   const history: EpochMetrics[] = [];
+  const accuracyText = (value: number) => (Number.isNaN(value) ? "" : ` acc ${value.toFixed(3)}`);
   try {
     for (let epoch = firstEpoch; epoch < config.epochs; epoch++) {
       const started = performance.now();
-      const tasks = splits.train.flatMap((item, i): (ViewTask & { item: VideoItem })[] =>
-        bad.has(item.name) ? [] : trainPlans(protocol, item.source.meta, seededRandom((seed * 1000003 + epoch * 7919 + i * 104729 + 31) >>> 0)).map((plan) => ({ source: item.source, plan, item })),
-      );
-      const ordered = epochOrder(tasks.length, seed, epoch).map((k) => tasks[k]!);
-      const stepsPerEpoch = Math.ceil(ordered.length / config.batch);
+      const { steps: stepsPerEpoch, batches } = trainer.epoch(epoch);
       let lossSum = 0;
       let correct = 0;
+      let counted = false;
       let seen = 0;
       let step = 0;
       let lr = learningRateAt(config, epoch);
-      for await (const batch of loader.batches(ordered, config.batch, (task, error) => fail(task.item, error))) {
+      for await (const batch of batches) {
         lr = learningRateAt(config, epoch + step / stepsPerEpoch);
         const dropoutSeed = (seed * 1000003 + epoch * 7919 + step * 104729 + 47) >>> 0;
-        const { loss: value, correct: hits } = await engine.step({ views: batch.views, labels: batch.tasks.map((t) => t.item.label), dropoutSeed }, lr);
-        correct += hits;
+        const { loss: value, correct: hits } = await batch.run(lr, dropoutSeed);
+        if (hits !== undefined) {
+          correct += hits;
+          counted = true;
+        }
         if (!Number.isFinite(value)) {
           const message = `loss became ${value} at epoch ${epoch + 1}, step ${step + 1} (lr ${lr.toPrecision(3)}); training stopped. The last good checkpoint (after epoch ${epoch}) is kept in ${path.join(runDir, CHECKPOINT)}; try a lower --lr`;
           options.progress?.("", true);
           options.log?.(message);
-          return { model: await engine.model(), engine: engine.description, history, stopped: message, issues };
+          return { model: await engine.model(), engine: engine.description, history, stopped: message, issues: trainer.issues };
         }
         step++;
-        lossSum += value * batch.tasks.length;
-        seen += batch.tasks.length;
+        lossSum += value * batch.size;
+        seen += batch.size;
         const elapsed = (performance.now() - started) / 1000;
-        options.progress?.(`epoch ${epoch + 1}/${config.epochs} ${bar(step / stepsPerEpoch)} ${step}/${stepsPerEpoch} loss ${(lossSum / seen).toFixed(4)} acc ${(correct / seen).toFixed(3)} ${(seen / elapsed).toFixed(1)} clips/s`, false);
+        options.progress?.(`epoch ${epoch + 1}/${config.epochs} ${bar(step / stepsPerEpoch)} ${step}/${stepsPerEpoch} loss ${(lossSum / seen).toFixed(4)}${accuracyText(counted ? correct / seen : NaN)} ${(seen / elapsed).toFixed(1)} ${trainer.unit}/s`, false);
       }
-      if (seen === 0) throw new Error(`no training clip of ${splits.name} could be loaded`);
+      if (seen === 0) throw new Error(`no training ${trainer.unit === "clips" ? "clip" : "example"} could be loaded`);
       const trainSeconds = (performance.now() - started) / 1000;
-      const val = await evaluateLoss(engine.score, graph, splits.val.filter((item) => !bad.has(item.name)), reading);
+      const val = await trainer.validate();
       const metrics: EpochMetrics = {
         epoch: epoch + 1,
         lr,
         trainLoss: lossSum / seen,
-        trainAccuracy: correct / seen,
+        trainAccuracy: counted ? correct / seen : NaN,
         valLoss: val.loss,
-        valAccuracy: val.accuracy,
+        valAccuracy: val.accuracy ?? NaN,
+        ...(val.metrics ? { valMetrics: val.metrics } : {}),
         seconds: (performance.now() - started) / 1000,
         clipsPerSecond: seen / trainSeconds,
       };
       history.push(metrics);
+      const figures = Object.entries(val.metrics ?? {})
+        .map(([k, v]) => ` ${k} ${v.toFixed(3)}`)
+        .join("");
       options.progress?.(
-        `epoch ${epoch + 1}/${config.epochs} ${bar(1)} loss ${metrics.trainLoss.toFixed(4)} acc ${metrics.trainAccuracy.toFixed(3)} | val loss ${val.loss.toFixed(4)} acc ${val.accuracy.toFixed(3)} | ${metrics.clipsPerSecond.toFixed(1)} clips/s`,
+        `epoch ${epoch + 1}/${config.epochs} ${bar(1)} loss ${metrics.trainLoss.toFixed(4)}${accuracyText(metrics.trainAccuracy)} | val loss ${val.loss.toFixed(4)}${accuracyText(metrics.valAccuracy)}${figures} | ${metrics.clipsPerSecond.toFixed(1)} ${trainer.unit}/s`,
         true,
       );
       fs.appendFileSync(metricsFile, `${JSON.stringify(metrics)}\n`);
       await options.onEpoch?.(metrics);
-      await writeCheckpoint(runDir, await engine.checkpoint({ epoch: epoch + 1, seed, network: graph.name, optimizer: config.optimizer, classNames: splits.classNames }));
+      await writeCheckpoint(runDir, await engine.checkpoint({ epoch: epoch + 1, seed, network: graph.name, optimizer: config.optimizer, classNames: trainer.classNames }));
     }
-    return { model: await engine.model(), engine: engine.description, history, issues };
+    return { model: await engine.model(), engine: engine.description, history, issues: trainer.issues };
   } finally {
-    await loader.close();
+    await trainer.close();
     await engine.dispose();
   }
 }

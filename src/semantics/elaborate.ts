@@ -14,6 +14,7 @@ import { bindBlockArguments, positionalFor, resolveOperatorArgs, validateSection
 import { LIMITS } from "./budget.js";
 import type { CheckContext, NetworkFacts } from "./context.js";
 import { Env, Evaluator, PLAIN, valueContext, type EvaluationHost, type ReportOptions, type StageContext } from "./evaluate.js";
+import { FREEZE_ARGUMENT, freezeByPatterns, freezePatterns } from "./freeze.js";
 import { inflateNetwork } from "./inflate.js";
 import type { CheckedNetwork, Layer, NetworkInput, Origin, SectionValue } from "./network.js";
 import type { Module } from "./program.js";
@@ -57,6 +58,8 @@ interface CallFrame {
   readonly block: A.BlockDecl;
   readonly file: string;
   readonly range: Range;
+  /** The call was frozen (`freeze = true`, or inside a frozen call): so is every layer it makes. */
+  readonly frozen: boolean;
 }
 
 /** Builds the layers of one graph (a network, or a per_frame body) with hierarchical names. */
@@ -166,7 +169,7 @@ class NetworkElaborator implements EvaluationHost {
     const facts: NetworkFacts = { decl: this.decl, module, inputs: this.inputs, sections: this.sections, classes, local: networkLocal };
     for (const rule of NETWORK_SETTINGS_RULES) rule(this.context, facts);
 
-    let layers = this.builder.layers;
+    let layers: readonly Layer[] = this.builder.layers;
     let outputs = this.outputs;
     let inflatedFrom: string | undefined;
     if (inflate) {
@@ -188,6 +191,8 @@ class NetworkElaborator implements EvaluationHost {
       outputs = result.outputs;
       inflatedFrom = inflate.source.name;
     }
+
+    layers = freezeByPatterns(layers, this.sections.training ? freezePatterns(this.decl) : [], (message, range, hint) => this.context.report("VN065", "error", message, module.file, range, { hint }));
 
     // Model inputs: raw inputs and streams that model (non-stream) layers read.
     const readByModel = new Set<number>();
@@ -344,7 +349,8 @@ class NetworkElaborator implements EvaluationHost {
       this.report("VN027", `the network expands to more than ${LIMITS.layers} layers`, layer.origin.file, layer.origin.range, { hint: "check loop bounds" });
       throw new AbortElaboration();
     }
-    return this.builder.add(layer);
+    const frozen = layer.frozen || (this.callStack[this.callStack.length - 1]?.frozen ?? false);
+    return this.builder.add(frozen === layer.frozen ? layer : { ...layer, frozen });
   }
 
   stage(stage: A.Stage, input: Value, env: Env, ctx: StageContext): Value {
@@ -353,11 +359,24 @@ class NetworkElaborator implements EvaluationHost {
     const name = stage.callee.name;
     if (!name) return ERR;
     const op = OPERATORS.get(name);
+    const found = op ? undefined : this.context.lookupTop(file, name);
+    const symbol = found?.definition;
+    // `freeze = true` on any call freezes what it makes, unless the callee has a `freeze` of its own.
+    const ownFreeze = op ? op.params.some((p) => p.name === FREEZE_ARGUMENT) : symbol?.kind === "block" && (symbol.node as A.BlockDecl).params.some((p) => p.name.name === FREEZE_ARGUMENT);
+    const freezeArg = ownFreeze ? undefined : stage.args?.find((a) => a.name?.name === FREEZE_ARGUMENT);
+    if (freezeArg) {
+      const value = this.expr(freezeArg.value, env, valueContext(ctx));
+      if (value.t === "err") return ERR;
+      if (value.t !== "bool") {
+        this.report("VN014", `\`${FREEZE_ARGUMENT}\` expects true or false, got ${typeName(value)}`, file, freezeArg.value.range, { hint: "`freeze = true` keeps the weights of what this call makes fixed in training" });
+        return ERR;
+      }
+      const rest = { ...stage, args: stage.args!.filter((a) => a !== freezeArg) };
+      return this.stage(rest, input, env, { ...ctx, frozen: ctx.frozen || value.v });
+    }
     if (op) return this.opStage(op, stage, input, env, ctx);
-    const found = this.context.lookupTop(file, name);
     // An import that did not resolve was reported at the import.
     if (found && !found.definition) return ERR;
-    const symbol = found?.definition;
     if (symbol?.kind === "block") return this.blockStage(symbol, stage, input, env, ctx);
     if (symbol) {
       this.report("VN011", `\`${name}\` is a ${symbol.kind === "const" ? "constant" : symbol.kind}, not an operator or block`, file, stage.callee.range, symbol.kind === "network" ? { hint: "reuse a network's layers by writing them as a block" } : {});
@@ -602,7 +621,7 @@ class NetworkElaborator implements EvaluationHost {
     }
     const name = this.takeName(stage, block.name.name, ctx, callFile);
     this.context.expandedBlocks.add(block);
-    this.callStack.push({ block, file: callFile, range: stage.range });
+    this.callStack.push({ block, file: callFile, range: stage.range, frozen: ctx.frozen || this.callStack.some((f) => f.frozen) });
     this.builder.enter(name);
     const pending: Value[] = [...tensors];
     const outputs: Value[][] = [];

@@ -7,7 +7,7 @@
  */
 import type { Code } from "../diagnostics/codes.js";
 import type { Range, RelatedInformation } from "../diagnostics/diagnostic.js";
-import { FUNCTIONS, OPERATORS } from "../ops/catalogue.js";
+import { BOX_COLUMNS, FUNCTIONS, OPERATORS } from "../ops/catalogue.js";
 import { rankName } from "../ops/values.js";
 import type * as A from "../syntax/ast.js";
 import { LIMITS } from "./budget.js";
@@ -317,7 +317,7 @@ export class Evaluator {
       else positional.push(value);
     }
     if ([...positional, ...[...named.values()].map((n) => n.value)].some(containsError)) return ERR;
-    if (name === "clip" || name === "image" || name === "sequence") return this.inputDescription(name, positional, named, expr, file);
+    if (name === "clip" || name === "image" || name === "sequence" || name === "boxes") return this.inputDescription(name, positional, named, expr, file);
     if (named.size > 0) return this.typeError(`\`${name}\` takes no named arguments`, file, [...named.values()][0]!.range);
     let args = positional;
     if ((name === "min" || name === "max" || name === "sum" || name === "len") && args.length === 1 && args[0]!.t === "list") args = [...(args[0] as { items: readonly Value[] }).items];
@@ -340,6 +340,7 @@ export class Evaluator {
 
   /** `clip(frames, size, channels)`, `image(size, channels)` and `sequence(length, features)`: the description of a network input. */
   private inputDescription(name: InputKind, positional: Value[], named: Map<string, { value: Value; range: Range }>, expr: A.CallExpr, file: string): Value {
+    if (name === "boxes") return positional.length || named.size ? this.typeError("`boxes()` takes no arguments", file, expr.range) : { t: "input", kind: name, shape: [BOX_COLUMNS] };
     const order = INPUT_FUNCTION_PARAMS[name].map((p) => p.name);
     const values = new Map<string, { value: Value; range: Range }>();
     positional.forEach((v, i) => {

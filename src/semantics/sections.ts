@@ -9,6 +9,7 @@ export type FieldType =
   | { kind: "bool" }
   | { kind: "enum"; values: readonly string[] }
   | { kind: "ints"; length?: number; min?: number }
+  | { kind: "strings" }
   | { kind: "section"; fields: Schema };
 
 export interface Field {
@@ -46,6 +47,11 @@ export const SECTION_SCHEMAS: Readonly<Record<string, Schema>> = {
     test: { type: { kind: "section", fields: testSampling }, doc: "How a video is tested: clips x crops, averaged." },
     short_videos: { type: { kind: "enum", values: ["loop", "repeat_last"] }, default: "loop", doc: "Videos shorter than a clip: loop them or repeat the last frame." },
   },
+  features: {
+    length: { type: { kind: "int", min: 1 }, doc: "`vnet features`: raw frames one snippet covers (default: the input clip at its test frame step)." },
+    step: { type: { kind: "int", min: 1 }, doc: "`vnet features`: raw frames between snippet starts (default: half the length)." },
+    scale: { type: { kind: "int", min: 0 }, default: 100, doc: "`vnet features`: positions the snippet features are resampled to (BMN's 100; 0 keeps the snippets)." },
+  },
   training: {
     optimizer: { type: { kind: "enum", values: ["sgd", "adam"] }, default: "sgd", doc: "Optimizer." },
     lr: { type: { kind: "number", min: 0, exclusiveMin: true }, default: 0.01, doc: "Base learning rate." },
@@ -59,6 +65,10 @@ export const SECTION_SCHEMAS: Readonly<Record<string, Schema>> = {
     epochs: { type: { kind: "int", min: 1 }, default: 10, doc: "Training epochs." },
     batch: { type: { kind: "int", min: 1 }, default: 8, doc: "Clips per batch." },
     label_smoothing: { type: { kind: "number", min: 0, max: 1 }, default: 0, doc: "Label smoothing." },
+    freeze: {
+      type: { kind: "strings" },
+      doc: 'Layers whose weights stay fixed: globs of `as` names (`["stem", "layer1.*"]`), each freezing the layers it names and everything inside them (`*` within a name segment, `**` across segments). A frozen batch norm uses its moving statistics.',
+    },
   },
 };
 

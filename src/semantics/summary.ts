@@ -2,6 +2,7 @@
 import { formatShape } from "../ops/values.js";
 import { activationMemory, formatBytes, optimizerStateName, type ActivationMemory } from "./memory.js";
 import { allLayers, totals, type CheckedNetwork, type Totals } from "./network.js";
+import { layerRows } from "./rows.js";
 
 export interface SummaryRow {
   readonly name: string;
@@ -12,13 +13,15 @@ export interface SummaryRow {
   readonly frozen: boolean;
   readonly stream: boolean;
   readonly depth: number;
+  /** One row per box [K, ...] (after `roi_align`), not per clip. */
+  readonly perBox?: true;
 }
 
 export interface Summary {
   readonly network: string;
   readonly file: string;
   readonly classes?: number;
-  readonly inputs: readonly { name: string; shape: readonly number[]; kind: string; modelInput: boolean }[];
+  readonly inputs: readonly { name: string; shape: readonly number[]; kind: string; modelInput: boolean; perBox?: true }[];
   readonly layers: readonly SummaryRow[];
   readonly totals: Totals;
   /** Activation memory in bytes (see `memory.ts`). */
@@ -27,14 +30,16 @@ export interface Summary {
 
 export function summarize(network: CheckedNetwork): Summary {
   const layers: SummaryRow[] = [];
+  const rows = layerRows(network.layers);
+  const perBox = (id: number) => (rows.get(id) === "boxes" ? { perBox: true as const } : {});
   for (const { layer, name, frozen, depth } of allLayers(network.layers)) {
-    layers.push({ name, op: layer.op, shape: layer.shape, params: layer.params, macs: layer.macs, frozen, stream: layer.stream, depth });
+    layers.push({ name, op: layer.op, shape: layer.shape, params: layer.params, macs: layer.macs, frozen, stream: layer.stream, depth, ...(depth === 0 ? perBox(layer.id) : {}) });
   }
   return {
     network: network.name,
     file: network.file,
     ...(network.classes !== undefined ? { classes: network.classes } : {}),
-    inputs: network.inputs.map((i) => ({ name: i.name, shape: i.shape, kind: i.kind, modelInput: i.modelInput })),
+    inputs: network.inputs.map((i) => ({ name: i.name, shape: i.shape, kind: i.kind, modelInput: i.modelInput, ...perBox(i.layer) })),
     layers,
     totals: totals(network),
     memory: activationMemory(network),
@@ -58,7 +63,7 @@ export function formatSummary(summary: Summary): string {
   const rows = summary.layers.map((l) => [
     `${"  ".repeat(l.depth)}${l.name}${l.frozen && l.params > 0 ? " (frozen)" : ""}${l.stream ? " (stream)" : ""}`,
     l.op,
-    formatShape(l.shape),
+    formatShape(l.shape, l.perBox ? "K" : "N"),
     l.params ? formatCount(l.params) : "",
     l.macs ? formatMacs(l.macs) : "",
   ]);
@@ -67,7 +72,7 @@ export function formatSummary(summary: Summary): string {
   const t = summary.totals;
   return [
     `network ${summary.network}${summary.classes !== undefined ? ` (${summary.classes} classes)` : ""}`,
-    `inputs: ${summary.inputs.filter((i) => i.modelInput).map((i) => `${i.name} ${formatShape(i.shape)}`).join(", ") || "none"}`,
+    `inputs: ${summary.inputs.filter((i) => i.modelInput).map((i) => `${i.name} ${formatShape(i.shape, i.perBox ? "K" : "N")}`).join(", ") || "none"}`,
     "",
     line(header),
     line(widths.map((w) => "-".repeat(w))),

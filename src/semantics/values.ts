@@ -8,13 +8,13 @@ export type Value =
   | { readonly t: "str"; readonly v: string }
   | { readonly t: "list"; readonly items: readonly Value[] }
   | { readonly t: "tensor"; readonly id: number; readonly shape: Shape; readonly origin: Origin; readonly stream: boolean }
-  /** The result of `clip(...)`, `image(...)` or `sequence(...)`: an input description. */
+  /** The result of `clip(...)`, `image(...)`, `sequence(...)` or `boxes()`: an input description. */
   | { readonly t: "input"; readonly kind: InputKind; readonly shape: Shape }
   /** Poison: an error was already reported; everything computed from it stays silent. */
   | { readonly t: "err" };
 
-/** What a network input holds: a video clip, an image, or a feature sequence. */
-export type InputKind = "clip" | "image" | "sequence";
+/** What a network input holds: a video clip, an image, a feature sequence, or a detector's person boxes. */
+export type InputKind = "clip" | "image" | "sequence" | "boxes";
 
 export const ERR: Value = { t: "err" };
 
@@ -119,4 +119,6 @@ export const INPUT_FUNCTION_PARAMS: Readonly<Record<InputKind, readonly { readon
     { name: "length", doc: "Positions of the sequence (T): a video's snippets, resampled." },
     { name: "features", doc: "Features per position (F)." },
   ],
+  // Rows [batch index, x1, y1, x2, y2]: their count K varies per batch, so boxes take no sizes.
+  boxes: [],
 };

@@ -37,6 +37,21 @@ const FROZEN = `network tiny_frozen {
 }
 `;
 
+// Frozen by a call's `freeze = true` (stem) and by a `training { freeze }` glob (mid).
+const FROZEN_CALLS = `block unit(filters) {
+  input x
+  output x -> conv3d(filters, kernel = 3, pad = 1, bias = false) as conv -> bn as bn -> relu
+}
+network tiny_frozen_calls {
+  classes = 5
+  input video = clip(frames = 4, size = 16)
+  stream rgb = video -> normalize(mean = [0.5], std = [0.25])
+  x = rgb -> unit(4, freeze = true) as stem -> unit(4) as mid -> unit(6) as top
+  output x -> global_avg_pool -> dense(classes) as fc
+  training { freeze = ["mid"] }
+}
+`;
+
 let scratch: string;
 
 beforeAll(async () => {
@@ -152,6 +167,19 @@ describe("the ONNX Runtime engine", () => {
     for (const [name, values] of start) {
       if (name.startsWith("cnn.")) expect(trained.get(name), name).toEqual(values);
       else if (name === "fc/kernel") expect(relative(trained.get(name)!, values)).toBeGreaterThan(1e-4);
+    }
+  });
+
+  it("keeps layers frozen by `freeze = true` on a call and by a `training { freeze }` glob fixed, on both engines", async () => {
+    const net = checkText(FROZEN_CALLS).networks[0]!;
+    const cfg = trainingConfig(net, { optimizer: "sgd", lr: 0.05, momentum: 0.9, batch: 4, epochs: 1 });
+    for (const engine of ["ort", "tfjs"] as const) {
+      const start = await weightValues((await train(net, engine, `frozen-calls-start-${engine}`, { ...cfg, lr: 1e-30 }, false, data(4, 16))).model);
+      const trained = await weightValues((await train(net, engine, `frozen-calls-${engine}`, cfg, false, data(4, 16))).model);
+      const fixed = [...start.keys()].filter((name) => name.startsWith("stem.") || name.startsWith("mid."));
+      expect(fixed.length, engine).toBe(10); // conv kernel, bn gamma, beta and moving statistics, twice
+      for (const name of fixed) expect(trained.get(name), `${engine} ${name}`).toEqual(start.get(name));
+      for (const name of ["top.conv/kernel", "fc/kernel"]) expect(relative(trained.get(name)!, start.get(name)!), `${engine} ${name}`).toBeGreaterThan(1e-4);
     }
   });
 

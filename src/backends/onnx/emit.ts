@@ -318,6 +318,29 @@ const boundaryMatching: Emitter = (ctx) => {
   return result(ctx, reshape(ctx, product, [0, c, samples, durations, t]), channelsFirst(5));
 };
 
+/**
+ * RoIAlign: ONNX `RoiAlign` (opset 16, the version opset 17 keeps) on the map channels-first
+ * [N, C, H, W], with the boxes [K, 5] split into their batch indices (int64) and x1, y1, x2, y2.
+ * "half_pixel" is torchvision's `aligned = true`; "output_half_pixel" is the original RoIAlign.
+ */
+const roiAlign: Emitter = (ctx) => {
+  const [features, boxes] = ctx.inputs as [Value, Value];
+  const a = ctx.node.args;
+  const [ph, pw] = perAxis(a.resolution, 2, 7) as [number, number];
+  const rows = ctx.arrange(boxes, channelsLast(2));
+  const coordinates = sliceAxes(ctx, rows, [1], [1], [5], "rois");
+  const index = ctx.graph.op("Cast", [squeeze(ctx, sliceAxes(ctx, rows, [1], [0], [1], "batch_column"), [1], "batch_index")], ctx.name("batch_indices"), { to: attr.int(7) });
+  const pooled = ctx.graph.op("RoiAlign", [ctx.arrange(features, channelsFirst(4)), coordinates, index], ctx.name(), {
+    mode: attr.string("avg"),
+    output_height: attr.int(ph),
+    output_width: attr.int(pw),
+    sampling_ratio: attr.int(a.sampling_ratio as number),
+    spatial_scale: attr.float(a.spatial_scale as number),
+    coordinate_transformation_mode: attr.string(a.aligned === false ? "output_half_pixel" : "half_pixel"),
+  });
+  return result(ctx, pooled, channelsFirst(4));
+};
+
 const EMITTERS: Readonly<Record<string, Emitter>> = {
   conv1d: convEmitter("conv1d"),
   conv2d: convEmitter("conv2d"),
@@ -389,6 +412,7 @@ const EMITTERS: Readonly<Record<string, Emitter>> = {
     return result(ctx, ctx.graph.op("Sum", parts, ctx.name()), [0, 1]);
   },
   boundary_matching: boundaryMatching,
+  roi_align: roiAlign,
   stack_frames: (ctx) => {
     const x = ctx.inputs[0]!;
     const [t, h, w, c] = x.shape as [number, number, number, number];

@@ -7,7 +7,7 @@
  */
 import type { IrGraph, PipelineStep } from "../../ir/graph.js";
 import type { EmitState } from "./emit.js";
-import { channelsLast, dimsIn, type Value } from "./layout.js";
+import { BATCH, BOX_ROWS, channelsLast, dimsIn, type Value } from "./layout.js";
 
 export interface OnnxInput {
   /** The ONNX input's name: a raw input's (`video`) or an external stream's (`flow`). */
@@ -19,11 +19,13 @@ export interface OnnxInput {
   /** For a stream: the raw input it is computed from and its operators. */
   readonly from?: string;
   readonly pipeline?: readonly PipelineStep[];
+  /** A detector's `boxes()` input: K rows [batch index, x1, y1, x2, y2], not N. */
+  readonly boxes?: true;
 }
 
 /** The exported model's inputs: the graph's, in order. */
 export function onnxInputs(graph: IrGraph): OnnxInput[] {
-  return graph.inputs.map((i) => ({ name: i.name, kind: i.kind ?? "raw", shape: i.shape, ...(i.kind === "stream" ? { from: i.from!, pipeline: i.pipeline! } : {}) }));
+  return graph.inputs.map((i) => ({ name: i.name, kind: i.kind ?? "raw", shape: i.shape, ...(i.kind === "stream" ? { from: i.from!, pipeline: i.pipeline! } : {}), ...(i.boxes ? { boxes: true as const } : {}) }));
 }
 
 /** Declares the graph inputs (channels-last, batch symbolic); returns each input node's value. */
@@ -31,7 +33,7 @@ export function emitInputs(state: EmitState, graph: IrGraph): Map<number, Value>
   const values = new Map<number, Value>();
   for (const input of graph.inputs) {
     const order = channelsLast(input.shape.length + 1);
-    values.set(input.node, { name: state.graph.input(input.name, dimsIn(input.shape, order)), order, shape: input.shape });
+    values.set(input.node, { name: state.graph.input(input.name, dimsIn(input.shape, order, input.boxes ? BOX_ROWS : BATCH)), order, shape: input.shape });
   }
   return values;
 }

@@ -21,6 +21,9 @@ export interface Value {
 /** The symbolic batch dimension of every input and output. */
 export const BATCH = "N";
 
+/** The symbolic row count of a detector's `boxes()` input and of every per-box tensor: K boxes, not N clips. */
+export const BOX_ROWS = "K";
+
 /** [0, 1, ..., rank - 1]: the IR's own (channels-last) order. */
 export function channelsLast(rank: number): number[] {
   return Array.from({ length: rank }, (_, i) => i);
@@ -42,8 +45,8 @@ export function channelAxis(value: Value): number {
 }
 
 /** ONNX dimensions of a value held in `order` (batch symbolic). */
-export function dimsIn(shape: readonly number[], order: readonly number[]): Dim[] {
-  return order.map((a) => (a === 0 ? BATCH : shape[a - 1]!));
+export function dimsIn(shape: readonly number[], order: readonly number[], rows: Dim = BATCH): Dim[] {
+  return order.map((a) => (a === 0 ? rows : shape[a - 1]!));
 }
 
 /** Static sizes after batch of a value held in `order`, for Reshape targets. */

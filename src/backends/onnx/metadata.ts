@@ -58,7 +58,7 @@ export function onnxMetadata(graph: IrGraph, inputs: readonly OnnxInput[], score
   const describedInputs = inputs.map((i) => ({
     name: i.name,
     kind: i.kind,
-    shape: ["N", ...i.shape],
+    shape: [i.boxes ? "K" : "N", ...i.shape],
     layout: layoutName(i.shape.length),
     ...(i.kind === "raw" ? (i.shape.length >= 3 ? { range: [0, 1] } : {}) : { from: i.from, pipeline: i.pipeline }),
   }));

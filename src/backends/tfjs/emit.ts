@@ -26,6 +26,7 @@ import { VnetScoreFusion } from "./layers/fusion.js";
 import { VnetLrn } from "./layers/lrn.js";
 import { VnetNormalize } from "./layers/normalize.js";
 import { VnetPad } from "./layers/padding.js";
+import { VnetRoiAlign } from "./layers/roi-align.js";
 import { VnetAvgPool, VnetAxisPool } from "./layers/pooling.js";
 import { VnetFoldTime, VnetSelectFrames, VnetStackFrames, VnetTemporalShift, VnetUnfoldTime } from "./layers/temporal.js";
 
@@ -217,6 +218,13 @@ const EMITTERS: Readonly<Record<string, Emitter>> = {
       const a = node.args;
       const durations = (a.durations as number | undefined) ?? ctx.inputShapes[0]![0]!;
       return apply(new VnetBoundaryMatching({ ...ctx.base, samples: a.num_samples as number, perBin: a.num_samples_per_bin as number, boundaryRatio: a.boundary_ratio as number, durations }), one(inputs));
+    },
+  },
+  roi_align: {
+    emit: (node, inputs, ctx) => {
+      const a = node.args;
+      const [ph, pw] = perAxis(a.resolution, 2, 7) as [number, number];
+      return apply(new VnetRoiAlign({ ...ctx.base, resolution: [ph, pw], spatialScale: a.spatial_scale as number, samplingRatio: a.sampling_ratio as number, aligned: a.aligned !== false }), inputs);
     },
   },
   subsample: { emit: (node, inputs, ctx) => apply(new VnetSelectFrames({ ...ctx.base, indices: subsampleIndices(ctx.inputShapes[0]![0]!, node.args), keepTime: true }), one(inputs)) },

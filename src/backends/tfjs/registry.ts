@@ -6,6 +6,7 @@
 import { VnetNonLocalAttention } from "./layers/attention.js";
 import { VnetBatchNorm } from "./layers/batch-norm.js";
 import { VnetBoundaryMatching } from "./layers/boundary-matching.js";
+import { VnetRoiAlign } from "./layers/roi-align.js";
 import { VnetConvGru2d, VnetConvLstm2d } from "./layers/conv-recurrent.js";
 import { VnetConv } from "./layers/conv.js";
 import { VnetHardActivation, VnetMultiply, VnetSlice } from "./layers/elementwise.js";
@@ -32,6 +33,7 @@ export const VNET_LAYERS = {
   VnetNonLocalAttention,
   VnetNormalize,
   VnetPad,
+  VnetRoiAlign,
   VnetScoreFusion,
   VnetSlice,
   VnetStackFrames,

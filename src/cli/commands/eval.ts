@@ -12,6 +12,12 @@ import { formatIssue, issueOf, skippedSummary, type DataIssue } from "../../data
 import { ViewLoader } from "../../data/loader.js";
 import { writeConfusionPng } from "../../runtime/confusion-png.js";
 import { formatReport, predictVideos, scoreReport } from "../../runtime/evaluate.js";
+import { openFeatureSplits } from "../../data/features.js";
+import type { BackendChoice } from "../../runtime/backend.js";
+import { writeFileAtomic } from "../../runtime/files.js";
+import { activityNetResults, formatLocalizationReport, localizationReport, localizeVideos, slidingWindowDetections } from "../../runtime/localization/localize.js";
+import { BMN_POST_PROCESSING } from "../../runtime/localization/proposals.js";
+import { checkFeatureFit, localizerGeometry } from "../../runtime/localization/train.js";
 import { checkpointOnnx, onnxScorer } from "../../runtime/onnx-eval.js";
 import { checkpointClassNames } from "../../runtime/train.js";
 import { viewsPerVideo } from "../../semantics/protocol.js";
@@ -19,6 +25,8 @@ import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, DATA_VALUE, LOADING_FLAGS, NETWORK_FLAG, PROVIDER_FLAG, RUN_ENGINE_FLAG, SEED_FLAG } from "../flags.js";
 import { checkRunnableNetwork, loadDataset, loadingOptions, readWeightsFlag, reportIssues, startBackend, trainedModel } from "../run-util.js";
+import { shownPath } from "../util.js";
+import type { CheckedSpec } from "../util.js";
 import { renderDiagnostics } from "../util.js";
 
 const SPLITS = ["val", "test", "train"] as const satisfies readonly SplitName[];
@@ -30,9 +38,12 @@ export const command = defineCommand({
   positional: { names: "spec file", min: 1, max: 1 },
   flags: {
     weights: { type: "string", value: "DIR", doc: "a run directory or checkpoint directory" },
-    data: { type: "string", value: DATA_VALUE, doc: "the dataset" },
+    data: { type: "string", value: `${DATA_VALUE}|FEATURES`, doc: "the dataset (a localizer's: a features folder)" },
     split: { type: "choice", choices: SPLITS, doc: "the split to evaluate (default: val, or test when there is no val split)" },
     confusionPng: { type: "string", value: "FILE", doc: "also draw the confusion matrix to a PNG file" },
+    annotations: { type: "string", value: "FILE", doc: "a localizer's annotations when the features folder has none" },
+    baseline: { type: "switch", doc: "a localizer: also evaluate uniform sliding windows scored by the extractor's snippet scores" },
+    results: { type: "string", value: "FILE", doc: "a localizer: write its detections as ActivityNet-style results JSON" },
     batch: { type: "int", min: 1, doc: "views per model call (at least one video's views)" },
     valClips: { type: "int", min: 1, doc: "builtin data: validation clips per class" },
     valFraction: { type: "number", min: 0, below: 1, doc: "folders and lists without a val split: the share held out for validation" },
@@ -48,9 +59,11 @@ export const command = defineCommand({
     if (!weights) throw new UsageError("vnet eval needs --weights <run-dir or checkpoint directory>");
     const data = flags.data;
     if (!data) throw new UsageError("vnet eval needs --data (builtin:motion, builtin:motion-appearance, or a video folder or list file)");
-    const checked = checkRunnableNetwork(positional[0]!, flags.network, out, color);
+    const checked = checkRunnableNetwork(positional[0]!, flags.network, out, color, ["classification", "localization"]);
     if (typeof checked === "number") return checked;
     const { network, graph } = checked;
+    if (network.task === "localization") return evalLocalizer(checked, weights, data, flags, out, color);
+    if (flags.annotations !== undefined || flags.baseline || flags.results !== undefined) throw new UsageError("--annotations, --baseline and --results evaluate localizers");
     const seed = flags.seed ?? 0;
     const loading = loadingOptions(flags);
     const store = await readWeightsFlag(weights);
@@ -116,3 +129,52 @@ export const command = defineCommand({
     return 0;
   },
 });
+
+/**
+ * `vnet eval` of a localizer: BMN's post-processed proposals of every video of a split, labelled by
+ * the extractor's snippet scores; AR@AN with its AUC and mAP at tIoU 0.5:0.05:0.95.
+ */
+async function evalLocalizer(
+  checked: CheckedSpec,
+  weights: string,
+  data: string,
+  flags: { readonly split: SplitName | undefined; readonly annotations: string | undefined; readonly baseline: boolean; readonly results: string | undefined; readonly batch: number | undefined; readonly engine: string | undefined; readonly backend: BackendChoice | undefined },
+  out: (s: string) => void,
+  color: boolean,
+): Promise<number> {
+  const { network, graph } = checked;
+  if (flags.engine === "ort") throw new UsageError(`${network.name} is a localizer: vnet eval runs it with tfjs; leave out --engine ort`);
+  const splits = openFeatureSplits(data, flags.annotations ? { annotations: flags.annotations } : {});
+  checkFeatureFit(graph, splits);
+  reportIssues(splits.issues, out, false);
+  const chosen = flags.split ?? (splits.val.length === 0 && splits.test.length > 0 ? "test" : "val");
+  const videos = splits[chosen].filter((v) => v.segments.length > 0);
+  if (videos.length === 0) {
+    out(formatIssue({ code: "VN097", path: data, message: `no annotated video of the ${chosen} split has features here` }));
+    return 1;
+  }
+  await startBackend(flags.backend, out, false, network);
+  const model = trainedModel(graph, checked.result, await readWeightsFlag(weights), out, color);
+  if (typeof model === "number") return model;
+  const classNames = splits.manifest.extractor.classNames;
+  let detections;
+  try {
+    detections = await localizeVideos(model, videos, localizerGeometry(graph), classNames, BMN_POST_PROCESSING, flags.batch ?? 8);
+  } finally {
+    model.dispose();
+  }
+  const extractor = splits.manifest.extractor;
+  out(`${network.name} on ${shownPath(data)} (${chosen} split, ${videos.length} videos; features of ${extractor.network}'s ${extractor.layer}; soft-NMS alpha ${BMN_POST_PROCESSING.alpha}, thresholds ${BMN_POST_PROCESSING.lowThreshold}/${BMN_POST_PROCESSING.highThreshold}, top ${BMN_POST_PROCESSING.topK}):`);
+  out(formatLocalizationReport(localizationReport(videos, detections)));
+  if (flags.baseline) {
+    out("uniform sliding windows (1/8, 1/4, 1/2 of the video at half-window steps), scored by the extractor's snippet scores:");
+    out(formatLocalizationReport(localizationReport(videos, videos.map((v) => slidingWindowDetections(v, classNames)))));
+  }
+  if (flags.results) {
+    writeFileAtomic(flags.results, activityNetResults(videos, detections));
+    out(`wrote ${videos.length} videos' detections to ${flags.results} (ActivityNet results format)`);
+  }
+  const summary = skippedSummary(splits.issues);
+  if (summary) out(summary);
+  return 0;
+}

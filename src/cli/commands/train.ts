@@ -6,13 +6,20 @@
  */
 import * as path from "node:path";
 import type { VideoSplits } from "../../data/dataset.js";
+import { openFeatureSplits } from "../../data/features.js";
 import { formatIssue, skippedSummary } from "../../data/issues.js";
+import type { BackendChoice } from "../../runtime/backend.js";
+import type { EngineChoice } from "../../runtime/engines/index.js";
+import { checkFeatureFit, localizerGeometry } from "../../runtime/localization/train.js";
+import type { IrGraph } from "../../ir/graph.js";
+import type { CheckedNetwork } from "../../semantics/network.js";
 import { describeSelection } from "../../runtime/backend.js";
 import { trainingConfig, trainNetwork, type TrainingConfig } from "../../runtime/train.js";
 import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, DATA_VALUE, ENGINE_FLAG, LOADING_FLAGS, NETWORK_FLAG, PROVIDER_FLAG, SEED_FLAG } from "../flags.js";
 import { checkRunnableNetwork, loadDataset, loadingOptions, reportIssues, startBackend } from "../run-util.js";
+import { shownPath } from "../util.js";
 
 export const command = defineCommand({
   name: "train",
@@ -20,7 +27,7 @@ export const command = defineCommand({
   description: "Trains the spec on a dataset with its `training` section (flags override it); writes metrics.jsonl and a crash-safe checkpoint per epoch into the run directory. --resume continues a run from its last checkpoint.",
   positional: { names: "spec file", min: 1, max: 1 },
   flags: {
-    data: { type: "string", value: DATA_VALUE, doc: "the dataset: a builtin one, a folder of class folders, or a list file" },
+    data: { type: "string", value: `${DATA_VALUE}|FEATURES`, doc: "the dataset: a builtin one, a folder of class folders, or a list file; for a localizer, a features folder (`vnet features`)" },
     out: { type: "string", alias: "-o", value: "RUN-DIR", doc: "the run directory (metrics.jsonl, checkpoint/)" },
     epochs: { type: "int", min: 1, doc: "epochs to train (default: the spec's)" },
     batch: { type: "int", min: 1, doc: "clips per step (default: the spec's)" },
@@ -35,6 +42,7 @@ export const command = defineCommand({
     seed: SEED_FLAG,
     resume: { type: "switch", doc: "continue the run in -o from its last checkpoint" },
     init: { type: "string", value: "CKPT", doc: "starting weights of a new run (a run, checkpoint or tfjs model directory)" },
+    annotations: { type: "string", value: "FILE", doc: "a localizer's annotations when the features folder has none (ActivityNet-style JSON or THUMOS-style lists)" },
     partial: { type: "switch", doc: "with --init: leave weights whose shapes differ at their initialisers (warned)" },
     plot: { type: "switch", doc: "redraw the training curves to <run-dir>/curves.png after every epoch" },
     network: NETWORK_FLAG,
@@ -62,9 +70,11 @@ export const command = defineCommand({
     };
     const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as Partial<TrainingConfig>;
 
-    const checked = checkRunnableNetwork(positional[0]!, flags.network, out, color);
+    const checked = checkRunnableNetwork(positional[0]!, flags.network, out, color, ["classification", "localization"]);
     if (typeof checked === "number") return checked;
     const { network, graph } = checked;
+    if (network.task === "localization") return trainLocalizer(network, graph, data, runDir, seed, defined, flags, out, progress);
+    if (flags.annotations !== undefined) throw new UsageError("--annotations names a localizer's annotations; a classifier's labels come with its dataset");
     const loading = loadingOptions(flags);
     const dataset: VideoSplits = await loadDataset(data, graph, { seed, cacheDir: loading.cacheDir, ...(flags.trainClips ? { trainPerClass: flags.trainClips } : {}), ...(flags.valClips ? { valPerClass: flags.valClips } : {}), ...(flags.valFraction !== undefined ? { valFraction: flags.valFraction } : {}) });
     reportIssues(dataset.issues, out, false);
@@ -109,6 +119,37 @@ export const command = defineCommand({
     return 0;
   },
 });
+
+/** `vnet train` of a localizer: on a features folder's splits, validating AR@10, AR@100 and the AUC each epoch. */
+async function trainLocalizer(network: CheckedNetwork, graph: IrGraph, data: string, runDir: string, seed: number, overrides: Partial<TrainingConfig>, flags: { readonly annotations: string | undefined; readonly resume: boolean; readonly init: string | undefined; readonly plot: boolean; readonly engine: EngineChoice | undefined; readonly backend: BackendChoice | undefined }, out: (s: string) => void, progress: (s: string) => void): Promise<number> {
+  if (flags.init !== undefined) throw new UsageError("--init is not supported for localizers yet: train from scratch or --resume");
+  if (flags.engine === "ort") throw new UsageError(`${network.name} is a localizer: it trains on the tfjs engine (the ONNX training step has classification's loss only); leave out --engine ort`);
+  const splits = openFeatureSplits(data, flags.annotations ? { annotations: flags.annotations } : {});
+  checkFeatureFit(graph, splits);
+  reportIssues(splits.issues, out, false);
+  const train = splits.train.filter((v) => v.segments.length > 0);
+  if (train.length === 0) {
+    out(formatIssue({ code: "VN097", path: data, message: "no training video with annotated actions has features here" }));
+    return 1;
+  }
+  await startBackend(flags.backend, out, true, network);
+  const config = trainingConfig(network, overrides);
+  const { positions, features } = localizerGeometry(graph);
+  const extractor = splits.manifest.extractor;
+  out(`training ${network.name} on ${shownPath(data)}: ${train.length} training and ${splits.val.length} validation videos, sequences of [${positions}, ${features}] (${extractor.network}'s ${extractor.layer}), ${splits.classNames.length} action classes`);
+  out(`${config.optimizer} lr ${config.lr} (${config.schedule}${config.warmup ? `, ${config.warmup} warm-up epochs` : ""}), weight decay ${config.weightDecay}, batch ${config.batch}, ${config.epochs} epochs`);
+  const result = await trainNetwork(graph, splits, { config, runDir, seed, resume: flags.resume, engine: flags.engine, onEngine: (description, reason) => out(`engine: ${description}${reason ? ` (${reason})` : ""}`), progress: (line, done) => progress(done ? `\r${line}\n` : `\r${line}`), log: out, ...(flags.plot ? { onEpoch: () => redrawCurves(runDir) } : {}) });
+  result.model.dispose();
+  const summary = skippedSummary(splits.issues);
+  if (summary) out(summary);
+  if (result.stopped) return 1;
+  const last = result.history[result.history.length - 1];
+  const figures = last?.valMetrics;
+  if (figures && "AR@10" in figures) out(`validation AR@10 ${(100 * figures["AR@10"]!).toFixed(1)}%, AR@100 ${(100 * figures["AR@100"]!).toFixed(1)}%, AUC ${figures.AUC!.toFixed(2)} after ${last!.epoch} epochs`);
+  else if (last) out(`trained ${last.epoch} epochs; no annotated validation videos to measure recall on`);
+  out(`wrote ${path.join(runDir, "metrics.jsonl")}${flags.plot ? `, ${path.join(runDir, "curves.png")}` : ""} and ${path.join(runDir, "checkpoint")}/`);
+  return 0;
+}
 
 /** `--plot`: the run's curves as <run-dir>/curves.png (loaded on demand: only --plot pays for Vega). */
 async function redrawCurves(runDir: string): Promise<void> {

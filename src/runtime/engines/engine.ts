@@ -38,16 +38,21 @@ export type ViewScorer = (views: readonly LoadedViews[]) => Promise<{ readonly v
 /** Where an engine starts: fresh weights (seeded, then `init`), or a checkpoint's state. */
 export type EngineStart = { readonly kind: "fresh"; readonly init?: (model: tf.LayersModel) => void } | { readonly kind: "checkpoint"; readonly contents: CheckpointContents };
 
-export interface EngineSetup {
+/** What building a trainable model needs, whatever its inputs are. */
+export interface ModelSetup {
   /** The network's lowered graph: what both engines build their models from. */
   readonly graph: IrGraph;
   readonly config: EngineConfig;
   readonly seed: number;
-  readonly protocol: SamplingProtocol;
-  readonly flows: readonly FlowStream[];
   readonly start: EngineStart;
   /** Written into the model's metadata: what predicting with it needs. */
   readonly metadata: Readonly<Record<string, unknown>>;
+}
+
+/** A classifier's engine setup: the model, and how its clips are sampled and fed. */
+export interface EngineSetup extends ModelSetup {
+  readonly protocol: SamplingProtocol;
+  readonly flows: readonly FlowStream[];
 }
 
 export interface TrainingEngine {

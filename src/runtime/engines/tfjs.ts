@@ -17,7 +17,7 @@ import { WeightStore } from "../../weights/store.js";
 import type { CheckpointContents, NamedTensor, Progress } from "../checkpoint.js";
 import { graphFeeds } from "../streams.js";
 import { TFJS_ALGEBRA } from "../tensor-algebra.js";
-import type { EngineConfig, EngineSetup, TrainingBatch, TrainingEngine, ViewScorer } from "./engine.js";
+import type { EngineConfig, EngineSetup, ModelSetup, TrainingBatch, TrainingEngine, ViewScorer } from "./engine.js";
 
 /** Optimizer variables that `getWeights` leaves out (Adam's accumulated beta powers). */
 const HIDDEN_SCALARS = ["accBeta1", "accBeta2"] as const;
@@ -67,6 +67,16 @@ function trainingModel(model: tf.LayersModel, graph: IrGraph): { model: tf.Layer
   return { model: tf.model({ inputs: model.inputs, outputs }), heads, logits, fused };
 }
 
+/**
+ * Adds the L2 term wd / 2 * sum(w^2) of every kernel to a loss: decay on kernels only, as the
+ * usual recipes exclude biases and batch-norm parameters.
+ */
+export function weightDecayTerm(model: tf.LayersModel, weightDecay: number): (loss: tf.Scalar) => tf.Scalar {
+  const decayed = model.trainableWeights.filter((w) => /kernel/.test(w.name)).map((w) => w.read());
+  if (weightDecay <= 0 || decayed.length === 0) return (loss) => loss;
+  return (loss) => tf.add(loss, tf.mul(weightDecay / 2, tf.addN(decayed.map((w) => tf.sum(tf.square(w)))))) as tf.Scalar;
+}
+
 /** What the tfjs engine minimises on a batch, and the fused scores accuracy is read from. */
 export type TfjsObjective = (inputs: readonly tf.Tensor[], labels: tf.Tensor1D) => { loss: tf.Scalar; fused: tf.Tensor };
 
@@ -79,8 +89,7 @@ export type TfjsObjective = (inputs: readonly tf.Tensor[], labels: tf.Tensor1D) 
  */
 export function tfjsObjective(model: tf.LayersModel, graph: IrGraph, config: Pick<EngineConfig, "labelSmoothing" | "weightDecay">): TfjsObjective {
   const trained = trainingModel(model, graph);
-  // L2 decay on kernels only, as the usual recipes exclude biases and batch-norm parameters.
-  const decayed = model.trainableWeights.filter((w) => /kernel/.test(w.name)).map((w) => w.read());
+  const decay = weightDecayTerm(model, config.weightDecay);
   return (inputs, labels) => {
     const applied = trained.model.apply(inputs.length === 1 ? inputs[0]! : [...inputs], { training: true }) as tf.Tensor | tf.Tensor[];
     const outputs = Array.isArray(applied) ? applied : [applied];
@@ -88,8 +97,7 @@ export function tfjsObjective(model: tf.LayersModel, graph: IrGraph, config: Pic
     const onehot = tf.oneHot(labels, fused.shape[1]!);
     // One loss per head: the output's, or each stream's for a separately trained score fusion.
     const losses = trained.logits.map((logits, k) => softmaxCrossEntropy(TFJS_ALGEBRA, logits(outputs[trained.heads[k]!]!), onehot, config.labelSmoothing));
-    let loss = (losses.length === 1 ? losses[0]! : tf.addN(losses)) as tf.Scalar;
-    if (config.weightDecay > 0 && decayed.length) loss = tf.add(loss, tf.mul(config.weightDecay / 2, tf.addN(decayed.map((w) => tf.sum(tf.square(w)))))) as tf.Scalar;
+    const loss = decay((losses.length === 1 ? losses[0]! : tf.addN(losses)) as tf.Scalar);
     return { loss, fused };
   };
 }
@@ -124,34 +132,26 @@ export async function contentsModel(contents: Pick<CheckpointContents, "model" |
   return tf.loadLayersModel(tf.io.fromMemory({ ...contents.model, weightSpecs: contents.weights.map((w) => ({ name: w.name, shape: [...w.shape], dtype: "float32" as const })), weightData: data.buffer }));
 }
 
-export class TfjsEngine implements TrainingEngine {
+/**
+ * A tfjs model with its optimizer, whatever the model reads: one optimizer step of any objective
+ * over its trainable weights, and its state as a checkpoint (restored exactly). Classification's
+ * engine (`TfjsEngine`) builds on it, and so does a localizer's trainer (its loss is BMN's).
+ */
+export class TfjsOptimization {
   readonly name = "tfjs" as const;
-  readonly score: ViewScorer;
-  private readonly objective: TfjsObjective;
+  readonly description: string;
   private readonly variables: tf.Variable[];
 
-  private constructor(
-    private readonly setup: EngineSetup,
-    private readonly trained: tf.LayersModel,
+  protected constructor(
+    protected readonly trained: tf.LayersModel,
     private readonly optimizer: tf.Optimizer,
-    readonly description: string,
   ) {
-    this.objective = tfjsObjective(trained, setup.graph, setup.config);
     this.variables = trained.trainableWeights.map((w) => w.read() as tf.Variable);
-    this.score = async (views) => {
-      const output = tf.tidy(() => {
-        const inputs = graphFeeds(setup.graph, views, setup.flows);
-        return trained.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor;
-      });
-      const values = (await output.data()) as Float32Array;
-      const classes = output.shape[1]!;
-      output.dispose();
-      return { values, classes };
-    };
+    this.description = `tfjs (${tf.getBackend()} backend)`;
   }
 
-  /** The engine of a network on the active tfjs backend. */
-  static async create(setup: EngineSetup): Promise<TfjsEngine> {
+  /** The model (compiled fresh with the seed, then `init`; or a checkpoint's) and its optimizer. */
+  protected static async build(setup: ModelSetup): Promise<{ model: tf.LayersModel; optimizer: tf.Optimizer }> {
     const optimizer = makeOptimizer(setup.config);
     let model: tf.LayersModel;
     if (setup.start.kind === "checkpoint") {
@@ -172,27 +172,35 @@ export class TfjsEngine implements TrainingEngine {
       setup.start.init?.(model);
     }
     model.setUserDefinedMetadata(setup.metadata as object);
-    return new TfjsEngine(setup, model, optimizer, `tfjs (${tf.getBackend()} backend)`);
+    return { model, optimizer };
   }
 
-  async step(batch: TrainingBatch, lr: number): Promise<{ loss: number; correct: number }> {
+  /** A model of any task with its optimizer on the active tfjs backend. */
+  static async start(setup: ModelSetup): Promise<TfjsOptimization> {
+    const { model, optimizer } = await TfjsOptimization.build(setup);
+    return new TfjsOptimization(model, optimizer);
+  }
+
+  /**
+   * One optimizer step at learning rate `lr` on `objective` (run in training mode by the caller;
+   * its tensors are freed): the loss, and the count of right predictions when it gives one.
+   */
+  async minimize(objective: () => { loss: tf.Scalar; correct?: tf.Scalar }, lr: number): Promise<{ loss: number; correct?: number }> {
     setLearningRate(this.optimizer, lr);
-    const inputs = graphFeeds(this.setup.graph, batch.views, this.setup.flows);
-    const labels = tf.tensor1d([...batch.labels], "int32");
     let hits: tf.Tensor | undefined;
     const loss = this.optimizer.minimize(
       () => {
-        const { loss: total, fused } = this.objective(inputs, labels);
-        hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(fused, 1), labels), "float32")));
+        const { loss: total, correct } = objective();
+        if (correct) hits = tf.keep(correct);
         return total;
       },
       true,
       this.variables,
     )!;
     const value = (await loss.data())[0]!;
-    const correct = (await hits!.data())[0]!;
-    tf.dispose([loss, hits!, labels, ...inputs]);
-    return { loss: value, correct };
+    const correct = hits ? (await hits.data())[0]! : undefined;
+    tf.dispose([loss, ...(hits ? [hits] : [])]);
+    return correct === undefined ? { loss: value } : { loss: value, correct };
   }
 
   async checkpoint(progress: Progress): Promise<CheckpointContents> {
@@ -209,5 +217,47 @@ export class TfjsEngine implements TrainingEngine {
 
   async dispose(): Promise<void> {
     this.optimizer.dispose();
+  }
+}
+
+/** The tfjs engine of a classifier: steps on batches of loaded views, scores of views. */
+export class TfjsEngine extends TfjsOptimization implements TrainingEngine {
+  readonly score: ViewScorer;
+  private readonly objective: TfjsObjective;
+
+  private constructor(
+    private readonly setup: EngineSetup,
+    trained: tf.LayersModel,
+    optimizer: tf.Optimizer,
+  ) {
+    super(trained, optimizer);
+    this.objective = tfjsObjective(trained, setup.graph, setup.config);
+    this.score = async (views) => {
+      const output = tf.tidy(() => {
+        const inputs = graphFeeds(setup.graph, views, setup.flows);
+        return trained.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor;
+      });
+      const values = (await output.data()) as Float32Array;
+      const classes = output.shape[1]!;
+      output.dispose();
+      return { values, classes };
+    };
+  }
+
+  /** The engine of a network on the active tfjs backend. */
+  static async create(setup: EngineSetup): Promise<TfjsEngine> {
+    const { model, optimizer } = await TfjsOptimization.build(setup);
+    return new TfjsEngine(setup, model, optimizer);
+  }
+
+  async step(batch: TrainingBatch, lr: number): Promise<{ loss: number; correct: number }> {
+    const inputs = graphFeeds(this.setup.graph, batch.views, this.setup.flows);
+    const labels = tf.tensor1d([...batch.labels], "int32");
+    const { loss, correct } = await this.minimize(() => {
+      const { loss: total, fused } = this.objective(inputs, labels);
+      return { loss: total, correct: tf.sum(tf.cast(tf.equal(tf.argMax(fused, 1), labels), "float32")) as tf.Scalar };
+    }, lr);
+    tf.dispose([labels, ...inputs]);
+    return { loss, correct: correct ?? 0 };
   }
 }

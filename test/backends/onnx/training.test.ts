@@ -8,7 +8,8 @@
  * and the updated batch-norm statistics. Against PyTorch's float64 autograd (the fixtures below)
  * every tensor is held to 1e-4. Dropout is compared at rate 0 on both sides (tfjs draws its own
  * masks), with the masks still fed to the ONNX step. Then a few SGD (momentum, Nesterov, weight
- * decay) and Adam steps give the same weights on both engines.
+ * decay) and Adam steps give the same weights on both engines, and as torch.optim's SGD, Adam and
+ * AdamW take them from PyTorch's fixtures (pytorch_steps.json, float64).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -25,7 +26,7 @@ import type { IrGraph } from "../../../src/ir/graph.js";
 import { storedWeightName as tfjsWeightName } from "../../../src/ir/weights.js";
 import { tfjsObjective } from "../../../src/runtime/engines/index.js";
 import { mapOnnxWeights } from "../../../src/weights/import-onnx.js";
-import { checkSpec } from "../../onnx-helpers.js";
+import { checkSource, checkSpec } from "../../onnx-helpers.js";
 
 const ROOT = path.resolve(__dirname, "../../..");
 const TINY = path.join(ROOT, "specs/tiny");
@@ -120,11 +121,46 @@ function tfjsGradients(model: tf.LayersModel, graph: IrGraph, inputs: readonly t
   return result;
 }
 
+/**
+ * Operators of the catalogue that no spec of specs/ uses (so neither the tiny specs here nor
+ * every-spec.test.ts reach them): each trains too, and its gradient equals tfjs's.
+ */
+const CATALOGUE_SPECS: Record<string, string> = {
+  "conv1d, tanh, gru over per-frame features": `network ops_sequence {
+  classes = 3
+  input video = clip(frames = 4, size = 16)
+  f = video -> per_frame { conv2d(4, kernel = 3, stride = 2) -> relu -> global_avg_pool } -> conv1d(6, kernel = 3, pad = 1) -> tanh
+  output f -> gru(5, sequences = "all") -> temporal_pool(mode = "max") -> dense(classes)
+}`,
+  "avgpool2d, split, slice, mul (a gate), silu, hard_sigmoid, hard_swish, gelu (both forms), sigmoid, global_max_pool": `network ops_image {
+  classes = 3
+  input image = image(size = 16)
+  x = image -> conv2d(8, kernel = 3, pad = 1) -> silu -> avgpool2d(kernel = 2)
+  a, b = x -> split(2)
+  g = a -> global_avg_pool -> dense(4) -> hard_sigmoid
+  y = [b, g] -> mul -> hard_swish -> slice(start = 1, end = 3) -> gelu -> conv2d(4, kernel = 3, pad = 1) -> gelu(approximate = "tanh") -> sigmoid
+  output y -> global_max_pool -> dense(classes)
+}`,
+  "conv2plus1d, dilated and grouped conv3d, a strided \"same\" conv (asymmetric pads), maxpool3d with ceil": `network ops_clip {
+  classes = 3
+  input video = clip(frames = 4, size = 16)
+  output video
+    -> conv2plus1d(6, kernel = 3, stride = [1, 2, 2], pad = 1) -> bn -> relu
+    -> conv3d(6, kernel = 3, dilation = 2, pad = 2, groups = 3) -> relu
+    -> conv3d(8, kernel = [1, 3, 3], stride = [1, 2, 2], pad = "same", groups = 2) -> relu
+    -> maxpool3d(kernel = [1, 2, 2], ceil = true) -> global_avg_pool -> dense(classes)
+}`,
+};
+
 describe("ONNX training step: gradients equal the tfjs engine's", () => {
   const specs = fs.readdirSync(TINY).filter((f) => f.endsWith(".vnet"));
-  for (const file of specs) {
-    it(file, async () => {
-      const { graph } = checkSpec(path.join(TINY, file));
+  const cases: [string, () => IrGraph][] = [
+    ...specs.map((file): [string, () => IrGraph] => [file, () => checkSpec(path.join(TINY, file)).graph]),
+    ...Object.entries(CATALOGUE_SPECS).map(([name, text]): [string, () => IrGraph] => [name, () => [...checkSource(text).values()][0]!.graph]),
+  ];
+  for (const [name, load] of cases) {
+    it(name, async () => {
+      const graph = load();
       const model = tfjsModel(graph, 7);
       const step = buildTrainingStep(graph, { batch: BATCH, optimizer: sgd, weightDecay: 0, mode: "gradients" });
       if (graph.task !== "classification") {
@@ -257,42 +293,59 @@ function withValues(model: OnnxModel, values: (t: OnnxTensor) => Float32Array): 
   return { ...model, layers: model.layers.map(layer) };
 }
 
+/** A PyTorch fixture's network and its ONNX file's weights mapped onto the spec's (and a mapper for other values in the same tensors). */
+function pytorchStart(onnxFile: string, spec: string) {
+  const { network, graph } = checkSpec(path.join(ROOT, spec));
+  const onnxModel = readOnnx(fs.readFileSync(path.join(ROOT, "test/fixtures/onnx", onnxFile)));
+  const at = { at: { file: network.file, range: network.range }, file: onnxFile };
+  const mapped = (model: OnnxModel) => {
+    const mapping = mapOnnxWeights(graph, model, at);
+    expect(mapping.report.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    return mapping.weights;
+  };
+  /** The fixture's named tensors (PyTorch names, base64) on the spec's weights; zeros where it has none. */
+  const named = (tensors: Readonly<Record<string, string>>) => mapped(withValues(onnxModel, (t) => (tensors[t.name] ? decode(tensors[t.name]!) : new Float32Array(t.values.length))));
+  const weights = mapped(onnxModel);
+  const source: WeightSource = { description: onnxFile, shapeOf: (d) => weights.get(tfjsWeightName(d))?.shape, read: (d) => weights.get(tfjsWeightName(d))!.values };
+  return { network, graph, named, source };
+}
+
+/** The batch feeds of a PyTorch fixture's clips (vnet's generator from the seed) and labels; all-ones dropout masks (the modules have none). */
+function pytorchBatch(step: TrainingStepGraph, clips: { readonly shape: readonly number[]; readonly seed: number }, labels: readonly number[]): Record<string, ort.Tensor> {
+  const random = seededRandom(clips.seed);
+  const data = Float32Array.from({ length: clips.shape.reduce((a, b) => a * b, 1) }, () => random());
+  const onehot = new Float32Array(labels.length * step.classes);
+  labels.forEach((l, i) => (onehot[i * step.classes + l] = 1));
+  const feeds: Record<string, ort.Tensor> = { [step.inputs[0]!.name]: new ort.Tensor("float32", data, [...clips.shape]), [LABELS]: new ort.Tensor("float32", onehot, [labels.length, step.classes]) };
+  for (const mask of step.masks) feeds[mask.input] = new ort.Tensor("float32", new Float32Array(labels.length * mask.rows * mask.shape.reduce((a, b) => a * b, 1)).fill(1), [labels.length * mask.rows, ...mask.shape]);
+  return feeds;
+}
+
+/** The step's state feeds from a weight source (optimizer slots at zero). */
+function sourceFeeds(step: TrainingStepGraph, source: WeightSource): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const s of step.state) {
+    const values = s.kind === "slot" ? new Float32Array(s.dims.reduce((a, b) => a * b, 1)) : source.read(s.decl!);
+    feeds[s.input] = new ort.Tensor("float32", s.layout && s.kind !== "slot" ? s.layout.toOnnx(values, s.decl!.shape).data : values, [...s.dims]);
+  }
+  return feeds;
+}
+
 describe("ONNX training step: gradients equal PyTorch autograd's (torchvision and PySlowFast fixtures)", () => {
   const fixture = JSON.parse(fs.readFileSync(path.join(ROOT, "test/fixtures/training/pytorch_gradients.json"), "utf8")) as { cases: PyTorchCase[] };
   for (const c of fixture.cases) {
     it(`${c.onnx} on ${path.basename(c.spec)}`, async () => {
-      const { network, graph } = checkSpec(path.join(ROOT, c.spec));
-      const onnxModel = readOnnx(fs.readFileSync(path.join(ROOT, "test/fixtures/onnx", c.onnx)));
-      const at = { at: { file: network.file, range: network.range }, file: c.onnx };
-      const mapped = (model: OnnxModel) => {
-        const mapping = mapOnnxWeights(graph, model, at);
-        expect(mapping.report.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-        return mapping.weights;
-      };
-      const weights = mapped(onnxModel);
-      const source: WeightSource = { description: c.onnx, shapeOf: (d) => weights.get(tfjsWeightName(d))?.shape, read: (d) => weights.get(tfjsWeightName(d))!.values };
+      const { graph, named, source } = pytorchStart(c.onnx, c.spec);
       const step = buildTrainingStep(graph, { batch: 2, optimizer: sgd, weightDecay: 0, mode: "gradients" });
       expect(step.diagnostics).toEqual([]);
-
-      const random = seededRandom(c.clips.seed);
-      const clips = Float32Array.from({ length: c.clips.shape.reduce((a, b) => a * b, 1) }, () => random());
-      const onehot = new Float32Array(2 * step.classes);
-      c.labels.forEach((l, i) => (onehot[i * step.classes + l] = 1));
-      const feeds: Record<string, ort.Tensor> = { [step.inputs[0]!.name]: new ort.Tensor("float32", clips, c.clips.shape), [LABELS]: new ort.Tensor("float32", onehot, [2, step.classes]) };
-      // The PyTorch modules have no dropout: all-ones masks.
-      for (const mask of step.masks) feeds[mask.input] = new ort.Tensor("float32", new Float32Array(2 * mask.rows * mask.shape.reduce((a, b) => a * b, 1)).fill(1), [2 * mask.rows, ...mask.shape]);
-      for (const s of step.state) {
-        const values = source.read(s.decl!);
-        feeds[s.input] = new ort.Tensor("float32", s.layout ? s.layout.toOnnx(values, s.decl!.shape).data : values, [...s.dims]);
-      }
+      const feeds = { ...pytorchBatch(step, c.clips, c.labels), ...sourceFeeds(step, source) };
       const session = await ort.InferenceSession.create(step.bytes!, { logSeverityLevel: 3 });
       const result = await session.run(feeds);
       await session.release();
 
       expect(Math.abs((result[LOSS]!.data as Float32Array)[0]! - c.loss) / c.loss, "loss").toBeLessThan(1e-5);
-      const zeros = (t: OnnxTensor) => new Float32Array(t.values.length);
-      const gradients = mapped(withValues(onnxModel, (t) => (c.grads[t.name] ? decode(c.grads[t.name]!) : zeros(t))));
-      const running = mapped(withValues(onnxModel, (t) => (c.running[t.name] ? decode(c.running[t.name]!) : zeros(t))));
+      const gradients = named(c.grads);
+      const running = named(c.running);
       let compared = 0;
       for (const s of step.state) {
         const name = tfjsWeightName(s.decl!);
@@ -310,3 +363,47 @@ describe("ONNX training step: gradients equal PyTorch autograd's (torchvision an
   }
 });
 
+interface PyTorchSteps {
+  readonly onnx: string;
+  readonly spec: string;
+  readonly optimizer: "sgd" | "adam" | "adamw";
+  readonly settings: { readonly lr: number; readonly momentum?: number; readonly nesterov?: boolean; readonly weight_decay: number };
+  readonly batches: { readonly shape: number[]; readonly seed: number; readonly labels: number[] }[];
+  readonly losses: number[];
+  readonly params: Record<string, string>;
+  readonly running: Record<string, string>;
+}
+
+describe("ONNX training step: optimizer steps equal torch.optim's (SGD + Nesterov + weight decay, Adam, AdamW)", () => {
+  const fixture = JSON.parse(fs.readFileSync(path.join(ROOT, "test/fixtures/training/pytorch_steps.json"), "utf8")) as { steps: number; cases: PyTorchSteps[] };
+  for (const c of fixture.cases) {
+    it(`${c.batches.length} ${c.optimizer} steps of ${c.onnx} on ${path.basename(c.spec)}`, async () => {
+      const { graph, named, source } = pytorchStart(c.onnx, c.spec);
+      const optimizer: OptimizerSpec = c.optimizer === "sgd" ? { kind: "sgd", momentum: c.settings.momentum!, nesterov: c.settings.nesterov! } : { kind: "adam", ...ADAM_DEFAULTS, decoupled: c.optimizer === "adamw" };
+      const step = buildTrainingStep(graph, { batch: 2, optimizer, weightDecay: c.settings.weight_decay });
+      expect(step.diagnostics).toEqual([]);
+      const session = await ort.InferenceSession.create(step.bytes!, { logSeverityLevel: 3 });
+      let state = sourceFeeds(step, source);
+      for (const [k, b] of c.batches.entries()) {
+        const scalars: Record<string, ort.Tensor> = { [LEARNING_RATE]: new ort.Tensor("float32", Float32Array.of(c.settings.lr), []) };
+        if (step.adam) {
+          scalars[BIAS_CORRECTION1] = new ort.Tensor("float32", Float32Array.of(1 - ADAM_DEFAULTS.beta1 ** (k + 1)), []);
+          scalars[BIAS_CORRECTION2] = new ort.Tensor("float32", Float32Array.of(1 - ADAM_DEFAULTS.beta2 ** (k + 1)), []);
+        }
+        const result = await session.run({ ...state, ...pytorchBatch(step, b, b.labels), ...scalars });
+        expect(Math.abs((result[LOSS]!.data as Float32Array)[0]! - c.losses[k]!) / c.losses[k]!, `loss at step ${k + 1}`).toBeLessThan(1e-5);
+        state = Object.fromEntries(step.state.map((s) => [s.input, s.next ? new ort.Tensor("float32", result[s.next]!.data as Float32Array, [...s.dims]) : state[s.input]!]));
+      }
+      await session.release();
+      const params = named(c.params);
+      const running = named(c.running);
+      let compared = 0;
+      for (const s of step.state.filter((t) => t.kind !== "slot")) {
+        const want = (s.kind === "weight" ? params : running).get(tfjsWeightName(s.decl!))!.values;
+        expect(relative(toVnet(step, s.input, state[s.input]!.data as Float32Array), want), `${s.input} after ${c.batches.length} steps`).toBeLessThan(1e-4);
+        compared++;
+      }
+      expect(compared).toBe(Object.keys(c.params).length + Object.keys(c.running).length);
+    });
+  }
+});

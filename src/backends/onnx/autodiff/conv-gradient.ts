@@ -125,8 +125,20 @@ class Nodes {
     return this.op("Reshape", [x, this.ints(`${part}_shape`, shape)], part);
   }
 
-  transpose(x: string, perm: readonly number[], part: string): string {
-    return perm.every((p, i) => p === i) ? x : this.op("Transpose", [x], part, { perm: attr.ints(perm) });
+  /**
+   * `x` of shape `dims` with its axes permuted; a Reshape (no copy) when only axes of size 1 move
+   * (dY's batch and channels at batch 1, a depthwise kernel's two channel axes).
+   */
+  transpose(x: string, dims: readonly number[], perm: readonly number[], part: string): string {
+    if (perm.every((p, i) => p === i)) return x;
+    const moving = perm.filter((p) => dims[p] !== 1);
+    if (moving.every((p, i) => i === 0 || moving[i - 1]! < p))
+      return this.reshape(
+        x,
+        perm.map((p) => dims[p]!),
+        part,
+      );
+    return this.op("Transpose", [x], part, { perm: attr.ints(perm) });
   }
 
   slice(x: string, axes: readonly number[], starts: readonly number[], ends: readonly number[], steps: readonly number[], part: string): string {
@@ -161,9 +173,17 @@ function transposedKernel(n: Nodes, conv: ConvConfig, w: string): string {
   const g = conv.groups;
   const taps = product(conv.kernel);
   if (g === 1)
-    return n.reshape(n.transpose(w, [1, 0, ...range(conv.kernel.length).map((i) => i + 2)], "w_t"), [conv.inChannels, conv.outChannels, taps], "w_t_flat");
+    return n.reshape(
+      n.transpose(w, [conv.outChannels, conv.inChannels, ...conv.kernel], [1, 0, ...range(conv.kernel.length).map((i) => i + 2)], "w_t"),
+      [conv.inChannels, conv.outChannels, taps],
+      "w_t_flat",
+    );
   const grouped = n.reshape(w, [g, conv.outChannels / g, conv.inChannels / g, taps], "w_grouped");
-  return n.reshape(n.transpose(grouped, [0, 2, 1, 3], "w_grouped_t"), [conv.inChannels, conv.outChannels / g, taps], "w_t_flat");
+  return n.reshape(
+    n.transpose(grouped, [g, conv.outChannels / g, conv.inChannels / g, taps], [0, 2, 1, 3], "w_grouped_t"),
+    [conv.inChannels, conv.outChannels / g, taps],
+    "w_t_flat",
+  );
 }
 
 /** One phase of one axis of the strided input gradient: which taps reach it and where in dY. */
@@ -358,11 +378,11 @@ function foldedConvWeightGradient(n: Nodes, conv: ConvConfig, x: string, dy: str
   const grouped = g === 1 ? read : n.reshape(read, [N, g, cig, ...input], "x_grouped");
   const channelsLast =
     g === 1
-      ? n.transpose(read, [0, ...range(d).map((i) => i + 2), 1], "x_channels_last")
-      : n.transpose(grouped, [1, 0, ...range(d).map((i) => i + 3), 2], "x_channels_last");
+      ? n.transpose(read, [N, cig, ...input], [0, ...range(d).map((i) => i + 2), 1], "x_channels_last")
+      : n.transpose(grouped, [N, g, cig, ...input], [1, 0, ...range(d).map((i) => i + 3), 2], "x_channels_last");
   const folded = n.reshape(channelsLast, [1, g * N, ...input.slice(0, last), input[last]! * cig], "x_folded");
   // dY [N, Co, O...] -> [Co, N, O...]: the kernel, whose group gi reads the channels (gi, n).
-  const kernel = n.transpose(dy, [1, 0, ...range(d).map((i) => i + 2)], "dy_kernel");
+  const kernel = n.transpose(dy, [N, conv.outChannels, ...out], [1, 0, ...range(d).map((i) => i + 2)], "dy_kernel");
   // Along axes before the last, the Conv's output index is the tap: stride = dilation, dilation =
   // stride. Along the folded axis it is tap * dilation * Ci/g + input channel.
   const needed = range(d).map((a) => (a < last ? conv.kernel[a]! : ((conv.kernel[a]! - 1) * conv.dilation[a]! + 1) * cig));
@@ -399,7 +419,7 @@ function foldedConvWeightGradient(n: Nodes, conv: ConvConfig, x: string, dy: str
   const span = (conv.kernel[last]! - 1) * conv.dilation[last]! + 1;
   let unfolded = n.reshape(result, [conv.outChannels, ...conv.kernel.slice(0, last), span, cig], "taps");
   if (conv.dilation[last]! > 1) unfolded = n.slice(unfolded, [d], [0], [span], [conv.dilation[last]!], "taps_dilated");
-  return n.transpose(unfolded, [0, d + 1, ...range(d).map((i) => i + 1)], "dw");
+  return n.transpose(unfolded, [conv.outChannels, ...conv.kernel, cig], [0, d + 1, ...range(d).map((i) => i + 1)], "dw");
 }
 
 /** dW as the Conv of X and dY with batch and channels exchanged (groups 1). */
@@ -412,12 +432,18 @@ function swapConvWeightGradient(n: Nodes, conv: ConvConfig, x: string, dy: strin
     const span = conv.stride[a]! * (out[a]! - 1) + 1;
     return Math.max(0, (conv.kernel[a]! - 1) * conv.dilation[a]! + span - conv.input[a]! - conv.before[a]!);
   });
-  let result = n.op("Conv", [n.transpose(x, swap, "x_swapped"), n.transpose(dy, swap, "dy_swapped")], "correlation", {
-    kernel_shape: attr.ints(out),
-    strides: attr.ints(conv.dilation),
-    dilations: attr.ints(conv.stride),
-    pads: attr.ints([...conv.before, ...after]),
-  });
+  const swapped = (v: string, dims: readonly number[], part: string) => n.transpose(v, dims, swap, part);
+  let result = n.op(
+    "Conv",
+    [swapped(x, [conv.batch, conv.inChannels, ...conv.input], "x_swapped"), swapped(dy, [conv.batch, conv.outChannels, ...out], "dy_swapped")],
+    "correlation",
+    {
+      kernel_shape: attr.ints(out),
+      strides: attr.ints(conv.dilation),
+      dilations: attr.ints(conv.stride),
+      pads: attr.ints([...conv.before, ...after]),
+    },
+  );
   const produced = range(d).map(
     (a) => Math.floor((conv.input[a]! + conv.before[a]! + after[a]! - conv.stride[a]! * (out[a]! - 1) - 1) / conv.dilation[a]!) + 1,
   );
@@ -430,7 +456,7 @@ function swapConvWeightGradient(n: Nodes, conv: ConvConfig, x: string, dy: strin
       new Array<number>(d).fill(1),
       "correlation_trimmed",
     );
-  return n.transpose(result, swap, "dw");
+  return swapped(result, [conv.inChannels, conv.outChannels, ...conv.kernel], "dw");
 }
 
 /** dW as im2col: one strided Slice of the padded X per tap, stacked, then one MatMul with dY. */
@@ -443,7 +469,10 @@ function im2colWeightGradient(n: Nodes, conv: ConvConfig, x: string, dy: string)
   const positions = product(out);
   const taps = product(conv.kernel);
   const padded = n.pad(x, d + 2, 2, conv.before, conv.after, "x_padded");
+  // A 1x1 kernel at stride 1 without padding: X is its own im2col.
+  const whole = taps === 1 && out.every((o, a) => o === conv.input[a]! + conv.before[a]! + conv.after[a]!);
   const columns = range(taps).map((t) => {
+    if (whole) return n.reshape(padded, [conv.batch, g, cig, 1, positions], `column_${t}`);
     const j = range(d).map((a) => Math.floor(t / product(conv.kernel.slice(a + 1))) % conv.kernel[a]!);
     const starts = j.map((ja, a) => ja * conv.dilation[a]!);
     const tap = n.slice(
@@ -458,7 +487,12 @@ function im2colWeightGradient(n: Nodes, conv: ConvConfig, x: string, dy: string)
   });
   // [N, g, Ci/g, taps, P] -> [N, g, P, Ci/g * taps]; dY [N, g, Co/g, P]; product summed over N.
   const stacked = n.concat(columns, 3, "columns");
-  const columnsT = n.transpose(n.reshape(stacked, [conv.batch, g, cig * taps, positions], "columns_flat"), [0, 1, 3, 2], "columns_t");
+  const columnsT = n.transpose(
+    n.reshape(stacked, [conv.batch, g, cig * taps, positions], "columns_flat"),
+    [conv.batch, g, cig * taps, positions],
+    [0, 1, 3, 2],
+    "columns_t",
+  );
   const product_ = n.op("MatMul", [n.reshape(dy, [conv.batch, g, cog, positions], "dy_flat"), columnsT], "per_example");
   const summed = n.op("ReduceSum", [product_, n.ints("batch_axis", [0])], "summed", { keepdims: attr.int(0) });
   return n.reshape(summed, [conv.outChannels, cig, ...conv.kernel], "dw");
@@ -493,9 +527,8 @@ export function emitConvBiasGradient(graph: GraphBuilder, conv: ConvConfig, dy: 
   return n.op("ReduceSum", [dy, n.ints("axes", [0, ...range(conv.input.length).map((i) => i + 2)])], "db", { keepdims: attr.int(0) });
 }
 
-/** The formulations of dX that apply to `conv` (all of them do). */
-export function inputGradientFormulations(conv: ConvConfig): InputGradientFormulation[] {
-  void conv;
+/** The formulations of dX that apply to a Conv (all of them apply to every Conv). */
+export function inputGradientFormulations(_conv: ConvConfig): InputGradientFormulation[] {
   return [...INPUT_GRADIENT_FORMULATIONS];
 }
 

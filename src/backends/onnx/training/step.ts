@@ -171,10 +171,12 @@ export function buildTrainingStep(graph: IrGraph, options: TrainingStepOptions):
     ]);
   }
 
-  // The L2 term of the loss (its gradient, wd * w, is added by the optimizer).
+  // The L2 term of the loss (its gradient, wd * w, is added by the optimizer); decoupled decay
+  // (AdamW) shrinks the weights instead and is no part of the loss.
   let loss = crossEntropy;
   const decayed = trainable.filter(isDecayed);
-  if (options.weightDecay > 0 && decayed.length) {
+  const decoupled = options.optimizer.kind === "adam" && options.optimizer.decoupled;
+  if (options.weightDecay > 0 && decayed.length && !decoupled) {
     const squares = decayed.map((w) => builder.op("ReduceSumSquare", [w.input], `loss/l2/${w.input}`, { keepdims: attr.int(0) }));
     const total = squares.length === 1 ? squares[0]! : builder.op("Sum", squares, "loss/l2/sum");
     loss = builder.op("Add", [crossEntropy, builder.op("Mul", [total, builder.floatConstant("loss/l2/factor", [], [options.weightDecay / 2])], "loss/l2")], "loss/total");

@@ -46,8 +46,9 @@ export class VnetBoundaryMatching extends tf.layers.Layer {
       const mask = transposedMask({ positions: t, durations: D, samples: S, perBin, boundaryRatio });
       // [T, N x C]: every sequence's positions as the rows the mask mixes.
       const columns = tf.reshape(tf.transpose(x, [1, 0, 2]), [t, n * c]);
-      const sampled = tf.reshape(tf.matMul(mask, columns), [S, D, t, n, c]);
-      return tf.transpose(sampled, [3, 0, 1, 2, 4]);
+      // [S x D x T, N, C] -> [N, S x D x T, C] as a rank-3 transpose (wasm moves rank-5 tensors element by element).
+      const sampled = tf.transpose(tf.reshape(tf.matMul(mask, columns), [S * D * t, n, c]), [1, 0, 2]);
+      return tf.reshape(sampled, [n, S, D, t, c]);
     });
   }
 

@@ -43,9 +43,16 @@ export class VnetSelectFrames extends tf.layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    // Slices, not a gather: their gradient (a pad) exists on every backend, gather's
+    // (UnsortedSegmentSum) not on wasm. Of a [N, T, rest] view: wasm slices tensors of rank 5 element by element.
     return tf.tidy(() => {
-      const kept = tf.gather(singleTensor(inputs), this.indices, 1);
-      return this.keepTime ? kept : tf.squeeze(kept, [1]);
+      const x = singleTensor(inputs);
+      const [n, t, ...rest] = x.shape;
+      const inner = rest.reduce((a, b) => a * b, 1);
+      const flat = tf.reshape(x, [n!, t!, inner]);
+      const frames = this.indices.map((i) => tf.slice(flat, [0, i, 0], [n!, 1, inner]));
+      const kept = frames.length === 1 ? frames[0]! : tf.concat(frames, 1);
+      return tf.reshape(kept, [n!, ...(this.keepTime ? [this.indices.length] : []), ...rest]);
     });
   }
 

@@ -1,0 +1,50 @@
+/**
+ * RoIAlign as a tfjs layer: `[features [N, H, W, C], boxes [K, 5]] -> [K, PH, PW, C]`. The
+ * boxes are data (read once per call); the sampling map of src/ops/roi-align.ts (torchvision's
+ * bilinear sampling) becomes a gather of the map's positions, a weighting and a segment sum over
+ * bins, all differentiable in the features (tf.image.cropAndResize samples differently: one
+ * bilinear sample per output cell, no bin averaging).
+ */
+import * as tf from "@tensorflow/tfjs";
+import { roiAlignSamples, type RoiAlignGeometry } from "../../../ops/roi-align.js";
+import type { ConfigDict, LayerArgs, Shape } from "./common.js";
+
+export interface VnetRoiAlignArgs extends LayerArgs, RoiAlignGeometry {}
+
+export class VnetRoiAlign extends tf.layers.Layer {
+  static className = "VnetRoiAlign";
+  private readonly geometry: RoiAlignGeometry;
+
+  constructor(args: VnetRoiAlignArgs) {
+    super(args);
+    const { resolution, spatialScale, samplingRatio, aligned } = args;
+    this.geometry = { resolution: [resolution[0], resolution[1]], spatialScale, samplingRatio, aligned };
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const [features, boxes] = inputs as [tf.Tensor4D, tf.Tensor2D];
+      const [n, h, w, c] = features.shape;
+      const [ph, pw] = this.geometry.resolution;
+      const k = boxes.shape[0];
+      const samples = roiAlignSamples(boxes.dataSync(), { batch: n, height: h, width: w }, this.geometry);
+      if (samples.rows.length === 0) return tf.mul(tf.zeros([k, ph, pw, c]), tf.sum(features));
+      const positions = tf.reshape(features, [n * h * w, c]);
+      const weighted = tf.mul(tf.gather(positions, tf.tensor1d(samples.columns, "int32")), tf.tensor2d(samples.weights, [samples.weights.length, 1]));
+      const bins = tf.unsortedSegmentSum(weighted, tf.tensor1d(samples.rows, "int32"), k * ph * pw);
+      return tf.reshape(bins, [k, ph, pw, c]);
+    });
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    const [features, boxes] = inputShape as Shape[];
+    return [boxes![0] ?? null, this.geometry.resolution[0], this.geometry.resolution[1], features![3]!];
+  }
+
+  override getConfig(): ConfigDict {
+    const { resolution, spatialScale, samplingRatio, aligned } = this.geometry;
+    return { ...super.getConfig(), resolution: [...resolution], spatialScale, samplingRatio, aligned };
+  }
+}
+
+tf.serialization.registerClass(VnetRoiAlign);
