@@ -26,6 +26,7 @@ export const END_TO_END = [
   "test/vis/gradcam.test.ts",
   "test/vis/plot.test.ts",
   "test/vis/report.test.ts",
+  "test/localization-e2e.test.ts",
 ];
 
 // A suite moved or renamed must be moved here too, or it would silently join the quick loop.

@@ -19,6 +19,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: "compile", summary: "build the model with fresh weights: tfjs model.json + weights.bin, or ONNX", load: async () => (await import("./commands/compile.js")).command },
   { name: "train", summary: "train on a dataset; metrics.jsonl + a crash-safe checkpoint per epoch", load: async () => (await import("./commands/train.js")).command },
   { name: "features", summary: "snippet features of untrimmed videos from a trained classifier (for localizers)", load: async () => (await import("./commands/features.js")).command },
+  { name: "localize", summary: "segments of untrimmed videos found by a trained localizer (BMN post-processing)", load: async () => (await import("./commands/localize.js")).command },
   { name: "eval", summary: "top-1/top-5, per-class accuracy, confusion matrix with the test protocol", load: async () => (await import("./commands/eval.js")).command },
   { name: "predict", summary: "top classes of one video (ONNX Runtime or tfjs)", load: async () => (await import("./commands/predict.js")).command },
   { name: "export", summary: "export trained weights to ONNX (--verify against tfjs)", load: async () => (await import("./commands/export.js")).command },

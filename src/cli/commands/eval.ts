@@ -16,7 +16,7 @@ import { formatReport, predictVideos, scoreReport } from "../../runtime/evaluate
 import { openFeatureSplits } from "../../data/features.js";
 import type { BackendChoice } from "../../runtime/backend.js";
 import { writeFileAtomic } from "../../runtime/files.js";
-import { formatLocalizationReport, localizationReport, localizeVideos, slidingWindowDetections } from "../../runtime/localization/localize.js";
+import { activityNetResults, formatLocalizationReport, localizationReport, localizeVideos, slidingWindowDetections } from "../../runtime/localization/localize.js";
 import { BMN_POST_PROCESSING } from "../../runtime/localization/proposals.js";
 import { checkFeatureFit, localizerGeometry } from "../../runtime/localization/train.js";
 import { loadModel } from "../../runtime/model-io.js";
@@ -182,8 +182,7 @@ async function evalLocalizer(
     out(formatLocalizationReport(localizationReport(videos, videos.map((v) => slidingWindowDetections(v, classNames)))));
   }
   if (flags.results) {
-    const results = Object.fromEntries(videos.map((v, i) => [v.id, detections[i]!.map((d) => ({ segment: [d.start, d.end], score: d.score, label: d.label }))]));
-    writeFileAtomic(flags.results, `${JSON.stringify({ version: "VERSION 1.3", results, external_data: {} })}\n`);
+    writeFileAtomic(flags.results, activityNetResults(videos, detections));
     out(`wrote ${videos.length} videos' detections to ${flags.results} (ActivityNet results format)`);
   }
   const summary = skippedSummary(splits.issues);
