@@ -8,7 +8,9 @@
  * in ONNX's layout that ONNX Runtime reads in place as an input (no copy) and whose next value is
  * an output of the step. onnxruntime-node 1.23 hands each output back as a new JavaScript buffer
  * (one copy of the updated state per step, made by the binding); the previous buffers are then
- * garbage. Only the batch, the labels and the scalars (learning rate, Adam's bias corrections)
+ * garbage. Pre-allocated fetches do not avoid it: the binding writes the output into the given
+ * tensor and still returns a fresh copy (checked on 1.23.2), so ping-pong buffers would only add a
+ * second write. Only the batch, the labels and the scalars (learning rate, Adam's bias corrections)
  * are made per step in JavaScript, plus dropout masks, drawn from a generator seeded by the run's
  * seed, epoch and step so a resumed run draws the same ones.
  *

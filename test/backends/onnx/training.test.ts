@@ -29,7 +29,7 @@ import { tfjsObjective } from "../../../src/runtime/engines/index.js";
 import { mapOnnxWeights } from "../../../src/runtime/weights/import-onnx.js";
 import { readOnnx, type OnnxLayer, type OnnxModel, type OnnxTensor } from "../../../src/runtime/weights/onnx-graph.js";
 import type { CheckedNetwork } from "../../../src/semantics/network.js";
-import { checkSpec } from "../../onnx-helpers.js";
+import { checkSource, checkSpec } from "../../onnx-helpers.js";
 
 const ROOT = path.resolve(__dirname, "../../..");
 const TINY = path.join(ROOT, "specs/tiny");
@@ -127,11 +127,46 @@ function tfjsGradients(model: tf.LayersModel, network: CheckedNetwork, inputs: r
   return result;
 }
 
+/**
+ * Operators of the catalogue that no spec of specs/ uses (so neither the tiny specs here nor
+ * every-spec.test.ts reach them): each trains too, and its gradient equals tfjs's.
+ */
+const CATALOGUE_SPECS: Record<string, string> = {
+  "conv1d, tanh, gru over per-frame features": `network ops_sequence {
+  classes = 3
+  input video = clip(frames = 4, size = 16)
+  f = video -> per_frame { conv2d(4, kernel = 3, stride = 2) -> relu -> global_avg_pool } -> conv1d(6, kernel = 3, pad = 1) -> tanh
+  output f -> gru(5, sequences = "all") -> temporal_pool(mode = "max") -> dense(classes)
+}`,
+  "avgpool2d, split, slice, mul (a gate), silu, hard_sigmoid, hard_swish, gelu (both forms), sigmoid, global_max_pool": `network ops_image {
+  classes = 3
+  input image = image(size = 16)
+  x = image -> conv2d(8, kernel = 3, pad = 1) -> silu -> avgpool2d(kernel = 2)
+  a, b = x -> split(2)
+  g = a -> global_avg_pool -> dense(4) -> hard_sigmoid
+  y = [b, g] -> mul -> hard_swish -> slice(start = 1, end = 3) -> gelu -> conv2d(4, kernel = 3, pad = 1) -> gelu(approximate = "tanh") -> sigmoid
+  output y -> global_max_pool -> dense(classes)
+}`,
+  "conv2plus1d, dilated and grouped conv3d, a strided \"same\" conv (asymmetric pads), maxpool3d with ceil": `network ops_clip {
+  classes = 3
+  input video = clip(frames = 4, size = 16)
+  output video
+    -> conv2plus1d(6, kernel = 3, stride = [1, 2, 2], pad = 1) -> bn -> relu
+    -> conv3d(6, kernel = 3, dilation = 2, pad = 2, groups = 3) -> relu
+    -> conv3d(8, kernel = [1, 3, 3], stride = [1, 2, 2], pad = "same", groups = 2) -> relu
+    -> maxpool3d(kernel = [1, 2, 2], ceil = true) -> global_avg_pool -> dense(classes)
+}`,
+};
+
 describe("ONNX training step: gradients equal the tfjs engine's", () => {
   const specs = fs.readdirSync(TINY).filter((f) => f.endsWith(".vnet"));
-  for (const file of specs) {
-    it(file, async () => {
-      const { network } = checkSpec(path.join(TINY, file));
+  const cases: [string, () => CheckedNetwork][] = [
+    ...specs.map((file): [string, () => CheckedNetwork] => [file, () => checkSpec(path.join(TINY, file)).network]),
+    ...Object.entries(CATALOGUE_SPECS).map(([name, text]): [string, () => CheckedNetwork] => [name, () => [...checkSource(text).values()][0]!.network]),
+  ];
+  for (const [name, load] of cases) {
+    it(name, async () => {
+      const network = load();
       const model = tfjsModel(network, 7);
       const step = buildTrainingStep(network, { batch: BATCH, optimizer: sgd, weightDecay: 0, mode: "gradients" });
       if (network.task !== "classification") {
