@@ -123,6 +123,42 @@ describe("training clips", () => {
   });
 });
 
+describe("segment sampling (TSN; MMAction2's SampleFrames with num_clips)", () => {
+  it("is read from the section; testing takes training's segments unless it sets its own", () => {
+    const p = protocolOf(spec("sampling {\n    train { segments = 4 }\n  }"));
+    expect([p.train.segments, p.test.segments]).toEqual([4, 4]);
+    expect(protocolOf(spec("sampling {\n    train { segments = 4 }\n    test { segments = 8 }\n  }")).test.segments).toBe(8);
+  });
+
+  it("trains on one random frame (or piece) from each of K equal segments", () => {
+    const random = seededRandom(3);
+    const starts = new Set<number>();
+    for (let draw = 0; draw < 50; draw++) {
+      const [plan] = trainPlans(protocol({ segments: 8 }), video(80), random);
+      plan!.frames.forEach((f, i) => {
+        expect(f).toBeGreaterThanOrEqual(10 * i);
+        expect(f).toBeLessThan(10 * i + 10);
+      });
+      starts.add(plan!.frames[0]!);
+    }
+    expect(starts.size).toBeGreaterThan(5);
+    // Four pieces of two consecutive frames: (80 - 2 + 1) // 4 = 19 frames per segment.
+    const [pieces] = trainPlans(protocol({ segments: 4 }), video(80), seededRandom(1));
+    for (let i = 0; i < 4; i++) {
+      expect(pieces!.frames[2 * i + 1]).toBe(pieces!.frames[2 * i]! + 1);
+      expect(Math.floor(pieces!.frames[2 * i]! / 19)).toBe(i);
+    }
+  });
+
+  it("tests on each segment's centre, and spreads a video shorter than K frames as numpy rounds", () => {
+    expect(testPlans(protocol({ segments: 8 }, { segments: 8 }), video(80))[0]!.frames).toEqual([5, 15, 25, 35, 45, 55, 65, 75]);
+    // (80 - 2 + 1) / 4 = 19.75: pieces at int(i * 19.75 + 9.875).
+    expect(testPlans(protocol({}, { segments: 4 }), video(80))[0]!.frames).toEqual([9, 10, 29, 30, 49, 50, 69, 70]);
+    // 5 frames, 8 segments: numpy.around(arange(8) * 5 / 8) = 0 1 1 2 2 3 4 4.
+    expect(trainPlans(protocol({ segments: 8 }), video(5), seededRandom(0))[0]!.frames).toEqual([0, 1, 1, 2, 2, 3, 4, 4]);
+  });
+});
+
 describe("test views", () => {
   it("place N clips evenly from the first frame to the last start that fits (MMAction2's test-mode SampleFrames)", () => {
     const plans = testPlans(protocol({}, { clips: 3 }), video(100));

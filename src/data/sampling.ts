@@ -14,6 +14,11 @@
  * placed as MMAction2's SampleFrames places them in test mode (`testStarts`): evenly spaced from
  * the first frame to the last start that fits, one clip in the middle of the video; clips of one
  * frame (2D networks) at the centres of equal segments.
+ * With `segments = K` (TSN) a clip is K pieces of T / K frames (span s = (T / K - 1) * step + 1),
+ * placed as MMAction2's SampleFrames with num_clips = K: in training, with d = floor((n - s + 1) / K),
+ * piece i starts at i * d plus a random offset in [0, d), or (d = 0) at K sorted random positions
+ * when n > max(K, s), else at round(i * (n - s + 1) / K); in testing, with d = (n - s + 1) / K,
+ * at floor(i * d + d / 2).
  *
  * Space. Training resizes the short side to a random size in `scale` (else like testing), then
  * crops the input's H x W at random (`crop_mode = "random"`) or at the centre, flipping
@@ -58,10 +63,10 @@ function frameStep(timing: { readonly stride?: number; readonly fps?: number }, 
   return 1;
 }
 
-/** Raw frame indices of a clip starting at raw frame `start`, folded into the video. */
-function clipFrames(protocol: SamplingProtocol, meta: VideoMeta, start: number, step: number, jitter: (() => number) | undefined): number[] {
+/** Raw frame indices of a clip (or one segment's `length` frames) from raw frame `start`, folded into the video. */
+function clipFrames(protocol: SamplingProtocol, meta: VideoMeta, start: number, step: number, jitter: (() => number) | undefined, length = protocol.frames): number[] {
   const n = meta.frames;
-  return Array.from({ length: protocol.frames }, (_, k) => {
+  return Array.from({ length }, (_, k) => {
     let index = Math.round(start + k * step) + (jitter ? jitter() : 0);
     if (index < 0) index = 0;
     if (index >= n) index = protocol.shortVideos === "loop" ? index % n : n - 1;
@@ -86,6 +91,12 @@ function randomInt(random: () => number, lo: number, hi: number): number {
 export function trainPlans(protocol: SamplingProtocol, meta: VideoMeta, random: () => number): ClipPlan[] {
   const { train } = protocol;
   const step = frameStep(train, meta);
+  const jitter = train.jitter > 0 ? () => randomInt(random, -train.jitter, train.jitter) : undefined;
+  if (train.segments !== undefined) {
+    const frames = segmentFrames(protocol, meta, train.segments, step, jitter, random);
+    const size = resizedSize(protocol, meta, train.scale ? randomInt(random, train.scale[0], train.scale[1]) : protocol.test.resize);
+    return [{ frames, ...size, crops: [trainCrop(protocol, size, random)] }];
+  }
   const room = Math.max(0, Math.floor(meta.frames - ((protocol.frames - 1) * step + 1)));
   let starts: number[];
   if (train.choice === "random") starts = [randomInt(random, 0, room)];
@@ -94,14 +105,43 @@ export function trainPlans(protocol: SamplingProtocol, meta: VideoMeta, random: 
     const count = Math.max(1, Math.floor(meta.frames / ((protocol.frames - 1) * step + 1)));
     starts = Array.from({ length: count }, (_, i) => (count === 1 ? Math.floor(room / 2) : Math.round((i * room) / (count - 1))));
   }
-  const jitter = train.jitter > 0 ? () => randomInt(random, -train.jitter, train.jitter) : undefined;
   return starts.map((start) => {
     const frames = clipFrames(protocol, meta, start, step, jitter);
     const size = resizedSize(protocol, meta, train.scale ? randomInt(random, train.scale[0], train.scale[1]) : protocol.test.resize);
-    const x = train.cropMode === "random" ? randomInt(random, 0, size.width - protocol.width) : Math.floor((size.width - protocol.width) / 2);
-    const y = train.cropMode === "random" ? randomInt(random, 0, size.height - protocol.height) : Math.floor((size.height - protocol.height) / 2);
-    return { frames, ...size, crops: [{ x, y, flip: train.flip && random() < 0.5 }] };
+    return { frames, ...size, crops: [trainCrop(protocol, size, random)] };
   });
+}
+
+/** A training crop of a resized frame: at random or at the centre, flipped at random when `flip`. */
+function trainCrop(protocol: SamplingProtocol, size: { width: number; height: number }, random: () => number): Crop {
+  const { train } = protocol;
+  const x = train.cropMode === "random" ? randomInt(random, 0, size.width - protocol.width) : Math.floor((size.width - protocol.width) / 2);
+  const y = train.cropMode === "random" ? randomInt(random, 0, size.height - protocol.height) : Math.floor((size.height - protocol.height) / 2);
+  return { x, y, flip: train.flip && random() < 0.5 };
+}
+
+/**
+ * The frames of a segment-sampled clip (see the file comment): `segments` pieces of T / segments
+ * frames; training (`random` given) draws each piece's start in its segment, testing takes centres.
+ */
+function segmentFrames(protocol: SamplingProtocol, meta: VideoMeta, segments: number, step: number, jitter: (() => number) | undefined, random?: () => number): number[] {
+  const n = meta.frames;
+  const length = Math.max(1, Math.floor(protocol.frames / segments));
+  const span = Math.round((length - 1) * step) + 1;
+  let offsets: number[];
+  if (random) {
+    const average = Math.floor((n - span + 1) / segments);
+    if (average > 0) offsets = Array.from({ length: segments }, (_, i) => i * average + randomInt(random, 0, average - 1));
+    else if (n > Math.max(segments, span)) offsets = Array.from({ length: segments }, () => randomInt(random, 0, n - span)).sort((a, b) => a - b);
+    else {
+      const ratio = (n - span + 1) / segments;
+      offsets = Array.from({ length: segments }, (_, i) => (ratio > 0 ? roundHalfEven(i * ratio) : 0));
+    }
+  } else {
+    const interval = (n - span + 1) / segments;
+    offsets = Array.from({ length: segments }, (_, i) => (n > span - 1 ? Math.floor(i * interval + interval / 2) : 0));
+  }
+  return offsets.flatMap((offset) => clipFrames(protocol, meta, offset, step, jitter, length));
 }
 
 /**
@@ -139,6 +179,7 @@ export function testPlans(protocol: SamplingProtocol, meta: VideoMeta, clips = p
   const step = frameStep(testTiming(protocol), meta);
   const size = resizedSize(protocol, meta, protocol.test.resize);
   const boxes = testCrops(protocol, size, crops);
+  if (protocol.test.segments !== undefined) return [{ frames: segmentFrames(protocol, meta, protocol.test.segments, step, undefined), ...size, crops: boxes }];
   return testStarts(protocol, meta, clips).map((start) => ({ frames: clipFrames(protocol, meta, start, step, undefined), ...size, crops: boxes }));
 }
 

@@ -1,9 +1,9 @@
 /**
  * The checker's entry point: load files, run the declaration rules, elaborate every network (each
  * runs the network rules), run the usage rules, and return the checked networks with sorted,
- * de-duplicated diagnostics.
+ * de-duplicated diagnostics, at most MAX_DIAGNOSTICS_PER_FILE per file.
  */
-import { dedupeDiagnostics, sortDiagnostics, type Diagnostic } from "../diagnostics/diagnostic.js";
+import { capDiagnostics, dedupeDiagnostics, sortDiagnostics, type Diagnostic } from "../diagnostics/diagnostic.js";
 import type { Shape } from "../ops/values.js";
 import { CheckContext } from "./context.js";
 import { checkNetwork } from "./elaborate.js";
@@ -52,7 +52,7 @@ export function checkProgram(program: Program, options: { resize?: InputResize }
   for (const rule of USAGE_RULES) rule(context);
   // Diagnostics in imported files are reported where they are, once.
   const semantic = context.diagnostics.filter((d) => !broken.has(d.file));
-  const diagnostics = sortDiagnostics(dedupeDiagnostics([...program.diagnostics, ...semantic]));
+  const diagnostics = capDiagnostics(sortDiagnostics(dedupeDiagnostics([...program.diagnostics, ...semantic])));
   return { program, networks, diagnostics };
 }
 

@@ -27,6 +27,8 @@ export interface SamplingProtocol {
     readonly stride?: number;
     readonly fps?: number;
     readonly choice: "random" | "uniform" | "dense";
+    /** TSN segments: the clip is this many pieces, one from each equal segment of the video. */
+    readonly segments?: number;
     readonly jitter: number;
     /** Short-side range [min, max] for scale jitter. */
     readonly scale?: readonly [number, number];
@@ -35,6 +37,8 @@ export interface SamplingProtocol {
   };
   readonly test: {
     readonly clips: number;
+    /** Segments at test time (the training ones unless the test section sets its own). */
+    readonly segments?: number;
     readonly crops: CropMode;
     readonly average: ViewAverage;
     readonly stride?: number;
@@ -82,6 +86,7 @@ export function protocolFromSection(shape: readonly number[], section: Section |
       ...(num(train.stride) !== undefined ? { stride: num(train.stride)! } : {}),
       ...(num(train.fps) !== undefined ? { fps: num(train.fps)! } : {}),
       choice: (train.choice as SamplingProtocol["train"]["choice"] | undefined) ?? "random",
+      ...(num(train.segments) !== undefined ? { segments: num(train.segments)! } : {}),
       jitter: num(train.jitter) ?? 0,
       ...(scale ? { scale: [scale[0]!, scale[1]!] as const } : {}),
       // Without a section nothing is augmented (a flip would also swap left and right motion).
@@ -90,6 +95,7 @@ export function protocolFromSection(shape: readonly number[], section: Section |
     },
     test: {
       clips: num(test.clips) ?? 1,
+      ...((num(test.segments) ?? num(train.segments)) !== undefined ? { segments: (num(test.segments) ?? num(train.segments))! } : {}),
       crops: (test.crops as CropMode | undefined) ?? "center",
       average: (test.average as ViewAverage | undefined) ?? "softmax",
       ...(num(test.stride) !== undefined ? { stride: num(test.stride)! } : {}),
