@@ -25,8 +25,6 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { VnetError } from "../diagnostics/error.js";
 import type * as tf from "@tensorflow/tfjs";
-import type { WeightSource } from "../backends/onnx/index.js";
-import { tfjsWeightName } from "../backends/tfjs/emit.js";
 import type { Program } from "../semantics/program.js";
 import { guardFileSystem, makeDirectory, removeTree, renameDurable, syncDirectory, writeDurable, writeFileAtomic } from "./files.js";
 
@@ -460,11 +458,20 @@ export function slotOf(name: string): { weight: string; slot: string } | undefin
   return { weight: name.slice(0, at).replace(/_\d+$/, ""), slot: name.slice(at + 1) };
 }
 
-/** A checkpoint's weights as the ONNX exporter's weight source (by the IR's weight names), without tfjs. */
-export function checkpointWeightSource(weights: NamedTensors, description: string): WeightSource {
-  return {
-    description,
-    shapeOf: (decl) => weights.get(tfjsWeightName(decl))?.shape,
-    read: (decl) => weights.get(tfjsWeightName(decl))!.values,
-  };
+/**
+ * The weights directory a location names (see `resolveWeightsDirectory`): the run's newest
+ * complete checkpoint, or the directory itself when it holds model.json. VN115 / VN100 when
+ * there is none or every one is damaged.
+ */
+export function checkpointDir(location: string): string {
+  return resolveWeightsDirectory(location).dir;
+}
+
+/** The class names a checkpoint was trained with, when it records them. */
+export function checkpointClassNames(dir: string): string[] | undefined {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(dir, PROGRESS_FILE), "utf8")) as Progress).classNames?.slice();
+  } catch {
+    return undefined;
+  }
 }

@@ -6,18 +6,18 @@
  * `--dump-ir` prints the lowered IR.
  */
 import * as path from "node:path";
-import { compileToTfjs } from "../../backends/tfjs/compile.js";
+import { emitTfjs } from "../../backends/tfjs/emit.js";
 import { dumpIr } from "../../ir/dump.js";
-import { lowerNetwork } from "../../ir/pipeline.js";
 import { describeSelection, selectBackend } from "../../runtime/backend.js";
 import { saveModel } from "../../runtime/model-io.js";
 import { totals } from "../../semantics/network.js";
+import { WeightStore } from "../../weights/store.js";
 import { UsageError } from "../args.js";
+import { checkModelDirectory, checkOutputFile, specInputs } from "../outputs.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, NETWORK_FLAG, SEED_FLAG } from "../flags.js";
 import { checkNetwork, renderDiagnostics } from "../util.js";
-import { checkModelDirectory, checkOutputFile, specInputs } from "../outputs.js";
-import { writeOnnx } from "./export.js";
+import { checkOnnxOutput, writeOnnx } from "./export.js";
 
 export const command = defineCommand({
   name: "compile",
@@ -37,27 +37,29 @@ export const command = defineCommand({
     const { target } = flags;
     if (flags.out === undefined && !flags.dumpIr) throw new UsageError(`vnet compile needs an output ${target === "onnx" ? "file: -o model.onnx" : "directory: -o <dir>"} (or --dump-ir)`);
     if (flags.verify && target !== "onnx") throw new UsageError("--verify checks an ONNX export: use it with --target onnx");
+    if (target === "onnx" && flags.out !== undefined) checkOnnxOutput(flags.out);
     const seed = flags.seed ?? 0;
     const checked = checkNetwork(positional[0]!, flags.network, out, color);
     if (typeof checked === "number") return checked;
-    const { network, result } = checked;
+    const { network, graph, result } = checked;
     if (flags.out !== undefined) {
+      // An output that is the spec, an import of it, or a run's checkpoint is refused before any work.
       const inputs = specInputs(result.program.modules.keys(), checked.file);
       if (target === "onnx") checkOutputFile("-o", flags.out, inputs);
       else checkModelDirectory("-o", flags.out, inputs);
     }
-    if (flags.dumpIr) out(dumpIr(lowerNetwork(network)));
+    if (flags.dumpIr) out(dumpIr(graph));
     if (flags.out === undefined) return 0;
 
     const selection = await selectBackend(flags.backend ? { force: flags.backend } : {});
     out(describeSelection(selection));
-    const { model, graph, diagnostics } = compileToTfjs(network, { seed });
+    const { model, diagnostics } = emitTfjs(graph, { seed });
     if (!model) {
       out(renderDiagnostics(diagnostics, result, color));
       return 1;
     }
     try {
-      if (target === "onnx") return await writeOnnx(network, result, model, `fresh weights, seed ${seed}`, flags.out, { verify: flags.verify, seed, color }, out);
+      if (target === "onnx") return await writeOnnx(graph, result, WeightStore.ofModel(model, `fresh weights, seed ${seed}`), flags.out, { verify: flags.verify, seed, color }, out);
       await saveModel(model, flags.out);
       const counts = totals(network);
       const inputs = graph.inputs.map((i) => `${i.name} [N, ${i.shape.join(", ")}]`).join(", ");

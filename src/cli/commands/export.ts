@@ -5,42 +5,56 @@
  * real inputs and reports the largest difference; it fails (exit 1) above 1e-4 relative to the
  * output's magnitude (absolute for outputs within [-1, 1]).
  */
-import type * as tf from "@tensorflow/tfjs";
-import { exportOnnx, ONNX_OPSET, programSources, tfjsWeightSource } from "../../backends/onnx/index.js";
-import { programHash, resolveWeightsDirectory } from "../../runtime/checkpoint.js";
+import * as fs from "node:fs";
+import { exportOnnx, ONNX_OPSET, programSources } from "../../backends/onnx/index.js";
+import type { IrGraph } from "../../ir/graph.js";
 import { writeFileAtomic } from "../../runtime/files.js";
-import { loadTrainedModel } from "../../runtime/model-io.js";
 import { formatVerifyReport, verifyExport } from "../../runtime/onnx-verify.js";
+import { checkpointClassNames } from "../../runtime/checkpoint.js";
 import type { CheckResult } from "../../semantics/check.js";
-import type { CheckedNetwork } from "../../semantics/network.js";
+import type { WeightStore } from "../../weights/store.js";
 import { UsageError } from "../args.js";
+import { checkOutputFile, specInputs } from "../outputs.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, NETWORK_FLAG, SEED_FLAG } from "../flags.js";
-import { checkOutputFile, specInputs } from "../outputs.js";
-import { startBackend } from "../run-util.js";
+import { readWeightsFlag, startBackend, trainedModel } from "../run-util.js";
 import { checkNetwork, renderDiagnostics } from "../util.js";
 
 /** The largest difference --verify accepts, relative to the output's magnitude (at least 1). */
 export const VERIFY_TOLERANCE = 1e-4;
 
+/** Refuses an output path that is a directory (an ONNX model is one file), before any work. */
+export function checkOnnxOutput(file: string): void {
+  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new UsageError(`-o ${file} is a directory; an ONNX model is one file: -o model.onnx`);
+}
+
 /**
- * Exports a network with the weights of `model` to `file` (atomically), prints what was written,
- * and verifies it when asked. Returns the exit code.
+ * Exports a lowered graph with the weights of `store` to `file` (atomically), prints what was
+ * written, and verifies it against the tfjs model of the same graph and weights when asked
+ * (`startBackend` starts a tfjs backend for that when none runs yet). Returns the exit code.
  */
-export async function writeOnnx(network: CheckedNetwork, result: CheckResult, model: tf.LayersModel, weights: string, file: string, options: { verify: boolean; seed: number; color: boolean }, out: (s: string) => void): Promise<number> {
-  const exported = exportOnnx(network, { weights: tfjsWeightSource(model, weights), sources: programSources(result) });
+export async function writeOnnx(graph: IrGraph, result: CheckResult, store: WeightStore, file: string, options: { verify: boolean; seed: number; color: boolean; startBackend?: () => Promise<void> }, out: (s: string) => void): Promise<number> {
+  const exported = exportOnnx(graph, { weights: store, sources: programSources(result) });
   if (!exported.bytes) {
     out(renderDiagnostics(exported.diagnostics, result, options.color));
     return 1;
   }
   writeFileAtomic(file, exported.bytes, { createDirectory: true });
-  const parameters = exported.graph.nodes.flatMap((n) => n.weights ?? []).reduce((sum, w) => sum + w.shape.reduce((a, b) => a * b, 1), 0);
+  const parameters = graph.nodes.flatMap((n) => n.weights ?? []).reduce((sum, w) => sum + w.shape.reduce((a, b) => a * b, 1), 0);
   const inputs = exported.inputs.map((i) => `${i.name} [N, ${i.shape.join(", ")}]${i.kind === "stream" ? " (stream)" : ""}`).join(", ");
-  const classes = exported.graph.nodes.find((n) => n.id === exported.graph.outputs[0])!.shape;
-  out(`exported ${network.name} (${weights}): ${exported.nodes} ONNX nodes, opset ${ONNX_OPSET}, ${parameters.toLocaleString("en-US")} weights and statistics; inputs ${inputs}, channels-last; outputs logits and probabilities [N, ${classes.join(", ")}]`);
+  const classes = graph.nodes.find((n) => n.id === graph.outputs[0])!.shape;
+  out(`exported ${graph.name} (${store.description}): ${exported.nodes} ONNX nodes, opset ${ONNX_OPSET}, ${parameters.toLocaleString("en-US")} weights and statistics; inputs ${inputs}, channels-last; outputs logits and probabilities [N, ${classes.join(", ")}]`);
   out(`wrote ${file} (${(exported.bytes.length / 2 ** 20).toFixed(1)} MiB)`);
   if (!options.verify) return 0;
-  const report = await verifyExport(network, model, exported.bytes, { seed: options.seed, sources: programSources(result) });
+  await options.startBackend?.();
+  const model = trainedModel(graph, result, store, out, options.color);
+  if (typeof model === "number") return model;
+  let report;
+  try {
+    report = await verifyExport(graph, model, exported.bytes, { seed: options.seed, sources: programSources(result) });
+  } finally {
+    model.dispose();
+  }
   out(`verified with ONNX Runtime (cpu) against tfjs:\n${formatVerifyReport(report)}`);
   const failed = report.checks.filter((c) => !(c.maxAbsDiff <= VERIFY_TOLERANCE * Math.max(1, c.maxAbs)));
   if (failed.length) {
@@ -67,20 +81,14 @@ export const command = defineCommand({
     if (flags.weights === undefined) throw new UsageError("vnet export needs --weights <run-dir or checkpoint directory>");
     const file = flags.out;
     if (file === undefined) throw new UsageError("vnet export needs an output file: -o model.onnx");
+    checkOnnxOutput(file);
     const checked = checkNetwork(positional[0]!, flags.network, out, color);
     if (typeof checked === "number") return checked;
-    const weightsDir = resolveWeightsDirectory(flags.weights).dir;
-    checkOutputFile("-o", file, [...specInputs(checked.result.program.modules.keys(), checked.file), { path: weightsDir, what: "the weights being exported" }]);
-    await startBackend(flags.backend, out, false);
-    const trained = await loadTrainedModel(checked.network, flags.weights, { specHash: programHash(checked.result.program) });
-    for (const note of trained.notes) out(note);
-    try {
-      // The class names the weights were trained on (a video folder's) travel into the metadata.
-      const classNames = trained.classNames ?? checked.network.classNames;
-      const network = classNames ? { ...checked.network, classNames } : checked.network;
-      return await writeOnnx(network, checked.result, trained.model, `checkpoint ${trained.dir}`, file, { verify: flags.verify, seed: flags.seed ?? 0, color }, out);
-    } finally {
-      trained.model.dispose();
-    }
+    const store = await readWeightsFlag(flags.weights);
+    checkOutputFile("-o", file, [...specInputs(checked.result.program.modules.keys(), checked.file), { path: store.directory!, what: "the weights being exported" }]);
+    // The class names the weights were trained on (a video folder's) travel into the metadata.
+    const classNames = checkpointClassNames(store.directory!) ?? checked.graph.classNames;
+    const graph = classNames ? { ...checked.graph, classNames } : checked.graph;
+    return writeOnnx(graph, checked.result, store, file, { verify: flags.verify, seed: flags.seed ?? 0, color, startBackend: async () => void (await startBackend(flags.backend, out, false)) }, out);
   },
 });

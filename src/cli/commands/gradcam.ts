@@ -8,16 +8,16 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { probeVideo } from "../../data/video/probe.js";
+import { VnetError } from "../../diagnostics/error.js";
 import { writeFileAtomic } from "../../runtime/files.js";
-import { resolveWeightsDirectory } from "../../runtime/checkpoint.js";
-import { loadTrainedModel } from "../../runtime/model-io.js";
+import { checkpointClassNames } from "../../runtime/checkpoint.js";
 import { explainVideo, TargetError } from "../../vis/gradcam/explain.js";
 import { camGif, contactSheetPng, explanationTitle, writeCamMp4 } from "../../vis/gradcam/render.js";
 import { UsageError } from "../args.js";
+import { checkOutputFile, specInputs } from "../outputs.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, LOADING_FLAGS, NETWORK_FLAG } from "../flags.js";
-import { checkOutputFile, specInputs } from "../outputs.js";
-import { checkRunnableNetwork, loadingOptions, startBackend } from "../run-util.js";
+import { checkRunnableNetwork, loadingOptions, readWeightsFlag, startBackend, trainedModel } from "../run-util.js";
 
 const FORMATS = [".png", ".gif", ".mp4"] as const;
 
@@ -56,25 +56,25 @@ export const command = defineCommand({
     const format = path.extname(file).toLowerCase() as (typeof FORMATS)[number];
     if (!FORMATS.includes(format)) throw new UsageError(`vnet gradcam writes .png, .gif or .mp4, not \`${path.extname(file) || file}\``);
     if (flags.class !== undefined && flags.trueLabel !== undefined) throw new UsageError("give --class (a class to explain) or --true-label (the video's class), not both");
+    if (path.resolve(file) === path.resolve(video)) throw new VnetError("VN110", `the output ${file} is the video being explained; nothing was written`, { path: file, exitCode: 2 });
     const checked = checkRunnableNetwork(spec, flags.network, out, color);
     if (typeof checked === "number") return checked;
-    const { network } = checked;
-    const weights = resolveWeightsDirectory(flags.weights);
-    checkOutputFile("-o", file, [{ path: video, what: "the video being explained" }, ...specInputs(checked.result.program.modules.keys(), checked.file), { path: weights.dir, what: "the weights being explained" }]);
-    const classNames = (weights.progress?.classNames ? [...weights.progress.classNames] : undefined) ?? network.classNames;
+    const { network, graph } = checked;
+    const store = await readWeightsFlag(flags.weights);
+    checkOutputFile("-o", file, [{ path: video, what: "the video being explained" }, ...specInputs(checked.result.program.modules.keys(), checked.file), { path: store.directory!, what: "the weights being explained" }]);
+    const classNames = checkpointClassNames(store.directory!) ?? network.classNames;
     const classes = network.classes ?? 0;
     const given = flags.class ?? flags.trueLabel;
     const chosen = given === undefined ? undefined : classIndex(flags.class !== undefined ? "--class" : "--true-label", given, classNames, classes);
     const cacheDir = loadingOptions({ workers: undefined, prefetch: undefined, cacheDir: flags.cacheDir }).cacheDir;
     const meta = await probeVideo(video, cacheDir);
     await startBackend(flags.backend, out, false, network);
-    // The spec's model with the checkpoint's weights (VN116 when they belong to another architecture).
-    const trained = await loadTrainedModel(network, flags.weights);
-    for (const note of trained.notes) out(note);
-    const model = trained.model;
+    // The spec's model with the checkpoint's weights by name: another architecture's weights are located errors (VN082).
+    const model = trainedModel(graph, checked.result, store, out, color);
+    if (typeof model === "number") return model;
     let explanation;
     try {
-      explanation = await explainVideo(network, model, { kind: "file", path: video, meta, hash: meta.hash }, {
+      explanation = await explainVideo(graph, model, { kind: "file", path: video, meta, hash: meta.hash }, {
         ...(flags.layer ? { layers: flags.layer.split(",").map((s) => s.trim()).filter(Boolean) } : {}),
         ...(chosen !== undefined ? { classIndex: chosen } : {}),
         ...(flags.view !== undefined ? { view: flags.view } : {}),

@@ -19,10 +19,10 @@ import { extractFeatures } from "../../runtime/features.js";
 import { activityNetResults, localizeVideos, type Detection } from "../../runtime/localization/localize.js";
 import { BMN_POST_PROCESSING } from "../../runtime/localization/proposals.js";
 import { localizerGeometry } from "../../runtime/localization/train.js";
-import { loadTrainedModel } from "../../runtime/model-io.js";
+import { loadModel } from "../../runtime/model-io.js";
+import { checkpointDir } from "../../runtime/checkpoint.js";
 import { writeFileAtomic } from "../../runtime/files.js";
 import { UsageError } from "../args.js";
-import { checkOutputFile, specInputs } from "../outputs.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, LOADING_FLAGS, NETWORK_FLAG } from "../flags.js";
 import { checkRunnableNetwork, loadingOptions, startBackend } from "../run-util.js";
@@ -81,14 +81,16 @@ export const command = defineCommand({
     const checked = checkRunnableNetwork(positional[0]!, flags.network, out, color, ["localization"]);
     if (typeof checked === "number") return checked;
     const { network } = checked;
-    const geometry = localizerGeometry(network);
+    const geometry = localizerGeometry(checked.graph);
+    const dir = checkpointDir(flags.weights);
     await startBackend(flags.backend, out, false, network);
-    // The run's newest complete checkpoint, checked against the spec (VN115, VN100, VN116).
-    const trained = await loadTrainedModel(network, flags.weights);
-    for (const note of trained.notes) out(note);
-    const model = trained.model;
+    let model;
     try {
-      if (flags.results) checkOutputFile("--results", flags.results, [...specInputs(checked.result.program.modules.keys(), checked.file), { path: trained.dir, what: "the weights" }, { path: input, what: "the input" }]);
+      model = await loadModel(dir);
+    } catch (error) {
+      throw new UsageError(`cannot load weights from ${flags.weights}: ${(error as Error).message.split("\n")[0]}`);
+    }
+    try {
       const recipe = ((model.getUserDefinedMetadata() ?? {}) as { vnet?: { features?: FeatureRecipe } }).vnet?.features;
       let videos: FeatureVideo[];
       let classNames: readonly string[];

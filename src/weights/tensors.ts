@@ -1,17 +1,19 @@
 /**
  * Weights as plain named arrays, what vnet's weight tools (inflation, ONNX import, `--init`) map
- * between: tfjs weight names (`layer/role`, as model.json lists them and `tfjsWeightName` makes
+ * between: tfjs weight names (`layer/role`, as model.json lists them and `storedWeightName` makes
  * them) to a shape and float32 values. Reading a tfjs LayersModel checkpoint needs only its
  * model.json and weight files, not its layers, so any tfjs LayersModel can be a source.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { VnetError } from "../../diagnostics/error.js";
-import { readModelDirectory, type Tensor } from "../checkpoint.js";
+import { VnetError } from "../diagnostics/error.js";
+import { fileHandler } from "../runtime/model-io.js";
 
-/** A shape and float32 values: checkpoint.ts's tensor, the one the files hold. */
-export type WeightTensor = Tensor;
+export interface WeightTensor {
+  readonly shape: readonly number[];
+  readonly values: Float32Array;
+}
 
 export type WeightMap = ReadonlyMap<string, WeightTensor>;
 
@@ -33,19 +35,32 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
-/** Reads every weight of a tfjs LayersModel directory (model.json + weight files), checked by checkpoint.ts. */
+/** Reads every weight of a tfjs LayersModel directory (model.json + weight files). */
 export async function readCheckpointWeights(directory: string): Promise<CheckpointWeights> {
   const manifest = path.join(directory, "model.json");
   if (!fs.existsSync(manifest)) throw new CheckpointError(`${directory} holds no model.json (a tfjs LayersModel directory, a vnet checkpoint or run directory)`);
-  let read;
+  let artifacts: tf.io.ModelArtifacts;
   try {
-    read = readModelDirectory(directory);
+    artifacts = await fileHandler(directory).load!();
   } catch (error) {
-    if (error instanceof VnetError) throw new CheckpointError(error.message);
-    throw error;
+    // A damaged file (bytes that do not match the manifest, NaN weights) is already a coded error (VN100, VN118).
+    if (error instanceof VnetError) throw error;
+    throw new CheckpointError(`cannot read ${manifest}: ${(error as Error).message.split("\n")[0]}`);
   }
-  const topology = read.json.modelTopology as { config?: { name?: unknown } } | undefined;
-  return { model: typeof topology?.config?.name === "string" ? topology.config.name : undefined, weights: read.weights };
+  if (!artifacts.weightSpecs || artifacts.weightData === undefined) throw new CheckpointError(`${manifest} lists no weights`);
+  const weights = new Map<string, WeightTensor>();
+  let decoded: tf.NamedTensorMap;
+  try {
+    decoded = tf.io.decodeWeights(artifacts.weightData, artifacts.weightSpecs);
+  } catch (error) {
+    throw new CheckpointError(`the weight files of ${manifest} do not match its manifest: ${(error as Error).message.split("\n")[0]}`);
+  }
+  for (const [name, tensor] of Object.entries(decoded)) {
+    if (tensor.dtype === "float32") weights.set(name, { shape: tensor.shape, values: tensor.dataSync() as Float32Array });
+    tensor.dispose();
+  }
+  const topology = artifacts.modelTopology as { config?: { name?: unknown } } | undefined;
+  return { model: typeof topology?.config?.name === "string" ? topology.config.name : undefined, weights };
 }
 
 /** The weights of a built model, by tfjs weight name. */
