@@ -35,11 +35,21 @@ export interface InferResult {
   readonly state?: number;
   /** Multiply-accumulates for one example. */
   readonly macs: number;
+  /** What the layer computes but the user may not expect (frames a temporal stride leaves unread). */
+  readonly warnings?: readonly InferWarning[];
+}
+
+/** A warning about a layer that still has a well-defined output. */
+export interface InferWarning {
+  readonly code: "VN022";
+  readonly message: string;
+  readonly arg?: string;
+  readonly hint?: string;
 }
 
 export interface InferError {
   readonly error: string;
-  readonly code: "VN020" | "VN021" | "VN022" | "VN023" | "VN025" | "VN015" | "VN018";
+  readonly code: "VN020" | "VN021" | "VN023" | "VN025" | "VN015" | "VN018";
   /** Which argument is to blame, so the diagnostic can point at it. */
   readonly arg?: string;
   readonly hint?: string;
@@ -145,6 +155,8 @@ interface WindowGeometry {
   readonly out: number[];
   readonly kernel: number[];
   readonly stride: number[];
+  /** VN022: the last input frames no window reads (a temporal stride that does not fit the clip). */
+  readonly warnings?: readonly InferWarning[];
 }
 
 function windowed(inputs: readonly Shape[], args: Args, dims: 1 | 2 | 3, opts: { pool: boolean }): WindowGeometry | InferError {
@@ -177,13 +189,20 @@ function windowed(inputs: readonly Shape[], args: Args, dims: 1 | 2 | 3, opts: {
     }
     out.push(o);
   }
-  if (dims === 3 && stride[0]! > 1 && spatial[0]! % stride[0]! !== 0) {
-    return {
+  // As PyTorch computes it (floor, or ceil for ceil-mode pools): a stride that does not fit the
+  // clip only leaves its last frames unread, which is worth a warning, not an error.
+  const lastRead = (out[0]! - 1) * stride[0]! + dilation[0]! * (kernel[0]! - 1);
+  // (A stride that divides the clip, as a ResNet's 1x1 stride-2 shortcut, skips frames by design.)
+  const dropped = dims === 3 && spatial[0]! % stride[0]! !== 0 ? pad.before[0]! + spatial[0]! - 1 - lastRead : 0;
+  if (dropped > 0) {
+    const frames = spatial[0]!;
+    const warning: InferWarning = {
       code: "VN022",
       arg: "stride",
-      error: `temporal stride ${stride[0]} does not divide ${spatial[0]} frames`,
-      hint: `use a clip length that is a multiple of ${stride[0]}, or a temporal stride that divides ${spatial[0]}`,
+      message: `temporal stride ${stride[0]} over ${frames} frames${pad.before[0]! + pad.after[0]! ? ` (padding ${pad.before[0]! + pad.after[0]!})` : ""} leaves the last ${dropped} frame${dropped === 1 ? "" : "s"} unread`,
+      hint: `the output has ${out[0]} frames, as in PyTorch; a clip of ${frames - dropped} frames, or more padding, reads every frame`,
     };
+    return { out, kernel, stride, warnings: [warning] };
   }
   return { out, kernel, stride };
 }
@@ -229,7 +248,7 @@ function convInfer(op: string, dims: 1 | 2 | 3) {
     if ("error" in g) return g;
     const perOutput = (cin / groups) * product(g.kernel);
     const params = perOutput * filters + (args.bias === false ? 0 : filters);
-    return { shape: [...g.out, filters], params, macs: product(g.out) * filters * perOutput };
+    return { shape: [...g.out, filters], params, macs: product(g.out) * filters * perOutput, ...(g.warnings ? { warnings: g.warnings } : {}) };
   };
 }
 
@@ -249,7 +268,7 @@ function poolInfer(op: string, dims: 2 | 3) {
     const g = windowed(inputs, args, dims, { pool: true });
     if ("error" in g) return g;
     const c = inputs[0]![dims]!;
-    return { shape: [...g.out, c], params: 0, macs: 0 };
+    return { shape: [...g.out, c], params: 0, macs: 0, ...(g.warnings ? { warnings: g.warnings } : {}) };
   };
 }
 
@@ -508,7 +527,7 @@ const OPS: OpDef[] = [
       const bias = args.bias === true;
       const params = cin * mid * kh * kw + (bias ? mid : 0) + 2 * mid + mid * filters * kt + (bias ? filters : 0);
       const macs = product(spatial.out) * mid * cin * kh * kw + product(temporal.out) * filters * mid * kt;
-      return { shape: [...temporal.out, filters], params, state: 2 * mid, macs };
+      return { shape: [...temporal.out, filters], params, state: 2 * mid, macs, ...(temporal.warnings ? { warnings: temporal.warnings } : {}) };
     },
   },
   { name: "maxpool2d", category: "pooling", doc: "2D max pooling.", params: poolParams(2), inputs: 1, infer: poolInfer("maxpool2d", 2) },
