@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../src/data/motion.js";
-import { protocolOf, resizedSize, testPlans, trainPlans, viewsPerVideo, type SamplingProtocol, type VideoMeta } from "../src/data/sampling.js";
+import { resizedSize, testPlans, testStarts, trainPlans, type VideoMeta } from "../src/data/sampling.js";
+import type { CheckedNetwork } from "../src/semantics/network.js";
+import { protocolOf as networkProtocol, viewsPerVideo, type SamplingProtocol } from "../src/semantics/protocol.js";
 import { checkText } from "./helpers.js";
+
+const protocolOf = (network: CheckedNetwork): SamplingProtocol => networkProtocol(network)!;
 
 const spec = (sampling: string) =>
   checkText(`network n {
@@ -156,20 +160,41 @@ describe("segment sampling (TSN; MMAction2's SampleFrames with num_clips)", () =
 });
 
 describe("test views", () => {
-  it("place N clips uniformly, each starting mid-interval (MMAction2's test-mode SampleFrames)", () => {
+  it("place N clips evenly from the first frame to the last start that fits (MMAction2's test-mode SampleFrames)", () => {
     const plans = testPlans(protocol({}, { clips: 3 }), video(100));
-    // (100 - 8 + 1) / 3 = 31: starts at 15.5, 46.5, 77.5, truncated.
-    expect(plans.map((p) => p.frames[0])).toEqual([15, 46, 77]);
+    // 100 - 8 = 92 frames of room: starts 0, 46, 92.
+    expect(plans.map((p) => p.frames[0])).toEqual([0, 46, 92]);
     expect(plans[1]!.frames).toEqual([46, 47, 48, 49, 50, 51, 52, 53]);
+    expect(plans.at(-1)!.frames.at(-1)).toBe(99);
+  });
+
+  it("on a 20-frame video, 3 clips of 4 frames at stride 2 start at 0, 6 and 13 (numpy rounds 6.5 to even)", () => {
+    const p = { ...protocol({ stride: 2 }, { clips: 3 }), frames: 4 };
+    expect(testStarts(p, video(20))).toEqual([0, 6, 13]);
+    expect(testPlans(p, video(20)).map((plan) => plan.frames)).toEqual([
+      [0, 2, 4, 6],
+      [6, 8, 10, 12],
+      [13, 15, 17, 19],
+    ]);
+    // One clip sits in the middle of the room: floor(13 / 2).
+    expect(testStarts({ ...p, test: { ...p.test, clips: 1 } }, video(20))).toEqual([6]);
+  });
+
+  it("place a 2D network's one-frame clips at the centres of equal segments (TSN)", () => {
+    const p = { ...protocol({}, { clips: 10 }), frames: 1 };
+    expect(testStarts(p, video(25))).toEqual([1, 3, 6, 8, 11, 13, 16, 18, 21, 23]);
+    expect(testStarts({ ...p, test: { ...p.test, clips: 1 } }, video(8))).toEqual([4]);
   });
 
   it("use the test stride (else training's) and loop a short video from frame 0", () => {
-    expect(testPlans(protocol({ stride: 2 }, { clips: 1 }), video(100))[0]!.frames).toEqual([43, 45, 47, 49, 51, 53, 55, 57]);
+    // Stride 2: a clip spans 15 frames; one clip starts in the middle of the 85 frames of room.
+    expect(testPlans(protocol({ stride: 2 }, { clips: 1 }), video(100))[0]!.frames).toEqual([42, 44, 46, 48, 50, 52, 54, 56]);
     expect(testPlans(protocol({ stride: 2 }, { clips: 1, stride: 1 }), video(100))[0]!.frames[1]).toBe(47);
     expect(testPlans(protocol({}, { clips: 2 }), video(6)).map((p) => p.frames)).toEqual([
       [0, 1, 2, 3, 4, 5, 0, 1],
       [0, 1, 2, 3, 4, 5, 0, 1],
     ]);
+    expect(testPlans(protocol({ stride: 2 }, { clips: 1 }, "repeat_last"), { ...video(5) })[0]!.frames).toEqual([0, 2, 4, 4, 4, 4, 4, 4]);
   });
 
   it("cut a centre crop, three crops along the long side, or ten (corners, centre, flipped)", () => {

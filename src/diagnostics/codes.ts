@@ -58,7 +58,7 @@ const table = [
   ["VN070", "tfjs-unsupported", "error", "An operator or argument the tfjs backend cannot lower (located at the layer that needs it)."],
   ["VN080", "onnx-unsupported", "error", "An operator or argument the ONNX exporter cannot lower (located at the layer that needs it)."],
   ["VN081", "onnx-outputs", "error", "ONNX export names one class-score output (`logits`, `probabilities`); the network has several outputs."],
-  ["VN082", "onnx-weights-mismatch", "error", "The weights given to the ONNX exporter lack a weight the spec declares, or hold it with another shape."],
+  ["VN082", "weights-mismatch", "error", "Weights given for a spec (to export, evaluate, predict or resume) lack a weight the spec declares, or hold it with another shape (located at the layer)."],
   ["VN083", "onnx-not-differentiable", "error", "A layer the ONNX training step cannot differentiate: an ONNX operator on its gradient path has no gradient rule (located at the layer)."],
   ["VN090", "data-unreadable", "warning", "A dataset folder, list file or video cannot be read (missing, no permission); it is skipped."],
   ["VN091", "video-empty", "warning", "A zero-length video file; it is skipped."],
