@@ -9,6 +9,8 @@ import * as path from "node:path";
 import { formatDiagnostic } from "../diagnostics/codeframe.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { LineIndex } from "../diagnostics/location.js";
+import type { IrGraph } from "../ir/graph.js";
+import { lowerNetwork } from "../ir/pipeline.js";
 import { checkFiles, type CheckResult } from "../semantics/check.js";
 import { isInside, nodeHost } from "../semantics/program.js";
 import type { CheckedNetwork } from "../semantics/network.js";
@@ -91,10 +93,14 @@ export function renderDiagnostics(diagnostics: readonly Diagnostic[], result: Ch
     .join("\n\n");
 }
 
-/** A spec file checked for a command: the network it works on and the check result (for rendering). */
+/**
+ * A spec file checked for a command: the network it works on, its lowered IR graph (what every
+ * backend and runtime path reads; lowered here, once per command) and the check result (for rendering).
+ */
 export interface CheckedSpec {
   readonly file: string;
   readonly network: CheckedNetwork;
+  readonly graph: IrGraph;
   readonly result: CheckResult;
 }
 
@@ -114,5 +120,5 @@ export function checkNetwork(spec: string, networkName: string | undefined, out:
   const networks = result.networks.filter((n) => path.resolve(n.file) === path.resolve(file) && (networkName === undefined || n.name === networkName));
   if (networks.length === 0) throw new UsageError(networkName ? `no network \`${networkName}\` in ${file}` : `${file} defines no network`);
   if (networks.length > 1) throw new UsageError(`${file} defines ${networks.length} networks; choose one with --network (${networks.map((n) => n.name).join(", ")})`);
-  return { file, network: networks[0]!, result };
+  return { file, network: networks[0]!, graph: lowerNetwork(networks[0]!), result };
 }

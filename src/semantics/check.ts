@@ -4,6 +4,7 @@
  * de-duplicated diagnostics, at most MAX_DIAGNOSTICS_PER_FILE per file.
  */
 import { capDiagnostics, dedupeDiagnostics, sortDiagnostics, type Diagnostic } from "../diagnostics/diagnostic.js";
+import type { Shape } from "../ops/values.js";
 import { CheckContext } from "./context.js";
 import { checkNetwork } from "./elaborate.js";
 import type { CheckedNetwork } from "./network.js";
@@ -19,9 +20,22 @@ export interface CheckResult {
   readonly diagnostics: readonly Diagnostic[];
 }
 
+/**
+ * Elaborates one entry network as if its inputs had other shapes (another clip length or frame
+ * size, the same rank): how a spec's model is rebuilt to run beside a model exported at other
+ * input shapes (`vnet weights import`). Layers whose arguments the spec computes from the input
+ * (`x.frames`) follow; a `sampling` section written for the declared input may then disagree
+ * with it (VN061).
+ */
+export interface InputResize {
+  readonly network: string;
+  /** New shapes (without batch) by input name. */
+  readonly inputs: ReadonlyMap<string, Shape>;
+}
+
 /** Checks a loaded program. Never throws on user input. */
-export function checkProgram(program: Program): CheckResult {
-  const context = new CheckContext(program);
+export function checkProgram(program: Program, options: { resize?: InputResize } = {}): CheckResult {
+  const context = new CheckContext(program, options.resize);
   for (const rule of DECLARATION_RULES) rule(context);
   // A file that does not parse is reported by its syntax errors alone: checking the tree that
   // error recovery left behind would mostly report the same mistake again in other words.
@@ -43,6 +57,6 @@ export function checkProgram(program: Program): CheckResult {
 }
 
 /** Loads and checks spec files from disk (or from a host, for editors). */
-export function checkFiles(files: readonly string[], options: { root?: string; host?: Host } = {}): CheckResult {
-  return checkProgram(loadProgram(files, options));
+export function checkFiles(files: readonly string[], options: { root?: string; host?: Host; resize?: InputResize } = {}): CheckResult {
+  return checkProgram(loadProgram(files, options), options.resize ? { resize: options.resize } : {});
 }

@@ -40,7 +40,11 @@ export class CheckContext {
   /** Suggestions searched over names that grow with the program (see `suggest`). */
   private suggestions = 0;
 
-  constructor(readonly program: Program) {
+  constructor(
+    readonly program: Program,
+    /** An entry network to elaborate at other input shapes (`InputResize` of check.ts). */
+    readonly resize?: { readonly network: string; readonly inputs: ReadonlyMap<string, readonly number[]> },
+  ) {
     for (const module of program.modules.values()) {
       this.scopes.set(module.file, new ModuleScope(module.file, module.ast, (_, index) => module.imports.get(index)));
     }

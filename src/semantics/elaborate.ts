@@ -261,8 +261,10 @@ class NetworkElaborator implements EvaluationHost {
           this.define(env, statement.name, ERR, "input");
           return;
         }
-        const layer = this.addLayer({ op: "input", name: statement.name.name, args: { kind: desc.kind }, inputs: [], shape: desc.shape, params: 0, state: 0, macs: 0, frozen: false, stream: false, origin: { file, range: statement.name.range } });
-        this.inputs.push({ name: statement.name.name, layer: layer.id, shape: desc.shape, kind: "input", modelInput: false });
+        const resized = this.context.resize?.network === this.decl.name.name && this.context.program.entries.includes(file) ? this.context.resize.inputs.get(statement.name.name) : undefined;
+        const shape = resized && resized.length === desc.shape.length ? resized : desc.shape;
+        const layer = this.addLayer({ op: "input", name: statement.name.name, args: { kind: desc.kind }, inputs: [], shape, params: 0, state: 0, macs: 0, frozen: false, stream: false, origin: { file, range: statement.name.range } });
+        this.inputs.push({ name: statement.name.name, layer: layer.id, shape, kind: "input", modelInput: false });
         this.define(env, statement.name, this.tensorOf(layer), "input");
         return;
       }
@@ -521,6 +523,10 @@ class NetworkElaborator implements EvaluationHost {
     const build = (opName: string, layerName: string, layerArgs: Args): Value => {
       const inferred = OPERATORS.get(opName)!.infer(shapes, layerArgs);
       if (isInferError(inferred)) return fail(inferred);
+      for (const warning of inferred.warnings ?? []) {
+        const argNode = warning.arg ? (stage.args ?? []).find((a) => a.name?.name === warning.arg) ?? positionalFor(op.params, stage.args ?? [], warning.arg) : undefined;
+        this.report(warning.code, warning.message, file, argNode?.value.range ?? stage.callee.range, { severity: "warning", ...(warning.hint ? { hint: warning.hint } : {}) });
+      }
       const layer = this.addLayer({
         op: opName,
         name: this.builder.fullName(layerName),
