@@ -41,7 +41,7 @@ import {
 } from "../src/backends/onnx/autodiff/conv-gradient.js";
 import type { IrGraph } from "../src/ir/graph.js";
 import { lowerNetwork } from "../src/ir/pipeline.js";
-import { resolveWindow, windowDims } from "../src/ir/window.js";
+import { resolveWindow, windowDims } from "../src/ops/geometry.js";
 import { checkFiles } from "../src/semantics/check.js";
 import { describeMachine, isMain, machine, parseFlags, repoRoot, table, writeResults } from "./lib/harness.js";
 import { checkResized } from "./lib/onnx-fixtures.js";

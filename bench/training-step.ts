@@ -22,6 +22,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { lowerNetwork } from "../src/ir/pipeline.js";
 import { fileURLToPath } from "node:url";
 import { exportOnnx, programSources } from "../src/backends/onnx/index.js";
 import { checkFiles } from "../src/semantics/check.js";
@@ -114,7 +115,7 @@ async function measureNetwork(
 /** Writes the network's inference ONNX (trained-like weights) and its clip to `file` and `file`.json, for the child and PyTorch. */
 function exportFor(name: string, file: string): void {
   const { network, sources } = load(name);
-  const exported = exportOnnx(network, { weights: trainedLikeWeights(1), sources });
+  const exported = exportOnnx(lowerNetwork(network), { weights: trainedLikeWeights(1), sources });
   if (!exported.bytes) throw new Error(`${name} does not export: ${exported.diagnostics.map((d) => d.message).join("; ")}`);
   fs.writeFileSync(file, exported.bytes);
   fs.writeFileSync(`${file}.json`, JSON.stringify({ shape: exported.inputs[0]!.shape, classes: network.classes }));

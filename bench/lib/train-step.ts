@@ -11,6 +11,7 @@ import * as path from "node:path";
 import * as ort from "onnxruntime-node";
 import { LEARNING_RATE } from "../../src/backends/onnx/training/optimizer.js";
 import { buildTrainingStep, LABELS } from "../../src/backends/onnx/training/step.js";
+import { lowerNetwork } from "../../src/ir/pipeline.js";
 import type { CheckedNetwork } from "../../src/semantics/network.js";
 import { repoRoot } from "./harness.js";
 import { trainedLikeWeights } from "./onnx-fixtures.js";
@@ -45,7 +46,7 @@ export async function onnxTrainingStep(
   threads: number,
   profile?: string,
 ): Promise<StepRunner & { endProfiling(): string | undefined }> {
-  const step = buildTrainingStep(network, {
+  const step = buildTrainingStep(lowerNetwork(network), {
     batch,
     optimizer: { kind: "sgd", momentum: 0.9, nesterov: false },
     weightDecay: 0,

@@ -20,7 +20,9 @@ import type { VideoItem } from "../data/dataset.js";
 import { MANIFEST, resampleFeatures, snippetSpan, type Extractor, type FeatureEntry, type FeatureManifest } from "../data/features.js";
 import type { FlowStream } from "../data/flow.js";
 import type { ViewLoader } from "../data/loader.js";
-import { snippetLength, snippetPlans, type SamplingProtocol } from "../data/sampling.js";
+import { snippetLength, snippetPlans } from "../data/sampling.js";
+import type { SamplingProtocol } from "../semantics/protocol.js";
+import type { IrGraph } from "../ir/graph.js";
 import type { FrameSource } from "../data/views.js";
 import { lowerNetwork } from "../ir/pipeline.js";
 import { outputScores } from "../ir/scores.js";
@@ -97,6 +99,8 @@ export interface ExtractionSettings {
 
 export interface ExtractionContext {
   readonly network: CheckedNetwork;
+  /** Its lowered graph (what the model is fed by). */
+  readonly graph: IrGraph;
   readonly features: FeatureModel;
   /** What the manifest records of the extractor besides the layer, sizes and classes. */
   readonly identity: Pick<Extractor, "spec" | "network" | "specHash" | "weights" | "weightsHash">;
@@ -181,7 +185,7 @@ export async function extractFeatures(videos: readonly FeatureVideoSource[], set
       const plans = snippetPlans(context.protocol, meta, length, step);
       const item: VideoItem = { name: video.name, label: 0, source: video.source };
       let failure: Error | undefined;
-      const [rows] = await videoOutputs(context.features.model, context.network, [item], () => plans, {
+      const [rows] = await videoOutputs(context.features.model, context.graph, [item], () => plans, {
         loader: context.loader,
         protocol: context.protocol,
         flows: context.flows,
