@@ -127,15 +127,16 @@ export interface OpenExtractor extends Pick<ExtractionContext, "network" | "feat
 /**
  * Checks a classifier spec, starts the tfjs backend and loads its trained weights as a feature
  * model of `layer` (default: the input of the final classifier); a diagnostic's exit code when
- * the spec does not check. `vnet features` and `vnet localize <video>` extract with it.
+ * the spec does not check. `backendStarted`: the caller has started (and reported) the backend. `vnet features` and `vnet localize <video>` extract with it.
  */
-export async function openExtractor(spec: string, networkName: string | undefined, weights: string, layer: string | undefined, backend: BackendChoice | undefined, out: (s: string) => void, color: boolean): Promise<OpenExtractor | number> {
+export async function openExtractor(spec: string, networkName: string | undefined, weights: string, layer: string | undefined, backend: BackendChoice | undefined, out: (s: string) => void, color: boolean, backendStarted = false): Promise<OpenExtractor | number> {
   const checked = checkRunnableNetwork(spec, networkName, out, color);
   if (typeof checked === "number") return checked;
   const { network, result } = checked;
   const dir = checkpointDir(weights);
   const classNames = checkpointClassNames(dir) ?? network.classNames ?? Array.from({ length: network.classes ?? 0 }, (_, k) => `class ${k}`);
-  await startBackend(backend, out, false, network);
+  // A caller that started the backend already has printed its choice.
+  await startBackend(backend, backendStarted ? () => undefined : out, false, network);
   let model;
   try {
     model = await loadModel(dir);
