@@ -12,17 +12,17 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { compileToTfjs } from "../src/backends/tfjs/compile.js";
+import { emitTfjs } from "../src/backends/tfjs/emit.js";
 import { main } from "../src/cli/main.js";
 import { readFeatures, readManifest, type FeatureVideo } from "../src/data/features.js";
 import { flowStreams } from "../src/data/flow.js";
 import { ViewLoader } from "../src/data/loader.js";
-import { protocolOf } from "../src/data/sampling.js";
 import { BUILTIN_UNTRIMMED, openUntrimmed, type UntrimmedSource } from "../src/data/untrimmed-sources.js";
 import { describeSelection, selectBackend } from "../src/runtime/backend.js";
 import { extractFeatures, featureModel, type ExtractionContext } from "../src/runtime/features.js";
 import { localizeVideos } from "../src/runtime/localization/localize.js";
 import { localizerGeometry } from "../src/runtime/localization/train.js";
+import { lowerNetwork } from "../src/ir/pipeline.js";
 import { checkFiles } from "../src/semantics/check.js";
 import { describeMachine, isMain, machine, parseFlags, repoRoot, summarize, table, writeResults, type Stats } from "./lib/harness.js";
 
@@ -30,9 +30,10 @@ const SCALE = 32;
 
 function compiled(spec: string) {
   const network = checkFiles([path.join(repoRoot(), spec)]).networks[0]!;
-  const { model } = compileToTfjs(network, { seed: 1 });
+  const graph = lowerNetwork(network);
+  const { model } = emitTfjs(graph, { seed: 1 });
   if (!model) throw new Error(`${spec} does not compile to tfjs`);
-  return { network, model };
+  return { network, graph, model };
 }
 
 if (isMain(import.meta.url)) {
@@ -45,8 +46,8 @@ if (isMain(import.meta.url)) {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "vnet-localization-bench-"));
   try {
     const extractor = compiled("specs/tiny/tiny_early_fusion_gap.vnet");
-    const protocol = protocolOf(extractor.network);
-    const flows = flowStreams(extractor.network);
+    const protocol = extractor.graph.protocol!;
+    const flows = flowStreams(extractor.graph);
     const features = featureModel(extractor.network, extractor.model);
     const videosDir = path.join(scratch, "videos");
     const synth = await main(["data", "synth", "--variant", "untrimmed", "--train-videos", "0", "--val-videos", String(count), "-o", videosDir], { out: () => {} });
@@ -62,6 +63,7 @@ if (isMain(import.meta.url)) {
       const loader = new ViewLoader({ geometry: protocol, flows, workers: 0 });
       const context: ExtractionContext = {
         network: extractor.network,
+        graph: extractor.graph,
         features,
         identity: { spec: extractor.network.file, network: extractor.network.name, specHash: "bench", weights: "fresh", weightsHash: "fresh" },
         classNames: extractor.network.classNames ?? Array.from({ length: features.classes }, (_, k) => `class ${k}`),
@@ -91,7 +93,7 @@ if (isMain(import.meta.url)) {
     }
 
     const localizer = compiled("specs/tiny/tiny_bmn.vnet");
-    const geometry = localizerGeometry(localizer.network);
+    const geometry = localizerGeometry(localizer.graph);
     const manifest = readManifest(out);
     const videos: FeatureVideo[] = Object.entries(manifest.videos).map(([id, entry]) => ({ id, ...readFeatures(out, id, entry, manifest.extractor), duration: entry.duration, span: entry.span, segments: [] }));
     const latencies: number[] = [];

@@ -20,8 +20,10 @@ import type { VideoItem } from "../data/dataset.js";
 import { MANIFEST, resampleFeatures, snippetSpan, type Extractor, type FeatureEntry, type FeatureManifest } from "../data/features.js";
 import type { FlowStream } from "../data/flow.js";
 import type { ViewLoader } from "../data/loader.js";
-import { snippetLength, snippetPlans, type ClipPlan, type SamplingProtocol } from "../data/sampling.js";
+import { snippetLength, snippetPlans, type ClipPlan } from "../data/sampling.js";
 import { decodeFrames } from "../data/video/decode.js";
+import type { SamplingProtocol } from "../semantics/protocol.js";
+import type { IrGraph } from "../ir/graph.js";
 import type { FrameSource } from "../data/views.js";
 import { lowerNetwork } from "../ir/pipeline.js";
 import { outputScores } from "../ir/scores.js";
@@ -98,6 +100,8 @@ export interface ExtractionSettings {
 
 export interface ExtractionContext {
   readonly network: CheckedNetwork;
+  /** Its lowered graph (what the model is fed by). */
+  readonly graph: IrGraph;
   readonly features: FeatureModel;
   /** What the manifest records of the extractor besides the layer, sizes and classes. */
   readonly identity: Pick<Extractor, "spec" | "network" | "specHash" | "weights" | "weightsHash">;
@@ -216,7 +220,7 @@ export async function extractFeatures(videos: readonly FeatureVideoSource[], set
       try {
         for await (const chunk of snippetChunks(video.source, plans, context.flows.length > 0)) {
           const item: VideoItem = { name: video.name, label: 0, source: chunk.source };
-          const [part] = await videoOutputs(context.features.model, context.network, [item], () => [...chunk.plans], {
+          const [part] = await videoOutputs(context.features.model, context.graph, [item], () => [...chunk.plans], {
             loader: context.loader,
             protocol: context.protocol,
             flows: context.flows,

@@ -11,7 +11,7 @@ import { FUNCTIONS, OPERATORS, isInferError, type Args, type InferError, type Op
 import { describeTensor, formatShape, rankName } from "../ops/values.js";
 import type * as A from "../syntax/ast.js";
 import { bindBlockArguments, positionalFor, resolveOperatorArgs, validateSection } from "./arguments.js";
-import { LIMITS } from "./budget.js";
+import { Budget, LIMITS, LimitReached } from "./budget.js";
 import type { CheckContext, NetworkFacts } from "./context.js";
 import { Env, Evaluator, PLAIN, valueContext, type EvaluationHost, type ReportOptions, type StageContext } from "./evaluate.js";
 import { FREEZE_ARGUMENT, freezeByPatterns, freezePatterns } from "./freeze.js";
@@ -50,9 +50,6 @@ export function checkNetwork(context: CheckContext, decl: A.NetworkDecl, module:
     context.networksInProgress.delete(decl);
   }
 }
-
-/** Thrown past every frame when the network grows beyond the layer limit (reported first). */
-class AbortElaboration extends Error {}
 
 interface CallFrame {
   readonly block: A.BlockDecl;
@@ -121,6 +118,11 @@ class NetworkElaborator implements EvaluationHost {
   private readonly sections: Record<string, Record<string, SectionValue>> = {};
   private readonly outputs: number[] = [];
   private readonly evaluator = new Evaluator(this);
+  readonly budget = new Budget((file, range) =>
+    this.report("VN027", `checking network \`${this.decl.name.name}\` takes more than ${LIMITS.work.toLocaleString("en-US")} steps of evaluation`, file, range, {
+      hint: "vnet checks a spec within a fixed amount of work: look for lists, loops or blocks that grow with every step",
+    }),
+  );
   /** While elaborating a per_frame body: the clip's frame count (its frames are the body's batch). */
   private perFrameFrames: number | undefined;
 
@@ -143,16 +145,21 @@ class NetworkElaborator implements EvaluationHost {
   }
 
   run(): CheckedNetwork | undefined {
+    try {
+      return this.elaborate();
+    } catch (error) {
+      // A limit was reached and reported; the network has no graph to check further.
+      if (!(error instanceof LimitReached)) throw error;
+      return undefined;
+    }
+  }
+
+  private elaborate(): CheckedNetwork | undefined {
     const module = this.module;
     const scope = this.context.scopeOf(module.file);
     const env = new Env(module, scope, { container: this.decl, loops: [] });
     const inflate = this.decl.body.find((s): s is A.InflateDecl => s.kind === "Inflate");
-    try {
-      for (const statement of this.decl.body) this.statement(statement, env, "network");
-    } catch (error) {
-      if (!(error instanceof AbortElaboration)) throw error;
-      return undefined;
-    }
+    for (const statement of this.decl.body) this.statement(statement, env, "network");
     const networkLocal = (name: string): LocalValue | undefined => {
       const definition = scope.localsOf(this.decl).find((d) => d.name === name && d.kind !== "loop");
       return definition ? env.get(definition) : undefined;
@@ -254,8 +261,10 @@ class NetworkElaborator implements EvaluationHost {
           this.define(env, statement.name, ERR, "input");
           return;
         }
-        const layer = this.addLayer({ op: "input", name: statement.name.name, args: { kind: desc.kind }, inputs: [], shape: desc.shape, params: 0, state: 0, macs: 0, frozen: false, stream: false, origin: { file, range: statement.name.range } });
-        this.inputs.push({ name: statement.name.name, layer: layer.id, shape: desc.shape, kind: "input", modelInput: false });
+        const resized = this.context.resize?.network === this.decl.name.name && this.context.program.entries.includes(file) ? this.context.resize.inputs.get(statement.name.name) : undefined;
+        const shape = resized && resized.length === desc.shape.length ? resized : desc.shape;
+        const layer = this.addLayer({ op: "input", name: statement.name.name, args: { kind: desc.kind }, inputs: [], shape, params: 0, state: 0, macs: 0, frozen: false, stream: false, origin: { file, range: statement.name.range } });
+        this.inputs.push({ name: statement.name.name, layer: layer.id, shape, kind: "input", modelInput: false });
         this.define(env, statement.name, this.tensorOf(layer), "input");
         return;
       }
@@ -345,7 +354,7 @@ class NetworkElaborator implements EvaluationHost {
   private addLayer(layer: Omit<Layer, "id">): Layer {
     if (++this.layerCount > LIMITS.layers) {
       this.report("VN027", `the network expands to more than ${LIMITS.layers} layers`, layer.origin.file, layer.origin.range, { hint: "check loop bounds" });
-      throw new AbortElaboration();
+      throw new LimitReached();
     }
     const frozen = layer.frozen || (this.callStack[this.callStack.length - 1]?.frozen ?? false);
     return this.builder.add(frozen === layer.frozen ? layer : { ...layer, frozen });
@@ -385,8 +394,8 @@ class NetworkElaborator implements EvaluationHost {
       return ERR;
     }
     const scope = env.scope;
-    const blocks = [...[...scope.topLevel.values()].filter((d) => d.kind === "block").map((d) => d.name), ...[...scope.imports.keys()].filter((n) => this.context.peekTop(file, n)?.definition?.kind === "block")];
-    this.report("VN011", `unknown operator or block \`${name}\``, file, stage.callee.range, { hint: didYouMean(name, [...OPERATORS.keys(), ...blocks]) ?? "see `vnet ops` for the operator list" });
+    const blocks = () => [...[...scope.topLevel.values()].filter((d) => d.kind === "block").map((d) => d.name), ...[...scope.imports.keys()].filter((n) => this.context.peekTop(file, n)?.definition?.kind === "block")];
+    this.report("VN011", `unknown operator or block \`${name}\``, file, stage.callee.range, { hint: this.context.suggest(name, () => [...OPERATORS.keys(), ...blocks()]) ?? "see `vnet ops` for the operator list" });
     return ERR;
   }
 

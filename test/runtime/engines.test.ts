@@ -10,8 +10,8 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { motionDataset } from "../../src/data/motion.js";
-import { protocolOf } from "../../src/data/sampling.js";
 import { flowStreams } from "../../src/data/flow.js";
+import { lowerNetwork } from "../../src/ir/pipeline.js";
 import { readCheckpoint } from "../../src/runtime/checkpoint.js";
 import { OrtEngine } from "../../src/runtime/engines/index.js";
 import type { EngineChoice } from "../../src/runtime/engines/index.js";
@@ -96,7 +96,7 @@ function globalRelative(a: ReadonlyMap<string, Float32Array>, b: ReadonlyMap<str
 }
 
 async function train(network: CheckedNetwork, engine: EngineChoice, run: string, config: TrainingConfig, resume = false, dataset = data()) {
-  return trainNetwork(network, dataset, { config, runDir: path.join(scratch, run), seed: 3, engine, resume });
+  return trainNetwork(lowerNetwork(network), dataset, { config, runDir: path.join(scratch, run), seed: 3, engine, resume });
 }
 
 describe("the ONNX Runtime engine", () => {
@@ -134,7 +134,7 @@ describe("the ONNX Runtime engine", () => {
     const dir = checkpointDir(path.join(scratch, "cross-tfjs"));
     const written = await readCheckpoint(dir);
     const engine = await OrtEngine.create(
-      { network, config: config(2), seed: 3, protocol: protocolOf(network), flows: flowStreams(network), start: { kind: "checkpoint", contents: written }, metadata: {} },
+      { graph: lowerNetwork(network), config: config(2), seed: 3, protocol: lowerNetwork(network).protocol!, flows: flowStreams(lowerNetwork(network)), start: { kind: "checkpoint", contents: written }, metadata: {} },
       8,
     );
     const again = await engine.checkpoint(written.progress);

@@ -13,18 +13,16 @@ import { ANNOTATIONS } from "../../data/features.js";
 import { flowStreams } from "../../data/flow.js";
 import { formatIssue, issueOf, skippedSummary, type DataIssue } from "../../data/issues.js";
 import { ViewLoader } from "../../data/loader.js";
-import { protocolOf } from "../../data/sampling.js";
 import { BUILTIN_UNTRIMMED, openUntrimmed } from "../../data/untrimmed-sources.js";
 import { UNTRIMMED_CLASSES } from "../../data/untrimmed.js";
 import { programSources } from "../../backends/onnx/index.js";
 import { extractFeatures, featureModel, FeatureLayerError, weightsHash, type ExtractionContext } from "../../runtime/features.js";
 import type { BackendChoice } from "../../runtime/backend.js";
-import { loadModel } from "../../runtime/model-io.js";
-import { checkpointClassNames, checkpointDir } from "../../runtime/train.js";
+import { checkpointClassNames } from "../../runtime/train.js";
 import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, LOADING_FLAGS, NETWORK_FLAG, SEED_FLAG } from "../flags.js";
-import { checkRunnableNetwork, loadingOptions, reportIssues, startBackend } from "../run-util.js";
+import { checkRunnableNetwork, loadingOptions, readWeightsFlag, reportIssues, startBackend, trainedModel } from "../run-util.js";
 import { shownPath } from "../util.js";
 
 function bar(fraction: number, width = 20): string {
@@ -120,7 +118,7 @@ export const command = defineCommand({
 });
 
 /** A trained classifier ready to extract features: the checked network, its feature model, what the manifest records of it. */
-export interface OpenExtractor extends Pick<ExtractionContext, "network" | "features" | "identity" | "classNames" | "protocol" | "flows"> {
+export interface OpenExtractor extends Pick<ExtractionContext, "network" | "graph" | "features" | "identity" | "classNames" | "protocol" | "flows"> {
   dispose(): void;
 }
 
@@ -132,17 +130,14 @@ export interface OpenExtractor extends Pick<ExtractionContext, "network" | "feat
 export async function openExtractor(spec: string, networkName: string | undefined, weights: string, layer: string | undefined, backend: BackendChoice | undefined, out: (s: string) => void, color: boolean, backendStarted = false): Promise<OpenExtractor | number> {
   const checked = checkRunnableNetwork(spec, networkName, out, color);
   if (typeof checked === "number") return checked;
-  const { network, result } = checked;
-  const dir = checkpointDir(weights);
+  const { network, graph, result } = checked;
+  const store = await readWeightsFlag(weights);
+  const dir = store.directory!;
   const classNames = checkpointClassNames(dir) ?? network.classNames ?? Array.from({ length: network.classes ?? 0 }, (_, k) => `class ${k}`);
   // A caller that started the backend already has printed its choice.
   await startBackend(backend, backendStarted ? () => undefined : out, false, network);
-  let model;
-  try {
-    model = await loadModel(dir);
-  } catch (error) {
-    throw new UsageError(`cannot load weights from ${weights}: ${(error as Error).message.split("\n")[0]}`);
-  }
+  const model = trainedModel(graph, result, store, out, color);
+  if (typeof model === "number") return model;
   let features;
   try {
     features = featureModel(network, model, layer);
@@ -155,11 +150,12 @@ export async function openExtractor(spec: string, networkName: string | undefine
   const specHash = createHash("sha256").update(JSON.stringify([...sources].sort(([a], [b]) => (a < b ? -1 : 1)))).digest("hex");
   return {
     network,
+    graph,
     features,
     identity: { spec: path.resolve(network.file), network: network.name, specHash, weights: path.resolve(dir), weightsHash: weightsHash(dir) },
     classNames,
-    protocol: protocolOf(network),
-    flows: flowStreams(network),
+    protocol: graph.protocol!,
+    flows: flowStreams(graph),
     dispose: () => model.dispose(),
   };
 }

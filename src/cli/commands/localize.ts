@@ -81,7 +81,7 @@ export const command = defineCommand({
     const checked = checkRunnableNetwork(positional[0]!, flags.network, out, color, ["localization"]);
     if (typeof checked === "number") return checked;
     const { network } = checked;
-    const geometry = localizerGeometry(network);
+    const geometry = localizerGeometry(checked.graph);
     const dir = checkpointDir(flags.weights);
     await startBackend(flags.backend, out, false, network);
     let model;
