@@ -29,7 +29,7 @@ const table = [
   ["VN019", "unknown-key", "error", "A key that the section or rule does not have."],
   ["VN020", "shape-mismatch", "error", "Tensors meeting at add, concat or a fusion point have incompatible shapes."],
   ["VN021", "rank-mismatch", "error", "An operator receives a tensor of the wrong rank (image vs clip vs sequence)."],
-  ["VN022", "temporal-stride-divides", "error", "A temporal stride or pool does not divide the number of frames."],
+  ["VN022", "temporal-stride-divides", "warning", "A temporal stride or pool does not fit the number of frames, so its last frames are never read (the output size follows PyTorch's floor or ceil arithmetic)."],
   ["VN023", "stream-time-axes", "error", "Two streams' time axes cannot be fused (e.g. SlowFast alpha vs frame rates)."],
   ["VN024", "classifier-width", "error", "The network's output width differs from its number of classes."],
   ["VN025", "empty-dimension", "error", "A kernel or stride shrinks a dimension to zero or below."],

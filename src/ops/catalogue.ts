@@ -37,11 +37,21 @@ export interface InferResult {
   readonly state?: number;
   /** Multiply-accumulates for one example. */
   readonly macs: number;
+  /** What the layer computes but the user may not expect (frames a temporal stride leaves unread). */
+  readonly warnings?: readonly InferWarning[];
+}
+
+/** A warning about a layer that still has a well-defined output. */
+export interface InferWarning {
+  readonly code: "VN022";
+  readonly message: string;
+  readonly arg?: string;
+  readonly hint?: string;
 }
 
 export interface InferError {
   readonly error: string;
-  readonly code: "VN020" | "VN021" | "VN022" | "VN023" | "VN025" | "VN015" | "VN018";
+  readonly code: "VN020" | "VN021" | "VN023" | "VN025" | "VN015" | "VN018";
   /** Which argument is to blame, so the diagnostic can point at it. */
   readonly arg?: string;
   readonly hint?: string;
@@ -103,6 +113,8 @@ interface WindowSizes {
   readonly out: readonly number[];
   readonly kernel: readonly number[];
   readonly stride: readonly number[];
+  /** VN022: the last input frames no window reads (a temporal stride that does not fit the clip). */
+  readonly warnings?: readonly InferWarning[];
 }
 
 /** The window's output sizes (src/ops/geometry.ts), or the user error that makes it impossible. */
@@ -133,13 +145,20 @@ function windowed(inputs: readonly Shape[], args: Args, dims: 1 | 2 | 3, opts: {
       };
     }
   }
-  if (dims === 3 && g.stride[0]! > 1 && spatial[0]! % g.stride[0]! !== 0) {
-    return {
+  // As PyTorch computes it (floor, or ceil for ceil-mode pools): a stride that does not fit the
+  // clip only leaves its last frames unread, which is worth a warning, not an error.
+  // (A stride that divides the clip, as a ResNet's 1x1 stride-2 shortcut, skips frames by design.)
+  const lastRead = (g.out[0]! - 1) * g.stride[0]! + g.dilation[0]! * (g.kernel[0]! - 1);
+  const dropped = dims === 3 && spatial[0]! % g.stride[0]! !== 0 ? pad.before[0]! + spatial[0]! - 1 - lastRead : 0;
+  if (dropped > 0) {
+    const frames = spatial[0]!;
+    const warning: InferWarning = {
       code: "VN022",
       arg: "stride",
-      error: `temporal stride ${g.stride[0]} does not divide ${spatial[0]} frames`,
-      hint: `use a clip length that is a multiple of ${g.stride[0]}, or a temporal stride that divides ${spatial[0]}`,
+      message: `temporal stride ${g.stride[0]} over ${frames} frames${pad.before[0]! + pad.after[0]! ? ` (padding ${pad.before[0]! + pad.after[0]!})` : ""} leaves the last ${dropped} frame${dropped === 1 ? "" : "s"} unread`,
+      hint: `the output has ${g.out[0]} frames, as in PyTorch; a clip of ${frames - dropped} frames, or more padding, reads every frame`,
     };
+    return { ...g, warnings: [warning] };
   }
   return g;
 }
@@ -185,7 +204,7 @@ function convInfer(op: string, dims: 1 | 2 | 3) {
     if ("error" in g) return g;
     const perOutput = (cin / groups) * product(g.kernel);
     const params = perOutput * filters + (args.bias === false ? 0 : filters);
-    return { shape: [...g.out, filters], params, macs: product(g.out) * filters * perOutput };
+    return { shape: [...g.out, filters], params, macs: product(g.out) * filters * perOutput, ...(g.warnings ? { warnings: g.warnings } : {}) };
   };
 }
 
@@ -205,7 +224,7 @@ function poolInfer(op: string, dims: 2 | 3) {
     const g = windowed(inputs, args, dims, { pool: true });
     if ("error" in g) return g;
     const c = inputs[0]![dims]!;
-    return { shape: [...g.out, c], params: 0, macs: 0 };
+    return { shape: [...g.out, c], params: 0, macs: 0, ...(g.warnings ? { warnings: g.warnings } : {}) };
   };
 }
 
@@ -464,7 +483,7 @@ const OPS: OpDef[] = [
       const bias = args.bias === true;
       const params = cin * mid * kh * kw + (bias ? mid : 0) + 2 * mid + mid * filters * kt + (bias ? filters : 0);
       const macs = product(spatial.out) * mid * cin * kh * kw + product(temporal.out) * filters * mid * kt;
-      return { shape: [...temporal.out, filters], params, state: 2 * mid, macs };
+      return { shape: [...temporal.out, filters], params, state: 2 * mid, macs, ...(temporal.warnings ? { warnings: temporal.warnings } : {}) };
     },
   },
   { name: "maxpool2d", category: "pooling", doc: "2D max pooling.", params: poolParams(2), inputs: 1, infer: poolInfer("maxpool2d", 2) },

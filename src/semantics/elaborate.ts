@@ -523,6 +523,10 @@ class NetworkElaborator implements EvaluationHost {
     const build = (opName: string, layerName: string, layerArgs: Args): Value => {
       const inferred = OPERATORS.get(opName)!.infer(shapes, layerArgs);
       if (isInferError(inferred)) return fail(inferred);
+      for (const warning of inferred.warnings ?? []) {
+        const argNode = warning.arg ? (stage.args ?? []).find((a) => a.name?.name === warning.arg) ?? positionalFor(op.params, stage.args ?? [], warning.arg) : undefined;
+        this.report(warning.code, warning.message, file, argNode?.value.range ?? stage.callee.range, { severity: "warning", ...(warning.hint ? { hint: warning.hint } : {}) });
+      }
       const layer = this.addLayer({
         op: opName,
         name: this.builder.fullName(layerName),
