@@ -48,7 +48,7 @@ if (isMain(import.meta.url)) {
     const extractor = compiled("specs/tiny/tiny_early_fusion_gap.vnet");
     const protocol = extractor.graph.protocol!;
     const flows = flowStreams(extractor.graph);
-    const features = featureModel(extractor.network, extractor.model);
+    const features = featureModel(extractor.network, extractor.graph, extractor.model);
     const videosDir = path.join(scratch, "videos");
     const synth = await main(["data", "synth", "--variant", "untrimmed", "--train-videos", "0", "--val-videos", String(count), "-o", videosDir], { out: () => {} });
     if (synth !== 0) throw new Error("vnet data synth --variant untrimmed failed");
