@@ -27,6 +27,11 @@ export class WeightStore implements WeightSource {
     return new WeightStore(weights, description);
   }
 
+  /** Named tensors as a checkpoint lists them (`name` the stored name, row-major `data`). */
+  static ofTensors(tensors: readonly { readonly name: string; readonly shape: readonly number[]; readonly data: Float32Array }[], description: string): WeightStore {
+    return new WeightStore(new Map(tensors.map((t) => [t.name, { shape: t.shape, values: t.data }])), description);
+  }
+
   /** The weights of a built tfjs model (fresh from `emitTfjs`, say). */
   static ofModel(model: tf.LayersModel, description: string): WeightStore {
     return new WeightStore(modelWeights(model), description);

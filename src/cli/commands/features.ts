@@ -139,7 +139,7 @@ export async function openExtractor(spec: string, networkName: string | undefine
   if (typeof model === "number") return model;
   let features;
   try {
-    features = featureModel(network, model, layer);
+    features = featureModel(network, graph, model, layer);
   } catch (error) {
     model.dispose();
     if (error instanceof FeatureLayerError) throw new UsageError(error.message);

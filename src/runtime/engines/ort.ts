@@ -47,7 +47,7 @@ import { slotOf } from "../checkpoint.js";
 import { namedFeeds } from "../streams.js";
 import { cudaProviderInstalled, type HostTensor, type OnnxProvider } from "../onnx.js";
 import type { EngineConfig, EngineSetup, TrainingBatch, TrainingEngine, ViewScorer } from "./engine.js";
-import { contentsModel, modelContents } from "./tfjs.js";
+import { graphModel, modelContents } from "./tfjs.js";
 
 /** The network cannot train on ONNX Runtime: the located diagnostics say why. */
 export class OrtTrainingUnavailable extends Error {
@@ -267,7 +267,10 @@ export class OrtEngine implements TrainingEngine {
   }
 
   async model(): Promise<tf.LayersModel> {
-    return contentsModel(await this.checkpoint({ epoch: 0, seed: this.setup.seed, network: this.setup.graph.name, optimizer: this.setup.config.optimizer }));
+    const { weights } = await this.checkpoint({ epoch: 0, seed: this.setup.seed, network: this.setup.graph.name, optimizer: this.setup.config.optimizer });
+    const model = graphModel(this.setup.graph, weights, "the trained weights");
+    model.setUserDefinedMetadata(this.setup.metadata as object);
+    return model;
   }
 
   async dispose(): Promise<void> {

@@ -123,13 +123,14 @@ export async function modelContents(model: tf.LayersModel): Promise<Pick<Checkpo
   return { model: { modelTopology: artifacts.modelTopology, format: artifacts.format, generatedBy: artifacts.generatedBy, convertedBy: artifacts.convertedBy, userDefinedMetadata: artifacts.userDefinedMetadata }, weights };
 }
 
-/** A tfjs model from a checkpoint's contents. */
-export async function contentsModel(contents: Pick<CheckpointContents, "model" | "weights">): Promise<tf.LayersModel> {
-  const total = contents.weights.reduce((n, w) => n + w.data.length, 0);
-  const data = new Float32Array(total);
-  let offset = 0;
-  for (const w of contents.weights) data.set(w.data, offset), (offset += w.data.length);
-  return tf.loadLayersModel(tf.io.fromMemory({ ...contents.model, weightSpecs: contents.weights.map((w) => ({ name: w.name, shape: [...w.shape], dtype: "float32" as const })), weightData: data.buffer }));
+/**
+ * The graph's tfjs model with named weights (a checkpoint's, or an engine's state): the spec's own
+ * model with every weight put in by name, whatever topology a model.json holds.
+ */
+export function graphModel(graph: IrGraph, weights: readonly NamedTensor[], description: string): tf.LayersModel {
+  const built = modelWithWeights(graph, WeightStore.ofTensors(weights, description));
+  if (!built.model) throw new Error(`${description} does not fit ${graph.name}: ${built.diagnostics.map((d) => d.message).join("; ")}`);
+  return built.model;
 }
 
 /**
@@ -157,10 +158,7 @@ export class TfjsOptimization {
     if (setup.start.kind === "checkpoint") {
       const { contents } = setup.start;
       // The spec's own model with the checkpoint's weights by name, whatever topology its model.json holds.
-      const store = WeightStore.of(new Map(contents.weights.map((w) => [w.name, { shape: w.shape, values: w.data }])), "the checkpoint");
-      const built = modelWithWeights(setup.graph, store);
-      if (!built.model) throw new Error(`the checkpoint does not fit ${setup.graph.name}: ${built.diagnostics.map((d) => d.message).join("; ")}`);
-      model = built.model;
+      model = graphModel(setup.graph, contents.weights, "the checkpoint");
       const weights = contents.optimizer.map((t) => ({ name: t.name, tensor: tf.tensor(t.data, [...t.shape]) }));
       if (weights.length) await optimizer.setWeights(weights);
       const hidden = hiddenScalars(optimizer);
