@@ -2,11 +2,14 @@
  * The checker's budget on large and adversarial specs (scripts/fuzz-large.ts): every kind at a few
  * megabytes must check in seconds with a peak RSS under 1 GB, through the CLI (`vnet check`, its
  * own process, timed and measured by /usr/bin/time) and through the language server (`vnet lsp
- * --stdio`: the time from didOpen to the diagnostics, the latency of a hover asked right after
+ * --stdio`: the time from didOpen to the diagnostics (with the debounce the server gives a file
+ * of that size, src/lsp/server.ts debounceFor), the latency of a hover asked right after
  * them, and the server's peak RSS from /proc). Limits are generous for a loaded machine: seconds
  * here are wall time, so note `uptime` beside them.
  *
- *   npx tsc -p tsconfig.json && node dist/bench/adversarial.js [--bytes 3000000] [--only junk,long-sum] [--seconds 10] [--json]
+ *   npx tsc -p tsconfig.json && node dist/bench/adversarial.js [--bytes 3000000] [--only junk,long-sum] [--seconds 10] [--vnet DIR] [--json]
+ *
+ * `--vnet DIR` runs another checkout's built `bin/vnet.js` (an older commit, for before/after figures).
  *
  * Writes bench/results/adversarial.json; exit status 1 when a case is over the time or memory limit.
  */
@@ -51,8 +54,8 @@ interface CliRun {
 }
 
 /** `vnet check --format json` in its own process, under /usr/bin/time for its wall time and peak RSS. */
-function runCli(entry: string, limitSeconds: number): CliRun {
-  const run = spawnSync("/usr/bin/time", ["-f", "TIME %e %M", process.execPath, path.join(repoRoot(), "bin/vnet.js"), "check", entry, "--format", "json"], {
+function runCli(vnet: string, entry: string, limitSeconds: number): CliRun {
+  const run = spawnSync("/usr/bin/time", ["-f", "TIME %e %M", process.execPath, vnet, "check", entry, "--format", "json"], {
     encoding: "utf8",
     maxBuffer: 1 << 30,
     timeout: limitSeconds * 10_000,
@@ -83,8 +86,8 @@ function peakRssMb(pid: number): number {
   return hwm ? Number(hwm[1]) / 1024 : NaN;
 }
 
-async function runLsp(dir: string, entry: string, limitSeconds: number): Promise<LspRun> {
-  const child = spawn(process.execPath, [path.join(repoRoot(), "bin/vnet.js"), "lsp", "--stdio"], { stdio: ["pipe", "pipe", "ignore"] });
+async function runLsp(vnet: string, dir: string, entry: string, limitSeconds: number): Promise<LspRun> {
+  const child = spawn(process.execPath, [vnet, "lsp", "--stdio"], { stdio: ["pipe", "pipe", "ignore"] });
   const connection = createProtocolConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
   const uri = pathToFileURL(entry).href;
   let answered: (count: number) => void = () => {};
@@ -115,29 +118,30 @@ async function runLsp(dir: string, entry: string, limitSeconds: number): Promise
   }
 }
 
-export async function runAdversarial(options: { bytes: number; seconds: number; kinds: readonly LargeKind[] }) {
+export async function runAdversarial(options: { bytes: number; seconds: number; kinds: readonly LargeKind[]; vnet: string }) {
   const rows = [];
   for (const kind of options.kinds) {
     const spec = kind.make(options.bytes, 1);
     const { dir, entry } = writeProject(spec);
     try {
-      const cli = runCli(entry, options.seconds);
-      const lsp = await runLsp(dir, entry, options.seconds).catch((error: unknown) => ({ seconds: Infinity, hoverMs: Infinity, rssMb: Infinity, diagnostics: 0, error: String(error) }));
+      const cli = runCli(options.vnet, entry, options.seconds);
+      const lsp = await runLsp(options.vnet, dir, entry, options.seconds).catch((error: unknown) => ({ seconds: Infinity, hoverMs: Infinity, rssMb: Infinity, diagnostics: 0, error: String(error) }));
       const over = [cli.seconds > options.seconds && "cli time", cli.rssMb > RSS_LIMIT_MB && "cli memory", lsp.seconds > options.seconds && "lsp time", lsp.rssMb > RSS_LIMIT_MB && "lsp memory", cli.exit !== 0 && cli.exit !== 1 && `cli exit ${cli.exit}`].filter(Boolean);
       rows.push({ kind: kind.name, bytes: spec.text.length, cli, lsp, status: over.length === 0 ? "PASS" : `FAIL (${over.join(", ")})` });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }
-  return { bench: "adversarial", date: new Date().toISOString(), machine: machine(), load: os.loadavg(), bytes: options.bytes, limits: { seconds: options.seconds, rssMb: RSS_LIMIT_MB }, cases: rows };
+  return { bench: "adversarial", date: new Date().toISOString(), machine: machine(), vnet: options.vnet, bytes: options.bytes, limits: { seconds: options.seconds, rssMb: RSS_LIMIT_MB }, cases: rows };
 }
 
 if (isMain(import.meta.url)) {
   const flags = parseFlags(process.argv.slice(2));
   const only = flags.get("only")?.split(",");
   const kinds = only ? LARGE_KINDS.filter((k) => only.includes(k.name)) : LARGE_KINDS;
-  const report = await runAdversarial({ bytes: Number(flags.get("bytes") ?? 3_000_000), seconds: Number(flags.get("seconds") ?? 10), kinds });
-  const file = writeResults("adversarial", report);
+  const vnet = path.resolve(flags.get("vnet") ?? repoRoot(), "bin/vnet.js");
+  const report = await runAdversarial({ bytes: Number(flags.get("bytes") ?? 3_000_000), seconds: Number(flags.get("seconds") ?? 10), kinds, vnet });
+  const file = writeResults(flags.has("vnet") ? "adversarial-other" : "adversarial", report);
   if (flags.has("json")) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else {
     process.stdout.write(`large and adversarial specs at ~${report.bytes} bytes (limits: ${report.limits.seconds} s, ${RSS_LIMIT_MB} MB); machine: ${describeMachine(report.machine)}\n\n`);
