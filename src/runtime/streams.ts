@@ -12,10 +12,17 @@ import { flowStreams, type FlowStream } from "../data/flow.js";
 import { FRAMES_FOR_IMAGES } from "../data/sampling.js";
 import { mergeViews, type ClipGeometry, type LoadedViews } from "../data/views.js";
 import type { CheckedNetwork, Layer } from "../semantics/network.js";
+import { isBoxesInput } from "../semantics/rows.js";
+
+/** The raw inputs the data pipeline fills from videos (a detector's boxes come with the keyframes). */
+function rawInputs(network: CheckedNetwork) {
+  const byId = new Map(network.layers.map((l) => [l.id, l]));
+  return network.inputs.filter((i) => i.kind === "input" && !isBoxesInput(byId.get(i.layer)!));
+}
 
 /** Why a network's streams cannot be computed here (undefined when they can). */
 export function unsupportedStream(network: CheckedNetwork): string | undefined {
-  const raw = network.inputs.filter((i) => i.kind === "input");
+  const raw = rawInputs(network);
   if (raw.length !== 1) return `the data pipeline feeds one raw input; ${network.name} has ${raw.length}`;
   const shape = raw[0]!.shape;
   if (shape.length !== 4 && shape.length !== 3) return `the data pipeline feeds video clips [T, H, W, C] or frames [H, W, C]; input \`${raw[0]!.name}\` is [${shape.join(", ")}]`;
@@ -30,7 +37,7 @@ export function unsupportedStream(network: CheckedNetwork): string | undefined {
 
 /** The raw clips' shape [T, H, W, C]; an image input [H, W, C] reads frames of FRAMES_FOR_IMAGES-frame clips. */
 export function rawClipShape(network: CheckedNetwork): readonly number[] {
-  const shape = network.inputs.find((i) => i.kind === "input")!.shape;
+  const shape = rawInputs(network)[0]!.shape;
   return shape.length === 3 ? [FRAMES_FOR_IMAGES, ...shape] : shape;
 }
 

@@ -14,6 +14,8 @@
  * the engine, the steps of an epoch and the validation pass): classification's is here, a
  * localizer's in src/runtime/localization/train.ts.
  */
+import type { DetectionSplits } from "../data/motion-boxes.js";
+import { detectionTrainer, isDetectionSplits } from "./detection/train.js";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as tf from "@tensorflow/tfjs";
@@ -164,7 +166,7 @@ export async function evaluateLoss(score: ViewScorer, probabilities: boolean, ne
 }
 
 /** Training data: a builtin in-memory dataset (its clips) or opened video splits; a localizer's feature splits. */
-export type TrainingData = VideoDataset | VideoSplits | FeatureSplits;
+export type TrainingData = VideoDataset | VideoSplits | FeatureSplits | DetectionSplits;
 
 /** Whether training data are a localizer's feature splits. */
 function isFeatureSplits(data: TrainingData): data is FeatureSplits {
@@ -233,7 +235,11 @@ function taskTrainer(network: CheckedNetwork, data: TrainingData, start: EngineS
     if (!isFeatureSplits(data)) throw new Error(`internal: ${network.name} is a localizer and trains on feature splits`);
     return localizationTrainer(network, data, start, options);
   }
-  if (isFeatureSplits(data)) throw new Error(`internal: ${network.name} is a ${network.task} network; feature splits train localizers`);
+  if (network.task === "detection") {
+    if (!isDetectionSplits(data)) throw new Error(`internal: ${network.name} is a detector and trains on keyframes with boxes`);
+    return detectionTrainer(network, data, start, options);
+  }
+  if (isFeatureSplits(data) || isDetectionSplits(data)) throw new Error(`internal: ${network.name} is a ${network.task} network; feature splits train localizers, keyframes detectors`);
   return classificationTrainer(network, data, start, options);
 }
 

@@ -16,7 +16,7 @@ import { vnetVersion } from "../../version.js";
 import { attr, GraphBuilder } from "./builder.js";
 import { checkOnnxSupport, emitNode, emitterFor, type EmitState } from "./emit.js";
 import { emitInputs, planInputs, type OnnxInput } from "./inputs.js";
-import { Arranger, BATCH, channelsLast, type Value } from "./layout.js";
+import { Arranger, BATCH, BOX_ROWS, channelsLast, type Value } from "./layout.js";
 import { onnxMetadata } from "./metadata.js";
 import { checkWeights, type WeightSource } from "./weights.js";
 
@@ -53,7 +53,7 @@ export const PROBABILITIES = "probabilities";
 
 /** The exported model's outputs: `logits` and `probabilities` for a classifier, else the task's own outputs. */
 function outputNames(network: CheckedNetwork): readonly string[] {
-  return network.task === "classification" ? [LOGITS, PROBABILITIES] : taskContract(network.task).outputs.map((o) => o.name);
+  return network.task === "classification" || network.task === "detection" ? [LOGITS, PROBABILITIES] : taskContract(network.task).outputs.map((o) => o.name);
 }
 
 /**
@@ -91,6 +91,17 @@ export function exportOnnx(network: CheckedNetwork, options: OnnxExportOptions):
   for (const node of graph.nodes) {
     if (node.op === "input") continue;
     values.set(node.id, emitNode(state, node, node.inputs.map((i) => values.get(i)!), emitterFor(node.op)!));
+  }
+
+  if (network.task === "detection") {
+    // Per-box rows: the logits [K, classes] and their sigmoid, each class on its own.
+    const logits = values.get(graph.outputs[0]!)!;
+    const dims = [BOX_ROWS, ...logits.shape];
+    const held = state.arranger.arrange(logits, channelsLast(2));
+    builder.output(held, LOGITS, dims);
+    builder.output(builder.op("Sigmoid", [held], builder.unique(`${LOGITS}/sigmoid`)), PROBABILITIES, dims);
+    const bytes = serialize(builder, network, metadata);
+    return { bytes, diagnostics: [], graph, inputs: plan.inputs, metadata, nodes: builder.nodeCount };
   }
 
   if (network.task !== "classification") {

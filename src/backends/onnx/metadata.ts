@@ -63,8 +63,8 @@ export function onnxMetadata(network: CheckedNetwork, { inputs, streams }: { inp
     "vnet.input_layout": INPUT_LAYOUT,
     "vnet.inputs": JSON.stringify(describedInputs),
   };
-  if (network.task !== "classification") {
-    // Other tasks read no clip: their outputs are the task's (src/semantics/tasks).
+  if (network.task !== "classification" && network.task !== "detection") {
+    // Localizers read no clip: their outputs are the task's (src/semantics/tasks).
     const contract = taskContract(network.task);
     return { ...identity, "vnet.task": network.task, "vnet.outputs": JSON.stringify(Object.fromEntries(contract.outputs.map((o) => [o.name, `${o.shape} ${o.doc}`]))) };
   }
@@ -72,7 +72,11 @@ export function onnxMetadata(network: CheckedNetwork, { inputs, streams }: { inp
   const metadata: Record<string, string> = {
     ...identity,
     "vnet.model_output": scores.kind,
-    "vnet.outputs": JSON.stringify({ logits: "[N, classes] class logits", probabilities: "[N, classes] class probabilities", network_output: scores.kind, derived: scores.derived }),
+    "vnet.outputs": JSON.stringify(
+      network.task === "detection"
+        ? { logits: "[K, classes] per-box class logits, one row per row of `boxes`", probabilities: "[K, classes] per-box action probabilities (sigmoid: independent classes)", boxes: "[K, 5] batch index, x1, y1, x2, y2 in the clip's pixels" }
+        : { logits: "[N, classes] class logits", probabilities: "[N, classes] class probabilities", network_output: scores.kind, derived: scores.derived },
+    ),
     "vnet.frames": String(protocol.frames),
     ...(protocol.fps !== undefined ? { "vnet.fps": String(protocol.fps) } : { "vnet.stride": String(protocol.stride) }),
     "vnet.test.clips": String(protocol.clips),

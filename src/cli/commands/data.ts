@@ -12,6 +12,8 @@ import * as path from "node:path";
 import { BUILTIN_FPS } from "../../data/dataset.js";
 import { motionClassNames, motionVideos, type MotionOptions } from "../../data/motion.js";
 import { encodeVideo } from "../../data/video/encode.js";
+import { AVA_FILES, formatAvaAnnotations, formatAvaProposals, formatLabelMap } from "../../data/ava.js";
+import { motionBoxesClassNames, motionBoxKeyframes } from "../../data/motion-boxes.js";
 import { writeFileAtomic } from "../../runtime/files.js";
 import { UsageError } from "../args.js";
 import { defineCommand, type CommandGroup } from "../command.js";
@@ -21,12 +23,13 @@ const LENGTHS = [1, 2, 1, 3];
 
 const synthCommand = defineCommand({
   name: "synth",
-  usage: "data synth --out <dir> [--variant motion|appearance] [--classes N] [--frames N] [--size N] [--train-per-class N] [--val-per-class N] [--seed N] [--fps X]",
-  description: "Writes builtin:motion as mp4 videos: class folders per split and MMAction2-style lists (train.txt, val.txt, classes.txt). An existing non-empty folder is never written into.",
+  usage: "data synth --out <dir> [--variant motion|appearance|boxes] [--classes N] [--frames N] [--size N] [--train-per-class N] [--val-per-class N] [--seed N] [--fps X]",
+  description:
+    "Writes builtin:motion as mp4 videos: class folders per split and MMAction2-style lists (train.txt, val.txt, classes.txt); `--variant boxes` writes builtin:motion-boxes keyframe clips with AVA-format annotations, proposals and label map. An existing non-empty folder is never written into.",
   positional: { names: "", min: 0, max: 0 },
   flags: {
     out: { type: "string", alias: "-o", value: "DIR", doc: "a new or empty folder" },
-    variant: { type: "choice", choices: ["motion", "appearance"], default: "motion", doc: "motion: the class is only in the motion; appearance: also in the colours" },
+    variant: { type: "choice", choices: ["motion", "appearance", "boxes"], default: "motion", doc: "motion: the class is only in the motion; appearance: also in the colours; boxes: several objects per clip, each its own motion (detection, AVA format)" },
     classes: { type: "int", min: 2, default: 5, doc: "number of classes" },
     frames: { type: "int", min: 1, max: 1024, default: 8, doc: "frames of one clip (videos are 1 to 3 clips long)" },
     size: { type: "int", min: 8, max: 1024, default: 32, doc: "frame width and height in pixels (even)" },
@@ -39,6 +42,7 @@ const synthCommand = defineCommand({
     const dir = flags.out;
     if (!dir) throw new UsageError("vnet data synth needs --out <dir>");
     const { variant, fps } = flags;
+    if (variant === "boxes") return synthBoxes(dir, flags, out);
     const options: MotionOptions = { variant, classes: flags.classes, frames: flags.frames, size: flags.size, seed: flags.seed };
     if (flags.size % 2) throw new UsageError(`--size must be even (H.264 / yuv420p video), got ${flags.size}`);
     if (fs.existsSync(dir) && (!fs.statSync(dir).isDirectory() || fs.readdirSync(dir).length > 0)) throw new UsageError(`${dir} exists and is not an empty folder; vnet data synth never writes into existing data`);
@@ -71,6 +75,41 @@ const synthCommand = defineCommand({
     return 0;
   },
 });
+
+/**
+ * builtin:motion-boxes as a detection folder in AVA's formats (src/data/ava.ts): one video per
+ * keyframe clip (`videos/<id>.mp4`), its keyframe the clip's middle, ground truth, proposals, label map.
+ */
+async function synthBoxes(dir: string, flags: { classes: number; frames: number; size: number; trainPerClass: number; valPerClass: number; seed: number; fps: number }, out: (s: string) => void): Promise<number> {
+  if (flags.size % 2) throw new UsageError(`--size must be even (H.264 / yuv420p video), got ${flags.size}`);
+  if (fs.existsSync(dir) && (!fs.statSync(dir).isDirectory() || fs.readdirSync(dir).length > 0)) throw new UsageError(`${dir} exists and is not an empty folder; vnet data synth never writes into existing data`);
+  let classNames: readonly string[];
+  try {
+    classNames = motionBoxesClassNames(flags.classes);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const options = { classes: flags.classes, frames: flags.frames, size: flags.size, seed: flags.seed };
+  // The keyframe is the clip's middle frame, as a clip centred on it starts frames / 2 before.
+  const timestamp = Number((Math.floor(flags.frames / 2) / flags.fps).toFixed(6));
+  const labelMap = classNames.map((name, i) => ({ id: i + 1, name }));
+  fs.mkdirSync(path.join(dir, "videos"), { recursive: true });
+  let written = 0;
+  for (const split of ["train", "val"] as const) {
+    const keyframes = motionBoxKeyframes(options, split, (split === "train" ? flags.trainPerClass : flags.valPerClass) * classNames.length).map((k) => ({ ...k, timestamp }));
+    for (const k of keyframes) {
+      await encodeVideo(path.join(dir, AVA_FILES.video(k.video)), k.clip, { width: flags.size, height: flags.size, fps: flags.fps });
+      written++;
+    }
+    writeFileAtomic(path.join(dir, AVA_FILES.truth(split)), formatAvaAnnotations(keyframes, labelMap));
+    writeFileAtomic(path.join(dir, AVA_FILES.proposals(split)), formatAvaProposals(keyframes));
+    writeFileAtomic(path.join(dir, AVA_FILES.excluded(split)), "");
+  }
+  writeFileAtomic(path.join(dir, AVA_FILES.labelMap), formatLabelMap(classNames));
+  out(`wrote ${written} keyframe clips (${classNames.length} actions: ${classNames.join(", ")}; ${flags.size}x${flags.size}, ${flags.frames} frames at ${flags.fps} fps, keyframe at ${timestamp} s) to ${dir}/`);
+  out(`  videos/<id>.mp4, train.csv and val.csv (AVA annotations), train_proposals.csv and val_proposals.csv, *_excluded_timestamps.csv, label_map.pbtxt`);
+  return 0;
+}
 
 export const command: CommandGroup = {
   name: "data",

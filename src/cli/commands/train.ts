@@ -11,6 +11,7 @@ import { formatIssue, skippedSummary } from "../../data/issues.js";
 import type { BackendChoice } from "../../runtime/backend.js";
 import type { EngineChoice } from "../../runtime/engines/index.js";
 import { checkFeatureFit, localizerGeometry } from "../../runtime/localization/train.js";
+import { trainDetector } from "../detection.js";
 import type { CheckedNetwork } from "../../semantics/network.js";
 import { describeSelection } from "../../runtime/backend.js";
 import { rawClipShape } from "../../runtime/streams.js";
@@ -70,10 +71,11 @@ export const command = defineCommand({
     };
     const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as Partial<TrainingConfig>;
 
-    const checked = checkRunnableNetwork(positional[0]!, flags.network, out, color, ["classification", "localization"]);
+    const checked = checkRunnableNetwork(positional[0]!, flags.network, out, color, ["classification", "localization", "detection"]);
     if (typeof checked === "number") return checked;
     const { network } = checked;
     if (network.task === "localization") return trainLocalizer(network, data, runDir, seed, defined, flags, out, progress);
+    if (network.task === "detection") return trainDetector(network, data, runDir, seed, defined, flags, out, progress);
     if (flags.annotations !== undefined) throw new UsageError("--annotations names a localizer's annotations; a classifier's labels come with its dataset");
     const loading = loadingOptions(flags);
     const dataset: VideoSplits = await loadDataset(data, network, { seed, cacheDir: loading.cacheDir, ...(flags.trainClips ? { trainPerClass: flags.trainClips } : {}), ...(flags.valClips ? { valPerClass: flags.valClips } : {}), ...(flags.valFraction !== undefined ? { valFraction: flags.valFraction } : {}) });
