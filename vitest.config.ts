@@ -20,12 +20,14 @@ export const END_TO_END = [
   "test/onnx-import.test.ts",
   "test/onnx-specs.test.ts",
   "test/wasm.test.ts",
+  "test/runtime/predict.test.ts",
   "test/backends/onnx/training.test.ts",
   "test/backends/onnx/every-spec.test.ts",
   "test/runtime/engines.test.ts",
   "test/vis/gradcam.test.ts",
   "test/vis/plot.test.ts",
   "test/vis/report.test.ts",
+  "test/localization-e2e.test.ts",
 ];
 
 // A suite moved or renamed must be moved here too, or it would silently join the quick loop.

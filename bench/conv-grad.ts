@@ -41,20 +41,12 @@ import {
 } from "../src/backends/onnx/autodiff/conv-gradient.js";
 import type { IrGraph } from "../src/ir/graph.js";
 import { lowerNetwork } from "../src/ir/pipeline.js";
-import { resolveWindow, windowDims } from "../src/ir/window.js";
+import { resolveWindow, windowDims } from "../src/ops/geometry.js";
 import { checkFiles } from "../src/semantics/check.js";
 import { describeMachine, isMain, machine, parseFlags, repoRoot, table, writeResults } from "./lib/harness.js";
 import { checkResized } from "./lib/onnx-fixtures.js";
 import { DEFAULT_PYTHON, startTorch, type TorchWorker } from "./lib/torch.js";
-import { onnxTrainingStep, torchTrainingStep } from "./lib/train-step.js";
-
-/** The networks and inputs the issue measures, with their batch sizes (the default `--specs`). */
-export const NETWORKS: Readonly<Record<string, { readonly input?: readonly [number, number]; readonly batch: number }>> = {
-  r3d_18: { input: [8, 112], batch: 2 },
-  c3d: { input: [16, 112], batch: 2 },
-  i3d_r50: { input: [8, 224], batch: 1 },
-  slowfast_r50: { batch: 1 },
-};
+import { NETWORKS, onnxTrainingStep, torchTrainingStep } from "./lib/train-step.js";
 
 /** More networks for `--specs`: the depthwise Convs of X3D and CSN. */
 export const MORE_NETWORKS: Readonly<Record<string, { readonly input?: readonly [number, number]; readonly batch: number }>> = {

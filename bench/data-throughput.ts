@@ -17,7 +17,9 @@ import { flowStreams, type FlowStream } from "../src/data/flow.js";
 import { ViewLoader, defaultWorkers, type ViewTask } from "../src/data/loader.js";
 import { motionDataset, seededRandom } from "../src/data/motion.js";
 import { memorySplits, type VideoItem } from "../src/data/dataset.js";
-import { protocolOf, trainPlans, type SamplingProtocol } from "../src/data/sampling.js";
+import { trainPlans } from "../src/data/sampling.js";
+import { lowerNetwork } from "../src/ir/pipeline.js";
+import type { SamplingProtocol } from "../src/semantics/protocol.js";
 import { loadViews, type FrameSource } from "../src/data/views.js";
 import { describeSelection, selectBackend } from "../src/runtime/backend.js";
 import { trainingConfig, trainNetwork } from "../src/runtime/train.js";
@@ -108,7 +110,7 @@ async function trainSpeed(spec: string, data: string, cacheDir: string): Promise
   const rows: Row[] = [];
   for (const [stage, splits] of [["train step (in-memory clips)", memory], ["train epoch (video folder, end to end)", folder]] as const) {
     const runDir = fs.mkdtempSync(path.join(cacheDir, "run-"));
-    const result = await trainNetwork(network, splits, { config, runDir, seed: 1, loading: { cacheDir } });
+    const result = await trainNetwork(lowerNetwork(network), splits, { config, runDir, seed: 1, loading: { cacheDir } });
     result.model.dispose();
     // The first epoch warms up (JIT, opencv, flow cache); the later ones are measured.
     rows.push({ profile: spec, stage, clipsPerSecond: summarize(result.history.slice(1).map((h) => h.clipsPerSecond)) });
@@ -133,8 +135,8 @@ if (isMain(import.meta.url)) {
     await synth(large, 160, 16, 2);
     const smallVideos = (await openDataset(small, { cacheDir })).train;
     const largeVideos = (await openDataset(large, { cacheDir })).train;
-    const twoStream = checkFiles([path.join(repoRoot(), "specs/tiny/tiny_two_stream.vnet")]).networks[0]!;
-    const r3d = checkFiles([path.join(repoRoot(), "specs/tiny/tiny_r3d.vnet")]).networks[0]!;
+    const twoStream = lowerNetwork(checkFiles([path.join(repoRoot(), "specs/tiny/tiny_two_stream.vnet")]).networks[0]!);
+    const r3d = lowerNetwork(checkFiles([path.join(repoRoot(), "specs/tiny/tiny_r3d.vnet")]).networks[0]!);
     const c3dLike: SamplingProtocol = {
       frames: 16,
       height: 112,
@@ -146,8 +148,8 @@ if (isMain(import.meta.url)) {
     };
     const c3dFlow: FlowStream = { ...flowStreams(twoStream)[0]!, positions: Array.from({ length: 11 }, (_, i) => i + 2) };
     const rows = [
-      ...(await profile("tiny_two_stream 32px T=5 L=4", smallVideos, protocolOf(twoStream), flowStreams(twoStream), clips, runs, cacheDir)),
-      ...(await profile("tiny_r3d 32px T=8", smallVideos, protocolOf(r3d), [], clips, runs, cacheDir)),
+      ...(await profile("tiny_two_stream 32px T=5 L=4", smallVideos, twoStream.protocol!, flowStreams(twoStream), clips, runs, cacheDir)),
+      ...(await profile("tiny_r3d 32px T=8", smallVideos, r3d.protocol!, [], clips, runs, cacheDir)),
       ...(await profile("c3d-like 160->128px crop 112 T=16 L=10", largeVideos, c3dLike, [c3dFlow], clips, Math.min(runs, 3), cacheDir)),
       ...(await trainSpeed("tiny_two_stream", small, cacheDir)),
       ...(await trainSpeed("tiny_r3d", small, cacheDir)),

@@ -13,8 +13,8 @@ import { motionDataset } from "../src/data/motion.js";
 import { lowerNetwork } from "../src/ir/pipeline.js";
 import { describeSelection, selectBackend, TRAINING_KERNELS } from "../src/runtime/backend.js";
 import { trainingConfig, trainNetwork, type EpochMetrics } from "../src/runtime/train.js";
-import { mapWeightsByName } from "../src/runtime/weights/by-name.js";
-import { assignWeights, modelWeights } from "../src/runtime/weights/tensors.js";
+import { mapWeightsByName } from "../src/weights/by-name.js";
+import { assignWeights, modelWeights } from "../src/weights/tensors.js";
 import { checkFiles } from "../src/semantics/check.js";
 import type { CheckedNetwork } from "../src/semantics/network.js";
 import { describeMachine, isMain, machine, parseFlags, repoRoot, table, writeResults } from "./lib/harness.js";
@@ -49,13 +49,13 @@ if (isMain(import.meta.url)) {
   const curves: Curve[] = [];
 
   let started = performance.now();
-  const pretrained = await trainNetwork(net2d, frames2d, { config: trainingConfig(net2d, { optimizer: "adam", lr: 0.003, batch: 16, epochs: pretrainEpochs }), runDir: path.join(scratch, "2d"), seed: 1, progress });
+  const pretrained = await trainNetwork(lowerNetwork(net2d), frames2d, { config: trainingConfig(net2d, { optimizer: "adam", lr: 0.003, batch: 16, epochs: pretrainEpochs }), runDir: path.join(scratch, "2d"), seed: 1, progress });
   curves.push(curve("tiny_cnn_2d on frames (pre-training)", pretrained.history, (performance.now() - started) / 1000));
   const mapping = mapWeightsByName(lowerNetwork(net3d), modelWeights(pretrained.model), { inflate: true, at: { file: net3d.file, range: net3d.range }, source: "the 2D weights" });
   pretrained.model.dispose();
   for (const [run, lr, init] of [["tiny_cnn_i3d, inflated", 0.001, true], ["tiny_cnn_i3d, random", 0.003, false]] as const) {
     started = performance.now();
-    const result = await trainNetwork(net3d, data, {
+    const result = await trainNetwork(lowerNetwork(net3d), data, {
       config: trainingConfig(net3d, { optimizer: "adam", lr, batch: 16, epochs }),
       runDir: path.join(scratch, run.replace(/\W+/g, "-")),
       seed: 1,

@@ -13,7 +13,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { motionDataset } from "../src/data/motion.js";
 import { selectBackend, describeSelection } from "../src/runtime/backend.js";
-import { rawClipShape } from "../src/runtime/streams.js";
+import { builtinClipShape } from "../src/data/dataset.js";
+import { lowerNetwork } from "../src/ir/pipeline.js";
 import { trainingConfig, trainNetwork } from "../src/runtime/train.js";
 import { checkFiles } from "../src/semantics/check.js";
 import { describeMachine, isMain, machine, parseFlags, repoRoot, table, writeResults } from "./lib/harness.js";
@@ -43,11 +44,12 @@ if (isMain(import.meta.url)) {
   const results: LectureResult[] = [];
   for (const name of specs) {
     const network = checkFiles([path.join(repoRoot(), "specs", "tiny", `${name}.vnet`)]).networks[0]!;
-    const [frames, size] = rawClipShape(network) as [number, number];
+    const graph = lowerNetwork(network);
+    const { frames, height: size } = builtinClipShape(graph.protocol!);
     const data = motionDataset({ classes: network.classes!, frames, size, trainPerClass: perClass, valPerClass: 20, seed: 1 });
     const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "vnet-lecture-"));
     const started = performance.now();
-    const { model, history, engine: description } = await trainNetwork(network, data, {
+    const { model, history, engine: description } = await trainNetwork(graph, data, {
       engine,
       config: trainingConfig(network, { optimizer: "adam", lr: Number(flags.get("lr") ?? 0.004), batch: 16, epochs }),
       runDir,

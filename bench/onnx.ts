@@ -14,17 +14,19 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { exportOnnx, programSources } from "../src/backends/onnx/index.js";
-import { compileToTfjs } from "../src/backends/tfjs/index.js";
+import type { IrGraph } from "../src/ir/graph.js";
+import { lowerNetwork } from "../src/ir/pipeline.js";
 import { selectBackend } from "../src/runtime/backend.js";
 import { loadOnnxModel, runOnnx, type HostTensor, type OnnxModel } from "../src/runtime/onnx.js";
 import { verifyOnnxExport } from "../src/runtime/onnx-verify.js";
 import { checkFiles } from "../src/semantics/check.js";
 import { totals, type CheckedNetwork } from "../src/semantics/network.js";
 import { describeMachine, isMain, machine, parseFlags, repoRoot, summarize, table, writeResults, type Stats } from "./lib/harness.js";
-import { checkResized, setTrainedLikeWeights, SMALL_INPUTS, trainedLikeWeights } from "./lib/onnx-fixtures.js";
+import { checkResized, SMALL_INPUTS, trainedLikeModel, trainedLikeWeights } from "./lib/onnx-fixtures.js";
 
 interface Spec {
   readonly network: CheckedNetwork;
+  readonly graph: IrGraph;
   readonly sources: ReadonlyMap<string, string>;
 }
 
@@ -33,7 +35,7 @@ function load(name: string, input?: readonly [number, number]): Spec {
   const file = path.join(repoRoot(), "specs", ...(name.startsWith("tiny_") ? ["tiny"] : []), `${name}.vnet`);
   if (input) return checkResized(file, input[0], input[1]);
   const result = checkFiles([file]);
-  return { network: result.networks[0]!, sources: programSources(result) };
+  return { network: result.networks[0]!, graph: lowerNetwork(result.networks[0]!), sources: programSources(result) };
 }
 
 function feedsFor(model: OnnxModel): Record<string, HostTensor> {
@@ -61,8 +63,8 @@ interface Latency {
 }
 
 async function latency(name: string, input: readonly [number, number] | undefined, runs: number): Promise<Latency> {
-  const { network, sources } = load(name, input);
-  const exported = exportOnnx(network, { weights: trainedLikeWeights(1), sources });
+  const { network, graph, sources } = load(name, input);
+  const exported = exportOnnx(graph, { weights: trainedLikeWeights(1), sources });
   const model = await loadOnnxModel(exported.bytes!, { provider: "cpu" });
   const stats = await timeRuns(model, runs, 2);
   await model.session.release();
@@ -82,9 +84,9 @@ interface FullSize {
 }
 
 async function fullSize(name: string): Promise<FullSize> {
-  const { network, sources } = load(name);
+  const { network, graph, sources } = load(name);
   let started = performance.now();
-  const exported = exportOnnx(network, { weights: trainedLikeWeights(1), sources });
+  const exported = exportOnnx(graph, { weights: trainedLikeWeights(1), sources });
   const exportMs = performance.now() - started;
   started = performance.now();
   const model = await loadOnnxModel(exported.bytes!, { provider: "cpu" });
@@ -106,12 +108,11 @@ interface Parity {
 
 async function parity(name: string, input?: readonly [number, number]): Promise<Parity> {
   const started = performance.now();
-  const { network, sources } = load(name, input);
-  const { model, graph } = compileToTfjs(network, { zeroInit: true });
-  setTrainedLikeWeights(model!, graph, 2);
-  const exported = exportOnnx(network, { weights: trainedLikeWeights(2), sources });
-  const report = await verifyOnnxExport(network, model!, exported.bytes!, { seed: 7, batches: [1], sample: false });
-  model!.dispose();
+  const { network, graph, sources } = load(name, input);
+  const model = trainedLikeModel(graph, 2);
+  const exported = exportOnnx(graph, { weights: trainedLikeWeights(2), sources });
+  const report = await verifyOnnxExport(graph, model, exported.bytes!, { seed: 7, batches: [1], sample: false });
+  model.dispose();
   const check = report.checks[0]!;
   const raw = network.inputs.find((i) => i.kind === "input")!.shape;
   return { spec: name, input: raw.join("x"), output: check.output, maxAbsDiff: check.maxAbsDiff, maxAbs: check.maxAbs, seconds: (performance.now() - started) / 1000 };

@@ -11,7 +11,8 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
-import { compileToTfjs } from "../src/backends/tfjs/compile.js";
+import { emitTfjs } from "../src/backends/tfjs/emit.js";
+import { lowerNetwork } from "../src/ir/pipeline.js";
 import { CANDIDATES, selectBackend, type BackendChoice } from "../src/runtime/backend.js";
 import { checkFiles } from "../src/semantics/check.js";
 import type { CheckedNetwork } from "../src/semantics/network.js";
@@ -80,9 +81,10 @@ function failure(stage: string, error: unknown): string {
 }
 
 async function measureModel(network: CheckedNetwork, runs: number, budgetMs: number, measureAll: boolean): Promise<Omit<Row, "backend" | "model" | "input" | "gmacs">> {
-  const { model, diagnostics } = compileToTfjs(network, { seed: 0 });
+  const graph = lowerNetwork(network);
+  const { model, diagnostics } = emitTfjs(graph, { seed: 0 });
   if (!model) return { error: diagnostics.map((d) => d.message).join("; ") };
-  const shapes = network.inputs.filter((i) => i.modelInput).map((i) => i.shape);
+  const shapes = graph.inputs.map((i) => i.shape);
   const batch = (n: number) => shapes.map((s, k) => tf.randomUniform([n, ...s], 0, 1, "float32", k + 1));
   const one = batch(1);
   const two = batch(2);

@@ -210,7 +210,7 @@ export interface ChainCstNode extends CstNode {
 }
 
 export type ChainCstChildren = {
-  orExpr: OrExprCstNode[];
+  operation: OperationCstNode[];
   Arrow?: IToken[];
   stage?: StageCstNode[];
 };
@@ -246,9 +246,9 @@ export type ForStageCstChildren = {
   For: IToken[];
   Identifier: IToken[];
   In: IToken[];
-  from: AdditiveCstNode[];
+  from: SumCstNode[];
   DotDot: IToken[];
-  to: AdditiveCstNode[];
+  to: SumCstNode[];
   LCurly: IToken[];
   pipeline: PipelineCstNode[];
   RCurly: IToken[];
@@ -290,44 +290,26 @@ export type ArgumentCstChildren = {
   expression: ExpressionCstNode[];
 };
 
-export interface OrExprCstNode extends CstNode {
-  name: "orExpr";
-  children: OrExprCstChildren;
+export interface OperationCstNode extends CstNode {
+  name: "operation";
+  children: OperationCstChildren;
 }
 
-export type OrExprCstChildren = {
-  andExpr: (AndExprCstNode)[];
+export type OperationCstChildren = {
+  term: (TermCstNode)[];
   Or?: IToken[];
-};
-
-export interface AndExprCstNode extends CstNode {
-  name: "andExpr";
-  children: AndExprCstChildren;
-}
-
-export type AndExprCstChildren = {
-  notExpr: (NotExprCstNode)[];
   And?: IToken[];
 };
 
-export interface NotExprCstNode extends CstNode {
-  name: "notExpr";
-  children: NotExprCstChildren;
+export interface TermCstNode extends CstNode {
+  name: "term";
+  children: TermCstChildren;
 }
 
-export type NotExprCstChildren = {
+export type TermCstChildren = {
   Not?: IToken[];
-  notExpr?: NotExprCstNode[];
-  comparison?: ComparisonCstNode[];
-};
-
-export interface ComparisonCstNode extends CstNode {
-  name: "comparison";
-  children: ComparisonCstChildren;
-}
-
-export type ComparisonCstChildren = {
-  additive: (AdditiveCstNode)[];
+  term?: TermCstNode[];
+  sum?: (SumCstNode)[];
   EqEq?: IToken[];
   NotEq?: IToken[];
   LessEq?: IToken[];
@@ -336,24 +318,15 @@ export type ComparisonCstChildren = {
   Greater?: IToken[];
 };
 
-export interface AdditiveCstNode extends CstNode {
-  name: "additive";
-  children: AdditiveCstChildren;
+export interface SumCstNode extends CstNode {
+  name: "sum";
+  children: SumCstChildren;
 }
 
-export type AdditiveCstChildren = {
-  multiplicative: (MultiplicativeCstNode)[];
+export type SumCstChildren = {
+  unary: (UnaryCstNode)[];
   Plus?: IToken[];
   Minus?: IToken[];
-};
-
-export interface MultiplicativeCstNode extends CstNode {
-  name: "multiplicative";
-  children: MultiplicativeCstChildren;
-}
-
-export type MultiplicativeCstChildren = {
-  unary: (UnaryCstNode)[];
   Star?: IToken[];
   Slash?: IToken[];
   Percent?: IToken[];
@@ -366,36 +339,9 @@ export interface UnaryCstNode extends CstNode {
 
 export type UnaryCstChildren = {
   Minus?: IToken[];
-  unary?: UnaryCstNode[];
-  power?: PowerCstNode[];
-};
-
-export interface PowerCstNode extends CstNode {
-  name: "power";
-  children: PowerCstChildren;
-}
-
-export type PowerCstChildren = {
-  postfix: PostfixCstNode[];
+  unary?: (UnaryCstNode)[];
+  primary?: PrimaryCstNode[];
   StarStar?: IToken[];
-  unary?: UnaryCstNode[];
-};
-
-export interface PostfixCstNode extends CstNode {
-  name: "postfix";
-  children: PostfixCstChildren;
-}
-
-export type PostfixCstChildren = {
-  primary: PrimaryCstNode[];
-  LParen?: IToken[];
-  arguments?: ArgumentsCstNode[];
-  RParen?: IToken[];
-  LBracket?: IToken[];
-  expression?: ExpressionCstNode[];
-  RBracket?: IToken[];
-  Dot?: IToken[];
-  Identifier?: IToken[];
 };
 
 export interface PrimaryCstNode extends CstNode {
@@ -413,6 +359,14 @@ export type PrimaryCstChildren = {
   LParen?: IToken[];
   expression?: ExpressionCstNode[];
   RParen?: IToken[];
+  callOpen?: IToken[];
+  arguments?: ArgumentsCstNode[];
+  callClose?: IToken[];
+  LBracket?: IToken[];
+  index?: ExpressionCstNode[];
+  RBracket?: IToken[];
+  Dot?: IToken[];
+  member?: IToken[];
 };
 
 export interface ListCstNode extends CstNode {
@@ -451,15 +405,10 @@ export interface ICstNodeVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   callStage(children: CallStageCstChildren, param?: IN): OUT;
   arguments(children: ArgumentsCstChildren, param?: IN): OUT;
   argument(children: ArgumentCstChildren, param?: IN): OUT;
-  orExpr(children: OrExprCstChildren, param?: IN): OUT;
-  andExpr(children: AndExprCstChildren, param?: IN): OUT;
-  notExpr(children: NotExprCstChildren, param?: IN): OUT;
-  comparison(children: ComparisonCstChildren, param?: IN): OUT;
-  additive(children: AdditiveCstChildren, param?: IN): OUT;
-  multiplicative(children: MultiplicativeCstChildren, param?: IN): OUT;
+  operation(children: OperationCstChildren, param?: IN): OUT;
+  term(children: TermCstChildren, param?: IN): OUT;
+  sum(children: SumCstChildren, param?: IN): OUT;
   unary(children: UnaryCstChildren, param?: IN): OUT;
-  power(children: PowerCstChildren, param?: IN): OUT;
-  postfix(children: PostfixCstChildren, param?: IN): OUT;
   primary(children: PrimaryCstChildren, param?: IN): OUT;
   list(children: ListCstChildren, param?: IN): OUT;
 }

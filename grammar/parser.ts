@@ -7,7 +7,9 @@ import * as T from "./tokens.js";
 
 export class VnetParser extends CstParser {
   constructor(errorMessageProvider?: IParserErrorMessageProvider) {
-    super(T.allTokens, { recoveryEnabled: true, nodeLocationTracking: "full", maxLookahead: 3, ...(errorMessageProvider ? { errorMessageProvider } : {}) });
+    // Nodes carry start and end offsets: the AST's ranges are offsets, and lines and columns are
+    // computed from them in one place (src/diagnostics/location.ts).
+    super(T.allTokens, { recoveryEnabled: true, nodeLocationTracking: "onlyOffset", maxLookahead: 3, ...(errorMessageProvider ? { errorMessageProvider } : {}) });
     this.performSelfAnalysis();
   }
 
@@ -172,9 +174,9 @@ export class VnetParser extends CstParser {
     this.SUBRULE3(this.expression, { LABEL: "whenFalse" });
   });
 
-  /** chain = orExpr { "->" stage } ; */
+  /** chain = operation { "->" stage } ; */
   chain = this.RULE("chain", () => {
-    this.SUBRULE(this.orExpr);
+    this.SUBRULE(this.operation);
     this.MANY(() => {
       this.CONSUME(T.Arrow);
       this.SUBRULE(this.stage);
@@ -199,14 +201,14 @@ export class VnetParser extends CstParser {
     });
   });
 
-  /** forStage = "for" Identifier "in" additive ".." additive "{" pipeline "}" ; */
+  /** forStage = "for" Identifier "in" sum ".." sum "{" pipeline "}" ; */
   forStage = this.RULE("forStage", () => {
     this.CONSUME(T.For);
     this.CONSUME(T.Identifier);
     this.CONSUME(T.In);
-    this.SUBRULE(this.additive, { LABEL: "from" });
+    this.SUBRULE(this.sum, { LABEL: "from" });
     this.CONSUME(T.DotDot);
-    this.SUBRULE2(this.additive, { LABEL: "to" });
+    this.SUBRULE2(this.sum, { LABEL: "to" });
     this.CONSUME(T.LCurly);
     this.SUBRULE(this.pipeline);
     this.CONSUME(T.RCurly);
@@ -254,67 +256,50 @@ export class VnetParser extends CstParser {
     this.SUBRULE(this.expression);
   });
 
-  /** orExpr = andExpr { "or" andExpr } ; */
-  orExpr = this.RULE("orExpr", () => {
-    this.SUBRULE(this.andExpr);
+  /** operation = term { ( "or" | "and" ) term } ; */
+  operation = this.RULE("operation", () => {
+    this.SUBRULE(this.term);
     this.MANY(() => {
-      this.CONSUME(T.Or);
-      this.SUBRULE2(this.andExpr);
+      this.OR([{ ALT: () => this.CONSUME(T.Or) }, { ALT: () => this.CONSUME(T.And) }]);
+      this.SUBRULE2(this.term);
     });
   });
 
-  /** andExpr = notExpr { "and" notExpr } ; */
-  andExpr = this.RULE("andExpr", () => {
-    this.SUBRULE(this.notExpr);
-    this.MANY(() => {
-      this.CONSUME(T.And);
-      this.SUBRULE2(this.notExpr);
-    });
-  });
-
-  /** notExpr = "not" notExpr | comparison ; */
-  notExpr = this.RULE("notExpr", () => {
+  /** term = "not" term | sum [ ( "==" | "!=" | "<" | "<=" | ">" | ">=" ) sum ] ; */
+  term = this.RULE("term", () => {
     this.OR([
       {
         ALT: () => {
           this.CONSUME(T.Not);
-          this.SUBRULE(this.notExpr);
+          this.SUBRULE(this.term);
         },
       },
-      { ALT: () => this.SUBRULE(this.comparison) },
+      {
+        ALT: () => {
+          this.SUBRULE(this.sum);
+          this.OPTION(() => {
+            this.OR2([
+              { ALT: () => this.CONSUME(T.EqEq) },
+              { ALT: () => this.CONSUME(T.NotEq) },
+              { ALT: () => this.CONSUME(T.LessEq) },
+              { ALT: () => this.CONSUME(T.GreaterEq) },
+              { ALT: () => this.CONSUME(T.Less) },
+              { ALT: () => this.CONSUME(T.Greater) },
+            ]);
+            this.SUBRULE2(this.sum);
+          });
+        },
+      },
     ]);
   });
 
-  /** comparison = additive [ ( "==" | "!=" | "<" | "<=" | ">" | ">=" ) additive ] ; */
-  comparison = this.RULE("comparison", () => {
-    this.SUBRULE(this.additive);
-    this.OPTION(() => {
-      this.OR([
-        { ALT: () => this.CONSUME(T.EqEq) },
-        { ALT: () => this.CONSUME(T.NotEq) },
-        { ALT: () => this.CONSUME(T.LessEq) },
-        { ALT: () => this.CONSUME(T.GreaterEq) },
-        { ALT: () => this.CONSUME(T.Less) },
-        { ALT: () => this.CONSUME(T.Greater) },
-      ]);
-      this.SUBRULE2(this.additive);
-    });
-  });
-
-  /** additive = multiplicative { ( "+" | "-" ) multiplicative } ; */
-  additive = this.RULE("additive", () => {
-    this.SUBRULE(this.multiplicative);
-    this.MANY(() => {
-      this.OR([{ ALT: () => this.CONSUME(T.Plus) }, { ALT: () => this.CONSUME(T.Minus) }]);
-      this.SUBRULE2(this.multiplicative);
-    });
-  });
-
-  /** multiplicative = unary { ( "*" | "/" | "%" ) unary } ; */
-  multiplicative = this.RULE("multiplicative", () => {
+  /** sum = unary { ( "+" | "-" | "*" | "/" | "%" ) unary } ; */
+  sum = this.RULE("sum", () => {
     this.SUBRULE(this.unary);
     this.MANY(() => {
       this.OR([
+        { ALT: () => this.CONSUME(T.Plus) },
+        { ALT: () => this.CONSUME(T.Minus) },
         { ALT: () => this.CONSUME(T.Star) },
         { ALT: () => this.CONSUME(T.Slash) },
         { ALT: () => this.CONSUME(T.Percent) },
@@ -323,7 +308,7 @@ export class VnetParser extends CstParser {
     });
   });
 
-  /** unary = "-" unary | power ; */
+  /** unary = "-" unary | primary [ "**" unary ] ; */
   unary = this.RULE("unary", () => {
     this.OR([
       {
@@ -332,49 +317,19 @@ export class VnetParser extends CstParser {
           this.SUBRULE(this.unary);
         },
       },
-      { ALT: () => this.SUBRULE(this.power) },
+      {
+        ALT: () => {
+          this.SUBRULE(this.primary);
+          this.OPTION(() => {
+            this.CONSUME(T.StarStar);
+            this.SUBRULE2(this.unary);
+          });
+        },
+      },
     ]);
   });
 
-  /** power = postfix [ "**" unary ] ; */
-  power = this.RULE("power", () => {
-    this.SUBRULE(this.postfix);
-    this.OPTION(() => {
-      this.CONSUME(T.StarStar);
-      this.SUBRULE(this.unary);
-    });
-  });
-
-  /** postfix = primary { "(" arguments ")" | "[" expression "]" | "." Identifier } ; */
-  postfix = this.RULE("postfix", () => {
-    this.SUBRULE(this.primary);
-    this.MANY(() => {
-      this.OR([
-        {
-          ALT: () => {
-            this.CONSUME(T.LParen);
-            this.SUBRULE(this.arguments);
-            this.CONSUME(T.RParen);
-          },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(T.LBracket);
-            this.SUBRULE(this.expression);
-            this.CONSUME(T.RBracket);
-          },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(T.Dot);
-            this.CONSUME(T.Identifier);
-          },
-        },
-      ]);
-    });
-  });
-
-  /** primary = Number | String | "true" | "false" | Identifier | list | "(" expression ")" ; */
+  /** primary = ( Number | String | "true" | "false" | Identifier | list | "(" expression ")" ) { "(" arguments ")" | "[" expression "]" | "." Identifier } ; */
   primary = this.RULE("primary", () => {
     this.OR([
       { ALT: () => this.CONSUME(T.NumberLiteral) },
@@ -391,6 +346,31 @@ export class VnetParser extends CstParser {
         },
       },
     ]);
+    // Suffixes, labelled apart from the value they follow: a call, an index, a member.
+    this.MANY(() => {
+      this.OR2([
+        {
+          ALT: () => {
+            this.CONSUME2(T.LParen, { LABEL: "callOpen" });
+            this.SUBRULE(this.arguments);
+            this.CONSUME2(T.RParen, { LABEL: "callClose" });
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(T.LBracket);
+            this.SUBRULE2(this.expression, { LABEL: "index" });
+            this.CONSUME(T.RBracket);
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(T.Dot);
+            this.CONSUME2(T.Identifier, { LABEL: "member" });
+          },
+        },
+      ]);
+    });
   });
 
   /** list = "[" [ expression { "," expression } [ "," ] ] "]" ; */

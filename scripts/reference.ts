@@ -73,6 +73,8 @@ export function describeFieldType(type: FieldType): string {
       return enumeration(type.values);
     case "ints":
       return `${type.length !== undefined ? `list of ${type.length} ints` : "list of ints"}${type.min !== undefined ? `, each ≥ ${type.min}` : ""}`;
+    case "strings":
+      return "list of strings";
     case "section":
       return "section";
   }

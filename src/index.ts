@@ -1,5 +1,5 @@
 /**
- * vnet's public API (`import { checkFiles, compileToTfjs } from "vnet"`), the stages in pipeline
+ * vnet's public API (`import { checkFiles, lowerNetwork, emitTfjs } from "vnet"`), the stages in pipeline
  * order: parse a spec, check it (diagnostics, shapes, parameters), lower it to the IR, compile it
  * to a tfjs model or export it to ONNX, train and evaluate it on videos, run an exported model in
  * ONNX Runtime. Each name is the one function the CLI itself uses for that step. The prettier
@@ -25,8 +25,13 @@ export { OPERATORS } from "./ops/catalogue.js";
 export { lowerNetwork, type PipelineOptions } from "./ir/pipeline.js";
 export { dumpIr } from "./ir/dump.js";
 export type { IrGraph, IrNode } from "./ir/graph.js";
-export { compileToTfjs, type TfjsCompileResult } from "./backends/tfjs/index.js";
-export { exportOnnx, ONNX_OPSET, programSources, tfjsWeightSource, type OnnxExportOptions, type OnnxExportResult, type WeightSource } from "./backends/onnx/index.js";
+export { emitTfjs, type TfjsEmitOptions, type TfjsEmitResult } from "./backends/tfjs/index.js";
+export { exportOnnx, ONNX_OPSET, programSources, type OnnxExportOptions, type OnnxExportResult, type WeightSource } from "./backends/onnx/index.js";
+
+// Weights: the engine-neutral store (a checkpoint's or a model's), and models built with it.
+export { WeightStore } from "./weights/store.js";
+export { readWeights } from "./weights/checkpoint.js";
+export { modelWithWeights } from "./weights/model.js";
 
 // Run: the tfjs backend, model files, datasets, training, evaluation, ONNX Runtime.
 export { selectBackend, type BackendChoice, type BackendSelection } from "./runtime/backend.js";
@@ -35,6 +40,7 @@ export { writeFileAtomic } from "./runtime/files.js";
 export { memorySplits, type SplitName, type VideoItem, type VideoSplits } from "./data/dataset.js";
 export { openDataset, type FolderOptions } from "./data/folder.js";
 export { motionDataset, type MotionOptions, type VideoDataset } from "./data/motion.js";
+export { protocolOf, type SamplingProtocol } from "./semantics/protocol.js";
 export { learningRateAt, trainingConfig, trainNetwork, type EpochMetrics, type TrainingConfig, type TrainOptions, type TrainResult } from "./runtime/train.js";
 export { formatReport, predictVideos, scoreReport, type EvaluationReport } from "./runtime/evaluate.js";
 export { loadOnnxModel, runOnnx, type HostTensor, type OnnxModel, type Scores } from "./runtime/onnx.js";

@@ -9,21 +9,22 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { compileToTfjs, emitTfjs, tfjsWeightName, TFJS_UNSUPPORTED } from "../src/backends/tfjs/index.js";
+import { emitTfjs, TFJS_UNSUPPORTED } from "../src/backends/tfjs/index.js";
+import { storedWeightName } from "../src/ir/weights.js";
 import { VnetBatchNorm } from "../src/backends/tfjs/layers/batch-norm.js";
 import { VnetConvGru2d, VnetConvLstm2d } from "../src/backends/tfjs/layers/conv-recurrent.js";
 import { conv2dFilterGradAsConv } from "../src/backends/tfjs/layers/conv.js";
 import { buildIr } from "../src/ir/build.js";
 import type { IrGraph } from "../src/ir/graph.js";
 import { PIPELINE, runPipeline } from "../src/ir/pipeline.js";
-import { subsampleIndices } from "../src/ir/temporal.js";
+import { subsampleIndices } from "../src/ops/temporal.js";
 import { verifyIr } from "../src/ir/verify.js";
 import { selectBackend } from "../src/runtime/backend.js";
 import { ensureFileRouter, loadModel, saveModel } from "../src/runtime/model-io.js";
 import { main } from "../src/cli/main.js";
 import { checkFiles } from "../src/semantics/check.js";
 import { totals, type CheckedNetwork } from "../src/semantics/network.js";
-import { checkText } from "./helpers.js";
+import { checkText, compileNetwork } from "./helpers.js";
 
 const SPECS = path.resolve(__dirname, "../specs");
 const TINY = path.join(SPECS, "tiny");
@@ -70,7 +71,7 @@ function lowerVerified(network: CheckedNetwork): IrGraph {
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 const trainableCount = (model: tf.LayersModel) => model.trainableWeights.reduce((sum, w) => sum + size(w.shape as number[]), 0);
 const modelWeightNames = (model: tf.LayersModel) => model.weights.map((w) => w.originalName).sort();
-const declaredWeightNames = (graph: IrGraph) => graph.nodes.flatMap((n) => n.weights ?? []).map(tfjsWeightName).sort();
+const declaredWeightNames = (graph: IrGraph) => graph.nodes.flatMap((n) => n.weights ?? []).map(storedWeightName).sort();
 
 /** A deterministic uniform [-1, 1) generator (mulberry32). */
 function random(seed: number): () => number {
@@ -206,7 +207,7 @@ describe("operators outside the tiny specs compile, run and round-trip", () => {
 
   it("gradients reach every trainable weight through the custom layers", () => {
     for (const name of ["image_ops", "clip_ops", "recurrent_ops", "fusion_ops"]) {
-      const { model, graph } = compileToTfjs(networks.get(name)!, { seed: 4 });
+      const { model, graph } = compileNetwork(networks.get(name)!, { seed: 4 });
       const inputs = graph.inputs.map((input) => randomTensor([2, ...input.shape], 6));
       const target = tf.oneHot([0, 2], 3);
       const variables = model!.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -230,7 +231,7 @@ describe("operators outside the tiny specs compile, run and round-trip", () => {
 
   it("initial weights follow the seed and the weight names, not the build order", async () => {
     const network = networks.get("fusion_ops")!;
-    const weightsOf = async (seed: number) => Promise.all(compileToTfjs(network, { seed }).model!.getWeights().map(async (w) => Array.from(await w.data())));
+    const weightsOf = async (seed: number) => Promise.all(compileNetwork(network, { seed }).model!.getWeights().map(async (w) => Array.from(await w.data())));
     const first = await weightsOf(1);
     expect(await weightsOf(1)).toEqual(first);
     expect(await weightsOf(2)).not.toEqual(first);
@@ -238,7 +239,7 @@ describe("operators outside the tiny specs compile, run and round-trip", () => {
 
   it("a frozen per_frame body has no trainable weights and its batch norm uses moving statistics", () => {
     const network = networks.get("clip_ops")!;
-    const { model, graph } = compileToTfjs(network);
+    const { model, graph } = compileNetwork(network);
     const frozen = graph.nodes.filter((n) => n.name.startsWith("per_frame."));
     expect(frozen.length).toBeGreaterThan(0);
     for (const node of frozen) {
@@ -249,9 +250,24 @@ describe("operators outside the tiny specs compile, run and round-trip", () => {
     expect(model!.trainableWeights.some((w) => w.originalName.startsWith("per_frame."))).toBe(false);
   });
 
+  it("a `training { freeze }` glob can freeze part of a per_frame body: the IR's counts and the tfjs layers follow", () => {
+    const network = checkText(`network partly_frozen {
+  classes = 3
+  input video = clip(frames = 2, size = 8)
+  x = video -> per_frame { conv2d(4, kernel = 3) as conv -> bn as bn -> relu -> global_avg_pool } as cnn
+  output x -> temporal_pool(mode = "mean") -> dense(classes) as fc
+  training { freeze = ["cnn.conv"] }
+}`).networks[0]!;
+    expect(totals(network)).toMatchObject({ trainable: 8 + 15, frozen: 3 * 3 * 3 * 4 + 4 });
+    const { model, graph } = compileNetwork(network);
+    expect(graph.expected).toEqual({ trainable: 8 + 15, frozen: 3 * 3 * 3 * 4 + 4 });
+    expect(model!.getLayer("cnn.conv").trainable).toBe(false);
+    expect(model!.getLayer("cnn.bn").trainable).toBe(true);
+  });
+
   it("saves and loads through file:// URLs without tfjs-node", async () => {
     ensureFileRouter();
-    const { model, graph } = compileToTfjs(networks.get("image_ops")!);
+    const { model, graph } = compileNetwork(networks.get("image_ops")!);
     const dir = path.join(tempDir, "file-url");
     await model!.save(`file://${dir}`);
     const loaded = await tf.loadLayersModel(`file://${dir}/model.json`);
@@ -267,9 +283,11 @@ describe("vnet compile", () => {
     const code = await main(["compile", path.join(TINY, "tiny_r3d.vnet"), "--target", "tfjs", "-o", dir, "--backend", "cpu", "--seed", "3"], { out: (s) => lines.push(s), err: (s) => lines.push(s) });
     expect(code).toBe(0);
     expect(lines[0]).toMatch(/^backend: cpu/);
-    expect(lines.join("\n")).toContain("compiled tiny_r3d: 72 layers, 50,521 trainable parameters; inputs rgb [N, 8, 32, 32, 3]");
+    // The model reads the raw clip; the stream's normalisation is a layer of its own.
+    expect(lines.join("\n")).toContain("compiled tiny_r3d: 73 layers, 50,521 trainable parameters; inputs video [N, 8, 32, 32, 3]");
     const loaded = await tf.loadLayersModel(tf.io.fromMemory(JSON.parse(fs.readFileSync(path.join(dir, "model.json"), "utf8")).modelTopology, undefined, undefined));
-    expect(loaded.layers).toHaveLength(72);
+    expect(loaded.layers).toHaveLength(73);
+    expect(loaded.getLayer("rgb.normalize").getClassName()).toBe("VnetNormalize");
     expect(trainableCount(await loadModel(dir))).toBe(50_521);
 
     const dump: string[] = [];
@@ -346,6 +364,34 @@ describe("IR", () => {
     expect(trainableCount(model!)).toBe(graph.expected.trainable);
   });
 
+  it("streams are nodes: the graph reads the raw clip, and only what the data pipeline computes (optical flow) besides", () => {
+    const graph = lowerVerified(checkSpec(path.join(TINY, "tiny_two_stream.vnet")));
+    expect(graph.inputs.map((i) => [i.name, i.kind, i.shape])).toEqual([
+      ["video", "raw", [5, 32, 32, 3]],
+      ["flow", "stream", [32, 32, 8]],
+    ]);
+    expect(graph.inputs[1]).toMatchObject({ from: "video", pipeline: [{ op: "optical_flow", args: { pairs: 4 } }] });
+    const byId = new Map(graph.nodes.map((n) => [n.id, n]));
+    const rgb = graph.modelInputs.find((i) => i.name === "rgb")!;
+    // The spatial stream: frame() then normalize() of the raw clip, a stream's normalisation of pixels.
+    const normalize = byId.get(rgb.node)!;
+    expect([normalize.op, normalize.args.stream]).toEqual(["normalize", true]);
+    expect(byId.get(normalize.inputs[0]!)!.op).toBe("frame");
+    expect(graph.modelInputs.map((i) => i.name)).toEqual(["rgb", "flow"]);
+    // The tfjs model takes the same inputs as the exported ONNX model, in the same order.
+    const { model } = emitTfjs(graph, { zeroInit: true });
+    expect(model!.inputs.map((i) => [i.sourceLayer.name, i.shape])).toEqual([
+      ["video", [null, 5, 32, 32, 3]],
+      ["flow", [null, 32, 32, 8]],
+    ]);
+    model!.dispose();
+    // A subsampled stream of SlowFast: both pathways from one raw clip, in the graph.
+    const slowfast = lowerVerified(checkSpec(path.join(TINY, "tiny_slowfast.vnet")));
+    expect(slowfast.inputs.map((i) => i.kind)).toEqual(["raw"]);
+    expect(slowfast.nodes.filter((n) => n.op === "subsample").length).toBeGreaterThan(0);
+    expect(slowfast.protocol!.frames).toBe(slowfast.inputs[0]!.shape[0]);
+  });
+
   it("subsample picks PySlowFast's frames", () => {
     expect(subsampleIndices(32, { frames: 4 })).toEqual([0, 10, 20, 31]);
     expect(subsampleIndices(16, { frames: 2 })).toEqual([0, 15]);
@@ -361,7 +407,7 @@ describe("unsupported operators are located diagnostics, not crashes", () => {
   input image = image(size = 8)
   output image -> conv2d(4, kernel = 3) as _conv -> global_avg_pool -> dense(classes)
 }`;
-    const { model, diagnostics } = compileToTfjs(checkSource(text).get("n")!);
+    const { model, diagnostics } = compileNetwork(checkSource(text).get("n")!);
     expect(model).toBeUndefined();
     expect(diagnostics.map((d) => [d.code, d.message, d.hint, text.slice(d.range.start, d.range.end)])).toEqual([
       [TFJS_UNSUPPORTED, "cannot compile `_conv` to tfjs: tfjs names must start with a letter or a digit", "rename `_conv` to `conv`", "conv2d(4, kernel = 3) as _conv"],
@@ -477,7 +523,7 @@ function expectClose(actual: Array5, expected: Array5, tolerance = 1e-4): void {
 /** Compiles a one-network spec and returns the model, its graph and a random input. */
 function compileOne(text: string, seed = 11): { model: tf.LayersModel; graph: IrGraph; x: tf.Tensor } {
   const network = [...checkSource(text).values()][0]!;
-  const { model, graph } = compileToTfjs(network, { seed });
+  const { model, graph } = compileNetwork(network, { seed });
   return { model: model!, graph, x: randomTensor([2, ...graph.inputs[0]!.shape], seed) };
 }
 

@@ -8,7 +8,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { diagnosticProblems, formatFailure, generateCase, loadCorpus, MUTATIONS, mulberry32, runCase, VOCABULARY, type CaseResult, type FuzzCase } from "../scripts/fuzz-lib.js";
-import type { Diagnostic } from "../src/diagnostics/diagnostic.js";
+import { checkLarge, LARGE_KINDS } from "../scripts/fuzz-large.js";
+import { MAX_DIAGNOSTICS_PER_FILE, type Diagnostic } from "../src/diagnostics/diagnostic.js";
 
 const CASES = Number(process.env.VNET_FUZZ_CASES ?? 400);
 const SEED = Number(process.env.VNET_FUZZ_SEED ?? 1);
@@ -101,4 +102,23 @@ describe(`mutation fuzzing: ${CASES} cases, seed ${SEED}`, () => {
     const report = failures.slice(0, 5).map(({ fuzzCase, result }) => formatFailure(fuzzCase, result, BUDGET_MS)).join("\n\n");
     expect(failures.length, report).toBe(0);
   });
+});
+
+/**
+ * The large and adversarial specs of scripts/fuzz-large.ts at a CI size (8 kB): each checks without
+ * an exception, within the diagnostic contract and the report's cap, and with the limit its kind
+ * must stop at. `bench/adversarial.ts` runs them at megabytes through the CLI and the language server.
+ */
+describe("large and adversarial specs at 8 kB", () => {
+  for (const kind of LARGE_KINDS) {
+    it(`${kind.name}: ${kind.doc}`, { timeout: 60_000 }, () => {
+      const spec = kind.make(8_000, SEED);
+      const { diagnostics, problems } = checkLarge(spec);
+      expect(problems).toEqual([]);
+      const perFile = new Map<string, number>();
+      for (const d of diagnostics) perFile.set(d.file, (perFile.get(d.file) ?? 0) + 1);
+      for (const count of perFile.values()) expect(count).toBeLessThanOrEqual(MAX_DIAGNOSTICS_PER_FILE + 1);
+      for (const code of kind.expect ?? []) expect(diagnostics.map((d) => d.code)).toContain(code);
+    });
+  }
 });

@@ -1,6 +1,10 @@
-/** Test helpers: check in-memory specs through the real loader with an in-memory host. */
+/** Test helpers: check in-memory specs through the real loader with an in-memory host; compile checked networks. */
 import * as path from "node:path";
+import { emitTfjs, type TfjsEmitOptions, type TfjsEmitResult } from "../src/backends/tfjs/index.js";
+import type { IrGraph } from "../src/ir/graph.js";
+import { lowerNetwork } from "../src/ir/pipeline.js";
 import { checkProgram, type CheckResult } from "../src/semantics/check.js";
+import type { CheckedNetwork } from "../src/semantics/network.js";
 import { loadProgram } from "../src/semantics/program.js";
 
 export const ROOT = path.resolve("/virtual/project");
@@ -21,4 +25,10 @@ export function codes(result: CheckResult): string[] {
 export function covered(result: CheckResult, index = 0): string {
   const d = result.diagnostics[index]!;
   return result.program.modules.get(d.file)!.text.slice(d.range.start, d.range.end);
+}
+
+/** A checked network lowered and built as a tfjs model (the graph, and the model or the diagnostics). */
+export function compileNetwork(network: CheckedNetwork, options: TfjsEmitOptions = {}): TfjsEmitResult & { graph: IrGraph } {
+  const graph = lowerNetwork(network);
+  return { graph, ...emitTfjs(graph, options) };
 }

@@ -1,6 +1,6 @@
 /**
  * The package as a user installs it: a project with `vnet` in its node_modules imports it by name
- * (package.json `exports`), checks a spec, compiles it to tfjs, exports it to ONNX and runs that in
+ * (package.json `exports`), checks a spec, lowers it, builds its tfjs model, exports it to ONNX and runs that in
  * ONNX Runtime through the public API alone; `vnet/prettier` is the formatter plugin.
  */
 import { execFileSync } from "node:child_process";
@@ -18,8 +18,9 @@ const result = vnet.checkFiles([process.argv[2]]);
 if (vnet.hasErrors(result.diagnostics)) throw new Error("errors");
 const network = result.networks[0];
 await vnet.selectBackend({ force: "cpu" });
-const { model } = vnet.compileToTfjs(network, { seed: 1 });
-const exported = vnet.exportOnnx(network, { weights: vnet.tfjsWeightSource(model, "fresh"), sources: vnet.programSources(result) });
+const graph = vnet.lowerNetwork(network);
+const { model } = vnet.emitTfjs(graph, { seed: 1 });
+const exported = vnet.exportOnnx(graph, { weights: vnet.WeightStore.ofModel(model, "fresh"), sources: vnet.programSources(result) });
 const onnx = await vnet.loadOnnxModel(exported.bytes);
 const input = onnx.inputs[0];
 const shape = [1, ...input.shape];

@@ -11,19 +11,19 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { compileToTfjs } from "../src/backends/tfjs/compile.js";
 import { main } from "../src/cli/main.js";
 import { motionDataset, seededRandom } from "../src/data/motion.js";
 import { lowerNetwork } from "../src/ir/pipeline.js";
 import { loadModel, saveModel } from "../src/runtime/model-io.js";
-import { computeModelInputs, rawClipShape } from "../src/runtime/streams.js";
+import { builtinClipShape } from "../src/data/dataset.js";
+import { testPlans, trainPlans } from "../src/data/sampling.js";
 import { trainingConfig, trainNetwork } from "../src/runtime/train.js";
-import { inflateKernel, mapWeightsByName } from "../src/runtime/weights/by-name.js";
-import { formatWeightReport } from "../src/runtime/weights/report.js";
-import { assignWeights, modelWeights, readCheckpointWeights, type WeightTensor } from "../src/runtime/weights/tensors.js";
+import { inflateKernel, mapWeightsByName } from "../src/weights/by-name.js";
+import { formatWeightReport } from "../src/weights/report.js";
+import { assignWeights, modelWeights, readCheckpointWeights, type WeightTensor } from "../src/weights/tensors.js";
 import { checkFiles } from "../src/semantics/check.js";
 import type { CheckedNetwork } from "../src/semantics/network.js";
-import { checkText } from "./helpers.js";
+import { checkText, compileNetwork } from "./helpers.js";
 
 const SPECS = path.resolve(__dirname, "../specs");
 const RESNET_2D = path.join(SPECS, "tiny/tiny_resnet_2d.vnet");
@@ -72,7 +72,7 @@ function randomise(model: tf.LayersModel, seed: number): void {
 }
 
 function build(network: CheckedNetwork, seed = 0) {
-  const compiled = compileToTfjs(network, { seed });
+  const compiled = compileNetwork(network, { seed });
   expect(compiled.diagnostics).toEqual([]);
   return { model: compiled.model!, graph: compiled.graph };
 }
@@ -196,17 +196,18 @@ describe("mismatched 2D weights are located diagnostics", () => {
 });
 
 describe("2D training on frames", () => {
-  it("feeds a 2D network the middle frame of each clip, or random ones", () => {
-    const network = only(path.join(SPECS, "tiny/tiny_cnn_2d.vnet"));
-    expect(rawClipShape(network)).toEqual([8, 32, 32, 3]);
-    // Clip n's frame t is filled with 10 n + t.
-    const clips = tf.tensor(Float32Array.from({ length: 3 * 8 * 32 * 32 * 3 }, (_, i) => 10 * Math.floor(i / (8 * 32 * 32 * 3)) + (Math.floor(i / (32 * 32 * 3)) % 8)), [3, 8, 32, 32, 3]);
-    const firstPixel = (x: tf.Tensor) => Array.from(tf.slice(x, [0, 0, 0, 0], [3, 1, 1, 1]).dataSync());
-    expect(firstPixel(computeModelInputs(network, clips)[0]!)).toEqual([4, 14, 24]);
+  it("samples a 2D network one frame per clip: the middle one for testing, random ones for training", () => {
+    const graph = lowerNetwork(only(path.join(SPECS, "tiny/tiny_cnn_2d.vnet")));
+    const protocol = graph.protocol!;
+    expect([protocol.frames, protocol.height, protocol.width, protocol.channels]).toEqual([1, 32, 32, 3]);
+    // Built-in data for it is made of 8-frame videos, one frame of which each view shows.
+    expect(builtinClipShape(protocol)).toEqual({ frames: 8, height: 32, width: 32 });
+    const video = { frames: 8, fps: 25, width: 32, height: 32 };
+    expect(testPlans(protocol, video).map((p) => p.frames)).toEqual([[4]]);
     const random = seededRandom(1);
-    const picks = Array.from({ length: 20 }, () => firstPixel(computeModelInputs(network, clips, { random })[0]!).map((v, n) => v - 10 * n));
+    const picks = Array.from({ length: 20 }, () => trainPlans(protocol, video, random)[0]!.frames);
+    expect(picks.every((f) => f.length === 1 && f[0]! >= 0 && f[0]! < 8)).toBe(true);
     expect(new Set(picks.flat()).size).toBeGreaterThan(4);
-    expect(picks.flat().every((t) => t >= 0 && t < 8)).toBe(true);
   });
 });
 
@@ -252,7 +253,7 @@ describe("the command line: vnet inflate, vnet train --init, 2D training on fram
     expect(plain.text).toContain("error VN107");
     const missing = await cli("inflate", I3D, "--from", path.join(scratch, "nothing-here"), "-o", path.join(scratch, "x"));
     expect(missing.code).toBe(1);
-    expect(missing.text).toMatch(/nothing-here:1:1 {2}error VN100 {2}.*holds no model\.json/);
+    expect(missing.text).toMatch(/nothing-here:1:1 {2}error VN100 {2}.*nothing-here does not exist/);
     const twoD = await cli("train", I3D, "--init", run2d, "--data", "builtin:motion-appearance", "--epochs", "1", "-o", path.join(scratch, "x"));
     expect(twoD.code).toBe(1);
     expect(twoD.text).toContain("error VN102");
@@ -283,17 +284,17 @@ describe("fine-tuning from inflated weights", () => {
       return k < 0 ? Infinity : k + 1;
     };
 
-    const pretrained = await trainNetwork(net2d, data, { config: config(net2d, 0.01, 12), runDir: path.join(scratch, "small-2d"), seed: 1 });
+    const pretrained = await trainNetwork(lowerNetwork(net2d), data, { config: config(net2d, 0.01, 12), runDir: path.join(scratch, "small-2d"), seed: 1 });
     expect(pretrained.history.at(-1)!.valAccuracy).toBeGreaterThanOrEqual(target);
     const mapping = mapWeightsByName(lowerNetwork(net3d), modelWeights(pretrained.model), { inflate: true, at: { file: net3d.file, range: net3d.range }, source: "the 2D weights" });
     expect(mapping.report.diagnostics).toEqual([]);
     pretrained.model.dispose();
 
-    const fromInflated = await trainNetwork(net3d, data, { config: config(net3d, 0.003, 2), runDir: path.join(scratch, "small-inflated"), seed: 1, init: (m) => assignWeights(m, mapping.weights) });
+    const fromInflated = await trainNetwork(lowerNetwork(net3d), data, { config: config(net3d, 0.003, 2), runDir: path.join(scratch, "small-inflated"), seed: 1, init: (m) => assignWeights(m, mapping.weights) });
     const inflatedEpochs = epochsTo(fromInflated.history);
     expect(inflatedEpochs).toBeLessThanOrEqual(2);
     // Random initialisation gets the same number of epochs: it has not reached the target by then.
-    const fromScratch = await trainNetwork(net3d, data, { config: config(net3d, 0.01, inflatedEpochs), runDir: path.join(scratch, "small-random"), seed: 1 });
+    const fromScratch = await trainNetwork(lowerNetwork(net3d), data, { config: config(net3d, 0.01, inflatedEpochs), runDir: path.join(scratch, "small-random"), seed: 1 });
     expect(epochsTo(fromScratch.history)).toBeGreaterThan(inflatedEpochs);
     fromInflated.model.dispose();
     fromScratch.model.dispose();

@@ -11,9 +11,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { builtinClipShape } from "../src/data/dataset.js";
 import { motionDataset } from "../src/data/motion.js";
+import { lowerNetwork } from "../src/ir/pipeline.js";
 import { selectBackend } from "../src/runtime/backend.js";
-import { rawClipShape } from "../src/runtime/streams.js";
 import type { EngineChoice } from "../src/runtime/engines/index.js";
 import { trainingConfig, trainNetwork } from "../src/runtime/train.js";
 import { checkFiles } from "../src/semantics/check.js";
@@ -32,11 +33,12 @@ afterAll(async () => {
 /** Best validation accuracy of a tiny spec after 8 epochs on 150 clips per class of builtin:motion. */
 async function lecture(name: string, engine: EngineChoice): Promise<{ best: number; chance: number }> {
   const network = checkFiles([path.resolve("specs/tiny", `${name}.vnet`)]).networks[0]!;
-  const [frames, size] = rawClipShape(network) as [number, number];
+  const graph = lowerNetwork(network);
+  const { frames, height: size } = builtinClipShape(graph.protocol!);
   const data = motionDataset({ classes: network.classes!, frames, size, trainPerClass: 150, valPerClass: 20, seed: 1 });
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "vnet-lecture-"));
   dirs.push(runDir);
-  const { model, history } = await trainNetwork(network, data, { config: trainingConfig(network, { optimizer: "adam", lr: 0.004, batch: 16, epochs: 8 }), runDir, seed: 1, engine });
+  const { model, history } = await trainNetwork(graph, data, { config: trainingConfig(network, { optimizer: "adam", lr: 0.004, batch: 16, epochs: 8 }), runDir, seed: 1, engine });
   model.dispose();
   return { best: Math.max(...history.map((h) => h.valAccuracy)), chance: 1 / data.classNames.length };
 }

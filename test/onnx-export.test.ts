@@ -10,13 +10,14 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { trainedLikeWeights } from "../bench/lib/onnx-fixtures.js";
-import { checkOnnxSupport, decodeModel, exportOnnx, ONNX_OUTPUTS, ONNX_UNSUPPORTED, ONNX_WEIGHTS_MISMATCH, tfjsWeightSource } from "../src/backends/onnx/index.js";
-import { compileToTfjs } from "../src/backends/tfjs/index.js";
+import { checkOnnxSupport, decodeModel, exportOnnx, ONNX_OUTPUTS, ONNX_UNSUPPORTED } from "../src/backends/onnx/index.js";
+import { emitTfjs } from "../src/backends/tfjs/index.js";
 import type { IrGraph } from "../src/ir/graph.js";
-import { lowerNetwork } from "../src/ir/pipeline.js";
+import { WEIGHTS_MISMATCH } from "../src/ir/weights.js";
 import { selectBackend } from "../src/runtime/backend.js";
 import { loadOnnxModel, runOnnx } from "../src/runtime/onnx.js";
 import { verifyOnnxExport } from "../src/runtime/onnx-verify.js";
+import { WeightStore } from "../src/weights/store.js";
 import { checkSource, checkSpec, expectParity, exported, maxDiff, random, TOLERANCE } from "./onnx-helpers.js";
 
 const TINY = path.resolve(__dirname, "../specs/tiny");
@@ -109,7 +110,7 @@ describe("the exported model", () => {
   it("has a dynamic batch axis: batches of 1 and 3 equal tfjs", async () => {
     const spec = checkSpec(path.join(TINY, "tiny_slowfast.vnet"));
     const { model, bytes } = exported(spec);
-    const report = await verifyOnnxExport(spec.network, model, bytes, { batches: [1, 3], sample: false });
+    const report = await verifyOnnxExport(spec.graph, model, bytes, { batches: [1, 3], sample: false });
     expect(report.checks.map((c) => c.batch)).toEqual([1, 3]);
     for (const check of report.checks) expect(check.maxAbsDiff).toBeLessThanOrEqual(TOLERANCE);
     model.dispose();
@@ -141,9 +142,10 @@ describe("the exported model", () => {
   });
 
   it("names initializers after vnet's hierarchical weights, in ONNX layouts", () => {
-    const { result, bytes } = exported(checkSpec(path.join(TINY, "tiny_cnn_lstm.vnet")));
+    const spec = checkSpec(path.join(TINY, "tiny_cnn_lstm.vnet"));
+    const { bytes } = exported(spec);
     const initializers = new Map(decodeModel(bytes).graph!.initializer!.map((t) => [t.name!, t.dims!.map(Number)]));
-    const declared = result.graph.nodes.flatMap((n) => n.weights ?? []);
+    const declared = spec.graph.nodes.flatMap((n) => n.weights ?? []);
     for (const w of declared) expect(initializers.has(w.name), w.name).toBe(true);
     // Everything else is a constant under a node's name: `node/part`.
     expect([...initializers.keys()].filter((n) => !declared.some((w) => w.name === n)).every((n) => n.includes("/"))).toBe(true);
@@ -166,8 +168,8 @@ describe("the exported model", () => {
     test { clips = 5, crops = "three", average = "logits", resize = 10 }
   }
 }`;
-    const { network, sources } = checkSource(text).get("labelled")!;
-    const result = exportOnnx(network, { weights: trainedLikeWeights(1), sources });
+    const { graph, sources } = checkSource(text).get("labelled")!;
+    const result = exportOnnx(graph, { weights: trainedLikeWeights(1), sources });
     const props = Object.fromEntries(decodeModel(result.bytes!).metadataProps.map((p) => [p.key, p.value]));
     expect(props).toEqual(result.metadata);
     expect(props).toMatchObject({
@@ -187,7 +189,16 @@ describe("the exported model", () => {
     expect(props["vnet.input_layout"]).toMatch(/^channels-last/);
     const protocol = JSON.parse(props["vnet.protocol"]!);
     expect(protocol.sampling.train).toMatchObject({ stride: 2, crop: 8 });
-    expect(protocol.test).toEqual({ frames: 4, size: [8, 8], stride: 2, clips: 5, crops: "three", average: "logits", resize: 10 });
+    // The sampling protocol itself, as the data pipeline samples by it (src/semantics/protocol.ts).
+    expect(protocol.protocol).toEqual({
+      frames: 4,
+      height: 8,
+      width: 8,
+      channels: 3,
+      train: { stride: 2, choice: "random", jitter: 0, cropMode: "random", flip: true },
+      test: { clips: 5, crops: "three", average: "logits", resize: 10 },
+      shortVideos: "loop",
+    });
     expect(protocol.inputs).toEqual([{ name: "video", kind: "raw", shape: ["N", 4, 8, 8, 3], layout: "NTHWC", range: [0, 1] }]);
   });
 });
@@ -202,7 +213,7 @@ describe("what cannot be exported is a located diagnostic", () => {
   const located = (d: { range: { start: number; end: number } }) => text.slice(d.range.start, d.range.end);
 
   it("an operator the exporter has no lowering for, at the layer's source range", () => {
-    const graph = lowerNetwork(checkSource(text).get("n")!.network);
+    const graph = checkSource(text).get("n")!.graph;
     // Every operator the checker accepts lowers today; a stream-only one stands in for a gap.
     const foreign: IrGraph = { ...graph, nodes: graph.nodes.map((n) => (n.op === "conv2d" ? { ...n, op: "optical_flow" } : n)) };
     const diagnostics = checkOnnxSupport(foreign);
@@ -210,7 +221,7 @@ describe("what cannot be exported is a located diagnostic", () => {
   });
 
   it("a network with two outputs, at the second", () => {
-    const result = exportOnnx(checkSource(text).get("n")!.network, { weights: trainedLikeWeights(1), sources: checkSource(text).get("n")!.sources });
+    const result = exportOnnx(checkSource(text).get("n")!.graph, { weights: trainedLikeWeights(1), sources: checkSource(text).get("n")!.sources });
     expect(result.bytes).toBeUndefined();
     expect(result.diagnostics.map((d) => [d.code, located(d)])).toEqual([[ONNX_OUTPUTS, "dense(classes) as second"]]);
   });
@@ -226,13 +237,13 @@ network narrow {
   input image = image(size = 8)
   output image -> conv2d(4, kernel = 3) as conv -> global_avg_pool -> dense(classes) as fc
 }`);
-    const { model } = compileToTfjs(networks.get("narrow")!.network, { zeroInit: true });
-    const result = exportOnnx(networks.get("wide")!.network, { weights: tfjsWeightSource(model!, "checkpoint of narrow"), sources: networks.get("wide")!.sources });
+    const { model } = emitTfjs(networks.get("narrow")!.graph, { zeroInit: true });
+    const result = exportOnnx(networks.get("wide")!.graph, { weights: WeightStore.ofModel(model!, "checkpoint of narrow"), sources: networks.get("wide")!.sources });
     expect(result.bytes).toBeUndefined();
     expect(result.diagnostics.map((d) => [d.code, d.message])).toEqual([
-      [ONNX_WEIGHTS_MISMATCH, "cannot export weight `conv.kernel` of layer `conv`: checkpoint of narrow has it as [3, 3, 3, 4], the spec declares [3, 3, 3, 8]"],
-      [ONNX_WEIGHTS_MISMATCH, "cannot export weight `conv.bias` of layer `conv`: checkpoint of narrow has it as [4], the spec declares [8]"],
-      [ONNX_WEIGHTS_MISMATCH, "cannot export weight `fc.kernel` of layer `fc`: checkpoint of narrow has it as [4, 2], the spec declares [8, 2]"],
+      [WEIGHTS_MISMATCH, "cannot export weight `conv.kernel` of layer `conv`: checkpoint of narrow has it as [3, 3, 3, 4], the spec declares [3, 3, 3, 8]"],
+      [WEIGHTS_MISMATCH, "cannot export weight `conv.bias` of layer `conv`: checkpoint of narrow has it as [4], the spec declares [8]"],
+      [WEIGHTS_MISMATCH, "cannot export weight `fc.kernel` of layer `fc`: checkpoint of narrow has it as [4, 2], the spec declares [8, 2]"],
     ]);
     model!.dispose();
   });

@@ -11,13 +11,16 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { compileToTfjs } from "../src/backends/tfjs/compile.js";
+import { emitTfjs } from "../src/backends/tfjs/index.js";
 import { main } from "../src/cli/main.js";
-import { loadModel } from "../src/runtime/model-io.js";
-import { convToChannelsLast, mapOnnxWeights } from "../src/runtime/weights/import-onnx.js";
-import { readOnnx, type OnnxModel } from "../src/runtime/weights/onnx-graph.js";
-import { onnxParity } from "../src/runtime/weights/onnx-parity.js";
-import { assignWeights } from "../src/runtime/weights/tensors.js";
+import type { IrGraph } from "../src/ir/graph.js";
+import { lowerNetwork } from "../src/ir/pipeline.js";
+import { readWeights } from "../src/weights/checkpoint.js";
+import { modelWithWeights } from "../src/weights/model.js";
+import { convToChannelsLast, mapOnnxWeights } from "../src/weights/import-onnx.js";
+import { readOnnx, type OnnxModel } from "../src/backends/onnx/read.js";
+import { onnxParity } from "../src/weights/onnx-parity.js";
+import { assignWeights } from "../src/weights/tensors.js";
 import { checkFiles } from "../src/semantics/check.js";
 import type { CheckedNetwork } from "../src/semantics/network.js";
 import { checkText } from "./helpers.js";
@@ -45,10 +48,17 @@ function network(file: string): CheckedNetwork {
 }
 
 function importInto(spec: CheckedNetwork, onnxFile: string) {
-  const compiled = compileToTfjs(spec, { seed: 4 });
+  const graph = lowerNetwork(spec);
+  const compiled = emitTfjs(graph, { seed: 4 });
   const model = readOnnx(fs.readFileSync(onnxFile));
-  const mapping = mapOnnxWeights(compiled.graph, model, { at: { file: spec.file, range: spec.range }, file: onnxFile });
-  return { model: compiled.model!, mapping };
+  const mapping = mapOnnxWeights(graph, model, { at: { file: spec.file, range: spec.range }, file: onnxFile });
+  return { model: compiled.model!, graph, mapping };
+}
+
+/** The parity of a tfjs model of `graph` with ONNX Runtime on an ONNX file. */
+function parityWith(onnxFile: string, graph: IrGraph, model: tf.LayersModel, seed?: number) {
+  const bytes = fs.readFileSync(onnxFile);
+  return onnxParity(bytes, readOnnx(bytes), graph, model, seed === undefined ? {} : { seed });
 }
 
 describe("fixtures", () => {
@@ -65,14 +75,14 @@ describe("parity with ONNX Runtime", () => {
     for (const variant of ["bn", "folded"]) {
       it(`tiny ${kind}, batch norm ${variant === "bn" ? "kept" : "folded into the convs"}: every weight mapped, max |diff| <= 1e-4`, async () => {
         const file = path.join(FIXTURES, `tiny_${kind}_${variant}.onnx`);
-        const { model, mapping } = importInto(network(SPEC_OF[kind]!), file);
+        const { model, graph, mapping } = importInto(network(SPEC_OF[kind]!), file);
         expect(mapping.report.diagnostics).toEqual([]);
         expect(mapping.report.unused).toEqual([]);
         expect(mapping.report.entries.filter((e) => e.status === "initialised")).toEqual([]);
         expect(mapping.weights.size).toBe(model.weights.length);
         if (variant === "folded") expect(mapping.report.entries.find((e) => e.target === "bn/moving_variance")!.reason).toContain("folded");
         assignWeights(model, mapping.weights);
-        const parity = await onnxParity(file, model);
+        const parity = await parityWith(file, graph, model);
         if (typeof parity === "string") throw new Error(parity);
         expect(parity.outputShape).toEqual([2, 5]);
         expect(parity.maxAbs).toBeGreaterThan(0.1);
@@ -84,12 +94,12 @@ describe("parity with ONNX Runtime", () => {
 
   it("a PySlowFast-style I3D, whose blocks compute the shortcut first, pairs by shape onto tiny_i3d", async () => {
     const file = path.join(FIXTURES, "tiny_i3d_pyslowfast.onnx");
-    const { model, mapping } = importInto(network(path.join(SPECS, "tiny/tiny_i3d.vnet")), file);
+    const { model, graph, mapping } = importInto(network(path.join(SPECS, "tiny/tiny_i3d.vnet")), file);
     expect(mapping.report.diagnostics).toEqual([]);
     expect(mapping.report.entries.find((e) => e.target === "res2.0.branch1/kernel")!.source).toBe("blocks.0.branch1.weight");
     expect(mapping.report.entries.find((e) => e.target === "res2.0.branch2.a/kernel")!.source).toBe("blocks.0.a.weight");
     assignWeights(model, mapping.weights);
-    const parity = await onnxParity(file, model);
+    const parity = await parityWith(file, graph, model);
     if (typeof parity === "string") throw new Error(parity);
     expect(parity.maxAbsDiff).toBeLessThanOrEqual(1e-4);
     model.dispose();
@@ -103,10 +113,10 @@ describe("parity with ONNX Runtime", () => {
   ] as const) {
     it(`PyTorchVideo's / MMAction2's modules (${fixture}) onto ${spec}: ${what}`, async () => {
       const file = path.join(FIXTURES, fixture);
-      const { model, mapping } = importInto(network(path.join(SPECS, "tiny", spec)), file);
+      const { model, graph, mapping } = importInto(network(path.join(SPECS, "tiny", spec)), file);
       expect(mapping.report.diagnostics).toEqual([]);
       assignWeights(model, mapping.weights);
-      const parity = await onnxParity(file, model);
+      const parity = await parityWith(file, graph, model);
       if (typeof parity === "string") throw new Error(parity);
       expect(parity.maxAbsDiff).toBeLessThanOrEqual(1e-4);
       model.dispose();
@@ -115,10 +125,10 @@ describe("parity with ONNX Runtime", () => {
 
   it("TSM's weights in the same network without the shift (tiny_tsn) pair, but the outputs differ", async () => {
     const file = path.join(FIXTURES, "tiny_tsm_mmaction2.onnx");
-    const { model, mapping } = importInto(network(path.join(SPECS, "tiny/tiny_tsn.vnet")), file);
+    const { model, graph, mapping } = importInto(network(path.join(SPECS, "tiny/tiny_tsn.vnet")), file);
     expect(mapping.report.diagnostics).toEqual([]);
     assignWeights(model, mapping.weights);
-    const parity = await onnxParity(file, model);
+    const parity = await parityWith(file, graph, model);
     if (typeof parity === "string") throw new Error(parity);
     expect(parity.maxAbsDiff).toBeGreaterThan(1e-3);
     model.dispose();
@@ -126,11 +136,11 @@ describe("parity with ONNX Runtime", () => {
 
   it("a dense layer after a flatten of a spatial map gets its rows reordered (C3D's head)", async () => {
     const file = path.join(FIXTURES, "tiny_flatten.onnx");
-    const { model, mapping } = importInto(network(path.join(FIXTURES, "tiny_flatten.vnet")), file);
+    const { model, graph, mapping } = importInto(network(path.join(FIXTURES, "tiny_flatten.vnet")), file);
     expect(mapping.report.diagnostics).toEqual([]);
     expect(mapping.report.entries.find((e) => e.target === "fc/kernel")!.reason).toContain("rows reordered");
     assignWeights(model, mapping.weights);
-    const parity = await onnxParity(file, model);
+    const parity = await parityWith(file, graph, model);
     if (typeof parity === "string") throw new Error(parity);
     expect(parity.maxAbsDiff).toBeLessThanOrEqual(1e-4);
     model.dispose();
@@ -138,14 +148,46 @@ describe("parity with ONNX Runtime", () => {
 
   it("notices a wrong pairing: two same-shaped kernels swapped give other outputs", async () => {
     const file = path.join(FIXTURES, "tiny_r3d_bn.onnx");
-    const { model, mapping } = importInto(network(SPEC_OF.r3d!), file);
+    const { model, graph, mapping } = importInto(network(SPEC_OF.r3d!), file);
     const a = mapping.weights.get("layer1.0.conv1.conv3d/kernel")!;
     mapping.weights.set("layer1.0.conv1.conv3d/kernel", mapping.weights.get("layer1.0.conv2.conv3d/kernel")!);
     mapping.weights.set("layer1.0.conv2.conv3d/kernel", a);
     assignWeights(model, mapping.weights);
-    const parity = await onnxParity(file, model);
+    const parity = await parityWith(file, graph, model);
     if (typeof parity === "string") throw new Error(parity);
     expect(parity.maxAbsDiff).toBeGreaterThan(1e-2);
+    model.dispose();
+  });
+});
+
+describe("files as torch.onnx.export writes them by default", () => {
+  const cli = async (...argv: string[]) => {
+    const lines: string[] = [];
+    const code = await main(argv, { out: (s) => lines.push(s), err: (s) => lines.push(s) });
+    return { code, text: lines.join("\n") };
+  };
+
+  it("imports a file with a fixed batch of 1 (the parity check runs at the file's batch)", async () => {
+    const out = path.join(scratch, "defaults");
+    const r = await cli("weights", "import", path.join(FIXTURES, "tiny_r3d_defaults.onnx"), "--spec", SPEC_OF.r3d!, "-o", out, "--backend", "cpu");
+    expect(r.code, r.text).toBe(0);
+    expect(r.text).toMatch(/parity with ONNX Runtime on a random input: max \|diff\| \S+ over outputs \[1, 5\]/);
+    expect(Number(/max \|diff\| (\S+)/.exec(r.text)![1])).toBeLessThanOrEqual(1e-4);
+    expect(r.text).not.toContain("internal error");
+  });
+
+  it("imports a file exported at another clip length, checking parity at the file's clip", async () => {
+    const out = path.join(scratch, "clip16");
+    const r = await cli("weights", "import", path.join(FIXTURES, "tiny_r3d_clip16.onnx"), "--spec", SPEC_OF.r3d!, "-o", out, "--backend", "cpu");
+    expect(r.code, r.text).toBe(0);
+    expect(r.text).toContain("parity with ONNX Runtime on a random input at the file's clip [16, 32, 32, 3] (the spec's layers re-checked at it)");
+    expect(Number(/max \|diff\| (\S+)/.exec(r.text)![1])).toBeLessThanOrEqual(1e-4);
+    // The written weights are the spec's, at its own 8-frame clip, and equal the file's at the spec's clip too.
+    const graph = lowerNetwork(network(SPEC_OF.r3d!));
+    const model = modelWithWeights(graph, await readWeights(out)).model!;
+    const parity = await parityWith(path.join(FIXTURES, "tiny_r3d_defaults.onnx"), graph, model);
+    if (typeof parity === "string") throw new Error(parity);
+    expect(parity.maxAbsDiff).toBeLessThanOrEqual(1e-4);
     model.dispose();
   });
 });
@@ -173,7 +215,7 @@ describe("layouts and batch-norm epsilon", () => {
       unused: [],
       unsupported: [],
     };
-    const mapping = mapOnnxWeights(compileToTfjs(spec).graph, onnx, { at: { file: spec.file, range: spec.range }, file: "hand.onnx" });
+    const mapping = mapOnnxWeights(lowerNetwork(spec), onnx, { at: { file: spec.file, range: spec.range }, file: "hand.onnx" });
     expect(mapping.report.diagnostics).toEqual([]);
     const variance = mapping.weights.get("norm/moving_variance")!.values;
     expect(variance[0]).toBeCloseTo(1 + 1e-5 - 1e-3, 7);
@@ -207,8 +249,9 @@ describe("what does not fit", () => {
     const out = path.join(scratch, "r2plus1d");
     expect(await cli("weights", "import", path.join(FIXTURES, "tiny_r2plus1d_folded.onnx"), "--spec", SPEC_OF.r2plus1d!, "-o", out, "--backend", "cpu")).toBe(0);
     expect(lines.join("\n")).toMatch(/tiny_r2plus1d: 149 mapped, 38 reshaped, 0 initialised; 0 source tensors unused\nparity with ONNX Runtime on a random input: max \|diff\| \S+ over outputs \[2, 5\]/);
-    const loaded = await loadModel(out);
-    const parity = await onnxParity(path.join(FIXTURES, "tiny_r2plus1d_folded.onnx"), loaded, { seed: 3 });
+    const graph = lowerNetwork(network(SPEC_OF.r2plus1d!));
+    const loaded = modelWithWeights(graph, await readWeights(out)).model!;
+    const parity = await parityWith(path.join(FIXTURES, "tiny_r2plus1d_folded.onnx"), graph, loaded, 3);
     if (typeof parity === "string") throw new Error(parity);
     expect(parity.maxAbsDiff).toBeLessThanOrEqual(1e-4);
     loaded.dispose();

@@ -34,9 +34,9 @@ describe("every full-size spec at a small input: exports, runs in ONNX Runtime, 
         await expectParity(spec, { seed: 7, batches: [1], sample: false });
         return;
       }
-      const result = exportOnnx(spec.network, { weights: trainedLikeWeights(2), sources: spec.sources });
+      const result = exportOnnx(spec.graph, { weights: trainedLikeWeights(2), sources: spec.sources });
       expect(result.diagnostics).toEqual([]);
-      const declared = result.graph.nodes.flatMap((n) => n.weights ?? []).map((w) => w.name);
+      const declared = spec.graph.nodes.flatMap((n) => n.weights ?? []).map((w) => w.name);
       expect(decodeModel(result.bytes!).graph!.initializer!.filter((t) => !t.name!.includes("/")).map((t) => t.name).sort()).toEqual([...declared].sort());
       const onnx = await loadOnnxModel(result.bytes!);
       const feeds = Object.fromEntries(onnx.inputs.map((i, k) => [i.name, random([1, ...i.shape], k + 1)]));

@@ -9,8 +9,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { exportOnnx, tfjsWeightSource } from "../src/backends/onnx/index.js";
-import { compileToTfjs } from "../src/backends/tfjs/index.js";
+import { exportOnnx } from "../src/backends/onnx/index.js";
+import { emitTfjs } from "../src/backends/tfjs/index.js";
+import { WeightStore } from "../src/weights/store.js";
 import { selectBackend } from "../src/runtime/backend.js";
 import { loadOnnxModel, runOnnx } from "../src/runtime/onnx.js";
 import type { CheckedNetwork } from "../src/semantics/network.js";
@@ -193,10 +194,10 @@ const fixture = (name: string) => FIXTURE.cases.find((c) => c.name === name)!;
 
 /** Runs a one-input network in tfjs and in ONNX Runtime; returns both outputs, flat. */
 async function runBoth(spec: Checked, input: tf.Tensor, setWeights?: (model: tf.LayersModel) => void): Promise<[Float32Array, Float32Array]> {
-  const { model } = compileToTfjs(spec.network, { zeroInit: true });
+  const { model } = emitTfjs(spec.graph, { zeroInit: true });
   setWeights?.(model!);
   const fromTfjs = (model!.predict(input) as tf.Tensor).dataSync() as Float32Array;
-  const exported = exportOnnx(spec.network, { weights: tfjsWeightSource(model!, "test model"), sources: spec.sources });
+  const exported = exportOnnx(spec.graph, { weights: WeightStore.ofModel(model!, "test model"), sources: spec.sources });
   expect(exported.diagnostics).toEqual([]);
   const onnx = await loadOnnxModel(exported.bytes!);
   const inputName = onnx.inputs[0]!.name;

@@ -8,12 +8,12 @@
  */
 import { describe, expect, it } from "vitest";
 import { diagnosticProblems, mulberry32 } from "../scripts/fuzz-lib.js";
-import type { Diagnostic } from "../src/diagnostics/diagnostic.js";
+import { capDiagnostics, MAX_DIAGNOSTICS_PER_FILE, type Diagnostic } from "../src/diagnostics/diagnostic.js";
 import { LineIndex } from "../src/diagnostics/location.js";
 import { checkProgram } from "../src/semantics/check.js";
 import { loadProgram, MAX_FILE_BYTES } from "../src/semantics/program.js";
 import type * as A from "../src/syntax/ast.js";
-import { MAX_NESTING, MAX_SYNTAX_ERRORS, parseSpec } from "../src/syntax/parse.js";
+import { MAX_DECLARATION_TOKENS, MAX_NESTING, MAX_SYNTAX_ERRORS, parseSpec } from "../src/syntax/parse.js";
 import { forEachStage } from "../src/syntax/walk.js";
 
 const ROOT = "/virtual/project";
@@ -308,5 +308,47 @@ describe("fuzzer findings", () => {
       depth++;
     }
     expect(depth).toBe(4000);
+  });
+});
+
+describe("huge diagnostic counts and declarations", () => {
+  // BUG-6 (fixed): more than ~120k diagnostics overflowed the stack (`all.push(...own)`); a file's
+  // report now holds MAX_DIAGNOSTICS_PER_FILE of them and one VN006 that counts the rest.
+  // bench/adversarial.ts ("many-diagnostics") runs it at hundreds of thousands.
+  it("BUG-6: 32,000 problems in one file: 1,000 reported and one VN006 error counting the rest", { timeout: 60_000 }, () => {
+    // Two networks of 8,000 `a = q` lines: each line an unknown name (error) and an unused binding (warning).
+    const lines = 8_000;
+    const body = Array.from({ length: lines }, (_, i) => `  a${i} = q${i}`).join("\n");
+    const c = check([1, 2].map((k) => network(`${body}\n  output video -> global_avg_pool -> dense(2)`).replace("network n", `network n${k}`)).join(""));
+    expect(c.diagnostics.length).toBe(MAX_DIAGNOSTICS_PER_FILE + 1);
+    const note = c.diagnostics.at(-1)!;
+    expect(note.code).toBe("VN006");
+    expect(note.severity).toBe("error");
+    const rest = 4 * lines - MAX_DIAGNOSTICS_PER_FILE;
+    expect(note.message).toBe(`${rest} more problem(s) in this file are not shown: ${rest / 2} error(s), ${rest / 2} warning(s)`);
+  });
+
+  it("capDiagnostics keeps each file's first diagnostics; a note of warnings only is a warning", () => {
+    const d = (file: string, start: number, severity: "error" | "warning") => ({ code: "VN010" as const, severity, message: "m", file, range: { start, end: start + 1 } });
+    const capped = capDiagnostics([d("a", 0, "error"), d("a", 1, "warning"), d("a", 2, "warning"), d("b", 0, "error")], 1);
+    expect(capped.map((x) => `${x.file}:${x.code}:${x.severity}:${x.range.start}`)).toEqual(["a:VN010:error:0", "a:VN006:warning:1", "b:VN010:error:0"]);
+    expect(capped[1]!.message).toBe("2 more problem(s) in this file are not shown: 2 warning(s)");
+  });
+
+  it(`a declaration over ${MAX_DECLARATION_TOKENS} tokens is a VN004 on its first token; the declarations after it are read`, { timeout: 60_000 }, () => {
+    const huge = `big = [${Array.from({ length: MAX_DECLARATION_TOKENS / 2 + 10 }, () => "1").join(", ")}]`;
+    const c = check(`${huge}\nnetwork n {\n  input video = clip(frames = 16, size = 112)\n  output video -> nope\n}\n`);
+    // The file does not parse, so it is reported by its syntax errors alone.
+    expect(c.codes).toEqual(["VN004"]);
+    expect(c.diagnostics[0]!.range).toEqual({ start: 0, end: 3 });
+    expect(c.diagnostics[0]!.message).toContain(`vnet reads declarations of up to ${MAX_DECLARATION_TOKENS} tokens`);
+    expect(parseSpec(`${huge}\nnetwork n {\n}\n`).ast.items.map((i) => i.kind)).toEqual(["Network"]);
+  });
+
+  it("parsing one declaration at a time gives the whole-file parse's messages at a declaration's end", () => {
+    // The chunk's end stands for the next declaration's first token: the message names it.
+    const c = check("a = 1 +\nnetwork n {\n  input video = clip(frames = 16, size = 112)\n  output video -> global_avg_pool -> dense(2)\n}\n");
+    expect(c.codes).toEqual(["VN002"]);
+    expect(c.diagnostics[0]!.message).toBe("expected a value but found `network`");
   });
 });

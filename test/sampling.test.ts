@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../src/data/motion.js";
-import { protocolOf, resizedSize, testPlans, trainPlans, viewsPerVideo, type SamplingProtocol, type VideoMeta } from "../src/data/sampling.js";
+import { resizedSize, testPlans, testStarts, trainPlans, type VideoMeta } from "../src/data/sampling.js";
+import type { CheckedNetwork } from "../src/semantics/network.js";
+import { protocolOf as networkProtocol, viewsPerVideo, type SamplingProtocol } from "../src/semantics/protocol.js";
 import { checkText } from "./helpers.js";
+
+const protocolOf = (network: CheckedNetwork): SamplingProtocol => networkProtocol(network)!;
 
 const spec = (sampling: string) =>
   checkText(`network n {
@@ -119,21 +123,78 @@ describe("training clips", () => {
   });
 });
 
+describe("segment sampling (TSN; MMAction2's SampleFrames with num_clips)", () => {
+  it("is read from the section; testing takes training's segments unless it sets its own", () => {
+    const p = protocolOf(spec("sampling {\n    train { segments = 4 }\n  }"));
+    expect([p.train.segments, p.test.segments]).toEqual([4, 4]);
+    expect(protocolOf(spec("sampling {\n    train { segments = 4 }\n    test { segments = 8 }\n  }")).test.segments).toBe(8);
+  });
+
+  it("trains on one random frame (or piece) from each of K equal segments", () => {
+    const random = seededRandom(3);
+    const starts = new Set<number>();
+    for (let draw = 0; draw < 50; draw++) {
+      const [plan] = trainPlans(protocol({ segments: 8 }), video(80), random);
+      plan!.frames.forEach((f, i) => {
+        expect(f).toBeGreaterThanOrEqual(10 * i);
+        expect(f).toBeLessThan(10 * i + 10);
+      });
+      starts.add(plan!.frames[0]!);
+    }
+    expect(starts.size).toBeGreaterThan(5);
+    // Four pieces of two consecutive frames: (80 - 2 + 1) // 4 = 19 frames per segment.
+    const [pieces] = trainPlans(protocol({ segments: 4 }), video(80), seededRandom(1));
+    for (let i = 0; i < 4; i++) {
+      expect(pieces!.frames[2 * i + 1]).toBe(pieces!.frames[2 * i]! + 1);
+      expect(Math.floor(pieces!.frames[2 * i]! / 19)).toBe(i);
+    }
+  });
+
+  it("tests on each segment's centre, and spreads a video shorter than K frames as numpy rounds", () => {
+    expect(testPlans(protocol({ segments: 8 }, { segments: 8 }), video(80))[0]!.frames).toEqual([5, 15, 25, 35, 45, 55, 65, 75]);
+    // (80 - 2 + 1) / 4 = 19.75: pieces at int(i * 19.75 + 9.875).
+    expect(testPlans(protocol({}, { segments: 4 }), video(80))[0]!.frames).toEqual([9, 10, 29, 30, 49, 50, 69, 70]);
+    // 5 frames, 8 segments: numpy.around(arange(8) * 5 / 8) = 0 1 1 2 2 3 4 4.
+    expect(trainPlans(protocol({ segments: 8 }), video(5), seededRandom(0))[0]!.frames).toEqual([0, 1, 1, 2, 2, 3, 4, 4]);
+  });
+});
+
 describe("test views", () => {
-  it("place N clips uniformly, each starting mid-interval (MMAction2's test-mode SampleFrames)", () => {
+  it("place N clips evenly from the first frame to the last start that fits (MMAction2's test-mode SampleFrames)", () => {
     const plans = testPlans(protocol({}, { clips: 3 }), video(100));
-    // (100 - 8 + 1) / 3 = 31: starts at 15.5, 46.5, 77.5, truncated.
-    expect(plans.map((p) => p.frames[0])).toEqual([15, 46, 77]);
+    // 100 - 8 = 92 frames of room: starts 0, 46, 92.
+    expect(plans.map((p) => p.frames[0])).toEqual([0, 46, 92]);
     expect(plans[1]!.frames).toEqual([46, 47, 48, 49, 50, 51, 52, 53]);
+    expect(plans.at(-1)!.frames.at(-1)).toBe(99);
+  });
+
+  it("on a 20-frame video, 3 clips of 4 frames at stride 2 start at 0, 6 and 13 (numpy rounds 6.5 to even)", () => {
+    const p = { ...protocol({ stride: 2 }, { clips: 3 }), frames: 4 };
+    expect(testStarts(p, video(20))).toEqual([0, 6, 13]);
+    expect(testPlans(p, video(20)).map((plan) => plan.frames)).toEqual([
+      [0, 2, 4, 6],
+      [6, 8, 10, 12],
+      [13, 15, 17, 19],
+    ]);
+    // One clip sits in the middle of the room: floor(13 / 2).
+    expect(testStarts({ ...p, test: { ...p.test, clips: 1 } }, video(20))).toEqual([6]);
+  });
+
+  it("place a 2D network's one-frame clips at the centres of equal segments (TSN)", () => {
+    const p = { ...protocol({}, { clips: 10 }), frames: 1 };
+    expect(testStarts(p, video(25))).toEqual([1, 3, 6, 8, 11, 13, 16, 18, 21, 23]);
+    expect(testStarts({ ...p, test: { ...p.test, clips: 1 } }, video(8))).toEqual([4]);
   });
 
   it("use the test stride (else training's) and loop a short video from frame 0", () => {
-    expect(testPlans(protocol({ stride: 2 }, { clips: 1 }), video(100))[0]!.frames).toEqual([43, 45, 47, 49, 51, 53, 55, 57]);
+    // Stride 2: a clip spans 15 frames; one clip starts in the middle of the 85 frames of room.
+    expect(testPlans(protocol({ stride: 2 }, { clips: 1 }), video(100))[0]!.frames).toEqual([42, 44, 46, 48, 50, 52, 54, 56]);
     expect(testPlans(protocol({ stride: 2 }, { clips: 1, stride: 1 }), video(100))[0]!.frames[1]).toBe(47);
     expect(testPlans(protocol({}, { clips: 2 }), video(6)).map((p) => p.frames)).toEqual([
       [0, 1, 2, 3, 4, 5, 0, 1],
       [0, 1, 2, 3, 4, 5, 0, 1],
     ]);
+    expect(testPlans(protocol({ stride: 2 }, { clips: 1 }, "repeat_last"), { ...video(5) })[0]!.frames).toEqual([0, 2, 4, 4, 4, 4, 4, 4]);
   });
 
   it("cut a centre crop, three crops along the long side, or ten (corners, centre, flipped)", () => {

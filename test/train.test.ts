@@ -7,8 +7,9 @@ import { motionDataset } from "../src/data/motion.js";
 import { scoreReport, formatReport } from "../src/runtime/evaluate.js";
 import { learningRateAt, trainingConfig, trainNetwork, checkpointDir } from "../src/runtime/train.js";
 import { loadModel } from "../src/runtime/model-io.js";
+import { lowerNetwork } from "../src/ir/pipeline.js";
 import { checkFiles } from "../src/semantics/check.js";
-import { checkText } from "./helpers.js";
+import { checkText, compileNetwork } from "./helpers.js";
 import { main } from "../src/cli/main.js";
 
 const EARLY_FUSION = path.resolve("specs/tiny/tiny_early_fusion.vnet");
@@ -60,10 +61,10 @@ describe("vnet train", () => {
 
   it("resumes exactly: 1 epoch + --resume 1 epoch = 2 epochs, weights and optimizer state included", async () => {
     const net = network(EARLY_FUSION);
-    const straight = await trainNetwork(net, data(), { config: config(2), runDir: path.join(scratch, "straight"), seed: 3 });
+    const straight = await trainNetwork(lowerNetwork(net), data(), { config: config(2), runDir: path.join(scratch, "straight"), seed: 3 });
     const split = path.join(scratch, "split");
-    (await trainNetwork(net, data(), { config: config(1), runDir: split, seed: 3 })).model.dispose();
-    const resumed = await trainNetwork(net, data(), { config: config(2), runDir: split, seed: 3, resume: true });
+    (await trainNetwork(lowerNetwork(net), data(), { config: config(1), runDir: split, seed: 3 })).model.dispose();
+    const resumed = await trainNetwork(lowerNetwork(net), data(), { config: config(2), runDir: split, seed: 3, resume: true });
     const a = await weightValues(straight.model);
     const b = await weightValues(resumed.model);
     for (const [name, values] of a) expect(b.get(name), name).toEqual(values);
@@ -79,12 +80,9 @@ describe("vnet train", () => {
     fs.writeFileSync(file, FROZEN);
     const net = network(file);
     const runDir = path.join(scratch, "frozen");
-    const before = await weightValues(await (async () => {
-      const { compileToTfjs } = await import("../src/backends/tfjs/compile.js");
-      return compileToTfjs(net, { seed: 0 }).model!;
-    })());
+    const before = await weightValues(compileNetwork(net, { seed: 0 }).model!);
     const small = motionDataset({ classes: 3, frames: 4, size: 16, trainPerClass: 4, valPerClass: 1, seed: 1 });
-    const result = await trainNetwork(net, small, { config: trainingConfig(net, { lr: 0.1, batch: 4, epochs: 1 }), runDir, seed: 0 });
+    const result = await trainNetwork(lowerNetwork(net), small, { config: trainingConfig(net, { lr: 0.1, batch: 4, epochs: 1 }), runDir, seed: 0 });
     const after = await weightValues(result.model);
     const frozen = [...before.keys()].filter((n) => n.startsWith("cnn."));
     const trained = [...before.keys()].filter((n) => n.startsWith("fc."));
@@ -97,10 +95,10 @@ describe("vnet train", () => {
   it("stops on a non-finite loss with a clear message and keeps the last good checkpoint", async () => {
     const net = network(EARLY_FUSION);
     const runDir = path.join(scratch, "nan");
-    (await trainNetwork(net, data(), { config: config(1), runDir, seed: 1 })).model.dispose();
+    (await trainNetwork(lowerNetwork(net), data(), { config: config(1), runDir, seed: 1 })).model.dispose();
     const good = fs.readFileSync(path.join(runDir, "checkpoint", "weights.bin"));
     const logs: string[] = [];
-    const result = await trainNetwork(net, data(), { config: trainingConfig(net, { optimizer: "sgd", lr: 1e30, batch: 4, epochs: 3 }), runDir, seed: 1, resume: true, log: (l) => logs.push(l) });
+    const result = await trainNetwork(lowerNetwork(net), data(), { config: trainingConfig(net, { optimizer: "sgd", lr: 1e30, batch: 4, epochs: 3 }), runDir, seed: 1, resume: true, log: (l) => logs.push(l) });
     expect(result.stopped).toMatch(/loss became (NaN|Infinity|-Infinity) at epoch 2/);
     expect(result.stopped).toMatch(/last good checkpoint \(after epoch 1\)/);
     expect(fs.readFileSync(path.join(checkpointDir(runDir), "weights.bin"))).toEqual(good);

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { motionDataset } from "../src/data/motion.js";
+import { lowerNetwork } from "../src/ir/pipeline.js";
 import type { EngineChoice } from "../src/runtime/engines/index.js";
 import { trainingConfig, trainNetwork } from "../src/runtime/train.js";
 import { checkText } from "./helpers.js";
@@ -37,7 +38,7 @@ async function oneStep(spec: string, run: string, engine: EngineChoice): Promise
   const network = checkText(spec).networks[0]!;
   const data = motionDataset({ classes: 3, frames: 3, size: 16, trainPerClass: 2, valPerClass: 1, seed: 2 });
   const config = trainingConfig(network, { optimizer: "sgd", lr: 0.5, momentum: 0, batch: 6, epochs: 1 });
-  const result = await trainNetwork(network, data, { config, runDir: path.join(scratch, `${run}-${engine}`), seed: 4, engine });
+  const result = await trainNetwork(lowerNetwork(network), data, { config, runDir: path.join(scratch, `${run}-${engine}`), seed: 4, engine });
   const weights = new Map(await Promise.all(result.model.weights.map(async (w) => [w.originalName, (await w.read().data()) as Float32Array] as const)));
   result.model.dispose();
   return { weights, loss: result.history[0]!.trainLoss };

@@ -7,13 +7,14 @@ import { openDataset } from "../src/data/folder.js";
 import { formatIssue, skippedSummary } from "../src/data/issues.js";
 import { ViewLoader } from "../src/data/loader.js";
 import { motionVideos } from "../src/data/motion.js";
-import { protocolOf, testPlans, type ClipPlan } from "../src/data/sampling.js";
+import { testPlans, type ClipPlan } from "../src/data/sampling.js";
 import { decodeFrames } from "../src/data/video/decode.js";
 import { encodeVideo } from "../src/data/video/encode.js";
 import { runFfmpeg } from "../src/data/video/ffmpeg.js";
 import { parseProbe, probeVideo } from "../src/data/video/probe.js";
-import { loadViews, testViews, type FrameSource } from "../src/data/views.js";
-import { averageViews } from "../src/runtime/evaluate.js";
+import { fileSource, loadViews, testViews, type FrameSource } from "../src/data/views.js";
+import { lowerNetwork } from "../src/ir/pipeline.js";
+import { averageViews, scoresFromOutput } from "../src/runtime/scores.js";
 import { checkText } from "./helpers.js";
 
 let scratch: string;
@@ -105,7 +106,7 @@ function flowStream(pairs: number, stack = true): FlowStream {
   stream flow = video -> optical_flow(pairs = ${pairs}, stack = ${stack})
   output flow -> ${stack ? "" : "stack_frames -> "}global_avg_pool -> dense(classes)
 }`).networks[0]!;
-  return flowStreams(net)[0]!;
+  return flowStreams(lowerNetwork(net))[0]!;
 }
 
 /** Mean x and y of a stacked flow view [H, W, 2L] over the inner pixels, in pixels (bound 20). */
@@ -176,17 +177,20 @@ describe("optical flow", () => {
   output [a, b] -> score_fusion
   sampling { test { clips = 2, crops = "three", resize = 28 } }
 }`).networks[0]!;
-    const protocol = protocolOf(net);
-    const views = await testViews(numbered, protocol, { flows: flowStreams(net), cacheDir });
+    const graph = lowerNetwork(net);
+    const protocol = graph.protocol!;
+    const source = await fileSource(numbered, cacheDir);
+    const views = await testViews(source, protocol, { flows: flowStreams(graph), cacheDir });
     expect(views.views).toBe(6);
     expect(views.clipShape).toEqual([5, 24, 24, 3]);
     expect(views.flowShapes).toEqual([[24, 24, 8]]);
     expect(views.clips.length).toBe(6 * 5 * 24 * 24 * 3);
     expect(views.flows[0]!.length).toBe(6 * 24 * 24 * 8);
-    const plans = testPlans(protocol, views.video);
-    expect(plans.map((p) => p.frames[0])).toEqual([9, 27]);
-    // The first view starts at frame 9 (red = 54 / 255).
-    expect(views.clips[0]! * 255).toBeCloseTo(54, -1);
+    // Two clips of 5 frames in 40: from the first frame to the last start that fits.
+    const plans = testPlans(protocol, source.meta);
+    expect(plans.map((p) => p.frames[0])).toEqual([0, 35]);
+    // The second clip's first view (view 3: clip-major) starts at frame 35 (red = 210 / 255).
+    expect(views.clips[3 * 5 * 24 * 24 * 3]! * 255).toBeCloseTo(210, -1);
   });
 });
 
@@ -281,19 +285,26 @@ describe("view averaging", () => {
   // Two views of three classes.
   const logits = new Float32Array([2, 0, 0, 0, 0, 3]);
   const softmax = (row: number[]) => row.map((v) => Math.exp(v) / row.reduce((a, b) => a + Math.exp(b), 0));
+  const views = (data: Float32Array, kind: "logits" | "probabilities") => scoresFromOutput({ data, shape: [2, 3] }, kind);
 
-  it("averages logits, softmax probabilities, or takes each class's maximum probability", () => {
-    expect([...averageViews(logits, 3, "logits", false)]).toEqual([1, 0, 1.5]);
+  it("averages logits (then softmax), softmax probabilities, or takes each class's maximum probability", () => {
+    const meanLogits = averageViews(views(logits, "logits"), "logits");
+    softmax([1, 0, 1.5]).forEach((p, k) => expect(meanLogits[k]).toBeCloseTo(p, 6));
     const [a, b] = [softmax([2, 0, 0]), softmax([0, 0, 3])];
-    const mean = averageViews(logits, 3, "softmax", false);
+    const mean = averageViews(views(logits, "logits"), "softmax");
     a.forEach((p, k) => expect(mean[k]).toBeCloseTo((p + b[k]!) / 2, 6));
-    const max = averageViews(logits, 3, "max", false);
+    const max = averageViews(views(logits, "logits"), "max");
     a.forEach((p, k) => expect(max[k]).toBeCloseTo(Math.max(p, b[k]!), 6));
   });
 
-  it("does not softmax a model's probabilities twice", () => {
+  it("does not softmax a model's probabilities twice; their logits are log-probabilities", () => {
     const probabilities = new Float32Array([0.7, 0.2, 0.1, 0.1, 0.1, 0.8]);
-    const mean = averageViews(probabilities, 3, "softmax", true);
+    const mean = averageViews(views(probabilities, "probabilities"), "softmax");
     [0.4, 0.15, 0.45].forEach((p, k) => expect(mean[k]).toBeCloseTo(p, 6));
+    // Averaged as logits: the normalised geometric mean of the probabilities.
+    const geometric = [0.7 * 0.1, 0.2 * 0.1, 0.1 * 0.8].map(Math.sqrt);
+    const total = geometric.reduce((x, y) => x + y, 0);
+    const byLogits = averageViews(views(probabilities, "probabilities"), "logits");
+    geometric.forEach((g, k) => expect(byLogits[k]).toBeCloseTo(g / total, 6));
   });
 });

@@ -8,10 +8,10 @@
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { compileToTfjs } from "../src/backends/tfjs/compile.js";
 import { conv2dFilterGradAsConv, conv3dAsConv2d } from "../src/backends/tfjs/layers/conv.js";
 import { selectBackend, workloadAvoidances } from "../src/runtime/backend.js";
 import { checkFiles } from "../src/semantics/check.js";
+import { compileNetwork } from "./helpers.js";
 
 async function on<T>(backend: "cpu" | "wasm", work: () => Promise<T>): Promise<T> {
   if (backend === "wasm") await selectBackend({ force: "wasm" });
@@ -88,13 +88,16 @@ describe("wasm gradients equal the cpu backend's", () => {
   // which amplify float32 rounding differences to ~1e-2; the kernels they use are covered above.
   it.each(["tiny_c3d", "tiny_r3d", "tiny_early_fusion_gap"])("every weight of %s", async (name) => {
     const network = checkFiles([path.resolve("specs/tiny", `${name}.vnet`)]).networks[0]!;
-    const shapes = network.inputs.filter((i) => i.modelInput).map((i) => [4, ...i.shape]);
     const run = (backend: "cpu" | "wasm") =>
       on(backend, async () => {
-        const model = compileToTfjs(network, { seed: 3 }).model!;
+        const { model: built, graph } = compileNetwork(network, { seed: 3 });
+        const model = built!;
         // Dropout draws different masks on the two backends: switch it off to compare the rest.
         for (const layer of model.layers) if (layer.getClassName() === "Dropout") (layer as unknown as { rate: number }).rate = 0;
-        const xs = shapes.map((s, k) => tf.randomUniform(s, 0, 1, "float32", 7 + k));
+        // Raw clips whose normalised values (what the layers read) are uniform in [0, 1].
+        const norm = graph.nodes.find((n) => n.op === "normalize")!.args as { mean: number[]; std: number[]; scale?: number };
+        const fromNormalised = (u: tf.Tensor) => tf.mul(tf.add(tf.mul(u, norm.std), norm.mean), (norm.scale ?? 255) / 255);
+        const xs = graph.inputs.map((i, k) => fromNormalised(tf.randomUniform([4, ...i.shape], 0, 1, "float32", 7 + k)));
         const labels = tf.oneHot(tf.tensor1d([0, 1, 2, 3], "int32"), network.classes!);
         const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, model.apply(xs.length === 1 ? xs[0]! : xs, { training: true }) as tf.Tensor) as tf.Scalar);
         const names = model.trainableWeights.map((w) => w.originalName);

@@ -7,13 +7,14 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 import { hashName } from "../../src/backends/tfjs/layers/common.js";
-import { tfjsWeightName } from "../../src/backends/tfjs/emit.js";
 import { programSources, type WeightSource } from "../../src/backends/onnx/index.js";
 import { seededRandom } from "../../src/data/motion.js";
 import type { IrGraph, WeightDecl } from "../../src/ir/graph.js";
+import { lowerNetwork } from "../../src/ir/pipeline.js";
 import { checkFiles } from "../../src/semantics/check.js";
+import { modelWithWeights } from "../../src/weights/model.js";
 import type { CheckedNetwork } from "../../src/semantics/network.js";
 
 /**
@@ -57,7 +58,7 @@ export const SMALL_INPUTS: Readonly<Record<string, readonly [number, number]>> =
  * sampling crop to match (a feature sequence to `frames` positions); imports resolve as usual. Throws when the resized spec has errors.
  * Returns the network and the checked source texts.
  */
-export function checkResized(file: string, frames: number, size: number): { network: CheckedNetwork; sources: Map<string, string> } {
+export function checkResized(file: string, frames: number, size: number): { network: CheckedNetwork; graph: IrGraph; sources: Map<string, string> } {
   const target = path.resolve(file);
   const text = fs
     .readFileSync(target, "utf8")
@@ -69,7 +70,7 @@ export function checkResized(file: string, frames: number, size: number): { netw
   const result = checkFiles([target], { host });
   const errors = result.diagnostics.filter((d) => d.severity === "error");
   if (errors.length || result.networks.length !== 1) throw new Error(`${file} at ${frames}x${size}: ${errors.map((d) => d.message).join("; ") || "no single network"}`);
-  return { network: result.networks[0]!, sources: programSources(result) };
+  return { network: result.networks[0]!, graph: lowerNetwork(result.networks[0]!), sources: programSources(result) };
 }
 
 /** Deterministic trained-like values of one weight (the same for a name and seed everywhere). */
@@ -102,13 +103,9 @@ export function trainedLikeWeights(seed: number): WeightSource {
   return { description: `trained-like weights (seed ${seed})`, shapeOf: (decl) => decl.shape, read: (decl) => trainedLikeValues(decl, seed) };
 }
 
-/** Sets a tfjs model's weights to the trained-like values of the graph's weight declarations. */
-export function setTrainedLikeWeights(model: tf.LayersModel, graph: IrGraph, seed: number): void {
-  const byName = new Map(model.weights.map((w) => [w.originalName, w]));
-  for (const decl of graph.nodes.flatMap((n) => n.weights ?? [])) {
-    const variable = byName.get(tfjsWeightName(decl))!;
-    const value = tf.tensor(trainedLikeValues(decl, seed), [...decl.shape]);
-    variable.write(value);
-    value.dispose();
-  }
+/** The tfjs model of a lowered graph with trained-like weights. */
+export function trainedLikeModel(graph: IrGraph, seed: number): tf.LayersModel {
+  const built = modelWithWeights(graph, trainedLikeWeights(seed));
+  if (!built.model) throw new Error(`${graph.name} does not build: ${built.diagnostics.map((d) => d.message).join("; ")}`);
+  return built.model;
 }

@@ -7,16 +7,16 @@
  * training starts.
  */
 import type * as tf from "@tensorflow/tfjs";
-import { lowerNetwork } from "../ir/pipeline.js";
-import { loadWeightsByName } from "../runtime/weights/load-init.js";
-import { reportCounts } from "../runtime/weights/report.js";
-import { assignWeights } from "../runtime/weights/tensors.js";
+import type { IrGraph } from "../ir/graph.js";
+import { loadWeightsByName } from "../weights/load-init.js";
+import { reportCounts } from "../weights/report.js";
+import { assignWeights } from "../weights/tensors.js";
 import type { CheckedNetwork } from "../semantics/network.js";
 import { renderAgainst } from "./weight-tools.js";
 
 /** What sets the starting weights of the freshly built model, or the exit code when the checkpoint does not fit. */
-export async function initialWeights(location: string, network: CheckedNetwork, partial: boolean, out: (s: string) => void, color: boolean): Promise<((model: tf.LayersModel) => void) | number> {
-  const loaded = await loadWeightsByName(location, network, lowerNetwork(network), { inflate: false, partial });
+export async function initialWeights(location: string, network: CheckedNetwork, graph: IrGraph, partial: boolean, out: (s: string) => void, color: boolean): Promise<((model: tf.LayersModel) => void) | number> {
+  const loaded = await loadWeightsByName(location, network, graph, { inflate: false, partial });
   if (!("mapping" in loaded)) {
     out(renderAgainst(network.file, [loaded], color));
     return 1;

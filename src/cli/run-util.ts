@@ -4,16 +4,23 @@
  * reporting skipped inputs, loader settings, and starting the tfjs backend. Loads tfjs (through
  * runtime/), so only the commands that run models import it.
  */
-import { defaultCacheDir, memorySplits, type VideoSplits } from "../data/dataset.js";
+import { builtinClipShape, defaultCacheDir, memorySplits, type VideoSplits } from "../data/dataset.js";
 import { openDataset } from "../data/folder.js";
 import { DataError, formatIssue, skippedSummary, type DataIssue } from "../data/issues.js";
 import { builtinVariant, motionDataset } from "../data/motion.js";
+import type * as tf from "@tensorflow/tfjs";
+import type { IrGraph } from "../ir/graph.js";
 import { describeSelection, selectBackend, TRAINING_KERNELS, workloadAvoidances, type BackendChoice, type BackendSelection } from "../runtime/backend.js";
-import { rawClipShape, unsupportedStream } from "../runtime/streams.js";
+import { unsupportedInputs } from "../runtime/streams.js";
+import type { CheckResult } from "../semantics/check.js";
 import type { CheckedNetwork } from "../semantics/network.js";
+import { readWeights } from "../weights/checkpoint.js";
+import { modelWithWeights } from "../weights/model.js";
+import type { WeightStore } from "../weights/store.js";
+import { CheckpointError } from "../weights/tensors.js";
 import type { TaskName } from "../semantics/tasks/index.js";
 import { UsageError } from "./args.js";
-import { checkNetwork, type CheckedSpec } from "./util.js";
+import { checkNetwork, renderDiagnostics, type CheckedSpec } from "./util.js";
 
 /**
  * `checkNetwork`, refusing a network of a task the command does not run (classification unless
@@ -24,7 +31,7 @@ export function checkRunnableNetwork(spec: string, networkName: string | undefin
   if (typeof checked === "number") return checked;
   if (!tasks.includes(checked.network.task)) throw new UsageError(`${checked.network.name} is a ${checked.network.task} network; this command runs ${tasks.join(" and ")} networks`);
   // A localizer reads feature sequences, not clips through the data pipeline.
-  const unsupported = checked.network.task === "localization" ? undefined : unsupportedStream(checked.network);
+  const unsupported = checked.network.task === "localization" ? undefined : unsupportedInputs(checked.graph);
   if (unsupported) throw new UsageError(`${checked.network.name}: ${unsupported}`);
   return checked;
 }
@@ -49,17 +56,18 @@ export function issueLines(issues: readonly DataIssue[], limit = 20): string[] {
 }
 
 /**
- * The dataset named by `--data`: a builtin one shaped to the network's input clip, or a video
+ * The dataset named by `--data` for a network (its lowered graph): a builtin one shaped to the
+ * network's input clip, or a video
  * folder / list file (opened, probed, bad inputs reported). Throws a DataError (VN097, VN099) when
  * it cannot train or test this network, a usage error when `--data` names nothing.
  */
-export async function loadDataset(data: string, network: CheckedNetwork, options: DatasetOptions): Promise<VideoSplits> {
+export async function loadDataset(data: string, network: IrGraph, options: DatasetOptions): Promise<VideoSplits> {
   if (network.classes === undefined) throw new UsageError(`${network.name} has no \`classes\` binding`);
   const variant = builtinVariant(data);
   if (data.startsWith("builtin:") && !variant) throw new UsageError(`unknown --data ${data} (builtin:motion, builtin:motion-appearance, or a video folder or list file)`);
   let splits: VideoSplits;
   if (variant) {
-    const [frames, height, width] = rawClipShape(network) as [number, number, number, number];
+    const { frames, height, width } = builtinClipShape(network.protocol!);
     if (height !== width) throw new UsageError(`${data} makes square clips; ${network.name} reads ${height}x${width} frames`);
     try {
       splits = memorySplits(motionDataset({ variant, classes: network.classes, frames, size: height, seed: options.seed, ...(options.trainPerClass ? { trainPerClass: options.trainPerClass } : {}), ...(options.valPerClass ? { valPerClass: options.valPerClass } : {}) }));
@@ -99,4 +107,22 @@ export async function startBackend(backend: BackendChoice | undefined, out: (s: 
   const selection = await selectBackend({ ...(backend ? { force: backend } : {}), ...(training ? { requiredKernels: TRAINING_KERNELS } : {}), avoid });
   out(describeSelection(selection));
   return selection;
+}
+
+/** The weights at a `--weights` location, or a usage error saying what is missing there. */
+export async function readWeightsFlag(location: string): Promise<WeightStore> {
+  try {
+    return await readWeights(location);
+  } catch (error) {
+    if (error instanceof CheckpointError) throw new UsageError(`cannot load weights from ${location}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** The spec's tfjs model with stored weights (by name), or exit code 1 after printing which weights do not fit. */
+export function trainedModel(graph: IrGraph, result: CheckResult, store: WeightStore, out: (s: string) => void, color: boolean): tf.LayersModel | number {
+  const built = modelWithWeights(graph, store);
+  if (built.model) return built.model;
+  out(renderDiagnostics(built.diagnostics, result, color));
+  return 1;
 }

@@ -9,30 +9,58 @@ import * as path from "node:path";
 import { formatDiagnostic } from "../diagnostics/codeframe.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { LineIndex } from "../diagnostics/location.js";
+import type { IrGraph } from "../ir/graph.js";
+import { lowerNetwork } from "../ir/pipeline.js";
 import { checkFiles, type CheckResult } from "../semantics/check.js";
+import { isInside, nodeHost } from "../semantics/program.js";
 import type { CheckedNetwork } from "../semantics/network.js";
 import { UsageError } from "./args.js";
 
-/** Expands directories to the .vnet files under them (sorted, skipping node_modules and dot-folders). */
+/**
+ * Expands directories to the .vnet files under them (sorted, skipping node_modules and
+ * dot-folders). A folder reached twice through symbolic links (a link to an ancestor, a loop) is
+ * walked once; a spec whose links lead out of the directory named is left out (its text is not
+ * the project's to show); an entry whose links form a loop or dangle is passed on when it names a
+ * spec, so the checker says what it is, and skipped otherwise.
+ */
 export function expandSpecPaths(paths: readonly string[]): string[] {
   const out: string[] = [];
-  const walk = (p: string) => {
+  const walked = new Set<string>();
+  const walk = (p: string, stat: fs.Stats, top: string) => {
+    if (!stat.isDirectory()) {
+      out.push(p);
+      return;
+    }
+    const real = fs.realpathSync.native(p);
+    if (walked.has(real)) return;
+    walked.add(real);
+    for (const entry of fs.readdirSync(p).sort()) {
+      if (entry === "node_modules" || entry.startsWith(".")) continue;
+      const child = path.join(p, entry);
+      let childStat: fs.Stats | undefined;
+      try {
+        childStat = fs.statSync(child);
+      } catch {
+        childStat = undefined;
+      }
+      if (childStat?.isDirectory()) walk(child, childStat, top);
+      else if (entry.endsWith(".vnet") && (!childStat || isInside(top, fs.realpathSync.native(child)))) out.push(child);
+    }
+  };
+  for (const p of paths) {
     let stat: fs.Stats;
     try {
       stat = fs.statSync(p);
-    } catch {
+    } catch (error) {
+      // A spec named on the command line that cannot be opened is the checker's to describe.
+      if ((error as NodeJS.ErrnoException).code === "ELOOP") {
+        out.push(p);
+        continue;
+      }
       throw new UsageError(`no such file or directory: ${p}`);
     }
-    if (stat.isDirectory()) {
-      for (const entry of fs.readdirSync(p).sort()) {
-        if (entry === "node_modules" || entry.startsWith(".")) continue;
-        const child = path.join(p, entry);
-        if (fs.statSync(child).isDirectory()) walk(child);
-        else if (entry.endsWith(".vnet")) out.push(child);
-      }
-    } else out.push(p);
-  };
-  for (const p of paths) walk(p);
+    walk(p, stat, stat.isDirectory() ? fs.realpathSync.native(p) : p);
+  }
   return out;
 }
 
@@ -51,20 +79,13 @@ export function shownPath(file: string): string {
   return path.relative(process.cwd(), file) || file;
 }
 
-function safeRead(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, "utf8");
-  } catch {
-    return undefined;
-  }
-}
 
 /** Renders diagnostics with code frames from the checked program's texts (files it did not load, such as weights files, get none). */
 export function renderDiagnostics(diagnostics: readonly Diagnostic[], result: CheckResult, color: boolean): string {
   const indexes = new Map<string, LineIndex>();
   return diagnostics
     .map((d) => {
-      const text = result.program.modules.get(d.file)?.text ?? (d.file.endsWith(".vnet") ? safeRead(d.file) : undefined);
+      const text = result.program.modules.get(d.file)?.text ?? (d.file.endsWith(".vnet") ? nodeHost.readFile(d.file) : undefined);
       let index = indexes.get(d.file);
       if (!index && text !== undefined) indexes.set(d.file, (index = new LineIndex(text)));
       return formatDiagnostic({ ...d, file: shownPath(d.file) }, text, { color, ...(index ? { lineIndex: index } : {}) });
@@ -72,10 +93,14 @@ export function renderDiagnostics(diagnostics: readonly Diagnostic[], result: Ch
     .join("\n\n");
 }
 
-/** A spec file checked for a command: the network it works on and the check result (for rendering). */
+/**
+ * A spec file checked for a command: the network it works on, its lowered IR graph (what every
+ * backend and runtime path reads; lowered here, once per command) and the check result (for rendering).
+ */
 export interface CheckedSpec {
   readonly file: string;
   readonly network: CheckedNetwork;
+  readonly graph: IrGraph;
   readonly result: CheckResult;
 }
 
@@ -95,5 +120,5 @@ export function checkNetwork(spec: string, networkName: string | undefined, out:
   const networks = result.networks.filter((n) => path.resolve(n.file) === path.resolve(file) && (networkName === undefined || n.name === networkName));
   if (networks.length === 0) throw new UsageError(networkName ? `no network \`${networkName}\` in ${file}` : `${file} defines no network`);
   if (networks.length > 1) throw new UsageError(`${file} defines ${networks.length} networks; choose one with --network (${networks.map((n) => n.name).join(", ")})`);
-  return { file, network: networks[0]!, result };
+  return { file, network: networks[0]!, graph: lowerNetwork(networks[0]!), result };
 }

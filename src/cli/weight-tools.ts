@@ -1,20 +1,15 @@
 /**
  * The steps the weight commands share (`vnet inflate`, `vnet weights import`, `vnet train
- * --init`): rendering diagnostics against the spec (weights files get no code frame), building
- * the spec's model whose weights are then set, printing a mapping's report, and writing the
- * result atomically.
+ * --init`): rendering diagnostics against the spec (weights files get no code frame), printing a
+ * mapping's report, and writing the result atomically. The weight logic itself is src/weights's.
  */
 import * as path from "node:path";
 import type * as tf from "@tensorflow/tfjs";
-import { compileToTfjs } from "../backends/tfjs/compile.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
-import type { IrGraph } from "../ir/graph.js";
-import type { BackendChoice } from "../runtime/backend.js";
 import { saveModel } from "../runtime/model-io.js";
-import { formatWeightReport, reportCounts, type WeightReport } from "../runtime/weights/report.js";
+import { formatWeightReport, reportCounts, type WeightReport } from "../weights/report.js";
 import { checkFiles } from "../semantics/check.js";
 import type { CheckedNetwork } from "../semantics/network.js";
-import { startBackend } from "./run-util.js";
 import { renderDiagnostics } from "./util.js";
 
 /** Renders diagnostics against the spec's files (and, for weights files, without a code frame). */
@@ -34,17 +29,6 @@ export function showMapping(network: CheckedNetwork, spec: string, report: Weigh
   if (diagnostics.some((d) => d.severity === "error")) return "errors";
   if (dryRun) out("dry run: nothing written");
   return dryRun ? "dry-run" : "write";
-}
-
-/** Starts the backend and builds the spec's model, whose weights a weight tool then sets; an exit code when it does not build. */
-export async function buildTarget(network: CheckedNetwork, spec: string, options: { seed: number; backend: BackendChoice | undefined; color: boolean }, out: (s: string) => void): Promise<{ model: tf.LayersModel; graph: IrGraph } | number> {
-  await startBackend(options.backend, out, false);
-  const compiled = compileToTfjs(network, { seed: options.seed });
-  if (!compiled.model) {
-    out(renderAgainst(spec, compiled.diagnostics, options.color));
-    return 1;
-  }
-  return { model: compiled.model, graph: compiled.graph };
 }
 
 /** Saves a model (atomically) and says where. */

@@ -6,6 +6,7 @@
  */
 import * as os from "node:os";
 import * as path from "node:path";
+import type { SamplingProtocol } from "../semantics/protocol.js";
 import type { DataIssue } from "./issues.js";
 import type { VideoDataset } from "./motion.js";
 import type { FrameSource } from "./views.js";
@@ -31,6 +32,14 @@ export interface VideoSplits {
 }
 
 export type SplitName = "train" | "val" | "test";
+
+/** Frames of the built-in videos made for a 2D network, which samples one frame of each. */
+export const FRAMES_FOR_IMAGES = 8;
+
+/** The video size a built-in dataset is made at for a protocol: its clip's, videos of FRAMES_FOR_IMAGES frames for a 2D network. */
+export function builtinClipShape(protocol: SamplingProtocol): { frames: number; height: number; width: number } {
+  return { frames: protocol.frames === 1 ? FRAMES_FOR_IMAGES : protocol.frames, height: protocol.height, width: protocol.width };
+}
 
 /** A builtin in-memory dataset as splits of memory sources (clips keep their data, no copy). */
 export function memorySplits(data: VideoDataset): VideoSplits {

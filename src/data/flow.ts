@@ -17,8 +17,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { createRequire } from "node:module";
 import type cvModule from "@techstark/opencv-js";
-import { subsampleIndices } from "../ir/temporal.js";
-import type { CheckedNetwork, Layer } from "../semantics/network.js";
+import { subsampleIndices } from "../ops/temporal.js";
+import type { IrGraph, PipelineStep } from "../ir/graph.js";
 import { writeFileAtomic } from "../runtime/files.js";
 
 /** The optical_flow operator's parameters. */
@@ -35,9 +35,8 @@ export interface FlowParams {
 
 /** One `optical_flow` stream of a network, as plain data (workers receive it). */
 export interface FlowStream {
-  /** The optical_flow layer's id (its value feeds the model input computed from it). */
-  readonly layer: number;
-  readonly name: string;
+  /** The graph input it feeds (the stream's name). */
+  readonly input: string;
   /** Clip frame positions whose consecutive pairs give the fields (pairs + 1 of them). */
   readonly positions: readonly number[];
   /** [H, W, 2 * pairs] when stacked, else [pairs, H, W, 2]. */
@@ -46,43 +45,52 @@ export interface FlowStream {
 }
 
 /**
- * The flow streams of a network. A flow layer reads the clip directly or through `subsample`;
- * its `pairs + 1` frames are the middle ones of what reaches it (all of them when the clip is
- * exactly pairs + 1 frames long, as in the two-stream nets).
+ * The flow streams of a lowered graph: its inputs the data pipeline computes (`kind: "stream"`).
+ * A flow stream reads the raw clip directly or through `subsample`; its `pairs + 1` frames are the
+ * middle ones of what reaches it (all of them when the clip is exactly pairs + 1 frames long, as
+ * in the two-stream nets). Throws for a pipeline the data pipeline cannot compute.
  */
-export function flowStreams(network: CheckedNetwork): FlowStream[] {
-  const byId = new Map(network.layers.map((l) => [l.id, l]));
-  const frames = network.inputs.find((i) => i.kind === "input")?.shape[0] ?? 0;
-  return network.layers
-    .filter((l) => l.op === "optical_flow")
-    .map((layer) => {
-      let positions = Array.from({ length: frames }, (_, i) => i);
-      const chain: Layer[] = [];
-      for (let l = byId.get(layer.inputs[0]!); l && l.op !== "input"; l = byId.get(l.inputs[0]!)) chain.unshift(l);
-      for (const step of chain) {
-        if (step.op !== "subsample") throw new Error(`optical_flow \`${layer.name}\` reads \`${step.name}\` (${step.op}); flow is computed from raw frames, optionally subsampled`);
-        positions = subsampleIndices(positions.length, step.args).map((i) => positions[i]!);
-      }
-      const pairs = layer.args.pairs as number;
-      const first = Math.floor((positions.length - (pairs + 1)) / 2);
-      const a = layer.args;
-      return {
-        layer: layer.id,
-        name: layer.name,
-        positions: positions.slice(first, first + pairs + 1),
-        stack: a.stack !== false,
-        params: {
-          algorithm: "farneback",
-          bound: (a.bound as number | undefined) ?? 20,
-          pyrScale: (a.pyr_scale as number | undefined) ?? 0.5,
-          levels: (a.levels as number | undefined) ?? 3,
-          winsize: (a.winsize as number | undefined) ?? 15,
-          iterations: (a.iterations as number | undefined) ?? 3,
-          polyN: (a.poly_n as number | undefined) ?? 5,
-          polySigma: (a.poly_sigma as number | undefined) ?? 1.1,
-        },
-      };
-    });
+export function flowStreams(graph: IrGraph): FlowStream[] {
+  return graph.inputs.filter((i) => i.kind === "stream").map((input) => flowStream(input.name, input.pipeline ?? [], graph.protocol?.frames ?? 0));
+}
+
+/**
+ * The flow stream computed by `pipeline` (optionally `subsample`, then `optical_flow`) from clips
+ * of `frames` frames, feeding input `name`: a graph's input, or an exported model's (its
+ * `vnet.inputs` metadata lists the same pipeline).
+ */
+export function flowStream(name: string, pipeline: readonly PipelineStep[], frames: number): FlowStream {
+  const flow = pipeline.at(-1);
+  if (!flow || flow.op !== "optical_flow") throw new Error(`stream \`${name}\` is computed by ${pipeline.map((p) => p.op).join(" -> ") || "nothing"}; the data pipeline computes optical flow`);
+  let positions = Array.from({ length: frames }, (_, i) => i);
+  for (const step of pipeline.slice(0, -1)) {
+    if (step.op !== "subsample") throw new Error(`optical_flow of stream \`${name}\` reads ${step.op}; flow is computed from raw frames, optionally subsampled`);
+    positions = subsampleIndices(positions.length, step.args).map((i) => positions[i]!);
+  }
+  const a = flow.args;
+  const pairs = a.pairs as number;
+  const first = Math.floor((positions.length - (pairs + 1)) / 2);
+  return {
+    input: name,
+    positions: positions.slice(first, first + pairs + 1),
+    stack: a.stack !== false,
+    params: {
+      algorithm: "farneback",
+      bound: (a.bound as number | undefined) ?? 20,
+      pyrScale: (a.pyr_scale as number | undefined) ?? 0.5,
+      levels: (a.levels as number | undefined) ?? 3,
+      winsize: (a.winsize as number | undefined) ?? 15,
+      iterations: (a.iterations as number | undefined) ?? 3,
+      polyN: (a.poly_n as number | undefined) ?? 5,
+      polySigma: (a.poly_sigma as number | undefined) ?? 1.1,
+    },
+  };
+}
+
+/** The shape of a flow stream's fields for one view (without batch). */
+export function flowShape(stream: FlowStream, height: number, width: number): number[] {
+  const pairs = stream.positions.length - 1;
+  return stream.stack ? [height, width, 2 * pairs] : [pairs, height, width, 2];
 }
 
 type OpenCv = typeof cvModule;

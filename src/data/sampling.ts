@@ -1,7 +1,7 @@
 /**
  * Clip sampling exactly as a spec's `sampling` section says, as pure functions from a plain
- * `SamplingProtocol` (built by `protocolOf(network)`, or read back from an exported model's
- * metadata) and a video's metadata to plans: which raw frames to read, the size to resize them
+ * `SamplingProtocol` (src/semantics/protocol.ts: the IR carries it and exported models store it) and
+ * a video's metadata (a file's, a tensor's, a built-in clip's) to plans: which raw frames to read, the size to resize them
  * to, and the crop boxes and flips to cut. `train`, `eval` and `predict` all sample through here.
  *
  * Time. A clip has T frames, `step` raw frames apart: `stride`, or source fps / `fps` when the
@@ -11,8 +11,14 @@
  * (`short_videos = "loop"`) or repeats its last frame (`"repeat_last"`).
  * Training clips start at one random position (`choice = "random"`), at floor(n / span) evenly
  * spaced positions (`"uniform"`), or at every raw-frame position (`"dense"`). Test clips are
- * `clips` clips evenly spaced as MMAction2's SampleFrames test mode places them: the video minus
- * one span is cut into `clips` equal intervals and each clip starts in the middle of its interval.
+ * placed as MMAction2's SampleFrames places them in test mode (`testStarts`): evenly spaced from
+ * the first frame to the last start that fits, one clip in the middle of the video; clips of one
+ * frame (2D networks) at the centres of equal segments.
+ * With `segments = K` (TSN) a clip is K pieces of T / K frames (span s = (T / K - 1) * step + 1),
+ * placed as MMAction2's SampleFrames with num_clips = K: in training, with d = floor((n - s + 1) / K),
+ * piece i starts at i * d plus a random offset in [0, d), or (d = 0) at K sorted random positions
+ * when n > max(K, s), else at round(i * (n - s + 1) / K); in testing, with d = (n - s + 1) / K,
+ * at floor(i * d + d / 2).
  *
  * Space. Training resizes the short side to a random size in `scale` (else like testing), then
  * crops the input's H x W at random (`crop_mode = "random"`) or at the centre, flipping
@@ -22,38 +28,10 @@
  * flipped). A frame whose resized size would not cover the crop is resized up until it does.
  *
  * A network without a `sampling` section is sampled plainly: consecutive frames from a random
- * start, short side resized to the input, centre crop, no flip; one centre clip at test time.
+ * start, short side resized to the input, centre crop, no flip; one centre clip at test time. A 2D
+ * network (an `image(...)` input) samples clips of one frame.
  */
-import type { CheckedNetwork } from "../semantics/network.js";
-
-/** What the sampler needs of a network: its input clip and its `sampling` section, with defaults. */
-export interface SamplingProtocol {
-  /** The raw input clip [T, H, W, C]. */
-  readonly frames: number;
-  readonly height: number;
-  readonly width: number;
-  readonly channels: number;
-  readonly train: {
-    readonly stride?: number;
-    readonly fps?: number;
-    readonly choice: "random" | "uniform" | "dense";
-    readonly jitter: number;
-    /** Short-side range [min, max] for scale jitter. */
-    readonly scale?: readonly [number, number];
-    readonly cropMode: "random" | "center";
-    readonly flip: boolean;
-  };
-  readonly test: {
-    readonly clips: number;
-    readonly crops: "center" | "three" | "ten";
-    readonly average: "logits" | "softmax" | "max";
-    readonly stride?: number;
-    readonly fps?: number;
-    /** Short side before cropping. */
-    readonly resize: number;
-  };
-  readonly shortVideos: "loop" | "repeat_last";
-}
+import { testTiming, type SamplingProtocol } from "../semantics/protocol.js";
 
 /** The metadata sampling needs: frame count, frame rate and decoded frame size. */
 export interface VideoMeta {
@@ -78,67 +56,6 @@ export interface ClipPlan {
   readonly crops: readonly Crop[];
 }
 
-export type Section = { readonly [key: string]: unknown };
-
-/** Frames per clip loaded for a 2D network, which trains on one frame of each clip at a time. */
-export const FRAMES_FOR_IMAGES = 8;
-
-/** The sampling protocol of a network: its input clip and `sampling` section (see the file comment). */
-export function protocolOf(network: CheckedNetwork): SamplingProtocol {
-  const input = network.inputs.find((i) => i.kind === "input");
-  if (!input) throw new Error(`${network.name} has no video clip input [T, H, W, C] or image input [H, W, C]`);
-  return protocolFromSection(network.name, input.shape, network.sections.sampling as Section | undefined);
-}
-
-/**
- * The sampling protocol from a raw input shape ([T, H, W, C], or [H, W, C] for a 2D network) and
- * a `sampling` section as plain data: how an exported model's metadata (`vnet.protocol`) is read.
- */
-export function protocolFromSection(name: string, shape: readonly number[], section: Section | undefined): SamplingProtocol {
-  if (shape.length !== 4 && shape.length !== 3) throw new Error(`${name} has no video clip input [T, H, W, C] or image input [H, W, C]`);
-  // A 2D network reads one frame of each clip (src/runtime/streams.ts picks it).
-  const [frames, height, width, channels] = (shape.length === 3 ? [FRAMES_FOR_IMAGES, ...shape] : shape) as [number, number, number, number];
-  const train = (section?.train ?? {}) as Section;
-  const test = (section?.test ?? {}) as Section;
-  const scale = train.scale as readonly number[] | undefined;
-  const num = (value: unknown): number | undefined => (typeof value === "number" ? value : undefined);
-  const base = Math.min(height, width);
-  return {
-    frames,
-    height,
-    width,
-    channels,
-    train: {
-      ...(num(train.stride) !== undefined ? { stride: num(train.stride)! } : {}),
-      ...(num(train.fps) !== undefined ? { fps: num(train.fps)! } : {}),
-      choice: (train.choice as SamplingProtocol["train"]["choice"] | undefined) ?? "random",
-      jitter: num(train.jitter) ?? 0,
-      ...(scale ? { scale: [scale[0]!, scale[1]!] as const } : {}),
-      // Without a section nothing is augmented (a flip would also swap left and right motion).
-      cropMode: section ? ((train.crop_mode as "random" | "center" | undefined) ?? "random") : "center",
-      flip: section ? ((train.flip as boolean | undefined) ?? true) : false,
-    },
-    test: {
-      clips: num(test.clips) ?? 1,
-      crops: (test.crops as SamplingProtocol["test"]["crops"] | undefined) ?? "center",
-      average: (test.average as SamplingProtocol["test"]["average"] | undefined) ?? "softmax",
-      ...(num(test.stride) !== undefined ? { stride: num(test.stride)! } : {}),
-      ...(num(test.fps) !== undefined ? { fps: num(test.fps)! } : {}),
-      resize: num(test.resize) ?? scale?.[0] ?? base,
-    },
-    shortVideos: (section?.short_videos as "loop" | "repeat_last" | undefined) ?? "loop",
-  };
-}
-
-/** Views per test video: clips x crops. */
-export function viewsPerVideo(protocol: SamplingProtocol): number {
-  return protocol.test.clips * cropCount(protocol.test.crops);
-}
-
-function cropCount(crops: SamplingProtocol["test"]["crops"]): number {
-  return crops === "ten" ? 10 : crops === "three" ? 3 : 1;
-}
-
 /** Raw frames between clip frames: the stride, or the source rate over the spec's rate, else 1. */
 function frameStep(timing: { readonly stride?: number; readonly fps?: number }, meta: VideoMeta): number {
   if (timing.stride !== undefined) return timing.stride;
@@ -146,10 +63,10 @@ function frameStep(timing: { readonly stride?: number; readonly fps?: number }, 
   return 1;
 }
 
-/** Raw frame indices of a clip starting at raw frame `start`, folded into the video. */
-function clipFrames(protocol: SamplingProtocol, meta: VideoMeta, start: number, step: number, jitter: (() => number) | undefined): number[] {
+/** Raw frame indices of a clip (or one segment's `length` frames) from raw frame `start`, folded into the video. */
+function clipFrames(protocol: SamplingProtocol, meta: VideoMeta, start: number, step: number, jitter: (() => number) | undefined, length = protocol.frames): number[] {
   const n = meta.frames;
-  return Array.from({ length: protocol.frames }, (_, k) => {
+  return Array.from({ length }, (_, k) => {
     let index = Math.round(start + k * step) + (jitter ? jitter() : 0);
     if (index < 0) index = 0;
     if (index >= n) index = protocol.shortVideos === "loop" ? index % n : n - 1;
@@ -174,6 +91,12 @@ function randomInt(random: () => number, lo: number, hi: number): number {
 export function trainPlans(protocol: SamplingProtocol, meta: VideoMeta, random: () => number): ClipPlan[] {
   const { train } = protocol;
   const step = frameStep(train, meta);
+  const jitter = train.jitter > 0 ? () => randomInt(random, -train.jitter, train.jitter) : undefined;
+  if (train.segments !== undefined) {
+    const frames = segmentFrames(protocol, meta, train.segments, step, jitter, random);
+    const size = resizedSize(protocol, meta, train.scale ? randomInt(random, train.scale[0], train.scale[1]) : protocol.test.resize);
+    return [{ frames, ...size, crops: [trainCrop(protocol, size, random)] }];
+  }
   const room = Math.max(0, Math.floor(meta.frames - ((protocol.frames - 1) * step + 1)));
   let starts: number[];
   if (train.choice === "random") starts = [randomInt(random, 0, room)];
@@ -182,33 +105,82 @@ export function trainPlans(protocol: SamplingProtocol, meta: VideoMeta, random: 
     const count = Math.max(1, Math.floor(meta.frames / ((protocol.frames - 1) * step + 1)));
     starts = Array.from({ length: count }, (_, i) => (count === 1 ? Math.floor(room / 2) : Math.round((i * room) / (count - 1))));
   }
-  const jitter = train.jitter > 0 ? () => randomInt(random, -train.jitter, train.jitter) : undefined;
   return starts.map((start) => {
     const frames = clipFrames(protocol, meta, start, step, jitter);
     const size = resizedSize(protocol, meta, train.scale ? randomInt(random, train.scale[0], train.scale[1]) : protocol.test.resize);
-    const x = train.cropMode === "random" ? randomInt(random, 0, size.width - protocol.width) : Math.floor((size.width - protocol.width) / 2);
-    const y = train.cropMode === "random" ? randomInt(random, 0, size.height - protocol.height) : Math.floor((size.height - protocol.height) / 2);
-    return { frames, ...size, crops: [{ x, y, flip: train.flip && random() < 0.5 }] };
+    return { frames, ...size, crops: [trainCrop(protocol, size, random)] };
   });
 }
 
+/** A training crop of a resized frame: at random or at the centre, flipped at random when `flip`. */
+function trainCrop(protocol: SamplingProtocol, size: { width: number; height: number }, random: () => number): Crop {
+  const { train } = protocol;
+  const x = train.cropMode === "random" ? randomInt(random, 0, size.width - protocol.width) : Math.floor((size.width - protocol.width) / 2);
+  const y = train.cropMode === "random" ? randomInt(random, 0, size.height - protocol.height) : Math.floor((size.height - protocol.height) / 2);
+  return { x, y, flip: train.flip && random() < 0.5 };
+}
+
 /**
- * The test views of one video: `clips` uniformly placed clips (default the protocol's), each
- * with its crops (default the protocol's); `clips = 1, crops = "center"` is the single
- * validation view used during training.
+ * The frames of a segment-sampled clip (see the file comment): `segments` pieces of T / segments
+ * frames; training (`random` given) draws each piece's start in its segment, testing takes centres.
+ */
+function segmentFrames(protocol: SamplingProtocol, meta: VideoMeta, segments: number, step: number, jitter: (() => number) | undefined, random?: () => number): number[] {
+  const n = meta.frames;
+  const length = Math.max(1, Math.floor(protocol.frames / segments));
+  const span = Math.round((length - 1) * step) + 1;
+  let offsets: number[];
+  if (random) {
+    const average = Math.floor((n - span + 1) / segments);
+    if (average > 0) offsets = Array.from({ length: segments }, (_, i) => i * average + randomInt(random, 0, average - 1));
+    else if (n > Math.max(segments, span)) offsets = Array.from({ length: segments }, () => randomInt(random, 0, n - span)).sort((a, b) => a - b);
+    else {
+      const ratio = (n - span + 1) / segments;
+      offsets = Array.from({ length: segments }, (_, i) => (ratio > 0 ? roundHalfEven(i * ratio) : 0));
+    }
+  } else {
+    const interval = (n - span + 1) / segments;
+    offsets = Array.from({ length: segments }, (_, i) => (n > span - 1 ? Math.floor(i * interval + interval / 2) : 0));
+  }
+  return offsets.flatMap((offset) => clipFrames(protocol, meta, offset, step, jitter, length));
+}
+
+/**
+ * Start frames of the test clips, as MMAction2's SampleFrames places them in test mode (and
+ * PySlowFast with offset sampling): `clips` clips evenly spaced from the first frame to the last
+ * start that fits (numpy's rounding, half to even), one clip in the middle; clips of one frame (2D
+ * networks) at the centres of `clips` equal segments (TSN). A video shorter than a clip starts
+ * every clip at frame 0.
+ */
+export function testStarts(protocol: SamplingProtocol, meta: VideoMeta, clips = protocol.test.clips): number[] {
+  if (protocol.frames === 1) {
+    const segment = meta.frames / clips;
+    return Array.from({ length: clips }, (_, i) => Math.floor(segment * i + segment / 2));
+  }
+  const span = (protocol.frames - 1) * frameStep(testTiming(protocol), meta) + 1;
+  const maxOffset = Math.max(meta.frames - span, 0);
+  if (clips === 1) return [Math.floor(maxOffset / 2)];
+  const between = maxOffset / (clips - 1);
+  return Array.from({ length: clips }, (_, i) => roundHalfEven(i * between));
+}
+
+/** Rounds to the nearest integer, ties to even (numpy's `round`). */
+function roundHalfEven(x: number): number {
+  const floor = Math.floor(x);
+  if (x - floor !== 0.5) return Math.round(x);
+  return floor % 2 === 0 ? floor : floor + 1;
+}
+
+/**
+ * The test views of one video: `clips` clips (default the protocol's) placed by `testStarts`,
+ * each with its crops (default the protocol's), clip-major; `clips = 1, crops = "center"` is the
+ * single validation view used during training.
  */
 export function testPlans(protocol: SamplingProtocol, meta: VideoMeta, clips = protocol.test.clips, crops = protocol.test.crops): ClipPlan[] {
-  const { test } = protocol;
-  const timing = test.stride !== undefined || test.fps !== undefined ? test : protocol.train;
-  const step = frameStep(timing, meta);
-  const span = (protocol.frames - 1) * step + 1;
-  const size = resizedSize(protocol, meta, test.resize);
+  const step = frameStep(testTiming(protocol), meta);
+  const size = resizedSize(protocol, meta, protocol.test.resize);
   const boxes = testCrops(protocol, size, crops);
-  return Array.from({ length: clips }, (_, i) => {
-    const interval = (meta.frames - span + 1) / clips;
-    const start = meta.frames >= span ? Math.floor(interval * i + interval / 2) : 0;
-    return { frames: clipFrames(protocol, meta, start, step, undefined), ...size, crops: boxes };
-  });
+  if (protocol.test.segments !== undefined) return [{ frames: segmentFrames(protocol, meta, protocol.test.segments, step, undefined), ...size, crops: boxes }];
+  return testStarts(protocol, meta, clips).map((start) => ({ frames: clipFrames(protocol, meta, start, step, undefined), ...size, crops: boxes }));
 }
 
 /** Raw frames one test clip spans at its frame step (`frames` x step): a snippet's default length. */

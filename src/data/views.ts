@@ -5,8 +5,9 @@
  * [0, 1], and computes each optical-flow stream's fields for the same crops. The one place where
  * train, eval and predict turn plans into pixels; worker threads run it too.
  */
-import { flowCacheDir, cachedFlow, farneback, flowValue, opencv, type FlowStream } from "./flow.js";
-import { testPlans, type ClipPlan, type SamplingProtocol, type VideoMeta } from "./sampling.js";
+import type { SamplingProtocol } from "../semantics/protocol.js";
+import { flowCacheDir, cachedFlow, farneback, flowShape, flowValue, opencv, type FlowStream } from "./flow.js";
+import { testPlans, type ClipPlan, type VideoMeta } from "./sampling.js";
 import { decodeFrames } from "./video/decode.js";
 import { probeVideo, type ProbedVideo } from "./video/probe.js";
 
@@ -131,39 +132,43 @@ export function mergeViews(parts: readonly LoadedViews[]): LoadedViews {
 }
 
 export interface TestViews extends LoadedViews {
-  readonly video: ProbedVideo;
   /** Shape of one view's clip [T, H, W, C] and of each flow stream's input. */
   readonly clipShape: readonly number[];
   readonly flowShapes: readonly (readonly number[])[];
 }
 
 export interface TestViewOptions {
-  /** Flow streams to compute (`flowStreams(network)`); none by default. */
+  /** Flow streams to compute (`flowStreams(graph)`); none by default. */
   readonly flows?: readonly FlowStream[];
-  /** Probe and flow cache directory. */
+  /** Flow cache directory (video files only). */
   readonly cacheDir?: string;
 }
 
-/**
- * Every test view of a video file with the spec's test protocol (clips x crops, in clip-major
- * order): what `vnet predict` feeds a model. Throws a DataError for an unreadable video.
- */
-export async function testViews(videoPath: string, protocol: SamplingProtocol, options: TestViewOptions = {}): Promise<TestViews> {
-  const video = await probeVideo(videoPath, options.cacheDir);
-  const source: FrameSource = { kind: "file", path: videoPath, meta: video, hash: video.hash };
-  const flows = options.flows ?? [];
-  const { frames, height, width, channels } = protocol;
-  return {
-    video,
-    ...(await sourceTestViews(source, protocol, options)),
-    clipShape: [frames, height, width, channels],
-    flowShapes: flows.map((s) => (s.stack ? [height, width, 2 * (s.positions.length - 1)] : [s.positions.length - 1, height, width, 2])),
-  };
+/** A video file as a frame source, probed (and the probe cached). Throws a DataError for an unreadable video. */
+export async function fileSource(videoPath: string, cacheDir?: string): Promise<FrameSource & { readonly kind: "file"; readonly meta: ProbedVideo }> {
+  const video = await probeVideo(videoPath, cacheDir);
+  return { kind: "file", path: videoPath, meta: video, hash: video.hash };
 }
 
-/** Every test view of a frame source (a file or frames in memory), clip-major, with its flow streams. */
-export async function sourceTestViews(source: FrameSource, protocol: SamplingProtocol, options: TestViewOptions = {}): Promise<LoadedViews> {
+/**
+ * Frames in memory as a frame source: a tensor [T, H, W, 3] with values in [0, 1] (a `.npy`
+ * video, a built-in clip), played at `fps` (a tensor has no frame rate of its own).
+ */
+export function tensorSource(pixels: Float32Array, shape: readonly number[], fps: number): FrameSource {
+  if (shape.length !== 4 || shape[3] !== 3) throw new Error(`a video tensor is [T, H, W, 3], got [${shape.join(", ")}]`);
+  const [frames, height, width] = shape as [number, number, number, number];
+  return { kind: "memory", meta: { frames, fps, width, height }, pixels };
+}
+
+/**
+ * Every test view of a video with the protocol (clips x crops, in clip-major order), the same
+ * frames and crops whatever the source: what `vnet predict` feeds a model, and what `vnet eval`
+ * loads per video (through the loader, plan by plan).
+ */
+export async function testViews(source: FrameSource, protocol: SamplingProtocol, options: TestViewOptions = {}): Promise<TestViews> {
+  const flows = options.flows ?? [];
   const parts: LoadedViews[] = [];
-  for (const plan of testPlans(protocol, source.meta)) parts.push(await loadViews(source, plan, protocol, options.flows ?? [], options.cacheDir));
-  return mergeViews(parts);
+  for (const plan of testPlans(protocol, source.meta)) parts.push(await loadViews(source, plan, protocol, flows, options.cacheDir));
+  const { frames, height, width, channels } = protocol;
+  return { ...mergeViews(parts), clipShape: [frames, height, width, channels], flowShapes: flows.map((s) => flowShape(s, height, width)) };
 }

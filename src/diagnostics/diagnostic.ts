@@ -61,3 +61,38 @@ export function dedupeDiagnostics(diagnostics: readonly Diagnostic[]): Diagnosti
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
   return diagnostics.some((d) => d.severity === "error");
 }
+
+/** Diagnostics reported per file; the rest are counted in one closing note. */
+export const MAX_DIAGNOSTICS_PER_FILE = 1000;
+
+/**
+ * Keeps the first `max` diagnostics of each file (of a sorted list) and replaces the rest by one
+ * VN006 note at the first one left out, counting them: an error when any of them is, so the
+ * outcome of a check never depends on what fits in the report.
+ */
+export function capDiagnostics(sorted: readonly Diagnostic[], max = MAX_DIAGNOSTICS_PER_FILE): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  let i = 0;
+  while (i < sorted.length) {
+    const file = sorted[i]!.file;
+    let end = i;
+    while (end < sorted.length && sorted[end]!.file === file) end++;
+    for (let j = i; j < Math.min(end, i + max); j++) out.push(sorted[j]!);
+    if (end - i > max) {
+      const rest = sorted.slice(i + max, end);
+      const errors = rest.filter((d) => d.severity === "error").length;
+      const warnings = rest.filter((d) => d.severity === "warning").length;
+      const counts = [errors ? `${errors} error(s)` : "", warnings ? `${warnings} warning(s)` : "", rest.length - errors - warnings ? `${rest.length - errors - warnings} note(s)` : ""].filter(Boolean).join(", ");
+      out.push({
+        code: "VN006",
+        severity: errors ? "error" : "warning",
+        message: `${rest.length} more problem(s) in this file are not shown: ${counts}`,
+        file,
+        range: rest[0]!.range,
+        hint: "fix the ones above and check again",
+      });
+    }
+    i = end;
+  }
+  return out;
+}

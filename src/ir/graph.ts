@@ -7,6 +7,8 @@
 import type { Args } from "../ops/catalogue.js";
 import type { Shape } from "../ops/values.js";
 import type { InflationInfo, Origin } from "../semantics/network.js";
+import type { SamplingProtocol, Section } from "../semantics/protocol.js";
+import type { TaskName } from "../semantics/tasks/index.js";
 
 /** What a weight is for; backends map roles to their own weight names. */
 export type WeightRole = "kernel" | "bias" | "gamma" | "beta" | "moving_mean" | "moving_variance" | "recurrent_kernel";
@@ -52,19 +54,58 @@ export interface IrNode {
   readonly layout?: Layout;
 }
 
+/** One data-pipeline operator of a stream computed outside the graph. */
+export interface PipelineStep {
+  readonly op: string;
+  readonly args: Args;
+}
+
 export interface IrInput {
   readonly name: string;
   readonly node: number;
   readonly shape: Shape;
+  /**
+   * Where a top-level input's values come from (absent on a per_frame body's frame input):
+   * "raw", the clip [T, H, W, C] or image [H, W, C] as the data pipeline holds it, values in
+   * [0, 1]; "stream", what the data pipeline computes from a raw input outside the graph (optical
+   * flow), named after the spec's stream.
+   */
+  readonly kind?: "raw" | "stream";
+  /** A detector's `boxes()` input: K rows [batch index, x1, y1, x2, y2], not one per clip. */
+  readonly boxes?: true;
+  /** For a stream: the raw input it is computed from and the operators applied to it, in order. */
+  readonly from?: string;
+  readonly pipeline?: readonly PipelineStep[];
+}
+
+/**
+ * A tensor the network's own layers read as an input: a `stream` (or a raw input read directly),
+ * by the spec's name, and the node computing it. This is what a model exported by another
+ * framework takes (PyTorch's video models take the normalised clip).
+ */
+export interface ModelInput {
+  readonly name: string;
+  readonly node: number;
 }
 
 export interface IrGraph {
   readonly name: string;
   readonly file: string;
+  /** What the network is for (src/semantics/tasks); a body has its network's task. */
+  readonly task: TaskName;
   readonly nodes: readonly IrNode[];
   readonly inputs: readonly IrInput[];
   readonly outputs: readonly number[];
   readonly classes?: number;
+  /** The spec's `class_names`. */
+  readonly classNames?: readonly string[];
+  readonly description?: string;
+  /** How clips are sampled and tested (absent without a single clip or image input, and on bodies). */
+  readonly protocol?: SamplingProtocol;
+  /** The spec's `sampling` section as checked (defaults filled in), for exported metadata. */
+  readonly sampling?: Section;
+  /** The spec's model inputs, in declaration order (empty on bodies). */
+  readonly modelInputs: readonly ModelInput[];
   /** Parameter counts the checker computed; every pass must preserve them. */
   readonly expected: { readonly trainable: number; readonly frozen: number };
   /** Names of the passes applied so far, in order. */

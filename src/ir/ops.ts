@@ -3,10 +3,10 @@
  * input count, its shape rule (the catalogue's wherever the catalogue has one) and the weights it
  * declares. The verifier re-derives every node's shape from this table after every pass.
  */
-import { OPERATORS, isInferError, perAxis, type Args } from "../ops/catalogue.js";
+import { OPERATORS, isInferError, type Args } from "../ops/catalogue.js";
+import { perAxis, resolveWindow, windowDims } from "../ops/geometry.js";
 import type { Shape } from "../ops/values.js";
 import type { WeightRole } from "./graph.js";
-import { resolveWindow, windowDims } from "./window.js";
 
 export interface WeightShape {
   readonly role: WeightRole;

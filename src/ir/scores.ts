@@ -2,7 +2,8 @@
  * What a network's output holds: class logits, or class probabilities. A network ends in
  * probabilities when its output is a softmax or a softmax score fusion (two-stream nets), possibly
  * averaged or selected afterwards (over frames, positions, a dropout); otherwise its output is
- * logits. Exporters and predictors use this to give both `logits` and `probabilities`:
+ * logits. Training's loss, evaluation, prediction and the exporters all ask here, so that no one
+ * softmaxes probabilities again or takes a cross-entropy over them as if they were logits:
  * - logits output: probabilities = softmax(logits);
  * - probabilities from a final softmax: logits = the softmax's input;
  * - other probabilities (e.g. averaged softmax scores): logits = log(probabilities), log-probabilities,
@@ -31,17 +32,30 @@ function isDistribution(node: IrNode, byId: ReadonlyMap<number, IrNode>): boolea
   return keeps && isDistribution(byId.get(node.inputs[0]!)!, byId);
 }
 
-/** What one node of a graph outputs: probabilities (a distribution over classes) or logits. */
-export function nodeScoreKind(graph: IrGraph, id: number): ScoreKind {
+/** The scores of a graph's (single) output, or of another node holding class scores. */
+export function outputScores(graph: IrGraph, node = graph.outputs[0]!): OutputScores {
   const byId = new Map(graph.nodes.map((n) => [n.id, n]));
-  return isDistribution(byId.get(id)!, byId) ? "probabilities" : "logits";
-}
-
-/** The scores of a graph's (single) output. */
-export function outputScores(graph: IrGraph): OutputScores {
-  const byId = new Map(graph.nodes.map((n) => [n.id, n]));
-  const output = byId.get(graph.outputs[0]!)!;
+  const output = byId.get(node)!;
   if (!isDistribution(output, byId)) return { kind: "logits", derived: "probabilities = softmax(logits)" };
   if (output.op === "softmax") return { kind: "probabilities", derived: "logits = the input of the final softmax", softmaxInput: output.inputs[0]! };
   return { kind: "probabilities", derived: "logits = log(probabilities), log-probabilities whose softmax gives the probabilities back" };
+}
+
+/** One class-score tensor training takes a cross-entropy over. */
+export interface LossHead {
+  /** The node holding the scores. */
+  readonly node: number;
+  readonly scores: OutputScores;
+}
+
+/**
+ * What training takes its loss over: the output's scores, or, for a score fusion trained
+ * separately (`score_fusion(train = "separate")`, Simonyan & Zisserman), each stream's own
+ * scores; the loss is then the sum of the streams' cross-entropies, which gives each stream
+ * exactly its own gradient because the streams share no weights.
+ */
+export function lossHeads(graph: IrGraph): LossHead[] {
+  const output = graph.nodes.find((n) => n.id === graph.outputs[0])!;
+  const heads = output.op === "score_fusion" && output.args.train !== "joint" ? output.inputs : [output.id];
+  return heads.map((node) => ({ node, scores: outputScores(graph, node) }));
 }

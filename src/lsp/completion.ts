@@ -7,6 +7,7 @@
 import type { IToken, TokenType } from "chevrotain";
 import { CompletionItemKind, InsertTextFormat, type CompletionItem } from "vscode-languageserver";
 import * as T from "../../grammar/tokens.js";
+import { LineIndex } from "../diagnostics/location.js";
 import { FUNCTIONS, OPERATORS, type OpDef, type ParamSpec } from "../ops/catalogue.js";
 import { NETWORK_PROPERTIES, SECTION_SCHEMAS, type Field, type Schema } from "../semantics/sections.js";
 import type * as A from "../syntax/ast.js";
@@ -35,25 +36,33 @@ const ENDS_VALUE = new Set<TokenType>([T.Identifier, T.NumberLiteral, T.StringLi
 /** Completion items at `offset` of `file`. Never throws on partial text. */
 export function completionsAt(workspace: Workspace, file: string, offset: number): CompletionItem[] {
   const text = workspace.textOf(file) ?? "";
-  const prefix = text.slice(0, offset);
-  const lexed = T.VnetLexer.tokenize(prefix);
+  const index = workspace.indexOf(file);
+  if (!index) return [];
+  // The context starts at the last `import`, `block` or `network` before the cursor (the frames
+  // below reset there anyway): lexing from it, not from the file's start, keeps a keystroke's
+  // work small in a file of megabytes.
+  const itemStart = index.ast.items.reduce((at, item) => (item.kind !== "Binding" && item.range.start <= offset ? item.range.start : at), 0);
+  const prefix = text.slice(itemStart, offset);
+  const cursor = offset - itemStart;
+  const lexed = T.tokenize(prefix);
+  // The lexer tracks offsets only; statement starts below are told apart by their lines.
+  const lines = new LineIndex(prefix);
+  for (const token of lexed.tokens) token.startLine = lines.positionAt(token.startOffset).line;
   const comments = lexed.groups.comments ?? [];
   const lastComment = comments[comments.length - 1];
-  if (lastComment && lastComment.endOffset! + 1 >= offset && lastComment.tokenType === T.LineComment && !prefix.slice(lastComment.startOffset).includes("\n")) return [];
+  if (lastComment && lastComment.endOffset! + 1 >= cursor && lastComment.tokenType === T.LineComment && !prefix.slice(lastComment.startOffset).includes("\n")) return [];
   let tokens = lexed.tokens;
   const last = tokens[tokens.length - 1];
   if (last?.tokenType === T.UnterminatedComment) return [];
   if (last?.tokenType === T.UnterminatedString) return stringCompletions(tokens.slice(0, -1));
-  if (last?.tokenType === T.StringLiteral && last.endOffset! + 1 === offset) return [];
+  if (last?.tokenType === T.StringLiteral && last.endOffset! + 1 === cursor) return [];
   // The word being typed is not context: drop it (keywords too, since `in` may be the start of `input`).
-  if (last && last.endOffset! + 1 === offset && /^[A-Za-z_]/.test(last.image)) tokens = tokens.slice(0, -1);
+  if (last && last.endOffset! + 1 === cursor && /^[A-Za-z_]/.test(last.image)) tokens = tokens.slice(0, -1);
 
   const frames = openFrames(tokens);
   const frame = frames[frames.length - 1];
   const prev = tokens[tokens.length - 1];
   const prev2 = tokens[tokens.length - 2];
-  const index = workspace.indexOf(file);
-  if (!index) return [];
   const scope = scopeAt(workspace, index, offset);
   const atLineStart = /(^|\n)[ \t]*[A-Za-z_]*$/.test(prefix);
 

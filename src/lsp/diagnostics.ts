@@ -29,7 +29,7 @@ export function diagnosticsFor(file: string, workspace: Workspace): LspDiagnosti
     const seen = analysis.result.program.modules.get(file)?.text ?? analysis.text;
     if (seen !== text) continue;
     for (const d of analysis.result.diagnostics) if (d.file === file) found.push(d);
-    if (analysis.file === file) found.push(...foreignDiagnostics(analysis));
+    if (analysis.file === file) for (const d of foreignDiagnostics(analysis)) found.push(d);
   }
   const unique = new Map<string, Diagnostic>();
   for (const d of found) unique.set(`${d.range.start}:${d.range.end}:${d.code}:${d.message}`, d);

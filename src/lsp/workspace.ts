@@ -24,7 +24,8 @@ export interface Analysis {
 
 interface Parsed {
   readonly text: string;
-  readonly parse: ParseResult;
+  /** The parse, without its token list (nothing here reads it, and it is the largest part). */
+  readonly parse: Omit<ParseResult, "tokens">;
   readonly index: ModuleIndex;
 }
 
@@ -96,8 +97,8 @@ export class Workspace {
     if (text === undefined) return undefined;
     const cached = this.parsed.get(file);
     if (cached && cached.text === text) return cached;
-    const parse = parseSpec(text, file);
-    const entry = { text, parse, index: indexModule(file, parse.ast, (spec) => this.importTarget(file, spec)) };
+    const { ast, diagnostics } = parseSpec(text, file);
+    const entry: Parsed = { text, parse: { ast, diagnostics }, index: indexModule(file, ast, (spec) => this.importTarget(file, spec)) };
     // Closed files are re-read from disk each time, so only open files need a lasting cache entry.
     if (this.open.has(file) || this.parsed.size < 256) this.parsed.set(file, entry);
     return entry;
@@ -117,6 +118,13 @@ export class Workspace {
     try {
       const root = file.startsWith(UNTITLED_DIR) ? UNTITLED_DIR : findProjectRoot(file);
       const result = checkProgram(loadProgram([file], { host: this.host, root }));
+      // The check parsed every file it read: requests that follow (hover, completion) reuse those
+      // trees instead of parsing a large file a second time on the request path.
+      for (const module of result.program.modules.values()) {
+        if (!this.open.has(module.file) || this.parsed.get(module.file)?.text === module.text) continue;
+        const diagnostics = result.program.diagnostics.filter((d) => d.file === module.file);
+        this.parsed.set(module.file, { text: module.text, parse: { ast: module.ast, diagnostics }, index: indexModule(module.file, module.ast, (spec) => this.importTarget(module.file, spec)) });
+      }
       const analysis: Analysis = { file, text, result };
       this.analyses.set(file, analysis);
       return analysis;

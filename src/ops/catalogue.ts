@@ -3,7 +3,9 @@
  * checker, `vnet summary`, the generated operator reference and the backends all read it, so the
  * shapes users see are the shapes the compiled model has.
  */
-import { type ArgValue, type Shape, describeTensor, product, rankName, formatShape } from "./values.js";
+import { perAxis, resolvePadding, resolveWindow } from "./geometry.js";
+import { subsampleIndices } from "./temporal.js";
+import { type Args, type ArgValue, type Shape, describeTensor, product, rankName, formatShape } from "./values.js";
 
 export type ParamType =
   | { kind: "int"; min?: number; max?: number }
@@ -25,7 +27,7 @@ export interface ParamSpec {
   readonly doc: string;
 }
 
-export type Args = Readonly<Record<string, ArgValue | undefined>>;
+export type { Args } from "./values.js";
 
 export interface InferResult {
   readonly shape: Shape;
@@ -35,11 +37,21 @@ export interface InferResult {
   readonly state?: number;
   /** Multiply-accumulates for one example. */
   readonly macs: number;
+  /** What the layer computes but the user may not expect (frames a temporal stride leaves unread). */
+  readonly warnings?: readonly InferWarning[];
+}
+
+/** A warning about a layer that still has a well-defined output. */
+export interface InferWarning {
+  readonly code: "VN022";
+  readonly message: string;
+  readonly arg?: string;
+  readonly hint?: string;
 }
 
 export interface InferError {
   readonly error: string;
-  readonly code: "VN020" | "VN021" | "VN022" | "VN023" | "VN025" | "VN015" | "VN018";
+  readonly code: "VN020" | "VN021" | "VN023" | "VN025" | "VN015" | "VN018";
   /** Which argument is to blame, so the diagnostic can point at it. */
   readonly arg?: string;
   readonly hint?: string;
@@ -92,100 +104,63 @@ export function isInferError<T extends object>(r: T | InferError): r is InferErr
   return (r as InferError).error !== undefined;
 }
 
-/** Expands an int or list argument to one value per axis. */
-export function perAxis(value: ArgValue | undefined, length: number, fallback: number): number[] {
-  if (value === undefined || value === null) return Array(length).fill(fallback);
-  if (typeof value === "number") return Array(length).fill(value);
-  if (Array.isArray(value)) return value.map((v) => Number(v));
-  return Array(length).fill(fallback);
-}
-
-export interface ResolvedPadding {
-  /** Padding before and after, per axis. */
-  readonly before: number[];
-  readonly after: number[];
-}
-
-/**
- * Resolves padding: explicit ints pad both sides (PyTorch style); "same" pads so that
- * out = ceil(in / stride), putting the odd pixel after (TensorFlow style); "valid" pads nothing.
- */
-export function resolvePadding(pad: ArgValue | undefined, inSize: readonly number[], kernel: readonly number[], stride: readonly number[], dilation: readonly number[]): ResolvedPadding {
-  const n = inSize.length;
-  if (pad === "same") {
-    const before: number[] = [];
-    const after: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const effective = (kernel[i]! - 1) * dilation[i]! + 1;
-      const out = Math.ceil(inSize[i]! / stride[i]!);
-      const total = Math.max(0, (out - 1) * stride[i]! + effective - inSize[i]!);
-      before.push(Math.floor(total / 2));
-      after.push(total - Math.floor(total / 2));
-    }
-    return { before, after };
-  }
-  const p = pad === "valid" ? Array(n).fill(0) : perAxis(pad, n, 0);
-  return { before: p, after: p };
-}
-
-function windowOutput(inSize: number, k: number, s: number, d: number, before: number, after: number, ceil: boolean): number {
-  const span = inSize + before + after - d * (k - 1) - 1;
-  let out = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
-  // PyTorch/Caffe rule: the last pooling window must start inside the input or left padding.
-  if (ceil && (out - 1) * s >= inSize + before) out--;
-  return out;
-}
-
 const AXIS_NAMES_3 = ["time", "height", "width"];
 const AXIS_NAMES_2 = ["height", "width"];
 const AXIS_NAMES_1 = ["time"];
 const axisNames = (dims: 1 | 2 | 3) => (dims === 3 ? AXIS_NAMES_3 : dims === 2 ? AXIS_NAMES_2 : AXIS_NAMES_1);
 
-interface WindowGeometry {
-  readonly out: number[];
-  readonly kernel: number[];
-  readonly stride: number[];
+interface WindowSizes {
+  readonly out: readonly number[];
+  readonly kernel: readonly number[];
+  readonly stride: readonly number[];
+  /** VN022: the last input frames no window reads (a temporal stride that does not fit the clip). */
+  readonly warnings?: readonly InferWarning[];
 }
 
-function windowed(inputs: readonly Shape[], args: Args, dims: 1 | 2 | 3, opts: { pool: boolean }): WindowGeometry | InferError {
+/** The window's output sizes (src/ops/geometry.ts), or the user error that makes it impossible. */
+function windowed(inputs: readonly Shape[], args: Args, dims: 1 | 2 | 3, opts: { pool: boolean }): WindowSizes | InferError {
   const shape = inputs[0]!;
   const spatial = shape.slice(0, dims);
-  const kernel = perAxis(args.kernel, dims, 1);
-  const stride = perAxis(args.stride ?? (opts.pool ? args.kernel : 1), dims, 1);
-  const dilation = perAxis(args.dilation, dims, 1);
-  for (const [name, v] of [["kernel", kernel], ["stride", stride], ["dilation", dilation]] as const) {
+  for (const name of ["kernel", "stride", "dilation"] as const) {
+    const v = perAxis(name === "stride" ? (args.stride ?? (opts.pool ? args.kernel : 1)) : args[name], dims, 1);
     if (v.length !== dims) return { code: "VN015", arg: name, error: `\`${name}\` needs ${dims} value${dims === 1 ? "" : "s"} (${axisNames(dims).join(", ")}), got ${v.length}` };
   }
   if (args.pad !== "same" && args.pad !== "valid" && Array.isArray(args.pad) && args.pad.length !== dims) {
     return { code: "VN015", arg: "pad", error: `\`pad\` needs ${dims} values, got ${args.pad.length}` };
   }
-  const pad = resolvePadding(args.pad, spatial, kernel, stride, dilation);
+  const g = resolveWindow(shape, args, dims, opts.pool);
+  // The padding as given (the window's `after` also holds what ceil mode adds).
+  const pad = resolvePadding(args.pad, spatial, g.kernel, g.stride, g.dilation);
   const names = axisNames(dims);
-  const out: number[] = [];
   for (let i = 0; i < dims; i++) {
-    if (opts.pool && Math.max(pad.before[i]!, pad.after[i]!) * 2 > kernel[i]!) {
-      return { code: "VN015", arg: "pad", error: `padding ${Math.max(pad.before[i]!, pad.after[i]!)} on ${names[i]} is more than half the pool kernel ${kernel[i]}` };
+    if (opts.pool && Math.max(pad.before[i]!, pad.after[i]!) * 2 > g.kernel[i]!) {
+      return { code: "VN015", arg: "pad", error: `padding ${Math.max(pad.before[i]!, pad.after[i]!)} on ${names[i]} is more than half the pool kernel ${g.kernel[i]}` };
     }
-    const o = windowOutput(spatial[i]!, kernel[i]!, stride[i]!, dilation[i]!, pad.before[i]!, pad.after[i]!, args.ceil === true);
-    if (o < 1) {
+    if (g.out[i]! < 1) {
       return {
         code: "VN025",
         arg: "kernel",
-        error: `${names[i]} shrinks to ${o}: kernel ${kernel[i]} (dilation ${dilation[i]}) does not fit ${spatial[i]} + padding ${pad.before[i]! + pad.after[i]!}`,
+        error: `${names[i]} shrinks to ${g.out[i]}: kernel ${g.kernel[i]} (dilation ${g.dilation[i]}) does not fit ${spatial[i]} + padding ${pad.before[i]! + pad.after[i]!}`,
         hint: "use a smaller kernel, more padding, or a larger input",
       };
     }
-    out.push(o);
   }
-  if (dims === 3 && stride[0]! > 1 && spatial[0]! % stride[0]! !== 0) {
-    return {
+  // As PyTorch computes it (floor, or ceil for ceil-mode pools): a stride that does not fit the
+  // clip only leaves its last frames unread, which is worth a warning, not an error.
+  // (A stride that divides the clip, as a ResNet's 1x1 stride-2 shortcut, skips frames by design.)
+  const lastRead = (g.out[0]! - 1) * g.stride[0]! + g.dilation[0]! * (g.kernel[0]! - 1);
+  const dropped = dims === 3 && spatial[0]! % g.stride[0]! !== 0 ? pad.before[0]! + spatial[0]! - 1 - lastRead : 0;
+  if (dropped > 0) {
+    const frames = spatial[0]!;
+    const warning: InferWarning = {
       code: "VN022",
       arg: "stride",
-      error: `temporal stride ${stride[0]} does not divide ${spatial[0]} frames`,
-      hint: `use a clip length that is a multiple of ${stride[0]}, or a temporal stride that divides ${spatial[0]}`,
+      message: `temporal stride ${g.stride[0]} over ${frames} frames${pad.before[0]! + pad.after[0]! ? ` (padding ${pad.before[0]! + pad.after[0]!})` : ""} leaves the last ${dropped} frame${dropped === 1 ? "" : "s"} unread`,
+      hint: `the output has ${g.out[0]} frames, as in PyTorch; a clip of ${frames - dropped} frames, or more padding, reads every frame`,
     };
+    return { ...g, warnings: [warning] };
   }
-  return { out, kernel, stride };
+  return g;
 }
 
 function rankCheck(op: string, shape: Shape, ranks: readonly number[]): InferError | undefined {
@@ -229,7 +204,7 @@ function convInfer(op: string, dims: 1 | 2 | 3) {
     if ("error" in g) return g;
     const perOutput = (cin / groups) * product(g.kernel);
     const params = perOutput * filters + (args.bias === false ? 0 : filters);
-    return { shape: [...g.out, filters], params, macs: product(g.out) * filters * perOutput };
+    return { shape: [...g.out, filters], params, macs: product(g.out) * filters * perOutput, ...(g.warnings ? { warnings: g.warnings } : {}) };
   };
 }
 
@@ -249,7 +224,7 @@ function poolInfer(op: string, dims: 2 | 3) {
     const g = windowed(inputs, args, dims, { pool: true });
     if ("error" in g) return g;
     const c = inputs[0]![dims]!;
-    return { shape: [...g.out, c], params: 0, macs: 0 };
+    return { shape: [...g.out, c], params: 0, macs: 0, ...(g.warnings ? { warnings: g.warnings } : {}) };
   };
 }
 
@@ -508,7 +483,7 @@ const OPS: OpDef[] = [
       const bias = args.bias === true;
       const params = cin * mid * kh * kw + (bias ? mid : 0) + 2 * mid + mid * filters * kt + (bias ? filters : 0);
       const macs = product(spatial.out) * mid * cin * kh * kw + product(temporal.out) * filters * mid * kt;
-      return { shape: [...temporal.out, filters], params, state: 2 * mid, macs };
+      return { shape: [...temporal.out, filters], params, state: 2 * mid, macs, ...(temporal.warnings ? { warnings: temporal.warnings } : {}) };
     },
   },
   { name: "maxpool2d", category: "pooling", doc: "2D max pooling.", params: poolParams(2), inputs: 1, infer: poolInfer("maxpool2d", 2) },
@@ -817,16 +792,10 @@ const OPS: OpDef[] = [
       if ((args.stride === undefined) === (args.frames === undefined)) {
         return { code: "VN015", error: "give exactly one of `stride` and `frames`", hint: "`subsample(stride = 8)` or `subsample(frames = 4)`" };
       }
-      let out: number;
-      if (args.frames !== undefined) {
-        out = args.frames as number;
-        if (out > t) return { code: "VN015", arg: "frames", error: `cannot keep ${out} frames of a ${t}-frame clip` };
-      } else {
-        const offset = (args.offset as number) ?? 0;
-        if (offset >= t) return { code: "VN015", arg: "offset", error: `offset ${offset} is past the last of ${t} frames` };
-        out = Math.ceil((t - offset) / (args.stride as number));
-      }
-      return { shape: [out, ...shape.slice(1)], params: 0, macs: 0 };
+      if (args.frames !== undefined && (args.frames as number) > t) return { code: "VN015", arg: "frames", error: `cannot keep ${args.frames} frames of a ${t}-frame clip` };
+      const offset = (args.offset as number | undefined) ?? 0;
+      if (args.frames === undefined && offset >= t) return { code: "VN015", arg: "offset", error: `offset ${offset} is past the last of ${t} frames` };
+      return { shape: [subsampleIndices(t, args).length, ...shape.slice(1)], params: 0, macs: 0 };
     },
   },
   {
@@ -939,7 +908,7 @@ const OPS: OpDef[] = [
       const projections = args.mode === "gaussian" ? 1 : 3;
       const params = projections * (c * inner + inner) + (inner * c + c) + 2 * c;
       const positions = t * h * w;
-      const keys = args.subsample === false ? positions : t * Math.floor(h / 2) * Math.floor(w / 2);
+      const keys = args.subsample === false ? positions : product(resolveWindow(inputs[0]!, { kernel: [1, 2, 2] }, 3, true).out);
       const macs = positions * c * inner * (projections === 3 ? 1 : 0) + keys * c * inner * (projections === 3 ? 2 : 1) + positions * keys * inner * 2 + positions * inner * c;
       return { shape: inputs[0]!, params, state: 2 * c, macs };
     },
@@ -964,7 +933,8 @@ const OPS: OpDef[] = [
       const k = args.kernel as number;
       const cf = fast[3]!;
       const out = cf * (args.ratio as number);
-      const t = Math.floor((fast[0]! + 2 * Math.floor(k / 2) - k) / alpha) + 1;
+      // The lateral conv's output frames (its MACs); the checks below make it the slow pathway's.
+      const t = resolveWindow(fast, { kernel: [k, 1, 1], stride: [alpha, 1, 1], pad: [Math.floor(k / 2), 0, 0] }, 3, false).out[0]!;
       if (fast[0]! !== slow[0]! * alpha) {
         return {
           code: "VN023",

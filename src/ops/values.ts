@@ -8,6 +8,9 @@ export type Shape = readonly number[];
 
 export type ArgValue = number | boolean | string | readonly ArgValue[];
 
+/** An operator's resolved arguments by parameter name. */
+export type Args = Readonly<Record<string, ArgValue | undefined>>;
+
 export function formatShape(shape: Shape, rows: "N" | "K" = "N"): string {
   return `[${rows}, ${shape.join(", ")}]`;
 }

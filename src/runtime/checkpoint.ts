@@ -14,8 +14,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import type { WeightSource } from "../backends/onnx/index.js";
-import { tfjsWeightName } from "../backends/tfjs/emit.js";
 import { fileHandler } from "./model-io.js";
 
 /** A named float32 tensor (row-major). */
@@ -143,14 +141,4 @@ export function slotOf(name: string): { weight: string; slot: string } | undefin
   const at = name.lastIndexOf("/");
   if (at <= 0) return undefined;
   return { weight: name.slice(0, at).replace(/_\d+$/, ""), slot: name.slice(at + 1) };
-}
-
-/** A checkpoint's weights as the ONNX exporter's weight source (by the IR's weight names), without tfjs. */
-export function checkpointWeightSource(contents: Pick<CheckpointContents, "weights">, description: string): WeightSource {
-  const byName = new Map(contents.weights.map((w) => [w.name, w]));
-  return {
-    description,
-    shapeOf: (decl) => byName.get(tfjsWeightName(decl))?.shape,
-    read: (decl) => byName.get(tfjsWeightName(decl))!.data,
-  };
 }

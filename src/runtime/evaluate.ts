@@ -6,14 +6,16 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { VideoItem } from "../data/dataset.js";
-import { flowStreams, type FlowStream } from "../data/flow.js";
+import type { FlowStream } from "../data/flow.js";
 import type { ViewLoader } from "../data/loader.js";
-import { testPlans, viewsPerVideo, type ClipPlan, type SamplingProtocol } from "../data/sampling.js";
+import { testPlans, type ClipPlan } from "../data/sampling.js";
 import { concatFloat32 } from "../data/views.js";
-import type { CheckedNetwork } from "../semantics/network.js";
+import type { IrGraph } from "../ir/graph.js";
+import { outputScores } from "../ir/scores.js";
+import { viewsPerVideo, type SamplingProtocol } from "../semantics/protocol.js";
+import { averageViews, scoresFromOutput } from "./scores.js";
+import { graphFeeds } from "./streams.js";
 import type { ViewScorer } from "./engines/engine.js";
-import type { HostTensor } from "./onnx.js";
-import { computeModelInputs, viewInputs } from "./streams.js";
 
 export interface EvaluationReport {
   readonly count: number;
@@ -25,30 +27,6 @@ export interface EvaluationReport {
   /** Views averaged per video, and how. */
   readonly views: number;
   readonly average: string;
-}
-
-/** Whether a layer outputs probabilities (a softmax, or a score fusion that averages softmaxes). */
-export function outputsProbabilities(layer: tf.layers.Layer): boolean {
-  const config = layer.getConfig() as { activation?: string; average?: string };
-  return layer.getClassName() === "Softmax" || config.activation === "softmax" || (layer.getClassName() === "VnetScoreFusion" && config.average === "softmax");
-}
-
-/**
- * A tfjs model's output for a batch of raw views [V, ...input] (and each optical-flow stream's
- * fields [V, ...], in `flowStreams` order), the streams computed as the model expects them.
- */
-export async function tfjsOutput(model: tf.LayersModel, network: CheckedNetwork, views: HostTensor, flowFields: readonly HostTensor[] = []): Promise<HostTensor> {
-  const streams = flowStreams(network);
-  const output = tf.tidy(() => {
-    const flows = new Map(flowFields.map((f, i) => [streams[i]!.layer, tf.tensor(f.data, [...f.shape])] as const));
-    const inputs = computeModelInputs(network, tf.tensor(views.data, [...views.shape]), { flows });
-    return model.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor;
-  });
-  try {
-    return { data: (await output.data()) as Float32Array, shape: output.shape };
-  } finally {
-    output.dispose();
-  }
 }
 
 /** How the data of a split is read: the loader and what it needs of the network. */
@@ -63,10 +41,10 @@ export interface ViewReading {
 }
 
 /** The tfjs model's outputs for views (inference mode), as a training engine scores them. */
-export function tfjsScorer(model: tf.LayersModel, network: CheckedNetwork, reading: Pick<ViewReading, "protocol" | "flows">): ViewScorer {
+export function tfjsScorer(model: tf.LayersModel, graph: IrGraph, reading: Pick<ViewReading, "flows">): ViewScorer {
   return async (views) => {
     const output = tf.tidy(() => {
-      const inputs = viewInputs(network, views, reading.protocol, reading.flows);
+      const inputs = graphFeeds(graph, views, reading.flows);
       return model.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor;
     });
     const values = (await output.data()) as Float32Array;
@@ -81,8 +59,8 @@ export function tfjsScorer(model: tf.LayersModel, network: CheckedNetwork, readi
  * order (clip-major, then crops), or undefined for a video that did not load. The model is a
  * tfjs model or any scorer of views (a training engine's).
  */
-export async function videoOutputs(model: tf.LayersModel | ViewScorer, network: CheckedNetwork, items: readonly VideoItem[], plansOf: (item: VideoItem) => ClipPlan[], reading: ViewReading): Promise<(Float32Array | undefined)[]> {
-  const score = typeof model === "function" ? model : tfjsScorer(model, network, reading);
+export async function videoOutputs(model: tf.LayersModel | ViewScorer, graph: IrGraph, items: readonly VideoItem[], plansOf: (item: VideoItem) => ClipPlan[], reading: ViewReading): Promise<(Float32Array | undefined)[]> {
+  const score = typeof model === "function" ? model : tfjsScorer(model, graph, reading);
   const tasks = items.flatMap((item, index) => plansOf(item).map((plan) => ({ source: item.source, plan, index })));
   const parts: Float32Array[][] = items.map(() => []);
   const failed = new Set<number>();
@@ -102,44 +80,21 @@ export async function videoOutputs(model: tf.LayersModel | ViewScorer, network: 
   return parts.map((chunks, i) => (failed.has(i) || chunks.length === 0 ? undefined : concatFloat32(chunks)));
 }
 
-function softmaxRow(row: Float32Array): Float32Array {
-  const max = Math.max(...row);
-  const exps = row.map((v) => Math.exp(v - max));
-  const sum = exps.reduce((a, b) => a + b, 0);
-  return exps.map((v) => v / sum);
-}
-
-/**
- * One video's class scores from its views' outputs [views, classes]: the mean of the logits, the
- * mean of the softmax probabilities, or each class's maximum probability over the views.
- * `probabilities` says the outputs already are probabilities (not softmaxed again).
- */
-export function averageViews(outputs: Float32Array, classes: number, average: SamplingProtocol["test"]["average"], probabilities: boolean): Float32Array {
-  const views = outputs.length / classes;
-  const scores = new Float32Array(classes);
-  if (average === "max") scores.fill(-Infinity);
-  for (let v = 0; v < views; v++) {
-    const raw = outputs.subarray(v * classes, (v + 1) * classes);
-    const row = average === "logits" || probabilities ? raw : softmaxRow(raw);
-    for (let k = 0; k < classes; k++) scores[k] = average === "max" ? Math.max(scores[k]!, row[k]!) : scores[k]! + row[k]! / views;
-  }
-  return scores;
-}
-
 /**
  * Class scores of every video with the spec's test protocol (its views' outputs averaged as the
- * protocol says), with the videos' labels; videos that fail to load are left out. The model is a
- * tfjs model or a scorer of views (ONNX Runtime's) with what its outputs are.
+ * protocol says, of the kind the IR says the output is), with the videos' labels; videos that fail
+ * to load are left out. The model is a tfjs model or a scorer of views (ONNX Runtime's).
  */
-export async function predictVideos(model: tf.LayersModel | { readonly score: ViewScorer; readonly probabilities: boolean }, network: CheckedNetwork, items: readonly VideoItem[], reading: ViewReading): Promise<{ scores: Float32Array; labels: Int32Array; videos: VideoItem[]; views: number }> {
+export async function predictVideos(model: tf.LayersModel | ViewScorer, graph: IrGraph, items: readonly VideoItem[], reading: ViewReading): Promise<{ scores: Float32Array; labels: Int32Array; videos: VideoItem[]; views: number }> {
   const { protocol } = reading;
-  const tfjs = model instanceof tf.LayersModel;
-  const outputs = await videoOutputs(tfjs ? model : model.score, network, items, (item) => testPlans(protocol, item.source.meta), reading);
-  const probabilities = tfjs ? outputsProbabilities(model.layers[model.layers.length - 1]!) : model.probabilities;
-  const classes = tfjs ? model.outputs[0]!.shape[1]! : network.classes!;
+  const outputs = await videoOutputs(model, graph, items, (item) => testPlans(protocol, item.source.meta), reading);
+  const kind = outputScores(graph).kind;
+  const classes = typeof model === "function" ? graph.classes! : model.outputs[0]!.shape[1]!;
   const videos = items.filter((_, i) => outputs[i] !== undefined);
   const scores = new Float32Array(videos.length * classes);
-  outputs.filter((o): o is Float32Array => o !== undefined).forEach((o, i) => scores.set(averageViews(o, classes, protocol.test.average, probabilities), i * classes));
+  outputs
+    .filter((o): o is Float32Array => o !== undefined)
+    .forEach((o, i) => scores.set(averageViews(scoresFromOutput({ data: o, shape: [o.length / classes, classes] }, kind), protocol.test.average), i * classes));
   return { scores, labels: Int32Array.from(videos, (v) => v.label), videos, views: viewsPerVideo(protocol) };
 }
 

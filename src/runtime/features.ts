@@ -20,9 +20,10 @@ import type { VideoItem } from "../data/dataset.js";
 import { MANIFEST, resampleFeatures, snippetSpan, type Extractor, type FeatureEntry, type FeatureManifest } from "../data/features.js";
 import type { FlowStream } from "../data/flow.js";
 import type { ViewLoader } from "../data/loader.js";
-import { snippetLength, snippetPlans, type SamplingProtocol } from "../data/sampling.js";
+import { snippetLength, snippetPlans } from "../data/sampling.js";
+import type { SamplingProtocol } from "../semantics/protocol.js";
+import type { IrGraph } from "../ir/graph.js";
 import type { FrameSource } from "../data/views.js";
-import { lowerNetwork } from "../ir/pipeline.js";
 import { outputScores } from "../ir/scores.js";
 import type { CheckedNetwork, Layer } from "../semantics/network.js";
 import { videoOutputs } from "./evaluate.js";
@@ -56,8 +57,8 @@ export interface FeatureModel {
 /** Thrown for a layer name the model lacks or a layer whose output is not a vector per clip. */
 export class FeatureLayerError extends Error {}
 
-/** The feature model of a trained classifier and a layer name (the default layer when absent). */
-export function featureModel(network: CheckedNetwork, model: tf.LayersModel, layerName?: string): FeatureModel {
+/** The feature model of a trained classifier (its network, lowered graph and model) and a layer name (the default layer when absent). */
+export function featureModel(network: CheckedNetwork, graph: IrGraph, model: tf.LayersModel, layerName?: string): FeatureModel {
   const name = layerName ?? defaultFeatureLayer(network);
   if (!name) throw new FeatureLayerError(`${network.name} does not end in a dense classifier; name the layer whose output to keep with --layer`);
   let layer: tf.layers.Layer;
@@ -71,7 +72,7 @@ export function featureModel(network: CheckedNetwork, model: tf.LayersModel, lay
   if (output.shape.length !== 2) throw new FeatureLayerError(`layer \`${name}\` outputs [${output.shape.map((d) => d ?? "N").join(", ")}]; features are one vector per clip [N, F]: pick a pooled layer`);
   const scores = model.outputs[0]!;
   // The IR's answer to "logits or probabilities" decides whether the scores need a softmax.
-  const kind = outputScores(lowerNetwork(network)).kind;
+  const kind = outputScores(graph).kind;
   const probabilities = kind === "logits" ? (tf.layers.softmax({ name: "features/softmax" }).apply(scores) as tf.SymbolicTensor) : scores;
   const joined = tf.layers.concatenate({ name: "features/concat", axis: -1 }).apply([output, probabilities]) as tf.SymbolicTensor;
   return { model: tf.model({ inputs: model.inputs, outputs: joined }), layer: name, features: output.shape[1]!, classes: scores.shape[1]! };
@@ -97,6 +98,8 @@ export interface ExtractionSettings {
 
 export interface ExtractionContext {
   readonly network: CheckedNetwork;
+  /** Its lowered graph (what the model is fed by). */
+  readonly graph: IrGraph;
   readonly features: FeatureModel;
   /** What the manifest records of the extractor besides the layer, sizes and classes. */
   readonly identity: Pick<Extractor, "spec" | "network" | "specHash" | "weights" | "weightsHash">;
@@ -181,7 +184,7 @@ export async function extractFeatures(videos: readonly FeatureVideoSource[], set
       const plans = snippetPlans(context.protocol, meta, length, step);
       const item: VideoItem = { name: video.name, label: 0, source: video.source };
       let failure: Error | undefined;
-      const [rows] = await videoOutputs(context.features.model, context.network, [item], () => plans, {
+      const [rows] = await videoOutputs(context.features.model, context.graph, [item], () => plans, {
         loader: context.loader,
         protocol: context.protocol,
         flows: context.flows,

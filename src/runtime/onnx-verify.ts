@@ -1,20 +1,18 @@
 /**
- * Verifies an exported model against the tfjs model it came from: both run on the same raw input
- * (random clips in [0, 1], by default a batch of 2 to exercise the dynamic batch axis, and a real
- * builtin:motion clip), tfjs through vnet's data pipeline, ONNX Runtime (CPU) on the raw clip, and
- * the largest absolute difference of the network's output is reported. Streams the pipeline cannot
- * compute (optical flow) get the same random values on both sides.
+ * Verifies an exported model against the tfjs model of the same lowered graph: both are fed the
+ * same inputs, the graph's (random clips in [0, 1], by default a batch of 2 to exercise the dynamic
+ * batch axis, and a real builtin:motion clip), and the largest absolute difference of the
+ * network's output is reported. Streams the graph does not compute (optical flow) get the same
+ * random values on both sides.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import * as ort from "onnxruntime-node";
 import { motionDataset, seededRandom } from "../data/motion.js";
-import { lowerNetwork } from "../ir/pipeline.js";
-import { checkFiles } from "../semantics/check.js";
-import type { CheckedNetwork } from "../semantics/network.js";
+import type { IrGraph } from "../ir/graph.js";
+import { lowerAtInputs, weightSignature } from "../ir/resize.js";
+import { WeightStore } from "../weights/store.js";
+import { modelWithWeights } from "../weights/model.js";
 import { loadOnnxModel, runOnnx, type HostTensor, type OnnxModel } from "./onnx.js";
-import { computeModelInputs } from "./streams.js";
 
 export interface ParityCheck {
   /** What the input was: "random" or "builtin:motion clip". */
@@ -48,23 +46,17 @@ function motionSample(shape: readonly number[], seed: number): HostTensor | stri
   return { data: data.val.clips.slice(0, size), shape: [1, ...shape] };
 }
 
-async function compare(network: CheckedNetwork, model: tf.LayersModel, onnx: OnnxModel, raw: HostTensor, random: () => number, input: string): Promise<ParityCheck> {
+async function compare(model: tf.LayersModel, onnx: OnnxModel, raw: HostTensor, random: () => number, input: string): Promise<ParityCheck> {
   const batch = raw.shape[0]!;
   const feeds: Record<string, HostTensor> = {};
-  const provided = new Map<string, tf.Tensor>();
-  for (const i of onnx.inputs) {
-    if (i.kind === "raw") feeds[i.name] = raw;
-    else {
-      feeds[i.name] = randomTensor([batch, ...i.shape], random, -1, 1);
-      provided.set(i.name, tf.tensor(feeds[i.name]!.data, [...feeds[i.name]!.shape]));
-    }
-  }
+  for (const i of onnx.inputs) feeds[i.name] = i.kind === "raw" ? raw : randomTensor([batch, ...i.shape], random, -1, 1);
+  // The tfjs model takes the graph's inputs in the same order as the exported model.
   const expected = tf.tidy(() => {
-    const inputs = computeModelInputs(network, tf.tensor(raw.data, [...raw.shape]), { provided });
+    const inputs = onnx.inputs.map((i) => tf.tensor(feeds[i.name]!.data, [...feeds[i.name]!.shape]));
     return model.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor;
   });
   const want = (await expected.data()) as Float32Array;
-  tf.dispose([expected, ...provided.values()]);
+  expected.dispose();
   const got = (await runOnnx(onnx, feeds))[onnx.modelOutput].data;
   let maxAbsDiff = 0;
   let maxAbs = 0;
@@ -89,10 +81,10 @@ export interface VerifyOptions {
  * A network of another task than classification reads its inputs as they are (a localizer's
  * feature sequence, no clip and no streams) and has the task's outputs: each is compared.
  */
-async function verifyTaskOutputs(network: CheckedNetwork, model: tf.LayersModel, bytes: Uint8Array, options: VerifyOptions): Promise<VerifyReport> {
+async function verifyTaskOutputs(graph: IrGraph, model: tf.LayersModel, bytes: Uint8Array, options: VerifyOptions): Promise<VerifyReport> {
   const session = await ort.InferenceSession.create(bytes, { executionProviders: ["cpu"], logSeverityLevel: 3 });
   const random = seededRandom(options.seed ?? 0);
-  const inputs = network.inputs.filter((i) => i.modelInput);
+  const inputs = graph.inputs;
   const checks: ParityCheck[] = [];
   try {
     for (const batch of options.batches ?? [2]) {
@@ -121,24 +113,24 @@ async function verifyTaskOutputs(network: CheckedNetwork, model: tf.LayersModel,
   return { checks, notes: [] };
 }
 
-/** Runs the exported model (its bytes) and the tfjs model on the same inputs and reports the differences. */
-export async function verifyOnnxExport(network: CheckedNetwork, model: tf.LayersModel, bytes: Uint8Array, options: VerifyOptions = {}): Promise<VerifyReport> {
-  if (network.task !== "classification") return verifyTaskOutputs(network, model, bytes, options);
+/** Runs the exported model (its bytes) and the tfjs model of the same graph on the same inputs and reports the differences. */
+export async function verifyOnnxExport(graph: IrGraph, model: tf.LayersModel, bytes: Uint8Array, options: VerifyOptions = {}): Promise<VerifyReport> {
+  if (graph.task !== "classification") return verifyTaskOutputs(graph, model, bytes, options);
   const seed = options.seed ?? 0;
   const onnx = await loadOnnxModel(bytes, { provider: "cpu" });
   const raws = onnx.inputs.filter((i) => i.kind === "raw");
-  if (raws.length !== 1) throw new Error(`verification feeds one raw input; ${network.name} has ${raws.length}`);
+  if (raws.length !== 1) throw new Error(`verification feeds one raw input; ${graph.name} has ${raws.length}`);
   const shape = raws[0]!.shape;
   const random = seededRandom(seed);
   const notes: string[] = [];
   const streams = onnx.inputs.filter((i) => i.kind === "stream").map((i) => i.name);
-  if (streams.length) notes.push(`stream${streams.length === 1 ? "" : "s"} ${streams.join(", ")}: random values in [-1, 1] on both sides (the data pipeline does not compute ${streams.length === 1 ? "it" : "them"} yet)`);
+  if (streams.length) notes.push(`stream${streams.length === 1 ? "" : "s"} ${streams.join(", ")}: random values in [-1, 1] on both sides (computed by the data pipeline, outside both models)`);
   const checks: ParityCheck[] = [];
-  for (const batch of options.batches ?? [2]) checks.push(await compare(network, model, onnx, randomTensor([batch, ...shape], random, 0, 1), random, "random"));
+  for (const batch of options.batches ?? [2]) checks.push(await compare(model, onnx, randomTensor([batch, ...shape], random, 0, 1), random, "random"));
   if (options.sample !== false) {
     const sample = motionSample(shape, seed);
     if (typeof sample === "string") notes.push(`no real sample: ${sample}`);
-    else checks.push(await compare(network, model, onnx, sample, random, "builtin:motion clip"));
+    else checks.push(await compare(model, onnx, sample, random, "builtin:motion clip"));
   }
   await onnx.session.release();
   return { checks, notes };
@@ -151,32 +143,24 @@ export function formatVerifyReport(report: VerifyReport): string {
 }
 
 /**
- * The network with its input clip shortened to `frames` frames, when the spec checks at that
- * length and every weight keeps its name and shape (a network whose dense layer reads a
- * flattened clip does not); undefined otherwise. The spec text is re-checked with the input
- * declaration's frames replaced.
+ * The graph with its input clip shortened to `frames` frames, when the spec checks at that length
+ * and every weight keeps its name and shape (a network whose dense layer reads a flattened clip
+ * does not); undefined otherwise. The spec is re-checked with the input resized (`lowerAtInputs`).
  */
-export function atShorterClip(network: CheckedNetwork, frames: number, sources: ReadonlyMap<string, string>): CheckedNetwork | undefined {
-  const input = network.inputs.find((i) => i.kind === "input");
-  const text = sources.get(network.file);
-  if (!input || input.shape.length !== 4 || text === undefined) return undefined;
-  const declaration = new RegExp(`(input\\s+${input.name}\\s*=\\s*clip\\(\\s*frames\\s*=\\s*)(\\d+)`);
-  if (!declaration.test(text)) return undefined;
-  const changed = text.replace(declaration, `$1${frames}`);
-  const target = path.resolve(network.file);
-  const host = { readFile: (file: string) => (path.resolve(file) === target ? changed : (sources.get(file) ?? (fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined))) };
-  const result = checkFiles([network.file], { host });
-  const short = result.networks.find((n) => n.name === network.name);
-  if (!short || result.diagnostics.some((d) => d.severity === "error")) return undefined;
-  const weights = (n: CheckedNetwork) => lowerNetwork(n).nodes.flatMap((node) => (node.weights ?? []).map((w) => `${w.name}:${w.shape.join("x")}`)).join();
-  return weights(short) === weights(network) ? short : undefined;
+export function atShorterClip(graph: IrGraph, frames: number, sources: ReadonlyMap<string, string>): IrGraph | undefined {
+  const raws = graph.inputs.filter((i) => i.kind === "raw");
+  const input = raws[0];
+  if (!input || raws.length !== 1 || input.shape.length !== 4) return undefined;
+  const short = lowerAtInputs(graph, new Map([[input.name, [frames, ...input.shape.slice(1)]]]), sources);
+  if (typeof short === "string") return undefined;
+  return weightSignature(short) === weightSignature(graph) ? short : undefined;
 }
 
-/** The shortest of 2, 4, 8, 16, ... frames, below the input's, at which `atShorterClip` gives a network. */
-export function shortestClip(network: CheckedNetwork, sources: ReadonlyMap<string, string>): CheckedNetwork | undefined {
-  const frames = network.inputs.find((i) => i.kind === "input")?.shape[0] ?? 0;
+/** The shortest of 2, 4, 8, 16, ... frames, below the input's, at which `atShorterClip` gives a graph. */
+export function shortestClip(graph: IrGraph, sources: ReadonlyMap<string, string>): IrGraph | undefined {
+  const frames = graph.inputs.find((i) => i.kind === "raw")?.shape[0] ?? 0;
   for (let t = 2; t < frames; t *= 2) {
-    const short = atShorterClip(network, t, sources);
+    const short = atShorterClip(graph, t, sources);
     if (short) return short;
   }
   return undefined;
@@ -194,19 +178,17 @@ export interface ExportVerification extends VerifyReport {
  * length. The written file itself then runs once at full size in ONNX Runtime, whose outputs
  * must be finite.
  */
-export async function verifyExport(network: CheckedNetwork, model: tf.LayersModel, bytes: Uint8Array, options: VerifyOptions & { readonly sources: ReadonlyMap<string, string> }): Promise<ExportVerification> {
-  const short = shortestClip(network, options.sources);
-  if (!short) return verifyOnnxExport(network, model, bytes, options);
-  const { compileToTfjs } = await import("../backends/tfjs/compile.js");
-  const { exportOnnx, tfjsWeightSource } = await import("../backends/onnx/index.js");
-  const compiled = compileToTfjs(short, { zeroInit: true });
-  const byName = new Map(model.weights.map((w) => [w.originalName, w]));
-  for (const w of compiled.model!.weights) w.write(byName.get(w.originalName)!.read());
-  const exported = exportOnnx(short, { weights: tfjsWeightSource(model, "the exported weights"), sources: options.sources });
+export async function verifyExport(graph: IrGraph, model: tf.LayersModel, bytes: Uint8Array, options: VerifyOptions & { readonly sources: ReadonlyMap<string, string> }): Promise<ExportVerification> {
+  const short = shortestClip(graph, options.sources);
+  if (!short) return verifyOnnxExport(graph, model, bytes, options);
+  const { exportOnnx } = await import("../backends/onnx/index.js");
+  const weights = WeightStore.ofModel(model, "the exported weights");
+  const compiled = modelWithWeights(short, weights);
+  const exported = exportOnnx(short, { weights, sources: options.sources });
   const report = await verifyOnnxExport(short, compiled.model!, exported.bytes!, options);
   compiled.model!.dispose();
-  const frames = short.inputs.find((i) => i.kind === "input")!.shape[0]!;
-  const full = network.inputs.find((i) => i.kind === "input")!.shape[0]!;
+  const frames = short.inputs.find((i) => i.kind === "raw")!.shape[0]!;
+  const full = graph.inputs.find((i) => i.kind === "raw")!.shape[0]!;
   // The written file at its own size: it loads, runs, and gives finite scores.
   const onnx = await loadOnnxModel(bytes, { provider: "cpu" });
   const random = seededRandom((options.seed ?? 0) + 1);

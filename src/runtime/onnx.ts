@@ -1,6 +1,6 @@
 /**
  * Running exported models in ONNX Runtime (onnxruntime-node): loading a file with its vnet metadata
- * (inputs, test protocol, class names), choosing the execution provider (CUDA where its provider
+ * (inputs, sampling protocol, class names), choosing the execution provider (CUDA where its provider
  * library is installed, else the CPU), and running a batch. The npm package installs without its
  * CUDA download here (`onnxruntime-node-install=skip` in .npmrc), so the CPU provider runs.
  */
@@ -8,8 +8,8 @@ import * as fs from "node:fs";
 import { createRequire } from "node:module";
 import * as path from "node:path";
 import * as ort from "onnxruntime-node";
-import { LOGITS, PROBABILITIES, readMetadataProps } from "../backends/onnx/index.js";
-import type { TestProtocol } from "../semantics/protocol.js";
+import { LOGITS, PROBABILITIES, readMetadataProps, type OnnxInput } from "../backends/onnx/index.js";
+import { protocolFromSection, type SamplingProtocol, type Section } from "../semantics/protocol.js";
 
 export type OnnxProvider = "auto" | "cpu" | "cuda";
 
@@ -19,21 +19,13 @@ export interface HostTensor {
   readonly shape: readonly number[];
 }
 
-/** One input of an exported model, as its `vnet.inputs` metadata describes it. */
-export interface ModelInput {
-  readonly name: string;
-  readonly kind: "raw" | "stream";
-  /** Without the batch axis. */
-  readonly shape: readonly number[];
-  readonly from?: string;
-  readonly pipeline?: readonly { readonly op: string; readonly args: Record<string, unknown> }[];
-}
-
 export interface OnnxModel {
   readonly session: ort.InferenceSession;
   readonly metadata: Readonly<Record<string, string>>;
-  readonly inputs: readonly ModelInput[];
-  readonly protocol: TestProtocol;
+  /** Its inputs as the `vnet.inputs` metadata describes them (shapes without the batch axis). */
+  readonly inputs: readonly OnnxInput[];
+  /** How to sample its clips (absent for a model without one clip or image input). */
+  readonly protocol?: SamplingProtocol;
   readonly classNames?: readonly string[];
   /** Which output equals the network's own output. */
   readonly modelOutput: "logits" | "probabilities";
@@ -77,13 +69,17 @@ export async function loadOnnxModel(source: string | Uint8Array, options: { prov
   } catch (error) {
     throw new OnnxModelError(`ONNX Runtime cannot load the model with the ${provider} provider: ${(error as Error).message.split("\n")[0]}`);
   }
-  const protocol = (JSON.parse(metadata["vnet.protocol"]!) as { test: TestProtocol }).test;
+  // The metadata's shapes start with the symbolic batch, "N".
+  const inputs = (JSON.parse(metadata["vnet.inputs"]!) as (OnnxInput & { shape: (number | string)[] })[]).map((i) => ({ ...i, shape: i.shape.slice(1) as number[] }));
+  const stored = JSON.parse(metadata["vnet.protocol"]!) as { protocol?: SamplingProtocol; sampling?: Section };
+  const raw = inputs.filter((i) => i.kind === "raw");
+  // Models exported before the protocol itself was stored hold the sampling section it comes from.
+  const protocol = stored.protocol ?? (raw.length === 1 ? protocolFromSection(raw[0]!.shape, stored.sampling) : undefined);
   return {
     session,
     metadata,
-    // The metadata's shapes start with the symbolic batch, "N".
-    inputs: (JSON.parse(metadata["vnet.inputs"]!) as (ModelInput & { shape: (number | string)[] })[]).map((i) => ({ ...i, shape: i.shape.slice(1) as number[] })),
-    protocol,
+    inputs,
+    ...(protocol ? { protocol } : {}),
     ...(metadata["vnet.class_names"] ? { classNames: JSON.parse(metadata["vnet.class_names"]) as string[] } : {}),
     modelOutput: metadata["vnet.model_output"] === PROBABILITIES ? "probabilities" : "logits",
     provider,

@@ -1,165 +1,131 @@
 /**
- * Test-time prediction for one video: the spec's views (clips x crops, `testViews`), their class
- * scores from any runtime, and the protocol's averaging (logits, softmax or max over views).
- * `testViews` is the one place that turns a decoded video into model inputs, so video files plug
- * in here once they can be decoded.
+ * Test-time prediction of one video with either runtime: a `Predictor` is a loaded model (an
+ * exported ONNX file in ONNX Runtime, or a spec's tfjs model with its weights) with its sampling
+ * protocol, class names and the flow streams it reads; `predictVideo` cuts the protocol's views
+ * out of any frame source (a video file, a `.npy` tensor, a built-in clip: src/data/views.ts, the
+ * same sampler `vnet eval` uses), scores them in batches and averages them as the protocol says.
  */
-import type { CropMode, TestProtocol, ViewAverage } from "../semantics/protocol.js";
-import type { HostTensor } from "./onnx.js";
+import * as tf from "@tensorflow/tfjs";
+import { flowStream, flowStreams, type FlowStream } from "../data/flow.js";
+import { testViews, type FrameSource, type LoadedViews, type TestViews } from "../data/views.js";
+import type { IrGraph } from "../ir/graph.js";
+import { outputScores } from "../ir/scores.js";
+import type { SamplingProtocol } from "../semantics/protocol.js";
+import { loadOnnxModel, OnnxModelError, runOnnx, type OnnxModel, type OnnxProvider } from "./onnx.js";
+import { averageViews, scoresFromOutput, type ViewScores } from "./scores.js";
+import { graphFeeds, namedFeeds } from "./streams.js";
 
-export interface Views {
-  /** [V, T, H, W, C] in [0, 1]. */
-  readonly views: HostTensor;
-  /** How the views were taken, for the user. */
-  readonly notes: readonly string[];
+/** A loaded model of either runtime: its protocol, classes, flow streams, and a scorer of view batches. */
+export interface Predictor {
+  /** `runtime: ONNX Runtime r3d_18 (cpu provider)`. */
+  readonly describe: string;
+  readonly name: string;
+  readonly protocol: SamplingProtocol;
+  readonly classNames?: readonly string[];
+  /** The optical-flow streams to compute with the views (none when the model reads only the clip). */
+  readonly flows: readonly FlowStream[];
+  /** Scores loaded views (clips and each flow stream's fields). */
+  score(views: LoadedViews): Promise<ViewScores>;
+  close(): Promise<void>;
 }
 
-/** What happens to a video shorter than a clip (the sampling section's `short_videos`). */
-export type ShortVideos = "loop" | "repeat_last";
-
-const product = (values: readonly number[]) => values.reduce((a, b) => a * b, 1);
-
-/** Frame indices of each clip: `clips` clips evenly spaced over the video (one centred clip when 1). */
-export function clipFrameIndices(videoFrames: number, protocol: TestProtocol, shortVideos: ShortVideos): number[][] {
-  const stride = protocol.stride ?? 1;
-  const span = (protocol.frames - 1) * stride + 1;
-  const delta = Math.max(0, videoFrames - span);
-  const starts = protocol.clips === 1 ? [Math.floor(delta / 2)] : Array.from({ length: protocol.clips }, (_, i) => Math.round((delta * i) / (protocol.clips - 1)));
-  const unique = [...new Set(starts)];
-  const wrap = (i: number) => (i < videoFrames ? i : shortVideos === "loop" ? i % videoFrames : videoFrames - 1);
-  return unique.map((start) => Array.from({ length: protocol.frames }, (_, j) => wrap(start + j * stride)));
-}
-
-/** Top-left corners (and flips) of the spatial crops of an [h, w] frame. */
-export function cropPositions(height: number, width: number, crop: readonly [number, number], mode: CropMode): { y: number; x: number; flip: boolean }[] {
-  const [ch, cw] = crop;
-  const centre = { y: Math.floor((height - ch) / 2), x: Math.floor((width - cw) / 2), flip: false };
-  let positions: { y: number; x: number; flip: boolean }[];
-  if (mode === "center") positions = [centre];
-  else if (mode === "three") {
-    // Along the long side: start, centre, end (PySlowFast's three-crop testing).
-    positions = height > width ? [0, centre.y, height - ch].map((y) => ({ y, x: centre.x, flip: false })) : [0, centre.x, width - cw].map((x) => ({ y: centre.y, x, flip: false }));
-  } else {
-    const corners = [{ y: 0, x: 0 }, { y: 0, x: width - cw }, { y: height - ch, x: 0 }, { y: height - ch, x: width - cw }, centre].map((p) => ({ ...p, flip: false }));
-    positions = [...corners, ...corners.map((p) => ({ ...p, flip: true }))];
-  }
-  const seen = new Set<string>();
-  return positions.filter((p) => {
-    const key = `${p.y},${p.x},${p.flip}`;
-    return !seen.has(key) && seen.add(key);
-  });
-}
-
-/** Resizes [T, H, W, C] frames so the short side is `short` (bilinear, half-pixel centres). */
-async function resizeShortSide(video: HostTensor, short: number): Promise<HostTensor> {
-  const [t, h, w, c] = video.shape as [number, number, number, number];
-  const scale = short / Math.min(h, w);
-  const size: [number, number] = [Math.round(h * scale), Math.round(w * scale)];
-  const tf = await import("@tensorflow/tfjs");
-  const resized = tf.tidy(() => tf.image.resizeBilinear(tf.tensor4d(video.data, [t, h, w, c]), size, false, true));
-  const data = (await resized.data()) as Float32Array;
-  resized.dispose();
-  return { data, shape: [t, ...size, c] };
+/** An exported model in ONNX Runtime, sampled and labelled as its metadata says. Throws OnnxModelError for an unusable file. */
+export async function onnxPredictor(file: string, provider: OnnxProvider): Promise<Predictor> {
+  return onnxModelPredictor(await loadOnnxModel(file, { provider }), file);
 }
 
 /**
- * The test views of a video [T, H, W, C] in [0, 1] under the protocol: `clips` clips evenly spaced
- * in time at the protocol's stride, the short side resized to `resize` (or to the crop when
- * smaller), then `crops` crops of the input size. A batch [N, T, H, W, C] of the input's size is
- * taken as ready-made views.
+ * A loaded ONNX model (a file's, or a spec's weights exported in memory) as a predictor, sampled as
+ * its metadata says; `overrides` name it and label its classes otherwise. Throws OnnxModelError
+ * (after releasing the session) for a model vnet predict cannot feed.
  */
-export async function testViews(video: HostTensor, protocol: TestProtocol, shortVideos: ShortVideos = "loop"): Promise<Views> {
-  const [height, width] = protocol.size;
-  if (video.shape.length === 5) {
-    const [n, t, h, w] = video.shape as [number, number, number, number];
-    if (t !== protocol.frames || h !== height || w !== width) {
-      throw new Error(`a batch of views must be [N, ${protocol.frames}, ${height}, ${width}, C], got [${video.shape.join(", ")}]`);
-    }
-    return { views: video, notes: [`${n} view${n === 1 ? "" : "s"} given`] };
+export async function onnxModelPredictor(model: OnnxModel, file: string, overrides: { readonly describe?: string; readonly classNames?: readonly string[] } = {}): Promise<Predictor> {
+  const protocol = model.protocol;
+  if (!protocol) {
+    await model.session.release();
+    throw new OnnxModelError(`${file} reads ${model.inputs.filter((i) => i.kind === "raw").length} raw inputs; vnet predict feeds one video`);
   }
-  if (video.shape.length !== 4) throw new Error(`a video is [T, H, W, C] or a batch of views [N, T, H, W, C], got [${video.shape.join(", ")}]`);
-  const notes: string[] = [];
-  if (protocol.fps !== undefined) notes.push(`the protocol samples at ${protocol.fps} fps; a tensor has no frame rate, so frames are taken consecutively`);
-  let frames = video;
-  const short = Math.min(video.shape[1]!, video.shape[2]!);
-  const target = Math.max(protocol.resize ?? short, height, width);
-  if (short !== target && !(video.shape[1] === height && video.shape[2] === width)) {
-    frames = await resizeShortSide(video, target);
-    notes.push(`resized to ${frames.shape[1]}x${frames.shape[2]} (short side ${target})`);
+  let flows: FlowStream[];
+  try {
+    flows = model.inputs.filter((i) => i.kind === "stream").map((i) => flowStream(i.name, i.pipeline ?? [], protocol.frames));
+  } catch (error) {
+    await model.session.release();
+    throw new OnnxModelError(`${file}: ${(error as Error).message}`);
   }
-  const [t, h, w, c] = frames.shape as [number, number, number, number];
-  const clips = clipFrameIndices(t, protocol, shortVideos);
-  const crops = cropPositions(h, w, [height, width], protocol.crops);
-  const viewSize = protocol.frames * height * width * c;
-  const data = new Float32Array(clips.length * crops.length * viewSize);
-  let offset = 0;
-  for (const indices of clips) {
-    for (const crop of crops) {
-      for (const frame of indices) {
-        for (let y = 0; y < height; y++) {
-          for (let x = 0; x < width; x++) {
-            const sx = crop.flip ? crop.x + width - 1 - x : crop.x + x;
-            const from = ((frame * h + crop.y + y) * w + sx) * c;
-            data.set(frames.data.subarray(from, from + c), offset);
-            offset += c;
-          }
-        }
-      }
-    }
-  }
-  notes.unshift(`${clips.length} clip${clips.length === 1 ? "" : "s"} x ${crops.length} crop${crops.length === 1 ? "" : "s"} (protocol: ${protocol.clips} x ${protocol.crops})`);
-  return { views: { data, shape: [clips.length * crops.length, protocol.frames, height, width, c] }, notes };
-}
-
-/** Class logits and probabilities of a batch of views, [V, K] each. */
-export interface ViewScores {
-  readonly logits: HostTensor;
-  readonly probabilities: HostTensor;
-}
-
-/** Softmax over the last axis. */
-export function softmaxRows(t: HostTensor): HostTensor {
-  const k = t.shape.at(-1)!;
-  const out = new Float32Array(t.data.length);
-  for (let row = 0; row < t.data.length; row += k) {
-    const slice = t.data.subarray(row, row + k);
-    const top = Math.max(...slice);
-    let total = 0;
-    for (let i = 0; i < k; i++) total += out[row + i] = Math.exp(slice[i]! - top);
-    for (let i = 0; i < k; i++) out[row + i]! /= total;
-  }
-  return { data: out, shape: t.shape };
-}
-
-/** Both kinds of scores from a network output of either kind (see `src/ir/scores.ts`). */
-export function scoresFromOutput(output: HostTensor, kind: "logits" | "probabilities"): ViewScores {
-  if (kind === "logits") return { logits: output, probabilities: softmaxRows(output) };
-  return { logits: { data: output.data.map(Math.log), shape: output.shape }, probabilities: output };
-}
-
-/** Averages views as the protocol says; returns one score per class and what the scores are. */
-export function averageViews(scores: ViewScores, average: ViewAverage): { scores: Float32Array; kind: string } {
-  const [views, classes] = scores.logits.shape as [number, number];
-  const reduce = (t: HostTensor, combine: (a: number, b: number) => number, finish: (v: number) => number) => {
-    const out = Float32Array.from(t.data.subarray(0, classes));
-    for (let v = 1; v < views; v++) for (let k = 0; k < classes; k++) out[k] = combine(out[k]!, t.data[v * classes + k]!);
-    return out.map(finish);
+  const name = model.metadata["vnet.network"] ?? file;
+  const classNames = overrides.classNames ?? model.classNames;
+  return {
+    describe: overrides.describe ?? `runtime: ONNX Runtime ${name} (${model.provider} provider)`,
+    name,
+    protocol,
+    ...(classNames ? { classNames } : {}),
+    flows,
+    score: (views) => runOnnx(model, namedFeeds(model.inputs, views, flows)),
+    close: () => model.session.release(),
   };
-  if (average === "logits") return { scores: softmaxRows({ data: reduce(scores.logits, (a, b) => a + b, (s) => s / views), shape: [1, classes] }).data, kind: "softmax of the mean logits" };
-  if (average === "max") return { scores: reduce(scores.probabilities, Math.max, (s) => s), kind: "max probability over views" };
-  return { scores: reduce(scores.probabilities, (a, b) => a + b, (s) => s / views), kind: "mean probability over views" };
 }
 
-/** The k best classes, best first. */
-export function topClasses(scores: Float32Array, names: readonly string[] | undefined, k: number): { name: string; index: number; score: number }[] {
-  return Array.from(scores, (score, index) => ({ name: names?.[index] ?? `class ${index}`, index, score }))
-    .sort((a, b) => b.score - a.score)
-    .slice(0, k);
+/** A spec's tfjs model (its lowered graph, built with its weights), labelled with `classNames`. */
+export function tfjsPredictor(graph: IrGraph, model: tf.LayersModel, classNames: readonly string[] | undefined): Predictor {
+  const kind = outputScores(graph).kind;
+  const flows = flowStreams(graph);
+  return {
+    describe: `runtime: tfjs ${graph.name}`,
+    name: graph.name,
+    protocol: graph.protocol!,
+    ...(classNames ? { classNames } : {}),
+    flows,
+    score: async (views) => {
+      const output = tf.tidy(() => {
+        const inputs = graphFeeds(graph, views, flows);
+        return model.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor;
+      });
+      const data = (await output.data()) as Float32Array;
+      const shape = output.shape;
+      output.dispose();
+      return scoresFromOutput({ data, shape }, kind);
+    },
+    close: async () => {
+      model.dispose();
+    },
+  };
 }
 
-/** The view batch as one model input: [V, T, H, W, C], or [V, H, W, C] for image networks. */
-export function viewsAsInput(views: HostTensor, inputShape: readonly number[]): HostTensor {
-  const count = views.shape[0]!;
-  if (product(views.shape.slice(1)) !== product(inputShape)) throw new Error(`views [${views.shape.join(", ")}] do not fit the input [${inputShape.join(", ")}]`);
-  return { data: views.data, shape: [count, ...inputShape] };
+/** Views per model call: a protocol of 25 clips x 10 crops at 224x224 would not fit in one batch. */
+const VIEW_BATCH = 8;
+
+/** The scores of every view, `VIEW_BATCH` views per call. */
+export async function scoreViews(predictor: Predictor, views: LoadedViews): Promise<ViewScores> {
+  const perView = (data: Float32Array) => data.length / Math.max(1, views.views);
+  const rows = (data: Float32Array, start: number, n: number) => data.subarray(start * perView(data), (start + n) * perView(data));
+  const parts: ViewScores[] = [];
+  for (let start = 0; start < views.views; start += VIEW_BATCH) {
+    const n = Math.min(VIEW_BATCH, views.views - start);
+    parts.push(await predictor.score({ views: n, clips: rows(views.clips, start, n), flows: views.flows.map((f) => rows(f, start, n)) }));
+  }
+  const join = (pick: (s: ViewScores) => { data: Float32Array; shape: readonly number[] }) => {
+    const tensors = parts.map(pick);
+    const data = new Float32Array(tensors.reduce((sum, t) => sum + t.data.length, 0));
+    tensors.reduce((offset, t) => (data.set(t.data, offset), offset + t.data.length), 0);
+    return { data, shape: [views.views, ...tensors[0]!.shape.slice(1)] };
+  };
+  return { logits: join((s) => s.logits), probabilities: join((s) => s.probabilities) };
+}
+
+export interface Prediction {
+  /** The views the model saw (what `vnet eval` sees of the same video). */
+  readonly views: LoadedViews;
+  readonly scores: ViewScores;
+  /** Class probabilities averaged over the views as the protocol says. */
+  readonly averaged: Float32Array;
+}
+
+/**
+ * Predicts one video: the protocol's test views of `source` (with the predictor's flow streams),
+ * scored and averaged; or, given `ready` views, those as they are.
+ */
+export async function predictVideo(predictor: Predictor, input: { source: FrameSource; cacheDir?: string } | { ready: LoadedViews }): Promise<Prediction> {
+  const views: LoadedViews | TestViews = "ready" in input ? input.ready : await testViews(input.source, predictor.protocol, { flows: predictor.flows, ...(input.cacheDir ? { cacheDir: input.cacheDir } : {}) });
+  const scores = await scoreViews(predictor, views);
+  return { views, scores, averaged: averageViews(scores, predictor.protocol.test.average) };
 }

@@ -14,8 +14,6 @@
  * the engine, the steps of an epoch and the validation pass): classification's is here, a
  * localizer's in src/runtime/localization/train.ts.
  */
-import type { DetectionSplits } from "../data/motion-boxes.js";
-import { detectionTrainer, isDetectionSplits } from "./detection/train.js";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as tf from "@tensorflow/tfjs";
@@ -25,7 +23,9 @@ import { flowStreams } from "../data/flow.js";
 import { formatIssue, issueOf, type DataIssue } from "../data/issues.js";
 import { ViewLoader, type ViewTask } from "../data/loader.js";
 import { seededRandom, type VideoDataset } from "../data/motion.js";
-import { protocolOf, testPlans, trainPlans } from "../data/sampling.js";
+import { testPlans, trainPlans } from "../data/sampling.js";
+import type { IrGraph } from "../ir/graph.js";
+import { outputScores, type OutputScores } from "../ir/scores.js";
 import type { CheckedNetwork } from "../semantics/network.js";
 import { CHECKPOINT, checkpointDir, readCheckpoint, writeCheckpoint } from "./checkpoint.js";
 import { startEngine, type EngineChoice, type EngineOptions } from "./engines/index.js";
@@ -147,26 +147,32 @@ function bar(fraction: number, width = 20): string {
   return `[${"#".repeat(filled)}${"-".repeat(width - filled)}]`;
 }
 
-/** Loss and accuracy of a model on a split (inference mode), one centre clip per video; `probabilities` says what the scores are. */
-export async function evaluateLoss(score: ViewScorer, probabilities: boolean, network: CheckedNetwork, items: readonly VideoItem[], reading: ViewReading): Promise<{ loss: number; accuracy: number }> {
-  const outputs = await videoOutputs(score, network, items, (item) => testPlans(reading.protocol, item.source.meta, 1, "center"), reading);
+/** Cross-entropy of one example's scores of the IR's kind. */
+function exampleLogProbability(row: Float32Array, label: number, scores: OutputScores): number {
+  if (scores.kind === "probabilities") return Math.log(row[label]! + 1e-8);
+  const max = Math.max(...row);
+  return row[label]! - max - Math.log(row.reduce((sum, v) => sum + Math.exp(v - max), 0));
+}
+
+/** Loss and accuracy of scored views on a split (inference mode), one centre clip per video, of the IR's kind of scores. */
+export async function evaluateLoss(score: ViewScorer, graph: IrGraph, items: readonly VideoItem[], reading: ViewReading): Promise<{ loss: number; accuracy: number }> {
+  const outputs = await videoOutputs(score, graph, items, (item) => testPlans(reading.protocol, item.source.meta, 1, "center"), reading);
+  const scores = outputScores(graph);
   let loss = 0;
   let correct = 0;
   let count = 0;
   outputs.forEach((row, i) => {
     if (!row) return;
     const label = items[i]!.label;
-    const max = Math.max(...row);
-    const logProb = probabilities ? Math.log(row[label]! + 1e-8) : row[label]! - max - Math.log(row.reduce((sum, v) => sum + Math.exp(v - max), 0));
-    loss -= logProb;
-    if (row.indexOf(max) === label) correct++;
+    loss -= exampleLogProbability(row, label, scores);
+    if (row.indexOf(Math.max(...row)) === label) correct++;
     count++;
   });
   return { loss: count ? loss / count : NaN, accuracy: count ? correct / count : NaN };
 }
 
 /** Training data: a builtin in-memory dataset (its clips) or opened video splits; a localizer's feature splits. */
-export type TrainingData = VideoDataset | VideoSplits | FeatureSplits | DetectionSplits;
+export type TrainingData = VideoDataset | VideoSplits | FeatureSplits;
 
 /** Whether training data are a localizer's feature splits. */
 function isFeatureSplits(data: TrainingData): data is FeatureSplits {
@@ -182,15 +188,16 @@ function splitsOf(data: VideoDataset | VideoSplits): VideoSplits {
  * batch one step of the chosen engine (softmax cross-entropy per head), validated on one centre
  * clip per video.
  */
-async function classificationTrainer(network: CheckedNetwork, data: VideoDataset | VideoSplits, start: EngineStart, options: TrainOptions): Promise<TaskTrainer> {
+async function classificationTrainer(graph: IrGraph, data: VideoDataset | VideoSplits, start: EngineStart, options: TrainOptions): Promise<TaskTrainer> {
   const { config } = options;
   const seed = options.seed ?? 0;
   const splits = splitsOf(data);
-  const protocol = protocolOf(network);
-  const flows = flowStreams(network);
+  const protocol = graph.protocol;
+  if (!protocol) throw new Error(`${graph.name} has no clip or image input for the data pipeline to fill`);
+  const flows = flowStreams(graph);
   // The exported model carries what predicting with it needs: class names and the test protocol.
-  const metadata = { vnet: { network: network.name, classNames: splits.classNames, sampling: protocol } };
-  const setup: EngineSetup = { network, config, seed, protocol, flows, start, metadata };
+  const metadata = { vnet: { network: graph.name, classNames: splits.classNames, sampling: protocol } };
+  const setup: EngineSetup = { graph, config, seed, protocol, flows, start, metadata };
   const { engine, reason } = await startEngine(options.engine ?? "tfjs", setup, Math.min(config.batch, Math.max(1, splits.train.length)), options.engineOptions);
   const loader = new ViewLoader({ geometry: protocol, flows, ...options.loading });
   const issues: DataIssue[] = [];
@@ -215,36 +222,30 @@ async function classificationTrainer(network: CheckedNetwork, data: VideoDataset
         bad.has(item.name) ? [] : trainPlans(protocol, item.source.meta, seededRandom((seed * 1000003 + epoch * 7919 + i * 104729 + 31) >>> 0)).map((plan) => ({ source: item.source, plan, item })),
       );
       const ordered = epochOrder(tasks.length, seed, epoch).map((k) => tasks[k]!);
-      // The frame each clip shows a 2D network, drawn per epoch so a resumed run draws the same ones.
-      const frameRandom = seededRandom((seed * 1000003 + epoch * 7919 + 23) >>> 0);
       async function* steps(): AsyncGenerator<TaskStep> {
         for await (const batch of loader.batches(ordered, config.batch, (task, error) => fail(task.item, error))) {
-          yield { size: batch.tasks.length, run: (lr, dropoutSeed) => engine.step({ views: batch.views, labels: batch.tasks.map((t) => t.item.label), frames: frameRandom, dropoutSeed }, lr) };
+          yield { size: batch.tasks.length, run: (lr, dropoutSeed) => engine.step({ views: batch.views, labels: batch.tasks.map((t) => t.item.label), dropoutSeed }, lr) };
         }
       }
       return { steps: Math.ceil(ordered.length / config.batch), batches: steps() };
     },
-    validate: () => evaluateLoss(engine.score, engine.probabilities, network, splits.val.filter((item) => !bad.has(item.name)), reading),
+    validate: () => evaluateLoss(engine.score, graph, splits.val.filter((item) => !bad.has(item.name)), reading),
     close: () => loader.close(),
   };
 }
 
 /** The trainer of a network's task over its data. */
-function taskTrainer(network: CheckedNetwork, data: TrainingData, start: EngineStart, options: TrainOptions): Promise<TaskTrainer> {
-  if (network.task === "localization") {
-    if (!isFeatureSplits(data)) throw new Error(`internal: ${network.name} is a localizer and trains on feature splits`);
-    return localizationTrainer(network, data, start, options);
+function taskTrainer(graph: IrGraph, data: TrainingData, start: EngineStart, options: TrainOptions): Promise<TaskTrainer> {
+  if (graph.task === "localization") {
+    if (!isFeatureSplits(data)) throw new Error(`internal: ${graph.name} is a localizer and trains on feature splits`);
+    return localizationTrainer(graph, data, start, options);
   }
-  if (network.task === "detection") {
-    if (!isDetectionSplits(data)) throw new Error(`internal: ${network.name} is a detector and trains on keyframes with boxes`);
-    return detectionTrainer(network, data, start, options);
-  }
-  if (isFeatureSplits(data) || isDetectionSplits(data)) throw new Error(`internal: ${network.name} is a ${network.task} network; feature splits train localizers, keyframes detectors`);
-  return classificationTrainer(network, data, start, options);
+  if (isFeatureSplits(data)) throw new Error(`internal: ${graph.name} is a ${graph.task} network; feature splits train localizers`);
+  return classificationTrainer(graph, data, start, options);
 }
 
-/** Trains a network on a dataset, validating, logging and checkpointing every epoch. */
-export async function trainNetwork(network: CheckedNetwork, data: TrainingData, options: TrainOptions): Promise<TrainResult> {
+/** Trains a network (its lowered graph) on a dataset, validating, logging and checkpointing every epoch. */
+export async function trainNetwork(graph: IrGraph, data: TrainingData, options: TrainOptions): Promise<TrainResult> {
   const { config, runDir } = options;
   const seed = options.seed ?? 0;
   fs.mkdirSync(runDir, { recursive: true });
@@ -257,7 +258,7 @@ export async function trainNetwork(network: CheckedNetwork, data: TrainingData, 
     const contents = await readCheckpoint(dir);
     start = { kind: "checkpoint", contents };
     firstEpoch = contents.progress.epoch;
-    options.log?.(`resuming ${network.name} after epoch ${firstEpoch} from ${dir}${contents.progress.engine ? ` (written by the ${contents.progress.engine} engine)` : ""}`);
+    options.log?.(`resuming ${graph.name} after epoch ${firstEpoch} from ${dir}${contents.progress.engine ? ` (written by the ${contents.progress.engine} engine)` : ""}`);
     // Metrics of epochs after the checkpoint belong to a run that did not finish them.
     if (fs.existsSync(metricsFile)) {
       const kept = fs.readFileSync(metricsFile, "utf8").split("\n").filter((line) => line && (JSON.parse(line) as { epoch: number }).epoch <= firstEpoch);
@@ -267,7 +268,7 @@ export async function trainNetwork(network: CheckedNetwork, data: TrainingData, 
     start = { kind: "fresh", ...(options.init ? { init: options.init } : {}) };
     fs.rmSync(metricsFile, { force: true });
   }
-  const trainer = await taskTrainer(network, data, start, options);
+  const trainer = await taskTrainer(graph, data, start, options);
   const { engine } = trainer;
   options.onEngine?.(engine.description, trainer.reason);
   const history: EpochMetrics[] = [];
@@ -326,7 +327,7 @@ export async function trainNetwork(network: CheckedNetwork, data: TrainingData, 
       );
       fs.appendFileSync(metricsFile, `${JSON.stringify(metrics)}\n`);
       await options.onEpoch?.(metrics);
-      await writeCheckpoint(runDir, await engine.checkpoint({ epoch: epoch + 1, seed, network: network.name, optimizer: config.optimizer, classNames: trainer.classNames }));
+      await writeCheckpoint(runDir, await engine.checkpoint({ epoch: epoch + 1, seed, network: graph.name, optimizer: config.optimizer, classNames: trainer.classNames }));
     }
     return { model: await engine.model(), engine: engine.description, history, issues: trainer.issues };
   } finally {

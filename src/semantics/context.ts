@@ -10,12 +10,16 @@ import type * as A from "../syntax/ast.js";
 import type { CheckedNetwork, NetworkInput, SectionValue } from "./network.js";
 import type { Module, Program } from "./program.js";
 import { importedDefinition, ModuleScope, type Definition } from "./scope.js";
+import { didYouMean } from "./suggest.js";
 import type { LocalValue, Value } from "./values.js";
 
 export interface ReportExtra {
   readonly hint?: string;
   readonly related?: readonly RelatedInformation[];
 }
+
+/** Searches for suggestions among the program's own names per check (see `CheckContext.suggest`). */
+export const MAX_SEARCHED_SUGGESTIONS = 500;
 
 export class CheckContext {
   readonly diagnostics: Diagnostic[] = [];
@@ -33,8 +37,14 @@ export class CheckContext {
   private readonly scopes = new Map<string, ModuleScope>();
   /** Imported names elaboration resolved, per importing file. */
   private readonly usedImports = new Map<string, Set<string>>();
+  /** Suggestions searched over names that grow with the program (see `suggest`). */
+  private suggestions = 0;
 
-  constructor(readonly program: Program) {
+  constructor(
+    readonly program: Program,
+    /** An entry network to elaborate at other input shapes (`InputResize` of check.ts). */
+    readonly resize?: { readonly network: string; readonly inputs: ReadonlyMap<string, readonly number[]> },
+  ) {
     for (const module of program.modules.values()) {
       this.scopes.set(module.file, new ModuleScope(module.file, module.ast, (_, index) => module.imports.get(index)));
     }
@@ -74,6 +84,17 @@ export class CheckContext {
     if (!resolution) return undefined;
     if (resolution.kind === "top") return { definition: resolution.definition };
     return { definition: importedDefinition(resolution.imported, (f) => this.scopes.get(f)) };
+  }
+
+  /**
+   * "Did you mean" over a set of names that grows with the program (a file's locals, blocks or
+   * top-level names). Each search is a scan of them; past `MAX_SEARCHED_SUGGESTIONS` searches in
+   * one check (a generated file with a hundred thousand unknown names) the rest go without, so
+   * the check stays linear. Their diagnostics beyond the report's cap are dropped anyway.
+   */
+  suggest(word: string, candidates: () => Iterable<string>): string | undefined {
+    if (++this.suggestions > MAX_SEARCHED_SUGGESTIONS) return undefined;
+    return didYouMean(word, candidates());
   }
 
   /** Whether elaboration resolved the imported name `name` in `file`. */

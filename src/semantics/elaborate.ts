@@ -11,9 +11,10 @@ import { FUNCTIONS, OPERATORS, isInferError, type Args, type InferError, type Op
 import { describeTensor, formatShape, rankName } from "../ops/values.js";
 import type * as A from "../syntax/ast.js";
 import { bindBlockArguments, positionalFor, resolveOperatorArgs, validateSection } from "./arguments.js";
-import { LIMITS } from "./budget.js";
+import { Budget, LIMITS, LimitReached } from "./budget.js";
 import type { CheckContext, NetworkFacts } from "./context.js";
 import { Env, Evaluator, PLAIN, valueContext, type EvaluationHost, type ReportOptions, type StageContext } from "./evaluate.js";
+import { FREEZE_ARGUMENT, freezeByPatterns, freezePatterns } from "./freeze.js";
 import { inflateNetwork } from "./inflate.js";
 import type { CheckedNetwork, Layer, NetworkInput, Origin, SectionValue } from "./network.js";
 import type { Module } from "./program.js";
@@ -50,13 +51,12 @@ export function checkNetwork(context: CheckContext, decl: A.NetworkDecl, module:
   }
 }
 
-/** Thrown past every frame when the network grows beyond the layer limit (reported first). */
-class AbortElaboration extends Error {}
-
 interface CallFrame {
   readonly block: A.BlockDecl;
   readonly file: string;
   readonly range: Range;
+  /** The call was frozen (`freeze = true`, or inside a frozen call): so is every layer it makes. */
+  readonly frozen: boolean;
 }
 
 /** Builds the layers of one graph (a network, or a per_frame body) with hierarchical names. */
@@ -118,6 +118,11 @@ class NetworkElaborator implements EvaluationHost {
   private readonly sections: Record<string, Record<string, SectionValue>> = {};
   private readonly outputs: number[] = [];
   private readonly evaluator = new Evaluator(this);
+  readonly budget = new Budget((file, range) =>
+    this.report("VN027", `checking network \`${this.decl.name.name}\` takes more than ${LIMITS.work.toLocaleString("en-US")} steps of evaluation`, file, range, {
+      hint: "vnet checks a spec within a fixed amount of work: look for lists, loops or blocks that grow with every step",
+    }),
+  );
   /** While elaborating a per_frame body: the clip's frame count (its frames are the body's batch). */
   private perFrameFrames: number | undefined;
 
@@ -140,16 +145,21 @@ class NetworkElaborator implements EvaluationHost {
   }
 
   run(): CheckedNetwork | undefined {
+    try {
+      return this.elaborate();
+    } catch (error) {
+      // A limit was reached and reported; the network has no graph to check further.
+      if (!(error instanceof LimitReached)) throw error;
+      return undefined;
+    }
+  }
+
+  private elaborate(): CheckedNetwork | undefined {
     const module = this.module;
     const scope = this.context.scopeOf(module.file);
     const env = new Env(module, scope, { container: this.decl, loops: [] });
     const inflate = this.decl.body.find((s): s is A.InflateDecl => s.kind === "Inflate");
-    try {
-      for (const statement of this.decl.body) this.statement(statement, env, "network");
-    } catch (error) {
-      if (!(error instanceof AbortElaboration)) throw error;
-      return undefined;
-    }
+    for (const statement of this.decl.body) this.statement(statement, env, "network");
     const networkLocal = (name: string): LocalValue | undefined => {
       const definition = scope.localsOf(this.decl).find((d) => d.name === name && d.kind !== "loop");
       return definition ? env.get(definition) : undefined;
@@ -166,7 +176,7 @@ class NetworkElaborator implements EvaluationHost {
     const facts: NetworkFacts = { decl: this.decl, module, inputs: this.inputs, sections: this.sections, classes, local: networkLocal };
     for (const rule of NETWORK_SETTINGS_RULES) rule(this.context, facts);
 
-    let layers = this.builder.layers;
+    let layers: readonly Layer[] = this.builder.layers;
     let outputs = this.outputs;
     let inflatedFrom: string | undefined;
     if (inflate) {
@@ -188,6 +198,8 @@ class NetworkElaborator implements EvaluationHost {
       outputs = result.outputs;
       inflatedFrom = inflate.source.name;
     }
+
+    layers = freezeByPatterns(layers, this.sections.training ? freezePatterns(this.decl) : [], (message, range, hint) => this.context.report("VN065", "error", message, module.file, range, { hint }));
 
     // Model inputs: raw inputs and streams that model (non-stream) layers read.
     const readByModel = new Set<number>();
@@ -249,8 +261,10 @@ class NetworkElaborator implements EvaluationHost {
           this.define(env, statement.name, ERR, "input");
           return;
         }
-        const layer = this.addLayer({ op: "input", name: statement.name.name, args: { kind: desc.kind }, inputs: [], shape: desc.shape, params: 0, state: 0, macs: 0, frozen: false, stream: false, origin: { file, range: statement.name.range } });
-        this.inputs.push({ name: statement.name.name, layer: layer.id, shape: desc.shape, kind: "input", modelInput: false });
+        const resized = this.context.resize?.network === this.decl.name.name && this.context.program.entries.includes(file) ? this.context.resize.inputs.get(statement.name.name) : undefined;
+        const shape = resized && resized.length === desc.shape.length ? resized : desc.shape;
+        const layer = this.addLayer({ op: "input", name: statement.name.name, args: { kind: desc.kind }, inputs: [], shape, params: 0, state: 0, macs: 0, frozen: false, stream: false, origin: { file, range: statement.name.range } });
+        this.inputs.push({ name: statement.name.name, layer: layer.id, shape, kind: "input", modelInput: false });
         this.define(env, statement.name, this.tensorOf(layer), "input");
         return;
       }
@@ -340,9 +354,10 @@ class NetworkElaborator implements EvaluationHost {
   private addLayer(layer: Omit<Layer, "id">): Layer {
     if (++this.layerCount > LIMITS.layers) {
       this.report("VN027", `the network expands to more than ${LIMITS.layers} layers`, layer.origin.file, layer.origin.range, { hint: "check loop bounds" });
-      throw new AbortElaboration();
+      throw new LimitReached();
     }
-    return this.builder.add(layer);
+    const frozen = layer.frozen || (this.callStack[this.callStack.length - 1]?.frozen ?? false);
+    return this.builder.add(frozen === layer.frozen ? layer : { ...layer, frozen });
   }
 
   stage(stage: A.Stage, input: Value, env: Env, ctx: StageContext): Value {
@@ -351,11 +366,24 @@ class NetworkElaborator implements EvaluationHost {
     const name = stage.callee.name;
     if (!name) return ERR;
     const op = OPERATORS.get(name);
+    const found = op ? undefined : this.context.lookupTop(file, name);
+    const symbol = found?.definition;
+    // `freeze = true` on any call freezes what it makes, unless the callee has a `freeze` of its own.
+    const ownFreeze = op ? op.params.some((p) => p.name === FREEZE_ARGUMENT) : symbol?.kind === "block" && (symbol.node as A.BlockDecl).params.some((p) => p.name.name === FREEZE_ARGUMENT);
+    const freezeArg = ownFreeze ? undefined : stage.args?.find((a) => a.name?.name === FREEZE_ARGUMENT);
+    if (freezeArg) {
+      const value = this.expr(freezeArg.value, env, valueContext(ctx));
+      if (value.t === "err") return ERR;
+      if (value.t !== "bool") {
+        this.report("VN014", `\`${FREEZE_ARGUMENT}\` expects true or false, got ${typeName(value)}`, file, freezeArg.value.range, { hint: "`freeze = true` keeps the weights of what this call makes fixed in training" });
+        return ERR;
+      }
+      const rest = { ...stage, args: stage.args!.filter((a) => a !== freezeArg) };
+      return this.stage(rest, input, env, { ...ctx, frozen: ctx.frozen || value.v });
+    }
     if (op) return this.opStage(op, stage, input, env, ctx);
-    const found = this.context.lookupTop(file, name);
     // An import that did not resolve was reported at the import.
     if (found && !found.definition) return ERR;
-    const symbol = found?.definition;
     if (symbol?.kind === "block") return this.blockStage(symbol, stage, input, env, ctx);
     if (symbol) {
       this.report("VN011", `\`${name}\` is a ${symbol.kind === "const" ? "constant" : symbol.kind}, not an operator or block`, file, stage.callee.range, symbol.kind === "network" ? { hint: "reuse a network's layers by writing them as a block" } : {});
@@ -366,8 +394,8 @@ class NetworkElaborator implements EvaluationHost {
       return ERR;
     }
     const scope = env.scope;
-    const blocks = [...[...scope.topLevel.values()].filter((d) => d.kind === "block").map((d) => d.name), ...[...scope.imports.keys()].filter((n) => this.context.peekTop(file, n)?.definition?.kind === "block")];
-    this.report("VN011", `unknown operator or block \`${name}\``, file, stage.callee.range, { hint: didYouMean(name, [...OPERATORS.keys(), ...blocks]) ?? "see `vnet ops` for the operator list" });
+    const blocks = () => [...[...scope.topLevel.values()].filter((d) => d.kind === "block").map((d) => d.name), ...[...scope.imports.keys()].filter((n) => this.context.peekTop(file, n)?.definition?.kind === "block")];
+    this.report("VN011", `unknown operator or block \`${name}\``, file, stage.callee.range, { hint: this.context.suggest(name, () => [...OPERATORS.keys(), ...blocks()]) ?? "see `vnet ops` for the operator list" });
     return ERR;
   }
 
@@ -495,6 +523,10 @@ class NetworkElaborator implements EvaluationHost {
     const build = (opName: string, layerName: string, layerArgs: Args): Value => {
       const inferred = OPERATORS.get(opName)!.infer(shapes, layerArgs);
       if (isInferError(inferred)) return fail(inferred);
+      for (const warning of inferred.warnings ?? []) {
+        const argNode = warning.arg ? (stage.args ?? []).find((a) => a.name?.name === warning.arg) ?? positionalFor(op.params, stage.args ?? [], warning.arg) : undefined;
+        this.report(warning.code, warning.message, file, argNode?.value.range ?? stage.callee.range, { severity: "warning", ...(warning.hint ? { hint: warning.hint } : {}) });
+      }
       const layer = this.addLayer({
         op: opName,
         name: this.builder.fullName(layerName),
@@ -600,7 +632,7 @@ class NetworkElaborator implements EvaluationHost {
     }
     const name = this.takeName(stage, block.name.name, ctx, callFile);
     this.context.expandedBlocks.add(block);
-    this.callStack.push({ block, file: callFile, range: stage.range });
+    this.callStack.push({ block, file: callFile, range: stage.range, frozen: ctx.frozen || this.callStack.some((f) => f.frozen) });
     this.builder.enter(name);
     const pending: Value[] = [...tensors];
     const outputs: Value[][] = [];

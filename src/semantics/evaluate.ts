@@ -10,12 +10,12 @@ import type { Range, RelatedInformation } from "../diagnostics/diagnostic.js";
 import { BOX_COLUMNS, FUNCTIONS, OPERATORS } from "../ops/catalogue.js";
 import { rankName } from "../ops/values.js";
 import type * as A from "../syntax/ast.js";
-import { LIMITS } from "./budget.js";
+import { LIMITS, type Budget } from "./budget.js";
 import type { CheckContext } from "./context.js";
 import type { Module } from "./program.js";
 import type { Definition, ModuleScope, Resolution, ScopeContext } from "./scope.js";
 import { didYouMean } from "./suggest.js";
-import { ERR, INPUT_FUNCTION_PARAMS, TENSOR_MEMBERS, containsError, show, typeName, type InputKind, type LocalValue, type Value } from "./values.js";
+import { ERR, INPUT_FUNCTION_PARAMS, TENSOR_MEMBERS, containsError, sameValue, show, typeName, type InputKind, type LocalValue, type Value } from "./values.js";
 
 /** How the stages of a chain are being elaborated. */
 export interface StageContext {
@@ -43,6 +43,8 @@ export interface ReportOptions {
 /** What evaluation needs from the elaborator around it. */
 export interface EvaluationHost {
   readonly context: CheckContext;
+  /** The work budget of the network being checked. */
+  readonly budget: Budget;
   /** Reports a problem (the elaborator adds the block call being expanded). */
   report(code: Code, message: string, file: string, range: Range, options?: ReportOptions): void;
   /** Applies one `->` stage to the value flowing into it. */
@@ -93,6 +95,7 @@ export class Evaluator {
 
   expr(expr: A.Expr, env: Env, ctx: StageContext): Value {
     const file = env.module.file;
+    this.host.budget.spend(1, file, expr.range);
     switch (expr.kind) {
       case "Number":
         if (!Number.isFinite(expr.value)) {
@@ -109,6 +112,7 @@ export class Evaluator {
       case "Paren":
         return this.expr(expr.inner, env, ctx);
       case "List":
+        this.host.budget.spend(expr.items.length, file, expr.range);
         return { t: "list", items: expr.items.map((i) => this.expr(i, env, ctx)) };
       case "Error":
         return ERR;
@@ -185,7 +189,7 @@ export class Evaluator {
       this.report("VN014", `\`${name}\` is a ${definition.kind}, not a value`, file, range, { hint: definition.kind === "block" ? `apply it with \`->\`: \`x -> ${name}(...)\`` : "a network is used through `inflate`" });
       return ERR;
     }
-    const hint = unknownNameHint(env.scope, name, range.start, env.context, resolution);
+    const hint = unknownNameHint(this.host.context, env.scope, name, range.start, env.context, resolution);
     this.report("VN010", `unknown name \`${name}\``, file, range, hint ? { hint } : {});
     return ERR;
   }
@@ -232,9 +236,30 @@ export class Evaluator {
     return ERR;
   }
 
+  /**
+   * A run of binary operators `a + b - c ...` is a left-deep tree as deep as it is long: its left
+   * spine is walked in a loop, so a sum of a million terms costs no stack, only budget.
+   */
   private binary(expr: A.BinaryExpr, env: Env, ctx: StageContext): Value {
+    const spine: A.BinaryExpr[] = [expr];
+    let innermost: A.Expr = expr.left;
+    while (innermost.kind === "Binary") {
+      spine.push(innermost);
+      innermost = innermost.left;
+    }
+    let value = this.expr(innermost, env, ctx);
+    for (let i = spine.length - 1; i >= 0; i--) {
+      const node = spine[i]!;
+      // The outermost node was charged by `expr`; the spine's others are charged here.
+      if (i > 0) this.host.budget.spend(1, env.module.file, node.range);
+      value = this.combine(node, value, env, ctx);
+    }
+    return value;
+  }
+
+  /** Applies `expr`'s operator to its left operand's value `left` and its right operand. */
+  private combine(expr: A.BinaryExpr, left: Value, env: Env, ctx: StageContext): Value {
     const file = env.module.file;
-    const left = this.expr(expr.left, env, ctx);
     if (expr.op === "and" || expr.op === "or") {
       if (left.t === "err") return ERR;
       if (left.t !== "bool") return this.typeError(`\`${expr.op}\` needs true or false, got ${typeName(left)}`, file, expr.left.range);
@@ -247,19 +272,37 @@ export class Evaluator {
     }
     const right = this.expr(expr.right, env, ctx);
     if (left.t === "err" || right.t === "err") return ERR;
+    const spend = (units: number) => this.host.budget.spend(units, file, expr.range);
     if (expr.op === "==" || expr.op === "!=") {
-      const equal = show(left) === show(right) && left.t === right.t;
+      const equal = sameValue(left, right, spend);
       return { t: "bool", v: expr.op === "==" ? equal : !equal };
     }
-    if (left.t === "list" && right.t === "list" && expr.op === "+") return { t: "list", items: [...left.items, ...right.items] };
-    if (left.t === "list" && right.t === "num" && expr.op === "*") {
-      if (!Number.isInteger(right.v) || right.v < 0 || right.v * left.items.length > LIMITS.iterations) {
-        this.report("VN015", `a list can be repeated a whole number of times (at most ${LIMITS.iterations} items), not ${right.v}`, file, expr.right.range);
+    if (left.t === "list" && right.t === "list" && expr.op === "+") {
+      const length = left.items.length + right.items.length;
+      if (length > LIMITS.listItems) {
+        this.report("VN015", `this \`+\` makes a list of ${length} items; a computed list holds at most ${LIMITS.listItems}`, file, expr.range, { hint: "lists are settings (kernel sizes, class names), not data" });
         return ERR;
       }
+      spend(length);
+      return { t: "list", items: [...left.items, ...right.items] };
+    }
+    if (left.t === "list" && right.t === "num" && expr.op === "*") {
+      if (!Number.isInteger(right.v) || right.v < 0 || right.v * left.items.length > LIMITS.listItems) {
+        this.report("VN015", `a list can be repeated a whole number of times (at most ${LIMITS.listItems} items), not ${right.v}`, file, expr.right.range);
+        return ERR;
+      }
+      spend(right.v * left.items.length);
       return { t: "list", items: Array.from({ length: right.v }, () => left.items).flat() };
     }
-    if (left.t === "str" && right.t === "str" && expr.op === "+") return { t: "str", v: left.v + right.v };
+    if (left.t === "str" && right.t === "str" && expr.op === "+") {
+      const length = left.v.length + right.v.length;
+      if (length > LIMITS.stringLength) {
+        this.report("VN015", `this \`+\` makes a string of ${length} characters; a computed string holds at most ${LIMITS.stringLength}`, file, expr.range);
+        return ERR;
+      }
+      spend(length);
+      return { t: "str", v: left.v + right.v };
+    }
     if (left.t === "str" && right.t === "str" && ["<", "<=", ">", ">="].includes(expr.op)) {
       return { t: "bool", v: compare(expr.op, left.v < right.v ? -1 : left.v > right.v ? 1 : 0) };
     }
@@ -333,8 +376,9 @@ export class Evaluator {
       if (a.t !== "num") return this.typeError(`\`${name}\` needs numbers, got ${typeName(a)}`, file, expr.range);
       numbers.push(a.v);
     }
+    // Reduced in a loop: spreading a long list into Math.min's arguments would overflow the stack.
     const v =
-      name === "floor" ? Math.floor(numbers[0]!) : name === "ceil" ? Math.ceil(numbers[0]!) : name === "round" ? Math.round(numbers[0]!) : name === "abs" ? Math.abs(numbers[0]!) : name === "min" ? Math.min(...numbers) : name === "max" ? Math.max(...numbers) : numbers.reduce((s, x) => s + x, 0);
+      name === "floor" ? Math.floor(numbers[0]!) : name === "ceil" ? Math.ceil(numbers[0]!) : name === "round" ? Math.round(numbers[0]!) : name === "abs" ? Math.abs(numbers[0]!) : name === "min" ? numbers.reduce((m, x) => Math.min(m, x), Infinity) : name === "max" ? numbers.reduce((m, x) => Math.max(m, x), -Infinity) : numbers.reduce((s, x) => s + x, 0);
     return { t: "num", v };
   }
 
@@ -396,9 +440,9 @@ export class Evaluator {
 }
 
 /** The hint of an unknown name: declared further down, a near miss of a visible name, or an operator. */
-export function unknownNameHint(scope: ModuleScope, name: string, at: number, context: ScopeContext, resolution: Resolution | undefined): string | undefined {
+export function unknownNameHint(check: CheckContext, scope: ModuleScope, name: string, at: number, context: ScopeContext, resolution: Resolution | undefined): string | undefined {
   if (resolution?.kind === "later") return `\`${name}\` is defined later; statements run top to bottom, so move it up`;
-  return didYouMean(name, scope.visibleNames(at, context)) ?? (OPERATORS.has(name) ? `\`${name}\` is an operator: apply it with \`->\`` : undefined);
+  return check.suggest(name, () => scope.visibleNames(at, context)) ?? (OPERATORS.has(name) ? `\`${name}\` is an operator: apply it with \`->\`` : undefined);
 }
 
 function compare(op: string, c: number): boolean {

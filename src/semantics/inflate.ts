@@ -120,7 +120,7 @@ export function inflateNetwork(request: InflateRequest): { layers: Layer[]; outp
   }
 
   const layers: Layer[] = [...request.layers];
-  let nextId = layers.reduce((m, l) => Math.max(m, l.id, ...(l.body ?? []).map((b) => b.id)), -1) + 1;
+  let nextId = layers.reduce((m, l) => (l.body ?? []).reduce((n, b) => Math.max(n, b.id), Math.max(m, l.id)), -1) + 1;
   const idMap = new Map<number, number>([[sourceInputs[0]!.layer, target.layer]]);
   const shapes = new Map<number, readonly number[]>(layers.map((l) => [l.id, l.shape]));
   const sourceShapes = new Map<number, readonly number[]>(source2d.layers.map((l) => [l.id, l.shape]));

@@ -24,7 +24,7 @@ export interface Layer {
   readonly params: number;
   readonly state: number;
   readonly macs: number;
-  /** Weights that training must not update (inside `per_frame(freeze = true)`). */
+  /** Weights that training must not update (see freeze.ts). */
   readonly frozen: boolean;
   /** Runs in the data pipeline (a `stream` declaration), not in the model. */
   readonly stream: boolean;
@@ -96,16 +96,31 @@ export function* allLayers(
   }
 }
 
+/** A layer's parameters split into trainable and frozen (a per_frame's body may be partly frozen). */
+export function frozenSplit(layer: Layer, frozen = false): { trainable: number; frozen: number } {
+  const isFrozen = frozen || layer.frozen;
+  if (!layer.body) return isFrozen ? { trainable: 0, frozen: layer.params } : { trainable: layer.params, frozen: 0 };
+  let t = 0;
+  let f = 0;
+  for (const inner of layer.body) {
+    const split = frozenSplit(inner, isFrozen);
+    t += split.trainable;
+    f += split.frozen;
+  }
+  return { trainable: t, frozen: f };
+}
+
 export function totals(network: CheckedNetwork): Totals {
   let trainable = 0;
   let frozen = 0;
   let state = 0;
   let macs = 0;
   // A per_frame layer already holds its body's parameters and (frames x) MACs.
-  for (const { layer, frozen: isFrozen, depth } of allLayers(network.layers)) {
+  for (const { layer, depth } of allLayers(network.layers)) {
     if (depth > 0 || layer.stream) continue;
-    if (isFrozen) frozen += layer.params;
-    else trainable += layer.params;
+    const split = frozenSplit(layer);
+    trainable += split.trainable;
+    frozen += split.frozen;
     state += layer.state;
     macs += layer.macs;
   }

@@ -144,7 +144,7 @@ export function loadProgram(entries: readonly string[], options: { root?: string
       text.length > MAX_FILE_BYTES
         ? { ast: { kind: "File" as const, items: [], comments: [], range: { start: 0, end: text.length } }, diagnostics: [{ code: "VN004", severity: "error" as const, message: `file is ${text.length} characters; vnet reads specs up to ${MAX_FILE_BYTES}`, file, range: { start: 0, end: 0 } }] }
         : parseSpec(text, file);
-    diagnostics.push(...parsed.diagnostics.map((d) => ({ ...d, file })));
+    for (const d of parsed.diagnostics) diagnostics.push({ ...d, file });
     const imports = new Map<number, string | undefined>();
     parsed.ast.items.forEach((item, index) => {
       if (item.kind !== "Import") return;

@@ -157,16 +157,27 @@ export class ModuleScope {
   /** The locals readable at `at` in `context`: its loops' variables and the container's locals declared before. */
   visibleLocals(at: number, context: ScopeContext): Definition[] {
     const out = context.loops.map((l) => this.loops.get(l)).filter((d): d is Definition => d !== undefined && d.name !== "");
-    if (context.container) for (const d of this.localsOf(context.container)) if (d.kind !== "loop" && this.visibleFrom.get(d)! <= at) out.push(d);
+    for (const d of this.declaredBefore(at, context)) out.push(d);
     return out;
   }
 
-  /** Names a mention at `at` could have meant: visible locals, loop variables, top-level and imported names. */
-  visibleNames(at: number, context: ScopeContext): string[] {
-    const names = new Set<string>(this.visibleLocals(at, context).map((d) => d.name));
-    for (const name of this.topLevel.keys()) names.add(name);
-    for (const name of this.imports.keys()) names.add(name);
-    return [...names];
+  /** Names a mention at `at` could have meant: visible locals, loop variables, top-level and imported names (lazily; a name may repeat). */
+  *visibleNames(at: number, context: ScopeContext): Generator<string> {
+    for (const loop of context.loops) if (loop.variable.name) yield loop.variable.name;
+    for (const d of this.declaredBefore(at, context)) yield d.name;
+    yield* this.topLevel.keys();
+    yield* this.imports.keys();
+  }
+
+  /** The container's parameters and statement locals declared before `at`, in order. */
+  private *declaredBefore(at: number, context: ScopeContext): Generator<Definition> {
+    if (!context.container) return;
+    // Parameters and statements come in source order, so they become visible in order: the first
+    // one not yet visible ends the walk (loop variables, listed last, are the context's).
+    for (const d of this.localsOf(context.container)) {
+      if (d.kind === "loop" || this.visibleFrom.get(d)! > at) return;
+      yield d;
+    }
   }
 
   /** The definition an identifier introduces (a declaration's name, a parameter, a loop variable). */

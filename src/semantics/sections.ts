@@ -9,6 +9,7 @@ export type FieldType =
   | { kind: "bool" }
   | { kind: "enum"; values: readonly string[] }
   | { kind: "ints"; length?: number; min?: number }
+  | { kind: "strings" }
   | { kind: "section"; fields: Schema };
 
 export interface Field {
@@ -24,6 +25,10 @@ const trainSampling: Schema = {
   stride: { type: { kind: "int", min: 1 }, doc: "Take every stride-th raw frame (exclusive with fps)." },
   fps: { type: { kind: "number", min: 0, exclusiveMin: true }, doc: "Resample the video to this frame rate first (exclusive with stride)." },
   choice: { type: { kind: "enum", values: ["random", "uniform", "dense"] }, default: "random", doc: "Where clips start: one random position, evenly spaced, or every position." },
+  segments: {
+    type: { kind: "int", min: 1 },
+    doc: "TSN segment sampling: the video is cut into this many equal segments and each gives frames / segments consecutive frames (one frame each when they are equal) from a random position (MMAction2's SampleFrames with num_clips). Replaces `choice`.",
+  },
   jitter: { type: { kind: "int", min: 0 }, default: 0, doc: "Random offset of each sampled frame, in raw frames." },
   scale: { type: { kind: "ints", length: 2, min: 1 }, doc: "Resize the short side to a random size in [min, max] before cropping." },
   crop: { type: { kind: "int", min: 1 }, doc: "Square crop size; must equal the input's height and width." },
@@ -35,6 +40,7 @@ const testSampling: Schema = {
   clips: { type: { kind: "int", min: 1 }, default: 1, doc: "Clips per video, spaced uniformly." },
   crops: { type: { kind: "enum", values: ["center", "three", "ten"] }, default: "center", doc: "Spatial crops per clip: centre, three along the long side, or ten (corners + centre, flipped)." },
   average: { type: { kind: "enum", values: ["logits", "softmax", "max"] }, default: "softmax", doc: "How the views' predictions combine." },
+  segments: { type: { kind: "int", min: 1 }, doc: "Segment sampling at test time, each segment's frames from its centre (defaults to training's)." },
   stride: { type: { kind: "int", min: 1 }, doc: "Frame stride at test time (defaults to training's)." },
   fps: { type: { kind: "number", min: 0, exclusiveMin: true }, doc: "Frame rate at test time (defaults to training's)." },
   resize: { type: { kind: "int", min: 1 }, doc: "Short side before cropping." },
@@ -64,6 +70,10 @@ export const SECTION_SCHEMAS: Readonly<Record<string, Schema>> = {
     epochs: { type: { kind: "int", min: 1 }, default: 10, doc: "Training epochs." },
     batch: { type: { kind: "int", min: 1 }, default: 8, doc: "Clips per batch." },
     label_smoothing: { type: { kind: "number", min: 0, max: 1 }, default: 0, doc: "Label smoothing." },
+    freeze: {
+      type: { kind: "strings" },
+      doc: 'Layers whose weights stay fixed: globs of `as` names (`["stem", "layer1.*"]`), each freezing the layers it names and everything inside them (`*` within a name segment, `**` across segments). A frozen batch norm uses its moving statistics.',
+    },
   },
 };
 

@@ -4,26 +4,45 @@
 export function editDistance(a: string, b: string): number {
   if (a === b) return 0;
   if (Math.abs(a.length - b.length) > 8 || a.length > 64 || b.length > 64) return Math.max(a.length, b.length);
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  // Three rows of the dynamic-programming table: the swap looks two rows back.
+  let before = new Array<number>(b.length + 1).fill(0);
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  let current = new Array<number>(b.length + 1).fill(0);
   for (let i = 1; i <= a.length; i++) {
+    current[0] = i;
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = v;
+      let v = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, before[j - 2]! + 1);
+      current[j] = v;
     }
+    [before, previous, current] = [previous, current, before];
   }
-  return d[a.length]![b.length]!;
+  return previous[b.length]!;
 }
+
+/**
+ * Candidates compared per suggestion (those within reach by length), and names scanned at all.
+ * Specs have a few hundred names; a generated file with a hundred thousand must not make every
+ * unknown name cost a full scan.
+ */
+export const MAX_SUGGESTION_CANDIDATES = 300;
+export const MAX_SUGGESTION_SCAN = 10_000;
 
 /** The closest candidate within a distance that scales with the word's length, if any. */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
   const limit = Math.max(1, Math.floor(word.length / 3));
+  const lower = word.toLowerCase();
+  let looked = 0;
+  let scanned = 0;
   for (const candidate of candidates) {
-    if (candidate === word) continue;
-    const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (++scanned > MAX_SUGGESTION_SCAN) break;
+    // A candidate whose length differs by more than the limit cannot be within it.
+    if (candidate === word || Math.abs(candidate.length - word.length) > limit) continue;
+    if (++looked > MAX_SUGGESTION_CANDIDATES) break;
+    const d = editDistance(lower, candidate.toLowerCase());
     if (d < bestDistance || (d === bestDistance && best !== undefined && candidate < best)) {
       best = candidate;
       bestDistance = d;
@@ -35,4 +54,10 @@ export function closest(word: string, candidates: Iterable<string>): string | un
 export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
   const match = closest(word, candidates);
   return match === undefined ? undefined : `did you mean \`${match}\`?`;
+}
+
+/** Names for a hint ("it defines: a, b, c"), at most `max` of them with a count of the rest. */
+export function listNames(names: Iterable<string>, max = 20): string {
+  const all = [...names];
+  return all.length > max ? `${all.slice(0, max).join(", ")} and ${all.length - max} more` : all.join(", ");
 }

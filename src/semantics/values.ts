@@ -41,22 +41,70 @@ export function typeName(value: Value): string {
   }
 }
 
-export function show(value: Value): string {
-  switch (value.t) {
+/**
+ * A value as the spec would write it, for messages: at most `max` characters (then "…"), so a
+ * message about a huge list stays one line.
+ */
+export function show(value: Value, max = 120): string {
+  let out = "";
+  const write = (v: Value): void => {
+    if (out.length > max) return;
+    switch (v.t) {
+      case "num":
+      case "bool":
+        out += String(v.v);
+        return;
+      case "str":
+        out += JSON.stringify(v.v.length > max ? v.v.slice(0, max + 1) : v.v);
+        return;
+      case "list":
+        out += "[";
+        for (let i = 0; i < v.items.length && out.length <= max; i++) {
+          if (i > 0) out += ", ";
+          write(v.items[i]!);
+        }
+        out += "]";
+        return;
+      case "tensor":
+        out += `tensor [N, ${v.shape.join(", ")}]`;
+        return;
+      case "input":
+        out += `${v.kind} [N, ${v.shape.join(", ")}]`;
+        return;
+      case "err":
+        out += "<error>";
+        return;
+    }
+  };
+  write(value);
+  return out.length > max ? `${out.slice(0, max)}…` : out;
+}
+
+/**
+ * Whether two values are equal (`==`): the same kind and contents; tensors and input
+ * descriptions by shape. `spend` is charged one unit per value compared, so comparing lists that
+ * share structure exponentially stays within the check's budget.
+ */
+export function sameValue(a: Value, b: Value, spend: (units: number) => void): boolean {
+  spend(1);
+  if (a.t !== b.t) return false;
+  switch (a.t) {
     case "num":
-      return String(value.v);
     case "bool":
-      return String(value.v);
     case "str":
-      return JSON.stringify(value.v);
-    case "list":
-      return `[${value.items.map(show).join(", ")}]`;
+      return a.v === (b as typeof a).v;
+    case "list": {
+      const other = b as typeof a;
+      if (a.items.length !== other.items.length) return false;
+      return a.items.every((item, i) => sameValue(item, other.items[i]!, spend));
+    }
     case "tensor":
-      return `tensor [N, ${value.shape.join(", ")}]`;
-    case "input":
-      return `${value.kind} [N, ${value.shape.join(", ")}]`;
+    case "input": {
+      const other = b as typeof a;
+      return (a.t !== "input" || a.kind === (other as typeof a).kind) && a.shape.length === other.shape.length && a.shape.every((d, i) => d === other.shape[i]);
+    }
     case "err":
-      return "<error>";
+      return true;
   }
 }
 
@@ -76,8 +124,15 @@ export function toArg(value: Value): ArgValue | undefined {
   }
 }
 
+/** Lists already looked through: values are immutable and lists share items, so each is looked at once. */
+const errorFree = new WeakSet<Value>();
+
 export function containsError(value: Value): boolean {
-  return value.t === "err" || (value.t === "list" && value.items.some(containsError));
+  if (value.t === "err") return true;
+  if (value.t !== "list" || errorFree.has(value)) return false;
+  if (value.items.some(containsError)) return true;
+  errorFree.add(value);
+  return false;
 }
 
 /** A local's value during elaboration: what it holds, where it was declared, whether anything read it. */

@@ -234,8 +234,8 @@ function buildExpression(node: CstNode, parent: Range): A.Expr {
 function buildChain(node: CstNode, parent: Range): A.Expr {
   const c = node.children as Children;
   const range = nodeRange(node, parent);
-  const headNode = firstNode(c, "orExpr");
-  const head = headNode ? buildBinaryLevel(headNode, range) : errorExpr(range);
+  const headNode = firstNode(c, "operation");
+  const head = headNode ? buildOperation(headNode, range) : errorExpr(range);
   const stages = nodes(c, "stage").map((s) => buildStage(s, range));
   if (stages.length === 0) return head;
   return { kind: "Chain", head, stages, range };
@@ -261,8 +261,8 @@ function buildStage(node: CstNode, parent: Range): A.Stage {
     return {
       kind: "ForStage",
       variable: ident(tokens(fc, "Identifier")[0], r),
-      from: from ? buildBinaryLevel(from, r) : errorExpr(r),
-      to: to ? buildBinaryLevel(to, r) : errorExpr(r),
+      from: from ? buildSum(from, r) : errorExpr(r),
+      to: to ? buildSum(to, r) : errorExpr(r),
       body: buildPipeline(firstNode(fc, "pipeline"), r),
       ...alias,
       range,
@@ -299,94 +299,117 @@ function buildArguments(node: CstNode | undefined, parent: Range): A.Argument[] 
   });
 }
 
-const BINARY_TOKEN_OPS: Record<string, A.BinaryOperator> = {
-  Or: "or",
-  And: "and",
-  EqEq: "==",
-  NotEq: "!=",
-  Less: "<",
-  LessEq: "<=",
-  Greater: ">",
-  GreaterEq: ">=",
-  Plus: "+",
-  Minus: "-",
-  Star: "*",
-  Slash: "/",
-  Percent: "%",
+/**
+ * How tightly each binary operator binds, within the grammar rule that holds it: `and` over `or`
+ * (operation), `* / %` over `+ -` (sum). Comparisons (term), `not`, unary minus and `**` (unary)
+ * are their own rules. All of them associate to the left.
+ */
+const BINARY_TOKEN_OPS: Record<string, { op: A.BinaryOperator; binds: number }> = {
+  Or: { op: "or", binds: 1 },
+  And: { op: "and", binds: 2 },
+  EqEq: { op: "==", binds: 1 },
+  NotEq: { op: "!=", binds: 1 },
+  Less: { op: "<", binds: 1 },
+  LessEq: { op: "<=", binds: 1 },
+  Greater: { op: ">", binds: 1 },
+  GreaterEq: { op: ">=", binds: 1 },
+  Plus: { op: "+", binds: 1 },
+  Minus: { op: "-", binds: 1 },
+  Star: { op: "*", binds: 2 },
+  Slash: { op: "/", binds: 2 },
+  Percent: { op: "%", binds: 2 },
 };
 
-const OPERAND_RULES = ["orExpr", "andExpr", "notExpr", "comparison", "additive", "multiplicative", "unary", "power", "postfix"];
-
-/** Builds every left-associative binary level (or/and/comparison/additive/multiplicative) and below. */
-function buildBinaryLevel(node: CstNode, parent: Range): A.Expr {
+/**
+ * A level of operands joined by operators (operation: terms; sum: unaries), as a left-associative
+ * tree with each operator's binding strength: `a + b * c - d` is `(a + (b * c)) - d`.
+ */
+function buildLevel(node: CstNode, parent: Range, operandRule: string, buildOperand: (n: CstNode, r: Range) => A.Expr): A.Expr {
   const range = nodeRange(node, parent);
   const c = node.children as Children;
-  switch (node.name) {
-    case "notExpr": {
-      const inner = firstNode(c, "notExpr");
-      if (tokens(c, "Not").length > 0) {
-        return { kind: "Unary", op: "not", operand: inner ? buildBinaryLevel(inner, range) : errorExpr(range), range };
-      }
-      const cmp = firstNode(c, "comparison");
-      return cmp ? buildBinaryLevel(cmp, range) : errorExpr(range);
+  const operandNodes = c[operandRule] ?? [];
+  // Most levels hold one operand and no operator: skip the ordering work (a hot path).
+  if (Object.keys(c).length === 1 && operandNodes.length === 1) return buildOperand(operandNodes[0] as CstNode, range);
+  // Operands and operator tokens interleave in source order; a missing operator (recovery) reads as `+`.
+  const operands: A.Expr[] = [];
+  const operators: { op: A.BinaryOperator; binds: number }[] = [];
+  let pending: { op: A.BinaryOperator; binds: number } | undefined;
+  for (const { name, element } of ordered(c)) {
+    if (isToken(element)) {
+      pending = BINARY_TOKEN_OPS[element.tokenType.name] ?? pending;
+      continue;
     }
-    case "unary": {
-      if (tokens(c, "Minus").length > 0) {
-        const inner = firstNode(c, "unary");
-        return { kind: "Unary", op: "-", operand: inner ? buildBinaryLevel(inner, range) : errorExpr(range), range };
-      }
-      const power = firstNode(c, "power");
-      return power ? buildBinaryLevel(power, range) : errorExpr(range);
-    }
-    case "power": {
-      const base = firstNode(c, "postfix");
-      const left = base ? buildPostfix(base, range) : errorExpr(range);
-      const exponent = firstNode(c, "unary");
-      if (!exponent) return left;
-      return { kind: "Binary", op: "**", left, right: buildBinaryLevel(exponent, range), range };
-    }
-    case "postfix":
-      return buildPostfix(node, parent);
-    default: {
-      // Most levels hold one operand and no operator: skip the ordering work (a hot path).
-      const keys = Object.keys(c);
-      if (keys.length === 1) {
-        const only = c[keys[0]!]!;
-        if (only.length === 1 && !isToken(only[0]!) && OPERAND_RULES.includes(keys[0]!)) return buildBinaryLevel(only[0] as CstNode, range);
-      }
-      // A left-associative level: operands and operator tokens interleave in source order.
-      let result: A.Expr | undefined;
-      let pendingOp: A.BinaryOperator | undefined;
-      for (const { name, element } of ordered(c)) {
-        if (isToken(element)) {
-          const op = BINARY_TOKEN_OPS[element.tokenType.name];
-          if (op) pendingOp = op;
-          continue;
-        }
-        if (!OPERAND_RULES.includes(name)) continue;
-        const operand = buildBinaryLevel(element, range);
-        if (result === undefined) result = operand;
-        else {
-          result = { kind: "Binary", op: pendingOp ?? "+", left: result, right: operand, range: { start: result.range.start, end: operand.range.end } };
-        }
-      }
-      return result ?? errorExpr(range);
-    }
+    if (name !== operandRule) continue;
+    if (operands.length > 0) operators.push(pending ?? { op: "+", binds: 1 });
+    operands.push(buildOperand(element, range));
+    pending = undefined;
   }
+  if (operands.length === 0) return errorExpr(range);
+  // Precedence climbing; it recurses once per binding strength, not per operand.
+  let next = 0;
+  const climb = (minBinds: number): A.Expr => {
+    let left = operands[next++]!;
+    while (next - 1 < operators.length && operators[next - 1]!.binds >= minBinds) {
+      const { op, binds } = operators[next - 1]!;
+      const right = climb(binds + 1);
+      left = { kind: "Binary", op, left, right, range: { start: left.range.start, end: right.range.end } };
+    }
+    return left;
+  };
+  return climb(0);
 }
 
-function buildPostfix(node: CstNode, parent: Range): A.Expr {
+/** `or` and `and` over terms. */
+function buildOperation(node: CstNode, parent: Range): A.Expr {
+  return buildLevel(node, parent, "term", buildTerm);
+}
+
+/** `not term`, or a sum compared with another (comparisons do not chain). */
+function buildTerm(node: CstNode, parent: Range): A.Expr {
   const range = nodeRange(node, parent);
   const c = node.children as Children;
-  const primaryNode = firstNode(c, "primary");
-  let result: A.Expr = primaryNode ? buildPrimary(primaryNode, range) : errorExpr(range);
-  if (!c.LParen && !c.LBracket && !c.Dot) return result;
-  const start = result.range.start;
+  if (c.Not) {
+    const inner = firstNode(c, "term");
+    return { kind: "Unary", op: "not", operand: inner ? buildTerm(inner, range) : errorExpr(range), range };
+  }
+  const sums = nodes(c, "sum");
+  const left = sums[0] ? buildSum(sums[0], range) : errorExpr(range);
+  const comparison = ordered(c).find((e) => isToken(e.element) && BINARY_TOKEN_OPS[(e.element as IToken).tokenType.name]);
+  if (!comparison || !sums[1]) return left;
+  const right = buildSum(sums[1], range);
+  return { kind: "Binary", op: BINARY_TOKEN_OPS[(comparison.element as IToken).tokenType.name]!.op, left, right, range: { start: left.range.start, end: right.range.end } };
+}
+
+/** Arithmetic over unaries: `* / %` before `+ -`. */
+function buildSum(node: CstNode, parent: Range): A.Expr {
+  return buildLevel(node, parent, "unary", buildUnary);
+}
+
+/** `-x`, or a primary with an optional right-associative `** exponent` (`-2 ** 2` is `-(2 ** 2)`). */
+function buildUnary(node: CstNode, parent: Range): A.Expr {
+  const range = nodeRange(node, parent);
+  const c = node.children as Children;
+  if (c.Minus) {
+    const inner = firstNode(c, "unary");
+    return { kind: "Unary", op: "-", operand: inner ? buildUnary(inner, range) : errorExpr(range), range };
+  }
+  const primary = firstNode(c, "primary");
+  const left = primary ? buildPrimary(primary, range) : errorExpr(range);
+  const exponent = firstNode(c, "unary");
+  if (!exponent) return left;
+  return { kind: "Binary", op: "**", left, right: buildUnary(exponent, range), range };
+}
+
+/** The suffixes of a primary: calls, indexing and members, applied left to right. */
+function buildSuffixes(base: A.Expr, c: Children, range: Range): A.Expr {
+  if (!c.callOpen && !c.LBracket && !c.Dot) return base;
+  let result = base;
+  const start = base.range.start;
   // Suffixes: walk tokens in order; each "(" pairs with an arguments node, each "[" with an expression.
   const argNodes = nodes(c, "arguments");
-  const indexNodes = nodes(c, "expression");
-  const members = tokens(c, "Identifier");
-  const closers = [...tokens(c, "RParen"), ...tokens(c, "RBracket"), ...members].filter((t) => validOffset(t.endOffset)).sort((a, b) => a.startOffset - b.startOffset);
+  const indexNodes = nodes(c, "index");
+  const members = tokens(c, "member");
+  const closers = [...tokens(c, "callClose"), ...tokens(c, "RBracket"), ...members].filter((t) => validOffset(t.endOffset)).sort((a, b) => a.startOffset - b.startOffset);
   // The first closer after an opener ends that suffix (binary search: suffix runs stay linear).
   const endOf = (afterOffset: number) => {
     let lo = 0;
@@ -399,12 +422,11 @@ function buildPostfix(node: CstNode, parent: Range): A.Expr {
     const next = closers[lo];
     return next ? next.endOffset! + 1 : range.end;
   };
-  const openers = ordered(c).filter((e) => isToken(e.element) && ["LParen", "LBracket", "Dot"].includes((e.element as IToken).tokenType.name));
+  const openers = [...tokens(c, "callOpen"), ...tokens(c, "LBracket"), ...tokens(c, "Dot")].sort((a, b) => a.startOffset - b.startOffset);
   let argIndex = 0;
   let indexIndex = 0;
   let memberIndex = 0;
-  for (const { element } of openers) {
-    const token = element as IToken;
+  for (const token of openers) {
     const end = endOf(token.startOffset);
     const r = { start, end };
     if (token.tokenType.name === "LParen") {
@@ -420,9 +442,14 @@ function buildPostfix(node: CstNode, parent: Range): A.Expr {
   return result;
 }
 
+/** A value (number, string, boolean, name, list, parenthesised expression) and its suffixes. */
 function buildPrimary(node: CstNode, parent: Range): A.Expr {
   const range = nodeRange(node, parent);
   const c = node.children as Children;
+  return buildSuffixes(buildValue(c, range), c, range);
+}
+
+function buildValue(c: Children, range: Range): A.Expr {
   const num = tokens(c, "NumberLiteral")[0];
   if (num && tokenRange(num)) return { kind: "Number", value: Number(num.image), raw: num.image, range: tokenRange(num)! };
   const str = tokens(c, "StringLiteral")[0];
@@ -439,6 +466,14 @@ function buildPrimary(node: CstNode, parent: Range): A.Expr {
     return { kind: "List", items: nodes(list.children as Children, "expression").map((e) => buildExpression(e, r)), range: r };
   }
   const inner = firstNode(c, "expression");
-  if (inner) return { kind: "Paren", inner: buildExpression(inner, range), range };
-  return errorExpr(range);
+  if (!inner) return errorExpr(range);
+  // The parentheses themselves, not the suffixes after them: `(a).channels`.
+  const open = tokens(c, "LParen")[0];
+  const close = tokens(c, "RParen")[0];
+  const innerRange = nodeRange(inner, range);
+  const parenRange = {
+    start: open && tokenRange(open) ? open.startOffset : innerRange.start,
+    end: close && tokenRange(close) ? close.endOffset! + 1 : innerRange.end,
+  };
+  return { kind: "Paren", inner: buildExpression(inner, parenRange), range: parenRange };
 }

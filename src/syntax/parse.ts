@@ -2,11 +2,12 @@
  * Text -> AST + diagnostics. Never throws on user input: lexer errors, parser errors (with
  * recovery, so several per run), runaway nesting and stack exhaustion all become diagnostics.
  */
-import type { IParserErrorMessageProvider, IToken, TokenType } from "chevrotain";
+import { EOF, type IParserErrorMessageProvider, type IRecognitionException, type IToken, type TokenType } from "chevrotain";
 import { VnetParser } from "../../grammar/parser.js";
 import * as T from "../../grammar/tokens.js";
 import type { Diagnostic, Range } from "../diagnostics/diagnostic.js";
-import type { Comment, SpecFile } from "./ast.js";
+import { LineIndex } from "../diagnostics/location.js";
+import type { Comment, SpecFile, TopLevel } from "./ast.js";
 import { buildFile } from "./build-ast.js";
 
 export interface ParseResult {
@@ -54,6 +55,8 @@ function describeTokenType(type: TokenType): string {
 }
 
 function describeToken(token: IToken): string {
+  const real = boundaryToken(token);
+  if (real) return describeToken(real);
   if (token.tokenType.name === "EOF") return "the end of the file";
   const image = token.image.length > 24 ? `${token.image.slice(0, 24)}…` : token.image;
   if (token.tokenType === T.Identifier) return `name \`${image}\``;
@@ -68,7 +71,7 @@ const RULE_DESCRIPTIONS: Record<string, string> = {
   expression: "an expression",
   stage: "an operator or block after `->` (e.g. `relu`, `conv3d(64, kernel = 3)`)",
   primary: "a value (number, string, name, list or `( ... )`)",
-  notExpr: "a value",
+  term: "a value",
   unary: "a value",
   inflateDecl: "a setting `name = value` or a rule `\"pattern\" { ... }`",
   section: "a setting `name = value` or a nested section",
@@ -106,8 +109,16 @@ const MAX_ERRORS_WITH_REPETITION_RECOVERY = 50;
  */
 export const MAX_SYNTAX_ERRORS = 1000;
 
+/**
+ * Tokens of one top-level declaration. The largest real networks have a few thousand; a parse
+ * holds one declaration's concrete syntax tree at a time, so this bounds the parser's memory.
+ */
+export const MAX_DECLARATION_TOKENS = 250_000;
+
 /** The chevrotain internals the recovery tuning below reads (see `tuneRecovery`). */
 interface RecoveryInternals {
+  /** Errors of the chunks of this file parsed before the current one (see `parseSpec`). */
+  errorsBefore: number;
   attemptInRepetitionRecovery: (...args: unknown[]) => void;
   getFollowsForInRuleRecovery: (tokenType: TokenType, indexInRule: number) => TokenType[];
   SAVE_ERROR: (error: unknown) => unknown;
@@ -127,9 +138,10 @@ interface RecoveryInternals {
  */
 function tuneRecovery(vnetParser: VnetParser): void {
   const parser = vnetParser as unknown as RecoveryInternals;
+  parser.errorsBefore = 0;
   const attemptInRepetitionRecovery = parser.attemptInRepetitionRecovery;
   parser.attemptInRepetitionRecovery = function (this: RecoveryInternals, ...args: unknown[]) {
-    if (this._errors.length >= MAX_ERRORS_WITH_REPETITION_RECOVERY) return;
+    if (this.errorsBefore + this._errors.length >= MAX_ERRORS_WITH_REPETITION_RECOVERY) return;
     attemptInRepetitionRecovery.apply(this, args);
   };
   const getFollows = parser.getFollowsForInRuleRecovery;
@@ -146,12 +158,12 @@ function tuneRecovery(vnetParser: VnetParser): void {
   };
   const saveError = parser.SAVE_ERROR;
   parser.SAVE_ERROR = function (this: RecoveryInternals, error: unknown) {
-    if (this._errors.length >= MAX_SYNTAX_ERRORS) {
+    if (this.errorsBefore + this._errors.length >= MAX_SYNTAX_ERRORS) {
       this.moveToTerminatedState();
       return error;
     }
     const saved = saveError.call(this, error);
-    if (this._errors.length >= MAX_SYNTAX_ERRORS) this.moveToTerminatedState();
+    if (this.errorsBefore + this._errors.length >= MAX_SYNTAX_ERRORS) this.moveToTerminatedState();
     return saved;
   };
 }
@@ -176,6 +188,32 @@ function hintFor(token: IToken | undefined, message: string): string | undefined
   return undefined;
 }
 
+/** Tokens that end an expression: a name after one of them cannot continue it. */
+const ENDS_EXPRESSION = new Set<TokenType>([T.Identifier, T.NumberLiteral, T.StringLiteral, T.True, T.False, T.RParen, T.RBracket, T.RCurly]);
+
+/**
+ * Whether token `i` (outside all brackets) starts a top-level item: `import`, `block`,
+ * `network`, or the name of a binding (`name =` or `a, b =`) right after a complete expression.
+ * Splitting there never changes how a valid file parses.
+ */
+function startsItem(tokens: readonly IToken[], i: number): boolean {
+  const type = tokens[i]!.tokenType;
+  if (type === T.Import || type === T.Block || type === T.Network) return true;
+  if (type !== T.Identifier || !ENDS_EXPRESSION.has(tokens[i - 1]!.tokenType)) return false;
+  const after = tokens[i + 1]?.tokenType;
+  return after === T.Equals || after === T.Comma;
+}
+
+/** The end of a chunk's input: an end-of-file token standing where the next item starts. */
+function boundary(next: IToken): IToken {
+  return { ...next, tokenType: EOF, tokenTypeIdx: EOF.tokenTypeIdx!, payload: { boundary: next } };
+}
+
+/** The token a chunk's end stands for, when `token` is one. */
+function boundaryToken(token: IToken): IToken | undefined {
+  return (token.payload as { boundary?: IToken } | undefined)?.boundary;
+}
+
 function tokenRange(token: IToken, textLength: number): Range {
   if (!Number.isFinite(token.startOffset)) return { start: textLength, end: textLength };
   return { start: token.startOffset, end: (Number.isFinite(token.endOffset) ? token.endOffset! : token.startOffset) + 1 };
@@ -185,17 +223,18 @@ function tokenRange(token: IToken, textLength: number): Range {
 export function parseSpec(text: string, file = "<input>"): ParseResult {
   const diagnostics: Diagnostic[] = [];
   const emptyAst: SpecFile = { kind: "File", items: [], comments: [], range: { start: 0, end: text.length } };
-  const lexed = T.VnetLexer.tokenize(text);
+  const lexed = T.tokenize(text);
 
   let lexerReported = 0;
   let lastErrorEnd = -1;
-  for (const error of lexed.errors) {
-    if (error.offset <= lastErrorEnd) {
-      continue;
-    }
-    // Runs of invalid characters (binary junk) are reported once, not per byte.
+  const lexerErrors = lexed.errors;
+  for (let i = 0; i < lexerErrors.length; i++) {
+    const error = lexerErrors[i]!;
+    if (error.offset <= lastErrorEnd) continue;
+    // Runs of invalid characters (binary junk) are reported once, not per byte. The errors come
+    // in text order, so a run is the errors that follow, each starting where the last one ended.
     let end = error.offset + error.length;
-    for (const other of lexed.errors) if (other.offset === end) end = other.offset + other.length;
+    for (let j = i + 1; j < lexerErrors.length && lexerErrors[j]!.offset <= end; j++) if (lexerErrors[j]!.offset === end) end += lexerErrors[j]!.length;
     lastErrorEnd = end - 1;
     if (lexerReported++ >= MAX_LEXER_DIAGNOSTICS) continue;
     const ch = text[error.offset] ?? "";
@@ -254,8 +293,12 @@ export function parseSpec(text: string, file = "<input>"): ParseResult {
     range: tokenRange(token, text.length),
   }));
 
+  // Top-level items are parsed one at a time (see `itemStarts`): the concrete syntax tree, the
+  // parser's largest allocation, then lives for one item rather than for the whole file.
+  const starts: number[] = [];
   let depth = 0;
-  for (const token of tokens) {
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
     const type = token.tokenType;
     if (type === T.LParen || type === T.LBracket || type === T.LCurly) {
       if (++depth > MAX_NESTING) {
@@ -270,24 +313,53 @@ export function parseSpec(text: string, file = "<input>"): ParseResult {
         return { ast: { ...emptyAst, comments }, diagnostics, tokens };
       }
     } else if (type === T.RParen || type === T.RBracket || type === T.RCurly) depth = Math.max(0, depth - 1);
+    else if (depth === 0 && i > 0 && startsItem(tokens, i)) starts.push(i);
   }
+  starts.push(tokens.length);
 
   // Chevrotain signals every syntax error with an exception; their stack traces are never read
   // and capturing them costs more than the rest of the recovery.
   const stackTraceLimit = Error.stackTraceLimit;
+  const internals = vnetParser as unknown as RecoveryInternals;
+  const errors: IRecognitionException[] = [];
+  const items: TopLevel[] = [];
   try {
     Error.stackTraceLimit = 0;
-    vnetParser.input = tokens;
-    const cst = vnetParser.file();
+    let from = 0;
+    for (const to of starts) {
+      if (to - from > MAX_DECLARATION_TOKENS) {
+        const first = tokens[from]!;
+        diagnostics.push({
+          code: "VN004",
+          severity: "error",
+          message: `this declaration is ${to - from} tokens long; vnet reads declarations of up to ${MAX_DECLARATION_TOKENS} tokens`,
+          file,
+          range: tokenRange(first, text.length),
+          hint: "split it into blocks, or generate the repetition with `for` loops and lists",
+        });
+        from = to;
+        continue;
+      }
+      // Past the chunk, the parser sees the next item's first token as the end of its input: it
+      // stops there, and its messages name that token as a whole-file parse would.
+      const next = tokens[to];
+      internals.errorsBefore = errors.length;
+      vnetParser.input = next ? [...tokens.slice(from, to), boundary(next)] : tokens.slice(from, to);
+      const cst = vnetParser.file();
+      for (const error of vnetParser.errors) errors.push(error);
+      for (const item of buildFile(cst, comments, text.length).items) items.push(item);
+      from = to;
+      if (errors.length >= MAX_SYNTAX_ERRORS) break;
+    }
     Error.stackTraceLimit = stackTraceLimit;
     // Error recovery re-synchronises by skipping tokens, and each skip can raise another error
     // for the same mistake. One error per line, and no "unexpected input" after an earlier error,
     // keeps one mistake to one diagnostic while independent mistakes on other lines still show.
     const reportedLines = new Set<number>();
-    const errors = vnetParser.errors;
+    const lines = errors.length > 0 ? new LineIndex(text) : undefined;
     for (const error of errors) {
-      const token = error.token;
-      const line = Number.isFinite(token.startLine) ? token.startLine! : -1;
+      const token = boundaryToken(error.token) ?? error.token;
+      const line = Number.isFinite(token.startOffset) ? lines!.positionAt(token.startOffset).line : -1;
       if (reportedLines.has(line)) continue;
       if (error.name === "NotAllInputParsedException" && reportedLines.size > 0) continue;
       reportedLines.add(line);
@@ -302,11 +374,11 @@ export function parseSpec(text: string, file = "<input>"): ParseResult {
         severity: "error",
         message: `too many syntax errors: parsing stopped after ${MAX_SYNTAX_ERRORS}; the rest of the file is not read`,
         file,
-        range: tokenRange(last, text.length),
+        range: tokenRange(boundaryToken(last) ?? last, text.length),
         hint: "is this a vnet spec? fix the first errors and check again",
       });
     }
-    const ast = buildFile(cst, comments, text.length);
+    const ast: SpecFile = { kind: "File", items, comments, range: { start: 0, end: text.length } };
     if (ast.items.length === 0 && diagnostics.length === 0) {
       diagnostics.push({
         code: "VN005",
@@ -323,7 +395,7 @@ export function parseSpec(text: string, file = "<input>"): ParseResult {
       diagnostics.push({
         code: "VN004",
         severity: "error",
-        message: `the spec nests too deeply to parse, or has too many syntax errors to recover from (${vnetParser.errors.length} so far)`,
+        message: `the spec nests too deeply to parse, or has too many syntax errors to recover from (${errors.length + vnetParser.errors.length} so far)`,
         file,
         range: { start: 0, end: Math.min(1, text.length) },
         hint: "split long expressions into named bindings",

@@ -1,6 +1,11 @@
 /** Generic AST walks shared by the scope provider, the static rules and the language server. */
 import type * as A from "./ast.js";
 
+/** `target.push(...items)` without spreading: a list of a million items is not a million arguments. */
+function pushAll<T>(target: T[], items: readonly T[]): void {
+  for (const item of items) target.push(item);
+}
+
 /**
  * Calls `visit` once for every stage (operator/block application) in an expression. Chains inside
  * arguments are reached by `forEachExpr`, so stage bodies are walked here without their arguments:
@@ -14,7 +19,7 @@ export function forEachStage(expr: A.Expr | undefined, visit: (stage: A.Stage) =
     while (stack.length > 0) {
       const stage = stack.pop()!;
       visit(stage);
-      stack.push(...(stage.kind === "ForStage" ? stage.body : (stage.body ?? [])));
+      pushAll(stack, stage.kind === "ForStage" ? stage.body : (stage.body ?? []));
     }
   });
 }
@@ -27,10 +32,11 @@ export function forEachExpr(root: A.Expr, visit: (e: A.Expr) => void): void {
     visit(e);
     switch (e.kind) {
       case "List":
-        stack.push(...e.items);
+        pushAll(stack, e.items);
         break;
       case "Call":
-        stack.push(e.callee, ...e.args.map((a) => a.value));
+        stack.push(e.callee);
+        for (const a of e.args) stack.push(a.value);
         break;
       case "Index":
         stack.push(e.object, e.index);
@@ -89,7 +95,7 @@ export function statementExprs(statements: readonly A.Statement[]): A.Expr[] {
         out.push(s.value);
         break;
       case "Output":
-        out.push(...s.values);
+        pushAll(out, s.values);
         break;
       case "Section":
         section(s);
@@ -133,7 +139,8 @@ export function forEachExprInLoops(root: A.Expr, visit: (e: A.Expr, loops: reado
         for (const item of e.items) stack.push({ e: item, loops: around });
         break;
       case "Call":
-        stack.push({ e: e.callee, loops: around }, ...e.args.map((a) => ({ e: a.value, loops: around })));
+        stack.push({ e: e.callee, loops: around });
+        for (const a of e.args) stack.push({ e: a.value, loops: around });
         break;
       case "Index":
         stack.push({ e: e.object, loops: around }, { e: e.index, loops: around });

@@ -8,12 +8,12 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
-import { exportOnnx, programSources, tfjsWeightSource } from "../../src/backends/onnx/index.js";
-import { compileToTfjs } from "../../src/backends/tfjs/index.js";
+import { exportOnnx, programSources } from "../../src/backends/onnx/index.js";
 import { OPERATORS, isInferError } from "../../src/ops/catalogue.js";
 import { checkFiles } from "../../src/semantics/check.js";
 import type { CheckedNetwork } from "../../src/semantics/network.js";
-import { checkText, codes } from "../helpers.js";
+import { WeightStore } from "../../src/weights/store.js";
+import { checkText, codes, compileNetwork } from "../helpers.js";
 
 const fixtures = path.resolve(__dirname, "../fixtures/localization");
 
@@ -72,7 +72,7 @@ describe("catalogue", () => {
 describe("a small BMN", () => {
   const result = checkFiles([path.join(fixtures, "bmn_parity.vnet")]);
   const network: CheckedNetwork = result.networks[0]!;
-  const { model, graph } = compileToTfjs(network, { zeroInit: true });
+  const { model, graph } = compileNetwork(network, { zeroInit: true });
   const [n, c, t] = [2, forward.config.feat_dim, forward.config.temporal_dim];
   // PyTorch's [N, C, T] input, channels-last.
   const input = tf.transpose(tf.tensor3d(forward.input, [n, c, t]), [0, 2, 1]);
@@ -115,7 +115,7 @@ describe("a small BMN", () => {
   });
 
   it("exports to ONNX with start, end and confidence outputs that ONNX Runtime computes as tfjs does", async () => {
-    const exported = exportOnnx(network, { weights: tfjsWeightSource(model!, "test"), sources: programSources(result) });
+    const exported = exportOnnx(graph, { weights: WeightStore.ofModel(model!, "test"), sources: programSources(result) });
     expect(exported.diagnostics).toEqual([]);
     expect(exported.metadata["vnet.task"]).toBe("localization");
     const session = await ort.InferenceSession.create(exported.bytes!);
@@ -137,8 +137,8 @@ describe("conv1d in both backends", () => {
     const result = checkText(source);
     expect(result.diagnostics).toEqual([]);
     const network = result.networks[0]!;
-    const { model } = compileToTfjs(network, { seed: 4 });
-    const exported = exportOnnx(network, { weights: tfjsWeightSource(model!, "test"), sources: programSources(result) });
+    const { model, graph } = compileNetwork(network, { seed: 4 });
+    const exported = exportOnnx(graph, { weights: WeightStore.ofModel(model!, "test"), sources: programSources(result) });
     expect(exported.diagnostics).toEqual([]);
     const session = await ort.InferenceSession.create(exported.bytes!);
     const x = tf.randomUniform(shape, -1, 1, "float32", 7);

@@ -10,11 +10,11 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
-import { exportOnnx, programSources, tfjsWeightSource } from "../../src/backends/onnx/index.js";
-import { compileToTfjs } from "../../src/backends/tfjs/index.js";
+import { exportOnnx, programSources } from "../../src/backends/onnx/index.js";
 import { VnetRoiAlign } from "../../src/backends/tfjs/layers/roi-align.js";
 import { RoiAlignBoxError, roiAlignSamples, type RoiAlignGeometry } from "../../src/ops/roi-align.js";
-import { checkText, codes } from "../helpers.js";
+import { WeightStore } from "../../src/weights/store.js";
+import { checkText, codes, compileNetwork } from "../helpers.js";
 
 interface Case {
   readonly resolution: [number, number];
@@ -95,8 +95,8 @@ describe("roi_align in a network", () => {
       );
       expect(result.diagnostics).toEqual([]);
       const network = result.networks[0]!;
-      const { model } = compileToTfjs(network, { seed: 3 });
-      const exported = exportOnnx(network, { weights: tfjsWeightSource(model!, "test"), sources: programSources(result) });
+      const { model, graph } = compileNetwork(network, { seed: 3 });
+      const exported = exportOnnx(graph, { weights: WeightStore.ofModel(model!, "test"), sources: programSources(result) });
       expect(exported.diagnostics).toEqual([]);
       const session = await ort.InferenceSession.create(exported.bytes!);
       const video = tf.randomUniform([N, 2, H, W, 3], 0, 1, "float32", 5);

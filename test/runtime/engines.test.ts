@@ -10,8 +10,8 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { motionDataset } from "../../src/data/motion.js";
-import { protocolOf } from "../../src/data/sampling.js";
 import { flowStreams } from "../../src/data/flow.js";
+import { lowerNetwork } from "../../src/ir/pipeline.js";
 import { readCheckpoint } from "../../src/runtime/checkpoint.js";
 import { OrtEngine } from "../../src/runtime/engines/index.js";
 import type { EngineChoice } from "../../src/runtime/engines/index.js";
@@ -34,6 +34,21 @@ const FROZEN = `network tiny_frozen {
   stream rgb = video -> normalize(mean = [0.5], std = [0.25])
   features = rgb -> per_frame(freeze = true) { conv2d(4, kernel = 3, stride = 2) as conv -> bn -> relu -> global_avg_pool } as cnn
   output features -> temporal_pool(mode = "mean") -> dense(classes) as fc
+}
+`;
+
+// Frozen by a call's `freeze = true` (stem) and by a `training { freeze }` glob (mid).
+const FROZEN_CALLS = `block unit(filters) {
+  input x
+  output x -> conv3d(filters, kernel = 3, pad = 1, bias = false) as conv -> bn as bn -> relu
+}
+network tiny_frozen_calls {
+  classes = 5
+  input video = clip(frames = 4, size = 16)
+  stream rgb = video -> normalize(mean = [0.5], std = [0.25])
+  x = rgb -> unit(4, freeze = true) as stem -> unit(4) as mid -> unit(6) as top
+  output x -> global_avg_pool -> dense(classes) as fc
+  training { freeze = ["mid"] }
 }
 `;
 
@@ -81,7 +96,7 @@ function globalRelative(a: ReadonlyMap<string, Float32Array>, b: ReadonlyMap<str
 }
 
 async function train(network: CheckedNetwork, engine: EngineChoice, run: string, config: TrainingConfig, resume = false, dataset = data()) {
-  return trainNetwork(network, dataset, { config, runDir: path.join(scratch, run), seed: 3, engine, resume });
+  return trainNetwork(lowerNetwork(network), dataset, { config, runDir: path.join(scratch, run), seed: 3, engine, resume });
 }
 
 describe("the ONNX Runtime engine", () => {
@@ -119,7 +134,7 @@ describe("the ONNX Runtime engine", () => {
     const dir = checkpointDir(path.join(scratch, "cross-tfjs"));
     const written = await readCheckpoint(dir);
     const engine = await OrtEngine.create(
-      { network, config: config(2), seed: 3, protocol: protocolOf(network), flows: flowStreams(network), start: { kind: "checkpoint", contents: written }, metadata: {} },
+      { graph: lowerNetwork(network), config: config(2), seed: 3, protocol: lowerNetwork(network).protocol!, flows: flowStreams(lowerNetwork(network)), start: { kind: "checkpoint", contents: written }, metadata: {} },
       8,
     );
     const again = await engine.checkpoint(written.progress);
@@ -152,6 +167,19 @@ describe("the ONNX Runtime engine", () => {
     for (const [name, values] of start) {
       if (name.startsWith("cnn.")) expect(trained.get(name), name).toEqual(values);
       else if (name === "fc/kernel") expect(relative(trained.get(name)!, values)).toBeGreaterThan(1e-4);
+    }
+  });
+
+  it("keeps layers frozen by `freeze = true` on a call and by a `training { freeze }` glob fixed, on both engines", async () => {
+    const net = checkText(FROZEN_CALLS).networks[0]!;
+    const cfg = trainingConfig(net, { optimizer: "sgd", lr: 0.05, momentum: 0.9, batch: 4, epochs: 1 });
+    for (const engine of ["ort", "tfjs"] as const) {
+      const start = await weightValues((await train(net, engine, `frozen-calls-start-${engine}`, { ...cfg, lr: 1e-30 }, false, data(4, 16))).model);
+      const trained = await weightValues((await train(net, engine, `frozen-calls-${engine}`, cfg, false, data(4, 16))).model);
+      const fixed = [...start.keys()].filter((name) => name.startsWith("stem.") || name.startsWith("mid."));
+      expect(fixed.length, engine).toBe(10); // conv kernel, bn gamma, beta and moving statistics, twice
+      for (const name of fixed) expect(trained.get(name), `${engine} ${name}`).toEqual(start.get(name));
+      for (const name of ["top.conv/kernel", "fc/kernel"]) expect(relative(trained.get(name)!, start.get(name)!), `${engine} ${name}`).toBeGreaterThan(1e-4);
     }
   });
 

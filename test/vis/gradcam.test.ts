@@ -10,22 +10,21 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { compileToTfjs } from "../../src/backends/tfjs/compile.js";
 import { main } from "../../src/cli/main.js";
-import { memorySplits } from "../../src/data/dataset.js";
+import { builtinClipShape, memorySplits } from "../../src/data/dataset.js";
 import { motionDataset } from "../../src/data/motion.js";
 import { encodeVideo } from "../../src/data/video/encode.js";
 import { probeVideo } from "../../src/data/video/probe.js";
 import type { FrameSource } from "../../src/data/views.js";
 import { selectBackend } from "../../src/runtime/backend.js";
-import { rawClipShape } from "../../src/runtime/streams.js";
+import { lowerNetwork } from "../../src/ir/pipeline.js";
 import { trainingConfig, trainNetwork } from "../../src/runtime/train.js";
 import { checkFiles } from "../../src/semantics/check.js";
 import type { CheckedNetwork } from "../../src/semantics/network.js";
 import { explainVideo } from "../../src/vis/gradcam/explain.js";
 import { camGif, contactSheetPng, writeCamMp4 } from "../../src/vis/gradcam/render.js";
 import { normalizeMinMax, trilinear } from "../../src/vis/gradcam/upsample.js";
-import { checkText } from "../helpers.js";
+import { checkText, compileNetwork } from "../helpers.js";
 
 const repo = path.resolve(__dirname, "../..");
 const dirs: string[] = [];
@@ -51,7 +50,7 @@ function tinySpec(name: string): CheckedNetwork {
 
 /** The first validation clip of builtin:motion shaped for a network, as a frame source. */
 function motionSource(network: CheckedNetwork, seed = 1): FrameSource {
-  const [frames, size] = rawClipShape(network) as [number, number];
+  const { frames, height: size } = builtinClipShape(lowerNetwork(network).protocol!);
   return memorySplits(motionDataset({ classes: Math.min(8, network.classes!), frames, size, trainPerClass: 0, valPerClass: 1, seed })).val[0]!.source;
 }
 
@@ -83,10 +82,11 @@ describe("Grad-CAM maps", () => {
   input video = clip(frames = 2, size = 4)
   output video -> conv3d(4, kernel = 1, bias = false) as conv -> global_avg_pool -> dense(classes) as fc
 }`).networks[0]!;
-    const model = compileToTfjs(network, { seed: 3 }).model!;
+    const { model: built, graph } = compileNetwork(network, { seed: 3 });
+    const model = built!;
     const pixels = Float32Array.from({ length: 2 * 4 * 4 * 3 }, (_, i) => ((i * 7919) % 101) / 100);
     const source: FrameSource = { kind: "memory", meta: { frames: 2, fps: 25, width: 4, height: 4 }, pixels };
-    const explanation = await explainVideo(network, model, source, { layers: ["conv"], classIndex: 1 });
+    const explanation = await explainVideo(graph, model, source, { layers: ["conv"], classIndex: 1 });
     const kernel = model.getLayer("conv").getWeights()[0]!.dataSync();
     const dense = model.getLayer("fc").getWeights()[0]!.dataSync();
     const expected = new Float32Array(2 * 16);
@@ -120,8 +120,9 @@ describe("Grad-CAM maps", () => {
       const network = tinySpec(name);
       // Grad-CAM explains class scores; `vnet gradcam` refuses networks of other tasks (tiny_bmn).
       if (network.task !== "classification") continue;
-      const model = compileToTfjs(network, { seed: 1 }).model!;
-      const explanation = await explainVideo(network, model, motionSource(network), { view: 0 });
+      const { model: built, graph } = compileNetwork(network, { seed: 1 });
+      const model = built!;
+      const explanation = await explainVideo(graph, model, motionSource(network), { view: 0 });
       const modelInputs = network.inputs.filter((i) => i.modelInput).map((i) => i.name);
       expect(explanation.targets.map((t) => t.input), name).toEqual(expected[name] ?? modelInputs);
       explanation.views[0]!.maps.forEach((map, k) => {
@@ -135,8 +136,9 @@ describe("Grad-CAM maps", () => {
     }
     // SlowFast: the slow pathway's map spans its 2 frames, the fast one's all 16 (PySlowFast upsamples each to its pathway).
     const slowfast = tinySpec("tiny_slowfast");
-    const model = compileToTfjs(slowfast, { seed: 1 }).model!;
-    const explanation = await explainVideo(slowfast, model, motionSource(slowfast), { view: 0 });
+    const { model: built, graph } = compileNetwork(slowfast, { seed: 1 });
+    const model = built!;
+    const explanation = await explainVideo(graph, model, motionSource(slowfast), { view: 0 });
     expect(explanation.targets.map((t) => t.node.name)).toEqual(["res5.slow.0.branch2.relu", "res5.fast.0.branch2.relu"]);
     expect(explanation.views[0]!.maps.map((m) => m.steps)).toEqual([2, 16]);
     model.dispose();
@@ -144,8 +146,9 @@ describe("Grad-CAM maps", () => {
 
   it("are drawn as a contact sheet, a GIF and an MP4 with the clip's frames", async () => {
     const network = tinySpec("tiny_two_stream");
-    const model = compileToTfjs(network, { seed: 1 }).model!;
-    const explanation = await explainVideo(network, model, motionSource(network), { view: 4 });
+    const { model: built, graph } = compileNetwork(network, { seed: 1 });
+    const model = built!;
+    const explanation = await explainVideo(graph, model, motionSource(network), { view: 4 });
     model.dispose();
     expect(explanation.viewIndices).toEqual([4]);
     const sheet = PNG.sync.read(contactSheetPng(explanation, { classNames: ["right", "left", "up", "down", "rotate_cw"] }));
@@ -169,7 +172,8 @@ describe("Grad-CAM of a trained early-fusion model on builtin:motion", () => {
     const network = checkFiles([spec]).networks[0]!;
     const data = motionDataset({ classes: 2, frames: 8, size: 32, trainPerClass: 60, valPerClass: 5, seed: 1, masks: true });
     const runDir = path.join(dir, "run");
-    const { model, history } = await trainNetwork(network, data, { config: trainingConfig(network, { optimizer: "adam", lr: 0.004, batch: 16, epochs: 8 }), runDir, seed: 1 });
+    const graph = lowerNetwork(network);
+    const { model, history } = await trainNetwork(graph, data, { config: trainingConfig(network, { optimizer: "adam", lr: 0.004, batch: 16, epochs: 8 }), runDir, seed: 1 });
     expect(history.at(-1)!.valAccuracy).toBeGreaterThanOrEqual(0.8);
     const splits = memorySplits(data);
     const plane = 32 * 32;
@@ -180,7 +184,7 @@ describe("Grad-CAM of a trained early-fusion model on builtin:motion", () => {
       // Let the test runner's messages through between the synchronous tfjs passes.
       await new Promise((resolve) => setImmediate(resolve));
       const item = splits.val[i]!;
-      const explanation = await explainVideo(network, model, item.source, { classIndex: item.label });
+      const explanation = await explainVideo(graph, model, item.source, { classIndex: item.label });
       // The map has no time axis (the frames are stacked), so it is measured against every place
       // the object covers during the clip: the union of its masks over the 8 frames.
       const map = explanation.views[0]!.maps[0]!;

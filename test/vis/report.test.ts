@@ -13,6 +13,7 @@ import { pathToFileURL } from "node:url";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
+import { lowerNetwork } from "../../src/ir/pipeline.js";
 import { motionDataset } from "../../src/data/motion.js";
 import { selectBackend } from "../../src/runtime/backend.js";
 import { trainingConfig, trainNetwork } from "../../src/runtime/train.js";
@@ -79,7 +80,7 @@ describe("the HTML pages in Chromium", () => {
     const network = checkFiles([spec]).networks[0]!;
     const runDir = path.join(dir, "run");
     const data = motionDataset({ classes: 5, frames: 8, size: 32, trainPerClass: 8, valPerClass: 2, seed: 1 });
-    const trained = await trainNetwork(network, data, { config: trainingConfig(network, { optimizer: "adam", lr: 0.004, batch: 8, epochs: 2 }), runDir, seed: 1 });
+    const trained = await trainNetwork(lowerNetwork(network), data, { config: trainingConfig(network, { optimizer: "adam", lr: 0.004, batch: 8, epochs: 2 }), runDir, seed: 1 });
     trained.model.dispose();
     const file = path.join(dir, "report.html");
     // The builtin validation split depends on the seed and its size only, so it is the run's.

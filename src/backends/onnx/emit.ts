@@ -21,13 +21,14 @@
 import type { Code } from "../../diagnostics/codes.js";
 import type { Diagnostic } from "../../diagnostics/diagnostic.js";
 import type { IrGraph, IrNode, WeightDecl, WeightRole } from "../../ir/graph.js";
-import { frameIndex, subsampleIndices } from "../../ir/temporal.js";
-import { resolveWindow, windowDims } from "../../ir/window.js";
+import { isInferError, sliceBounds, temporalShiftPlan, type Args } from "../../ops/catalogue.js";
 import { boundaryMatchingMask } from "../../ops/boundary-matching.js";
-import { isInferError, perAxis, resolvePadding, sliceBounds, temporalShiftPlan, type Args } from "../../ops/catalogue.js";
+import { lrnBand, perAxis, resolvePadding, resolveWindow, windowDims } from "../../ops/geometry.js";
+import { frameIndex, subsampleIndices } from "../../ops/temporal.js";
 import { attr, type Attribute, type GraphBuilder } from "./builder.js";
 import { Arranger, channelAxis, channelsFirst, channelsLast, position, sizesIn, withoutAxes, type Value } from "./layout.js";
-import { convKernel, recurrentBias, recurrentMatrix, type HostArray, type WeightSource } from "./weights.js";
+import type { WeightSource } from "../../ir/weights.js";
+import { convKernel, recurrentBias, recurrentMatrix, type HostArray } from "./weights.js";
 
 /** Diagnostic code for an operator or argument the ONNX exporter cannot lower. */
 export const ONNX_UNSUPPORTED: Code = "VN080";
@@ -266,10 +267,7 @@ const lrn: Emitter = (ctx) => {
   }
   const order = channelsLast(rankOf(x));
   const input = ctx.arrange(x, order);
-  const band = new Float32Array(channels * channels);
-  for (let j = 0; j < channels; j++) {
-    for (let c = Math.max(0, j - Math.floor((size - 1) / 2)); c <= Math.min(channels - 1, j + Math.floor(size / 2)); c++) band[j * channels + c] = 1;
-  }
+  const band = lrnBand(channels, size);
   const squares = ctx.graph.op("Mul", [input, input], ctx.name("square"));
   const sums = ctx.graph.op("MatMul", [squares, ctx.graph.floatConstant(ctx.name("window"), [channels, channels], band)], ctx.name("window_sum"));
   const scaled = ctx.graph.op("Mul", [sums, scalar(ctx, alpha / size, "alpha")], ctx.name("scaled"));
@@ -278,18 +276,15 @@ const lrn: Emitter = (ctx) => {
   return result(ctx, ctx.graph.op("Div", [input, denominator], ctx.name()), order);
 };
 
-/** (x * factor - mean) / std per channel; `factor` is 1 / scale in a model, 255 / scale in a stream. */
-function normalizer(inStream: boolean): Emitter {
-  return (ctx) => {
-    const x = ctx.inputs[0]!;
-    const a = ctx.node.args;
-    const scale = (a.scale as number | undefined) ?? 255;
-    // The same operations as the tfjs layer (divide by scale) and the data pipeline (multiply by 255 / scale).
-    const scaled = inStream ? ctx.graph.op("Mul", [x.name, scalar(ctx, 255 / scale, "factor")], ctx.name("scaled")) : ctx.graph.op("Div", [x.name, scalar(ctx, scale, "scale")], ctx.name("scaled"));
-    const centred = ctx.graph.op("Sub", [scaled, channelConstant(ctx, x, numbers(a.mean), "mean")], ctx.name("centred"));
-    return result(ctx, ctx.graph.op("Div", [centred, channelConstant(ctx, x, numbers(a.std), "std")], ctx.name()), x.order);
-  };
-}
+/** (x / scale - mean) / std per channel; a stream's (x * 255 / scale - mean) / std, as the tfjs layer. */
+const normalize: Emitter = (ctx) => {
+  const x = ctx.inputs[0]!;
+  const a = ctx.node.args;
+  const scale = (a.scale as number | undefined) ?? 255;
+  const scaled = a.stream === true ? ctx.graph.op("Mul", [x.name, scalar(ctx, 255 / scale, "factor")], ctx.name("scaled")) : ctx.graph.op("Div", [x.name, scalar(ctx, scale, "scale")], ctx.name("scaled"));
+  const centred = ctx.graph.op("Sub", [scaled, channelConstant(ctx, x, numbers(a.mean), "mean")], ctx.name("centred"));
+  return result(ctx, ctx.graph.op("Div", [centred, channelConstant(ctx, x, numbers(a.std), "std")], ctx.name()), x.order);
+};
 
 const dense: Emitter = (ctx) => {
   const x = ctx.inputs[0]!;
@@ -386,7 +381,7 @@ const EMITTERS: Readonly<Record<string, Emitter>> = {
     return result(ctx, ctx.graph.op("Softmax", [x.name], ctx.name(), { axis: attr.int(position(x, channelAxis(x))) }), x.order);
   },
   dropout: (ctx) => ctx.inputs[0]!,
-  normalize: normalizer(false),
+  normalize,
   dense,
   flatten: (ctx) => {
     const x = ctx.inputs[0]!;
@@ -468,13 +463,6 @@ const EMITTERS: Readonly<Record<string, Emitter>> = {
     const frames = ctx.node.args.frames as number;
     return result(ctx, reshape(ctx, x.name, [-1, frames, ...sizesIn(x.shape, x.order)]), [0, 1, ...x.order.slice(1).map((a) => a + 1)]);
   },
-};
-
-/** Emitters of the data-pipeline operators that the exported graph computes from raw input clips. */
-export const STREAM_EMITTERS: Readonly<Record<string, Emitter>> = {
-  subsample: EMITTERS.subsample!,
-  frame: EMITTERS.frame!,
-  normalize: normalizer(true),
 };
 
 function recurrentEmitter(cell: "lstm" | "gru"): Emitter {

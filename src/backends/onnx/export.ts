@@ -1,24 +1,25 @@
 /**
- * From a checked network and its weights to an ONNX model (opset 17, IR version 8): the same IR
- * pipeline as the tfjs backend (`lowerNetwork`), support, output and weight checks first (located
- * diagnostics), then the inputs, the emitter table, the outputs with a dynamic batch dimension
- * (`logits` and `probabilities` for a classifier, the task's outputs for other tasks: a
- * localizer's `start`, `end`, `confidence`), and the metadata. Initializers carry the IR's weight names.
+ * From a lowered IR graph and its weights to an ONNX model (opset 17, IR version 8): support,
+ * output and weight checks first (located diagnostics), then the inputs, the emitter table, the
+ * outputs with a dynamic batch dimension (`logits` and `probabilities` for a classifier, the
+ * task's outputs for other tasks: a localizer's `start`, `end`, `confidence`), and the metadata.
+ * The graph is the whole contract (task, streams, protocol, class names, weight names); weights
+ * come through a `WeightSource`. Initializers carry the IR's weight names.
  */
 import type { Code } from "../../diagnostics/codes.js";
 import type { Diagnostic } from "../../diagnostics/diagnostic.js";
 import type { IrGraph } from "../../ir/graph.js";
-import { lowerNetwork, type PipelineOptions } from "../../ir/pipeline.js";
+import { PIPELINE } from "../../ir/pipeline.js";
 import { outputScores } from "../../ir/scores.js";
-import type { CheckedNetwork } from "../../semantics/network.js";
+import { checkWeights, type WeightSource } from "../../ir/weights.js";
 import { taskContract, type TaskName } from "../../semantics/tasks/index.js";
 import { vnetVersion } from "../../version.js";
 import { attr, GraphBuilder } from "./builder.js";
 import { checkOnnxSupport, emitNode, emitterFor, type EmitState } from "./emit.js";
-import { emitInputs, planInputs, type OnnxInput } from "./inputs.js";
-import { Arranger, BATCH, BOX_ROWS, channelsLast, type Value } from "./layout.js";
+import { emitInputs, onnxInputs, type OnnxInput } from "./inputs.js";
+import { Arranger, BATCH, channelsLast, type Value } from "./layout.js";
 import { onnxMetadata } from "./metadata.js";
-import { checkWeights, type WeightSource } from "./weights.js";
+
 
 /**
  * The opset the exporter targets. 17 is the newest whose reductions still take `axes` as an
@@ -29,7 +30,7 @@ export const ONNX_OPSET = 17;
 /** Diagnostic code for a network whose outputs cannot become `logits` and `probabilities`. */
 export const ONNX_OUTPUTS: Code = "VN081";
 
-export interface OnnxExportOptions extends PipelineOptions {
+export interface OnnxExportOptions {
   readonly weights: WeightSource;
   /** The checked source texts by file (`programSources(checkResult)`), hashed into the metadata. */
   readonly sources: ReadonlyMap<string, string>;
@@ -39,8 +40,6 @@ export interface OnnxExportResult {
   /** The model file's bytes; absent when diagnostics say why it cannot be exported. */
   readonly bytes?: Uint8Array;
   readonly diagnostics: readonly Diagnostic[];
-  /** The lowered IR the model was built from. */
-  readonly graph: IrGraph;
   readonly inputs: readonly OnnxInput[];
   readonly metadata: Readonly<Record<string, string>>;
   /** Number of ONNX nodes. */
@@ -52,8 +51,8 @@ export const LOGITS = "logits";
 export const PROBABILITIES = "probabilities";
 
 /** The exported model's outputs: `logits` and `probabilities` for a classifier, else the task's own outputs. */
-function outputNames(network: CheckedNetwork): readonly string[] {
-  return network.task === "classification" || network.task === "detection" ? [LOGITS, PROBABILITIES] : taskContract(network.task).outputs.map((o) => o.name);
+function outputNames(graph: IrGraph): readonly string[] {
+  return graph.task === "classification" ? [LOGITS, PROBABILITIES] : taskContract(graph.task).outputs.map((o) => o.name);
 }
 
 /**
@@ -75,43 +74,37 @@ export function checkOutputs(graph: IrGraph, task: TaskName = "classification"):
   ];
 }
 
-/** Lowers a checked network and builds its ONNX model with the given weights (or diagnostics saying why not). */
-export function exportOnnx(network: CheckedNetwork, options: OnnxExportOptions): OnnxExportResult {
-  const graph = lowerNetwork(network, options);
-  const plan = planInputs(network, graph);
+/**
+ * Builds the ONNX model of a fully lowered graph (see `runPipeline`) with the given weights, or
+ * diagnostics saying why it cannot. Throws only on a compiler bug (a graph that did not go
+ * through the pipeline).
+ */
+export function exportOnnx(graph: IrGraph, options: OnnxExportOptions): OnnxExportResult {
+  const missing = PIPELINE.filter((p) => !graph.passes.includes(p.name)).map((p) => p.name);
+  if (missing.length) throw new Error(`internal: exportOnnx needs a lowered graph; missing passes: ${missing.join(", ")}`);
+  const inputs = onnxInputs(graph);
   const scores = outputScores(graph);
-  const metadata = onnxMetadata(network, plan, scores, options.sources);
-  const diagnostics = [...checkOnnxSupport(graph), ...checkOutputs(graph, network.task), ...checkWeights(graph, options.weights)];
-  if (diagnostics.length) return { diagnostics, graph, inputs: plan.inputs, metadata, nodes: 0 };
+  const metadata = onnxMetadata(graph, inputs, scores, options.sources);
+  const diagnostics = [...checkOnnxSupport(graph), ...checkOutputs(graph, graph.task), ...checkWeights(graph, options.weights)];
+  if (diagnostics.length) return { diagnostics, inputs, metadata, nodes: 0 };
 
   const builder = new GraphBuilder();
-  for (const name of outputNames(network)) builder.reserve(name);
+  for (const name of outputNames(graph)) builder.reserve(name);
   const state: EmitState = { graph: builder, arranger: new Arranger(builder), weights: options.weights };
-  const values = emitInputs(state, plan);
+  const values = emitInputs(state, graph);
   for (const node of graph.nodes) {
     if (node.op === "input") continue;
     values.set(node.id, emitNode(state, node, node.inputs.map((i) => values.get(i)!), emitterFor(node.op)!));
   }
 
-  if (network.task === "detection") {
-    // Per-box rows: the logits [K, classes] and their sigmoid, each class on its own.
-    const logits = values.get(graph.outputs[0]!)!;
-    const dims = [BOX_ROWS, ...logits.shape];
-    const held = state.arranger.arrange(logits, channelsLast(2));
-    builder.output(held, LOGITS, dims);
-    builder.output(builder.op("Sigmoid", [held], builder.unique(`${LOGITS}/sigmoid`)), PROBABILITIES, dims);
-    const bytes = serialize(builder, network, metadata);
-    return { bytes, diagnostics: [], graph, inputs: plan.inputs, metadata, nodes: builder.nodeCount };
-  }
-
-  if (network.task !== "classification") {
+  if (graph.task !== "classification") {
     // Every output channels-last, as the IR (and tfjs) hold them, under the task's output names.
-    outputNames(network).forEach((name, i) => {
+    outputNames(graph).forEach((name, i) => {
       const value = values.get(graph.outputs[i]!)!;
       builder.output(state.arranger.arrange(value, channelsLast(value.order.length)), name, [BATCH, ...value.shape]);
     });
-    const bytes = serialize(builder, network, metadata);
-    return { bytes, diagnostics: [], graph, inputs: plan.inputs, metadata, nodes: builder.nodeCount };
+    const bytes = serialize(builder, graph, metadata);
+    return { bytes, diagnostics: [], inputs, metadata, nodes: builder.nodeCount };
   }
 
   // Both outputs channels-last, as the IR (and tfjs) hold them.
@@ -129,16 +122,16 @@ export function exportOnnx(network: CheckedNetwork, options: OnnxExportOptions):
     builder.output(logits, LOGITS, dims);
     builder.output(own, PROBABILITIES, dims);
   }
-  const bytes = serialize(builder, network, metadata);
-  return { bytes, diagnostics: [], graph, inputs: plan.inputs, metadata, nodes: builder.nodeCount };
+  const bytes = serialize(builder, graph, metadata);
+  return { bytes, diagnostics: [], inputs, metadata, nodes: builder.nodeCount };
 }
 
-function serialize(builder: GraphBuilder, network: CheckedNetwork, metadata: Readonly<Record<string, string>>): Uint8Array {
+function serialize(builder: GraphBuilder, graph: IrGraph, metadata: Readonly<Record<string, string>>): Uint8Array {
   return builder.serialize({
-    name: network.name,
+    name: graph.name,
     opset: ONNX_OPSET,
     producerVersion: vnetVersion(),
-    docString: `${network.name} from ${network.file}${network.description ? `: ${network.description}` : ""}`,
+    docString: `${graph.name} from ${graph.file}${graph.description ? `: ${graph.description}` : ""}`,
     metadata,
   });
 }

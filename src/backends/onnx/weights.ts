@@ -1,6 +1,7 @@
 /**
- * Weights for the ONNX exporter: where they come from (a tfjs model, fresh or trained) and how
- * vnet's Keras-layout weights become ONNX's layouts. Initializers keep the IR's weight names
+ * Weights for the ONNX exporter: the `WeightSource` they come through (vnet's weight store,
+ * src/weights, holds a checkpoint's or a fresh model's) and how vnet's Keras-layout weights become
+ * ONNX's layouts. Initializers keep the IR's weight names
  * (`layer2.0.conv1.conv3d.kernel`); only their layout changes:
  * - conv kernels [k..., in / groups, out] -> [out, in / groups, k...];
  * - LSTM kernels [in, 4U] (Keras gates i, f, c, o) -> W [1, 4U, in] in ONNX's gate order i, o, f, c;
@@ -8,61 +9,11 @@
  * - GRU weights as LSTM's, but both use the gate order z, r, h, so only the layout changes;
  * - dense kernels [in, out] stay as they are (MatMul / Gemm without transposition), and so do
  *   biases and batch-norm parameters and statistics.
- * A weight that is missing or has another shape is a located diagnostic (VN082).
+ * A weight that is missing or has another shape is a located diagnostic (VN082, `checkWeights`
+ * of src/ir/weights.ts).
  */
-import type * as tf from "@tensorflow/tfjs";
-import type { Code } from "../../diagnostics/codes.js";
-import type { Diagnostic } from "../../diagnostics/diagnostic.js";
-import type { IrGraph, IrNode, WeightDecl } from "../../ir/graph.js";
-import { tfjsWeightName } from "../tfjs/emit.js";
-
-/** Diagnostic code for weights that do not fit the spec. */
-export const ONNX_WEIGHTS_MISMATCH: Code = "VN082";
-
-/** Channels-last weight values by IR weight, or why there are none. */
-export interface WeightSource {
-  /** Where the weights come from, for messages (`checkpoint runs/a/checkpoint`). */
-  readonly description: string;
-  /** The weight's shape in the source, or undefined when the source lacks it. */
-  shapeOf(decl: WeightDecl): readonly number[] | undefined;
-  /** The weight's values (row-major, the declared channels-last shape). */
-  read(decl: WeightDecl): Float32Array;
-}
-
-/** The weights of a tfjs model built by vnet (fresh from `compileToTfjs`, or loaded from a checkpoint). */
-export function tfjsWeightSource(model: tf.LayersModel, description: string): WeightSource {
-  const byName = new Map(model.weights.map((w) => [w.originalName, w]));
-  return {
-    description,
-    shapeOf: (decl) => byName.get(tfjsWeightName(decl))?.shape as number[] | undefined,
-    read: (decl) => byName.get(tfjsWeightName(decl))!.read().dataSync() as Float32Array,
-  };
-}
-
-/** Every declared weight the source lacks or holds with another shape, at the layer declaring it. */
-export function checkWeights(graph: IrGraph, source: WeightSource): Diagnostic[] {
-  const diagnostics: Diagnostic[] = [];
-  for (const node of graph.nodes) {
-    for (const decl of node.weights ?? []) {
-      const shape = source.shapeOf(decl);
-      if (shape && shape.join() === decl.shape.join()) continue;
-      const problem = shape ? `has it as [${shape.join(", ")}], the spec declares [${decl.shape.join(", ")}]` : "has no such weight";
-      diagnostics.push(mismatch(node, `${source.description} ${problem}`, decl));
-    }
-  }
-  return diagnostics;
-}
-
-function mismatch(node: IrNode, problem: string, decl: WeightDecl): Diagnostic {
-  return {
-    code: ONNX_WEIGHTS_MISMATCH,
-    severity: "error",
-    message: `cannot export weight \`${decl.name}\` of layer \`${node.name}\`: ${problem}`,
-    file: node.origin.file,
-    range: node.origin.range,
-    hint: "export with the spec the weights were trained from",
-  };
-}
+/** The weights' source, defined with the IR's weight declarations (src/ir/weights.ts). */
+export type { WeightSource } from "../../ir/weights.js";
 
 /** A row-major array and its shape. */
 export interface HostArray {

@@ -10,11 +10,11 @@
 import type { Code } from "../../diagnostics/codes.js";
 import * as tf from "@tensorflow/tfjs";
 import type { Diagnostic } from "../../diagnostics/diagnostic.js";
-import { isInferError, perAxis, sliceBounds, temporalShiftPlan, type Args } from "../../ops/catalogue.js";
-import type { IrGraph, IrNode, WeightDecl, WeightRole } from "../../ir/graph.js";
+import { isInferError, sliceBounds, temporalShiftPlan, type Args } from "../../ops/catalogue.js";
+import { perAxis, windowDims } from "../../ops/geometry.js";
+import { frameIndex, subsampleIndices } from "../../ops/temporal.js";
+import type { IrGraph, IrNode, WeightRole } from "../../ir/graph.js";
 import { PIPELINE } from "../../ir/pipeline.js";
-import { frameIndex, subsampleIndices } from "../../ir/temporal.js";
-import { windowDims } from "../../ir/window.js";
 import { VnetNonLocalAttention } from "./layers/attention.js";
 import { VnetBatchNorm } from "./layers/batch-norm.js";
 import { VnetBoundaryMatching } from "./layers/boundary-matching.js";
@@ -27,8 +27,8 @@ import { VnetLrn } from "./layers/lrn.js";
 import { VnetNormalize } from "./layers/normalize.js";
 import { VnetPad } from "./layers/padding.js";
 import { VnetRoiAlign } from "./layers/roi-align.js";
-import { VnetAvgPool, VnetGlobalPool, VnetTemporalPool } from "./layers/pooling.js";
-import { VnetFoldTime, VnetFrameSelect, VnetStackFrames, VnetTemporalSample, VnetTemporalShift, VnetUnfoldTime } from "./layers/temporal.js";
+import { VnetAvgPool, VnetAxisPool } from "./layers/pooling.js";
+import { VnetFoldTime, VnetSelectFrames, VnetStackFrames, VnetTemporalShift, VnetUnfoldTime } from "./layers/temporal.js";
 
 /** Diagnostic code for an operator or argument the tfjs backend cannot lower. */
 export const TFJS_UNSUPPORTED: Code = "VN070";
@@ -111,15 +111,8 @@ function poolEmitter(op: string): Emitter {
   };
 }
 
-function globalPoolEmitter(mode: "mean" | "max"): Emitter {
-  return {
-    emit: (_node, inputs, ctx) => {
-      const rank = ctx.inputShapes[0]!.length;
-      if (rank === 2) return apply(mode === "mean" ? tf.layers.globalAveragePooling1d(ctx.base) : tf.layers.globalMaxPooling1d(ctx.base), one(inputs));
-      if (rank === 3) return apply(mode === "mean" ? tf.layers.globalAveragePooling2d(ctx.base) : tf.layers.globalMaxPooling2d(ctx.base), one(inputs));
-      return apply(new VnetGlobalPool({ ...ctx.base, mode }), one(inputs));
-    },
-  };
+function axisPoolEmitter(mode: "mean" | "max", over: "positions" | "time"): Emitter {
+  return { emit: (_node, inputs, ctx) => apply(new VnetAxisPool({ ...ctx.base, mode, over }), one(inputs)) };
 }
 
 function activationEmitter(activation: "relu" | "sigmoid" | "tanh" | "softmax" | "swish"): Emitter {
@@ -168,9 +161,9 @@ const EMITTERS: Readonly<Record<string, Emitter>> = {
   maxpool3d: poolEmitter("maxpool3d"),
   avgpool2d: poolEmitter("avgpool2d"),
   avgpool3d: poolEmitter("avgpool3d"),
-  global_avg_pool: globalPoolEmitter("mean"),
-  global_max_pool: globalPoolEmitter("max"),
-  temporal_pool: { emit: (node, inputs, ctx) => apply(new VnetTemporalPool({ ...ctx.base, mode: node.args.mode === "max" ? "max" : "mean" }), one(inputs)) },
+  global_avg_pool: axisPoolEmitter("mean", "positions"),
+  global_max_pool: axisPoolEmitter("max", "positions"),
+  temporal_pool: { emit: (node, inputs, ctx) => apply(new VnetAxisPool({ ...ctx.base, mode: node.args.mode === "max" ? "max" : "mean", over: "time" }), one(inputs)) },
   bn: {
     emit: (node, inputs, ctx) =>
       // PyTorch's momentum weighs the new batch; Keras's weighs the old moving value.
@@ -192,7 +185,7 @@ const EMITTERS: Readonly<Record<string, Emitter>> = {
   normalize: {
     emit: (node, inputs, ctx) => {
       const channels = ctx.inputShapes[0]!.at(-1)!;
-      return apply(new VnetNormalize({ ...ctx.base, mean: channelValues(node.args.mean, channels), std: channelValues(node.args.std, channels), scale: (node.args.scale as number | undefined) ?? 255 }), one(inputs));
+      return apply(new VnetNormalize({ ...ctx.base, mean: channelValues(node.args.mean, channels), std: channelValues(node.args.std, channels), scale: (node.args.scale as number | undefined) ?? 255, stream: node.args.stream === true }), one(inputs));
     },
   },
   dense: {
@@ -234,8 +227,8 @@ const EMITTERS: Readonly<Record<string, Emitter>> = {
       return apply(new VnetRoiAlign({ ...ctx.base, resolution: [ph, pw], spatialScale: a.spatial_scale as number, samplingRatio: a.sampling_ratio as number, aligned: a.aligned !== false }), inputs);
     },
   },
-  subsample: { emit: (node, inputs, ctx) => apply(new VnetTemporalSample({ ...ctx.base, indices: subsampleIndices(ctx.inputShapes[0]![0]!, node.args) }), one(inputs)) },
-  frame: { emit: (node, inputs, ctx) => apply(new VnetFrameSelect({ ...ctx.base, index: frameIndex(ctx.inputShapes[0]![0]!, node.args) }), one(inputs)) },
+  subsample: { emit: (node, inputs, ctx) => apply(new VnetSelectFrames({ ...ctx.base, indices: subsampleIndices(ctx.inputShapes[0]![0]!, node.args), keepTime: true }), one(inputs)) },
+  frame: { emit: (node, inputs, ctx) => apply(new VnetSelectFrames({ ...ctx.base, indices: [frameIndex(ctx.inputShapes[0]![0]!, node.args)], keepTime: false }), one(inputs)) },
   lstm: recurrentEmitter("lstm"),
   gru: recurrentEmitter("gru"),
   conv_lstm: { emit: (node, inputs, ctx) => apply(new VnetConvLstm2d(convRecurrentArgs(node, ctx)), one(inputs)) },
@@ -246,11 +239,6 @@ const EMITTERS: Readonly<Record<string, Emitter>> = {
   fold_time: { emit: (_node, inputs, ctx) => apply(new VnetFoldTime(ctx.base), one(inputs)) },
   unfold_time: { emit: (node, inputs, ctx) => apply(new VnetUnfoldTime({ ...ctx.base, frames: node.args.frames as number }), one(inputs)) },
 };
-
-/** The tfjs weight name of an IR weight: the layer name, "/", the role. */
-export function tfjsWeightName(weight: WeightDecl): string {
-  return `${weight.name.slice(0, weight.name.length - weight.role.length - 1)}/${weight.role}`;
-}
 
 /** tfjs's rule for tensor names, which its layer and weight names must follow. */
 const TFJS_NAME = /^[A-Za-z0-9][-A-Za-z0-9._/]*$/;

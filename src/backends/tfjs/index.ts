@@ -2,6 +2,5 @@
  * The tfjs backend's public surface. Importing it registers vnet's custom layers, so saved vnet
  * models load with `tf.loadLayersModel`.
  */
-export { compileToTfjs, type TfjsCompileResult } from "./compile.js";
-export { checkTfjsSupport, emitTfjs, tfjsWeightName, TFJS_UNSUPPORTED, type TfjsEmitOptions, type TfjsEmitResult } from "./emit.js";
+export { checkTfjsSupport, emitTfjs, TFJS_UNSUPPORTED, type TfjsEmitOptions, type TfjsEmitResult } from "./emit.js";
 export { VNET_LAYERS } from "./registry.js";

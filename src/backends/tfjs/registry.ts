@@ -14,20 +14,19 @@ import { VnetScoreFusion } from "./layers/fusion.js";
 import { VnetLrn } from "./layers/lrn.js";
 import { VnetNormalize } from "./layers/normalize.js";
 import { VnetPad } from "./layers/padding.js";
-import { VnetAvgPool, VnetGlobalPool, VnetTemporalPool } from "./layers/pooling.js";
-import { VnetFoldTime, VnetFrameSelect, VnetStackFrames, VnetTemporalSample, VnetTemporalShift, VnetUnfoldTime } from "./layers/temporal.js";
+import { VnetAvgPool, VnetAxisPool } from "./layers/pooling.js";
+import { VnetFoldTime, VnetSelectFrames, VnetStackFrames, VnetTemporalShift, VnetUnfoldTime } from "./layers/temporal.js";
 
 /** Every custom layer class, by its serialised class name. */
 export const VNET_LAYERS = {
   VnetAvgPool,
+  VnetAxisPool,
   VnetBatchNorm,
   VnetBoundaryMatching,
   VnetConv,
   VnetConvGru2d,
   VnetConvLstm2d,
   VnetFoldTime,
-  VnetFrameSelect,
-  VnetGlobalPool,
   VnetHardActivation,
   VnetLrn,
   VnetMultiply,
@@ -38,8 +37,7 @@ export const VNET_LAYERS = {
   VnetScoreFusion,
   VnetSlice,
   VnetStackFrames,
-  VnetTemporalPool,
-  VnetTemporalSample,
+  VnetSelectFrames,
   VnetTemporalShift,
   VnetUnfoldTime,
 } as const;

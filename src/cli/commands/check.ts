@@ -9,9 +9,9 @@ import { checkFiles, type CheckResult } from "../../semantics/check.js";
 import { defineCommand } from "../command.js";
 import { declaredExpectation, expandSpecPaths, renderDiagnostics, shownPath } from "../util.js";
 
-function jsonDiagnostic(d: Diagnostic, result: CheckResult) {
-  const text = result.program.modules.get(d.file)?.text ?? "";
-  const index = new LineIndex(text);
+function jsonDiagnostic(d: Diagnostic, result: CheckResult, indexes: Map<string, LineIndex>) {
+  let index = indexes.get(d.file);
+  if (!index) indexes.set(d.file, (index = new LineIndex(result.program.modules.get(d.file)?.text ?? "")));
   return { ...d, file: shownPath(d.file), start: index.positionAt(d.range.start), end: index.positionAt(d.range.end) };
 }
 
@@ -50,7 +50,9 @@ export const command = defineCommand({
     const merged = results[0] ? { ...results[0], program: { ...results[0].program, modules: new Map(results.flatMap((r) => [...r.program.modules])) } } : undefined;
     const unmet = expectations.filter((e) => !e.met);
     if (flags.format === "json") {
-      out(JSON.stringify({ files: files.length, diagnostics: merged ? dedupe(all).map((d) => jsonDiagnostic(d, merged)) : [], expectations }, null, 2));
+      // One line index per file: a file's diagnostics share it.
+      const indexes = new Map<string, LineIndex>();
+      out(JSON.stringify({ files: files.length, diagnostics: merged ? dedupe(all).map((d) => jsonDiagnostic(d, merged, indexes)) : [], expectations }, null, 2));
     } else {
       if (unique.length && merged) out(renderDiagnostics(unique, merged, color));
       for (const e of unmet) out(`${e.file}: expected diagnostics [${e.expected.join(", ")}] but got [${e.actual.join(", ")}]`);

@@ -6,12 +6,12 @@
  * `--dump-ir` prints the lowered IR.
  */
 import * as path from "node:path";
-import { compileToTfjs } from "../../backends/tfjs/compile.js";
+import { emitTfjs } from "../../backends/tfjs/emit.js";
 import { dumpIr } from "../../ir/dump.js";
-import { lowerNetwork } from "../../ir/pipeline.js";
 import { describeSelection, selectBackend } from "../../runtime/backend.js";
 import { saveModel } from "../../runtime/model-io.js";
 import { totals } from "../../semantics/network.js";
+import { WeightStore } from "../../weights/store.js";
 import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, NETWORK_FLAG, SEED_FLAG } from "../flags.js";
@@ -40,19 +40,19 @@ export const command = defineCommand({
     const seed = flags.seed ?? 0;
     const checked = checkNetwork(positional[0]!, flags.network, out, color);
     if (typeof checked === "number") return checked;
-    const { network, result } = checked;
-    if (flags.dumpIr) out(dumpIr(lowerNetwork(network)));
+    const { network, graph, result } = checked;
+    if (flags.dumpIr) out(dumpIr(graph));
     if (flags.out === undefined) return 0;
 
     const selection = await selectBackend(flags.backend ? { force: flags.backend } : {});
     out(describeSelection(selection));
-    const { model, graph, diagnostics } = compileToTfjs(network, { seed });
+    const { model, diagnostics } = emitTfjs(graph, { seed });
     if (!model) {
       out(renderDiagnostics(diagnostics, result, color));
       return 1;
     }
     try {
-      if (target === "onnx") return await writeOnnx(network, result, model, `fresh weights, seed ${seed}`, flags.out, { verify: flags.verify, seed, color }, out);
+      if (target === "onnx") return await writeOnnx(graph, result, WeightStore.ofModel(model, `fresh weights, seed ${seed}`), flags.out, { verify: flags.verify, seed, color }, out);
       await saveModel(model, flags.out);
       const counts = totals(network);
       const inputs = graph.inputs.map((i) => `${i.name} [N, ${i.shape.join(", ")}]`).join(", ");

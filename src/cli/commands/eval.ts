@@ -10,25 +10,23 @@ import type { SplitName, VideoSplits } from "../../data/dataset.js";
 import { flowStreams } from "../../data/flow.js";
 import { formatIssue, issueOf, skippedSummary, type DataIssue } from "../../data/issues.js";
 import { ViewLoader } from "../../data/loader.js";
-import { protocolOf, viewsPerVideo } from "../../data/sampling.js";
 import { writeConfusionPng } from "../../runtime/confusion-png.js";
 import { formatReport, predictVideos, scoreReport } from "../../runtime/evaluate.js";
 import { openFeatureSplits } from "../../data/features.js";
 import type { BackendChoice } from "../../runtime/backend.js";
 import { writeFileAtomic } from "../../runtime/files.js";
-import { formatLocalizationReport, localizationReport, localizeVideos, slidingWindowDetections } from "../../runtime/localization/localize.js";
+import { activityNetResults, formatLocalizationReport, localizationReport, localizeVideos, slidingWindowDetections } from "../../runtime/localization/localize.js";
 import { BMN_POST_PROCESSING } from "../../runtime/localization/proposals.js";
 import { checkFeatureFit, localizerGeometry } from "../../runtime/localization/train.js";
-import { evalDetector } from "../detection.js";
-import { loadModel } from "../../runtime/model-io.js";
-import type { CheckedNetwork } from "../../semantics/network.js";
 import { checkpointOnnx, onnxScorer } from "../../runtime/onnx-eval.js";
-import { checkpointClassNames, checkpointDir } from "../../runtime/train.js";
+import { checkpointClassNames } from "../../runtime/train.js";
+import { viewsPerVideo } from "../../semantics/protocol.js";
 import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, DATA_VALUE, LOADING_FLAGS, NETWORK_FLAG, PROVIDER_FLAG, RUN_ENGINE_FLAG, SEED_FLAG } from "../flags.js";
-import { checkRunnableNetwork, loadDataset, loadingOptions, reportIssues, startBackend } from "../run-util.js";
+import { checkRunnableNetwork, loadDataset, loadingOptions, readWeightsFlag, reportIssues, startBackend, trainedModel } from "../run-util.js";
 import { shownPath } from "../util.js";
+import type { CheckedSpec } from "../util.js";
 import { renderDiagnostics } from "../util.js";
 
 const SPLITS = ["val", "test", "train"] as const satisfies readonly SplitName[];
@@ -61,17 +59,16 @@ export const command = defineCommand({
     if (!weights) throw new UsageError("vnet eval needs --weights <run-dir or checkpoint directory>");
     const data = flags.data;
     if (!data) throw new UsageError("vnet eval needs --data (builtin:motion, builtin:motion-appearance, or a video folder or list file)");
-    const checked = checkRunnableNetwork(positional[0]!, flags.network, out, color, ["classification", "localization", "detection"]);
+    const checked = checkRunnableNetwork(positional[0]!, flags.network, out, color, ["classification", "localization"]);
     if (typeof checked === "number") return checked;
-    const { network } = checked;
-    if (network.task === "localization") return evalLocalizer(network, weights, data, flags, out);
-    if (network.task === "detection") return evalDetector(network, weights, data, flags, out);
+    const { network, graph } = checked;
+    if (network.task === "localization") return evalLocalizer(checked, weights, data, flags, out, color);
     if (flags.annotations !== undefined || flags.baseline || flags.results !== undefined) throw new UsageError("--annotations, --baseline and --results evaluate localizers");
     const seed = flags.seed ?? 0;
     const loading = loadingOptions(flags);
-    const dir = checkpointDir(weights);
-    const trainedOn = checkpointClassNames(dir);
-    const dataset: VideoSplits = await loadDataset(data, network, { seed, trainPerClass: 1, cacheDir: loading.cacheDir, ...(flags.valClips ? { valPerClass: flags.valClips } : {}), ...(flags.valFraction !== undefined ? { valFraction: flags.valFraction } : {}), ...(trainedOn ? { classNames: trainedOn } : {}) });
+    const store = await readWeightsFlag(weights);
+    const trainedOn = checkpointClassNames(store.directory!);
+    const dataset: VideoSplits = await loadDataset(data, graph, { seed, trainPerClass: 1, cacheDir: loading.cacheDir, ...(flags.valClips ? { valPerClass: flags.valClips } : {}), ...(flags.valFraction !== undefined ? { valFraction: flags.valFraction } : {}), ...(trainedOn ? { classNames: trainedOn } : {}) });
     reportIssues(dataset.issues, out, false);
     const chosen = flags.split ?? (dataset.val.length === 0 && dataset.test.length > 0 ? "test" : "val");
     const items = dataset[chosen];
@@ -79,45 +76,37 @@ export const command = defineCommand({
       out(formatIssue({ code: "VN097", path: data, message: `no usable videos in the ${chosen} split` }));
       return 1;
     }
-    const protocol = protocolOf(network);
-    const flows = flowStreams(network);
-    // ONNX Runtime runs the checkpoint exported in memory, unless asked for tfjs or the network does not export.
+    const protocol = graph.protocol!;
+    const flows = flowStreams(graph);
+    // ONNX Runtime runs the graph exported in memory with the stored weights, unless asked for tfjs or the network does not export.
     let model: Parameters<typeof predictVideos>[0] | undefined;
     let release: () => Promise<void> = async () => undefined;
     if (flags.engine !== "tfjs") {
-      let loaded;
-      try {
-        loaded = await checkpointOnnx(network, dir, { sources: programSources(checked.result), flows, provider: flags.provider });
-      } catch (error) {
-        throw new UsageError(`cannot load weights from ${weights}: ${(error as Error).message.split("\n")[0]}`);
-      }
+      const loaded = await checkpointOnnx(graph, store, { sources: programSources(checked.result), flows, ...(flags.provider ? { provider: flags.provider } : {}) });
       if ("model" in loaded) {
         out(`runtime: ONNX Runtime (${loaded.model.provider} provider), the weights exported to ONNX in memory`);
-        model = { score: onnxScorer(loaded, protocol), probabilities: loaded.model.modelOutput === "probabilities" };
+        model = onnxScorer(loaded);
         release = () => loaded.model.session.release();
-      } else if (flags.engine === "ort") {
+      } else if (flags.engine === "ort" || loaded.diagnostics.some((d) => d.code === "VN082")) {
         out(renderDiagnostics(loaded.diagnostics, checked.result, color));
         return 1;
       } else out(`runtime: tfjs (${network.name} does not export to ONNX: ${loaded.diagnostics[0]!.message})`);
     }
     if (!model) {
       await startBackend(flags.backend, out, false, network);
-      try {
-        const tfjsModel = await loadModel(dir);
-        model = tfjsModel;
-        release = async () => {
-          tfjsModel.dispose();
-        };
-      } catch (error) {
-        throw new UsageError(`cannot load weights from ${weights}: ${(error as Error).message.split("\n")[0]}`);
-      }
+      const tfjsModel = trainedModel(graph, checked.result, store, out, color);
+      if (typeof tfjsModel === "number") return tfjsModel;
+      model = tfjsModel;
+      release = async () => {
+        tfjsModel.dispose();
+      };
     }
     const loader = new ViewLoader({ geometry: protocol, flows, ...loading });
     const failures: DataIssue[] = [];
     const batch = Math.max(flags.batch ?? 16, viewsPerVideo(protocol));
     let result;
     try {
-      result = await predictVideos(model, network, items, { loader, protocol, flows, batch, onFailure: (_item, error) => failures.push(issueOf(error)) });
+      result = await predictVideos(model, graph, items, { loader, protocol, flows, batch, onFailure: (_item, error) => failures.push(issueOf(error)) });
     } finally {
       await loader.close();
       await release();
@@ -146,15 +135,17 @@ export const command = defineCommand({
  * the extractor's snippet scores; AR@AN with its AUC and mAP at tIoU 0.5:0.05:0.95.
  */
 async function evalLocalizer(
-  network: CheckedNetwork,
+  checked: CheckedSpec,
   weights: string,
   data: string,
   flags: { readonly split: SplitName | undefined; readonly annotations: string | undefined; readonly baseline: boolean; readonly results: string | undefined; readonly batch: number | undefined; readonly engine: string | undefined; readonly backend: BackendChoice | undefined },
   out: (s: string) => void,
+  color: boolean,
 ): Promise<number> {
+  const { network, graph } = checked;
   if (flags.engine === "ort") throw new UsageError(`${network.name} is a localizer: vnet eval runs it with tfjs; leave out --engine ort`);
   const splits = openFeatureSplits(data, flags.annotations ? { annotations: flags.annotations } : {});
-  checkFeatureFit(network, splits);
+  checkFeatureFit(graph, splits);
   reportIssues(splits.issues, out, false);
   const chosen = flags.split ?? (splits.val.length === 0 && splits.test.length > 0 ? "test" : "val");
   const videos = splits[chosen].filter((v) => v.segments.length > 0);
@@ -163,16 +154,12 @@ async function evalLocalizer(
     return 1;
   }
   await startBackend(flags.backend, out, false, network);
-  let model;
-  try {
-    model = await loadModel(checkpointDir(weights));
-  } catch (error) {
-    throw new UsageError(`cannot load weights from ${weights}: ${(error as Error).message.split("\n")[0]}`);
-  }
+  const model = trainedModel(graph, checked.result, await readWeightsFlag(weights), out, color);
+  if (typeof model === "number") return model;
   const classNames = splits.manifest.extractor.classNames;
   let detections;
   try {
-    detections = await localizeVideos(model, videos, localizerGeometry(network), classNames, BMN_POST_PROCESSING, flags.batch ?? 8);
+    detections = await localizeVideos(model, videos, localizerGeometry(graph), classNames, BMN_POST_PROCESSING, flags.batch ?? 8);
   } finally {
     model.dispose();
   }
@@ -184,8 +171,7 @@ async function evalLocalizer(
     out(formatLocalizationReport(localizationReport(videos, videos.map((v) => slidingWindowDetections(v, classNames)))));
   }
   if (flags.results) {
-    const results = Object.fromEntries(videos.map((v, i) => [v.id, detections[i]!.map((d) => ({ segment: [d.start, d.end], score: d.score, label: d.label }))]));
-    writeFileAtomic(flags.results, `${JSON.stringify({ version: "VERSION 1.3", results, external_data: {} })}\n`);
+    writeFileAtomic(flags.results, activityNetResults(videos, detections));
     out(`wrote ${videos.length} videos' detections to ${flags.results} (ActivityNet results format)`);
   }
   const summary = skippedSummary(splits.issues);

@@ -6,18 +6,17 @@
  * output's magnitude (absolute for outputs within [-1, 1]).
  */
 import * as fs from "node:fs";
-import type * as tf from "@tensorflow/tfjs";
-import { exportOnnx, ONNX_OPSET, programSources, tfjsWeightSource } from "../../backends/onnx/index.js";
-import { loadModel } from "../../runtime/model-io.js";
+import { exportOnnx, ONNX_OPSET, programSources } from "../../backends/onnx/index.js";
+import type { IrGraph } from "../../ir/graph.js";
 import { writeFileAtomic } from "../../runtime/files.js";
 import { formatVerifyReport, verifyExport } from "../../runtime/onnx-verify.js";
-import { checkpointClassNames, checkpointDir } from "../../runtime/train.js";
+import { checkpointClassNames } from "../../runtime/train.js";
 import type { CheckResult } from "../../semantics/check.js";
-import type { CheckedNetwork } from "../../semantics/network.js";
+import type { WeightStore } from "../../weights/store.js";
 import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, NETWORK_FLAG, SEED_FLAG } from "../flags.js";
-import { startBackend } from "../run-util.js";
+import { readWeightsFlag, startBackend, trainedModel } from "../run-util.js";
 import { checkNetwork, renderDiagnostics } from "../util.js";
 
 /** The largest difference --verify accepts, relative to the output's magnitude (at least 1). */
@@ -29,23 +28,32 @@ export function checkOnnxOutput(file: string): void {
 }
 
 /**
- * Exports a network with the weights of `model` to `file` (atomically), prints what was written,
- * and verifies it when asked. Returns the exit code.
+ * Exports a lowered graph with the weights of `store` to `file` (atomically), prints what was
+ * written, and verifies it against the tfjs model of the same graph and weights when asked
+ * (`startBackend` starts a tfjs backend for that when none runs yet). Returns the exit code.
  */
-export async function writeOnnx(network: CheckedNetwork, result: CheckResult, model: tf.LayersModel, weights: string, file: string, options: { verify: boolean; seed: number; color: boolean }, out: (s: string) => void): Promise<number> {
-  const exported = exportOnnx(network, { weights: tfjsWeightSource(model, weights), sources: programSources(result) });
+export async function writeOnnx(graph: IrGraph, result: CheckResult, store: WeightStore, file: string, options: { verify: boolean; seed: number; color: boolean; startBackend?: () => Promise<void> }, out: (s: string) => void): Promise<number> {
+  const exported = exportOnnx(graph, { weights: store, sources: programSources(result) });
   if (!exported.bytes) {
     out(renderDiagnostics(exported.diagnostics, result, options.color));
     return 1;
   }
   writeFileAtomic(file, exported.bytes, { createDirectory: true });
-  const parameters = exported.graph.nodes.flatMap((n) => n.weights ?? []).reduce((sum, w) => sum + w.shape.reduce((a, b) => a * b, 1), 0);
+  const parameters = graph.nodes.flatMap((n) => n.weights ?? []).reduce((sum, w) => sum + w.shape.reduce((a, b) => a * b, 1), 0);
   const inputs = exported.inputs.map((i) => `${i.name} [N, ${i.shape.join(", ")}]${i.kind === "stream" ? " (stream)" : ""}`).join(", ");
-  const classes = exported.graph.nodes.find((n) => n.id === exported.graph.outputs[0])!.shape;
-  out(`exported ${network.name} (${weights}): ${exported.nodes} ONNX nodes, opset ${ONNX_OPSET}, ${parameters.toLocaleString("en-US")} weights and statistics; inputs ${inputs}, channels-last; outputs logits and probabilities [N, ${classes.join(", ")}]`);
+  const classes = graph.nodes.find((n) => n.id === graph.outputs[0])!.shape;
+  out(`exported ${graph.name} (${store.description}): ${exported.nodes} ONNX nodes, opset ${ONNX_OPSET}, ${parameters.toLocaleString("en-US")} weights and statistics; inputs ${inputs}, channels-last; outputs logits and probabilities [N, ${classes.join(", ")}]`);
   out(`wrote ${file} (${(exported.bytes.length / 2 ** 20).toFixed(1)} MiB)`);
   if (!options.verify) return 0;
-  const report = await verifyExport(network, model, exported.bytes, { seed: options.seed, sources: programSources(result) });
+  await options.startBackend?.();
+  const model = trainedModel(graph, result, store, out, options.color);
+  if (typeof model === "number") return model;
+  let report;
+  try {
+    report = await verifyExport(graph, model, exported.bytes, { seed: options.seed, sources: programSources(result) });
+  } finally {
+    model.dispose();
+  }
   out(`verified with ONNX Runtime (cpu) against tfjs:\n${formatVerifyReport(report)}`);
   const failed = report.checks.filter((c) => !(c.maxAbsDiff <= VERIFY_TOLERANCE * Math.max(1, c.maxAbs)));
   if (failed.length) {
@@ -75,21 +83,10 @@ export const command = defineCommand({
     checkOnnxOutput(file);
     const checked = checkNetwork(positional[0]!, flags.network, out, color);
     if (typeof checked === "number") return checked;
-    await startBackend(flags.backend, out, false);
-    const dir = checkpointDir(flags.weights);
-    let model: tf.LayersModel;
-    try {
-      model = await loadModel(dir);
-    } catch (error) {
-      throw new UsageError(`cannot load weights from ${flags.weights}: ${(error as Error).message.split("\n")[0]}`);
-    }
-    try {
-      // The class names the weights were trained on (a video folder's) travel into the metadata.
-      const classNames = checkpointClassNames(dir) ?? checked.network.classNames;
-      const network = classNames ? { ...checked.network, classNames } : checked.network;
-      return await writeOnnx(network, checked.result, model, `checkpoint ${dir}`, file, { verify: flags.verify, seed: flags.seed ?? 0, color }, out);
-    } finally {
-      model.dispose();
-    }
+    const store = await readWeightsFlag(flags.weights);
+    // The class names the weights were trained on (a video folder's) travel into the metadata.
+    const classNames = checkpointClassNames(store.directory!) ?? checked.graph.classNames;
+    const graph = classNames ? { ...checked.graph, classNames } : checked.graph;
+    return writeOnnx(graph, checked.result, store, file, { verify: flags.verify, seed: flags.seed ?? 0, color, startBackend: async () => void (await startBackend(flags.backend, out, false)) }, out);
   },
 });

@@ -13,17 +13,16 @@ import { ANNOTATIONS } from "../../data/features.js";
 import { flowStreams } from "../../data/flow.js";
 import { formatIssue, issueOf, skippedSummary, type DataIssue } from "../../data/issues.js";
 import { ViewLoader } from "../../data/loader.js";
-import { protocolOf } from "../../data/sampling.js";
 import { BUILTIN_UNTRIMMED, openUntrimmed } from "../../data/untrimmed-sources.js";
 import { UNTRIMMED_CLASSES } from "../../data/untrimmed.js";
 import { programSources } from "../../backends/onnx/index.js";
-import { extractFeatures, featureModel, FeatureLayerError, weightsHash } from "../../runtime/features.js";
-import { loadModel } from "../../runtime/model-io.js";
-import { checkpointClassNames, checkpointDir } from "../../runtime/train.js";
+import { extractFeatures, featureModel, FeatureLayerError, weightsHash, type ExtractionContext } from "../../runtime/features.js";
+import type { BackendChoice } from "../../runtime/backend.js";
+import { checkpointClassNames } from "../../runtime/train.js";
 import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, LOADING_FLAGS, NETWORK_FLAG, SEED_FLAG } from "../flags.js";
-import { checkRunnableNetwork, loadingOptions, reportIssues, startBackend } from "../run-util.js";
+import { checkRunnableNetwork, loadingOptions, readWeightsFlag, reportIssues, startBackend, trainedModel } from "../run-util.js";
 import { shownPath } from "../util.js";
 
 function bar(fraction: number, width = 20): string {
@@ -58,17 +57,14 @@ export const command = defineCommand({
     if (!flags.weights) throw new UsageError("vnet features needs the classifier's weights: --weights <run-dir>");
     if (!flags.data) throw new UsageError(`vnet features needs --data (${BUILTIN_UNTRIMMED}, a folder of videos, or a video file)`);
     if (!flags.out) throw new UsageError("vnet features needs an output folder: -o <dir>");
-    const checked = checkRunnableNetwork(positional[0]!, flags.network, out, color);
-    if (typeof checked === "number") return checked;
-    const { network, result } = checked;
+    const extractor = await openExtractor(positional[0]!, flags.network, flags.weights, flags.layer, flags.backend, out, color);
+    if (typeof extractor === "number") return extractor;
+    const { network, protocol, classNames, features } = extractor;
     const section = (network.sections.features ?? {}) as { length?: number; step?: number; scale?: number };
     const length = flags.length ?? section.length;
     const step = flags.step ?? section.step;
     const scale = flags.scale ?? section.scale ?? 100;
     const loading = loadingOptions(flags);
-    const protocol = protocolOf(network);
-    const dir = checkpointDir(flags.weights);
-    const classNames = checkpointClassNames(dir) ?? network.classNames ?? Array.from({ length: network.classes ?? 0 }, (_, k) => `class ${k}`);
     const set = await openUntrimmed(flags.data, {
       cacheDir: loading.cacheDir,
       seed: flags.seed ?? 0,
@@ -81,39 +77,18 @@ export const command = defineCommand({
     });
     reportIssues(set.issues, out, false);
     if (set.videos.length === 0) {
+      extractor.dispose();
       out(formatIssue({ code: "VN097", path: flags.data, message: "no usable videos" }));
       return 1;
     }
-    await startBackend(flags.backend, out, false, network);
-    let model;
-    try {
-      model = await loadModel(dir);
-    } catch (error) {
-      throw new UsageError(`cannot load weights from ${flags.weights}: ${(error as Error).message.split("\n")[0]}`);
-    }
-    let features;
-    try {
-      features = featureModel(network, model, flags.layer);
-    } catch (error) {
-      if (error instanceof FeatureLayerError) throw new UsageError(error.message);
-      throw error;
-    }
-    const sources = programSources(result);
-    const specHash = createHash("sha256").update(JSON.stringify([...sources].sort(([a], [b]) => (a < b ? -1 : 1)))).digest("hex");
-    const flows = flowStreams(network);
-    const loader = new ViewLoader({ geometry: protocol, flows, ...loading });
+    const loader = new ViewLoader({ geometry: protocol, flows: extractor.flows, ...loading });
     const failures: DataIssue[] = [];
     const started = performance.now();
     out(`extracting ${features.features} features per snippet from ${network.name}'s layer ${features.layer} (${features.classes} class scores) for ${set.videos.length} videos of ${set.name}${scale > 0 ? `, resampled to ${scale} positions` : ""}`);
     let manifest;
     try {
       manifest = await extractFeatures(set.videos, { ...(length ? { length } : {}), ...(step ? { step } : {}), scale }, flags.out, {
-        network,
-        features,
-        identity: { spec: path.resolve(network.file), network: network.name, specHash, weights: path.resolve(dir), weightsHash: weightsHash(dir) },
-        classNames,
-        protocol,
-        flows,
+        ...extractor,
         loader,
         batch: flags.batch ?? 32,
         cacheDir: loading.cacheDir,
@@ -125,7 +100,7 @@ export const command = defineCommand({
       });
     } finally {
       await loader.close();
-      model.dispose();
+      extractor.dispose();
     }
     for (const issue of failures) out(formatIssue(issue));
     const written = Object.keys(manifest.videos);
@@ -141,3 +116,45 @@ export const command = defineCommand({
     return written.length > 0 ? 0 : 1;
   },
 });
+
+/** A trained classifier ready to extract features: the checked network, its feature model, what the manifest records of it. */
+export interface OpenExtractor extends Pick<ExtractionContext, "network" | "graph" | "features" | "identity" | "classNames" | "protocol" | "flows"> {
+  dispose(): void;
+}
+
+/**
+ * Checks a classifier spec, starts the tfjs backend and loads its trained weights as a feature
+ * model of `layer` (default: the input of the final classifier); a diagnostic's exit code when
+ * the spec does not check. `vnet features` and `vnet localize <video>` extract with it.
+ */
+export async function openExtractor(spec: string, networkName: string | undefined, weights: string, layer: string | undefined, backend: BackendChoice | undefined, out: (s: string) => void, color: boolean): Promise<OpenExtractor | number> {
+  const checked = checkRunnableNetwork(spec, networkName, out, color);
+  if (typeof checked === "number") return checked;
+  const { network, graph, result } = checked;
+  const store = await readWeightsFlag(weights);
+  const dir = store.directory!;
+  const classNames = checkpointClassNames(dir) ?? network.classNames ?? Array.from({ length: network.classes ?? 0 }, (_, k) => `class ${k}`);
+  await startBackend(backend, out, false, network);
+  const model = trainedModel(graph, result, store, out, color);
+  if (typeof model === "number") return model;
+  let features;
+  try {
+    features = featureModel(network, graph, model, layer);
+  } catch (error) {
+    model.dispose();
+    if (error instanceof FeatureLayerError) throw new UsageError(error.message);
+    throw error;
+  }
+  const sources = programSources(result);
+  const specHash = createHash("sha256").update(JSON.stringify([...sources].sort(([a], [b]) => (a < b ? -1 : 1)))).digest("hex");
+  return {
+    network,
+    graph,
+    features,
+    identity: { spec: path.resolve(network.file), network: network.name, specHash, weights: path.resolve(dir), weightsHash: weightsHash(dir) },
+    classNames,
+    protocol: graph.protocol!,
+    flows: flowStreams(graph),
+    dispose: () => model.dispose(),
+  };
+}

@@ -9,16 +9,14 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { probeVideo } from "../../data/video/probe.js";
 import { VnetError } from "../../diagnostics/error.js";
-import { lowerNetwork } from "../../ir/pipeline.js";
 import { writeFileAtomic } from "../../runtime/files.js";
-import { loadModel } from "../../runtime/model-io.js";
-import { checkpointClassNames, checkpointDir } from "../../runtime/train.js";
+import { checkpointClassNames } from "../../runtime/train.js";
 import { explainVideo, TargetError } from "../../vis/gradcam/explain.js";
 import { camGif, contactSheetPng, explanationTitle, writeCamMp4 } from "../../vis/gradcam/render.js";
 import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, LOADING_FLAGS, NETWORK_FLAG } from "../flags.js";
-import { checkRunnableNetwork, loadingOptions, startBackend } from "../run-util.js";
+import { checkRunnableNetwork, loadingOptions, readWeightsFlag, startBackend, trainedModel } from "../run-util.js";
 
 const FORMATS = [".png", ".gif", ".mp4"] as const;
 
@@ -60,27 +58,21 @@ export const command = defineCommand({
     if (path.resolve(file) === path.resolve(video)) throw new VnetError("VN110", `the output ${file} is the video being explained; nothing was written`, { path: file, exitCode: 2 });
     const checked = checkRunnableNetwork(spec, flags.network, out, color);
     if (typeof checked === "number") return checked;
-    const { network } = checked;
-    const dir = checkpointDir(flags.weights);
-    const classNames = checkpointClassNames(dir) ?? network.classNames;
+    const { network, graph } = checked;
+    const store = await readWeightsFlag(flags.weights);
+    const classNames = checkpointClassNames(store.directory!) ?? network.classNames;
     const classes = network.classes ?? 0;
     const given = flags.class ?? flags.trueLabel;
     const chosen = given === undefined ? undefined : classIndex(flags.class !== undefined ? "--class" : "--true-label", given, classNames, classes);
     const cacheDir = loadingOptions({ workers: undefined, prefetch: undefined, cacheDir: flags.cacheDir }).cacheDir;
     const meta = await probeVideo(video, cacheDir);
     await startBackend(flags.backend, out, false, network);
-    let model;
-    try {
-      model = await loadModel(dir);
-    } catch (error) {
-      throw new UsageError(`cannot load weights from ${flags.weights}: ${(error as Error).message.split("\n")[0]}`);
-    }
-    const layerNames = new Set(model.layers.map((l) => l.name));
-    const missing = lowerNetwork(network).nodes.filter((n) => !layerNames.has(n.name) && !["pad", "fold_time", "unfold_time"].includes(n.op)).map((n) => n.name);
-    if (missing.length) throw new VnetError("VN116", `the weights in ${dir} are another architecture's: ${network.name}'s layer${missing.length === 1 ? "" : "s"} ${missing.slice(0, 4).join(", ")}${missing.length > 4 ? ", ..." : ""} ${missing.length === 1 ? "is" : "are"} not in the model`, { path: dir });
+    // The spec's model with the checkpoint's weights by name: another architecture's weights are located errors (VN082).
+    const model = trainedModel(graph, checked.result, store, out, color);
+    if (typeof model === "number") return model;
     let explanation;
     try {
-      explanation = await explainVideo(network, model, { kind: "file", path: video, meta, hash: meta.hash }, {
+      explanation = await explainVideo(graph, model, { kind: "file", path: video, meta, hash: meta.hash }, {
         ...(flags.layer ? { layers: flags.layer.split(",").map((s) => s.trim()).filter(Boolean) } : {}),
         ...(chosen !== undefined ? { classIndex: chosen } : {}),
         ...(flags.view !== undefined ? { view: flags.view } : {}),

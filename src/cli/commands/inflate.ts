@@ -6,13 +6,13 @@
  * tensor (mapped, reshaped or left at its initialiser, with the reason) and writes nothing.
  */
 import type { Diagnostic } from "../../diagnostics/diagnostic.js";
-import { loadWeightsByName } from "../../runtime/weights/load-init.js";
-import { assignWeights } from "../../runtime/weights/tensors.js";
+import { loadWeightsByName } from "../../weights/load-init.js";
+import { freshModelWith } from "../../weights/model.js";
 import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, NETWORK_FLAG, SEED_FLAG } from "../flags.js";
-import { checkRunnableNetwork } from "../run-util.js";
-import { buildTarget, renderAgainst, showMapping, writeModel } from "../weight-tools.js";
+import { checkRunnableNetwork, startBackend } from "../run-util.js";
+import { renderAgainst, showMapping, writeModel } from "../weight-tools.js";
 
 export const command = defineCommand({
   name: "inflate",
@@ -41,25 +41,25 @@ export const command = defineCommand({
       out(renderAgainst(spec, [diagnostic], color));
       return 1;
     }
-    const built = await buildTarget(network, spec, { seed: flags.seed ?? 0, backend: flags.backend, color }, out);
-    if (typeof built === "number") return built;
-    const { model, graph } = built;
+    const { graph } = checked;
+    await startBackend(flags.backend, out, false);
+    const loaded = await loadWeightsByName(from, network, graph, { inflate: true, partial: flags.partial });
+    if (!("mapping" in loaded)) {
+      out(renderAgainst(spec, [loaded], color));
+      return 1;
+    }
+    const { mapping } = loaded;
+    const savedAs = loaded.model && loaded.model !== network.inflatedFrom ? ` (saved as ${loaded.model})` : "";
+    out(`inflating ${network.inflatedFrom} weights from ${loaded.directory}${savedAs} into ${network.name}`);
+    const next = showMapping(network, spec, mapping.report, [], flags.dryRun, out, color);
+    if (next !== "write") return next === "errors" ? 1 : 0;
+    const model = freshModelWith(graph, mapping.weights, flags.seed ?? 0);
+    if (typeof model === "string") throw new Error(`internal: the inflated weights do not fit ${network.name}: ${model}`);
     try {
-      const loaded = await loadWeightsByName(from, network, graph, { inflate: true, partial: flags.partial });
-      if (!("mapping" in loaded)) {
-        out(renderAgainst(spec, [loaded], color));
-        return 1;
-      }
-      const { mapping } = loaded;
-      const savedAs = loaded.model && loaded.model !== network.inflatedFrom ? ` (saved as ${loaded.model})` : "";
-      out(`inflating ${network.inflatedFrom} weights from ${loaded.directory}${savedAs} into ${network.name}`);
-      const next = showMapping(network, spec, mapping.report, [], flags.dryRun, out, color);
-      if (next !== "write") return next === "errors" ? 1 : 0;
-      assignWeights(model, mapping.weights);
       await writeModel(model, target!, out);
-      return 0;
     } finally {
       model.dispose();
     }
+    return 0;
   },
 });

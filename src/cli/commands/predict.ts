@@ -5,137 +5,97 @@
  *   vnet predict spec.vnet video.mp4 --weights <run-dir> (ONNX Runtime, or tfjs with --runtime tfjs;
  *                                                        optical-flow streams computed too)
  *   vnet predict model.onnx --input video.npy | --sample builtin:motion:3
- * A video file is decoded and sampled by the data pipeline (src/data: the same test views as
- * `vnet eval`); a .npy float32 (or uint8) tensor [T, H, W, C] in [0, 1] (or a batch of ready views
- * [N, T, H, W, C]) or a builtin validation clip goes through `testViews` of runtime/predict.ts.
+ * Every video, whatever its source (a file decoded by ffmpeg, a .npy float32 or uint8 tensor
+ * [T, H, W, C] in [0, 1], a builtin validation clip), is sampled by the data pipeline into the
+ * same test views `vnet eval` takes (src/data/views.ts); a .npy batch of ready views
+ * [N, T, H, W, C] is taken as it is. Prediction itself is runtime/predict.ts's.
  */
-import type * as tf from "@tensorflow/tfjs";
-import { defaultCacheDir } from "../../data/dataset.js";
-import { flowStreams, type FlowStream } from "../../data/flow.js";
+import { BUILTIN_FPS, builtinClipShape, defaultCacheDir } from "../../data/dataset.js";
 import { DataError, formatIssue } from "../../data/issues.js";
 import { builtinVariant, motionDataset } from "../../data/motion.js";
-import { protocolFromSection, protocolOf, type SamplingProtocol, type Section } from "../../data/sampling.js";
-import { testViews as videoTestViews, type TestViews } from "../../data/views.js";
+import { fileSource, tensorSource, type FrameSource, type LoadedViews } from "../../data/views.js";
 import { programSources } from "../../backends/onnx/index.js";
-import { lowerNetwork } from "../../ir/pipeline.js";
-import { outputScores } from "../../ir/scores.js";
-import { loadModel } from "../../runtime/model-io.js";
-import { readNpy } from "../../runtime/npy.js";
+import { flowStreams } from "../../data/flow.js";
 import { checkpointOnnx } from "../../runtime/onnx-eval.js";
-import { loadOnnxModel, OnnxModelError, runOnnx, type HostTensor, type OnnxProvider } from "../../runtime/onnx.js";
-import { averageViews, scoresFromOutput, testViews, topClasses, viewsAsInput, type ShortVideos, type ViewScores } from "../../runtime/predict.js";
-import { tfjsOutput } from "../../runtime/evaluate.js";
-import { unsupportedStream } from "../../runtime/streams.js";
 import type { BackendChoice } from "../../runtime/backend.js";
-import { checkpointClassNames, checkpointDir } from "../../runtime/train.js";
-import { testProtocol, type TestProtocol } from "../../semantics/protocol.js";
+import { readNpy } from "../../runtime/npy.js";
+import { OnnxModelError, type OnnxProvider } from "../../runtime/onnx.js";
+import { onnxModelPredictor, onnxPredictor, predictVideo, tfjsPredictor, type Predictor } from "../../runtime/predict.js";
+import { AVERAGED, topClasses } from "../../runtime/scores.js";
+import { checkpointClassNames } from "../../runtime/train.js";
+import { cropCount, testTiming, type SamplingProtocol } from "../../semantics/protocol.js";
 import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, NETWORK_FLAG, PROVIDER_FLAG } from "../flags.js";
-import { startBackend } from "../run-util.js";
-import { checkNetwork } from "../util.js";
+import { readWeightsFlag, startBackend, trainedModel } from "../run-util.js";
+import { checkNetwork, renderDiagnostics } from "../util.js";
+import { unsupportedInputs } from "../../runtime/streams.js";
 
-/** A loaded model of either runtime: its protocol, classes, input shape, and a scorer of view batches. */
-interface Predictor {
-  readonly describe: string;
-  readonly protocol: TestProtocol;
-  readonly shortVideos: ShortVideos;
-  readonly classNames?: readonly string[];
-  /** The raw input's shape without batch. */
-  readonly inputShape: readonly number[];
-  /** The data pipeline's protocol (video files) and the flow streams to compute with the views. */
-  readonly sampling: SamplingProtocol;
-  readonly flows: readonly FlowStream[];
-  /** Scores views [V, T, H, W, C], with each flow stream's fields [V, ...] when the model has some. */
-  score(views: HostTensor, flows?: readonly HostTensor[]): Promise<ViewScores>;
-  close(): Promise<void>;
-}
+/** The video to predict: a frame source for the protocol's views, or ready views; and how to name it. */
+type Video = { readonly source: FrameSource; readonly describe: string; readonly note?: string } | { readonly ready: LoadedViews; readonly describe: string };
 
-/** A video for the predictor: a .npy file or a builtin dataset's validation clip (with its true class). */
-function loadVideo(input: string | undefined, sample: string | undefined, predictor: Predictor): { video: HostTensor; describe: string } {
+/** A .npy video or a builtin validation clip (with its true class), as the predictor samples it. */
+function tensorVideo(input: string | undefined, sample: string | undefined, protocol: SamplingProtocol): Video {
   if ((input === undefined) === (sample === undefined)) throw new UsageError("vnet predict needs one video: a file (vnet predict <model> video.mp4), --input <video.npy> or --sample builtin:motion[:index]");
+  // A tensor has no frame rate: a protocol that resamples to an fps takes its frames as recorded at that rate.
+  const fps = testTiming(protocol).fps;
+  const note = fps !== undefined ? `a tensor has no frame rate; its frames are taken as recorded at the protocol's ${fps} fps` : undefined;
   if (input !== undefined) {
+    let video;
     try {
-      return { video: readNpy(input), describe: input };
+      video = readNpy(input);
     } catch (error) {
       throw new UsageError(`cannot read ${input}: ${(error as Error).message}`);
+    }
+    const describe = `${input} [${video.shape.join(", ")}]`;
+    if (video.shape.length === 5) {
+      const [n, t, h, w, c] = video.shape as [number, number, number, number, number];
+      if (t !== protocol.frames || h !== protocol.height || w !== protocol.width || c !== protocol.channels) throw new UsageError(`${input}: a batch of views must be [N, ${protocol.frames}, ${protocol.height}, ${protocol.width}, ${protocol.channels}], got [${video.shape.join(", ")}]`);
+      return { ready: { views: n, clips: video.data, flows: [] }, describe };
+    }
+    try {
+      return { source: tensorSource(video.data, video.shape, fps ?? BUILTIN_FPS), describe, ...(note ? { note } : {}) };
+    } catch (error) {
+      throw new UsageError(`${input}: ${(error as Error).message} or a batch of views [N, T, H, W, C]`);
     }
   }
   const [, name, indexText] = /^(builtin:[a-z-]+)(?::(\d+))?$/.exec(sample!) ?? [];
   const variant = name ? builtinVariant(name) : undefined;
   if (!variant) throw new UsageError(`unknown --sample ${sample} (builtin:motion[:index] or builtin:motion-appearance[:index])`);
   const index = Number(indexText ?? 0);
-  const shape = predictor.inputShape;
-  const [frames, size, width, channels] = shape.length === 4 ? shape : [predictor.protocol.frames, ...shape];
-  if (size !== width || channels !== 3) throw new UsageError(`${name} makes square RGB clips; the model reads [${shape.join(", ")}]`);
+  const { frames, height, width } = builtinClipShape(protocol);
+  if (height !== width || protocol.channels !== 3) throw new UsageError(`${name} makes square RGB clips; the model reads [${protocol.frames}, ${height}, ${width}, ${protocol.channels}]`);
   const classes = 8;
-  const data = motionDataset({ variant, classes, frames: Math.max(frames!, 2), size: size!, trainPerClass: 0, valPerClass: Math.floor(index / classes) + 1 });
-  const clipSize = data.frames * size! * size! * 3;
-  const video = { data: data.val.clips.slice(index * clipSize, (index + 1) * clipSize), shape: [data.frames, size!, size!, 3] };
-  return { video, describe: `${name} validation clip ${index} (true class: ${data.classNames[data.val.labels[index]!]})` };
-}
-
-async function onnxPredictor(file: string, provider: OnnxProvider): Promise<Predictor> {
-  const model = await loadOnnxModel(file, { provider });
-  const external = model.inputs.filter((i) => i.kind === "stream");
-  const raw = model.inputs.filter((i) => i.kind === "raw");
-  if (external.length) throw new UsageError(`${file} also reads stream ${external.map((i) => `\`${i.name}\` (${i.pipeline?.map((p) => p.op).join(" -> ")})`).join(", ")}, computed outside the model; predict with the spec instead: vnet predict <spec> <video> --weights <run-dir>`);
-  if (raw.length !== 1) throw new UsageError(`${file} reads ${raw.length} raw inputs; vnet predict feeds one video`);
-  const sampling = (JSON.parse(model.metadata["vnet.protocol"]!) as { sampling?: Section & { short_videos?: ShortVideos } }).sampling;
-  return {
-    describe: `runtime: ONNX Runtime ${model.metadata["vnet.network"]} (${model.provider} provider)`,
-    protocol: model.protocol,
-    shortVideos: sampling?.short_videos ?? "loop",
-    ...(model.classNames ? { classNames: model.classNames } : {}),
-    inputShape: raw[0]!.shape,
-    sampling: protocolFromSection(file, raw[0]!.shape, sampling),
-    flows: [],
-    score: (views) => runOnnx(model, { [raw[0]!.name]: viewsAsInput(views, raw[0]!.shape) }),
-    close: () => model.session.release(),
-  };
+  const data = motionDataset({ variant, classes, frames: Math.max(frames, 2), size: height, trainPerClass: 0, valPerClass: Math.floor(index / classes) + 1 });
+  const clipSize = data.frames * height * width * 3;
+  const shape = [data.frames, height, width, 3];
+  const source = tensorSource(data.val.clips.slice(index * clipSize, (index + 1) * clipSize), shape, BUILTIN_FPS);
+  return { source, describe: `${name} validation clip ${index} (true class: ${data.classNames[data.val.labels[index]!]}) [${shape.join(", ")}]` };
 }
 
 /**
- * A spec's trained weights in ONNX Runtime: the checkpoint exported in memory (as `vnet export`
- * writes it), the spec's protocol and the checkpoint's class names, optical-flow streams fed as
- * the data pipeline computes them. Undefined (with the reason) when the network does not export.
+ * A spec's trained weights in ONNX Runtime: the spec's graph exported in memory with the stored
+ * weights (as `vnet export` writes it), its protocol and the checkpoint's class names, optical-flow
+ * streams fed as the data pipeline computes them. A string (the reason) when the network does not
+ * export; exit code 1 after printing the weights that do not fit the spec.
  */
 async function specOnnxPredictor(spec: string, options: TfjsOptions & { readonly provider: OnnxProvider }, out: (s: string) => void): Promise<Predictor | number | string> {
   const weights = options.weights;
   if (!weights) throw new UsageError("vnet predict <spec> needs --weights <run-dir or checkpoint directory>");
   const checked = checkNetwork(spec, options.network, out, options.color);
   if (typeof checked === "number") return checked;
-  const network = checked.network;
-  const unsupported = unsupportedStream(network);
-  if (unsupported) throw new UsageError(`${network.name}: ${unsupported}`);
-  const dir = checkpointDir(weights);
-  const flows = flowStreams(network);
-  let loaded;
-  try {
-    loaded = await checkpointOnnx(network, dir, { sources: programSources(checked.result), flows, provider: options.provider });
-  } catch (error) {
-    throw new UsageError(`cannot load weights from ${weights}: ${(error as Error).message.split("\n")[0]}`);
+  const { graph } = checked;
+  const unsupported = unsupportedInputs(graph);
+  if (unsupported) throw new UsageError(`${graph.name}: ${unsupported}`);
+  const store = await readWeightsFlag(weights);
+  const loaded = await checkpointOnnx(graph, store, { sources: programSources(checked.result), flows: flowStreams(graph), provider: options.provider });
+  if (!("model" in loaded)) {
+    if (!loaded.diagnostics.some((d) => d.code === "VN082")) return loaded.diagnostics[0]!.message;
+    out(renderDiagnostics(loaded.diagnostics, checked.result, options.color));
+    return 1;
   }
-  if (!("model" in loaded)) return loaded.diagnostics[0]!.message;
-  const { model, plan } = loaded;
-  const raw = plan.inputs.find((i) => i.kind === "raw")!;
-  const classNames = checkpointClassNames(dir) ?? network.classNames;
-  const sampling = network.sections.sampling as { short_videos?: ShortVideos } | undefined;
-  return {
-    describe: `runtime: ONNX Runtime ${network.name} (${model.provider} provider, the weights exported to ONNX in memory)`,
-    protocol: testProtocol(network),
-    shortVideos: sampling?.short_videos ?? "loop",
-    ...(classNames ? { classNames } : {}),
-    inputShape: raw.shape,
-    sampling: protocolOf(network),
-    flows,
-    score: (views, flowFields = []) => {
-      const feeds: Record<string, HostTensor> = { [raw.name]: viewsAsInput(views, raw.shape) };
-      for (const [name, index] of plan.flowIndex) feeds[name] = flowFields[index]!;
-      return runOnnx(model, feeds);
-    },
-    close: () => model.session.release(),
-  };
+  const classNames = checkpointClassNames(store.directory!) ?? graph.classNames;
+  return onnxModelPredictor(loaded.model, spec, { describe: `runtime: ONNX Runtime ${graph.name} (${loaded.model.provider} provider, the weights exported to ONNX in memory)`, ...(classNames ? { classNames } : {}) });
 }
 
 interface TfjsOptions {
@@ -145,61 +105,19 @@ interface TfjsOptions {
   readonly color: boolean;
 }
 
-async function tfjsPredictor(spec: string, options: TfjsOptions, out: (s: string) => void): Promise<Predictor | number> {
+async function specPredictor(spec: string, options: TfjsOptions, out: (s: string) => void): Promise<Predictor | number> {
   const weights = options.weights;
   if (!weights) throw new UsageError("vnet predict --runtime tfjs needs --weights <run-dir or checkpoint directory>");
   const checked = checkNetwork(spec, options.network, out, options.color);
   if (typeof checked === "number") return checked;
-  const network = checked.network;
-  const unsupported = unsupportedStream(network);
-  if (unsupported) throw new UsageError(`${network.name}: ${unsupported}`);
+  const { graph } = checked;
+  const unsupported = unsupportedInputs(graph);
+  if (unsupported) throw new UsageError(`${graph.name}: ${unsupported}`);
+  const store = await readWeightsFlag(weights);
   await startBackend(options.backend, out, false);
-  let model: tf.LayersModel;
-  try {
-    model = await loadModel(checkpointDir(weights));
-  } catch (error) {
-    throw new UsageError(`cannot load weights from ${weights}: ${(error as Error).message.split("\n")[0]}`);
-  }
-  const kind = outputScores(lowerNetwork(network)).kind;
-  const classNames = checkpointClassNames(checkpointDir(weights)) ?? network.classNames;
-  const inputShape = network.inputs.find((i) => i.kind === "input")!.shape;
-  const sampling = network.sections.sampling as { short_videos?: ShortVideos } | undefined;
-  return {
-    describe: `runtime: tfjs ${network.name}`,
-    protocol: testProtocol(network),
-    shortVideos: sampling?.short_videos ?? "loop",
-    ...(classNames ? { classNames } : {}),
-    inputShape,
-    sampling: protocolOf(network),
-    flows: flowStreams(network),
-    score: async (views, flowFields = []) => scoresFromOutput(await tfjsOutput(model, network, viewsAsInput(views, inputShape), flowFields), kind),
-    close: async () => {
-      model.dispose();
-    },
-  };
-}
-
-/** Views per model call: a protocol of 25 clips x 10 crops at 224x224 would not fit in one batch. */
-const VIEW_BATCH = 8;
-
-async function scoreInBatches(predictor: Predictor, views: HostTensor, flows: readonly HostTensor[] = []): Promise<ViewScores> {
-  const [count] = views.shape;
-  const rows = (t: HostTensor, start: number, n: number): HostTensor => {
-    const size = t.shape.slice(1).reduce((a, b) => a * b, 1);
-    return { data: t.data.subarray(start * size, (start + n) * size), shape: [n, ...t.shape.slice(1)] };
-  };
-  const parts: ViewScores[] = [];
-  for (let start = 0; start < count!; start += VIEW_BATCH) {
-    const n = Math.min(VIEW_BATCH, count! - start);
-    parts.push(await predictor.score(rows(views, start, n), flows.map((f) => rows(f, start, n))));
-  }
-  const join = (pick: (s: ViewScores) => HostTensor): HostTensor => {
-    const tensors = parts.map(pick);
-    const data = new Float32Array(tensors.reduce((sum, t) => sum + t.data.length, 0));
-    tensors.reduce((offset, t) => (data.set(t.data, offset), offset + t.data.length), 0);
-    return { data, shape: [count!, ...tensors[0]!.shape.slice(1)] };
-  };
-  return { logits: join((s) => s.logits), probabilities: join((s) => s.probabilities) };
+  const model = trainedModel(graph, checked.result, store, out, options.color);
+  if (typeof model === "number") return model;
+  return tfjsPredictor(graph, model, checkpointClassNames(store.directory!) ?? graph.classNames);
 }
 
 
@@ -241,47 +159,44 @@ export const command = defineCommand({
       if (onnx !== undefined && typeof onnx !== "string") predictor = onnx;
       else {
         if (typeof onnx === "string") out(`runtime: tfjs (the network does not export to ONNX: ${onnx})`);
-        const loaded = await tfjsPredictor(target, options, out);
+        const loaded = await specPredictor(target, options, out);
         if (typeof loaded === "number") return loaded;
         predictor = loaded;
       }
     }
     try {
       out(predictor.describe);
+      const { protocol } = predictor;
       const file = positional[1];
-      let viewScores: ViewScores;
+      let video: Video;
       if (file !== undefined) {
         if (flags.input !== undefined || flags.sample !== undefined) throw new UsageError("give one video: a file, --input or --sample");
-        let views: TestViews;
         try {
-          views = await videoTestViews(file, predictor.sampling, { flows: predictor.flows, cacheDir: flags.cacheDir ?? defaultCacheDir() });
+          const source = await fileSource(file, flags.cacheDir ?? defaultCacheDir());
+          const { frames, fps, width, height } = source.meta;
+          video = { source, describe: `${file} (${frames} frames at ${fps.toFixed(2)} fps, ${width}x${height})` };
         } catch (error) {
           if (!(error instanceof DataError)) throw error;
           out(formatIssue(error.issue));
           return 1;
         }
-        const { frames, fps, width, height } = views.video;
-        const test = predictor.sampling.test;
-        out(`input: ${file} (${frames} frames at ${fps.toFixed(2)} fps, ${width}x${height})`);
-        out(`views: ${views.views} (${test.clips} clip(s) x ${test.crops} crop(s) of [${views.clipShape.join(", ")}]${predictor.flows.length ? ` with ${predictor.flows.length} optical-flow stream(s)` : ""}), ${test.average} averaging`);
-        const clips = { data: views.clips, shape: [views.views, ...views.clipShape] };
-        const flows = views.flows.map((data, i) => ({ data, shape: [views.views, ...views.flowShapes[i]!] }));
-        viewScores = await scoreInBatches(predictor, clips, flows);
-      } else {
-        if (predictor.flows.length) throw new UsageError(`${predictor.describe.replace(/^runtime: /, "")} computes optical flow, which needs a video file: vnet predict <spec> <video> --weights <run-dir>`);
-        const { video, describe } = loadVideo(flags.input, flags.sample, predictor);
-        let views;
-        try {
-          views = await testViews(video, predictor.protocol, predictor.shortVideos);
-        } catch (error) {
-          throw new UsageError(`${describe}: ${(error as Error).message}`);
-        }
-        out(`input: ${describe} [${video.shape.join(", ")}]`);
-        out(`views: ${views.notes.join("; ")}`);
-        viewScores = await scoreInBatches(predictor, views.views);
+      } else video = tensorVideo(flags.input, flags.sample, protocol);
+      if ("ready" in video && predictor.flows.length) throw new UsageError(`${predictor.name} reads optical flow, which ready views do not carry: give the video itself`);
+      out(`input: ${video.describe}`);
+      if ("note" in video && video.note) out(`note: ${video.note}`);
+      let prediction;
+      try {
+        prediction = await predictVideo(predictor, "ready" in video ? { ready: video.ready } : { source: video.source, cacheDir: flags.cacheDir ?? defaultCacheDir() });
+      } catch (error) {
+        if (!(error instanceof DataError)) throw error;
+        out(formatIssue(error.issue));
+        return 1;
       }
-      const { scores, kind } = averageViews(viewScores, predictor.protocol.average);
-      out(`top-${Math.min(top, scores.length)} (${kind}):`);
+      const flows = predictor.flows.length ? ` with ${predictor.flows.length} optical-flow stream${predictor.flows.length === 1 ? "" : "s"}` : "";
+      const taken = "ready" in video ? "given" : `${protocol.test.clips} clip${protocol.test.clips === 1 ? "" : "s"} x ${cropCount(protocol.test.crops)} crop${protocol.test.crops === "center" ? "" : "s"} (${protocol.test.crops})`;
+      out(`views: ${prediction.views.views} = ${taken} of [${protocol.frames}, ${protocol.height}, ${protocol.width}, ${protocol.channels}]${flows}, ${protocol.test.average} averaging`);
+      const scores = prediction.averaged;
+      out(`top-${Math.min(top, scores.length)} (${AVERAGED[protocol.test.average]}):`);
       const best = topClasses(scores, predictor.classNames, top);
       const width = Math.max(...best.map((b) => b.name.length));
       best.forEach((b, i) => out(`  ${i + 1}. ${b.name.padEnd(width)}  ${b.score.toFixed(4)}`));

@@ -10,12 +10,11 @@ import type { SplitName, VideoItem } from "../../data/dataset.js";
 import { flowStreams } from "../../data/flow.js";
 import { formatIssue, issueOf, type DataIssue } from "../../data/issues.js";
 import { ViewLoader } from "../../data/loader.js";
-import { protocolOf, viewsPerVideo } from "../../data/sampling.js";
 import { VnetError } from "../../diagnostics/error.js";
 import { predictVideos, scoreReport } from "../../runtime/evaluate.js";
 import { writeFileAtomic } from "../../runtime/files.js";
-import { loadModel } from "../../runtime/model-io.js";
 import { checkpointClassNames, checkpointDir } from "../../runtime/train.js";
+import { viewsPerVideo } from "../../semantics/protocol.js";
 import { summarize } from "../../semantics/summary.js";
 import { explainVideo } from "../../vis/gradcam/explain.js";
 import { contactSheetPng } from "../../vis/gradcam/render.js";
@@ -25,7 +24,7 @@ import { reportHtml, type ReportCam } from "../../vis/report.js";
 import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, DATA_VALUE, LOADING_FLAGS, NETWORK_FLAG, SEED_FLAG } from "../flags.js";
-import { checkRunnableNetwork, loadDataset, loadingOptions, reportIssues, startBackend } from "../run-util.js";
+import { checkRunnableNetwork, loadDataset, loadingOptions, readWeightsFlag, reportIssues, startBackend, trainedModel } from "../run-util.js";
 
 const SPLITS = ["val", "test", "train"] as const satisfies readonly SplitName[];
 
@@ -72,31 +71,28 @@ export const command = defineCommand({
     if (target === path.resolve(flags.spec) || target.startsWith(path.resolve(checkpointDir(runDir)) + path.sep)) throw new VnetError("VN110", `the output ${file} would replace one of the report's inputs; nothing was written`, { path: file, exitCode: 2 });
     const checked = checkRunnableNetwork(flags.spec, flags.network, out, color);
     if (typeof checked === "number") return checked;
-    const { network } = checked;
+    const { network, graph } = checked;
     const seed = flags.seed ?? 0;
     const loading = loadingOptions(flags);
     const dir = checkpointDir(runDir);
+    const store = await readWeightsFlag(dir);
     const trainedOn = checkpointClassNames(dir);
-    const dataset = await loadDataset(flags.data, network, { seed, trainPerClass: 1, cacheDir: loading.cacheDir, ...(flags.valClips ? { valPerClass: flags.valClips } : {}), ...(flags.valFraction !== undefined ? { valFraction: flags.valFraction } : {}), ...(trainedOn ? { classNames: trainedOn } : {}) });
+    const dataset = await loadDataset(flags.data, graph, { seed, trainPerClass: 1, cacheDir: loading.cacheDir, ...(flags.valClips ? { valPerClass: flags.valClips } : {}), ...(flags.valFraction !== undefined ? { valFraction: flags.valFraction } : {}), ...(trainedOn ? { classNames: trainedOn } : {}) });
     reportIssues(dataset.issues, out, false);
     const split = flags.split ?? (dataset.val.length === 0 && dataset.test.length > 0 ? "test" : "val");
     const items = dataset[split];
     if (items.length === 0) throw new VnetError("VN097", `no usable videos in the ${split} split`, { path: flags.data });
     await startBackend(flags.backend, out, false, network);
-    let model;
+    const model = trainedModel(graph, checked.result, store, out, color);
+    if (typeof model === "number") return model;
     try {
-      model = await loadModel(dir);
-    } catch (error) {
-      throw new UsageError(`cannot load weights from ${runDir}: ${(error as Error).message.split("\n")[0]}`);
-    }
-    try {
-      const protocol = protocolOf(network);
-      const flows = flowStreams(network);
+      const protocol = graph.protocol!;
+      const flows = flowStreams(graph);
       const loader = new ViewLoader({ geometry: protocol, flows, ...loading });
       const failures: DataIssue[] = [];
       let result;
       try {
-        result = await predictVideos(model, network, items, { loader, protocol, flows, batch: Math.max(flags.batch ?? 16, viewsPerVideo(protocol)), onFailure: (_item, error) => failures.push(issueOf(error)) });
+        result = await predictVideos(model, graph, items, { loader, protocol, flows, batch: Math.max(flags.batch ?? 16, viewsPerVideo(protocol)), onFailure: (_item, error) => failures.push(issueOf(error)) });
       } finally {
         await loader.close();
       }
@@ -113,7 +109,7 @@ export const command = defineCommand({
       const cams: ReportCam[] = [];
       for (const index of pickVideos(result.labels, predicted, flags.videos)) {
         const item: VideoItem = result.videos[index]!;
-        const explanation = await explainVideo(network, model, item.source, { view: 0, cacheDir: loading.cacheDir });
+        const explanation = await explainVideo(graph, model, item.source, { view: 0, cacheDir: loading.cacheDir });
         const options = { classNames: names, trueLabel: item.label, title: item.name };
         cams.push({
           video: item.name,

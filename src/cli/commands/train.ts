@@ -11,10 +11,9 @@ import { formatIssue, skippedSummary } from "../../data/issues.js";
 import type { BackendChoice } from "../../runtime/backend.js";
 import type { EngineChoice } from "../../runtime/engines/index.js";
 import { checkFeatureFit, localizerGeometry } from "../../runtime/localization/train.js";
-import { trainDetector } from "../detection.js";
+import type { IrGraph } from "../../ir/graph.js";
 import type { CheckedNetwork } from "../../semantics/network.js";
 import { describeSelection } from "../../runtime/backend.js";
-import { rawClipShape } from "../../runtime/streams.js";
 import { trainingConfig, trainNetwork, type TrainingConfig } from "../../runtime/train.js";
 import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
@@ -71,14 +70,13 @@ export const command = defineCommand({
     };
     const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as Partial<TrainingConfig>;
 
-    const checked = checkRunnableNetwork(positional[0]!, flags.network, out, color, ["classification", "localization", "detection"]);
+    const checked = checkRunnableNetwork(positional[0]!, flags.network, out, color, ["classification", "localization"]);
     if (typeof checked === "number") return checked;
-    const { network } = checked;
-    if (network.task === "localization") return trainLocalizer(network, data, runDir, seed, defined, flags, out, progress);
-    if (network.task === "detection") return trainDetector(network, data, runDir, seed, defined, flags, out, progress);
+    const { network, graph } = checked;
+    if (network.task === "localization") return trainLocalizer(network, graph, data, runDir, seed, defined, flags, out, progress);
     if (flags.annotations !== undefined) throw new UsageError("--annotations names a localizer's annotations; a classifier's labels come with its dataset");
     const loading = loadingOptions(flags);
-    const dataset: VideoSplits = await loadDataset(data, network, { seed, cacheDir: loading.cacheDir, ...(flags.trainClips ? { trainPerClass: flags.trainClips } : {}), ...(flags.valClips ? { valPerClass: flags.valClips } : {}), ...(flags.valFraction !== undefined ? { valFraction: flags.valFraction } : {}) });
+    const dataset: VideoSplits = await loadDataset(data, graph, { seed, cacheDir: loading.cacheDir, ...(flags.trainClips ? { trainPerClass: flags.trainClips } : {}), ...(flags.valClips ? { valPerClass: flags.valClips } : {}), ...(flags.valFraction !== undefined ? { valFraction: flags.valFraction } : {}) });
     reportIssues(dataset.issues, out, false);
     if (dataset.train.length === 0) {
       out(formatIssue({ code: "VN097", path: data, message: "no usable training videos" }));
@@ -86,14 +84,14 @@ export const command = defineCommand({
     }
     // The tfjs backend trains with the tfjs engine; with ONNX Runtime it only initialises weights, so its choice is not printed.
     const selection = await startBackend(flags.backend, flags.engine === "tfjs" ? out : () => undefined, true, network);
-    const initialise = flags.init === undefined ? undefined : await (await import("../init-weights.js")).initialWeights(flags.init, network, flags.partial, out, color);
+    const initialise = flags.init === undefined ? undefined : await (await import("../init-weights.js")).initialWeights(flags.init, network, graph, flags.partial, out, color);
     if (typeof initialise === "number") return initialise;
     const config = trainingConfig(network, defined);
-    const [frames, height, width] = rawClipShape(network);
-    const image = network.inputs.find((i) => i.kind === "input")!.shape.length === 3 ? " (a 2D network: one frame of each)" : "";
-    out(`training ${network.name} on ${dataset.name}: ${dataset.train.length} training and ${dataset.val.length} validation videos, clips of [${frames}, ${height}, ${width}, 3]${image}, ${dataset.classNames.length} classes`);
+    const { frames, height, width } = graph.protocol!;
+    const views = frames === 1 ? `frames of [${height}, ${width}, 3] (a 2D network: one frame of each video)` : `clips of [${frames}, ${height}, ${width}, 3]`;
+    out(`training ${network.name} on ${dataset.name}: ${dataset.train.length} training and ${dataset.val.length} validation videos, ${views}, ${dataset.classNames.length} classes`);
     out(`${config.optimizer} lr ${config.lr} (${config.schedule}${config.warmup ? `, ${config.warmup} warm-up epochs` : ""}), weight decay ${config.weightDecay}, batch ${config.batch}, ${config.epochs} epochs`);
-    const result = await trainNetwork(network, dataset, {
+    const result = await trainNetwork(graph, dataset, {
       config,
       runDir,
       seed,
@@ -123,11 +121,11 @@ export const command = defineCommand({
 });
 
 /** `vnet train` of a localizer: on a features folder's splits, validating AR@10, AR@100 and the AUC each epoch. */
-async function trainLocalizer(network: CheckedNetwork, data: string, runDir: string, seed: number, overrides: Partial<TrainingConfig>, flags: { readonly annotations: string | undefined; readonly resume: boolean; readonly init: string | undefined; readonly plot: boolean; readonly engine: EngineChoice | undefined; readonly backend: BackendChoice | undefined }, out: (s: string) => void, progress: (s: string) => void): Promise<number> {
+async function trainLocalizer(network: CheckedNetwork, graph: IrGraph, data: string, runDir: string, seed: number, overrides: Partial<TrainingConfig>, flags: { readonly annotations: string | undefined; readonly resume: boolean; readonly init: string | undefined; readonly plot: boolean; readonly engine: EngineChoice | undefined; readonly backend: BackendChoice | undefined }, out: (s: string) => void, progress: (s: string) => void): Promise<number> {
   if (flags.init !== undefined) throw new UsageError("--init is not supported for localizers yet: train from scratch or --resume");
   if (flags.engine === "ort") throw new UsageError(`${network.name} is a localizer: it trains on the tfjs engine (the ONNX training step has classification's loss only); leave out --engine ort`);
   const splits = openFeatureSplits(data, flags.annotations ? { annotations: flags.annotations } : {});
-  checkFeatureFit(network, splits);
+  checkFeatureFit(graph, splits);
   reportIssues(splits.issues, out, false);
   const train = splits.train.filter((v) => v.segments.length > 0);
   if (train.length === 0) {
@@ -136,11 +134,11 @@ async function trainLocalizer(network: CheckedNetwork, data: string, runDir: str
   }
   await startBackend(flags.backend, out, true, network);
   const config = trainingConfig(network, overrides);
-  const { positions, features } = localizerGeometry(network);
+  const { positions, features } = localizerGeometry(graph);
   const extractor = splits.manifest.extractor;
   out(`training ${network.name} on ${shownPath(data)}: ${train.length} training and ${splits.val.length} validation videos, sequences of [${positions}, ${features}] (${extractor.network}'s ${extractor.layer}), ${splits.classNames.length} action classes`);
   out(`${config.optimizer} lr ${config.lr} (${config.schedule}${config.warmup ? `, ${config.warmup} warm-up epochs` : ""}), weight decay ${config.weightDecay}, batch ${config.batch}, ${config.epochs} epochs`);
-  const result = await trainNetwork(network, splits, { config, runDir, seed, resume: flags.resume, engine: flags.engine, onEngine: (description, reason) => out(`engine: ${description}${reason ? ` (${reason})` : ""}`), progress: (line, done) => progress(done ? `\r${line}\n` : `\r${line}`), log: out, ...(flags.plot ? { onEpoch: () => redrawCurves(runDir) } : {}) });
+  const result = await trainNetwork(graph, splits, { config, runDir, seed, resume: flags.resume, engine: flags.engine, onEngine: (description, reason) => out(`engine: ${description}${reason ? ` (${reason})` : ""}`), progress: (line, done) => progress(done ? `\r${line}\n` : `\r${line}`), log: out, ...(flags.plot ? { onEpoch: () => redrawCurves(runDir) } : {}) });
   result.model.dispose();
   const summary = skippedSummary(splits.issues);
   if (summary) out(summary);

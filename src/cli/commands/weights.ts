@@ -6,36 +6,18 @@
  * input and must agree (max |diff| <= 1e-4 times the outputs' scale, at least 1e-4); `--no-verify`
  * skips that. `--dry-run` lists every tensor and writes nothing.
  */
-import * as fs from "node:fs";
 import type { Diagnostic } from "../../diagnostics/diagnostic.js";
-import { inputMismatches, mapOnnxWeights } from "../../runtime/weights/import-onnx.js";
-import { fileDiagnostic } from "../../runtime/weights/load-init.js";
-import { OnnxError, readOnnx, type OnnxModel } from "../../runtime/weights/onnx-graph.js";
-import { onnxParity } from "../../runtime/weights/onnx-parity.js";
-import { assignWeights } from "../../runtime/weights/tensors.js";
+import { importParity, readOnnxFile } from "../../weights/import-file.js";
+import { inputMismatches, mapOnnxWeights } from "../../weights/import-onnx.js";
+import { freshModelWith } from "../../weights/model.js";
 import { UsageError } from "../args.js";
 import { defineCommand, type CommandGroup } from "../command.js";
 import { BACKEND_FLAG, NETWORK_FLAG, SEED_FLAG } from "../flags.js";
-import { checkRunnableNetwork } from "../run-util.js";
-import { buildTarget, renderAgainst, showMapping, writeModel } from "../weight-tools.js";
+import { checkRunnableNetwork, startBackend } from "../run-util.js";
+import { renderAgainst, showMapping, writeModel } from "../weight-tools.js";
 
 /** Relative tolerance of the parity check, never below this absolute difference. */
 export const PARITY_TOLERANCE = 1e-4;
-
-function readModel(file: string): OnnxModel | Diagnostic {
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (error) {
-    return fileDiagnostic(file, "VN100", `cannot read ${file}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`);
-  }
-  try {
-    return readOnnx(bytes);
-  } catch (error) {
-    if (error instanceof OnnxError) return fileDiagnostic(file, "VN100", `${file}: ${error.message}`, "export the model with torch.onnx.export (weights inside the file)");
-    throw error;
-  }
-}
 
 const importCommand = defineCommand({
   name: "import",
@@ -61,40 +43,43 @@ const importCommand = defineCommand({
     if (!target && !dryRun) throw new UsageError("vnet weights import needs an output directory: -o <dir> (or --dry-run)");
     const checked = checkRunnableNetwork(spec, flags.network, out, color);
     if (typeof checked === "number") return checked;
-    const { network, file: specFile } = checked;
-    const onnxModel = readModel(file);
-    if (!("layers" in onnxModel)) {
-      out(renderAgainst(specFile, [onnxModel], color));
+    const { network, graph, file: specFile } = checked;
+    const onnxFile = readOnnxFile(file);
+    if (!("model" in onnxFile)) {
+      out(renderAgainst(specFile, [onnxFile], color));
       return 1;
     }
-    const built = await buildTarget(network, specFile, { seed: flags.seed ?? 0, backend: flags.backend, color }, out);
-    if (typeof built === "number") return built;
-    const { model, graph } = built;
-    try {
-      out(`importing ${file} (${onnxModel.producer}, ${onnxModel.layers.length} weighted layers) into ${network.name}`);
-      const mapping = mapOnnxWeights(graph, onnxModel, { partial, at: { file: network.file, range: network.range }, file });
-      const inputs = inputMismatches(graph, onnxModel).map((message): Diagnostic => ({ code: "VN104", severity: "error", message, file: network.file, range: network.range }));
-      const next = showMapping(network, specFile, mapping.report, inputs, dryRun, out, color);
-      if (next !== "write") return next === "errors" ? 1 : 0;
-      assignWeights(model, mapping.weights);
-      if (!flags.noVerify) {
-        const parity = await onnxParity(file, model);
-        if (typeof parity === "string") out(`parity not checked: ${parity}`);
-        else {
-          const tolerance = PARITY_TOLERANCE * Math.max(1, parity.maxAbs);
-          out(`parity with ONNX Runtime on a random input: max |diff| ${parity.maxAbsDiff.toExponential(2)} over outputs [${parity.outputShape.join(", ")}] up to ${parity.maxAbs.toPrecision(3)} in size (tolerance ${tolerance.toExponential(2)})`);
-          if (parity.maxAbsDiff > tolerance) {
-            const message = `the imported ${network.name} differs from ONNX Runtime on ${file} by up to ${parity.maxAbsDiff.toExponential(2)}; layers paired by order and shape may not compute the same thing (padding, pooling, activations)`;
-            out(renderAgainst(specFile, [{ code: "VN108", severity: partial ? "warning" : "error", message, file: network.file, range: network.range, hint: "compare the spec with the exported model layer by layer (vnet summary, netron); --no-verify writes the weights anyway" }], color));
-            if (!partial) return 1;
-          }
+    const onnxModel = onnxFile.model;
+    await startBackend(flags.backend, out, false);
+    out(`importing ${file} (${onnxModel.producer}, ${onnxModel.layers.length} weighted layers) into ${network.name}`);
+    const mapping = mapOnnxWeights(graph, onnxModel, { partial, at: { file: network.file, range: network.range }, file });
+    const inputs = inputMismatches(graph, onnxModel).map((message): Diagnostic => ({ code: "VN104", severity: "error", message, file: network.file, range: network.range }));
+    const next = showMapping(network, specFile, mapping.report, inputs, dryRun, out, color);
+    if (next !== "write") return next === "errors" ? 1 : 0;
+    const seed = flags.seed ?? 0;
+    if (!flags.noVerify) {
+      const checkedParity = await importParity(graph, onnxFile, mapping.weights, seed);
+      if (typeof checkedParity === "string") out(`parity not checked: ${checkedParity}`);
+      else {
+        const { parity, resized } = checkedParity;
+        const tolerance = PARITY_TOLERANCE * Math.max(1, parity.maxAbs);
+        const where = resized ? ` at the file's clip [${resized.join(", ")}] (the spec's layers re-checked at it)` : "";
+        out(`parity with ONNX Runtime on a random input${where}: max |diff| ${parity.maxAbsDiff.toExponential(2)} over outputs [${parity.outputShape.join(", ")}] up to ${parity.maxAbs.toPrecision(3)} in size (tolerance ${tolerance.toExponential(2)})`);
+        if (parity.maxAbsDiff > tolerance) {
+          const message = `the imported ${network.name} differs from ONNX Runtime on ${file} by up to ${parity.maxAbsDiff.toExponential(2)}; layers paired by order and shape may not compute the same thing (padding, pooling, activations)`;
+          out(renderAgainst(specFile, [{ code: "VN108", severity: partial ? "warning" : "error", message, file: network.file, range: network.range, hint: "compare the spec with the exported model layer by layer (vnet summary, netron); --no-verify writes the weights anyway" }], color));
+          if (!partial) return 1;
         }
       }
+    }
+    const model = freshModelWith(graph, mapping.weights, seed);
+    if (typeof model === "string") throw new Error(`internal: the mapped weights do not fit ${network.name}: ${model}`);
+    try {
       await writeModel(model, target!, out);
-      return 0;
     } finally {
       model.dispose();
     }
+    return 0;
   },
 });
 

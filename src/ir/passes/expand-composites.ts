@@ -12,7 +12,8 @@
  *   a zero scale (PySlowFast's zero_init_final_norm), so a new block is the identity.
  * Batch norms made here use PyTorch's defaults (eps 1e-5, momentum 0.1), as the reference modules do.
  */
-import { midplanes, perAxis, type Args } from "../../ops/catalogue.js";
+import { midplanes, type Args } from "../../ops/catalogue.js";
+import { perAxis } from "../../ops/geometry.js";
 import type { ArgValue, Shape } from "../../ops/values.js";
 import type { IrGraph, IrNode } from "../graph.js";
 import { IR_OPS } from "../ops.js";

@@ -12,7 +12,7 @@
  * Every conv and pool leaves this pass with `ceil = false`.
  */
 import type { IrGraph, IrNode } from "../graph.js";
-import { isSamePadding, isUnpadded, resolveWindow, windowDims } from "../window.js";
+import { isSamePadding, isUnpadded, resolveWindow, windowDims } from "../../ops/geometry.js";
 import { rewriteNodes } from "./rewrite.js";
 
 export const EXPLICIT_PADDING = "explicit-padding";

@@ -1,6 +1,7 @@
 /**
  * Removes nodes no graph output depends on: a binding the spec never uses (the checker warns,
- * VN042) is not part of the model, and neither is a graph input that only such nodes read.
+ * VN042) is not part of the model, and neither is a graph input (or a model input) that only such
+ * nodes read.
  */
 import { freezeGraph, type IrGraph } from "../graph.js";
 
@@ -21,6 +22,7 @@ export function pruneUnreachable(graph: IrGraph): IrGraph {
     ...graph,
     nodes: graph.nodes.filter((n) => live.has(n.id)),
     inputs: graph.inputs.filter((i) => live.has(i.node)),
+    modelInputs: graph.modelInputs.filter((i) => live.has(i.node)),
     passes: [...graph.passes, PRUNE_UNREACHABLE],
   });
 }

@@ -8,9 +8,9 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { FlowStream } from "../../data/flow.js";
-import type { SamplingProtocol } from "../../data/sampling.js";
 import type { LoadedViews } from "../../data/views.js";
-import type { CheckedNetwork } from "../../semantics/network.js";
+import type { IrGraph } from "../../ir/graph.js";
+import type { SamplingProtocol } from "../../semantics/protocol.js";
 import type { CheckpointContents, Progress } from "../checkpoint.js";
 
 export type EngineName = "tfjs" | "ort";
@@ -28,8 +28,6 @@ export interface EngineConfig {
 export interface TrainingBatch {
   readonly views: readonly LoadedViews[];
   readonly labels: readonly number[];
-  /** Picks a 2D network's frame of each clip (one draw per clip, in order). */
-  readonly frames: () => number;
   /** Seed of this step's dropout masks (engines that draw their own), from the run's seed, epoch and step. */
   readonly dropoutSeed: number;
 }
@@ -42,7 +40,8 @@ export type EngineStart = { readonly kind: "fresh"; readonly init?: (model: tf.L
 
 /** What building a trainable model needs, whatever its inputs are. */
 export interface ModelSetup {
-  readonly network: CheckedNetwork;
+  /** The network's lowered graph: what both engines build their models from. */
+  readonly graph: IrGraph;
   readonly config: EngineConfig;
   readonly seed: number;
   readonly start: EngineStart;
@@ -64,8 +63,6 @@ export interface TrainingEngine {
   step(batch: TrainingBatch, lr: number): Promise<{ loss: number; correct: number }>;
   /** Scores views with the current weights in inference mode. */
   readonly score: ViewScorer;
-  /** Whether the scores are probabilities (else logits). */
-  readonly probabilities: boolean;
   /** The state as a checkpoint, with the loop's progress. */
   checkpoint(progress: Progress): Promise<CheckpointContents>;
   /** A tfjs model holding the current weights (the training result). */

@@ -8,7 +8,9 @@
  * in ONNX's layout that ONNX Runtime reads in place as an input (no copy) and whose next value is
  * an output of the step. onnxruntime-node 1.23 hands each output back as a new JavaScript buffer
  * (one copy of the updated state per step, made by the binding); the previous buffers are then
- * garbage. Only the batch, the labels and the scalars (learning rate, Adam's bias corrections)
+ * garbage. Pre-allocated fetches do not avoid it: the binding writes the output into the given
+ * tensor and still returns a fresh copy (checked on 1.23.2), so ping-pong buffers would only add a
+ * second write. Only the batch, the labels and the scalars (learning rate, Adam's bias corrections)
  * are made per step in JavaScript, plus dropout masks, drawn from a generator seeded by the run's
  * seed, epoch and step so a resumed run draws the same ones.
  *
@@ -35,15 +37,17 @@ import {
   type StateTensor,
 } from "../../backends/onnx/index.js";
 import type { Diagnostic } from "../../diagnostics/diagnostic.js";
+import { emitTfjs } from "../../backends/tfjs/emit.js";
 import { seededRandom } from "../../data/motion.js";
 import { mergeViews, type LoadedViews } from "../../data/views.js";
-import { tfjsWeightName } from "../../backends/tfjs/emit.js";
+import type { OnnxInput } from "../../backends/onnx/index.js";
+import { storedWeightName } from "../../ir/weights.js";
 import type { CheckpointContents, NamedTensor, Progress } from "../checkpoint.js";
 import { slotOf } from "../checkpoint.js";
-import { feedPlan, viewFeeds, type FeedPlan } from "../onnx-feeds.js";
+import { namedFeeds } from "../streams.js";
 import { cudaProviderInstalled, type HostTensor, type OnnxProvider } from "../onnx.js";
 import type { EngineConfig, EngineSetup, TrainingBatch, TrainingEngine, ViewScorer } from "./engine.js";
-import { contentsModel, modelContents } from "./tfjs.js";
+import { graphModel, modelContents } from "./tfjs.js";
 
 /** The network cannot train on ONNX Runtime: the located diagnostics say why. */
 export class OrtTrainingUnavailable extends Error {
@@ -68,7 +72,7 @@ const host = (t: HostTensor) => tensor(t.data, t.shape);
 
 interface StepSession {
   readonly session: ort.InferenceSession;
-  readonly plan: FeedPlan;
+  readonly inputs: readonly OnnxInput[];
   readonly masks: readonly DropoutMask[];
   readonly state: readonly StateTensor[];
   readonly classes: number;
@@ -77,9 +81,8 @@ interface StepSession {
 export class OrtEngine implements TrainingEngine {
   readonly name = "ort" as const;
   readonly score: ViewScorer;
-  readonly probabilities: boolean;
   private readonly steps = new Map<number, Promise<StepSession>>();
-  private evaluation: Promise<{ session: ort.InferenceSession; plan: FeedPlan; state: readonly StateTensor[] }> | undefined;
+  private evaluation: Promise<{ session: ort.InferenceSession; inputs: readonly OnnxInput[]; state: readonly StateTensor[] }> | undefined;
   private iterations: number;
   private accBeta1: number;
   private accBeta2: number;
@@ -94,11 +97,9 @@ export class OrtEngine implements TrainingEngine {
     /** The checkpoint's model.json fields and its weights' names and shapes, in order. */
     private readonly layout: Pick<CheckpointContents, "model"> & { readonly weights: readonly { name: string; shape: readonly number[] }[] },
     first: { readonly batch: number; readonly session: StepSession },
-    scores: "logits" | "probabilities",
     optimizer: { iterations: number; accBeta1: number; accBeta2: number },
   ) {
     this.steps.set(first.batch, Promise.resolve(first.session));
-    this.probabilities = scores === "probabilities";
     this.iterations = optimizer.iterations;
     this.accBeta1 = optimizer.accBeta1;
     this.accBeta2 = optimizer.accBeta2;
@@ -116,9 +117,9 @@ export class OrtEngine implements TrainingEngine {
   static async create(setup: EngineSetup, batch: number, options: OrtEngineOptions = {}): Promise<OrtEngine> {
     const provider = (options.provider ?? "auto") === "auto" ? (cudaProviderInstalled() ? "cuda" : "cpu") : (options.provider as "cpu" | "cuda");
     const spec = optimizerSpec(setup.config);
-    const probe = buildTrainingStep(setup.network, { batch, optimizer: spec, weightDecay: setup.config.weightDecay, labelSmoothing: setup.config.labelSmoothing });
+    const probe = buildTrainingStep(setup.graph, { batch, optimizer: spec, weightDecay: setup.config.weightDecay, labelSmoothing: setup.config.labelSmoothing });
     if (probe.diagnostics.length) throw new OrtTrainingUnavailable(probe.diagnostics);
-    const evaluation = buildEvaluationGraph(setup.network);
+    const evaluation = buildEvaluationGraph(setup.graph);
     if (evaluation.diagnostics.length) throw new OrtTrainingUnavailable(evaluation.diagnostics);
 
     // Starting weights by tfjs name, channels-last: a checkpoint's, or a fresh tfjs model's (the same initialisation as the tfjs engine).
@@ -128,9 +129,8 @@ export class OrtEngine implements TrainingEngine {
       contents = setup.start.contents;
       optimizerState = { tensors: setup.start.contents.optimizer, scalars: setup.start.contents.optimizerScalars };
     } else {
-      const { compileToTfjs } = await import("../../backends/tfjs/compile.js");
-      const compiled = compileToTfjs(setup.network, { seed: setup.seed });
-      if (!compiled.model) throw new Error(`${setup.network.name} does not compile to tfjs: ${compiled.diagnostics.map((d) => d.message).join("; ")}`);
+      const compiled = emitTfjs(setup.graph, { seed: setup.seed });
+      if (!compiled.model) throw new Error(`${setup.graph.name} does not compile to tfjs: ${compiled.diagnostics.map((d) => d.message).join("; ")}`);
       setup.start.init?.(compiled.model);
       contents = await modelContents(compiled.model);
       compiled.model.dispose();
@@ -138,8 +138,8 @@ export class OrtEngine implements TrainingEngine {
     const byName = new Map(contents.weights.map((w) => [w.name, w]));
     const state = new Map<string, Float32Array>();
     for (const s of probe.state.filter((t) => t.decl)) {
-      const source = byName.get(tfjsWeightName(s.decl!));
-      if (!source || source.shape.join() !== s.decl!.shape.join()) throw new Error(`the starting weights have no ${tfjsWeightName(s.decl!)} of shape [${s.decl!.shape.join(", ")}]`);
+      const source = byName.get(storedWeightName(s.decl!));
+      if (!source || source.shape.join() !== s.decl!.shape.join()) throw new Error(`the starting weights have no ${storedWeightName(s.decl!)} of shape [${s.decl!.shape.join(", ")}]`);
       state.set(s.input, s.layout ? s.layout.toOnnx(source.data, s.decl!.shape).data : Float32Array.from(source.data));
     }
     // Optimizer slots by weight and kind (tfjs's names, suffixes dropped); missing ones start at zero.
@@ -150,7 +150,7 @@ export class OrtEngine implements TrainingEngine {
     }
     for (const s of probe.state.filter((t) => t.kind === "slot")) {
       const weight = probe.state.find((t) => t.input === s.of)!;
-      const saved = slots.get(`${tfjsWeightName(weight.decl!)}\u0000${s.slot}`);
+      const saved = slots.get(`${storedWeightName(weight.decl!)}\u0000${s.slot}`);
       state.set(s.input, saved && weight.layout ? weight.layout.toOnnx(saved, weight.decl!.shape).data : saved ? Float32Array.from(saved) : new Float32Array(size(s.dims)));
     }
     const iterations = optimizerState.tensors.find((t) => t.name === "iter")?.data[0] ?? 0;
@@ -162,19 +162,19 @@ export class OrtEngine implements TrainingEngine {
       accBeta2: optimizerState.scalars.accBeta2 ?? Math.fround(beta2 ** (iterations + 1)),
     };
     const layout = { model: { ...contents.model, userDefinedMetadata: setup.metadata as Record<string, object> }, weights: contents.weights.map((w) => ({ name: w.name, shape: w.shape })) };
-    return new OrtEngine(setup, provider, state, probe.state, layout, { batch, session: await OrtEngine.session(setup, probe, provider) }, evaluation.scores, optimizer);
+    return new OrtEngine(setup, provider, state, probe.state, layout, { batch, session: await OrtEngine.session(probe, provider) }, optimizer);
   }
 
-  private static async session(setup: EngineSetup, step: ReturnType<typeof buildTrainingStep>, provider: "cpu" | "cuda"): Promise<StepSession> {
+  private static async session(step: ReturnType<typeof buildTrainingStep>, provider: "cpu" | "cuda"): Promise<StepSession> {
     const session = await ort.InferenceSession.create(step.bytes!, { executionProviders: [provider], logSeverityLevel: 3, graphOptimizationLevel: "all" });
-    return { session, plan: feedPlan(setup.network, step.inputs, setup.flows), masks: step.masks, state: step.state, classes: step.classes };
+    return { session, inputs: step.inputs, masks: step.masks, state: step.state, classes: step.classes };
   }
 
   private stepSession(batch: number): Promise<StepSession> {
     let session = this.steps.get(batch);
     if (!session) {
-      const step = buildTrainingStep(this.setup.network, { batch, optimizer: optimizerSpec(this.setup.config), weightDecay: this.setup.config.weightDecay, labelSmoothing: this.setup.config.labelSmoothing });
-      session = OrtEngine.session(this.setup, step, this.provider);
+      const step = buildTrainingStep(this.setup.graph, { batch, optimizer: optimizerSpec(this.setup.config), weightDecay: this.setup.config.weightDecay, labelSmoothing: this.setup.config.labelSmoothing });
+      session = OrtEngine.session(step, this.provider);
       this.steps.set(batch, session);
     }
     return session;
@@ -198,7 +198,7 @@ export class OrtEngine implements TrainingEngine {
     if (n !== batch.labels.length) throw new Error(`internal: ${n} views for ${batch.labels.length} labels`);
     const step = await this.stepSession(n);
     const feeds: Record<string, ort.Tensor> = {};
-    for (const [name, value] of Object.entries(viewFeeds(step.plan, views, this.setup.protocol, batch.frames))) feeds[name] = host(value);
+    for (const [name, value] of Object.entries(namedFeeds(step.inputs, views, this.setup.flows))) feeds[name] = host(value);
     const onehot = new Float32Array(n * step.classes);
     batch.labels.forEach((label, i) => (onehot[i * step.classes + label] = 1));
     feeds[LABELS] = tensor(onehot, [n, step.classes]);
@@ -231,21 +231,21 @@ export class OrtEngine implements TrainingEngine {
 
   private async evaluate(parts: readonly LoadedViews[]): Promise<{ values: Float32Array; classes: number }> {
     this.evaluation ??= (async () => {
-      const graph = buildEvaluationGraph(this.setup.network);
+      const graph = buildEvaluationGraph(this.setup.graph);
       const session = await ort.InferenceSession.create(graph.bytes!, { executionProviders: [this.provider], logSeverityLevel: 3 });
-      return { session, plan: feedPlan(this.setup.network, graph.inputs, this.setup.flows), state: graph.state };
+      return { session, inputs: graph.inputs, state: graph.state };
     })();
-    const { session, plan, state } = await this.evaluation;
+    const { session, inputs, state } = await this.evaluation;
     const views = mergeViews(parts);
     const feeds: Record<string, ort.Tensor> = {};
-    for (const [name, value] of Object.entries(viewFeeds(plan, views, this.setup.protocol))) feeds[name] = host(value);
+    for (const [name, value] of Object.entries(namedFeeds(inputs, views, this.setup.flows))) feeds[name] = host(value);
     for (const s of state) feeds[s.input] = tensor(this.state.get(s.input)!, s.dims);
     const output = (await session.run(feeds, [OUTPUT]))[OUTPUT]!;
     return { values: output.data as Float32Array, classes: output.dims[1]! };
   }
 
   async checkpoint(progress: Progress): Promise<CheckpointContents> {
-    const byTfjs = new Map(this.tensors.filter((t) => t.decl).map((t) => [tfjsWeightName(t.decl!), t]));
+    const byTfjs = new Map(this.tensors.filter((t) => t.decl).map((t) => [storedWeightName(t.decl!), t]));
     const vnetLayout = (t: StateTensor, data: Float32Array) => (t.layout ? t.layout.fromOnnx(data, t.dims).data : data);
     const weights = this.layout.weights.map((w): NamedTensor => {
       const t = byTfjs.get(w.name);
@@ -258,7 +258,7 @@ export class OrtEngine implements TrainingEngine {
     const slots = slotKinds.flatMap((kind) =>
       trained.map((w): NamedTensor => {
         const slot = this.tensors.find((t) => t.kind === "slot" && t.of === w.input && t.slot === kind)!;
-        return { name: `${tfjsWeightName(w.decl!)}/${kind}`, shape: w.decl!.shape, data: vnetLayout(w, this.state.get(slot.input)!) };
+        return { name: `${storedWeightName(w.decl!)}/${kind}`, shape: w.decl!.shape, data: vnetLayout(w, this.state.get(slot.input)!) };
       }),
     );
     const optimizer = this.iterations > 0 ? [{ name: "iter", shape: [], data: Float32Array.of(this.iterations) }, ...slots] : [];
@@ -267,7 +267,10 @@ export class OrtEngine implements TrainingEngine {
   }
 
   async model(): Promise<tf.LayersModel> {
-    return contentsModel(await this.checkpoint({ epoch: 0, seed: this.setup.seed, network: this.setup.network.name, optimizer: this.setup.config.optimizer }));
+    const { weights } = await this.checkpoint({ epoch: 0, seed: this.setup.seed, network: this.setup.graph.name, optimizer: this.setup.config.optimizer });
+    const model = graphModel(this.setup.graph, weights, "the trained weights");
+    model.setUserDefinedMetadata(this.setup.metadata as object);
+    return model;
   }
 
   async dispose(): Promise<void> {

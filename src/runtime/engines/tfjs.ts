@@ -8,12 +8,14 @@
  * checkpointed and restored exactly (Adam's accumulated beta powers included).
  */
 import * as tf from "@tensorflow/tfjs";
-import { compileToTfjs } from "../../backends/tfjs/compile.js";
-import type { CheckedNetwork } from "../../semantics/network.js";
+import { emitTfjs } from "../../backends/tfjs/emit.js";
+import type { IrGraph } from "../../ir/graph.js";
+import { lossHeads } from "../../ir/scores.js";
 import { softmaxCrossEntropy } from "../../semantics/tasks/classification.js";
+import { modelWithWeights } from "../../weights/model.js";
+import { WeightStore } from "../../weights/store.js";
 import type { CheckpointContents, NamedTensor, Progress } from "../checkpoint.js";
-import { outputsProbabilities } from "../evaluate.js";
-import { viewInputs } from "../streams.js";
+import { graphFeeds } from "../streams.js";
 import { TFJS_ALGEBRA } from "../tensor-algebra.js";
 import type { EngineConfig, EngineSetup, ModelSetup, TrainingBatch, TrainingEngine, ViewScorer } from "./engine.js";
 
@@ -37,23 +39,32 @@ function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
   else withSetter.learningRate = lr;
 }
 
-/** Log-probabilities or logits of an output: a probability output (softmax) goes back to log space. */
-function logitsOf(layer: tf.layers.Layer, output: tf.Tensor): tf.Tensor {
-  return outputsProbabilities(layer) ? tf.log(tf.add(output, 1e-8)) : output;
-}
-
 /**
- * What training backpropagates through: the model itself, or, for a score fusion trained
- * separately, a model sharing its layers whose outputs are each stream's scores (the losses) and
- * the fused scores (the accuracy).
+ * What training backpropagates through: a model sharing the trained model's layers whose outputs
+ * are the tensors the loss is taken over (`lossHeads`: the output, or each stream's scores for a
+ * score fusion trained separately; `heads` indexes them), each made logits by `logits`, and the
+ * network's output (`fused`, for the accuracy).
+ * Logits are the IR's: a logits output itself, the input of a final softmax, or the logarithm of
+ * other probabilities (log-probabilities, whose softmax gives them back).
  */
-function trainingGraph(model: tf.LayersModel, network: CheckedNetwork): { graph: tf.LayersModel; heads: tf.layers.Layer[] } {
-  const last = model.layers[model.layers.length - 1]!;
-  const fusion = network.layers.find((l) => l.op === "score_fusion" && network.outputs.includes(l.id));
-  if (last.getClassName() !== "VnetScoreFusion" || !fusion || fusion.args.train === "joint") return { graph: model, heads: [last] };
-  const towers = last.input as tf.SymbolicTensor[];
-  const graph = tf.model({ inputs: model.inputs, outputs: [...towers, model.outputs[0]!] });
-  return { graph, heads: towers.map((t) => t.sourceLayer as tf.layers.Layer) };
+function trainingModel(model: tf.LayersModel, graph: IrGraph): { model: tf.LayersModel; heads: number[]; logits: ((output: tf.Tensor) => tf.Tensor)[]; fused: number } {
+  const byId = new Map(graph.nodes.map((n) => [n.id, n]));
+  // Each tensor once (tfjs gives no value for a repeated output): the heads, then the output.
+  const outputs: tf.SymbolicTensor[] = [];
+  const indexOf = (tensor: tf.SymbolicTensor) => {
+    const known = outputs.indexOf(tensor);
+    return known >= 0 ? known : outputs.push(tensor) - 1;
+  };
+  const heads: number[] = [];
+  const logits: ((output: tf.Tensor) => tf.Tensor)[] = [];
+  for (const head of lossHeads(graph)) {
+    const { kind, softmaxInput } = head.scores;
+    const node = kind === "probabilities" && softmaxInput !== undefined ? softmaxInput : head.node;
+    heads.push(indexOf(model.getLayer(byId.get(node)!.name).output as tf.SymbolicTensor));
+    logits.push(kind === "logits" || softmaxInput !== undefined ? (t) => t : (t) => tf.log(tf.add(t, 1e-8)));
+  }
+  const fused = indexOf(model.outputs[0]!);
+  return { model: tf.model({ inputs: model.inputs, outputs }), heads, logits, fused };
 }
 
 /**
@@ -70,22 +81,23 @@ export function weightDecayTerm(model: tf.LayersModel, weightDecay: number): (lo
 export type TfjsObjective = (inputs: readonly tf.Tensor[], labels: tf.Tensor1D) => { loss: tf.Scalar; fused: tf.Tensor };
 
 /**
- * The tfjs engine's training objective for a model: softmax cross-entropy of the output (of each
- * tower's output for a separately trained score fusion, summed), with label smoothing, plus the L2
- * term wd / 2 * sum(w^2) of every kernel. Runs the model in training mode (batch statistics,
- * dropout), so batch-norm moving statistics are updated by each call.
+ * The tfjs engine's training objective for a model of a lowered graph: softmax cross-entropy of
+ * the output's logits as the IR says (of each tower's for a separately trained score fusion,
+ * summed), with label smoothing, plus the L2 term wd / 2 * sum(w^2) of every kernel. Runs the
+ * model in training mode (batch statistics, dropout), so batch-norm moving statistics are updated
+ * by each call.
  */
-export function tfjsObjective(model: tf.LayersModel, network: CheckedNetwork, config: Pick<EngineConfig, "labelSmoothing" | "weightDecay">): TfjsObjective {
-  const { graph, heads } = trainingGraph(model, network);
+export function tfjsObjective(model: tf.LayersModel, graph: IrGraph, config: Pick<EngineConfig, "labelSmoothing" | "weightDecay">): TfjsObjective {
+  const trained = trainingModel(model, graph);
   const decay = weightDecayTerm(model, config.weightDecay);
   return (inputs, labels) => {
-    const raw = graph.apply(inputs.length === 1 ? inputs[0]! : [...inputs], { training: true }) as tf.Tensor | tf.Tensor[];
-    const outputs = Array.isArray(raw) ? raw : [raw];
-    const fused = logitsOf(heads[heads.length - 1]!, outputs[outputs.length - 1]!);
+    const applied = trained.model.apply(inputs.length === 1 ? inputs[0]! : [...inputs], { training: true }) as tf.Tensor | tf.Tensor[];
+    const outputs = Array.isArray(applied) ? applied : [applied];
+    const fused = outputs[trained.fused]!;
     const onehot = tf.oneHot(labels, fused.shape[1]!);
-    // One head: the model's output; separate streams: each tower's scores (the fused output is last, unused).
-    const trained = heads.length === 1 ? [fused] : heads.map((layer, k) => logitsOf(layer, outputs[k]!));
-    const loss = decay(tf.addN(trained.map((logits) => softmaxCrossEntropy(TFJS_ALGEBRA, logits, onehot, config.labelSmoothing))) as tf.Scalar);
+    // One loss per head: the output's, or each stream's for a separately trained score fusion.
+    const losses = trained.logits.map((logits, k) => softmaxCrossEntropy(TFJS_ALGEBRA, logits(outputs[trained.heads[k]!]!), onehot, config.labelSmoothing));
+    const loss = decay((losses.length === 1 ? losses[0]! : tf.addN(losses)) as tf.Scalar);
     return { loss, fused };
   };
 }
@@ -111,13 +123,14 @@ export async function modelContents(model: tf.LayersModel): Promise<Pick<Checkpo
   return { model: { modelTopology: artifacts.modelTopology, format: artifacts.format, generatedBy: artifacts.generatedBy, convertedBy: artifacts.convertedBy, userDefinedMetadata: artifacts.userDefinedMetadata }, weights };
 }
 
-/** A tfjs model from a checkpoint's contents. */
-export async function contentsModel(contents: Pick<CheckpointContents, "model" | "weights">): Promise<tf.LayersModel> {
-  const total = contents.weights.reduce((n, w) => n + w.data.length, 0);
-  const data = new Float32Array(total);
-  let offset = 0;
-  for (const w of contents.weights) data.set(w.data, offset), (offset += w.data.length);
-  return tf.loadLayersModel(tf.io.fromMemory({ ...contents.model, weightSpecs: contents.weights.map((w) => ({ name: w.name, shape: [...w.shape], dtype: "float32" as const })), weightData: data.buffer }));
+/**
+ * The graph's tfjs model with named weights (a checkpoint's, or an engine's state): the spec's own
+ * model with every weight put in by name, whatever topology a model.json holds.
+ */
+export function graphModel(graph: IrGraph, weights: readonly NamedTensor[], description: string): tf.LayersModel {
+  const built = modelWithWeights(graph, WeightStore.ofTensors(weights, description));
+  if (!built.model) throw new Error(`${description} does not fit ${graph.name}: ${built.diagnostics.map((d) => d.message).join("; ")}`);
+  return built.model;
 }
 
 /**
@@ -144,14 +157,15 @@ export class TfjsOptimization {
     let model: tf.LayersModel;
     if (setup.start.kind === "checkpoint") {
       const { contents } = setup.start;
-      model = await contentsModel(contents);
+      // The spec's own model with the checkpoint's weights by name, whatever topology its model.json holds.
+      model = graphModel(setup.graph, contents.weights, "the checkpoint");
       const weights = contents.optimizer.map((t) => ({ name: t.name, tensor: tf.tensor(t.data, [...t.shape]) }));
       if (weights.length) await optimizer.setWeights(weights);
       const hidden = hiddenScalars(optimizer);
       for (const [key, value] of Object.entries(contents.optimizerScalars)) hidden[key]?.assign(tf.scalar(value));
     } else {
-      const compiled = compileToTfjs(setup.network, { seed: setup.seed });
-      if (!compiled.model) throw new Error(`${setup.network.name} does not compile to tfjs: ${compiled.diagnostics.map((d) => d.message).join("; ")}`);
+      const compiled = emitTfjs(setup.graph, { seed: setup.seed });
+      if (!compiled.model) throw new Error(`${setup.graph.name} does not compile to tfjs: ${compiled.diagnostics.map((d) => d.message).join("; ")}`);
       model = compiled.model;
       setup.start.init?.(model);
     }
@@ -206,7 +220,6 @@ export class TfjsOptimization {
 
 /** The tfjs engine of a classifier: steps on batches of loaded views, scores of views. */
 export class TfjsEngine extends TfjsOptimization implements TrainingEngine {
-  readonly probabilities: boolean;
   readonly score: ViewScorer;
   private readonly objective: TfjsObjective;
 
@@ -216,11 +229,10 @@ export class TfjsEngine extends TfjsOptimization implements TrainingEngine {
     optimizer: tf.Optimizer,
   ) {
     super(trained, optimizer);
-    this.objective = tfjsObjective(trained, setup.network, setup.config);
-    this.probabilities = outputsProbabilities(trained.layers[trained.layers.length - 1]!);
+    this.objective = tfjsObjective(trained, setup.graph, setup.config);
     this.score = async (views) => {
       const output = tf.tidy(() => {
-        const inputs = viewInputs(setup.network, views, setup.protocol, setup.flows);
+        const inputs = graphFeeds(setup.graph, views, setup.flows);
         return trained.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor;
       });
       const values = (await output.data()) as Float32Array;
@@ -237,8 +249,7 @@ export class TfjsEngine extends TfjsOptimization implements TrainingEngine {
   }
 
   async step(batch: TrainingBatch, lr: number): Promise<{ loss: number; correct: number }> {
-    const { network, protocol, flows } = this.setup;
-    const inputs = viewInputs(network, batch.views, protocol, flows, batch.frames);
+    const inputs = graphFeeds(this.setup.graph, batch.views, this.setup.flows);
     const labels = tf.tensor1d([...batch.labels], "int32");
     const { loss, correct } = await this.minimize(() => {
       const { loss: total, fused } = this.objective(inputs, labels);

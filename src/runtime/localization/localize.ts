@@ -93,3 +93,9 @@ export function formatLocalizationReport(report: LocalizationReport): string {
     `  average mAP ${pct(detection.averageMap)}`,
   ].join("\n");
 }
+
+/** Detections of videos as ActivityNet's results JSON (`vnet eval --results`, `vnet localize --results`). */
+export function activityNetResults(videos: readonly Pick<FeatureVideo, "id">[], detections: readonly (readonly Detection[])[]): string {
+  const results = Object.fromEntries(videos.map((v, i) => [v.id, detections[i]!.map((d) => ({ segment: [d.start, d.end], score: d.score, label: d.label }))]));
+  return `${JSON.stringify({ version: "VERSION 1.3", results, external_data: {} })}\n`;
+}

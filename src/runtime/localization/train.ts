@@ -12,7 +12,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { FeatureSplits, FeatureVideo } from "../../data/features.js";
 import { DataError } from "../../data/issues.js";
 import { seededRandom } from "../../data/motion.js";
-import type { CheckedNetwork } from "../../semantics/network.js";
+import type { IrGraph } from "../../ir/graph.js";
 import { bmnLoss, type BmnTargets } from "../../semantics/tasks/localization.js";
 import { TFJS_ALGEBRA } from "../tensor-algebra.js";
 import type { EngineStart } from "../engines/engine.js";
@@ -31,23 +31,23 @@ export interface LocalizerGeometry {
   readonly durations: number;
 }
 
-/** T, F and D of a checked localizer (its sequence input and its confidence map output). */
-export function localizerGeometry(network: CheckedNetwork): LocalizerGeometry {
-  const input = network.inputs.find((i) => i.modelInput)!;
-  const map = network.layers.find((l) => l.id === network.outputs[2])!;
+/** T, F and D of a localizer's graph (its sequence input and its confidence map output). */
+export function localizerGeometry(graph: IrGraph): LocalizerGeometry {
+  const input = graph.inputs[0]!;
+  const map = graph.nodes.find((n) => n.id === graph.outputs[2])!;
   return { positions: input.shape[0]!, features: input.shape[1]!, durations: map.shape[0]! };
 }
 
 /** Refuses feature splits a localizer cannot read (VN123): other widths or lengths than its input's. */
-export function checkFeatureFit(network: CheckedNetwork, splits: FeatureSplits): void {
-  const { positions, features } = localizerGeometry(network);
+export function checkFeatureFit(graph: IrGraph, splits: FeatureSplits): void {
+  const { positions, features } = localizerGeometry(graph);
   const extractor = splits.manifest.extractor;
   if (extractor.features !== features) {
-    throw new DataError("VN123", splits.dir, `the features are ${extractor.features} wide (${extractor.network}'s layer ${extractor.layer}) but ${network.name} reads ${features} features per position`);
+    throw new DataError("VN123", splits.dir, `the features are ${extractor.features} wide (${extractor.network}'s layer ${extractor.layer}) but ${graph.name} reads ${features} features per position`);
   }
   const other = [...splits.train, ...splits.val, ...splits.test].find((v) => v.positions !== positions);
   if (other) {
-    throw new DataError("VN123", splits.dir, `${other.id}'s features have ${other.positions} positions but ${network.name} reads sequences of ${positions}; extract them with \`vnet features ... --scale ${positions}\``);
+    throw new DataError("VN123", splits.dir, `${other.id}'s features have ${other.positions} positions but ${graph.name} reads sequences of ${positions}; extract them with \`vnet features ... --scale ${positions}\``);
   }
 }
 
@@ -116,18 +116,18 @@ export function proposalRecall(videos: readonly FeatureVideo[], proposals: reado
 }
 
 /** The trainer of a localizer on feature splits, from fresh weights or a checkpoint. */
-export async function localizationTrainer(network: CheckedNetwork, splits: FeatureSplits, start: EngineStart, options: TrainOptions): Promise<TaskTrainer> {
-  checkFeatureFit(network, splits);
-  if (options.engine === "ort") throw new Error(`${network.name} is a localizer: it trains on the tfjs engine (the ONNX training step has classification's loss only)`);
+export async function localizationTrainer(graph: IrGraph, splits: FeatureSplits, start: EngineStart, options: TrainOptions): Promise<TaskTrainer> {
+  checkFeatureFit(graph, splits);
+  if (options.engine === "ort") throw new Error(`${graph.name} is a localizer: it trains on the tfjs engine (the ONNX training step has classification's loss only)`);
   const { config } = options;
   const seed = options.seed ?? 0;
-  const geometry = localizerGeometry(network);
+  const geometry = localizerGeometry(graph);
   const train = splits.train.filter((v) => v.segments.length > 0);
   const labels = new Map([...train, ...splits.val].map((v) => [v.id, labelsOf(v, geometry)]));
   const extractor = splits.manifest.extractor;
   // What localizing with the model needs: the action classes and how its features were extracted.
-  const metadata = { vnet: { network: network.name, task: "localization", classNames: splits.classNames, features: { spec: extractor.spec, network: extractor.network, weights: extractor.weights, layer: extractor.layer, length: extractor.length, step: extractor.step, scale: extractor.scale } } };
-  const engine = await TfjsOptimization.start({ network, config, seed, start, metadata });
+  const metadata = { vnet: { network: graph.name, task: "localization", classNames: splits.classNames, features: { spec: extractor.spec, network: extractor.network, weights: extractor.weights, layer: extractor.layer, length: extractor.length, step: extractor.step, scale: extractor.scale } } };
+  const engine = await TfjsOptimization.start({ graph, config, seed, start, metadata });
   const model = await engine.model();
   const mask = tf.tensor2d(bmMask(geometry.positions, geometry.durations), [geometry.durations, geometry.positions]);
   const decay = weightDecayTerm(model, config.weightDecay);

@@ -1,6 +1,6 @@
 /** VN034 import-unknown-name: an imported name that the imported file does not define. */
 import type { CheckContext } from "../context.js";
-import { didYouMean } from "../suggest.js";
+import { listNames } from "../suggest.js";
 
 export function importUnknownNameRule(context: CheckContext): void {
   for (const module of context.program.modules.values()) {
@@ -12,7 +12,7 @@ export function importUnknownNameRule(context: CheckContext): void {
       for (const name of item.names) {
         if (!name.name || defined.has(name.name)) continue;
         context.report("VN034", "error", `\`${item.path.value}\` does not define \`${name.name}\``, module.file, name.range, {
-          hint: didYouMean(name.name, defined.keys()) ?? `it defines: ${[...defined.keys()].join(", ") || "nothing"}`,
+          hint: context.suggest(name.name, () => defined.keys()) ?? `it defines: ${listNames(defined.keys()) || "nothing"}`,
         });
       }
     });

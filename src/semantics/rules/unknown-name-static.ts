@@ -29,7 +29,7 @@ export function unknownNameStaticRule(context: CheckContext): void {
           const where = { container: item, loops };
           const resolution = scope.resolve(node.name, node.range.start, where);
           if (resolution && resolution.kind !== "later") return;
-          const hint = unknownNameHint(scope, node.name, node.range.start, where, resolution);
+          const hint = unknownNameHint(context, scope, node.name, node.range.start, where, resolution);
           context.report("VN010", "error", `unknown name \`${node.name}\``, module.file, node.range, hint ? { hint } : {});
         });
         forEachStage(e, (stage) => {
@@ -37,7 +37,7 @@ export function unknownNameStaticRule(context: CheckContext): void {
           const name = stage.callee.name;
           if (!name || OPERATORS.has(name)) return;
           if (context.lookupTop(module.file, name)?.definition?.kind === "block" || scope.imports.has(name)) return;
-          const hint = didYouMean(name, [...OPERATORS.keys(), ...scope.topLevel.keys()]);
+          const hint = context.suggest(name, () => [...OPERATORS.keys(), ...scope.topLevel.keys()]);
           context.report("VN011", "error", `unknown operator or block \`${name}\``, module.file, stage.callee.range, hint ? { hint } : {});
         });
       }

@@ -87,7 +87,7 @@ function asClipMaps(tensor: tf.Tensor, target: CamTarget, views: number): tf.Ten
 
 /**
  * Grad-CAM maps of a batch of views. `inputs` are the model's inputs in graph-input order (as
- * `computeModelInputs` makes them), `classes` the class to explain per view, `frames` each
+ * `graphFeeds` of src/runtime/streams.ts makes them), `classes` the class to explain per view, `frames` each
  * target's stream frames.
  */
 export function gradCam(model: tf.LayersModel, graph: IrGraph, inputs: readonly tf.Tensor[], targets: readonly CamTarget[], classes: readonly number[], frames: readonly StreamFrames[]): CamResult {

@@ -6,14 +6,11 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { flowStreams } from "../../data/flow.js";
-import { protocolOf } from "../../data/sampling.js";
-import { sourceTestViews, type FrameSource, type LoadedViews } from "../../data/views.js";
+import { testViews, type FrameSource, type LoadedViews } from "../../data/views.js";
 import type { IrGraph } from "../../ir/graph.js";
-import { lowerNetwork } from "../../ir/pipeline.js";
 import { outputScores } from "../../ir/scores.js";
-import { averageViews } from "../../runtime/evaluate.js";
-import { viewInputs } from "../../runtime/streams.js";
-import type { CheckedNetwork } from "../../semantics/network.js";
+import { averageViews, scoresFromOutput } from "../../runtime/scores.js";
+import { graphFeeds } from "../../runtime/streams.js";
 import { gradCam, type CamMap } from "./compute.js";
 import { defaultTargets, namedTargets, streamFrames, type CamTarget, type StreamFrames } from "./targets.js";
 
@@ -86,14 +83,13 @@ function sliceViews(views: LoadedViews, from: number, count: number): LoadedView
   };
 }
 
-/** Explains a video (a frame source) with a trained model of `network`. */
-export async function explainVideo(network: CheckedNetwork, model: tf.LayersModel, source: FrameSource, options: ExplainOptions = {}): Promise<Explanation> {
-  const graph = lowerNetwork(network);
+/** Explains a video (a frame source) with a trained model of a lowered graph. */
+export async function explainVideo(graph: IrGraph, model: tf.LayersModel, source: FrameSource, options: ExplainOptions = {}): Promise<Explanation> {
   const targets = resolveTargets(graph, options.layers);
-  const frames = targets.map((t) => streamFrames(network, t.input));
-  const protocol = protocolOf(network);
-  const flows = flowStreams(network);
-  const all = await sourceTestViews(source, protocol, { flows, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) });
+  const frames = targets.map((t) => streamFrames(graph, t.input));
+  const protocol = graph.protocol!;
+  const flows = flowStreams(graph);
+  const all = await testViews(source, protocol, { flows, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) });
   if (options.view !== undefined && (options.view < 0 || options.view >= all.views)) throw new TargetError(`--view ${options.view} is out of range: the test protocol gives ${all.views} view${all.views === 1 ? "" : "s"} (0 to ${all.views - 1})`);
   const viewIndices = options.view !== undefined ? [options.view] : Array.from({ length: all.views }, (_, i) => i);
   const chosen = options.view !== undefined ? sliceViews(all, options.view, 1) : all;
@@ -105,7 +101,7 @@ export async function explainVideo(network: CheckedNetwork, model: tf.LayersMode
   for (let start = 0; start < all.views; start += batch) {
     const part = sliceViews(all, start, Math.min(batch, all.views - start));
     const out = tf.tidy(() => {
-      const inputs = viewInputs(network, [part], protocol, flows);
+      const inputs = graphFeeds(graph, [part], flows);
       return model.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor;
     });
     const data = (await out.data()) as Float32Array;
@@ -116,22 +112,22 @@ export async function explainVideo(network: CheckedNetwork, model: tf.LayersMode
   const classes = outputs[0]!.length;
   const joined = new Float32Array(outputs.length * classes);
   outputs.forEach((o, i) => joined.set(o, i * classes));
-  const scores = averageViews(joined, classes, protocol.test.average, kind === "probabilities");
+  const scores = averageViews(scoresFromOutput({ data: joined, shape: [outputs.length, classes] }, kind), protocol.test.average);
   const predicted = argMax(scores);
   const classIndex = options.classIndex ?? predicted;
-  if (classIndex < 0 || classIndex >= classes) throw new TargetError(`class ${classIndex} is out of range: ${network.name} has ${classes} classes (0 to ${classes - 1})`);
+  if (classIndex < 0 || classIndex >= classes) throw new TargetError(`class ${classIndex} is out of range: ${graph.name} has ${classes} classes (0 to ${classes - 1})`);
 
   const views: ExplainedView[] = [];
   for (let start = 0; start < chosen.views; start += batch) {
     const part = sliceViews(chosen, start, Math.min(batch, chosen.views - start));
-    const inputs = viewInputs(network, [part], protocol, flows);
+    const inputs = graphFeeds(graph, [part], flows);
     const result = gradCam(model, graph, inputs, targets, Array(part.views).fill(classIndex), frames);
     tf.dispose(inputs);
     const clip = protocol.frames * protocol.height * protocol.width * 3;
     for (let v = 0; v < part.views; v++) views.push({ clip: part.clips.slice(v * clip, (v + 1) * clip), maps: result.maps[v]!, predicted: argMax(result.outputs[v]!) });
   }
   return {
-    network: network.name,
+    network: graph.name,
     targets,
     frames,
     clipShape: [protocol.frames, protocol.height, protocol.width, 3],

@@ -13,10 +13,8 @@
  * default layers are those of SlowFast's last stage, `s5/pathway0_res2` and `s5/pathway1_res2`).
  */
 import { flowStreams } from "../../data/flow.js";
-import { FRAMES_FOR_IMAGES } from "../../data/sampling.js";
 import type { IrGraph, IrNode } from "../../ir/graph.js";
-import { frameIndex, subsampleIndices } from "../../ir/temporal.js";
-import type { CheckedNetwork, Layer } from "../../semantics/network.js";
+import { frameIndex, subsampleIndices } from "../../ops/temporal.js";
 import { closest } from "../../semantics/suggest.js";
 
 /** How a feature map's tensor is laid out. */
@@ -67,11 +65,12 @@ function foldedFrames(node: IrNode, byId: ReadonlyMap<number, IrNode>): number {
   throw new Error(`internal: ${node.name} is laid out (NT)HWC without a fold_time before it`);
 }
 
-/** The model input a node's first input leads back to. */
-function inputOf(node: IrNode, byId: ReadonlyMap<number, IrNode>): string {
+/** The model input (stream) a node's first input leads back to. */
+function inputOf(node: IrNode, byId: ReadonlyMap<number, IrNode>, graph: IrGraph): string {
+  const streams = new Map(graph.modelInputs.map((i) => [i.node, i.name]));
   let n = node;
-  while (n.op !== "input") n = byId.get(n.inputs[0]!)!;
-  return n.name;
+  while (!streams.has(n.id) && n.op !== "input") n = byId.get(n.inputs[0]!)!;
+  return streams.get(n.id) ?? n.name;
 }
 
 /** Every node Grad-CAM can explain, in graph order. */
@@ -82,7 +81,7 @@ export function camCandidates(graph: IrGraph): CamTarget[] {
     const layout = layoutOf(node);
     if (!layout || NOT_LAYERS.has(node.op) || positions(node) < 2) continue;
     const steps = layout === "NTHWC" ? node.shape[0]! : layout === "(NT)HWC" ? foldedFrames(node, byId) : 1;
-    out.push({ node, layout, steps, input: inputOf(node, byId) });
+    out.push({ node, layout, steps, input: inputOf(node, byId, graph) });
   }
   return out;
 }
@@ -105,7 +104,7 @@ export function defaultTargets(graph: IrGraph): CamTarget[] {
   }
   const last = new Map<string, CamTarget>();
   for (const c of candidates) if (!feeding.has(c.node.id)) last.set(c.input, c);
-  return graph.inputs.map((i) => last.get(i.name)).filter((c): c is CamTarget => c !== undefined);
+  return graph.modelInputs.map((i) => last.get(i.name)).filter((c): c is CamTarget => c !== undefined);
 }
 
 /** The maps named by `--layer` (IR node names), or why not. */
@@ -128,21 +127,24 @@ export function namedTargets(graph: IrGraph, names: readonly string[]): CamTarge
   return out;
 }
 
-/** The frames of the raw clip each model input shows (see `StreamFrames`). */
-export function streamFrames(network: CheckedNetwork, inputName: string): StreamFrames {
-  const byId = new Map(network.layers.map((l) => [l.id, l]));
-  const input = network.inputs.find((i) => i.name === inputName && i.modelInput);
-  if (!input) throw new Error(`internal: ${network.name} has no model input ${inputName}`);
-  const chain: Layer[] = [];
-  let layer = byId.get(input.layer)!;
-  for (; layer.op !== "input"; layer = byId.get(layer.inputs[0]!)!) chain.unshift(layer);
-  const raw = layer.shape;
-  // A 2D network reads the middle frame of an 8-frame clip (src/runtime/streams.ts).
-  if (raw.length === 3) {
-    const middle = frameIndex(FRAMES_FOR_IMAGES, {});
-    return { frames: [middle], hasTime: false, covers: [middle], size: [raw[0]!, raw[1]!] };
-  }
+/** The frames of the raw clip each model input shows (see `StreamFrames`): the graph's stream nodes between it and the graph's input. */
+export function streamFrames(graph: IrGraph, inputName: string): StreamFrames {
+  const byId = new Map(graph.nodes.map((n) => [n.id, n]));
+  const input = graph.modelInputs.find((i) => i.name === inputName);
+  if (!input) throw new Error(`internal: ${graph.name} has no model input ${inputName}`);
+  const chain: IrNode[] = [];
+  let node = byId.get(input.node)!;
+  for (; node.op !== "input"; node = byId.get(node.inputs[0]!)!) chain.unshift(node);
+  const fed = graph.inputs.find((i) => i.node === node.id)!;
+  const raw = graph.protocol ? [graph.protocol.frames, graph.protocol.height, graph.protocol.width] : fed.shape;
   const size: [number, number] = [raw[1]!, raw[2]!];
+  if (fed.kind === "stream") {
+    const flow = flowStreams(graph).find((f) => f.input === fed.name)!;
+    if (flow.stack) return { frames: [flow.positions[0]!], hasTime: false, covers: flow.positions, size };
+    return { frames: flow.positions.slice(0, -1), hasTime: true, covers: flow.positions, size };
+  }
+  // A 2D network's views are clips of one frame.
+  if (fed.shape.length === 3) return { frames: [0], hasTime: false, covers: [0], size };
   let frames = Array.from({ length: raw[0]! }, (_, i) => i);
   let hasTime = true;
   for (const step of chain) {
@@ -150,10 +152,6 @@ export function streamFrames(network: CheckedNetwork, inputName: string): Stream
     else if (step.op === "frame") {
       frames = [frames[frameIndex(frames.length, step.args)]!];
       hasTime = false;
-    } else if (step.op === "optical_flow") {
-      const flow = flowStreams(network).find((f) => f.layer === step.id)!;
-      if (flow.stack) return { frames: [flow.positions[0]!], hasTime: false, covers: flow.positions, size };
-      return { frames: flow.positions.slice(0, -1), hasTime: true, covers: flow.positions, size };
     }
   }
   return { frames, hasTime, covers: frames, size };

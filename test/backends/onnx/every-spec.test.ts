@@ -17,8 +17,8 @@ const size = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
 describe("every spec takes a training step on ONNX Runtime", () => {
   for (const [name, [frames, side]] of Object.entries(SMALL_INPUTS)) {
     it(`${name} at ${frames}x${side}x${side}`, async () => {
-      const { network } = checkResized(path.join(SPECS, `${name}.vnet`), frames, side);
-      const step = buildTrainingStep(network, { batch: BATCH, optimizer: { kind: "sgd", momentum: 0.9, nesterov: false }, weightDecay: 1e-4 });
+      const { network, graph } = checkResized(path.join(SPECS, `${name}.vnet`), frames, side);
+      const step = buildTrainingStep(graph, { batch: BATCH, optimizer: { kind: "sgd", momentum: 0.9, nesterov: false }, weightDecay: 1e-4 });
       if (network.task !== "classification") {
         // The step builds the classification loss; localization training (BMN) is not built yet by any engine.
         expect(step.diagnostics.map((d) => d.code)).toEqual(["VN081"]);

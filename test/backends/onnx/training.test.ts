@@ -16,20 +16,17 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import * as ort from "onnxruntime-node";
 import { beforeAll, describe, expect, it } from "vitest";
-import { setTrainedLikeWeights } from "../../../bench/lib/onnx-fixtures.js";
+import { trainedLikeModel } from "../../../bench/lib/onnx-fixtures.js";
 import type { WeightSource } from "../../../src/backends/onnx/index.js";
 import { ADAM_DEFAULTS, BIAS_CORRECTION1, BIAS_CORRECTION2, LEARNING_RATE, type OptimizerSpec } from "../../../src/backends/onnx/training/optimizer.js";
 import { buildTrainingStep, LABELS, LOSS, type TrainingStepGraph } from "../../../src/backends/onnx/training/step.js";
-import { tfjsWeightName } from "../../../src/backends/tfjs/emit.js";
-import { compileToTfjs } from "../../../src/backends/tfjs/index.js";
+import { readOnnx, type OnnxLayer, type OnnxModel, type OnnxTensor } from "../../../src/backends/onnx/read.js";
 import { seededRandom } from "../../../src/data/motion.js";
-import { lowerNetwork } from "../../../src/ir/pipeline.js";
-import { computeModelInputs } from "../../../src/runtime/streams.js";
+import type { IrGraph } from "../../../src/ir/graph.js";
+import { storedWeightName as tfjsWeightName } from "../../../src/ir/weights.js";
 import { tfjsObjective } from "../../../src/runtime/engines/index.js";
-import { mapOnnxWeights } from "../../../src/runtime/weights/import-onnx.js";
-import { readOnnx, type OnnxLayer, type OnnxModel, type OnnxTensor } from "../../../src/runtime/weights/onnx-graph.js";
-import type { CheckedNetwork } from "../../../src/semantics/network.js";
-import { checkSpec } from "../../onnx-helpers.js";
+import { mapOnnxWeights } from "../../../src/weights/import-onnx.js";
+import { checkSource, checkSpec } from "../../onnx-helpers.js";
 
 const ROOT = path.resolve(__dirname, "../../..");
 const TINY = path.join(ROOT, "specs/tiny");
@@ -62,33 +59,30 @@ interface Batch {
   readonly labels: number[];
 }
 
-function makeBatch(network: CheckedNetwork, step: TrainingStepGraph, seed: number): Batch {
+function makeBatch(step: TrainingStepGraph, seed: number): Batch {
   const random = seededRandom(seed);
   const feeds: Record<string, ort.Tensor> = {};
-  const provided = new Map<string, tf.Tensor>();
-  let raw: tf.Tensor | undefined;
+  // The tfjs model reads the same inputs as the step (the graph's): the raw clip and any flow stream.
+  const tfjsInputs: tf.Tensor[] = [];
   for (const input of step.inputs) {
     const shape = [BATCH, ...input.shape];
     const data = input.kind === "raw" ? uniform(shape, random) : uniform(shape, random, -1, 1);
     feeds[input.name] = new ort.Tensor("float32", data, shape);
-    if (input.kind === "raw") raw = tf.tensor(data, shape);
-    else provided.set(input.name, tf.tensor(data, shape));
+    tfjsInputs.push(tf.tensor(data, shape));
   }
   const labels = Array.from({ length: BATCH }, (_, i) => (i * 3 + seed) % step.classes);
   const onehot = new Float32Array(BATCH * step.classes);
   labels.forEach((l, i) => (onehot[i * step.classes + l] = 1));
   feeds[LABELS] = new ort.Tensor("float32", onehot, [BATCH, step.classes]);
   for (const mask of step.masks) feeds[mask.input] = new ort.Tensor("float32", new Float32Array(BATCH * mask.rows * mask.shape.reduce((a, b) => a * b, 1)).fill(1), [BATCH * mask.rows, ...mask.shape]);
-  const tfjsInputs = computeModelInputs(network, raw!, { provided });
   return { feeds, tfjsInputs, labels };
 }
 
 /** A tfjs model with trained-like weights and its dropout layers at rate 0. */
-function tfjsModel(network: CheckedNetwork, seed: number): tf.LayersModel {
-  const compiled = compileToTfjs(network, { zeroInit: true });
-  setTrainedLikeWeights(compiled.model!, compiled.graph, seed);
-  for (const layer of compiled.model!.layers) if (layer.getClassName() === "Dropout") (layer as unknown as { rate: number }).rate = 0;
-  return compiled.model!;
+function tfjsModel(graph: IrGraph, seed: number): tf.LayersModel {
+  const model = trainedLikeModel(graph, seed);
+  for (const layer of model.layers) if (layer.getClassName() === "Dropout") (layer as unknown as { rate: number }).rate = 0;
+  return model;
 }
 
 /** The state feeds of a step from the tfjs model's current weights (ONNX layouts). */
@@ -116,8 +110,8 @@ function toVnet(step: TrainingStepGraph, input: string, data: Float32Array): Flo
 const sgd: OptimizerSpec = { kind: "sgd", momentum: 0.9, nesterov: false };
 
 /** The tfjs engine's loss and gradients (by tfjs weight name) on a batch; updates the model's moving statistics. */
-function tfjsGradients(model: tf.LayersModel, network: CheckedNetwork, inputs: readonly tf.Tensor[], labels: readonly number[]): { loss: number; grads: Map<string, Float32Array> } {
-  const objective = tfjsObjective(model, network, { labelSmoothing: 0, weightDecay: 0 });
+function tfjsGradients(model: tf.LayersModel, graph: IrGraph, inputs: readonly tf.Tensor[], labels: readonly number[]): { loss: number; grads: Map<string, Float32Array> } {
+  const objective = tfjsObjective(model, graph, { labelSmoothing: 0, weightDecay: 0 });
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const byVariable = new Map(model.trainableWeights.map((w) => [(w.read() as tf.Variable).name, w.originalName]));
   const y = tf.tensor1d([...labels], "int32");
@@ -127,27 +121,62 @@ function tfjsGradients(model: tf.LayersModel, network: CheckedNetwork, inputs: r
   return result;
 }
 
+/**
+ * Operators of the catalogue that no spec of specs/ uses (so neither the tiny specs here nor
+ * every-spec.test.ts reach them): each trains too, and its gradient equals tfjs's.
+ */
+const CATALOGUE_SPECS: Record<string, string> = {
+  "conv1d, tanh, gru over per-frame features": `network ops_sequence {
+  classes = 3
+  input video = clip(frames = 4, size = 16)
+  f = video -> per_frame { conv2d(4, kernel = 3, stride = 2) -> relu -> global_avg_pool } -> conv1d(6, kernel = 3, pad = 1) -> tanh
+  output f -> gru(5, sequences = "all") -> temporal_pool(mode = "max") -> dense(classes)
+}`,
+  "avgpool2d, split, slice, mul (a gate), silu, hard_sigmoid, hard_swish, gelu (both forms), sigmoid, global_max_pool": `network ops_image {
+  classes = 3
+  input image = image(size = 16)
+  x = image -> conv2d(8, kernel = 3, pad = 1) -> silu -> avgpool2d(kernel = 2)
+  a, b = x -> split(2)
+  g = a -> global_avg_pool -> dense(4) -> hard_sigmoid
+  y = [b, g] -> mul -> hard_swish -> slice(start = 1, end = 3) -> gelu -> conv2d(4, kernel = 3, pad = 1) -> gelu(approximate = "tanh") -> sigmoid
+  output y -> global_max_pool -> dense(classes)
+}`,
+  "conv2plus1d, dilated and grouped conv3d, a strided \"same\" conv (asymmetric pads), maxpool3d with ceil": `network ops_clip {
+  classes = 3
+  input video = clip(frames = 4, size = 16)
+  output video
+    -> conv2plus1d(6, kernel = 3, stride = [1, 2, 2], pad = 1) -> bn -> relu
+    -> conv3d(6, kernel = 3, dilation = 2, pad = 2, groups = 3) -> relu
+    -> conv3d(8, kernel = [1, 3, 3], stride = [1, 2, 2], pad = "same", groups = 2) -> relu
+    -> maxpool3d(kernel = [1, 2, 2], ceil = true) -> global_avg_pool -> dense(classes)
+}`,
+};
+
 describe("ONNX training step: gradients equal the tfjs engine's", () => {
   const specs = fs.readdirSync(TINY).filter((f) => f.endsWith(".vnet"));
-  for (const file of specs) {
-    it(file, async () => {
-      const { network } = checkSpec(path.join(TINY, file));
-      const model = tfjsModel(network, 7);
-      const step = buildTrainingStep(network, { batch: BATCH, optimizer: sgd, weightDecay: 0, mode: "gradients" });
-      if (network.task !== "classification") {
+  const cases: [string, () => IrGraph][] = [
+    ...specs.map((file): [string, () => IrGraph] => [file, () => checkSpec(path.join(TINY, file)).graph]),
+    ...Object.entries(CATALOGUE_SPECS).map(([name, text]): [string, () => IrGraph] => [name, () => [...checkSource(text).values()][0]!.graph]),
+  ];
+  for (const [name, load] of cases) {
+    it(name, async () => {
+      const graph = load();
+      const model = tfjsModel(graph, 7);
+      const step = buildTrainingStep(graph, { batch: BATCH, optimizer: sgd, weightDecay: 0, mode: "gradients" });
+      if (graph.task !== "classification") {
         // The step builds the classification loss; other tasks (tiny_bmn) train on the tfjs engine.
         expect(step.diagnostics.map((d) => d.code)).toEqual(["VN081"]);
         return;
       }
       expect(step.diagnostics).toEqual([]);
-      const batch = makeBatch(network, step, 3);
+      const batch = makeBatch(step, 3);
       const feeds = { ...batch.feeds, ...stateFeeds(step, model) };
       const session = await ort.InferenceSession.create(step.bytes!, { logSeverityLevel: 3 });
       const result = await session.run(feeds);
       await session.release();
 
       const initial = model.getWeights().map((w) => w.clone());
-      const reference = tfjsGradients(model, network, batch.tfjsInputs, batch.labels);
+      const reference = tfjsGradients(model, graph, batch.tfjsInputs, batch.labels);
       const byName = new Map(model.weights.map((w) => [w.originalName, w]));
       // tfjs updated the moving statistics during the call: the step's outputs must hold the same.
       for (const s of step.state.filter((t) => t.kind === "statistic")) {
@@ -179,7 +208,7 @@ describe("ONNX training step: gradients equal the tfjs engine's", () => {
       if (error.global > 1e-4 || [...error.perTensor.values()].some((e) => e > 1e-3)) {
         model.setWeights(initial);
         const jittered = batch.tfjsInputs.map((t) => tf.tidy(() => tf.mul(t, tf.add(1, tf.mul(1.2e-7, tf.sub(tf.randomUniform(t.shape, 0, 1, "float32", 5), 0.5))))));
-        noise = errors(tfjsGradients(model, network, jittered, batch.labels).grads, reference.grads);
+        noise = errors(tfjsGradients(model, graph, jittered, batch.labels).grads, reference.grads);
         tf.dispose(jittered);
       }
       for (const [name, e] of error.perTensor) expect(e, `gradient of ${name} (reference noise ${(noise.perTensor.get(name) ?? 0).toExponential(1)})`).toBeLessThan(Math.max(1e-3, 10 * (noise.perTensor.get(name) ?? 0)));
@@ -199,19 +228,19 @@ describe("ONNX training step: optimizer steps equal the tfjs engine's", () => {
   ];
   for (const c of cases) {
     it(`${c.name}: three steps of ${c.file}`, async () => {
-      const { network } = checkSpec(path.join(TINY, c.file));
-      const model = tfjsModel(network, 11);
-      const step = buildTrainingStep(network, { batch: BATCH, optimizer: c.spec, weightDecay: c.weightDecay });
+      const { graph } = checkSpec(path.join(TINY, c.file));
+      const model = tfjsModel(graph, 11);
+      const step = buildTrainingStep(graph, { batch: BATCH, optimizer: c.spec, weightDecay: c.weightDecay });
       expect(step.diagnostics).toEqual([]);
       const session = await ort.InferenceSession.create(step.bytes!, { logSeverityLevel: 3 });
       let feeds = stateFeeds(step, model);
       const optimizer = c.tfjs();
-      const objective = tfjsObjective(model, network, { labelSmoothing: 0, weightDecay: c.weightDecay });
+      const objective = tfjsObjective(model, graph, { labelSmoothing: 0, weightDecay: c.weightDecay });
       const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
       let accBeta1 = Math.fround(ADAM_DEFAULTS.beta1);
       let accBeta2 = Math.fround(ADAM_DEFAULTS.beta2);
       for (let k = 0; k < 3; k++) {
-        const batch = makeBatch(network, step, 20 + k);
+        const batch = makeBatch(step, 20 + k);
         const scalars: Record<string, ort.Tensor> = { [LEARNING_RATE]: new ort.Tensor("float32", Float32Array.of(lr), []) };
         if (step.adam) {
           scalars[BIAS_CORRECTION1] = new ort.Tensor("float32", Float32Array.of(Math.fround(1 - accBeta1)), []);
@@ -266,8 +295,7 @@ function withValues(model: OnnxModel, values: (t: OnnxTensor) => Float32Array): 
 
 /** A PyTorch fixture's network and its ONNX file's weights mapped onto the spec's (and a mapper for other values in the same tensors). */
 function pytorchStart(onnxFile: string, spec: string) {
-  const { network } = checkSpec(path.join(ROOT, spec));
-  const graph = lowerNetwork(network);
+  const { network, graph } = checkSpec(path.join(ROOT, spec));
   const onnxModel = readOnnx(fs.readFileSync(path.join(ROOT, "test/fixtures/onnx", onnxFile)));
   const at = { at: { file: network.file, range: network.range }, file: onnxFile };
   const mapped = (model: OnnxModel) => {
@@ -307,8 +335,8 @@ describe("ONNX training step: gradients equal PyTorch autograd's (torchvision an
   const fixture = JSON.parse(fs.readFileSync(path.join(ROOT, "test/fixtures/training/pytorch_gradients.json"), "utf8")) as { cases: PyTorchCase[] };
   for (const c of fixture.cases) {
     it(`${c.onnx} on ${path.basename(c.spec)}`, async () => {
-      const { network, graph, named, source } = pytorchStart(c.onnx, c.spec);
-      const step = buildTrainingStep(network, { batch: 2, optimizer: sgd, weightDecay: 0, mode: "gradients" });
+      const { graph, named, source } = pytorchStart(c.onnx, c.spec);
+      const step = buildTrainingStep(graph, { batch: 2, optimizer: sgd, weightDecay: 0, mode: "gradients" });
       expect(step.diagnostics).toEqual([]);
       const feeds = { ...pytorchBatch(step, c.clips, c.labels), ...sourceFeeds(step, source) };
       const session = await ort.InferenceSession.create(step.bytes!, { logSeverityLevel: 3 });
@@ -350,9 +378,9 @@ describe("ONNX training step: optimizer steps equal torch.optim's (SGD + Nestero
   const fixture = JSON.parse(fs.readFileSync(path.join(ROOT, "test/fixtures/training/pytorch_steps.json"), "utf8")) as { steps: number; cases: PyTorchSteps[] };
   for (const c of fixture.cases) {
     it(`${c.batches.length} ${c.optimizer} steps of ${c.onnx} on ${path.basename(c.spec)}`, async () => {
-      const { network, named, source } = pytorchStart(c.onnx, c.spec);
+      const { graph, named, source } = pytorchStart(c.onnx, c.spec);
       const optimizer: OptimizerSpec = c.optimizer === "sgd" ? { kind: "sgd", momentum: c.settings.momentum!, nesterov: c.settings.nesterov! } : { kind: "adam", ...ADAM_DEFAULTS, decoupled: c.optimizer === "adamw" };
-      const step = buildTrainingStep(network, { batch: 2, optimizer, weightDecay: c.settings.weight_decay });
+      const step = buildTrainingStep(graph, { batch: 2, optimizer, weightDecay: c.settings.weight_decay });
       expect(step.diagnostics).toEqual([]);
       const session = await ort.InferenceSession.create(step.bytes!, { logSeverityLevel: 3 });
       let state = sourceFeeds(step, source);

@@ -21,6 +21,16 @@ describe("VN061 sampling-inconsistent", () => {
     expect(codes(checkText(net("stride = 2, fps = 10")))).toEqual(["VN061"]);
   });
 
+  it("segments that do not divide the input's frames, or that come with `choice` or several test clips", () => {
+    expect(codes(checkText(net("segments = 4")))).toEqual([]);
+    const r = checkText(net("segments = 3"));
+    expect(codes(r)).toEqual(["VN061"]);
+    expect(covered(r)).toBe("segments = 3");
+    expect(codes(checkText(net('segments = 8, choice = "uniform"')))).toEqual(["VN061"]);
+    expect(codes(checkText(net("segments = 8 }\n    test { clips = 3")))).toEqual(["VN061"]);
+    expect(codes(checkText(net("segments = 8 }\n    test { segments = 5")))).toEqual(["VN061"]);
+  });
+
   it("is checked against the input wherever the section stands", () => {
     const text = "network n {\n  sampling {\n    train { frames = 16 }\n  }\n  input video = clip(frames = 8, size = 32)\n  output video -> global_avg_pool -> dense(2)\n}\n";
     expect(codes(checkText(text))).toEqual(["VN061"]);

@@ -27,7 +27,7 @@
  *   1x1 kernel that is X itself and one MatMul.
  * Bias gradient: ReduceSum of dY over batch and positions.
  */
-import { validOutput, type WindowGeometry } from "../../../ir/window.js";
+import { resolveWindow, type WindowGeometry } from "../../../ops/geometry.js";
 import { attr, type Attribute, type GraphBuilder } from "../builder.js";
 
 /**
@@ -79,14 +79,7 @@ export function convConfig(attributes: ConvAttributes, x: readonly number[], w: 
   const after = pads.slice(d);
   const groups = attributes.group ?? 1;
   const lists = [kernel, stride, dilation, before, after];
-  const out = lists.every((l) => l.length === d)
-    ? validOutput(
-        input.map((size, i) => size + before[i]! + after[i]!),
-        kernel,
-        stride,
-        dilation,
-      )
-    : [];
+  const out = lists.every((l) => l.length === d) ? [...resolveWindow(input, { kernel, stride, dilation, pad: "explicit", pad_before: before, pad_after: after }, d, false).out] : [];
   const problem =
     d < 1 || lists.some((l) => l.length !== d)
       ? "per-axis lists do not match the input's spatial axes"

@@ -20,7 +20,7 @@
 import type { IrGraph, IrNode, WeightDecl } from "../../../ir/graph.js";
 import { attr, type GraphBuilder } from "../builder.js";
 import { emitNode, emitterFor, type Emitter, type EmitContext, type EmitState, type WeightConversion } from "../emit.js";
-import { emitInputs, type OnnxInput, type StreamPlan } from "../inputs.js";
+import { emitInputs } from "../inputs.js";
 import { Arranger, channelsFirst, channelsLast, type Value } from "../layout.js";
 import { reversibleLayout, type ReversibleLayout, type WeightSource } from "../weights.js";
 
@@ -232,7 +232,7 @@ export function hasTrainingEmitter(op: string): boolean {
  * the inference forward pass with the same inputs, recurrent layers unrolled): graph inputs for the model's inputs (as the
  * exported model reads them), for every weight and statistic, and for dropout masks.
  */
-export function emitTrainingForward(builder: GraphBuilder, graph: IrGraph, plan: { inputs: readonly OnnxInput[]; streams: readonly StreamPlan[] }, options: TrainingForwardOptions): TrainingForward {
+export function emitTrainingForward(builder: GraphBuilder, graph: IrGraph, options: TrainingForwardOptions): TrainingForward {
   const weights: BoundWeight[] = [];
   const bindWeight = (decl: WeightDecl, convert: WeightConversion | undefined): string | undefined => {
     const layout = convert ? reversibleLayout(convert) : undefined;
@@ -247,7 +247,7 @@ export function emitTrainingForward(builder: GraphBuilder, graph: IrGraph, plan:
   const state: EmitState = { graph: builder, arranger: new Arranger(builder), weights: NO_VALUES, bindWeight };
   const masks: DropoutMask[] = [];
   const statistics: StatisticUpdate[] = [];
-  const values = emitInputs(state, plan);
+  const values = emitInputs(state, graph);
   const spans = new Map<number, readonly [number, number]>();
   // Rows of each node's tensors per example: inside a lowered per_frame, a clip's frames are rows of the batch.
   const rows = new Map<number, number>();

@@ -20,17 +20,15 @@
 import type { Code } from "../../../diagnostics/codes.js";
 import type { Diagnostic } from "../../../diagnostics/diagnostic.js";
 import type { IrGraph, WeightDecl } from "../../../ir/graph.js";
-import { lowerNetwork, type PipelineOptions } from "../../../ir/pipeline.js";
-import { nodeScoreKind, type ScoreKind } from "../../../ir/scores.js";
+import { lossHeads, outputScores, type ScoreKind } from "../../../ir/scores.js";
 import { softmaxCrossEntropy } from "../../../semantics/tasks/classification.js";
-import type { CheckedNetwork } from "../../../semantics/network.js";
 import { vnetVersion } from "../../../version.js";
 import { differentiate, NotDifferentiable } from "../autodiff/differentiate.js";
 import { Tape } from "../autodiff/tape.js";
 import { attr, GraphBuilder } from "../builder.js";
 import { checkOnnxSupport } from "../emit.js";
 import { checkOutputs, ONNX_OPSET, ONNX_OUTPUTS } from "../export.js";
-import { planInputs, type OnnxInput } from "../inputs.js";
+import { onnxInputs, type OnnxInput } from "../inputs.js";
 import { BATCH } from "../layout.js";
 import type { ReversibleLayout } from "../weights.js";
 import { onnxAlgebra } from "./algebra.js";
@@ -45,7 +43,7 @@ export const LABELS = "labels";
 export const LOSS = "loss";
 export const SCORES = "scores";
 
-export interface TrainingStepOptions extends PipelineOptions {
+export interface TrainingStepOptions {
   /** The batch size the step is built for. */
   readonly batch: number;
   readonly optimizer: OptimizerSpec;
@@ -92,31 +90,23 @@ export interface TrainingStepGraph {
   readonly nodes: number;
 }
 
-/** The IR nodes whose own losses are trained: the towers of a separately trained score fusion, else the output. */
-export function trainedHeads(graph: IrGraph): number[] {
-  const output = graph.nodes.find((n) => n.id === graph.outputs[0])!;
-  if (output.op === "score_fusion" && output.args.train !== "joint") return [...output.inputs];
-  return [output.id];
-}
-
-/** Builds the training step of a checked network (or diagnostics saying why it cannot be built). */
-export function buildTrainingStep(network: CheckedNetwork, options: TrainingStepOptions): TrainingStepGraph {
-  const graph = lowerNetwork(network, options);
-  const plan = planInputs(network, graph);
+/** Builds the training step of a lowered graph (or diagnostics saying why it cannot be built). */
+export function buildTrainingStep(graph: IrGraph, options: TrainingStepOptions): TrainingStepGraph {
+  const inputs = onnxInputs(graph);
   const batch = options.batch;
   const classes = graph.nodes.find((n) => n.id === graph.outputs[0])!.shape.at(-1) ?? 0;
-  const failed = (diagnostics: Diagnostic[]): TrainingStepGraph => ({ diagnostics, graph, batch, classes, inputs: plan.inputs, masks: [], state: [], gradients: new Map(), adam: false, nodes: 0 });
+  const failed = (diagnostics: Diagnostic[]): TrainingStepGraph => ({ diagnostics, graph, batch, classes, inputs, masks: [], state: [], gradients: new Map(), adam: false, nodes: 0 });
   const unsupported = checkOnnxSupport(graph).filter((d) => {
     const node = graph.nodes.find((n) => n.origin.range === d.range && n.origin.file === d.file);
     return !node || !hasTrainingEmitter(node.op);
   });
-  if (network.task !== "classification") {
+  if (graph.task !== "classification") {
     const output = graph.nodes.find((n) => n.id === graph.outputs[0])!;
     return failed([
       {
         code: ONNX_OUTPUTS,
         severity: "error",
-        message: `cannot build the ONNX training step of \`${graph.name}\`: it builds the classification loss, and \`${graph.name}\` is a ${network.task} network`,
+        message: `cannot build the ONNX training step of \`${graph.name}\`: it builds the classification loss, and \`${graph.name}\` is a ${graph.task} network`,
         file: output.origin.file,
         range: output.origin.range,
         hint: "train it on the tfjs engine, which evaluates every task's loss",
@@ -124,7 +114,8 @@ export function buildTrainingStep(network: CheckedNetwork, options: TrainingStep
     ]);
   }
   const diagnostics = [...unsupported, ...checkOutputs(graph)];
-  const heads = trainedHeads(graph).map((id) => graph.nodes.find((n) => n.id === id)!);
+  // The heads the loss is taken over (the IR's lossHeads: the towers of a separately trained score fusion, else the output).
+  const heads = lossHeads(graph).map((head) => graph.nodes.find((n) => n.id === head.node)!);
   for (const head of heads.filter((h) => h.shape.length !== 1)) {
     diagnostics.push({
       code: ONNX_OUTPUTS,
@@ -139,14 +130,14 @@ export function buildTrainingStep(network: CheckedNetwork, options: TrainingStep
 
   const builder = new GraphBuilder();
   for (const name of [LOSS, SCORES]) builder.reserve(name);
-  const forward = emitTrainingForward(builder, graph, plan, { batch });
+  const forward = emitTrainingForward(builder, graph, { batch });
   const labels = builder.input(LABELS, [BATCH, classes]);
   const tape = new Tape(builder, { [BATCH]: batch });
   const ops = onnxAlgebra(tape, "loss");
   // The task's loss formula (shared with the tfjs engine) on logits, or log-probabilities where the IR says probabilities.
   const logitsOf = (id: number) => {
     const value = forward.values.get(id)!.name;
-    return nodeScoreKind(graph, id) === "logits" ? value : ops.log(ops.add(value, ops.scalar(1e-8)));
+    return outputScores(graph, id).kind === "logits" ? value : ops.log(ops.add(value, ops.scalar(1e-8)));
   };
   const headLosses = heads.map(({ id }) => softmaxCrossEntropy(ops, logitsOf(id), labels, options.labelSmoothing ?? 0));
   const crossEntropy = headLosses.reduce((a, b) => ops.add(a, b));
@@ -223,13 +214,13 @@ export function buildTrainingStep(network: CheckedNetwork, options: TrainingStep
   }
   builder.fixDimension(BATCH, batch);
   const bytes = builder.serialize({
-    name: `${network.name}_training_step`,
+    name: `${graph.name}_training_step`,
     opset: ONNX_OPSET,
     producerVersion: vnetVersion(),
-    docString: `training step of ${network.name} from ${network.file}, batch ${batch}`,
+    docString: `training step of ${graph.name} from ${graph.file}, batch ${batch}`,
     metadata: {},
   });
-  return { bytes, diagnostics: [], graph, batch, classes, inputs: plan.inputs, masks: forward.masks, state, gradients, adam: options.optimizer.kind === "adam" && options.mode !== "gradients", nodes: builder.nodeCount };
+  return { bytes, diagnostics: [], graph, batch, classes, inputs, masks: forward.masks, state, gradients, adam: options.optimizer.kind === "adam" && options.mode !== "gradients", nodes: builder.nodeCount };
 }
 
 /** The output of the evaluation graph: the network's own output [N, classes], channels-last. */
@@ -246,19 +237,18 @@ export interface EvaluationGraph {
   readonly scores: ScoreKind;
 }
 
-/** Builds the evaluation graph of a checked network (batch dynamic). */
-export function buildEvaluationGraph(network: CheckedNetwork, options: PipelineOptions = {}): EvaluationGraph {
-  const graph = lowerNetwork(network, options);
-  const plan = planInputs(network, graph);
-  const scores = nodeScoreKind(graph, graph.outputs[0]!);
+/** Builds the evaluation graph of a lowered graph (batch dynamic). */
+export function buildEvaluationGraph(graph: IrGraph): EvaluationGraph {
+  const inputs = onnxInputs(graph);
+  const scores = outputScores(graph).kind;
   const diagnostics = [...checkOnnxSupport(graph), ...checkOutputs(graph)];
-  if (diagnostics.length) return { diagnostics, inputs: plan.inputs, state: [], scores };
+  if (diagnostics.length) return { diagnostics, inputs, state: [], scores };
   const builder = new GraphBuilder();
   builder.reserve(OUTPUT);
-  const forward = emitTrainingForward(builder, graph, plan, { batch: 0, mode: "infer" });
+  const forward = emitTrainingForward(builder, graph, { batch: 0, mode: "infer" });
   const output = forward.values.get(graph.outputs[0]!)!;
   builder.output(output.name, OUTPUT, [BATCH, ...output.shape]);
   const state: StateTensor[] = forward.weights.map((w) => ({ input: w.input, dims: w.dims, kind: w.decl.trainable ? "weight" : "frozen", decl: w.decl, ...(w.layout ? { layout: w.layout } : {}) }));
-  const bytes = builder.serialize({ name: `${network.name}_evaluation`, opset: ONNX_OPSET, producerVersion: vnetVersion(), docString: `inference forward of ${network.name} with its weights as inputs`, metadata: {} });
-  return { bytes, diagnostics: [], inputs: plan.inputs, state, scores };
+  const bytes = builder.serialize({ name: `${graph.name}_evaluation`, opset: ONNX_OPSET, producerVersion: vnetVersion(), docString: `inference forward of ${graph.name} with its weights as inputs`, metadata: {} });
+  return { bytes, diagnostics: [], inputs, state, scores };
 }

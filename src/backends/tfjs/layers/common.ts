@@ -5,6 +5,8 @@
  * configuration, so `tf.loadLayersModel` rebuilds it after `import "vnet/backends/tfjs"`.
  */
 import * as tf from "@tensorflow/tfjs";
+import { resolveWindow } from "../../../ops/geometry.js";
+import type { Args } from "../../../ops/values.js";
 
 export type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 export type Kwargs = Parameters<tf.layers.Layer["call"]>[1];
@@ -57,6 +59,15 @@ export function makeInitializer(kind: InitKind, seed: number | undefined, zeroIn
 /** The one shape of a single-input layer. */
 export function singleShape(inputShape: Shape | Shape[]): Shape {
   return Array.isArray(inputShape[0]) ? (inputShape[0] as Shape) : (inputShape as Shape);
+}
+
+/**
+ * Spatial output sizes of a conv or pool layer over `spatial` input sizes (tfjs shapes: null where
+ * unknown), from the catalogue's window geometry, so that a layer's shape is the IR's.
+ */
+export function windowOutput(spatial: readonly (number | null)[], window: Args, dims: number, pool: boolean): (number | null)[] {
+  if (spatial.some((s) => s === null)) return spatial.map(() => null);
+  return [...resolveWindow(spatial as number[], window, dims, pool).out];
 }
 
 /** The one tensor of a single-input layer. */

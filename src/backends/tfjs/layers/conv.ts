@@ -10,8 +10,8 @@
  * explicit-padding pass has put any other padding into a VnetPad before this layer.
  */
 import * as tf from "@tensorflow/tfjs";
-import { resolvePadding } from "../../../ops/catalogue.js";
-import { type ConfigDict, type Shape, type VnetLayerArgs, makeInitializer, singleShape, singleTensor } from "./common.js";
+import { resolvePadding, resolveWindow } from "../../../ops/geometry.js";
+import { type ConfigDict, type Shape, type VnetLayerArgs, makeInitializer, singleShape, singleTensor, windowOutput } from "./common.js";
 
 export interface VnetConvArgs extends VnetLayerArgs {
   rank: 1 | 2 | 3;
@@ -67,12 +67,7 @@ export class VnetConv extends tf.layers.Layer {
   override computeOutputShape(inputShape: Shape | Shape[]): Shape {
     const shape = singleShape(inputShape);
     const { rank, kernelSize, strides, padding, dilationRate, filters } = this.args;
-    const spatial = shape.slice(1, 1 + rank).map((size, i) => {
-      if (size === null) return null;
-      if (padding === "same") return Math.ceil(size / strides[i]!);
-      return Math.floor((size - dilationRate[i]! * (kernelSize[i]! - 1) - 1) / strides[i]!) + 1;
-    });
-    return [shape[0]!, ...spatial, filters];
+    return [shape[0]!, ...windowOutput(shape.slice(1, 1 + rank), { kernel: kernelSize, stride: strides, dilation: dilationRate, pad: padding }, rank, false), filters];
   }
 
   override getConfig(): ConfigDict {
@@ -138,9 +133,9 @@ export function conv3dAsConv2d(x: tf.Tensor5D, kernel: tf.Tensor5D, strides: [nu
   if (tf.getBackend() !== "wasm") return tf.conv3d(x, kernel, strides, padding);
   const [n, t, h, w, c] = x.shape;
   const [kt, kh, kw, , filters] = kernel.shape;
-  const { before, after } = resolvePadding(padding, [t, h, w], [kt, kh, kw], strides, [1, 1, 1]);
+  const { before, after, out } = resolveWindow([t, h, w], { kernel: [kt, kh, kw], stride: strides, pad: padding }, 3, false);
   const pads = before.map((b, a) => [b, after[a]!] as [number, number]);
-  const [ot, oh, ow] = [t, h, w].map((size, a) => Math.floor((size + before[a]! + after[a]! - kernel.shape[a]!) / strides[a]!) + 1) as [number, number, number];
+  const [ot, oh, ow] = out as [number, number, number];
   const padded = pads.some(([b, a]) => b > 0 || a > 0) ? tf.pad(x, [[0, 0], ...pads, [0, 0]]) : x;
   const [, , hp, wp] = padded.shape;
   const taps = Array.from({ length: kt }, (_, a) => {

@@ -4,9 +4,11 @@
  * with the window [c - floor(size / 2), c + floor((size - 1) / 2)] as PyTorch places it (so even
  * sizes work too) and channels beyond the edges counted as zeros. tfjs's own op sums alpha, takes
  * rank-4 tensors and centred (odd) windows: odd sizes use it on a reshaped tensor with alpha / size
- * (its kernels are the fast ones), even sizes sum the window with a banded matrix product.
+ * (its kernels are the fast ones), even sizes sum the window with the catalogue's band matrix
+ * (`lrnBand`, which the ONNX backend uses too).
  */
 import * as tf from "@tensorflow/tfjs";
+import { lrnBand } from "../../../ops/geometry.js";
 import { type ConfigDict, type LayerArgs, type Shape, singleShape, singleTensor } from "./common.js";
 
 export interface VnetLrnArgs extends LayerArgs {
@@ -34,7 +36,7 @@ export class VnetLrn extends tf.layers.Layer {
         const flat = tf.reshape(x, [-1, 1, 1, channels]) as tf.Tensor4D;
         return tf.reshape(tf.localResponseNormalization(flat, (size - 1) / 2, k, alpha / size, beta), x.shape);
       }
-      const sum = tf.reshape(tf.matMul(tf.reshape(tf.square(x), [-1, channels]), windowMatrix(channels, size)), x.shape);
+      const sum = tf.reshape(tf.matMul(tf.reshape(tf.square(x), [-1, channels]), tf.tensor2d(lrnBand(channels, size), [channels, channels])), x.shape);
       return tf.div(x, tf.pow(tf.add(tf.mul(sum, alpha / size), k), beta));
     });
   }
@@ -47,15 +49,6 @@ export class VnetLrn extends tf.layers.Layer {
     const { size, alpha, beta, k } = this.args;
     return { ...super.getConfig(), size, alpha, beta, k };
   }
-}
-
-/** [C, C] with a 1 where input channel j lies in output channel c's window (PyTorch's placement). */
-function windowMatrix(channels: number, size: number): tf.Tensor2D {
-  const values = new Float32Array(channels * channels);
-  for (let j = 0; j < channels; j++) {
-    for (let c = Math.max(0, j - Math.floor((size - 1) / 2)); c <= Math.min(channels - 1, j + Math.floor(size / 2)); c++) values[j * channels + c] = 1;
-  }
-  return tf.tensor2d(values, [channels, channels]);
 }
 
 tf.serialization.registerClass(VnetLrn);

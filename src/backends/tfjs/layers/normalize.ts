@@ -1,6 +1,7 @@
 /**
- * Per-channel normalisation inside a model, (x / scale - mean) / std, for specs that normalise
- * after a model layer rather than in a stream (a stream's normalize runs in the data pipeline).
+ * Per-channel normalisation, (x / scale - mean) / std. A stream's normalisation (`stream`) reads
+ * the raw clip, whose values in [0, 1] stand for 8-bit pixels, and computes (x * 255 / scale -
+ * mean) / std; a model layer's divides its input by `scale` itself.
  */
 import * as tf from "@tensorflow/tfjs";
 import { type ConfigDict, type LayerArgs, type Shape, singleShape, singleTensor } from "./common.js";
@@ -9,6 +10,8 @@ export interface VnetNormalizeArgs extends LayerArgs {
   mean: number[];
   std: number[];
   scale: number;
+  /** A stream's normalisation of pixels held in [0, 1]. */
+  stream?: boolean;
 }
 
 export class VnetNormalize extends tf.layers.Layer {
@@ -22,8 +25,10 @@ export class VnetNormalize extends tf.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
-      const { mean, std, scale } = this.args;
-      return tf.div(tf.sub(tf.div(singleTensor(inputs), scale), tf.tensor1d(mean)), tf.tensor1d(std));
+      const { mean, std, scale, stream } = this.args;
+      const x = singleTensor(inputs);
+      const scaled = stream ? tf.mul(x, 255 / scale) : tf.div(x, scale);
+      return tf.div(tf.sub(scaled, tf.tensor1d(mean)), tf.tensor1d(std));
     });
   }
 
@@ -32,8 +37,8 @@ export class VnetNormalize extends tf.layers.Layer {
   }
 
   override getConfig(): ConfigDict {
-    const { mean, std, scale } = this.args;
-    return { ...super.getConfig(), mean, std, scale };
+    const { mean, std, scale, stream } = this.args;
+    return { ...super.getConfig(), mean, std, scale, stream: stream === true };
   }
 }
 

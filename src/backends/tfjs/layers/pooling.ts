@@ -1,10 +1,11 @@
 /**
  * Pools tfjs-layers lacks: average pooling with explicit padding left out of the average (the
- * catalogue's rule, also TensorFlow's for "same"), global pooling of clips (no
- * GlobalAveragePooling3D in tfjs), and pooling over the time axis.
+ * catalogue's rule, also TensorFlow's for "same"), and pooling over whole axes, which global
+ * pooling (over every position, of sequences, images or clips: tfjs has no GlobalAveragePooling3D)
+ * and temporal pooling (over time) both are.
  */
 import * as tf from "@tensorflow/tfjs";
-import { type ConfigDict, type LayerArgs, type Shape, singleShape, singleTensor } from "./common.js";
+import { type ConfigDict, type LayerArgs, type Shape, singleShape, singleTensor, windowOutput } from "./common.js";
 
 export interface VnetAvgPoolArgs extends LayerArgs {
   rank: 2 | 3;
@@ -42,8 +43,7 @@ export class VnetAvgPool extends tf.layers.Layer {
   override computeOutputShape(inputShape: Shape | Shape[]): Shape {
     const shape = singleShape(inputShape);
     const { rank, poolSize, strides, before, after } = this.args;
-    const spatial = shape.slice(1, 1 + rank).map((size, i) => (size === null ? null : Math.floor((size + before[i]! + after[i]! - poolSize[i]!) / strides[i]!) + 1));
-    return [shape[0]!, ...spatial, shape[shape.length - 1]!];
+    return [shape[0]!, ...windowOutput(shape.slice(1, 1 + rank), { kernel: poolSize, stride: strides, pad: "explicit", pad_before: before, pad_after: after }, rank, true), shape[shape.length - 1]!];
   }
 
   override getConfig(): ConfigDict {
@@ -52,61 +52,43 @@ export class VnetAvgPool extends tf.layers.Layer {
   }
 }
 
-export interface VnetReduceArgs extends LayerArgs {
+export interface VnetAxisPoolArgs extends LayerArgs {
   mode: "mean" | "max";
+  /** "positions": every axis but batch and channels, [N, ..., C] -> [N, C]; "time": axis 1, [N, T, ...] -> [N, ...]. */
+  over: "positions" | "time";
 }
 
-/** Mean or max over every axis but batch and channels: [N, ..., C] -> [N, C]. */
-export class VnetGlobalPool extends tf.layers.Layer {
-  static className = "VnetGlobalPool";
+/** Mean or max over axes: global pooling (`global_avg_pool`, `global_max_pool`) and `temporal_pool`. */
+export class VnetAxisPool extends tf.layers.Layer {
+  static className = "VnetAxisPool";
   private readonly mode: "mean" | "max";
+  private readonly over: "positions" | "time";
 
-  constructor(args: VnetReduceArgs) {
+  constructor(args: VnetAxisPoolArgs) {
     super(args);
     this.mode = args.mode;
+    this.over = args.over;
+  }
+
+  private axes(rank: number): number[] {
+    return this.over === "time" ? [1] : Array.from({ length: rank - 2 }, (_, i) => i + 1);
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = singleTensor(inputs);
-    const axes = x.shape.map((_, i) => i).slice(1, -1);
-    return this.mode === "max" ? tf.max(x, axes) : tf.mean(x, axes);
+    return this.mode === "max" ? tf.max(x, this.axes(x.rank)) : tf.mean(x, this.axes(x.rank));
   }
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape {
     const shape = singleShape(inputShape);
-    return [shape[0]!, shape[shape.length - 1]!];
+    const removed = new Set(this.axes(shape.length));
+    return shape.filter((_, i) => !removed.has(i));
   }
 
   override getConfig(): ConfigDict {
-    return { ...super.getConfig(), mode: this.mode };
-  }
-}
-
-/** Mean or max over the time axis: [N, T, ...] -> [N, ...]. */
-export class VnetTemporalPool extends tf.layers.Layer {
-  static className = "VnetTemporalPool";
-  private readonly mode: "mean" | "max";
-
-  constructor(args: VnetReduceArgs) {
-    super(args);
-    this.mode = args.mode;
-  }
-
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = singleTensor(inputs);
-    return this.mode === "max" ? tf.max(x, 1) : tf.mean(x, 1);
-  }
-
-  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
-    const shape = singleShape(inputShape);
-    return [shape[0]!, ...shape.slice(2)];
-  }
-
-  override getConfig(): ConfigDict {
-    return { ...super.getConfig(), mode: this.mode };
+    return { ...super.getConfig(), mode: this.mode, over: this.over };
   }
 }
 
 tf.serialization.registerClass(VnetAvgPool);
-tf.serialization.registerClass(VnetGlobalPool);
-tf.serialization.registerClass(VnetTemporalPool);
+tf.serialization.registerClass(VnetAxisPool);

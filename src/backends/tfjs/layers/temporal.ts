@@ -1,6 +1,6 @@
 /**
- * Layers that move the time axis: frame stacking for early fusion, temporal subsampling and frame
- * selection inside a model, and folding time into the batch for per-frame bodies. None has weights.
+ * Layers that move the time axis: frame stacking for early fusion, frame selection (temporal
+ * subsampling, one frame), and folding time into the batch for per-frame bodies. None has weights.
  */
 import * as tf from "@tensorflow/tfjs";
 import { type ConfigDict, type LayerArgs, type Shape, singleShape, singleTensor } from "./common.js";
@@ -23,67 +23,46 @@ export class VnetStackFrames extends tf.layers.Layer {
   }
 }
 
-export interface VnetTemporalSampleArgs extends LayerArgs {
-  /** Frames to keep, in order. */
+export interface VnetSelectFramesArgs extends LayerArgs {
+  /** Frames to keep, in order (`src/ops/temporal.ts` computes them). */
   indices: number[];
+  /** False for a single frame whose time axis is dropped ([N, T, ...] -> [N, ...]). */
+  keepTime: boolean;
 }
 
-/** Keeps the given frames of the time axis (axis 1). */
-export class VnetTemporalSample extends tf.layers.Layer {
-  static className = "VnetTemporalSample";
+/** Keeps the given frames of the time axis (axis 1): `subsample`, and `frame` without the time axis. */
+export class VnetSelectFrames extends tf.layers.Layer {
+  static className = "VnetSelectFrames";
   private readonly indices: number[];
+  private readonly keepTime: boolean;
 
-  constructor(args: VnetTemporalSampleArgs) {
+  constructor(args: VnetSelectFramesArgs) {
     super(args);
     this.indices = args.indices;
+    this.keepTime = args.keepTime;
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return tf.gather(singleTensor(inputs), this.indices, 1);
-  }
-
-  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
-    const shape = singleShape(inputShape);
-    return [shape[0]!, this.indices.length, ...shape.slice(2)];
-  }
-
-  override getConfig(): ConfigDict {
-    return { ...super.getConfig(), indices: this.indices };
-  }
-}
-
-export interface VnetFrameSelectArgs extends LayerArgs {
-  index: number;
-}
-
-/** Keeps one frame and drops the time axis: [N, T, ...] -> [N, ...]. */
-export class VnetFrameSelect extends tf.layers.Layer {
-  static className = "VnetFrameSelect";
-  private readonly index: number;
-
-  constructor(args: VnetFrameSelectArgs) {
-    super(args);
-    this.index = args.index;
-  }
-
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    // A slice, not a gather: its gradient (a pad) exists on every backend, gather's (UnsortedSegmentSum)
-    // not on wasm. Of a [N, T, rest] view: wasm slices tensors of rank 5 element by element.
+    // Slices, not a gather: their gradient (a pad) exists on every backend, gather's
+    // (UnsortedSegmentSum) not on wasm. Of a [N, T, rest] view: wasm slices tensors of rank 5 element by element.
     return tf.tidy(() => {
       const x = singleTensor(inputs);
       const [n, t, ...rest] = x.shape;
       const inner = rest.reduce((a, b) => a * b, 1);
-      return tf.reshape(tf.slice(tf.reshape(x, [n!, t!, inner]), [0, this.index, 0], [n!, 1, inner]), [n!, ...rest]);
+      const flat = tf.reshape(x, [n!, t!, inner]);
+      const frames = this.indices.map((i) => tf.slice(flat, [0, i, 0], [n!, 1, inner]));
+      const kept = frames.length === 1 ? frames[0]! : tf.concat(frames, 1);
+      return tf.reshape(kept, [n!, ...(this.keepTime ? [this.indices.length] : []), ...rest]);
     });
   }
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape {
     const shape = singleShape(inputShape);
-    return [shape[0]!, ...shape.slice(2)];
+    return [shape[0]!, ...(this.keepTime ? [this.indices.length] : []), ...shape.slice(2)];
   }
 
   override getConfig(): ConfigDict {
-    return { ...super.getConfig(), index: this.index };
+    return { ...super.getConfig(), indices: this.indices, keepTime: this.keepTime };
   }
 }
 
@@ -187,4 +166,4 @@ export class VnetTemporalShift extends tf.layers.Layer {
   }
 }
 
-for (const cls of [VnetStackFrames, VnetTemporalSample, VnetFrameSelect, VnetFoldTime, VnetUnfoldTime, VnetTemporalShift]) tf.serialization.registerClass(cls);
+for (const cls of [VnetStackFrames, VnetSelectFrames, VnetFoldTime, VnetUnfoldTime, VnetTemporalShift]) tf.serialization.registerClass(cls);

@@ -1,6 +1,6 @@
 /**
  * ONNX weights onto a spec's layers by structure: the weighted layers of the ONNX graph (as
- * `onnx-graph.ts` reads them, in graph order) and of the spec's lowered graph (in IR order) are
+ * `backends/onnx/read.ts` reads them, in graph order) and of the spec's lowered graph (in IR order) are
  * paired in order, each spec layer taking the first unpaired ONNX layer of its kind whose shapes,
  * groups, strides and dilations fit (so a PySlowFast block that computes its shortcut first still
  * pairs). Layouts become vnet's: conv [out, in / groups, ...k] -> [...k, in / groups, out]; Gemm
@@ -12,12 +12,12 @@
  * batch norm the identity (gamma 1, mean 0, variance 1 - eps) with the conv's bias as beta.
  * A pure function of the lowered graph and the read ONNX model.
  */
-import type { Diagnostic } from "../../diagnostics/diagnostic.js";
-import { tfjsWeightName } from "../../backends/tfjs/emit.js";
-import type { IrGraph, IrNode, WeightDecl, WeightRole } from "../../ir/graph.js";
-import type { Origin } from "../../semantics/network.js";
-import { weightedNodes, type WeightMapping } from "./by-name.js";
-import type { OnnxBatchNorm, OnnxConv, OnnxDense, OnnxLayer, OnnxModel, OnnxTensor } from "./onnx-graph.js";
+import type { Diagnostic } from "../diagnostics/diagnostic.js";
+import { storedWeightName, weightedNodes } from "../ir/weights.js";
+import type { IrGraph, IrNode, WeightDecl, WeightRole } from "../ir/graph.js";
+import type { Origin } from "../semantics/network.js";
+import type { WeightMapping } from "./by-name.js";
+import type { OnnxBatchNorm, OnnxConv, OnnxDense, OnnxLayer, OnnxModel, OnnxTensor } from "../backends/onnx/read.js";
 import type { UnusedSource, WeightEntry } from "./report.js";
 import { formatShape, sameShape, type WeightTensor } from "./tensors.js";
 
@@ -210,14 +210,14 @@ export function mapOnnxWeights(graph: IrGraph, model: OnnxModel, options: OnnxIm
     const firstMiss = miss ? `${miss.shapeFits ? "" : "the next unpaired "}${ONNX_KIND[layer.kind]} ${miss.node} does not fit: ${miss.why}` : undefined;
     const nodes = [layer.node, ...(layer.bn ? [layer.bn] : [])];
     if (!found) {
-      for (const node of nodes) for (const w of node.weights ?? []) entries.push({ target: tfjsWeightName(w), shape: w.shape, status: "initialised", reason: `no ${ONNX_KIND[layer.kind]} of the ONNX model fits` });
+      for (const node of nodes) for (const w of node.weights ?? []) entries.push({ target: storedWeightName(w), shape: w.shape, status: "initialised", reason: `no ${ONNX_KIND[layer.kind]} of the ONNX model fits` });
       // The first few are located; after one layer is missing the rest usually follow from it.
       unpaired.push(layer.node);
       if (unpaired.length <= MAX_LOCATED) diagnostics.push(atNode(layer.node, "VN104", `no ${ONNX_KIND[layer.kind]} of the ONNX model is left for layer \`${layer.node.name}\` (${formatShape(decl(layer.node, layer.kind === "bn" ? "gamma" : "kernel")!.shape)})${firstMiss ? `: ${firstMiss}` : ""}`, "the spec and the exported model must have the same layers in the same order; --partial leaves unpaired layers at their initialisers"));
       continue;
     }
     for (const a of found) {
-      const target = tfjsWeightName(a.decl);
+      const target = storedWeightName(a.decl);
       weights.set(target, a.tensor);
       entries.push({ target, shape: a.decl.shape, status: a.status, ...(a.source ? { source: a.source.name, sourceShape: a.source.shape } : {}), reason: a.reason });
     }
@@ -234,14 +234,22 @@ export function mapOnnxWeights(graph: IrGraph, model: OnnxModel, options: OnnxIm
   return { weights, report: { entries, unused, diagnostics } };
 }
 
-/** Where the ONNX model's inputs disagree with the spec's model inputs (ONNX channels-first, batch first). */
+/**
+ * Where the ONNX model's inputs cannot be the spec's model inputs (the tensors its layers read:
+ * the normalised clip, not the raw one): another number of inputs, another rank, or other channels
+ * (ONNX channels-first, batch first; symbolic dimensions fit anything). A clip of another length
+ * or frame size can be: the weights do not depend on it, and the parity check runs at the file's
+ * own shapes (import-file.ts).
+ */
 export function inputMismatches(graph: IrGraph, model: OnnxModel): string[] {
-  if (model.inputs.length !== graph.inputs.length) return [`the ONNX model has ${model.inputs.length} input${model.inputs.length === 1 ? "" : "s"}, ${graph.name} has ${graph.inputs.length}`];
-  return graph.inputs.flatMap((input, k) => {
+  if (model.inputs.length !== graph.modelInputs.length) return [`the ONNX model has ${model.inputs.length} input${model.inputs.length === 1 ? "" : "s"}, ${graph.name} reads ${graph.modelInputs.length}`];
+  const byId = new Map(graph.nodes.map((n) => [n.id, n]));
+  return graph.modelInputs.flatMap((input, k) => {
     const theirs = model.inputs[k]!;
     if (theirs.shape.length === 0) return []; // no shape recorded
-    const ours = [input.shape.at(-1)!, ...input.shape.slice(0, -1)];
-    const fits = theirs.shape.length === ours.length + 1 && ours.every((d, i) => theirs.shape[i + 1] === undefined || theirs.shape[i + 1] === d);
-    return fits ? [] : [`ONNX input ${theirs.name} is [${theirs.shape.map((d) => d ?? "?").join(", ")}]; ${graph.name}'s input ${input.name} [${input.shape.join(", ")}] needs [N, ${ours.join(", ")}] channels-first`];
+    const shape = byId.get(input.node)!.shape;
+    const channels = shape.at(-1)!;
+    const fits = theirs.shape.length === shape.length + 1 && (theirs.shape[1] === undefined || theirs.shape[1] === channels);
+    return fits ? [] : [`ONNX input ${theirs.name} is [${theirs.shape.map((d) => d ?? "?").join(", ")}]; ${graph.name}'s input ${input.name} [${shape.join(", ")}] needs [N, ${channels}, ${shape.slice(0, -1).map(() => "...").join(", ")}] channels-first`];
   });
 }

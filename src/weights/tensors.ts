@@ -1,13 +1,13 @@
 /**
  * Weights as plain named arrays, what vnet's weight tools (inflation, ONNX import, `--init`) map
- * between: tfjs weight names (`layer/role`, as model.json lists them and `tfjsWeightName` makes
+ * between: tfjs weight names (`layer/role`, as model.json lists them and `storedWeightName` makes
  * them) to a shape and float32 values. Reading a tfjs LayersModel checkpoint needs only its
  * model.json and weight files, not its layers, so any tfjs LayersModel can be a source.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { fileHandler } from "../model-io.js";
+import { fileHandler } from "../runtime/model-io.js";
 
 export interface WeightTensor {
   readonly shape: readonly number[];

@@ -4,7 +4,7 @@
  * reshaped from a source tensor, or left at its initialiser) and why, the source tensors nothing
  * used, and located diagnostics for what does not fit.
  */
-import type { Diagnostic } from "../../diagnostics/diagnostic.js";
+import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { formatShape, sameShape } from "./tensors.js";
 
 export type WeightStatus = "mapped" | "reshaped" | "initialised";

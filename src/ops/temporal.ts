@@ -1,8 +1,8 @@
 /**
- * Which frames the temporal selection operators keep, computed once here so that the data
- * pipeline, the tfjs backend and any other backend select the same frames.
+ * Which frames the temporal selection operators keep, computed once here so that the checker's
+ * shape rules, the data pipeline and every backend select the same frames.
  */
-import type { Args } from "../ops/catalogue.js";
+import type { Args } from "./values.js";
 
 /**
  * Frames kept by `subsample` from a clip of `frames`: every `stride`-th frame from `offset`, or

@@ -4,12 +4,13 @@
  * for `vnet inflate` (2D weights inflated) and `vnet train --init` (weights of the same or a
  * compatible network). An unreadable checkpoint is a VN100 diagnostic on the path.
  */
-import type { Diagnostic } from "../../diagnostics/diagnostic.js";
-import type { IrGraph } from "../../ir/graph.js";
-import type { CheckedNetwork } from "../../semantics/network.js";
-import { checkpointDir } from "../train.js";
+import type { Diagnostic } from "../diagnostics/diagnostic.js";
+import type { IrGraph } from "../ir/graph.js";
+import type { CheckedNetwork } from "../semantics/network.js";
 import { mapWeightsByName, type WeightMapping } from "./by-name.js";
-import { CheckpointError, readCheckpointWeights } from "./tensors.js";
+import { readWeights } from "./checkpoint.js";
+import type { WeightStore } from "./store.js";
+import { CheckpointError } from "./tensors.js";
 
 export interface LoadedMapping {
   /** The directory the weights were read from. */
@@ -29,15 +30,15 @@ export function fileDiagnostic(file: string, code: string, message: string, hint
  * gives a diagnostic instead.
  */
 export async function loadWeightsByName(location: string, network: CheckedNetwork, graph: IrGraph, options: { inflate: boolean; partial: boolean }): Promise<LoadedMapping | Diagnostic> {
-  const directory = checkpointDir(location);
-  let checkpoint;
+  let store: WeightStore;
   try {
-    checkpoint = await readCheckpointWeights(directory);
+    store = await readWeights(location);
   } catch (error) {
     if (error instanceof CheckpointError) return fileDiagnostic(location, "VN100", error.message, "pass a run directory, its checkpoint/ directory, or a directory with a tfjs model.json");
     throw error;
   }
+  const directory = store.directory!;
   const source = options.inflate ? `the 2D weights in ${directory}` : `the --init weights in ${directory}`;
-  const mapping = mapWeightsByName(graph, checkpoint.weights, { inflate: options.inflate, partial: options.partial, at: { file: network.file, range: network.range }, source });
-  return { directory, model: checkpoint.model, mapping };
+  const mapping = mapWeightsByName(graph, store.weights, { inflate: options.inflate, partial: options.partial, at: { file: network.file, range: network.range }, source });
+  return { directory, model: store.model, mapping };
 }

@@ -17,10 +17,10 @@
  * unless `partial` is set, and a source none of whose weights fits is another network's.
  * Pure functions of the graph and the source weights; file IO is the caller's.
  */
-import type { Diagnostic } from "../../diagnostics/diagnostic.js";
-import { tfjsWeightName } from "../../backends/tfjs/emit.js";
-import type { IrGraph, IrNode, WeightDecl } from "../../ir/graph.js";
-import type { Origin } from "../../semantics/network.js";
+import type { Diagnostic } from "../diagnostics/diagnostic.js";
+import { storedWeightName, weightedNodes } from "../ir/weights.js";
+import type { IrGraph, IrNode, WeightDecl } from "../ir/graph.js";
+import type { Origin } from "../semantics/network.js";
 import type { UnusedSource, WeightEntry, WeightReport } from "./report.js";
 import { formatShape, sameShape, type WeightMap, type WeightTensor } from "./tensors.js";
 
@@ -39,14 +39,6 @@ export interface WeightMapping {
   /** Target weights by tfjs name; the ones left out stay at their initialisers. */
   readonly weights: Map<string, WeightTensor>;
   readonly report: WeightReport;
-}
-
-/** Every node of a graph with weights, nested bodies included, in graph order. */
-export function* weightedNodes(graph: IrGraph): Generator<IrNode> {
-  for (const node of graph.nodes) {
-    if (node.weights?.length) yield node;
-    if (node.body) yield* weightedNodes(node.body);
-  }
 }
 
 /** A 2D kernel [...k, in, out] as a 3D one [kt, ...k, in, out]: repeated and divided by kt, or at the centre frame. */
@@ -79,7 +71,7 @@ export function mapWeightsByName(graph: IrGraph, source: WeightMap, options: ByN
   const at = (node: IrNode, code: string, message: string, hint: string): Diagnostic => ({ code, severity, message, file: node.origin.file, range: node.origin.range, hint });
   for (const node of weightedNodes(graph)) {
     for (const decl of node.weights!) {
-      const name = tfjsWeightName(decl);
+      const name = storedWeightName(decl);
       const from = source.get(name);
       if (!from) {
         entries.push({ target: name, shape: decl.shape, status: "initialised", reason: `not in ${options.source}` });
