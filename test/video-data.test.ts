@@ -8,7 +8,7 @@ import { formatIssue, skippedSummary } from "../src/data/issues.js";
 import { ViewLoader } from "../src/data/loader.js";
 import { motionVideos } from "../src/data/motion.js";
 import { testPlans, type ClipPlan } from "../src/data/sampling.js";
-import { decodeFrames } from "../src/data/video/decode.js";
+import { decodeFrames, selectRuns } from "../src/data/video/decode.js";
 import { encodeVideo } from "../src/data/video/encode.js";
 import { runFfmpeg } from "../src/data/video/ffmpeg.js";
 import { parseProbe, probeVideo } from "../src/data/video/probe.js";
@@ -89,6 +89,16 @@ frame=  300 fps=0.0 q=-0.0 Lsize=N/A`;
       for (let i = 0; i < 48 * 32; i++) red += bytes[i * 3]!;
       expect(Math.round(red / (48 * 32) / 6), `frame ${index}`).toBe(index);
     }
+  });
+
+  it("decodes long runs of frames: one select term per run (a term per frame overflows ffmpeg's evaluator past ~100)", async () => {
+    expect(selectRuns([0, 1, 2, 5, 7, 8])).toBe("between(n\\,0\\,2)+eq(n\\,5)+between(n\\,7\\,8)");
+    const long = path.join(scratch, "long.mp4");
+    await encodeVideo(long, new Float32Array(150 * 16 * 16 * 3).fill(0.5), { width: 16, height: 16, fps: 25 });
+    const meta = await probeVideo(long, cacheDir);
+    const wanted = Array.from({ length: 150 }, (_, i) => i).filter((i) => i % 10 !== 9);
+    const frames = await decodeFrames(long, meta, wanted, 16, 16);
+    expect([...frames.keys()]).toEqual(wanted);
   });
 
   it("resizes while decoding", async () => {

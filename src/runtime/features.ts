@@ -20,7 +20,8 @@ import type { VideoItem } from "../data/dataset.js";
 import { MANIFEST, resampleFeatures, snippetSpan, type Extractor, type FeatureEntry, type FeatureManifest } from "../data/features.js";
 import type { FlowStream } from "../data/flow.js";
 import type { ViewLoader } from "../data/loader.js";
-import { snippetLength, snippetPlans } from "../data/sampling.js";
+import { snippetLength, snippetPlans, type ClipPlan } from "../data/sampling.js";
+import { decodeFrames } from "../data/video/decode.js";
 import type { SamplingProtocol } from "../semantics/protocol.js";
 import type { IrGraph } from "../ir/graph.js";
 import type { FrameSource } from "../data/views.js";
@@ -126,6 +127,36 @@ export function weightsHash(dir: string): string {
   return hash.digest("hex");
 }
 
+/** Snippets whose frames one ffmpeg pass decodes (a memory source of them at the test resize). */
+const SNIPPETS_PER_DECODE = 64;
+
+/**
+ * A video's snippets in chunks that each decode once: for a file, one ffmpeg pass over the frames
+ * SNIPPETS_PER_DECODE snippets cover (at the test resize), held as a memory source with the plans
+ * renumbered onto it, instead of one decode per snippet; a memory source (or an extractor with
+ * optical-flow streams, whose flow reads the file's own frames) is read as it is.
+ */
+async function* snippetChunks(source: FrameSource, plans: readonly ClipPlan[], keepFile: boolean): AsyncGenerator<{ source: FrameSource; plans: readonly ClipPlan[] }> {
+  if (source.kind !== "file" || keepFile) {
+    yield { source, plans };
+    return;
+  }
+  for (let at = 0; at < plans.length; at += SNIPPETS_PER_DECODE) {
+    const part = plans.slice(at, at + SNIPPETS_PER_DECODE);
+    const { width, height } = part[0]!;
+    const indices = [...new Set(part.flatMap((p) => p.frames))].sort((a, b) => a - b);
+    const decoded = await decodeFrames(source.path, source.meta, indices, width, height);
+    const position = new Map(indices.map((frame, i) => [frame, i]));
+    const plane = width * height * 3;
+    const pixels = new Float32Array(indices.length * plane);
+    indices.forEach((frame, i) => {
+      const bytes = decoded.get(frame)!;
+      for (let k = 0; k < plane; k++) pixels[i * plane + k] = bytes[k]! / 255;
+    });
+    yield { source: { kind: "memory", meta: { ...source.meta, frames: indices.length, width, height }, pixels }, plans: part.map((p) => ({ ...p, frames: p.frames.map((f) => position.get(f)!) })) };
+  }
+}
+
 interface Cached {
   readonly features: Float32Array;
   readonly scores: Float32Array;
@@ -182,16 +213,27 @@ export async function extractFeatures(videos: readonly FeatureVideoSource[], set
     let result = readCached(folder);
     if (!result) {
       const plans = snippetPlans(context.protocol, meta, length, step);
-      const item: VideoItem = { name: video.name, label: 0, source: video.source };
       let failure: Error | undefined;
-      const [rows] = await videoOutputs(context.features.model, context.graph, [item], () => plans, {
-        loader: context.loader,
-        protocol: context.protocol,
-        flows: context.flows,
-        batch: context.batch,
-        onFailure: (_item, error) => (failure = error),
-      });
-      if (!rows || failure) {
+      const rows = new Float32Array(plans.length * (F + K));
+      let filled = 0;
+      try {
+        for await (const chunk of snippetChunks(video.source, plans, context.flows.length > 0)) {
+          const item: VideoItem = { name: video.name, label: 0, source: chunk.source };
+          const [part] = await videoOutputs(context.features.model, context.graph, [item], () => [...chunk.plans], {
+            loader: context.loader,
+            protocol: context.protocol,
+            flows: context.flows,
+            batch: context.batch,
+            onFailure: (_item, error) => (failure = error),
+          });
+          if (!part || failure) break;
+          rows.set(part, filled);
+          filled += part.length;
+        }
+      } catch (error) {
+        failure = error as Error;
+      }
+      if (failure || filled !== rows.length) {
         context.onFailure(video, failure ?? new Error(`${video.name}: no snippet could be read`));
         continue;
       }

@@ -23,7 +23,7 @@ import { NETWORK_GRAPH_RULES, NETWORK_SETTINGS_RULES } from "./rules/index.js";
 import { taskOf } from "./rules/task.js";
 import type { Definition } from "./scope.js";
 import { SECTION_SCHEMAS, type Schema } from "./sections.js";
-import { didYouMean } from "./suggest.js";
+import { didYouMean, operatorIdeaHint } from "./suggest.js";
 import { ERR, containsError, typeName, type LocalValue, type Value } from "./values.js";
 
 /**
@@ -395,7 +395,7 @@ class NetworkElaborator implements EvaluationHost {
     }
     const scope = env.scope;
     const blocks = () => [...[...scope.topLevel.values()].filter((d) => d.kind === "block").map((d) => d.name), ...[...scope.imports.keys()].filter((n) => this.context.peekTop(file, n)?.definition?.kind === "block")];
-    this.report("VN011", `unknown operator or block \`${name}\``, file, stage.callee.range, { hint: this.context.suggest(name, () => [...OPERATORS.keys(), ...blocks()]) ?? "see `vnet ops` for the operator list" });
+    this.report("VN011", `unknown operator or block \`${name}\``, file, stage.callee.range, { hint: operatorIdeaHint(name) ?? this.context.suggest(name, () => [...OPERATORS.keys(), ...blocks()]) ?? "see `vnet ops` for the operator list" });
     return ERR;
   }
 

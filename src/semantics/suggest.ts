@@ -61,3 +61,40 @@ export function listNames(names: Iterable<string>, max = 20): string {
   const all = [...names];
   return all.length > max ? `${all.slice(0, max).join(", ")} and ${all.length - max} more` : all.join(", ");
 }
+
+/**
+ * Names other frameworks give operators vnet has under another name, or ideas a block of the
+ * spec library builds: an unknown operator that is one of them gets this hint before any
+ * edit-distance guess (`multiply` is far from `mul` by letters, near it in meaning).
+ */
+const OPERATOR_IDEAS: Readonly<Record<string, string>> = {
+  multiply: "`mul`: elementwise product, broadcasting a gate [N, C] or [N, 1, 1, 1, C] over a clip (`[x, gate] -> mul`)",
+  mult: "`mul`: elementwise product (`[x, gate] -> mul`)",
+  prod: "`mul`: elementwise product (`[x, gate] -> mul`)",
+  concatenate: "`concat`: joins tensors along channels (`[a, b] -> concat`)",
+  cat: "`concat`: joins tensors along channels (`[a, b] -> concat`)",
+  sum: "`add`: elementwise sum (`[y, shortcut] -> add`)",
+  plus: "`add`: elementwise sum (`[y, shortcut] -> add`)",
+  linear: "`dense(units)`: a fully connected layer",
+  fc: "`dense(units)`: a fully connected layer",
+  batchnorm: "`bn`: batch normalisation over the channels, for images and clips alike",
+  batch_norm: "`bn`: batch normalisation over the channels, for images and clips alike",
+  conv: "`conv2d`, `conv3d` or `conv1d`, by the input's rank",
+  shift: "`temporal_shift(fold = 8, mode = \"residual\")`: TSM's shift of channels across frames",
+  tsm: "`temporal_shift(fold = 8, mode = \"residual\")`: TSM's shift of channels across frames",
+  squeeze_excitation: 'a block of the spec library: `import { squeeze_excitation } from "./lib/squeeze_excitation.vnet"` (a path relative to your spec)',
+  squeeze_excite: 'the `squeeze_excitation(inner)` block of specs/lib/squeeze_excitation.vnet',
+  se: 'the `squeeze_excitation(inner)` block of specs/lib/squeeze_excitation.vnet',
+  hardswish: "`hard_swish`",
+  hardsigmoid: "`hard_sigmoid`",
+  sigmoid_gate: "`sigmoid`, then `[x, gate] -> mul`",
+  avg_pool: "`avgpool2d` or `avgpool3d` (a window), or `global_avg_pool`",
+  max_pool: "`maxpool2d` or `maxpool3d` (a window), or `global_max_pool`",
+  consensus: '`temporal_pool(mode = "mean")`: TSN\'s average consensus over the segments',
+};
+
+/** The hint for an unknown operator that is a known idea under another name, if it is one. */
+export function operatorIdeaHint(name: string): string | undefined {
+  const idea = Object.hasOwn(OPERATOR_IDEAS, name.toLowerCase()) ? OPERATOR_IDEAS[name.toLowerCase()] : undefined;
+  return idea === undefined ? undefined : `vnet calls this ${idea}`;
+}

@@ -125,16 +125,17 @@ export interface OpenExtractor extends Pick<ExtractionContext, "network" | "grap
 /**
  * Checks a classifier spec, starts the tfjs backend and loads its trained weights as a feature
  * model of `layer` (default: the input of the final classifier); a diagnostic's exit code when
- * the spec does not check. `vnet features` and `vnet localize <video>` extract with it.
+ * the spec does not check. `backendStarted`: the caller has started (and reported) the backend. `vnet features` and `vnet localize <video>` extract with it.
  */
-export async function openExtractor(spec: string, networkName: string | undefined, weights: string, layer: string | undefined, backend: BackendChoice | undefined, out: (s: string) => void, color: boolean): Promise<OpenExtractor | number> {
+export async function openExtractor(spec: string, networkName: string | undefined, weights: string, layer: string | undefined, backend: BackendChoice | undefined, out: (s: string) => void, color: boolean, backendStarted = false): Promise<OpenExtractor | number> {
   const checked = checkRunnableNetwork(spec, networkName, out, color);
   if (typeof checked === "number") return checked;
   const { network, graph, result } = checked;
   const store = await readWeightsFlag(weights);
   const dir = store.directory!;
   const classNames = checkpointClassNames(dir) ?? network.classNames ?? Array.from({ length: network.classes ?? 0 }, (_, k) => `class ${k}`);
-  await startBackend(backend, out, false, network);
+  // A caller that started the backend already has printed its choice.
+  await startBackend(backend, backendStarted ? () => undefined : out, false, network);
   const model = trainedModel(graph, result, store, out, color);
   if (typeof model === "number") return model;
   let features;

@@ -111,7 +111,7 @@ export const command = defineCommand({
       } else {
         if (flags.video !== undefined) throw new UsageError("--video picks a video of a features folder");
         if (!recipe) throw new UsageError(`${flags.weights} does not record the feature extractor it was trained on; extract the video's features with \`vnet features\` and localize the folder`);
-        const extractor = await openExtractor(recipe.spec, recipe.network, recipe.weights, recipe.layer, flags.backend, out, color);
+        const extractor = await openExtractor(recipe.spec, recipe.network, recipe.weights, recipe.layer, flags.backend, out, color, true);
         if (typeof extractor === "number") return extractor;
         classNames = extractor.classNames;
         const loading = loadingOptions(flags);

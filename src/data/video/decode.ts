@@ -11,6 +11,21 @@ import { DataError } from "../issues.js";
 import type { VideoMeta } from "../sampling.js";
 import { ffmpegPath, lastError } from "./ffmpeg.js";
 
+/**
+ * ffmpeg's `select` expression for sorted frame numbers: one `between` per run of consecutive
+ * frames (an `eq` per frame overflows ffmpeg's expression evaluator past about a hundred frames).
+ */
+export function selectRuns(frames: readonly number[]): string {
+  const terms: string[] = [];
+  for (let i = 0; i < frames.length; ) {
+    let j = i;
+    while (j + 1 < frames.length && frames[j + 1] === frames[j]! + 1) j++;
+    terms.push(i === j ? `eq(n\\,${frames[i]})` : `between(n\\,${frames[i]}\\,${frames[j]})`);
+    i = j + 1;
+  }
+  return terms.join("+");
+}
+
 /** Frames `indices` (any order, repeats allowed) of a video as RGB bytes [height, width, 3], by index. */
 export function decodeFrames(file: string, meta: VideoMeta, indices: readonly number[], width: number, height: number): Promise<Map<number, Uint8Array>> {
   const wanted = [...new Set(indices)].sort((a, b) => a - b);
@@ -19,7 +34,7 @@ export function decodeFrames(file: string, meta: VideoMeta, indices: readonly nu
   if (first < 0 || last >= meta.frames) return Promise.reject(new DataError("VN093", file, `frames ${first}..${last} requested of a ${meta.frames}-frame video`));
   // Half a frame early, so rounding in timestamps can never drop the first wanted frame.
   const seek = first > 0 ? ["-ss", ((first - 0.5) / meta.fps).toFixed(6)] : [];
-  const filters = [`select='${wanted.map((i) => `eq(n\\,${i - first})`).join("+")}'`];
+  const filters = [`select='${selectRuns(wanted.map((i) => i - first))}'`];
   if (width !== meta.width || height !== meta.height) filters.push(`scale=${width}:${height}:flags=bilinear`);
   const args = ["-hide_banner", "-nostdin", "-threads", "1", ...seek, "-i", file, "-map", "0:v:0", "-vf", filters.join(","), "-vsync", "0", "-frames:v", String(wanted.length), "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"];
   const frameBytes = width * height * 3;

@@ -8,7 +8,7 @@ import type * as A from "../../syntax/ast.js";
 import { blockExprs, forEachExprInLoops, forEachStage } from "../../syntax/walk.js";
 import type { CheckContext } from "../context.js";
 import { unknownNameHint } from "../evaluate.js";
-import { didYouMean } from "../suggest.js";
+import { didYouMean, operatorIdeaHint } from "../suggest.js";
 
 export function unknownNameStaticRule(context: CheckContext): void {
   for (const module of context.program.modules.values()) {
@@ -37,7 +37,7 @@ export function unknownNameStaticRule(context: CheckContext): void {
           const name = stage.callee.name;
           if (!name || OPERATORS.has(name)) return;
           if (context.lookupTop(module.file, name)?.definition?.kind === "block" || scope.imports.has(name)) return;
-          const hint = context.suggest(name, () => [...OPERATORS.keys(), ...scope.topLevel.keys()]);
+          const hint = operatorIdeaHint(name) ?? context.suggest(name, () => [...OPERATORS.keys(), ...scope.topLevel.keys()]);
           context.report("VN011", "error", `unknown operator or block \`${name}\``, module.file, stage.callee.range, hint ? { hint } : {});
         });
       }

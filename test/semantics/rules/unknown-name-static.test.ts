@@ -38,4 +38,12 @@ describe("VN010/VN011 unknown-name-static", () => {
     expect(codes(checkText(lib("  output x -> conv3d(flor(2.5), kernel = 1)")))).toEqual(["VN011"]);
     expect(codes(checkText(lib("  output x -> rleu")))).toEqual(["VN011"]);
   });
+
+  it("an unknown operator that is a known idea under another name says vnet's name, in a block and in a network", () => {
+    const hints = (text: string) => checkText(text).diagnostics.map((d) => [d.code, d.hint]);
+    expect(hints(lib("  output [x, x] -> multiply"))).toEqual([["VN011", expect.stringContaining("vnet calls this `mul`")]]);
+    expect(hints(lib("  output [x, x] -> concatenate"))).toEqual([["VN011", expect.stringContaining("vnet calls this `concat`")]]);
+    const network = "network n {\n  input video = clip(frames = 4, size = 8)\n  output video -> TSM -> global_avg_pool -> dense(2)\n}\n";
+    expect(hints(network)).toEqual([["VN011", expect.stringContaining("`temporal_shift(fold = 8")]]);
+  });
 });
