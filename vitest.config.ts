@@ -20,6 +20,7 @@ export const END_TO_END = [
   "test/onnx-import.test.ts",
   "test/onnx-specs.test.ts",
   "test/wasm.test.ts",
+  "test/cli/data-safety.test.ts",
   "test/runtime/predict.test.ts",
   "test/backends/onnx/training.test.ts",
   "test/backends/onnx/every-spec.test.ts",

@@ -298,7 +298,7 @@ describe("vnet compile", () => {
     expect(await main(["compile", path.join(TINY, "tiny_r3d.vnet")], { out: () => {}, err: (s) => err.push(s) })).toBe(2);
     expect(await main(["compile", path.join(TINY, "tiny_r3d.vnet"), "--target", "caffe", "-o", tempDir], { out: () => {}, err: (s) => err.push(s) })).toBe(2);
     expect(await main(["compile", path.join(TINY, "tiny_r3d.vnet"), "--target", "onnx", "-o", tempDir], { out: () => {}, err: (s) => err.push(s) })).toBe(2);
-    expect(err).toEqual(["vnet: vnet compile needs an output directory: -o <dir> (or --dump-ir)", "vnet: unknown --target caffe (tfjs, onnx)", `vnet: -o ${tempDir} is a directory; an ONNX model is one file: -o model.onnx`]);
+    expect(err).toEqual(["vnet: vnet compile needs an output directory: -o <dir> (or --dump-ir)", "vnet: unknown --target caffe (tfjs, onnx)", `${tempDir}  error VN111  cannot write -o ${tempDir}: it is a directory; this output is one file`]);
   });
 });
 

@@ -5,7 +5,8 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { motionDataset } from "../src/data/motion.js";
 import { scoreReport, formatReport } from "../src/runtime/evaluate.js";
-import { learningRateAt, trainingConfig, trainNetwork, checkpointDir } from "../src/runtime/train.js";
+import { findCheckpoint } from "../src/runtime/checkpoint.js";
+import { learningRateAt, trainingConfig, trainNetwork } from "../src/runtime/train.js";
 import { loadModel } from "../src/runtime/model-io.js";
 import { lowerNetwork } from "../src/ir/pipeline.js";
 import { checkFiles } from "../src/semantics/check.js";
@@ -100,9 +101,17 @@ describe("vnet train", () => {
     const logs: string[] = [];
     const result = await trainNetwork(lowerNetwork(net), data(), { config: trainingConfig(net, { optimizer: "sgd", lr: 1e30, batch: 4, epochs: 3 }), runDir, seed: 1, resume: true, log: (l) => logs.push(l) });
     expect(result.stopped).toMatch(/loss became (NaN|Infinity|-Infinity) at epoch 2/);
-    expect(result.stopped).toMatch(/last good checkpoint \(after epoch 1\)/);
-    expect(fs.readFileSync(path.join(checkpointDir(runDir), "weights.bin"))).toEqual(good);
+    // The message names the checkpoint that is kept, and it is there, unchanged.
+    expect(result.stopped).toContain(`the last good checkpoint, ${path.join(runDir, "checkpoint")} (after epoch 1), is kept`);
+    expect(result.checkpoint).toEqual({ dir: path.join(runDir, "checkpoint"), epoch: 1 });
+    expect(findCheckpoint(runDir).dir).toBe(path.join(runDir, "checkpoint"));
+    expect(fs.readFileSync(path.join(runDir, "checkpoint", "weights.bin"))).toEqual(good);
     result.model.dispose();
+    // A run that diverges in its first epoch has no checkpoint, and says so instead of naming one.
+    const fresh = await trainNetwork(lowerNetwork(net), data(), { config: trainingConfig(net, { optimizer: "sgd", lr: 1e30, batch: 4, epochs: 1 }), runDir: path.join(scratch, "nan-fresh"), seed: 1 });
+    expect(fresh.stopped).toMatch(/training stopped: no checkpoint was written \(the first epoch had not finished\)/);
+    expect(fresh.checkpoint).toBeUndefined();
+    fresh.model.dispose();
   });
 
   it("trains and evaluates from the command line", async () => {

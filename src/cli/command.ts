@@ -34,6 +34,8 @@ export interface Command<F extends FlagSpecs = FlagSpecs> {
   readonly description: string;
   readonly positional: PositionalSpec;
   readonly flags: F;
+  /** SIGINT/SIGTERM abort `context.interrupt` instead of ending the process (the command stops cleanly itself). */
+  readonly interruptible?: boolean;
   run(args: ParsedArgs<F>, context: CommandContext): Promise<number> | number;
 }
 

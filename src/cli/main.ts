@@ -8,6 +8,7 @@
  */
 import { formatVnetError, VnetError } from "../diagnostics/error.js";
 import { fileSystemError } from "../runtime/files.js";
+import { releaseAllRunLocks } from "../runtime/run.js";
 import { closest } from "../semantics/suggest.js";
 import { formatFlags, parseArgs, UsageError } from "./args.js";
 import type { Command, CommandContext, CommandGroup } from "./command.js";
@@ -62,6 +63,33 @@ function unexpectedFileError(error: unknown): VnetError | undefined {
   return fileSystemError(error, errno.path, SYSCALLS[errno.syscall ?? ""] ?? "use");
 }
 
+/**
+ * While an interruptible command runs: the first SIGINT or SIGTERM aborts the returned signal (the
+ * command finishes its step and says where its last checkpoint is); a second one ends the process
+ * at once, releasing run locks (checkpoints are crash-safe, so nothing complete is lost).
+ */
+function catchSignals(err: (s: string) => void): { signal: AbortSignal; remove(): void } {
+  const controller = new AbortController();
+  const handler = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      err(`vnet: ${name} again: stopping now`);
+      releaseAllRunLocks();
+      process.exit(name === "SIGTERM" ? 143 : 130);
+    }
+    err(`\nvnet: ${name}: stopping after the current step (${name === "SIGINT" ? "Ctrl-C" : "SIGTERM"} again stops at once)`);
+    controller.abort(name);
+  };
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+  return {
+    signal: controller.signal,
+    remove() {
+      process.off("SIGINT", handler);
+      process.off("SIGTERM", handler);
+    },
+  };
+}
+
 /** Runs the CLI; returns the exit code. `out`/`err`/`progress` default to the process streams. */
 export async function main(argv: readonly string[], io: { out?: (s: string) => void; err?: (s: string) => void; progress?: (s: string) => void; interrupt?: AbortSignal } = {}): Promise<number> {
   const out = io.out ?? ((s: string) => process.stdout.write(`${s}\n`));
@@ -104,8 +132,13 @@ export async function main(argv: readonly string[], io: { out?: (s: string) => v
       return 0;
     }
     const parsed = parseArgs(label, command.flags, command.positional, args);
-    const context: CommandContext = { out, err, progress, color: process.stdout.isTTY === true, interrupt: io.interrupt ?? new AbortController().signal };
-    return await command.run(parsed, context);
+    const signals = command.interruptible && !io.interrupt ? catchSignals(err) : undefined;
+    const context: CommandContext = { out, err, progress, color: process.stdout.isTTY === true, interrupt: io.interrupt ?? signals?.signal ?? new AbortController().signal };
+    try {
+      return await command.run(parsed, context);
+    } finally {
+      signals?.remove();
+    }
   } catch (error) {
     if (error instanceof UsageError) {
       err(`vnet: ${error.message}`);

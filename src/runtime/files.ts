@@ -6,9 +6,10 @@
  * disk full, quota, I/O) instead of stack traces; the temporary file is always removed.
  *
  * Fault injection for crash-safety tests: `VNET_FAULT=<op>:<n>:<action>[,...]` (or
- * `injectFaults`) makes the n-th call of `op` (`write`, `rename`, `remove`) in this process either
- * die on the spot (`kill`: SIGKILL, a crash) or fail with an errno (`ENOSPC`, `EIO`, ...), so a
- * test can stop a checkpoint swap at each of its steps.
+ * `injectFaults`) makes the n-th call of `op` (`write`, `rename`, `remove`) in this process die
+ * on the spot (`kill`: SIGKILL, a crash), stop as a crash would within one process (`crash`: an
+ * error nothing handles, so no clean-up runs), or fail with an errno (`ENOSPC`, `EIO`, ...), so a
+ * test can stop a checkpoint swap at each of its steps. Nothing reads VNET_FAULT but this module.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -43,6 +44,9 @@ export function injectFaults(spec: string | readonly Fault[]): void {
   calls.write = calls.rename = calls.remove = 0;
 }
 
+/** What an injected `crash` throws: no handler catches it, so the files stay as a crash leaves them. */
+export class InjectedCrash extends Error {}
+
 function maybeFault(op: FaultOp, file: string): void {
   faults ??= parseFaults(process.env.VNET_FAULT ?? "");
   if (faults.length === 0) return;
@@ -50,6 +54,7 @@ function maybeFault(op: FaultOp, file: string): void {
   const fault = faults.find((f) => f.op === op && f.at === n);
   if (!fault) return;
   if (fault.action === "kill") process.kill(process.pid, "SIGKILL");
+  if (fault.action === "crash") throw new InjectedCrash(`injected crash: ${op} #${n} (${file})`);
   throw Object.assign(new Error(`${fault.action}: injected fault, ${op} ${file}`), { code: fault.action, path: file });
 }
 
@@ -95,6 +100,33 @@ export function guardFileSystem<T>(target: string, what: string, step: () => T):
   } catch (error) {
     throw fileSystemError(error, target, what) ?? error;
   }
+}
+
+/**
+ * `mkdir -p` one level at a time. Node's recursive mkdir never returns on some virtual file
+ * systems (a path under /proc loops forever), and each level's failure names the level.
+ */
+export function makeDirectory(dir: string): void {
+  const absolute = path.resolve(dir);
+  const missing: string[] = [];
+  let existing = absolute;
+  while (!fs.existsSync(existing)) {
+    missing.unshift(existing);
+    const parent = path.dirname(existing);
+    if (parent === existing) break;
+    existing = parent;
+  }
+  guardFileSystem(dir, "create", () => {
+    if (fs.existsSync(existing) && !fs.statSync(existing).isDirectory()) throw Object.assign(new Error(`ENOTDIR: ${existing} is a file`), { code: "ENOTDIR", path: existing });
+    for (const level of missing) {
+      try {
+        fs.mkdirSync(level);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "EEXIST" && fs.statSync(level).isDirectory()) continue;
+        throw error;
+      }
+    }
+  });
 }
 
 let counter = 0;
@@ -163,7 +195,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, options
   }
   const temp = temporaryPath(target);
   guardFileSystem(target, "write", () => {
-    if (options.createDirectory) fs.mkdirSync(path.dirname(target), { recursive: true });
+    if (options.createDirectory) makeDirectory(path.dirname(target));
     refuseReadOnly(target);
     try {
       if (options.durable === false) {
@@ -180,13 +212,49 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, options
   });
 }
 
+/** Whether a file's permissions let nobody write it (root included: vnet does not override what the owner set). */
+export function isReadOnly(file: string): boolean {
+  try {
+    const stat = fs.statSync(file);
+    if (stat.isDirectory()) return false;
+    if ((stat.mode & 0o222) === 0) return true;
+    fs.accessSync(file, fs.constants.W_OK);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EACCES" || (error as NodeJS.ErrnoException).code === "EPERM" || (error as NodeJS.ErrnoException).code === "EROFS";
+  }
+}
+
 /** An existing file its owner made read-only is not replaced behind their back (a rename would). */
 export function refuseReadOnly(file: string): void {
-  if (!fs.existsSync(file) || fs.statSync(file).isDirectory()) return;
+  if (isReadOnly(file)) throw new VnetError("VN111", `cannot write ${file}: the file is read-only`, { path: file, hint: "make it writable (chmod u+w) if it should be replaced" });
+}
+
+/**
+ * Proves that `dir` takes new files by creating one (hidden, removed at once), since permission
+ * bits do not tell (root, read-only mounts, virtual file systems). Throws VN111 or VN112.
+ */
+export function probeWritable(dir: string): void {
+  const probe = temporaryPath(path.join(dir, "write-probe"), "probe");
+  guardFileSystem(dir, "write in", () => {
+    fs.writeFileSync(probe, "", { flag: "wx" });
+    fs.rmSync(probe, { force: true });
+  });
+}
+
+/**
+ * Proves that `dir` could be created (as `makeDirectory` would) and would take files, leaving
+ * nothing behind: missing levels are created for the probe and removed again. Throws VN111 or VN112.
+ */
+export function probeCreatable(dir: string): void {
+  let top = path.resolve(dir);
+  if (fs.existsSync(top)) return probeWritable(top);
+  while (!fs.existsSync(path.dirname(top)) && path.dirname(top) !== top) top = path.dirname(top);
+  makeDirectory(dir);
   try {
-    fs.accessSync(file, fs.constants.W_OK);
-  } catch {
-    throw new VnetError("VN111", `cannot write ${file}: the file is read-only`, { path: file, hint: "make it writable (chmod u+w) if it should be replaced" });
+    probeWritable(dir);
+  } finally {
+    fs.rmSync(top, { recursive: true, force: true });
   }
 }
 

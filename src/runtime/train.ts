@@ -13,9 +13,11 @@
  * The loop is the same for every task; what differs is a `TaskTrainer` (src/runtime/trainer.ts:
  * the engine, the steps of an epoch and the validation pass): classification's is here, a
  * localizer's in src/runtime/localization/train.ts.
+ *
+ * The run directory is locked while training (run.ts); every epoch's checkpoint is written
+ * crash-safely through checkpoint.ts, and `--resume` starts from the run's newest complete one,
+ * checked against the spec's architecture; an aborted `signal` stops training after the current step.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import type * as tf from "@tensorflow/tfjs";
 import { memorySplits, type VideoItem, type VideoSplits } from "../data/dataset.js";
 import type { FeatureSplits } from "../data/features.js";
@@ -27,14 +29,15 @@ import { testPlans, trainPlans } from "../data/sampling.js";
 import type { IrGraph } from "../ir/graph.js";
 import { outputScores, type OutputScores } from "../ir/scores.js";
 import type { CheckedNetwork } from "../semantics/network.js";
-import { CHECKPOINT, checkpointDir, readCheckpoint, writeCheckpoint } from "./checkpoint.js";
+import { readCheckpoint, recoverCheckpoint, writeCheckpoint } from "./checkpoint.js";
 import { startEngine, type EngineChoice, type EngineOptions } from "./engines/index.js";
 import type { EngineSetup, EngineStart, ViewScorer } from "./engines/engine.js";
 import { videoOutputs, type ViewReading } from "./evaluate.js";
 import { localizationTrainer } from "./localization/train.js";
+import { checkArchitecture } from "./model-io.js";
+import { appendMetrics, clearMetrics, lockRun, truncateMetrics } from "./run.js";
 import { epochOrder, type TaskStep, type TaskTrainer } from "./trainer.js";
 
-export { checkpointClassNames, checkpointDir } from "./checkpoint.js";
 export { tfjsObjective } from "./engines/tfjs.js";
 export type { TaskStep, TaskTrainer, Validation } from "./trainer.js";
 
@@ -128,6 +131,11 @@ export interface TrainOptions {
   readonly engineOptions?: EngineOptions;
   /** Told which engine runs and why, once it started. */
   readonly onEngine?: (description: string, reason: string) => void;
+  /** Aborted (SIGINT, SIGTERM): training stops after the current step, keeping the last checkpoint. */
+  readonly signal?: AbortSignal;
+  /** Recorded in every checkpoint: the spec's hash (checkpoint.ts `programHash`) and the run's settings, for `--resume`. */
+  readonly specHash?: string;
+  readonly settings?: Readonly<Record<string, unknown>>;
 }
 
 export interface TrainResult {
@@ -136,8 +144,12 @@ export interface TrainResult {
   /** The engine that trained it, as described to the user. */
   readonly engine: string;
   readonly history: readonly EpochMetrics[];
-  /** Set when training stopped early (non-finite loss). */
+  /** Set when training stopped early (non-finite loss, interrupted): what happened and what is kept. */
   readonly stopped?: string;
+  /** Stopped by `signal`. */
+  readonly interrupted?: boolean;
+  /** The run's last complete checkpoint (written by this run or resumed from), if there is one. */
+  readonly checkpoint?: { readonly dir: string; readonly epoch: number };
   /** Videos that failed to load during training and were left out. */
   readonly issues: readonly DataIssue[];
 }
@@ -244,29 +256,37 @@ function taskTrainer(graph: IrGraph, data: TrainingData, start: EngineStart, opt
   return classificationTrainer(graph, data, start, options);
 }
 
-/** Trains a network (its lowered graph) on a dataset, validating, logging and checkpointing every epoch. */
+/** Trains a network (its lowered graph) on a dataset, validating, logging and checkpointing every epoch, holding the run's lock. */
 export async function trainNetwork(graph: IrGraph, data: TrainingData, options: TrainOptions): Promise<TrainResult> {
+  // One trainer per run directory; released however training ends.
+  const lock = lockRun(options.runDir);
+  try {
+    return await trainLocked(graph, data, options);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainLocked(graph: IrGraph, data: TrainingData, options: TrainOptions): Promise<TrainResult> {
   const { config, runDir } = options;
   const seed = options.seed ?? 0;
-  fs.mkdirSync(runDir, { recursive: true });
-  const metricsFile = path.join(runDir, "metrics.jsonl");
   let firstEpoch = 0;
   let start: EngineStart;
+  let checkpoint: { dir: string; epoch: number } | undefined;
   if (options.resume) {
-    const dir = checkpointDir(runDir);
-    if (!fs.existsSync(path.join(dir, "progress.json"))) throw new Error(`--resume: no checkpoint in ${runDir}`);
-    const contents = await readCheckpoint(dir);
+    // The newest complete checkpoint, put back in place if a crash left it elsewhere, and of the spec's architecture.
+    const found = recoverCheckpoint(runDir);
+    const contents = readCheckpoint(found.dir);
+    checkArchitecture(graph, contents.weights, found.dir, contents.progress.network);
     start = { kind: "checkpoint", contents };
     firstEpoch = contents.progress.epoch;
-    options.log?.(`resuming ${graph.name} after epoch ${firstEpoch} from ${dir}${contents.progress.engine ? ` (written by the ${contents.progress.engine} engine)` : ""}`);
+    checkpoint = { dir: found.dir, epoch: firstEpoch };
+    options.log?.(`resuming ${graph.name} after epoch ${firstEpoch} from ${found.dir}${contents.progress.engine ? ` (written by the ${contents.progress.engine} engine)` : ""}`);
     // Metrics of epochs after the checkpoint belong to a run that did not finish them.
-    if (fs.existsSync(metricsFile)) {
-      const kept = fs.readFileSync(metricsFile, "utf8").split("\n").filter((line) => line && (JSON.parse(line) as { epoch: number }).epoch <= firstEpoch);
-      fs.writeFileSync(metricsFile, kept.map((l) => `${l}\n`).join(""));
-    }
+    truncateMetrics(runDir, firstEpoch);
   } else {
     start = { kind: "fresh", ...(options.init ? { init: options.init } : {}) };
-    fs.rmSync(metricsFile, { force: true });
+    clearMetrics(runDir);
   }
   const trainer = await taskTrainer(graph, data, start, options);
   const { engine } = trainer;
@@ -292,16 +312,25 @@ export async function trainNetwork(graph: IrGraph, data: TrainingData, options: 
           counted = true;
         }
         if (!Number.isFinite(value)) {
-          const message = `loss became ${value} at epoch ${epoch + 1}, step ${step + 1} (lr ${lr.toPrecision(3)}); training stopped. The last good checkpoint (after epoch ${epoch}) is kept in ${path.join(runDir, CHECKPOINT)}; try a lower --lr`;
+          const kept = checkpoint ? `the last good checkpoint, ${checkpoint.dir} (after epoch ${checkpoint.epoch}), is kept` : "no checkpoint was written (the first epoch had not finished)";
+          const message = `loss became ${value} at epoch ${epoch + 1}, step ${step + 1} (lr ${lr.toPrecision(3)}); training stopped: ${kept}; try a lower --lr`;
           options.progress?.("", true);
           options.log?.(message);
-          return { model: await engine.model(), engine: engine.description, history, stopped: message, issues: trainer.issues };
+          return { model: await engine.model(), engine: engine.description, history, stopped: message, issues: trainer.issues, ...(checkpoint ? { checkpoint } : {}) };
         }
         step++;
         lossSum += value * batch.size;
         seen += batch.size;
         const elapsed = (performance.now() - started) / 1000;
         options.progress?.(`epoch ${epoch + 1}/${config.epochs} ${bar(step / stepsPerEpoch)} ${step}/${stepsPerEpoch} loss ${(lossSum / seen).toFixed(4)}${accuracyText(counted ? correct / seen : NaN)} ${(seen / elapsed).toFixed(1)} ${trainer.unit}/s`, false);
+        // A step's awaits resolve as microtasks; yielding to the event loop lets a SIGINT handler run.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (options.signal?.aborted) {
+          const kept = checkpoint ? `the last checkpoint is ${checkpoint.dir} (after epoch ${checkpoint.epoch})` : "no checkpoint was written yet (the first epoch had not finished)";
+          const message = `interrupted in epoch ${epoch + 1} after step ${step} of ${stepsPerEpoch}; the unfinished epoch is dropped and ${kept}`;
+          options.progress?.("", true);
+          return { model: await engine.model(), engine: engine.description, history, stopped: message, interrupted: true, issues: trainer.issues, ...(checkpoint ? { checkpoint } : {}) };
+        }
       }
       if (seen === 0) throw new Error(`no training ${trainer.unit === "clips" ? "clip" : "example"} could be loaded`);
       const trainSeconds = (performance.now() - started) / 1000;
@@ -325,11 +354,12 @@ export async function trainNetwork(graph: IrGraph, data: TrainingData, options: 
         `epoch ${epoch + 1}/${config.epochs} ${bar(1)} loss ${metrics.trainLoss.toFixed(4)}${accuracyText(metrics.trainAccuracy)} | val loss ${val.loss.toFixed(4)}${accuracyText(metrics.valAccuracy)}${figures} | ${metrics.clipsPerSecond.toFixed(1)} ${trainer.unit}/s`,
         true,
       );
-      fs.appendFileSync(metricsFile, `${JSON.stringify(metrics)}\n`);
+      appendMetrics(runDir, metrics);
       await options.onEpoch?.(metrics);
-      await writeCheckpoint(runDir, await engine.checkpoint({ epoch: epoch + 1, seed, network: graph.name, optimizer: config.optimizer, classNames: trainer.classNames }));
+      const progress = { epoch: epoch + 1, seed, network: graph.name, optimizer: config.optimizer, classNames: trainer.classNames, specHash: options.specHash ?? "", settings: { seed, ...options.settings } };
+      checkpoint = { dir: writeCheckpoint(runDir, await engine.checkpoint(progress)), epoch: epoch + 1 };
     }
-    return { model: await engine.model(), engine: engine.description, history, issues: trainer.issues };
+    return { model: await engine.model(), engine: engine.description, history, issues: trainer.issues, ...(checkpoint ? { checkpoint } : {}) };
   } finally {
     await trainer.close();
     await engine.dispose();

@@ -11,6 +11,7 @@ import { mapWeightsByName, type WeightMapping } from "./by-name.js";
 import { readWeights } from "./checkpoint.js";
 import type { WeightStore } from "./store.js";
 import { CheckpointError } from "./tensors.js";
+import { VnetError } from "../diagnostics/error.js";
 
 export interface LoadedMapping {
   /** The directory the weights were read from. */
@@ -35,6 +36,7 @@ export async function loadWeightsByName(location: string, network: CheckedNetwor
     store = await readWeights(location);
   } catch (error) {
     if (error instanceof CheckpointError) return fileDiagnostic(location, "VN100", error.message, "pass a run directory, its checkpoint/ directory, or a directory with a tfjs model.json");
+    if (error instanceof VnetError) return fileDiagnostic(location, error.code, error.message, error.hint ?? "pass a run directory, its checkpoint/ directory, or a directory with a tfjs model.json");
     throw error;
   }
   const directory = store.directory!;

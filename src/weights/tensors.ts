@@ -7,6 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { VnetError } from "../diagnostics/error.js";
 import { fileHandler } from "../runtime/model-io.js";
 
 export interface WeightTensor {
@@ -42,6 +43,8 @@ export async function readCheckpointWeights(directory: string): Promise<Checkpoi
   try {
     artifacts = await fileHandler(directory).load!();
   } catch (error) {
+    // A damaged file (bytes that do not match the manifest, NaN weights) is already a coded error (VN100, VN118).
+    if (error instanceof VnetError) throw error;
     throw new CheckpointError(`cannot read ${manifest}: ${(error as Error).message.split("\n")[0]}`);
   }
   if (!artifacts.weightSpecs || artifacts.weightData === undefined) throw new CheckpointError(`${manifest} lists no weights`);

@@ -13,6 +13,7 @@ import { saveModel } from "../../runtime/model-io.js";
 import { totals } from "../../semantics/network.js";
 import { WeightStore } from "../../weights/store.js";
 import { UsageError } from "../args.js";
+import { checkModelDirectory, checkOutputFile, specInputs } from "../outputs.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, NETWORK_FLAG, SEED_FLAG } from "../flags.js";
 import { checkNetwork, renderDiagnostics } from "../util.js";
@@ -41,6 +42,12 @@ export const command = defineCommand({
     const checked = checkNetwork(positional[0]!, flags.network, out, color);
     if (typeof checked === "number") return checked;
     const { network, graph, result } = checked;
+    if (flags.out !== undefined) {
+      // An output that is the spec, an import of it, or a run's checkpoint is refused before any work.
+      const inputs = specInputs(result.program.modules.keys(), checked.file);
+      if (target === "onnx") checkOutputFile("-o", flags.out, inputs);
+      else checkModelDirectory("-o", flags.out, inputs);
+    }
     if (flags.dumpIr) out(dumpIr(graph));
     if (flags.out === undefined) return 0;
 

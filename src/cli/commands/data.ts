@@ -18,7 +18,7 @@ import { ANNOTATIONS } from "../../data/features.js";
 import { motionClassNames, motionVideos, type MotionOptions } from "../../data/motion.js";
 import { BUILTIN_UNTRIMMED, openUntrimmed } from "../../data/untrimmed-sources.js";
 import { encodeVideo } from "../../data/video/encode.js";
-import { writeFileAtomic } from "../../runtime/files.js";
+import { makeDirectory, probeWritable, writeFileAtomic } from "../../runtime/files.js";
 import { UsageError } from "../args.js";
 import { defineCommand, type CommandGroup } from "../command.js";
 
@@ -50,6 +50,9 @@ const synthCommand = defineCommand({
     const { variant, fps } = flags;
     if (flags.size % 2) throw new UsageError(`--size must be even (H.264 / yuv420p video), got ${flags.size}`);
     if (fs.existsSync(dir) && (!fs.statSync(dir).isDirectory() || fs.readdirSync(dir).length > 0)) throw new UsageError(`${dir} exists and is not an empty folder; vnet data synth never writes into existing data`);
+    // Created (and proven writable) before the first video is rendered.
+    makeDirectory(dir);
+    probeWritable(dir);
     if (variant === "untrimmed") return synthUntrimmed(dir, flags, out);
     const options: MotionOptions = { variant, classes: flags.classes, frames: flags.frames, size: flags.size, seed: flags.seed };
     const perClass = { train: flags.trainPerClass, val: flags.valPerClass };
@@ -68,7 +71,7 @@ const synthCommand = defineCommand({
         const k = counts.get(video.label) ?? 0;
         counts.set(video.label, k + 1);
         const relative = `${split}/${name}/${name}_${String(k).padStart(4, "0")}.mp4`;
-        fs.mkdirSync(path.join(dir, split, name), { recursive: true });
+        makeDirectory(path.join(dir, split, name));
         await encodeVideo(path.join(dir, relative), video.pixels, { width: flags.size, height: flags.size, fps });
         lines.push(`${relative} ${video.label}`);
         written++;

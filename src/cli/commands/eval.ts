@@ -19,9 +19,10 @@ import { activityNetResults, formatLocalizationReport, localizationReport, local
 import { BMN_POST_PROCESSING } from "../../runtime/localization/proposals.js";
 import { checkFeatureFit, localizerGeometry } from "../../runtime/localization/train.js";
 import { checkpointOnnx, onnxScorer } from "../../runtime/onnx-eval.js";
-import { checkpointClassNames } from "../../runtime/train.js";
+import { checkpointClassNames } from "../../runtime/checkpoint.js";
 import { viewsPerVideo } from "../../semantics/protocol.js";
 import { UsageError } from "../args.js";
+import { checkOutputFile, datasetInputs, specInputs } from "../outputs.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, DATA_VALUE, LOADING_FLAGS, NETWORK_FLAG, PROVIDER_FLAG, RUN_ENGINE_FLAG, SEED_FLAG } from "../flags.js";
 import { checkRunnableNetwork, loadDataset, loadingOptions, readWeightsFlag, reportIssues, startBackend, trainedModel } from "../run-util.js";
@@ -67,6 +68,8 @@ export const command = defineCommand({
     const seed = flags.seed ?? 0;
     const loading = loadingOptions(flags);
     const store = await readWeightsFlag(weights);
+    // The picture's path is checked before any video is read: never the spec, the weights or the dataset.
+    if (flags.confusionPng) checkOutputFile("--confusion-png", flags.confusionPng, [...specInputs(checked.result.program.modules.keys(), checked.file), { path: store.directory!, what: "the weights being evaluated" }, ...datasetInputs(data)]);
     const trainedOn = checkpointClassNames(store.directory!);
     const dataset: VideoSplits = await loadDataset(data, graph, { seed, trainPerClass: 1, cacheDir: loading.cacheDir, ...(flags.valClips ? { valPerClass: flags.valClips } : {}), ...(flags.valFraction !== undefined ? { valFraction: flags.valFraction } : {}), ...(trainedOn ? { classNames: trainedOn } : {}) });
     reportIssues(dataset.issues, out, false);

@@ -10,10 +10,11 @@ import { exportOnnx, ONNX_OPSET, programSources } from "../../backends/onnx/inde
 import type { IrGraph } from "../../ir/graph.js";
 import { writeFileAtomic } from "../../runtime/files.js";
 import { formatVerifyReport, verifyExport } from "../../runtime/onnx-verify.js";
-import { checkpointClassNames } from "../../runtime/train.js";
+import { checkpointClassNames } from "../../runtime/checkpoint.js";
 import type { CheckResult } from "../../semantics/check.js";
 import type { WeightStore } from "../../weights/store.js";
 import { UsageError } from "../args.js";
+import { checkOutputFile, specInputs } from "../outputs.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, NETWORK_FLAG, SEED_FLAG } from "../flags.js";
 import { readWeightsFlag, startBackend, trainedModel } from "../run-util.js";
@@ -84,6 +85,7 @@ export const command = defineCommand({
     const checked = checkNetwork(positional[0]!, flags.network, out, color);
     if (typeof checked === "number") return checked;
     const store = await readWeightsFlag(flags.weights);
+    checkOutputFile("-o", file, [...specInputs(checked.result.program.modules.keys(), checked.file), { path: store.directory!, what: "the weights being exported" }]);
     // The class names the weights were trained on (a video folder's) travel into the metadata.
     const classNames = checkpointClassNames(store.directory!) ?? checked.graph.classNames;
     const graph = classNames ? { ...checked.graph, classNames } : checked.graph;

@@ -18,7 +18,7 @@ import { UNTRIMMED_CLASSES } from "../../data/untrimmed.js";
 import { programSources } from "../../backends/onnx/index.js";
 import { extractFeatures, featureModel, FeatureLayerError, weightsHash, type ExtractionContext } from "../../runtime/features.js";
 import type { BackendChoice } from "../../runtime/backend.js";
-import { checkpointClassNames } from "../../runtime/train.js";
+import { checkpointClassNames } from "../../runtime/checkpoint.js";
 import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, LOADING_FLAGS, NETWORK_FLAG, SEED_FLAG } from "../flags.js";

@@ -9,6 +9,7 @@ import type { Diagnostic } from "../../diagnostics/diagnostic.js";
 import { loadWeightsByName } from "../../weights/load-init.js";
 import { freshModelWith } from "../../weights/model.js";
 import { UsageError } from "../args.js";
+import { checkModelDirectory, specInputs } from "../outputs.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, NETWORK_FLAG, SEED_FLAG } from "../flags.js";
 import { checkRunnableNetwork, startBackend } from "../run-util.js";
@@ -36,6 +37,7 @@ export const command = defineCommand({
     const checked = checkRunnableNetwork(positional[0]!, flags.network, out, color);
     if (typeof checked === "number") return checked;
     const { network, file: spec } = checked;
+    if (target) checkModelDirectory("-o", target, [...specInputs(checked.result.program.modules.keys(), spec), { path: from, what: "the 2D weights (--from)" }]);
     if (!network.inflatedFrom) {
       const diagnostic: Diagnostic = { code: "VN107", severity: "error", message: `${network.name} is not inflated from a 2D network, so there are no inflation rules to apply`, file: network.file, range: network.range, hint: "give the network an `inflate <2d-network> { ... }` statement, or load weights of the same network with vnet train --init" };
       out(renderAgainst(spec, [diagnostic], color));

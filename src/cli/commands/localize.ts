@@ -20,7 +20,7 @@ import { activityNetResults, localizeVideos, type Detection } from "../../runtim
 import { BMN_POST_PROCESSING } from "../../runtime/localization/proposals.js";
 import { localizerGeometry } from "../../runtime/localization/train.js";
 import { loadModel } from "../../runtime/model-io.js";
-import { checkpointDir } from "../../runtime/train.js";
+import { checkpointDir } from "../../runtime/checkpoint.js";
 import { writeFileAtomic } from "../../runtime/files.js";
 import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";

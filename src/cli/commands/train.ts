@@ -3,11 +3,19 @@
  * a dataset with the spec's optimizer and schedule (flags override), printing a progress bar on
  * stderr, and writing metrics.jsonl and an atomic checkpoint per epoch into the run directory.
  * Videos that cannot be used are reported with their path and skipped, with a summary at the end.
+ * Before any data is loaded the run directory is checked (not an input, not an existing run
+ * without --resume), locked against a second trainer, and, with --resume, its newest complete
+ * checkpoint is recovered and checked against the spec and the flags (the run's own settings).
+ * Ctrl-C (SIGINT) or SIGTERM stops after the current step and prints the --resume command.
  */
 import * as path from "node:path";
 import type { VideoSplits } from "../../data/dataset.js";
 import { openFeatureSplits } from "../../data/features.js";
 import { formatIssue, skippedSummary } from "../../data/issues.js";
+import { programHash, readModelDirectory, recoverCheckpoint } from "../../runtime/checkpoint.js";
+import { probeWritable } from "../../runtime/files.js";
+import { checkArchitecture } from "../../runtime/model-io.js";
+import { lockRun } from "../../runtime/run.js";
 import type { BackendChoice } from "../../runtime/backend.js";
 import type { EngineChoice } from "../../runtime/engines/index.js";
 import { checkFeatureFit, localizerGeometry } from "../../runtime/localization/train.js";
@@ -18,11 +26,26 @@ import { trainingConfig, trainNetwork, type TrainingConfig } from "../../runtime
 import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, DATA_VALUE, ENGINE_FLAG, LOADING_FLAGS, NETWORK_FLAG, PROVIDER_FLAG, SEED_FLAG } from "../flags.js";
+import { checkRunDirectory, datasetInputs, specInputs } from "../outputs.js";
 import { checkRunnableNetwork, loadDataset, loadingOptions, reportIssues, startBackend } from "../run-util.js";
+import { recordedData, resumeSettings, type RunSettings } from "../run-settings.js";
 import { shownPath } from "../util.js";
+
+/** The exact command that continues a run. */
+function resumeCommand(spec: string, data: string, runDir: string, network: string | undefined): string {
+  const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`);
+  return ["vnet", "train", spec, "--data", data, "-o", runDir, ...(network ? ["--network", network] : []), "--resume"].map(quote).join(" ");
+}
+
+/** Interrupted while the data loaded or the backend started: nothing was trained or written. */
+function stoppedBeforeTraining(interrupt: AbortSignal, err: (s: string) => void): number {
+  err("vnet: interrupted before training started; nothing was written");
+  return interrupt.reason === "SIGTERM" ? 143 : 130;
+}
 
 export const command = defineCommand({
   name: "train",
+  interruptible: true,
   usage: "train <spec> --data <builtin:motion | folder | list> -o <run-dir> [--engine auto|ort|tfjs] [--epochs N] [--lr X] [--resume | --init <ckpt>] [options]",
   description: "Trains the spec on a dataset with its `training` section (flags override it); writes metrics.jsonl and a crash-safe checkpoint per epoch into the run directory. --resume continues a run from its last checkpoint.",
   positional: { names: "spec file", min: 1, max: 1 },
@@ -51,14 +74,13 @@ export const command = defineCommand({
     backend: BACKEND_FLAG,
     ...LOADING_FLAGS,
   },
-  async run({ positional, flags }, { out, progress, color }) {
+  async run({ positional, flags, given }, { out, err, progress, color, interrupt }) {
     const runDir = flags.out;
     if (!runDir) throw new UsageError("vnet train needs a run directory: -o <run-dir>");
     const data = flags.data;
     if (!data) throw new UsageError("vnet train needs --data (builtin:motion, builtin:motion-appearance, or a video folder or list file)");
     if (flags.init !== undefined && flags.resume) throw new UsageError("--init sets the starting weights of a new run; --resume continues one: use one of them");
     if (flags.partial && flags.init === undefined) throw new UsageError("--partial applies to --init weights: give --init <ckpt>");
-    const seed = flags.seed ?? 0;
     const overrides: Partial<Record<keyof TrainingConfig, unknown>> = {
       epochs: flags.epochs,
       batch: flags.batch,
@@ -72,56 +94,92 @@ export const command = defineCommand({
 
     const checked = checkRunnableNetwork(positional[0]!, flags.network, out, color, ["classification", "localization"]);
     if (typeof checked === "number") return checked;
-    const { network, graph } = checked;
-    if (network.task === "localization") return trainLocalizer(network, graph, data, runDir, seed, defined, flags, out, progress);
+    const { network, graph, result, file: spec } = checked;
+    const inputs = [...specInputs(result.program.modules.keys(), spec), ...datasetInputs(data), ...(flags.init !== undefined ? [{ path: flags.init, what: "the --init weights" }] : [])];
+    checkRunDirectory(runDir, inputs, flags.resume);
+    if (network.task === "localization") return trainLocalizer(network, graph, data, runDir, flags.seed ?? 0, defined, flags, out, progress, interrupt, err);
     if (flags.annotations !== undefined) throw new UsageError("--annotations names a localizer's annotations; a classifier's labels come with its dataset");
-    const loading = loadingOptions(flags);
-    const dataset: VideoSplits = await loadDataset(data, graph, { seed, cacheDir: loading.cacheDir, ...(flags.trainClips ? { trainPerClass: flags.trainClips } : {}), ...(flags.valClips ? { valPerClass: flags.valClips } : {}), ...(flags.valFraction !== undefined ? { valFraction: flags.valFraction } : {}) });
-    reportIssues(dataset.issues, out, false);
-    if (dataset.train.length === 0) {
-      out(formatIssue({ code: "VN097", path: data, message: "no usable training videos" }));
-      return 1;
+    const lock = lockRun(runDir);
+    try {
+      probeWritable(runDir);
+      const current: RunSettings = {
+        seed: flags.seed ?? 0,
+        data: recordedData(data),
+        network: network.name,
+        ...(flags.trainClips ? { trainClips: flags.trainClips } : {}),
+        ...(flags.valClips ? { valClips: flags.valClips } : {}),
+        ...(flags.valFraction !== undefined ? { valFraction: flags.valFraction } : {}),
+        config: trainingConfig(network, defined),
+      };
+      let settings = current;
+      if (flags.resume) {
+        // Everything about the checkpoint is settled before any data is loaded.
+        const found = recoverCheckpoint(runDir);
+        checkArchitecture(graph, [...readModelDirectory(found.dir).weights].map(([name, t]) => ({ name, shape: t.shape })), found.dir, found.progress.network);
+        settings = resumeSettings(found.progress.settings ?? {}, current, given, flags, found.progress.epoch, runDir);
+        if (found.progress.specHash && found.progress.specHash !== programHash(result.program)) out(`note: ${path.basename(spec)} changed since ${found.dir} was written; its weights still fit (same layers and shapes), and the run keeps its own settings`);
+      }
+      const { seed, config } = settings;
+      const loading = loadingOptions(flags);
+      const dataset: VideoSplits = await loadDataset(data, graph, { seed, cacheDir: loading.cacheDir, ...(settings.trainClips ? { trainPerClass: settings.trainClips } : {}), ...(settings.valClips ? { valPerClass: settings.valClips } : {}), ...(settings.valFraction !== undefined ? { valFraction: settings.valFraction } : {}) });
+      reportIssues(dataset.issues, out, false);
+      if (interrupt.aborted) return stoppedBeforeTraining(interrupt, err);
+      if (dataset.train.length === 0) {
+        out(formatIssue({ code: "VN097", path: data, message: "no usable training videos" }));
+        return 1;
+      }
+      // The tfjs backend trains with the tfjs engine; with ONNX Runtime it only initialises weights, so its choice is not printed.
+      const selection = await startBackend(flags.backend, flags.engine === "tfjs" ? out : () => undefined, true, network);
+      if (interrupt.aborted) return stoppedBeforeTraining(interrupt, err);
+      const initialise = flags.init === undefined ? undefined : await (await import("../init-weights.js")).initialWeights(flags.init, network, graph, flags.partial, out, color);
+      if (typeof initialise === "number") return initialise;
+      const { frames, height, width } = graph.protocol!;
+      const views = frames === 1 ? `frames of [${height}, ${width}, 3] (a 2D network: one frame of each video)` : `clips of [${frames}, ${height}, ${width}, 3]`;
+      out(`training ${network.name} on ${dataset.name}: ${dataset.train.length} training and ${dataset.val.length} validation videos, ${views}, ${dataset.classNames.length} classes`);
+      out(`${config.optimizer} lr ${config.lr} (${config.schedule}${config.warmup ? `, ${config.warmup} warm-up epochs` : ""}), weight decay ${config.weightDecay}, batch ${config.batch}, ${config.epochs} epochs, seed ${seed}`);
+      const { config: _config, ...recorded } = settings;
+      const trained = await trainNetwork(graph, dataset, {
+        config,
+        runDir,
+        seed,
+        resume: flags.resume,
+        engine: flags.engine,
+        engineOptions: { provider: flags.provider, tfjsGpu: selection.choice === "node-gpu" },
+        onEngine: (description, reason) => {
+          if (flags.engine !== "tfjs" && description.startsWith("tfjs")) out(describeSelection(selection));
+          out(`engine: ${description}${reason ? ` (${reason})` : ""}`);
+        },
+        ...(initialise ? { init: initialise } : {}),
+        progress: (line, done) => progress(done ? `\r${line}\n` : `\r${line}`),
+        log: out,
+        loading,
+        signal: interrupt,
+        specHash: programHash(result.program),
+        settings: { ...recorded, config: settings.config },
+        ...(flags.plot ? { onEpoch: () => redrawCurves(runDir) } : {}),
+      });
+      const summary = skippedSummary([...dataset.issues, ...trained.issues]);
+      if (summary) out(summary);
+      trained.model.dispose();
+      if (trained.interrupted) {
+        err(`vnet: ${trained.stopped}`);
+        if (trained.checkpoint) err(`continue with: ${resumeCommand(positional[0]!, data, runDir, flags.network)}`);
+        return interrupt.reason === "SIGTERM" ? 143 : 130;
+      }
+      if (trained.stopped) return 1;
+      const last = trained.history[trained.history.length - 1];
+      if (last && Number.isNaN(last.valAccuracy)) out(`trained ${last.epoch} epochs; no validation videos to measure accuracy on`);
+      else if (last) out(`validation accuracy ${(100 * last.valAccuracy).toFixed(1)}% after ${last.epoch} epochs (chance ${(100 / dataset.classNames.length).toFixed(1)}%)`);
+      out(`wrote ${path.join(runDir, "metrics.jsonl")}${flags.plot ? `, ${path.join(runDir, "curves.png")}` : ""} and ${path.join(runDir, "checkpoint")}/`);
+      return 0;
+    } finally {
+      lock.release();
     }
-    // The tfjs backend trains with the tfjs engine; with ONNX Runtime it only initialises weights, so its choice is not printed.
-    const selection = await startBackend(flags.backend, flags.engine === "tfjs" ? out : () => undefined, true, network);
-    const initialise = flags.init === undefined ? undefined : await (await import("../init-weights.js")).initialWeights(flags.init, network, graph, flags.partial, out, color);
-    if (typeof initialise === "number") return initialise;
-    const config = trainingConfig(network, defined);
-    const { frames, height, width } = graph.protocol!;
-    const views = frames === 1 ? `frames of [${height}, ${width}, 3] (a 2D network: one frame of each video)` : `clips of [${frames}, ${height}, ${width}, 3]`;
-    out(`training ${network.name} on ${dataset.name}: ${dataset.train.length} training and ${dataset.val.length} validation videos, ${views}, ${dataset.classNames.length} classes`);
-    out(`${config.optimizer} lr ${config.lr} (${config.schedule}${config.warmup ? `, ${config.warmup} warm-up epochs` : ""}), weight decay ${config.weightDecay}, batch ${config.batch}, ${config.epochs} epochs`);
-    const result = await trainNetwork(graph, dataset, {
-      config,
-      runDir,
-      seed,
-      resume: flags.resume,
-      engine: flags.engine,
-      engineOptions: { provider: flags.provider, tfjsGpu: selection.choice === "node-gpu" },
-      onEngine: (description, reason) => {
-        if (flags.engine !== "tfjs" && description.startsWith("tfjs")) out(describeSelection(selection));
-        out(`engine: ${description}${reason ? ` (${reason})` : ""}`);
-      },
-      ...(initialise ? { init: initialise } : {}),
-      progress: (line, done) => progress(done ? `\r${line}\n` : `\r${line}`),
-      log: out,
-      loading,
-      ...(flags.plot ? { onEpoch: () => redrawCurves(runDir) } : {}),
-    });
-    const summary = skippedSummary([...dataset.issues, ...result.issues]);
-    if (summary) out(summary);
-    result.model.dispose();
-    if (result.stopped) return 1;
-    const last = result.history[result.history.length - 1];
-    if (last && Number.isNaN(last.valAccuracy)) out(`trained ${last.epoch} epochs; no validation videos to measure accuracy on`);
-    else if (last) out(`validation accuracy ${(100 * last.valAccuracy).toFixed(1)}% after ${last.epoch} epochs (chance ${(100 / dataset.classNames.length).toFixed(1)}%)`);
-    out(`wrote ${path.join(runDir, "metrics.jsonl")}${flags.plot ? `, ${path.join(runDir, "curves.png")}` : ""} and ${path.join(runDir, "checkpoint")}/`);
-    return 0;
   },
 });
 
 /** `vnet train` of a localizer: on a features folder's splits, validating AR@10, AR@100 and the AUC each epoch. */
-async function trainLocalizer(network: CheckedNetwork, graph: IrGraph, data: string, runDir: string, seed: number, overrides: Partial<TrainingConfig>, flags: { readonly annotations: string | undefined; readonly resume: boolean; readonly init: string | undefined; readonly plot: boolean; readonly engine: EngineChoice | undefined; readonly backend: BackendChoice | undefined }, out: (s: string) => void, progress: (s: string) => void): Promise<number> {
+async function trainLocalizer(network: CheckedNetwork, graph: IrGraph, data: string, runDir: string, seed: number, overrides: Partial<TrainingConfig>, flags: { readonly annotations: string | undefined; readonly resume: boolean; readonly init: string | undefined; readonly plot: boolean; readonly engine: EngineChoice | undefined; readonly backend: BackendChoice | undefined }, out: (s: string) => void, progress: (s: string) => void, interrupt: AbortSignal, err: (s: string) => void): Promise<number> {
   if (flags.init !== undefined) throw new UsageError("--init is not supported for localizers yet: train from scratch or --resume");
   if (flags.engine === "ort") throw new UsageError(`${network.name} is a localizer: it trains on the tfjs engine (the ONNX training step has classification's loss only); leave out --engine ort`);
   const splits = openFeatureSplits(data, flags.annotations ? { annotations: flags.annotations } : {});
@@ -138,10 +196,14 @@ async function trainLocalizer(network: CheckedNetwork, graph: IrGraph, data: str
   const extractor = splits.manifest.extractor;
   out(`training ${network.name} on ${shownPath(data)}: ${train.length} training and ${splits.val.length} validation videos, sequences of [${positions}, ${features}] (${extractor.network}'s ${extractor.layer}), ${splits.classNames.length} action classes`);
   out(`${config.optimizer} lr ${config.lr} (${config.schedule}${config.warmup ? `, ${config.warmup} warm-up epochs` : ""}), weight decay ${config.weightDecay}, batch ${config.batch}, ${config.epochs} epochs`);
-  const result = await trainNetwork(graph, splits, { config, runDir, seed, resume: flags.resume, engine: flags.engine, onEngine: (description, reason) => out(`engine: ${description}${reason ? ` (${reason})` : ""}`), progress: (line, done) => progress(done ? `\r${line}\n` : `\r${line}`), log: out, ...(flags.plot ? { onEpoch: () => redrawCurves(runDir) } : {}) });
+  const result = await trainNetwork(graph, splits, { config, runDir, seed, resume: flags.resume, engine: flags.engine, onEngine: (description, reason) => out(`engine: ${description}${reason ? ` (${reason})` : ""}`), progress: (line, done) => progress(done ? `\r${line}\n` : `\r${line}`), log: out, signal: interrupt, ...(flags.plot ? { onEpoch: () => redrawCurves(runDir) } : {}) });
   result.model.dispose();
   const summary = skippedSummary(splits.issues);
   if (summary) out(summary);
+  if (result.interrupted) {
+    err(`vnet: ${result.stopped}`);
+    return interrupt.reason === "SIGTERM" ? 143 : 130;
+  }
   if (result.stopped) return 1;
   const last = result.history[result.history.length - 1];
   const figures = last?.valMetrics;

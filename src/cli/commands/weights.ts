@@ -10,7 +10,9 @@ import type { Diagnostic } from "../../diagnostics/diagnostic.js";
 import { importParity, readOnnxFile } from "../../weights/import-file.js";
 import { inputMismatches, mapOnnxWeights } from "../../weights/import-onnx.js";
 import { freshModelWith } from "../../weights/model.js";
+import { nonFinite } from "../../runtime/checkpoint.js";
 import { UsageError } from "../args.js";
+import { checkModelDirectory, specInputs } from "../outputs.js";
 import { defineCommand, type CommandGroup } from "../command.js";
 import { BACKEND_FLAG, NETWORK_FLAG, SEED_FLAG } from "../flags.js";
 import { checkRunnableNetwork, startBackend } from "../run-util.js";
@@ -44,6 +46,7 @@ const importCommand = defineCommand({
     const checked = checkRunnableNetwork(spec, flags.network, out, color);
     if (typeof checked === "number") return checked;
     const { network, graph, file: specFile } = checked;
+    if (target) checkModelDirectory("-o", target, [...specInputs(checked.result.program.modules.keys(), specFile), { path: file, what: "the ONNX file being imported" }]);
     const onnxFile = readOnnxFile(file);
     if (!("model" in onnxFile)) {
       out(renderAgainst(specFile, [onnxFile], color));
@@ -54,6 +57,9 @@ const importCommand = defineCommand({
     out(`importing ${file} (${onnxModel.producer}, ${onnxModel.layers.length} weighted layers) into ${network.name}`);
     const mapping = mapOnnxWeights(graph, onnxModel, { partial, at: { file: network.file, range: network.range }, file });
     const inputs = inputMismatches(graph, onnxModel).map((message): Diagnostic => ({ code: "VN104", severity: "error", message, file: network.file, range: network.range }));
+    const bad = nonFinite(mapping.weights);
+    // NaN weights would pass any parity check (every comparison with NaN is false): refuse them first.
+    if (bad) inputs.push({ code: "VN118", severity: "error", message: `${file}: ${bad.name} holds ${bad.count} NaN or infinite value(s); the imported model could only output NaN`, file: network.file, range: network.range, hint: "export the model again from a healthy checkpoint" });
     const next = showMapping(network, specFile, mapping.report, inputs, dryRun, out, color);
     if (next !== "write") return next === "errors" ? 1 : 0;
     const seed = flags.seed ?? 0;
@@ -65,7 +71,7 @@ const importCommand = defineCommand({
         const tolerance = PARITY_TOLERANCE * Math.max(1, parity.maxAbs);
         const where = resized ? ` at the file's clip [${resized.join(", ")}] (the spec's layers re-checked at it)` : "";
         out(`parity with ONNX Runtime on a random input${where}: max |diff| ${parity.maxAbsDiff.toExponential(2)} over outputs [${parity.outputShape.join(", ")}] up to ${parity.maxAbs.toPrecision(3)} in size (tolerance ${tolerance.toExponential(2)})`);
-        if (parity.maxAbsDiff > tolerance) {
+        if (!(parity.maxAbsDiff <= tolerance)) {
           const message = `the imported ${network.name} differs from ONNX Runtime on ${file} by up to ${parity.maxAbsDiff.toExponential(2)}; layers paired by order and shape may not compute the same thing (padding, pooling, activations)`;
           out(renderAgainst(specFile, [{ code: "VN108", severity: partial ? "warning" : "error", message, file: network.file, range: network.range, hint: "compare the spec with the exported model layer by layer (vnet summary, netron); --no-verify writes the weights anyway" }], color));
           if (!partial) return 1;
