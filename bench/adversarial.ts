@@ -102,8 +102,13 @@ async function runLsp(vnet: string, dir: string, entry: string, limitSeconds: nu
     const text = fs.readFileSync(entry, "utf8");
     const started = performance.now();
     await connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: "vnet", version: 1, text } });
-    const timeout = new Promise<number>((_, reject) => setTimeout(() => reject(new Error(`no diagnostics within ${limitSeconds * 10} s`)), limitSeconds * 10_000).unref());
-    const diagnostics = await Promise.race([published, timeout]);
+    // The server may die (the budget this bench checks) or never answer: both end the wait.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<number>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no diagnostics within ${limitSeconds * 10} s`)), limitSeconds * 10_000);
+      child.on("exit", (code, signal) => reject(new Error(`the server exited (${signal ?? code})`)));
+    });
+    const diagnostics = await Promise.race([published, timeout]).finally(() => clearTimeout(timer));
     const seconds = (performance.now() - started) / 1000;
     const hoverStarted = performance.now();
     await connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 2, character: 10 } });

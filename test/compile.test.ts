@@ -109,7 +109,9 @@ describe("every tiny spec compiles, runs, and round-trips through save/load", ()
       expect(diagnostics).toEqual([]);
       expect(trainableCount(model!)).toBe(totals(network).trainable);
       expect(modelWeightNames(model!)).toEqual(declaredWeightNames(graph));
-      const inputs = graph.inputs.map((input, i) => randomTensor([2, ...input.shape], 100 + i));
+      // A detector's boxes() input: two boxes [batch index, x1, y1, x2, y2], one per clip.
+      const boxes = (name: string) => network.layers.find((l) => l.name === name && l.op === "input")?.args.kind === "boxes";
+      const inputs = graph.inputs.map((input, i) => (boxes(input.name) ? tf.tensor2d([[0, 1, 2, 12, 14], [1, 0, 0, 30, 30]]) : randomTensor([2, ...input.shape], 100 + i)));
       // Every output has its IR node's shape ([2, classes] for a classifier; a localizer has three).
       const outputs = predictAll(model!, inputs);
       expect(outputs.map((o) => o.shape)).toEqual(graph.outputs.map((id) => [2, ...graph.nodes.find((n) => n.id === id)!.shape]));

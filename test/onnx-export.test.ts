@@ -29,7 +29,8 @@ beforeAll(async () => {
 });
 
 describe("every tiny spec: ONNX Runtime equals tfjs (max |diff| <= 1e-4)", () => {
-  for (const file of vnetFiles(TINY)) {
+  // Detectors also read boxes: test/backends/detector.test.ts holds them to the same tolerance.
+  for (const file of vnetFiles(TINY).filter((f) => checkSpec(path.join(TINY, f)).network.task !== "detection")) {
     it(file, async () => {
       await expectParity(checkSpec(path.join(TINY, file)));
     });

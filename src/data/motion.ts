@@ -227,37 +227,58 @@ export function moved(scene: Scene, motion: number, from: Pose, d: number): Pose
   return p;
 }
 
+/** One object of a scene and where it is in each frame. */
+export interface SceneObject {
+  /** The object's appearance (its scene's background is not used). */
+  readonly scene: Scene;
+  readonly poseAt: (t: number) => Pose;
+}
+
 /**
  * Renders frames [frames, size, size, 3] of a scene into `out`, the object at `poseAt(t)`; with
  * `mask` ([frames, size, size]), also marks where the object is drawn.
  */
 export function renderScene(out: Float32Array, scene: Scene, frames: number, size: number, poseAt: (t: number) => Pose, random: () => number, mask?: Uint8Array): void {
-  const { background, gratings, colourA, colourB, disc, half, checker } = scene;
+  renderObjects(out, scene, [{ scene, poseAt }], frames, size, random, mask);
+}
+
+/**
+ * Renders `objects` over the background of `background` (the first object listed is in front);
+ * with `mask`, marks each pixel with 1 + the index of the object drawn there.
+ */
+export function renderObjects(out: Float32Array, background: Scene, objects: readonly SceneObject[], frames: number, size: number, random: () => number, mask?: Uint8Array): void {
+  const { background: base, gratings } = background;
   const noise = 0.02;
   const plane = size * size * 3;
   for (let t = 0; t < frames; t++) {
-    const { x, y, angle, scale } = poseAt(t);
-    const cos = Math.cos(angle);
-    const sin = Math.sin(angle);
-    const extent = half * scale;
+    const placed = objects.map(({ scene, poseAt }) => {
+      const pose = poseAt(t);
+      return { scene, ...pose, cos: Math.cos(pose.angle), sin: Math.sin(pose.angle), extent: scene.half * pose.scale };
+    });
     for (let row = 0; row < size; row++) {
       for (let col = 0; col < size; col++) {
         const o = t * plane + (row * size + col) * 3;
-        const dx = wrap(col + 0.5 - x, size);
-        const dy = wrap(row + 0.5 - y, size);
-        // Object coordinates, in units of the unscaled half-size.
-        const u = (cos * dx + sin * dy) / scale;
-        const v = (-sin * dx + cos * dy) / scale;
-        const inside = disc ? u * u + v * v <= half * half : Math.abs(u) <= half && Math.abs(v) <= half;
-        let colour: readonly number[];
-        if (inside && extent > 0.5) {
-          if (mask) mask[t * size * size + row * size + col] = 1;
-          colour = (Math.floor((u + half) * checker) + Math.floor((v + half) * checker)) % 2 === 0 ? colourA : colourB;
+        let colour: readonly number[] | undefined;
+        for (let k = 0; k < placed.length && !colour; k++) {
+          const { scene, x, y, cos, sin, scale, extent } = placed[k]!;
+          const { colourA, colourB, disc, half, checker } = scene;
+          const dx = wrap(col + 0.5 - x, size);
+          const dy = wrap(row + 0.5 - y, size);
+          // Object coordinates, in units of the unscaled half-size.
+          const u = (cos * dx + sin * dy) / scale;
+          const v = (-sin * dx + cos * dy) / scale;
+          const inside = disc ? u * u + v * v <= half * half : Math.abs(u) <= half && Math.abs(v) <= half;
+          if (inside && extent > 0.5) {
+            if (mask) mask[t * size * size + row * size + col] = k + 1;
+            colour = (Math.floor((u + half) * checker) + Math.floor((v + half) * checker)) % 2 === 0 ? colourA : colourB;
+          }
+        }
+        if (colour) {
           for (let c = 0; c < 3; c++) out[o + c] = clamp(colour[c]! + noise * (random() - 0.5));
         } else {
           let shade = 0;
           for (const g of gratings) shade += g.amplitude * Math.sin(g.fx * col + g.fy * row + g.phase);
-          for (let c = 0; c < 3; c++) out[o + c] = clamp(background[c]! + shade + noise * (random() - 0.5));
+          for (let c = 0; c < 3; c++) out[o + c] = clamp(base[c]! + shade + noise * (random() - 0.5));
         }
       }
     }

@@ -94,6 +94,7 @@ const table = [
   ["VN122", "features-missing", "warning", "An annotated video has no features in the features folder, or they cannot be read; it is skipped."],
   ["VN123", "features-mismatch", "error", "The features' length or width differs from the localizer's input sequence, or folders of different extractors are mixed."],
   ["VN124", "features-folder", "error", "A features folder lacks its manifest (features.json, written by `vnet features`) or the manifest is damaged."],
+  ["VN125", "detection-annotations", "error", "An AVA-format file (annotation or proposal CSV, excluded timestamps, label map .pbtxt) cannot be read or is malformed, or a detection dataset folder lacks one."],
 ] as const;
 
 export const CODES: ReadonlyMap<string, CodeInfo> = new Map(

@@ -18,6 +18,8 @@ export const TFJS_ALGEBRA: TensorAlgebra<tf.Tensor> = {
   minimum: (a, b) => tf.minimum(a, b),
   log: (a) => tf.log(a),
   logSoftmax: (a) => tf.logSoftmax(a),
+  // -softplus(-a): tf.logSigmoid's custom gradient reads a disposed tensor inside optimizer.minimize.
+  logSigmoid: (a) => tf.neg(tf.softplus(tf.neg(a))),
   sum: (a, axis) => (axis === undefined ? tf.sum(a) : tf.sum(a, axisOf(a, axis))),
   mean: (a, axis) => (axis === undefined ? tf.mean(a) : tf.mean(a, axisOf(a, axis))),
   greater: (a, b) => tf.cast(tf.greater(a, b), "float32"),

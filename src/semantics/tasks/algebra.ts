@@ -2,7 +2,7 @@
  * The tensor operations a task's loss is written in. A loss is a function over this interface,
  * so the one formula serves every training engine: the tfjs engine instantiates it with tfjs
  * tensors (src/runtime/tensor-algebra.ts), the ONNX Runtime training graph with tensor names on
- * its tape (one ONNX node per operation: Add, Sub, Mul, Div, Log, LogSoftmax, ReduceSum,
+ * its tape (one ONNX node per operation: Add, Sub, Mul, Div, Log, LogSoftmax, Softplus, ReduceSum,
  * ReduceMean, Greater + Cast, Max, Min, Gather). Every operation broadcasts like NumPy. `greater`
  * is a mask built from targets: no gradient flows through it.
  */
@@ -19,6 +19,8 @@ export interface TensorAlgebra<T> {
   log(a: T): T;
   /** log(softmax(a)) over the last axis. */
   logSoftmax(a: T): T;
+  /** log(sigmoid(a)) elementwise, computed stably (-softplus(-a)). */
+  logSigmoid(a: T): T;
   /** Sum of every element (a scalar), or over one axis (which disappears). */
   sum(a: T, axis?: number): T;
   /** Mean of every element (a scalar), or over one axis. */

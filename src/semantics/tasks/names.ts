@@ -4,7 +4,7 @@
  */
 
 /** The tasks vnet trains and evaluates. */
-export const TASK_NAMES = ["classification", "localization"] as const;
+export const TASK_NAMES = ["classification", "localization", "detection"] as const;
 
 export type TaskName = (typeof TASK_NAMES)[number];
 

@@ -1,0 +1,69 @@
+/**
+ * Loads a detection dataset folder in AVA's formats (src/data/ava.ts) into keyframe splits: each
+ * annotated, non-excluded keyframe with its ground-truth boxes, its person proposals, and the
+ * clip centred on it decoded from `videos/<video_id>.mp4` at the detector's size (normalised
+ * boxes stay valid under the resize).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { AVA_FILES, keyframeClipIndices, keyframeKey, parseAvaAnnotations, parseAvaExclusions, parseAvaProposals, parseLabelMap, type AvaClipGeometry } from "./ava.js";
+import { DataError } from "./issues.js";
+import type { DetectionKeyframe, DetectionSplits } from "./motion-boxes.js";
+import { decodeFrames } from "./video/decode.js";
+import { probeVideo } from "./video/probe.js";
+
+function read(dir: string, name: string, optional = false): string | undefined {
+  const file = path.join(dir, name);
+  if (!fs.existsSync(file)) {
+    if (optional) return undefined;
+    throw new DataError("VN125", file, `a detection dataset folder needs ${name} (AVA format; \`vnet data synth --variant boxes\` writes an example)`);
+  }
+  return fs.readFileSync(file, "utf8");
+}
+
+/** Whether a folder holds a detection dataset (its label map and annotation CSVs). */
+export function isAvaFolder(dir: string): boolean {
+  return fs.existsSync(path.join(dir, AVA_FILES.labelMap)) && fs.existsSync(path.join(dir, AVA_FILES.truth("train")));
+}
+
+/** The keyframes of one split. */
+async function loadSplit(dir: string, split: "train" | "val", geometry: AvaClipGeometry, labelMap: ReturnType<typeof parseLabelMap>, cacheDir?: string): Promise<DetectionKeyframe[]> {
+  const truthFile = path.join(dir, AVA_FILES.truth(split));
+  const truth = parseAvaAnnotations(read(dir, AVA_FILES.truth(split), split === "val") ?? "", truthFile, labelMap);
+  const proposals = parseAvaProposals(read(dir, AVA_FILES.proposals(split), true) ?? "", path.join(dir, AVA_FILES.proposals(split)));
+  const excluded = parseAvaExclusions(read(dir, AVA_FILES.excluded(split), true) ?? "", path.join(dir, AVA_FILES.excluded(split)));
+  const keys = [...new Set([...truth.keys(), ...proposals.keys()])].filter((k) => !excluded.has(k)).sort();
+  const keyframes: DetectionKeyframe[] = [];
+  const { frames, height, width } = geometry;
+  for (const key of keys) {
+    const comma = key.lastIndexOf(",");
+    const video = key.slice(0, comma);
+    const timestamp = Number(key.slice(comma + 1));
+    const file = path.join(dir, AVA_FILES.video(video));
+    if (!fs.existsSync(file)) throw new DataError("VN125", file, `keyframe ${keyframeKey(video, timestamp)} of ${path.basename(truthFile)} has no video`);
+    const meta = await probeVideo(file, cacheDir);
+    const indices = keyframeClipIndices(timestamp, meta.fps, meta.frames, frames, geometry.stride);
+    const decoded = await decodeFrames(file, meta, indices, width, height);
+    const clip = new Float32Array(frames * height * width * 3);
+    indices.forEach((index, t) => {
+      const bytes = decoded.get(index)!;
+      for (let i = 0; i < bytes.length; i++) clip[t * bytes.length + i] = bytes[i]! / 255;
+    });
+    keyframes.push({ video, timestamp, clip, boxes: truth.get(key) ?? [], proposals: proposals.get(key) ?? [] });
+  }
+  return keyframes;
+}
+
+/** A detection folder's train and val keyframes at the detector's clip geometry. */
+export async function loadAvaFolder(dir: string, geometry: AvaClipGeometry, cacheDir?: string): Promise<DetectionSplits> {
+  const labelMap = parseLabelMap(read(dir, AVA_FILES.labelMap)!, path.join(dir, AVA_FILES.labelMap));
+  return {
+    name: dir,
+    classNames: labelMap.map((e) => e.name),
+    frames: geometry.frames,
+    height: geometry.height,
+    width: geometry.width,
+    train: await loadSplit(dir, "train", geometry, labelMap, cacheDir),
+    val: await loadSplit(dir, "val", geometry, labelMap, cacheDir),
+  };
+}
