@@ -1,0 +1,24 @@
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { checkFiles } from "/work/wt/det/dist/src/semantics/check.js";
+import { lowerNetwork } from "/work/wt/det/dist/src/ir/pipeline.js";
+import { emitTfjs } from "/work/wt/det/dist/src/backends/tfjs/index.js";
+const r = checkFiles([process.argv[2]]);
+const graph = lowerNetwork(r.networks[0]);
+const { model } = emitTfjs(graph, { seed: 1 });
+console.log(tf.getBackend(), graph.inputs.map(i=>i.name));
+const video = tf.randomUniform([8, 4, 32, 32, 3]);
+const boxes = tf.tensor2d(Array.from({length: 16}, (_, i) => [i % 8, 2, 3, 20, 18]).flat(), [16, 5]);
+const ins = graph.inputs.map(i => i.boxes ? boxes : video);
+for (const layer of model.layers) {}
+let t = Date.now();
+for (let i = 0; i < 2; i++) tf.tidy(() => (model.apply(ins, { training: true })).dataSync());
+console.log("forward x2", Date.now() - t, "ms");
+t = Date.now();
+const opt = tf.train.sgd(0.01);
+for (let i = 0; i < 2; i++) opt.minimize(() => tf.mean(model.apply(ins, { training: true })), false);
+console.log("train step x2", Date.now() - t, "ms");
+const prof = await tf.profile(() => opt.minimize(() => tf.mean(model.apply(ins, { training: true })), false));
+const by = {};
+for (const k of prof.kernels) by[k.name] = (by[k.name] ?? 0) + k.kernelTimeMs;
+console.log(Object.entries(by).sort((a, b) => b[1] - a[1]).slice(0, 10));
