@@ -271,7 +271,7 @@ describe("crashes, a full disk and Ctrl-C lose nothing complete", () => {
 
   it("Ctrl-C stops after the current step, names the last checkpoint and the exact --resume command, which works", async () => {
     const dir = path.join(project, "interrupted");
-    const child = spawn(process.execPath, [BIN, "train", spec, "--data", "builtin:motion", "--train-clips", "40", "--val-clips", "1", "--batch", "2", "--backend", "cpu", "--epochs", "6", "-o", dir], { cwd: project, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [BIN, "train", spec, "--data", "builtin:motion", "--train-clips", "160", "--val-clips", "1", "--batch", "2", "--backend", "cpu", "--epochs", "6", "-o", dir], { cwd: project, stdio: ["ignore", "pipe", "pipe"] });
     let err = "";
     child.stdout!.resume();
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));

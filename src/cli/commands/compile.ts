@@ -17,7 +17,7 @@ import { checkModelDirectory, checkOutputFile, specInputs } from "../outputs.js"
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, NETWORK_FLAG, SEED_FLAG } from "../flags.js";
 import { checkNetwork, renderDiagnostics } from "../util.js";
-import { checkOnnxOutput, writeOnnx } from "./export.js";
+import { writeOnnx } from "./export.js";
 
 export const command = defineCommand({
   name: "compile",
@@ -37,7 +37,6 @@ export const command = defineCommand({
     const { target } = flags;
     if (flags.out === undefined && !flags.dumpIr) throw new UsageError(`vnet compile needs an output ${target === "onnx" ? "file: -o model.onnx" : "directory: -o <dir>"} (or --dump-ir)`);
     if (flags.verify && target !== "onnx") throw new UsageError("--verify checks an ONNX export: use it with --target onnx");
-    if (target === "onnx" && flags.out !== undefined) checkOnnxOutput(flags.out);
     const seed = flags.seed ?? 0;
     const checked = checkNetwork(positional[0]!, flags.network, out, color);
     if (typeof checked === "number") return checked;

@@ -5,7 +5,6 @@
  * real inputs and reports the largest difference; it fails (exit 1) above 1e-4 relative to the
  * output's magnitude (absolute for outputs within [-1, 1]).
  */
-import * as fs from "node:fs";
 import { exportOnnx, ONNX_OPSET, programSources } from "../../backends/onnx/index.js";
 import type { IrGraph } from "../../ir/graph.js";
 import { writeFileAtomic } from "../../runtime/files.js";
@@ -22,11 +21,6 @@ import { checkNetwork, renderDiagnostics } from "../util.js";
 
 /** The largest difference --verify accepts, relative to the output's magnitude (at least 1). */
 export const VERIFY_TOLERANCE = 1e-4;
-
-/** Refuses an output path that is a directory (an ONNX model is one file), before any work. */
-export function checkOnnxOutput(file: string): void {
-  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new UsageError(`-o ${file} is a directory; an ONNX model is one file: -o model.onnx`);
-}
 
 /**
  * Exports a lowered graph with the weights of `store` to `file` (atomically), prints what was
@@ -81,7 +75,6 @@ export const command = defineCommand({
     if (flags.weights === undefined) throw new UsageError("vnet export needs --weights <run-dir or checkpoint directory>");
     const file = flags.out;
     if (file === undefined) throw new UsageError("vnet export needs an output file: -o model.onnx");
-    checkOnnxOutput(file);
     const checked = checkNetwork(positional[0]!, flags.network, out, color);
     if (typeof checked === "number") return checked;
     const store = await readWeightsFlag(flags.weights);
