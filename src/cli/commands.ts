@@ -21,6 +21,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: "features", summary: "snippet features of untrimmed videos from a trained classifier (for localizers)", load: async () => (await import("./commands/features.js")).command },
   { name: "localize", summary: "segments of untrimmed videos found by a trained localizer (BMN post-processing)", load: async () => (await import("./commands/localize.js")).command },
   { name: "eval", summary: "top-1/top-5, per-class accuracy, confusion matrix with the test protocol", load: async () => (await import("./commands/eval.js")).command },
+  { name: "detect", summary: "per-box action scores of a detector at a video's keyframes; overlay video", load: async () => (await import("./commands/detect.js")).command },
   { name: "predict", summary: "top classes of one video (ONNX Runtime or tfjs)", load: async () => (await import("./commands/predict.js")).command },
   { name: "export", summary: "export trained weights to ONNX (--verify against tfjs)", load: async () => (await import("./commands/export.js")).command },
   { name: "inflate", summary: "inflate trained 2D weights by the spec's inflate rules", load: async () => (await import("./commands/inflate.js")).command },

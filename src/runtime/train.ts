@@ -21,6 +21,7 @@
 import type * as tf from "@tensorflow/tfjs";
 import { memorySplits, type VideoItem, type VideoSplits } from "../data/dataset.js";
 import type { FeatureSplits } from "../data/features.js";
+import type { DetectionSplits } from "../data/motion-boxes.js";
 import { flowStreams } from "../data/flow.js";
 import { formatIssue, issueOf, type DataIssue } from "../data/issues.js";
 import { ViewLoader, type ViewTask } from "../data/loader.js";
@@ -33,6 +34,7 @@ import { readCheckpoint, recoverCheckpoint, writeCheckpoint } from "./checkpoint
 import { startEngine, type EngineChoice, type EngineOptions } from "./engines/index.js";
 import type { EngineSetup, EngineStart, ViewScorer } from "./engines/engine.js";
 import { videoOutputs, type ViewReading } from "./evaluate.js";
+import { detectionTrainer, isDetectionSplits } from "./detection/train.js";
 import { localizationTrainer } from "./localization/train.js";
 import { checkArchitecture } from "./model-io.js";
 import { appendMetrics, clearMetrics, lockRun, truncateMetrics } from "./run.js";
@@ -183,8 +185,8 @@ export async function evaluateLoss(score: ViewScorer, graph: IrGraph, items: rea
   return { loss: count ? loss / count : NaN, accuracy: count ? correct / count : NaN };
 }
 
-/** Training data: a builtin in-memory dataset (its clips) or opened video splits; a localizer's feature splits. */
-export type TrainingData = VideoDataset | VideoSplits | FeatureSplits;
+/** Training data: a builtin in-memory dataset (its clips) or opened video splits; a localizer's feature splits; a detector's keyframes. */
+export type TrainingData = VideoDataset | VideoSplits | FeatureSplits | DetectionSplits;
 
 /** Whether training data are a localizer's feature splits. */
 function isFeatureSplits(data: TrainingData): data is FeatureSplits {
@@ -253,6 +255,11 @@ function taskTrainer(graph: IrGraph, data: TrainingData, start: EngineStart, opt
     return localizationTrainer(graph, data, start, options);
   }
   if (isFeatureSplits(data)) throw new Error(`internal: ${graph.name} is a ${graph.task} network; feature splits train localizers`);
+  if (graph.task === "detection") {
+    if (!isDetectionSplits(data)) throw new Error(`internal: ${graph.name} is a detector and trains on keyframe splits`);
+    return detectionTrainer(graph, data, start, options);
+  }
+  if (isDetectionSplits(data)) throw new Error(`internal: ${graph.name} is a ${graph.task} network; keyframe splits train detectors`);
   return classificationTrainer(graph, data, start, options);
 }
 

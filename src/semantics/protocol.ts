@@ -11,6 +11,7 @@
  * A network without a `sampling` section is sampled plainly: no flip, centre crops, one clip. A 2D
  * network (an `image(...)` input) takes clips of one frame.
  */
+import { isBoxesInput } from "./rows.js";
 import type { CheckedNetwork } from "./network.js";
 
 export type CropMode = "center" | "three" | "ten";
@@ -51,9 +52,10 @@ export interface SamplingProtocol {
 
 export type Section = { readonly [key: string]: unknown };
 
-/** The raw (not stream) inputs of a network. */
+/** The raw (not stream) inputs of a network that the data pipeline fills: its clips, not a detector's `boxes()`. */
 export function rawInputs(network: CheckedNetwork): CheckedNetwork["inputs"] {
-  return network.inputs.filter((i) => i.kind === "input");
+  const byId = new Map(network.layers.map((l) => [l.id, l]));
+  return network.inputs.filter((i) => i.kind === "input" && !isBoxesInput(byId.get(i.layer)!));
 }
 
 /**

@@ -5,7 +5,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { averageRecall, interpolatedAveragePrecision, meanAveragePrecision } from "../../src/runtime/localization/metrics.js";
+import { interpolatedAveragePrecision } from "../../src/runtime/average-precision.js";
+import { averageRecall, meanAveragePrecision } from "../../src/runtime/localization/metrics.js";
 import { linspace, segmentIou, TIOU_THRESHOLDS, type ScoredSegment, type Segment } from "../../src/runtime/localization/segments.js";
 
 const seg = (start: number, end: number): Segment => ({ start, end });

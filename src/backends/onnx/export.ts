@@ -17,7 +17,7 @@ import { vnetVersion } from "../../version.js";
 import { attr, GraphBuilder } from "./builder.js";
 import { checkOnnxSupport, emitNode, emitterFor, type EmitState } from "./emit.js";
 import { emitInputs, onnxInputs, type OnnxInput } from "./inputs.js";
-import { Arranger, BATCH, channelsLast, type Value } from "./layout.js";
+import { Arranger, BATCH, BOX_ROWS, channelsLast, type Value } from "./layout.js";
 import { onnxMetadata } from "./metadata.js";
 
 
@@ -52,7 +52,7 @@ export const PROBABILITIES = "probabilities";
 
 /** The exported model's outputs: `logits` and `probabilities` for a classifier, else the task's own outputs. */
 function outputNames(graph: IrGraph): readonly string[] {
-  return graph.task === "classification" ? [LOGITS, PROBABILITIES] : taskContract(graph.task).outputs.map((o) => o.name);
+  return graph.task === "classification" || graph.task === "detection" ? [LOGITS, PROBABILITIES] : taskContract(graph.task).outputs.map((o) => o.name);
 }
 
 /**
@@ -95,6 +95,17 @@ export function exportOnnx(graph: IrGraph, options: OnnxExportOptions): OnnxExpo
   for (const node of graph.nodes) {
     if (node.op === "input") continue;
     values.set(node.id, emitNode(state, node, node.inputs.map((i) => values.get(i)!), emitterFor(node.op)!));
+  }
+
+  if (graph.task === "detection") {
+    // Per-box rows: the logits [K, classes] and their sigmoid, each class on its own.
+    const logits = values.get(graph.outputs[0]!)!;
+    const dims = [BOX_ROWS, ...logits.shape];
+    const held = state.arranger.arrange(logits, channelsLast(logits.order.length));
+    builder.output(held, LOGITS, dims);
+    builder.output(builder.op("Sigmoid", [held], builder.unique(`${LOGITS}/sigmoid`)), PROBABILITIES, dims);
+    const bytes = serialize(builder, graph, metadata);
+    return { bytes, diagnostics: [], inputs, metadata, nodes: builder.nodeCount };
   }
 
   if (graph.task !== "classification") {

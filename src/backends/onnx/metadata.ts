@@ -71,6 +71,19 @@ export function onnxMetadata(graph: IrGraph, inputs: readonly OnnxInput[], score
     "vnet.input_layout": INPUT_LAYOUT,
     "vnet.inputs": JSON.stringify(describedInputs),
   };
+  if (graph.task === "detection") {
+    // Per-box rows; the class names and clip geometry a detector's user needs to feed it.
+    const outputs = { logits: "[K, classes] per-box class logits, one row per row of `boxes`", probabilities: "[K, classes] per-box action probabilities (sigmoid: independent classes)", boxes: "[K, 5] batch index, x1, y1, x2, y2 in the clip's pixels" };
+    return {
+      ...identity,
+      "vnet.task": graph.task,
+      "vnet.outputs": JSON.stringify(outputs),
+      ...(protocol ? { "vnet.frames": String(protocol.frames) } : {}),
+      "vnet.normalize": JSON.stringify(normalization(graph)),
+      ...(graph.classes !== undefined ? { "vnet.classes": String(graph.classes) } : {}),
+      ...(graph.classNames ? { "vnet.class_names": JSON.stringify(graph.classNames) } : {}),
+    };
+  }
   if (graph.task !== "classification") {
     // Other tasks read no clip: their outputs are the task's (src/semantics/tasks).
     const contract = taskContract(graph.task);

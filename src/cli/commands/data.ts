@@ -17,6 +17,8 @@ import { writeActivityNet } from "../../data/annotations.js";
 import { ANNOTATIONS } from "../../data/features.js";
 import { motionClassNames, motionVideos, type MotionOptions } from "../../data/motion.js";
 import { BUILTIN_UNTRIMMED, openUntrimmed } from "../../data/untrimmed-sources.js";
+import { AVA_FILES, formatAvaAnnotations, formatAvaProposals, formatLabelMap } from "../../data/ava.js";
+import { motionBoxesClassNames, motionBoxKeyframes } from "../../data/motion-boxes.js";
 import { encodeVideo } from "../../data/video/encode.js";
 import { makeDirectory, probeWritable, writeFileAtomic } from "../../runtime/files.js";
 import { UsageError } from "../args.js";
@@ -27,13 +29,13 @@ const LENGTHS = [1, 2, 1, 3];
 
 const synthCommand = defineCommand({
   name: "synth",
-  usage: "data synth --out <dir> [--variant motion|appearance|untrimmed] [--classes N] [--frames N] [--size N] [--train-per-class N] [--val-per-class N] [--train-videos N] [--val-videos N] [--seed N] [--fps X]",
+  usage: "data synth --out <dir> [--variant motion|appearance|untrimmed|boxes] [--classes N] [--frames N] [--size N] [--train-per-class N] [--val-per-class N] [--train-videos N] [--val-videos N] [--seed N] [--fps X]",
   description:
-    "Writes builtin:motion as mp4 videos: class folders per split and MMAction2-style lists (train.txt, val.txt, classes.txt); --variant untrimmed writes builtin:motion-untrimmed (long videos with one to three actions) with its ActivityNet-style annotations.json. An existing non-empty folder is never written into.",
+    "Writes builtin:motion as mp4 videos: class folders per split and MMAction2-style lists (train.txt, val.txt, classes.txt); --variant untrimmed writes builtin:motion-untrimmed (long videos with one to three actions) with its ActivityNet-style annotations.json; --variant boxes writes builtin:motion-boxes keyframe clips (several objects, each its own motion) with AVA-format annotations, proposals and label map. An existing non-empty folder is never written into.",
   positional: { names: "", min: 0, max: 0 },
   flags: {
     out: { type: "string", alias: "-o", value: "DIR", doc: "a new or empty folder" },
-    variant: { type: "choice", choices: ["motion", "appearance", "untrimmed"], default: "motion", doc: "motion: the class is only in the motion; appearance: also in the colours; untrimmed: long videos for localization" },
+    variant: { type: "choice", choices: ["motion", "appearance", "untrimmed", "boxes"], default: "motion", doc: "motion: the class is only in the motion; appearance: also in the colours; untrimmed: long videos for localization; boxes: several objects per clip, each its own motion (detection, AVA format)" },
     classes: { type: "int", min: 2, default: 5, doc: "number of classes" },
     frames: { type: "int", min: 1, max: 1024, default: 8, doc: "frames of one clip (videos are 1 to 3 clips long)" },
     size: { type: "int", min: 8, max: 1024, default: 32, doc: "frame width and height in pixels (even)" },
@@ -54,6 +56,7 @@ const synthCommand = defineCommand({
     makeDirectory(dir);
     probeWritable(dir);
     if (variant === "untrimmed") return synthUntrimmed(dir, flags, out);
+    if (variant === "boxes") return synthBoxes(dir, flags, out);
     const options: MotionOptions = { variant, classes: flags.classes, frames: flags.frames, size: flags.size, seed: flags.seed };
     const perClass = { train: flags.trainPerClass, val: flags.valPerClass };
     let classNames: readonly string[];
@@ -84,6 +87,40 @@ const synthCommand = defineCommand({
     return 0;
   },
 });
+
+/**
+ * `--variant boxes`: builtin:motion-boxes as a detection folder in AVA's formats (src/data/ava.ts):
+ * one video per keyframe clip (`videos/<id>.mp4`), its keyframe the clip's middle, ground truth,
+ * proposals, excluded timestamps and the label map.
+ */
+async function synthBoxes(dir: string, flags: { readonly classes: number; readonly frames: number; readonly size: number; readonly trainPerClass: number; readonly valPerClass: number; readonly seed: number; readonly fps: number }, out: (s: string) => void): Promise<number> {
+  let classNames: readonly string[];
+  try {
+    classNames = motionBoxesClassNames(flags.classes);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const options = { classes: flags.classes, frames: flags.frames, size: flags.size, seed: flags.seed };
+  // The keyframe is the clip's middle frame, as a clip centred on it starts frames / 2 before.
+  const timestamp = Number((Math.floor(flags.frames / 2) / flags.fps).toFixed(6));
+  const labelMap = classNames.map((name, i) => ({ id: i + 1, name }));
+  makeDirectory(path.join(dir, "videos"));
+  let written = 0;
+  for (const split of ["train", "val"] as const) {
+    const keyframes = motionBoxKeyframes(options, split, (split === "train" ? flags.trainPerClass : flags.valPerClass) * classNames.length).map((k) => ({ ...k, timestamp }));
+    for (const k of keyframes) {
+      await encodeVideo(path.join(dir, AVA_FILES.video(k.video)), k.clip, { width: flags.size, height: flags.size, fps: flags.fps });
+      written++;
+    }
+    writeFileAtomic(path.join(dir, AVA_FILES.truth(split)), formatAvaAnnotations(keyframes, labelMap));
+    writeFileAtomic(path.join(dir, AVA_FILES.proposals(split)), formatAvaProposals(keyframes));
+    writeFileAtomic(path.join(dir, AVA_FILES.excluded(split)), "");
+  }
+  writeFileAtomic(path.join(dir, AVA_FILES.labelMap), formatLabelMap(classNames));
+  out(`wrote ${written} keyframe clips (${classNames.length} actions: ${classNames.join(", ")}; ${flags.size}x${flags.size}, ${flags.frames} frames at ${flags.fps} fps, keyframe at ${timestamp} s) to ${dir}/`);
+  out(`  videos/<id>.mp4, train.csv and val.csv (AVA annotations), train_proposals.csv and val_proposals.csv, *_excluded_timestamps.csv, label_map.pbtxt`);
+  return 0;
+}
 
 /** `--variant untrimmed`: builtin:motion-untrimmed's videos as mp4 files, with annotations.json (times scaled to --fps). */
 async function synthUntrimmed(dir: string, flags: { readonly classes: number; readonly size: number; readonly seed: number; readonly fps: number; readonly trainVideos: number; readonly valVideos: number }, out: (s: string) => void): Promise<number> {

@@ -18,6 +18,7 @@ import { checkArchitecture } from "../../runtime/model-io.js";
 import { lockRun } from "../../runtime/run.js";
 import type { BackendChoice } from "../../runtime/backend.js";
 import type { EngineChoice } from "../../runtime/engines/index.js";
+import { trainDetector } from "../detection.js";
 import { checkFeatureFit, localizerGeometry } from "../../runtime/localization/train.js";
 import type { IrGraph } from "../../ir/graph.js";
 import type { CheckedNetwork } from "../../semantics/network.js";
@@ -92,11 +93,12 @@ export const command = defineCommand({
     };
     const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as Partial<TrainingConfig>;
 
-    const checked = checkRunnableNetwork(positional[0]!, flags.network, out, color, ["classification", "localization"]);
+    const checked = checkRunnableNetwork(positional[0]!, flags.network, out, color, ["classification", "localization", "detection"]);
     if (typeof checked === "number") return checked;
     const { network, graph, result, file: spec } = checked;
     const inputs = [...specInputs(result.program.modules.keys(), spec), ...datasetInputs(data), ...(flags.init !== undefined ? [{ path: flags.init, what: "the --init weights" }] : [])];
     checkRunDirectory(runDir, inputs, flags.resume);
+    if (network.task === "detection") return trainDetector(network, graph, data, runDir, flags.seed ?? 0, defined, flags, out, progress);
     if (network.task === "localization") return trainLocalizer(network, graph, data, runDir, flags.seed ?? 0, defined, flags, out, progress, interrupt, err);
     if (flags.annotations !== undefined) throw new UsageError("--annotations names a localizer's annotations; a classifier's labels come with its dataset");
     const lock = lockRun(runDir);

@@ -9,6 +9,7 @@
  * Classes without ground truth have no AP and are left out of the mean, as `np.nanmean` leaves
  * them. Boxes are in normalised coordinates; IoU uses areas (x2 - x1)(y2 - y1), no +1.
  */
+import { interpolatedAveragePrecision } from "../average-precision.js";
 import type { NormalizedBox } from "../../data/motion-boxes.js";
 
 /** A ground-truth box of one keyframe, with the classes it is labelled with. */
@@ -57,12 +58,7 @@ export function averagePrecision(detections: readonly { score: number; tp: boole
     precision.push(tp / (k + 1));
     recall.push(tp / positives);
   });
-  const p = [0, ...precision, 0];
-  const r = [0, ...recall, 1];
-  for (let i = p.length - 2; i >= 0; i--) p[i] = Math.max(p[i]!, p[i + 1]!);
-  let ap = 0;
-  for (let i = 1; i < r.length; i++) if (r[i] !== r[i - 1]) ap += (r[i]! - r[i - 1]!) * p[i]!;
-  return ap;
+  return interpolatedAveragePrecision(precision, recall);
 }
 
 /** Frame-mAP at `iouThreshold` (AVA: 0.5) of detections against ground truth, over `classes` classes. */

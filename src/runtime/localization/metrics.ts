@@ -13,6 +13,7 @@
  *   VOC-interpolated precision-recall curve; mAP is its mean over the classes of the ground truth,
  *   and its mean over the thresholds the average mAP.
  */
+import { interpolatedAveragePrecision } from "../average-precision.js";
 import { descendingOrder, segmentIou, TIOU_THRESHOLDS, type ScoredSegment, type Segment } from "./segments.js";
 
 /** Ground-truth segments of one video (with class labels for mAP). */
@@ -71,16 +72,6 @@ export function averageRecall(groundTruth: VideoSegments, proposals: VideoSegmen
   let area = 0;
   for (let j = 1; j < proposalsPerVideo.length; j++) area += ((proposalsPerVideo[j]! - proposalsPerVideo[j - 1]!) * (averageRecall[j]! + averageRecall[j - 1]!)) / 2;
   return { recall, averageRecall, proposalsPerVideo, auc: (100 * area) / proposalsPerVideo[proposalsPerVideo.length - 1]!, thresholds };
-}
-
-/** VOC-interpolated average precision (ActivityNet `interpolated_prec_rec`). */
-export function interpolatedAveragePrecision(precision: readonly number[], recall: readonly number[]): number {
-  const p = [0, ...precision, 0];
-  const r = [0, ...recall, 1];
-  for (let i = p.length - 2; i >= 0; i--) p[i] = Math.max(p[i]!, p[i + 1]!);
-  let ap = 0;
-  for (let i = 1; i < r.length; i++) if (r[i] !== r[i - 1]) ap += (r[i]! - r[i - 1]!) * p[i]!;
-  return ap;
 }
 
 /** Average precision of one class's detections at each threshold (ActivityNet `compute_average_precision_detection`). */
