@@ -33,7 +33,8 @@ export const END_TO_END = [
 
 // A suite moved or renamed must be moved here too, or it would silently join the quick loop.
 for (const file of END_TO_END) {
-  if (!fs.existsSync(path.join(path.dirname(fileURLToPath(import.meta.url)), file))) throw new Error(`vitest.config.ts: END_TO_END names ${file}, which does not exist`);
+  if (!fs.existsSync(path.join(path.dirname(fileURLToPath(import.meta.url)), file)))
+    throw new Error(`vitest.config.ts: END_TO_END names ${file}, which does not exist`);
 }
 
 const shared = { testTimeout: 60_000, pool: "forks" as const };

@@ -97,7 +97,12 @@ async function runLsp(vnet: string, dir: string, entry: string, limitSeconds: nu
   });
   connection.listen();
   try {
-    await connection.sendRequest(InitializeRequest.type, { processId: process.pid, rootUri: pathToFileURL(dir).href, capabilities: {}, initializationOptions: { debounceMs: 0 } });
+    await connection.sendRequest(InitializeRequest.type, {
+      processId: process.pid,
+      rootUri: pathToFileURL(dir).href,
+      capabilities: {},
+      initializationOptions: { debounceMs: 0 },
+    });
     await connection.sendNotification(InitializedNotification.type, {});
     const text = fs.readFileSync(entry, "utf8");
     const started = performance.now();
@@ -130,14 +135,34 @@ export async function runAdversarial(options: { bytes: number; seconds: number; 
     const { dir, entry } = writeProject(spec);
     try {
       const cli = runCli(options.vnet, entry, options.seconds);
-      const lsp = await runLsp(options.vnet, dir, entry, options.seconds).catch((error: unknown) => ({ seconds: Infinity, hoverMs: Infinity, rssMb: Infinity, diagnostics: 0, error: String(error) }));
-      const over = [cli.seconds > options.seconds && "cli time", cli.rssMb > RSS_LIMIT_MB && "cli memory", lsp.seconds > options.seconds && "lsp time", lsp.rssMb > RSS_LIMIT_MB && "lsp memory", cli.exit !== 0 && cli.exit !== 1 && `cli exit ${cli.exit}`].filter(Boolean);
+      const lsp = await runLsp(options.vnet, dir, entry, options.seconds).catch((error: unknown) => ({
+        seconds: Infinity,
+        hoverMs: Infinity,
+        rssMb: Infinity,
+        diagnostics: 0,
+        error: String(error),
+      }));
+      const over = [
+        cli.seconds > options.seconds && "cli time",
+        cli.rssMb > RSS_LIMIT_MB && "cli memory",
+        lsp.seconds > options.seconds && "lsp time",
+        lsp.rssMb > RSS_LIMIT_MB && "lsp memory",
+        cli.exit !== 0 && cli.exit !== 1 && `cli exit ${cli.exit}`,
+      ].filter(Boolean);
       rows.push({ kind: kind.name, bytes: spec.text.length, cli, lsp, status: over.length === 0 ? "PASS" : `FAIL (${over.join(", ")})` });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }
-  return { bench: "adversarial", date: new Date().toISOString(), machine: machine(), vnet: options.vnet, bytes: options.bytes, limits: { seconds: options.seconds, rssMb: RSS_LIMIT_MB }, cases: rows };
+  return {
+    bench: "adversarial",
+    date: new Date().toISOString(),
+    machine: machine(),
+    vnet: options.vnet,
+    bytes: options.bytes,
+    limits: { seconds: options.seconds, rssMb: RSS_LIMIT_MB },
+    cases: rows,
+  };
 }
 
 if (isMain(import.meta.url)) {
@@ -149,12 +174,24 @@ if (isMain(import.meta.url)) {
   const file = writeResults(flags.has("vnet") ? "adversarial-other" : "adversarial", report);
   if (flags.has("json")) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else {
-    process.stdout.write(`large and adversarial specs at ~${report.bytes} bytes (limits: ${report.limits.seconds} s, ${RSS_LIMIT_MB} MB); machine: ${describeMachine(report.machine)}\n\n`);
+    process.stdout.write(
+      `large and adversarial specs at ~${report.bytes} bytes (limits: ${report.limits.seconds} s, ${RSS_LIMIT_MB} MB); machine: ${describeMachine(report.machine)}\n\n`,
+    );
     const f = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : "-");
     process.stdout.write(
       `${table(
         ["kind", "bytes", "cli s", "cli MB", "lsp s", "hover ms", "lsp MB", "codes", ""],
-        report.cases.map((c) => [c.kind, String(c.bytes), f(c.cli.seconds), f(c.cli.rssMb, 0), f(c.lsp.seconds), f(c.lsp.hoverMs, 0), f(c.lsp.rssMb, 0), c.cli.codes.join(",").slice(0, 40), c.status]),
+        report.cases.map((c) => [
+          c.kind,
+          String(c.bytes),
+          f(c.cli.seconds),
+          f(c.cli.rssMb, 0),
+          f(c.lsp.seconds),
+          f(c.lsp.hoverMs, 0),
+          f(c.lsp.rssMb, 0),
+          c.cli.codes.join(",").slice(0, 40),
+          c.status,
+        ]),
       )}\nresults: ${path.relative(process.cwd(), file)}\n`,
     );
   }

@@ -31,10 +31,40 @@ interface ScalingCase {
 }
 
 const CASES: readonly ScalingCase[] = [
-  { name: "member suffixes `x.a.a...` (parse)", n: 2000, run: (n) => { const text = `k = x${".a".repeat(n)}`; return () => parseSpec(text); } },
-  { name: "junk statements in a body (parse recovery)", n: 500, run: (n) => { const text = `network n {\n${" 3, a".repeat(n)}\n}\n`; return () => check(text); } },
-  { name: "chains nested in stage arguments (check)", n: 2, run: (n) => { const d = 3 * n; const text = network(`  x = video -> ${"conv3d(video -> ".repeat(d)}relu${")".repeat(d)}\n  output x`); return () => check(text); } },
-  { name: "chained constants `c1 = c0 + 1` (check)", n: 1000, run: (n) => { const constants = Array.from({ length: n }, (_, i) => `c${i + 1} = ${i === 0 ? "1" : `c${i}`} + 1`).join("\n"); const text = network(`  output video -> global_avg_pool -> dense(c${n})`, `${constants}\n`); return () => check(text); } },
+  {
+    name: "member suffixes `x.a.a...` (parse)",
+    n: 2000,
+    run: (n) => {
+      const text = `k = x${".a".repeat(n)}`;
+      return () => parseSpec(text);
+    },
+  },
+  {
+    name: "junk statements in a body (parse recovery)",
+    n: 500,
+    run: (n) => {
+      const text = `network n {\n${" 3, a".repeat(n)}\n}\n`;
+      return () => check(text);
+    },
+  },
+  {
+    name: "chains nested in stage arguments (check)",
+    n: 2,
+    run: (n) => {
+      const d = 3 * n;
+      const text = network(`  x = video -> ${"conv3d(video -> ".repeat(d)}relu${")".repeat(d)}\n  output x`);
+      return () => check(text);
+    },
+  },
+  {
+    name: "chained constants `c1 = c0 + 1` (check)",
+    n: 1000,
+    run: (n) => {
+      const constants = Array.from({ length: n }, (_, i) => `c${i + 1} = ${i === 0 ? "1" : `c${i}`} + 1`).join("\n");
+      const text = network(`  output video -> global_avg_pool -> dense(c${n})`, `${constants}\n`);
+      return () => check(text);
+    },
+  },
 ];
 
 const FACTOR = 8;
@@ -57,7 +87,12 @@ if (isMain(import.meta.url)) {
   if (flags.has("json")) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else {
     process.stdout.write(`checker scaling: median time at n and ${FACTOR}n (limit: ratio <= ${LIMIT}); machine: ${describeMachine(report.machine)}\n\n`);
-    process.stdout.write(`${table(["case", "n", `n ms`, `${FACTOR}n ms`, "ratio", ""], report.cases.map((c) => [c.name, String(c.n), c.smallMs.toFixed(2), c.largeMs.toFixed(2), c.ratio.toFixed(1), c.status]))}\nresults: ${path.relative(process.cwd(), file)}\n`);
+    process.stdout.write(
+      `${table(
+        ["case", "n", `n ms`, `${FACTOR}n ms`, "ratio", ""],
+        report.cases.map((c) => [c.name, String(c.n), c.smallMs.toFixed(2), c.largeMs.toFixed(2), c.ratio.toFixed(1), c.status]),
+      )}\nresults: ${path.relative(process.cwd(), file)}\n`,
+    );
   }
   if (report.cases.some((c) => c.status === "FAIL")) process.exitCode = 1;
 }

@@ -45,7 +45,25 @@ async function throughput(clips: number, runs: number, fn: () => Promise<unknown
 }
 
 async function synth(dir: string, size: number, frames: number, perClass: number): Promise<void> {
-  const code = await main(["data", "synth", "--out", dir, "--classes", "5", "--size", String(size), "--frames", String(frames), "--train-per-class", String(perClass), "--val-per-class", "1"], { out: () => {} });
+  const code = await main(
+    [
+      "data",
+      "synth",
+      "--out",
+      dir,
+      "--classes",
+      "5",
+      "--size",
+      String(size),
+      "--frames",
+      String(frames),
+      "--train-per-class",
+      String(perClass),
+      "--val-per-class",
+      "1",
+    ],
+    { out: () => {} },
+  );
   if (code !== 0) throw new Error(`vnet data synth failed for ${dir}`);
 }
 
@@ -58,7 +76,15 @@ function tasks(videos: readonly VideoItem[], protocol: SamplingProtocol, clips: 
   });
 }
 
-async function profile(name: string, videos: readonly VideoItem[], protocol: SamplingProtocol, flows: FlowStream[], clips: number, runs: number, cacheDir: string): Promise<Row[]> {
+async function profile(
+  name: string,
+  videos: readonly VideoItem[],
+  protocol: SamplingProtocol,
+  flows: FlowStream[],
+  clips: number,
+  runs: number,
+  cacheDir: string,
+): Promise<Row[]> {
   const rows: Row[] = [];
   const row = async (stage: string, fn: () => Promise<unknown>) => {
     rows.push({ profile: name, stage, clipsPerSecond: await throughput(clips, runs, fn) });
@@ -108,7 +134,10 @@ async function trainSpeed(spec: string, data: string, cacheDir: string): Promise
   const memory = memorySplits(motionDataset({ classes: network.classes!, frames, size, trainPerClass: 8, valPerClass: 1, seed: 1 }));
   const folder = await openDataset(data, { cacheDir });
   const rows: Row[] = [];
-  for (const [stage, splits] of [["train step (in-memory clips)", memory], ["train epoch (video folder, end to end)", folder]] as const) {
+  for (const [stage, splits] of [
+    ["train step (in-memory clips)", memory],
+    ["train epoch (video folder, end to end)", folder],
+  ] as const) {
     const runDir = fs.mkdtempSync(path.join(cacheDir, "run-"));
     const result = await trainNetwork(lowerNetwork(network), splits, { config, runDir, seed: 1, loading: { cacheDir } });
     result.model.dispose();
@@ -154,8 +183,15 @@ if (isMain(import.meta.url)) {
       ...(await trainSpeed("tiny_two_stream", small, cacheDir)),
       ...(await trainSpeed("tiny_r3d", small, cacheDir)),
     ];
-    console.log(table(["profile", "stage", "clips/s (median)", "p90 of runs", "runs"], rows.map((r) => [r.profile, r.stage, r.clipsPerSecond.median.toFixed(1), r.clipsPerSecond.p90.toFixed(1), String(r.clipsPerSecond.runs)])));
-    console.log(`wrote ${writeResults("data-throughput", { bench: "data-throughput", date: new Date().toISOString(), machine: machine(), backend: selection.choice, clips, runs, rows })}`);
+    console.log(
+      table(
+        ["profile", "stage", "clips/s (median)", "p90 of runs", "runs"],
+        rows.map((r) => [r.profile, r.stage, r.clipsPerSecond.median.toFixed(1), r.clipsPerSecond.p90.toFixed(1), String(r.clipsPerSecond.runs)]),
+      ),
+    );
+    console.log(
+      `wrote ${writeResults("data-throughput", { bench: "data-throughput", date: new Date().toISOString(), machine: machine(), backend: selection.choice, clips, runs, rows })}`,
+    );
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
   }

@@ -49,11 +49,23 @@ if (isMain(import.meta.url)) {
   const curves: Curve[] = [];
 
   let started = performance.now();
-  const pretrained = await trainNetwork(lowerNetwork(net2d), frames2d, { config: trainingConfig(net2d, { optimizer: "adam", lr: 0.003, batch: 16, epochs: pretrainEpochs }), runDir: path.join(scratch, "2d"), seed: 1, progress });
+  const pretrained = await trainNetwork(lowerNetwork(net2d), frames2d, {
+    config: trainingConfig(net2d, { optimizer: "adam", lr: 0.003, batch: 16, epochs: pretrainEpochs }),
+    runDir: path.join(scratch, "2d"),
+    seed: 1,
+    progress,
+  });
   curves.push(curve("tiny_cnn_2d on frames (pre-training)", pretrained.history, (performance.now() - started) / 1000));
-  const mapping = mapWeightsByName(lowerNetwork(net3d), modelWeights(pretrained.model), { inflate: true, at: { file: net3d.file, range: net3d.range }, source: "the 2D weights" });
+  const mapping = mapWeightsByName(lowerNetwork(net3d), modelWeights(pretrained.model), {
+    inflate: true,
+    at: { file: net3d.file, range: net3d.range },
+    source: "the 2D weights",
+  });
   pretrained.model.dispose();
-  for (const [run, lr, init] of [["tiny_cnn_i3d, inflated", 0.001, true], ["tiny_cnn_i3d, random", 0.003, false]] as const) {
+  for (const [run, lr, init] of [
+    ["tiny_cnn_i3d, inflated", 0.001, true],
+    ["tiny_cnn_i3d, random", 0.003, false],
+  ] as const) {
     started = performance.now();
     const result = await trainNetwork(lowerNetwork(net3d), data, {
       config: trainingConfig(net3d, { optimizer: "adam", lr, batch: 16, epochs }),
@@ -67,6 +79,11 @@ if (isMain(import.meta.url)) {
   }
   fs.rmSync(scratch, { recursive: true, force: true });
   const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
-  console.log(table(["run", "val accuracy per epoch", `epochs to ${pct(target)}`, "seconds"], curves.map((c) => [c.run, c.valAccuracy.map(pct).join(" "), c.epochsToTarget === null ? "not reached" : String(c.epochsToTarget), c.seconds.toFixed(0)])));
+  console.log(
+    table(
+      ["run", "val accuracy per epoch", `epochs to ${pct(target)}`, "seconds"],
+      curves.map((c) => [c.run, c.valAccuracy.map(pct).join(" "), c.epochsToTarget === null ? "not reached" : String(c.epochsToTarget), c.seconds.toFixed(0)]),
+    ),
+  );
   console.log(`wrote ${writeResults("inflation", { machine: machine(), backend: selection.choice, target, trainClipsPerClass: perClass, curves })}`);
 }

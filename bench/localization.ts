@@ -50,7 +50,9 @@ if (isMain(import.meta.url)) {
     const flows = flowStreams(extractor.graph);
     const features = featureModel(extractor.network, extractor.graph, extractor.model);
     const videosDir = path.join(scratch, "videos");
-    const synth = await main(["data", "synth", "--variant", "untrimmed", "--train-videos", "0", "--val-videos", String(count), "-o", videosDir], { out: () => {} });
+    const synth = await main(["data", "synth", "--variant", "untrimmed", "--train-videos", "0", "--val-videos", String(count), "-o", videosDir], {
+      out: () => {},
+    });
     if (synth !== 0) throw new Error("vnet data synth --variant untrimmed failed");
     const profiles: [string, readonly UntrimmedSource[]][] = [
       [`${BUILTIN_UNTRIMMED} in memory`, (await openUntrimmed(BUILTIN_UNTRIMMED, { trainVideos: 0, valVideos: count })).videos],
@@ -88,14 +90,25 @@ if (isMain(import.meta.url)) {
       } finally {
         await loader.close();
       }
-      rows.push({ stage: `feature extraction, ${name}`, unit: "snippets/s", stats: summarize(samples), note: `${videos.length} videos, ${snippetsPerVideo.toFixed(0)} snippets each (8 frames every 4), batch 32` });
+      rows.push({
+        stage: `feature extraction, ${name}`,
+        unit: "snippets/s",
+        stats: summarize(samples),
+        note: `${videos.length} videos, ${snippetsPerVideo.toFixed(0)} snippets each (8 frames every 4), batch 32`,
+      });
       console.error(`  ${rows.at(-1)!.stage}: ${rows.at(-1)!.stats.median.toFixed(1)} snippets/s`);
     }
 
     const localizer = compiled("specs/tiny/tiny_bmn.vnet");
     const geometry = localizerGeometry(localizer.graph);
     const manifest = readManifest(out);
-    const videos: FeatureVideo[] = Object.entries(manifest.videos).map(([id, entry]) => ({ id, ...readFeatures(out, id, entry, manifest.extractor), duration: entry.duration, span: entry.span, segments: [] }));
+    const videos: FeatureVideo[] = Object.entries(manifest.videos).map(([id, entry]) => ({
+      id,
+      ...readFeatures(out, id, entry, manifest.extractor),
+      duration: entry.duration,
+      span: entry.span,
+      segments: [],
+    }));
     const latencies: number[] = [];
     for (let run = 0; run <= runs; run++) {
       for (const video of videos) {
@@ -104,10 +117,22 @@ if (isMain(import.meta.url)) {
         if (run > 0) latencies.push(performance.now() - started);
       }
     }
-    rows.push({ stage: "localization per video (tiny_bmn forward + BMN post-processing)", unit: "ms", stats: summarize(latencies), note: `[${geometry.positions}, ${geometry.features}] features, ${geometry.durations} durations, batch 1` });
+    rows.push({
+      stage: "localization per video (tiny_bmn forward + BMN post-processing)",
+      unit: "ms",
+      stats: summarize(latencies),
+      note: `[${geometry.positions}, ${geometry.features}] features, ${geometry.durations} durations, batch 1`,
+    });
     console.error(`  ${rows.at(-1)!.stage}: ${rows.at(-1)!.stats.median.toFixed(1)} ms`);
-    console.log(table(["stage", "median", "p90", "unit", "runs", "setting"], rows.map((r) => [r.stage, r.stats.median.toFixed(1), r.stats.p90.toFixed(1), r.unit, String(r.stats.runs), r.note])));
-    console.log(`wrote ${writeResults("localization", { bench: "localization", date: new Date().toISOString(), machine: machine(), backend: selection.choice, runs, videos: count, rows })}`);
+    console.log(
+      table(
+        ["stage", "median", "p90", "unit", "runs", "setting"],
+        rows.map((r) => [r.stage, r.stats.median.toFixed(1), r.stats.p90.toFixed(1), r.unit, String(r.stats.runs), r.note]),
+      ),
+    );
+    console.log(
+      `wrote ${writeResults("localization", { bench: "localization", date: new Date().toISOString(), machine: machine(), backend: selection.choice, runs, videos: count, rows })}`,
+    );
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
   }

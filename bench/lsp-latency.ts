@@ -105,7 +105,12 @@ async function measure(file: string, text: string, debounceMs: number, edits: nu
     resolve?.(at);
   });
   connection.listen();
-  await connection.sendRequest(InitializeRequest.type, { processId: process.pid, rootUri: pathToFileURL(path.dirname(file)).href, capabilities: {}, initializationOptions: { debounceMs } });
+  await connection.sendRequest(InitializeRequest.type, {
+    processId: process.pid,
+    rootUri: pathToFileURL(path.dirname(file)).href,
+    capabilities: {},
+    initializationOptions: { debounceMs },
+  });
   await connection.sendNotification(InitializedNotification.type, {});
   const uri = pathToFileURL(file).href;
   const next = () => new Promise<number>((resolve) => (waiting = resolve));
@@ -124,7 +129,10 @@ async function measure(file: string, text: string, debounceMs: number, edits: nu
     edited[line] = i % 2 === 0 ? lines[line]!.replace("kernel = 3", "kernel = 1") : lines[line]!.replace("-> relu", "-> reul");
     const published = next();
     const start = performance.now();
-    await connection.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version: i + 3 }, contentChanges: [{ text: edited.join("\n") }] });
+    await connection.sendNotification(DidChangeTextDocumentNotification.type, {
+      textDocument: { uri, version: i + 3 },
+      contentChanges: [{ text: edited.join("\n") }],
+    });
     const end = await published;
     if (i >= 0) samples.push(end - start);
   }
@@ -150,23 +158,34 @@ async function main(): Promise<void> {
       const start = performance.now();
       const result = checkFiles([file]);
       if (i >= 2) direct.push(performance.now() - start);
-      if (i === 0 && result.diagnostics.some((d) => d.severity === "error")) throw new Error(`bench spec has errors: ${result.diagnostics.map((d) => d.message).join("; ")}`);
+      if (i === 0 && result.diagnostics.some((d) => d.severity === "error"))
+        throw new Error(`bench spec has errors: ${result.diagnostics.map((d) => d.message).join("; ")}`);
     }
     const runs = [await measure(file, text, DEFAULT_DEBOUNCE_MS, edits), await measure(file, text, 0, edits)];
     const report = {
       spec: { lines: text.split("\n").length, edits },
       checkInProcessMs: { median: median(direct), p90: percentile(direct, 90), min: Math.min(...direct) },
-      didChangeToDiagnosticsMs: runs.map((r) => ({ debounceMs: r.debounceMs, median: median(r.samples), p90: percentile(r.samples, 90), min: Math.min(...r.samples), max: Math.max(...r.samples) })),
+      didChangeToDiagnosticsMs: runs.map((r) => ({
+        debounceMs: r.debounceMs,
+        median: median(r.samples),
+        p90: percentile(r.samples, 90),
+        min: Math.min(...r.samples),
+        max: Math.max(...r.samples),
+      })),
       targetMs: 50,
     };
     if (json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else {
       const f = (n: number) => n.toFixed(1).padStart(7);
       process.stdout.write(`vnet lsp latency: ${report.spec.lines}-line spec, median of ${edits} edits\n`);
-      process.stdout.write(`  check in process (parse + check):        median ${f(report.checkInProcessMs.median)} ms   p90 ${f(report.checkInProcessMs.p90)} ms   min ${f(report.checkInProcessMs.min)} ms\n`);
+      process.stdout.write(
+        `  check in process (parse + check):        median ${f(report.checkInProcessMs.median)} ms   p90 ${f(report.checkInProcessMs.p90)} ms   min ${f(report.checkInProcessMs.min)} ms\n`,
+      );
       for (const r of report.didChangeToDiagnosticsMs) {
         const over = r.median - r.debounceMs;
-        process.stdout.write(`  didChange -> diagnostics, debounce ${String(r.debounceMs).padStart(3)} ms: median ${f(r.median)} ms   p90 ${f(r.p90)} ms   min ${f(r.min)} ms   (median ${over.toFixed(1)} ms over the debounce; target < ${report.targetMs})\n`);
+        process.stdout.write(
+          `  didChange -> diagnostics, debounce ${String(r.debounceMs).padStart(3)} ms: median ${f(r.median)} ms   p90 ${f(r.p90)} ms   min ${f(r.min)} ms   (median ${over.toFixed(1)} ms over the debounce; target < ${report.targetMs})\n`,
+        );
       }
     }
   } finally {

@@ -49,7 +49,11 @@ if (isMain(import.meta.url)) {
     const data = motionDataset({ classes: network.classes!, frames, size, trainPerClass: perClass, valPerClass: 20, seed: 1 });
     const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "vnet-lecture-"));
     const started = performance.now();
-    const { model, history, engine: description } = await trainNetwork(graph, data, {
+    const {
+      model,
+      history,
+      engine: description,
+    } = await trainNetwork(graph, data, {
       engine,
       config: trainingConfig(network, { optimizer: "adam", lr: Number(flags.get("lr") ?? 0.004), batch: 16, epochs }),
       runDir,
@@ -71,7 +75,20 @@ if (isMain(import.meta.url)) {
     });
   }
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-  console.log(table(["spec", "classes", "chance", "final val", "best val", "clips/s", "seconds"], results.map((r) => [r.spec, String(r.classes), pct(1 / r.classes), pct(r.finalValAccuracy), pct(r.bestValAccuracy), r.clipsPerSecond.toFixed(1), r.seconds.toFixed(0)])));
+  console.log(
+    table(
+      ["spec", "classes", "chance", "final val", "best val", "clips/s", "seconds"],
+      results.map((r) => [
+        r.spec,
+        String(r.classes),
+        pct(1 / r.classes),
+        pct(r.finalValAccuracy),
+        pct(r.bestValAccuracy),
+        r.clipsPerSecond.toFixed(1),
+        r.seconds.toFixed(0),
+      ]),
+    ),
+  );
   console.log(`engine: ${results[0]?.engine ?? engine}`);
   console.log(`wrote ${writeResults("motion-lecture", { machine: machine(), engine, ...(engine === "tfjs" ? { backend: selection.choice } : {}), results })}`);
 }

@@ -39,7 +39,9 @@ function load(name: string, input?: readonly [number, number]): Spec {
 }
 
 function feedsFor(model: OnnxModel): Record<string, HostTensor> {
-  return Object.fromEntries(model.inputs.map((i) => [i.name, { data: new Float32Array([1, ...i.shape].reduce((a, b) => a * b, 1)).fill(0.5), shape: [1, ...i.shape] }]));
+  return Object.fromEntries(
+    model.inputs.map((i) => [i.name, { data: new Float32Array([1, ...i.shape].reduce((a, b) => a * b, 1)).fill(0.5), shape: [1, ...i.shape] }]),
+  );
 }
 
 async function timeRuns(model: OnnxModel, runs: number, warmup: number): Promise<Stats> {
@@ -94,7 +96,15 @@ async function fullSize(name: string): Promise<FullSize> {
   const stats = await timeRuns(model, 1, 1);
   await model.session.release();
   const raw = network.inputs.find((i) => i.kind === "input")!.shape;
-  return { spec: name, input: raw.join("x"), mib: exported.bytes!.length / 2 ** 20, exportMs, loadMs, runMs: stats.median, gflops: (2 * totals(network).macs) / 1e9 / (stats.median / 1000) };
+  return {
+    spec: name,
+    input: raw.join("x"),
+    mib: exported.bytes!.length / 2 ** 20,
+    exportMs,
+    loadMs,
+    runMs: stats.median,
+    gflops: (2 * totals(network).macs) / 1e9 / (stats.median / 1000),
+  };
 }
 
 interface Parity {
@@ -115,29 +125,52 @@ async function parity(name: string, input?: readonly [number, number]): Promise<
   model.dispose();
   const check = report.checks[0]!;
   const raw = network.inputs.find((i) => i.kind === "input")!.shape;
-  return { spec: name, input: raw.join("x"), output: check.output, maxAbsDiff: check.maxAbsDiff, maxAbs: check.maxAbs, seconds: (performance.now() - started) / 1000 };
+  return {
+    spec: name,
+    input: raw.join("x"),
+    output: check.output,
+    maxAbsDiff: check.maxAbsDiff,
+    maxAbs: check.maxAbs,
+    seconds: (performance.now() - started) / 1000,
+  };
 }
 
 if (isMain(import.meta.url)) {
   const flags = parseFlags(process.argv.slice(2));
   const runs = Number(flags.get("runs") ?? 10);
   const specs = Object.keys(SMALL_INPUTS);
-  const tiny = fs.readdirSync(path.join(repoRoot(), "specs", "tiny")).filter((f) => f.endsWith(".vnet")).map((f) => f.replace(/\.vnet$/, "")).sort();
+  const tiny = fs
+    .readdirSync(path.join(repoRoot(), "specs", "tiny"))
+    .filter((f) => f.endsWith(".vnet"))
+    .map((f) => f.replace(/\.vnet$/, ""))
+    .sort();
   console.log(describeMachine(machine()));
   await selectBackend({ force: "cpu" });
 
   const r3d = await latency("r3d_18", [8, 112], runs);
-  console.log(`\nONNX Runtime (cpu provider), r3d_18 on one 8x112x112 clip: median ${r3d.stats.median.toFixed(1)} ms over ${runs} runs (p90 ${r3d.stats.p90.toFixed(1)}), ${r3d.gmacs.toFixed(2)} GMAC -> ${r3d.gflops.toFixed(1)} GFLOP/s`);
+  console.log(
+    `\nONNX Runtime (cpu provider), r3d_18 on one 8x112x112 clip: median ${r3d.stats.median.toFixed(1)} ms over ${runs} runs (p90 ${r3d.stats.p90.toFixed(1)}), ${r3d.gmacs.toFixed(2)} GMAC -> ${r3d.gflops.toFixed(1)} GFLOP/s`,
+  );
   const tinyLatency: Latency[] = [];
   for (const name of tiny) tinyLatency.push(await latency(name, undefined, runs));
   console.log(`\ntiny specs, batch 1, median of ${runs}:`);
-  console.log(table(["spec", "input", "GMAC", "median ms", "GFLOP/s"], tinyLatency.map((l) => [l.spec, l.input, l.gmacs.toFixed(3), l.stats.median.toFixed(2), l.gflops.toFixed(1)])));
+  console.log(
+    table(
+      ["spec", "input", "GMAC", "median ms", "GFLOP/s"],
+      tinyLatency.map((l) => [l.spec, l.input, l.gmacs.toFixed(3), l.stats.median.toFixed(2), l.gflops.toFixed(1)]),
+    ),
+  );
 
   const full: FullSize[] = [];
   if (!flags.has("skip-full")) {
     for (const name of specs) full.push(await fullSize(name));
     console.log("\nevery spec at full size: export, ONNX Runtime load, one run (batch 1):");
-    console.log(table(["spec", "input", "MiB", "export ms", "load ms", "run ms", "GFLOP/s"], full.map((f) => [f.spec, f.input, f.mib.toFixed(0), f.exportMs.toFixed(0), f.loadMs.toFixed(0), f.runMs.toFixed(0), f.gflops.toFixed(1)])));
+    console.log(
+      table(
+        ["spec", "input", "MiB", "export ms", "load ms", "run ms", "GFLOP/s"],
+        full.map((f) => [f.spec, f.input, f.mib.toFixed(0), f.exportMs.toFixed(0), f.loadMs.toFixed(0), f.runMs.toFixed(0), f.gflops.toFixed(1)]),
+      ),
+    );
   }
 
   const parities: Parity[] = [];
@@ -145,7 +178,12 @@ if (isMain(import.meta.url)) {
     for (const name of specs) parities.push(await parity(name, SMALL_INPUTS[name]));
     for (const name of (flags.get("full-parity") ?? "").split(",").filter(Boolean)) parities.push(await parity(name));
     console.log("\ntfjs (cpu) vs ONNX Runtime, random clip, batch 1, trained-like weights:");
-    console.log(table(["spec", "input", "output", "max |diff|", "max |value|", "seconds"], parities.map((p) => [p.spec, p.input, p.output, p.maxAbsDiff.toExponential(2), p.maxAbs.toFixed(2), p.seconds.toFixed(1)])));
+    console.log(
+      table(
+        ["spec", "input", "output", "max |diff|", "max |value|", "seconds"],
+        parities.map((p) => [p.spec, p.input, p.output, p.maxAbsDiff.toExponential(2), p.maxAbs.toFixed(2), p.seconds.toFixed(1)]),
+      ),
+    );
     const worst = Math.max(...parities.map((p) => p.maxAbsDiff));
     console.log(`worst max |diff| ${worst.toExponential(2)} (${worst <= 1e-4 ? "within" : "ABOVE"} 1e-4)`);
   }

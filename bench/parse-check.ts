@@ -26,7 +26,9 @@ interface Target {
   readonly source: string;
 }
 
-const TARGETS: readonly Target[] = [{ spec: "specs/slowfast_r50.vnet", measure: "parseCheck", maxMedianMs: 20, source: "performance issue: SlowFast parse+check under 20 ms" }];
+const TARGETS: readonly Target[] = [
+  { spec: "specs/slowfast_r50.vnet", measure: "parseCheck", maxMedianMs: 20, source: "performance issue: SlowFast parse+check under 20 ms" },
+];
 
 export interface SpecResult {
   readonly spec: string;
@@ -109,7 +111,17 @@ export function runParseCheckBench(options: { warmup: number; runs: number }): P
 
 export function formatParseCheckReport(report: ParseCheckReport): string {
   const ms = (n: number) => n.toFixed(2);
-  const rows = report.specs.map((s) => [s.spec, String(s.lines), String(s.files), String(s.layers), String(s.errors), ms(s.parse.median), ms(s.parse.p90), ms(s.parseCheck.median), ms(s.parseCheck.p90)]);
+  const rows = report.specs.map((s) => [
+    s.spec,
+    String(s.lines),
+    String(s.files),
+    String(s.layers),
+    String(s.errors),
+    ms(s.parse.median),
+    ms(s.parse.p90),
+    ms(s.parseCheck.median),
+    ms(s.parseCheck.p90),
+  ]);
   const lines = [
     `vnet parse/check: median and p90 of ${report.runs} runs after ${report.warmup} warm-up, in ms (files served from memory)`,
     `machine: ${describeMachine(report.machine)}`,

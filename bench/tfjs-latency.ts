@@ -31,7 +31,10 @@ interface ModelCase {
 const TINY = ["tiny_early_fusion_gap", "tiny_c3d", "tiny_r3d", "tiny_r2plus1d", "tiny_slowfast", "tiny_single_frame"];
 
 function cases(root: string): ModelCase[] {
-  return [{ name: "r3d_18", file: path.join(root, "specs", "r3d_18.vnet"), frames: 8, size: 112 }, ...TINY.map((name) => ({ name, file: path.join(root, "specs", "tiny", `${name}.vnet`) }))];
+  return [
+    { name: "r3d_18", file: path.join(root, "specs", "r3d_18.vnet"), frames: 8, size: 112 },
+    ...TINY.map((name) => ({ name, file: path.join(root, "specs", "tiny", `${name}.vnet`) })),
+  ];
 }
 
 /** Checks a spec, resized to the case's frames (checkResized, as the ONNX bench does) when it names some. */
@@ -80,7 +83,12 @@ function failure(stage: string, error: unknown): string {
   return `${stage} failed: ${/Aborted/.test(message) ? "the wasm heap ran out (its 4 GiB limit)" : message}`;
 }
 
-async function measureModel(network: CheckedNetwork, runs: number, budgetMs: number, measureAll: boolean): Promise<Omit<Row, "backend" | "model" | "input" | "gmacs">> {
+async function measureModel(
+  network: CheckedNetwork,
+  runs: number,
+  budgetMs: number,
+  measureAll: boolean,
+): Promise<Omit<Row, "backend" | "model" | "input" | "gmacs">> {
   const graph = lowerNetwork(network);
   const { model, diagnostics } = emitTfjs(graph, { seed: 0 });
   if (!model) return { error: diagnostics.map((d) => d.message).join("; ") };
@@ -92,24 +100,39 @@ async function measureModel(network: CheckedNetwork, runs: number, budgetMs: num
   try {
     let inference: Stats;
     try {
-      inference = await time(async () => {
-        const y = model.predict(one.length === 1 ? one[0]! : one) as tf.Tensor;
-        await y.data();
-        y.dispose();
-      }, runs, budgetMs);
+      inference = await time(
+        async () => {
+          const y = model.predict(one.length === 1 ? one[0]! : one) as tf.Tensor;
+          await y.data();
+          y.dispose();
+        },
+        runs,
+        budgetMs,
+      );
     } catch (error) {
       return { error: failure("inference", error) };
     }
     // A training step costs about 6x an inference at batch 2; past the budget it is estimated only.
     const estimate = 6 * inference.median;
-    if (!measureAll && estimate > budgetMs) return { inference, error: `train step not run: ~${Math.round(estimate / 1000)} s estimated (6x inference), over the ${Math.round(budgetMs / 1000)} s budget; --all runs it` };
+    if (!measureAll && estimate > budgetMs)
+      return {
+        inference,
+        error: `train step not run: ~${Math.round(estimate / 1000)} s estimated (6x inference), over the ${Math.round(budgetMs / 1000)} s budget; --all runs it`,
+      };
     const optimizer = tf.train.momentum(1e-4, 0.9);
     try {
-      const trainStep = await time(async () => {
-        const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(labels, model.apply(two.length === 1 ? two[0]! : two, { training: true }) as tf.Tensor) as tf.Scalar, true);
-        await loss!.data();
-        loss!.dispose();
-      }, runs, budgetMs);
+      const trainStep = await time(
+        async () => {
+          const loss = optimizer.minimize(
+            () => tf.losses.softmaxCrossEntropy(labels, model.apply(two.length === 1 ? two[0]! : two, { training: true }) as tf.Tensor) as tf.Scalar,
+            true,
+          );
+          await loss!.data();
+          loss!.dispose();
+        },
+        runs,
+        budgetMs,
+      );
       return { inference, trainStep };
     } catch (error) {
       return { inference, error: failure("train step", error) };
@@ -123,7 +146,10 @@ async function measureModel(network: CheckedNetwork, runs: number, budgetMs: num
 /** Measures one model on one backend in this process; prints the row as the last line (JSON). */
 async function measureHere(choice: BackendChoice, c: ModelCase, runs: number, budgetMs: number, all: boolean): Promise<void> {
   const network = loadNetwork(c);
-  const input = network.inputs.filter((i) => i.kind === "input").map((i) => i.shape.join("x")).join(", ");
+  const input = network.inputs
+    .filter((i) => i.kind === "input")
+    .map((i) => i.shape.join("x"))
+    .join(", ");
   const gmacs = totals(network).macs / 1e9;
   await selectBackend({ force: choice });
   const row: Row = { backend: choice, model: c.name, input, gmacs, ...(await measureModel(network, runs, budgetMs, all)) };
@@ -135,7 +161,10 @@ async function measureHere(choice: BackendChoice, c: ModelCase, runs: number, bu
  * training step) cannot take the other measurements down with it.
  */
 function measureInChild(choice: BackendChoice, c: ModelCase, argv: readonly string[]): Row {
-  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...argv, "--child", `${choice}:${c.name}`], { encoding: "utf8", maxBuffer: 1 << 26 });
+  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...argv, "--child", `${choice}:${c.name}`], {
+    encoding: "utf8",
+    maxBuffer: 1 << 26,
+  });
   const last = child.stdout.trim().split("\n").pop() ?? "";
   try {
     return JSON.parse(last) as Row;
@@ -177,7 +206,17 @@ if (isMain(import.meta.url)) {
     console.log(
       table(
         ["backend", "model", "input", "GMACs", "infer ms (b1)", "GFLOP/s", "train step ms (b2)", "GFLOP/s", "note"],
-        rows.map((r) => [r.backend, r.model, r.input, r.gmacs.toFixed(3), ms(r.inference), gflops(r.gmacs, 1, r.inference), ms(r.trainStep), gflops(r.gmacs, 6, r.trainStep), r.error ?? `median of ${r.inference?.runs ?? 0}/${r.trainStep?.runs ?? 0}`]),
+        rows.map((r) => [
+          r.backend,
+          r.model,
+          r.input,
+          r.gmacs.toFixed(3),
+          ms(r.inference),
+          gflops(r.gmacs, 1, r.inference),
+          ms(r.trainStep),
+          gflops(r.gmacs, 6, r.trainStep),
+          r.error ?? `median of ${r.inference?.runs ?? 0}/${r.trainStep?.runs ?? 0}`,
+        ]),
       ),
     );
     console.log(`wrote ${writeResults("tfjs-latency", { machine: machine(), rows })}`);

@@ -9,7 +9,12 @@ export class VnetParser extends CstParser {
   constructor(errorMessageProvider?: IParserErrorMessageProvider) {
     // Nodes carry start and end offsets: the AST's ranges are offsets, and lines and columns are
     // computed from them in one place (src/diagnostics/location.ts).
-    super(T.allTokens, { recoveryEnabled: true, nodeLocationTracking: "onlyOffset", maxLookahead: 3, ...(errorMessageProvider ? { errorMessageProvider } : {}) });
+    super(T.allTokens, {
+      recoveryEnabled: true,
+      nodeLocationTracking: "onlyOffset",
+      maxLookahead: 3,
+      ...(errorMessageProvider ? { errorMessageProvider } : {}),
+    });
     this.performSelfAnalysis();
   }
 
@@ -118,10 +123,7 @@ export class VnetParser extends CstParser {
     this.CONSUME(T.Identifier);
     this.CONSUME(T.LCurly);
     this.MANY(() => {
-      this.OR([
-        { ALT: () => this.SUBRULE(this.binding) },
-        { ALT: () => this.SUBRULE(this.rule) },
-      ]);
+      this.OR([{ ALT: () => this.SUBRULE(this.binding) }, { ALT: () => this.SUBRULE(this.rule) }]);
       this.OPTION(() => this.CONSUME(T.Comma));
     });
     this.CONSUME(T.RCurly);
@@ -150,10 +152,7 @@ export class VnetParser extends CstParser {
     this.CONSUME(T.Identifier);
     this.CONSUME(T.LCurly);
     this.MANY(() => {
-      this.OR([
-        { ALT: () => this.SUBRULE(this.binding) },
-        { ALT: () => this.SUBRULE(this.section) },
-      ]);
+      this.OR([{ ALT: () => this.SUBRULE(this.binding) }, { ALT: () => this.SUBRULE(this.section) }]);
       this.OPTION(() => this.CONSUME(T.Comma));
     });
     this.CONSUME(T.RCurly);
@@ -390,4 +389,3 @@ export class VnetParser extends CstParser {
     this.CONSUME(T.RBracket);
   });
 }
-

@@ -31,9 +31,7 @@ export const And = keyword("and");
 export const Or = keyword("or");
 export const Not = keyword("not");
 
-export const KEYWORDS = [
-  Import, From, Block, Network, Input, Stream, Output, Inflate, For, In, If, Then, Else, As, True, False, And, Or, Not,
-];
+export const KEYWORDS = [Import, From, Block, Network, Input, Stream, Output, Inflate, For, In, If, Then, Else, As, True, False, And, Or, Not];
 
 export const WhiteSpace = createToken({ name: "WhiteSpace", pattern: /[ \t\r\n\f\uFEFF]+/, group: Lexer.SKIPPED });
 export const LineComment = createToken({ name: "LineComment", pattern: /\/\/[^\r\n]*/, group: "comments" });

@@ -39,7 +39,22 @@ async function run(): Promise<void> {
   fs.mkdirSync(work, { recursive: true });
   fs.mkdirSync(docs, { recursive: true });
   const spec = "specs/tiny/tiny_early_fusion_gap.vnet";
-  const common = ["--data", "builtin:motion", "--optimizer", "adam", "--batch", "16", "--epochs", "8", "--train-clips", "150", "--val-clips", "20", "--seed", "1"];
+  const common = [
+    "--data",
+    "builtin:motion",
+    "--optimizer",
+    "adam",
+    "--batch",
+    "16",
+    "--epochs",
+    "8",
+    "--train-clips",
+    "150",
+    "--val-clips",
+    "20",
+    "--seed",
+    "1",
+  ];
   await vnet("train", spec, ...common, "--lr", "0.004", "--plot", "-o", path.join(work, "lr-0.004"));
   await vnet("train", spec, ...common, "--lr", "0.001", "-o", path.join(work, "lr-0.001"));
   await vnet("plot", path.join(work, "lr-0.004"), path.join(work, "lr-0.001"), "-o", path.join(docs, "curves.png"));
@@ -49,7 +64,9 @@ async function run(): Promise<void> {
   // model classifies right (with the GIF of the same clip).
   const data = motionDataset({ classes: 5, frames: 8, size: 32, trainPerClass: 0, valPerClass: 20, seed: 1 });
   const clipSize = 8 * 32 * 32 * 3;
-  const ups = Array.from(data.val.labels).flatMap((label, i) => (label === 2 ? [i] : [])).slice(0, 6);
+  const ups = Array.from(data.val.labels)
+    .flatMap((label, i) => (label === 2 ? [i] : []))
+    .slice(0, 6);
   let explained = false;
   for (const [k, index] of ups.entries()) {
     const video = path.join(work, `up_${k}.mp4`);
@@ -70,7 +87,16 @@ async function run(): Promise<void> {
     executablePath: chromiumPath(),
     headless: true,
     viewport: { width: 1280, height: 1600 },
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
   try {
     const page = await context.newPage();

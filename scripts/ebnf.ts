@@ -154,7 +154,9 @@ export function grammarDrift(sources: GrammarSources): string[] {
   const documented = extractParserProductions(sources.parserSource);
   const documentedNames = documented.map((d) => d.rule);
   if (documentedNames.join(" ") !== sources.ruleNames.join(" ")) {
-    problems.push(`grammar/parser.ts: RULE definitions found in the source (${documentedNames.join(", ")}) differ from the parser's rules (${sources.ruleNames.join(", ")})`);
+    problems.push(
+      `grammar/parser.ts: RULE definitions found in the source (${documentedNames.join(", ")}) differ from the parser's rules (${sources.ruleNames.join(", ")})`,
+    );
   }
   const fromParser: Production[] = [];
   for (const { rule, production } of documented) {
@@ -175,7 +177,9 @@ export function grammarDrift(sources: GrammarSources): string[] {
   const actual = syntactic.map(formatProduction);
   for (let i = 0; i < Math.max(expected.length, actual.length); i++) {
     if (expected[i] !== actual[i]) {
-      problems.push(`grammar/vnet.ebnf production ${i + 1} differs from grammar/parser.ts:\n  parser:    ${expected[i] ?? "(none)"}\n  vnet.ebnf: ${actual[i] ?? "(none)"}`);
+      problems.push(
+        `grammar/vnet.ebnf production ${i + 1} differs from grammar/parser.ts:\n  parser:    ${expected[i] ?? "(none)"}\n  vnet.ebnf: ${actual[i] ?? "(none)"}`,
+      );
     }
   }
 

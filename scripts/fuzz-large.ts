@@ -49,7 +49,22 @@ function repeatTo(bytes: number, piece: (i: number) => string, separator = "\n")
 }
 
 /** Characters that break naive text handling: combining marks, bidi overrides, joiners, lone surrogates, NUL. */
-const PATHOLOGICAL = ["e\u0301\u0301\u0301", "\u202e", "\u202d", "\u200b", "\u200d", "\u{1F468}\u200d\u{1F469}\u200d\u{1F467}", "\uD800", "\uDC00", "\uFEFF", "\u0000", "\u2028", "\u2029", "\uFFFF", "\u0301"];
+const PATHOLOGICAL = [
+  "e\u0301\u0301\u0301",
+  "\u202e",
+  "\u202d",
+  "\u200b",
+  "\u200d",
+  "\u{1F468}\u200d\u{1F469}\u200d\u{1F467}",
+  "\uD800",
+  "\uDC00",
+  "\uFEFF",
+  "\u0000",
+  "\u2028",
+  "\u2029",
+  "\uFFFF",
+  "\u0301",
+];
 
 /** A kind as written below: its maker may return the entry text alone. */
 type RawKind = Omit<LargeKind, "make"> & { make(bytes: number, seed: number): string | LargeSpec };
@@ -59,18 +74,27 @@ const RAW_KINDS: readonly RawKind[] = [
     name: "list-doubling",
     doc: "A list doubled thirty times by `+` (2^30 items unchecked).",
     expect: ["VN015"],
-    make: () => network(Array.from({ length: 31 }, (_, i) => (i === 0 ? "  a0 = [1]" : `  a${i} = a${i - 1} + a${i - 1}`)).join("\n"), "video -> global_avg_pool -> dense(len(a30))"),
+    make: () =>
+      network(
+        Array.from({ length: 31 }, (_, i) => (i === 0 ? "  a0 = [1]" : `  a${i} = a${i - 1} + a${i - 1}`)).join("\n"),
+        "video -> global_avg_pool -> dense(len(a30))",
+      ),
   },
   {
     name: "shared-nesting",
     doc: "A list that holds itself twice, thirty levels deep (2^30 leaves sharing structure), compared and printed in a message.",
-    make: () => network(Array.from({ length: 31 }, (_, i) => (i === 0 ? "  a0 = [1]" : `  a${i} = [a${i - 1}, a${i - 1}]`)).join("\n") + "\n  same = a30 == a30", "video -> global_avg_pool -> dense(if same then a30 else 10)"),
+    make: () =>
+      network(
+        Array.from({ length: 31 }, (_, i) => (i === 0 ? "  a0 = [1]" : `  a${i} = [a${i - 1}, a${i - 1}]`)).join("\n") + "\n  same = a30 == a30",
+        "video -> global_avg_pool -> dense(if same then a30 else 10)",
+      ),
   },
   {
     name: "string-doubling",
     doc: "A string doubled thirty times by `+`.",
     expect: ["VN015"],
-    make: () => network(Array.from({ length: 31 }, (_, i) => (i === 0 ? '  s0 = "ab"' : `  s${i} = s${i - 1} + s${i - 1}`)).join("\n") + "\n  description = s30"),
+    make: () =>
+      network(Array.from({ length: 31 }, (_, i) => (i === 0 ? '  s0 = "ab"' : `  s${i} = s${i - 1} + s${i - 1}`)).join("\n") + "\n  description = s30"),
   },
   {
     name: "long-sum",
@@ -87,7 +111,10 @@ const RAW_KINDS: readonly RawKind[] = [
     doc: "A loop of 10^9 iterations, nested loops of 10^4 x 10^4, and blocks fanning out ten-fold per level.",
     expect: ["VN027"],
     make: () => {
-      const blocks = Array.from({ length: 8 }, (_, i) => `block f${i}() {\n  input x\n  output x -> ${i < 7 ? `for j in 0..10 { f${i + 1} }` : "relu"}\n}\n`).join("");
+      const blocks = Array.from(
+        { length: 8 },
+        (_, i) => `block f${i}() {\n  input x\n  output x -> ${i < 7 ? `for j in 0..10 { f${i + 1} }` : "relu"}\n}\n`,
+      ).join("");
       return `${blocks}${network("  a = video -> for i in 0..1000000000 { relu }\n  b = video -> for i in 0..10000 { for j in 0..10000 { relu } }\n  c = video -> f0", "c -> global_avg_pool -> dense(classes)")}`;
     },
   },
@@ -97,7 +124,10 @@ const RAW_KINDS: readonly RawKind[] = [
     expect: ["VN027"],
     make: () => {
       const items = Array.from({ length: 2000 }, () => "1").join(", ");
-      return network(`  x = video -> for i in 0..10000 { for j in 0..10000 { conv3d(len([${items}]), kernel = 1) } }`, "x -> global_avg_pool -> dense(classes)");
+      return network(
+        `  x = video -> for i in 0..10000 { for j in 0..10000 { conv3d(len([${items}]), kernel = 1) } }`,
+        "x -> global_avg_pool -> dense(classes)",
+      );
     },
   },
   {
@@ -158,7 +188,10 @@ const RAW_KINDS: readonly RawKind[] = [
     make: (bytes) => {
       const items = repeatTo(bytes / 2, (i) => String(i % 97), ", ");
       const names = repeatTo(bytes / 2, (i) => `"c${i}"`, ", ");
-      return network(`  xs = [${items}]\n  class_names = [${names}]\n  same = xs == xs`, "video -> global_avg_pool -> dense(if same then max(xs) - max(xs) + classes else 1)");
+      return network(
+        `  xs = [${items}]\n  class_names = [${names}]\n  same = xs == xs`,
+        "video -> global_avg_pool -> dense(if same then max(xs) - max(xs) + classes else 1)",
+      );
     },
   },
   {
@@ -171,7 +204,10 @@ const RAW_KINDS: readonly RawKind[] = [
     doc: "Numbers with thousands of digits, overflowing arithmetic, and 1e308 * 1e308.",
     make: (bytes) => {
       const digits = "9".repeat(Math.min(bytes, 100_000));
-      return network(`  a = ${digits}\n  b = 1e308 * 1e308\n  c = 2 ** 1024\n  d = -${digits}.${digits}\n  e = 0.${"0".repeat(400)}1`, "video -> global_avg_pool -> dense(a + b + c + d + e)");
+      return network(
+        `  a = ${digits}\n  b = 1e308 * 1e308\n  c = 2 ** 1024\n  d = -${digits}.${digits}\n  e = 0.${"0".repeat(400)}1`,
+        "video -> global_avg_pool -> dense(a + b + c + d + e)",
+      );
     },
   },
   {
@@ -199,7 +235,10 @@ const RAW_KINDS: readonly RawKind[] = [
       const count = Math.max(10, Math.floor(bytes / 60));
       const lib = Array.from({ length: count }, (_, i) => `block lib${i}() {\n  input x\n  output x -> relu\n}\n`).join("");
       const names = Array.from({ length: count }, (_, i) => `lib${i}`).join(", ");
-      return { text: `import { ${names}, missing } from "./lib.vnet"\n${network("", "video -> lib0 -> global_avg_pool -> dense(classes)")}`, others: { "lib.vnet": lib } };
+      return {
+        text: `import { ${names}, missing } from "./lib.vnet"\n${network("", "video -> lib0 -> global_avg_pool -> dense(classes)")}`,
+        others: { "lib.vnet": lib },
+      };
     },
   },
 ];

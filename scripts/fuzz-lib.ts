@@ -85,12 +85,65 @@ export const VOCABULARY: readonly string[] = (() => {
   const sections = Object.entries(SECTION_SCHEMAS).flatMap(([name, schema]) => [name, ...Object.keys(schema)]);
   const punctuation = ["->", "..", ".", "==", "!=", "<=", ">=", "<", ">", "=", "**", "*", "/", "%", "+", "-", "{", "}", "(", ")", "[", "]", ","];
   const members = ["channels", "frames", "height", "width", "shape"];
-  const strings = ['""', '"a"', '"same"', '"valid"', '"concat"', '"time"', '"softmax"', '"random"', '"**"', '"layer{1,2}.*.conv_a"', '"./lib/video_resnet.vnet"', '"../../outside.vnet"', '"\\""', '"\\\\"'];
-  return [...keywords, ...OPERATORS.keys(), ...FUNCTIONS.keys(), ...sections, ...NETWORK_PROPERTIES, ...members, ...punctuation, ...NUMBERS, ...strings, "x", "video", "sampling", "classes"];
+  const strings = [
+    '""',
+    '"a"',
+    '"same"',
+    '"valid"',
+    '"concat"',
+    '"time"',
+    '"softmax"',
+    '"random"',
+    '"**"',
+    '"layer{1,2}.*.conv_a"',
+    '"./lib/video_resnet.vnet"',
+    '"../../outside.vnet"',
+    '"\\""',
+    '"\\\\"',
+  ];
+  return [
+    ...keywords,
+    ...OPERATORS.keys(),
+    ...FUNCTIONS.keys(),
+    ...sections,
+    ...NETWORK_PROPERTIES,
+    ...members,
+    ...punctuation,
+    ...NUMBERS,
+    ...strings,
+    "x",
+    "video",
+    "sampling",
+    "classes",
+  ];
 })();
 
 /** Characters no token contains, line breaks and non-ASCII: they test lexer recovery and offset arithmetic. */
-const JUNK = ["\u0000", "\r", "\r\n", "\t", "\uFEFF", "\u00e9", "\u{1F600}", "\uD800", "\uFFFD", ":", ";", "#", "'", "!", "?", "@", "$", "`", "\\", '"', "/*", "*/", "//"];
+const JUNK = [
+  "\u0000",
+  "\r",
+  "\r\n",
+  "\t",
+  "\uFEFF",
+  "\u00e9",
+  "\u{1F600}",
+  "\uD800",
+  "\uFFFD",
+  ":",
+  ";",
+  "#",
+  "'",
+  "!",
+  "?",
+  "@",
+  "$",
+  "`",
+  "\\",
+  '"',
+  "/*",
+  "*/",
+  "//",
+];
 
 /** Splits text into token-ish pieces, whitespace included, so joining the pieces gives the text back. */
 const PIECE = /\s+|\/\/[^\r\n]*|\/\*[\s\S]*?\*\/|"(?:[^"\\\r\n]|\\.)*"?|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|[A-Za-z_][A-Za-z0-9_]*|->|\.\.|==|!=|<=|>=|\*\*|[\s\S]/g;
@@ -192,7 +245,10 @@ export const MUTATIONS: readonly Mutation[] = [
       const between = p.pieces.slice(first[1] + 1, second[0]).join("");
       const secondText = p.pieces.slice(second[0], second[1] + 1).join("");
       const after = p.pieces.slice(second[1] + 1).join("");
-      return { text: before + secondText + between + firstText + after, note: `swapped ${JSON.stringify(firstText.slice(0, 30))} and ${JSON.stringify(secondText.slice(0, 30))}` };
+      return {
+        text: before + secondText + between + firstText + after,
+        note: `swapped ${JSON.stringify(firstText.slice(0, 30))} and ${JSON.stringify(secondText.slice(0, 30))}`,
+      };
     },
   },
   {
@@ -307,7 +363,12 @@ export interface CaseResult {
 }
 
 /** Checks `text` as the file `entry`, with the rest of the corpus served from memory (no disk reads). */
-export function checkInMemory(entry: string, text: string, corpus: readonly CorpusFile[], root: string): { texts: Map<string, string>; diagnostics: readonly Diagnostic[] } {
+export function checkInMemory(
+  entry: string,
+  text: string,
+  corpus: readonly CorpusFile[],
+  root: string,
+): { texts: Map<string, string>; diagnostics: readonly Diagnostic[] } {
   const texts = new Map(corpus.map((c) => [c.file, c.text]));
   texts.set(entry, text);
   const host: Host = { readFile: (file) => texts.get(file) };
@@ -370,7 +431,11 @@ export function runCase(fuzzCase: FuzzCase, corpus: readonly CorpusFile[]): Case
 /** The error's class, message and innermost stack frames: enough to tell one bug from another. */
 export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  const frames = (error.stack ?? "").split("\n").filter((l) => l.trim().startsWith("at ")).slice(0, 3).map((l) => l.trim());
+  const frames = (error.stack ?? "")
+    .split("\n")
+    .filter((l) => l.trim().startsWith("at "))
+    .slice(0, 3)
+    .map((l) => l.trim());
   return `${error.name}: ${error.message}${frames.length ? ` (${frames.join(" < ")})` : ""}`;
 }
 

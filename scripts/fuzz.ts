@@ -115,7 +115,13 @@ function runLane(input: WorkerInput): void {
     if (!slowest || result.ms > slowest.ms) slowest = { index, ms: result.ms, file: fuzzCase.base.name };
     const problems = [...result.problems, ...(result.ms > input.budgetMs ? [`slow: ${result.ms.toFixed(0)} ms, over the ${input.budgetMs} ms budget`] : [])];
     if (problems.length > 0) {
-      const message: FailureMessage = { type: "failure", index, ms: result.ms, problems, report: formatFailure(fuzzCase, { ...result, problems }, input.budgetMs) };
+      const message: FailureMessage = {
+        type: "failure",
+        index,
+        ms: result.ms,
+        problems,
+        report: formatFailure(fuzzCase, { ...result, problems }, input.budgetMs),
+      };
       parentPort!.postMessage(message);
     }
     flush();
@@ -141,7 +147,9 @@ function runOne(options: Options): number {
   const lines = new LineIndex(fuzzCase.text);
   for (const d of result.diagnostics) {
     const where = d.file === fuzzCase.base.file ? lines.positionAt(d.range.start) : undefined;
-    console.log(`${path.relative(fuzzCase.base.root, d.file)}:${where ? `${where.line}:${where.column}` : `@${d.range.start}`} ${d.severity} ${d.code} ${d.message}`);
+    console.log(
+      `${path.relative(fuzzCase.base.root, d.file)}:${where ? `${where.line}:${where.column}` : `@${d.range.start}`} ${d.severity} ${d.code} ${d.message}`,
+    );
   }
   console.log(`----- ${result.ms.toFixed(1)} ms, ${result.problems.length === 0 ? "passes" : "FAILS"} -----`);
   for (const problem of result.problems) console.log(`problem: ${problem}`);
@@ -166,7 +174,17 @@ async function runMany(options: Options): Promise<number> {
 
   const runLaneFrom = (lane: number, firstIndex: number): Promise<void> =>
     new Promise((resolve) => {
-      const input: WorkerInput = { seed: options.seed, cases: options.cases, jobs: options.jobs, lane, firstIndex, budgetMs: options.budgetMs, specs: options.specs, maxRepeat: options.maxRepeat, progress };
+      const input: WorkerInput = {
+        seed: options.seed,
+        cases: options.cases,
+        jobs: options.jobs,
+        lane,
+        firstIndex,
+        budgetMs: options.budgetMs,
+        specs: options.specs,
+        maxRepeat: options.maxRepeat,
+        progress,
+      };
       const worker = new Worker(fileURLToPath(import.meta.url), { workerData: input });
       let lastIndex = -1;
       let lastChange = performance.now();
@@ -186,7 +204,13 @@ async function runMany(options: Options): Promise<number> {
           const fuzzCase = generateCase(corpus, options.seed, running, { maxRepeat: options.maxRepeat });
           const ms = performance.now() - lastChange;
           const problems = [`hang: still running after ${options.hangMs} ms`];
-          failures.push({ type: "failure", index: running, ms, problems, report: formatFailure(fuzzCase, { ms, diagnostics: [], problems }, options.budgetMs) });
+          failures.push({
+            type: "failure",
+            index: running,
+            ms,
+            problems,
+            report: formatFailure(fuzzCase, { ms, diagnostics: [], problems }, options.budgetMs),
+          });
           times.push(ms);
           Atomics.store(current, lane, 0);
           void runLaneFrom(lane, running + options.jobs).then(resolve);
@@ -207,7 +231,13 @@ async function runMany(options: Options): Promise<number> {
         const running = Atomics.load(current, lane) - 1;
         const fuzzCase = generateCase(corpus, options.seed, Math.max(0, running), { maxRepeat: options.maxRepeat });
         const problems = [`worker died: ${error.message}`];
-        failures.push({ type: "failure", index: running, ms: 0, problems, report: formatFailure(fuzzCase, { ms: 0, diagnostics: [], problems }, options.budgetMs) });
+        failures.push({
+          type: "failure",
+          index: running,
+          ms: 0,
+          problems,
+          report: formatFailure(fuzzCase, { ms: 0, diagnostics: [], problems }, options.budgetMs),
+        });
         void runLaneFrom(lane, running + options.jobs).then(resolve);
       });
       worker.on("exit", () => {
@@ -244,7 +274,11 @@ async function runMany(options: Options): Promise<number> {
     corpusFiles: corpus.length,
     wallSeconds: Number(wallS.toFixed(2)),
     casesPerSecond: Number((times.length / wallS).toFixed(1)),
-    msPerCase: { median: Number(percentile(sorted, 0.5).toFixed(2)), p99: Number(percentile(sorted, 0.99).toFixed(2)), max: Number((sorted.at(-1) ?? NaN).toFixed(2)) },
+    msPerCase: {
+      median: Number(percentile(sorted, 0.5).toFixed(2)),
+      p99: Number(percentile(sorted, 0.99).toFixed(2)),
+      max: Number((sorted.at(-1) ?? NaN).toFixed(2)),
+    },
     slowest,
     failingCases: failures.length,
     signatures: [...bySignature].map(([signature, list]) => ({ signature, cases: list.length, first: list[0]!.index })),
@@ -253,7 +287,9 @@ async function runMany(options: Options): Promise<number> {
   if (options.json) {
     console.log(JSON.stringify(summary, null, 2));
   } else {
-    console.log(`vnet fuzz: seed ${summary.seed}, ${summary.cases} cases, ${summary.jobs} job(s), corpus ${summary.corpusFiles} files, max repeat ${summary.maxRepeat}`);
+    console.log(
+      `vnet fuzz: seed ${summary.seed}, ${summary.cases} cases, ${summary.jobs} job(s), corpus ${summary.corpusFiles} files, max repeat ${summary.maxRepeat}`,
+    );
     console.log(`  ${summary.wallSeconds} s wall, ${summary.casesPerSecond} cases/s`);
     console.log(`  per case: median ${summary.msPerCase.median} ms, p99 ${summary.msPerCase.p99} ms, max ${summary.msPerCase.max} ms`);
     if (slowest) console.log(`  slowest: case ${slowest.index} (${slowest.file}), ${slowest.ms.toFixed(1)} ms; --only ${slowest.index} shows it`);
@@ -262,7 +298,8 @@ async function runMany(options: Options): Promise<number> {
     for (const failure of failures.slice(0, options.show)) console.log(`\n${failure.report}`);
   }
   if (options.out) {
-    for (const failure of failures) writeCase(options.out, options.seed, failure.index, generateCase(corpus, options.seed, failure.index, { maxRepeat: options.maxRepeat }).text);
+    for (const failure of failures)
+      writeCase(options.out, options.seed, failure.index, generateCase(corpus, options.seed, failure.index, { maxRepeat: options.maxRepeat }).text);
   }
   return failures.length === 0 ? 0 : 1;
 }

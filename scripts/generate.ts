@@ -131,7 +131,10 @@ export function generateAll(root: string = repoRoot()): Map<string, string> {
     [`${GENERATED_DIR}/cst.d.ts`, cstTypes(parser)],
     [`${GENERATED_DIR}/grammar.ebnf`, grammarEbnf(parserSource)],
     [`${GENERATED_DIR}/operators.md`, markdown("src/ops/catalogue.ts", operatorReference(OPERATORS.values(), FUNCTIONS))],
-    [`${GENERATED_DIR}/sections.md`, markdown("src/semantics/sections.ts", sectionReference(SECTION_SCHEMAS, INFLATE_SETTINGS, INFLATE_RULE, NETWORK_PROPERTIES))],
+    [
+      `${GENERATED_DIR}/sections.md`,
+      markdown("src/semantics/sections.ts", sectionReference(SECTION_SCHEMAS, INFLATE_SETTINGS, INFLATE_RULE, NETWORK_PROPERTIES)),
+    ],
     [`${GENERATED_DIR}/specs.md`, markdown("specs/*.vnet and specs/tiny/*.vnet", specTable(root))],
     [`${GENERATED_DIR}/syntax-diagrams.html`, syntaxDiagrams(parser)],
     [`${GENERATED_DIR}/tasks.md`, markdown("src/semantics/tasks/", taskReference(TASKS.values(), DEFAULT_TASK))],

@@ -85,7 +85,12 @@ function code(text: string): string {
 }
 
 function describeInputs(op: OpDef): string {
-  const count = op.inputs === "many" ? "two or more tensors, given as a list (`[a, b] -> " + op.name + "`)" : op.inputs === 1 ? "one tensor" : `${op.inputs} tensors, given as a list`;
+  const count =
+    op.inputs === "many"
+      ? "two or more tensors, given as a list (`[a, b] -> " + op.name + "`)"
+      : op.inputs === 1
+        ? "one tensor"
+        : `${op.inputs} tensors, given as a list`;
   const ranks = op.ranks?.length ? `; accepts ${op.ranks.map(rankName).join(" or ")}` : "";
   return count + ranks;
 }
@@ -131,7 +136,12 @@ export function operatorReference(operators: Iterable<OpDef>, functions: Readonl
         out.push(
           table(
             ["parameter", "type", "default", "description"],
-            op.params.map((p) => [code(p.name), describeParamType(p.type), p.default === undefined ? "required" : p.default === null ? "optional" : code(formatValue(p.default)), p.doc]),
+            op.params.map((p) => [
+              code(p.name),
+              describeParamType(p.type),
+              p.default === undefined ? "required" : p.default === null ? "optional" : code(formatValue(p.default)),
+              p.doc,
+            ]),
           ),
           "",
         );
@@ -142,7 +152,9 @@ export function operatorReference(operators: Iterable<OpDef>, functions: Readonl
   out.push(
     table(
       ["function", "arguments", "description"],
-      [...functions].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, f]) => [code(name), f.arity[0] === f.arity[1] ? String(f.arity[0]) : `${f.arity[0]}–${f.arity[1]}`, f.doc]),
+      [...functions]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([name, f]) => [code(name), f.arity[0] === f.arity[1] ? String(f.arity[0]) : `${f.arity[0]}–${f.arity[1]}`, f.doc]),
     ),
     "",
   );
@@ -174,7 +186,12 @@ function schemaTables(title: string, schema: Schema, out: string[]): void {
 }
 
 /** sections.md: the keys of `sampling`, `training`, `inflate` and inflation rules, and the network properties. */
-export function sectionReference(sections: Readonly<Record<string, Schema>>, inflateSettings: Schema, inflateRule: Schema, properties: readonly string[]): string {
+export function sectionReference(
+  sections: Readonly<Record<string, Schema>>,
+  inflateSettings: Schema,
+  inflateRule: Schema,
+  properties: readonly string[],
+): string {
   const out: string[] = [
     "# Sections and settings",
     "",
@@ -184,7 +201,7 @@ export function sectionReference(sections: Readonly<Record<string, Schema>>, inf
     "",
   ];
   for (const [name, schema] of Object.entries(sections)) schemaTables(name, schema, out);
-  out.push("## Inflation", "", "`inflate source2d { settings  \"glob\" { rule }  ... }`: later rules win.", "");
+  out.push("## Inflation", "", '`inflate source2d { settings  "glob" { rule }  ... }`: later rules win.', "");
   schemaTables("inflate settings", inflateSettings, out);
   schemaTables("inflation rule", inflateRule, out);
   out.push("## Network properties", "", `Special bindings in a network body: ${properties.map(code).join(", ")}.`, "");
@@ -200,11 +217,27 @@ export function taskReference(tasks: Iterable<TaskContract>, defaultTask: string
     "",
   ];
   const list = (title: string, entries: readonly Described[]) => {
-    out.push(`**${title}**`, "", table(["name", "what"], entries.map((e) => [code(e.name), e.doc])), "");
+    out.push(
+      `**${title}**`,
+      "",
+      table(
+        ["name", "what"],
+        entries.map((e) => [code(e.name), e.doc]),
+      ),
+      "",
+    );
   };
   for (const task of tasks) {
     out.push(`## ${task.name}`, "", task.doc, "", `**Inputs:** ${task.inputs}.`, "");
-    out.push("**Outputs** (in `output` order)", "", table(["output", "shape", "what"], task.outputs.map((o) => [code(o.name), o.shape, o.doc])), "");
+    out.push(
+      "**Outputs** (in `output` order)",
+      "",
+      table(
+        ["output", "shape", "what"],
+        task.outputs.map((o) => [code(o.name), o.shape, o.doc]),
+      ),
+      "",
+    );
     list("Losses", task.losses);
     list("Metrics", task.metrics);
     list("Datasets", task.datasets);

@@ -12,8 +12,10 @@ ${body}
 
 describe("shape inference", () => {
   it("infers conv3d and pooling shapes and counts parameters", () => {
-    const r = checkText(net(`  x = video -> conv3d(8, kernel = 3, pad = 1) -> bn -> relu -> maxpool3d(kernel = [1, 2, 2])
-  output x -> global_avg_pool -> dense(classes)`));
+    const r = checkText(
+      net(`  x = video -> conv3d(8, kernel = 3, pad = 1) -> bn -> relu -> maxpool3d(kernel = [1, 2, 2])
+  output x -> global_avg_pool -> dense(classes)`),
+    );
     expect(codes(r)).toEqual([]);
     const n = r.networks[0]!;
     const shapes = n.layers.map((l) => `${l.op}:${l.shape.join("x")}`);
@@ -28,9 +30,11 @@ describe("shape inference", () => {
   });
 
   it("reports a shape mismatch at add with both shapes and where each came from", () => {
-    const r = checkText(net(`  a = video -> conv3d(8, kernel = 3, pad = 1)
+    const r = checkText(
+      net(`  a = video -> conv3d(8, kernel = 3, pad = 1)
   b = video -> conv3d(16, kernel = 3, pad = 1)
-  output [a, b] -> add -> global_avg_pool -> dense(classes)`));
+  output [a, b] -> add -> global_avg_pool -> dense(classes)`),
+    );
     expect(codes(r)).toEqual(["VN020"]);
     const d = r.diagnostics[0]!;
     expect(d.message).toContain("[N, 8, 32, 32, 8]");
@@ -58,9 +62,11 @@ describe("shape inference", () => {
   });
 
   it("applies 2D layers per frame and stacks frames for early fusion", () => {
-    const r = checkText(net(`  f = video -> per_frame { conv2d(4, kernel = 3, pad = 1) -> relu -> global_avg_pool }
+    const r = checkText(
+      net(`  f = video -> per_frame { conv2d(4, kernel = 3, pad = 1) -> relu -> global_avg_pool }
   e = video -> stack_frames -> conv2d(6, kernel = 3)
-  output [f -> temporal_pool, e -> global_avg_pool] -> concat -> dense(classes)`));
+  output [f -> temporal_pool, e -> global_avg_pool] -> concat -> dense(classes)`),
+    );
     expect(codes(r)).toEqual([]);
     const n = r.networks[0]!;
     expect(n.layers.find((l) => l.op === "per_frame")!.shape).toEqual([8, 4]);
@@ -90,8 +96,10 @@ describe("names and calls", () => {
   });
 
   it("reports an unknown name once and stays quiet downstream", () => {
-    const r = checkText(net(`  x = vidoe -> conv3d(4, kernel = 3)
-  output x -> global_avg_pool -> dense(classes)`));
+    const r = checkText(
+      net(`  x = vidoe -> conv3d(4, kernel = 3)
+  output x -> global_avg_pool -> dense(classes)`),
+    );
     expect(codes(r)).toEqual(["VN010"]);
     expect(r.diagnostics[0]!.hint).toBe("did you mean `video`?");
   });
@@ -117,16 +125,22 @@ describe("names and calls", () => {
 
   it("finds block recursion statically", () => {
     const r = checkText(
-      net(`  output video -> a -> global_avg_pool -> dense(classes)`, `block a() {\n  input x\n  output x -> b\n}\nblock b() {\n  input x\n  output x -> a\n}\n`),
+      net(
+        `  output video -> a -> global_avg_pool -> dense(classes)`,
+        `block a() {\n  input x\n  output x -> b\n}\nblock b() {\n  input x\n  output x -> a\n}\n`,
+      ),
     );
     expect(codes(r)).toContain("VN030");
   });
 
   it("warns about unused bindings, streams and blocks", () => {
     const r = checkText(
-      net(`  stream s = video -> subsample(stride = 2)
+      net(
+        `  stream s = video -> subsample(stride = 2)
   unused = 3
-  output video -> global_avg_pool -> dense(classes)`, `block spare() {\n  input x\n  output x\n}\n`),
+  output video -> global_avg_pool -> dense(classes)`,
+        `block spare() {\n  input x\n  output x\n}\n`,
+      ),
     );
     expect(codes(r).sort()).toEqual(["VN040", "VN041", "VN042"]);
     expect(r.diagnostics.every((d) => d.severity === "warning")).toBe(true);
@@ -194,23 +208,27 @@ describe("streams and fusion", () => {
 
 describe("sections", () => {
   it("validates sampling and training settings with did-you-mean", () => {
-    const r = checkText(net(`  output video -> global_avg_pool -> dense(classes)
+    const r = checkText(
+      net(`  output video -> global_avg_pool -> dense(classes)
   sampling {
     train { stride = 2, choise = "random", crop = 32 }
     test { clips = 10, crops = "tree" }
   }
-  training { optimizer = "sgd", lr = -1 }`));
+  training { optimizer = "sgd", lr = -1 }`),
+    );
     expect(codes(r)).toEqual(["VN019", "VN015", "VN015"]);
     expect(r.diagnostics[0]!.hint).toBe("did you mean `choice`?");
-    expect(r.diagnostics[1]!.hint).toBe('did you mean `three`?');
+    expect(r.diagnostics[1]!.hint).toBe("did you mean `three`?");
     const sampling = r.networks[0]!.sections.sampling as Record<string, Record<string, unknown>>;
     expect(sampling.train!.flip).toBe(true);
     expect(sampling.test!.average).toBe("softmax");
   });
 
   it("requires the training crop to equal the input size", () => {
-    const r = checkText(net(`  output video -> global_avg_pool -> dense(classes)
-  sampling { train { crop = 64 } }`));
+    const r = checkText(
+      net(`  output video -> global_avg_pool -> dense(classes)
+  sampling { train { crop = 64 } }`),
+    );
     expect(codes(r)).toEqual(["VN061"]);
   });
 });
@@ -267,13 +285,16 @@ network small3d {
 describe("unused bindings in blocks", () => {
   it("counts a binding used if any expansion reads it", () => {
     const r = checkText(
-      net(`  output video -> blk() -> blk(stride = 2) -> global_avg_pool -> dense(classes)`, `block blk(stride = 1) {
+      net(
+        `  output video -> blk() -> blk(stride = 2) -> global_avg_pool -> dense(classes)`,
+        `block blk(stride = 1) {
   input x
   t = stride
   y = if stride != 1 then x -> conv3d(4, kernel = 1, stride = [t, 1, 1]) else x
   output y
 }
-`),
+`,
+      ),
     );
     expect(codes(r)).toEqual([]);
   });
@@ -287,7 +308,9 @@ describe("one mistake, one diagnostic", () => {
   });
 
   it("parses on after an unclosed string", () => {
-    const r = checkText(`network n {\n  description = "abc\n  classes = 2\n  input video = clip(frames = 2, size = 8)\n  output video -> global_avg_pool -> dense(classes)\n}\n`);
+    const r = checkText(
+      `network n {\n  description = "abc\n  classes = 2\n  input video = clip(frames = 2, size = 8)\n  output video -> global_avg_pool -> dense(classes)\n}\n`,
+    );
     expect(codes(r)).toEqual(["VN003"]);
   });
 

@@ -28,7 +28,11 @@ import { checkText, compileNetwork } from "./helpers.js";
 
 const SPECS = path.resolve(__dirname, "../specs");
 const TINY = path.join(SPECS, "tiny");
-const vnetFiles = (dir: string) => fs.readdirSync(dir).filter((f) => f.endsWith(".vnet")).sort();
+const vnetFiles = (dir: string) =>
+  fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".vnet"))
+    .sort();
 
 let tempDir: string;
 beforeAll(async () => {
@@ -71,7 +75,11 @@ function lowerVerified(network: CheckedNetwork): IrGraph {
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 const trainableCount = (model: tf.LayersModel) => model.trainableWeights.reduce((sum, w) => sum + size(w.shape as number[]), 0);
 const modelWeightNames = (model: tf.LayersModel) => model.weights.map((w) => w.originalName).sort();
-const declaredWeightNames = (graph: IrGraph) => graph.nodes.flatMap((n) => n.weights ?? []).map(storedWeightName).sort();
+const declaredWeightNames = (graph: IrGraph) =>
+  graph.nodes
+    .flatMap((n) => n.weights ?? [])
+    .map(storedWeightName)
+    .sort();
 
 /** A deterministic uniform [-1, 1) generator (mulberry32). */
 function random(seed: number): () => number {
@@ -111,7 +119,14 @@ describe("every tiny spec compiles, runs, and round-trips through save/load", ()
       expect(modelWeightNames(model!)).toEqual(declaredWeightNames(graph));
       // A detector's boxes() input: two boxes [batch index, x1, y1, x2, y2], one per clip.
       const boxes = (name: string) => network.layers.find((l) => l.name === name && l.op === "input")?.args.kind === "boxes";
-      const inputs = graph.inputs.map((input, i) => (boxes(input.name) ? tf.tensor2d([[0, 1, 2, 12, 14], [1, 0, 0, 30, 30]]) : randomTensor([2, ...input.shape], 100 + i)));
+      const inputs = graph.inputs.map((input, i) =>
+        boxes(input.name)
+          ? tf.tensor2d([
+              [0, 1, 2, 12, 14],
+              [1, 0, 0, 30, 30],
+            ])
+          : randomTensor([2, ...input.shape], 100 + i),
+      );
       // Every output has its IR node's shape ([2, classes] for a classifier; a localizer has three).
       const outputs = predictAll(model!, inputs);
       expect(outputs.map((o) => o.shape)).toEqual(graph.outputs.map((id) => [2, ...graph.nodes.find((n) => n.id === id)!.shape]));
@@ -211,7 +226,8 @@ describe("operators outside the tiny specs compile, run and round-trip", () => {
       const inputs = graph.inputs.map((input) => randomTensor([2, ...input.shape], 6));
       const target = tf.oneHot([0, 2], 3);
       const variables = model!.trainableWeights.map((w) => w.read() as tf.Variable);
-      const loss = () => tf.losses.softmaxCrossEntropy(target, model!.apply(inputs.length === 1 ? inputs[0]! : inputs, { training: true }) as tf.Tensor) as tf.Scalar;
+      const loss = () =>
+        tf.losses.softmaxCrossEntropy(target, model!.apply(inputs.length === 1 ? inputs[0]! : inputs, { training: true }) as tf.Tensor) as tf.Scalar;
       const { grads } = tf.variableGrads(loss, variables);
       const trainable = model!.trainableWeights.map((w) => w.originalName);
       // A non-local block's batch norm starts with a zero scale, which stops the gradient into the block.
@@ -221,7 +237,11 @@ describe("operators outside the tiny specs compile, run and round-trip", () => {
         expect(grad, weight.originalName).toBeDefined();
         const values = grad!.dataSync();
         expect(values.every(Number.isFinite), weight.originalName).toBe(true);
-        if (!blocked.test(weight.originalName)) expect(values.some((v) => v !== 0), `${name}: ${weight.originalName}`).toBe(true);
+        if (!blocked.test(weight.originalName))
+          expect(
+            values.some((v) => v !== 0),
+            `${name}: ${weight.originalName}`,
+          ).toBe(true);
       }
       expect(Object.keys(grads)).toHaveLength(trainable.length);
       model!.dispose();
@@ -231,7 +251,12 @@ describe("operators outside the tiny specs compile, run and round-trip", () => {
 
   it("initial weights follow the seed and the weight names, not the build order", async () => {
     const network = networks.get("fusion_ops")!;
-    const weightsOf = async (seed: number) => Promise.all(compileNetwork(network, { seed }).model!.getWeights().map(async (w) => Array.from(await w.data())));
+    const weightsOf = async (seed: number) =>
+      Promise.all(
+        compileNetwork(network, { seed })
+          .model!.getWeights()
+          .map(async (w) => Array.from(await w.data())),
+      );
     const first = await weightsOf(1);
     expect(await weightsOf(1)).toEqual(first);
     expect(await weightsOf(2)).not.toEqual(first);
@@ -280,19 +305,24 @@ describe("vnet compile", () => {
   it("writes a model that plain tfjs loads, and dumps the IR", async () => {
     const lines: string[] = [];
     const dir = path.join(tempDir, "cli");
-    const code = await main(["compile", path.join(TINY, "tiny_r3d.vnet"), "--target", "tfjs", "-o", dir, "--backend", "cpu", "--seed", "3"], { out: (s) => lines.push(s), err: (s) => lines.push(s) });
+    const code = await main(["compile", path.join(TINY, "tiny_r3d.vnet"), "--target", "tfjs", "-o", dir, "--backend", "cpu", "--seed", "3"], {
+      out: (s) => lines.push(s),
+      err: (s) => lines.push(s),
+    });
     expect(code).toBe(0);
     expect(lines[0]).toMatch(/^backend: cpu/);
     // The model reads the raw clip; the stream's normalisation is a layer of its own.
     expect(lines.join("\n")).toContain("compiled tiny_r3d: 73 layers, 50,521 trainable parameters; inputs video [N, 8, 32, 32, 3]");
-    const loaded = await tf.loadLayersModel(tf.io.fromMemory(JSON.parse(fs.readFileSync(path.join(dir, "model.json"), "utf8")).modelTopology, undefined, undefined));
+    const loaded = await tf.loadLayersModel(
+      tf.io.fromMemory(JSON.parse(fs.readFileSync(path.join(dir, "model.json"), "utf8")).modelTopology, undefined, undefined),
+    );
     expect(loaded.layers).toHaveLength(73);
     expect(loaded.getLayer("rgb.normalize").getClassName()).toBe("VnetNormalize");
     expect(trainableCount(await loadModel(dir))).toBe(50_521);
 
     const dump: string[] = [];
     expect(await main(["compile", path.join(TINY, "tiny_r3d.vnet"), "--dump-ir"], { out: (s) => dump.push(s) })).toBe(0);
-    expect(dump.join("\n")).toContain("#2 stem = conv3d(filters=4, kernel=[3,7,7], stride=[1,2,2], pad=\"valid\"");
+    expect(dump.join("\n")).toContain('#2 stem = conv3d(filters=4, kernel=[3,7,7], stride=[1,2,2], pad="valid"');
   });
 
   it("reports usage errors with exit code 2", async () => {
@@ -300,7 +330,11 @@ describe("vnet compile", () => {
     expect(await main(["compile", path.join(TINY, "tiny_r3d.vnet")], { out: () => {}, err: (s) => err.push(s) })).toBe(2);
     expect(await main(["compile", path.join(TINY, "tiny_r3d.vnet"), "--target", "caffe", "-o", tempDir], { out: () => {}, err: (s) => err.push(s) })).toBe(2);
     expect(await main(["compile", path.join(TINY, "tiny_r3d.vnet"), "--target", "onnx", "-o", tempDir], { out: () => {}, err: (s) => err.push(s) })).toBe(2);
-    expect(err).toEqual(["vnet: vnet compile needs an output directory: -o <dir> (or --dump-ir)", "vnet: unknown --target caffe (tfjs, onnx)", `${tempDir}  error VN111  cannot write -o ${tempDir}: it is a directory; this output is one file`]);
+    expect(err).toEqual([
+      "vnet: vnet compile needs an output directory: -o <dir> (or --dump-ir)",
+      "vnet: unknown --target caffe (tfjs, onnx)",
+      `${tempDir}  error VN111  cannot write -o ${tempDir}: it is a directory; this output is one file`,
+    ]);
   });
 });
 
@@ -316,7 +350,9 @@ describe("IR", () => {
 
   it("composites expand into named primitives with the catalogue's parameter split", () => {
     const graph = lowerVerified(checkSpec(path.join(TINY, "tiny_r2plus1d.vnet")));
-    const parts = graph.nodes.filter((n) => n.name.startsWith("layer1.0.conv1.conv2plus1d.")).map((n) => `${n.name.slice("layer1.0.conv1.conv2plus1d.".length)} ${n.op}`);
+    const parts = graph.nodes
+      .filter((n) => n.name.startsWith("layer1.0.conv1.conv2plus1d."))
+      .map((n) => `${n.name.slice("layer1.0.conv1.conv2plus1d.".length)} ${n.op}`);
     expect(parts).toEqual(["spatial conv3d", "spatial_bn bn", "spatial_relu relu", "temporal conv3d"]);
     expect(graph.nodes.find((n) => n.name === "layer1.0.conv1.conv2plus1d.spatial")!.args.kernel).toEqual([1, 3, 3]);
     expect(graph.nodes.find((n) => n.name === "layer1.0.conv1.conv2plus1d.temporal")!.args.kernel).toEqual([3, 1, 1]);
@@ -410,7 +446,12 @@ describe("unsupported operators are located diagnostics, not crashes", () => {
     const { model, diagnostics } = compileNetwork(checkSource(text).get("n")!);
     expect(model).toBeUndefined();
     expect(diagnostics.map((d) => [d.code, d.message, d.hint, text.slice(d.range.start, d.range.end)])).toEqual([
-      [TFJS_UNSUPPORTED, "cannot compile `_conv` to tfjs: tfjs names must start with a letter or a digit", "rename `_conv` to `conv`", "conv2d(4, kernel = 3) as _conv"],
+      [
+        TFJS_UNSUPPORTED,
+        "cannot compile `_conv` to tfjs: tfjs names must start with a letter or a digit",
+        "rename `_conv` to `conv`",
+        "conv2d(4, kernel = 3) as _conv",
+      ],
     ]);
   });
 
@@ -464,7 +505,16 @@ function* indices(shape: readonly number[]): Generator<number[]> {
  * PyTorch's convolution, channels-last: x [N, ...S, Cin], kernel [...K, Cin/groups, Cout],
  * zero padding `before` (the output size decides how much is used after).
  */
-function naiveConv(x: Array5, kernel: Array5, bias: Float32Array | undefined, stride: number[], before: number[], dilation: number[], groups: number, outSpatial: number[]): Array5 {
+function naiveConv(
+  x: Array5,
+  kernel: Array5,
+  bias: Float32Array | undefined,
+  stride: number[],
+  before: number[],
+  dilation: number[],
+  groups: number,
+  outSpatial: number[],
+): Array5 {
   const dims = stride.length;
   const n = x.shape[0]!;
   const cin = x.shape[dims + 1]!;
@@ -550,11 +600,17 @@ describe("numerical parity of the lowering with hand computations", () => {
   it("conv3d with per-axis padding, a dilated conv3d, a strided dilated conv2d, and a grouped conv2d", async () => {
     const padded = compileOne(clipNetwork(4, 6, 6, 2, "conv3d(3, kernel = [3, 1, 3], pad = [1, 0, 2], bias = false) as conv"));
     const [k1] = padded.model.getLayer("conv").getWeights();
-    expectClose(await read(layerOutput(padded.model, "conv", padded.x)), naiveConv(await read(padded.x), await read(k1!), undefined, [1, 1, 1], [1, 0, 2], [1, 1, 1], 1, [4, 6, 8]));
+    expectClose(
+      await read(layerOutput(padded.model, "conv", padded.x)),
+      naiveConv(await read(padded.x), await read(k1!), undefined, [1, 1, 1], [1, 0, 2], [1, 1, 1], 1, [4, 6, 8]),
+    );
 
     const dilated = compileOne(clipNetwork(5, 7, 7, 2, "conv3d(3, kernel = 3, pad = [0, 2, 1], dilation = [1, 2, 1]) as conv"));
     const [k2, b2] = dilated.model.getLayer("conv").getWeights();
-    expectClose(await read(layerOutput(dilated.model, "conv", dilated.x)), naiveConv(await read(dilated.x), await read(k2!), (await b2!.data()) as Float32Array, [1, 1, 1], [0, 2, 1], [1, 2, 1], 1, [3, 7, 7]));
+    expectClose(
+      await read(layerOutput(dilated.model, "conv", dilated.x)),
+      naiveConv(await read(dilated.x), await read(k2!), (await b2!.data()) as Float32Array, [1, 1, 1], [0, 2, 1], [1, 2, 1], 1, [3, 7, 7]),
+    );
 
     const strided = compileOne(`network parity {
   classes = 2
@@ -562,7 +618,10 @@ describe("numerical parity of the lowering with hand computations", () => {
   output image -> conv2d(3, kernel = 3, stride = 2, pad = 2, dilation = 2) as conv -> global_avg_pool -> dense(classes)
 }`);
     const [k4, b4] = strided.model.getLayer("conv").getWeights();
-    expectClose(await read(layerOutput(strided.model, "conv", strided.x)), naiveConv(await read(strided.x), await read(k4!), (await b4!.data()) as Float32Array, [2, 2], [2, 2], [2, 2], 1, [5, 5]));
+    expectClose(
+      await read(layerOutput(strided.model, "conv", strided.x)),
+      naiveConv(await read(strided.x), await read(k4!), (await b4!.data()) as Float32Array, [2, 2], [2, 2], [2, 2], 1, [5, 5]),
+    );
 
     const grouped = compileOne(`network parity {
   classes = 2
@@ -571,7 +630,10 @@ describe("numerical parity of the lowering with hand computations", () => {
 }`);
     const [k3, b3] = grouped.model.getLayer("conv").getWeights();
     expect(k3!.shape).toEqual([3, 3, 2, 6]);
-    expectClose(await read(layerOutput(grouped.model, "conv", grouped.x)), naiveConv(await read(grouped.x), await read(k3!), (await b3!.data()) as Float32Array, [2, 2], [0, 0], [1, 1], 2, [3, 3]));
+    expectClose(
+      await read(layerOutput(grouped.model, "conv", grouped.x)),
+      naiveConv(await read(grouped.x), await read(k3!), (await b3!.data()) as Float32Array, [2, 2], [0, 0], [1, 1], 2, [3, 3]),
+    );
   });
 
   it("the cpu conv2d's filter gradient, computed as a convolution, equals tfjs's", async () => {
@@ -605,7 +667,10 @@ describe("numerical parity of the lowering with hand computations", () => {
     const node = explicit.graph.nodes.find((n) => n.name === "pool")!;
     expect(node.args.pad).toBe("explicit");
     expect(node.shape).toEqual([3, 4, 4, 2]);
-    expectClose(await read(layerOutput(explicit.model, "pool", explicit.x)), naivePool(await read(explicit.x), [1, 3, 3], [1, 2, 2], [0, 1, 1], [3, 4, 4], "avg"));
+    expectClose(
+      await read(layerOutput(explicit.model, "pool", explicit.x)),
+      naivePool(await read(explicit.x), [1, 3, 3], [1, 2, 2], [0, 1, 1], [3, 4, 4], "avg"),
+    );
     // "same" goes to tfjs's own pooling, which must follow the same rule.
     const same = compileOne(clipNetwork(3, 5, 5, 2, 'avgpool3d(kernel = 2, stride = [1, 2, 2], pad = "same") as pool'));
     expect(same.graph.nodes.find((n) => n.name === "pool")!.args.pad).toBe("same");
@@ -656,7 +721,7 @@ describe("numerical parity of the lowering with hand computations", () => {
   });
 
   it("non-local attention: softmax(theta . phi / sqrt(inner)) . g per position", async () => {
-    const { model, x } = compileOne(clipNetwork(2, 4, 4, 6, 'nonlocal(inner = 3) as nl'));
+    const { model, x } = compileOne(clipNetwork(2, 4, 4, 6, "nonlocal(inner = 3) as nl"));
     const [theta, phi, g, attention] = await Promise.all(["nl.theta", "nl.phi", "nl.g", "nl.attention"].map((name) => read(layerOutput(model, name, x))));
     const positions = 2 * 4 * 4;
     const keys = 2 * 2 * 2;

@@ -4,7 +4,15 @@ import { confusionPng } from "../src/runtime/confusion-png.js";
 
 describe("confusion matrix picture", () => {
   it("shades each cell by its row fraction, rows = true class", () => {
-    const png = PNG.sync.read(confusionPng([[4, 0], [1, 3]], { cell: 10 }));
+    const png = PNG.sync.read(
+      confusionPng(
+        [
+          [4, 0],
+          [1, 3],
+        ],
+        { cell: 10 },
+      ),
+    );
     expect([png.width, png.height]).toEqual([21, 21]);
     const pixel = (x: number, y: number) => Array.from(png.data.subarray((y * png.width + x) * 4, (y * png.width + x) * 4 + 3));
     // Centres of the cells: [0][0] is all of its row (darkest), [0][1] none (white), [1][0] a quarter.

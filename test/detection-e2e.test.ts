@@ -34,17 +34,39 @@ async function vnet(args: string[]): Promise<{ code: number; text: string }> {
 describe("vnet detection end to end", () => {
   it("synth --variant boxes -> train -> eval -> detect --overlay", async () => {
     const data = path.join(scratch, "ava");
-    const synth = await vnet(["data", "synth", "--variant", "boxes", "--out", data, "--classes", "4", "--frames", "4", "--size", "32", "--train-per-class", "2", "--val-per-class", "1"]);
+    const synth = await vnet([
+      "data",
+      "synth",
+      "--variant",
+      "boxes",
+      "--out",
+      data,
+      "--classes",
+      "4",
+      "--frames",
+      "4",
+      "--size",
+      "32",
+      "--train-per-class",
+      "2",
+      "--val-per-class",
+      "1",
+    ]);
     expect(synth.code, synth.text).toBe(0);
     expect(synth.text).toContain("wrote 12 keyframe clips (4 actions: right, left, up, down");
-    for (const file of ["label_map.pbtxt", "train.csv", "val.csv", "train_proposals.csv", "val_proposals.csv", "val_excluded_timestamps.csv"]) expect(fs.existsSync(path.join(data, file)), file).toBe(true);
+    for (const file of ["label_map.pbtxt", "train.csv", "val.csv", "train_proposals.csv", "val_proposals.csv", "val_excluded_timestamps.csv"])
+      expect(fs.existsSync(path.join(data, file)), file).toBe(true);
 
     const run = path.join(scratch, "run");
     const train = await vnet(["train", DETECTOR, "--data", data, "-o", run, "--epochs", "2", "--batch", "8"]);
     expect(train.code, train.text).toBe(0);
     expect(train.text).toContain("8 training keyframes");
     expect(train.text).toMatch(/validation frame-mAP@0\.5 \d+\.\d% after 2 epochs/);
-    const metrics = fs.readFileSync(path.join(run, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const metrics = fs
+      .readFileSync(path.join(run, "metrics.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(metrics).toHaveLength(2);
     expect(Number.isFinite(metrics[1].trainLoss)).toBe(true);
     expect(metrics[1].valMetrics["frame-mAP"]).toBeGreaterThanOrEqual(0);
@@ -56,7 +78,19 @@ describe("vnet detection end to end", () => {
 
     const video = path.join(data, "videos", "motion_boxes_val_0000.mp4");
     const overlay = path.join(scratch, "overlay.mp4");
-    const detected = await vnet(["detect", DETECTOR, video, "--weights", run, "--boxes", path.join(data, "val_proposals.csv"), "--overlay", overlay, "--top", "2"]);
+    const detected = await vnet([
+      "detect",
+      DETECTOR,
+      video,
+      "--weights",
+      run,
+      "--boxes",
+      path.join(data, "val_proposals.csv"),
+      "--overlay",
+      overlay,
+      "--top",
+      "2",
+    ]);
     expect(detected.code, detected.text).toBe(0);
     expect(detected.text).toMatch(/keyframe 0\.08 s \(\d+ box(es)?\):\n  box 0 \[[\d., ]+\]  (right|left|up|down) 0\.\d{3}  (right|left|up|down) 0\.\d{3}/);
     expect(fs.statSync(overlay).size).toBeGreaterThan(1000);

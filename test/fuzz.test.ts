@@ -7,7 +7,18 @@
  * VNET_FUZZ_CASES and VNET_FUZZ_SEED override the defaults (e.g. to replay a CI failure locally).
  */
 import { describe, expect, it } from "vitest";
-import { diagnosticProblems, formatFailure, generateCase, loadCorpus, MUTATIONS, mulberry32, runCase, VOCABULARY, type CaseResult, type FuzzCase } from "../scripts/fuzz-lib.js";
+import {
+  diagnosticProblems,
+  formatFailure,
+  generateCase,
+  loadCorpus,
+  MUTATIONS,
+  mulberry32,
+  runCase,
+  VOCABULARY,
+  type CaseResult,
+  type FuzzCase,
+} from "../scripts/fuzz-lib.js";
 import { checkLarge, LARGE_KINDS } from "../scripts/fuzz-large.js";
 import { MAX_DIAGNOSTICS_PER_FILE, type Diagnostic } from "../src/diagnostics/diagnostic.js";
 
@@ -99,7 +110,10 @@ describe(`mutation fuzzing: ${CASES} cases, seed ${SEED}`, () => {
         `median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} ms, max ${sorted.at(-1)!.toFixed(1)} ms, ${failures.length} failing`,
     );
     // The report carries the seed, the mutations and the exact text, so a CI failure replays locally.
-    const report = failures.slice(0, 5).map(({ fuzzCase, result }) => formatFailure(fuzzCase, result, BUDGET_MS)).join("\n\n");
+    const report = failures
+      .slice(0, 5)
+      .map(({ fuzzCase, result }) => formatFailure(fuzzCase, result, BUDGET_MS))
+      .join("\n\n");
     expect(failures.length, report).toBe(0);
   });
 });

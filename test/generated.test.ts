@@ -23,7 +23,9 @@ describe("generated files are up to date", () => {
         const e = content.split("\n");
         const line = a.findIndex((l, i) => l !== e[i]);
         const at = line < 0 ? Math.min(a.length, e.length) : line;
-        expect.fail(`${file} is stale (${REGENERATE}); first difference at line ${at + 1}:\n  committed: ${a[at] ?? "(end of file)"}\n  generated: ${e[at] ?? "(end of file)"}`);
+        expect.fail(
+          `${file} is stale (${REGENERATE}); first difference at line ${at + 1}:\n  committed: ${a[at] ?? "(end of file)"}\n  generated: ${e[at] ?? "(end of file)"}`,
+        );
       }
     });
   }
@@ -77,13 +79,13 @@ describe("the drift check notices drift", () => {
   });
 
   it("in a parser doc comment", () => {
-    const edited = parserSource.replace("/** param = Identifier [ \"=\" expression ] ; */", "/** param = Identifier ; */");
+    const edited = parserSource.replace('/** param = Identifier [ "=" expression ] ; */', "/** param = Identifier ; */");
     expect(edited).not.toBe(parserSource);
     expect(grammarDrift({ ...sources, parserSource: edited })).toHaveLength(1);
   });
 
   it("in a rule without a doc comment", () => {
-    const edited = parserSource.replace("/** param = Identifier [ \"=\" expression ] ; */", "");
+    const edited = parserSource.replace('/** param = Identifier [ "=" expression ] ; */', "");
     expect(grammarDrift({ ...sources, parserSource: edited }).join("\n")).toMatch(/rule `param` has no EBNF doc comment/);
   });
 

@@ -44,16 +44,27 @@ function only(file: string): CheckedNetwork {
 
 /** A network inflating tiny_resnet_2d with the given clip length and `inflate` body, checked in memory. */
 function inflatedResnet(frames: number, body: string): CheckedNetwork {
-  const result = checkText(`import { tiny_resnet_2d } from "./tiny/tiny_resnet_2d.vnet"\nnetwork boring {\n  classes = 5\n  input video = clip(frames = ${frames}, size = 32)\n  inflate tiny_resnet_2d {\n${body}\n  }\n}\n`, {
-    "tiny/tiny_resnet_2d.vnet": fs.readFileSync(RESNET_2D, "utf8"),
-    "lib/pyslowfast_resnet.vnet": fs.readFileSync(path.join(SPECS, "lib/pyslowfast_resnet.vnet"), "utf8"),
-  });
+  const result = checkText(
+    `import { tiny_resnet_2d } from "./tiny/tiny_resnet_2d.vnet"\nnetwork boring {\n  classes = 5\n  input video = clip(frames = ${frames}, size = 32)\n  inflate tiny_resnet_2d {\n${body}\n  }\n}\n`,
+    {
+      "tiny/tiny_resnet_2d.vnet": fs.readFileSync(RESNET_2D, "utf8"),
+      "lib/pyslowfast_resnet.vnet": fs.readFileSync(path.join(SPECS, "lib/pyslowfast_resnet.vnet"), "utf8"),
+    },
+  );
   expect(result.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
   return result.networks[0]!;
 }
 
 /** tiny_i3d's rules (specs/tiny/tiny_i3d.vnet). */
-const I3D_RULES = ['"stem.conv" { kernel = 5 }', '"res2.*.branch2.a" { kernel = 3 }', '"res{3,4}.0.branch2.a" { kernel = 3 }', '"res5.1.branch2.a" { kernel = 3 }', '"pool1" { kernel = 2, stride = 2 }'].map((r) => `    ${r}`).join("\n");
+const I3D_RULES = [
+  '"stem.conv" { kernel = 5 }',
+  '"res2.*.branch2.a" { kernel = 3 }',
+  '"res{3,4}.0.branch2.a" { kernel = 3 }',
+  '"res5.1.branch2.a" { kernel = 3 }',
+  '"pool1" { kernel = 2, stride = 2 }',
+]
+  .map((r) => `    ${r}`)
+  .join("\n");
 
 /** Every weight random (batch-norm statistics included), so that no mapping error can hide. */
 function randomise(model: tf.LayersModel, seed: number): void {
@@ -126,7 +137,10 @@ describe("the boring-video property (a clip of one repeated frame)", () => {
     const cnn2d = only(path.join(SPECS, "tiny/tiny_cnn_2d.vnet"));
     const source = build(cnn2d).model;
     randomise(source, 12);
-    const result = checkText(`import { tiny_cnn_2d } from "./tiny_cnn_2d.vnet"\nnetwork valid_i3d {\n  classes = 5\n  input video = clip(frames = 8, size = 32)\n  inflate tiny_cnn_2d { "conv*" { kernel = 3, pad = 0 } }\n}\n`, { "tiny_cnn_2d.vnet": fs.readFileSync(path.join(SPECS, "tiny/tiny_cnn_2d.vnet"), "utf8") });
+    const result = checkText(
+      `import { tiny_cnn_2d } from "./tiny_cnn_2d.vnet"\nnetwork valid_i3d {\n  classes = 5\n  input video = clip(frames = 8, size = 32)\n  inflate tiny_cnn_2d { "conv*" { kernel = 3, pad = 0 } }\n}\n`,
+      { "tiny_cnn_2d.vnet": fs.readFileSync(path.join(SPECS, "tiny/tiny_cnn_2d.vnet"), "utf8") },
+    );
     expect(result.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
     const { model } = inflated(result.networks[0]!, source);
     const expected = source.predict(frame) as tf.Tensor;
@@ -171,7 +185,10 @@ describe("mismatched 2D weights are located diagnostics", () => {
     source.delete("stem.bn/gamma");
     source.set("projection/kernel", { shape: [64, 3], values: new Float32Array(192) });
     const strict = mapWeightsByName(lowerNetwork(network), source, { inflate: true, at: at(network), source: "the 2D weights" });
-    expect(strict.report.diagnostics.map((d) => [d.code, d.severity])).toEqual([["VN101", "error"], ["VN102", "error"]]);
+    expect(strict.report.diagnostics.map((d) => [d.code, d.severity])).toEqual([
+      ["VN101", "error"],
+      ["VN102", "error"],
+    ]);
     const [missing, shape] = strict.report.diagnostics;
     const text = fs.readFileSync(shape!.file, "utf8");
     expect(path.basename(shape!.file)).toBe("tiny_resnet_2d.vnet");
@@ -222,7 +239,22 @@ describe("the command line: vnet inflate, vnet train --init, 2D training on fram
 
   beforeAll(async () => {
     run2d = path.join(scratch, "run2d");
-    const { code, text } = await cli("train", path.join(SPECS, "tiny/tiny_cnn_2d.vnet"), "--data", "builtin:motion-appearance", "--epochs", "1", "--train-clips", "2", "--val-clips", "1", "--backend", "cpu", "-o", run2d);
+    const { code, text } = await cli(
+      "train",
+      path.join(SPECS, "tiny/tiny_cnn_2d.vnet"),
+      "--data",
+      "builtin:motion-appearance",
+      "--epochs",
+      "1",
+      "--train-clips",
+      "2",
+      "--val-clips",
+      "1",
+      "--backend",
+      "cpu",
+      "-o",
+      run2d,
+    );
     expect(text).toContain("validation accuracy");
     expect(code).toBe(0);
   });
@@ -242,7 +274,24 @@ describe("the command line: vnet inflate, vnet train --init, 2D training on fram
     expect(target.shape).toEqual([3, 3, 3, 16, 32]);
     expect(target.values.subarray(2 * source.values.length)).toEqual(source.values.map((v) => v / 3));
 
-    const trained = await cli("train", I3D, "--init", out, "--data", "builtin:motion-appearance", "--epochs", "1", "--train-clips", "1", "--val-clips", "1", "--backend", "cpu", "-o", path.join(scratch, "fine-tune"));
+    const trained = await cli(
+      "train",
+      I3D,
+      "--init",
+      out,
+      "--data",
+      "builtin:motion-appearance",
+      "--epochs",
+      "1",
+      "--train-clips",
+      "1",
+      "--val-clips",
+      "1",
+      "--backend",
+      "cpu",
+      "-o",
+      path.join(scratch, "fine-tune"),
+    );
     expect(trained.text).toContain(`initial weights from ${out}: 17 mapped, 0 reshaped, 0 initialised; 0 source tensors unused`);
     expect(trained.code).toBe(0);
   });
@@ -273,7 +322,10 @@ describe("fine-tuning from inflated weights", () => {
       path.join(dir, "small_2d.vnet"),
       `network small_2d {\n  classes = 4\n  input image = image(size = 24)\n  x = image -> conv2d(8, kernel = 3, stride = 2, pad = 1, bias = false) as conv1 -> bn as bn1 -> relu\n    -> conv2d(16, kernel = 3, stride = 2, pad = 1, bias = false) as conv2 -> bn as bn2 -> relu\n  output x -> global_avg_pool -> dense(classes) as fc\n}\n`,
     );
-    fs.writeFileSync(path.join(dir, "small_i3d.vnet"), `import { small_2d } from "./small_2d.vnet"\nnetwork small_i3d {\n  classes = 4\n  input video = clip(frames = 4, size = 24)\n  inflate small_2d { "conv*" { kernel = 3 } }\n}\n`);
+    fs.writeFileSync(
+      path.join(dir, "small_i3d.vnet"),
+      `import { small_2d } from "./small_2d.vnet"\nnetwork small_i3d {\n  classes = 4\n  input video = clip(frames = 4, size = 24)\n  inflate small_2d { "conv*" { kernel = 3 } }\n}\n`,
+    );
     const net2d = only(path.join(dir, "small_2d.vnet"));
     const net3d = only(path.join(dir, "small_i3d.vnet"));
     const data = motionDataset({ variant: "appearance", classes: 4, frames: 4, size: 24, trainPerClass: 24, valPerClass: 10, seed: 3 });
@@ -286,15 +338,28 @@ describe("fine-tuning from inflated weights", () => {
 
     const pretrained = await trainNetwork(lowerNetwork(net2d), data, { config: config(net2d, 0.01, 12), runDir: path.join(scratch, "small-2d"), seed: 1 });
     expect(pretrained.history.at(-1)!.valAccuracy).toBeGreaterThanOrEqual(target);
-    const mapping = mapWeightsByName(lowerNetwork(net3d), modelWeights(pretrained.model), { inflate: true, at: { file: net3d.file, range: net3d.range }, source: "the 2D weights" });
+    const mapping = mapWeightsByName(lowerNetwork(net3d), modelWeights(pretrained.model), {
+      inflate: true,
+      at: { file: net3d.file, range: net3d.range },
+      source: "the 2D weights",
+    });
     expect(mapping.report.diagnostics).toEqual([]);
     pretrained.model.dispose();
 
-    const fromInflated = await trainNetwork(lowerNetwork(net3d), data, { config: config(net3d, 0.003, 2), runDir: path.join(scratch, "small-inflated"), seed: 1, init: (m) => assignWeights(m, mapping.weights) });
+    const fromInflated = await trainNetwork(lowerNetwork(net3d), data, {
+      config: config(net3d, 0.003, 2),
+      runDir: path.join(scratch, "small-inflated"),
+      seed: 1,
+      init: (m) => assignWeights(m, mapping.weights),
+    });
     const inflatedEpochs = epochsTo(fromInflated.history);
     expect(inflatedEpochs).toBeLessThanOrEqual(2);
     // Random initialisation gets the same number of epochs: it has not reached the target by then.
-    const fromScratch = await trainNetwork(lowerNetwork(net3d), data, { config: config(net3d, 0.01, inflatedEpochs), runDir: path.join(scratch, "small-random"), seed: 1 });
+    const fromScratch = await trainNetwork(lowerNetwork(net3d), data, {
+      config: config(net3d, 0.01, inflatedEpochs),
+      runDir: path.join(scratch, "small-random"),
+      seed: 1,
+    });
     expect(epochsTo(fromScratch.history)).toBeGreaterThan(inflatedEpochs);
     fromInflated.model.dispose();
     fromScratch.model.dispose();

@@ -11,7 +11,12 @@ import { LineIndex } from "../src/diagnostics/location.js";
 import { checkFiles } from "../src/semantics/check.js";
 
 const dir = path.resolve(__dirname, "../specs/invalid");
-const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".vnet")).sort() : [];
+const files = fs.existsSync(dir)
+  ? fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith(".vnet"))
+      .sort()
+  : [];
 
 describe("specs/invalid produce exactly their declared diagnostics", () => {
   it("has cases", () => {

@@ -38,7 +38,12 @@ async function lecture(name: string, engine: EngineChoice): Promise<{ best: numb
   const data = motionDataset({ classes: network.classes!, frames, size, trainPerClass: 150, valPerClass: 20, seed: 1 });
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "vnet-lecture-"));
   dirs.push(runDir);
-  const { model, history } = await trainNetwork(graph, data, { config: trainingConfig(network, { optimizer: "adam", lr: 0.004, batch: 16, epochs: 8 }), runDir, seed: 1, engine });
+  const { model, history } = await trainNetwork(graph, data, {
+    config: trainingConfig(network, { optimizer: "adam", lr: 0.004, batch: 16, epochs: 8 }),
+    runDir,
+    seed: 1,
+    engine,
+  });
   model.dispose();
   return { best: Math.max(...history.map((h) => h.valAccuracy)), chance: 1 / data.classNames.length };
 }

@@ -51,10 +51,27 @@ describe("temporal action localization from the command line", () => {
     const trained = await vnet(["train", CLASSIFIER, "--data", "builtin:motion", "--epochs", "8", "-o", classifier]);
     expect(trained.code, trained.text).toBe(0);
 
-    const extracted = await vnet(["features", CLASSIFIER, "--weights", classifier, "--data", "builtin:motion-untrimmed", "--train-videos", "16", "--val-videos", "8", "--scale", "32", "-o", features, ...cache]);
+    const extracted = await vnet([
+      "features",
+      CLASSIFIER,
+      "--weights",
+      classifier,
+      "--data",
+      "builtin:motion-untrimmed",
+      "--train-videos",
+      "16",
+      "--val-videos",
+      "8",
+      "--scale",
+      "32",
+      "-o",
+      features,
+      ...cache,
+    ]);
     expect(extracted.code, extracted.text).toBe(0);
     expect(extracted.text).toMatch(/wrote the features of 24 videos \(\d+ snippets of 8 frames every 4/);
-    for (const file of ["features.json", "annotations.json", "val_0000.npy", "val_0000.scores.npy"]) expect(fs.existsSync(path.join(features, file)), file).toBe(true);
+    for (const file of ["features.json", "annotations.json", "val_0000.npy", "val_0000.scores.npy"])
+      expect(fs.existsSync(path.join(features, file)), file).toBe(true);
 
     const localized = await vnet(["train", LOCALIZER, "--data", features, "--epochs", "12", "--batch", "4", "-o", localizer]);
     expect(localized.code, localized.text).toBe(0);

@@ -142,7 +142,16 @@ class Client {
       };
       const timer = setTimeout(() => {
         this.listeners.delete(check);
-        reject(new Error(`no matching diagnostics for ${uri}; last: ${JSON.stringify(this.diagnostics.get(uri)?.at(-1)?.diagnostics.map((d) => d.code))}`));
+        reject(
+          new Error(
+            `no matching diagnostics for ${uri}; last: ${JSON.stringify(
+              this.diagnostics
+                .get(uri)
+                ?.at(-1)
+                ?.diagnostics.map((d) => d.code),
+            )}`,
+          ),
+        );
       }, timeoutMs);
       this.listeners.add(check);
     });
@@ -296,7 +305,8 @@ network n {
 }
 `);
     await client.open(uri, spec.text);
-    const at = async (i: number) => items(await client.connection.sendRequest(CompletionRequest.type, { textDocument: { uri }, position: spec.cursors[i]! })).map((c) => c.label);
+    const at = async (i: number) =>
+      items(await client.connection.sendRequest(CompletionRequest.type, { textDocument: { uri }, position: spec.cursors[i]! })).map((c) => c.label);
 
     const statement = await at(0);
     expect(statement).toEqual(expect.arrayContaining(["input", "stream", "output", "sampling", "training", "classes"]));
@@ -336,13 +346,19 @@ network n {
     await client.open(libUri, LIB.text);
     const prepared = await client.connection.sendRequest(PrepareRenameRequest.type, { textDocument: { uri: libUri }, position: LIB.cursors[0]! });
     expect(prepared).toBeTruthy();
-    const edit = (await client.connection.sendRequest(RenameRequest.type, { textDocument: { uri: libUri }, position: LIB.cursors[0]!, newName: "entry" })) as WorkspaceEdit;
+    const edit = (await client.connection.sendRequest(RenameRequest.type, {
+      textDocument: { uri: libUri },
+      position: LIB.cursors[0]!,
+      newName: "entry",
+    })) as WorkspaceEdit;
     expect(applyEdits(LIB.text, edit.changes![libUri]!)).toContain("block entry(width = 8)");
     const main = applyEdits(MAIN.text, edit.changes![mainUri]!);
     expect(main).toContain('import { entry } from "./lib/blocks.vnet"');
     expect(main).toContain("x = rgb -> entry(8)");
     // Operators are not renameable.
-    await expect(client.connection.sendRequest(RenameRequest.type, { textDocument: { uri: mainUri }, position: MAIN.cursors[2]!, newName: "c3" })).rejects.toThrow(/built-in operator/);
+    await expect(
+      client.connection.sendRequest(RenameRequest.type, { textDocument: { uri: mainUri }, position: MAIN.cursors[2]!, newName: "c3" }),
+    ).rejects.toThrow(/built-in operator/);
     await client.close(libUri);
   });
 
@@ -350,17 +366,25 @@ network n {
     const uri = uriOf("messy.vnet");
     const messy = "network   m {\n input video=clip(frames=4,size=16)\n output video->global_avg_pool   ->dense(3)\n}\n";
     await client.open(uri, messy);
-    const edits = (await client.connection.sendRequest(DocumentFormattingRequest.type, { textDocument: { uri }, options: { tabSize: 2, insertSpaces: true } })) as TextEdit[];
+    const edits = (await client.connection.sendRequest(DocumentFormattingRequest.type, {
+      textDocument: { uri },
+      options: { tabSize: 2, insertSpaces: true },
+    })) as TextEdit[];
     expect(edits, client.logs.join("\n")).toHaveLength(1);
     const formatted = applyEdits(messy, edits);
     expect(formatted).toBe(await formatSpec(messy, { filepath: path.join(root, "messy.vnet"), resolveConfig: true }));
     expect(formatted).toContain("input video = clip(frames = 4, size = 16)");
     await client.change(uri, formatted);
-    const again = (await client.connection.sendRequest(DocumentFormattingRequest.type, { textDocument: { uri }, options: { tabSize: 2, insertSpaces: true } })) as TextEdit[];
+    const again = (await client.connection.sendRequest(DocumentFormattingRequest.type, {
+      textDocument: { uri },
+      options: { tabSize: 2, insertSpaces: true },
+    })) as TextEdit[];
     expect(again).toEqual([]);
     // A spec that does not parse is never reformatted.
     await client.change(uri, "network m { input video = \n");
-    expect(await client.connection.sendRequest(DocumentFormattingRequest.type, { textDocument: { uri }, options: { tabSize: 2, insertSpaces: true } })).toEqual([]);
+    expect(await client.connection.sendRequest(DocumentFormattingRequest.type, { textDocument: { uri }, options: { tabSize: 2, insertSpaces: true } })).toEqual(
+      [],
+    );
     await client.close(uri);
   });
 
@@ -414,7 +438,16 @@ network n {
 
   it("survives garbage, rapid edits and requests anywhere in broken text", async () => {
     const uri = uriOf("garbage.vnet");
-    const junk = ["\u0000\u0001\u00ff binary \uFFFD", "network { { { ( ( [ [ -> -> = = ", "((((((((".repeat(40), 'import { from "', "block b(", "network n { x = -> -> for i in { }", "/* unterminated", '"unterminated'];
+    const junk = [
+      "\u0000\u0001\u00ff binary \uFFFD",
+      "network { { { ( ( [ [ -> -> = = ",
+      "((((((((".repeat(40),
+      'import { from "',
+      "block b(",
+      "network n { x = -> -> for i in { }",
+      "/* unterminated",
+      '"unterminated',
+    ];
     await client.open(uri, "");
     for (const text of junk) await client.change(uri, text);
     // Rapid edits: only the last text matters, and it is checked.

@@ -61,11 +61,13 @@ describe("activation memory", () => {
   });
 
   it("is in the summary, as text and as JSON", () => {
-    const summary = summarize(network(`network n {
+    const summary = summarize(
+      network(`network n {
   classes = 3
   input video = clip(frames = 2, size = 4)
   output video -> conv3d(2, kernel = 1) -> global_avg_pool -> dense(classes)
-}`));
+}`),
+    );
     expect(summary.memory.forward).toBe((64 + 2 + 3) * 4);
     const text = formatSummary(summary);
     expect(text).toContain("activations per clip: 276 B forward");

@@ -52,7 +52,8 @@ describe("builtin:motion", () => {
     const plane = size * size * 3;
     for (let i = 0; i < data.train.count; i++) {
       let diff = 0;
-      for (let p = 0; p < plane; p++) diff += Math.abs(data.train.clips[i * frames * plane + p]! - data.train.clips[i * frames * plane + (frames - 1) * plane + p]!);
+      for (let p = 0; p < plane; p++)
+        diff += Math.abs(data.train.clips[i * frames * plane + p]! - data.train.clips[i * frames * plane + (frames - 1) * plane + p]!);
       expect(diff / plane).toBeGreaterThan(0.01);
     }
   });
@@ -64,7 +65,7 @@ describe("builtin:motion", () => {
     const reds = [0, 1, 2].map((k) => {
       let sum = 0;
       let n = 0;
-      for (let i = 0; i < data.train.count; i++) if (data.train.labels[i] === k) (sum += frameMeanColour(data.train.clips, i, 0, frames, size)[0]!), n++;
+      for (let i = 0; i < data.train.count; i++) if (data.train.labels[i] === k) ((sum += frameMeanColour(data.train.clips, i, 0, frames, size)[0]!), n++);
       return sum / n;
     });
     expect(reds[0]! - reds[1]!).toBeGreaterThan(0.03);

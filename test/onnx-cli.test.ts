@@ -57,7 +57,9 @@ describe("vnet compile --target onnx and vnet export", () => {
     const file = path.join(dir, "fresh", "early.onnx");
     const r = await run(["compile", path.join(TINY, "tiny_early_fusion.vnet"), "--target", "onnx", "-o", file, "--backend", "cpu", "--seed", "4", "--verify"]);
     expect(r.code, r.out + r.err).toBe(0);
-    expect(r.out).toMatch(/exported tiny_early_fusion \(fresh weights, seed 4\): \d+ ONNX nodes, opset 17, 26,037 weights and statistics; inputs video \[N, 4, 32, 32, 3\], channels-last; outputs logits and probabilities \[N, 5\]/);
+    expect(r.out).toMatch(
+      /exported tiny_early_fusion \(fresh weights, seed 4\): \d+ ONNX nodes, opset 17, 26,037 weights and statistics; inputs video \[N, 4, 32, 32, 3\], channels-last; outputs logits and probabilities \[N, 5\]/,
+    );
     expect(r.out).toContain(`wrote ${file}`);
     expect(r.out).toMatch(/random \(batch 2\): max \|diff\| /);
     expect(r.out).toMatch(/builtin:motion clip \(batch 1\): max \|diff\| /);
@@ -80,24 +82,45 @@ describe("vnet compile --target onnx and vnet export", () => {
   });
 
   it("refuses weights of another spec with located errors (exit 1), and bad usage (exit 2)", async () => {
-    const r = await run(["export", path.join(TINY, "tiny_late_fusion.vnet"), "--weights", path.join(dir, "run"), "-o", path.join(dir, "wrong.onnx"), "--backend", "cpu"]);
+    const r = await run([
+      "export",
+      path.join(TINY, "tiny_late_fusion.vnet"),
+      "--weights",
+      path.join(dir, "run"),
+      "-o",
+      path.join(dir, "wrong.onnx"),
+      "--backend",
+      "cpu",
+    ]);
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(/tiny_late_fusion\.vnet:\d+:\d+ {2}error VN082 {2}cannot export weight `tower\.conv1\.kernel` of layer `tower\.conv1`: checkpoint .* has no such weight/);
+    expect(r.out).toMatch(
+      /tiny_late_fusion\.vnet:\d+:\d+ {2}error VN082 {2}cannot export weight `tower\.conv1\.kernel` of layer `tower\.conv1`: checkpoint .* has no such weight/,
+    );
     expect(fs.existsSync(path.join(dir, "wrong.onnx"))).toBe(false);
     const usage = async (args: string[]) => {
       const u = await run(args);
       expect(u.code).toBe(2);
       return u.err;
     };
-    expect(await usage(["export", path.join(TINY, "tiny_r3d.vnet"), "-o", "x.onnx"])).toBe("vnet: vnet export needs --weights <run-dir or checkpoint directory>");
+    expect(await usage(["export", path.join(TINY, "tiny_r3d.vnet"), "-o", "x.onnx"])).toBe(
+      "vnet: vnet export needs --weights <run-dir or checkpoint directory>",
+    );
     // The directory that is missing is named, not a file inside it.
     const missing = path.join(dir, "missing");
-    expect(await usage(["export", path.join(TINY, "tiny_r3d.vnet"), "--weights", missing, "-o", "x.onnx", "--backend", "cpu"])).toBe(`vnet: cannot load weights from ${missing}: ${missing} does not exist`);
+    expect(await usage(["export", path.join(TINY, "tiny_r3d.vnet"), "--weights", missing, "-o", "x.onnx", "--backend", "cpu"])).toBe(
+      `vnet: cannot load weights from ${missing}: ${missing} does not exist`,
+    );
     const empty = path.join(dir, "empty-run");
     fs.mkdirSync(empty);
-    expect(await usage(["export", path.join(TINY, "tiny_r3d.vnet"), "--weights", empty, "-o", "x.onnx"])).toBe(`vnet: cannot load weights from ${empty}: ${empty} holds no checkpoint: no model.json in it, and no checkpoint/ directory of a run`);
-    expect(await usage(["compile", path.join(TINY, "tiny_r3d.vnet"), "--target", "tfjs", "-o", dir, "--verify"])).toBe("vnet: --verify checks an ONNX export: use it with --target onnx");
-    expect(await usage(["compile", path.join(TINY, "tiny_r3d.vnet"), "--target", "onnx"])).toBe("vnet: vnet compile needs an output file: -o model.onnx (or --dump-ir)");
+    expect(await usage(["export", path.join(TINY, "tiny_r3d.vnet"), "--weights", empty, "-o", "x.onnx"])).toBe(
+      `vnet: cannot load weights from ${empty}: ${empty} holds no checkpoint: no model.json in it, and no checkpoint/ directory of a run`,
+    );
+    expect(await usage(["compile", path.join(TINY, "tiny_r3d.vnet"), "--target", "tfjs", "-o", dir, "--verify"])).toBe(
+      "vnet: --verify checks an ONNX export: use it with --target onnx",
+    );
+    expect(await usage(["compile", path.join(TINY, "tiny_r3d.vnet"), "--target", "onnx"])).toBe(
+      "vnet: vnet compile needs an output file: -o model.onnx (or --dump-ir)",
+    );
   });
 });
 
@@ -164,7 +187,9 @@ describe("vnet predict", () => {
     expect(bad.code).toBe(1);
     expect(bad.out).toMatch(/^vnet: .*not\.onnx is not an ONNX model/);
     const neither = await run(["predict", onnxFile]);
-    expect(neither.err).toBe("vnet: vnet predict needs one video: a file (vnet predict <model> video.mp4), --input <video.npy> or --sample builtin:motion[:index]");
+    expect(neither.err).toBe(
+      "vnet: vnet predict needs one video: a file (vnet predict <model> video.mp4), --input <video.npy> or --sample builtin:motion[:index]",
+    );
     const small = path.join(dir, "wrong-batch.npy");
     writeNpy(small, { data: new Float32Array(2 * 3 * 16 * 16 * 3), shape: [2, 3, 16, 16, 3] });
     expect((await run(["predict", onnxFile, "--input", small])).err).toBe(`vnet: ${small}: a batch of views must be [N, 4, 16, 16, 3], got [2, 3, 16, 16, 3]`);

@@ -21,7 +21,11 @@ import { WeightStore } from "../src/weights/store.js";
 import { checkSource, checkSpec, expectParity, exported, maxDiff, random, TOLERANCE } from "./onnx-helpers.js";
 
 const TINY = path.resolve(__dirname, "../specs/tiny");
-const vnetFiles = (dir: string) => fs.readdirSync(dir).filter((f) => f.endsWith(".vnet")).sort();
+const vnetFiles = (dir: string) =>
+  fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".vnet"))
+    .sort();
 
 beforeAll(async () => {
   // The pure-JavaScript backend: the same numbers on every machine.
@@ -217,7 +221,9 @@ describe("what cannot be exported is a located diagnostic", () => {
     // Every operator the checker accepts lowers today; a stream-only one stands in for a gap.
     const foreign: IrGraph = { ...graph, nodes: graph.nodes.map((n) => (n.op === "conv2d" ? { ...n, op: "optical_flow" } : n)) };
     const diagnostics = checkOnnxSupport(foreign);
-    expect(diagnostics.map((d) => [d.code, d.message, located(d)])).toEqual([[ONNX_UNSUPPORTED, "cannot export layer `conv2d` to ONNX: the ONNX exporter has no lowering for `optical_flow`", "conv2d(4, kernel = 3)"]]);
+    expect(diagnostics.map((d) => [d.code, d.message, located(d)])).toEqual([
+      [ONNX_UNSUPPORTED, "cannot export layer `conv2d` to ONNX: the ONNX exporter has no lowering for `optical_flow`", "conv2d(4, kernel = 3)"],
+    ]);
   });
 
   it("a network with two outputs, at the second", () => {
@@ -238,7 +244,10 @@ network narrow {
   output image -> conv2d(4, kernel = 3) as conv -> global_avg_pool -> dense(classes) as fc
 }`);
     const { model } = emitTfjs(networks.get("narrow")!.graph, { zeroInit: true });
-    const result = exportOnnx(networks.get("wide")!.graph, { weights: WeightStore.ofModel(model!, "checkpoint of narrow"), sources: networks.get("wide")!.sources });
+    const result = exportOnnx(networks.get("wide")!.graph, {
+      weights: WeightStore.ofModel(model!, "checkpoint of narrow"),
+      sources: networks.get("wide")!.sources,
+    });
     expect(result.bytes).toBeUndefined();
     expect(result.diagnostics.map((d) => [d.code, d.message])).toEqual([
       [WEIGHTS_MISMATCH, "cannot export weight `conv.kernel` of layer `conv`: checkpoint of narrow has it as [3, 3, 3, 4], the spec declares [3, 3, 3, 8]"],

@@ -202,15 +202,41 @@ describe("layouts and batch-norm epsilon", () => {
   });
 
   it("shifts the moving variance by the difference of the epsilons", () => {
-    const spec = checkText(`network n {\n  classes = 2\n  input v = clip(frames = 2, size = 4)\n  output v -> conv3d(2, kernel = 1, bias = false) as conv -> bn(eps = 0.001) as norm -> global_avg_pool -> dense(classes) as fc\n}\n`).networks[0]!;
+    const spec = checkText(
+      `network n {\n  classes = 2\n  input v = clip(frames = 2, size = 4)\n  output v -> conv3d(2, kernel = 1, bias = false) as conv -> bn(eps = 0.001) as norm -> global_avg_pool -> dense(classes) as fc\n}\n`,
+    ).networks[0]!;
     const t = (name: string, shape: number[], values: number[]) => ({ name, shape, values: Float32Array.from(values) });
     const onnx: OnnxModel = {
       producer: "hand-made",
       inputs: [{ name: "x", shape: [undefined, 3, 2, 4, 4] }],
       outputs: ["y"],
       layers: [
-        { kind: "conv", node: "conv", weight: t("w", [2, 3, 1, 1, 1], [1, 2, 3, 4, 5, 6]), group: 1, strides: [1, 1, 1], dilations: [1, 1, 1], bn: { kind: "bn", node: "bn", scale: t("s", [2], [1, 2]), bias: t("b", [2], [0, 1]), mean: t("m", [2], [0.5, 0.5]), variance: t("v", [2], [1, 2]), epsilon: 1e-5 } },
-        { kind: "dense", node: "gemm", op: "Gemm", weight: t("fc", [2, 2], [1, 2, 3, 4]), transposed: true, alpha: 2, bias: { tensor: t("c", [2], [1, 1]), values: Float32Array.from([0.5, 0.5]) } },
+        {
+          kind: "conv",
+          node: "conv",
+          weight: t("w", [2, 3, 1, 1, 1], [1, 2, 3, 4, 5, 6]),
+          group: 1,
+          strides: [1, 1, 1],
+          dilations: [1, 1, 1],
+          bn: {
+            kind: "bn",
+            node: "bn",
+            scale: t("s", [2], [1, 2]),
+            bias: t("b", [2], [0, 1]),
+            mean: t("m", [2], [0.5, 0.5]),
+            variance: t("v", [2], [1, 2]),
+            epsilon: 1e-5,
+          },
+        },
+        {
+          kind: "dense",
+          node: "gemm",
+          op: "Gemm",
+          weight: t("fc", [2, 2], [1, 2, 3, 4]),
+          transposed: true,
+          alpha: 2,
+          bias: { tensor: t("c", [2], [1, 1]), values: Float32Array.from([0.5, 0.5]) },
+        },
       ],
       unused: [],
       unsupported: [],
@@ -247,8 +273,12 @@ describe("what does not fit", () => {
       return main(argv, { out: (s) => lines.push(s), err: (s) => lines.push(s) });
     };
     const out = path.join(scratch, "r2plus1d");
-    expect(await cli("weights", "import", path.join(FIXTURES, "tiny_r2plus1d_folded.onnx"), "--spec", SPEC_OF.r2plus1d!, "-o", out, "--backend", "cpu")).toBe(0);
-    expect(lines.join("\n")).toMatch(/tiny_r2plus1d: 149 mapped, 38 reshaped, 0 initialised; 0 source tensors unused\nparity with ONNX Runtime on a random input: max \|diff\| \S+ over outputs \[2, 5\]/);
+    expect(await cli("weights", "import", path.join(FIXTURES, "tiny_r2plus1d_folded.onnx"), "--spec", SPEC_OF.r2plus1d!, "-o", out, "--backend", "cpu")).toBe(
+      0,
+    );
+    expect(lines.join("\n")).toMatch(
+      /tiny_r2plus1d: 149 mapped, 38 reshaped, 0 initialised; 0 source tensors unused\nparity with ONNX Runtime on a random input: max \|diff\| \S+ over outputs \[2, 5\]/,
+    );
     const graph = lowerNetwork(network(SPEC_OF.r2plus1d!));
     const loaded = modelWithWeights(graph, await readWeights(out)).model!;
     const parity = await parityWith(path.join(FIXTURES, "tiny_r2plus1d_folded.onnx"), graph, loaded, 3);

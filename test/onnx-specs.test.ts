@@ -16,7 +16,10 @@ import { totals } from "../src/semantics/network.js";
 import { expectParity, random } from "./onnx-helpers.js";
 
 const SPECS = path.resolve(__dirname, "../specs");
-const files = fs.readdirSync(SPECS).filter((f) => f.endsWith(".vnet")).sort();
+const files = fs
+  .readdirSync(SPECS)
+  .filter((f) => f.endsWith(".vnet"))
+  .sort();
 /** The most multiply-accumulates whose tfjs forward pass this suite affords per spec (all of specs/ at these inputs). */
 const TFJS_MACS = 30e9;
 
@@ -37,7 +40,12 @@ describe("every full-size spec at a small input: exports, runs in ONNX Runtime, 
       const result = exportOnnx(spec.graph, { weights: trainedLikeWeights(2), sources: spec.sources });
       expect(result.diagnostics).toEqual([]);
       const declared = spec.graph.nodes.flatMap((n) => n.weights ?? []).map((w) => w.name);
-      expect(decodeModel(result.bytes!).graph!.initializer!.filter((t) => !t.name!.includes("/")).map((t) => t.name).sort()).toEqual([...declared].sort());
+      expect(
+        decodeModel(result.bytes!)
+          .graph!.initializer!.filter((t) => !t.name!.includes("/"))
+          .map((t) => t.name)
+          .sort(),
+      ).toEqual([...declared].sort());
       const onnx = await loadOnnxModel(result.bytes!);
       const feeds = Object.fromEntries(onnx.inputs.map((i, k) => [i.name, random([1, ...i.shape], k + 1)]));
       const { logits, probabilities } = await runOnnx(onnx, feeds);

@@ -52,7 +52,10 @@ describe("the checker", () => {
 }`);
     expect(codes(bad)).toEqual(["VN020"]);
     expect(bad.diagnostics[0]!.message).toBe("`mul` inputs do not broadcast: input 1 is [N, 4, 8, 8, 6], input 2 is [N, 4]");
-    expect(bad.diagnostics[0]!.related?.map((r) => r.message).slice(0, 2)).toEqual(["input 1 [N, 4, 8, 8, 6] comes from here", "input 2 [N, 4] comes from here"]);
+    expect(bad.diagnostics[0]!.related?.map((r) => r.message).slice(0, 2)).toEqual([
+      "input 1 [N, 4, 8, 8, 6] comes from here",
+      "input 2 [N, 4] comes from here",
+    ]);
   });
 
   it("builds silu as swish, and gelu with its approximation", () => {
@@ -60,7 +63,13 @@ describe("the checker", () => {
   input image = image(size = 4)
   output image -> silu -> swish -> hard_swish -> hard_sigmoid -> gelu(approximate = "tanh")
 }`);
-    expect(layers(network)).toEqual(["silu swish [4, 4, 3]", "swish swish [4, 4, 3]", "hard_swish hard_swish [4, 4, 3]", "hard_sigmoid hard_sigmoid [4, 4, 3]", "gelu gelu [4, 4, 3]"]);
+    expect(layers(network)).toEqual([
+      "silu swish [4, 4, 3]",
+      "swish swish [4, 4, 3]",
+      "hard_swish hard_swish [4, 4, 3]",
+      "hard_sigmoid hard_sigmoid [4, 4, 3]",
+      "gelu gelu [4, 4, 3]",
+    ]);
   });
 
   it("splits into slice layers named after the call, and slices with Python's indices", () => {
@@ -93,7 +102,9 @@ describe("the checker", () => {
   output a
 }`);
     const error = uneven.diagnostics.findIndex((d) => d.severity === "error");
-    expect(uneven.diagnostics.filter((d) => d.severity === "error").map((d) => [d.code, d.message])).toEqual([["VN015", "10 channels do not split into 3 equal parts"]]);
+    expect(uneven.diagnostics.filter((d) => d.severity === "error").map((d) => [d.code, d.message])).toEqual([
+      ["VN015", "10 channels do not split into 3 equal parts"],
+    ]);
     expect(covered(uneven, error)).toBe("3");
     const sizes = checkText(`network s {
   input video = clip(frames = 6, size = 4, channels = 10)

@@ -137,7 +137,10 @@ describe("non-local I3D is I3D plus non-local blocks", () => {
 describe("TSM-R50 is TSN-R50 plus a temporal shift on every block's residual branch", () => {
   /** Every model layer, per_frame bodies included, as "name op params". */
   const allLayers = (network: CheckedNetwork) =>
-    network.layers.flatMap((l) => [l, ...(l.body ?? [])]).filter((l) => l.op !== "input" && !l.stream).map((l) => `${l.name} ${l.op} ${l.params}`);
+    network.layers
+      .flatMap((l) => [l, ...(l.body ?? [])])
+      .filter((l) => l.op !== "input" && !l.stream)
+      .map((l) => `${l.name} ${l.op} ${l.params}`);
 
   it("tsm_r50.vnet", () => {
     const tsm = checkClean("tsm_r50.vnet");

@@ -167,7 +167,10 @@ describe("blocks and imports", () => {
   });
 
   it("a block that calls itself: VN030", () => {
-    const text = network("  output video -> b(3) -> global_avg_pool -> dense(10)", "block b(k) {\n  input x\n  output if k == 0 then x else x -> b(k - 1)\n}\n");
+    const text = network(
+      "  output video -> b(3) -> global_avg_pool -> dense(10)",
+      "block b(k) {\n  input x\n  output if k == 0 then x else x -> b(k - 1)\n}\n",
+    );
     expect(check(text).codes).toContain("VN030");
   });
 
@@ -205,7 +208,7 @@ describe("unterminated literals", () => {
 describe("line endings and byte order marks keep positions right", () => {
   // One text with semantic errors, one with lexer and syntax errors: both paths compute offsets.
   const semantic = network("  x = video -> conv3dd(64, kernel = 3)\n  y = video -> conv3d(1 / 0, kernel = 3)\n  output x -> global_avg_pool -> dense(10)");
-  const syntactic = network("  x = video -> relu # junk\n  y = \"open\n  output x -> global_avg_pool -> dense(10)");
+  const syntactic = network('  x = video -> relu # junk\n  y = "open\n  output x -> global_avg_pool -> dense(10)');
 
   /** Every diagnostic as code, the exact text it covers, and its line:column. */
   function located(text: string): string[] {
@@ -223,7 +226,10 @@ describe("line endings and byte order marks keep positions right", () => {
     expect(syntax).toContain('VN003 "\\"open" 4:7');
   });
 
-  for (const [name, ending] of [["CRLF", "\r\n"], ["CR only", "\r"]] as const) {
+  for (const [name, ending] of [
+    ["CRLF", "\r\n"],
+    ["CR only", "\r"],
+  ] as const) {
     it(`${name}: same codes, same covered text, same line:column`, () => {
       expect(located(semantic.replace(/\n/g, ending))).toEqual(located(semantic));
       expect(located(syntactic.replace(/\n/g, ending))).toEqual(located(syntactic));
@@ -329,7 +335,13 @@ describe("huge diagnostic counts and declarations", () => {
   });
 
   it("capDiagnostics keeps each file's first diagnostics; a note of warnings only is a warning", () => {
-    const d = (file: string, start: number, severity: "error" | "warning") => ({ code: "VN010" as const, severity, message: "m", file, range: { start, end: start + 1 } });
+    const d = (file: string, start: number, severity: "error" | "warning") => ({
+      code: "VN010" as const,
+      severity,
+      message: "m",
+      file,
+      range: { start, end: start + 1 },
+    });
     const capped = capDiagnostics([d("a", 0, "error"), d("a", 1, "warning"), d("a", 2, "warning"), d("b", 0, "error")], 1);
     expect(capped.map((x) => `${x.file}:${x.code}:${x.severity}:${x.range.start}`)).toEqual(["a:VN010:error:0", "a:VN006:warning:1", "b:VN010:error:0"]);
     expect(capped[1]!.message).toBe("2 more problem(s) in this file are not shown: 2 warning(s)");

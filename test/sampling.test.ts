@@ -16,7 +16,11 @@ const spec = (sampling: string) =>
 }`).networks[0]!;
 
 /** A protocol for an 8-frame 32x32 clip with the given train/test overrides. */
-function protocol(train: Partial<SamplingProtocol["train"]> = {}, test: Partial<SamplingProtocol["test"]> = {}, shortVideos: SamplingProtocol["shortVideos"] = "loop"): SamplingProtocol {
+function protocol(
+  train: Partial<SamplingProtocol["train"]> = {},
+  test: Partial<SamplingProtocol["test"]> = {},
+  shortVideos: SamplingProtocol["shortVideos"] = "loop",
+): SamplingProtocol {
   return {
     frames: 8,
     height: 32,
@@ -32,11 +36,13 @@ const video = (frames: number, width = 48, height = 36, fps = 25): VideoMeta => 
 
 describe("protocolOf", () => {
   it("reads the sampling section with its defaults", () => {
-    const p = protocolOf(spec(`sampling {
+    const p = protocolOf(
+      spec(`sampling {
     train { stride = 2, scale = [36, 44], crop = 32, jitter = 1 }
     test { clips = 5, crops = "ten", resize = 40 }
     short_videos = "repeat_last"
-  }`));
+  }`),
+    );
     expect(p).toEqual({
       frames: 8,
       height: 32,
@@ -207,7 +213,13 @@ describe("test views", () => {
     expect(portrait.map((c) => c.y)).toEqual([0, 8, 16]);
     const ten = testPlans(protocol({}, { resize: 36, crops: "ten" }), meta)[0]!.crops;
     expect(ten).toHaveLength(10);
-    expect(ten.slice(0, 5).map((c) => [c.x, c.y])).toEqual([[0, 0], [16, 0], [0, 4], [16, 4], [8, 2]]);
+    expect(ten.slice(0, 5).map((c) => [c.x, c.y])).toEqual([
+      [0, 0],
+      [16, 0],
+      [0, 4],
+      [16, 4],
+      [8, 2],
+    ]);
     expect(ten.slice(5)).toEqual(ten.slice(0, 5).map((c) => ({ ...c, flip: true })));
   });
 

@@ -69,7 +69,11 @@ describe("vnet train", () => {
     const a = await weightValues(straight.model);
     const b = await weightValues(resumed.model);
     for (const [name, values] of a) expect(b.get(name), name).toEqual(values);
-    const metrics = fs.readFileSync(path.join(split, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { epoch: number; valAccuracy: number });
+    const metrics = fs
+      .readFileSync(path.join(split, "metrics.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { epoch: number; valAccuracy: number });
     expect(metrics.map((m) => m.epoch)).toEqual([1, 2]);
     expect(fs.readdirSync(path.join(split, "checkpoint")).sort()).toEqual(["model.json", "optimizer.bin", "progress.json", "weights.bin"]);
     straight.model.dispose();
@@ -99,7 +103,13 @@ describe("vnet train", () => {
     (await trainNetwork(lowerNetwork(net), data(), { config: config(1), runDir, seed: 1 })).model.dispose();
     const good = fs.readFileSync(path.join(runDir, "checkpoint", "weights.bin"));
     const logs: string[] = [];
-    const result = await trainNetwork(lowerNetwork(net), data(), { config: trainingConfig(net, { optimizer: "sgd", lr: 1e30, batch: 4, epochs: 3 }), runDir, seed: 1, resume: true, log: (l) => logs.push(l) });
+    const result = await trainNetwork(lowerNetwork(net), data(), {
+      config: trainingConfig(net, { optimizer: "sgd", lr: 1e30, batch: 4, epochs: 3 }),
+      runDir,
+      seed: 1,
+      resume: true,
+      log: (l) => logs.push(l),
+    });
     expect(result.stopped).toMatch(/loss became (NaN|Infinity|-Infinity) at epoch 2/);
     // The message names the checkpoint that is kept, and it is there, unchanged.
     expect(result.stopped).toContain(`the last good checkpoint, ${path.join(runDir, "checkpoint")} (after epoch 1), is kept`);
@@ -108,7 +118,11 @@ describe("vnet train", () => {
     expect(fs.readFileSync(path.join(runDir, "checkpoint", "weights.bin"))).toEqual(good);
     result.model.dispose();
     // A run that diverges in its first epoch has no checkpoint, and says so instead of naming one.
-    const fresh = await trainNetwork(lowerNetwork(net), data(), { config: trainingConfig(net, { optimizer: "sgd", lr: 1e30, batch: 4, epochs: 1 }), runDir: path.join(scratch, "nan-fresh"), seed: 1 });
+    const fresh = await trainNetwork(lowerNetwork(net), data(), {
+      config: trainingConfig(net, { optimizer: "sgd", lr: 1e30, batch: 4, epochs: 1 }),
+      runDir: path.join(scratch, "nan-fresh"),
+      seed: 1,
+    });
     expect(fresh.stopped).toMatch(/training stopped: no checkpoint was written \(the first epoch had not finished\)/);
     expect(fresh.checkpoint).toBeUndefined();
     fresh.model.dispose();
@@ -118,7 +132,10 @@ describe("vnet train", () => {
     const runDir = path.join(scratch, "cli");
     const out: string[] = [];
     const io = { out: (s: string) => void out.push(s), err: (s: string) => void out.push(s) };
-    const code = await main(["train", EARLY_FUSION, "--data", "builtin:motion", "--epochs", "1", "--batch", "8", "--train-clips", "2", "--val-clips", "1", "-o", runDir], io);
+    const code = await main(
+      ["train", EARLY_FUSION, "--data", "builtin:motion", "--epochs", "1", "--batch", "8", "--train-clips", "2", "--val-clips", "1", "-o", runDir],
+      io,
+    );
     expect(code).toBe(0);
     expect(out.join("\n")).toMatch(/validation accuracy \d+\.\d% after 1 epochs/);
     out.length = 0;
@@ -137,7 +154,11 @@ describe("evaluation report", () => {
     const report = scoreReport(scores, new Int32Array([0, 1, 1]), ["a", "b", "c"]);
     expect(report.top1).toBeCloseTo(2 / 3);
     expect(report.top5).toBe(1);
-    expect(report.confusion).toEqual([[1, 0, 0], [1, 1, 0], [0, 0, 0]]);
+    expect(report.confusion).toEqual([
+      [1, 0, 0],
+      [1, 1, 0],
+      [0, 0, 0],
+    ]);
     expect(report.perClass.map((c) => c.accuracy)).toEqual([1, 0.5, 0]);
     expect(formatReport(report)).toContain("top-1 66.7%  top-5 100.0%");
   });

@@ -58,7 +58,9 @@ describe("ffmpeg probe and decode", () => {
     expect(meta).toMatchObject({ frames: 40, fps: 25, width: 48, height: 32, codec: expect.stringMatching(/h264|mpeg4/) });
     expect(meta.duration).toBeCloseTo(1.6, 1);
     expect(meta.hash).toMatch(/^[0-9a-f]{64}$/);
-    const cached = fs.readdirSync(path.join(cacheDir, "probe")).map((f) => JSON.parse(fs.readFileSync(path.join(cacheDir, "probe", f), "utf8")) as { path: string; video: unknown });
+    const cached = fs
+      .readdirSync(path.join(cacheDir, "probe"))
+      .map((f) => JSON.parse(fs.readFileSync(path.join(cacheDir, "probe", f), "utf8")) as { path: string; video: unknown });
     expect(cached.find((c) => c.path === path.resolve(numbered))?.video).toEqual(meta);
   });
 
@@ -209,7 +211,10 @@ describe("datasets", () => {
 
   beforeAll(async () => {
     root = path.join(scratch, "folder");
-    for (const [cls, n] of [["jump", 3], ["run", 2]] as const) {
+    for (const [cls, n] of [
+      ["jump", 3],
+      ["run", 2],
+    ] as const) {
       fs.mkdirSync(path.join(root, cls), { recursive: true });
       for (let i = 0; i < n; i++) fs.copyFileSync(motion.file, path.join(root, cls, `${cls}_${i}.mp4`));
     }
@@ -222,7 +227,9 @@ describe("datasets", () => {
     fs.writeFileSync(path.join(root, "run", "damaged.mp4"), damaged);
     fs.writeFileSync(path.join(root, "run", "notes.txt"), "not a video\n");
     // Sound only.
-    expect((await runFfmpeg(["-v", "error", "-f", "lavfi", "-i", "sine=duration=0.2", "-c:a", "aac", "-f", "mp4", path.join(root, "run", "audio.mp4")])).code).toBe(0);
+    expect(
+      (await runFfmpeg(["-v", "error", "-f", "lavfi", "-i", "sine=duration=0.2", "-c:a", "aac", "-f", "mp4", path.join(root, "run", "audio.mp4")])).code,
+    ).toBe(0);
     fs.writeFileSync(path.join(root, "run", ".DS_Store"), "");
     fs.symlinkSync(path.join(scratch, "missing"), path.join(root, "walk"));
   });
@@ -232,7 +239,10 @@ describe("datasets", () => {
     const data = await openDataset(root, { cacheDir, valFraction: 0.34 });
     expect(data.classNames).toEqual(["jump", "run"]);
     expect(data.train.map((v) => path.basename(v.name))).toEqual(["jump_0.mp4", "jump_2.mp4", "run_0.mp4"]);
-    expect(data.val.map((v) => [path.basename(v.name), v.label])).toEqual([["jump_1.mp4", 0], ["run_1.mp4", 1]]);
+    expect(data.val.map((v) => [path.basename(v.name), v.label])).toEqual([
+      ["jump_1.mp4", 0],
+      ["run_1.mp4", 1],
+    ]);
     const issues = data.issues.map((i) => [path.relative(root, i.path), i.code]);
     expect(issues).toEqual([
       ["jump/empty.mp4", "VN091"],
@@ -244,7 +254,9 @@ describe("datasets", () => {
       ["walk", "VN090"],
     ]);
     expect(formatIssue(data.issues[0]!)).toMatch(/jump\/empty\.mp4 {2}warning VN091 {2}the file is empty \(0 bytes\) \(skipped\)$/);
-    expect(skippedSummary(data.issues)).toBe("skipped 7 inputs: 1 data-unreadable (VN090), 1 video-empty (VN091), 2 video-corrupt (VN092), 1 video-damaged (VN093), 2 video-unsupported (VN094)");
+    expect(skippedSummary(data.issues)).toBe(
+      "skipped 7 inputs: 1 data-unreadable (VN090), 1 video-empty (VN091), 2 video-corrupt (VN092), 1 video-damaged (VN093), 2 video-unsupported (VN094)",
+    );
     // Nothing under the dataset changed.
     expect(fs.readdirSync(root, { recursive: true }).map(String).sort()).toEqual(before);
   });
@@ -253,11 +265,17 @@ describe("datasets", () => {
     const dir = path.join(scratch, "lists");
     fs.mkdirSync(dir);
     fs.writeFileSync(path.join(dir, "classes.txt"), "1 jump\n2 run\n");
-    fs.writeFileSync(path.join(dir, "train.txt"), "../folder/jump/jump_0.mp4 0\n../folder/run/run_0.mp4 run\n# comment\n\n../folder/run/run_1.mp4 swim\n../folder/jump/jump_1.mp4\n../folder/jump/jump_2.mp4 7\n");
+    fs.writeFileSync(
+      path.join(dir, "train.txt"),
+      "../folder/jump/jump_0.mp4 0\n../folder/run/run_0.mp4 run\n# comment\n\n../folder/run/run_1.mp4 swim\n../folder/jump/jump_1.mp4\n../folder/jump/jump_2.mp4 7\n",
+    );
     fs.writeFileSync(path.join(dir, "val.txt"), "../folder/run/run_1.mp4 1\n../folder/jump/empty.mp4 0\n");
     const data = await openDataset(dir, { cacheDir });
     expect(data.classNames).toEqual(["jump", "run"]);
-    expect(data.train.map((v) => [path.basename(v.name), v.label])).toEqual([["jump_0.mp4", 0], ["run_0.mp4", 1]]);
+    expect(data.train.map((v) => [path.basename(v.name), v.label])).toEqual([
+      ["jump_0.mp4", 0],
+      ["run_0.mp4", 1],
+    ]);
     expect(data.val.map((v) => v.label)).toEqual([1]);
     expect(data.issues.map((i) => [path.basename(i.path), i.line, i.code])).toEqual([
       ["empty.mp4", undefined, "VN091"],
@@ -279,7 +297,12 @@ describe("datasets", () => {
     const vanished: FrameSource = { kind: "file", path: gone, meta, hash: meta.hash };
     fs.rmSync(gone);
     const geometry = { frames: 4, height: SIZE, width: SIZE, channels: 3 };
-    const plan = (start: number): ClipPlan => ({ frames: [start, start + 1, start + 2, start + 3], width: SIZE, height: SIZE, crops: [{ x: 0, y: 0, flip: false }] });
+    const plan = (start: number): ClipPlan => ({
+      frames: [start, start + 1, start + 2, start + 3],
+      width: SIZE,
+      height: SIZE,
+      crops: [{ x: 0, y: 0, flip: false }],
+    });
     const loader = new ViewLoader({ geometry, flows: [], workers: 0, prefetch: 2 });
     const tasks = [0, 5, 10, 15].map((s) => ({ source: s === 10 ? vanished : good, plan: plan(s) }));
     const failed: number[] = [];

@@ -27,7 +27,12 @@ async function run(args: string[]): Promise<{ code: number; out: string }> {
 
 /** Newest modification time under a folder (recursively). */
 function newest(dir: string): number {
-  return Math.max(...fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => fs.statSync(path.join(e.parentPath, e.name)).mtimeMs));
+  return Math.max(
+    ...fs
+      .readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => fs.statSync(path.join(e.parentPath, e.name)).mtimeMs),
+  );
 }
 
 beforeAll(async () => {
@@ -38,7 +43,24 @@ beforeAll(async () => {
   }
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), "vnet-video-train-"));
   data = path.join(scratch, "motion");
-  const synth = await run(["data", "synth", "--out", data, "--classes", "5", "--frames", "8", "--size", "32", "--train-per-class", "2", "--val-per-class", "1", "--seed", "3"]);
+  const synth = await run([
+    "data",
+    "synth",
+    "--out",
+    data,
+    "--classes",
+    "5",
+    "--frames",
+    "8",
+    "--size",
+    "32",
+    "--train-per-class",
+    "2",
+    "--val-per-class",
+    "1",
+    "--seed",
+    "3",
+  ]);
   expect(synth.code, synth.out).toBe(0);
   expect(synth.out).toMatch(/wrote 15 videos \(5 classes: right, left, up, down, rotate_cw; 32x32 at 25 fps, 8 to 24 frames\)/);
   // Bad inputs, listed like the good ones.
@@ -58,7 +80,31 @@ describe("training on a folder of videos", () => {
   it("trains a two-stream spec (RGB + Farneback flow) in worker threads, skips bad inputs, and evaluates 3 clips x 3 crops", async () => {
     const spec = TWO_STREAM;
     const runDir = path.join(scratch, "two-stream");
-    const train = spawnSync(process.execPath, [path.join(repo, "bin/vnet.js"), "train", spec, "--data", data, "--epochs", "2", "--batch", "4", "--optimizer", "adam", "--lr", "0.003", "--cache-dir", cache(), "--workers", "1", "-o", runDir], { encoding: "utf8" });
+    const train = spawnSync(
+      process.execPath,
+      [
+        path.join(repo, "bin/vnet.js"),
+        "train",
+        spec,
+        "--data",
+        data,
+        "--epochs",
+        "2",
+        "--batch",
+        "4",
+        "--optimizer",
+        "adam",
+        "--lr",
+        "0.003",
+        "--cache-dir",
+        cache(),
+        "--workers",
+        "1",
+        "-o",
+        runDir,
+      ],
+      { encoding: "utf8" },
+    );
     const out = train.stdout + train.stderr;
     expect(train.status, out).toBe(0);
     expect(out).toMatch(/train\.txt:13:1 {2}warning VN095 {2}label "jump" of .*left_0000\.mp4 is not one of the 5 classes/);
@@ -71,7 +117,9 @@ describe("training on a folder of videos", () => {
     expect(fs.readdirSync(path.join(cache(), "flow")).length).toBeGreaterThan(0);
     const progress = JSON.parse(fs.readFileSync(path.join(runDir, "checkpoint/progress.json"), "utf8")) as { classNames: string[] };
     expect(progress.classNames).toEqual(MOTION_CLASSES.slice(0, 5));
-    const model = JSON.parse(fs.readFileSync(path.join(runDir, "checkpoint/model.json"), "utf8")) as { userDefinedMetadata: { vnet: { classNames: string[]; sampling: { test: { clips: number } } } } };
+    const model = JSON.parse(fs.readFileSync(path.join(runDir, "checkpoint/model.json"), "utf8")) as {
+      userDefinedMetadata: { vnet: { classNames: string[]; sampling: { test: { clips: number } } } };
+    };
     expect(model.userDefinedMetadata.vnet.classNames).toEqual(MOTION_CLASSES.slice(0, 5));
     expect(model.userDefinedMetadata.vnet.sampling.test.clips).toBe(3);
     const evaluated = await run(["eval", spec, "--weights", runDir, "--data", data, "--cache-dir", cache()]);
@@ -83,10 +131,40 @@ describe("training on a folder of videos", () => {
   it("trains a 3D CNN through the decode path and evaluates 3 clips per video", async () => {
     const spec = R3D;
     const runDir = path.join(scratch, "r3d");
-    const train = await run(["train", spec, "--data", data, "--epochs", "2", "--batch", "5", "--optimizer", "adam", "--lr", "0.003", "--cache-dir", cache(), "-o", runDir]);
+    const train = await run([
+      "train",
+      spec,
+      "--data",
+      data,
+      "--epochs",
+      "2",
+      "--batch",
+      "5",
+      "--optimizer",
+      "adam",
+      "--lr",
+      "0.003",
+      "--cache-dir",
+      cache(),
+      "-o",
+      runDir,
+    ]);
     expect(train.code, train.out).toBe(0);
     expect(train.out).toMatch(/validation accuracy \d+\.\d% after 2 epochs/);
-    const evaluated = await run(["eval", spec, "--weights", runDir, "--data", path.join(data, "val.txt"), "--val-fraction", "0", "--split", "train", "--cache-dir", cache()]);
+    const evaluated = await run([
+      "eval",
+      spec,
+      "--weights",
+      runDir,
+      "--data",
+      path.join(data, "val.txt"),
+      "--val-fraction",
+      "0",
+      "--split",
+      "train",
+      "--cache-dir",
+      cache(),
+    ]);
     expect(evaluated.code, evaluated.out).toBe(0);
     expect(evaluated.out).toMatch(/\(5 videos, 3 views each, softmax averaging\)/);
     expect(evaluated.out).toMatch(/right +\d+\.\d%/);

@@ -62,12 +62,23 @@ describe("wasm gradients equal the cpu backend's", () => {
     [[1, 4, 6, 6, 2], [1, 1, 1, 2, 3], [1, 2, 2], "valid"],
   ];
   it.each(conv3dCases)("conv3d %j * %j, stride %j, %s", async (x, w, strides, padding) => {
-    await expectSameGradients([x, w], (a, b) => conv3dAsConv2d(a as tf.Tensor5D, b as tf.Tensor5D, strides, padding), (a, b) => tf.conv3d(a as tf.Tensor5D, b as tf.Tensor5D, strides, padding));
+    await expectSameGradients(
+      [x, w],
+      (a, b) => conv3dAsConv2d(a as tf.Tensor5D, b as tf.Tensor5D, strides, padding),
+      (a, b) => tf.conv3d(a as tf.Tensor5D, b as tf.Tensor5D, strides, padding),
+    );
   });
 
   it("conv2d, whose filter gradient wasm lacks, computed as a convolution", async () => {
-    for (const [x, w, strides, padding] of [[[2, 9, 11, 3], [3, 3, 3, 4], [2, 2], "same"], [[2, 10, 7, 3], [5, 3, 3, 2], [3, 2], "valid"]] as const) {
-      await expectSameGradients([[...x], [...w]], (a, b) => conv2dFilterGradAsConv(a as tf.Tensor4D, b as tf.Tensor4D, [...strides], padding), (a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, [...strides], padding));
+    for (const [x, w, strides, padding] of [
+      [[2, 9, 11, 3], [3, 3, 3, 4], [2, 2], "same"],
+      [[2, 10, 7, 3], [5, 3, 3, 2], [3, 2], "valid"],
+    ] as const) {
+      await expectSameGradients(
+        [[...x], [...w]],
+        (a, b) => conv2dFilterGradAsConv(a as tf.Tensor4D, b as tf.Tensor4D, [...strides], padding),
+        (a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, [...strides], padding),
+      );
     }
   });
 
@@ -80,7 +91,10 @@ describe("wasm gradients equal the cpu backend's", () => {
     ["maxPool3d", [2, 5, 9, 9, 2], 3, 2, "same"],
   ];
   it.each(poolCases)("%s %j, window %j, stride %j, %s", async (op, x, window, strides, padding) => {
-    const pool = op === "maxPool" ? (a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, window as number, strides as number, padding) : (a: tf.Tensor) => tf.maxPool3d(a as tf.Tensor5D, window as number, strides as number, padding);
+    const pool =
+      op === "maxPool"
+        ? (a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, window as number, strides as number, padding)
+        : (a: tf.Tensor) => tf.maxPool3d(a as tf.Tensor5D, window as number, strides as number, padding);
     await expectSameGradients([x], pool);
   });
 
@@ -99,7 +113,9 @@ describe("wasm gradients equal the cpu backend's", () => {
         const fromNormalised = (u: tf.Tensor) => tf.mul(tf.add(tf.mul(u, norm.std), norm.mean), (norm.scale ?? 255) / 255);
         const xs = graph.inputs.map((i, k) => fromNormalised(tf.randomUniform([4, ...i.shape], 0, 1, "float32", 7 + k)));
         const labels = tf.oneHot(tf.tensor1d([0, 1, 2, 3], "int32"), network.classes!);
-        const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, model.apply(xs.length === 1 ? xs[0]! : xs, { training: true }) as tf.Tensor) as tf.Scalar);
+        const { grads } = tf.variableGrads(
+          () => tf.losses.softmaxCrossEntropy(labels, model.apply(xs.length === 1 ? xs[0]! : xs, { training: true }) as tf.Tensor) as tf.Scalar,
+        );
         const names = model.trainableWeights.map((w) => w.originalName);
         const values = await Promise.all(model.trainableWeights.map((w) => grads[(w.read() as tf.Variable).name]!.data() as Promise<Float32Array>));
         model.dispose();

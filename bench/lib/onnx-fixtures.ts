@@ -69,7 +69,8 @@ export function checkResized(file: string, frames: number, size: number): { netw
   const host = { readFile: (f: string) => (path.resolve(f) === target ? text : fs.existsSync(f) ? fs.readFileSync(f, "utf8") : undefined) };
   const result = checkFiles([target], { host });
   const errors = result.diagnostics.filter((d) => d.severity === "error");
-  if (errors.length || result.networks.length !== 1) throw new Error(`${file} at ${frames}x${size}: ${errors.map((d) => d.message).join("; ") || "no single network"}`);
+  if (errors.length || result.networks.length !== 1)
+    throw new Error(`${file} at ${frames}x${size}: ${errors.map((d) => d.message).join("; ") || "no single network"}`);
   return { network: result.networks[0]!, graph: lowerNetwork(result.networks[0]!), sources: programSources(result) };
 }
 

@@ -72,7 +72,14 @@ function declaredImports(sourceFile) {
   for (const statement of sourceFile.statements) {
     if (ts.isImportDeclaration(statement) && ts.isStringLiteral(statement.moduleSpecifier)) {
       const clause = statement.importClause;
-      const typeOnly = clause !== undefined && (clause.isTypeOnly || (!clause.name && clause.namedBindings && ts.isNamedImports(clause.namedBindings) && clause.namedBindings.elements.length > 0 && clause.namedBindings.elements.every((e) => e.isTypeOnly)));
+      const typeOnly =
+        clause !== undefined &&
+        (clause.isTypeOnly ||
+          (!clause.name &&
+            clause.namedBindings &&
+            ts.isNamedImports(clause.namedBindings) &&
+            clause.namedBindings.elements.length > 0 &&
+            clause.namedBindings.elements.every((e) => e.isTypeOnly)));
       found.push({ specifier: statement.moduleSpecifier.text, typeOnly: Boolean(typeOnly) });
     } else if (ts.isExportDeclaration(statement) && statement.moduleSpecifier && ts.isStringLiteral(statement.moduleSpecifier)) {
       found.push({ specifier: statement.moduleSpecifier.text, typeOnly: statement.isTypeOnly });
@@ -98,7 +105,13 @@ function importGraph(root) {
   const edges = new Map();
   for (const file of files) {
     const source = ts.createSourceFile(file, fs.readFileSync(file, "utf8"), ts.ScriptTarget.Latest, false);
-    edges.set(file, declaredImports(source).filter((i) => !i.typeOnly).map((i) => resolveImport(file, i.specifier)).filter(Boolean));
+    edges.set(
+      file,
+      declaredImports(source)
+        .filter((i) => !i.typeOnly)
+        .map((i) => resolveImport(file, i.specifier))
+        .filter(Boolean),
+    );
   }
   // Tarjan's strongly connected components: a component of two or more files is a cycle.
   const index = new Map();
@@ -157,7 +170,8 @@ function cyclePath(graph, from, to, members) {
 
 function importNodes(context, visit) {
   const check = (node) => {
-    if (node.source && node.source.type === "Literal" && typeof node.source.value === "string") visit(node, node.source.value, node.importKind === "type" || node.exportKind === "type", false);
+    if (node.source && node.source.type === "Literal" && typeof node.source.value === "string")
+      visit(node, node.source.value, node.importKind === "type" || node.exportKind === "type", false);
   };
   return {
     ImportDeclaration: check,
@@ -182,7 +196,10 @@ const stageOrder = {
       const targetPart = target && partOf(root, target);
       const targetRank = targetPart && rankOf(targetPart);
       if (targetRank !== undefined && targetRank > rank) {
-        context.report({ node, message: `${part} imports ${path.relative(root, target)} of the later stage ${targetPart}; a stage imports only from the stages before it (${ORDER})` });
+        context.report({
+          node,
+          message: `${part} imports ${path.relative(root, target)} of the later stage ${targetPart}; a stage imports only from the stages before it (${ORDER})`,
+        });
       }
     });
   },
@@ -226,7 +243,10 @@ const restrictedPackages = {
       if (typeOnly) return;
       const rule = PACKAGE_HOMES.find((p) => p.pattern.test(specifier));
       if (rule && !rule.homes.some((home) => rel.startsWith(`${home}/`))) {
-        context.report({ node, message: `${rel} imports ${specifier}; ${rule.what} is imported only under ${rule.homes.join(", ")} (other stages go through them, or import types only)` });
+        context.report({
+          node,
+          message: `${rel} imports ${specifier}; ${rule.what} is imported only under ${rule.homes.join(", ")} (other stages go through them, or import types only)`,
+        });
       }
     });
   },

@@ -98,9 +98,14 @@ function parseNumber(flag: string, spec: NumberFlag, text: string): number {
   const integer = spec.type === "int";
   if (!(integer ? INTEGER : DECIMAL).test(text.trim())) throw new UsageError(`${flag} needs ${integer ? "an integer" : "a number"}, got \`${text}\``);
   const value = Number(text);
-  if (!Number.isFinite(value) || (integer && !Number.isSafeInteger(value))) throw new UsageError(`${flag} needs a finite ${integer ? "integer" : "number"}, got \`${text}\``);
+  if (!Number.isFinite(value) || (integer && !Number.isSafeInteger(value)))
+    throw new UsageError(`${flag} needs a finite ${integer ? "integer" : "number"}, got \`${text}\``);
   const bound = rangeText(spec);
-  const inRange = (spec.min === undefined || value >= spec.min) && (spec.max === undefined || value <= spec.max) && (spec.above === undefined || value > spec.above) && (spec.below === undefined || value < spec.below);
+  const inRange =
+    (spec.min === undefined || value >= spec.min) &&
+    (spec.max === undefined || value <= spec.max) &&
+    (spec.above === undefined || value > spec.above) &&
+    (spec.below === undefined || value < spec.below);
   if (!inRange) throw new UsageError(`${flag} must be ${bound}, got ${text}`);
   return value;
 }
@@ -155,9 +160,14 @@ export function parseArgs<F extends FlagSpecs>(command: string, specs: F, positi
     const inline = equals < 0 ? undefined : arg.slice(equals + 1);
     const key = byName.get(name);
     if (key === undefined) {
-      const near = closest(name, [...byName.keys()].filter((n) => n.startsWith("--")));
+      const near = closest(
+        name,
+        [...byName.keys()].filter((n) => n.startsWith("--")),
+      );
       const known = [...byName.keys()].filter((n) => n.startsWith("--"));
-      throw new UsageError(`unknown option ${name} for vnet ${command}${near ? `; did you mean ${near}?` : known.length ? ` (options: ${known.join(", ")})` : " (it takes no options)"}`);
+      throw new UsageError(
+        `unknown option ${name} for vnet ${command}${near ? `; did you mean ${near}?` : known.length ? ` (options: ${known.join(", ")})` : " (it takes no options)"}`,
+      );
     }
     const spec = specs[key]!;
     if (given.has(key)) throw new UsageError(`${name} is given twice`);
@@ -171,7 +181,8 @@ export function parseArgs<F extends FlagSpecs>(command: string, specs: F, positi
     if (text === undefined) {
       const next = args[i + 1];
       // A following flag is not this one's value (`-o --data x`), but a negative number is.
-      if (next === undefined || (next.startsWith("-") && next !== "-" && !/^-[\d.]/.test(next))) throw new UsageError(`${name} needs a value${valueHint(spec)}`);
+      if (next === undefined || (next.startsWith("-") && next !== "-" && !/^-[\d.]/.test(next)))
+        throw new UsageError(`${name} needs a value${valueHint(spec)}`);
       text = next;
       i++;
     }
@@ -183,7 +194,14 @@ export function parseArgs<F extends FlagSpecs>(command: string, specs: F, positi
   const count = positional.length;
   const { min, max } = positionalSpec;
   if (count < min || (max !== undefined && count > max)) {
-    const wanted = max === 0 ? "no positional arguments" : min === max ? `${min === 1 ? "one" : min} ${positionalSpec.names}` : max === undefined ? `at least ${min} ${positionalSpec.names}` : `${min} to ${max} arguments: ${positionalSpec.names}`;
+    const wanted =
+      max === 0
+        ? "no positional arguments"
+        : min === max
+          ? `${min === 1 ? "one" : min} ${positionalSpec.names}`
+          : max === undefined
+            ? `at least ${min} ${positionalSpec.names}`
+            : `${min} to ${max} arguments: ${positionalSpec.names}`;
     throw new UsageError(`vnet ${command} takes ${wanted}${count > (max ?? Infinity) ? ` (got ${positional.join(" ")})` : ""}`);
   }
   return { positional, flags: values as FlagValues<F>, given: given as ReadonlySet<keyof F & string> };
@@ -199,7 +217,12 @@ function valueHint(spec: Exclude<FlagSpec, SwitchFlag>): string {
 export function formatFlags(specs: FlagSpecs): string[] {
   const rows = Object.entries(specs).map(([key, spec]) => {
     const names = `${spec.alias ? `${spec.alias}, ` : ""}${flagName(key)}`;
-    const value = spec.type === "switch" ? "" : spec.type === "choice" ? ` ${spec.choices.join("|")}` : ` ${spec.type === "string" ? spec.value : (spec.value ?? (spec.type === "int" ? "N" : "X"))}`;
+    const value =
+      spec.type === "switch"
+        ? ""
+        : spec.type === "choice"
+          ? ` ${spec.choices.join("|")}`
+          : ` ${spec.type === "string" ? spec.value : (spec.value ?? (spec.type === "int" ? "N" : "X"))}`;
     const notes = [
       spec.type === "int" || spec.type === "number" ? rangeText(spec) : undefined,
       "default" in spec && spec.default !== undefined ? `default ${spec.default}` : undefined,

@@ -16,13 +16,27 @@ import type { CheckedSpec } from "./util.js";
 import { shownPath } from "./util.js";
 
 /** A detector's keyframes: builtin:motion-boxes at its clip size, or an AVA-format folder. */
-export async function loadDetectionSplits(data: string, graph: IrGraph, options: { seed: number; trainClips?: number; valClips?: number; cacheDir?: string }): Promise<DetectionSplits> {
+export async function loadDetectionSplits(
+  data: string,
+  graph: IrGraph,
+  options: { seed: number; trainClips?: number; valClips?: number; cacheDir?: string },
+): Promise<DetectionSplits> {
   const { frames, height, width } = detectorGeometry(graph);
   if (isMotionBoxes(data)) {
     if (height !== width) throw new UsageError(`builtin:motion-boxes has square clips; ${graph.name} reads ${height}x${width}`);
-    return motionBoxesDataset({ classes: graph.classes, frames, size: width, seed: options.seed, ...(options.trainClips ? { trainClips: options.trainClips } : {}), ...(options.valClips ? { valClips: options.valClips } : {}) });
+    return motionBoxesDataset({
+      classes: graph.classes,
+      frames,
+      size: width,
+      seed: options.seed,
+      ...(options.trainClips ? { trainClips: options.trainClips } : {}),
+      ...(options.valClips ? { valClips: options.valClips } : {}),
+    });
   }
-  if (!isAvaFolder(data)) throw new UsageError(`--data ${data}: a detector reads builtin:motion-boxes or a folder in AVA's formats (label_map.pbtxt, train.csv, val.csv, *_proposals.csv, videos/); \`vnet data synth --variant boxes\` writes one`);
+  if (!isAvaFolder(data))
+    throw new UsageError(
+      `--data ${data}: a detector reads builtin:motion-boxes or a folder in AVA's formats (label_map.pbtxt, train.csv, val.csv, *_proposals.csv, videos/); \`vnet data synth --variant boxes\` writes one`,
+    );
   return loadAvaFolder(data, { frames, height, width }, options.cacheDir);
 }
 
@@ -34,18 +48,38 @@ export async function trainDetector(
   runDir: string,
   seed: number,
   overrides: Partial<TrainingConfig>,
-  flags: { readonly resume: boolean; readonly init: string | undefined; readonly engine: string | undefined; readonly trainClips: number | undefined; readonly valClips: number | undefined },
+  flags: {
+    readonly resume: boolean;
+    readonly init: string | undefined;
+    readonly engine: string | undefined;
+    readonly trainClips: number | undefined;
+    readonly valClips: number | undefined;
+  },
   out: (s: string) => void,
   progress: (s: string) => void,
 ): Promise<number> {
   if (flags.init !== undefined) throw new UsageError("--init is not supported for detectors yet: train from scratch or --resume");
-  if (flags.engine === "ort") throw new UsageError(`${network.name} is a detector: it trains on the tfjs engine (the ONNX training step has classification's loss only); leave out --engine ort`);
-  const splits = await loadDetectionSplits(data, graph, { seed, ...(flags.trainClips ? { trainClips: flags.trainClips } : {}), ...(flags.valClips ? { valClips: flags.valClips } : {}) });
-  if (splits.classNames.length !== network.classes) throw new UsageError(`${shownPath(data)} has ${splits.classNames.length} actions but ${network.name} has ${network.classes} classes: set \`classes = ${splits.classNames.length}\``);
+  if (flags.engine === "ort")
+    throw new UsageError(
+      `${network.name} is a detector: it trains on the tfjs engine (the ONNX training step has classification's loss only); leave out --engine ort`,
+    );
+  const splits = await loadDetectionSplits(data, graph, {
+    seed,
+    ...(flags.trainClips ? { trainClips: flags.trainClips } : {}),
+    ...(flags.valClips ? { valClips: flags.valClips } : {}),
+  });
+  if (splits.classNames.length !== network.classes)
+    throw new UsageError(
+      `${shownPath(data)} has ${splits.classNames.length} actions but ${network.name} has ${network.classes} classes: set \`classes = ${splits.classNames.length}\``,
+    );
   const config = trainingConfig(network, overrides);
   const boxes = splits.train.reduce((n, k) => n + k.boxes.length, 0);
-  out(`training ${network.name} on ${shownPath(data)}: ${splits.train.length} training keyframes (${boxes} ground-truth boxes) and ${splits.val.length} validation keyframes, clips of [${splits.frames}, ${splits.height}, ${splits.width}, 3], ${splits.classNames.length} actions`);
-  out(`${config.optimizer} lr ${config.lr} (${config.schedule}${config.warmup ? `, ${config.warmup} warm-up epochs` : ""}), weight decay ${config.weightDecay}, batch ${config.batch}, ${config.epochs} epochs`);
+  out(
+    `training ${network.name} on ${shownPath(data)}: ${splits.train.length} training keyframes (${boxes} ground-truth boxes) and ${splits.val.length} validation keyframes, clips of [${splits.frames}, ${splits.height}, ${splits.width}, 3], ${splits.classNames.length} actions`,
+  );
+  out(
+    `${config.optimizer} lr ${config.lr} (${config.schedule}${config.warmup ? `, ${config.warmup} warm-up epochs` : ""}), weight decay ${config.weightDecay}, batch ${config.batch}, ${config.epochs} epochs`,
+  );
   const result = await trainNetwork(graph, splits, {
     config,
     runDir,
@@ -65,9 +99,17 @@ export async function trainDetector(
 }
 
 /** `vnet eval` of a detector: frame-mAP@0.5 and per-class AP on a split. */
-export async function evalDetector(checked: CheckedSpec, weights: string, data: string, flags: { readonly split: string | undefined; readonly seed: number | undefined; readonly valClips: number | undefined; readonly batch: number | undefined }, out: (s: string) => void, color: boolean): Promise<number> {
+export async function evalDetector(
+  checked: CheckedSpec,
+  weights: string,
+  data: string,
+  flags: { readonly split: string | undefined; readonly seed: number | undefined; readonly valClips: number | undefined; readonly batch: number | undefined },
+  out: (s: string) => void,
+  color: boolean,
+): Promise<number> {
   const { network, graph } = checked;
-  if (flags.split !== undefined && flags.split !== "val" && flags.split !== "train") throw new UsageError(`a detection dataset has train and val splits, not ${flags.split}`);
+  if (flags.split !== undefined && flags.split !== "val" && flags.split !== "train")
+    throw new UsageError(`a detection dataset has train and val splits, not ${flags.split}`);
   const splits = await loadDetectionSplits(data, graph, { seed: flags.seed ?? 0, trainClips: 1, ...(flags.valClips ? { valClips: flags.valClips } : {}) });
   const split = flags.split === "train" ? "train" : "val";
   const keyframes = splits[split];

@@ -31,10 +31,21 @@ export const RUN_ENGINE_FLAG = {
 } as const satisfies ChoiceFlag;
 
 /** `--provider`: ONNX Runtime's execution provider. */
-export const PROVIDER_FLAG = { type: "choice", choices: ["auto", "cpu", "cuda"], default: "auto", doc: "ONNX Runtime execution provider (auto: CUDA where its provider library is installed)" } as const satisfies ChoiceFlag;
+export const PROVIDER_FLAG = {
+  type: "choice",
+  choices: ["auto", "cpu", "cuda"],
+  default: "auto",
+  doc: "ONNX Runtime execution provider (auto: CUDA where its provider library is installed)",
+} as const satisfies ChoiceFlag;
 
 /** `--seed N`: weight initialisation and data sampling. */
-export const SEED_FLAG = { type: "int", value: "N", min: 0, max: 2 ** 32 - 1, doc: "random seed (weight initialisation, builtin data, sampling; default 0)" } as const satisfies NumberFlag;
+export const SEED_FLAG = {
+  type: "int",
+  value: "N",
+  min: 0,
+  max: 2 ** 32 - 1,
+  doc: "random seed (weight initialisation, builtin data, sampling; default 0)",
+} as const satisfies NumberFlag;
 
 /** The data loader's flags, shared by train and eval. */
 export const LOADING_FLAGS = {

@@ -15,7 +15,14 @@ import type { CheckedNetwork } from "../semantics/network.js";
 import { renderAgainst } from "./weight-tools.js";
 
 /** What sets the starting weights of the freshly built model, or the exit code when the checkpoint does not fit. */
-export async function initialWeights(location: string, network: CheckedNetwork, graph: IrGraph, partial: boolean, out: (s: string) => void, color: boolean): Promise<((model: tf.LayersModel) => void) | number> {
+export async function initialWeights(
+  location: string,
+  network: CheckedNetwork,
+  graph: IrGraph,
+  partial: boolean,
+  out: (s: string) => void,
+  color: boolean,
+): Promise<((model: tf.LayersModel) => void) | number> {
   const loaded = await loadWeightsByName(location, network, graph, { inflate: false, partial });
   if (!("mapping" in loaded)) {
     out(renderAgainst(network.file, [loaded], color));

@@ -39,13 +39,22 @@ export function commandHelp(command: Command): string {
 }
 
 function groupHelp(group: CommandGroup): string {
-  return [`usage: vnet ${group.name} <${group.subcommands.map((s) => s.name).join("|")}> [options]`, "", group.description, "", ...group.subcommands.map((s) => `  vnet ${s.usage}`)].join("\n");
+  return [
+    `usage: vnet ${group.name} <${group.subcommands.map((s) => s.name).join("|")}> [options]`,
+    "",
+    group.description,
+    "",
+    ...group.subcommands.map((s) => `  vnet ${s.usage}`),
+  ].join("\n");
 }
 
 function findEntry(name: string): CommandEntry {
   const entry = COMMANDS.find((c) => c.name === name);
   if (entry) return entry;
-  const near = closest(name, COMMANDS.map((c) => c.name));
+  const near = closest(
+    name,
+    COMMANDS.map((c) => c.name),
+  );
   throw new UsageError(`unknown command \`${name}\`${near ? `; did you mean \`${near}\`?` : ""} (\`vnet help\` lists the commands)`);
 }
 
@@ -54,7 +63,20 @@ function wantsHelp(args: readonly string[]): boolean {
   return (end < 0 ? args : args.slice(0, end)).some((a) => a === "--help" || a === "-h");
 }
 
-const SYSCALLS: Record<string, string> = { open: "open", read: "read", write: "write", mkdir: "create", rename: "rename", unlink: "remove", rmdir: "remove", scandir: "list", stat: "read", lstat: "read", copyfile: "copy", symlink: "link" };
+const SYSCALLS: Record<string, string> = {
+  open: "open",
+  read: "read",
+  write: "write",
+  mkdir: "create",
+  rename: "rename",
+  unlink: "remove",
+  rmdir: "remove",
+  scandir: "list",
+  stat: "read",
+  lstat: "read",
+  copyfile: "copy",
+  symlink: "link",
+};
 
 /** A file-system failure that no command anticipated (it names the path it failed on) as a VnetError. */
 function unexpectedFileError(error: unknown): VnetError | undefined {
@@ -91,11 +113,13 @@ function catchSignals(err: (s: string) => void): { signal: AbortSignal; remove()
 }
 
 /** Runs the CLI; returns the exit code. `out`/`err`/`progress` default to the process streams. */
-export async function main(argv: readonly string[], io: { out?: (s: string) => void; err?: (s: string) => void; progress?: (s: string) => void; interrupt?: AbortSignal } = {}): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: { out?: (s: string) => void; err?: (s: string) => void; progress?: (s: string) => void; interrupt?: AbortSignal } = {},
+): Promise<number> {
   const out = io.out ?? ((s: string) => process.stdout.write(`${s}\n`));
   const err = io.err ?? ((s: string) => process.stderr.write(`${s}\n`));
-  const progress =
-    io.progress ?? ((text: string) => process.stderr.write(process.stderr.isTTY ? text : text.replace(/^\r/, "").replace(/^([^\n]*)$/, "")));
+  const progress = io.progress ?? ((text: string) => process.stderr.write(process.stderr.isTTY ? text : text.replace(/^\r/, "").replace(/^([^\n]*)$/, "")));
   const [name, ...rest] = argv;
   if (name === undefined) {
     err(usage());
@@ -133,7 +157,13 @@ export async function main(argv: readonly string[], io: { out?: (s: string) => v
     }
     const parsed = parseArgs(label, command.flags, command.positional, args);
     const signals = command.interruptible && !io.interrupt ? catchSignals(err) : undefined;
-    const context: CommandContext = { out, err, progress, color: process.stdout.isTTY === true, interrupt: io.interrupt ?? signals?.signal ?? new AbortController().signal };
+    const context: CommandContext = {
+      out,
+      err,
+      progress,
+      color: process.stdout.isTTY === true,
+      interrupt: io.interrupt ?? signals?.signal ?? new AbortController().signal,
+    };
     try {
       return await command.run(parsed, context);
     } finally {

@@ -86,7 +86,8 @@ export function checkModelDirectory(flag: string, dir: string, inputs: readonly 
   const real = realPath(dir);
   checkAgainstInputs(flag, dir, real, inputs);
   if (fs.existsSync(real) && !isDirectory(real)) unwritable(flag, dir, "it is a file; this output is a directory");
-  if (holdsTrainingState(real)) refuse(flag, dir, "holds a training run or checkpoint, whose trained weights this would replace", "write the model to a new directory");
+  if (holdsTrainingState(real))
+    refuse(flag, dir, "holds a training run or checkpoint, whose trained weights this would replace", "write the model to a new directory");
   for (const name of MODEL_FILES) {
     const file = path.join(real, name);
     checkAgainstInputs(flag, dir, file, inputs);
@@ -104,7 +105,11 @@ export function checkRunDirectory(dir: string, inputs: readonly CommandInput[], 
   checkAgainstInputs("-o", dir, real, inputs);
   if (fs.existsSync(real) && !isDirectory(real)) unwritable("-o", dir, "it is a file; a run is a directory");
   if (!resume && isRunDirectory(real)) {
-    throw new VnetError("VN113", `-o ${dir} already holds a run (metrics.jsonl, checkpoint/); training anew would replace it`, { path: dir, exitCode: 2, hint: `continue it with --resume, or train into another directory` });
+    throw new VnetError("VN113", `-o ${dir} already holds a run (metrics.jsonl, checkpoint/); training anew would replace it`, {
+      path: dir,
+      exitCode: 2,
+      hint: `continue it with --resume, or train into another directory`,
+    });
   }
 }
 
@@ -116,5 +121,8 @@ export function datasetInputs(data: string): CommandInput[] {
 
 /** A checked program's files as inputs ("the spec", "an import of the spec"). */
 export function specInputs(modules: Iterable<string>, entry: string): CommandInput[] {
-  return [...modules].map((file) => ({ path: file, what: path.resolve(file) === path.resolve(entry) ? "the spec" : `${path.basename(file)}, which the spec imports` }));
+  return [...modules].map((file) => ({
+    path: file,
+    what: path.resolve(file) === path.resolve(entry) ? "the spec" : `${path.basename(file)}, which the spec imports`,
+  }));
 }

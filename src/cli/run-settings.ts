@@ -49,7 +49,14 @@ export function recordedData(data: string): string {
  * VN117 for each given flag that contradicts them, and when the run has nothing left to train.
  * A checkpoint of an earlier vnet records only some settings; the others come from `current`.
  */
-export function resumeSettings(recorded: Partial<RunSettings>, current: RunSettings, given: ReadonlySet<string>, flags: Readonly<Record<string, unknown>>, done: number, runDir: string): RunSettings {
+export function resumeSettings(
+  recorded: Partial<RunSettings>,
+  current: RunSettings,
+  given: ReadonlySet<string>,
+  flags: Readonly<Record<string, unknown>>,
+  done: number,
+  runDir: string,
+): RunSettings {
   const conflicts: string[] = [];
   for (const { flag, read } of FIXED) {
     if (!given.has(flag)) continue;
@@ -66,7 +73,11 @@ export function resumeSettings(recorded: Partial<RunSettings>, current: RunSetti
   }
   const config: TrainingConfig = { ...current.config, ...(recorded.config ?? {}), ...(given.has("epochs") ? { epochs: Number(flags.epochs) } : {}) };
   if (config.epochs <= done) {
-    throw new VnetError("VN117", `${runDir} has trained ${done} of its ${config.epochs} epochs; there is nothing left to resume`, { path: runDir, exitCode: 2, hint: `give --epochs N with N above ${done} to train it further` });
+    throw new VnetError("VN117", `${runDir} has trained ${done} of its ${config.epochs} epochs; there is nothing left to resume`, {
+      path: runDir,
+      exitCode: 2,
+      hint: `give --epochs N with N above ${done} to train it further`,
+    });
   }
   const settings: RunSettings = { ...current, ...recorded, config } as RunSettings;
   return settings;

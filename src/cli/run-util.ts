@@ -26,10 +26,17 @@ import { checkNetwork, renderDiagnostics, type CheckedSpec } from "./util.js";
  * `checkNetwork`, refusing a network of a task the command does not run (classification unless
  * `tasks` says more) or with a stream the runtime cannot compute.
  */
-export function checkRunnableNetwork(spec: string, networkName: string | undefined, out: (s: string) => void, color: boolean, tasks: readonly TaskName[] = ["classification"]): CheckedSpec | number {
+export function checkRunnableNetwork(
+  spec: string,
+  networkName: string | undefined,
+  out: (s: string) => void,
+  color: boolean,
+  tasks: readonly TaskName[] = ["classification"],
+): CheckedSpec | number {
   const checked = checkNetwork(spec, networkName, out, color);
   if (typeof checked === "number") return checked;
-  if (!tasks.includes(checked.network.task)) throw new UsageError(`${checked.network.name} is a ${checked.network.task} network; this command runs ${tasks.join(" and ")} networks`);
+  if (!tasks.includes(checked.network.task))
+    throw new UsageError(`${checked.network.name} is a ${checked.network.task} network; this command runs ${tasks.join(" and ")} networks`);
   // A localizer reads feature sequences, not clips through the data pipeline.
   const unsupported = checked.network.task === "localization" ? undefined : unsupportedInputs(checked.graph);
   if (unsupported) throw new UsageError(`${checked.network.name}: ${unsupported}`);
@@ -64,27 +71,46 @@ export function issueLines(issues: readonly DataIssue[], limit = 20): string[] {
 export async function loadDataset(data: string, network: IrGraph, options: DatasetOptions): Promise<VideoSplits> {
   if (network.classes === undefined) throw new UsageError(`${network.name} has no \`classes\` binding`);
   const variant = builtinVariant(data);
-  if (data.startsWith("builtin:") && !variant) throw new UsageError(`unknown --data ${data} (builtin:motion, builtin:motion-appearance, or a video folder or list file)`);
+  if (data.startsWith("builtin:") && !variant)
+    throw new UsageError(`unknown --data ${data} (builtin:motion, builtin:motion-appearance, or a video folder or list file)`);
   let splits: VideoSplits;
   if (variant) {
     const { frames, height, width } = builtinClipShape(network.protocol!);
     if (height !== width) throw new UsageError(`${data} makes square clips; ${network.name} reads ${height}x${width} frames`);
     try {
-      splits = memorySplits(motionDataset({ variant, classes: network.classes, frames, size: height, seed: options.seed, ...(options.trainPerClass ? { trainPerClass: options.trainPerClass } : {}), ...(options.valPerClass ? { valPerClass: options.valPerClass } : {}) }));
+      splits = memorySplits(
+        motionDataset({
+          variant,
+          classes: network.classes,
+          frames,
+          size: height,
+          seed: options.seed,
+          ...(options.trainPerClass ? { trainPerClass: options.trainPerClass } : {}),
+          ...(options.valPerClass ? { valPerClass: options.valPerClass } : {}),
+        }),
+      );
     } catch (error) {
       throw new UsageError(`${network.name}: ${(error as Error).message}`);
     }
   } else {
     try {
       const classNames = options.classNames ?? network.classNames;
-      splits = await openDataset(data, { cacheDir: options.cacheDir, ...(classNames ? { classNames } : {}), ...(options.valFraction !== undefined ? { valFraction: options.valFraction } : {}) });
+      splits = await openDataset(data, {
+        cacheDir: options.cacheDir,
+        ...(classNames ? { classNames } : {}),
+        ...(options.valFraction !== undefined ? { valFraction: options.valFraction } : {}),
+      });
     } catch (error) {
       if (error instanceof DataError && error.issue.code === "VN090") throw new UsageError(`--data ${data}: ${error.issue.message}`);
       throw error;
     }
   }
   if (splits.classNames.length !== network.classes) {
-    throw new DataError("VN099", data, `the dataset has ${splits.classNames.length} classes (${splits.classNames.slice(0, 8).join(", ")}${splits.classNames.length > 8 ? ", ..." : ""}) but ${network.name} outputs ${network.classes}`);
+    throw new DataError(
+      "VN099",
+      data,
+      `the dataset has ${splits.classNames.length} classes (${splits.classNames.slice(0, 8).join(", ")}${splits.classNames.length > 8 ? ", ..." : ""}) but ${network.name} outputs ${network.classes}`,
+    );
   }
   return splits;
 }
@@ -97,12 +123,25 @@ export function reportIssues(issues: readonly DataIssue[], out: (s: string) => v
 }
 
 /** Loader settings from the LOADING_FLAGS values. */
-export function loadingOptions(flags: { readonly workers: number | undefined; readonly prefetch: number | undefined; readonly cacheDir: string | undefined }): { workers?: number; prefetch?: number; cacheDir: string } {
-  return { ...(flags.workers !== undefined ? { workers: flags.workers } : {}), ...(flags.prefetch !== undefined ? { prefetch: flags.prefetch } : {}), cacheDir: flags.cacheDir ?? defaultCacheDir() };
+export function loadingOptions(flags: { readonly workers: number | undefined; readonly prefetch: number | undefined; readonly cacheDir: string | undefined }): {
+  workers?: number;
+  prefetch?: number;
+  cacheDir: string;
+} {
+  return {
+    ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
+    ...(flags.prefetch !== undefined ? { prefetch: flags.prefetch } : {}),
+    cacheDir: flags.cacheDir ?? defaultCacheDir(),
+  };
 }
 
 /** Starts the backend (with the training kernels when `training`) and says which one runs. */
-export async function startBackend(backend: BackendChoice | undefined, out: (s: string) => void, training: boolean, network?: CheckedNetwork): Promise<BackendSelection> {
+export async function startBackend(
+  backend: BackendChoice | undefined,
+  out: (s: string) => void,
+  training: boolean,
+  network?: CheckedNetwork,
+): Promise<BackendSelection> {
   const avoid = training && network ? workloadAvoidances(network.layers) : [];
   const selection = await selectBackend({ ...(backend ? { force: backend } : {}), ...(training ? { requiredKernels: TRAINING_KERNELS } : {}), avoid });
   out(describeSelection(selection));

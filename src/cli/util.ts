@@ -79,7 +79,6 @@ export function shownPath(file: string): string {
   return path.relative(process.cwd(), file) || file;
 }
 
-
 /** Renders diagnostics with code frames from the checked program's texts (files it did not load, such as weights files, get none). */
 export function renderDiagnostics(diagnostics: readonly Diagnostic[], result: CheckResult, color: boolean): string {
   const indexes = new Map<string, LineIndex>();
@@ -119,6 +118,7 @@ export function checkNetwork(spec: string, networkName: string | undefined, out:
   }
   const networks = result.networks.filter((n) => path.resolve(n.file) === path.resolve(file) && (networkName === undefined || n.name === networkName));
   if (networks.length === 0) throw new UsageError(networkName ? `no network \`${networkName}\` in ${file}` : `${file} defines no network`);
-  if (networks.length > 1) throw new UsageError(`${file} defines ${networks.length} networks; choose one with --network (${networks.map((n) => n.name).join(", ")})`);
+  if (networks.length > 1)
+    throw new UsageError(`${file} defines ${networks.length} networks; choose one with --network (${networks.map((n) => n.name).join(", ")})`);
   return { file, network: networks[0]!, graph: lowerNetwork(networks[0]!), result };
 }

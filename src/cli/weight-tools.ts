@@ -21,7 +21,15 @@ export function renderAgainst(spec: string, diagnostics: readonly Diagnostic[], 
  * Prints a mapping's report (every tensor on a dry run), its diagnostics and counts; says whether
  * to stop (errors, exit 1), stop after a dry run (exit 0), or write.
  */
-export function showMapping(network: CheckedNetwork, spec: string, report: WeightReport, extra: readonly Diagnostic[], dryRun: boolean, out: (s: string) => void, color: boolean): "errors" | "dry-run" | "write" {
+export function showMapping(
+  network: CheckedNetwork,
+  spec: string,
+  report: WeightReport,
+  extra: readonly Diagnostic[],
+  dryRun: boolean,
+  out: (s: string) => void,
+  color: boolean,
+): "errors" | "dry-run" | "write" {
   const diagnostics = [...extra, ...report.diagnostics];
   if (dryRun) out(formatWeightReport(report));
   if (diagnostics.length) out(renderAgainst(spec, diagnostics, color));

@@ -43,7 +43,14 @@ export interface Annotations {
   readonly issues: readonly DataIssue[];
 }
 
-const ACTIVITYNET_SPLITS: Readonly<Record<string, SplitName>> = { training: "train", train: "train", validation: "val", val: "val", testing: "test", test: "test" };
+const ACTIVITYNET_SPLITS: Readonly<Record<string, SplitName>> = {
+  training: "train",
+  train: "train",
+  validation: "val",
+  val: "val",
+  testing: "test",
+  test: "test",
+};
 const THUMOS_SPLITS: Readonly<Record<string, SplitName>> = { val: "train", validation: "train", test: "val" };
 
 /** Line and column of a character offset, for JSON syntax errors. */
@@ -74,7 +81,11 @@ export function readActivityNet(file: string): Annotations {
   }
   const database = (data as { database?: unknown } | null)?.database;
   if (!database || typeof database !== "object" || Array.isArray(database)) {
-    throw new DataError("VN120", file, 'an ActivityNet-style annotation file is an object with a "database" of videos: {"database": {"<video>": {"duration_second": ..., "subset": ..., "annotations": [...]}}}');
+    throw new DataError(
+      "VN120",
+      file,
+      'an ActivityNet-style annotation file is an object with a "database" of videos: {"database": {"<video>": {"duration_second": ..., "subset": ..., "annotations": [...]}}}',
+    );
   }
   const issues: DataIssue[] = [];
   const videos = new Map<string, AnnotatedVideo>();
@@ -104,7 +115,8 @@ export function readActivityNet(file: string): Annotations {
     annotations.forEach((a: unknown, k: number) => {
       const where = `database["${id}"].annotations[${k}]`;
       const { segment, label } = (a ?? {}) as { segment?: unknown; label?: unknown };
-      if (!Array.isArray(segment) || segment.length !== 2 || segment.some((x) => typeof x !== "number" || !Number.isFinite(x))) return skip(`${where}.segment must be [start, end] in seconds, got ${JSON.stringify(segment)}`);
+      if (!Array.isArray(segment) || segment.length !== 2 || segment.some((x) => typeof x !== "number" || !Number.isFinite(x)))
+        return skip(`${where}.segment must be [start, end] in seconds, got ${JSON.stringify(segment)}`);
       if (typeof label !== "string" || label === "") return skip(`${where}.label must be a class name, got ${JSON.stringify(label)}`);
       const [start, end] = segment as [number, number];
       if (!(end > start)) return skip(`${where}: the segment [${start}, ${end}] ends before it starts`);
@@ -120,12 +132,16 @@ export function readActivityNet(file: string): Annotations {
 export function readThumos(dir: string): Annotations {
   let entries: string[];
   try {
-    entries = fs.readdirSync(dir).filter((f) => f.endsWith(".txt")).sort();
+    entries = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith(".txt"))
+      .sort();
   } catch (error) {
     throw new DataError("VN120", dir, `cannot read the annotation folder: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   const lists = entries.map((f) => ({ f, match: /^(.+)_(val|validation|test)\.txt$/.exec(f) })).filter((e) => e.match && e.match[1] !== "Ambiguous");
-  if (lists.length === 0) throw new DataError("VN120", dir, "no THUMOS-style lists here: expected files named <Class>_val.txt or <Class>_test.txt with `video start end` lines");
+  if (lists.length === 0)
+    throw new DataError("VN120", dir, "no THUMOS-style lists here: expected files named <Class>_val.txt or <Class>_test.txt with `video start end` lines");
   const issues: DataIssue[] = [];
   const segmentsOf = new Map<string, { split: SplitName; segments: LabelledSegment[] }>();
   for (const { f, match } of lists) {
@@ -139,8 +155,10 @@ export function readThumos(dir: string): Annotations {
         const [video, a, b, ...rest] = line.trim().split(/\s+/);
         const start = Number(a);
         const end = Number(b);
-        if (!video || rest.length > 0 || !Number.isFinite(start) || !Number.isFinite(end)) return void issues.push({ code: "VN121", path: file, line: i + 1, message: `expected \`video start end\` (seconds), got \`${line.trim()}\`` });
-        if (!(end > start) || start < 0) return void issues.push({ code: "VN121", path: file, line: i + 1, message: `the segment [${start}, ${end}] ends before it starts` });
+        if (!video || rest.length > 0 || !Number.isFinite(start) || !Number.isFinite(end))
+          return void issues.push({ code: "VN121", path: file, line: i + 1, message: `expected \`video start end\` (seconds), got \`${line.trim()}\`` });
+        if (!(end > start) || start < 0)
+          return void issues.push({ code: "VN121", path: file, line: i + 1, message: `the segment [${start}, ${end}] ends before it starts` });
         const entry = segmentsOf.get(video) ?? { split, segments: [] };
         entry.segments.push({ start, end, label });
         segmentsOf.set(video, entry);
@@ -165,10 +183,19 @@ export function readAnnotations(file: string): Annotations {
 const SUBSET_OF: Readonly<Record<SplitName, string>> = { train: "training", val: "validation", test: "testing" };
 
 /** Writes ActivityNet-style annotations (atomically); videos need durations. */
-export function writeActivityNet(file: string, videos: Iterable<AnnotatedVideo & { readonly duration: number }>, extra: Record<string, Record<string, unknown>> = {}): void {
+export function writeActivityNet(
+  file: string,
+  videos: Iterable<AnnotatedVideo & { readonly duration: number }>,
+  extra: Record<string, Record<string, unknown>> = {},
+): void {
   const database: Record<string, unknown> = {};
   for (const v of videos) {
-    database[v.id] = { duration_second: v.duration, subset: SUBSET_OF[v.split], annotations: v.segments.map((s) => ({ segment: [s.start, s.end], label: s.label })), ...(extra[v.id] ?? {}) };
+    database[v.id] = {
+      duration_second: v.duration,
+      subset: SUBSET_OF[v.split],
+      annotations: v.segments.map((s) => ({ segment: [s.start, s.end], label: s.label })),
+      ...(extra[v.id] ?? {}),
+    };
   }
   writeFileAtomic(file, `${JSON.stringify({ version: "VERSION 1.3", taxonomy: [], database }, null, 1)}\n`);
 }

@@ -6,7 +6,16 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { AVA_FILES, keyframeClipIndices, keyframeKey, parseAvaAnnotations, parseAvaExclusions, parseAvaProposals, parseLabelMap, type AvaClipGeometry } from "./ava.js";
+import {
+  AVA_FILES,
+  keyframeClipIndices,
+  keyframeKey,
+  parseAvaAnnotations,
+  parseAvaExclusions,
+  parseAvaProposals,
+  parseLabelMap,
+  type AvaClipGeometry,
+} from "./ava.js";
 import { DataError } from "./issues.js";
 import type { DetectionKeyframe, DetectionSplits } from "./motion-boxes.js";
 import { decodeFrames } from "./video/decode.js";
@@ -27,7 +36,13 @@ export function isAvaFolder(dir: string): boolean {
 }
 
 /** The keyframes of one split. */
-async function loadSplit(dir: string, split: "train" | "val", geometry: AvaClipGeometry, labelMap: ReturnType<typeof parseLabelMap>, cacheDir?: string): Promise<DetectionKeyframe[]> {
+async function loadSplit(
+  dir: string,
+  split: "train" | "val",
+  geometry: AvaClipGeometry,
+  labelMap: ReturnType<typeof parseLabelMap>,
+  cacheDir?: string,
+): Promise<DetectionKeyframe[]> {
   const truthFile = path.join(dir, AVA_FILES.truth(split));
   const truth = parseAvaAnnotations(read(dir, AVA_FILES.truth(split), split === "val") ?? "", truthFile, labelMap);
   const proposals = parseAvaProposals(read(dir, AVA_FILES.proposals(split), true) ?? "", path.join(dir, AVA_FILES.proposals(split)));

@@ -33,7 +33,8 @@ function fields(line: string): string[] {
 function coordinates(row: string[], file: string, line: number): NormalizedBox {
   const [x1, y1, x2, y2] = row.slice(2, 6).map(Number) as [number, number, number, number];
   for (const v of [x1, y1, x2, y2]) {
-    if (!Number.isFinite(v) || v < 0 || v > 1) throw new DataError("VN125", file, `line ${line}: box coordinates must be normalised numbers in [0, 1], got ${row.slice(2, 6).join(", ")}`);
+    if (!Number.isFinite(v) || v < 0 || v > 1)
+      throw new DataError("VN125", file, `line ${line}: box coordinates must be normalised numbers in [0, 1], got ${row.slice(2, 6).join(", ")}`);
   }
   if (x2 < x1 || y2 < y1) throw new DataError("VN125", file, `line ${line}: the box ends before it starts (x1, y1, x2, y2 = ${row.slice(2, 6).join(", ")})`);
   return { x1, y1, x2, y2 };
@@ -57,7 +58,8 @@ export function parseAvaAnnotations(text: string, file: string, labelMap: readon
   const index = new Map(labelMap.map((e, i) => [e.id, i]));
   const keyframes = new Map<string, Map<string, { box: NormalizedBox; person: number; actions: number[] }>>();
   for (const { row, line } of rowsOf(text)) {
-    if (row.length < 7) throw new DataError("VN125", file, `line ${line}: expected video_id,timestamp,x1,y1,x2,y2,action_id[,person_id], got ${row.length} fields`);
+    if (row.length < 7)
+      throw new DataError("VN125", file, `line ${line}: expected video_id,timestamp,x1,y1,x2,y2,action_id[,person_id], got ${row.length} fields`);
     const key = keyframeKey(row[0]!, timestampOf(row[1]!, file, line));
     const box = coordinates(row, file, line);
     const action = Number(row[6]);
@@ -108,14 +110,23 @@ export function parseLabelMap(text: string, file: string): LabelMapEntry[] {
 const fixed = (v: number) => v.toFixed(3);
 
 /** An annotation CSV of labelled boxes (action ids from `labelMap`). */
-export function formatAvaAnnotations(keyframes: readonly { video: string; timestamp: number; boxes: readonly LabelledBox[] }[], labelMap: readonly LabelMapEntry[]): string {
-  const lines = keyframes.flatMap((k) => k.boxes.flatMap((b) => b.actions.map((a) => [k.video, k.timestamp, fixed(b.x1), fixed(b.y1), fixed(b.x2), fixed(b.y2), labelMap[a]!.id, b.person].join(","))));
+export function formatAvaAnnotations(
+  keyframes: readonly { video: string; timestamp: number; boxes: readonly LabelledBox[] }[],
+  labelMap: readonly LabelMapEntry[],
+): string {
+  const lines = keyframes.flatMap((k) =>
+    k.boxes.flatMap((b) =>
+      b.actions.map((a) => [k.video, k.timestamp, fixed(b.x1), fixed(b.y1), fixed(b.x2), fixed(b.y2), labelMap[a]!.id, b.person].join(",")),
+    ),
+  );
   return lines.map((l) => `${l}\n`).join("");
 }
 
 /** A person-proposal CSV. */
 export function formatAvaProposals(keyframes: readonly { video: string; timestamp: number; proposals: readonly ProposalBox[] }[]): string {
-  return keyframes.flatMap((k) => k.proposals.map((p) => `${[k.video, k.timestamp, fixed(p.x1), fixed(p.y1), fixed(p.x2), fixed(p.y2), "", p.score.toFixed(6)].join(",")}\n`)).join("");
+  return keyframes
+    .flatMap((k) => k.proposals.map((p) => `${[k.video, k.timestamp, fixed(p.x1), fixed(p.y1), fixed(p.x2), fixed(p.y2), "", p.score.toFixed(6)].join(",")}\n`))
+    .join("");
 }
 
 /** A label map `.pbtxt` of class names, ids 1..n. */

@@ -46,11 +46,14 @@ export function memorySplits(data: VideoDataset): VideoSplits {
   const plane = data.height * data.width * data.channels;
   const meta = { frames: data.frames, fps: BUILTIN_FPS, width: data.width, height: data.height };
   const items = (split: "train" | "val") =>
-    Array.from({ length: data[split].count }, (_, i): VideoItem => ({
-      name: `${data.name}/${split}/${i}`,
-      label: data[split].labels[i]!,
-      source: { kind: "memory", meta, pixels: data[split].clips.subarray(i * data.frames * plane, (i + 1) * data.frames * plane) },
-    }));
+    Array.from(
+      { length: data[split].count },
+      (_, i): VideoItem => ({
+        name: `${data.name}/${split}/${i}`,
+        label: data[split].labels[i]!,
+        source: { kind: "memory", meta, pixels: data[split].clips.subarray(i * data.frames * plane, (i + 1) * data.frames * plane) },
+      }),
+    );
   return { name: data.name, classNames: data.classNames, train: items("train"), val: items("val"), test: [], issues: [] };
 }
 

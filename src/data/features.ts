@@ -73,14 +73,26 @@ export function readManifest(dir: string): FeatureManifest {
     manifest = JSON.parse(fs.readFileSync(file, "utf8")) as FeatureManifest;
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
-    throw new DataError("VN124", dir, missing ? `not a features folder: it has no ${MANIFEST} (write one with \`vnet features <spec> --weights <run> --data <videos> -o ${dir}\`)` : `${MANIFEST} is damaged: ${(error as Error).message}`);
+    throw new DataError(
+      "VN124",
+      dir,
+      missing
+        ? `not a features folder: it has no ${MANIFEST} (write one with \`vnet features <spec> --weights <run> --data <videos> -o ${dir}\`)`
+        : `${MANIFEST} is damaged: ${(error as Error).message}`,
+    );
   }
-  if (manifest?.version !== 1 || typeof manifest.extractor !== "object" || typeof manifest.videos !== "object") throw new DataError("VN124", file, `${MANIFEST} is not a vnet features manifest (version 1)`);
+  if (manifest?.version !== 1 || typeof manifest.extractor !== "object" || typeof manifest.videos !== "object")
+    throw new DataError("VN124", file, `${MANIFEST} is not a vnet features manifest (version 1)`);
   return manifest;
 }
 
 /** One video's features [T, F] and scores [T, K]; unreadable or misshapen files are VN122. */
-export function readFeatures(dir: string, id: string, entry: FeatureEntry, extractor: Extractor): { features: Float32Array; scores: Float32Array; positions: number } {
+export function readFeatures(
+  dir: string,
+  id: string,
+  entry: FeatureEntry,
+  extractor: Extractor,
+): { features: Float32Array; scores: Float32Array; positions: number } {
   const load = (file: string, width: number) => {
     const full = path.join(dir, file);
     let tensor;
@@ -89,12 +101,14 @@ export function readFeatures(dir: string, id: string, entry: FeatureEntry, extra
     } catch (error) {
       throw new DataError("VN122", full, `cannot read ${id}'s features: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
-    if (tensor.shape.length !== 2 || tensor.shape[1] !== width) throw new DataError("VN122", full, `${id}'s array is [${tensor.shape.join(", ")}], expected [T, ${width}]`);
+    if (tensor.shape.length !== 2 || tensor.shape[1] !== width)
+      throw new DataError("VN122", full, `${id}'s array is [${tensor.shape.join(", ")}], expected [T, ${width}]`);
     return tensor;
   };
   const features = load(entry.features, extractor.features);
   const scores = load(entry.scores, extractor.classNames.length);
-  if (features.shape[0] !== scores.shape[0]) throw new DataError("VN122", path.join(dir, entry.scores), `${id} has ${features.shape[0]} feature positions but ${scores.shape[0]} score positions`);
+  if (features.shape[0] !== scores.shape[0])
+    throw new DataError("VN122", path.join(dir, entry.scores), `${id} has ${features.shape[0]} feature positions but ${scores.shape[0]} score positions`);
   return { features: features.data, scores: scores.data, positions: features.shape[0]! };
 }
 
@@ -180,7 +194,8 @@ export interface FeatureSplits {
 export function openFeatureSplits(dir: string, options: { annotations?: string } = {}): FeatureSplits {
   const manifest = readManifest(dir);
   const annotationPath = options.annotations ?? path.join(dir, ANNOTATIONS);
-  if (!options.annotations && !fs.existsSync(annotationPath)) throw new DataError("VN120", dir, `the features folder has no ${ANNOTATIONS}; name the annotations with --annotations <file.json | thumos-folder>`);
+  if (!options.annotations && !fs.existsSync(annotationPath))
+    throw new DataError("VN120", dir, `the features folder has no ${ANNOTATIONS}; name the annotations with --annotations <file.json | thumos-folder>`);
   const annotations = readAnnotations(annotationPath);
   const issues: DataIssue[] = [...annotations.issues];
   const splits: Record<SplitName, FeatureVideo[]> = { train: [], val: [], test: [] };
@@ -192,7 +207,15 @@ export function openFeatureSplits(dir: string, options: { annotations?: string }
     }
     try {
       const { features, scores, positions } = readFeatures(dir, video.id, entry, manifest.extractor);
-      splits[video.split].push({ id: video.id, features, scores, positions, duration: video.duration ?? entry.duration, span: entry.span, segments: video.segments });
+      splits[video.split].push({
+        id: video.id,
+        features,
+        scores,
+        positions,
+        duration: video.duration ?? entry.duration,
+        span: entry.span,
+        segments: video.segments,
+      });
     } catch (error) {
       issues.push(issueOf(error));
     }

@@ -61,10 +61,12 @@ export function flowStreams(graph: IrGraph): FlowStream[] {
  */
 export function flowStream(name: string, pipeline: readonly PipelineStep[], frames: number): FlowStream {
   const flow = pipeline.at(-1);
-  if (!flow || flow.op !== "optical_flow") throw new Error(`stream \`${name}\` is computed by ${pipeline.map((p) => p.op).join(" -> ") || "nothing"}; the data pipeline computes optical flow`);
+  if (!flow || flow.op !== "optical_flow")
+    throw new Error(`stream \`${name}\` is computed by ${pipeline.map((p) => p.op).join(" -> ") || "nothing"}; the data pipeline computes optical flow`);
   let positions = Array.from({ length: frames }, (_, i) => i);
   for (const step of pipeline.slice(0, -1)) {
-    if (step.op !== "subsample") throw new Error(`optical_flow of stream \`${name}\` reads ${step.op}; flow is computed from raw frames, optionally subsampled`);
+    if (step.op !== "subsample")
+      throw new Error(`optical_flow of stream \`${name}\` reads ${step.op}; flow is computed from raw frames, optionally subsampled`);
     positions = subsampleIndices(positions.length, step.args).map((i) => positions[i]!);
   }
   const a = flow.args;

@@ -23,7 +23,20 @@ import type { SplitName, VideoItem, VideoSplits } from "./dataset.js";
 import { probeVideo } from "./video/probe.js";
 
 /** File extensions read as videos. */
-export const VIDEO_EXTENSIONS: ReadonlySet<string> = new Set([".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp", ".ogv"]);
+export const VIDEO_EXTENSIONS: ReadonlySet<string> = new Set([
+  ".mp4",
+  ".m4v",
+  ".mov",
+  ".avi",
+  ".mkv",
+  ".webm",
+  ".mpg",
+  ".mpeg",
+  ".wmv",
+  ".flv",
+  ".3gp",
+  ".ogv",
+]);
 
 const SPLITS: readonly SplitName[] = ["train", "val", "test"];
 
@@ -81,7 +94,8 @@ function scanClassFolders(root: string, issues: DataIssue[]): { entries: Entry[]
       if (file.startsWith(".")) continue;
       const full = path.join(dir, file);
       if (!VIDEO_EXTENSIONS.has(path.extname(file).toLowerCase())) {
-        if (readable(full)?.isFile() !== false) issues.push({ code: "VN094", path: full, message: `not a video file (extensions read: ${[...VIDEO_EXTENSIONS].join(" ")})` });
+        if (readable(full)?.isFile() !== false)
+          issues.push({ code: "VN094", path: full, message: `not a video file (extensions read: ${[...VIDEO_EXTENSIONS].join(" ")})` });
         continue;
       }
       entries.push({ path: full, label: name });
@@ -104,7 +118,12 @@ function readList(file: string, issues: DataIssue[]): Entry[] {
     if (!line || line.startsWith("#")) return;
     const tokens = line.split(/\s+/);
     if (tokens.length !== 2) {
-      issues.push({ code: "VN096", path: file, line: i + 1, message: `expected \`relative/path.mp4 label\`, got ${tokens.length} field${tokens.length === 1 ? "" : "s"}: ${JSON.stringify(line.slice(0, 80))}` });
+      issues.push({
+        code: "VN096",
+        path: file,
+        line: i + 1,
+        message: `expected \`relative/path.mp4 label\`, got ${tokens.length} field${tokens.length === 1 ? "" : "s"}: ${JSON.stringify(line.slice(0, 80))}`,
+      });
       return;
     }
     const video = tokens[0]!;
@@ -117,7 +136,11 @@ function readList(file: string, issues: DataIssue[]): Entry[] {
 function readClassFile(dir: string): string[] | undefined {
   const file = path.join(dir, "classes.txt");
   if (!readable(file)) return undefined;
-  const lines = fs.readFileSync(file, "utf8").split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const lines = fs
+    .readFileSync(file, "utf8")
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
   const indexed = lines.every((l) => /^\d+\s+\S+$/.test(l));
   if (!indexed) return lines;
   const pairs = lines.map((l) => l.split(/\s+/) as [string, string]).map(([i, n]) => [Number(i), n] as const);
@@ -189,7 +212,8 @@ export async function openDataset(location: string, options: FolderOptions = {})
     derived = scanned.classes;
     Object.assign(splits, holdOut(scanned.entries, options.valFraction ?? 0.2));
   }
-  const classNames: readonly string[] = options.classNames ?? derived ?? (listDir !== undefined ? readClassFile(listDir) : undefined) ?? namesFromLabels(splits.train.map((e) => e.label));
+  const classNames: readonly string[] =
+    options.classNames ?? derived ?? (listDir !== undefined ? readClassFile(listDir) : undefined) ?? namesFromLabels(splits.train.map((e) => e.label));
   const index = new Map(classNames.map((n, i) => [n, i]));
   const labelOf = (e: Entry): number | undefined => {
     if (index.has(e.label)) return index.get(e.label);
@@ -202,7 +226,11 @@ export async function openDataset(location: string, options: FolderOptions = {})
       const label = labelOf(e);
       if (label === undefined) {
         const where = e.listFile ? { path: e.listFile, line: e.line! } : { path: e.path };
-        issues.push({ code: "VN095", ...where, message: `label ${JSON.stringify(e.label)}${e.listFile ? ` of ${e.path}` : ""} is not one of the ${classNames.length} classes (${classNames.slice(0, 8).join(", ")}${classNames.length > 8 ? ", ..." : ""})` });
+        issues.push({
+          code: "VN095",
+          ...where,
+          message: `label ${JSON.stringify(e.label)}${e.listFile ? ` of ${e.path}` : ""} is not one of the ${classNames.length} classes (${classNames.slice(0, 8).join(", ")}${classNames.length > 8 ? ", ..." : ""})`,
+        });
         return undefined;
       }
       if (e.listFile && !VIDEO_EXTENSIONS.has(path.extname(e.path).toLowerCase())) {

@@ -7,7 +7,23 @@
 import { CODES } from "../diagnostics/codes.js";
 import { VnetError } from "../diagnostics/error.js";
 
-export type DataCode = "VN090" | "VN091" | "VN092" | "VN093" | "VN094" | "VN095" | "VN096" | "VN097" | "VN098" | "VN099" | "VN120" | "VN121" | "VN122" | "VN123" | "VN124" | "VN125";
+export type DataCode =
+  | "VN090"
+  | "VN091"
+  | "VN092"
+  | "VN093"
+  | "VN094"
+  | "VN095"
+  | "VN096"
+  | "VN097"
+  | "VN098"
+  | "VN099"
+  | "VN120"
+  | "VN121"
+  | "VN122"
+  | "VN123"
+  | "VN124"
+  | "VN125";
 
 export interface DataIssue {
   readonly code: DataCode;

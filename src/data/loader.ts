@@ -103,7 +103,7 @@ export class ViewLoader {
     });
     const fail = (error: Error) => {
       this.slots = this.slots?.filter((s) => s !== slot);
-      for (const [id, pending] of this.waiting) if (pending.slot === slot) this.waiting.delete(id), pending.reject(error);
+      for (const [id, pending] of this.waiting) if (pending.slot === slot) (this.waiting.delete(id), pending.reject(error));
     };
     worker.on("error", fail);
     worker.on("exit", (code) => fail(new Error(`a loader worker thread exited (code ${code})`)));
@@ -117,7 +117,12 @@ export class ViewLoader {
     let next = 0;
     for (let i = 0; i < tasks.length; i++) {
       while (next < tasks.length && next <= i + ahead) {
-        started.push(this.loadOne(tasks[next++]!).then((views): ViewResult => ({ ok: true, views }), (error: Error): ViewResult => ({ ok: false, error })));
+        started.push(
+          this.loadOne(tasks[next++]!).then(
+            (views): ViewResult => ({ ok: true, views }),
+            (error: Error): ViewResult => ({ ok: false, error }),
+          ),
+        );
       }
       const result = await started[i]!;
       started[i] = undefined;
@@ -129,13 +134,17 @@ export class ViewLoader {
    * Batches of up to `size` loaded tasks, in task order; a task that fails to load goes to
    * `onFailure` and its batch is that much smaller.
    */
-  async *batches<T extends ViewTask>(tasks: readonly T[], size: number, onFailure: (task: T, error: Error) => void): AsyncGenerator<{ tasks: T[]; views: LoadedViews[] }> {
+  async *batches<T extends ViewTask>(
+    tasks: readonly T[],
+    size: number,
+    onFailure: (task: T, error: Error) => void,
+  ): AsyncGenerator<{ tasks: T[]; views: LoadedViews[] }> {
     let batch: { tasks: T[]; views: LoadedViews[] } = { tasks: [], views: [] };
     let i = 0;
     for await (const result of this.load(tasks)) {
       const task = tasks[i++]!;
       if (!result.ok) onFailure(task, result.error);
-      else batch.tasks.push(task), batch.views.push(result.views);
+      else (batch.tasks.push(task), batch.views.push(result.views));
       if (batch.tasks.length === size || (i === tasks.length && batch.tasks.length > 0)) {
         yield batch;
         batch = { tasks: [], views: [] };

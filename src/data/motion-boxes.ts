@@ -70,7 +70,8 @@ const SPLIT_SALT = { train: 0x2545f491, val: 0x9e3779b9 } as const;
 
 /** The class names of builtin:motion-boxes with `classes` classes. */
 export function motionBoxesClassNames(classes = 4): readonly string[] {
-  if (!Number.isInteger(classes) || classes < 2 || classes > MOTION_CLASSES.length) throw new Error(`builtin:motion-boxes has 2 to ${MOTION_CLASSES.length} classes, not ${classes}`);
+  if (!Number.isInteger(classes) || classes < 2 || classes > MOTION_CLASSES.length)
+    throw new Error(`builtin:motion-boxes has 2 to ${MOTION_CLASSES.length} classes, not ${classes}`);
   return MOTION_CLASSES.slice(0, classes);
 }
 
@@ -95,7 +96,14 @@ export function motionBoxKeyframes(options: MotionBoxesOptions, split: "train" |
       const half = Math.min(band * 0.22, size * 0.14);
       const speed = Math.min(drawn.speed, (band * 0.5 - half * 1.5) / Math.max(middle, 1));
       const rest = { x: band * (k + 0.5), y: size * (0.35 + 0.3 * random()), angle: drawn.rest.angle, scale: 1 };
-      const scene = { ...drawn, half, checker: (2 + Math.floor(random() * 2)) / (2 * half), speed: Math.max(speed, 0.6), growth: Math.min(drawn.growth, 1.05), rest };
+      const scene = {
+        ...drawn,
+        half,
+        checker: (2 + Math.floor(random() * 2)) / (2 * half),
+        speed: Math.max(speed, 0.6),
+        growth: Math.min(drawn.growth, 1.05),
+        rest,
+      };
       const poseAt = (t: number) => moved(scene, action, rest, t - middle);
       // The box of the object at the keyframe: its extent, rotated squares reaching further.
       const pose = poseAt(middle);
@@ -107,7 +115,10 @@ export function motionBoxKeyframes(options: MotionBoxesOptions, split: "train" |
     renderObjects(clip, background!, placed, frames, size, random);
     const boxes = placed.map((p, k) => ({ ...p.box, person: k, actions: [p.action] }));
     const jitter = () => (random() - 0.5) * (2 / size);
-    const proposals: ProposalBox[] = boxes.map((b) => ({ ...clampBox({ x1: b.x1 + jitter(), y1: b.y1 + jitter(), x2: b.x2 + jitter(), y2: b.y2 + jitter() }), score: 0.85 + 0.15 * random() }));
+    const proposals: ProposalBox[] = boxes.map((b) => ({
+      ...clampBox({ x1: b.x1 + jitter(), y1: b.y1 + jitter(), x2: b.x2 + jitter(), y2: b.y2 + jitter() }),
+      score: 0.85 + 0.15 * random(),
+    }));
     if (random() < 0.5) {
       const x = random() * 0.7;
       const y = random() * 0.7;

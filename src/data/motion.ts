@@ -14,7 +14,16 @@
 export const MOTION_CLASSES = ["right", "left", "up", "down", "rotate_cw", "rotate_ccw", "expand", "contract"] as const;
 
 /** The classes of `builtin:motion-appearance`. */
-export const APPEARANCE_CLASSES = ["red_square", "green_disc", "blue_square", "yellow_disc", "magenta_square", "cyan_disc", "white_square", "orange_disc"] as const;
+export const APPEARANCE_CLASSES = [
+  "red_square",
+  "green_disc",
+  "blue_square",
+  "yellow_disc",
+  "magenta_square",
+  "cyan_disc",
+  "white_square",
+  "orange_disc",
+] as const;
 
 export type MotionVariant = "motion" | "appearance";
 
@@ -69,7 +78,14 @@ export function seededRandom(seed: number): () => number {
 const SPLIT_SALT = { train: 0x9e3779b9, val: 0x85ebca6b } as const;
 
 const APPEARANCE_COLOURS: readonly (readonly [number, number, number])[] = [
-  [0.9, 0.15, 0.15], [0.15, 0.85, 0.2], [0.2, 0.3, 0.95], [0.95, 0.9, 0.15], [0.9, 0.2, 0.9], [0.15, 0.9, 0.9], [0.95, 0.95, 0.95], [0.95, 0.55, 0.1],
+  [0.9, 0.15, 0.15],
+  [0.15, 0.85, 0.2],
+  [0.2, 0.3, 0.95],
+  [0.95, 0.9, 0.15],
+  [0.9, 0.2, 0.9],
+  [0.15, 0.9, 0.9],
+  [0.95, 0.95, 0.95],
+  [0.95, 0.55, 0.1],
 ];
 
 /** Class names of a variant with `classes` classes (all by default); throws for a bad count. */
@@ -96,7 +112,12 @@ export interface MotionVideo {
  * video i being `lengthOf(i)` frames long (the options' `frames` by default). The same options
  * and lengths give the same videos; `motionDataset` is these at the clip length.
  */
-export function* motionVideos(options: MotionOptions, split: "train" | "val", perClass: number, lengthOf: (i: number) => number = () => options.frames ?? 8): Generator<MotionVideo> {
+export function* motionVideos(
+  options: MotionOptions,
+  split: "train" | "val",
+  perClass: number,
+  lengthOf: (i: number) => number = () => options.frames ?? 8,
+): Generator<MotionVideo> {
   const variant = options.variant ?? "motion";
   const classes = motionClassNames(variant, options.classes).length;
   const size = options.size ?? 32;
@@ -181,7 +202,12 @@ export function drawScene(label: number, variant: MotionVariant, size: number, r
   // Background: a static colour with two random sinusoidal gratings, so motion has texture to be
   // seen against and a model cannot just track the only non-flat region.
   const background = randomColour(random, 0.2, 0.6);
-  const gratings = [0, 1].map(() => ({ fx: (random() - 0.5) * 0.8, fy: (random() - 0.5) * 0.8, phase: random() * 2 * Math.PI, amplitude: 0.08 + 0.08 * random() }));
+  const gratings = [0, 1].map(() => ({
+    fx: (random() - 0.5) * 0.8,
+    fy: (random() - 0.5) * 0.8,
+    phase: random() * 2 * Math.PI,
+    amplitude: 0.08 + 0.08 * random(),
+  }));
   // Object: a checkered shape in two colours (its texture makes rotation visible).
   const motion = variant === "motion" ? label : Math.floor(random() * MOTION_CLASSES.length);
   let colourA: [number, number, number];
@@ -215,14 +241,30 @@ export function drawScene(label: number, variant: MotionVariant, size: number, r
 export function moved(scene: Scene, motion: number, from: Pose, d: number): Pose {
   const p: Pose = { ...from };
   switch (MOTION_CLASSES[motion]) {
-    case "right": p.x += scene.speed * d; break;
-    case "left": p.x -= scene.speed * d; break;
-    case "up": p.y -= scene.speed * d; break;
-    case "down": p.y += scene.speed * d; break;
-    case "rotate_cw": p.angle += scene.spin * d; break;
-    case "rotate_ccw": p.angle -= scene.spin * d; break;
-    case "expand": p.scale = from.scale * scene.growth ** d; break;
-    case "contract": p.scale = from.scale * scene.growth ** -d; break;
+    case "right":
+      p.x += scene.speed * d;
+      break;
+    case "left":
+      p.x -= scene.speed * d;
+      break;
+    case "up":
+      p.y -= scene.speed * d;
+      break;
+    case "down":
+      p.y += scene.speed * d;
+      break;
+    case "rotate_cw":
+      p.angle += scene.spin * d;
+      break;
+    case "rotate_ccw":
+      p.angle -= scene.spin * d;
+      break;
+    case "expand":
+      p.scale = from.scale * scene.growth ** d;
+      break;
+    case "contract":
+      p.scale = from.scale * scene.growth ** -d;
+      break;
   }
   return p;
 }
@@ -238,7 +280,15 @@ export interface SceneObject {
  * Renders frames [frames, size, size, 3] of a scene into `out`, the object at `poseAt(t)`; with
  * `mask` ([frames, size, size]), also marks where the object is drawn.
  */
-export function renderScene(out: Float32Array, scene: Scene, frames: number, size: number, poseAt: (t: number) => Pose, random: () => number, mask?: Uint8Array): void {
+export function renderScene(
+  out: Float32Array,
+  scene: Scene,
+  frames: number,
+  size: number,
+  poseAt: (t: number) => Pose,
+  random: () => number,
+  mask?: Uint8Array,
+): void {
   renderObjects(out, scene, [{ scene, poseAt }], frames, size, random, mask);
 }
 
@@ -246,7 +296,15 @@ export function renderScene(out: Float32Array, scene: Scene, frames: number, siz
  * Renders `objects` over the background of `background` (the first object listed is in front);
  * with `mask`, marks each pixel with 1 + the index of the object drawn there.
  */
-export function renderObjects(out: Float32Array, background: Scene, objects: readonly SceneObject[], frames: number, size: number, random: () => number, mask?: Uint8Array): void {
+export function renderObjects(
+  out: Float32Array,
+  background: Scene,
+  objects: readonly SceneObject[],
+  frames: number,
+  size: number,
+  random: () => number,
+  mask?: Uint8Array,
+): void {
   const { background: base, gratings } = background;
   const noise = 0.02;
   const plane = size * size * 3;

@@ -64,7 +64,14 @@ function frameStep(timing: { readonly stride?: number; readonly fps?: number }, 
 }
 
 /** Raw frame indices of a clip (or one segment's `length` frames) from raw frame `start`, folded into the video. */
-function clipFrames(protocol: SamplingProtocol, meta: VideoMeta, start: number, step: number, jitter: (() => number) | undefined, length = protocol.frames): number[] {
+function clipFrames(
+  protocol: SamplingProtocol,
+  meta: VideoMeta,
+  start: number,
+  step: number,
+  jitter: (() => number) | undefined,
+  length = protocol.frames,
+): number[] {
   const n = meta.frames;
   return Array.from({ length }, (_, k) => {
     let index = Math.round(start + k * step) + (jitter ? jitter() : 0);
@@ -124,7 +131,14 @@ function trainCrop(protocol: SamplingProtocol, size: { width: number; height: nu
  * The frames of a segment-sampled clip (see the file comment): `segments` pieces of T / segments
  * frames; training (`random` given) draws each piece's start in its segment, testing takes centres.
  */
-function segmentFrames(protocol: SamplingProtocol, meta: VideoMeta, segments: number, step: number, jitter: (() => number) | undefined, random?: () => number): number[] {
+function segmentFrames(
+  protocol: SamplingProtocol,
+  meta: VideoMeta,
+  segments: number,
+  step: number,
+  jitter: (() => number) | undefined,
+  random?: () => number,
+): number[] {
   const n = meta.frames;
   const length = Math.max(1, Math.floor(protocol.frames / segments));
   const span = Math.round((length - 1) * step) + 1;
@@ -199,7 +213,11 @@ export function snippetPlans(protocol: SamplingProtocol, meta: VideoMeta, length
   const count = Math.max(1, Math.floor((meta.frames - length) / step) + 1);
   const size = resizedSize(protocol, meta, protocol.test.resize);
   const boxes = testCrops(protocol, size, "center");
-  return Array.from({ length: count }, (_, i) => ({ frames: clipFrames(protocol, meta, i * step, length / protocol.frames, undefined), ...size, crops: boxes }));
+  return Array.from({ length: count }, (_, i) => ({
+    frames: clipFrames(protocol, meta, i * step, length / protocol.frames, undefined),
+    ...size,
+    crops: boxes,
+  }));
 }
 
 function testCrops(protocol: SamplingProtocol, size: { width: number; height: number }, crops: SamplingProtocol["test"]["crops"]): Crop[] {
@@ -209,7 +227,9 @@ function testCrops(protocol: SamplingProtocol, size: { width: number; height: nu
   if (crops === "center") return [centre];
   if (crops === "three") {
     // Along the long side: start, centre, end.
-    return size.width >= size.height ? [0, centre.x, right].map((x) => ({ x, y: centre.y, flip: false })) : [0, centre.y, bottom].map((y) => ({ x: centre.x, y, flip: false }));
+    return size.width >= size.height
+      ? [0, centre.x, right].map((x) => ({ x, y: centre.y, flip: false }))
+      : [0, centre.y, bottom].map((y) => ({ x: centre.x, y, flip: false }));
   }
   const five = [{ x: 0, y: 0 }, { x: right, y: 0 }, { x: 0, y: bottom }, { x: right, y: bottom }, centre].map((c) => ({ x: c.x, y: c.y, flip: false }));
   return [...five, ...five.map((c) => ({ ...c, flip: true }))];

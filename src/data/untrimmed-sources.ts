@@ -58,7 +58,9 @@ function builtinSet(options: UntrimmedOptions): UntrimmedSet {
     for (const video of untrimmedVideos({ classes: classNames.length, size, seed: options.seed ?? 0 }, split, count)) {
       const id = `${split}_${String(i++).padStart(4, "0")}`;
       const meta = { frames: video.length, fps: BUILTIN_FPS, width: size, height: size };
-      const hash = createHash("sha256").update(new Uint8Array(video.pixels.buffer, video.pixels.byteOffset, video.pixels.byteLength)).digest("hex");
+      const hash = createHash("sha256")
+        .update(new Uint8Array(video.pixels.buffer, video.pixels.byteOffset, video.pixels.byteLength))
+        .digest("hex");
       videos.push({ id, name: `${BUILTIN_UNTRIMMED}/${id}`, source: { kind: "memory", meta, pixels: video.pixels }, hash });
       annotations.push({ id, duration: video.length / BUILTIN_FPS, split: split as SplitName, segments: segmentsInSeconds(video, classNames) });
     }
@@ -106,7 +108,8 @@ async function fileSet(location: string, options: UntrimmedOptions): Promise<Unt
       issues.push(issueOf(error));
     }
   }
-  const annotationFile = options.annotations ?? (stat.isDirectory() && fs.existsSync(path.join(location, "annotations.json")) ? path.join(location, "annotations.json") : undefined);
+  const annotationFile =
+    options.annotations ?? (stat.isDirectory() && fs.existsSync(path.join(location, "annotations.json")) ? path.join(location, "annotations.json") : undefined);
   if (!annotationFile) return { name: location, videos, issues };
   const read: Annotations = readAnnotations(annotationFile);
   issues.push(...read.issues);

@@ -45,7 +45,8 @@ const SPLIT_SALT = { train: 0x27d4eb2f, val: 0x165667b1 } as const;
 
 /** The class names of the untrimmed dataset with `classes` classes; throws for a bad count. */
 export function untrimmedClassNames(classes = 5): readonly string[] {
-  if (!Number.isInteger(classes) || classes < 2 || classes > UNTRIMMED_CLASSES.length) throw new Error(`builtin:motion-untrimmed has 2 to ${UNTRIMMED_CLASSES.length} classes, not ${classes}`);
+  if (!Number.isInteger(classes) || classes < 2 || classes > UNTRIMMED_CLASSES.length)
+    throw new Error(`builtin:motion-untrimmed has 2 to ${UNTRIMMED_CLASSES.length} classes, not ${classes}`);
   return UNTRIMMED_CLASSES.slice(0, classes);
 }
 

@@ -63,7 +63,13 @@ async function readFrames(source: FrameSource, indices: readonly number[], width
 }
 
 /** Loads the views of one clip plan (one per crop) and its flow streams. */
-export async function loadViews(source: FrameSource, plan: ClipPlan, geometry: ClipGeometry, flows: readonly FlowStream[], cacheDir?: string): Promise<LoadedViews> {
+export async function loadViews(
+  source: FrameSource,
+  plan: ClipPlan,
+  geometry: ClipGeometry,
+  flows: readonly FlowStream[],
+  cacheDir?: string,
+): Promise<LoadedViews> {
   const { frames: T, height: H, width: W, channels: C } = geometry;
   if (C !== 3) throw new Error(`video clips have 3 channels, not ${C}`);
   const frames = await readFrames(source, plan.frames, plan.width, plan.height);
@@ -118,7 +124,7 @@ export async function loadViews(source: FrameSource, plan: ClipPlan, geometry: C
 export function concatFloat32(arrays: readonly Float32Array[]): Float32Array {
   const out = new Float32Array(arrays.reduce((n, a) => n + a.length, 0));
   let offset = 0;
-  for (const a of arrays) out.set(a, offset), (offset += a.length);
+  for (const a of arrays) (out.set(a, offset), (offset += a.length));
   return out;
 }
 

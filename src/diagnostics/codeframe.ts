@@ -7,19 +7,13 @@ const MAX_FRAME_WIDTH = 160;
  * Renders `file:line:col  severity CODE  message`, a code frame of the offending line with a caret
  * run under the range, the hint, and related locations.
  */
-export function formatDiagnostic(
-  diagnostic: Diagnostic,
-  sourceText: string | undefined,
-  options: { color?: boolean; lineIndex?: LineIndex } = {},
-): string {
+export function formatDiagnostic(diagnostic: Diagnostic, sourceText: string | undefined, options: { color?: boolean; lineIndex?: LineIndex } = {}): string {
   const color = options.color ?? false;
   const paint = (code: string, s: string) => (color ? `\u001b[${code}m${s}\u001b[0m` : s);
   const index = sourceText === undefined ? undefined : (options.lineIndex ?? new LineIndex(sourceText));
   const start = index?.positionAt(diagnostic.range.start) ?? { line: 1, column: 1 };
   const sevColor = diagnostic.severity === "error" ? "31" : diagnostic.severity === "warning" ? "33" : "36";
-  const lines = [
-    `${diagnostic.file}:${start.line}:${start.column}  ${paint(sevColor, `${diagnostic.severity} ${diagnostic.code}`)}  ${diagnostic.message}`,
-  ];
+  const lines = [`${diagnostic.file}:${start.line}:${start.column}  ${paint(sevColor, `${diagnostic.severity} ${diagnostic.code}`)}  ${diagnostic.message}`];
   if (index) lines.push(...renderFrame(index, diagnostic.range.start, diagnostic.range.end, paint));
   if (diagnostic.hint) lines.push(`  ${paint("36", "hint:")} ${diagnostic.hint}`);
   for (const related of diagnostic.related ?? []) {
@@ -28,11 +22,7 @@ export function formatDiagnostic(
   return lines.join("\n");
 }
 
-function describeRelated(
-  related: NonNullable<Diagnostic["related"]>[number],
-  diagnostic: Diagnostic,
-  index: LineIndex | undefined,
-): string {
+function describeRelated(related: NonNullable<Diagnostic["related"]>[number], diagnostic: Diagnostic, index: LineIndex | undefined): string {
   if (related.file === diagnostic.file && index) {
     const p = index.positionAt(related.range.start);
     return `${p.line}:${p.column}`;
@@ -40,25 +30,20 @@ function describeRelated(
   return `@${related.range.start}`;
 }
 
-function renderFrame(
-  index: LineIndex,
-  startOffset: number,
-  endOffset: number,
-  paint: (code: string, s: string) => string,
-): string[] {
+function renderFrame(index: LineIndex, startOffset: number, endOffset: number, paint: (code: string, s: string) => string): string[] {
   const start = index.positionAt(startOffset);
   const end = index.positionAt(Math.max(startOffset, endOffset));
   const raw = index.lineText(start.line);
   // Very long lines (minified or junk input) are windowed around the caret.
   let offset = 0;
   if (raw.length > MAX_FRAME_WIDTH) offset = Math.max(0, Math.min(start.column - 1 - 40, raw.length - MAX_FRAME_WIDTH));
-  const visible = raw.slice(offset, offset + MAX_FRAME_WIDTH).replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, "\u00b7").replace(/\t/g, " ");
+  const visible = raw
+    .slice(offset, offset + MAX_FRAME_WIDTH)
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, "\u00b7")
+    .replace(/\t/g, " ");
   const gutter = String(start.line);
   const caretStart = start.column - 1 - offset;
   const caretEnd = end.line === start.line ? end.column - 1 - offset : visible.length;
   const width = Math.max(1, Math.min(caretEnd, visible.length) - caretStart);
-  return [
-    `  ${gutter} | ${visible}`,
-    `  ${" ".repeat(gutter.length)} | ${" ".repeat(Math.max(0, caretStart))}${paint("31", "^".repeat(width))}`,
-  ];
+  return [`  ${gutter} | ${visible}`, `  ${" ".repeat(gutter.length)} | ${" ".repeat(Math.max(0, caretStart))}${paint("31", "^".repeat(width))}`];
 }

@@ -82,7 +82,13 @@ export function capDiagnostics(sorted: readonly Diagnostic[], max = MAX_DIAGNOST
       const rest = sorted.slice(i + max, end);
       const errors = rest.filter((d) => d.severity === "error").length;
       const warnings = rest.filter((d) => d.severity === "warning").length;
-      const counts = [errors ? `${errors} error(s)` : "", warnings ? `${warnings} warning(s)` : "", rest.length - errors - warnings ? `${rest.length - errors - warnings} note(s)` : ""].filter(Boolean).join(", ");
+      const counts = [
+        errors ? `${errors} error(s)` : "",
+        warnings ? `${warnings} warning(s)` : "",
+        rest.length - errors - warnings ? `${rest.length - errors - warnings} note(s)` : "",
+      ]
+        .filter(Boolean)
+        .join(", ");
       out.push({
         code: "VN006",
         severity: errors ? "error" : "warning",

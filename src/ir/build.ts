@@ -43,7 +43,14 @@ export function buildIr(network: CheckedNetwork): IrGraph {
     const fed: IrInput =
       outside < 0
         ? { name: raw.name, node: raw.id, shape: raw.shape, kind: "raw", ...(raw.args.kind === "boxes" ? { boxes: true as const } : {}) }
-        : { name: declared.name, node: chain[outside]!.id, shape: chain[outside]!.shape, kind: "stream", from: raw.name, pipeline: chain.slice(0, outside + 1).map((l): PipelineStep => ({ op: l.op, args: l.args })) };
+        : {
+            name: declared.name,
+            node: chain[outside]!.id,
+            shape: chain[outside]!.shape,
+            kind: "stream",
+            from: raw.name,
+            pipeline: chain.slice(0, outside + 1).map((l): PipelineStep => ({ op: l.op, args: l.args })),
+          };
     if (!inputNodes.has(fed.node)) {
       inputNodes.set(fed.node, fed);
       inputs.push(fed);
@@ -127,7 +134,9 @@ function layerNode(layer: Layer, task: TaskName): IrNode {
     name: layer.name,
     file: layer.origin.file,
     task,
-    nodes: layer.body.map((l) => (l.op === "input" ? { id: l.id, op: "input", name: l.name, args: {}, inputs: [], shape: l.shape, frozen: l.frozen, origin: l.origin } : layerNode(l, task))),
+    nodes: layer.body.map((l) =>
+      l.op === "input" ? { id: l.id, op: "input", name: l.name, args: {}, inputs: [], shape: l.shape, frozen: l.frozen, origin: l.origin } : layerNode(l, task),
+    ),
     inputs: [{ name: frameLayer.name, node: frameLayer.id, shape: frameLayer.shape }],
     outputs: [output as number],
     modelInputs: [],

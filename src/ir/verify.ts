@@ -21,7 +21,8 @@ export function verifyIr(graph: IrGraph): string[] {
   verifyGraph(graph, graph.passes, ids, problems, "");
   if (graph.passes.includes(DECLARE_WEIGHTS)) {
     const totals = weightTotals(graph);
-    if (totals.trainable !== graph.expected.trainable) problems.push(`declared trainable weights total ${totals.trainable}, the checker counted ${graph.expected.trainable}`);
+    if (totals.trainable !== graph.expected.trainable)
+      problems.push(`declared trainable weights total ${totals.trainable}, the checker counted ${graph.expected.trainable}`);
     if (totals.frozen !== graph.expected.frozen) problems.push(`declared frozen weights total ${totals.frozen}, the checker counted ${graph.expected.frozen}`);
   }
   return problems;
@@ -64,14 +65,19 @@ function verifyGraph(graph: IrGraph, passes: readonly string[], ids: Set<number>
         if (node.frozen && w.trainable) report(node, `weight ${w.name} of a frozen node is trainable`);
       }
     }
-    if (passes.includes(ANNOTATE_LAYOUT) && node.layout && !(node.layout === layoutFor(node.shape.length, false) || node.layout === layoutFor(node.shape.length, true))) {
+    if (
+      passes.includes(ANNOTATE_LAYOUT) &&
+      node.layout &&
+      !(node.layout === layoutFor(node.shape.length, false) || node.layout === layoutFor(node.shape.length, true))
+    ) {
       report(node, `layout ${node.layout} does not fit rank ${node.shape.length}`);
     }
   }
   for (const input of graph.inputs) {
     const node = graph.nodes.find((n) => n.id === input.node);
     if (!node || node.op !== "input") problems.push(`${where}graph input ${input.name} is not an input node`);
-    else if (node.shape.join() !== input.shape.join()) problems.push(`${where}graph input ${input.name} has shape [${input.shape.join(", ")}] but its node [${node.shape.join(", ")}]`);
+    else if (node.shape.join() !== input.shape.join())
+      problems.push(`${where}graph input ${input.name} has shape [${input.shape.join(", ")}] but its node [${node.shape.join(", ")}]`);
   }
   for (const node of graph.nodes) {
     if (node.op === "input" && !graph.inputs.some((i) => i.node === node.id)) problems.push(`${where}input node ${node.name} is not a graph input`);
@@ -79,7 +85,14 @@ function verifyGraph(graph: IrGraph, passes: readonly string[], ids: Set<number>
   for (const output of graph.outputs) if (!shapes.has(output)) problems.push(`${where}graph output #${output} is not a node`);
 }
 
-function deriveShape(node: IrNode, inputs: readonly (readonly number[])[], passes: readonly string[], ids: Set<number>, problems: string[], where: string): readonly number[] | string {
+function deriveShape(
+  node: IrNode,
+  inputs: readonly (readonly number[])[],
+  passes: readonly string[],
+  ids: Set<number>,
+  problems: string[],
+  where: string,
+): readonly number[] | string {
   if (node.op === "input") return node.shape;
   if (node.op === "per_frame") {
     if (!node.body) return "per_frame without a body";

@@ -11,7 +11,18 @@ import { LineIndex } from "../diagnostics/location.js";
 import { FUNCTIONS, OPERATORS, type OpDef, type ParamSpec } from "../ops/catalogue.js";
 import { NETWORK_PROPERTIES, SECTION_SCHEMAS, type Field, type Schema } from "../semantics/sections.js";
 import type * as A from "../syntax/ast.js";
-import { blockSignature, fieldMarkdown, formatArgValue, INPUT_FUNCTION_PARAMS, opMarkdown, opSignature, paramMarkdown, sourceText, TENSOR_MEMBERS, typeText } from "./docs.js";
+import {
+  blockSignature,
+  fieldMarkdown,
+  formatArgValue,
+  INPUT_FUNCTION_PARAMS,
+  opMarkdown,
+  opSignature,
+  paramMarkdown,
+  sourceText,
+  TENSOR_MEMBERS,
+  typeText,
+} from "./docs.js";
 import { schemaAt } from "./hover.js";
 import { isDefinition, localsAt, resolveTopLevel, type Definition, type ModuleIndex } from "./module-index.js";
 import type { Workspace } from "./workspace.js";
@@ -26,8 +37,31 @@ type Frame =
 
 /** Tokens that leave an expression unfinished: a value must follow them. */
 const EXPECTS_VALUE = new Set<TokenType>([
-  T.Equals, T.LParen, T.LBracket, T.Comma, T.Plus, T.Minus, T.Star, T.StarStar, T.Slash, T.Percent, T.EqEq, T.NotEq,
-  T.Less, T.LessEq, T.Greater, T.GreaterEq, T.If, T.Then, T.Else, T.And, T.Or, T.Not, T.Output, T.In, T.DotDot,
+  T.Equals,
+  T.LParen,
+  T.LBracket,
+  T.Comma,
+  T.Plus,
+  T.Minus,
+  T.Star,
+  T.StarStar,
+  T.Slash,
+  T.Percent,
+  T.EqEq,
+  T.NotEq,
+  T.Less,
+  T.LessEq,
+  T.Greater,
+  T.GreaterEq,
+  T.If,
+  T.Then,
+  T.Else,
+  T.And,
+  T.Or,
+  T.Not,
+  T.Output,
+  T.In,
+  T.DotDot,
 ]);
 
 /** Tokens that end a value, after which only an operator keyword can follow on the same line. */
@@ -50,7 +84,8 @@ export function completionsAt(workspace: Workspace, file: string, offset: number
   for (const token of lexed.tokens) token.startLine = lines.positionAt(token.startOffset).line;
   const comments = lexed.groups.comments ?? [];
   const lastComment = comments[comments.length - 1];
-  if (lastComment && lastComment.endOffset! + 1 >= cursor && lastComment.tokenType === T.LineComment && !prefix.slice(lastComment.startOffset).includes("\n")) return [];
+  if (lastComment && lastComment.endOffset! + 1 >= cursor && lastComment.tokenType === T.LineComment && !prefix.slice(lastComment.startOffset).includes("\n"))
+    return [];
   let tokens = lexed.tokens;
   const last = tokens[tokens.length - 1];
   if (last?.tokenType === T.UnterminatedComment) return [];
@@ -66,11 +101,19 @@ export function completionsAt(workspace: Workspace, file: string, offset: number
   const scope = scopeAt(workspace, index, offset);
   const atLineStart = /(^|\n)[ \t]*[A-Za-z_]*$/.test(prefix);
 
-  if (prev?.tokenType === T.Dot) return Object.entries(TENSOR_MEMBERS).map(([name, doc]) => ({ label: name, kind: CompletionItemKind.Field, documentation: doc }));
-  if (prev?.tokenType === T.As || prev?.tokenType === T.For || prev?.tokenType === T.Block || prev?.tokenType === T.Network || prev?.tokenType === T.Stream || prev?.tokenType === T.Input) {
+  if (prev?.tokenType === T.Dot)
+    return Object.entries(TENSOR_MEMBERS).map(([name, doc]) => ({ label: name, kind: CompletionItemKind.Field, documentation: doc }));
+  if (
+    prev?.tokenType === T.As ||
+    prev?.tokenType === T.For ||
+    prev?.tokenType === T.Block ||
+    prev?.tokenType === T.Network ||
+    prev?.tokenType === T.Stream ||
+    prev?.tokenType === T.Input
+  ) {
     return [];
   }
-  if (prev?.tokenType === T.Arrow || (frame?.kind === "stage-body" && (prev?.tokenType === T.LCurly))) {
+  if (prev?.tokenType === T.Arrow || (frame?.kind === "stage-body" && prev?.tokenType === T.LCurly)) {
     return stageItems(workspace, scope, inStream(tokens));
   }
 
@@ -111,7 +154,19 @@ export function completionsAt(workspace: Workspace, file: string, offset: number
     if (frame.kind === "network") {
       return [
         ...keywordItems(["input", "stream", "output", "inflate"]),
-        ...Object.entries(SECTION_SCHEMAS).map(([name, schema]) => ({ label: name, kind: CompletionItemKind.Module, detail: "section", documentation: { kind: "markdown" as const, value: Object.entries(schema).map(([k, f]) => `- ${fieldMarkdown(k, f)}`).join("\n") }, insertText: `${name} {\n\t$0\n}`, insertTextFormat: InsertTextFormat.Snippet })),
+        ...Object.entries(SECTION_SCHEMAS).map(([name, schema]) => ({
+          label: name,
+          kind: CompletionItemKind.Module,
+          detail: "section",
+          documentation: {
+            kind: "markdown" as const,
+            value: Object.entries(schema)
+              .map(([k, f]) => `- ${fieldMarkdown(k, f)}`)
+              .join("\n"),
+          },
+          insertText: `${name} {\n\t$0\n}`,
+          insertTextFormat: InsertTextFormat.Snippet,
+        })),
         ...NETWORK_PROPERTIES.map((name) => ({ label: name, kind: CompletionItemKind.Property, detail: "network property", insertText: `${name} = ` })),
       ];
     }
@@ -162,7 +217,14 @@ function stageItems(workspace: Workspace, scope: Scope, streamMode: boolean): Co
         sortText: `0${entry.name}`,
       });
     }
-    items.push({ label: "for", kind: CompletionItemKind.Keyword, detail: "loop stage", insertText: "for ${1:i} in ${2:0}..${3:2} {\n\t$0\n}", insertTextFormat: InsertTextFormat.Snippet, sortText: "2for" });
+    items.push({
+      label: "for",
+      kind: CompletionItemKind.Keyword,
+      detail: "loop stage",
+      insertText: "for ${1:i} in ${2:0}..${3:2} {\n\t$0\n}",
+      insertTextFormat: InsertTextFormat.Snippet,
+      sortText: "2for",
+    });
   }
   return items;
 }
@@ -179,7 +241,12 @@ function opItem(op: OpDef, rank: string): CompletionItem {
 }
 
 /** Parameter names of the callee not yet given in this argument list. */
-function argumentItems(workspace: Workspace, index: ModuleIndex, frame: Extract<Frame, { kind: "stage-call" | "call" }>, tokens: readonly IToken[]): CompletionItem[] {
+function argumentItems(
+  workspace: Workspace,
+  index: ModuleIndex,
+  frame: Extract<Frame, { kind: "stage-call" | "call" }>,
+  tokens: readonly IToken[],
+): CompletionItem[] {
   // Arguments before the cursor: named ones by name, positional ones by count (they fill parameters in order).
   const given = new Set<string>();
   let positional = 0;
@@ -210,7 +277,9 @@ function argumentItems(workspace: Workspace, index: ModuleIndex, frame: Extract<
     sortText: `0${String(order).padStart(3, "0")}`,
   });
   if (frame.kind === "call") {
-    return (INPUT_FUNCTION_PARAMS[frame.callee] ?? []).filter((p, i) => i >= positional && !given.has(p.name)).map((p, i) => item(p.name, frame.callee, p.doc, i));
+    return (INPUT_FUNCTION_PARAMS[frame.callee] ?? [])
+      .filter((p, i) => i >= positional && !given.has(p.name))
+      .map((p, i) => item(p.name, frame.callee, p.doc, i));
   }
   const op = OPERATORS.get(frame.callee);
   if (op) return op.params.filter((p, i) => i >= positional && !given.has(p.name)).map((p, i) => item(p.name, typeText(p.type), paramMarkdown(p), i));
@@ -219,7 +288,9 @@ function argumentItems(workspace: Workspace, index: ModuleIndex, frame: Extract<
     const text = workspace.textOf(target.file) ?? "";
     return (target.node as A.BlockDecl).params
       .filter((p, i) => p.name.name && i >= positional && !given.has(p.name.name))
-      .map((p, i) => item(p.name.name, `parameter of ${target.name}`, p.defaultValue ? `default \`${sourceText(text, p.defaultValue.range, 60)}\`` : "required", i));
+      .map((p, i) =>
+        item(p.name.name, `parameter of ${target.name}`, p.defaultValue ? `default \`${sourceText(text, p.defaultValue.range, 60)}\`` : "required", i),
+      );
   }
   return [];
 }
@@ -248,12 +319,22 @@ function valueItems(scope: Scope, tokens: readonly IToken[]): CompletionItem[] {
   for (const d of scope.locals) {
     if (seen.has(d.name)) continue;
     seen.add(d.name);
-    items.push({ label: d.name, kind: d.kind === "stream" || d.kind === "input" ? CompletionItemKind.Event : CompletionItemKind.Variable, detail: d.kind, sortText: `0${d.name}` });
+    items.push({
+      label: d.name,
+      kind: d.kind === "stream" || d.kind === "input" ? CompletionItemKind.Event : CompletionItemKind.Variable,
+      detail: d.kind,
+      sortText: `0${d.name}`,
+    });
   }
   for (const entry of scope.topLevel) {
     if (seen.has(entry.name) || entry.definition?.kind === "block" || entry.definition?.kind === "network") continue;
     seen.add(entry.name);
-    items.push({ label: entry.name, kind: CompletionItemKind.Constant, detail: entry.importedFrom ? `imported from ${entry.importedFrom}` : "constant", sortText: `1${entry.name}` });
+    items.push({
+      label: entry.name,
+      kind: CompletionItemKind.Constant,
+      detail: entry.importedFrom ? `imported from ${entry.importedFrom}` : "constant",
+      sortText: `1${entry.name}`,
+    });
   }
   const inInputStatement = lastStatementKeyword(tokens) === T.Input;
   for (const [name, fn] of FUNCTIONS) {
@@ -273,9 +354,7 @@ function keyItems(schema: Schema, present: ReadonlySet<string>): CompletionItem[
       kind: field.type.kind === "section" ? CompletionItemKind.Module : CompletionItemKind.Property,
       detail: typeText(field.type),
       documentation: { kind: "markdown" as const, value: fieldMarkdown(key, field) },
-      ...(field.type.kind === "section"
-        ? { insertText: `${key} { $0 }`, insertTextFormat: InsertTextFormat.Snippet }
-        : { insertText: `${key} = ` }),
+      ...(field.type.kind === "section" ? { insertText: `${key} { $0 }`, insertTextFormat: InsertTextFormat.Snippet } : { insertText: `${key} = ` }),
       ...(field.default !== undefined ? { labelDetails: { description: `default ${formatArgValue(field.default as never)}` } } : {}),
     }));
 }
@@ -294,7 +373,8 @@ function presentKeys(tokens: readonly IToken[]): Set<string> {
     else if (t === T.LCurly || t === T.LParen || t === T.LBracket) {
       if (depth === 0) break;
       depth--;
-    } else if (depth === 0 && t === T.Identifier && (tokens[i + 1]?.tokenType === T.Equals || tokens[i + 1]?.tokenType === T.LCurly)) present.add(tokens[i]!.image);
+    } else if (depth === 0 && t === T.Identifier && (tokens[i + 1]?.tokenType === T.Equals || tokens[i + 1]?.tokenType === T.LCurly))
+      present.add(tokens[i]!.image);
   }
   return present;
 }
@@ -309,7 +389,8 @@ function lastStatementKeyword(tokens: readonly IToken[]): TokenType | undefined 
       if (depth === 0) return undefined;
       depth--;
     } else if (depth === 0 && (t === T.Input || t === T.Stream || t === T.Output || t === T.Inflate || t === T.Import)) return t;
-    else if (depth === 0 && t === T.Identifier && tokens[i + 1]?.tokenType === T.Equals && (i === 0 || tokens[i - 1]!.startLine! < tokens[i]!.startLine!)) return undefined;
+    else if (depth === 0 && t === T.Identifier && tokens[i + 1]?.tokenType === T.Equals && (i === 0 || tokens[i - 1]!.startLine! < tokens[i]!.startLine!))
+      return undefined;
   }
   return undefined;
 }
@@ -366,12 +447,24 @@ function openFrames(tokens: readonly IToken[]): Frame[] {
       else if (p1?.tokenType === T.Identifier && p2?.tokenType === T.Inflate) stack.push({ kind: "inflate" });
       else if (p1?.tokenType === T.StringLiteral && top?.kind === "inflate") stack.push({ kind: "rule" });
       else if (p1?.tokenType === T.RParen && blockHeaderBefore(tokens, i - 1)) stack.push({ kind: "block" });
-      else if (p1?.tokenType === T.Identifier && (top?.kind === "network" || top?.kind === "section") && p2?.tokenType !== T.Arrow && !(p2?.tokenType === T.LCurly && top?.kind !== "section" && top?.kind !== "network")) {
+      else if (
+        p1?.tokenType === T.Identifier &&
+        (top?.kind === "network" || top?.kind === "section") &&
+        p2?.tokenType !== T.Arrow &&
+        !(p2?.tokenType === T.LCurly && top?.kind !== "section" && top?.kind !== "network")
+      ) {
         stack.push({ kind: "section", path: top.kind === "section" ? [...top.path, p1.image] : [p1.image] });
-      } else stack.push({ kind: top?.kind === "network" || top?.kind === "block" || top?.kind === "stage-body" || top?.kind === "paren" || top?.kind === "stage-call" ? "stage-body" : "curly" });
+      } else
+        stack.push({
+          kind:
+            top?.kind === "network" || top?.kind === "block" || top?.kind === "stage-body" || top?.kind === "paren" || top?.kind === "stage-call"
+              ? "stage-body"
+              : "curly",
+        });
     } else if (t === T.LParen) {
       if (p1?.tokenType === T.Identifier && p2?.tokenType === T.Block) stack.push({ kind: "block-params" });
-      else if (p1?.tokenType === T.Identifier && (p2?.tokenType === T.Arrow || (top?.kind === "stage-body" && p2?.tokenType === T.LCurly))) stack.push({ kind: "stage-call", callee: p1.image, openIndex: i });
+      else if (p1?.tokenType === T.Identifier && (p2?.tokenType === T.Arrow || (top?.kind === "stage-body" && p2?.tokenType === T.LCurly)))
+        stack.push({ kind: "stage-call", callee: p1.image, openIndex: i });
       else if (p1?.tokenType === T.Identifier) stack.push({ kind: "call", callee: p1.image, openIndex: i });
       else stack.push({ kind: "paren" });
     } else if (t === T.LBracket) stack.push({ kind: "list" });
@@ -401,7 +494,11 @@ function importNameItems(workspace: Workspace, file: string, text: string, offse
   if (!index) return [];
   return [...index.scope.topLevel.values()]
     .filter((d) => d.kind !== "network")
-    .map((d) => ({ label: d.name, kind: d.kind === "block" ? CompletionItemKind.Class : CompletionItemKind.Constant, detail: d.kind === "block" ? blockSignature(d.node as A.BlockDecl, workspace.textOf(d.file) ?? "") : "constant" }));
+    .map((d) => ({
+      label: d.name,
+      kind: d.kind === "block" ? CompletionItemKind.Class : CompletionItemKind.Constant,
+      detail: d.kind === "block" ? blockSignature(d.node as A.BlockDecl, workspace.textOf(d.file) ?? "") : "constant",
+    }));
 }
 
 /** Inside an unfinished string: enumeration values after `name = "`, or file paths in an import. */

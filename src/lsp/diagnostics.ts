@@ -56,7 +56,13 @@ function foreignDiagnostics(analysis: Analysis): Diagnostic[] {
     if (callSite) {
       // The hint and fix name text at the original place, not at this call site: fold them into the message.
       const { hint: _hint, fix: _fix, ...rest } = d;
-      out.push({ ...rest, file, range: callSite.range, message: `${d.message} (in ${where})${d.hint ? `\n${d.hint}` : ""}`, related: [{ message: d.message, file: d.file, range: d.range }, ...(d.related ?? []).filter((r) => r !== callSite)] });
+      out.push({
+        ...rest,
+        file,
+        range: callSite.range,
+        message: `${d.message} (in ${where})${d.hint ? `\n${d.hint}` : ""}`,
+        related: [{ message: d.message, file: d.file, range: d.range }, ...(d.related ?? []).filter((r) => r !== callSite)],
+      });
       continue;
     }
     if (d.severity !== "error") continue;

@@ -72,7 +72,12 @@ export function opMarkdown(op: OpDef): string {
 
 export function fieldMarkdown(name: string, field: Field): string {
   const def = field.default !== undefined ? `; default \`${formatArgValue(field.default as ArgValue)}\`` : "";
-  const fields = field.type.kind === "section" ? `\n\n${Object.entries(field.type.fields).map(([k, f]) => `- \`${k}\`: ${f.doc}`).join("\n")}` : "";
+  const fields =
+    field.type.kind === "section"
+      ? `\n\n${Object.entries(field.type.fields)
+          .map(([k, f]) => `- \`${k}\`: ${f.doc}`)
+          .join("\n")}`
+      : "";
   return `\`${name}\` (${typeText(field.type)}${def}): ${field.doc}${fields}`;
 }
 

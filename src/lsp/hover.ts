@@ -15,7 +15,17 @@ import type * as A from "../syntax/ast.js";
 import { blockSignature, fence, fieldMarkdown, INPUT_FUNCTION_PARAMS, opMarkdown, paramMarkdown, sourceText, TENSOR_MEMBERS } from "./docs.js";
 import { blockExprs, forEachExpr, statementExprs } from "../syntax/walk.js";
 import { inputShapes, layersFrom, layersMarkdown, networksReading } from "./layers.js";
-import { docComment, isDefinition, occurrenceAt, resolveReference, resolveTopLevel, type Definition, type ImportInfo, type Occurrence, type StagePlace } from "./module-index.js";
+import {
+  docComment,
+  isDefinition,
+  occurrenceAt,
+  resolveReference,
+  resolveTopLevel,
+  type Definition,
+  type ImportInfo,
+  type Occurrence,
+  type StagePlace,
+} from "./module-index.js";
 import { lineIndexOf, toLspRange } from "./positions.js";
 import type { Workspace } from "./workspace.js";
 
@@ -48,8 +58,11 @@ function hoverMarkdown(workspace: Workspace, file: string, o: Occurrence): strin
       if (!target) return o.usage === "stage" ? `unknown operator or block \`${o.name}\`` : undefined;
       const described = describe(workspace, target, file);
       if (o.stage && isDefinition(target) && target.kind === "block") {
-        const shapes = stageOutputShapes(workspace, file, o.stage) ?? (o.stage.owner && o.stage.position === o.stage.pipeline.length - 1 ? consumerShapes(workspace, o.stage.owner) : undefined);
-        if (shapes?.length) return `${described}
+        const shapes =
+          stageOutputShapes(workspace, file, o.stage) ??
+          (o.stage.owner && o.stage.position === o.stage.pipeline.length - 1 ? consumerShapes(workspace, o.stage.owner) : undefined);
+        if (shapes?.length)
+          return `${described}
 
 ---
 
@@ -70,7 +83,11 @@ output ${shapes.map((x) => `\`${x}\``).join(", ")}`;
       return argumentMarkdown(workspace, file, o);
     case "section-name": {
       const schema = SECTION_SCHEMAS[o.name];
-      return schema ? `section \`${o.name}\`\n\n${Object.entries(schema).map(([k, f]) => `- ${fieldMarkdown(k, f)}`).join("\n")}` : undefined;
+      return schema
+        ? `section \`${o.name}\`\n\n${Object.entries(schema)
+            .map(([k, f]) => `- ${fieldMarkdown(k, f)}`)
+            .join("\n")}`
+        : undefined;
     }
     case "section-key": {
       const field = fieldAt(o.path, o.name);
@@ -116,7 +133,8 @@ function argumentMarkdown(workspace: Workspace, file: string, o: Extract<Occurre
     const block = target.node as A.BlockDecl;
     const param = block.params.find((p) => p.name.name === o.name);
     const text = workspace.textOf(target.file) ?? "";
-    if (param) return `${fence(param.defaultValue ? `${o.name} = ${sourceText(text, param.defaultValue.range, 80)}` : o.name)}\n\nparameter of block \`${block.name.name}\``;
+    if (param)
+      return `${fence(param.defaultValue ? `${o.name} = ${sourceText(text, param.defaultValue.range, 80)}` : o.name)}\n\nparameter of block \`${block.name.name}\``;
   }
   return undefined;
 }
@@ -138,12 +156,21 @@ function describe(workspace: Workspace, target: Definition | ImportInfo, fromFil
     case "block":
       return `${fence(blockSignature(target.node as A.BlockDecl, text))}${doc(target)}${elsewhere}`;
     case "network": {
-      const network = networksReading(workspace, target.file).find((n) => n.file === target.file && n.name === target.name && n.range.start === target.declRange.start);
+      const network = networksReading(workspace, target.file).find(
+        (n) => n.file === target.file && n.name === target.name && n.range.start === target.declRange.start,
+      );
       let facts = "";
       if (network) {
         const t = totals(network);
-        const inputs = network.inputs.filter((i) => i.modelInput).map((i) => `\`${i.name}\` \`${formatShape(i.shape)}\``).join(", ");
-        const outputs = network.outputs.map((id) => network.layers.find((l) => l.id === id)).filter((l) => l).map((l) => `\`${formatShape(l!.shape)}\``).join(", ");
+        const inputs = network.inputs
+          .filter((i) => i.modelInput)
+          .map((i) => `\`${i.name}\` \`${formatShape(i.shape)}\``)
+          .join(", ");
+        const outputs = network.outputs
+          .map((id) => network.layers.find((l) => l.id === id))
+          .filter((l) => l)
+          .map((l) => `\`${formatShape(l!.shape)}\``)
+          .join(", ");
         const memory = activationMemory(network);
         const activations = `${formatBytes(memory.forward)} activations per clip (${formatBytes(memory.peak)} peak in inference) · training ~${formatBytes(memory.training.total)} at batch ${memory.training.batch}`;
         facts = `\n\n${network.layers.length} layers · ${formatCount(t.trainable)} trainable parameters · ${formatMacs(t.macs)} MACs\n\n${activations}${inputs ? `\n\ninputs: ${inputs}` : ""}${outputs ? ` · output: ${outputs}` : ""}`;
@@ -186,7 +213,9 @@ function shapeOf(workspace: Workspace, d: Definition): string | undefined {
   const value = "value" in node ? node.value : undefined;
   const stages = value?.kind === "Chain" ? value.stages : [];
   const last = stages[stages.length - 1];
-  const shapes = (last?.kind === "CallStage" ? stageOutputShapes(workspace, d.file, { stage: last, pipeline: stages, position: stages.length - 1 }) : undefined) ?? consumerShapes(workspace, d);
+  const shapes =
+    (last?.kind === "CallStage" ? stageOutputShapes(workspace, d.file, { stage: last, pipeline: stages, position: stages.length - 1 }) : undefined) ??
+    consumerShapes(workspace, d);
   if (!shapes || shapes.length === 0) return undefined;
   return shapes.length === 1 ? `shape \`${shapes[0]}\`` : `shapes ${shapes.map((s) => `\`${s}\``).join(", ")}`;
 }
@@ -215,7 +244,12 @@ function consumerShapes(workspace: Workspace, d: Definition): string[] | undefin
       if (e.kind !== "Chain") return;
       const first = e.stages[0];
       if (first?.kind !== "CallStage" || !OPERATORS.has(first.callee.name)) return;
-      const slot = e.head.kind === "Name" && e.head.name === d.name ? 0 : e.head.kind === "List" ? e.head.items.findIndex((i) => i.kind === "Name" && i.name === d.name) : -1;
+      const slot =
+        e.head.kind === "Name" && e.head.name === d.name
+          ? 0
+          : e.head.kind === "List"
+            ? e.head.items.findIndex((i) => i.kind === "Name" && i.name === d.name)
+            : -1;
       if (slot < 0) return;
       for (const instance of layersFrom(workspace, d.file, first.range)) {
         const id = instance.layer.inputs[slot];

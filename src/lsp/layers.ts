@@ -45,7 +45,8 @@ export function layersFrom(workspace: Workspace, file: string, range: Range): La
     for (const layer of graph) {
       if (layer.op === "input" && depth > 0) continue;
       const name = prefix ? `${prefix}.${layer.name}` : layer.name;
-      if (layer.origin.file === file && layer.origin.range.start === range.start && layer.origin.range.end === range.end) out.push({ network, name, layer, graph });
+      if (layer.origin.file === file && layer.origin.range.start === range.start && layer.origin.range.end === range.end)
+        out.push({ network, name, layer, graph });
       if (layer.body) visit(network, layer.body, name, depth + 1);
     }
   };
@@ -70,7 +71,12 @@ export function layersMarkdown(instances: readonly LayerInstance[], limit = 8): 
     const { layer, name, network } = instances[0]!;
     return `**${name}** in \`${network.name}\`: output \`${formatShape(layer.shape)}\` · params ${formatCount(layer.params)} · MACs ${formatMacs(layer.macs)}`;
   }
-  const rows = instances.slice(0, limit).map(({ layer, name, network }) => `| \`${name}\`${networkSuffix(instances, network)} | \`${formatShape(layer.shape)}\` | ${formatCount(layer.params)} | ${formatMacs(layer.macs)} |`);
+  const rows = instances
+    .slice(0, limit)
+    .map(
+      ({ layer, name, network }) =>
+        `| \`${name}\`${networkSuffix(instances, network)} | \`${formatShape(layer.shape)}\` | ${formatCount(layer.params)} | ${formatMacs(layer.macs)} |`,
+    );
   const more = instances.length > limit ? `\n\n…and ${instances.length - limit} more expansion(s)` : "";
   return `| layer | output | params | MACs |\n|---|---|---:|---:|\n${rows.join("\n")}${more}`;
 }

@@ -23,11 +23,26 @@ export interface StagePlace {
 export type Occurrence =
   | { readonly role: "definition"; readonly name: string; readonly range: Range; readonly definition: Definition }
   /** A value reference (`x`), a stage callee (`conv3d`, `basic`) or an inflation source. */
-  | { readonly role: "reference"; readonly name: string; readonly range: Range; readonly scope: ScopeContext; readonly usage: "value" | "stage" | "inflate"; readonly stage?: StagePlace }
+  | {
+      readonly role: "reference";
+      readonly name: string;
+      readonly range: Range;
+      readonly scope: ScopeContext;
+      readonly usage: "value" | "stage" | "inflate";
+      readonly stage?: StagePlace;
+    }
   | { readonly role: "import-name"; readonly name: string; readonly range: Range; readonly decl: A.ImportDecl; readonly target: string | undefined }
   | { readonly role: "import-path"; readonly name: string; readonly range: Range; readonly decl: A.ImportDecl; readonly target: string | undefined }
   /** `kernel` in `conv3d(64, kernel = 3)` or `frames` in `clip(frames = 16)`. */
-  | { readonly role: "argument-name"; readonly name: string; readonly range: Range; readonly callee: string; readonly calleeRange: Range; readonly scope: ScopeContext; readonly call: "stage" | "function" }
+  | {
+      readonly role: "argument-name";
+      readonly name: string;
+      readonly range: Range;
+      readonly callee: string;
+      readonly calleeRange: Range;
+      readonly scope: ScopeContext;
+      readonly call: "stage" | "function";
+    }
   /** A key inside a section or an inflation rule: `stride` in `train { stride = 2 }`. */
   | { readonly role: "section-key"; readonly name: string; readonly range: Range; readonly path: readonly string[] }
   | { readonly role: "section-name"; readonly name: string; readonly range: Range; readonly path: readonly string[] }
@@ -79,7 +94,16 @@ export function indexModule(file: string, ast: A.SpecFile, importTarget: (spec: 
           const calleeName = e.callee.kind === "Name" ? e.callee.name : "";
           if (e.callee.kind !== "Name") stack.push({ e: e.callee, scope: s });
           for (const arg of e.args) {
-            if (arg.name?.name) occurrences.push({ role: "argument-name", name: arg.name.name, range: arg.name.range, callee: calleeName, calleeRange: e.callee.range, scope: s, call: "function" });
+            if (arg.name?.name)
+              occurrences.push({
+                role: "argument-name",
+                name: arg.name.name,
+                range: arg.name.range,
+                callee: calleeName,
+                calleeRange: e.callee.range,
+                scope: s,
+                call: "function",
+              });
             stack.push({ e: arg.value, scope: s });
           }
           break;
@@ -122,7 +146,16 @@ export function indexModule(file: string, ast: A.SpecFile, importTarget: (spec: 
     } else {
       reference(stage.callee.name, stage.callee.range, scope, "stage", { stage, pipeline, position, ...(owner ? { owner } : {}) });
       for (const arg of stage.args ?? []) {
-        if (arg.name?.name) occurrences.push({ role: "argument-name", name: arg.name.name, range: arg.name.range, callee: stage.callee.name, calleeRange: stage.callee.range, scope, call: "stage" });
+        if (arg.name?.name)
+          occurrences.push({
+            role: "argument-name",
+            name: arg.name.name,
+            range: arg.name.range,
+            callee: stage.callee.name,
+            calleeRange: stage.callee.range,
+            scope,
+            call: "stage",
+          });
         walkExpr(arg.value, scope);
       }
       stage.body?.forEach((s, i) => walkStage(s, scope, stage.body!, i));
@@ -132,7 +165,8 @@ export function indexModule(file: string, ast: A.SpecFile, importTarget: (spec: 
 
   const walkSection = (section: A.Section, parents: readonly string[], scope: ScopeContext) => {
     const here = [...parents, section.name.name];
-    if (section.name.name) occurrences.push({ role: parents.length === 0 ? "section-name" : "section-key", name: section.name.name, range: section.name.range, path: here });
+    if (section.name.name)
+      occurrences.push({ role: parents.length === 0 ? "section-name" : "section-key", name: section.name.name, range: section.name.range, path: here });
     for (const entry of section.entries) {
       if (entry.kind === "Section") walkSection(entry, here, scope);
       else {
@@ -237,7 +271,11 @@ export type IndexLookup = (file: string) => ModuleIndex | undefined;
  * What a value or stage reference names, resolved by the scope provider as the checker does. A
  * local declared further down still resolves (to it), so navigation works on forward references.
  */
-export function resolveReference(index: ModuleIndex, occurrence: Extract<Occurrence, { role: "reference" }>, lookup: IndexLookup): Definition | ImportInfo | undefined {
+export function resolveReference(
+  index: ModuleIndex,
+  occurrence: Extract<Occurrence, { role: "reference" }>,
+  lookup: IndexLookup,
+): Definition | ImportInfo | undefined {
   if (occurrence.usage === "value") {
     const resolution = index.scope.resolve(occurrence.name, occurrence.range.start, occurrence.scope);
     if (resolution?.kind === "local" || resolution?.kind === "later") return resolution.definition;

@@ -6,7 +6,16 @@
 import type { Location, Range as LspRange, WorkspaceEdit, TextEdit } from "vscode-languageserver";
 import { KEYWORDS } from "../../grammar/tokens.js";
 import { OPERATORS } from "../ops/catalogue.js";
-import { isDefinition, occurrenceAt, resolveReference, resolveTopLevel, type Definition, type ImportInfo, type ModuleIndex, type Occurrence } from "./module-index.js";
+import {
+  isDefinition,
+  occurrenceAt,
+  resolveReference,
+  resolveTopLevel,
+  type Definition,
+  type ImportInfo,
+  type ModuleIndex,
+  type Occurrence,
+} from "./module-index.js";
 import { lineIndexOf, toLspRange } from "./positions.js";
 import type * as A from "../syntax/ast.js";
 import type { Workspace } from "./workspace.js";
@@ -18,7 +27,9 @@ export function definitionAt(workspace: Workspace, file: string, offset: number)
   const occurrence = occurrenceAt(index, offset);
   if (!occurrence) return [];
   if (occurrence.role === "import-path") {
-    return occurrence.target && workspace.textOf(occurrence.target) !== undefined ? [{ uri: workspace.uriOf(occurrence.target), range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } }] : [];
+    return occurrence.target && workspace.textOf(occurrence.target) !== undefined
+      ? [{ uri: workspace.uriOf(occurrence.target), range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } }]
+      : [];
   }
   if (occurrence.role === "argument-name" && occurrence.call === "stage" && !OPERATORS.has(occurrence.callee)) {
     const block = resolveTopLevel(index, occurrence.callee, workspace.indexOf);
@@ -32,7 +43,8 @@ export function definitionAt(workspace: Workspace, file: string, offset: number)
   if (!target) return [];
   if (isDefinition(target)) return [location(workspace, target.file, target.nameRange)];
   // An import whose file lacks the name: the best place to look is the imported file itself.
-  if (target.target && workspace.textOf(target.target) !== undefined) return [{ uri: workspace.uriOf(target.target), range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } }];
+  if (target.target && workspace.textOf(target.target) !== undefined)
+    return [{ uri: workspace.uriOf(target.target), range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } }];
   return [location(workspace, file, target.ident.range)];
 }
 
@@ -71,7 +83,8 @@ function renameTarget(workspace: Workspace, file: string, offset: number): { occ
   const index = workspace.indexOf(file);
   const occurrence = index ? occurrenceAt(index, offset) : undefined;
   if (!index || !occurrence) throw new RenameRefused("no name here to rename");
-  if (occurrence.role === "reference" && occurrence.usage === "stage" && OPERATORS.has(occurrence.name)) throw new RenameRefused(`\`${occurrence.name}\` is a built-in operator`);
+  if (occurrence.role === "reference" && occurrence.usage === "stage" && OPERATORS.has(occurrence.name))
+    throw new RenameRefused(`\`${occurrence.name}\` is a built-in operator`);
   const target = targetOf(workspace, index, occurrence);
   if (!target) throw new RenameRefused("only blocks, networks, constants, streams, inputs, bindings and loop variables can be renamed");
   if (!isDefinition(target)) throw new RenameRefused(`\`${occurrence.name}\` is not defined in \`${target.decl.path.value}\``);
@@ -125,10 +138,13 @@ function checkConflict(workspace: Workspace, definition: Definition, newName: st
   if (definition.container) {
     // Any local of the container, and the loop variables live where the definition is.
     const at = definition.nameRange.start;
-    const clash = index.scope.localsOf(definition.container).find((d) => d.name === newName && (d.kind !== "loop" || (d.scopeRange!.start <= at && at <= d.scopeRange!.end)));
+    const clash = index.scope
+      .localsOf(definition.container)
+      .find((d) => d.name === newName && (d.kind !== "loop" || (d.scopeRange!.start <= at && at <= d.scopeRange!.end)));
     if (clash) throw new RenameRefused(`\`${newName}\` is already defined in this ${definition.container.kind === "Block" ? "block" : "network"}`);
   } else if (index.scope.topLevel.has(newName) || index.scope.imports.has(newName)) {
     throw new RenameRefused(`\`${newName}\` is already defined in this file`);
   }
-  if (definition.kind === "block" && OPERATORS.has(newName)) throw new RenameRefused(`\`${newName}\` is a built-in operator, which would take precedence over the block`);
+  if (definition.kind === "block" && OPERATORS.has(newName))
+    throw new RenameRefused(`\`${newName}\` is a built-in operator, which would take precedence over the block`);
 }

@@ -13,10 +13,12 @@ export function documentSymbols(text: string, ast: A.SpecFile): DocumentSymbol[]
   for (const item of ast.items) {
     switch (item.kind) {
       case "Import":
-        if (item.path.value) out.push(symbol(lines, `import "${item.path.value}"`, SymbolKind.Package, item.range, item.path.range, item.names.map((n) => n.name).join(", ")));
+        if (item.path.value)
+          out.push(symbol(lines, `import "${item.path.value}"`, SymbolKind.Package, item.range, item.path.range, item.names.map((n) => n.name).join(", ")));
         break;
       case "Binding":
-        for (const n of item.names) if (n.name) out.push(symbol(lines, n.name, SymbolKind.Constant, item.range, n.range, sourceText(text, item.value.range, 60)));
+        for (const n of item.names)
+          if (n.name) out.push(symbol(lines, n.name, SymbolKind.Constant, item.range, n.range, sourceText(text, item.value.range, 60)));
         break;
       case "Block":
         if (item.name.name) {
@@ -25,7 +27,8 @@ export function documentSymbols(text: string, ast: A.SpecFile): DocumentSymbol[]
         }
         break;
       case "Network":
-        if (item.name.name) out.push(symbol(lines, item.name.name, SymbolKind.Class, item.range, item.name.range, "network", statementSymbols(lines, text, item.body)));
+        if (item.name.name)
+          out.push(symbol(lines, item.name.name, SymbolKind.Class, item.range, item.name.range, "network", statementSymbols(lines, text, item.body)));
         break;
     }
   }
@@ -46,7 +49,16 @@ function statementSymbols(lines: LineIndex, text: string, body: readonly A.State
         for (const n of s.names) if (n.name) out.push(symbol(lines, n.name, SymbolKind.Variable, s.range, n.range, sourceText(text, s.value.range, 60)));
         break;
       case "Output":
-        out.push(symbol(lines, "output", SymbolKind.Field, s.range, { start: s.range.start, end: s.range.start + "output".length }, sourceText(text, { start: s.range.start + 6, end: s.range.end }, 60)));
+        out.push(
+          symbol(
+            lines,
+            "output",
+            SymbolKind.Field,
+            s.range,
+            { start: s.range.start, end: s.range.start + "output".length },
+            sourceText(text, { start: s.range.start + 6, end: s.range.end }, 60),
+          ),
+        );
         break;
       case "Section":
         if (s.name.name) out.push(sectionSymbol(lines, text, s));
@@ -72,7 +84,15 @@ function sectionSymbol(lines: LineIndex, text: string, section: A.Section): Docu
   return symbol(lines, section.name.name, SymbolKind.Namespace, section.range, section.name.range, "section", children);
 }
 
-function symbol(lines: LineIndex, name: string, kind: SymbolKind, range: Range, selection: Range, detail?: string, children?: DocumentSymbol[]): DocumentSymbol {
+function symbol(
+  lines: LineIndex,
+  name: string,
+  kind: SymbolKind,
+  range: Range,
+  selection: Range,
+  detail?: string,
+  children?: DocumentSymbol[],
+): DocumentSymbol {
   // LSP requires the selection inside the full range; recovered trees do not always guarantee it.
   const full = { start: Math.min(range.start, selection.start), end: Math.max(range.end, selection.end) };
   return {

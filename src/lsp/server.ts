@@ -69,7 +69,9 @@ export function startServer(options: ServerOptions = {}): Promise<number> {
   console.warn = (...args: unknown[]) => logError(args.map(String).join(" "));
   console.error = console.warn;
   process.on("uncaughtException", (error) => logError(`vnet: unexpected error: ${error.stack ?? error.message}`));
-  process.on("unhandledRejection", (reason) => logError(`vnet: unexpected rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`));
+  process.on("unhandledRejection", (reason) =>
+    logError(`vnet: unexpected rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`),
+  );
 
   const workspace = new Workspace(logError);
   const documents = new TextDocuments(TextDocument);
@@ -97,7 +99,9 @@ export function startServer(options: ServerOptions = {}): Promise<number> {
   connection.onInitialized(() => {
     if (!scheduler.watchRegistration) return;
     // Imported files change on disk without being open: watch them so importers are re-checked.
-    connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: "**/*.vnet" }] }).catch((error: unknown) => logError(`vnet: cannot watch files: ${String(error)}`));
+    connection.client
+      .register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: "**/*.vnet" }] })
+      .catch((error: unknown) => logError(`vnet: cannot watch files: ${String(error)}`));
   });
 
   documents.onDidChangeContent(
@@ -129,34 +133,59 @@ export function startServer(options: ServerOptions = {}): Promise<number> {
   };
 
   connection.onHover(
-    guard("hover", logError, (params) => {
-      const at = position(params.textDocument.uri, params.position);
-      return at ? hoverAt(workspace, at.file, at.offset) : null;
-    }, null),
+    guard(
+      "hover",
+      logError,
+      (params) => {
+        const at = position(params.textDocument.uri, params.position);
+        return at ? hoverAt(workspace, at.file, at.offset) : null;
+      },
+      null,
+    ),
   );
   connection.onCompletion(
-    guard("completion", logError, (params) => {
-      const at = position(params.textDocument.uri, params.position);
-      return at ? completionsAt(workspace, at.file, at.offset) : [];
-    }, []),
+    guard(
+      "completion",
+      logError,
+      (params) => {
+        const at = position(params.textDocument.uri, params.position);
+        return at ? completionsAt(workspace, at.file, at.offset) : [];
+      },
+      [],
+    ),
   );
   connection.onDefinition(
-    guard("definition", logError, (params) => {
-      const at = position(params.textDocument.uri, params.position);
-      return at ? definitionAt(workspace, at.file, at.offset) : [];
-    }, []),
+    guard(
+      "definition",
+      logError,
+      (params) => {
+        const at = position(params.textDocument.uri, params.position);
+        return at ? definitionAt(workspace, at.file, at.offset) : [];
+      },
+      [],
+    ),
   );
   connection.onDocumentSymbol(
-    guard("documentSymbol", logError, (params) => {
-      const parsed = workspace.parsedOf(workspace.pathOf(params.textDocument.uri));
-      return parsed ? documentSymbols(parsed.text, parsed.parse.ast) : [];
-    }, []),
+    guard(
+      "documentSymbol",
+      logError,
+      (params) => {
+        const parsed = workspace.parsedOf(workspace.pathOf(params.textDocument.uri));
+        return parsed ? documentSymbols(parsed.text, parsed.parse.ast) : [];
+      },
+      [],
+    ),
   );
   connection.onCodeAction(
-    guard("codeAction", logError, (params) => {
-      const text = workspace.textOf(workspace.pathOf(params.textDocument.uri));
-      return text === undefined ? [] : quickFixes(params.textDocument.uri, text, params.context.diagnostics);
-    }, []),
+    guard(
+      "codeAction",
+      logError,
+      (params) => {
+        const text = workspace.textOf(workspace.pathOf(params.textDocument.uri));
+        return text === undefined ? [] : quickFixes(params.textDocument.uri, text, params.context.diagnostics);
+      },
+      [],
+    ),
   );
   connection.onPrepareRename((params) => {
     try {

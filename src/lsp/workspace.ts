@@ -123,7 +123,11 @@ export class Workspace {
       for (const module of result.program.modules.values()) {
         if (!this.open.has(module.file) || this.parsed.get(module.file)?.text === module.text) continue;
         const diagnostics = result.program.diagnostics.filter((d) => d.file === module.file);
-        this.parsed.set(module.file, { text: module.text, parse: { ast: module.ast, diagnostics }, index: indexModule(module.file, module.ast, (spec) => this.importTarget(module.file, spec)) });
+        this.parsed.set(module.file, {
+          text: module.text,
+          parse: { ast: module.ast, diagnostics },
+          index: indexModule(module.file, module.ast, (spec) => this.importTarget(module.file, spec)),
+        });
       }
       const analysis: Analysis = { file, text, result };
       this.analyses.set(file, analysis);
@@ -135,7 +139,13 @@ export class Workspace {
       const parse = parseSpec(text, file);
       const diagnostics: Diagnostic[] = [
         ...parse.diagnostics,
-        { code: "internal", severity: "error", message: `internal checker error: ${error instanceof Error ? error.message : String(error)}`, file, range: { start: 0, end: 0 } },
+        {
+          code: "internal",
+          severity: "error",
+          message: `internal checker error: ${error instanceof Error ? error.message : String(error)}`,
+          file,
+          range: { start: 0, end: 0 },
+        },
       ];
       const result: CheckResult = {
         program: { root: path.dirname(file), modules: new Map([[file, { file, text, ast: parse.ast, imports: new Map() }]]), entries: [file], diagnostics },

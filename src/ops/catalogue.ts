@@ -57,7 +57,19 @@ export interface InferError {
   readonly hint?: string;
 }
 
-export type Category = "convolution" | "pooling" | "normalization" | "activation" | "dense" | "structure" | "temporal" | "recurrent" | "attention" | "fusion" | "detection" | "stream";
+export type Category =
+  | "convolution"
+  | "pooling"
+  | "normalization"
+  | "activation"
+  | "dense"
+  | "structure"
+  | "temporal"
+  | "recurrent"
+  | "attention"
+  | "fusion"
+  | "detection"
+  | "stream";
 
 /** Columns of a `boxes()` input row: batch index, x1, y1, x2, y2 (input pixels). */
 export const BOX_COLUMNS = 5;
@@ -123,7 +135,8 @@ function windowed(inputs: readonly Shape[], args: Args, dims: 1 | 2 | 3, opts: {
   const spatial = shape.slice(0, dims);
   for (const name of ["kernel", "stride", "dilation"] as const) {
     const v = perAxis(name === "stride" ? (args.stride ?? (opts.pool ? args.kernel : 1)) : args[name], dims, 1);
-    if (v.length !== dims) return { code: "VN015", arg: name, error: `\`${name}\` needs ${dims} value${dims === 1 ? "" : "s"} (${axisNames(dims).join(", ")}), got ${v.length}` };
+    if (v.length !== dims)
+      return { code: "VN015", arg: name, error: `\`${name}\` needs ${dims} value${dims === 1 ? "" : "s"} (${axisNames(dims).join(", ")}), got ${v.length}` };
   }
   if (args.pad !== "same" && args.pad !== "valid" && Array.isArray(args.pad) && args.pad.length !== dims) {
     return { code: "VN015", arg: "pad", error: `\`pad\` needs ${dims} values, got ${args.pad.length}` };
@@ -134,7 +147,11 @@ function windowed(inputs: readonly Shape[], args: Args, dims: 1 | 2 | 3, opts: {
   const names = axisNames(dims);
   for (let i = 0; i < dims; i++) {
     if (opts.pool && Math.max(pad.before[i]!, pad.after[i]!) * 2 > g.kernel[i]!) {
-      return { code: "VN015", arg: "pad", error: `padding ${Math.max(pad.before[i]!, pad.after[i]!)} on ${names[i]} is more than half the pool kernel ${g.kernel[i]}` };
+      return {
+        code: "VN015",
+        arg: "pad",
+        error: `padding ${Math.max(pad.before[i]!, pad.after[i]!)} on ${names[i]} is more than half the pool kernel ${g.kernel[i]}`,
+      };
     }
     if (g.out[i]! < 1) {
       return {
@@ -180,7 +197,11 @@ const ints = (length: number, min = 1): ParamType => ({ kind: "ints", length, mi
 function convParams(dims: 1 | 2 | 3): ParamSpec[] {
   return [
     { name: "filters", type: int(), doc: "Output channels." },
-    { name: "kernel", type: ints(dims), doc: dims === 3 ? "Kernel size: one int or [t, h, w]." : dims === 2 ? "Kernel size: one int or [h, w]." : "Kernel size over time." },
+    {
+      name: "kernel",
+      type: ints(dims),
+      doc: dims === 3 ? "Kernel size: one int or [t, h, w]." : dims === 2 ? "Kernel size: one int or [h, w]." : "Kernel size over time.",
+    },
     { name: "stride", type: ints(dims), default: 1, doc: "Stride per axis." },
     { name: "pad", type: { kind: "padding", length: dims }, default: 0, doc: 'Padding per axis (both sides), or "same" (TensorFlow) or "valid".' },
     { name: "dilation", type: ints(dims), default: 1, doc: "Dilation per axis." },
@@ -246,7 +267,8 @@ function sameShapes(op: string, inputs: readonly Shape[], skipAxis?: number): In
       return {
         code: "VN020",
         error: `\`${op}\` inputs differ: input 1 is ${formatShape(first)} but input ${i + 1} is ${formatShape(other)}${skipAxis !== undefined ? " (only the concat axis may differ)" : ""}`,
-        hint: op === "add" ? "project the shortcut with a 1x1 conv (and the same stride) so both sides match" : "pool or stride both inputs to the same size first",
+        hint:
+          op === "add" ? "project the shortcut with a 1x1 conv (and the same stride) so both sides match" : "pool or stride both inputs to the same size first",
       };
     }
   }
@@ -263,7 +285,12 @@ function concatAxis(axis: ArgValue | undefined, rank: number): number {
 function recurrentParams(): ParamSpec[] {
   return [
     { name: "units", type: int(), doc: "Hidden state size." },
-    { name: "sequences", type: { kind: "enum", values: ["last", "all"] }, default: "last", doc: '"last" returns the final state [N, units]; "all" returns every step [N, T, units].' },
+    {
+      name: "sequences",
+      type: { kind: "enum", values: ["last", "all"] },
+      default: "last",
+      doc: '"last" returns the final state [N, units]; "all" returns every step [N, T, units].',
+    },
     { name: "dropout", type: { kind: "number", min: 0, max: 1 }, default: 0, doc: "Dropout on the inputs." },
   ];
 }
@@ -284,7 +311,12 @@ function convRecurrentParams(): ParamSpec[] {
   return [
     { name: "filters", type: int(), doc: "Channels of the hidden state." },
     { name: "kernel", type: ints(2), default: 3, doc: "Kernel of the input-to-state and state-to-state convolutions." },
-    { name: "sequences", type: { kind: "enum", values: ["last", "all"] }, default: "last", doc: '"last" returns the final state map [N, H, W, F]; "all" returns [N, T, H, W, F].' },
+    {
+      name: "sequences",
+      type: { kind: "enum", values: ["last", "all"] },
+      default: "last",
+      doc: '"last" returns the final state map [N, H, W, F]; "all" returns [N, T, H, W, F].',
+    },
   ];
 }
 
@@ -352,9 +384,15 @@ export function sliceBounds(shape: Shape, args: Args): SliceBounds | InferError 
   const start = resolve(args.start, 0);
   const end = resolve(args.end, size);
   const what = byTime ? "frames" : "channels";
-  if (start < 0 || start >= size) return { code: "VN015", arg: "start", error: `slice start ${String(args.start)} is outside the ${size} ${what} (0..${size - 1})` };
+  if (start < 0 || start >= size)
+    return { code: "VN015", arg: "start", error: `slice start ${String(args.start)} is outside the ${size} ${what} (0..${size - 1})` };
   if (end <= start || end > size) {
-    return { code: "VN015", arg: "end", error: `slice [${start}, ${end}) of ${size} ${what} is ${end <= start ? "empty" : "past the end"}`, hint: `\`end\` is exclusive and at most ${size}` };
+    return {
+      code: "VN015",
+      arg: "end",
+      error: `slice [${start}, ${end}) of ${size} ${what} is ${end <= start ? "empty" : "past the end"}`,
+      hint: `\`end\` is exclusive and at most ${size}`,
+    };
   }
   return { axis, start, end };
 }
@@ -368,14 +406,26 @@ function splitLayers(inputs: readonly Shape[], args: Args): ExpandedLayer[] | In
   const what = args.axis === "time" ? "frames" : "channels";
   const parts = args.parts as number | undefined;
   const given = args.sizes as readonly number[] | undefined;
-  if ((parts === undefined) === (given === undefined)) return { code: "VN015", error: "give exactly one of `parts` and `sizes`", hint: "`split(2)` halves the channels; `split(sizes = [16, 48])` cuts them at 16" };
+  if ((parts === undefined) === (given === undefined))
+    return {
+      code: "VN015",
+      error: "give exactly one of `parts` and `sizes`",
+      hint: "`split(2)` halves the channels; `split(sizes = [16, 48])` cuts them at 16",
+    };
   let sizes: number[];
   if (parts !== undefined) {
-    if (size % parts !== 0) return { code: "VN015", arg: "parts", error: `${size} ${what} do not split into ${parts} equal parts`, hint: `use \`sizes\` for unequal parts, e.g. \`sizes = [${Math.ceil(size / parts)}, ${size - Math.ceil(size / parts)}]\`` };
+    if (size % parts !== 0)
+      return {
+        code: "VN015",
+        arg: "parts",
+        error: `${size} ${what} do not split into ${parts} equal parts`,
+        hint: `use \`sizes\` for unequal parts, e.g. \`sizes = [${Math.ceil(size / parts)}, ${size - Math.ceil(size / parts)}]\``,
+      };
     sizes = Array(parts).fill(size / parts);
   } else {
     sizes = [...given!];
-    if (sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 1)) return { code: "VN015", arg: "sizes", error: "`sizes` must be two or more positive integers" };
+    if (sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 1))
+      return { code: "VN015", arg: "sizes", error: "`sizes` must be two or more positive integers" };
     const total = sizes.reduce((a, b) => a + b, 0);
     if (total !== size) return { code: "VN015", arg: "sizes", error: `\`sizes\` add up to ${total}, but the input has ${size} ${what}` };
   }
@@ -417,11 +467,22 @@ export function temporalShiftPlan(shape: Shape, args: Args): TemporalShiftPlan |
   const frames = timeInBatch ? inBatch : shape[0]!;
   const segments = (args.segments as number | undefined) ?? frames;
   if (frames % segments !== 0) {
-    return { code: "VN015", arg: "segments", error: `${segments} segments do not divide the ${frames} frames`, hint: `TSM shifts within each group of \`segments\` consecutive frames; use ${frames} (the default) or a divisor of it` };
+    return {
+      code: "VN015",
+      arg: "segments",
+      error: `${segments} segments do not divide the ${frames} frames`,
+      hint: `TSM shifts within each group of \`segments\` consecutive frames; use ${frames} (the default) or a divisor of it`,
+    };
   }
   const channels = shape[shape.length - 1]!;
   const moved = Math.floor(channels / (args.fold as number));
-  if (moved < 1) return { code: "VN015", arg: "fold", error: `fold = ${String(args.fold)} of ${channels} channels moves no channel`, hint: `use a fold of at most ${channels} (TSM uses 8)` };
+  if (moved < 1)
+    return {
+      code: "VN015",
+      arg: "fold",
+      error: `fold = ${String(args.fold)} of ${channels} channels moves no channel`,
+      hint: `use a fold of at most ${channels} (TSM uses 8)`,
+    };
   return { timeInBatch, segments, moved };
 }
 
@@ -487,8 +548,22 @@ const OPS: OpDef[] = [
     },
   },
   { name: "maxpool2d", category: "pooling", doc: "2D max pooling.", params: poolParams(2), inputs: 1, infer: poolInfer("maxpool2d", 2) },
-  { name: "avgpool2d", category: "pooling", doc: "2D average pooling (padding excluded from the average).", params: poolParams(2), inputs: 1, infer: poolInfer("avgpool2d", 2) },
-  { name: "maxpool3d", category: "pooling", doc: "3D max pooling over [T, H, W] (slow fusion, C3D).", params: poolParams(3), inputs: 1, infer: poolInfer("maxpool3d", 3) },
+  {
+    name: "avgpool2d",
+    category: "pooling",
+    doc: "2D average pooling (padding excluded from the average).",
+    params: poolParams(2),
+    inputs: 1,
+    infer: poolInfer("avgpool2d", 2),
+  },
+  {
+    name: "maxpool3d",
+    category: "pooling",
+    doc: "3D max pooling over [T, H, W] (slow fusion, C3D).",
+    params: poolParams(3),
+    inputs: 1,
+    infer: poolInfer("maxpool3d", 3),
+  },
   { name: "avgpool3d", category: "pooling", doc: "3D average pooling over [T, H, W].", params: poolParams(3), inputs: 1, infer: poolInfer("avgpool3d", 3) },
   {
     name: "global_avg_pool",
@@ -554,9 +629,12 @@ const OPS: OpDef[] = [
   { ...elementwise("silu", "Another name for `swish`: x * sigmoid(x), PyTorch's nn.SiLU."), aliasOf: "swish" },
   elementwise("hard_sigmoid", "PyTorch's Hardsigmoid: relu6(x + 3) / 6, i.e. 0 below -3, 1 above 3, linear between (not Keras's 0.2x + 0.5)."),
   elementwise("hard_swish", "PyTorch's Hardswish: x * relu6(x + 3) / 6 (MobileNetV3, MoViNet): a piecewise-polynomial swish."),
-  elementwise("gelu", "Gaussian error linear unit x * Phi(x) (Hendrycks & Gimpel 2016), PyTorch's nn.GELU; `approximate = \"tanh\"` is its tanh approximation.", "activation", [
-    { name: "approximate", type: { kind: "enum", values: ["none", "tanh"] }, default: "none", doc: 'Exact (erf) or PyTorch\'s approximate = "tanh" form.' },
-  ]),
+  elementwise(
+    "gelu",
+    'Gaussian error linear unit x * Phi(x) (Hendrycks & Gimpel 2016), PyTorch\'s nn.GELU; `approximate = "tanh"` is its tanh approximation.',
+    "activation",
+    [{ name: "approximate", type: { kind: "enum", values: ["none", "tanh"] }, default: "none", doc: 'Exact (erf) or PyTorch\'s approximate = "tanh" form.' }],
+  ),
   {
     name: "mul",
     category: "fusion",
@@ -584,7 +662,12 @@ const OPS: OpDef[] = [
     params: [
       { name: "start", type: { kind: "int" }, default: 0, doc: "First index kept." },
       { name: "end", type: { kind: "int" }, default: null, doc: "One past the last index kept (default: the axis's size)." },
-      { name: "axis", type: { kind: "enum", values: SLICE_AXES }, default: "channels", doc: 'Axis to slice: "channels" (last) or "time" (of a clip or sequence).' },
+      {
+        name: "axis",
+        type: { kind: "enum", values: SLICE_AXES },
+        default: "channels",
+        doc: 'Axis to slice: "channels" (last) or "time" (of a clip or sequence).',
+      },
     ],
     inputs: 1,
     infer: (inputs, args) => {
@@ -622,10 +705,15 @@ const OPS: OpDef[] = [
       "TSM's temporal shift (Lin et al. 2019): 1/fold of the channels take the next frame's values, 1/fold the previous frame's, zero-filled at the ends; " +
       "no parameters, no MACs. On a clip it shifts over the time axis; inside `per_frame` (TSM's 2D ResNet) over the clip's frames. " +
       "Residual shift puts it on a block's residual branch before the first conv, in-place shift before the whole block: " +
-      "`resnet_block_2d(..., shift = \"residual\" | \"inplace\")` in specs/lib/resnet_2d.vnet.",
+      '`resnet_block_2d(..., shift = "residual" | "inplace")` in specs/lib/resnet_2d.vnet.',
     params: [
       { name: "fold", type: int(2), default: 8, doc: "TSM's shift_div: C / fold channels (rounded down) move each way." },
-      { name: "segments", type: int(), default: null, doc: "Frames shifted among themselves, in consecutive groups (default: all the frames, TSM's num_segments)." },
+      {
+        name: "segments",
+        type: int(),
+        default: null,
+        doc: "Frames shifted among themselves, in consecutive groups (default: all the frames, TSM's num_segments).",
+      },
     ],
     inputs: 1,
     acrossFrames: true,
@@ -666,7 +754,7 @@ const OPS: OpDef[] = [
   {
     name: "concat",
     category: "fusion",
-    doc: 'Concatenates tensors along channels (default) or time: `[a, b] -> concat`. Late fusion by concatenation, two-stream feature fusion.',
+    doc: "Concatenates tensors along channels (default) or time: `[a, b] -> concat`. Late fusion by concatenation, two-stream feature fusion.",
     params: [{ name: "axis", type: { kind: "enum", values: ["channels", "time"] }, default: "channels", doc: "Axis to join on." }],
     inputs: "many",
     infer: (inputs, args) => {
@@ -715,7 +803,12 @@ const OPS: OpDef[] = [
     params: [
       { name: "num_samples", type: int(), default: 32, doc: "Samples per proposal (S)." },
       { name: "num_samples_per_bin", type: int(), default: 3, doc: "Interpolated points averaged into each sample." },
-      { name: "boundary_ratio", type: { kind: "number", min: 0 }, default: 0.5, doc: "Share of a proposal's length added before and after it (the original BMN's `prop_boundary_ratio`)." },
+      {
+        name: "boundary_ratio",
+        type: { kind: "number", min: 0 },
+        default: 0.5,
+        doc: "Share of a proposal's length added before and after it (the original BMN's `prop_boundary_ratio`).",
+      },
       { name: "durations", type: int(), default: null, doc: "Proposal durations D: 1 to D positions (default T, as MMAction2)." },
     ],
     inputs: 1,
@@ -725,8 +818,15 @@ const OPS: OpDef[] = [
       const samples = args.num_samples as number;
       const perBin = args.num_samples_per_bin as number;
       const durations = (args.durations as number | undefined) ?? t;
-      if (samples * perBin < 2) return { code: "VN015", arg: "num_samples_per_bin", error: "a proposal needs at least two sampled points: num_samples x num_samples_per_bin >= 2" };
-      if (durations > t) return { code: "VN015", arg: "durations", error: `${durations} proposal durations do not fit a sequence of ${t} positions`, hint: `use at most \`durations = ${t}\`` };
+      if (samples * perBin < 2)
+        return { code: "VN015", arg: "num_samples_per_bin", error: "a proposal needs at least two sampled points: num_samples x num_samples_per_bin >= 2" };
+      if (durations > t)
+        return {
+          code: "VN015",
+          arg: "durations",
+          error: `${durations} proposal durations do not fit a sequence of ${t} positions`,
+          hint: `use at most \`durations = ${t}\``,
+        };
       const shape = [samples, durations, t, c];
       if (product(shape) > 2 ** 31) return { code: "VN015", arg: "num_samples", error: `the proposal map [N, ${shape.join(", ")}] is too large` };
       // A dense [T, S x D x T] matrix product per channel.
@@ -745,17 +845,41 @@ const OPS: OpDef[] = [
       "A clip's map [N, T, H, W, C] is pooled over time first (`temporal_pool`, as PySlowFast's `ResNetRoIHead` average-pools each pathway over its frames).",
     params: [
       { name: "resolution", type: { kind: "ints", length: 2, min: 1 }, default: 7, doc: "Output bins: one int or [h, w]." },
-      { name: "spatial_scale", type: { kind: "number", min: 0, exclusiveMin: true }, default: 1, doc: "Box coordinates x this = feature-map coordinates (1 / the map's stride)." },
-      { name: "sampling_ratio", type: { kind: "int", min: 0 }, default: 0, doc: "Bilinear samples per bin and axis; 0 takes ceil(box size / resolution) per box." },
-      { name: "aligned", type: { kind: "bool" }, default: true, doc: "Shift boxes by -0.5 pixel so samples sit at pixel centres (PySlowFast's `DETECTION.ALIGNED`); false is the original RoIAlign (boxes at least 1 pixel)." },
+      {
+        name: "spatial_scale",
+        type: { kind: "number", min: 0, exclusiveMin: true },
+        default: 1,
+        doc: "Box coordinates x this = feature-map coordinates (1 / the map's stride).",
+      },
+      {
+        name: "sampling_ratio",
+        type: { kind: "int", min: 0 },
+        default: 0,
+        doc: "Bilinear samples per bin and axis; 0 takes ceil(box size / resolution) per box.",
+      },
+      {
+        name: "aligned",
+        type: { kind: "bool" },
+        default: true,
+        doc: "Shift boxes by -0.5 pixel so samples sit at pixel centres (PySlowFast's `DETECTION.ALIGNED`); false is the original RoIAlign (boxes at least 1 pixel).",
+      },
     ],
     inputs: 2,
     infer: (inputs, args) => {
       const [features, boxes] = inputs as [Shape, Shape];
-      if (features.length === 4) return { code: "VN021", error: `\`roi_align\` reads a feature map [N, H, W, C], got ${describeTensor(features)}`, hint: "pool the frames first: `[x -> temporal_pool, boxes] -> roi_align(...)`" };
+      if (features.length === 4)
+        return {
+          code: "VN021",
+          error: `\`roi_align\` reads a feature map [N, H, W, C], got ${describeTensor(features)}`,
+          hint: "pool the frames first: `[x -> temporal_pool, boxes] -> roi_align(...)`",
+        };
       if (features.length !== 3) return { code: "VN021", error: `\`roi_align\` reads a feature map [N, H, W, C], got ${describeTensor(features)}` };
       if (boxes.length !== 1 || boxes[0] !== BOX_COLUMNS) {
-        return { code: "VN021", error: `\`roi_align\`'s second input must be boxes [K, ${BOX_COLUMNS}] (batch index, x1, y1, x2, y2), got ${describeTensor(boxes)}`, hint: "declare `input boxes = boxes()` and pass `[features, boxes] -> roi_align(...)`" };
+        return {
+          code: "VN021",
+          error: `\`roi_align\`'s second input must be boxes [K, ${BOX_COLUMNS}] (batch index, x1, y1, x2, y2), got ${describeTensor(boxes)}`,
+          hint: "declare `input boxes = boxes()` and pass `[features, boxes] -> roi_align(...)`",
+        };
       }
       const [oh, ow] = perAxis(args.resolution, 2, 7) as [number, number];
       const c = features[2]!;
@@ -792,7 +916,8 @@ const OPS: OpDef[] = [
       if ((args.stride === undefined) === (args.frames === undefined)) {
         return { code: "VN015", error: "give exactly one of `stride` and `frames`", hint: "`subsample(stride = 8)` or `subsample(frames = 4)`" };
       }
-      if (args.frames !== undefined && (args.frames as number) > t) return { code: "VN015", arg: "frames", error: `cannot keep ${args.frames} frames of a ${t}-frame clip` };
+      if (args.frames !== undefined && (args.frames as number) > t)
+        return { code: "VN015", arg: "frames", error: `cannot keep ${args.frames} frames of a ${t}-frame clip` };
       const offset = (args.offset as number | undefined) ?? 0;
       if (args.frames === undefined && offset >= t) return { code: "VN015", arg: "offset", error: `offset ${offset} is past the last of ${t} frames` };
       return { shape: [subsampleIndices(t, args).length, ...shape.slice(1)], params: 0, macs: 0 };
@@ -802,13 +927,14 @@ const OPS: OpDef[] = [
     name: "frame",
     category: "temporal",
     doc: "Selects one frame of a clip: [N, T, H, W, C] -> [N, H, W, C] (the spatial stream). `index` is a frame number; without it, the middle frame (T / 2, rounded down).",
-    params: [{ name: "index", type: { kind: "int", min: 0 }, default: null, doc: 'Frame to keep; defaults to the middle frame.' }],
+    params: [{ name: "index", type: { kind: "int", min: 0 }, default: null, doc: "Frame to keep; defaults to the middle frame." }],
     inputs: 1,
     ranks: [4],
     streamOk: true,
     infer: (inputs, args) => {
       const t = inputs[0]![0]!;
-      if (typeof args.index === "number" && args.index >= t) return { code: "VN015", arg: "index", error: `frame ${args.index} does not exist in a ${t}-frame clip (0..${t - 1})` };
+      if (typeof args.index === "number" && args.index >= t)
+        return { code: "VN015", arg: "index", error: `frame ${args.index} does not exist in a ${t}-frame clip (0..${t - 1})` };
       return { shape: inputs[0]!.slice(1), params: 0, macs: 0 };
     },
   },
@@ -843,7 +969,12 @@ const OPS: OpDef[] = [
       { name: "pairs", type: int(), doc: "Number of consecutive frame pairs (L); the clip needs L + 1 frames." },
       { name: "algorithm", type: { kind: "enum", values: ["farneback"] }, default: "farneback", doc: "Flow algorithm." },
       { name: "stack", type: { kind: "bool" }, default: true, doc: "Stack the fields into channels." },
-      { name: "bound", type: { kind: "number", min: 0, exclusiveMin: true }, default: 20, doc: "Displacements are clipped to [-bound, bound] pixels, then scaled to [-1, 1]." },
+      {
+        name: "bound",
+        type: { kind: "number", min: 0, exclusiveMin: true },
+        default: 20,
+        doc: "Displacements are clipped to [-bound, bound] pixels, then scaled to [-1, 1].",
+      },
       { name: "pyr_scale", type: { kind: "number", min: 0, max: 1 }, default: 0.5, doc: "Farneback: image scale between pyramid levels." },
       { name: "levels", type: int(), default: 3, doc: "Farneback: pyramid levels." },
       { name: "winsize", type: int(), default: 15, doc: "Farneback: averaging window size." },
@@ -858,13 +989,32 @@ const OPS: OpDef[] = [
       const [t, h, w] = inputs[0] as [number, number, number, number];
       const pairs = args.pairs as number;
       if (pairs + 1 > t) {
-        return { code: "VN015", arg: "pairs", error: `${pairs} flow pairs need ${pairs + 1} frames but the clip has ${t}`, hint: `make the input clip at least ${pairs + 1} frames long` };
+        return {
+          code: "VN015",
+          arg: "pairs",
+          error: `${pairs} flow pairs need ${pairs + 1} frames but the clip has ${t}`,
+          hint: `make the input clip at least ${pairs + 1} frames long`,
+        };
       }
       return { shape: args.stack === false ? [pairs, h, w, 2] : [h, w, 2 * pairs], params: 0, macs: 0 };
     },
   },
-  { name: "lstm", category: "recurrent", doc: "LSTM over a sequence of per-frame features [N, T, F] (CNN+LSTM, Donahue et al.).", params: recurrentParams(), inputs: 1, infer: recurrentInfer("lstm", 4) },
-  { name: "gru", category: "recurrent", doc: "GRU over a sequence of per-frame features [N, T, F].", params: recurrentParams(), inputs: 1, infer: recurrentInfer("gru", 3) },
+  {
+    name: "lstm",
+    category: "recurrent",
+    doc: "LSTM over a sequence of per-frame features [N, T, F] (CNN+LSTM, Donahue et al.).",
+    params: recurrentParams(),
+    inputs: 1,
+    infer: recurrentInfer("lstm", 4),
+  },
+  {
+    name: "gru",
+    category: "recurrent",
+    doc: "GRU over a sequence of per-frame features [N, T, F].",
+    params: recurrentParams(),
+    inputs: 1,
+    infer: recurrentInfer("gru", 3),
+  },
   {
     name: "conv_lstm",
     category: "recurrent",
@@ -888,7 +1038,12 @@ const OPS: OpDef[] = [
       "Non-local block (Wang et al. 2018): spatio-temporal self-attention with a residual connection, as PySlowFast builds it: " +
       "1x1x1 theta/phi/g convs to `inner` channels (with bias), optional [1,2,2] max pooling of phi and g, attention, 1x1x1 output conv, batch norm, add.",
     params: [
-      { name: "mode", type: { kind: "enum", values: ["embedded_gaussian", "dot", "gaussian"] }, default: "embedded_gaussian", doc: "Pairwise function: softmax of theta.phi (scaled), dot product / positions, or softmax of x.x." },
+      {
+        name: "mode",
+        type: { kind: "enum", values: ["embedded_gaussian", "dot", "gaussian"] },
+        default: "embedded_gaussian",
+        doc: "Pairwise function: softmax of theta.phi (scaled), dot product / positions, or softmax of x.x.",
+      },
       { name: "inner", type: int(), default: null, doc: "Bottleneck width (defaults to half the channels)." },
       { name: "subsample", type: { kind: "bool" }, default: true, doc: "Max-pool phi and g by [1, 2, 2]." },
     ],
@@ -909,7 +1064,11 @@ const OPS: OpDef[] = [
       const params = projections * (c * inner + inner) + (inner * c + c) + 2 * c;
       const positions = t * h * w;
       const keys = args.subsample === false ? positions : product(resolveWindow(inputs[0]!, { kernel: [1, 2, 2] }, 3, true).out);
-      const macs = positions * c * inner * (projections === 3 ? 1 : 0) + keys * c * inner * (projections === 3 ? 2 : 1) + positions * keys * inner * 2 + positions * inner * c;
+      const macs =
+        positions * c * inner * (projections === 3 ? 1 : 0) +
+        keys * c * inner * (projections === 3 ? 2 : 1) +
+        positions * keys * inner * 2 +
+        positions * inner * c;
       return { shape: inputs[0]!, params, state: 2 * c, macs };
     },
   },
@@ -970,7 +1129,8 @@ const OPS: OpDef[] = [
       const bad = sameShapes("score_fusion", inputs);
       if (bad) return { ...bad, hint: "every stream must end in a classifier of the same width" };
       const weights = args.weights as readonly number[] | undefined;
-      if (weights && weights.length !== inputs.length) return { code: "VN015", arg: "weights", error: `${weights.length} weights for ${inputs.length} streams` };
+      if (weights && weights.length !== inputs.length)
+        return { code: "VN015", arg: "weights", error: `${weights.length} weights for ${inputs.length} streams` };
       return { shape: inputs[0]!, params: 0, macs: 0 };
     },
   },
@@ -995,6 +1155,18 @@ export const FUNCTIONS: ReadonlyMap<string, { doc: string; arity: [number, numbe
   ["sum", { doc: "Sum of a list.", arity: [1, 1] as [number, number] }],
   ["clip", { doc: "The video input: `clip(frames = 16, size = 112, channels = 3)`; size is one int or [h, w].", arity: [0, 3] as [number, number] }],
   ["image", { doc: "An image input (2D networks, inflation sources): `image(size = 224, channels = 3)`.", arity: [0, 2] as [number, number] }],
-  ["boxes", { doc: "Person boxes [K, 5] for a detector's `roi_align`: each row a clip's index in the batch and x1, y1, x2, y2 in the clip's pixels. K is the number of boxes in the batch, not N.", arity: [0, 0] as [number, number] }],
-  ["sequence", { doc: "A feature-sequence input [N, T, F] (localizers over snippet features): `sequence(length = 100, features = 400)`; `.frames` is its length, `.channels` its features.", arity: [0, 2] as [number, number] }],
+  [
+    "boxes",
+    {
+      doc: "Person boxes [K, 5] for a detector's `roi_align`: each row a clip's index in the batch and x1, y1, x2, y2 in the clip's pixels. K is the number of boxes in the batch, not N.",
+      arity: [0, 0] as [number, number],
+    },
+  ],
+  [
+    "sequence",
+    {
+      doc: "A feature-sequence input [N, T, F] (localizers over snippet features): `sequence(length = 100, features = 400)`; `.frames` is its length, `.channels` its features.",
+      arity: [0, 2] as [number, number],
+    },
+  ],
 ]);

@@ -25,7 +25,13 @@ export interface ResolvedPadding {
  * Resolves padding: explicit ints pad both sides (PyTorch style); "same" pads so that
  * out = ceil(in / stride), putting the odd pixel after (TensorFlow style); "valid" pads nothing.
  */
-export function resolvePadding(pad: ArgValue | undefined, inSize: readonly number[], kernel: readonly number[], stride: readonly number[], dilation: readonly number[]): ResolvedPadding {
+export function resolvePadding(
+  pad: ArgValue | undefined,
+  inSize: readonly number[],
+  kernel: readonly number[],
+  stride: readonly number[],
+  dilation: readonly number[],
+): ResolvedPadding {
   const n = inSize.length;
   if (pad === "same") {
     const before: number[] = [];
@@ -73,7 +79,10 @@ export function resolveWindow(input: Shape, args: Args, dims: number, pool: bool
   const kernel = perAxis(args.kernel, dims, 1);
   const stride = perAxis(args.stride ?? (pool ? args.kernel : 1), dims, 1);
   const dilation = perAxis(args.dilation, dims, 1);
-  const pad = args.pad === "explicit" ? { before: args.pad_before as number[], after: args.pad_after as number[] } : resolvePadding(args.pad, spatial, kernel, stride, dilation);
+  const pad =
+    args.pad === "explicit"
+      ? { before: args.pad_before as number[], after: args.pad_after as number[] }
+      : resolvePadding(args.pad, spatial, kernel, stride, dilation);
   const before = [...pad.before];
   const after = [...pad.after];
   const out: number[] = [];

@@ -53,7 +53,8 @@ export function roiAlignSamples(boxes: ArrayLike<number>, map: RoiAlignMap, geom
   const offset = geometry.aligned ? 0.5 : 0;
   for (let k = 0; k < count; k++) {
     const n = boxes[k * 5]!;
-    if (!Number.isInteger(n) || n < 0 || n >= batch) throw new RoiAlignBoxError(`box ${k} has batch index ${n}; the batch holds ${batch} clip${batch === 1 ? "" : "s"} (0 to ${batch - 1})`);
+    if (!Number.isInteger(n) || n < 0 || n >= batch)
+      throw new RoiAlignBoxError(`box ${k} has batch index ${n}; the batch holds ${batch} clip${batch === 1 ? "" : "s"} (0 to ${batch - 1})`);
     const startW = boxes[k * 5 + 1]! * geometry.spatialScale - offset;
     const startH = boxes[k * 5 + 2]! * geometry.spatialScale - offset;
     let roiW = boxes[k * 5 + 3]! * geometry.spatialScale - offset - startW;

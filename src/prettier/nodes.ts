@@ -73,7 +73,9 @@ export function childKeys(node: { readonly kind: string }): readonly string[] {
 
 /** Whether `value` is an AST node (comments are not nodes: they are attached to them). */
 export function isNode(value: unknown): value is VnetNode {
-  return typeof value === "object" && value !== null && typeof (value as { kind?: unknown }).kind === "string" && (value as { kind: string }).kind !== "Comment";
+  return (
+    typeof value === "object" && value !== null && typeof (value as { kind?: unknown }).kind === "string" && (value as { kind: string }).kind !== "Comment"
+  );
 }
 
 export function locStart(node: { readonly range: { readonly start: number } }): number {

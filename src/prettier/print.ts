@@ -65,7 +65,19 @@ function printNode(path: Path, options: Options, print: Print): Doc {
       return [printSequence(path, options, print, "items"), hardline];
     }
     case "Import":
-      return group(["import {", indent([line, join([",", line], path.map(() => print(), "names"))]), line, "} from ", print("path")]);
+      return group([
+        "import {",
+        indent([
+          line,
+          join(
+            [",", line],
+            path.map(() => print(), "names"),
+          ),
+        ]),
+        line,
+        "} from ",
+        print("path"),
+      ]);
     case "Block":
       return ["block ", print("name"), printBracketList(path, options, print, "params", "(", ")"), " ", printBody(path, node, options, print)];
     case "Param":
@@ -80,9 +92,24 @@ function printNode(path: Path, options: Options, print: Print): Doc {
       // One value: its own breaks (a chain's indent) suffice; several break one per line.
       return node.values.length === 1
         ? ["output ", print(["values", 0])]
-        : group(["output ", indent(join([",", line], path.map(() => print(), "values")))]);
+        : group([
+            "output ",
+            indent(
+              join(
+                [",", line],
+                path.map(() => print(), "values"),
+              ),
+            ),
+          ]);
     case "Binding":
-      return [join(", ", path.map(() => print(), "names")), " = ", print("value")];
+      return [
+        join(
+          ", ",
+          path.map(() => print(), "names"),
+        ),
+        " = ",
+        print("value"),
+      ];
     case "Section":
       return [print("name"), " ", printSettings(path, options, print, "entries")];
     case "Inflate":
@@ -128,7 +155,11 @@ function printNode(path: Path, options: Options, print: Print): Doc {
       if (node.head.kind !== "List" || willBreak(head)) return [head, stages];
       // A list head: all on one line; else the list on one line and every `->` on its own; else
       // the list broken, with the stages after its `]`.
-      return conditionalGroup([[head, stages], [head, group(indent(arrows), { shouldBreak: true })], [head, stages]]);
+      return conditionalGroup([
+        [head, stages],
+        [head, group(indent(arrows), { shouldBreak: true })],
+        [head, stages],
+      ]);
     }
     case "CallStage":
       return [
@@ -201,9 +232,15 @@ function printSequence(path: Path, options: Options, print: Print, key: string):
       ignoredUntil = ranges.get(index)!;
       const first = items[index]!;
       const last = items[ignoredUntil]!;
-      const leading = commentsOf(first).filter((c) => c.leading).map((c) => printLeadingComment(c, text, true));
+      const leading = commentsOf(first)
+        .filter((c) => c.leading)
+        .map((c) => printLeadingComment(c, text, true));
       const verbatim = printVerbatim(options, locStart(first), locEnd(last));
-      parts.push(leading, verbatim, printTrailingComments(last, text, (c) => locStart(c) >= locEnd(last)));
+      parts.push(
+        leading,
+        verbatim,
+        printTrailingComments(last, text, (c) => locStart(c) >= locEnd(last)),
+      );
     } else if (index > ignoredUntil) parts.push(print());
     if (index >= ignoredUntil && index < items.length - 1) {
       parts.push(hardline);
@@ -247,7 +284,18 @@ function printBody(path: Path, node: A.NetworkDecl | A.BlockDecl, options: Optio
 function printBracketList(path: Path, options: Options, print: Print, key: string, open: string, close: string): Doc {
   const items = (path.node as unknown as Record<string, VnetNode[]>)[key]!;
   if (items.length === 0) return printEmptyBrackets(path.node, options, open, close, false);
-  return group([open, indent([softline, join([",", line], path.map(() => print(), key))]), softline, close]);
+  return group([
+    open,
+    indent([
+      softline,
+      join(
+        [",", line],
+        path.map(() => print(), key),
+      ),
+    ]),
+    softline,
+    close,
+  ]);
 }
 
 function isLiteral(expr: VnetNode): boolean {

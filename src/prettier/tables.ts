@@ -74,7 +74,11 @@ function measure(statement: VnetNode, index: number, ctx: TableContext): Row | u
   if (statement.kind !== "Binding" && statement.kind !== "Output") return undefined;
   const value = statement.kind === "Binding" ? statement.value : statement.values.length === 1 ? statement.values[0]! : undefined;
   if (!value || value.kind !== "Chain") return undefined;
-  if (commentsOf(statement).some((c) => !c.leading) || childKeys(statement).some((key) => [(statement as unknown as Record<string, unknown>)[key]].flat().some((c) => isNode(c) && hasComments(c)))) return undefined;
+  if (
+    commentsOf(statement).some((c) => !c.leading) ||
+    childKeys(statement).some((key) => [(statement as unknown as Record<string, unknown>)[key]].flat().some((c) => isNode(c) && hasComments(c)))
+  )
+    return undefined;
   const stage = value.stages.findIndex((s) => s.kind === "CallStage" && (s.args?.length ?? 0) >= MIN_COLUMNS && !s.body);
   if (stage < 0) return undefined;
   const call = value.stages[stage] as A.CallStage;

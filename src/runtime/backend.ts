@@ -70,7 +70,12 @@ export function workloadAvoidances(layers: readonly { readonly op: string; reado
   const total = layers.reduce((sum, l) => sum + l.macs, 0);
   const conv3d = layers.filter((l) => CONV3D_OPS.has(l.op)).reduce((sum, l) => sum + l.macs, 0);
   if (total === 0 || conv3d / total <= 0.5) return [];
-  return [{ choice: "wasm", reason: `it trains 3D convolutions slower than cpu, and ${Math.round((100 * conv3d) / total)}% of this network's MACs are 3D convolutions` }];
+  return [
+    {
+      choice: "wasm",
+      reason: `it trains 3D convolutions slower than cpu, and ${Math.round((100 * conv3d) / total)}% of this network's MACs are 3D convolutions`,
+    },
+  ];
 }
 
 /**
@@ -78,7 +83,16 @@ export function workloadAvoidances(layers: readonly { readonly op: string; reado
  * them: on the backends that lack it (wasm) vnet's conv layer computes the filter gradient as a
  * forward convolution.
  */
-export const TRAINING_KERNELS: readonly string[] = ["Conv2DBackpropInput", "Conv3DBackpropFilterV2", "Conv3DBackpropInputV2", "MaxPoolGrad", "MaxPool3DGrad", "AvgPoolGrad", "AvgPool3DGrad", "LRNGrad"];
+export const TRAINING_KERNELS: readonly string[] = [
+  "Conv2DBackpropInput",
+  "Conv3DBackpropFilterV2",
+  "Conv3DBackpropInputV2",
+  "MaxPoolGrad",
+  "MaxPool3DGrad",
+  "AvgPoolGrad",
+  "AvgPool3DGrad",
+  "LRNGrad",
+];
 
 /** The kernels of `names` that `backend` does not implement. */
 export function missingKernels(backend: string, names: readonly string[]): string[] {

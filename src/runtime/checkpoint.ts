@@ -134,7 +134,10 @@ export function architectureSignature(weights: Iterable<{ readonly name: string;
 }
 
 /** What differs between the weights a spec declares and those a checkpoint holds, as lines (empty: the same). */
-export function architectureDifferences(expected: Iterable<{ readonly name: string; readonly shape: readonly number[] }>, actual: Iterable<{ readonly name: string; readonly shape: readonly number[] }>): string[] {
+export function architectureDifferences(
+  expected: Iterable<{ readonly name: string; readonly shape: readonly number[] }>,
+  actual: Iterable<{ readonly name: string; readonly shape: readonly number[] }>,
+): string[] {
   const want = new Map([...expected].map((w) => [w.name, w.shape]));
   const have = new Map([...actual].map((w) => [w.name, w.shape]));
   const lines: string[] = [];
@@ -142,7 +145,8 @@ export function architectureDifferences(expected: Iterable<{ readonly name: stri
   for (const [name, s] of want) {
     const there = have.get(name);
     if (!there) lines.push(`${name} ${shape(s)} is not in the checkpoint`);
-    else if (there.length !== s.length || there.some((d, i) => d !== s[i])) lines.push(`${name} is ${shape(there)} in the checkpoint and ${shape(s)} in the spec`);
+    else if (there.length !== s.length || there.some((d, i) => d !== s[i]))
+      lines.push(`${name} is ${shape(there)} in the checkpoint and ${shape(s)} in the spec`);
   }
   for (const [name, s] of have) if (!want.has(name)) lines.push(`the checkpoint holds ${name} ${shape(s)}, which the spec does not declare`);
   return lines;
@@ -160,7 +164,7 @@ export function encodeTensors(tensors: NamedTensors): { specs: WeightSpec[]; dat
   }
   const data = new Float32Array(total);
   let offset = 0;
-  for (const t of tensors.values()) data.set(t.values, offset), (offset += t.values.length);
+  for (const t of tensors.values()) (data.set(t.values, offset), (offset += t.values.length));
   return { specs, data: new Uint8Array(data.buffer) };
 }
 
@@ -173,7 +177,11 @@ export function decodeTensors(specs: readonly WeightSpec[], bytes: Uint8Array, w
   const expected = specs.reduce((n, s) => n + 4 * s.shape.reduce((a, b) => a * b, 1), 0);
   const unsupported = specs.find((s) => s.dtype !== "float32");
   if (unsupported) throw damaged(where, `${unsupported.name} is ${unsupported.dtype}; vnet reads float32 weights`);
-  if (bytes.byteLength !== expected) throw damaged(where, `the weights take ${expected.toLocaleString("en-US")} bytes by the manifest, but the file has ${bytes.byteLength.toLocaleString("en-US")}${bytes.byteLength > expected ? " (extra bytes at the end)" : " (truncated)"}`);
+  if (bytes.byteLength !== expected)
+    throw damaged(
+      where,
+      `the weights take ${expected.toLocaleString("en-US")} bytes by the manifest, but the file has ${bytes.byteLength.toLocaleString("en-US")}${bytes.byteLength > expected ? " (extra bytes at the end)" : " (truncated)"}`,
+    );
   // A copy, aligned for Float32Array whatever the Buffer's offset in its pool.
   const all = new Float32Array(new Uint8Array(bytes).buffer);
   const out = new Map<string, Tensor>();
@@ -228,7 +236,11 @@ export function readModelDirectory(dir: string): { json: ModelJson; weights: Map
   const bytes = Buffer.concat(json.weightsManifest.flatMap((group) => (group.paths ?? []).map((p: string) => readBytes(path.join(dir, p), dir))));
   const weights = decodeTensors(specs, bytes, dir);
   const bad = nonFinite(weights);
-  if (bad) throw new VnetError("VN118", `${dir}: ${bad.name} holds ${bad.count} NaN or infinite value(s)`, { path: dir, hint: "these weights are unusable; use an earlier checkpoint or train again" });
+  if (bad)
+    throw new VnetError("VN118", `${dir}: ${bad.name} holds ${bad.count} NaN or infinite value(s)`, {
+      path: dir,
+      hint: "these weights are unusable; use an earlier checkpoint or train again",
+    });
   return { json, weights };
 }
 
@@ -271,12 +283,23 @@ function candidates(runDir: string): string[] {
 /** progress.json of a checkpoint directory; one written before sizes and hashes were recorded (no `format`) has its files checked for presence and size only. */
 function readProgress(dir: string): ProgressFile {
   const raw = readJson<Partial<ProgressFile>>(path.join(dir, PROGRESS_FILE), dir);
-  if (typeof raw !== "object" || raw === null || typeof raw.epoch !== "number" || !Array.isArray(raw.optimizerWeights)) throw damaged(dir, `${PROGRESS_FILE} lacks the epoch or the optimizer's tensors`);
+  if (typeof raw !== "object" || raw === null || typeof raw.epoch !== "number" || !Array.isArray(raw.optimizerWeights))
+    throw damaged(dir, `${PROGRESS_FILE} lacks the epoch or the optimizer's tensors`);
   if (raw.format === 1) {
     if (!raw.files) throw damaged(dir, `${PROGRESS_FILE} lacks the files' sizes and hashes`);
     return raw as ProgressFile;
   }
-  return { ...(raw as Progress), seed: raw.seed ?? 0, network: raw.network ?? "", optimizer: raw.optimizer ?? "", format: 1, architecture: "", optimizerWeights: raw.optimizerWeights, optimizerScalars: raw.optimizerScalars ?? {}, files: {} };
+  return {
+    ...(raw as Progress),
+    seed: raw.seed ?? 0,
+    network: raw.network ?? "",
+    optimizer: raw.optimizer ?? "",
+    format: 1,
+    architecture: "",
+    optimizerWeights: raw.optimizerWeights,
+    optimizerScalars: raw.optimizerScalars ?? {},
+    files: {},
+  };
 }
 
 /** Checks a checkpoint directory's files against its progress.json (sizes and hashes); returns the progress. */
@@ -284,7 +307,8 @@ export function verifyCheckpoint(dir: string): ProgressFile {
   const progress = readProgress(dir);
   for (const [name, expected] of Object.entries(progress.files)) {
     const bytes = readBytes(path.join(dir, name), dir);
-    if (bytes.byteLength !== expected.bytes) throw damaged(dir, `${name} has ${bytes.byteLength.toLocaleString("en-US")} bytes, progress.json records ${expected.bytes.toLocaleString("en-US")}`);
+    if (bytes.byteLength !== expected.bytes)
+      throw damaged(dir, `${name} has ${bytes.byteLength.toLocaleString("en-US")} bytes, progress.json records ${expected.bytes.toLocaleString("en-US")}`);
     if (sha256(bytes) !== expected.sha256) throw damaged(dir, `${name} does not match its recorded SHA-256 (the file was altered or corrupted)`);
   }
   for (const name of [MODEL_FILE, WEIGHTS_FILE, OPTIMIZER_FILE]) if (!fs.existsSync(path.join(dir, name))) throw damaged(dir, `${name} is missing`);
@@ -318,7 +342,12 @@ export function findCheckpoint(runDir: string): FoundCheckpoint {
   if (best) return { ...best, skipped: skipped.filter((s) => path.basename(s.dir) === CHECKPOINT || !s.dir.includes(".tmp-")) };
   if (found.length === 0) {
     const exists = fs.existsSync(runDir);
-    throw new VnetError("VN115", exists ? `${runDir} holds no checkpoint (no ${CHECKPOINT}/ directory, and no ${MODEL_FILE})` : `${runDir} does not exist`, { path: runDir, hint: exists ? "a run has a checkpoint once its first epoch ends; start the run without --resume" : "give a run directory, its checkpoint/ directory, or a model directory" });
+    throw new VnetError("VN115", exists ? `${runDir} holds no checkpoint (no ${CHECKPOINT}/ directory, and no ${MODEL_FILE})` : `${runDir} does not exist`, {
+      path: runDir,
+      hint: exists
+        ? "a run has a checkpoint once its first epoch ends; start the run without --resume"
+        : "give a run directory, its checkpoint/ directory, or a model directory",
+    });
   }
   throw damaged(runDir, `no complete checkpoint: ${skipped.map((s) => `${path.basename(s.dir)}: ${s.reason}`).join("; ")}`);
 }
@@ -334,7 +363,14 @@ export function resolveWeightsDirectory(location: string): { dir: string; progre
   } catch (error) {
     // A model directory put in a run by hand (weights only: no progress.json, no optimizer state) still holds weights to read.
     const plain = path.join(location, CHECKPOINT);
-    if (error instanceof VnetError && error.code === "VN100" && fs.existsSync(path.join(plain, MODEL_FILE)) && !fs.existsSync(path.join(plain, PROGRESS_FILE)) && !fs.existsSync(path.join(plain, OPTIMIZER_FILE))) return { dir: plain, skipped: [] };
+    if (
+      error instanceof VnetError &&
+      error.code === "VN100" &&
+      fs.existsSync(path.join(plain, MODEL_FILE)) &&
+      !fs.existsSync(path.join(plain, PROGRESS_FILE)) &&
+      !fs.existsSync(path.join(plain, OPTIMIZER_FILE))
+    )
+      return { dir: plain, skipped: [] };
     throw error;
   }
 }
@@ -348,7 +384,13 @@ export function readCheckpoint(dir: string): ReadCheckpoint {
   const { json, weights } = readModelDirectory(dir);
   const specs = progress.optimizerWeights.map((t) => ({ name: t.name, shape: t.shape, dtype: "float32" }));
   const optimizer = specs.length ? decodeTensors(specs, readBytes(path.join(dir, OPTIMIZER_FILE), dir), dir) : new Map<string, Tensor>();
-  const model = { modelTopology: json.modelTopology as tf.io.ModelArtifacts["modelTopology"], format: json.format, generatedBy: json.generatedBy, convertedBy: json.convertedBy, userDefinedMetadata: json.userDefinedMetadata as tf.io.ModelArtifacts["userDefinedMetadata"] };
+  const model = {
+    modelTopology: json.modelTopology as tf.io.ModelArtifacts["modelTopology"],
+    format: json.format,
+    generatedBy: json.generatedBy,
+    convertedBy: json.convertedBy,
+    userDefinedMetadata: json.userDefinedMetadata as tf.io.ModelArtifacts["userDefinedMetadata"],
+  };
   return { model, weights: named(weights), optimizer: named(optimizer), optimizerScalars: progress.optimizerScalars, progress };
 }
 
@@ -369,7 +411,11 @@ export function writeCheckpoint(runDir: string, contents: CheckpointContents): s
     const model = modelFiles(modelTopology, byName(contents.weights), Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)));
     const optimizer = encodeTensors(byName(contents.optimizer));
     const files: Record<string, { bytes: number; sha256: string }> = {};
-    for (const [name, data] of [[WEIGHTS_FILE, model.data], [MODEL_FILE, model.json], [OPTIMIZER_FILE, optimizer.data]] as const) {
+    for (const [name, data] of [
+      [WEIGHTS_FILE, model.data],
+      [MODEL_FILE, model.json],
+      [OPTIMIZER_FILE, optimizer.data],
+    ] as const) {
       guardFileSystem(path.join(temp, name), "write", () => writeDurable(path.join(temp, name), data));
       files[name] = { bytes: typeof data === "string" ? Buffer.byteLength(data) : data.byteLength, sha256: sha256(data) };
     }
@@ -402,7 +448,11 @@ export function writeCheckpoint(runDir: string, contents: CheckpointContents): s
         // The message below says what is kept; a leftover temporary is cleaned by the next run.
       }
       const kept = fs.existsSync(target) ? target : fs.existsSync(old) ? old : undefined;
-      throw new VnetError("VN112", `${error.message.replace(/; nothing was replaced$/, "")}; ${kept ? `the previous checkpoint ${kept} is kept` : "no earlier checkpoint exists"}`, { path: error.path ?? runDir, ...(error.hint ? { hint: error.hint } : {}) });
+      throw new VnetError(
+        "VN112",
+        `${error.message.replace(/; nothing was replaced$/, "")}; ${kept ? `the previous checkpoint ${kept} is kept` : "no earlier checkpoint exists"}`,
+        { path: error.path ?? runDir, ...(error.hint ? { hint: error.hint } : {}) },
+      );
     }
     throw error;
   }

@@ -44,7 +44,7 @@ export function confusionPng(confusion: readonly (readonly number[])[], options:
       }
     }
   }
-  for (let k = 0; k < size; k++) set(size - 1, k, grid), set(k, size - 1, grid);
+  for (let k = 0; k < size; k++) (set(size - 1, k, grid), set(k, size - 1, grid));
   return PNG.sync.write(png);
 }
 

@@ -59,7 +59,13 @@ export function tfjsScorer(model: tf.LayersModel, graph: IrGraph, reading: Pick<
  * order (clip-major, then crops), or undefined for a video that did not load. The model is a
  * tfjs model or any scorer of views (a training engine's).
  */
-export async function videoOutputs(model: tf.LayersModel | ViewScorer, graph: IrGraph, items: readonly VideoItem[], plansOf: (item: VideoItem) => ClipPlan[], reading: ViewReading): Promise<(Float32Array | undefined)[]> {
+export async function videoOutputs(
+  model: tf.LayersModel | ViewScorer,
+  graph: IrGraph,
+  items: readonly VideoItem[],
+  plansOf: (item: VideoItem) => ClipPlan[],
+  reading: ViewReading,
+): Promise<(Float32Array | undefined)[]> {
   const score = typeof model === "function" ? model : tfjsScorer(model, graph, reading);
   const tasks = items.flatMap((item, index) => plansOf(item).map((plan) => ({ source: item.source, plan, index })));
   const parts: Float32Array[][] = items.map(() => []);
@@ -85,7 +91,12 @@ export async function videoOutputs(model: tf.LayersModel | ViewScorer, graph: Ir
  * protocol says, of the kind the IR says the output is), with the videos' labels; videos that fail
  * to load are left out. The model is a tfjs model or a scorer of views (ONNX Runtime's).
  */
-export async function predictVideos(model: tf.LayersModel | ViewScorer, graph: IrGraph, items: readonly VideoItem[], reading: ViewReading): Promise<{ scores: Float32Array; labels: Int32Array; videos: VideoItem[]; views: number }> {
+export async function predictVideos(
+  model: tf.LayersModel | ViewScorer,
+  graph: IrGraph,
+  items: readonly VideoItem[],
+  reading: ViewReading,
+): Promise<{ scores: Float32Array; labels: Int32Array; videos: VideoItem[]; views: number }> {
   const { protocol } = reading;
   const outputs = await videoOutputs(model, graph, items, (item) => testPlans(protocol, item.source.meta), reading);
   const kind = outputScores(graph).kind;
@@ -124,12 +135,18 @@ export function scoreReport(scores: Float32Array, labels: Int32Array, classNames
 /** The report as text: headline figures, per-class accuracy, confusion matrix (rows = true class). */
 export function formatReport(report: EvaluationReport): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-  const lines = [`top-1 ${pct(report.top1)}  top-5 ${pct(report.top5)}  (${report.count} videos, ${report.views} view${report.views === 1 ? "" : "s"} each, ${report.average} averaging)`, "", "per class:"];
+  const lines = [
+    `top-1 ${pct(report.top1)}  top-5 ${pct(report.top5)}  (${report.count} videos, ${report.views} view${report.views === 1 ? "" : "s"} each, ${report.average} averaging)`,
+    "",
+    "per class:",
+  ];
   const width = Math.max(...report.perClass.map((c) => c.name.length), 4);
   for (const c of report.perClass) lines.push(`  ${c.name.padEnd(width)}  ${pct(c.accuracy).padStart(6)}  (${c.count})`);
   lines.push("", "confusion (rows: true class, columns: predicted):");
   const cell = Math.max(4, ...report.confusion.flat().map((v) => String(v).length + 1));
   lines.push(`  ${"".padEnd(width)}  ${report.perClass.map((_, k) => String(k).padStart(cell)).join("")}`);
-  report.confusion.forEach((row, k) => lines.push(`  ${`${k} ${report.perClass[k]!.name}`.padEnd(width + 2).slice(0, width + 2)}${row.map((v) => String(v).padStart(cell)).join("")}`));
+  report.confusion.forEach((row, k) =>
+    lines.push(`  ${`${k} ${report.perClass[k]!.name}`.padEnd(width + 2).slice(0, width + 2)}${row.map((v) => String(v).padStart(cell)).join("")}`),
+  );
   return lines.join("\n");
 }

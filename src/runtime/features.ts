@@ -70,7 +70,10 @@ export function featureModel(network: CheckedNetwork, graph: IrGraph, model: tf.
     throw new FeatureLayerError(`${network.name} has no layer \`${name}\`${vectors.length ? `; layers with a vector per clip: ${vectors.join(", ")}` : ""}`);
   }
   const output = layer.output as tf.SymbolicTensor;
-  if (output.shape.length !== 2) throw new FeatureLayerError(`layer \`${name}\` outputs [${output.shape.map((d) => d ?? "N").join(", ")}]; features are one vector per clip [N, F]: pick a pooled layer`);
+  if (output.shape.length !== 2)
+    throw new FeatureLayerError(
+      `layer \`${name}\` outputs [${output.shape.map((d) => d ?? "N").join(", ")}]; features are one vector per clip [N, F]: pick a pooled layer`,
+    );
   const scores = model.outputs[0]!;
   // The IR's answer to "logits or probabilities" decides whether the scores need a softmax.
   const kind = outputScores(graph).kind;
@@ -117,7 +120,9 @@ export interface ExtractionContext {
 
 /** sha256 of a builtin video's pixels: its content hash. */
 export function pixelHash(pixels: Float32Array): string {
-  return createHash("sha256").update(new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength)).digest("hex");
+  return createHash("sha256")
+    .update(new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength))
+    .digest("hex");
 }
 
 /** sha256 of the files of a checkpoint (model.json, weights.bin): what its features depend on. */
@@ -136,7 +141,11 @@ const SNIPPETS_PER_DECODE = 64;
  * renumbered onto it, instead of one decode per snippet; a memory source (or an extractor with
  * optical-flow streams, whose flow reads the file's own frames) is read as it is.
  */
-async function* snippetChunks(source: FrameSource, plans: readonly ClipPlan[], keepFile: boolean): AsyncGenerator<{ source: FrameSource; plans: readonly ClipPlan[] }> {
+async function* snippetChunks(
+  source: FrameSource,
+  plans: readonly ClipPlan[],
+  keepFile: boolean,
+): AsyncGenerator<{ source: FrameSource; plans: readonly ClipPlan[] }> {
   if (source.kind !== "file" || keepFile) {
     yield { source, plans };
     return;
@@ -153,7 +162,10 @@ async function* snippetChunks(source: FrameSource, plans: readonly ClipPlan[], k
       const bytes = decoded.get(frame)!;
       for (let k = 0; k < plane; k++) pixels[i * plane + k] = bytes[k]! / 255;
     });
-    yield { source: { kind: "memory", meta: { ...source.meta, frames: indices.length, width, height }, pixels }, plans: part.map((p) => ({ ...p, frames: p.frames.map((f) => position.get(f)!) })) };
+    yield {
+      source: { kind: "memory", meta: { ...source.meta, frames: indices.length, width, height }, pixels },
+      plans: part.map((p) => ({ ...p, frames: p.frames.map((f) => position.get(f)!) })),
+    };
   }
 }
 
@@ -167,7 +179,18 @@ interface Cached {
 function cacheFolder(context: ExtractionContext, video: FeatureVideoSource, length: number, step: number, scale: number): string | undefined {
   if (!context.cacheDir) return undefined;
   const { protocol } = context;
-  const key = { version: 1, video: video.hash, spec: context.identity.specHash, weights: context.identity.weightsHash, layer: context.features.layer, length, step, scale, resize: protocol.test.resize, crop: [protocol.height, protocol.width] };
+  const key = {
+    version: 1,
+    video: video.hash,
+    spec: context.identity.specHash,
+    weights: context.identity.weightsHash,
+    layer: context.features.layer,
+    length,
+    step,
+    scale,
+    resize: protocol.test.resize,
+    crop: [protocol.height, protocol.width],
+  };
   return path.join(context.cacheDir, "features", createHash("sha256").update(JSON.stringify(key)).digest("hex").slice(0, 32));
 }
 
@@ -195,7 +218,12 @@ function writeCached(dir: string | undefined, value: Cached, features: number, c
  * Extracts every video's features into `out` and writes the manifest; videos that fail to load
  * go to `onFailure` and are left out. Returns the manifest.
  */
-export async function extractFeatures(videos: readonly FeatureVideoSource[], settings: ExtractionSettings, out: string, context: ExtractionContext): Promise<FeatureManifest> {
+export async function extractFeatures(
+  videos: readonly FeatureVideoSource[],
+  settings: ExtractionSettings,
+  out: string,
+  context: ExtractionContext,
+): Promise<FeatureManifest> {
   const { features: F, classes: K } = context.features;
   fs.mkdirSync(out, { recursive: true });
   const entries: Record<string, FeatureEntry> = {};
@@ -273,7 +301,15 @@ export async function extractFeatures(videos: readonly FeatureVideoSource[], set
   }
   const manifest: FeatureManifest = {
     version: 1,
-    extractor: { ...context.identity, layer: context.features.layer, length: lengthUsed ?? 0, step: stepUsed ?? 0, scale: settings.scale, features: F, classNames: context.classNames },
+    extractor: {
+      ...context.identity,
+      layer: context.features.layer,
+      length: lengthUsed ?? 0,
+      step: stepUsed ?? 0,
+      scale: settings.scale,
+      features: F,
+      classNames: context.classNames,
+    },
     videos: entries,
   };
   writeFileAtomic(path.join(out, MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`);

@@ -33,7 +33,8 @@ function parseFaults(text: string): Fault[] {
     .filter(Boolean)
     .map((part) => {
       const [op, at, action] = part.split(":");
-      if ((op !== "write" && op !== "rename" && op !== "remove") || !/^\d+$/.test(at ?? "") || !action) throw new Error(`VNET_FAULT: cannot read \`${part}\` (op:n:action, op write|rename|remove, action kill or an errno such as ENOSPC)`);
+      if ((op !== "write" && op !== "rename" && op !== "remove") || !/^\d+$/.test(at ?? "") || !action)
+        throw new Error(`VNET_FAULT: cannot read \`${part}\` (op:n:action, op write|rename|remove, action kill or an errno such as ENOSPC)`);
       return { op, at: Number(at), action };
     });
 }
@@ -85,8 +86,19 @@ export function fileSystemError(error: unknown, target: string, what = "write"):
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === undefined) return undefined;
   if (NO_SPACE.has(code)) {
-    const reason = code === "ENOSPC" ? "no space left on the device" : code === "EDQUOT" ? "disk quota exceeded" : code === "EFBIG" ? "file too large for the file system" : "I/O error";
-    return new VnetError("VN112", `cannot ${what} ${target}: ${reason} (${code}); nothing was replaced`, { path: target, hint: "free some space (or choose another location) and run the command again", cause: error });
+    const reason =
+      code === "ENOSPC"
+        ? "no space left on the device"
+        : code === "EDQUOT"
+          ? "disk quota exceeded"
+          : code === "EFBIG"
+            ? "file too large for the file system"
+            : "I/O error";
+    return new VnetError("VN112", `cannot ${what} ${target}: ${reason} (${code}); nothing was replaced`, {
+      path: target,
+      hint: "free some space (or choose another location) and run the command again",
+      cause: error,
+    });
   }
   const reason = REASONS[code];
   if (reason === undefined) return undefined;
@@ -117,7 +129,8 @@ export function makeDirectory(dir: string): void {
     existing = parent;
   }
   guardFileSystem(dir, "create", () => {
-    if (fs.existsSync(existing) && !fs.statSync(existing).isDirectory()) throw Object.assign(new Error(`ENOTDIR: ${existing} is a file`), { code: "ENOTDIR", path: existing });
+    if (fs.existsSync(existing) && !fs.statSync(existing).isDirectory())
+      throw Object.assign(new Error(`ENOTDIR: ${existing} is a file`), { code: "ENOTDIR", path: existing });
     for (const level of missing) {
       try {
         fs.mkdirSync(level);
@@ -221,13 +234,18 @@ export function isReadOnly(file: string): boolean {
     fs.accessSync(file, fs.constants.W_OK);
     return false;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EACCES" || (error as NodeJS.ErrnoException).code === "EPERM" || (error as NodeJS.ErrnoException).code === "EROFS";
+    return (
+      (error as NodeJS.ErrnoException).code === "EACCES" ||
+      (error as NodeJS.ErrnoException).code === "EPERM" ||
+      (error as NodeJS.ErrnoException).code === "EROFS"
+    );
   }
 }
 
 /** An existing file its owner made read-only is not replaced behind their back (a rename would). */
 export function refuseReadOnly(file: string): void {
-  if (isReadOnly(file)) throw new VnetError("VN111", `cannot write ${file}: the file is read-only`, { path: file, hint: "make it writable (chmod u+w) if it should be replaced" });
+  if (isReadOnly(file))
+    throw new VnetError("VN111", `cannot write ${file}: the file is read-only`, { path: file, hint: "make it writable (chmod u+w) if it should be replaced" });
 }
 
 /**

@@ -35,7 +35,7 @@ export function fileHandler(directory: string): tf.io.IOHandler {
       const specs = [...weights].map(([name, t]) => ({ name, shape: [...t.shape], dtype: "float32" as const }));
       const joined = new Float32Array(specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0));
       let offset = 0;
-      for (const t of weights.values()) joined.set(t.values, offset), (offset += t.values.length);
+      for (const t of weights.values()) (joined.set(t.values, offset), (offset += t.values.length));
       return {
         modelTopology: json.modelTopology as tf.io.ModelArtifacts["modelTopology"],
         weightSpecs: specs,
@@ -79,7 +79,12 @@ function lineOf(origin: Origin): number | undefined {
  * resumes from it, listing what differs (a changed layer width, a layer added or removed),
  * located at the first layer that differs.
  */
-export function checkArchitecture(graph: IrGraph, weights: readonly { readonly name: string; readonly shape: readonly number[] }[], dir: string, trainedAs?: string): void {
+export function checkArchitecture(
+  graph: IrGraph,
+  weights: readonly { readonly name: string; readonly shape: readonly number[] }[],
+  dir: string,
+  trainedAs?: string,
+): void {
   const declared = graphWeights(graph);
   const differences = architectureDifferences(declared, weights);
   if (differences.length === 0) return;
@@ -115,7 +120,8 @@ export function ensureFileRouter(): void {
   if (routerRegistered || tf.io.getSaveHandlers(`${FILE_SCHEME}probe`).length > 0) return;
   routerRegistered = true;
   // A router answers null for URLs it does not handle (tfjs's own routers do the same).
-  const route = (url: string | string[]) => (typeof url === "string" && url.startsWith(FILE_SCHEME) ? fileHandler(directoryOf(url)) : (null as unknown as tf.io.IOHandler));
+  const route = (url: string | string[]) =>
+    typeof url === "string" && url.startsWith(FILE_SCHEME) ? fileHandler(directoryOf(url)) : (null as unknown as tf.io.IOHandler);
   tf.io.registerSaveRouter(route);
   tf.io.registerLoadRouter(route);
 }

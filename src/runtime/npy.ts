@@ -23,7 +23,11 @@ export function parseNpy(bytes: Uint8Array): HostTensor {
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
   if (!descr || !fortran || shapeText === undefined) throw new Error(`malformed .npy header: ${header.trim()}`);
   if (fortran === "True") throw new Error("the array is in Fortran order; save it in C order (np.ascontiguousarray)");
-  const shape = shapeText.split(",").map((s) => s.trim()).filter(Boolean).map(Number);
+  const shape = shapeText
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   const count = shape.reduce((a, b) => a * b, 1);
   const body = bytes.subarray(start + headerLength);
   const data = new DataView(body.buffer, body.byteOffset, body.byteLength);
@@ -58,7 +62,10 @@ export function writeNpy(file: string, tensor: HostTensor): void {
   out.set(Array.from(MAGIC, (c) => c.charCodeAt(0)));
   out[6] = 1;
   new DataView(out.buffer).setUint16(8, header.length, true);
-  out.set(Array.from(header, (c) => c.charCodeAt(0)), 10);
+  out.set(
+    Array.from(header, (c) => c.charCodeAt(0)),
+    10,
+  );
   const data = new DataView(out.buffer, 10 + header.length);
   tensor.data.forEach((v, i) => data.setFloat32(i * 4, v, true));
   writeFileAtomic(file, out);

@@ -21,7 +21,11 @@ export interface CheckpointOnnx {
  * The graph with `weights` as an ONNX Runtime session, or the export's diagnostics when the
  * network does not export (the caller falls back to tfjs). `sources` are the checked spec texts.
  */
-export async function checkpointOnnx(graph: IrGraph, weights: WeightSource, options: { sources: ReadonlyMap<string, string>; flows: readonly FlowStream[]; provider?: OnnxProvider }): Promise<CheckpointOnnx | OnnxExportResult> {
+export async function checkpointOnnx(
+  graph: IrGraph,
+  weights: WeightSource,
+  options: { sources: ReadonlyMap<string, string>; flows: readonly FlowStream[]; provider?: OnnxProvider },
+): Promise<CheckpointOnnx | OnnxExportResult> {
   const exported = exportOnnx(graph, { weights, sources: options.sources });
   if (!exported.bytes) return exported;
   const model = await loadOnnxModel(exported.bytes, { provider: options.provider ?? "auto" });

@@ -124,7 +124,10 @@ export async function verifyOnnxExport(graph: IrGraph, model: tf.LayersModel, by
   const random = seededRandom(seed);
   const notes: string[] = [];
   const streams = onnx.inputs.filter((i) => i.kind === "stream").map((i) => i.name);
-  if (streams.length) notes.push(`stream${streams.length === 1 ? "" : "s"} ${streams.join(", ")}: random values in [-1, 1] on both sides (computed by the data pipeline, outside both models)`);
+  if (streams.length)
+    notes.push(
+      `stream${streams.length === 1 ? "" : "s"} ${streams.join(", ")}: random values in [-1, 1] on both sides (computed by the data pipeline, outside both models)`,
+    );
   const checks: ParityCheck[] = [];
   for (const batch of options.batches ?? [2]) checks.push(await compare(model, onnx, randomTensor([batch, ...shape], random, 0, 1), random, "random"));
   if (options.sample !== false) {
@@ -138,7 +141,9 @@ export async function verifyOnnxExport(graph: IrGraph, model: tf.LayersModel, by
 
 /** One line per check: `random (batch 2): max |diff| 1.2e-7 on logits (max |logit| 3.1)`. */
 export function formatVerifyReport(report: VerifyReport): string {
-  const lines = report.checks.map((c) => `  ${c.input} (batch ${c.batch}): max |diff| ${c.maxAbsDiff.toExponential(2)} on ${c.output} (largest |value| ${c.maxAbs.toPrecision(3)})`);
+  const lines = report.checks.map(
+    (c) => `  ${c.input} (batch ${c.batch}): max |diff| ${c.maxAbsDiff.toExponential(2)} on ${c.output} (largest |value| ${c.maxAbs.toPrecision(3)})`,
+  );
   return [...lines, ...report.notes.map((n) => `  note: ${n}`)].join("\n");
 }
 
@@ -178,7 +183,12 @@ export interface ExportVerification extends VerifyReport {
  * length. The written file itself then runs once at full size in ONNX Runtime, whose outputs
  * must be finite.
  */
-export async function verifyExport(graph: IrGraph, model: tf.LayersModel, bytes: Uint8Array, options: VerifyOptions & { readonly sources: ReadonlyMap<string, string> }): Promise<ExportVerification> {
+export async function verifyExport(
+  graph: IrGraph,
+  model: tf.LayersModel,
+  bytes: Uint8Array,
+  options: VerifyOptions & { readonly sources: ReadonlyMap<string, string> },
+): Promise<ExportVerification> {
   const short = shortestClip(graph, options.sources);
   if (!short) return verifyOnnxExport(graph, model, bytes, options);
   const { exportOnnx } = await import("../backends/onnx/index.js");
@@ -201,6 +211,8 @@ export async function verifyExport(graph: IrGraph, model: tf.LayersModel, bytes:
     `the written file at ${full} frames (batch 1) ran in ONNX Runtime: ${finite ? "finite outputs" : "NON-FINITE outputs"}`,
     ...report.notes,
   ];
-  const checks = finite ? report.checks : [...report.checks, { input: `full size (${full} frames)`, batch: 1, output: onnx.modelOutput, maxAbsDiff: Infinity, maxAbs: 0 }];
+  const checks = finite
+    ? report.checks
+    : [...report.checks, { input: `full size (${full} frames)`, batch: 1, output: onnx.modelOutput, maxAbsDiff: Infinity, maxAbs: 0 }];
   return { checks, notes, frames };
 }

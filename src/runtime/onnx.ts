@@ -60,7 +60,8 @@ export async function loadOnnxModel(source: string | Uint8Array, options: { prov
   }
   const required = ["vnet.inputs", "vnet.protocol", "vnet.model_output"];
   const missing = required.filter((k) => !(k in metadata));
-  if (missing.length) throw new OnnxModelError(`${typeof source === "string" ? source : "the model"} was not exported by vnet (no ${missing.join(", ")} in its metadata)`);
+  if (missing.length)
+    throw new OnnxModelError(`${typeof source === "string" ? source : "the model"} was not exported by vnet (no ${missing.join(", ")} in its metadata)`);
   const wanted = options.provider ?? "auto";
   const provider = wanted === "auto" ? (cudaProviderInstalled() ? "cuda" : "cpu") : wanted;
   let session: ort.InferenceSession;
@@ -70,7 +71,10 @@ export async function loadOnnxModel(source: string | Uint8Array, options: { prov
     throw new OnnxModelError(`ONNX Runtime cannot load the model with the ${provider} provider: ${(error as Error).message.split("\n")[0]}`);
   }
   // The metadata's shapes start with the symbolic batch, "N".
-  const inputs = (JSON.parse(metadata["vnet.inputs"]!) as (OnnxInput & { shape: (number | string)[] })[]).map((i) => ({ ...i, shape: i.shape.slice(1) as number[] }));
+  const inputs = (JSON.parse(metadata["vnet.inputs"]!) as (OnnxInput & { shape: (number | string)[] })[]).map((i) => ({
+    ...i,
+    shape: i.shape.slice(1) as number[],
+  }));
   const stored = JSON.parse(metadata["vnet.protocol"]!) as { protocol?: SamplingProtocol; sampling?: Section };
   const raw = inputs.filter((i) => i.kind === "raw");
   // Models exported before the protocol itself was stored hold the sampling section it comes from.

@@ -39,7 +39,11 @@ export async function onnxPredictor(file: string, provider: OnnxProvider): Promi
  * its metadata says; `overrides` name it and label its classes otherwise. Throws OnnxModelError
  * (after releasing the session) for a model vnet predict cannot feed.
  */
-export async function onnxModelPredictor(model: OnnxModel, file: string, overrides: { readonly describe?: string; readonly classNames?: readonly string[] } = {}): Promise<Predictor> {
+export async function onnxModelPredictor(
+  model: OnnxModel,
+  file: string,
+  overrides: { readonly describe?: string; readonly classNames?: readonly string[] } = {},
+): Promise<Predictor> {
   const protocol = model.protocol;
   if (!protocol) {
     await model.session.release();
@@ -125,7 +129,10 @@ export interface Prediction {
  * scored and averaged; or, given `ready` views, those as they are.
  */
 export async function predictVideo(predictor: Predictor, input: { source: FrameSource; cacheDir?: string } | { ready: LoadedViews }): Promise<Prediction> {
-  const views: LoadedViews | TestViews = "ready" in input ? input.ready : await testViews(input.source, predictor.protocol, { flows: predictor.flows, ...(input.cacheDir ? { cacheDir: input.cacheDir } : {}) });
+  const views: LoadedViews | TestViews =
+    "ready" in input
+      ? input.ready
+      : await testViews(input.source, predictor.protocol, { flows: predictor.flows, ...(input.cacheDir ? { cacheDir: input.cacheDir } : {}) });
   const scores = await scoreViews(predictor, views);
   return { views, scores, averaged: averageViews(scores, predictor.protocol.test.average) };
 }

@@ -68,7 +68,12 @@ export function lockRun(runDir: string): RunLock {
   }
   const created = !fs.existsSync(dir);
   makeDirectory(dir);
-  const owner: LockOwner = { pid: process.pid, host: os.hostname(), ...(startTimeOf(process.pid) ? { startTime: startTimeOf(process.pid)! } : {}), since: new Date().toISOString() };
+  const owner: LockOwner = {
+    pid: process.pid,
+    host: os.hostname(),
+    ...(startTimeOf(process.pid) ? { startTime: startTimeOf(process.pid)! } : {}),
+    since: new Date().toISOString(),
+  };
   const temp = temporaryPath(file);
   guardFileSystem(dir, "write in", () => fs.writeFileSync(temp, JSON.stringify(owner), { flag: "wx" }));
   try {
@@ -82,13 +87,22 @@ export function lockRun(runDir: string): RunLock {
       }
       const other = readOwner(file);
       if (other && ownerAlive(other)) {
-        throw new VnetError("VN114", `${runDir} is in use by another vnet train (pid ${other.pid}${other.host !== os.hostname() ? ` on ${other.host}` : ""}, since ${other.since})`, {
+        throw new VnetError(
+          "VN114",
+          `${runDir} is in use by another vnet train (pid ${other.pid}${other.host !== os.hostname() ? ` on ${other.host}` : ""}, since ${other.since})`,
+          {
+            path: runDir,
+            exitCode: 2,
+            hint: `wait for it to finish, or train into another directory; if no such process runs, delete ${file}`,
+          },
+        );
+      }
+      if (attempt > 2)
+        throw new VnetError("VN114", `${runDir}: cannot take over the stale lock ${file}`, {
           path: runDir,
           exitCode: 2,
-          hint: `wait for it to finish, or train into another directory; if no such process runs, delete ${file}`,
+          hint: `delete ${file} if no vnet train runs on this run`,
         });
-      }
-      if (attempt > 2) throw new VnetError("VN114", `${runDir}: cannot take over the stale lock ${file}`, { path: runDir, exitCode: 2, hint: `delete ${file} if no vnet train runs on this run` });
       // The owner is gone: move its lock aside (only one taker succeeds) and try again.
       const stale = `${file}.stale-${process.pid}`;
       try {

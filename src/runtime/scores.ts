@@ -54,9 +54,21 @@ export function averageViews(scores: ViewScores, average: ViewAverage): Float32A
     for (let v = 1; v < views; v++) for (let k = 0; k < classes; k++) out[k] = combine(out[k]!, t.data[v * classes + k]!);
     return out.map(finish);
   };
-  if (average === "logits") return softmaxRows({ data: reduce(scores.logits, (a, b) => a + b, (s) => s / views), shape: [1, classes] }).data;
+  if (average === "logits")
+    return softmaxRows({
+      data: reduce(
+        scores.logits,
+        (a, b) => a + b,
+        (s) => s / views,
+      ),
+      shape: [1, classes],
+    }).data;
   if (average === "max") return reduce(scores.probabilities, Math.max, (s) => s);
-  return reduce(scores.probabilities, (a, b) => a + b, (s) => s / views);
+  return reduce(
+    scores.probabilities,
+    (a, b) => a + b,
+    (s) => s / views,
+  );
 }
 
 /** The k best classes, best first. */

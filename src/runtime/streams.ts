@@ -16,7 +16,8 @@ import type { HostTensor } from "./onnx.js";
 export function unsupportedInputs(graph: IrGraph): string | undefined {
   // A detector's boxes come with its keyframes, not from the data pipeline.
   const raw = graph.inputs.filter((i) => i.kind === "raw" && !i.boxes);
-  if (!graph.protocol) return `the data pipeline feeds one clip [T, H, W, C] or image [H, W, C] input; ${graph.name} has ${raw.length === 1 ? `\`${raw[0]!.name}\` [${raw[0]!.shape.join(", ")}]` : `${raw.length} raw inputs`}`;
+  if (!graph.protocol)
+    return `the data pipeline feeds one clip [T, H, W, C] or image [H, W, C] input; ${graph.name} has ${raw.length === 1 ? `\`${raw[0]!.name}\` [${raw[0]!.shape.join(", ")}]` : `${raw.length} raw inputs`}`;
   if (raw.length > 1) return `the data pipeline feeds one raw input; ${graph.name} has ${raw.length}`;
   if (graph.protocol.channels !== 3) return `the data pipeline feeds RGB clips; ${graph.name}'s input has ${graph.protocol.channels} channels`;
   try {

@@ -169,7 +169,12 @@ function exampleLogProbability(row: Float32Array, label: number, scores: OutputS
 }
 
 /** Loss and accuracy of scored views on a split (inference mode), one centre clip per video, of the IR's kind of scores. */
-export async function evaluateLoss(score: ViewScorer, graph: IrGraph, items: readonly VideoItem[], reading: ViewReading): Promise<{ loss: number; accuracy: number }> {
+export async function evaluateLoss(
+  score: ViewScorer,
+  graph: IrGraph,
+  items: readonly VideoItem[],
+  reading: ViewReading,
+): Promise<{ loss: number; accuracy: number }> {
   const outputs = await videoOutputs(score, graph, items, (item) => testPlans(reading.protocol, item.source.meta, 1, "center"), reading);
   const scores = outputScores(graph);
   let loss = 0;
@@ -212,7 +217,12 @@ async function classificationTrainer(graph: IrGraph, data: VideoDataset | VideoS
   // The exported model carries what predicting with it needs: class names and the test protocol.
   const metadata = { vnet: { network: graph.name, classNames: splits.classNames, sampling: protocol } };
   const setup: EngineSetup = { graph, config, seed, protocol, flows, start, metadata };
-  const { engine, reason } = await startEngine(options.engine ?? "tfjs", setup, Math.min(config.batch, Math.max(1, splits.train.length)), options.engineOptions);
+  const { engine, reason } = await startEngine(
+    options.engine ?? "tfjs",
+    setup,
+    Math.min(config.batch, Math.max(1, splits.train.length)),
+    options.engineOptions,
+  );
   const loader = new ViewLoader({ geometry: protocol, flows, ...options.loading });
   const issues: DataIssue[] = [];
   const bad = new Set<string>();
@@ -233,17 +243,32 @@ async function classificationTrainer(graph: IrGraph, data: VideoDataset | VideoS
     issues,
     epoch(epoch) {
       const tasks = splits.train.flatMap((item, i): (ViewTask & { item: VideoItem })[] =>
-        bad.has(item.name) ? [] : trainPlans(protocol, item.source.meta, seededRandom((seed * 1000003 + epoch * 7919 + i * 104729 + 31) >>> 0)).map((plan) => ({ source: item.source, plan, item })),
+        bad.has(item.name)
+          ? []
+          : trainPlans(protocol, item.source.meta, seededRandom((seed * 1000003 + epoch * 7919 + i * 104729 + 31) >>> 0)).map((plan) => ({
+              source: item.source,
+              plan,
+              item,
+            })),
       );
       const ordered = epochOrder(tasks.length, seed, epoch).map((k) => tasks[k]!);
       async function* steps(): AsyncGenerator<TaskStep> {
         for await (const batch of loader.batches(ordered, config.batch, (task, error) => fail(task.item, error))) {
-          yield { size: batch.tasks.length, run: (lr, dropoutSeed) => engine.step({ views: batch.views, labels: batch.tasks.map((t) => t.item.label), dropoutSeed }, lr) };
+          yield {
+            size: batch.tasks.length,
+            run: (lr, dropoutSeed) => engine.step({ views: batch.views, labels: batch.tasks.map((t) => t.item.label), dropoutSeed }, lr),
+          };
         }
       }
       return { steps: Math.ceil(ordered.length / config.batch), batches: steps() };
     },
-    validate: () => evaluateLoss(engine.score, graph, splits.val.filter((item) => !bad.has(item.name)), reading),
+    validate: () =>
+      evaluateLoss(
+        engine.score,
+        graph,
+        splits.val.filter((item) => !bad.has(item.name)),
+        reading,
+      ),
     close: () => loader.close(),
   };
 }
@@ -288,7 +313,9 @@ async function trainLocked(graph: IrGraph, data: TrainingData, options: TrainOpt
     start = { kind: "checkpoint", contents };
     firstEpoch = contents.progress.epoch;
     checkpoint = { dir: found.dir, epoch: firstEpoch };
-    options.log?.(`resuming ${graph.name} after epoch ${firstEpoch} from ${found.dir}${contents.progress.engine ? ` (written by the ${contents.progress.engine} engine)` : ""}`);
+    options.log?.(
+      `resuming ${graph.name} after epoch ${firstEpoch} from ${found.dir}${contents.progress.engine ? ` (written by the ${contents.progress.engine} engine)` : ""}`,
+    );
     // Metrics of epochs after the checkpoint belong to a run that did not finish them.
     truncateMetrics(runDir, firstEpoch);
   } else {
@@ -319,24 +346,46 @@ async function trainLocked(graph: IrGraph, data: TrainingData, options: TrainOpt
           counted = true;
         }
         if (!Number.isFinite(value)) {
-          const kept = checkpoint ? `the last good checkpoint, ${checkpoint.dir} (after epoch ${checkpoint.epoch}), is kept` : "no checkpoint was written (the first epoch had not finished)";
+          const kept = checkpoint
+            ? `the last good checkpoint, ${checkpoint.dir} (after epoch ${checkpoint.epoch}), is kept`
+            : "no checkpoint was written (the first epoch had not finished)";
           const message = `loss became ${value} at epoch ${epoch + 1}, step ${step + 1} (lr ${lr.toPrecision(3)}); training stopped: ${kept}; try a lower --lr`;
           options.progress?.("", true);
           options.log?.(message);
-          return { model: await engine.model(), engine: engine.description, history, stopped: message, issues: trainer.issues, ...(checkpoint ? { checkpoint } : {}) };
+          return {
+            model: await engine.model(),
+            engine: engine.description,
+            history,
+            stopped: message,
+            issues: trainer.issues,
+            ...(checkpoint ? { checkpoint } : {}),
+          };
         }
         step++;
         lossSum += value * batch.size;
         seen += batch.size;
         const elapsed = (performance.now() - started) / 1000;
-        options.progress?.(`epoch ${epoch + 1}/${config.epochs} ${bar(step / stepsPerEpoch)} ${step}/${stepsPerEpoch} loss ${(lossSum / seen).toFixed(4)}${accuracyText(counted ? correct / seen : NaN)} ${(seen / elapsed).toFixed(1)} ${trainer.unit}/s`, false);
+        options.progress?.(
+          `epoch ${epoch + 1}/${config.epochs} ${bar(step / stepsPerEpoch)} ${step}/${stepsPerEpoch} loss ${(lossSum / seen).toFixed(4)}${accuracyText(counted ? correct / seen : NaN)} ${(seen / elapsed).toFixed(1)} ${trainer.unit}/s`,
+          false,
+        );
         // A step's awaits resolve as microtasks; yielding to the event loop lets a SIGINT handler run.
         await new Promise((resolve) => setImmediate(resolve));
         if (options.signal?.aborted) {
-          const kept = checkpoint ? `the last checkpoint is ${checkpoint.dir} (after epoch ${checkpoint.epoch})` : "no checkpoint was written yet (the first epoch had not finished)";
+          const kept = checkpoint
+            ? `the last checkpoint is ${checkpoint.dir} (after epoch ${checkpoint.epoch})`
+            : "no checkpoint was written yet (the first epoch had not finished)";
           const message = `interrupted in epoch ${epoch + 1} after step ${step} of ${stepsPerEpoch}; the unfinished epoch is dropped and ${kept}`;
           options.progress?.("", true);
-          return { model: await engine.model(), engine: engine.description, history, stopped: message, interrupted: true, issues: trainer.issues, ...(checkpoint ? { checkpoint } : {}) };
+          return {
+            model: await engine.model(),
+            engine: engine.description,
+            history,
+            stopped: message,
+            interrupted: true,
+            issues: trainer.issues,
+            ...(checkpoint ? { checkpoint } : {}),
+          };
         }
       }
       if (seen === 0) throw new Error(`no training ${trainer.unit === "clips" ? "clip" : "example"} could be loaded`);
@@ -363,7 +412,15 @@ async function trainLocked(graph: IrGraph, data: TrainingData, options: TrainOpt
       );
       appendMetrics(runDir, metrics);
       await options.onEpoch?.(metrics);
-      const progress = { epoch: epoch + 1, seed, network: graph.name, optimizer: config.optimizer, classNames: trainer.classNames, specHash: options.specHash ?? "", settings: { seed, ...options.settings } };
+      const progress = {
+        epoch: epoch + 1,
+        seed,
+        network: graph.name,
+        optimizer: config.optimizer,
+        classNames: trainer.classNames,
+        specHash: options.specHash ?? "",
+        settings: { seed, ...options.settings },
+      };
       checkpoint = { dir: writeCheckpoint(runDir, await engine.checkpoint(progress)), epoch: epoch + 1 };
     }
     return { model: await engine.model(), engine: engine.description, history, issues: trainer.issues, ...(checkpoint ? { checkpoint } : {}) };

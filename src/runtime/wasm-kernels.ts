@@ -54,7 +54,7 @@ export function maxPoolGradient(x: Float32Array, dy: Float32Array, g: PoolGeomet
                   if (w < 0 || w >= W) continue;
                   const index = (((n * D + d) * H + h) * W + w) * C + c;
                   const value = x[index]!;
-                  if (value > best || where < 0) (best = value), (where = index);
+                  if (value > best || where < 0) ((best = value), (where = index));
                 }
               }
             }
@@ -76,7 +76,14 @@ function kernel(rank: 2 | 3): tf.KernelFunc {
     const a = attrs as unknown as Attrs;
     let geometry: PoolGeometry;
     if (rank === 2) {
-      const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], a.filterSize as number, a.strides as number, 1, a.pad, a.dimRoundingMode);
+      const info = tf.backend_util.computePool2DInfo(
+        input.shape as [number, number, number, number],
+        a.filterSize as number,
+        a.strides as number,
+        1,
+        a.pad,
+        a.dimRoundingMode,
+      );
       geometry = {
         batch: info.batchSize,
         channels: info.inChannels,
@@ -87,7 +94,14 @@ function kernel(rank: 2 | 3): tf.KernelFunc {
         pad: [0, info.padInfo.top, info.padInfo.left],
       };
     } else {
-      const info = tf.backend_util.computePool3DInfo(input.shape as [number, number, number, number, number], a.filterSize as number, a.strides as number, 1, a.pad as "same" | "valid" | number, a.dimRoundingMode);
+      const info = tf.backend_util.computePool3DInfo(
+        input.shape as [number, number, number, number, number],
+        a.filterSize as number,
+        a.strides as number,
+        1,
+        a.pad as "same" | "valid" | number,
+        a.dimRoundingMode,
+      );
       geometry = {
         batch: info.batchSize,
         channels: info.inChannels,
@@ -111,7 +125,10 @@ let installed = false;
 export function installWasmKernelFixes(): void {
   if (installed || !tf.getKernel("MaxPoolGrad", "wasm")) return;
   installed = true;
-  for (const [name, rank] of [["MaxPoolGrad", 2], ["MaxPool3DGrad", 3]] as const) {
+  for (const [name, rank] of [
+    ["MaxPoolGrad", 2],
+    ["MaxPool3DGrad", 3],
+  ] as const) {
     tf.unregisterKernel(name, "wasm");
     tf.registerKernel({ kernelName: name, backendName: "wasm", kernelFunc: kernel(rank) });
   }

@@ -25,7 +25,11 @@ function isProblem(checked: ArgValue | ArgProblem): checked is ArgProblem {
 /** Checks one operator argument against its parameter type; returns the normalised value or a problem. */
 export function checkArgument(spec: ParamSpec, value: Value): ArgValue | ArgProblem {
   const type = spec.type;
-  const wrong = (expected: string, hint?: string): ArgProblem => ({ problem: `\`${spec.name}\` expects ${expected}, got ${show(value)}`, code: "VN014", ...(hint ? { hint } : {}) });
+  const wrong = (expected: string, hint?: string): ArgProblem => ({
+    problem: `\`${spec.name}\` expects ${expected}, got ${show(value)}`,
+    code: "VN014",
+    ...(hint ? { hint } : {}),
+  });
   const isInt = (v: Value): v is { t: "num"; v: number } => v.t === "num" && Number.isInteger(v.v);
   switch (type.kind) {
     case "int":
@@ -36,7 +40,8 @@ export function checkArgument(spec: ParamSpec, value: Value): ArgValue | ArgProb
       return value.v;
     case "number":
       if (value.t !== "num") return wrong("a number");
-      if (type.min !== undefined && (type.exclusiveMin ? value.v <= type.min : value.v < type.min)) return { problem: `\`${spec.name}\` must be ${type.exclusiveMin ? "greater than" : "at least"} ${type.min}, got ${value.v}`, code: "VN015" };
+      if (type.min !== undefined && (type.exclusiveMin ? value.v <= type.min : value.v < type.min))
+        return { problem: `\`${spec.name}\` must be ${type.exclusiveMin ? "greater than" : "at least"} ${type.min}, got ${value.v}`, code: "VN015" };
       if (type.max !== undefined && value.v > type.max) return { problem: `\`${spec.name}\` must be at most ${type.max}, got ${value.v}`, code: "VN015" };
       return value.v;
     case "bool":
@@ -46,14 +51,22 @@ export function checkArgument(spec: ParamSpec, value: Value): ArgValue | ArgProb
       if (value.t !== "str") return wrong(`one of ${type.values.map((v) => `"${v}"`).join(", ")}`, value.t === "num" ? undefined : "enumerations are strings");
       if (!type.values.includes(value.v)) {
         const hint = didYouMean(value.v, type.values);
-        return { problem: `\`${spec.name}\` must be one of ${type.values.map((v) => `"${v}"`).join(", ")}, got "${value.v}"`, code: "VN015", ...(hint ? { hint } : {}) };
+        return {
+          problem: `\`${spec.name}\` must be one of ${type.values.map((v) => `"${v}"`).join(", ")}, got "${value.v}"`,
+          code: "VN015",
+          ...(hint ? { hint } : {}),
+        };
       }
       return value.v;
     case "ints":
     case "padding": {
       if (type.kind === "padding" && value.t === "str") {
         if (value.v === "same" || value.v === "valid") return value.v;
-        return { problem: `\`${spec.name}\` must be an integer, a list, "same" or "valid", got "${value.v}"`, code: "VN015", ...(didYouMean(value.v, ["same", "valid"]) ? { hint: didYouMean(value.v, ["same", "valid"])! } : {}) };
+        return {
+          problem: `\`${spec.name}\` must be an integer, a list, "same" or "valid", got "${value.v}"`,
+          code: "VN015",
+          ...(didYouMean(value.v, ["same", "valid"]) ? { hint: didYouMean(value.v, ["same", "valid"])! } : {}),
+        };
       }
       const min = type.kind === "ints" ? (type.min ?? 1) : 0;
       const items = value.t === "list" ? value.items : [value];
@@ -92,7 +105,13 @@ export function positionalFor(params: readonly ParamSpec[], args: readonly A.Arg
  * An operator call's arguments, checked and with defaults filled in; undefined when any is wrong
  * (each problem reported once: a misspelt parameter is not also reported as the one it meant).
  */
-export function resolveOperatorArgs(opName: string, params: readonly ParamSpec[], stage: A.CallStage, evaluate: (e: A.Expr) => Value, report: Report): Args | undefined {
+export function resolveOperatorArgs(
+  opName: string,
+  params: readonly ParamSpec[],
+  stage: A.CallStage,
+  evaluate: (e: A.Expr) => Value,
+  report: Report,
+): Args | undefined {
   const args = stage.args ?? [];
   const result: Record<string, ArgValue | undefined> = {};
   const seen = new Set<string>();
@@ -104,16 +123,29 @@ export function resolveOperatorArgs(opName: string, params: readonly ParamSpec[]
     if (arg.name) {
       spec = params.find((p) => p.name === arg.name!.name);
       if (!spec) {
-        const guess = closest(arg.name.name, params.map((p) => p.name));
+        const guess = closest(
+          arg.name.name,
+          params.map((p) => p.name),
+        );
         if (guess) suggested.add(guess);
-        report("VN012", `\`${opName}\` has no parameter \`${arg.name.name}\``, arg.name.range, guess ? `did you mean \`${guess}\`?` : params.length ? `parameters: ${params.map((p) => p.name).join(", ")}` : `\`${opName}\` takes no arguments`);
+        report(
+          "VN012",
+          `\`${opName}\` has no parameter \`${arg.name.name}\``,
+          arg.name.range,
+          guess ? `did you mean \`${guess}\`?` : params.length ? `parameters: ${params.map((p) => p.name).join(", ")}` : `\`${opName}\` takes no arguments`,
+        );
         ok = false;
         continue;
       }
     } else {
       spec = params[positional++];
       if (!spec) {
-        report("VN017", `\`${opName}\` takes ${params.length} positional argument(s), got ${args.filter((a) => !a.name).length}`, arg.range, params.length ? `parameters in order: ${params.map((p) => p.name).join(", ")}` : undefined);
+        report(
+          "VN017",
+          `\`${opName}\` takes ${params.length} positional argument(s), got ${args.filter((a) => !a.name).length}`,
+          arg.range,
+          params.length ? `parameters in order: ${params.map((p) => p.name).join(", ")}` : undefined,
+        );
         ok = false;
         continue;
       }
@@ -142,7 +174,15 @@ export function resolveOperatorArgs(opName: string, params: readonly ParamSpec[]
     if (spec.default === undefined) {
       ok = false;
       if (suggested.has(spec.name)) continue;
-      report("VN013", `\`${opName}\` needs \`${spec.name}\` (${spec.doc.replace(/\.$/, "")})`, stage.callee.range, `\`${opName}(${params.filter((p) => p.default === undefined).map((p) => `${p.name} = ...`).join(", ")})\``);
+      report(
+        "VN013",
+        `\`${opName}\` needs \`${spec.name}\` (${spec.doc.replace(/\.$/, "")})`,
+        stage.callee.range,
+        `\`${opName}(${params
+          .filter((p) => p.default === undefined)
+          .map((p) => `${p.name} = ...`)
+          .join(", ")})\``,
+      );
     } else if (spec.default !== null) result[spec.name] = spec.default;
   }
   return ok ? result : undefined;
@@ -170,7 +210,15 @@ export function bindBlockArguments(
     const value = evaluateArg(arg.value);
     if (arg.name) {
       if (!params.some((p) => p.name.name === arg.name!.name)) {
-        report("VN012", `block \`${block.name.name}\` has no parameter \`${arg.name.name}\``, arg.name.range, didYouMean(arg.name.name, params.map((p) => p.name.name)) ?? `parameters: ${params.map((p) => p.name.name).join(", ") || "none"}`);
+        report(
+          "VN012",
+          `block \`${block.name.name}\` has no parameter \`${arg.name.name}\``,
+          arg.name.range,
+          didYouMean(
+            arg.name.name,
+            params.map((p) => p.name.name),
+          ) ?? `parameters: ${params.map((p) => p.name.name).join(", ") || "none"}`,
+        );
         ok = false;
         continue;
       }
@@ -183,7 +231,12 @@ export function bindBlockArguments(
     } else {
       const param = params[positional++];
       if (!param) {
-        report("VN017", `block \`${block.name.name}\` takes ${params.length} argument(s), got ${args.filter((a) => !a.name).length}`, arg.range, params.length ? `parameters in order: ${params.map((p) => p.name.name).join(", ")}` : undefined);
+        report(
+          "VN017",
+          `block \`${block.name.name}\` takes ${params.length} argument(s), got ${args.filter((a) => !a.name).length}`,
+          arg.range,
+          params.length ? `parameters in order: ${params.map((p) => p.name.name).join(", ")}` : undefined,
+        );
         ok = false;
         continue;
       }
@@ -198,7 +251,12 @@ export function bindBlockArguments(
     let value = given.get(param.name.name);
     if (value === undefined) {
       if (!param.defaultValue) {
-        report("VN013", `block \`${block.name.name}\` needs \`${param.name.name}\``, stage.callee.range, `pass it: \`${block.name.name}(${param.name.name} = ...)\``);
+        report(
+          "VN013",
+          `block \`${block.name.name}\` needs \`${param.name.name}\``,
+          stage.callee.range,
+          `pass it: \`${block.name.name}(${param.name.name} = ...)\``,
+        );
         ok = false;
         value = { t: "err" };
       } else value = evaluateDefault(param.defaultValue);
@@ -217,7 +275,12 @@ export function validateSection(section: A.Section, schema: Schema, evaluate: (e
     if (!key.name) continue;
     const field: Field | undefined = Object.hasOwn(schema, key.name) ? schema[key.name] : undefined;
     if (!field) {
-      report("VN019", `\`${section.name.name}\` has no setting \`${key.name}\``, key.range, didYouMean(key.name, Object.keys(schema)) ?? `settings: ${Object.keys(schema).join(", ")}`);
+      report(
+        "VN019",
+        `\`${section.name.name}\` has no setting \`${key.name}\``,
+        key.range,
+        didYouMean(key.name, Object.keys(schema)) ?? `settings: ${Object.keys(schema).join(", ")}`,
+      );
       continue;
     }
     if (seen.has(key.name)) {
@@ -249,7 +312,13 @@ export function validateSection(section: A.Section, schema: Schema, evaluate: (e
   }
   for (const [key, field] of Object.entries(schema)) {
     if (seen.has(key)) continue;
-    if (field.type.kind === "section") out[key] = validateSection({ kind: "Section", name: { kind: "Ident", name: key, range: section.range }, entries: [], range: section.range }, field.type.fields, evaluate, report);
+    if (field.type.kind === "section")
+      out[key] = validateSection(
+        { kind: "Section", name: { kind: "Ident", name: key, range: section.range }, entries: [], range: section.range },
+        field.type.fields,
+        evaluate,
+        report,
+      );
     else if (field.default !== undefined) out[key] = field.default as SectionValue;
   }
   return out;

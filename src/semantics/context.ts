@@ -51,7 +51,15 @@ export class CheckContext {
   }
 
   report(code: Code, severity: "error" | "warning", message: string, file: string, range: Range, extra: ReportExtra = {}): void {
-    this.diagnostics.push({ code, severity, message, file, range, ...(extra.hint ? { hint: extra.hint } : {}), ...(extra.related?.length ? { related: extra.related } : {}) });
+    this.diagnostics.push({
+      code,
+      severity,
+      message,
+      file,
+      range,
+      ...(extra.hint ? { hint: extra.hint } : {}),
+      ...(extra.related?.length ? { related: extra.related } : {}),
+    });
   }
 
   /** The scope of a file of the program. */

@@ -119,9 +119,15 @@ class NetworkElaborator implements EvaluationHost {
   private readonly outputs: number[] = [];
   private readonly evaluator = new Evaluator(this);
   readonly budget = new Budget((file, range) =>
-    this.report("VN027", `checking network \`${this.decl.name.name}\` takes more than ${LIMITS.work.toLocaleString("en-US")} steps of evaluation`, file, range, {
-      hint: "vnet checks a spec within a fixed amount of work: look for lists, loops or blocks that grow with every step",
-    }),
+    this.report(
+      "VN027",
+      `checking network \`${this.decl.name.name}\` takes more than ${LIMITS.work.toLocaleString("en-US")} steps of evaluation`,
+      file,
+      range,
+      {
+        hint: "vnet checks a spec within a fixed amount of work: look for lists, loops or blocks that grow with every step",
+      },
+    ),
   );
   /** While elaborating a per_frame body: the clip's frame count (its frames are the body's batch). */
   private perFrameFrames: number | undefined;
@@ -137,7 +143,10 @@ class NetworkElaborator implements EvaluationHost {
     // Inside a block expansion, point back at the call site that caused the problem.
     const frame = this.callStack[this.callStack.length - 1];
     const callSite = frame ? [{ message: `while expanding block \`${frame.block.name.name}\` here`, file: frame.file, range: frame.range }] : [];
-    this.context.report(code, options.severity ?? "error", message, file, range, { ...(options.hint ? { hint: options.hint } : {}), related: [...(options.related ?? []), ...callSite] });
+    this.context.report(code, options.severity ?? "error", message, file, range, {
+      ...(options.hint ? { hint: options.hint } : {}),
+      related: [...(options.related ?? []), ...callSite],
+    });
   }
 
   private expr(expr: A.Expr, env: Env, ctx: StageContext): Value {
@@ -183,7 +192,10 @@ class NetworkElaborator implements EvaluationHost {
       const result = inflateNetwork({
         report: (code, message, range, hint) => this.context.report(code, "error", message, module.file, range, hint ? { hint } : {}),
         source: this.context.lookupTop(module.file, inflate.source.name),
-        networksIn: () => [...scope.topLevel.values(), ...[...scope.imports.keys()].map((name) => this.context.peekTop(module.file, name)?.definition)].filter((d): d is Definition => d?.kind === "network").map((d) => d.name),
+        networksIn: () =>
+          [...scope.topLevel.values(), ...[...scope.imports.keys()].map((name) => this.context.peekTop(module.file, name)?.definition)]
+            .filter((d): d is Definition => d?.kind === "network")
+            .map((d) => d.name),
         checkSource: (source, sourceModule, sourceOverrides) => checkNetwork(this.context, source, sourceModule, sourceOverrides),
         moduleOf: (file) => this.context.moduleOf(file),
         decl: this.decl,
@@ -199,7 +211,9 @@ class NetworkElaborator implements EvaluationHost {
       inflatedFrom = inflate.source.name;
     }
 
-    layers = freezeByPatterns(layers, this.sections.training ? freezePatterns(this.decl) : [], (message, range, hint) => this.context.report("VN065", "error", message, module.file, range, { hint }));
+    layers = freezeByPatterns(layers, this.sections.training ? freezePatterns(this.decl) : [], (message, range, hint) =>
+      this.context.report("VN065", "error", message, module.file, range, { hint }),
+    );
 
     // Model inputs: raw inputs and streams that model (non-stream) layers read.
     const readByModel = new Set<number>();
@@ -229,7 +243,9 @@ class NetworkElaborator implements EvaluationHost {
   private define(env: Env, name: A.Ident, value: Value, kind: LocalValue["kind"]): void {
     if (!name.name) return;
     if (env.binds(name.name)) {
-      this.report("VN016", `\`${name.name}\` is already defined in this scope`, env.module.file, name.range, { hint: "bindings are immutable; pick a new name (e.g. `x2`)" });
+      this.report("VN016", `\`${name.name}\` is already defined in this scope`, env.module.file, name.range, {
+        hint: "bindings are immutable; pick a new name (e.g. `x2`)",
+      });
       return;
     }
     const definition = env.scope.definitionOf(name);
@@ -241,13 +257,18 @@ class NetworkElaborator implements EvaluationHost {
     switch (statement.kind) {
       case "Input": {
         if (where === "block") {
-          if (statement.value) this.report("VN002", "a block input takes no value: it is whatever is piped into the block", file, statement.value.range, { hint: "write `input x`" });
+          if (statement.value)
+            this.report("VN002", "a block input takes no value: it is whatever is piped into the block", file, statement.value.range, {
+              hint: "write `input x`",
+            });
           const value = blockInputs?.shift() ?? ERR;
           this.define(env, statement.name, value, "input");
           return;
         }
         if (!statement.value) {
-          this.report("VN013", `network input \`${statement.name.name}\` needs a description`, file, statement.range, { hint: "`input video = clip(frames = 16, size = 112)`" });
+          this.report("VN013", `network input \`${statement.name.name}\` needs a description`, file, statement.range, {
+            hint: "`input video = clip(frames = 16, size = 112)`",
+          });
           this.define(env, statement.name, ERR, "input");
           return;
         }
@@ -257,20 +278,39 @@ class NetworkElaborator implements EvaluationHost {
           return;
         }
         if (desc.t !== "input") {
-          this.report("VN014", `an input is described by \`clip(...)\` or \`image(...)\`, got ${typeName(desc)}`, file, statement.value.range, { hint: "`input video = clip(frames = 16, size = 112)`" });
+          this.report("VN014", `an input is described by \`clip(...)\` or \`image(...)\`, got ${typeName(desc)}`, file, statement.value.range, {
+            hint: "`input video = clip(frames = 16, size = 112)`",
+          });
           this.define(env, statement.name, ERR, "input");
           return;
         }
-        const resized = this.context.resize?.network === this.decl.name.name && this.context.program.entries.includes(file) ? this.context.resize.inputs.get(statement.name.name) : undefined;
+        const resized =
+          this.context.resize?.network === this.decl.name.name && this.context.program.entries.includes(file)
+            ? this.context.resize.inputs.get(statement.name.name)
+            : undefined;
         const shape = resized && resized.length === desc.shape.length ? resized : desc.shape;
-        const layer = this.addLayer({ op: "input", name: statement.name.name, args: { kind: desc.kind }, inputs: [], shape, params: 0, state: 0, macs: 0, frozen: false, stream: false, origin: { file, range: statement.name.range } });
+        const layer = this.addLayer({
+          op: "input",
+          name: statement.name.name,
+          args: { kind: desc.kind },
+          inputs: [],
+          shape,
+          params: 0,
+          state: 0,
+          macs: 0,
+          frozen: false,
+          stream: false,
+          origin: { file, range: statement.name.range },
+        });
         this.inputs.push({ name: statement.name.name, layer: layer.id, shape, kind: "input", modelInput: false });
         this.define(env, statement.name, this.tensorOf(layer), "input");
         return;
       }
       case "Stream": {
         if (where === "block") {
-          this.report("VN062", "streams are declared in a network, not in a block", file, statement.range, { hint: "declare the stream in the network and pipe it into the block" });
+          this.report("VN062", "streams are declared in a network, not in a block", file, statement.range, {
+            hint: "declare the stream in the network and pipe it into the block",
+          });
           // Poison, so the block's uses of the name stay silent.
           this.define(env, statement.name, ERR, "stream");
           return;
@@ -311,7 +351,9 @@ class NetworkElaborator implements EvaluationHost {
           return;
         }
         if (value.t !== "err" && (value.t !== "list" || value.items.length !== statement.names.length)) {
-          this.report("VN014", `cannot unpack ${typeName(value)} into ${statement.names.length} names`, file, statement.value.range, { hint: "the right side must give exactly one value per name (a block with that many outputs)" });
+          this.report("VN014", `cannot unpack ${typeName(value)} into ${statement.names.length} names`, file, statement.value.range, {
+            hint: "the right side must give exactly one value per name (a block with that many outputs)",
+          });
         }
         statement.names.forEach((name, i) => this.define(env, name, value.t === "list" ? (value.items[i] ?? ERR) : ERR, "binding"));
         return;
@@ -323,7 +365,9 @@ class NetworkElaborator implements EvaluationHost {
         }
         const schema = Object.hasOwn(SECTION_SCHEMAS, statement.name.name) ? SECTION_SCHEMAS[statement.name.name] : undefined;
         if (!schema) {
-          this.report("VN060", `unknown section \`${statement.name.name}\``, file, statement.name.range, { hint: didYouMean(statement.name.name, Object.keys(SECTION_SCHEMAS)) ?? `sections are: ${Object.keys(SECTION_SCHEMAS).join(", ")}` });
+          this.report("VN060", `unknown section \`${statement.name.name}\``, file, statement.name.range, {
+            hint: didYouMean(statement.name.name, Object.keys(SECTION_SCHEMAS)) ?? `sections are: ${Object.keys(SECTION_SCHEMAS).join(", ")}`,
+          });
           return;
         }
         if (this.sections[statement.name.name]) {
@@ -342,7 +386,12 @@ class NetworkElaborator implements EvaluationHost {
 
   /** Validates a data section against its schema and fills in defaults. */
   private section(section: A.Section, schema: Schema, env: Env): Record<string, SectionValue> {
-    return validateSection(section, schema, (e) => this.expr(e, env, PLAIN), (code, message, range, hint) => this.report(code, message, env.module.file, range, hint ? { hint } : {}));
+    return validateSection(
+      section,
+      schema,
+      (e) => this.expr(e, env, PLAIN),
+      (code, message, range, hint) => this.report(code, message, env.module.file, range, hint ? { hint } : {}),
+    );
   }
 
   // ---------------------------------------------------------------- stages
@@ -369,13 +418,17 @@ class NetworkElaborator implements EvaluationHost {
     const found = op ? undefined : this.context.lookupTop(file, name);
     const symbol = found?.definition;
     // `freeze = true` on any call freezes what it makes, unless the callee has a `freeze` of its own.
-    const ownFreeze = op ? op.params.some((p) => p.name === FREEZE_ARGUMENT) : symbol?.kind === "block" && (symbol.node as A.BlockDecl).params.some((p) => p.name.name === FREEZE_ARGUMENT);
+    const ownFreeze = op
+      ? op.params.some((p) => p.name === FREEZE_ARGUMENT)
+      : symbol?.kind === "block" && (symbol.node as A.BlockDecl).params.some((p) => p.name.name === FREEZE_ARGUMENT);
     const freezeArg = ownFreeze ? undefined : stage.args?.find((a) => a.name?.name === FREEZE_ARGUMENT);
     if (freezeArg) {
       const value = this.expr(freezeArg.value, env, valueContext(ctx));
       if (value.t === "err") return ERR;
       if (value.t !== "bool") {
-        this.report("VN014", `\`${FREEZE_ARGUMENT}\` expects true or false, got ${typeName(value)}`, file, freezeArg.value.range, { hint: "`freeze = true` keeps the weights of what this call makes fixed in training" });
+        this.report("VN014", `\`${FREEZE_ARGUMENT}\` expects true or false, got ${typeName(value)}`, file, freezeArg.value.range, {
+          hint: "`freeze = true` keeps the weights of what this call makes fixed in training",
+        });
         return ERR;
       }
       const rest = { ...stage, args: stage.args!.filter((a) => a !== freezeArg) };
@@ -386,7 +439,13 @@ class NetworkElaborator implements EvaluationHost {
     if (found && !found.definition) return ERR;
     if (symbol?.kind === "block") return this.blockStage(symbol, stage, input, env, ctx);
     if (symbol) {
-      this.report("VN011", `\`${name}\` is a ${symbol.kind === "const" ? "constant" : symbol.kind}, not an operator or block`, file, stage.callee.range, symbol.kind === "network" ? { hint: "reuse a network's layers by writing them as a block" } : {});
+      this.report(
+        "VN011",
+        `\`${name}\` is a ${symbol.kind === "const" ? "constant" : symbol.kind}, not an operator or block`,
+        file,
+        stage.callee.range,
+        symbol.kind === "network" ? { hint: "reuse a network's layers by writing them as a block" } : {},
+      );
       return ERR;
     }
     if (FUNCTIONS.has(name)) {
@@ -394,8 +453,13 @@ class NetworkElaborator implements EvaluationHost {
       return ERR;
     }
     const scope = env.scope;
-    const blocks = () => [...[...scope.topLevel.values()].filter((d) => d.kind === "block").map((d) => d.name), ...[...scope.imports.keys()].filter((n) => this.context.peekTop(file, n)?.definition?.kind === "block")];
-    this.report("VN011", `unknown operator or block \`${name}\``, file, stage.callee.range, { hint: operatorIdeaHint(name) ?? this.context.suggest(name, () => [...OPERATORS.keys(), ...blocks()]) ?? "see `vnet ops` for the operator list" });
+    const blocks = () => [
+      ...[...scope.topLevel.values()].filter((d) => d.kind === "block").map((d) => d.name),
+      ...[...scope.imports.keys()].filter((n) => this.context.peekTop(file, n)?.definition?.kind === "block"),
+    ];
+    this.report("VN011", `unknown operator or block \`${name}\``, file, stage.callee.range, {
+      hint: operatorIdeaHint(name) ?? this.context.suggest(name, () => [...OPERATORS.keys(), ...blocks()]) ?? "see `vnet ops` for the operator list",
+    });
     return ERR;
   }
 
@@ -404,7 +468,10 @@ class NetworkElaborator implements EvaluationHost {
     const from = this.expr(stage.from, env, valueContext(ctx));
     const to = this.expr(stage.to, env, valueContext(ctx));
     if (from.t === "err" || to.t === "err") return ERR;
-    for (const [v, e] of [[from, stage.from], [to, stage.to]] as const) {
+    for (const [v, e] of [
+      [from, stage.from],
+      [to, stage.to],
+    ] as const) {
       if (v.t !== "num" || !Number.isInteger(v.v)) return this.evaluator.typeError(`loop bounds must be integers, got ${typeName(v)}`, file, e.range);
     }
     const a = (from as { v: number }).v;
@@ -431,7 +498,14 @@ class NetworkElaborator implements EvaluationHost {
     let value = input;
     for (let i = a; i < b && value.t !== "err"; i++) {
       const loopEnv = env.loop(stage);
-      if (variable) loopEnv.bind(variable, { value: { t: "num", v: i }, origin: { file, range: stage.variable.range }, kind: "loop", used: true, name: stage.variable.name });
+      if (variable)
+        loopEnv.bind(variable, {
+          value: { t: "num", v: i },
+          origin: { file, range: stage.variable.range },
+          kind: "loop",
+          used: true,
+          name: stage.variable.name,
+        });
       // A single unnamed call per iteration is named by the iteration number (`layer1.0.conv1`).
       const single = stage.body.length === 1 && stage.body[0]!.kind === "CallStage" && !stage.body[0]!.alias;
       if (single) {
@@ -454,7 +528,9 @@ class NetworkElaborator implements EvaluationHost {
     }
     if (stage.alias) {
       if (!this.builder.claim(stage.alias.name)) {
-        this.report("VN016", `layer name \`${stage.alias.name}\` is already used here`, file, stage.alias.range, { hint: "names must be unique within a block or network" });
+        this.report("VN016", `layer name \`${stage.alias.name}\` is already used here`, file, stage.alias.range, {
+          hint: "names must be unique within a block or network",
+        });
         return this.builder.uniqueName(stage.alias.name);
       }
       return stage.alias.name;
@@ -466,36 +542,62 @@ class NetworkElaborator implements EvaluationHost {
     if (input.t === "err" || containsError(input)) return undefined;
     if (input.t === "tensor") {
       if (expected === 1) return [input];
-      this.report("VN018", `\`${what}\` takes ${expected === "many" ? "two or more tensors" : `${expected} tensors`}, but one tensor flows in`, file, range, { hint: `gather them in a list: \`[a, b] -> ${what}\`` });
+      this.report("VN018", `\`${what}\` takes ${expected === "many" ? "two or more tensors" : `${expected} tensors`}, but one tensor flows in`, file, range, {
+        hint: `gather them in a list: \`[a, b] -> ${what}\``,
+      });
       return undefined;
     }
     if (input.t === "list" && input.items.every((i) => i.t === "tensor")) {
       const n = input.items.length;
       if ((expected === "many" && n >= 2) || expected === n) return input.items as Extract<Value, { t: "tensor" }>[];
-      this.report("VN018", `\`${what}\` takes ${expected === "many" ? "two or more tensors" : expected === 1 ? "one tensor" : `${expected} tensors`}, but ${n} flow in`, file, range, expected === 1 ? { hint: "combine them first with `add`, `concat` or `lateral`" } : {});
+      this.report(
+        "VN018",
+        `\`${what}\` takes ${expected === "many" ? "two or more tensors" : expected === 1 ? "one tensor" : `${expected} tensors`}, but ${n} flow in`,
+        file,
+        range,
+        expected === 1 ? { hint: "combine them first with `add`, `concat` or `lateral`" } : {},
+      );
       return undefined;
     }
-    this.report("VN014", `\`${what}\` needs a tensor on its left, got ${typeName(input)}`, file, range, { hint: "the left side of `->` is an input, a stream or a layer's output" });
+    this.report("VN014", `\`${what}\` needs a tensor on its left, got ${typeName(input)}`, file, range, {
+      hint: "the left side of `->` is an input, a stream or a layer's output",
+    });
     return undefined;
   }
 
   private opStage(op: OpDef, stage: A.CallStage, input: Value, env: Env, ctx: StageContext): Value {
     const file = env.module.file;
     if (ctx.streamMode && !op.streamOnly && !op.streamOk) {
-      this.report("VN014", `\`${op.name}\` is a model layer; a stream only selects, normalises or computes flow from an input`, file, stage.callee.range, { hint: "declare the stream, then use it in a binding: `x = flow -> conv2d(...)`" });
+      this.report("VN014", `\`${op.name}\` is a model layer; a stream only selects, normalises or computes flow from an input`, file, stage.callee.range, {
+        hint: "declare the stream, then use it in a binding: `x = flow -> conv2d(...)`",
+      });
       return ERR;
     }
     if (!ctx.streamMode && op.streamOnly) {
-      this.report("VN014", `\`${op.name}\` runs in the data pipeline and must be declared as a stream`, file, stage.callee.range, { hint: `\`stream flow = video -> ${op.name}(...)\`` });
+      this.report("VN014", `\`${op.name}\` runs in the data pipeline and must be declared as a stream`, file, stage.callee.range, {
+        hint: `\`stream flow = video -> ${op.name}(...)\``,
+      });
       return ERR;
     }
     const tensors = this.inputTensors(input, op.inputs, op.name, file, stage.callee.range);
-    const args = resolveOperatorArgs(op.name, op.params, stage, (e) => this.expr(e, env, valueContext(ctx)), (code, message, range, hint) => this.report(code, message, file, range, hint ? { hint } : {}));
+    const args = resolveOperatorArgs(
+      op.name,
+      op.params,
+      stage,
+      (e) => this.expr(e, env, valueContext(ctx)),
+      (code, message, range, hint) => this.report(code, message, file, range, hint ? { hint } : {}),
+    );
     if (!tensors || !args) return ERR;
     for (const t of tensors) {
       if (op.ranks && !op.ranks.includes(t.shape.length)) {
         const hint = op.name === "per_frame" || op.name === "stack_frames" || op.name === "frame" ? "it needs a clip [N, T, H, W, C]" : undefined;
-        this.report("VN021", `\`${op.name}\` expects ${op.ranks.map(rankName).join(" or ")}, got ${describeTensor(t.shape)}`, file, stage.callee.range, hint ? { hint } : {});
+        this.report(
+          "VN021",
+          `\`${op.name}\` expects ${op.ranks.map(rankName).join(" or ")}, got ${describeTensor(t.shape)}`,
+          file,
+          stage.callee.range,
+          hint ? { hint } : {},
+        );
         return ERR;
       }
     }
@@ -514,18 +616,31 @@ class NetworkElaborator implements EvaluationHost {
     const fullArgs = op.acrossFrames && this.perFrameFrames !== undefined ? { ...args, frames_in_batch: this.perFrameFrames } : args;
     const shapes = tensors.map((t) => t.shape);
     const fail = (error: InferError): Value => {
-      const argNode = error.arg ? (stage.args ?? []).find((a) => a.name?.name === error.arg) ?? positionalFor(op.params, stage.args ?? [], error.arg) : undefined;
+      const argNode = error.arg
+        ? ((stage.args ?? []).find((a) => a.name?.name === error.arg) ?? positionalFor(op.params, stage.args ?? [], error.arg))
+        : undefined;
       // At a fusion point, say where each mismatched input came from.
-      const origins = error.code === "VN020" && tensors.length > 1 ? tensors.map((t, i) => ({ message: `input ${i + 1} ${formatShape(t.shape)} comes from here`, file: t.origin.file, range: t.origin.range })) : [];
-      this.report(error.code as Code, error.error, file, argNode?.value.range ?? stage.callee.range, { ...(error.hint ? { hint: error.hint } : {}), related: origins });
+      const origins =
+        error.code === "VN020" && tensors.length > 1
+          ? tensors.map((t, i) => ({ message: `input ${i + 1} ${formatShape(t.shape)} comes from here`, file: t.origin.file, range: t.origin.range }))
+          : [];
+      this.report(error.code as Code, error.error, file, argNode?.value.range ?? stage.callee.range, {
+        ...(error.hint ? { hint: error.hint } : {}),
+        related: origins,
+      });
       return ERR;
     };
     const build = (opName: string, layerName: string, layerArgs: Args): Value => {
       const inferred = OPERATORS.get(opName)!.infer(shapes, layerArgs);
       if (isInferError(inferred)) return fail(inferred);
       for (const warning of inferred.warnings ?? []) {
-        const argNode = warning.arg ? (stage.args ?? []).find((a) => a.name?.name === warning.arg) ?? positionalFor(op.params, stage.args ?? [], warning.arg) : undefined;
-        this.report(warning.code, warning.message, file, argNode?.value.range ?? stage.callee.range, { severity: "warning", ...(warning.hint ? { hint: warning.hint } : {}) });
+        const argNode = warning.arg
+          ? ((stage.args ?? []).find((a) => a.name?.name === warning.arg) ?? positionalFor(op.params, stage.args ?? [], warning.arg))
+          : undefined;
+        this.report(warning.code, warning.message, file, argNode?.value.range ?? stage.callee.range, {
+          severity: "warning",
+          ...(warning.hint ? { hint: warning.hint } : {}),
+        });
       }
       const layer = this.addLayer({
         op: opName,
@@ -560,7 +675,19 @@ class NetworkElaborator implements EvaluationHost {
     const frozen = ctx.frozen || args.freeze === true;
     const outerFrames = this.perFrameFrames;
     this.perFrameFrames = t;
-    const frameInput = inner.add({ op: "input", name: "frame", args: {}, inputs: [], shape: frameShape, params: 0, state: 0, macs: 0, frozen, stream: false, origin });
+    const frameInput = inner.add({
+      op: "input",
+      name: "frame",
+      args: {},
+      inputs: [],
+      shape: frameShape,
+      params: 0,
+      state: 0,
+      macs: 0,
+      frozen,
+      stream: false,
+      origin,
+    });
     let value: Value = this.tensorOf(frameInput);
     try {
       for (const s of stage.body ?? []) value = this.stage(s, value, env, { streamMode: ctx.streamMode, frozen });
@@ -621,13 +748,16 @@ class NetworkElaborator implements EvaluationHost {
       (e) => this.expr(e, blockEnv, valueContext(ctx)),
       (param, value) => {
         const definition = blockScope.definitionOf(param.name);
-        if (definition) blockEnv.bind(definition, { value, origin: { file: blockModule.file, range: param.name.range }, kind: "param", used: true, name: param.name.name });
+        if (definition)
+          blockEnv.bind(definition, { value, origin: { file: blockModule.file, range: param.name.range }, kind: "param", used: true, name: param.name.name });
       },
       (code, message, range, hint) => this.report(code, message, callFile, range, hint ? { hint } : {}),
     );
     if (!tensors || !bound) return ERR;
     if (inputCount === 0) {
-      this.report("VN062", `block \`${block.name.name}\` declares no \`input\``, blockModule.file, block.name.range, { hint: "add `input x` as its first statement" });
+      this.report("VN062", `block \`${block.name.name}\` declares no \`input\``, blockModule.file, block.name.range, {
+        hint: "add `input x` as its first statement",
+      });
       return ERR;
     }
     const name = this.takeName(stage, block.name.name, ctx, callFile);
@@ -643,11 +773,15 @@ class NetworkElaborator implements EvaluationHost {
       this.callStack.pop();
     }
     if (outputs.length === 0) {
-      this.report("VN062", `block \`${block.name.name}\` has no \`output\``, blockModule.file, block.name.range, { hint: "end the block with `output <expression>`" });
+      this.report("VN062", `block \`${block.name.name}\` has no \`output\``, blockModule.file, block.name.range, {
+        hint: "end the block with `output <expression>`",
+      });
       return ERR;
     }
     if (outputs.length > 1) {
-      this.report("VN016", `block \`${block.name.name}\` has more than one \`output\` statement`, blockModule.file, block.name.range, { hint: "return several tensors from one statement: `output slow, fast`" });
+      this.report("VN016", `block \`${block.name.name}\` has more than one \`output\` statement`, blockModule.file, block.name.range, {
+        hint: "return several tensors from one statement: `output slow, fast`",
+      });
     }
     const out = outputs[0]!;
     return out.length === 1 ? out[0]! : { t: "list", items: out };

@@ -147,7 +147,8 @@ export class Evaluator {
         const index = this.expr(expr.index, env, ctx);
         if (object.t === "err" || index.t === "err") return ERR;
         if (object.t !== "list") return this.typeError(`only lists can be indexed, got ${typeName(object)}`, file, expr.object.range);
-        if (index.t !== "num" || !Number.isInteger(index.v)) return this.typeError(`a list index must be an integer, got ${typeName(index)}`, file, expr.index.range);
+        if (index.t !== "num" || !Number.isInteger(index.v))
+          return this.typeError(`a list index must be an integer, got ${typeName(index)}`, file, expr.index.range);
         const i = index.v < 0 ? object.items.length + index.v : index.v;
         if (i < 0 || i >= object.items.length) {
           this.report("VN015", `index ${index.v} is out of range for a list of ${object.items.length}`, file, expr.index.range);
@@ -186,7 +187,9 @@ export class Evaluator {
       // An import that did not resolve was reported at the import.
       if (!definition) return ERR;
       if (definition.kind === "const") return this.constant(definition);
-      this.report("VN014", `\`${name}\` is a ${definition.kind}, not a value`, file, range, { hint: definition.kind === "block" ? `apply it with \`->\`: \`x -> ${name}(...)\`` : "a network is used through `inflate`" });
+      this.report("VN014", `\`${name}\` is a ${definition.kind}, not a value`, file, range, {
+        hint: definition.kind === "block" ? `apply it with \`->\`: \`x -> ${name}(...)\`` : "a network is used through `inflate`",
+      });
       return ERR;
     }
     const hint = unknownNameHint(this.host.context, env.scope, name, range.start, env.context, resolution);
@@ -222,7 +225,9 @@ export class Evaluator {
       const entry = Object.hasOwn(TENSOR_MEMBERS, member.name) ? TENSOR_MEMBERS[member.name] : undefined;
       if (!entry) {
         const names = Object.keys(TENSOR_MEMBERS);
-        this.report("VN010", `a tensor has no \`${member.name}\``, file, member.range, { hint: didYouMean(member.name, [...names, "shape"]) ?? `use ${names.join(", ")} or shape` });
+        this.report("VN010", `a tensor has no \`${member.name}\``, file, member.range, {
+          hint: didYouMean(member.name, [...names, "shape"]) ?? `use ${names.join(", ")} or shape`,
+        });
         return ERR;
       }
       const v = entry.read(object.shape);
@@ -280,7 +285,9 @@ export class Evaluator {
     if (left.t === "list" && right.t === "list" && expr.op === "+") {
       const length = left.items.length + right.items.length;
       if (length > LIMITS.listItems) {
-        this.report("VN015", `this \`+\` makes a list of ${length} items; a computed list holds at most ${LIMITS.listItems}`, file, expr.range, { hint: "lists are settings (kernel sizes, class names), not data" });
+        this.report("VN015", `this \`+\` makes a list of ${length} items; a computed list holds at most ${LIMITS.listItems}`, file, expr.range, {
+          hint: "lists are settings (kernel sizes, class names), not data",
+        });
         return ERR;
       }
       spend(length);
@@ -309,7 +316,12 @@ export class Evaluator {
     if (left.t !== "num" || right.t !== "num") {
       const bad = left.t !== "num" ? expr.left : expr.right;
       const badValue = left.t !== "num" ? left : right;
-      return this.typeError(`\`${expr.op}\` needs numbers, got ${typeName(badValue)}`, file, bad.range, badValue.t === "tensor" ? "use `.channels`, `.frames`, `.height` or `.width` for a tensor's sizes" : undefined);
+      return this.typeError(
+        `\`${expr.op}\` needs numbers, got ${typeName(badValue)}`,
+        file,
+        bad.range,
+        badValue.t === "tensor" ? "use `.channels`, `.frames`, `.height` or `.width` for a tensor's sizes" : undefined,
+      );
     }
     const a = left.v;
     const b = right.v;
@@ -347,9 +359,16 @@ export class Evaluator {
     const fn = FUNCTIONS.get(name);
     if (!fn) {
       if (OPERATORS.has(name) || this.host.context.lookupTop(file, name)?.definition?.kind === "block") {
-        return this.typeError(`\`${name}\` is applied to tensors with \`->\`, not called like a function`, file, expr.callee.range, `write \`x -> ${name}(...)\``);
+        return this.typeError(
+          `\`${name}\` is applied to tensors with \`->\`, not called like a function`,
+          file,
+          expr.callee.range,
+          `write \`x -> ${name}(...)\``,
+        );
       }
-      this.report("VN011", `unknown function \`${name}\``, file, expr.callee.range, { hint: didYouMean(name, FUNCTIONS.keys()) ?? `functions are: ${[...FUNCTIONS.keys()].join(", ")}` });
+      this.report("VN011", `unknown function \`${name}\``, file, expr.callee.range, {
+        hint: didYouMean(name, FUNCTIONS.keys()) ?? `functions are: ${[...FUNCTIONS.keys()].join(", ")}`,
+      });
       return ERR;
     }
     const positional: Value[] = [];
@@ -363,13 +382,18 @@ export class Evaluator {
     if (name === "clip" || name === "image" || name === "sequence" || name === "boxes") return this.inputDescription(name, positional, named, expr, file);
     if (named.size > 0) return this.typeError(`\`${name}\` takes no named arguments`, file, [...named.values()][0]!.range);
     let args = positional;
-    if ((name === "min" || name === "max" || name === "sum" || name === "len") && args.length === 1 && args[0]!.t === "list") args = [...(args[0] as { items: readonly Value[] }).items];
+    if ((name === "min" || name === "max" || name === "sum" || name === "len") && args.length === 1 && args[0]!.t === "list")
+      args = [...(args[0] as { items: readonly Value[] }).items];
     if (name === "len") {
       if (positional.length !== 1 || positional[0]!.t !== "list") return this.typeError("`len` takes one list", file, expr.range);
       return { t: "num", v: args.length };
     }
     if (args.length < fn.arity[0] || (name !== "sum" && name !== "min" && name !== "max" && args.length > fn.arity[1])) {
-      return this.typeError(`\`${name}\` takes ${fn.arity[0] === fn.arity[1] ? fn.arity[0] : `${fn.arity[0]} to ${fn.arity[1]}`} argument(s), got ${args.length}`, file, expr.range);
+      return this.typeError(
+        `\`${name}\` takes ${fn.arity[0] === fn.arity[1] ? fn.arity[0] : `${fn.arity[0]} to ${fn.arity[1]}`} argument(s), got ${args.length}`,
+        file,
+        expr.range,
+      );
     }
     const numbers: number[] = [];
     for (const a of args) {
@@ -378,13 +402,28 @@ export class Evaluator {
     }
     // Reduced in a loop: spreading a long list into Math.min's arguments would overflow the stack.
     const v =
-      name === "floor" ? Math.floor(numbers[0]!) : name === "ceil" ? Math.ceil(numbers[0]!) : name === "round" ? Math.round(numbers[0]!) : name === "abs" ? Math.abs(numbers[0]!) : name === "min" ? numbers.reduce((m, x) => Math.min(m, x), Infinity) : name === "max" ? numbers.reduce((m, x) => Math.max(m, x), -Infinity) : numbers.reduce((s, x) => s + x, 0);
+      name === "floor"
+        ? Math.floor(numbers[0]!)
+        : name === "ceil"
+          ? Math.ceil(numbers[0]!)
+          : name === "round"
+            ? Math.round(numbers[0]!)
+            : name === "abs"
+              ? Math.abs(numbers[0]!)
+              : name === "min"
+                ? numbers.reduce((m, x) => Math.min(m, x), Infinity)
+                : name === "max"
+                  ? numbers.reduce((m, x) => Math.max(m, x), -Infinity)
+                  : numbers.reduce((s, x) => s + x, 0);
     return { t: "num", v };
   }
 
   /** `clip(frames, size, channels)`, `image(size, channels)` and `sequence(length, features)`: the description of a network input. */
   private inputDescription(name: InputKind, positional: Value[], named: Map<string, { value: Value; range: Range }>, expr: A.CallExpr, file: string): Value {
-    if (name === "boxes") return positional.length || named.size ? this.typeError("`boxes()` takes no arguments", file, expr.range) : { t: "input", kind: name, shape: [BOX_COLUMNS] };
+    if (name === "boxes")
+      return positional.length || named.size
+        ? this.typeError("`boxes()` takes no arguments", file, expr.range)
+        : { t: "input", kind: name, shape: [BOX_COLUMNS] };
     const order = INPUT_FUNCTION_PARAMS[name].map((p) => p.name);
     const values = new Map<string, { value: Value; range: Range }>();
     positional.forEach((v, i) => {
@@ -401,7 +440,11 @@ export class Evaluator {
     const positiveInt = (key: string, fallback?: number): number | undefined => {
       const entry = values.get(key);
       if (!entry) {
-        if (fallback === undefined) this.report("VN013", `\`${name}\` needs \`${key}\``, file, expr.range, { hint: name === "clip" ? "`clip(frames = 16, size = 112)`" : name === "sequence" ? "`sequence(length = 100, features = 400)`" : "`image(size = 224)`" });
+        if (fallback === undefined)
+          this.report("VN013", `\`${name}\` needs \`${key}\``, file, expr.range, {
+            hint:
+              name === "clip" ? "`clip(frames = 16, size = 112)`" : name === "sequence" ? "`sequence(length = 100, features = 400)`" : "`image(size = 224)`",
+          });
         return fallback;
       }
       if (entry.value.t !== "num" || !Number.isInteger(entry.value.v) || entry.value.v < 1) {
@@ -426,7 +469,11 @@ export class Evaluator {
     let hw: [number, number] | undefined;
     if (!sizeEntry) this.report("VN013", `\`${name}\` needs \`size\``, file, expr.range, { hint: "`size = 112` or `size = [h, w]`" });
     else if (sizeEntry.value.t === "num" && Number.isInteger(sizeEntry.value.v) && sizeEntry.value.v > 0) hw = [sizeEntry.value.v, sizeEntry.value.v];
-    else if (sizeEntry.value.t === "list" && sizeEntry.value.items.length === 2 && sizeEntry.value.items.every((i) => i.t === "num" && Number.isInteger(i.v) && i.v > 0)) {
+    else if (
+      sizeEntry.value.t === "list" &&
+      sizeEntry.value.items.length === 2 &&
+      sizeEntry.value.items.every((i) => i.t === "num" && Number.isInteger(i.v) && i.v > 0)
+    ) {
       hw = sizeEntry.value.items.map((i) => (i as { v: number }).v) as [number, number];
     } else this.report("VN015", `\`size\` must be a positive integer or [height, width], got ${show(sizeEntry.value)}`, file, sizeEntry.range);
     if (frames === undefined || channels === undefined || !hw) return ERR;
@@ -440,7 +487,14 @@ export class Evaluator {
 }
 
 /** The hint of an unknown name: declared further down, a near miss of a visible name, or an operator. */
-export function unknownNameHint(check: CheckContext, scope: ModuleScope, name: string, at: number, context: ScopeContext, resolution: Resolution | undefined): string | undefined {
+export function unknownNameHint(
+  check: CheckContext,
+  scope: ModuleScope,
+  name: string,
+  at: number,
+  context: ScopeContext,
+  resolution: Resolution | undefined,
+): string | undefined {
   if (resolution?.kind === "later") return `\`${name}\` is defined later; statements run top to bottom, so move it up`;
   return check.suggest(name, () => scope.visibleNames(at, context)) ?? (OPERATORS.has(name) ? `\`${name}\` is an operator: apply it with \`->\`` : undefined);
 }

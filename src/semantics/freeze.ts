@@ -44,7 +44,11 @@ function matches(regex: RegExp, name: string): boolean {
  * Marks the layers the patterns name as frozen (inside per_frame bodies too, by their full names);
  * reports a pattern that names no layer. Returns the layers, unchanged where nothing matched.
  */
-export function freezeByPatterns(layers: readonly Layer[], patterns: readonly FreezePattern[], report: (message: string, range: Range, hint: string) => void): readonly Layer[] {
+export function freezeByPatterns(
+  layers: readonly Layer[],
+  patterns: readonly FreezePattern[],
+  report: (message: string, range: Range, hint: string) => void,
+): readonly Layer[] {
   if (patterns.length === 0) return layers;
   const rules = patterns.map((p) => ({ ...p, regex: globToRegExp(p.pattern), matched: 0 }));
   const names = new Set<string>();
@@ -68,7 +72,11 @@ export function freezeByPatterns(layers: readonly Layer[], patterns: readonly Fr
   for (const rule of rules) {
     if (rule.matched > 0) continue;
     const guess = closest(rule.pattern, names);
-    report(`\`freeze\` pattern "${rule.pattern}" matches no layer`, rule.range, guess ? `did you mean "${guess}"?` : `layer names look like "${[...names].find((n) => n.includes(".")) ?? ""}"; \`vnet summary\` lists them`);
+    report(
+      `\`freeze\` pattern "${rule.pattern}" matches no layer`,
+      rule.range,
+      guess ? `did you mean "${guess}"?` : `layer names look like "${[...names].find((n) => n.includes(".")) ?? ""}"; \`vnet summary\` lists them`,
+    );
   }
   return result;
 }

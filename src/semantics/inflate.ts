@@ -24,7 +24,28 @@ const INFLATED_OP: Readonly<Record<string, string>> = {
 };
 
 /** Operators that work unchanged on clips. */
-const RANK_AGNOSTIC = new Set(["bn", "relu", "sigmoid", "tanh", "softmax", "swish", "hard_sigmoid", "hard_swish", "gelu", "dropout", "lrn", "add", "mul", "concat", "slice", "global_avg_pool", "global_max_pool", "flatten", "dense", "nonlocal"]);
+const RANK_AGNOSTIC = new Set([
+  "bn",
+  "relu",
+  "sigmoid",
+  "tanh",
+  "softmax",
+  "swish",
+  "hard_sigmoid",
+  "hard_swish",
+  "gelu",
+  "dropout",
+  "lrn",
+  "add",
+  "mul",
+  "concat",
+  "slice",
+  "global_avg_pool",
+  "global_max_pool",
+  "flatten",
+  "dense",
+  "nonlocal",
+]);
 
 /** Converts a glob to a regular expression: `*` within a name segment, `**` across segments, `{a,b}` alternatives. */
 export function globToRegExp(glob: string): RegExp {
@@ -45,7 +66,11 @@ function globSource(glob: string): string {
       const close = glob.indexOf("}", i);
       if (close < 0) out += "\\{";
       else {
-        out += `(?:${glob.slice(i + 1, close).split(",").map(globSource).join("|")})`;
+        out += `(?:${glob
+          .slice(i + 1, close)
+          .split(",")
+          .map(globSource)
+          .join("|")})`;
         i = close;
       }
     } else out += c.replace(/[.+^$()|[\]\\]/g, "\\$&");
@@ -87,7 +112,12 @@ export function inflateNetwork(request: InflateRequest): { layers: Layer[]; outp
   const source = request.source?.definition;
   if (!source || source.kind !== "network") {
     const guess = closest(inflate.source.name, request.networksIn());
-    report("VN052", source ? `\`${inflate.source.name}\` is a ${source.kind}, not a network` : `no network named \`${inflate.source.name}\` to inflate`, inflate.source.range, guess ? `did you mean \`${guess}\`?` : "define or import the 2D network first");
+    report(
+      "VN052",
+      source ? `\`${inflate.source.name}\` is a ${source.kind}, not a network` : `no network named \`${inflate.source.name}\` to inflate`,
+      inflate.source.range,
+      guess ? `did you mean \`${guess}\`?` : "define or import the 2D network first",
+    );
     return undefined;
   }
   const overrides = new Map<string, Value>();
@@ -108,15 +138,32 @@ export function inflateNetwork(request: InflateRequest): { layers: Layer[]; outp
     return undefined;
   }
 
-  const settingsSection: A.Section = { kind: "Section", name: { kind: "Ident", name: "inflate", range: inflate.source.range }, entries: inflate.entries.filter((e): e is A.Binding => e.kind === "Binding"), range: inflate.range };
+  const settingsSection: A.Section = {
+    kind: "Section",
+    name: { kind: "Ident", name: "inflate", range: inflate.source.range },
+    entries: inflate.entries.filter((e): e is A.Binding => e.kind === "Binding"),
+    range: inflate.range,
+  };
   const evaluate = request.evaluate;
   const settings = validateSection(settingsSection, INFLATE_SETTINGS, evaluate, report);
   const rules: Rule[] = [];
   for (const entry of inflate.entries) {
     if (entry.kind !== "Rule") continue;
-    const ruleSection: A.Section = { kind: "Section", name: { kind: "Ident", name: "rule", range: entry.pattern.range }, entries: entry.bindings, range: entry.range };
+    const ruleSection: A.Section = {
+      kind: "Section",
+      name: { kind: "Ident", name: "rule", range: entry.pattern.range },
+      entries: entry.bindings,
+      range: entry.range,
+    };
     const ruleSettings = validateSection(ruleSection, INFLATE_RULE, evaluate, report);
-    rules.push({ pattern: entry.pattern.value, regex: globToRegExp(entry.pattern.value), range: entry.pattern.range, settings: ruleSettings, matched: 0, matchedTemporal: 0 });
+    rules.push({
+      pattern: entry.pattern.value,
+      regex: globToRegExp(entry.pattern.value),
+      range: entry.pattern.range,
+      settings: ruleSettings,
+      matched: 0,
+      matchedTemporal: 0,
+    });
   }
 
   const layers: Layer[] = [...request.layers];
@@ -133,7 +180,11 @@ export function inflateNetwork(request: InflateRequest): { layers: Layer[]; outp
     const blame = matching.length ? matching[matching.length - 1]!.range : inflate.source.range;
     const newOp = INFLATED_OP[layer.op];
     if (!newOp && !RANK_AGNOSTIC.has(layer.op)) {
-      report("VN052", `layer \`${layer.name}\` (${layer.op}) of \`${inflate.source.name}\` has no 3D form, so the network cannot be inflated`, inflate.source.range);
+      report(
+        "VN052",
+        `layer \`${layer.name}\` (${layer.op}) of \`${inflate.source.name}\` has no 3D form, so the network cannot be inflated`,
+        inflate.source.range,
+      );
       return undefined;
     }
     let args: Args = layer.args;
@@ -153,7 +204,11 @@ export function inflateNetwork(request: InflateRequest): { layers: Layer[]; outp
         pad,
         ...(isConv ? { dilation: [1, ...two(layer.args.dilation, 1)] } : {}),
       };
-      inflated = { from: layer.op, temporalKernel: kt, init: ((settingsFor.init as string | undefined) ?? (settings.init as string)) === "center" ? "center" : "repeat" };
+      inflated = {
+        from: layer.op,
+        temporalKernel: kt,
+        init: ((settingsFor.init as string | undefined) ?? (settings.init as string)) === "center" ? "center" : "repeat",
+      };
     }
     const op = OPERATORS.get(newOp ?? layer.op)!;
     const inputIds = layer.inputs.map((i) => idMap.get(i));
@@ -169,7 +224,12 @@ export function inflateNetwork(request: InflateRequest): { layers: Layer[]; outp
       const before = sourceShapes.get(layer.inputs[0]!)!;
       const after = inputShapes[0]!;
       if (before[before.length - 1] !== after[after.length - 1]) {
-        report("VN053", `inflation changes the input width of dense layer \`${layer.name}\` from ${before[before.length - 1]} to ${after[after.length - 1]}, so its 2D weights cannot carry over`, inflate.source.range, "pool over time before flattening (global_avg_pool), or give the last pool a temporal extent that reduces time to 1");
+        report(
+          "VN053",
+          `inflation changes the input width of dense layer \`${layer.name}\` from ${before[before.length - 1]} to ${after[after.length - 1]}, so its 2D weights cannot carry over`,
+          inflate.source.range,
+          "pool over time before flattening (global_avg_pool), or give the last pool a temporal extent that reduces time to 1",
+        );
         failed = true;
         break;
       }
@@ -194,9 +254,19 @@ export function inflateNetwork(request: InflateRequest): { layers: Layer[]; outp
     if (rule.matched === 0) {
       const names = source2d.layers.filter((l) => l.op !== "input").map((l) => l.name);
       const guess = closest(rule.pattern, names);
-      report("VN050", `inflation rule "${rule.pattern}" matches no layer of \`${inflate.source.name}\``, rule.range, guess ? `did you mean "${guess}"?` : `layer names look like "${names.find((n) => n.includes(".")) ?? names[0] ?? ""}"; \`vnet summary\` lists them`);
+      report(
+        "VN050",
+        `inflation rule "${rule.pattern}" matches no layer of \`${inflate.source.name}\``,
+        rule.range,
+        guess ? `did you mean "${guess}"?` : `layer names look like "${names.find((n) => n.includes(".")) ?? names[0] ?? ""}"; \`vnet summary\` lists them`,
+      );
     } else if (rule.matchedTemporal === 0 && Object.keys(rule.settings).some((k) => k !== "init")) {
-      report("VN051", `inflation rule "${rule.pattern}" matches only layers without a temporal extent (no conv2d or 2D pool)`, rule.range, "rules give convs and pools their temporal kernel; point the pattern at those layers");
+      report(
+        "VN051",
+        `inflation rule "${rule.pattern}" matches only layers without a temporal extent (no conv2d or 2D pool)`,
+        rule.range,
+        "rules give convs and pools their temporal kernel; point the pattern at those layers",
+      );
     }
   }
   if (failed) return undefined;

@@ -127,7 +127,7 @@ export function formatBytes(bytes: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
   let value = bytes;
   let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) value /= 1024, unit++;
+  while (value >= 1024 && unit < units.length - 1) ((value /= 1024), unit++);
   if (unit === 0) return `${value} B`;
   return `${value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2)} ${units[unit]}`;
 }

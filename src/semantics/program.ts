@@ -142,7 +142,18 @@ export function loadProgram(entries: readonly string[], options: { root?: string
     }
     const parsed =
       text.length > MAX_FILE_BYTES
-        ? { ast: { kind: "File" as const, items: [], comments: [], range: { start: 0, end: text.length } }, diagnostics: [{ code: "VN004", severity: "error" as const, message: `file is ${text.length} characters; vnet reads specs up to ${MAX_FILE_BYTES}`, file, range: { start: 0, end: 0 } }] }
+        ? {
+            ast: { kind: "File" as const, items: [], comments: [], range: { start: 0, end: text.length } },
+            diagnostics: [
+              {
+                code: "VN004",
+                severity: "error" as const,
+                message: `file is ${text.length} characters; vnet reads specs up to ${MAX_FILE_BYTES}`,
+                file,
+                range: { start: 0, end: 0 },
+              },
+            ],
+          }
         : parseSpec(text, file);
     for (const d of parsed.diagnostics) diagnostics.push({ ...d, file });
     const imports = new Map<number, string | undefined>();
@@ -173,7 +184,7 @@ export function loadProgram(entries: readonly string[], options: { root?: string
           message: `import \`${spec}\` not found (looked for \`${path.relative(root, target) || target}\`)`,
           file,
           range: item.path.range,
-          hint: "paths are relative to the importing file, e.g. \"./lib/resnet.vnet\"",
+          hint: 'paths are relative to the importing file, e.g. "./lib/resnet.vnet"',
         });
         imports.set(index, undefined);
         return;

@@ -218,7 +218,17 @@ export class ModuleScope {
     for (const e of exprs) {
       forEachStage(e, (stage) => {
         if (stage.kind !== "ForStage") return;
-        const d: Definition = { name: stage.variable.name, kind: "loop", file: this.file, ident: stage.variable, nameRange: stage.variable.range, declRange: stage.range, scopeRange: stage.range, node: stage, ...(container ? { container } : {}) };
+        const d: Definition = {
+          name: stage.variable.name,
+          kind: "loop",
+          file: this.file,
+          ident: stage.variable,
+          nameRange: stage.variable.range,
+          declRange: stage.range,
+          scopeRange: stage.range,
+          node: stage,
+          ...(container ? { container } : {}),
+        };
         this.loops.set(stage, d);
         this.add(d);
       });

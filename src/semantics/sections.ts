@@ -24,7 +24,11 @@ const trainSampling: Schema = {
   frames: { type: { kind: "int", min: 1 }, doc: "Frames per clip; must equal the input's frames (defaults to it)." },
   stride: { type: { kind: "int", min: 1 }, doc: "Take every stride-th raw frame (exclusive with fps)." },
   fps: { type: { kind: "number", min: 0, exclusiveMin: true }, doc: "Resample the video to this frame rate first (exclusive with stride)." },
-  choice: { type: { kind: "enum", values: ["random", "uniform", "dense"] }, default: "random", doc: "Where clips start: one random position, evenly spaced, or every position." },
+  choice: {
+    type: { kind: "enum", values: ["random", "uniform", "dense"] },
+    default: "random",
+    doc: "Where clips start: one random position, evenly spaced, or every position.",
+  },
   segments: {
     type: { kind: "int", min: 1 },
     doc: "TSN segment sampling: the video is cut into this many equal segments and each gives frames / segments consecutive frames (one frame each when they are equal) from a random position (MMAction2's SampleFrames with num_clips). Replaces `choice`.",
@@ -38,7 +42,11 @@ const trainSampling: Schema = {
 
 const testSampling: Schema = {
   clips: { type: { kind: "int", min: 1 }, default: 1, doc: "Clips per video, spaced uniformly." },
-  crops: { type: { kind: "enum", values: ["center", "three", "ten"] }, default: "center", doc: "Spatial crops per clip: centre, three along the long side, or ten (corners + centre, flipped)." },
+  crops: {
+    type: { kind: "enum", values: ["center", "three", "ten"] },
+    default: "center",
+    doc: "Spatial crops per clip: centre, three along the long side, or ten (corners + centre, flipped).",
+  },
   average: { type: { kind: "enum", values: ["logits", "softmax", "max"] }, default: "softmax", doc: "How the views' predictions combine." },
   segments: { type: { kind: "int", min: 1 }, doc: "Segment sampling at test time, each segment's frames from its centre (defaults to training's)." },
   stride: { type: { kind: "int", min: 1 }, doc: "Frame stride at test time (defaults to training's)." },
@@ -50,12 +58,20 @@ export const SECTION_SCHEMAS: Readonly<Record<string, Schema>> = {
   sampling: {
     train: { type: { kind: "section", fields: trainSampling }, doc: "How training clips are drawn." },
     test: { type: { kind: "section", fields: testSampling }, doc: "How a video is tested: clips x crops, averaged." },
-    short_videos: { type: { kind: "enum", values: ["loop", "repeat_last"] }, default: "loop", doc: "Videos shorter than a clip: loop them or repeat the last frame." },
+    short_videos: {
+      type: { kind: "enum", values: ["loop", "repeat_last"] },
+      default: "loop",
+      doc: "Videos shorter than a clip: loop them or repeat the last frame.",
+    },
   },
   features: {
     length: { type: { kind: "int", min: 1 }, doc: "`vnet features`: raw frames one snippet covers (default: the input clip at its test frame step)." },
     step: { type: { kind: "int", min: 1 }, doc: "`vnet features`: raw frames between snippet starts (default: half the length)." },
-    scale: { type: { kind: "int", min: 0 }, default: 100, doc: "`vnet features`: positions the snippet features are resampled to (BMN's 100; 0 keeps the snippets)." },
+    scale: {
+      type: { kind: "int", min: 0 },
+      default: 100,
+      doc: "`vnet features`: positions the snippet features are resampled to (BMN's 100; 0 keeps the snippets).",
+    },
   },
   training: {
     optimizer: { type: { kind: "enum", values: ["sgd", "adam"] }, default: "sgd", doc: "Optimizer." },
@@ -79,7 +95,11 @@ export const SECTION_SCHEMAS: Readonly<Record<string, Schema>> = {
 
 /** Keys of `inflate NAME { ... }` itself. */
 export const INFLATE_SETTINGS: Schema = {
-  init: { type: { kind: "enum", values: ["repeat", "center"] }, default: "repeat", doc: "2D -> 3D weights: repeat over time and divide by T (I3D), or centre initialisation." },
+  init: {
+    type: { kind: "enum", values: ["repeat", "center"] },
+    default: "repeat",
+    doc: "2D -> 3D weights: repeat over time and divide by T (I3D), or centre initialisation.",
+  },
 };
 
 /** Keys of one inflation rule `"pattern" { ... }`. */

@@ -33,7 +33,17 @@ export function summarize(network: CheckedNetwork): Summary {
   const rows = layerRows(network.layers);
   const perBox = (id: number) => (rows.get(id) === "boxes" ? { perBox: true as const } : {});
   for (const { layer, name, frozen, depth } of allLayers(network.layers)) {
-    layers.push({ name, op: layer.op, shape: layer.shape, params: layer.params, macs: layer.macs, frozen, stream: layer.stream, depth, ...(depth === 0 ? perBox(layer.id) : {}) });
+    layers.push({
+      name,
+      op: layer.op,
+      shape: layer.shape,
+      params: layer.params,
+      macs: layer.macs,
+      frozen,
+      stream: layer.stream,
+      depth,
+      ...(depth === 0 ? perBox(layer.id) : {}),
+    });
   }
   return {
     network: network.name,
@@ -68,11 +78,20 @@ export function formatSummary(summary: Summary): string {
     l.macs ? formatMacs(l.macs) : "",
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i >= 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i >= 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
   const t = summary.totals;
   return [
     `network ${summary.network}${summary.classes !== undefined ? ` (${summary.classes} classes)` : ""}`,
-    `inputs: ${summary.inputs.filter((i) => i.modelInput).map((i) => `${i.name} ${formatShape(i.shape, i.perBox ? "K" : "N")}`).join(", ") || "none"}`,
+    `inputs: ${
+      summary.inputs
+        .filter((i) => i.modelInput)
+        .map((i) => `${i.name} ${formatShape(i.shape, i.perBox ? "K" : "N")}`)
+        .join(", ") || "none"
+    }`,
     "",
     line(header),
     line(widths.map((w) => "-".repeat(w))),

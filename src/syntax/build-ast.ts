@@ -93,7 +93,9 @@ function buildImport(node: CstNode, parent: Range): A.ImportDecl {
   const c = node.children as Children;
   return {
     kind: "Import",
-    names: tokens(c, "Identifier").filter((t) => !t.isInsertedInRecovery).map((t) => ident(t, range)),
+    names: tokens(c, "Identifier")
+      .filter((t) => !t.isInsertedInRecovery)
+      .map((t) => ident(t, range)),
     path: stringLit(tokens(c, "StringLiteral")[0], range),
     range,
   };
@@ -377,7 +379,13 @@ function buildTerm(node: CstNode, parent: Range): A.Expr {
   const comparison = ordered(c).find((e) => isToken(e.element) && BINARY_TOKEN_OPS[(e.element as IToken).tokenType.name]);
   if (!comparison || !sums[1]) return left;
   const right = buildSum(sums[1], range);
-  return { kind: "Binary", op: BINARY_TOKEN_OPS[(comparison.element as IToken).tokenType.name]!.op, left, right, range: { start: left.range.start, end: right.range.end } };
+  return {
+    kind: "Binary",
+    op: BINARY_TOKEN_OPS[(comparison.element as IToken).tokenType.name]!.op,
+    left,
+    right,
+    range: { start: left.range.start, end: right.range.end },
+  };
 }
 
 /** Arithmetic over unaries: `* / %` before `+ -`. */
@@ -409,7 +417,9 @@ function buildSuffixes(base: A.Expr, c: Children, range: Range): A.Expr {
   const argNodes = nodes(c, "arguments");
   const indexNodes = nodes(c, "index");
   const members = tokens(c, "member");
-  const closers = [...tokens(c, "callClose"), ...tokens(c, "RBracket"), ...members].filter((t) => validOffset(t.endOffset)).sort((a, b) => a.startOffset - b.startOffset);
+  const closers = [...tokens(c, "callClose"), ...tokens(c, "RBracket"), ...members]
+    .filter((t) => validOffset(t.endOffset))
+    .sort((a, b) => a.startOffset - b.startOffset);
   // The first closer after an opener ends that suffix (binary search: suffix runs stay linear).
   const endOf = (afterOffset: number) => {
     let lo = 0;

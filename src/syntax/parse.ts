@@ -73,7 +73,7 @@ const RULE_DESCRIPTIONS: Record<string, string> = {
   primary: "a value (number, string, name, list or `( ... )`)",
   term: "a value",
   unary: "a value",
-  inflateDecl: "a setting `name = value` or a rule `\"pattern\" { ... }`",
+  inflateDecl: 'a setting `name = value` or a rule `"pattern" { ... }`',
   section: "a setting `name = value` or a nested section",
 };
 
@@ -176,7 +176,7 @@ const CHARACTER_HINTS: Record<string, string> = {
   "&": "use `and` for logical and",
   "!": "use `not` for negation (`!=` compares)",
   "#": "comments start with `//`",
-  "'": "strings use double quotes: \"text\"",
+  "'": 'strings use double quotes: "text"',
   "?": "conditionals read `if cond then a else b`",
 };
 
@@ -238,7 +238,10 @@ export function parseSpec(text: string, file = "<input>"): ParseResult {
     lastErrorEnd = end - 1;
     if (lexerReported++ >= MAX_LEXER_DIAGNOSTICS) continue;
     const ch = text[error.offset] ?? "";
-    const shown = /[\u0000-\u001f\u007f-\u009f\ufffd]/.test(ch) || end - error.offset > 1 ? `${end - error.offset} unexpected character(s)` : `unexpected character \`${ch}\``;
+    const shown =
+      /[\u0000-\u001f\u007f-\u009f\ufffd]/.test(ch) || end - error.offset > 1
+        ? `${end - error.offset} unexpected character(s)`
+        : `unexpected character \`${ch}\``;
     diagnostics.push({
       code: "VN001",
       severity: "error",
@@ -267,7 +270,7 @@ export function parseSpec(text: string, file = "<input>"): ParseResult {
         message: "string is not closed before the end of the line",
         file,
         range: tokenRange(token, text.length),
-        hint: "add the closing `\"`",
+        hint: 'add the closing `"`',
       });
       // Parse on as if the string were closed, so one missing quote is one diagnostic.
       tokens.push({ ...token, tokenType: T.StringLiteral, tokenTypeIdx: T.StringLiteral.tokenTypeIdx!, image: `${token.image}"` });

@@ -42,15 +42,17 @@ export function readRunCurves(runDir: string, name = runDir): RunCurves {
 
 /** The Vega-Lite spec of the curves: loss, accuracy, learning rate side by side; colour = run, dash = split. */
 export function curvesSpec(runs: readonly RunCurves[]): TopLevelSpec {
-  const rows = runs.flatMap((run) =>
-    run.epochs.flatMap((e) => [
-      { run: run.name, epoch: e.epoch, panel: "loss", split: "train", value: e.trainLoss },
-      { run: run.name, epoch: e.epoch, panel: "loss", split: "validation", value: e.valLoss },
-      { run: run.name, epoch: e.epoch, panel: "accuracy", split: "train", value: e.trainAccuracy },
-      { run: run.name, epoch: e.epoch, panel: "accuracy", split: "validation", value: e.valAccuracy },
-      { run: run.name, epoch: e.epoch, panel: "learning rate", split: "train", value: e.lr },
-    ]),
-  ).filter((r) => Number.isFinite(r.value));
+  const rows = runs
+    .flatMap((run) =>
+      run.epochs.flatMap((e) => [
+        { run: run.name, epoch: e.epoch, panel: "loss", split: "train", value: e.trainLoss },
+        { run: run.name, epoch: e.epoch, panel: "loss", split: "validation", value: e.valLoss },
+        { run: run.name, epoch: e.epoch, panel: "accuracy", split: "train", value: e.trainAccuracy },
+        { run: run.name, epoch: e.epoch, panel: "accuracy", split: "validation", value: e.valAccuracy },
+        { run: run.name, epoch: e.epoch, panel: "learning rate", split: "train", value: e.lr },
+      ]),
+    )
+    .filter((r) => Number.isFinite(r.value));
   const panel = (name: string, title: string, scale: Record<string, unknown> = {}) => ({
     title,
     transform: [{ filter: { field: "panel", equal: name } }],
@@ -62,7 +64,19 @@ export function curvesSpec(runs: readonly RunCurves[]): TopLevelSpec {
       y: { field: "value", type: "quantitative" as const, title, scale },
       color: { field: "run", type: "nominal" as const, title: "run" },
       // The dash legend's symbols are lines, which need a stroke colour of their own.
-      strokeDash: { field: "split", type: "nominal" as const, title: "split", scale: { domain: ["train", "validation"], range: [[1, 0], [5, 3]] }, legend: { symbolType: "stroke", symbolStrokeWidth: 2, symbolSize: 300, encode: { symbols: { update: { stroke: { value: "#444" } } } } } },
+      strokeDash: {
+        field: "split",
+        type: "nominal" as const,
+        title: "split",
+        scale: {
+          domain: ["train", "validation"],
+          range: [
+            [1, 0],
+            [5, 3],
+          ],
+        },
+        legend: { symbolType: "stroke", symbolStrokeWidth: 2, symbolSize: 300, encode: { symbols: { update: { stroke: { value: "#444" } } } } },
+      },
     },
   });
   return {
@@ -90,7 +104,9 @@ export async function drawCurves(runs: readonly RunCurves[], format: PlotFormat)
   if (format === "svg") return Buffer.from(svg);
   if (format === "png") return svgToPng(svg, { scale: 2 });
   const names = runs.map((r) => r.name).join(", ");
-  return Buffer.from(`<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>training curves: ${escapeHtml(names)}</title></head>\n<body style="font-family: sans-serif; margin: 16px"><h1 style="font-size: 16px">training curves: ${escapeHtml(names)}</h1>\n${svg}\n</body></html>\n`);
+  return Buffer.from(
+    `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>training curves: ${escapeHtml(names)}</title></head>\n<body style="font-family: sans-serif; margin: 16px"><h1 style="font-size: 16px">training curves: ${escapeHtml(names)}</h1>\n${svg}\n</body></html>\n`,
+  );
 }
 
 /** Text for HTML. */

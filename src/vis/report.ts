@@ -43,14 +43,20 @@ export interface ReportParts {
 
 /** An SVG document without its XML prologue, to inline in HTML. */
 function inlineSvg(svg: string): string {
-  return svg.replace(/^<\?xml[^>]*>\s*/, "").replace(/<!DOCTYPE[^>]*>\s*/i, "").replace(/<!--[\s\S]*?-->\s*/g, "");
+  return svg
+    .replace(/^<\?xml[^>]*>\s*/, "")
+    .replace(/<!DOCTYPE[^>]*>\s*/i, "")
+    .replace(/<!--[\s\S]*?-->\s*/g, "");
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 function summaryTable(summary: Summary): string {
   const rows = summary.layers
-    .map((l) => `<tr${l.stream ? ' class="stream"' : ""}><td style="padding-left:${4 + 14 * l.depth}px">${escapeHtml(l.name)}${l.frozen && l.params ? " (frozen)" : ""}${l.stream ? " (stream)" : ""}</td><td>${escapeHtml(l.op)}</td><td>${escapeHtml(formatShape(l.shape))}</td><td class="n">${l.params ? formatCount(l.params) : ""}</td><td class="n">${l.macs ? formatMacs(l.macs) : ""}</td></tr>`)
+    .map(
+      (l) =>
+        `<tr${l.stream ? ' class="stream"' : ""}><td style="padding-left:${4 + 14 * l.depth}px">${escapeHtml(l.name)}${l.frozen && l.params ? " (frozen)" : ""}${l.stream ? " (stream)" : ""}</td><td>${escapeHtml(l.op)}</td><td>${escapeHtml(formatShape(l.shape))}</td><td class="n">${l.params ? formatCount(l.params) : ""}</td><td class="n">${l.macs ? formatMacs(l.macs) : ""}</td></tr>`,
+    )
     .join("\n");
   const t = summary.totals;
   const m = summary.memory;
@@ -65,12 +71,19 @@ ${rows}
 }
 
 function evaluationSection(report: EvaluationReport): string {
-  const classes = report.perClass.map((c, k) => `<tr><td>${k}</td><td>${escapeHtml(c.name)}</td><td class="n">${pct(c.accuracy)}</td><td class="n">${c.count}</td></tr>`).join("\n");
+  const classes = report.perClass
+    .map((c, k) => `<tr><td>${k}</td><td>${escapeHtml(c.name)}</td><td class="n">${pct(c.accuracy)}</td><td class="n">${c.count}</td></tr>`)
+    .join("\n");
   const header = report.perClass.map((_, k) => `<th>${k}</th>`).join("");
   const matrix = report.confusion
     .map((row, i) => {
       const total = row.reduce((a, b) => a + b, 0);
-      const cells = row.map((v, j) => `<td class="n${i === j ? " diag" : ""}" style="background: rgba(8, 48, 107, ${total ? (0.85 * v) / total : 0}); color: ${total && v / total > 0.5 ? "white" : "inherit"}">${v}</td>`).join("");
+      const cells = row
+        .map(
+          (v, j) =>
+            `<td class="n${i === j ? " diag" : ""}" style="background: rgba(8, 48, 107, ${total ? (0.85 * v) / total : 0}); color: ${total && v / total > 0.5 ? "white" : "inherit"}">${v}</td>`,
+        )
+        .join("");
       return `<tr><th>${i} ${escapeHtml(report.perClass[i]!.name)}</th>${cells}</tr>`;
     })
     .join("\n");
@@ -89,7 +102,10 @@ ${matrix}
 function camSection(cams: readonly ReportCam[]): string {
   if (cams.length === 0) return "<p>No validation video could be explained.</p>";
   return cams
-    .map((c) => `<figure class="cam ${c.right ? "right" : "wrong"}"><figcaption><b>${c.right ? "right" : "wrong"}</b>: ${escapeHtml(c.video)}, true <b>${escapeHtml(c.trueClass)}</b>, predicted <b>${escapeHtml(c.predictedClass)}</b>. ${escapeHtml(c.caption)}</figcaption><img alt="Grad-CAM of ${escapeHtml(c.video)}" src="${pngDataUri(c.png)}"></figure>`)
+    .map(
+      (c) =>
+        `<figure class="cam ${c.right ? "right" : "wrong"}"><figcaption><b>${c.right ? "right" : "wrong"}</b>: ${escapeHtml(c.video)}, true <b>${escapeHtml(c.trueClass)}</b>, predicted <b>${escapeHtml(c.predictedClass)}</b>. ${escapeHtml(c.caption)}</figcaption><img alt="Grad-CAM of ${escapeHtml(c.video)}" src="${pngDataUri(c.png)}"></figure>`,
+    )
     .join("\n");
 }
 

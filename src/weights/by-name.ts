@@ -68,7 +68,14 @@ export function mapWeightsByName(graph: IrGraph, source: WeightMap, options: ByN
   const pending: Diagnostic[] = [];
   const used = new Set<string>();
   const missing: string[] = [];
-  const at = (node: IrNode, code: string, message: string, hint: string): Diagnostic => ({ code, severity, message, file: node.origin.file, range: node.origin.range, hint });
+  const at = (node: IrNode, code: string, message: string, hint: string): Diagnostic => ({
+    code,
+    severity,
+    message,
+    file: node.origin.file,
+    range: node.origin.range,
+    hint,
+  });
   for (const node of weightedNodes(graph)) {
     for (const decl of node.weights!) {
       const name = storedWeightName(decl);
@@ -76,7 +83,15 @@ export function mapWeightsByName(graph: IrGraph, source: WeightMap, options: ByN
       if (!from) {
         entries.push({ target: name, shape: decl.shape, status: "initialised", reason: `not in ${options.source}` });
         missing.push(name);
-        if (options.inflate) pending.push(at(node, "VN101", `${options.source} have no \`${name}\` for layer \`${node.name}\` ${formatShape(decl.shape)}`, "--partial leaves missing weights at their initialisers"));
+        if (options.inflate)
+          pending.push(
+            at(
+              node,
+              "VN101",
+              `${options.source} have no \`${name}\` for layer \`${node.name}\` ${formatShape(decl.shape)}`,
+              "--partial leaves missing weights at their initialisers",
+            ),
+          );
         continue;
       }
       used.add(name);
@@ -84,30 +99,89 @@ export function mapWeightsByName(graph: IrGraph, source: WeightMap, options: ByN
         const kt = decl.shape[0]!;
         const init = node.inflated?.init ?? "repeat";
         weights.set(name, inflateKernel(from, kt, init));
-        const how = kt === 1 ? "given a temporal axis of 1" : init === "center" ? `placed at frame ${Math.floor(kt / 2)} of ${kt}, zeros elsewhere (init = "center")` : `repeated over ${kt} frames and divided by ${kt} (init = "repeat")`;
+        const how =
+          kt === 1
+            ? "given a temporal axis of 1"
+            : init === "center"
+              ? `placed at frame ${Math.floor(kt / 2)} of ${kt}, zeros elsewhere (init = "center")`
+              : `repeated over ${kt} frames and divided by ${kt} (init = "repeat")`;
         entries.push({ target: name, shape: decl.shape, status: "reshaped", source: name, sourceShape: from.shape, reason: how });
       } else if (sameShape(decl.shape, from.shape)) {
         weights.set(name, from);
         entries.push({ target: name, shape: decl.shape, status: "mapped", source: name, sourceShape: from.shape, reason: `copied (${decl.role})` });
       } else {
-        entries.push({ target: name, shape: decl.shape, status: "initialised", source: name, sourceShape: from.shape, reason: `shape ${formatShape(from.shape)} does not fit` });
-        const wants = options.inflate && decl.role === "kernel" && decl.shape.length === from.shape.length + 1 ? `${formatShape(decl.shape.slice(1))} (inflated to ${formatShape(decl.shape)})` : formatShape(decl.shape);
-        const outputs = node.op === "dense" && from.shape.at(-1) !== decl.shape.at(-1) ? `; the source was trained for ${from.shape.at(-1)} outputs, the spec has ${decl.shape.at(-1)}` : "";
-        const hint = !options.inflate && decl.shape.length === from.shape.length + 1 ? "2D weights for a 3D network? inflate them first: vnet inflate <spec> --from <2d-checkpoint> -o <dir>" : "--partial leaves misfitting weights at their initialisers";
-        pending.push(at(node, "VN102", `\`${name}\` is ${formatShape(from.shape)} in ${options.source}; layer \`${node.name}\` needs ${wants}${outputs}`, hint));
+        entries.push({
+          target: name,
+          shape: decl.shape,
+          status: "initialised",
+          source: name,
+          sourceShape: from.shape,
+          reason: `shape ${formatShape(from.shape)} does not fit`,
+        });
+        const wants =
+          options.inflate && decl.role === "kernel" && decl.shape.length === from.shape.length + 1
+            ? `${formatShape(decl.shape.slice(1))} (inflated to ${formatShape(decl.shape)})`
+            : formatShape(decl.shape);
+        const outputs =
+          node.op === "dense" && from.shape.at(-1) !== decl.shape.at(-1)
+            ? `; the source was trained for ${from.shape.at(-1)} outputs, the spec has ${decl.shape.at(-1)}`
+            : "";
+        const hint =
+          !options.inflate && decl.shape.length === from.shape.length + 1
+            ? "2D weights for a 3D network? inflate them first: vnet inflate <spec> --from <2d-checkpoint> -o <dir>"
+            : "--partial leaves misfitting weights at their initialisers";
+        pending.push(
+          at(node, "VN102", `\`${name}\` is ${formatShape(from.shape)} in ${options.source}; layer \`${node.name}\` needs ${wants}${outputs}`, hint),
+        );
       }
     }
   }
-  const unused: UnusedSource[] = [...source].filter(([name]) => !used.has(name)).map(([name, t]) => ({ source: name, shape: t.shape, reason: `no weight of ${graph.name} has this name` }));
+  const unused: UnusedSource[] = [...source]
+    .filter(([name]) => !used.has(name))
+    .map(([name, t]) => ({ source: name, shape: t.shape, reason: `no weight of ${graph.name} has this name` }));
   const diagnostics: Diagnostic[] = [];
-  const network = (code: string, sev: Diagnostic["severity"], message: string, hint?: string): Diagnostic => ({ code, severity: sev, message, file: options.at.file, range: options.at.range, ...(hint ? { hint } : {}) });
+  const network = (code: string, sev: Diagnostic["severity"], message: string, hint?: string): Diagnostic => ({
+    code,
+    severity: sev,
+    message,
+    file: options.at.file,
+    range: options.at.range,
+    ...(hint ? { hint } : {}),
+  });
   if (weights.size === 0 && entries.length > 0) {
     const theirs = [...source.keys()].slice(0, 2).join("`, `");
-    diagnostics.push(network("VN103", "error", `none of the ${plural(source.size, "tensor")} of ${options.source} fits ${graph.name}: they belong to another network`, `${graph.name} has weights like \`${entries[0]!.target}\`; the source has \`${theirs}\``));
+    diagnostics.push(
+      network(
+        "VN103",
+        "error",
+        `none of the ${plural(source.size, "tensor")} of ${options.source} fits ${graph.name}: they belong to another network`,
+        `${graph.name} has weights like \`${entries[0]!.target}\`; the source has \`${theirs}\``,
+      ),
+    );
   } else {
     diagnostics.push(...pending);
-    if (!options.inflate && missing.length) diagnostics.push(network("VN101", "warning", `${plural(missing.length, "weight")} of ${graph.name} not in ${options.source} stay at their initialisers: ${missing.slice(0, 3).map((m) => `\`${m}\``).join(", ")}${missing.length > 3 ? ", ..." : ""}`));
-    if (unused.length) diagnostics.push(network("VN106", "warning", `${plural(unused.length, "tensor")} of ${options.source} not used by ${graph.name}: ${unused.slice(0, 3).map((u) => `\`${u.source}\``).join(", ")}${unused.length > 3 ? ", ..." : ""}`));
+    if (!options.inflate && missing.length)
+      diagnostics.push(
+        network(
+          "VN101",
+          "warning",
+          `${plural(missing.length, "weight")} of ${graph.name} not in ${options.source} stay at their initialisers: ${missing
+            .slice(0, 3)
+            .map((m) => `\`${m}\``)
+            .join(", ")}${missing.length > 3 ? ", ..." : ""}`,
+        ),
+      );
+    if (unused.length)
+      diagnostics.push(
+        network(
+          "VN106",
+          "warning",
+          `${plural(unused.length, "tensor")} of ${options.source} not used by ${graph.name}: ${unused
+            .slice(0, 3)
+            .map((u) => `\`${u.source}\``)
+            .join(", ")}${unused.length > 3 ? ", ..." : ""}`,
+        ),
+      );
   }
   return { weights, report: { entries, unused, diagnostics } };
 }

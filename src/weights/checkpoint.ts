@@ -13,7 +13,8 @@ import { CheckpointError } from "./tensors.js";
 /** The checkpoint directory at `location`, or a CheckpointError saying which directory is missing or holds no checkpoint. */
 export function checkpointLocation(location: string): string {
   if (!fs.existsSync(location)) throw new CheckpointError(`${location} does not exist`);
-  if (!fs.statSync(location).isDirectory()) throw new CheckpointError(`${location} is a file; give a run directory or a checkpoint directory (one holding model.json)`);
+  if (!fs.statSync(location).isDirectory())
+    throw new CheckpointError(`${location} is a file; give a run directory or a checkpoint directory (one holding model.json)`);
   const none = () => new CheckpointError(`${location} holds no checkpoint: no model.json in it, and no checkpoint/ directory of a run`);
   let directory: string;
   try {

@@ -26,12 +26,17 @@ export function readOnnxFile(file: string): { model: OnnxModel; bytes: Uint8Arra
   try {
     bytes = fs.readFileSync(file);
   } catch (error) {
-    return fileDiagnostic(file, "VN100", `cannot read ${file}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`);
+    return fileDiagnostic(
+      file,
+      "VN100",
+      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`,
+    );
   }
   try {
     return { model: readOnnx(bytes), bytes };
   } catch (error) {
-    if (error instanceof OnnxError) return fileDiagnostic(file, "VN100", `${file}: ${error.message}`, "export the model with torch.onnx.export (weights inside the file)");
+    if (error instanceof OnnxError)
+      return fileDiagnostic(file, "VN100", `${file}: ${error.message}`, "export the model with torch.onnx.export (weights inside the file)");
     throw error;
   }
 }
@@ -47,7 +52,8 @@ function fileShapes(model: OnnxModel): (number | undefined)[][] {
   return model.inputs.map((i) => (i.shape.length < 2 ? [] : [...i.shape.slice(2), i.shape[1]]));
 }
 
-const fits = (ours: Shape, theirs: readonly (number | undefined)[]) => theirs.length === 0 || (theirs.length === ours.length && ours.every((d, k) => theirs[k] === undefined || theirs[k] === d));
+const fits = (ours: Shape, theirs: readonly (number | undefined)[]) =>
+  theirs.length === 0 || (theirs.length === ours.length && ours.every((d, k) => theirs[k] === undefined || theirs[k] === d));
 
 /**
  * The spec's model-input shapes computed from a raw input shape, through the stream nodes between
@@ -99,14 +105,20 @@ export interface ImportParity {
  * the file takes them, else at the file's (the spec re-checked at that clip size); a string says
  * why the two cannot be compared.
  */
-export async function importParity(graph: IrGraph, file: { model: OnnxModel; bytes: Uint8Array }, weights: WeightMap, seed: number): Promise<ImportParity | string> {
+export async function importParity(
+  graph: IrGraph,
+  file: { model: OnnxModel; bytes: Uint8Array },
+  weights: WeightMap,
+  seed: number,
+): Promise<ImportParity | string> {
   const theirs = fileShapes(file.model);
   if (theirs.length !== graph.modelInputs.length) return `the ONNX model has ${theirs.length} inputs, ${graph.name} reads ${graph.modelInputs.length}`;
   let target = graph;
   let resized: Shape | undefined;
   if (!modelInputShapes(graph).every((s, k) => fits(s, theirs[k]!))) {
     resized = rawShapeFor(graph, file.model);
-    if (!resized) return `the ONNX model's inputs [${theirs.map((s) => s.map((d) => d ?? "?").join(", ")).join("], [")}] are no clip size of ${graph.name}'s inputs`;
+    if (!resized)
+      return `the ONNX model's inputs [${theirs.map((s) => s.map((d) => d ?? "?").join(", ")).join("], [")}] are no clip size of ${graph.name}'s inputs`;
     const rebuilt = lowerAtInputs(graph, new Map([[graph.inputs[0]!.name, resized]]));
     if (typeof rebuilt === "string") return `${graph.name} does not check at the file's clip [${resized.join(", ")}]: ${rebuilt}`;
     target = rebuilt;

@@ -37,7 +37,13 @@ interface SpecLayer {
   readonly bn?: IrNode;
 }
 
-type Assignment = readonly { readonly decl: WeightDecl; readonly tensor: WeightTensor; readonly status: WeightEntry["status"]; readonly source: OnnxTensor | undefined; readonly reason: string }[];
+type Assignment = readonly {
+  readonly decl: WeightDecl;
+  readonly tensor: WeightTensor;
+  readonly status: WeightEntry["status"];
+  readonly source: OnnxTensor | undefined;
+  readonly reason: string;
+}[];
 
 const decl = (node: IrNode, role: WeightRole) => node.weights?.find((w) => w.role === role);
 const filled = (n: number, value: number) => new Float32Array(n).fill(value);
@@ -47,7 +53,8 @@ export function convToChannelsLast(weight: { readonly shape: readonly number[]; 
   const [out, inner, ...kernel] = weight.shape as [number, number, ...number[]];
   const taps = kernel.reduce((a, b) => a * b, 1);
   const values = new Float32Array(weight.values.length);
-  for (let o = 0; o < out; o++) for (let i = 0; i < inner; i++) for (let k = 0; k < taps; k++) values[(k * inner + i) * out + o] = weight.values[(o * inner + i) * taps + k]!;
+  for (let o = 0; o < out; o++)
+    for (let i = 0; i < inner; i++) for (let k = 0; k < taps; k++) values[(k * inner + i) * out + o] = weight.values[(o * inner + i) * taps + k]!;
   return { shape: [...kernel, inner, out], values };
 }
 
@@ -94,7 +101,13 @@ function batchNormAssignment(node: IrNode, bn: OnnxBatchNorm): Assignment {
     { decl: decl(node, "gamma")!, tensor: { shape: [n], values: bn.scale.values }, status: "mapped", source: bn.scale, reason: `scale of ${bn.node}` },
     { decl: decl(node, "beta")!, tensor: { shape: [n], values: bn.bias.values }, status: "mapped", source: bn.bias, reason: `B of ${bn.node}` },
     { decl: decl(node, "moving_mean")!, tensor: { shape: [n], values: bn.mean.values }, status: "mapped", source: bn.mean, reason: `mean of ${bn.node}` },
-    { decl: decl(node, "moving_variance")!, tensor: { shape: [n], values: variance }, status: shifted ? "reshaped" : "mapped", source: bn.variance, reason: shifted ? `var of ${bn.node}, plus its epsilon ${bn.epsilon} minus the spec's ${eps}` : `var of ${bn.node}` },
+    {
+      decl: decl(node, "moving_variance")!,
+      tensor: { shape: [n], values: variance },
+      status: shifted ? "reshaped" : "mapped",
+      source: bn.variance,
+      reason: shifted ? `var of ${bn.node}, plus its epsilon ${bn.epsilon} minus the spec's ${eps}` : `var of ${bn.node}`,
+    },
   ];
 }
 
@@ -105,10 +118,28 @@ function foldedAssignment(node: IrNode, conv: OnnxConv, channels: number): Assig
   return [
     { decl: decl(node, "gamma")!, tensor: { shape: [channels], values: filled(channels, 1) }, status: "mapped", source: undefined, reason: `1: ${why}` },
     conv.bias
-      ? { decl: decl(node, "beta")!, tensor: { shape: [channels], values: conv.bias.values }, status: "mapped", source: conv.bias, reason: `the bias of ${conv.node}, into which the exporter folded this batch norm` }
-      : { decl: decl(node, "beta")!, tensor: { shape: [channels], values: filled(channels, 0) }, status: "mapped", source: undefined, reason: `0: ${why} (no bias)` },
+      ? {
+          decl: decl(node, "beta")!,
+          tensor: { shape: [channels], values: conv.bias.values },
+          status: "mapped",
+          source: conv.bias,
+          reason: `the bias of ${conv.node}, into which the exporter folded this batch norm`,
+        }
+      : {
+          decl: decl(node, "beta")!,
+          tensor: { shape: [channels], values: filled(channels, 0) },
+          status: "mapped",
+          source: undefined,
+          reason: `0: ${why} (no bias)`,
+        },
     { decl: decl(node, "moving_mean")!, tensor: { shape: [channels], values: filled(channels, 0) }, status: "mapped", source: undefined, reason: `0: ${why}` },
-    { decl: decl(node, "moving_variance")!, tensor: { shape: [channels], values: filled(channels, 1 - eps) }, status: "mapped", source: undefined, reason: `1 - eps: ${why}` },
+    {
+      decl: decl(node, "moving_variance")!,
+      tensor: { shape: [channels], values: filled(channels, 1 - eps) },
+      status: "mapped",
+      source: undefined,
+      reason: `1 - eps: ${why}`,
+    },
   ];
 }
 
@@ -116,17 +147,29 @@ function foldedAssignment(node: IrNode, conv: OnnxConv, channels: number): Assig
 function matchConv(layer: SpecLayer, conv: OnnxConv): Assignment | string {
   const kernelDecl = decl(layer.node, "kernel")!;
   const kernel = convToChannelsLast(conv.weight);
-  if (!sameShape(kernel.shape, kernelDecl.shape)) return `its weight ${formatShape(conv.weight.shape)} is ${formatShape(kernel.shape)} channels-last, not ${formatShape(kernelDecl.shape)}`;
+  if (!sameShape(kernel.shape, kernelDecl.shape))
+    return `its weight ${formatShape(conv.weight.shape)} is ${formatShape(kernel.shape)} channels-last, not ${formatShape(kernelDecl.shape)}`;
   const groups = (layer.node.args.groups as number | undefined) ?? 1;
   if (conv.group !== groups) return `it has ${conv.group} groups, not ${groups}`;
   const strides = [layer.node.args.stride].flat() as number[];
-  if (!sameShape(conv.strides, strides.length === conv.strides.length ? strides : Array(conv.strides.length).fill(strides[0]))) return `its strides are ${formatShape(conv.strides)}, not ${formatShape(strides)}`;
+  if (!sameShape(conv.strides, strides.length === conv.strides.length ? strides : Array(conv.strides.length).fill(strides[0])))
+    return `its strides are ${formatShape(conv.strides)}, not ${formatShape(strides)}`;
   const dilations = [layer.node.args.dilation ?? 1].flat() as number[];
-  if (!sameShape(conv.dilations, dilations.length === conv.dilations.length ? dilations : Array(conv.dilations.length).fill(dilations[0]))) return `its dilations are ${formatShape(conv.dilations)}, not ${formatShape(dilations)}`;
+  if (!sameShape(conv.dilations, dilations.length === conv.dilations.length ? dilations : Array(conv.dilations.length).fill(dilations[0])))
+    return `its dilations are ${formatShape(conv.dilations)}, not ${formatShape(dilations)}`;
   const out = kernel.shape.at(-1)!;
-  const assignment: Assignment[number][] = [{ decl: kernelDecl, tensor: kernel, status: "reshaped", source: conv.weight, reason: `${conv.node} weight, [out, in, ...k] -> [...k, in, out]` }];
+  const assignment: Assignment[number][] = [
+    { decl: kernelDecl, tensor: kernel, status: "reshaped", source: conv.weight, reason: `${conv.node} weight, [out, in, ...k] -> [...k, in, out]` },
+  ];
   const biasDecl = decl(layer.node, "bias");
-  if (biasDecl) assignment.push({ decl: biasDecl, tensor: { shape: [out], values: conv.bias?.values ?? filled(out, 0) }, status: "mapped", source: conv.bias, reason: conv.bias ? `${conv.node} bias` : `0: ${conv.node} has no bias` });
+  if (biasDecl)
+    assignment.push({
+      decl: biasDecl,
+      tensor: { shape: [out], values: conv.bias?.values ?? filled(out, 0) },
+      status: "mapped",
+      source: conv.bias,
+      reason: conv.bias ? `${conv.node} bias` : `0: ${conv.node} has no bias`,
+    });
   if (layer.bn && conv.bn) return [...assignment, ...batchNormAssignment(layer.bn, conv.bn)];
   if (layer.bn && !biasDecl) return [...assignment, ...foldedAssignment(layer.bn, conv, out)];
   if (conv.bn) return `it is followed by batch norm ${conv.bn.node}, which the spec's \`${layer.node.name}\` is not`;
@@ -140,7 +183,8 @@ function matchDense(layer: SpecLayer, dense: OnnxDense, flattened: readonly numb
   const kernelDecl = decl(layer.node, "kernel")!;
   const [rows, cols] = dense.weight.shape as [number, number];
   const [inputs, units] = dense.transposed ? [cols, rows] : [rows, cols];
-  if (!sameShape([inputs, units], kernelDecl.shape)) return `its weight ${formatShape(dense.weight.shape)} is [${inputs}, ${units}] as [in, out], not ${formatShape(kernelDecl.shape)}`;
+  if (!sameShape([inputs, units], kernelDecl.shape))
+    return `its weight ${formatShape(dense.weight.shape)} is [${inputs}, ${units}] as [in, out], not ${formatShape(kernelDecl.shape)}`;
   let values = dense.transposed ? transpose(dense.weight.values, rows, cols) : Float32Array.from(dense.weight.values);
   if (dense.alpha !== 1) values = values.map((v) => v * dense.alpha);
   const steps = [dense.transposed ? "[out, in] -> [in, out]" : "[in, out]", ...(dense.alpha !== 1 ? [`times alpha ${dense.alpha}`] : [])];
@@ -149,13 +193,30 @@ function matchDense(layer: SpecLayer, dense: OnnxDense, flattened: readonly numb
     const channels = flattened.at(-1)!;
     const positions = inputs / channels;
     const reordered = new Float32Array(values.length);
-    for (let s = 0; s < positions; s++) for (let c = 0; c < channels; c++) reordered.set(values.subarray((c * positions + s) * units, (c * positions + s + 1) * units), (s * channels + c) * units);
+    for (let s = 0; s < positions; s++)
+      for (let c = 0; c < channels; c++)
+        reordered.set(values.subarray((c * positions + s) * units, (c * positions + s + 1) * units), (s * channels + c) * units);
     values = reordered;
     steps.push(`rows reordered from channels-first to channels-last flattening of ${formatShape(flattened)}`);
   }
-  const assignment: Assignment[number][] = [{ decl: kernelDecl, tensor: { shape: [inputs, units], values }, status: "reshaped", source: dense.weight, reason: `${dense.node} weight, ${steps.join(", ")}` }];
+  const assignment: Assignment[number][] = [
+    {
+      decl: kernelDecl,
+      tensor: { shape: [inputs, units], values },
+      status: "reshaped",
+      source: dense.weight,
+      reason: `${dense.node} weight, ${steps.join(", ")}`,
+    },
+  ];
   const biasDecl = decl(layer.node, "bias");
-  if (biasDecl) assignment.push({ decl: biasDecl, tensor: { shape: [units], values: dense.bias?.values ?? filled(units, 0) }, status: "mapped", source: dense.bias?.tensor, reason: dense.bias ? `${dense.node} bias` : `0: ${dense.node} has no bias` });
+  if (biasDecl)
+    assignment.push({
+      decl: biasDecl,
+      tensor: { shape: [units], values: dense.bias?.values ?? filled(units, 0) },
+      status: "mapped",
+      source: dense.bias?.tensor,
+      reason: dense.bias ? `${dense.node} bias` : `0: ${dense.node} has no bias`,
+    });
   else if (dense.bias?.values.some((v) => v !== 0)) return `it adds a bias, and the spec's \`${layer.node.name}\` has none (bias = false)`;
   return assignment;
 }
@@ -164,7 +225,9 @@ function match(layer: SpecLayer, candidate: OnnxLayer, flattened: (node: IrNode)
   if (layer.kind === "conv" && candidate.kind === "conv") return matchConv(layer, candidate);
   if (layer.kind === "bn" && candidate.kind === "bn") {
     const n = decl(layer.node, "gamma")!.shape[0]!;
-    return candidate.scale.values.length === n ? batchNormAssignment(layer.node, candidate) : `it normalises ${candidate.scale.values.length} channels, not ${n}`;
+    return candidate.scale.values.length === n
+      ? batchNormAssignment(layer.node, candidate)
+      : `it normalises ${candidate.scale.values.length} channels, not ${n}`;
   }
   if (layer.kind === "dense" && candidate.kind === "dense") return matchDense(layer, candidate, flattened(layer.node));
   return `it is a ${candidate.kind}, not a ${layer.kind}`;
@@ -185,10 +248,26 @@ export function mapOnnxWeights(graph: IrGraph, model: OnnxModel, options: OnnxIm
     return input?.op === "flatten" ? byId.get(input.inputs[0]!)?.shape : undefined;
   };
   const diagnostics: Diagnostic[] = [];
-  const atNode = (node: IrNode, code: string, message: string, hint?: string, sev: Diagnostic["severity"] = severity): Diagnostic => ({ code, severity: sev, message, file: node.origin.file, range: node.origin.range, ...(hint ? { hint } : {}) });
-  const atNetwork = (code: string, message: string, sev: Diagnostic["severity"], hint?: string): Diagnostic => ({ code, severity: sev, message, file: options.at.file, range: options.at.range, ...(hint ? { hint } : {}) });
-  for (const node of unsupported) diagnostics.push(atNode(node, "VN105", `importing ONNX weights into \`${node.op}\` layers is not supported (layer \`${node.name}\`)`, undefined, "error"));
-  for (const sentence of model.unsupported) diagnostics.push({ code: "VN105", severity: "error", message: sentence, file: options.file, range: { start: 0, end: 0 } });
+  const atNode = (node: IrNode, code: string, message: string, hint?: string, sev: Diagnostic["severity"] = severity): Diagnostic => ({
+    code,
+    severity: sev,
+    message,
+    file: node.origin.file,
+    range: node.origin.range,
+    ...(hint ? { hint } : {}),
+  });
+  const atNetwork = (code: string, message: string, sev: Diagnostic["severity"], hint?: string): Diagnostic => ({
+    code,
+    severity: sev,
+    message,
+    file: options.at.file,
+    range: options.at.range,
+    ...(hint ? { hint } : {}),
+  });
+  for (const node of unsupported)
+    diagnostics.push(atNode(node, "VN105", `importing ONNX weights into \`${node.op}\` layers is not supported (layer \`${node.name}\`)`, undefined, "error"));
+  for (const sentence of model.unsupported)
+    diagnostics.push({ code: "VN105", severity: "error", message: sentence, file: options.file, range: { start: 0, end: 0 } });
 
   const entries: WeightEntry[] = [];
   const weights = new Map<string, WeightTensor>();
@@ -203,34 +282,87 @@ export function mapOnnxWeights(graph: IrGraph, model: OnnxModel, options: OnnxIm
       if (typeof result !== "string") {
         found = result;
         free[k] = false;
-      } else if (model.layers[k]!.kind === layer.kind) misses.push({ node: model.layers[k]!.node, why: result, shapeFits: !result.startsWith("its weight") && !result.startsWith("it normalises") });
+      } else if (model.layers[k]!.kind === layer.kind)
+        misses.push({ node: model.layers[k]!.node, why: result, shapeFits: !result.startsWith("its weight") && !result.startsWith("it normalises") });
     }
     // The nearest miss: the first candidate of the right shape, else the next candidate of the kind.
     const miss = misses.find((m) => m.shapeFits) ?? misses[0];
     const firstMiss = miss ? `${miss.shapeFits ? "" : "the next unpaired "}${ONNX_KIND[layer.kind]} ${miss.node} does not fit: ${miss.why}` : undefined;
     const nodes = [layer.node, ...(layer.bn ? [layer.bn] : [])];
     if (!found) {
-      for (const node of nodes) for (const w of node.weights ?? []) entries.push({ target: storedWeightName(w), shape: w.shape, status: "initialised", reason: `no ${ONNX_KIND[layer.kind]} of the ONNX model fits` });
+      for (const node of nodes)
+        for (const w of node.weights ?? [])
+          entries.push({ target: storedWeightName(w), shape: w.shape, status: "initialised", reason: `no ${ONNX_KIND[layer.kind]} of the ONNX model fits` });
       // The first few are located; after one layer is missing the rest usually follow from it.
       unpaired.push(layer.node);
-      if (unpaired.length <= MAX_LOCATED) diagnostics.push(atNode(layer.node, "VN104", `no ${ONNX_KIND[layer.kind]} of the ONNX model is left for layer \`${layer.node.name}\` (${formatShape(decl(layer.node, layer.kind === "bn" ? "gamma" : "kernel")!.shape)})${firstMiss ? `: ${firstMiss}` : ""}`, "the spec and the exported model must have the same layers in the same order; --partial leaves unpaired layers at their initialisers"));
+      if (unpaired.length <= MAX_LOCATED)
+        diagnostics.push(
+          atNode(
+            layer.node,
+            "VN104",
+            `no ${ONNX_KIND[layer.kind]} of the ONNX model is left for layer \`${layer.node.name}\` (${formatShape(decl(layer.node, layer.kind === "bn" ? "gamma" : "kernel")!.shape)})${firstMiss ? `: ${firstMiss}` : ""}`,
+            "the spec and the exported model must have the same layers in the same order; --partial leaves unpaired layers at their initialisers",
+          ),
+        );
       continue;
     }
     for (const a of found) {
       const target = storedWeightName(a.decl);
       weights.set(target, a.tensor);
-      entries.push({ target, shape: a.decl.shape, status: a.status, ...(a.source ? { source: a.source.name, sourceShape: a.source.shape } : {}), reason: a.reason });
+      entries.push({
+        target,
+        shape: a.decl.shape,
+        status: a.status,
+        ...(a.source ? { source: a.source.name, sourceShape: a.source.shape } : {}),
+        reason: a.reason,
+      });
     }
   }
-  if (unpaired.length > MAX_LOCATED) diagnostics.push(atNetwork("VN104", `${unpaired.length - MAX_LOCATED} more layers of ${graph.name} pair with no ONNX layer: ${unpaired.slice(MAX_LOCATED, MAX_LOCATED + 3).map((n) => `\`${n.name}\``).join(", ")}${unpaired.length > MAX_LOCATED + 3 ? ", ..." : ""}`, severity));
+  if (unpaired.length > MAX_LOCATED)
+    diagnostics.push(
+      atNetwork(
+        "VN104",
+        `${unpaired.length - MAX_LOCATED} more layers of ${graph.name} pair with no ONNX layer: ${unpaired
+          .slice(MAX_LOCATED, MAX_LOCATED + 3)
+          .map((n) => `\`${n.name}\``)
+          .join(", ")}${unpaired.length > MAX_LOCATED + 3 ? ", ..." : ""}`,
+        severity,
+      ),
+    );
   const leftOver = model.layers.filter((_, k) => free[k]);
-  const tensorsOf = (l: OnnxLayer): OnnxTensor[] => (l.kind === "conv" ? [l.weight, ...(l.bias ? [l.bias] : []), ...(l.bn ? tensorsOf(l.bn) : [])] : l.kind === "bn" ? [l.scale, l.bias, l.mean, l.variance] : [l.weight, ...(l.bias ? [l.bias.tensor] : [])]);
+  const tensorsOf = (l: OnnxLayer): OnnxTensor[] =>
+    l.kind === "conv"
+      ? [l.weight, ...(l.bias ? [l.bias] : []), ...(l.bn ? tensorsOf(l.bn) : [])]
+      : l.kind === "bn"
+        ? [l.scale, l.bias, l.mean, l.variance]
+        : [l.weight, ...(l.bias ? [l.bias.tensor] : [])];
   const unused: UnusedSource[] = [
     ...leftOver.flatMap((l) => tensorsOf(l).map((t) => ({ source: t.name, shape: t.shape, reason: `${l.node} pairs with no layer of ${graph.name}` }))),
     ...model.unused.map((t) => ({ source: t.name, shape: t.shape, reason: "read by no Conv, BatchNormalization, Gemm or MatMul" })),
   ];
-  if (leftOver.length) diagnostics.push(atNetwork("VN104", `${leftOver.length} weighted ONNX layer${leftOver.length === 1 ? "" : "s"} pair${leftOver.length === 1 ? "s" : ""} with no layer of ${graph.name}: ${leftOver.slice(0, 3).map((l) => l.node).join(", ")}${leftOver.length > 3 ? ", ..." : ""}`, severity, "the spec must have every weighted layer of the exported model; --partial imports the layers that pair"));
-  if (model.unused.length) diagnostics.push(atNetwork("VN106", `${model.unused.length} float tensor${model.unused.length === 1 ? "" : "s"} of the ONNX model ${model.unused.length === 1 ? "is" : "are"} read by no weighted layer: ${model.unused.slice(0, 3).map((t) => t.name).join(", ")}${model.unused.length > 3 ? ", ..." : ""}`, "warning"));
+  if (leftOver.length)
+    diagnostics.push(
+      atNetwork(
+        "VN104",
+        `${leftOver.length} weighted ONNX layer${leftOver.length === 1 ? "" : "s"} pair${leftOver.length === 1 ? "s" : ""} with no layer of ${graph.name}: ${leftOver
+          .slice(0, 3)
+          .map((l) => l.node)
+          .join(", ")}${leftOver.length > 3 ? ", ..." : ""}`,
+        severity,
+        "the spec must have every weighted layer of the exported model; --partial imports the layers that pair",
+      ),
+    );
+  if (model.unused.length)
+    diagnostics.push(
+      atNetwork(
+        "VN106",
+        `${model.unused.length} float tensor${model.unused.length === 1 ? "" : "s"} of the ONNX model ${model.unused.length === 1 ? "is" : "are"} read by no weighted layer: ${model.unused
+          .slice(0, 3)
+          .map((t) => t.name)
+          .join(", ")}${model.unused.length > 3 ? ", ..." : ""}`,
+        "warning",
+      ),
+    );
   return { weights, report: { entries, unused, diagnostics } };
 }
 
@@ -242,7 +374,8 @@ export function mapOnnxWeights(graph: IrGraph, model: OnnxModel, options: OnnxIm
  * own shapes (import-file.ts).
  */
 export function inputMismatches(graph: IrGraph, model: OnnxModel): string[] {
-  if (model.inputs.length !== graph.modelInputs.length) return [`the ONNX model has ${model.inputs.length} input${model.inputs.length === 1 ? "" : "s"}, ${graph.name} reads ${graph.modelInputs.length}`];
+  if (model.inputs.length !== graph.modelInputs.length)
+    return [`the ONNX model has ${model.inputs.length} input${model.inputs.length === 1 ? "" : "s"}, ${graph.name} reads ${graph.modelInputs.length}`];
   const byId = new Map(graph.nodes.map((n) => [n.id, n]));
   return graph.modelInputs.flatMap((input, k) => {
     const theirs = model.inputs[k]!;
@@ -250,6 +383,13 @@ export function inputMismatches(graph: IrGraph, model: OnnxModel): string[] {
     const shape = byId.get(input.node)!.shape;
     const channels = shape.at(-1)!;
     const fits = theirs.shape.length === shape.length + 1 && (theirs.shape[1] === undefined || theirs.shape[1] === channels);
-    return fits ? [] : [`ONNX input ${theirs.name} is [${theirs.shape.map((d) => d ?? "?").join(", ")}]; ${graph.name}'s input ${input.name} [${shape.join(", ")}] needs [N, ${channels}, ${shape.slice(0, -1).map(() => "...").join(", ")}] channels-first`];
+    return fits
+      ? []
+      : [
+          `ONNX input ${theirs.name} is [${theirs.shape.map((d) => d ?? "?").join(", ")}]; ${graph.name}'s input ${input.name} [${shape.join(", ")}] needs [N, ${channels}, ${shape
+            .slice(0, -1)
+            .map(() => "...")
+            .join(", ")}] channels-first`,
+        ];
   });
 }

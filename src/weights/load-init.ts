@@ -30,17 +30,34 @@ export function fileDiagnostic(file: string, code: string, message: string, hint
  * Reads a checkpoint and maps it onto `graph` (the network's lowered graph); an unreadable one
  * gives a diagnostic instead.
  */
-export async function loadWeightsByName(location: string, network: CheckedNetwork, graph: IrGraph, options: { inflate: boolean; partial: boolean }): Promise<LoadedMapping | Diagnostic> {
+export async function loadWeightsByName(
+  location: string,
+  network: CheckedNetwork,
+  graph: IrGraph,
+  options: { inflate: boolean; partial: boolean },
+): Promise<LoadedMapping | Diagnostic> {
   let store: WeightStore;
   try {
     store = await readWeights(location);
   } catch (error) {
-    if (error instanceof CheckpointError) return fileDiagnostic(location, "VN100", error.message, "pass a run directory, its checkpoint/ directory, or a directory with a tfjs model.json");
-    if (error instanceof VnetError) return fileDiagnostic(location, error.code, error.message, error.hint ?? "pass a run directory, its checkpoint/ directory, or a directory with a tfjs model.json");
+    if (error instanceof CheckpointError)
+      return fileDiagnostic(location, "VN100", error.message, "pass a run directory, its checkpoint/ directory, or a directory with a tfjs model.json");
+    if (error instanceof VnetError)
+      return fileDiagnostic(
+        location,
+        error.code,
+        error.message,
+        error.hint ?? "pass a run directory, its checkpoint/ directory, or a directory with a tfjs model.json",
+      );
     throw error;
   }
   const directory = store.directory!;
   const source = options.inflate ? `the 2D weights in ${directory}` : `the --init weights in ${directory}`;
-  const mapping = mapWeightsByName(graph, store.weights, { inflate: options.inflate, partial: options.partial, at: { file: network.file, range: network.range }, source });
+  const mapping = mapWeightsByName(graph, store.weights, {
+    inflate: options.inflate,
+    partial: options.partial,
+    at: { file: network.file, range: network.range },
+    source,
+  });
   return { directory, model: store.model, mapping };
 }

@@ -16,7 +16,10 @@ import { assignWeights, type WeightMap, type WeightTensor } from "./tensors.js";
  * The tfjs model of a lowered graph with the source's weights, or the located diagnostics (VN082)
  * saying which weights the source lacks or holds with another shape: weights of another spec.
  */
-export function modelWithWeights(graph: IrGraph, source: WeightSource): { model: tf.LayersModel; diagnostics: readonly Diagnostic[] } | { model?: undefined; diagnostics: readonly Diagnostic[] } {
+export function modelWithWeights(
+  graph: IrGraph,
+  source: WeightSource,
+): { model: tf.LayersModel; diagnostics: readonly Diagnostic[] } | { model?: undefined; diagnostics: readonly Diagnostic[] } {
   const mismatched = checkWeights(graph, source, "load");
   if (mismatched.length) return { diagnostics: mismatched };
   const built = emitTfjs(graph, { zeroInit: true });
@@ -44,7 +47,8 @@ export function freshModelWith(graph: IrGraph, weights: WeightMap, seed: number)
   for (const [name, tensor] of weights) {
     const slot = declared.get(name);
     if (!slot) return `${graph.name} has no weight ${name}`;
-    if (slot.decl.shape.join() !== tensor.shape.join()) return `layer \`${slot.node.name}\` needs ${name} as [${slot.decl.shape.join(", ")}], not [${tensor.shape.join(", ")}]`;
+    if (slot.decl.shape.join() !== tensor.shape.join())
+      return `layer \`${slot.node.name}\` needs ${name} as [${slot.decl.shape.join(", ")}], not [${tensor.shape.join(", ")}]`;
   }
   const built = emitTfjs(graph, { seed });
   if (!built.model) return built.diagnostics.map((d) => d.message).join("; ");

@@ -39,8 +39,15 @@ export function fixedBatch(file: OnnxModel): number | undefined {
  * Runs the graph's tfjs model (built with the imported weights) and ONNX Runtime on `bytes` (the
  * file `file` describes) on the same seeded raw input; a string says why they cannot be compared.
  */
-export async function onnxParity(bytes: Uint8Array, file: OnnxModel, graph: IrGraph, model: tf.LayersModel, options: { seed?: number } = {}): Promise<ParityResult | string> {
-  if (file.inputs.length !== graph.modelInputs.length) return `the ONNX model has ${file.inputs.length} inputs, ${graph.name} reads ${graph.modelInputs.length}`;
+export async function onnxParity(
+  bytes: Uint8Array,
+  file: OnnxModel,
+  graph: IrGraph,
+  model: tf.LayersModel,
+  options: { seed?: number } = {},
+): Promise<ParityResult | string> {
+  if (file.inputs.length !== graph.modelInputs.length)
+    return `the ONNX model has ${file.inputs.length} inputs, ${graph.name} reads ${graph.modelInputs.length}`;
   if (file.outputs.length !== 1 || model.outputs.length !== 1) return "only single-output models are compared";
   let session: ort.InferenceSession;
   try {
@@ -53,11 +60,17 @@ export async function onnxParity(bytes: Uint8Array, file: OnnxModel, graph: IrGr
     const random = seededRandom(options.seed ?? 7);
     const raw = model.inputs.map((input) => {
       const shape = [batch, ...(input.shape.slice(1) as number[])];
-      return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => random()), shape);
+      return tf.tensor(
+        Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => random()),
+        shape,
+      );
     });
     // The values the spec's layers read (its model inputs), then the output.
     const byId = new Map(graph.nodes.map((n) => [n.id, n]));
-    const probe = tf.model({ inputs: model.inputs, outputs: [...graph.modelInputs.map((i) => model.getLayer(byId.get(i.node)!.name).output as tf.SymbolicTensor), model.outputs[0]!] });
+    const probe = tf.model({
+      inputs: model.inputs,
+      outputs: [...graph.modelInputs.map((i) => model.getLayer(byId.get(i.node)!.name).output as tf.SymbolicTensor), model.outputs[0]!],
+    });
     const values = probe.predict(raw.length === 1 ? raw[0]! : raw) as tf.Tensor[];
     tf.dispose(raw);
     const ours = values.pop()!;
@@ -72,7 +85,9 @@ export async function onnxParity(bytes: Uint8Array, file: OnnxModel, graph: IrGr
     try {
       reference = (await session.run(feeds))[session.outputNames[0]!]!;
     } catch (error) {
-      return `ONNX Runtime cannot run the file on inputs [${Object.values(feeds).map((t) => t.dims.join(", ")).join("], [")}]: ${(error as Error).message.split("\n")[0]}`;
+      return `ONNX Runtime cannot run the file on inputs [${Object.values(feeds)
+        .map((t) => t.dims.join(", "))
+        .join("], [")}]: ${(error as Error).message.split("\n")[0]}`;
     }
     const oursFirst = ours.rank > 2 ? channelsFirst(ours) : ours;
     const shape = oursFirst.shape;

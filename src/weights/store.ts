@@ -28,7 +28,10 @@ export class WeightStore implements WeightSource {
   }
 
   /** Named tensors as a checkpoint lists them (`name` the stored name, row-major `data`). */
-  static ofTensors(tensors: readonly { readonly name: string; readonly shape: readonly number[]; readonly data: Float32Array }[], description: string): WeightStore {
+  static ofTensors(
+    tensors: readonly { readonly name: string; readonly shape: readonly number[]; readonly data: Float32Array }[],
+    description: string,
+  ): WeightStore {
     return new WeightStore(new Map(tensors.map((t) => [t.name, { shape: t.shape, values: t.data }])), description);
   }
 

@@ -38,7 +38,8 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
 /** Reads every weight of a tfjs LayersModel directory (model.json + weight files). */
 export async function readCheckpointWeights(directory: string): Promise<CheckpointWeights> {
   const manifest = path.join(directory, "model.json");
-  if (!fs.existsSync(manifest)) throw new CheckpointError(`${directory} holds no model.json (a tfjs LayersModel directory, a vnet checkpoint or run directory)`);
+  if (!fs.existsSync(manifest))
+    throw new CheckpointError(`${directory} holds no model.json (a tfjs LayersModel directory, a vnet checkpoint or run directory)`);
   let artifacts: tf.io.ModelArtifacts;
   try {
     artifacts = await fileHandler(directory).load!();
@@ -78,7 +79,8 @@ export function assignWeights(model: tf.LayersModel, weights: WeightMap): void {
   const byName = new Map(model.weights.map((w) => [w.originalName, w]));
   for (const [name, tensor] of weights) {
     const variable = byName.get(name);
-    if (!variable || !sameShape(variable.shape as number[], tensor.shape)) throw new Error(`internal: ${name} ${formatShape(tensor.shape)} is not a weight of ${model.name}`);
+    if (!variable || !sameShape(variable.shape as number[], tensor.shape))
+      throw new Error(`internal: ${name} ${formatShape(tensor.shape)} is not a weight of ${model.name}`);
     tf.tidy(() => {
       variable.write(tf.tensor(tensor.values, [...tensor.shape]));
     });

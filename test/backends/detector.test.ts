@@ -23,20 +23,39 @@ describe("a detector in both backends", () => {
     const exported = exportOnnx(graph, { weights: WeightStore.ofModel(model!, "test"), sources: programSources(result) });
     expect(exported.diagnostics).toEqual([]);
     const described = JSON.parse(exported.metadata["vnet.inputs"]!).map((i: { name: string; shape: string[] }) => [i.name, i.shape[0]]);
-    expect(new Map(described)).toEqual(new Map([["boxes", "K"], ["video", "N"]]));
+    expect(new Map(described)).toEqual(
+      new Map([
+        ["boxes", "K"],
+        ["video", "N"],
+      ]),
+    );
     expect(exported.metadata["vnet.task"]).toBe("detection");
     const session = await ort.InferenceSession.create(exported.bytes!);
     expect([...session.outputNames]).toEqual(["logits", "probabilities"]);
     const video = tf.randomUniform([2, 4, 32, 32, 3], 0, 1, "float32", 1);
-    const boxes = tf.tensor2d([[0, 2, 3, 20, 18], [1, 0, 0, 32, 32], [1, 25.5, 10, 40, 31], [0, 8, 8, 8.5, 9]]);
+    const boxes = tf.tensor2d([
+      [0, 2, 3, 20, 18],
+      [1, 0, 0, 32, 32],
+      [1, 25.5, 10, 40, 31],
+      [0, 8, 8, 8.5, 9],
+    ]);
     // The data pipeline's model inputs (the normalised stream and the boxes), as training and vnet detect feed them.
     const clips = video.dataSync() as Float32Array;
     const rows = boxes.arraySync();
-    const keyframes = [0, 1].map((n) => ({ video: `v${n}`, timestamp: 0, clip: clips.slice(n * 4 * 32 * 32 * 3, (n + 1) * 4 * 32 * 32 * 3), boxes: [], proposals: rows.filter((r) => r[0] === n).map((r) => ({ x1: r[1]! / 32, y1: r[2]! / 32, x2: r[3]! / 32, y2: r[4]! / 32, score: 1 })) }));
+    const keyframes = [0, 1].map((n) => ({
+      video: `v${n}`,
+      timestamp: 0,
+      clip: clips.slice(n * 4 * 32 * 32 * 3, (n + 1) * 4 * 32 * 32 * 3),
+      boxes: [],
+      proposals: rows.filter((r) => r[0] === n).map((r) => ({ x1: r[1]! / 32, y1: r[2]! / 32, x2: r[3]! / 32, y2: r[4]! / 32, score: 1 })),
+    }));
     const perKeyframe = detectBoxes(model!, graph, keyframes, (k) => k.proposals);
     // detectBoxes orders boxes by keyframe: rows 0 and 3 (clip 0), then 1 and 2 (clip 1).
     const order = [0, 3, 1, 2];
-    const fed = await session.run({ video: new ort.Tensor("float32", video.dataSync() as Float32Array, video.shape), boxes: new ort.Tensor("float32", boxes.dataSync() as Float32Array, [4, 5]) });
+    const fed = await session.run({
+      video: new ort.Tensor("float32", video.dataSync() as Float32Array, video.shape),
+      boxes: new ort.Tensor("float32", boxes.dataSync() as Float32Array, [4, 5]),
+    });
     expect(fed.probabilities!.dims).toEqual([4, 4]);
     const theirs = fed.probabilities!.data as Float32Array;
     const mine = [...perKeyframe[0]!, ...perKeyframe[1]!];
@@ -49,8 +68,26 @@ describe("a detector in both backends", () => {
   it("the detection contract wants clips, boxes() and per-box logits (VN063, VN064)", () => {
     const head = `task = "detection"\n classes = 2\n input video = clip(frames = 2, size = 16)`;
     expect(codes(checkText(`network d { ${head}\n output video -> global_avg_pool -> dense(classes) }`))).toEqual(["VN064"]);
-    expect(codes(checkText(`network d { ${head}\n input boxes = boxes()\n x = video -> temporal_pool\n _r = [x, boxes] -> roi_align(resolution = 2)\n output x -> global_avg_pool -> dense(classes) }`))).toEqual(["VN063"]);
-    expect(codes(checkText(`network d { ${head}\n input boxes = boxes()\n x = video -> temporal_pool\n output [x, boxes] -> roi_align(resolution = 2) -> flatten -> dense(classes) -> sigmoid }`))).toEqual(["VN063"]);
-    expect(codes(checkText(`network d { ${head}\n input boxes = boxes()\n x = video -> temporal_pool\n output [x, boxes] -> roi_align(resolution = 2) -> flatten -> dense(classes) }`))).toEqual([]);
+    expect(
+      codes(
+        checkText(
+          `network d { ${head}\n input boxes = boxes()\n x = video -> temporal_pool\n _r = [x, boxes] -> roi_align(resolution = 2)\n output x -> global_avg_pool -> dense(classes) }`,
+        ),
+      ),
+    ).toEqual(["VN063"]);
+    expect(
+      codes(
+        checkText(
+          `network d { ${head}\n input boxes = boxes()\n x = video -> temporal_pool\n output [x, boxes] -> roi_align(resolution = 2) -> flatten -> dense(classes) -> sigmoid }`,
+        ),
+      ),
+    ).toEqual(["VN063"]);
+    expect(
+      codes(
+        checkText(
+          `network d { ${head}\n input boxes = boxes()\n x = video -> temporal_pool\n output [x, boxes] -> roi_align(resolution = 2) -> flatten -> dense(classes) }`,
+        ),
+      ),
+    ).toEqual([]);
   });
 });

@@ -55,8 +55,16 @@ describe("catalogue", () => {
   });
 
   it("boundary_matching: [T, C] -> [S, D, T, C], no parameters, a dense T x SDT product per channel", () => {
-    expect(bm.infer([[100, 256]], { num_samples: 32, num_samples_per_bin: 3, boundary_ratio: 0.5 })).toEqual({ shape: [32, 100, 100, 256], params: 0, macs: 100 * 32 * 100 * 100 * 256 });
-    expect(bm.infer([[16, 8]], { num_samples: 4, num_samples_per_bin: 3, boundary_ratio: 0.5, durations: 10 })).toEqual({ shape: [4, 10, 16, 8], params: 0, macs: 16 * 4 * 10 * 16 * 8 });
+    expect(bm.infer([[100, 256]], { num_samples: 32, num_samples_per_bin: 3, boundary_ratio: 0.5 })).toEqual({
+      shape: [32, 100, 100, 256],
+      params: 0,
+      macs: 100 * 32 * 100 * 100 * 256,
+    });
+    expect(bm.infer([[16, 8]], { num_samples: 4, num_samples_per_bin: 3, boundary_ratio: 0.5, durations: 10 })).toEqual({
+      shape: [4, 10, 16, 8],
+      params: 0,
+      macs: 16 * 4 * 10 * 16 * 8,
+    });
     const tooLong = bm.infer([[16, 8]], { num_samples: 4, num_samples_per_bin: 3, boundary_ratio: 0.5, durations: 20 });
     expect(isInferError(tooLong) && tooLong.arg).toBe("durations");
   });
@@ -133,7 +141,10 @@ describe("a small BMN", () => {
 
 describe("conv1d in both backends", () => {
   /** tfjs and ONNX Runtime outputs of a checked source's network on one random input. */
-  async function bothBackends(source: string, shape: [number, number, number]): Promise<{ names: readonly string[]; tfjs: tf.Tensor[]; onnx: ort.InferenceSession.OnnxValueMapType }> {
+  async function bothBackends(
+    source: string,
+    shape: [number, number, number],
+  ): Promise<{ names: readonly string[]; tfjs: tf.Tensor[]; onnx: ort.InferenceSession.OnnxValueMapType }> {
     const result = checkText(source);
     expect(result.diagnostics).toEqual([]);
     const network = result.networks[0]!;

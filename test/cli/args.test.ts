@@ -43,7 +43,9 @@ describe("the flag parser", () => {
   });
 
   it("refuses an unknown flag, with a suggestion when one is close", () => {
-    expect(usageMessage(() => parse("s", "--strict"))).toBe("unknown option --strict for vnet train (options: --out, --lr, --train-clips, --val-fraction, --optimizer, --resume)");
+    expect(usageMessage(() => parse("s", "--strict"))).toBe(
+      "unknown option --strict for vnet train (options: --out, --lr, --train-clips, --val-fraction, --optimizer, --resume)",
+    );
     expect(usageMessage(() => parse("s", "--train-clip", "3"))).toBe("unknown option --train-clip for vnet train; did you mean --train-clips?");
   });
 

@@ -45,7 +45,8 @@ describe("the command table", () => {
       const r = await run([...words, "--help"]);
       expect(r.code, words.join(" ")).toBe(0);
       expect(r.out).toContain(`usage: vnet ${command.usage}`);
-      for (const key of Object.keys(command.flags)) expect(r.out, `${words.join(" ")} ${key}`).toContain(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+      for (const key of Object.keys(command.flags))
+        expect(r.out, `${words.join(" ")} ${key}`).toContain(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
     }
   });
 
@@ -65,9 +66,18 @@ describe("the command table", () => {
     const spec = path.resolve(__dirname, "../../specs/tiny/tiny_r3d.vnet");
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vnet-flags-"));
     expect(await run(["check", "--strict", spec])).toMatchObject({ code: 2 });
-    expect(await run(["train", spec, "--data", "builtin:motion", "-o", dir, "--lr="])).toMatchObject({ code: 2, err: "vnet: --lr needs a value, got an empty one" });
-    expect(await run(["train", spec, "--data", "builtin:motion", "-o", dir, "--train-clips", "0"])).toMatchObject({ code: 2, err: "vnet: --train-clips must be an integer >= 1, got 0" });
-    expect(await run(["data", "synth", "--out", path.join(dir, "d"), "--size", "100000"])).toMatchObject({ code: 2, err: "vnet: --size must be an integer >= 8 and <= 1024, got 100000" });
+    expect(await run(["train", spec, "--data", "builtin:motion", "-o", dir, "--lr="])).toMatchObject({
+      code: 2,
+      err: "vnet: --lr needs a value, got an empty one",
+    });
+    expect(await run(["train", spec, "--data", "builtin:motion", "-o", dir, "--train-clips", "0"])).toMatchObject({
+      code: 2,
+      err: "vnet: --train-clips must be an integer >= 1, got 0",
+    });
+    expect(await run(["data", "synth", "--out", path.join(dir, "d"), "--size", "100000"])).toMatchObject({
+      code: 2,
+      err: "vnet: --size must be an integer >= 8 and <= 1024, got 100000",
+    });
     // Nothing was written by any of them.
     expect(fs.readdirSync(dir)).toEqual([]);
   });

@@ -92,18 +92,50 @@ describe("outputs that name or contain an input are refused before any work (VN1
     refused(await run("compile", spec, "--target", "onnx", "-o", spec), "VN110", 2, /-o .*safe\.vnet is the spec; nothing was written/);
     expect(fs.readFileSync(spec, "utf8")).toBe(before);
     const weights = fs.readFileSync(path.join(trained, "checkpoint/weights.bin"));
-    refused(await run("compile", spec, "--target", "tfjs", "-o", path.join(trained, "checkpoint")), "VN110", 2, /holds a training run or checkpoint, whose trained weights this would replace/);
-    refused(await run("export", spec, "--weights", trained, "-o", path.join(trained, "checkpoint/model.json")), "VN110", 2, /is the weights being exported|lies inside the weights being exported/);
+    refused(
+      await run("compile", spec, "--target", "tfjs", "-o", path.join(trained, "checkpoint")),
+      "VN110",
+      2,
+      /holds a training run or checkpoint, whose trained weights this would replace/,
+    );
+    refused(
+      await run("export", spec, "--weights", trained, "-o", path.join(trained, "checkpoint/model.json")),
+      "VN110",
+      2,
+      /is the weights being exported|lies inside the weights being exported/,
+    );
     expect(fs.readFileSync(path.join(trained, "checkpoint/weights.bin"))).toEqual(weights);
   });
 
   it("eval --confusion-png into the checkpoint is refused before evaluating; beside it is fine", async () => {
     const weights = fs.readFileSync(path.join(trained, "checkpoint/weights.bin"));
-    const r = await run("eval", spec, "--weights", trained, "--data", "builtin:motion", "--val-clips", "1", "--confusion-png", path.join(trained, "checkpoint/weights.bin"));
+    const r = await run(
+      "eval",
+      spec,
+      "--weights",
+      trained,
+      "--data",
+      "builtin:motion",
+      "--val-clips",
+      "1",
+      "--confusion-png",
+      path.join(trained, "checkpoint/weights.bin"),
+    );
     refused(r, "VN110", 2, /lies inside the weights being evaluated/);
     expect(r.out).not.toMatch(/top-1/);
     expect(fs.readFileSync(path.join(trained, "checkpoint/weights.bin"))).toEqual(weights);
-    const ok = await run("eval", spec, "--weights", trained, "--data", "builtin:motion", "--val-clips", "1", "--confusion-png", path.join(project, "confusion.png"));
+    const ok = await run(
+      "eval",
+      spec,
+      "--weights",
+      trained,
+      "--data",
+      "builtin:motion",
+      "--val-clips",
+      "1",
+      "--confusion-png",
+      path.join(project, "confusion.png"),
+    );
     expect(ok.code, ok.err).toBe(0);
   });
 
@@ -124,7 +156,12 @@ describe("impossible outputs are found before any work (VN111)", () => {
   it("a file where a directory goes, a directory where a file goes, a place nothing can be created", async () => {
     const file = path.join(project, "a-file");
     fs.writeFileSync(file, "x");
-    refused(await run("compile", spec, "--target", "tfjs", "-o", path.join(file, "model")), "VN111", 1, /a-file is a file, not a directory|a part of the path is a file/);
+    refused(
+      await run("compile", spec, "--target", "tfjs", "-o", path.join(file, "model")),
+      "VN111",
+      1,
+      /a-file is a file, not a directory|a part of the path is a file/,
+    );
     refused(await run("train", spec, ...TRAIN, "-o", file), "VN111", 2, /it is a file; a run is a directory/);
     refused(await run("train", spec, ...TRAIN, "-o", path.join(file, "run")), "VN111", 1, /cannot create/);
     const dir = path.join(project, "a-dir");
@@ -186,7 +223,8 @@ describe("resuming and loading a run", () => {
   it("a checkpoint of another architecture is refused by train --resume (VN116) and by eval, predict and export (VN082), before any work", async () => {
     const wider = path.join(project, "wider.vnet");
     fs.writeFileSync(wider, SPEC.replace("conv3d(4,", "conv3d(6,"));
-    const message = /belong to another architecture than safe in wider\.vnet: conv\/kernel is \[1, 1, 1, 3, 4\] in the checkpoint and \[1, 1, 1, 3, 6\] in the spec/;
+    const message =
+      /belong to another architecture than safe in wider\.vnet: conv\/kernel is \[1, 1, 1, 3, 4\] in the checkpoint and \[1, 1, 1, 3, 6\] in the spec/;
     const resumed = await run("train", wider, ...TRAIN, "--epochs", "2", "-o", copyRun("wider-run"), "--resume");
     refused(resumed, "VN116", 1, message);
     expect(resumed.err).toMatch(/wider\.vnet:\d+:1 {2}error VN116/);
@@ -212,7 +250,12 @@ describe("resuming and loading a run", () => {
 
   it("--resume continues with the run's own settings; a contradicting flag is VN117", async () => {
     const dir = copyRun("settings");
-    refused(await run("train", spec, ...TRAIN, "--epochs", "2", "-o", dir, "--resume", "--lr", "0.5", "--seed", "1"), "VN117", 2, /--seed 1 \(the run has 7\), --lr 0\.5 \(the run has 0\.01\)/);
+    refused(
+      await run("train", spec, ...TRAIN, "--epochs", "2", "-o", dir, "--resume", "--lr", "0.5", "--seed", "1"),
+      "VN117",
+      2,
+      /--seed 1 \(the run has 7\), --lr 0\.5 \(the run has 0\.01\)/,
+    );
     refused(await run("train", spec, ...TRAIN, "-o", dir, "--resume"), "VN117", 2, /has trained 1 of its 1 epochs; there is nothing left to resume/);
     // No --seed: the recorded seed 7, not the default 0.
     const r = await run("train", spec, ...TRAIN, "--epochs", "2", "-o", dir, "--resume");
@@ -224,11 +267,24 @@ describe("resuming and loading a run", () => {
 
   it("a second trainer on a locked run is refused (VN114) and writes nothing", async () => {
     const dir = copyRun("locked");
-    const holder = spawn(process.execPath, ["--input-type=module", "-e", `const { lockRun } = await import(${JSON.stringify(path.join(repo, "dist/src/runtime/run.js"))}); lockRun(${JSON.stringify(dir)}); console.log("locked"); setInterval(() => {}, 1000);`], { stdio: ["ignore", "pipe", "inherit"] });
+    const holder = spawn(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `const { lockRun } = await import(${JSON.stringify(path.join(repo, "dist/src/runtime/run.js"))}); lockRun(${JSON.stringify(dir)}); console.log("locked"); setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
     await new Promise<void>((resolve) => holder.stdout!.once("data", () => resolve()));
     try {
       const metrics = fs.readFileSync(path.join(dir, "metrics.jsonl"), "utf8");
-      refused(await run("train", spec, ...TRAIN, "--epochs", "2", "-o", dir, "--resume"), "VN114", 2, new RegExp(`is in use by another vnet train \\(pid ${holder.pid}`));
+      refused(
+        await run("train", spec, ...TRAIN, "--epochs", "2", "-o", dir, "--resume"),
+        "VN114",
+        2,
+        new RegExp(`is in use by another vnet train \\(pid ${holder.pid}`),
+      );
       expect(fs.readFileSync(path.join(dir, "metrics.jsonl"), "utf8")).toBe(metrics);
     } finally {
       holder.kill("SIGKILL");
@@ -246,7 +302,10 @@ describe("crashes, a full disk and Ctrl-C lose nothing complete", () => {
     // Epoch 1's checkpoint is renamed into place (rename 1); epoch 2 renames checkpoint -> .old (2) and dies before its own rename (3).
     const first = vnet([...args, "--epochs", "2"], { VNET_FAULT: "rename:3:kill" });
     expect(first.signal, first.out).toBe("SIGKILL");
-    const left = fs.readdirSync(dir).filter((e) => e.startsWith("checkpoint")).sort();
+    const left = fs
+      .readdirSync(dir)
+      .filter((e) => e.startsWith("checkpoint"))
+      .sort();
     expect(left).toHaveLength(2);
     expect(left[0]).toBe("checkpoint.old");
     expect(left[1]).toMatch(/^checkpoint\.tmp-/);
@@ -271,7 +330,29 @@ describe("crashes, a full disk and Ctrl-C lose nothing complete", () => {
 
   it("Ctrl-C stops after the current step, names the last checkpoint and the exact --resume command, which works", async () => {
     const dir = path.join(project, "interrupted");
-    const child = spawn(process.execPath, [BIN, "train", spec, "--data", "builtin:motion", "--train-clips", "160", "--val-clips", "1", "--batch", "2", "--backend", "cpu", "--epochs", "6", "-o", dir], { cwd: project, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        "train",
+        spec,
+        "--data",
+        "builtin:motion",
+        "--train-clips",
+        "160",
+        "--val-clips",
+        "1",
+        "--batch",
+        "2",
+        "--backend",
+        "cpu",
+        "--epochs",
+        "6",
+        "-o",
+        dir,
+      ],
+      { cwd: project, stdio: ["ignore", "pipe", "pipe"] },
+    );
     let err = "";
     child.stdout!.resume();
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
@@ -285,7 +366,9 @@ describe("crashes, a full disk and Ctrl-C lose nothing complete", () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     child.kill("SIGINT");
     expect(await exited).toBe(130);
-    expect(err).toMatch(/vnet: interrupted in epoch \d after step \d+ of \d+; the unfinished epoch is dropped and the last checkpoint is .*checkpoint \(after epoch \d\)/);
+    expect(err).toMatch(
+      /vnet: interrupted in epoch \d after step \d+ of \d+; the unfinished epoch is dropped and the last checkpoint is .*checkpoint \(after epoch \d\)/,
+    );
     const command = /continue with: (.*)/.exec(err)?.[1];
     expect(command).toBe(`vnet train ${spec} --data builtin:motion -o ${dir} --resume`);
     const done = findCheckpoint(dir).progress.epoch;
@@ -303,7 +386,9 @@ describe("non-finite values are errors", () => {
     const source = path.join(repo, "test/fixtures/onnx/tiny_flatten.onnx");
     const model = decodeModel(fs.readFileSync(source));
     const initializer = model.graph!.initializer!.find((t) => (t.dims ?? []).length > 1)!;
-    const values = new Float32Array(initializer.rawData!.length ? new Uint8Array(initializer.rawData!).slice().buffer : Float32Array.from(initializer.floatData ?? []).buffer);
+    const values = new Float32Array(
+      initializer.rawData!.length ? new Uint8Array(initializer.rawData!).slice().buffer : Float32Array.from(initializer.floatData ?? []).buffer,
+    );
     values[0] = Number.NaN;
     if (initializer.rawData!.length) initializer.rawData = new Uint8Array(values.buffer);
     else initializer.floatData = Array.from(values);
@@ -323,6 +408,11 @@ describe("non-finite values are errors", () => {
     const bytes = fs.readFileSync(path.join(dir, "weights.bin"));
     const weights = new Float32Array(bytes.byteLength / 4).fill(3e38);
     fs.writeFileSync(path.join(dir, "weights.bin"), Buffer.from(weights.buffer));
-    refused(await run("predict", spec, "--weights", dir, "--sample", "builtin:motion:0"), "VN118", 1, /hold \d+ NaN or infinite value\(s\) of 3; there is no ranking to print/);
+    refused(
+      await run("predict", spec, "--weights", dir, "--sample", "builtin:motion:0"),
+      "VN118",
+      1,
+      /hold \d+ NaN or infinite value\(s\) of 3; there is no ranking to print/,
+    );
   });
 });

@@ -22,8 +22,22 @@ describe("ActivityNet-style JSON", () => {
       JSON.stringify({
         version: "VERSION 1.3",
         database: {
-          v_a: { duration_second: 20, subset: "training", annotations: [{ segment: [1.5, 6], label: "jump" }, { segment: [8, 25], label: "wave" }] },
-          v_b: { duration_second: 12.5, subset: "validation", annotations: [{ segment: [3, 2], label: "jump" }, { segment: [0, 4], label: "" }] },
+          v_a: {
+            duration_second: 20,
+            subset: "training",
+            annotations: [
+              { segment: [1.5, 6], label: "jump" },
+              { segment: [8, 25], label: "wave" },
+            ],
+          },
+          v_b: {
+            duration_second: 12.5,
+            subset: "validation",
+            annotations: [
+              { segment: [3, 2], label: "jump" },
+              { segment: [0, 4], label: "" },
+            ],
+          },
           v_c: { subset: "validation", annotations: [] },
           v_d: { duration_second: 5, subset: "holdout", annotations: [] },
         },
@@ -31,7 +45,15 @@ describe("ActivityNet-style JSON", () => {
     );
     const a = readActivityNet(file);
     expect([...a.videos.keys()]).toEqual(["v_a", "v_b"]);
-    expect(a.videos.get("v_a")).toEqual({ id: "v_a", duration: 20, split: "train", segments: [{ start: 1.5, end: 6, label: "jump" }, { start: 8, end: 20, label: "wave" }] });
+    expect(a.videos.get("v_a")).toEqual({
+      id: "v_a",
+      duration: 20,
+      split: "train",
+      segments: [
+        { start: 1.5, end: 6, label: "jump" },
+        { start: 8, end: 20, label: "wave" },
+      ],
+    });
     expect(a.videos.get("v_b")!.split).toBe("val");
     expect(a.videos.get("v_b")!.segments).toEqual([]);
     expect(a.classNames).toEqual(["jump", "wave"]);
@@ -70,10 +92,19 @@ describe("THUMOS-style lists", () => {
     write("thumos/Ambiguous_test.txt", "video_test_0000004 3 4\n");
     const a = readThumos(path.join(dir, "thumos"));
     expect(a.format).toBe("thumos");
-    expect(a.videos.get("video_validation_0000051")).toEqual({ id: "video_validation_0000051", split: "train", segments: [{ start: 12, end: 15.1, label: "BaseballPitch" }, { start: 67.5, end: 75.9, label: "BaseballPitch" }] });
+    expect(a.videos.get("video_validation_0000051")).toEqual({
+      id: "video_validation_0000051",
+      split: "train",
+      segments: [
+        { start: 12, end: 15.1, label: "BaseballPitch" },
+        { start: 67.5, end: 75.9, label: "BaseballPitch" },
+      ],
+    });
     expect(a.videos.get("video_test_0000004")!.split).toBe("val");
     expect(a.videos.get("video_test_0000004")!.segments).toEqual([{ start: 0.2, end: 1.1, label: "HighJump" }]);
-    expect(a.issues).toEqual([{ code: "VN121", path: path.join(dir, "thumos", "HighJump_test.txt"), line: 2, message: "expected `video start end` (seconds), got `not a line`" }]);
+    expect(a.issues).toEqual([
+      { code: "VN121", path: path.join(dir, "thumos", "HighJump_test.txt"), line: 2, message: "expected `video start end` (seconds), got `not a line`" },
+    ]);
     expect(readAnnotations(path.join(dir, "thumos")).format).toBe("thumos");
   });
 

@@ -24,7 +24,12 @@ describe("resampleFeatures", () => {
   it("keeps a constant sequence constant and a linear ramp linear", () => {
     const constant = resampleFeatures(new Float32Array(10).fill(0.25), 10, 1, 7);
     expect(Array.from(constant).every((v) => v === 0.25)).toBe(true);
-    const ramp = resampleFeatures(Float32Array.from({ length: 11 }, (_, i) => i), 11, 1, 4);
+    const ramp = resampleFeatures(
+      Float32Array.from({ length: 11 }, (_, i) => i),
+      11,
+      1,
+      4,
+    );
     // Position k averages the points at 1e-4 + (k + i / 3) x (10 - 2e-4) / 4, i = 0, 1, 2.
     ramp.forEach((v, k) => expect(v).toBeCloseTo(1e-4 + (k + 1 / 3) * ((10 - 2e-4) / 4), 5));
   });

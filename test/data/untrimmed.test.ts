@@ -33,8 +33,12 @@ describe("untrimmed motion videos", () => {
       return sum / plane;
     };
     const inside = (t: number) => v.segments.some((s) => t >= s.start && t + 1 < s.end);
-    const moving = Array.from({ length: v.length - 1 }, (_, t) => t).filter(inside).map(change);
-    const resting = Array.from({ length: v.length - 1 }, (_, t) => t).filter((t) => !v.segments.some((s) => t + 1 >= s.start && t < s.end)).map(change);
+    const moving = Array.from({ length: v.length - 1 }, (_, t) => t)
+      .filter(inside)
+      .map(change);
+    const resting = Array.from({ length: v.length - 1 }, (_, t) => t)
+      .filter((t) => !v.segments.some((s) => t + 1 >= s.start && t < s.end))
+      .map(change);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     // Resting frames differ only by pixel noise (about 0.01); moving ones by far more.
     expect(mean(resting)).toBeLessThan(0.012);
@@ -49,7 +53,9 @@ describe("untrimmed motion videos", () => {
   });
 
   it("name their actions in seconds and use at most the six translation and rotation classes", () => {
-    expect(segmentsInSeconds({ length: 100, pixels: new Float32Array(0), segments: [{ start: 25, end: 50, label: 1 }] }, untrimmedClassNames(5))).toEqual([{ start: 1, end: 2, label: "left" }]);
+    expect(segmentsInSeconds({ length: 100, pixels: new Float32Array(0), segments: [{ start: 25, end: 50, label: 1 }] }, untrimmedClassNames(5))).toEqual([
+      { start: 1, end: 2, label: "left" },
+    ]);
     expect(() => untrimmedClassNames(7)).toThrow(/2 to 6 classes/);
   });
 });

@@ -18,7 +18,14 @@ async function lint(files: Record<string, string>): Promise<string[]> {
   const eslint = new ESLint({
     cwd: root,
     overrideConfigFile: true,
-    overrideConfig: [{ files: ["**/*.ts"], languageOptions: { parser: tseslint.parser }, plugins: { vnet }, rules: { "vnet/stage-order": "error", "vnet/no-import-cycle": "error", "vnet/restricted-packages": "error" } }],
+    overrideConfig: [
+      {
+        files: ["**/*.ts"],
+        languageOptions: { parser: tseslint.parser },
+        plugins: { vnet },
+        rules: { "vnet/stage-order": "error", "vnet/no-import-cycle": "error", "vnet/restricted-packages": "error" },
+      },
+    ],
   });
   const results = await eslint.lintFiles(["**/*.ts"]);
   return results.flatMap((r) => r.messages.map((m) => `${path.relative(root, r.filePath)}: ${m.message}`)).sort();
@@ -64,7 +71,9 @@ describe("vnet's lint rules", () => {
     });
     expect(messages).toEqual([
       expect.stringMatching(/^src\/cli\/predict\.ts: src\/cli\/predict\.ts imports @tensorflow\/tfjs; tfjs is imported only under/),
-      expect.stringMatching(/^src\/weights\/read\.ts: src\/weights\/read\.ts imports onnx-proto; the protobuf library is imported only under src\/backends\/onnx/),
+      expect.stringMatching(
+        /^src\/weights\/read\.ts: src\/weights\/read\.ts imports onnx-proto; the protobuf library is imported only under src\/backends\/onnx/,
+      ),
     ]);
   });
 });

@@ -24,7 +24,8 @@ function hoverText(workspace: Workspace, offset: number): string {
 }
 
 describe("LSP name resolution is the checker's", () => {
-  const text = "network n {\n  input video = clip(frames = 8, size = 32)\n  y = video -> for i in 0..2 { conv3d(4 + i, kernel = 1) }\n  z = y\n  output z -> global_avg_pool -> dense(2)\n}\n";
+  const text =
+    "network n {\n  input video = clip(frames = 8, size = 32)\n  y = video -> for i in 0..2 { conv3d(4 + i, kernel = 1) }\n  z = y\n  output z -> global_avg_pool -> dense(2)\n}\n";
 
   it("go to definition: a loop variable goes to its loop, a local to its declaration", () => {
     const workspace = open(text);

@@ -33,7 +33,12 @@ const fixture = JSON.parse(fs.readFileSync(path.resolve(__dirname, "../fixtures/
 };
 const [N, H, W, C] = fixture.map;
 const K = fixture.boxes.length;
-const geometryOf = (c: Case): RoiAlignGeometry => ({ resolution: c.resolution, spatialScale: c.spatial_scale, samplingRatio: c.sampling_ratio, aligned: c.aligned });
+const geometryOf = (c: Case): RoiAlignGeometry => ({
+  resolution: c.resolution,
+  spatialScale: c.spatial_scale,
+  samplingRatio: c.sampling_ratio,
+  aligned: c.aligned,
+});
 const label = (c: Case) => `${c.resolution.join("x")} scale ${c.spatial_scale} ratio ${c.sampling_ratio} ${c.aligned ? "aligned" : "unaligned"}`;
 
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -103,7 +108,10 @@ describe("roi_align in a network", () => {
       for (const rows of [fixture.boxes.map((b) => b.map((v, i) => (i === 0 ? v : v * 2))), []]) {
         const boxes = tf.tensor2d(rows.flat(), [rows.length, 5]);
         const ours = model!.apply([video, boxes]) as tf.Tensor;
-        const fed = await session.run({ video: new ort.Tensor("float32", video.dataSync() as Float32Array, video.shape), boxes: new ort.Tensor("float32", boxes.dataSync() as Float32Array, [rows.length, 5]) });
+        const fed = await session.run({
+          video: new ort.Tensor("float32", video.dataSync() as Float32Array, video.shape),
+          boxes: new ort.Tensor("float32", boxes.dataSync() as Float32Array, [rows.length, 5]),
+        });
         expect(fed.logits!.dims).toEqual([rows.length, 3]);
         if (rows.length) expect(maxDiff(fed.logits!.data as Float32Array, ours.dataSync())).toBeLessThan(1e-4);
       }

@@ -37,10 +37,14 @@ describe("temporal window arithmetic", () => {
     expect(codes(checkText(net(15, "conv3d(4, kernel = 3, stride = 2, pad = 1)")))).toEqual([]);
     expect(codes(checkText(net(8, "maxpool3d(kernel = 3, stride = 2, ceil = true)")))).toEqual([]);
     const r = checkText(net(15, "maxpool3d(kernel = 2, stride = [2, 1, 1])"));
-    expect(r.diagnostics.map((d) => [d.code, d.severity, d.message])).toEqual([["VN022", "warning", "temporal stride 2 over 15 frames leaves the last 1 frame unread"]]);
+    expect(r.diagnostics.map((d) => [d.code, d.severity, d.message])).toEqual([
+      ["VN022", "warning", "temporal stride 2 over 15 frames leaves the last 1 frame unread"],
+    ]);
     expect(r.diagnostics[0]!.hint).toContain("a clip of 14 frames");
     // Conv3d(k=1, s=5) on 18 frames reads frames 0, 5, 10, 15.
-    expect(checkText(net(18, "conv3d(4, kernel = 1, stride = [5, 1, 1])")).diagnostics.map((d) => d.message)).toEqual(["temporal stride 5 over 18 frames leaves the last 2 frames unread"]);
+    expect(checkText(net(18, "conv3d(4, kernel = 1, stride = [5, 1, 1])")).diagnostics.map((d) => d.message)).toEqual([
+      "temporal stride 5 over 18 frames leaves the last 2 frames unread",
+    ]);
   });
 
   it("keeps an error where an output would be empty", () => {
@@ -48,7 +52,9 @@ describe("temporal window arithmetic", () => {
   });
 
   it("torchvision's S3D checks at its documented minimum clip of 14 frames", () => {
-    const text = fs.readFileSync(path.resolve(__dirname, "../../specs/s3d.vnet"), "utf8").replace("clip(frames = 64, size = 224)", "clip(frames = 14, size = 224)");
+    const text = fs
+      .readFileSync(path.resolve(__dirname, "../../specs/s3d.vnet"), "utf8")
+      .replace("clip(frames = 64, size = 224)", "clip(frames = 14, size = 224)");
     const result = checkText(text, { "lib/s3d.vnet": fs.readFileSync(path.resolve(__dirname, "../../specs/lib/s3d.vnet"), "utf8") });
     expect(result.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
     expect(result.networks.map((n) => [n.name, n.layers.at(-1)!.shape])).toEqual([["s3d", [400]]]);

@@ -7,7 +7,17 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { VnetError } from "../../src/diagnostics/error.js";
-import { findCheckpoint, readCheckpoint, readModelDirectory, recoverCheckpoint, writeCheckpoint, writeModelDirectory, type CheckpointContents, type NamedTensor, type Tensor } from "../../src/runtime/checkpoint.js";
+import {
+  findCheckpoint,
+  readCheckpoint,
+  readModelDirectory,
+  recoverCheckpoint,
+  writeCheckpoint,
+  writeModelDirectory,
+  type CheckpointContents,
+  type NamedTensor,
+  type Tensor,
+} from "../../src/runtime/checkpoint.js";
 import { injectFaults, InjectedCrash } from "../../src/runtime/files.js";
 
 function tensor(shape: number[], fill: number): Tensor {
@@ -66,7 +76,16 @@ describe("checkpoint swap", () => {
     expect(read.weights[1]).toEqual(named("conv/bias", [4], 1));
     expect(read.optimizer).toEqual([named("conv/kernel/m", [3, 3, 2, 4], 0.1)]);
     expect(read.optimizerScalars).toEqual({ accBeta1: 0.9 });
-    expect(read.progress).toMatchObject({ format: 1, epoch: 1, seed: 3, network: "tiny", optimizer: "adam", specHash: "abc", classNames: ["a", "b"], settings: { seed: 3 } });
+    expect(read.progress).toMatchObject({
+      format: 1,
+      epoch: 1,
+      seed: 3,
+      network: "tiny",
+      optimizer: "adam",
+      specHash: "abc",
+      classNames: ["a", "b"],
+      settings: { seed: 3 },
+    });
     expect(read.model.modelTopology).toEqual({ class_name: "Model", config: { name: "tiny" } });
     expect(fs.readdirSync(dir)).toEqual(["checkpoint"]);
   });
@@ -134,7 +153,9 @@ describe("checkpoint swap", () => {
     expect(() => findCheckpoint(path.join(dir, "missing"))).toThrow(/does not exist/);
     writeCheckpoint(dir, state(1));
     fs.truncateSync(path.join(dir, "checkpoint", "weights.bin"), 10);
-    expect(() => findCheckpoint(dir)).toThrow(expect.objectContaining({ code: "VN100", message: expect.stringMatching(/weights\.bin has 10 bytes, progress\.json records/) }));
+    expect(() => findCheckpoint(dir)).toThrow(
+      expect.objectContaining({ code: "VN100", message: expect.stringMatching(/weights\.bin has 10 bytes, progress\.json records/) }),
+    );
   });
 
   it("an altered file fails its recorded SHA-256", () => {
@@ -154,7 +175,9 @@ describe("model directories", () => {
     writeModelDirectory(dir, undefined, new Map([["w", tensor([2, 3], 1)]]));
     expect(readModelDirectory(dir).weights.get("w")).toEqual(tensor([2, 3], 1));
     fs.appendFileSync(path.join(dir, "weights.bin"), Buffer.from([1, 2, 3, 4]));
-    expect(() => readModelDirectory(dir)).toThrow(expect.objectContaining({ code: "VN100", message: expect.stringMatching(/24 bytes by the manifest, but the file has 28 \(extra bytes at the end\)/) }));
+    expect(() => readModelDirectory(dir)).toThrow(
+      expect.objectContaining({ code: "VN100", message: expect.stringMatching(/24 bytes by the manifest, but the file has 28 \(extra bytes at the end\)/) }),
+    );
     fs.truncateSync(path.join(dir, "weights.bin"), 20);
     expect(() => readModelDirectory(dir)).toThrow(/\(truncated\)/);
     writeModelDirectory(dir, undefined, new Map([["w", { shape: [2], values: Float32Array.from([1, Number.NaN]) }]]));

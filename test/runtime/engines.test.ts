@@ -101,7 +101,8 @@ async function train(network: CheckedNetwork, engine: EngineChoice, run: string,
 
 describe("the ONNX Runtime engine", () => {
   const network = checkFiles([EARLY_FUSION]).networks[0]!;
-  const config = (epochs: number, optimizer: "adam" | "sgd" = "adam") => trainingConfig(network, { optimizer, lr: 0.003, momentum: 0.9, batch: 8, epochs, weightDecay: 1e-4 });
+  const config = (epochs: number, optimizer: "adam" | "sgd" = "adam") =>
+    trainingConfig(network, { optimizer, lr: 0.003, momentum: 0.9, batch: 8, epochs, weightDecay: 1e-4 });
 
   it("trains as the tfjs engine: the same losses, accuracies and weights from the same start", async () => {
     for (const optimizer of ["adam", "sgd"] as const) {
@@ -134,7 +135,15 @@ describe("the ONNX Runtime engine", () => {
     const dir = checkpointDir(path.join(scratch, "cross-tfjs"));
     const written = await readCheckpoint(dir);
     const engine = await OrtEngine.create(
-      { graph: lowerNetwork(network), config: config(2), seed: 3, protocol: lowerNetwork(network).protocol!, flows: flowStreams(lowerNetwork(network)), start: { kind: "checkpoint", contents: written }, metadata: {} },
+      {
+        graph: lowerNetwork(network),
+        config: config(2),
+        seed: 3,
+        protocol: lowerNetwork(network).protocol!,
+        flows: flowStreams(lowerNetwork(network)),
+        start: { kind: "checkpoint", contents: written },
+        metadata: {},
+      },
       8,
     );
     const again = await engine.checkpoint(written.progress);
@@ -155,7 +164,10 @@ describe("the ONNX Runtime engine", () => {
     (await train(network, "ort", "mixed-ort-tfjs", config(1))).model.dispose();
     const thenTfjs = await weightValues((await train(network, "tfjs", "mixed-ort-tfjs", config(2), true)).model);
     expect(globalRelative(thenTfjs, ortStraight)).toBeLessThan(1e-4);
-    const progress = JSON.parse(fs.readFileSync(path.join(scratch, "mixed-ort-tfjs", "checkpoint", "progress.json"), "utf8")) as { epoch: number; engine: string };
+    const progress = JSON.parse(fs.readFileSync(path.join(scratch, "mixed-ort-tfjs", "checkpoint", "progress.json"), "utf8")) as {
+      epoch: number;
+      engine: string;
+    };
     expect(progress).toMatchObject({ epoch: 2, engine: "tfjs" });
   });
 

@@ -67,7 +67,13 @@ describe("AR@AN (hand-computed)", () => {
 
 describe("mAP@tIoU (hand-computed)", () => {
   const truth = new Map([
-    ["a", [{ ...seg(0, 10), label: "jump" }, { ...seg(20, 30), label: "wave" }]],
+    [
+      "a",
+      [
+        { ...seg(0, 10), label: "jump" },
+        { ...seg(20, 30), label: "wave" },
+      ],
+    ],
     ["b", [{ ...seg(5, 15), label: "jump" }]],
   ]);
   const detections = new Map([
@@ -103,7 +109,9 @@ interface OfficialCase {
 describe("against ActivityNet's official evaluation code", () => {
   const file = path.resolve(__dirname, "../fixtures/localization/anet-official.json");
   const official = JSON.parse(fs.readFileSync(file, "utf8")) as OfficialCase;
-  const truth = new Map(Object.entries(official.groundTruth).map(([v, list]) => [v, list.map((g) => ({ start: g.segment[0], end: g.segment[1], label: g.label }))]));
+  const truth = new Map(
+    Object.entries(official.groundTruth).map(([v, list]) => [v, list.map((g) => ({ start: g.segment[0], end: g.segment[1], label: g.label }))]),
+  );
   const found = new Map(Object.entries(official.proposals).map(([v, list]) => [v, list.map((p) => prop(p.segment[0], p.segment[1], p.score, p.label))]));
 
   it("gives the official AR@AN curve and AUC", () => {

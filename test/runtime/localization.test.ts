@@ -52,7 +52,10 @@ describe("boundary-matching mask", () => {
 describe("BMN labels", () => {
   it("equal MMAction2's generate_labels (float32)", () => {
     reference.segments.forEach((segments, i) => {
-      const labels = bmnLabels(segments.map(([start, end]) => ({ start, end })), T);
+      const labels = bmnLabels(
+        segments.map(([start, end]) => ({ start, end })),
+        T,
+      );
       const expected = reference.labels[i]!;
       expect(Array.from(labels.iou)).toEqual(expected.iou.map(Math.fround));
       expect(Array.from(labels.start)).toEqual(expected.start.map(Math.fround));
@@ -72,7 +75,11 @@ describe("BMN loss", () => {
     const o = reference.outputs;
     // MMAction2's confidence map is [N, 2, D, T]; vnet's is channels-last [N, D, T, 2].
     const confidence = tf.transpose(tf.tensor4d(o.confidence, [n, 2, T, T]), [0, 2, 3, 1]);
-    const stack = (key: "iou" | "start" | "end", shape: number[]) => tf.tensor(reference.labels.flatMap((l) => l[key]), shape);
+    const stack = (key: "iou" | "start" | "end", shape: number[]) =>
+      tf.tensor(
+        reference.labels.flatMap((l) => l[key]),
+        shape,
+      );
     const terms = bmnLoss(TFJS_ALGEBRA, tf.tensor2d(o.start, [n, T]), tf.tensor2d(o.end, [n, T]), confidence, {
       start: stack("start", [n, T]),
       end: stack("end", [n, T]),
@@ -123,7 +130,12 @@ describe("BMN post-processing", () => {
   });
 
   it("allows a start at position 0 and an end at the last position", () => {
-    const flat = { start: Float32Array.from([0.1, 0.01, 0.01, 0.01]), end: Float32Array.from([0.01, 0.01, 0.01, 0.1]), confidence: new Float32Array(4 * 4 * 2).fill(0.5), durations: 4 };
+    const flat = {
+      start: Float32Array.from([0.1, 0.01, 0.01, 0.01]),
+      end: Float32Array.from([0.01, 0.01, 0.01, 0.1]),
+      confidence: new Float32Array(4 * 4 * 2).fill(0.5),
+      durations: 4,
+    };
     // No local maxima inside, nothing there above half the maximum: only t = 0 starts and only t = 3 ends.
     expect(bmnCandidates(flat).map((c) => [c.start, c.end])).toEqual([[0, 0.75]]);
   });

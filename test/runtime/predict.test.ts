@@ -75,7 +75,13 @@ beforeAll(async () => {
   await encodeVideo(mp4, frames, { width: w, height: h, fps: 25 });
   // The same video as a tensor: its decoded frames, as values in [0, 1].
   const meta = (await fileSource(mp4, path.join(dir, "cache"))).meta;
-  const decoded = await decodeFrames(mp4, meta, Array.from({ length: t }, (_, i) => i), w, h);
+  const decoded = await decodeFrames(
+    mp4,
+    meta,
+    Array.from({ length: t }, (_, i) => i),
+    w,
+    h,
+  );
   const pixels = new Float32Array(t * h * w * 3);
   for (const [index, bytes] of decoded) for (let i = 0; i < bytes.length; i++) pixels[index * h * w * 3 + i] = bytes[i]! / 255;
   npy = path.join(dir, "clip.npy");
@@ -129,7 +135,15 @@ describe("one sampler for video files, tensors and evaluation", () => {
     // vnet eval: the dataset's video through the loader, plan by plan.
     const dataset = await openDataset(path.join(dir, "data"), { cacheDir: path.join(dir, "cache") });
     const loader = new ViewLoader({ geometry: graph.protocol!, flows: [], workers: 0 });
-    const evaluated = await predictVideos(model, graph, dataset.val, { loader, protocol: graph.protocol!, flows: [], batch: 9, onFailure: (_, error) => { throw error; } });
+    const evaluated = await predictVideos(model, graph, dataset.val, {
+      loader,
+      protocol: graph.protocol!,
+      flows: [],
+      batch: 9,
+      onFailure: (_, error) => {
+        throw error;
+      },
+    });
     await loader.close();
     expect(evaluated.views).toBe(9);
     scores.push(evaluated.scores);

@@ -19,10 +19,20 @@ describe("the run lock", () => {
   it("a second holder in another live process is refused with VN114; the same process may take it again", async () => {
     const dir = runDir();
     // Another process takes the lock (through the compiled module) and waits.
-    const child = spawn(process.execPath, ["--input-type=module", "-e", `const { lockRun } = await import(${JSON.stringify(path.join(repo, "dist/src/runtime/run.js"))}); lockRun(${JSON.stringify(dir)}); console.log("locked"); setInterval(() => {}, 1000);`], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `const { lockRun } = await import(${JSON.stringify(path.join(repo, "dist/src/runtime/run.js"))}); lockRun(${JSON.stringify(dir)}); console.log("locked"); setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
     await new Promise<void>((resolve) => child.stdout!.once("data", () => resolve()));
     try {
-      expect(() => lockRun(dir)).toThrow(expect.objectContaining({ code: "VN114", message: expect.stringMatching(new RegExp(`in use by another vnet train \\(pid ${child.pid}`)) }));
+      expect(() => lockRun(dir)).toThrow(
+        expect.objectContaining({ code: "VN114", message: expect.stringMatching(new RegExp(`in use by another vnet train \\(pid ${child.pid}`)) }),
+      );
     } finally {
       child.kill("SIGKILL");
       await new Promise((resolve) => child.once("exit", resolve));

@@ -65,7 +65,15 @@ describe("per_frame { ... -> softmax } -> temporal_pool", () => {
     // Evaluation averages the probabilities as they are (one view here): no second softmax.
     const splits = memorySplits(dataset);
     const loader = new ViewLoader({ geometry: g.protocol!, flows: [], workers: 0 });
-    const reading = { loader, protocol: g.protocol!, flows: [], batch: 4, onFailure: (_: unknown, error: Error) => { throw error; } };
+    const reading = {
+      loader,
+      protocol: g.protocol!,
+      flows: [],
+      batch: 4,
+      onFailure: (_: unknown, error: Error) => {
+        throw error;
+      },
+    };
     const evaluated = await predictVideos(result.model, g, splits.val, reading);
     const val = tf.tensor(dataset.val.clips, [dataset.val.count, 4, 16, 16, 3]);
     const direct = (result.model.predict(val) as tf.Tensor).dataSync();

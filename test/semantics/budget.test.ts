@@ -6,12 +6,19 @@ import { describe, expect, it } from "vitest";
 import { LIMITS } from "../../src/semantics/budget.js";
 import { checkText, codes, covered } from "../helpers.js";
 
-const net = (body: string, output = "video -> global_avg_pool -> dense(classes)") => `network n {\n  classes = 10\n  input video = clip(frames = 8, size = 32)\n${body}\n  output ${output}\n}\n`;
-const doubled = (first: string, join: (previous: string) => string) => Array.from({ length: 31 }, (_, i) => (i === 0 ? `  a0 = ${first}` : `  a${i} = ${join(`a${i - 1}`)}`)).join("\n");
+const net = (body: string, output = "video -> global_avg_pool -> dense(classes)") =>
+  `network n {\n  classes = 10\n  input video = clip(frames = 8, size = 32)\n${body}\n  output ${output}\n}\n`;
+const doubled = (first: string, join: (previous: string) => string) =>
+  Array.from({ length: 31 }, (_, i) => (i === 0 ? `  a0 = ${first}` : `  a${i} = ${join(`a${i - 1}`)}`)).join("\n");
 
 describe("the evaluation budget", () => {
   it("a list doubled 30 times by `+` stops at the computed-list limit (VN015, on that `+`)", () => {
-    const r = checkText(net(doubled("[1]", (a) => `${a} + ${a}`), "video -> global_avg_pool -> dense(len(a30))"));
+    const r = checkText(
+      net(
+        doubled("[1]", (a) => `${a} + ${a}`),
+        "video -> global_avg_pool -> dense(len(a30))",
+      ),
+    );
     expect(codes(r)).toEqual(["VN015"]);
     expect(r.diagnostics[0]!.message).toBe(`this \`+\` makes a list of 16384 items; a computed list holds at most ${LIMITS.listItems}`);
     expect(covered(r)).toBe("a13 + a13");
@@ -32,7 +39,9 @@ describe("the evaluation budget", () => {
 
   it("loops that each stay under the layer and list limits but together exceed the work budget: VN027", () => {
     const items = Array.from({ length: 2000 }, () => "1").join(", ");
-    const r = checkText(net(`  x = video -> for i in 0..100 { for j in 0..100 { conv3d(len([${items}]), kernel = 1) } }`, "x -> global_avg_pool -> dense(classes)"));
+    const r = checkText(
+      net(`  x = video -> for i in 0..100 { for j in 0..100 { conv3d(len([${items}]), kernel = 1) } }`, "x -> global_avg_pool -> dense(classes)"),
+    );
     expect(codes(r)).toEqual(["VN027"]);
     expect(r.diagnostics[0]!.message).toContain("steps of evaluation");
   });
@@ -43,7 +52,9 @@ describe("the evaluation budget", () => {
   });
 
   it("min and max of a 10,000-item list do not spread it into arguments", () => {
-    const r = checkText(net(`  xs = [${Array.from({ length: 10_000 }, (_, i) => String(i % 10)).join(", ")}] * 1`, "video -> global_avg_pool -> dense(max(xs) + 1 + min(xs))"));
+    const r = checkText(
+      net(`  xs = [${Array.from({ length: 10_000 }, (_, i) => String(i % 10)).join(", ")}] * 1`, "video -> global_avg_pool -> dense(max(xs) + 1 + min(xs))"),
+    );
     expect(codes(r)).toEqual([]);
   });
 });

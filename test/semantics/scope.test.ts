@@ -21,7 +21,11 @@ function resolutions(text: string): string[] {
       if (node.kind !== "Name") return;
       const context: ScopeContext = container ? { container, loops } : { loops };
       const r = scope.resolve(node.name, node.range.start, context);
-      const target = !r ? "none" : r.kind === "import" ? `import:${r.imported.ident.range.start}` : `${r.kind}:${r.definition.kind}@${r.definition.nameRange.start}`;
+      const target = !r
+        ? "none"
+        : r.kind === "import"
+          ? `import:${r.imported.ident.range.start}`
+          : `${r.kind}:${r.definition.kind}@${r.definition.nameRange.start}`;
       out.push(`${node.name}@${node.range.start} => ${target}`);
     });
   for (const item of ast.items) {

@@ -50,8 +50,12 @@ describe("task contracts", () => {
     const network = result.networks[0]!;
     expect(network.inputs[0]!.shape).toEqual([12, 6]);
     expect(network.layers.find((l) => l.op === "lstm")!.args.units).toBe(18);
-    expect(codes(checkText(`network a { input f = sequence(length = 12)
-      output f -> global_avg_pool }`))).toEqual(["VN013"]);
+    expect(
+      codes(
+        checkText(`network a { input f = sequence(length = 12)
+      output f -> global_avg_pool }`),
+      ),
+    ).toEqual(["VN013"]);
   });
 });
 

@@ -63,7 +63,9 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
 
 describe("Grad-CAM's array steps", () => {
   it("upsample trilinearly and normalise exactly as PyTorch (F.interpolate, align_corners = False)", () => {
-    const fixture = JSON.parse(fs.readFileSync(path.join(repo, "test/fixtures/vis/trilinear.json"), "utf8")) as { cases: { from: [number, number, number]; to: [number, number, number]; input: number[]; upsampled: number[]; normalized: number[] }[] };
+    const fixture = JSON.parse(fs.readFileSync(path.join(repo, "test/fixtures/vis/trilinear.json"), "utf8")) as {
+      cases: { from: [number, number, number]; to: [number, number, number]; input: number[]; upsampled: number[]; normalized: number[] }[];
+    };
     for (const c of fixture.cases) {
       const up = trilinear(Float32Array.from(c.input), c.from, c.to);
       expect(up.length).toBe(c.upsampled.length);
@@ -124,7 +126,10 @@ describe("Grad-CAM maps", () => {
       const model = built!;
       const explanation = await explainVideo(graph, model, motionSource(network), { view: 0 });
       const modelInputs = network.inputs.filter((i) => i.modelInput).map((i) => i.name);
-      expect(explanation.targets.map((t) => t.input), name).toEqual(expected[name] ?? modelInputs);
+      expect(
+        explanation.targets.map((t) => t.input),
+        name,
+      ).toEqual(expected[name] ?? modelInputs);
       explanation.views[0]!.maps.forEach((map, k) => {
         const stream = explanation.frames[k]!;
         expect(map.steps, name).toBe(stream.hasTime ? stream.frames.length : 1);
@@ -173,7 +178,11 @@ describe("Grad-CAM of a trained early-fusion model on builtin:motion", () => {
     const data = motionDataset({ classes: 2, frames: 8, size: 32, trainPerClass: 60, valPerClass: 5, seed: 1, masks: true });
     const runDir = path.join(dir, "run");
     const graph = lowerNetwork(network);
-    const { model, history } = await trainNetwork(graph, data, { config: trainingConfig(network, { optimizer: "adam", lr: 0.004, batch: 16, epochs: 8 }), runDir, seed: 1 });
+    const { model, history } = await trainNetwork(graph, data, {
+      config: trainingConfig(network, { optimizer: "adam", lr: 0.004, batch: 16, epochs: 8 }),
+      runDir,
+      seed: 1,
+    });
     expect(history.at(-1)!.valAccuracy).toBeGreaterThanOrEqual(0.8);
     const splits = memorySplits(data);
     const plane = 32 * 32;
@@ -196,7 +205,7 @@ describe("Grad-CAM of a trained early-fusion model on builtin:motion", () => {
         let object = false;
         for (let t = 0; t < 8; t++) object ||= masks[t * plane + p] === 1;
         total += map.values[p]!;
-        if (object) (inside += map.values[p]!), pixels++;
+        if (object) ((inside += map.values[p]!), pixels++);
       }
       mass += inside / total;
       area += pixels / plane;

@@ -76,7 +76,12 @@ describe("the drawing model", () => {
   it("closes blocks into one box each", () => {
     const model = graphModel(spec("slowfast_r50.vnet"));
     expect(visibleCount(model, [])).toBeLessThan(20);
-    expect(visibleCount(model, model.groups.map((g) => g.key))).toBe(model.nodes.length);
+    expect(
+      visibleCount(
+        model,
+        model.groups.map((g) => g.key),
+      ),
+    ).toBe(model.nodes.length);
     const dot = graphDot(model, expandedToDepth(model, 1));
     // res2 of the slow lane is open, its pathway block closed: one node with the block's totals.
     expect(dot).toContain("subgraph cluster_lane0");
@@ -86,7 +91,13 @@ describe("the drawing model", () => {
 
 describe("vnet graph", () => {
   it("lays out every spec with Graphviz, full-size SlowFast and I3D within a legible number of boxes", async () => {
-    const files = ["slowfast_r50.vnet", "i3d_inception.vnet", "two_stream.vnet", "cnn_lstm.vnet", ...fs.readdirSync(path.join(repo, "specs/tiny")).map((f) => `tiny/${f}`)];
+    const files = [
+      "slowfast_r50.vnet",
+      "i3d_inception.vnet",
+      "two_stream.vnet",
+      "cnn_lstm.vnet",
+      ...fs.readdirSync(path.join(repo, "specs/tiny")).map((f) => `tiny/${f}`),
+    ];
     for (const file of files) {
       const network = spec(file);
       const model = graphModel(network);

@@ -17,7 +17,18 @@ function fakeRun(name: string, epochs: number, lr: number, torn = false): string
   const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "vnet-plot-")), name);
   dirs.push(path.dirname(dir));
   fs.mkdirSync(dir);
-  const lines = Array.from({ length: epochs }, (_, i) => JSON.stringify({ epoch: i + 1, lr, trainLoss: 1.6 / (i + 1), trainAccuracy: 0.2 + 0.1 * i, valLoss: 1.7 / (i + 1), valAccuracy: 0.2 + 0.09 * i, seconds: 1, clipsPerSecond: 10 }));
+  const lines = Array.from({ length: epochs }, (_, i) =>
+    JSON.stringify({
+      epoch: i + 1,
+      lr,
+      trainLoss: 1.6 / (i + 1),
+      trainAccuracy: 0.2 + 0.1 * i,
+      valLoss: 1.7 / (i + 1),
+      valAccuracy: 0.2 + 0.09 * i,
+      seconds: 1,
+      clipsPerSecond: 10,
+    }),
+  );
   fs.writeFileSync(path.join(dir, "metrics.jsonl"), `${lines.join("\n")}\n${torn ? '{"epoch": 9, "lr"' : ""}`);
   return dir;
 }
@@ -68,7 +79,25 @@ describe("training curves", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vnet-train-plot-"));
     dirs.push(dir);
     const runDir = path.join(dir, "run");
-    const r = await run(["train", path.join(repo, "specs/tiny/tiny_early_fusion_gap.vnet"), "--data", "builtin:motion", "--epochs", "2", "--train-clips", "2", "--val-clips", "1", "--batch", "5", "--backend", "wasm", "--plot", "-o", runDir]);
+    const r = await run([
+      "train",
+      path.join(repo, "specs/tiny/tiny_early_fusion_gap.vnet"),
+      "--data",
+      "builtin:motion",
+      "--epochs",
+      "2",
+      "--train-clips",
+      "2",
+      "--val-clips",
+      "1",
+      "--batch",
+      "5",
+      "--backend",
+      "wasm",
+      "--plot",
+      "-o",
+      runDir,
+    ]);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain(`${path.join(runDir, "curves.png")}`);
     expect(PNG.sync.read(fs.readFileSync(path.join(runDir, "curves.png"))).height).toBeGreaterThan(200);

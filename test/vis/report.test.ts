@@ -31,7 +31,9 @@ function findChromium(): string {
   try {
     return execFileSync("sh", ["-c", "command -v chromium || command -v chromium-browser"], { encoding: "utf8" }).trim();
   } catch {
-    throw new Error("no Chromium found for the browser tests: install Debian's chromium (`apt-get install -y chromium`; .ci/run does it) or set VNET_CHROMIUM to a Chromium binary");
+    throw new Error(
+      "no Chromium found for the browser tests: install Debian's chromium (`apt-get install -y chromium`; .ci/run does it) or set VNET_CHROMIUM to a Chromium binary",
+    );
   }
 }
 
@@ -41,7 +43,16 @@ beforeAll(async () => {
   context = await chromium.launchPersistentContext(profile, {
     executablePath: findChromium(),
     headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
   fs.mkdirSync(screenshots, { recursive: true });
 }, 120_000);
@@ -80,7 +91,11 @@ describe("the HTML pages in Chromium", () => {
     const network = checkFiles([spec]).networks[0]!;
     const runDir = path.join(dir, "run");
     const data = motionDataset({ classes: 5, frames: 8, size: 32, trainPerClass: 8, valPerClass: 2, seed: 1 });
-    const trained = await trainNetwork(lowerNetwork(network), data, { config: trainingConfig(network, { optimizer: "adam", lr: 0.004, batch: 8, epochs: 2 }), runDir, seed: 1 });
+    const trained = await trainNetwork(lowerNetwork(network), data, {
+      config: trainingConfig(network, { optimizer: "adam", lr: 0.004, batch: 8, epochs: 2 }),
+      runDir,
+      seed: 1,
+    });
     trained.model.dispose();
     const file = path.join(dir, "report.html");
     // The builtin validation split depends on the seed and its size only, so it is the run's.
@@ -88,7 +103,9 @@ describe("the HTML pages in Chromium", () => {
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/evaluated 10 val videos/);
     const { page, errors } = await open(file);
-    const sections = await page.$$eval("section[data-section]", (all) => all.map((s) => ({ id: s.getAttribute("data-section"), height: s.getBoundingClientRect().height })));
+    const sections = await page.$$eval("section[data-section]", (all) =>
+      all.map((s) => ({ id: s.getAttribute("data-section"), height: s.getBoundingClientRect().height })),
+    );
     expect(sections.map((s) => s.id)).toEqual(["spec", "network", "curves", "evaluation", "gradcam"]);
     for (const s of sections) expect(s.height, s.id!).toBeGreaterThan(100);
     // Every image decoded (the confusion matrix, the Grad-CAM sheets).

@@ -123,7 +123,13 @@ function convEmitter(op: "conv1d" | "conv2d" | "conv3d"): Emitter {
     const order = channelsFirst(dims + 2);
     const inputs = [ctx.arrange(x, order), ctx.weight("kernel", convKernel)];
     if (a.bias !== false) inputs.push(ctx.weight("bias"));
-    const attributes = { kernel_shape: attr.ints(g.kernel), strides: attr.ints(g.stride), dilations: attr.ints(g.dilation), group: attr.int((a.groups as number | undefined) ?? 1), pads: attr.ints([...g.before, ...g.after]) };
+    const attributes = {
+      kernel_shape: attr.ints(g.kernel),
+      strides: attr.ints(g.stride),
+      dilations: attr.ints(g.dilation),
+      group: attr.int((a.groups as number | undefined) ?? 1),
+      pads: attr.ints([...g.before, ...g.after]),
+    };
     return result(ctx, ctx.graph.op("Conv", inputs, ctx.name(), attributes), order);
   };
 }
@@ -135,7 +141,11 @@ function poolEmitter(op: string): Emitter {
     const x = ctx.inputs[0]!;
     const g = resolveWindow(x.shape, ctx.node.args, dims, true);
     const order = channelsFirst(dims + 2);
-    const attributes: Record<string, Attribute> = { kernel_shape: attr.ints(g.kernel), strides: attr.ints(g.stride), pads: attr.ints([...g.before, ...g.after]) };
+    const attributes: Record<string, Attribute> = {
+      kernel_shape: attr.ints(g.kernel),
+      strides: attr.ints(g.stride),
+      pads: attr.ints([...g.before, ...g.after]),
+    };
     if (!max) attributes.count_include_pad = attr.int(0);
     return result(ctx, ctx.graph.op(max ? "MaxPool" : "AveragePool", [ctx.arrange(x, order)], ctx.name(), attributes), order);
   };
@@ -193,12 +203,24 @@ const mul: Emitter = (ctx) => {
   const aligned = ctx.inputs.map((v, i) => {
     if (rankOf(v) === rank) return ctx.arrange(v, target.order);
     const missing = rank - rankOf(v);
-    const expanded = ctx.graph.op("Unsqueeze", [ctx.arrange(v, channelsLast(rankOf(v))), ctx.graph.intConstant(ctx.name(`input${i}/axes`), [missing], Array.from({ length: missing }, (_, k) => k + 1))], ctx.name(`input${i}`));
+    const expanded = ctx.graph.op(
+      "Unsqueeze",
+      [
+        ctx.arrange(v, channelsLast(rankOf(v))),
+        ctx.graph.intConstant(
+          ctx.name(`input${i}/axes`),
+          [missing],
+          Array.from({ length: missing }, (_, k) => k + 1),
+        ),
+      ],
+      ctx.name(`input${i}`),
+    );
     const value: Value = { name: expanded, order: channelsLast(rank), shape: [...Array<number>(missing).fill(1), ...v.shape] };
     return ctx.arrange(value, target.order);
   });
   let product = aligned[0]!;
-  for (let i = 1; i < aligned.length; i++) product = ctx.graph.op("Mul", [product, aligned[i]!], ctx.name(i === aligned.length - 1 ? undefined : `product${i}`));
+  for (let i = 1; i < aligned.length; i++)
+    product = ctx.graph.op("Mul", [product, aligned[i]!], ctx.name(i === aligned.length - 1 ? undefined : `product${i}`));
   return result(ctx, product, target.order);
 };
 
@@ -240,7 +262,9 @@ const temporalShift: Emitter = (ctx) => {
     const pads = Array<number>(2 * rank).fill(0);
     pads[1] = before;
     pads[rank + 1] = after;
-    return ctx.graph.op("Pad", [source, ctx.graph.intConstant(ctx.name(`${part}/pads`), [pads.length], pads)], ctx.name(part), { mode: attr.string("constant") });
+    return ctx.graph.op("Pad", [source, ctx.graph.intConstant(ctx.name(`${part}/pads`), [pads.length], pads)], ctx.name(part), {
+      mode: attr.string("constant"),
+    });
   };
   const earlier = padTime(sliceAxes(ctx, view, [1, channel], [1, 0], [segments, moved], "next_frames"), 0, 1, "earlier");
   const later = padTime(sliceAxes(ctx, view, [1, channel], [0, moved], [segments - 1, 2 * moved], "previous_frames"), 1, 0, "later");
@@ -262,7 +286,12 @@ const lrn: Emitter = (ctx) => {
     const order = channelsFirst(rankOf(x));
     const fourD = rankOf(x) === 4;
     const input = fourD ? ctx.arrange(x, order) : reshape(ctx, ctx.arrange(x, order), [0, channels, -1, 1], "as_4d");
-    const y = ctx.graph.op("LRN", [input], ctx.name(fourD ? undefined : "lrn"), { size: attr.int(size), alpha: attr.float(alpha), beta: attr.float(beta), bias: attr.float(k) });
+    const y = ctx.graph.op("LRN", [input], ctx.name(fourD ? undefined : "lrn"), {
+      size: attr.int(size),
+      alpha: attr.float(alpha),
+      beta: attr.float(beta),
+      bias: attr.float(k),
+    });
     return result(ctx, fourD ? y : reshape(ctx, y, [0, ...sizesIn(x.shape, order)]), order);
   }
   const order = channelsLast(rankOf(x));
@@ -281,7 +310,10 @@ const normalize: Emitter = (ctx) => {
   const x = ctx.inputs[0]!;
   const a = ctx.node.args;
   const scale = (a.scale as number | undefined) ?? 255;
-  const scaled = a.stream === true ? ctx.graph.op("Mul", [x.name, scalar(ctx, 255 / scale, "factor")], ctx.name("scaled")) : ctx.graph.op("Div", [x.name, scalar(ctx, scale, "scale")], ctx.name("scaled"));
+  const scaled =
+    a.stream === true
+      ? ctx.graph.op("Mul", [x.name, scalar(ctx, 255 / scale, "factor")], ctx.name("scaled"))
+      : ctx.graph.op("Div", [x.name, scalar(ctx, scale, "scale")], ctx.name("scaled"));
   const centred = ctx.graph.op("Sub", [scaled, channelConstant(ctx, x, numbers(a.mean), "mean")], ctx.name("centred"));
   return result(ctx, ctx.graph.op("Div", [centred, channelConstant(ctx, x, numbers(a.std), "std")], ctx.name()), x.order);
 };
@@ -314,7 +346,11 @@ const boundaryMatching: Emitter = (ctx) => {
   const [samples, durations] = ctx.node.shape as [number, number, number, number];
   const mask = boundaryMatchingMask({ positions: t, durations, samples, perBin: a.num_samples_per_bin as number, boundaryRatio: a.boundary_ratio as number });
   const order = channelsFirst(3);
-  const product = ctx.graph.op("MatMul", [ctx.arrange(x, order), ctx.graph.floatInitializer(ctx.name("mask"), [t, samples * durations * t], mask)], ctx.name("matmul"));
+  const product = ctx.graph.op(
+    "MatMul",
+    [ctx.arrange(x, order), ctx.graph.floatInitializer(ctx.name("mask"), [t, samples * durations * t], mask)],
+    ctx.name("matmul"),
+  );
   return result(ctx, reshape(ctx, product, [0, c, samples, durations, t]), channelsFirst(5));
 };
 
@@ -329,7 +365,9 @@ const roiAlign: Emitter = (ctx) => {
   const [ph, pw] = perAxis(a.resolution, 2, 7) as [number, number];
   const rows = ctx.arrange(boxes, channelsLast(2));
   const coordinates = sliceAxes(ctx, rows, [1], [1], [5], "rois");
-  const index = ctx.graph.op("Cast", [squeeze(ctx, sliceAxes(ctx, rows, [1], [0], [1], "batch_column"), [1], "batch_index")], ctx.name("batch_indices"), { to: attr.int(7) });
+  const index = ctx.graph.op("Cast", [squeeze(ctx, sliceAxes(ctx, rows, [1], [0], [1], "batch_column"), [1], "batch_index")], ctx.name("batch_indices"), {
+    to: attr.int(7),
+  });
   const pooled = ctx.graph.op("RoiAlign", [ctx.arrange(features, channelsFirst(4)), coordinates, index], ctx.name(), {
     mode: attr.string("avg"),
     output_height: attr.int(ph),
@@ -422,7 +460,9 @@ const EMITTERS: Readonly<Record<string, Emitter>> = {
   subsample: (ctx) => {
     const x = ctx.inputs[0]!;
     const indices = subsampleIndices(x.shape[0]!, ctx.node.args);
-    const name = ctx.graph.op("Gather", [x.name, ctx.graph.intConstant(ctx.name("indices"), [indices.length], indices)], ctx.name(), { axis: attr.int(position(x, 1)) });
+    const name = ctx.graph.op("Gather", [x.name, ctx.graph.intConstant(ctx.name("indices"), [indices.length], indices)], ctx.name(), {
+      axis: attr.int(position(x, 1)),
+    });
     return result(ctx, name, x.order);
   },
   frame: (ctx) => {
@@ -444,7 +484,8 @@ const EMITTERS: Readonly<Record<string, Emitter>> = {
     const mode = (ctx.node.args.mode as string | undefined) ?? "embedded_gaussian";
     if (mode === "dot") affinity = ctx.graph.op("Div", [affinity, scalar(ctx, product(key.shape.slice(0, -1)), "keys")], ctx.name("normalised"));
     else {
-      if (mode === "embedded_gaussian") affinity = ctx.graph.op("Mul", [affinity, scalar(ctx, 1 / Math.sqrt(query.shape.at(-1)!), "scale")], ctx.name("scaled"));
+      if (mode === "embedded_gaussian")
+        affinity = ctx.graph.op("Mul", [affinity, scalar(ctx, 1 / Math.sqrt(query.shape.at(-1)!), "scale")], ctx.name("scaled"));
       affinity = ctx.graph.op("Softmax", [affinity], ctx.name("weights"), { axis: attr.int(2) });
     }
     const weightsByKey = ctx.graph.op("Transpose", [affinity], ctx.name("weights_by_key"), { perm: attr.ints([0, 2, 1]) });
@@ -454,7 +495,16 @@ const EMITTERS: Readonly<Record<string, Emitter>> = {
   fold_time: (ctx) => {
     const x = ctx.inputs[0]!;
     // Keep the input's order when time already follows batch; otherwise fold into channels-first.
-    const order = x.order[1] === 1 ? x.order : [0, 1, ...channelsFirst(rankOf(x) - 1).slice(1).map((a) => a + 1)];
+    const order =
+      x.order[1] === 1
+        ? x.order
+        : [
+            0,
+            1,
+            ...channelsFirst(rankOf(x) - 1)
+              .slice(1)
+              .map((a) => a + 1),
+          ];
     const folded = reshape(ctx, ctx.arrange(x, order), [-1, ...sizesIn(x.shape, order).slice(1)]);
     return result(ctx, folded, [0, ...order.slice(2).map((a) => a - 1)]);
   },
@@ -494,11 +544,17 @@ function convRecurrentEmitter(cell: "lstm" | "gru"): Emitter {
     const kernel = perAxis(ctx.node.args.kernel, 2, 3);
     const same = resolvePadding("same", [height, width], kernel, [1, 1], [1, 1]);
     const convAttributes = { kernel_shape: attr.ints(kernel), pads: attr.ints([...same.before, ...same.after]) };
-    const conv = (input: string, weight: string, part: string, bias?: string) => ctx.graph.op("Conv", bias ? [input, weight, bias] : [input, weight], ctx.name(part), convAttributes);
+    const conv = (input: string, weight: string, part: string, bias?: string) =>
+      ctx.graph.op("Conv", bias ? [input, weight, bias] : [input, weight], ctx.name(part), convAttributes);
     const gateSizes = new Array<number>(gates).fill(filters);
 
     const steps = reshape(ctx, ctx.arrange(x, [0, 1, 4, 2, 3]), [-1, channels, height, width], "frames");
-    const inputTerms = reshape(ctx, conv(steps, ctx.weight("kernel", convKernel), "input_conv", ctx.weight("bias")), [-1, frames, gates * filters, height, width], "input_terms");
+    const inputTerms = reshape(
+      ctx,
+      conv(steps, ctx.weight("kernel", convKernel), "input_conv", ctx.weight("bias")),
+      [-1, frames, gates * filters, height, width],
+      "input_terms",
+    );
     const recurrent = ctx.weight("recurrent_kernel", convKernel);
     // The GRU's candidate multiplies the state by the reset gate first, so its kernel part is separate.
     const [gateKernel, candidateKernel] = cell === "gru" ? split(ctx, recurrent, 0, [2 * filters, filters], "recurrent_parts") : [recurrent, undefined];
@@ -509,7 +565,9 @@ function convRecurrentEmitter(cell: "lstm" | "gru"): Emitter {
     let c: string | undefined;
     const outputs: string[] = [];
     for (let t = 0; t < frames; t++) {
-      const step = ctx.graph.op("Gather", [inputTerms, ctx.graph.intConstant(ctx.name(`t${t}/index`), [], [t])], ctx.name(`t${t}/input_terms`), { axis: attr.int(1) });
+      const step = ctx.graph.op("Gather", [inputTerms, ctx.graph.intConstant(ctx.name(`t${t}/index`), [], [t])], ctx.name(`t${t}/input_terms`), {
+        axis: attr.int(1),
+      });
       const xs = split(ctx, step, 1, gateSizes, `t${t}/input_gate`);
       // At t = 0 the state is zero and so are its convolutions: the recurrent terms are left out.
       const hs = h ? split(ctx, conv(h, gateKernel!, `t${t}/state_conv`), 1, cell === "gru" ? [filters, filters] : gateSizes, `t${t}/state_gate`) : [];
@@ -528,14 +586,20 @@ function convRecurrentEmitter(cell: "lstm" | "gru"): Emitter {
         const keep = op("Sub", [scalar(ctx, 1, `t${t}/one`), z], `t${t}/one_minus_z`);
         if (h) {
           const r = op("Sigmoid", [plus(xs[1]!, hs[1], `t${t}/r_sum`)], `t${t}/r`);
-          const candidate = op("Tanh", [op("Add", [xs[2]!, conv(op("Mul", [r, h], `t${t}/rh`), candidateKernel!, `t${t}/candidate_conv`)], `t${t}/h_sum`)], `t${t}/candidate`);
+          const candidate = op(
+            "Tanh",
+            [op("Add", [xs[2]!, conv(op("Mul", [r, h], `t${t}/rh`), candidateKernel!, `t${t}/candidate_conv`)], `t${t}/h_sum`)],
+            `t${t}/candidate`,
+          );
           h = op("Add", [op("Mul", [z, h], `t${t}/zh`), op("Mul", [keep, candidate], `t${t}/new`)], `t${t}/h`);
         } else h = op("Mul", [keep, op("Tanh", [xs[2]!], `t${t}/candidate`)], `t${t}/h`);
       }
       outputs.push(h);
     }
     if (ctx.node.args.sequences !== "all") return result(ctx, h!, channelsFirst(4));
-    const unsqueezed = outputs.map((o, t) => ctx.graph.op("Unsqueeze", [o, ctx.graph.intConstant(ctx.name(`t${t}/time_axis`), [1], [2])], ctx.name(`t${t}/step`)));
+    const unsqueezed = outputs.map((o, t) =>
+      ctx.graph.op("Unsqueeze", [o, ctx.graph.intConstant(ctx.name(`t${t}/time_axis`), [1], [2])], ctx.name(`t${t}/step`)),
+    );
     return result(ctx, ctx.graph.op("Concat", unsqueezed, ctx.name(), { axis: attr.int(2) }), channelsFirst(5));
   };
 }

@@ -20,7 +20,6 @@ import { emitInputs, onnxInputs, type OnnxInput } from "./inputs.js";
 import { Arranger, BATCH, BOX_ROWS, channelsLast, type Value } from "./layout.js";
 import { onnxMetadata } from "./metadata.js";
 
-
 /**
  * The opset the exporter targets. 17 is the newest whose reductions still take `axes` as an
  * attribute; ONNX Runtime 1.23 runs it, as do older runtimes down to 1.12.
@@ -94,7 +93,15 @@ export function exportOnnx(graph: IrGraph, options: OnnxExportOptions): OnnxExpo
   const values = emitInputs(state, graph);
   for (const node of graph.nodes) {
     if (node.op === "input") continue;
-    values.set(node.id, emitNode(state, node, node.inputs.map((i) => values.get(i)!), emitterFor(node.op)!));
+    values.set(
+      node.id,
+      emitNode(
+        state,
+        node,
+        node.inputs.map((i) => values.get(i)!),
+        emitterFor(node.op)!,
+      ),
+    );
   }
 
   if (graph.task === "detection") {
@@ -123,7 +130,8 @@ export function exportOnnx(graph: IrGraph, options: OnnxExportOptions): OnnxExpo
   const order = channelsLast(output.order.length);
   const dims = [BATCH, ...output.shape];
   const classAxis = output.shape.length;
-  const derive = (op: string, from: Value, name: string) => builder.op(op, [state.arranger.arrange(from, order)], name, op === "Softmax" ? { axis: attr.int(classAxis) } : {});
+  const derive = (op: string, from: Value, name: string) =>
+    builder.op(op, [state.arranger.arrange(from, order)], name, op === "Softmax" ? { axis: attr.int(classAxis) } : {});
   const own = state.arranger.arrange(output, order);
   if (scores.kind === "logits") {
     builder.output(own, LOGITS, dims);

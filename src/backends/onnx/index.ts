@@ -12,4 +12,16 @@ export { OnnxError, readOnnx, type OnnxModel as OnnxFileModel } from "./read.js"
 export type { WeightSource } from "./weights.js";
 export { ADAM_DEFAULTS, BIAS_CORRECTION1, BIAS_CORRECTION2, LEARNING_RATE, type OptimizerSpec } from "./training/optimizer.js";
 export type { DropoutMask } from "./training/forward.js";
-export { buildEvaluationGraph, buildTrainingStep, LABELS, LOSS, ONNX_NOT_DIFFERENTIABLE, OUTPUT, SCORES, type EvaluationGraph, type StateTensor, type TrainingStepGraph, type TrainingStepOptions } from "./training/step.js";
+export {
+  buildEvaluationGraph,
+  buildTrainingStep,
+  LABELS,
+  LOSS,
+  ONNX_NOT_DIFFERENTIABLE,
+  OUTPUT,
+  SCORES,
+  type EvaluationGraph,
+  type StateTensor,
+  type TrainingStepGraph,
+  type TrainingStepOptions,
+} from "./training/step.js";

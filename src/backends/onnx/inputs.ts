@@ -25,7 +25,13 @@ export interface OnnxInput {
 
 /** The exported model's inputs: the graph's, in order. */
 export function onnxInputs(graph: IrGraph): OnnxInput[] {
-  return graph.inputs.map((i) => ({ name: i.name, kind: i.kind ?? "raw", shape: i.shape, ...(i.kind === "stream" ? { from: i.from!, pipeline: i.pipeline! } : {}), ...(i.boxes ? { boxes: true as const } : {}) }));
+  return graph.inputs.map((i) => ({
+    name: i.name,
+    kind: i.kind ?? "raw",
+    shape: i.shape,
+    ...(i.kind === "stream" ? { from: i.from!, pipeline: i.pipeline! } : {}),
+    ...(i.boxes ? { boxes: true as const } : {}),
+  }));
 }
 
 /** Declares the graph inputs (channels-last, batch symbolic); returns each input node's value. */

@@ -75,7 +75,8 @@ export class Arranger {
     const cached = this.cache.get(key);
     if (cached) return cached;
     const perm = order.map((a) => value.order.indexOf(a));
-    if (perm.some((p) => p < 0) || order.length !== value.order.length) throw new Error(`internal: cannot arrange ${value.name} [${value.order}] as [${order}]`);
+    if (perm.some((p) => p < 0) || order.length !== value.order.length)
+      throw new Error(`internal: cannot arrange ${value.name} [${value.order}] as [${order}]`);
     const name = this.graph.op("Transpose", [value.name], `${value.name}/transpose`, { perm: attr.ints(perm) });
     this.cache.set(key, name);
     return name;

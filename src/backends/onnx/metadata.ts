@@ -67,13 +67,19 @@ export function onnxMetadata(graph: IrGraph, inputs: readonly OnnxInput[], score
     "vnet.network": graph.name,
     "vnet.spec": path.basename(graph.file),
     "vnet.source_sha256": sha256(textOf(graph.file)),
-    ...(imports.length ? { "vnet.imports_sha256": JSON.stringify(Object.fromEntries(imports.map((f) => [path.relative(specDir, f), sha256(textOf(f))]))) } : {}),
+    ...(imports.length
+      ? { "vnet.imports_sha256": JSON.stringify(Object.fromEntries(imports.map((f) => [path.relative(specDir, f), sha256(textOf(f))]))) }
+      : {}),
     "vnet.input_layout": INPUT_LAYOUT,
     "vnet.inputs": JSON.stringify(describedInputs),
   };
   if (graph.task === "detection") {
     // Per-box rows; the class names and clip geometry a detector's user needs to feed it.
-    const outputs = { logits: "[K, classes] per-box class logits, one row per row of `boxes`", probabilities: "[K, classes] per-box action probabilities (sigmoid: independent classes)", boxes: "[K, 5] batch index, x1, y1, x2, y2 in the clip's pixels" };
+    const outputs = {
+      logits: "[K, classes] per-box class logits, one row per row of `boxes`",
+      probabilities: "[K, classes] per-box action probabilities (sigmoid: independent classes)",
+      boxes: "[K, 5] batch index, x1, y1, x2, y2 in the clip's pixels",
+    };
     return {
       ...identity,
       "vnet.task": graph.task,
@@ -87,12 +93,21 @@ export function onnxMetadata(graph: IrGraph, inputs: readonly OnnxInput[], score
   if (graph.task !== "classification") {
     // Other tasks read no clip: their outputs are the task's (src/semantics/tasks).
     const contract = taskContract(graph.task);
-    return { ...identity, "vnet.task": graph.task, "vnet.outputs": JSON.stringify(Object.fromEntries(contract.outputs.map((o) => [o.name, `${o.shape} ${o.doc}`]))) };
+    return {
+      ...identity,
+      "vnet.task": graph.task,
+      "vnet.outputs": JSON.stringify(Object.fromEntries(contract.outputs.map((o) => [o.name, `${o.shape} ${o.doc}`]))),
+    };
   }
   const metadata: Record<string, string> = {
     ...identity,
     "vnet.model_output": scores.kind,
-    "vnet.outputs": JSON.stringify({ logits: "[N, classes] class logits", probabilities: "[N, classes] class probabilities", network_output: scores.kind, derived: scores.derived }),
+    "vnet.outputs": JSON.stringify({
+      logits: "[N, classes] class logits",
+      probabilities: "[N, classes] class probabilities",
+      network_output: scores.kind,
+      derived: scores.derived,
+    }),
     ...(protocol && timing
       ? {
           "vnet.frames": String(protocol.frames),

@@ -81,7 +81,8 @@ const num = (v: number | Long | null | undefined): number => (v === null || v ==
 function decodeTensor(t: TensorProto, name: string): OnnxTensor | undefined {
   const shape = (t.dims ?? []).map(num);
   const size = shape.reduce((a, b) => a * b, 1);
-  if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) throw new OnnxError(`tensor ${name} is stored in an external file; re-export with the weights inside the model (torch.onnx.export without external data)`);
+  if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL)
+    throw new OnnxError(`tensor ${name} is stored in an external file; re-export with the weights inside the model (torch.onnx.export without external data)`);
   const raw = t.rawData && t.rawData.length ? t.rawData : undefined;
   let values: Float32Array;
   if (t.dataType === onnx.TensorProto.DataType.FLOAT) {
@@ -170,7 +171,16 @@ export function readOnnx(bytes: Uint8Array): OnnxModel {
         const ones = Array<number>(rank).fill(1);
         const strides = intsAttr(node, "strides");
         const dilations = intsAttr(node, "dilations");
-        layers.push({ kind: "conv", node: label(node), weight: take(weight), ...(bias ? { bias: take(bias) } : {}), group: intAttr(node, "group", 1), strides: strides.length ? strides : ones, dilations: dilations.length ? dilations : ones, ...(bn ? { bn } : {}) });
+        layers.push({
+          kind: "conv",
+          node: label(node),
+          weight: take(weight),
+          ...(bias ? { bias: take(bias) } : {}),
+          group: intAttr(node, "group", 1),
+          strides: strides.length ? strides : ones,
+          dilations: dilations.length ? dilations : ones,
+          ...(bn ? { bn } : {}),
+        });
         break;
       }
       case "BatchNormalization": {
@@ -193,7 +203,15 @@ export function readOnnx(bytes: Uint8Array): OnnxModel {
           unsupported.push(`Gemm ${label(node)} adds a C that is not a constant of ${out} values`);
           break;
         }
-        layers.push({ kind: "dense", node: label(node), op: "Gemm", weight: take(weight), transposed, alpha: floatAttr(node, "alpha", 1), ...(c ? { bias: { tensor: take(c), values: c.values.map((v) => v * beta) } } : {}) });
+        layers.push({
+          kind: "dense",
+          node: label(node),
+          op: "Gemm",
+          weight: take(weight),
+          transposed,
+          alpha: floatAttr(node, "alpha", 1),
+          ...(c ? { bias: { tensor: take(c), values: c.values.map((v) => v * beta) } } : {}),
+        });
         break;
       }
       case "MatMul": {
@@ -207,15 +225,25 @@ export function readOnnx(bytes: Uint8Array): OnnxModel {
         const addend = add?.opType === "Add" ? add.input!.map(constant).find((t) => t !== undefined) : undefined;
         const bias = addend && addend.values.length === weight.shape[1] ? addend : undefined;
         if (bias) claimed.add(add!);
-        layers.push({ kind: "dense", node: label(node), op: "MatMul", weight: take(weight), transposed: false, alpha: 1, ...(bias ? { bias: { tensor: take(bias), values: bias.values } } : {}) });
+        layers.push({
+          kind: "dense",
+          node: label(node),
+          op: "MatMul",
+          weight: take(weight),
+          transposed: false,
+          alpha: 1,
+          ...(bias ? { bias: { tensor: take(bias), values: bias.values } } : {}),
+        });
         break;
       }
       default:
-        if (["ConvTranspose", "LSTM", "GRU", "RNN", "InstanceNormalization", "LayerNormalization", "PRelu"].includes(node.opType ?? "")) unsupported.push(`${node.opType} ${label(node)} has no vnet counterpart the importer maps`);
+        if (["ConvTranspose", "LSTM", "GRU", "RNN", "InstanceNormalization", "LayerNormalization", "PRelu"].includes(node.opType ?? ""))
+          unsupported.push(`${node.opType} ${label(node)} has no vnet counterpart the importer maps`);
     }
   }
   const initializerNames = new Set((graph.initializer ?? []).map((t) => t.name));
-  const shapeOf = (info: onnxProto.onnx.IValueInfoProto) => (info.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimParam || !num(d.dimValue) ? undefined : num(d.dimValue)));
+  const shapeOf = (info: onnxProto.onnx.IValueInfoProto) =>
+    (info.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimParam || !num(d.dimValue) ? undefined : num(d.dimValue)));
   return {
     producer: [model.producerName, model.producerVersion].filter(Boolean).join(" ") || "unknown producer",
     inputs: (graph.input ?? []).filter((i) => !initializerNames.has(i.name)).map((i) => ({ name: i.name ?? "", shape: shapeOf(i) })),

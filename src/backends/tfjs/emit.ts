@@ -83,7 +83,22 @@ function convEmitter(op: "conv1d" | "conv2d" | "conv3d"): Emitter {
       const filters = a.filters as number;
       // Every conv is vnet's layer: tfjs's conv3d has no dilated gradient and wrong gradients on
       // wasm, its conv2d refuses a stride with a dilation, and both lack groups.
-      return apply(new VnetConv({ ...ctx.base, rank, filters, kernelSize, strides, padding, dilationRate, groups, useBias, seed: ctx.seed("kernel"), zeroInit: ctx.zeroInit }), one(inputs));
+      return apply(
+        new VnetConv({
+          ...ctx.base,
+          rank,
+          filters,
+          kernelSize,
+          strides,
+          padding,
+          dilationRate,
+          groups,
+          useBias,
+          seed: ctx.seed("kernel"),
+          zeroInit: ctx.zeroInit,
+        }),
+        one(inputs),
+      );
     },
   };
 }
@@ -99,13 +114,26 @@ function poolEmitter(op: string): Emitter {
       const strides = perAxis(a.stride, rank, 1);
       // Only average pools keep explicit padding (explicit-padding gives max pools a pad node).
       if (a.pad === "explicit") {
-        return apply(new VnetAvgPool({ ...ctx.base, rank, poolSize, strides, before: [...(a.pad_before as number[])], after: [...(a.pad_after as number[])] }), one(inputs));
+        return apply(
+          new VnetAvgPool({ ...ctx.base, rank, poolSize, strides, before: [...(a.pad_before as number[])], after: [...(a.pad_after as number[])] }),
+          one(inputs),
+        );
       }
       const padding = a.pad as "same" | "valid";
       const layer =
         rank === 2
-          ? (max ? tf.layers.maxPooling2d : tf.layers.averagePooling2d)({ ...ctx.base, poolSize: poolSize as [number, number], strides: strides as [number, number], padding })
-          : (max ? tf.layers.maxPooling3d : tf.layers.averagePooling3d)({ ...ctx.base, poolSize: poolSize as [number, number, number], strides: strides as [number, number, number], padding });
+          ? (max ? tf.layers.maxPooling2d : tf.layers.averagePooling2d)({
+              ...ctx.base,
+              poolSize: poolSize as [number, number],
+              strides: strides as [number, number],
+              padding,
+            })
+          : (max ? tf.layers.maxPooling3d : tf.layers.averagePooling3d)({
+              ...ctx.base,
+              poolSize: poolSize as [number, number, number],
+              strides: strides as [number, number, number],
+              padding,
+            });
       return apply(layer, one(inputs));
     },
   };
@@ -141,7 +169,14 @@ function recurrentEmitter(op: "lstm" | "gru"): Emitter {
 }
 
 function convRecurrentArgs(node: IrNode, ctx: EmitContext) {
-  return { ...ctx.base, filters: node.args.filters as number, kernelSize: perAxis(node.args.kernel, 2, 3) as [number, number], returnSequences: node.args.sequences === "all", seed: ctx.seed("kernel"), zeroInit: ctx.zeroInit };
+  return {
+    ...ctx.base,
+    filters: node.args.filters as number,
+    kernelSize: perAxis(node.args.kernel, 2, 3) as [number, number],
+    returnSequences: node.args.sequences === "all",
+    seed: ctx.seed("kernel"),
+    zeroInit: ctx.zeroInit,
+  };
 }
 
 /** Per-channel values: one value given for every channel is repeated. */
@@ -155,7 +190,16 @@ const EMITTERS: Readonly<Record<string, Emitter>> = {
   conv2d: convEmitter("conv2d"),
   conv3d: convEmitter("conv3d"),
   pad: {
-    emit: (node, inputs, ctx) => apply(new VnetPad({ ...ctx.base, before: [...(node.args.before as number[])], after: [...(node.args.after as number[])], value: node.args.value === "-inf" ? "-inf" : (node.args.value as number) }), one(inputs)),
+    emit: (node, inputs, ctx) =>
+      apply(
+        new VnetPad({
+          ...ctx.base,
+          before: [...(node.args.before as number[])],
+          after: [...(node.args.after as number[])],
+          value: node.args.value === "-inf" ? "-inf" : (node.args.value as number),
+        }),
+        one(inputs),
+      ),
   },
   maxpool2d: poolEmitter("maxpool2d"),
   maxpool3d: poolEmitter("maxpool3d"),
@@ -163,14 +207,35 @@ const EMITTERS: Readonly<Record<string, Emitter>> = {
   avgpool3d: poolEmitter("avgpool3d"),
   global_avg_pool: axisPoolEmitter("mean", "positions"),
   global_max_pool: axisPoolEmitter("max", "positions"),
-  temporal_pool: { emit: (node, inputs, ctx) => apply(new VnetAxisPool({ ...ctx.base, mode: node.args.mode === "max" ? "max" : "mean", over: "time" }), one(inputs)) },
+  temporal_pool: {
+    emit: (node, inputs, ctx) => apply(new VnetAxisPool({ ...ctx.base, mode: node.args.mode === "max" ? "max" : "mean", over: "time" }), one(inputs)),
+  },
   bn: {
     emit: (node, inputs, ctx) =>
       // PyTorch's momentum weighs the new batch; Keras's weighs the old moving value.
-      apply(new VnetBatchNorm({ ...ctx.base, epsilon: node.args.eps as number, momentum: 1 - (node.args.momentum as number), zeroGamma: node.args.zero_gamma === true, zeroInit: ctx.zeroInit }), one(inputs)),
+      apply(
+        new VnetBatchNorm({
+          ...ctx.base,
+          epsilon: node.args.eps as number,
+          momentum: 1 - (node.args.momentum as number),
+          zeroGamma: node.args.zero_gamma === true,
+          zeroInit: ctx.zeroInit,
+        }),
+        one(inputs),
+      ),
   },
   lrn: {
-    emit: (node, inputs, ctx) => apply(new VnetLrn({ ...ctx.base, size: node.args.size as number, alpha: node.args.alpha as number, beta: node.args.beta as number, k: node.args.k as number }), one(inputs)),
+    emit: (node, inputs, ctx) =>
+      apply(
+        new VnetLrn({
+          ...ctx.base,
+          size: node.args.size as number,
+          alpha: node.args.alpha as number,
+          beta: node.args.beta as number,
+          k: node.args.k as number,
+        }),
+        one(inputs),
+      ),
   },
   relu: activationEmitter("relu"),
   sigmoid: activationEmitter("sigmoid"),
@@ -178,18 +243,39 @@ const EMITTERS: Readonly<Record<string, Emitter>> = {
   softmax: activationEmitter("softmax"),
   swish: activationEmitter("swish"),
   // tfjs's "gelu" is the exact erf form and "gelu_new" PyTorch's approximate = "tanh".
-  gelu: { emit: (node, inputs, ctx) => apply(tf.layers.activation({ ...ctx.base, activation: node.args.approximate === "tanh" ? "gelu_new" : "gelu" }), one(inputs)) },
+  gelu: {
+    emit: (node, inputs, ctx) => apply(tf.layers.activation({ ...ctx.base, activation: node.args.approximate === "tanh" ? "gelu_new" : "gelu" }), one(inputs)),
+  },
   hard_sigmoid: { emit: (_node, inputs, ctx) => apply(new VnetHardActivation({ ...ctx.base, kind: "hard_sigmoid" }), one(inputs)) },
   hard_swish: { emit: (_node, inputs, ctx) => apply(new VnetHardActivation({ ...ctx.base, kind: "hard_swish" }), one(inputs)) },
   dropout: { emit: (node, inputs, ctx) => apply(tf.layers.dropout({ ...ctx.base, rate: node.args.rate as number }), one(inputs)) },
   normalize: {
     emit: (node, inputs, ctx) => {
       const channels = ctx.inputShapes[0]!.at(-1)!;
-      return apply(new VnetNormalize({ ...ctx.base, mean: channelValues(node.args.mean, channels), std: channelValues(node.args.std, channels), scale: (node.args.scale as number | undefined) ?? 255, stream: node.args.stream === true }), one(inputs));
+      return apply(
+        new VnetNormalize({
+          ...ctx.base,
+          mean: channelValues(node.args.mean, channels),
+          std: channelValues(node.args.std, channels),
+          scale: (node.args.scale as number | undefined) ?? 255,
+          stream: node.args.stream === true,
+        }),
+        one(inputs),
+      );
     },
   },
   dense: {
-    emit: (node, inputs, ctx) => apply(tf.layers.dense({ ...ctx.base, units: node.args.units as number, useBias: node.args.bias !== false, kernelInitializer: ctx.init("kernel", "dense"), biasInitializer: ctx.init("bias", "zeros") }), one(inputs)),
+    emit: (node, inputs, ctx) =>
+      apply(
+        tf.layers.dense({
+          ...ctx.base,
+          units: node.args.units as number,
+          useBias: node.args.bias !== false,
+          kernelInitializer: ctx.init("kernel", "dense"),
+          biasInitializer: ctx.init("bias", "zeros"),
+        }),
+        one(inputs),
+      ),
   },
   flatten: { emit: (_node, inputs, ctx) => apply(tf.layers.flatten(ctx.base), one(inputs)) },
   concat: { emit: (node, inputs, ctx) => apply(tf.layers.concatenate({ ...ctx.base, axis: node.args.axis === "time" ? 1 : -1 }), inputs) },
@@ -210,31 +296,67 @@ const EMITTERS: Readonly<Record<string, Emitter>> = {
     },
   },
   score_fusion: {
-    emit: (node, inputs, ctx) => apply(new VnetScoreFusion({ ...ctx.base, average: node.args.average === "logits" ? "logits" : "softmax", streamWeights: node.args.weights ? [...(node.args.weights as number[])] : null }), inputs),
+    emit: (node, inputs, ctx) =>
+      apply(
+        new VnetScoreFusion({
+          ...ctx.base,
+          average: node.args.average === "logits" ? "logits" : "softmax",
+          streamWeights: node.args.weights ? [...(node.args.weights as number[])] : null,
+        }),
+        inputs,
+      ),
   },
   stack_frames: { emit: (_node, inputs, ctx) => apply(new VnetStackFrames(ctx.base), one(inputs)) },
   boundary_matching: {
     emit: (node, inputs, ctx) => {
       const a = node.args;
       const durations = (a.durations as number | undefined) ?? ctx.inputShapes[0]![0]!;
-      return apply(new VnetBoundaryMatching({ ...ctx.base, samples: a.num_samples as number, perBin: a.num_samples_per_bin as number, boundaryRatio: a.boundary_ratio as number, durations }), one(inputs));
+      return apply(
+        new VnetBoundaryMatching({
+          ...ctx.base,
+          samples: a.num_samples as number,
+          perBin: a.num_samples_per_bin as number,
+          boundaryRatio: a.boundary_ratio as number,
+          durations,
+        }),
+        one(inputs),
+      );
     },
   },
   roi_align: {
     emit: (node, inputs, ctx) => {
       const a = node.args;
       const [ph, pw] = perAxis(a.resolution, 2, 7) as [number, number];
-      return apply(new VnetRoiAlign({ ...ctx.base, resolution: [ph, pw], spatialScale: a.spatial_scale as number, samplingRatio: a.sampling_ratio as number, aligned: a.aligned !== false }), inputs);
+      return apply(
+        new VnetRoiAlign({
+          ...ctx.base,
+          resolution: [ph, pw],
+          spatialScale: a.spatial_scale as number,
+          samplingRatio: a.sampling_ratio as number,
+          aligned: a.aligned !== false,
+        }),
+        inputs,
+      );
     },
   },
-  subsample: { emit: (node, inputs, ctx) => apply(new VnetSelectFrames({ ...ctx.base, indices: subsampleIndices(ctx.inputShapes[0]![0]!, node.args), keepTime: true }), one(inputs)) },
-  frame: { emit: (node, inputs, ctx) => apply(new VnetSelectFrames({ ...ctx.base, indices: [frameIndex(ctx.inputShapes[0]![0]!, node.args)], keepTime: false }), one(inputs)) },
+  subsample: {
+    emit: (node, inputs, ctx) =>
+      apply(new VnetSelectFrames({ ...ctx.base, indices: subsampleIndices(ctx.inputShapes[0]![0]!, node.args), keepTime: true }), one(inputs)),
+  },
+  frame: {
+    emit: (node, inputs, ctx) =>
+      apply(new VnetSelectFrames({ ...ctx.base, indices: [frameIndex(ctx.inputShapes[0]![0]!, node.args)], keepTime: false }), one(inputs)),
+  },
   lstm: recurrentEmitter("lstm"),
   gru: recurrentEmitter("gru"),
   conv_lstm: { emit: (node, inputs, ctx) => apply(new VnetConvLstm2d(convRecurrentArgs(node, ctx)), one(inputs)) },
   conv_gru: { emit: (node, inputs, ctx) => apply(new VnetConvGru2d(convRecurrentArgs(node, ctx)), one(inputs)) },
   nl_attention: {
-    emit: (node, inputs, ctx) => apply(new VnetNonLocalAttention({ ...ctx.base, mode: (node.args.mode as "embedded_gaussian" | "dot" | "gaussian" | undefined) ?? "embedded_gaussian" }), inputs),
+    emit: (node, inputs, ctx) =>
+      apply(
+        new VnetNonLocalAttention({ ...ctx.base, mode: (node.args.mode as "embedded_gaussian" | "dot" | "gaussian" | undefined) ?? "embedded_gaussian" }),
+        inputs,
+      ),
   },
   fold_time: { emit: (_node, inputs, ctx) => apply(new VnetFoldTime(ctx.base), one(inputs)) },
   unfold_time: { emit: (node, inputs, ctx) => apply(new VnetUnfoldTime({ ...ctx.base, frames: node.args.frames as number }), one(inputs)) },
@@ -264,9 +386,20 @@ export function checkTfjsSupport(graph: IrGraph): Diagnostic[] {
     }
     if (node.op === "input") continue;
     const emitter = EMITTERS[node.op];
-    const reason = emitter ? emitter.unsupported?.(node, node.inputs.map((i) => shapes.get(i)!)) : `the tfjs backend has no lowering for \`${node.op}\``;
+    const reason = emitter
+      ? emitter.unsupported?.(
+          node,
+          node.inputs.map((i) => shapes.get(i)!),
+        )
+      : `the tfjs backend has no lowering for \`${node.op}\``;
     if (reason) {
-      diagnostics.push({ code: TFJS_UNSUPPORTED, severity: "error", message: `cannot compile layer \`${node.name}\` to tfjs: ${reason}`, file: node.origin.file, range: node.origin.range });
+      diagnostics.push({
+        code: TFJS_UNSUPPORTED,
+        severity: "error",
+        message: `cannot compile layer \`${node.name}\` to tfjs: ${reason}`,
+        file: node.origin.file,
+        range: node.origin.range,
+      });
     }
   }
   return diagnostics;
@@ -299,7 +432,11 @@ export function emitTfjs(graph: IrGraph, options: TfjsEmitOptions = {}): TfjsEmi
         init: (role, kind) => makeInitializer(kind, weightSeed(seed, weightName(role)), zeroInit),
         zeroInit,
       };
-      out = EMITTERS[node.op]!.emit(node, node.inputs.map((i) => tensors.get(i)!), ctx);
+      out = EMITTERS[node.op]!.emit(
+        node,
+        node.inputs.map((i) => tensors.get(i)!),
+        ctx,
+      );
     }
     const expected = [null, ...node.shape].join();
     if (out.shape.join() !== expected) {

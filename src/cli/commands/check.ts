@@ -18,7 +18,8 @@ function jsonDiagnostic(d: Diagnostic, result: CheckResult, indexes: Map<string,
 export const command = defineCommand({
   name: "check",
   usage: "check <files|dirs...> [--format text|json] [--root DIR]",
-  description: "Checks specs (directories: every .vnet file under them) and prints each problem as file:line:col, its code and a code frame. Exit 0 clean, 1 errors, 2 usage.",
+  description:
+    "Checks specs (directories: every .vnet file under them) and prints each problem as file:line:col, its code and a code frame. Exit 0 clean, 1 errors, 2 usage.",
   positional: { names: "<files|dirs...>", min: 1 },
   flags: {
     format: { type: "choice", choices: ["text", "json"], default: "text", doc: "output format" },
@@ -47,19 +48,25 @@ export const command = defineCommand({
     }
     const dedupe = (ds: Diagnostic[]) => [...new Map(ds.map((d) => [`${d.file}:${d.range.start}:${d.range.end}:${d.code}:${d.message}`, d])).values()];
     const unique = dedupe(shown);
-    const merged = results[0] ? { ...results[0], program: { ...results[0].program, modules: new Map(results.flatMap((r) => [...r.program.modules])) } } : undefined;
+    const merged = results[0]
+      ? { ...results[0], program: { ...results[0].program, modules: new Map(results.flatMap((r) => [...r.program.modules])) } }
+      : undefined;
     const unmet = expectations.filter((e) => !e.met);
     if (flags.format === "json") {
       // One line index per file: a file's diagnostics share it.
       const indexes = new Map<string, LineIndex>();
-      out(JSON.stringify({ files: files.length, diagnostics: merged ? dedupe(all).map((d) => jsonDiagnostic(d, merged, indexes)) : [], expectations }, null, 2));
+      out(
+        JSON.stringify({ files: files.length, diagnostics: merged ? dedupe(all).map((d) => jsonDiagnostic(d, merged, indexes)) : [], expectations }, null, 2),
+      );
     } else {
       if (unique.length && merged) out(renderDiagnostics(unique, merged, color));
       for (const e of unmet) out(`${e.file}: expected diagnostics [${e.expected.join(", ")}] but got [${e.actual.join(", ")}]`);
       const errors = unique.filter((d) => d.severity === "error").length;
       const warnings = unique.filter((d) => d.severity === "warning").length;
       const met = expectations.length - unmet.length;
-      out(`${unique.length || unmet.length ? "\n" : ""}checked ${files.length} file(s): ${errors} error(s), ${warnings} warning(s)${expectations.length ? `, ${met} of ${expectations.length} expected-diagnostic case(s) met` : ""}`);
+      out(
+        `${unique.length || unmet.length ? "\n" : ""}checked ${files.length} file(s): ${errors} error(s), ${warnings} warning(s)${expectations.length ? `, ${met} of ${expectations.length} expected-diagnostic case(s) met` : ""}`,
+      );
     }
     return hasErrors(unique) || unmet.length > 0 ? 1 : 0;
   },

@@ -22,7 +22,8 @@ import { writeOnnx } from "./export.js";
 export const command = defineCommand({
   name: "compile",
   usage: "compile <spec> --target tfjs|onnx -o <dir | model.onnx> [--network NAME] [--seed N] [--dump-ir] [--verify]",
-  description: "Builds the spec's model with freshly initialised weights: --target tfjs writes model.json + weights.bin into a directory, --target onnx one ONNX file (opset 17; --verify checks it in ONNX Runtime). --dump-ir prints the lowered IR.",
+  description:
+    "Builds the spec's model with freshly initialised weights: --target tfjs writes model.json + weights.bin into a directory, --target onnx one ONNX file (opset 17; --verify checks it in ONNX Runtime). --dump-ir prints the lowered IR.",
   positional: { names: "spec file", min: 1, max: 1 },
   flags: {
     target: { type: "choice", choices: ["tfjs", "onnx"], default: "tfjs", doc: "what to write" },
@@ -35,7 +36,8 @@ export const command = defineCommand({
   },
   async run({ positional, flags }, { out, color }) {
     const { target } = flags;
-    if (flags.out === undefined && !flags.dumpIr) throw new UsageError(`vnet compile needs an output ${target === "onnx" ? "file: -o model.onnx" : "directory: -o <dir>"} (or --dump-ir)`);
+    if (flags.out === undefined && !flags.dumpIr)
+      throw new UsageError(`vnet compile needs an output ${target === "onnx" ? "file: -o model.onnx" : "directory: -o <dir>"} (or --dump-ir)`);
     if (flags.verify && target !== "onnx") throw new UsageError("--verify checks an ONNX export: use it with --target onnx");
     const seed = flags.seed ?? 0;
     const checked = checkNetwork(positional[0]!, flags.network, out, color);
@@ -58,12 +60,15 @@ export const command = defineCommand({
       return 1;
     }
     try {
-      if (target === "onnx") return await writeOnnx(graph, result, WeightStore.ofModel(model, `fresh weights, seed ${seed}`), flags.out, { verify: flags.verify, seed, color }, out);
+      if (target === "onnx")
+        return await writeOnnx(graph, result, WeightStore.ofModel(model, `fresh weights, seed ${seed}`), flags.out, { verify: flags.verify, seed, color }, out);
       await saveModel(model, flags.out);
       const counts = totals(network);
       const inputs = graph.inputs.map((i) => `${i.name} [N, ${i.shape.join(", ")}]`).join(", ");
       const frozen = counts.frozen ? ` (+${counts.frozen.toLocaleString("en-US")} frozen)` : "";
-      out(`compiled ${network.name}: ${model.layers.length} layers, ${counts.trainable.toLocaleString("en-US")} trainable parameters${frozen}; inputs ${inputs}`);
+      out(
+        `compiled ${network.name}: ${model.layers.length} layers, ${counts.trainable.toLocaleString("en-US")} trainable parameters${frozen}; inputs ${inputs}`,
+      );
       out(`wrote ${path.join(flags.out, "model.json")} and ${path.join(flags.out, "weights.bin")}`);
       return 0;
     } finally {

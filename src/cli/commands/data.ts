@@ -29,13 +29,19 @@ const LENGTHS = [1, 2, 1, 3];
 
 const synthCommand = defineCommand({
   name: "synth",
-  usage: "data synth --out <dir> [--variant motion|appearance|untrimmed|boxes] [--classes N] [--frames N] [--size N] [--train-per-class N] [--val-per-class N] [--train-videos N] [--val-videos N] [--seed N] [--fps X]",
+  usage:
+    "data synth --out <dir> [--variant motion|appearance|untrimmed|boxes] [--classes N] [--frames N] [--size N] [--train-per-class N] [--val-per-class N] [--train-videos N] [--val-videos N] [--seed N] [--fps X]",
   description:
     "Writes builtin:motion as mp4 videos: class folders per split and MMAction2-style lists (train.txt, val.txt, classes.txt); --variant untrimmed writes builtin:motion-untrimmed (long videos with one to three actions) with its ActivityNet-style annotations.json; --variant boxes writes builtin:motion-boxes keyframe clips (several objects, each its own motion) with AVA-format annotations, proposals and label map. An existing non-empty folder is never written into.",
   positional: { names: "", min: 0, max: 0 },
   flags: {
     out: { type: "string", alias: "-o", value: "DIR", doc: "a new or empty folder" },
-    variant: { type: "choice", choices: ["motion", "appearance", "untrimmed", "boxes"], default: "motion", doc: "motion: the class is only in the motion; appearance: also in the colours; untrimmed: long videos for localization; boxes: several objects per clip, each its own motion (detection, AVA format)" },
+    variant: {
+      type: "choice",
+      choices: ["motion", "appearance", "untrimmed", "boxes"],
+      default: "motion",
+      doc: "motion: the class is only in the motion; appearance: also in the colours; untrimmed: long videos for localization; boxes: several objects per clip, each its own motion (detection, AVA format)",
+    },
     classes: { type: "int", min: 2, default: 5, doc: "number of classes" },
     frames: { type: "int", min: 1, max: 1024, default: 8, doc: "frames of one clip (videos are 1 to 3 clips long)" },
     size: { type: "int", min: 8, max: 1024, default: 32, doc: "frame width and height in pixels (even)" },
@@ -51,7 +57,8 @@ const synthCommand = defineCommand({
     if (!dir) throw new UsageError("vnet data synth needs --out <dir>");
     const { variant, fps } = flags;
     if (flags.size % 2) throw new UsageError(`--size must be even (H.264 / yuv420p video), got ${flags.size}`);
-    if (fs.existsSync(dir) && (!fs.statSync(dir).isDirectory() || fs.readdirSync(dir).length > 0)) throw new UsageError(`${dir} exists and is not an empty folder; vnet data synth never writes into existing data`);
+    if (fs.existsSync(dir) && (!fs.statSync(dir).isDirectory() || fs.readdirSync(dir).length > 0))
+      throw new UsageError(`${dir} exists and is not an empty folder; vnet data synth never writes into existing data`);
     // Created (and proven writable) before the first video is rendered.
     makeDirectory(dir);
     probeWritable(dir);
@@ -82,7 +89,9 @@ const synthCommand = defineCommand({
       writeFileAtomic(path.join(dir, `${split}.txt`), `${lines.join("\n")}\n`);
     }
     writeFileAtomic(path.join(dir, "classes.txt"), `${classNames.join("\n")}\n`);
-    out(`wrote ${written} videos (${classNames.length} classes: ${classNames.join(", ")}; ${flags.size}x${flags.size} at ${fps} fps, ${flags.frames} to ${flags.frames * Math.max(...LENGTHS)} frames) to ${dir}/`);
+    out(
+      `wrote ${written} videos (${classNames.length} classes: ${classNames.join(", ")}; ${flags.size}x${flags.size} at ${fps} fps, ${flags.frames} to ${flags.frames * Math.max(...LENGTHS)} frames) to ${dir}/`,
+    );
     out(`  class folders train/<class>/, val/<class>/ and lists train.txt, val.txt, classes.txt`);
     return 0;
   },
@@ -93,7 +102,19 @@ const synthCommand = defineCommand({
  * one video per keyframe clip (`videos/<id>.mp4`), its keyframe the clip's middle, ground truth,
  * proposals, excluded timestamps and the label map.
  */
-async function synthBoxes(dir: string, flags: { readonly classes: number; readonly frames: number; readonly size: number; readonly trainPerClass: number; readonly valPerClass: number; readonly seed: number; readonly fps: number }, out: (s: string) => void): Promise<number> {
+async function synthBoxes(
+  dir: string,
+  flags: {
+    readonly classes: number;
+    readonly frames: number;
+    readonly size: number;
+    readonly trainPerClass: number;
+    readonly valPerClass: number;
+    readonly seed: number;
+    readonly fps: number;
+  },
+  out: (s: string) => void,
+): Promise<number> {
   let classNames: readonly string[];
   try {
     classNames = motionBoxesClassNames(flags.classes);
@@ -107,7 +128,10 @@ async function synthBoxes(dir: string, flags: { readonly classes: number; readon
   makeDirectory(path.join(dir, "videos"));
   let written = 0;
   for (const split of ["train", "val"] as const) {
-    const keyframes = motionBoxKeyframes(options, split, (split === "train" ? flags.trainPerClass : flags.valPerClass) * classNames.length).map((k) => ({ ...k, timestamp }));
+    const keyframes = motionBoxKeyframes(options, split, (split === "train" ? flags.trainPerClass : flags.valPerClass) * classNames.length).map((k) => ({
+      ...k,
+      timestamp,
+    }));
     for (const k of keyframes) {
       await encodeVideo(path.join(dir, AVA_FILES.video(k.video)), k.clip, { width: flags.size, height: flags.size, fps: flags.fps });
       written++;
@@ -117,16 +141,35 @@ async function synthBoxes(dir: string, flags: { readonly classes: number; readon
     writeFileAtomic(path.join(dir, AVA_FILES.excluded(split)), "");
   }
   writeFileAtomic(path.join(dir, AVA_FILES.labelMap), formatLabelMap(classNames));
-  out(`wrote ${written} keyframe clips (${classNames.length} actions: ${classNames.join(", ")}; ${flags.size}x${flags.size}, ${flags.frames} frames at ${flags.fps} fps, keyframe at ${timestamp} s) to ${dir}/`);
+  out(
+    `wrote ${written} keyframe clips (${classNames.length} actions: ${classNames.join(", ")}; ${flags.size}x${flags.size}, ${flags.frames} frames at ${flags.fps} fps, keyframe at ${timestamp} s) to ${dir}/`,
+  );
   out(`  videos/<id>.mp4, train.csv and val.csv (AVA annotations), train_proposals.csv and val_proposals.csv, *_excluded_timestamps.csv, label_map.pbtxt`);
   return 0;
 }
 
 /** `--variant untrimmed`: builtin:motion-untrimmed's videos as mp4 files, with annotations.json (times scaled to --fps). */
-async function synthUntrimmed(dir: string, flags: { readonly classes: number; readonly size: number; readonly seed: number; readonly fps: number; readonly trainVideos: number; readonly valVideos: number }, out: (s: string) => void): Promise<number> {
+async function synthUntrimmed(
+  dir: string,
+  flags: {
+    readonly classes: number;
+    readonly size: number;
+    readonly seed: number;
+    readonly fps: number;
+    readonly trainVideos: number;
+    readonly valVideos: number;
+  },
+  out: (s: string) => void,
+): Promise<number> {
   let set;
   try {
-    set = await openUntrimmed(BUILTIN_UNTRIMMED, { classes: flags.classes, size: flags.size, seed: flags.seed, trainVideos: flags.trainVideos, valVideos: flags.valVideos });
+    set = await openUntrimmed(BUILTIN_UNTRIMMED, {
+      classes: flags.classes,
+      size: flags.size,
+      seed: flags.seed,
+      trainVideos: flags.trainVideos,
+      valVideos: flags.valVideos,
+    });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -137,10 +180,16 @@ async function synthUntrimmed(dir: string, flags: { readonly classes: number; re
   }
   // The builtin times are at its frame rate; the files play at --fps.
   const scale = BUILTIN_FPS / flags.fps;
-  const annotations = (set.annotations ?? []).map((a) => ({ ...a, duration: a.duration * scale, segments: a.segments.map((s) => ({ ...s, start: s.start * scale, end: s.end * scale })) }));
+  const annotations = (set.annotations ?? []).map((a) => ({
+    ...a,
+    duration: a.duration * scale,
+    segments: a.segments.map((s) => ({ ...s, start: s.start * scale, end: s.end * scale })),
+  }));
   writeActivityNet(path.join(dir, ANNOTATIONS), annotations);
   const actions = annotations.reduce((n, a) => n + a.segments.length, 0);
-  out(`wrote ${set.videos.length} untrimmed videos (${flags.trainVideos} training, ${flags.valVideos} validation; ${actions} actions of ${set.classNames?.length ?? 0} classes: ${set.classNames?.join(", ")}; ${flags.size}x${flags.size} at ${flags.fps} fps) to ${dir}/`);
+  out(
+    `wrote ${set.videos.length} untrimmed videos (${flags.trainVideos} training, ${flags.valVideos} validation; ${actions} actions of ${set.classNames?.length ?? 0} classes: ${set.classNames?.join(", ")}; ${flags.size}x${flags.size} at ${flags.fps} fps) to ${dir}/`,
+  );
   out(`  <split>_<n>.mp4 and ${ANNOTATIONS} (ActivityNet-style: database, duration_second, subset, annotations)`);
   return 0;
 }

@@ -34,7 +34,8 @@ function boxesOfVideo(file: string, video: string): Map<number, ProposalBox[]> {
   const byKey = parseAvaProposals(asProposals.join("\n"), file);
   const videos = new Set([...byKey.keys()].map((k) => k.slice(0, k.lastIndexOf(","))));
   const chosen = videos.has(video) ? video : videos.size === 1 ? [...videos][0]! : undefined;
-  if (chosen === undefined) throw new UsageError(`${file} has no boxes of video ${video} (it has ${[...videos].slice(0, 5).join(", ")}${videos.size > 5 ? ", ..." : ""})`);
+  if (chosen === undefined)
+    throw new UsageError(`${file} has no boxes of video ${video} (it has ${[...videos].slice(0, 5).join(", ")}${videos.size > 5 ? ", ..." : ""})`);
   return new Map([...byKey].filter(([k]) => k.startsWith(`${chosen},`)).map(([k, boxes]) => [Number(k.slice(k.lastIndexOf(",") + 1)), boxes]));
 }
 
@@ -58,7 +59,8 @@ function drawFrame(frame: Float32Array, width: number, height: number, boxes: re
 export const command = defineCommand({
   name: "detect",
   usage: "detect <spec> <video> --weights <run-dir> --boxes <csv> [--overlay out.mp4] [--top N]",
-  description: "Per-box action scores of a trained detector at each keyframe of the boxes CSV (AVA format), and optionally an overlay video with the boxes and their top actions.",
+  description:
+    "Per-box action scores of a trained detector at each keyframe of the boxes CSV (AVA format), and optionally an overlay video with the boxes and their top actions.",
   positional: { names: "<spec> <video>", min: 2, max: 2 },
   flags: {
     weights: { type: "string", value: "DIR", doc: "a run directory or checkpoint directory" },
@@ -78,7 +80,10 @@ export const command = defineCommand({
     const keyframeBoxes = boxesOfVideo(flags.boxes, path.basename(videoFile).replace(/\.[^.]+$/, ""));
     const meta = await probeVideo(videoFile);
     const store = await readWeightsFlag(flags.weights);
-    const classNames = (store.directory ? checkpointClassNames(store.directory) : undefined) ?? network.classNames ?? Array.from({ length: network.classes! }, (_, i) => `class ${i}`);
+    const classNames =
+      (store.directory ? checkpointClassNames(store.directory) : undefined) ??
+      network.classNames ??
+      Array.from({ length: network.classes! }, (_, i) => `class ${i}`);
     const keyframes: DetectionKeyframe[] = [];
     for (const [timestamp, proposals] of [...keyframeBoxes].sort((a, b) => a[0] - b[0])) {
       const indices = keyframeClipIndices(timestamp, meta.fps, meta.frames, frames);
@@ -97,11 +102,18 @@ export const command = defineCommand({
       out(`keyframe ${k.timestamp} s (${k.proposals.length} box${k.proposals.length === 1 ? "" : "es"}):`);
       const labels = k.proposals.map((b, j) => {
         const row = scores[i]!.subarray(j * classes, (j + 1) * classes);
-        const ranked = [...row].map((p, c) => ({ p, c })).sort((a, b) => b.p - a.p).slice(0, flags.top);
-        out(`  box ${j} [${[b.x1, b.y1, b.x2, b.y2].map((v) => v.toFixed(3)).join(", ")}]  ${ranked.map((r) => `${classNames[r.c]} ${r.p.toFixed(3)}`).join("  ")}`);
+        const ranked = [...row]
+          .map((p, c) => ({ p, c }))
+          .sort((a, b) => b.p - a.p)
+          .slice(0, flags.top);
+        out(
+          `  box ${j} [${[b.x1, b.y1, b.x2, b.y2].map((v) => v.toFixed(3)).join(", ")}]  ${ranked.map((r) => `${classNames[r.c]} ${r.p.toFixed(3)}`).join("  ")}`,
+        );
         return `${classNames[ranked[0]!.c]} ${ranked[0]!.p.toFixed(2)}`;
       });
-      if (flags.overlay) for (let t = 0; t < frames; t++) overlayFrames.push(drawFrame(k.clip.subarray(t * height * width * 3, (t + 1) * height * width * 3), width, height, k.proposals, labels));
+      if (flags.overlay)
+        for (let t = 0; t < frames; t++)
+          overlayFrames.push(drawFrame(k.clip.subarray(t * height * width * 3, (t + 1) * height * width * 3), width, height, k.proposals, labels));
     });
     if (flags.overlay && overlayFrames.length) {
       const scale = Math.max(1, Math.ceil(256 / Math.max(width, height)));

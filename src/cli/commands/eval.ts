@@ -15,7 +15,13 @@ import { formatReport, predictVideos, scoreReport } from "../../runtime/evaluate
 import { openFeatureSplits } from "../../data/features.js";
 import type { BackendChoice } from "../../runtime/backend.js";
 import { writeFileAtomic } from "../../runtime/files.js";
-import { activityNetResults, formatLocalizationReport, localizationReport, localizeVideos, slidingWindowDetections } from "../../runtime/localization/localize.js";
+import {
+  activityNetResults,
+  formatLocalizationReport,
+  localizationReport,
+  localizeVideos,
+  slidingWindowDetections,
+} from "../../runtime/localization/localize.js";
 import { BMN_POST_PROCESSING } from "../../runtime/localization/proposals.js";
 import { evalDetector } from "../detection.js";
 import { checkFeatureFit, localizerGeometry } from "../../runtime/localization/train.js";
@@ -36,7 +42,8 @@ const SPLITS = ["val", "test", "train"] as const satisfies readonly SplitName[];
 export const command = defineCommand({
   name: "eval",
   usage: "eval <spec> --weights <run-dir> --data <builtin:motion | folder | list> [--split val|test|train] [--confusion-png FILE] [options]",
-  description: "Evaluates trained weights with the spec's test protocol (clips x crops per video, averaged as the spec says): top-1, top-5, per-class accuracy and the confusion matrix.",
+  description:
+    "Evaluates trained weights with the spec's test protocol (clips x crops per video, averaged as the spec says): top-1, top-5, per-class accuracy and the confusion matrix.",
   positional: { names: "spec file", min: 1, max: 1 },
   flags: {
     weights: { type: "string", value: "DIR", doc: "a run directory or checkpoint directory" },
@@ -66,14 +73,27 @@ export const command = defineCommand({
     const { network, graph } = checked;
     if (network.task === "localization") return evalLocalizer(checked, weights, data, flags, out, color);
     if (network.task === "detection") return evalDetector(checked, weights, data, flags, out, color);
-    if (flags.annotations !== undefined || flags.baseline || flags.results !== undefined) throw new UsageError("--annotations, --baseline and --results evaluate localizers");
+    if (flags.annotations !== undefined || flags.baseline || flags.results !== undefined)
+      throw new UsageError("--annotations, --baseline and --results evaluate localizers");
     const seed = flags.seed ?? 0;
     const loading = loadingOptions(flags);
     const store = await readWeightsFlag(weights);
     // The picture's path is checked before any video is read: never the spec, the weights or the dataset.
-    if (flags.confusionPng) checkOutputFile("--confusion-png", flags.confusionPng, [...specInputs(checked.result.program.modules.keys(), checked.file), { path: store.directory!, what: "the weights being evaluated" }, ...datasetInputs(data)]);
+    if (flags.confusionPng)
+      checkOutputFile("--confusion-png", flags.confusionPng, [
+        ...specInputs(checked.result.program.modules.keys(), checked.file),
+        { path: store.directory!, what: "the weights being evaluated" },
+        ...datasetInputs(data),
+      ]);
     const trainedOn = checkpointClassNames(store.directory!);
-    const dataset: VideoSplits = await loadDataset(data, graph, { seed, trainPerClass: 1, cacheDir: loading.cacheDir, ...(flags.valClips ? { valPerClass: flags.valClips } : {}), ...(flags.valFraction !== undefined ? { valFraction: flags.valFraction } : {}), ...(trainedOn ? { classNames: trainedOn } : {}) });
+    const dataset: VideoSplits = await loadDataset(data, graph, {
+      seed,
+      trainPerClass: 1,
+      cacheDir: loading.cacheDir,
+      ...(flags.valClips ? { valPerClass: flags.valClips } : {}),
+      ...(flags.valFraction !== undefined ? { valFraction: flags.valFraction } : {}),
+      ...(trainedOn ? { classNames: trainedOn } : {}),
+    });
     reportIssues(dataset.issues, out, false);
     const chosen = flags.split ?? (dataset.val.length === 0 && dataset.test.length > 0 ? "test" : "val");
     const items = dataset[chosen];
@@ -87,7 +107,11 @@ export const command = defineCommand({
     let model: Parameters<typeof predictVideos>[0] | undefined;
     let release: () => Promise<void> = async () => undefined;
     if (flags.engine !== "tfjs") {
-      const loaded = await checkpointOnnx(graph, store, { sources: programSources(checked.result), flows, ...(flags.provider ? { provider: flags.provider } : {}) });
+      const loaded = await checkpointOnnx(graph, store, {
+        sources: programSources(checked.result),
+        flows,
+        ...(flags.provider ? { provider: flags.provider } : {}),
+      });
       if ("model" in loaded) {
         out(`runtime: ONNX Runtime (${loaded.model.provider} provider), the weights exported to ONNX in memory`);
         model = onnxScorer(loaded);
@@ -143,7 +167,15 @@ async function evalLocalizer(
   checked: CheckedSpec,
   weights: string,
   data: string,
-  flags: { readonly split: SplitName | undefined; readonly annotations: string | undefined; readonly baseline: boolean; readonly results: string | undefined; readonly batch: number | undefined; readonly engine: string | undefined; readonly backend: BackendChoice | undefined },
+  flags: {
+    readonly split: SplitName | undefined;
+    readonly annotations: string | undefined;
+    readonly baseline: boolean;
+    readonly results: string | undefined;
+    readonly batch: number | undefined;
+    readonly engine: string | undefined;
+    readonly backend: BackendChoice | undefined;
+  },
   out: (s: string) => void,
   color: boolean,
 ): Promise<number> {
@@ -169,11 +201,20 @@ async function evalLocalizer(
     model.dispose();
   }
   const extractor = splits.manifest.extractor;
-  out(`${network.name} on ${shownPath(data)} (${chosen} split, ${videos.length} videos; features of ${extractor.network}'s ${extractor.layer}; soft-NMS alpha ${BMN_POST_PROCESSING.alpha}, thresholds ${BMN_POST_PROCESSING.lowThreshold}/${BMN_POST_PROCESSING.highThreshold}, top ${BMN_POST_PROCESSING.topK}):`);
+  out(
+    `${network.name} on ${shownPath(data)} (${chosen} split, ${videos.length} videos; features of ${extractor.network}'s ${extractor.layer}; soft-NMS alpha ${BMN_POST_PROCESSING.alpha}, thresholds ${BMN_POST_PROCESSING.lowThreshold}/${BMN_POST_PROCESSING.highThreshold}, top ${BMN_POST_PROCESSING.topK}):`,
+  );
   out(formatLocalizationReport(localizationReport(videos, detections)));
   if (flags.baseline) {
     out("uniform sliding windows (1/8, 1/4, 1/2 of the video at half-window steps), scored by the extractor's snippet scores:");
-    out(formatLocalizationReport(localizationReport(videos, videos.map((v) => slidingWindowDetections(v, classNames)))));
+    out(
+      formatLocalizationReport(
+        localizationReport(
+          videos,
+          videos.map((v) => slidingWindowDetections(v, classNames)),
+        ),
+      ),
+    );
   }
   if (flags.results) {
     writeFileAtomic(flags.results, activityNetResults(videos, detections));

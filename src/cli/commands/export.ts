@@ -27,7 +27,14 @@ export const VERIFY_TOLERANCE = 1e-4;
  * written, and verifies it against the tfjs model of the same graph and weights when asked
  * (`startBackend` starts a tfjs backend for that when none runs yet). Returns the exit code.
  */
-export async function writeOnnx(graph: IrGraph, result: CheckResult, store: WeightStore, file: string, options: { verify: boolean; seed: number; color: boolean; startBackend?: () => Promise<void> }, out: (s: string) => void): Promise<number> {
+export async function writeOnnx(
+  graph: IrGraph,
+  result: CheckResult,
+  store: WeightStore,
+  file: string,
+  options: { verify: boolean; seed: number; color: boolean; startBackend?: () => Promise<void> },
+  out: (s: string) => void,
+): Promise<number> {
   const exported = exportOnnx(graph, { weights: store, sources: programSources(result) });
   if (!exported.bytes) {
     out(renderDiagnostics(exported.diagnostics, result, options.color));
@@ -37,7 +44,9 @@ export async function writeOnnx(graph: IrGraph, result: CheckResult, store: Weig
   const parameters = graph.nodes.flatMap((n) => n.weights ?? []).reduce((sum, w) => sum + w.shape.reduce((a, b) => a * b, 1), 0);
   const inputs = exported.inputs.map((i) => `${i.name} [N, ${i.shape.join(", ")}]${i.kind === "stream" ? " (stream)" : ""}`).join(", ");
   const classes = graph.nodes.find((n) => n.id === graph.outputs[0])!.shape;
-  out(`exported ${graph.name} (${store.description}): ${exported.nodes} ONNX nodes, opset ${ONNX_OPSET}, ${parameters.toLocaleString("en-US")} weights and statistics; inputs ${inputs}, channels-last; outputs logits and probabilities [N, ${classes.join(", ")}]`);
+  out(
+    `exported ${graph.name} (${store.description}): ${exported.nodes} ONNX nodes, opset ${ONNX_OPSET}, ${parameters.toLocaleString("en-US")} weights and statistics; inputs ${inputs}, channels-last; outputs logits and probabilities [N, ${classes.join(", ")}]`,
+  );
   out(`wrote ${file} (${(exported.bytes.length / 2 ** 20).toFixed(1)} MiB)`);
   if (!options.verify) return 0;
   await options.startBackend?.();
@@ -61,7 +70,8 @@ export async function writeOnnx(graph: IrGraph, result: CheckResult, store: Weig
 export const command = defineCommand({
   name: "export",
   usage: "export <spec> --weights <run-dir> -o <model.onnx> [--verify] [--network NAME] [--backend B]",
-  description: "Exports trained weights to ONNX (opset 17, channels-last inputs, logits and probabilities outputs, the test protocol and class names in the metadata). --verify runs the file in ONNX Runtime and reports the largest difference to tfjs.",
+  description:
+    "Exports trained weights to ONNX (opset 17, channels-last inputs, logits and probabilities outputs, the test protocol and class names in the metadata). --verify runs the file in ONNX Runtime and reports the largest difference to tfjs.",
   positional: { names: "spec file", min: 1, max: 1 },
   flags: {
     weights: { type: "string", value: "DIR", doc: "a run directory or checkpoint directory" },
@@ -78,10 +88,20 @@ export const command = defineCommand({
     const checked = checkNetwork(positional[0]!, flags.network, out, color);
     if (typeof checked === "number") return checked;
     const store = await readWeightsFlag(flags.weights);
-    checkOutputFile("-o", file, [...specInputs(checked.result.program.modules.keys(), checked.file), { path: store.directory!, what: "the weights being exported" }]);
+    checkOutputFile("-o", file, [
+      ...specInputs(checked.result.program.modules.keys(), checked.file),
+      { path: store.directory!, what: "the weights being exported" },
+    ]);
     // The class names the weights were trained on (a video folder's) travel into the metadata.
     const classNames = checkpointClassNames(store.directory!) ?? checked.graph.classNames;
     const graph = classNames ? { ...checked.graph, classNames } : checked.graph;
-    return writeOnnx(graph, checked.result, store, file, { verify: flags.verify, seed: flags.seed ?? 0, color, startBackend: async () => void (await startBackend(flags.backend, out, false)) }, out);
+    return writeOnnx(
+      graph,
+      checked.result,
+      store,
+      file,
+      { verify: flags.verify, seed: flags.seed ?? 0, color, startBackend: async () => void (await startBackend(flags.backend, out, false)) },
+      out,
+    );
   },
 });

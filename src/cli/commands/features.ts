@@ -32,13 +32,18 @@ function bar(fraction: number, width = 20): string {
 
 export const command = defineCommand({
   name: "features",
-  usage: "features <spec> --weights <run-dir> --data <builtin:motion-untrimmed | folder | video> -o <dir> [--layer NAME] [--length N] [--step N] [--scale N] [options]",
+  usage:
+    "features <spec> --weights <run-dir> --data <builtin:motion-untrimmed | folder | video> -o <dir> [--layer NAME] [--length N] [--step N] [--scale N] [options]",
   description:
     "Runs a trained classifier over untrimmed videos as a sliding window and writes each video's snippet features ([T, F] .npy, resampled to --scale positions as BMN's pipeline does), the classifier's snippet scores, the annotations and a manifest: the folder `vnet train` trains a localizer on. Cached by video content, spec and weights.",
   positional: { names: "spec file", min: 1, max: 1 },
   flags: {
     weights: { type: "string", value: "DIR", doc: "the classifier's run or checkpoint directory" },
-    data: { type: "string", value: `${BUILTIN_UNTRIMMED}|FOLDER|VIDEO`, doc: "untrimmed videos: the builtin ones, a folder of videos (annotations.json beside them), or one video" },
+    data: {
+      type: "string",
+      value: `${BUILTIN_UNTRIMMED}|FOLDER|VIDEO`,
+      doc: "untrimmed videos: the builtin ones, a folder of videos (annotations.json beside them), or one video",
+    },
     out: { type: "string", alias: "-o", value: "DIR", doc: "the features folder to write" },
     annotations: { type: "string", value: "FILE", doc: "ActivityNet-style JSON or a folder of THUMOS-style lists (default: the folder's annotations.json)" },
     layer: { type: "string", value: "NAME", doc: "the layer whose output to keep (default: the input of the final classifier)" },
@@ -84,7 +89,9 @@ export const command = defineCommand({
     const loader = new ViewLoader({ geometry: protocol, flows: extractor.flows, ...loading });
     const failures: DataIssue[] = [];
     const started = performance.now();
-    out(`extracting ${features.features} features per snippet from ${network.name}'s layer ${features.layer} (${features.classes} class scores) for ${set.videos.length} videos of ${set.name}${scale > 0 ? `, resampled to ${scale} positions` : ""}`);
+    out(
+      `extracting ${features.features} features per snippet from ${network.name}'s layer ${features.layer} (${features.classes} class scores) for ${set.videos.length} videos of ${set.name}${scale > 0 ? `, resampled to ${scale} positions` : ""}`,
+    );
     let manifest;
     try {
       manifest = await extractFeatures(set.videos, { ...(length ? { length } : {}), ...(step ? { step } : {}), scale }, flags.out, {
@@ -94,7 +101,9 @@ export const command = defineCommand({
         cacheDir: loading.cacheDir,
         progress: (done, total, snippets) => {
           const seconds = (performance.now() - started) / 1000;
-          progress(`\rfeatures ${bar(done / total)} ${done}/${total} videos, ${snippets} snippets, ${(snippets / seconds).toFixed(1)} snippets/s${done === total ? "\n" : ""}`);
+          progress(
+            `\rfeatures ${bar(done / total)} ${done}/${total} videos, ${snippets} snippets, ${(snippets / seconds).toFixed(1)} snippets/s${done === total ? "\n" : ""}`,
+          );
         },
         onFailure: (_video, error) => failures.push(issueOf(error)),
       });
@@ -106,11 +115,16 @@ export const command = defineCommand({
     const written = Object.keys(manifest.videos);
     if (set.annotations) {
       const have = new Set(written);
-      writeActivityNet(path.join(flags.out, ANNOTATIONS), set.annotations.filter((a) => have.has(a.id)));
+      writeActivityNet(
+        path.join(flags.out, ANNOTATIONS),
+        set.annotations.filter((a) => have.has(a.id)),
+      );
     }
     const snippets = Object.values(manifest.videos).reduce((n, v) => n + v.snippets, 0);
     const seconds = (performance.now() - started) / 1000;
-    out(`wrote the features of ${written.length} videos (${snippets} snippets of ${manifest.extractor.length} frames every ${manifest.extractor.step}, ${(snippets / seconds).toFixed(1)} snippets/s) to ${shownPath(flags.out)}/: <video>.npy [${scale > 0 ? scale : "snippets"}, ${features.features}], <video>.scores.npy, features.json${set.annotations ? `, ${ANNOTATIONS}` : ""}`);
+    out(
+      `wrote the features of ${written.length} videos (${snippets} snippets of ${manifest.extractor.length} frames every ${manifest.extractor.step}, ${(snippets / seconds).toFixed(1)} snippets/s) to ${shownPath(flags.out)}/: <video>.npy [${scale > 0 ? scale : "snippets"}, ${features.features}], <video>.scores.npy, features.json${set.annotations ? `, ${ANNOTATIONS}` : ""}`,
+    );
     const summary = skippedSummary([...set.issues, ...failures]);
     if (summary) out(summary);
     return written.length > 0 ? 0 : 1;
@@ -127,7 +141,16 @@ export interface OpenExtractor extends Pick<ExtractionContext, "network" | "grap
  * model of `layer` (default: the input of the final classifier); a diagnostic's exit code when
  * the spec does not check. `backendStarted`: the caller has started (and reported) the backend. `vnet features` and `vnet localize <video>` extract with it.
  */
-export async function openExtractor(spec: string, networkName: string | undefined, weights: string, layer: string | undefined, backend: BackendChoice | undefined, out: (s: string) => void, color: boolean, backendStarted = false): Promise<OpenExtractor | number> {
+export async function openExtractor(
+  spec: string,
+  networkName: string | undefined,
+  weights: string,
+  layer: string | undefined,
+  backend: BackendChoice | undefined,
+  out: (s: string) => void,
+  color: boolean,
+  backendStarted = false,
+): Promise<OpenExtractor | number> {
   const checked = checkRunnableNetwork(spec, networkName, out, color);
   if (typeof checked === "number") return checked;
   const { network, graph, result } = checked;
@@ -147,7 +170,9 @@ export async function openExtractor(spec: string, networkName: string | undefine
     throw error;
   }
   const sources = programSources(result);
-  const specHash = createHash("sha256").update(JSON.stringify([...sources].sort(([a], [b]) => (a < b ? -1 : 1)))).digest("hex");
+  const specHash = createHash("sha256")
+    .update(JSON.stringify([...sources].sort(([a], [b]) => (a < b ? -1 : 1))))
+    .digest("hex");
   return {
     network,
     graph,

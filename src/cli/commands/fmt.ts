@@ -18,7 +18,8 @@ import { declaredExpectation, expandSpecPaths, shownPath } from "../util.js";
 export const command = defineCommand({
   name: "fmt",
   usage: "fmt [--check] <files|dirs...>",
-  description: "Formats specs in place (atomically; a spec that does not parse, or is read-only, is left untouched). --check lists the files that would change and exits 1 if any would.",
+  description:
+    "Formats specs in place (atomically; a spec that does not parse, or is read-only, is left untouched). --check lists the files that would change and exits 1 if any would.",
   positional: { names: "<files|dirs...>", min: 1 },
   flags: {
     check: { type: "switch", doc: "write nothing; list unformatted files and exit 1 if there are any" },
@@ -72,9 +73,15 @@ export const command = defineCommand({
       }
       out(`formatted ${shownPath(file)}`);
     }
-    const notFormatted = (failed ? `; ${failed} file(s) not formatted because of errors` : "") + (skipped ? `; ${skipped} expected-diagnostic case(s) that do not parse skipped` : "");
+    const notFormatted =
+      (failed ? `; ${failed} file(s) not formatted because of errors` : "") +
+      (skipped ? `; ${skipped} expected-diagnostic case(s) that do not parse skipped` : "");
     if (flags.check) {
-      err(changed.length ? `${changed.length} of ${files.length} file(s) would be reformatted by \`vnet fmt\`${notFormatted}` : `${files.length - failed - skipped} file(s) already formatted${notFormatted}`);
+      err(
+        changed.length
+          ? `${changed.length} of ${files.length} file(s) would be reformatted by \`vnet fmt\`${notFormatted}`
+          : `${files.length - failed - skipped} file(s) already formatted${notFormatted}`,
+      );
       return changed.length || failed ? 1 : 0;
     }
     if (failed) err(`vnet fmt: ${failed} file(s) left untouched because of errors`);

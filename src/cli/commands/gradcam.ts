@@ -33,7 +33,8 @@ function classIndex(flag: string, text: string, names: readonly string[] | undef
 export const command = defineCommand({
   name: "gradcam",
   usage: "gradcam <spec> --weights <run-dir> <video> -o out.png|out.gif|out.mp4 [--layer NAME[,NAME]] [--class C | --true-label L] [--view K] [options]",
-  description: "Temporal Grad-CAM of one video, as PySlowFast computes it: gradients averaged over H x W per time step, ReLU of the weighted sum, trilinear upsampling, min-max normalisation, viridis, alpha blend; one map per stream (SlowFast pathways, two-stream towers).",
+  description:
+    "Temporal Grad-CAM of one video, as PySlowFast computes it: gradients averaged over H x W per time step, ReLU of the weighted sum, trilinear upsampling, min-max normalisation, viridis, alpha blend; one map per stream (SlowFast pathways, two-stream towers).",
   positional: { names: "spec file and video file", min: 2, max: 2 },
   flags: {
     weights: { type: "string", value: "DIR", doc: "a run directory or checkpoint directory" },
@@ -55,13 +56,19 @@ export const command = defineCommand({
     if (!file) throw new UsageError("vnet gradcam needs an output file: -o out.png, out.gif or out.mp4");
     const format = path.extname(file).toLowerCase() as (typeof FORMATS)[number];
     if (!FORMATS.includes(format)) throw new UsageError(`vnet gradcam writes .png, .gif or .mp4, not \`${path.extname(file) || file}\``);
-    if (flags.class !== undefined && flags.trueLabel !== undefined) throw new UsageError("give --class (a class to explain) or --true-label (the video's class), not both");
-    if (path.resolve(file) === path.resolve(video)) throw new VnetError("VN110", `the output ${file} is the video being explained; nothing was written`, { path: file, exitCode: 2 });
+    if (flags.class !== undefined && flags.trueLabel !== undefined)
+      throw new UsageError("give --class (a class to explain) or --true-label (the video's class), not both");
+    if (path.resolve(file) === path.resolve(video))
+      throw new VnetError("VN110", `the output ${file} is the video being explained; nothing was written`, { path: file, exitCode: 2 });
     const checked = checkRunnableNetwork(spec, flags.network, out, color);
     if (typeof checked === "number") return checked;
     const { network, graph } = checked;
     const store = await readWeightsFlag(flags.weights);
-    checkOutputFile("-o", file, [{ path: video, what: "the video being explained" }, ...specInputs(checked.result.program.modules.keys(), checked.file), { path: store.directory!, what: "the weights being explained" }]);
+    checkOutputFile("-o", file, [
+      { path: video, what: "the video being explained" },
+      ...specInputs(checked.result.program.modules.keys(), checked.file),
+      { path: store.directory!, what: "the weights being explained" },
+    ]);
     const classNames = checkpointClassNames(store.directory!) ?? network.classNames;
     const classes = network.classes ?? 0;
     const given = flags.class ?? flags.trueLabel;
@@ -74,23 +81,42 @@ export const command = defineCommand({
     if (typeof model === "number") return model;
     let explanation;
     try {
-      explanation = await explainVideo(graph, model, { kind: "file", path: video, meta, hash: meta.hash }, {
-        ...(flags.layer ? { layers: flags.layer.split(",").map((s) => s.trim()).filter(Boolean) } : {}),
-        ...(chosen !== undefined ? { classIndex: chosen } : {}),
-        ...(flags.view !== undefined ? { view: flags.view } : {}),
-        cacheDir,
-      });
+      explanation = await explainVideo(
+        graph,
+        model,
+        { kind: "file", path: video, meta, hash: meta.hash },
+        {
+          ...(flags.layer
+            ? {
+                layers: flags.layer
+                  .split(",")
+                  .map((s) => s.trim())
+                  .filter(Boolean),
+              }
+            : {}),
+          ...(chosen !== undefined ? { classIndex: chosen } : {}),
+          ...(flags.view !== undefined ? { view: flags.view } : {}),
+          cacheDir,
+        },
+      );
     } catch (error) {
       if (error instanceof TargetError) throw new UsageError(error.message);
       throw error;
     } finally {
       model.dispose();
     }
-    const options = { alpha: flags.alpha, title: path.basename(video), ...(classNames ? { classNames } : {}), ...(flags.trueLabel !== undefined ? { trueLabel: chosen! } : {}) };
+    const options = {
+      alpha: flags.alpha,
+      title: path.basename(video),
+      ...(classNames ? { classNames } : {}),
+      ...(flags.trueLabel !== undefined ? { trueLabel: chosen! } : {}),
+    };
     out(explanationTitle(explanation, options));
     explanation.targets.forEach((t, k) => {
       const time = t.layout === "NHWC" ? "one map (no time axis)" : `${t.steps} time step${t.steps === 1 ? "" : "s"}`;
-      out(`  stream ${t.input}: layer ${t.node.name} [N, ${t.layout === "(NT)HWC" ? `${t.steps} frames, ` : ""}${t.node.shape.join(", ")}], ${time} over clip frames ${explanation.frames[k]!.covers.join(", ")}`);
+      out(
+        `  stream ${t.input}: layer ${t.node.name} [N, ${t.layout === "(NT)HWC" ? `${t.steps} frames, ` : ""}${t.node.shape.join(", ")}], ${time} over clip frames ${explanation.frames[k]!.covers.join(", ")}`,
+      );
     });
     out(`views: ${explanation.views.length} of ${explanation.protocolViews}`);
     if (format === ".png") writeFileAtomic(file, contactSheetPng(explanation, options), { createDirectory: true });

@@ -18,7 +18,8 @@ const FORMATS: Record<string, GraphFormat> = { ".svg": "svg", ".png": "png", ".h
 export const command = defineCommand({
   name: "graph",
   usage: "graph <spec> -o net.svg|net.png|net.html [--depth N] [--network NAME]",
-  description: "Draws the checked network: streams as lanes, blocks as boxes (SVG, PNG) or collapsible groups (HTML), edges labelled with shapes, fusion points and temporal modules highlighted, parameters and MACs per block.",
+  description:
+    "Draws the checked network: streams as lanes, blocks as boxes (SVG, PNG) or collapsible groups (HTML), edges labelled with shapes, fusion points and temporal modules highlighted, parameters and MACs per block.",
   positional: { names: "spec file", min: 1, max: 1 },
   flags: {
     out: { type: "string", alias: "-o", value: "FILE", doc: "the drawing: .svg, .png or .html (the format follows the extension)" },
@@ -37,7 +38,9 @@ export const command = defineCommand({
     writeFileAtomic(file, bytes, { createDirectory: true });
     const model = graphModel(checked.network);
     const open = openGroups(model, options);
-    out(`${checked.network.name}: ${model.nodes.length} layers in ${model.groups.length} blocks${model.lanes.length ? `, ${model.lanes.length} streams (${model.lanes.map((l) => l.name).join(", ")})` : ""}; ${format === "html" ? "opening with" : "drawn as"} ${visibleCount(model, open)} boxes (${open.length} blocks open)`);
+    out(
+      `${checked.network.name}: ${model.nodes.length} layers in ${model.groups.length} blocks${model.lanes.length ? `, ${model.lanes.length} streams (${model.lanes.map((l) => l.name).join(", ")})` : ""}; ${format === "html" ? "opening with" : "drawn as"} ${visibleCount(model, open)} boxes (${open.length} blocks open)`,
+    );
     out(`wrote ${file}`);
     return 0;
   },

@@ -18,7 +18,8 @@ import { renderAgainst, showMapping, writeModel } from "../weight-tools.js";
 export const command = defineCommand({
   name: "inflate",
   usage: "inflate <3d-spec> --from <2d-ckpt> -o <dir> [--dry-run] [--partial] [--seed N]",
-  description: "Inflates trained 2D weights by the spec's `inflate` rules and writes the 3D model (for train --init or eval --weights). --dry-run lists every tensor and writes nothing.",
+  description:
+    "Inflates trained 2D weights by the spec's `inflate` rules and writes the 3D model (for train --init or eval --weights). --dry-run lists every tensor and writes nothing.",
   positional: { names: "spec file", min: 1, max: 1 },
   flags: {
     from: { type: "string", value: "DIR", doc: "the 2D weights: a run, checkpoint or tfjs model directory" },
@@ -37,9 +38,17 @@ export const command = defineCommand({
     const checked = checkRunnableNetwork(positional[0]!, flags.network, out, color);
     if (typeof checked === "number") return checked;
     const { network, file: spec } = checked;
-    if (target) checkModelDirectory("-o", target, [...specInputs(checked.result.program.modules.keys(), spec), { path: from, what: "the 2D weights (--from)" }]);
+    if (target)
+      checkModelDirectory("-o", target, [...specInputs(checked.result.program.modules.keys(), spec), { path: from, what: "the 2D weights (--from)" }]);
     if (!network.inflatedFrom) {
-      const diagnostic: Diagnostic = { code: "VN107", severity: "error", message: `${network.name} is not inflated from a 2D network, so there are no inflation rules to apply`, file: network.file, range: network.range, hint: "give the network an `inflate <2d-network> { ... }` statement, or load weights of the same network with vnet train --init" };
+      const diagnostic: Diagnostic = {
+        code: "VN107",
+        severity: "error",
+        message: `${network.name} is not inflated from a 2D network, so there are no inflation rules to apply`,
+        file: network.file,
+        range: network.range,
+        hint: "give the network an `inflate <2d-network> { ... }` statement, or load weights of the same network with vnet train --init",
+      };
       out(renderAgainst(spec, [diagnostic], color));
       return 1;
     }

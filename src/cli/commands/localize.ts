@@ -44,7 +44,12 @@ function folderVideos(dir: string, manifest: FeatureManifest, only: string | und
   const ids = only === undefined ? Object.keys(manifest.videos).sort() : [only];
   return ids.map((id) => {
     const entry = manifest.videos[id];
-    if (!entry) throw new DataError("VN122", dir, `the features folder has no video ${id}${only === undefined ? "" : ` (it has ${Object.keys(manifest.videos).slice(0, 5).join(", ")}${Object.keys(manifest.videos).length > 5 ? ", ..." : ""})`}`);
+    if (!entry)
+      throw new DataError(
+        "VN122",
+        dir,
+        `the features folder has no video ${id}${only === undefined ? "" : ` (it has ${Object.keys(manifest.videos).slice(0, 5).join(", ")}${Object.keys(manifest.videos).length > 5 ? ", ..." : ""})`}`,
+      );
     const { features, scores, positions } = readFeatures(dir, id, entry, manifest.extractor);
     return { id, features, scores, positions, duration: entry.duration, span: entry.span, segments: [] };
   });
@@ -55,7 +60,10 @@ const seconds = (x: number) => x.toFixed(2).padStart(7);
 /** One video's segments as text lines. */
 function formatDetections(video: FeatureVideo, detections: readonly Detection[], top: number): string[] {
   const lines = [`${video.id} (${video.duration.toFixed(1)} s): ${detections.length} segments${detections.length > top ? `, the best ${top}` : ""}`];
-  for (const d of [...detections].sort((a, b) => b.score - a.score).slice(0, top)) lines.push(`  ${seconds(d.start)} - ${seconds(d.end)} s  ${d.label.padEnd(16)} score ${d.score.toFixed(3)} (proposal ${d.proposalScore.toFixed(3)} x class ${d.classProbability.toFixed(3)})`);
+  for (const d of [...detections].sort((a, b) => b.score - a.score).slice(0, top))
+    lines.push(
+      `  ${seconds(d.start)} - ${seconds(d.end)} s  ${d.label.padEnd(16)} score ${d.score.toFixed(3)} (proposal ${d.proposalScore.toFixed(3)} x class ${d.classProbability.toFixed(3)})`,
+    );
   return lines;
 }
 
@@ -103,14 +111,20 @@ export const command = defineCommand({
       if (stat.isDirectory() || input.endsWith(".npy")) {
         const folder = stat.isDirectory() ? input : path.dirname(input);
         const manifest = readManifest(folder);
-        const id = stat.isDirectory() ? flags.video : Object.entries(manifest.videos).find(([, e]) => path.resolve(folder, e.features) === path.resolve(input))?.[0];
-        if (!stat.isDirectory() && id === undefined) throw new DataError("VN122", input, `${path.basename(input)} is not a video's features in ${path.join(folder, MANIFEST)}`);
+        const id = stat.isDirectory()
+          ? flags.video
+          : Object.entries(manifest.videos).find(([, e]) => path.resolve(folder, e.features) === path.resolve(input))?.[0];
+        if (!stat.isDirectory() && id === undefined)
+          throw new DataError("VN122", input, `${path.basename(input)} is not a video's features in ${path.join(folder, MANIFEST)}`);
         if (!stat.isDirectory() && flags.video !== undefined) throw new UsageError("--video picks a video of a features folder; the .npy names one already");
         videos = folderVideos(folder, manifest, id);
         classNames = manifest.extractor.classNames;
       } else {
         if (flags.video !== undefined) throw new UsageError("--video picks a video of a features folder");
-        if (!recipe) throw new UsageError(`${flags.weights} does not record the feature extractor it was trained on; extract the video's features with \`vnet features\` and localize the folder`);
+        if (!recipe)
+          throw new UsageError(
+            `${flags.weights} does not record the feature extractor it was trained on; extract the video's features with \`vnet features\` and localize the folder`,
+          );
         const extractor = await openExtractor(recipe.spec, recipe.network, recipe.weights, recipe.layer, flags.backend, out, color, true);
         if (typeof extractor === "number") return extractor;
         classNames = extractor.classNames;
@@ -127,7 +141,10 @@ export const command = defineCommand({
             loader,
             batch: flags.batch ?? 32,
             cacheDir: loading.cacheDir,
-            progress: (_done, _total, snippets) => progress(`\rfeatures of ${set.videos[0]!.id}: ${snippets} snippets, ${(snippets / ((performance.now() - started) / 1000)).toFixed(1)} snippets/s\n`),
+            progress: (_done, _total, snippets) =>
+              progress(
+                `\rfeatures of ${set.videos[0]!.id}: ${snippets} snippets, ${(snippets / ((performance.now() - started) / 1000)).toFixed(1)} snippets/s\n`,
+              ),
             onFailure: (_video, error) => (failure = error),
           });
           if (failure) {
@@ -142,7 +159,12 @@ export const command = defineCommand({
         }
       }
       const mismatch = videos.find((v) => v.positions !== geometry.positions || v.features.length !== v.positions * geometry.features);
-      if (mismatch) throw new DataError("VN123", input, `${mismatch.id}'s features are [${mismatch.positions}, ${mismatch.features.length / mismatch.positions}] but ${network.name} reads [${geometry.positions}, ${geometry.features}]`);
+      if (mismatch)
+        throw new DataError(
+          "VN123",
+          input,
+          `${mismatch.id}'s features are [${mismatch.positions}, ${mismatch.features.length / mismatch.positions}] but ${network.name} reads [${geometry.positions}, ${geometry.features}]`,
+        );
       const started = performance.now();
       const detections = await localizeVideos(model, videos, geometry, classNames, BMN_POST_PROCESSING);
       const ms = (performance.now() - started) / videos.length;

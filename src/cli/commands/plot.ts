@@ -37,12 +37,14 @@ export const command = defineCommand({
     if (!format) throw new UsageError(`vnet plot writes .png, .svg or .html, not \`${path.extname(file) || file}\``);
     const names = runNames(given);
     const runs: RunCurves[] = given.map((dir, i) => {
-      if (!fs.existsSync(path.join(dir, "metrics.jsonl"))) throw new VnetError("VN109", `${dir} holds no metrics.jsonl: is it a run directory of vnet train?`, { path: dir });
+      if (!fs.existsSync(path.join(dir, "metrics.jsonl")))
+        throw new VnetError("VN109", `${dir} holds no metrics.jsonl: is it a run directory of vnet train?`, { path: dir });
       return readRunCurves(dir, names[i]!);
     });
     for (const run of runs) {
       if (run.skipped) err(`${run.name}: skipped ${run.skipped} unreadable line${run.skipped === 1 ? "" : "s"} of metrics.jsonl`);
-      if (run.epochs.length === 0) throw new VnetError("VN109", `${run.name}: metrics.jsonl holds no finished epoch yet`, { path: path.join(given[runs.indexOf(run)]!, "metrics.jsonl") });
+      if (run.epochs.length === 0)
+        throw new VnetError("VN109", `${run.name}: metrics.jsonl holds no finished epoch yet`, { path: path.join(given[runs.indexOf(run)]!, "metrics.jsonl") });
     }
     writeFileAtomic(file, await drawCurves(runs, format), { createDirectory: true });
     out(`${runs.map((r) => `${r.name}: ${r.epochs.length} epoch${r.epochs.length === 1 ? "" : "s"}`).join(", ")}`);

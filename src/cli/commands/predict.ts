@@ -37,7 +37,8 @@ type Video = { readonly source: FrameSource; readonly describe: string; readonly
 
 /** A .npy video or a builtin validation clip (with its true class), as the predictor samples it. */
 function tensorVideo(input: string | undefined, sample: string | undefined, protocol: SamplingProtocol): Video {
-  if ((input === undefined) === (sample === undefined)) throw new UsageError("vnet predict needs one video: a file (vnet predict <model> video.mp4), --input <video.npy> or --sample builtin:motion[:index]");
+  if ((input === undefined) === (sample === undefined))
+    throw new UsageError("vnet predict needs one video: a file (vnet predict <model> video.mp4), --input <video.npy> or --sample builtin:motion[:index]");
   // A tensor has no frame rate: a protocol that resamples to an fps takes its frames as recorded at that rate.
   const fps = testTiming(protocol).fps;
   const note = fps !== undefined ? `a tensor has no frame rate; its frames are taken as recorded at the protocol's ${fps} fps` : undefined;
@@ -51,7 +52,10 @@ function tensorVideo(input: string | undefined, sample: string | undefined, prot
     const describe = `${input} [${video.shape.join(", ")}]`;
     if (video.shape.length === 5) {
       const [n, t, h, w, c] = video.shape as [number, number, number, number, number];
-      if (t !== protocol.frames || h !== protocol.height || w !== protocol.width || c !== protocol.channels) throw new UsageError(`${input}: a batch of views must be [N, ${protocol.frames}, ${protocol.height}, ${protocol.width}, ${protocol.channels}], got [${video.shape.join(", ")}]`);
+      if (t !== protocol.frames || h !== protocol.height || w !== protocol.width || c !== protocol.channels)
+        throw new UsageError(
+          `${input}: a batch of views must be [N, ${protocol.frames}, ${protocol.height}, ${protocol.width}, ${protocol.channels}], got [${video.shape.join(", ")}]`,
+        );
       return { ready: { views: n, clips: video.data, flows: [] }, describe };
     }
     try {
@@ -65,7 +69,8 @@ function tensorVideo(input: string | undefined, sample: string | undefined, prot
   if (!variant) throw new UsageError(`unknown --sample ${sample} (builtin:motion[:index] or builtin:motion-appearance[:index])`);
   const index = Number(indexText ?? 0);
   const { frames, height, width } = builtinClipShape(protocol);
-  if (height !== width || protocol.channels !== 3) throw new UsageError(`${name} makes square RGB clips; the model reads [${protocol.frames}, ${height}, ${width}, ${protocol.channels}]`);
+  if (height !== width || protocol.channels !== 3)
+    throw new UsageError(`${name} makes square RGB clips; the model reads [${protocol.frames}, ${height}, ${width}, ${protocol.channels}]`);
   const classes = 8;
   const data = motionDataset({ variant, classes, frames: Math.max(frames, 2), size: height, trainPerClass: 0, valPerClass: Math.floor(index / classes) + 1 });
   const clipSize = data.frames * height * width * 3;
@@ -80,7 +85,11 @@ function tensorVideo(input: string | undefined, sample: string | undefined, prot
  * streams fed as the data pipeline computes them. A string (the reason) when the network does not
  * export; exit code 1 after printing the weights that do not fit the spec.
  */
-async function specOnnxPredictor(spec: string, options: TfjsOptions & { readonly provider: OnnxProvider }, out: (s: string) => void): Promise<Predictor | number | string> {
+async function specOnnxPredictor(
+  spec: string,
+  options: TfjsOptions & { readonly provider: OnnxProvider },
+  out: (s: string) => void,
+): Promise<Predictor | number | string> {
   const weights = options.weights;
   if (!weights) throw new UsageError("vnet predict <spec> needs --weights <run-dir or checkpoint directory>");
   const checked = checkNetwork(spec, options.network, out, options.color);
@@ -96,7 +105,10 @@ async function specOnnxPredictor(spec: string, options: TfjsOptions & { readonly
     return 1;
   }
   const classNames = checkpointClassNames(store.directory!) ?? graph.classNames;
-  return onnxModelPredictor(loaded.model, spec, { describe: `runtime: ONNX Runtime ${graph.name} (${loaded.model.provider} provider, the weights exported to ONNX in memory)`, ...(classNames ? { classNames } : {}) });
+  return onnxModelPredictor(loaded.model, spec, {
+    describe: `runtime: ONNX Runtime ${graph.name} (${loaded.model.provider} provider, the weights exported to ONNX in memory)`,
+    ...(classNames ? { classNames } : {}),
+  });
 }
 
 interface TfjsOptions {
@@ -121,14 +133,18 @@ async function specPredictor(spec: string, options: TfjsOptions, out: (s: string
   return tfjsPredictor(graph, model, checkpointClassNames(store.directory!) ?? graph.classNames);
 }
 
-
 export const command = defineCommand({
   name: "predict",
   usage: "predict <model.onnx | spec> (<video file> | --input <video.npy> | --sample builtin:motion[:i]) [--weights <run-dir>] [--top K]",
-  description: "Prints the top classes of one video, its views sampled and averaged by the model's test protocol. An ONNX file runs in ONNX Runtime (protocol and class names from its metadata); a spec with --weights runs in ONNX Runtime too (its weights exported in memory), or in tfjs with --runtime tfjs.",
+  description:
+    "Prints the top classes of one video, its views sampled and averaged by the model's test protocol. An ONNX file runs in ONNX Runtime (protocol and class names from its metadata); a spec with --weights runs in ONNX Runtime too (its weights exported in memory), or in tfjs with --runtime tfjs.",
   positional: { names: "model and video: <model.onnx | spec> [<video file>]", min: 1, max: 2 },
   flags: {
-    runtime: { type: "choice", choices: ["onnx", "tfjs"], doc: "for a spec: onnx (the weights exported to ONNX in memory, run in ONNX Runtime; the default where the network exports) or tfjs" },
+    runtime: {
+      type: "choice",
+      choices: ["onnx", "tfjs"],
+      doc: "for a spec: onnx (the weights exported to ONNX in memory, run in ONNX Runtime; the default where the network exports) or tfjs",
+    },
     weights: { type: "string", value: "DIR", doc: "with a spec: a run directory or checkpoint directory" },
     input: { type: "string", value: "FILE", doc: "a .npy video: float32 (or uint8) [T, H, W, C] in [0, 1], or ready views [N, T, H, W, C]" },
     sample: { type: "string", value: "builtin:motion[:i]", doc: "a builtin validation clip (with its true class)" },
@@ -182,23 +198,37 @@ export const command = defineCommand({
           return 1;
         }
       } else video = tensorVideo(flags.input, flags.sample, protocol);
-      if ("ready" in video && predictor.flows.length) throw new UsageError(`${predictor.name} reads optical flow, which ready views do not carry: give the video itself`);
+      if ("ready" in video && predictor.flows.length)
+        throw new UsageError(`${predictor.name} reads optical flow, which ready views do not carry: give the video itself`);
       out(`input: ${video.describe}`);
       if ("note" in video && video.note) out(`note: ${video.note}`);
       let prediction;
       try {
-        prediction = await predictVideo(predictor, "ready" in video ? { ready: video.ready } : { source: video.source, cacheDir: flags.cacheDir ?? defaultCacheDir() });
+        prediction = await predictVideo(
+          predictor,
+          "ready" in video ? { ready: video.ready } : { source: video.source, cacheDir: flags.cacheDir ?? defaultCacheDir() },
+        );
       } catch (error) {
         if (!(error instanceof DataError)) throw error;
         out(formatIssue(error.issue));
         return 1;
       }
       const flows = predictor.flows.length ? ` with ${predictor.flows.length} optical-flow stream${predictor.flows.length === 1 ? "" : "s"}` : "";
-      const taken = "ready" in video ? "given" : `${protocol.test.clips} clip${protocol.test.clips === 1 ? "" : "s"} x ${cropCount(protocol.test.crops)} crop${protocol.test.crops === "center" ? "" : "s"} (${protocol.test.crops})`;
-      out(`views: ${prediction.views.views} = ${taken} of [${protocol.frames}, ${protocol.height}, ${protocol.width}, ${protocol.channels}]${flows}, ${protocol.test.average} averaging`);
+      const taken =
+        "ready" in video
+          ? "given"
+          : `${protocol.test.clips} clip${protocol.test.clips === 1 ? "" : "s"} x ${cropCount(protocol.test.crops)} crop${protocol.test.crops === "center" ? "" : "s"} (${protocol.test.crops})`;
+      out(
+        `views: ${prediction.views.views} = ${taken} of [${protocol.frames}, ${protocol.height}, ${protocol.width}, ${protocol.channels}]${flows}, ${protocol.test.average} averaging`,
+      );
       const scores = prediction.averaged;
       const broken = scores.filter((v) => !Number.isFinite(v)).length;
-      if (broken) throw new VnetError("VN118", `the model's scores for ${positional[1] ?? flags.input ?? flags.sample} hold ${broken} NaN or infinite value(s) of ${scores.length}; there is no ranking to print`, { path: target, hint: "the weights are unusable (check them with vnet eval) or the input is not what the model expects" });
+      if (broken)
+        throw new VnetError(
+          "VN118",
+          `the model's scores for ${positional[1] ?? flags.input ?? flags.sample} hold ${broken} NaN or infinite value(s) of ${scores.length}; there is no ranking to print`,
+          { path: target, hint: "the weights are unusable (check them with vnet eval) or the input is not what the model expects" },
+        );
       out(`top-${Math.min(top, scores.length)} (${AVERAGED[protocol.test.average]}):`);
       const best = topClasses(scores, predictor.classNames, top);
       const width = Math.max(...best.map((b) => b.name.length));

@@ -44,7 +44,8 @@ function pickVideos(labels: Int32Array, predicted: readonly number[], count: num
 export const command = defineCommand({
   name: "report",
   usage: "report <run-dir> --spec <spec> --data <builtin:motion | folder | list> -o report.html [--videos N] [options]",
-  description: "Writes one self-contained HTML page about a run: the spec and its summary, the network drawing, the training curves, the evaluation with the test protocol (top-1/5, per-class accuracy, confusion matrix) and Grad-CAM of a few validation videos, right and wrong.",
+  description:
+    "Writes one self-contained HTML page about a run: the spec and its summary, the network drawing, the training curves, the evaluation with the test protocol (top-1/5, per-class accuracy, confusion matrix) and Grad-CAM of a few validation videos, right and wrong.",
   positional: { names: "run directory", min: 1, max: 1 },
   flags: {
     spec: { type: "string", value: "SPEC", doc: "the spec the run trained" },
@@ -67,7 +68,8 @@ export const command = defineCommand({
     const file = flags.out;
     if (!file) throw new UsageError("vnet report needs an output file: -o report.html");
     if (!/\.html?$/i.test(file)) throw new UsageError(`vnet report writes an .html page, not \`${path.extname(file) || file}\``);
-    if (!fs.existsSync(path.join(runDir, "metrics.jsonl"))) throw new VnetError("VN109", `${runDir} holds no metrics.jsonl: is it a run directory of vnet train?`, { path: runDir });
+    if (!fs.existsSync(path.join(runDir, "metrics.jsonl")))
+      throw new VnetError("VN109", `${runDir} holds no metrics.jsonl: is it a run directory of vnet train?`, { path: runDir });
     const checked = checkRunnableNetwork(flags.spec, flags.network, out, color);
     if (typeof checked === "number") return checked;
     const { network, graph } = checked;
@@ -75,9 +77,21 @@ export const command = defineCommand({
     const loading = loadingOptions(flags);
     const dir = checkpointDir(runDir);
     const store = await readWeightsFlag(dir);
-    checkOutputFile("-o", file, [...specInputs(checked.result.program.modules.keys(), checked.file), { path: dir, what: "the run's checkpoint" }, { path: path.join(runDir, "metrics.jsonl"), what: "the run's metrics" }, ...datasetInputs(flags.data)]);
+    checkOutputFile("-o", file, [
+      ...specInputs(checked.result.program.modules.keys(), checked.file),
+      { path: dir, what: "the run's checkpoint" },
+      { path: path.join(runDir, "metrics.jsonl"), what: "the run's metrics" },
+      ...datasetInputs(flags.data),
+    ]);
     const trainedOn = checkpointClassNames(dir);
-    const dataset = await loadDataset(flags.data, graph, { seed, trainPerClass: 1, cacheDir: loading.cacheDir, ...(flags.valClips ? { valPerClass: flags.valClips } : {}), ...(flags.valFraction !== undefined ? { valFraction: flags.valFraction } : {}), ...(trainedOn ? { classNames: trainedOn } : {}) });
+    const dataset = await loadDataset(flags.data, graph, {
+      seed,
+      trainPerClass: 1,
+      cacheDir: loading.cacheDir,
+      ...(flags.valClips ? { valPerClass: flags.valClips } : {}),
+      ...(flags.valFraction !== undefined ? { valFraction: flags.valFraction } : {}),
+      ...(trainedOn ? { classNames: trainedOn } : {}),
+    });
     reportIssues(dataset.issues, out, false);
     const split = flags.split ?? (dataset.val.length === 0 && dataset.test.length > 0 ? "test" : "val");
     const items = dataset[split];
@@ -92,7 +106,13 @@ export const command = defineCommand({
       const failures: DataIssue[] = [];
       let result;
       try {
-        result = await predictVideos(model, graph, items, { loader, protocol, flows, batch: Math.max(flags.batch ?? 16, viewsPerVideo(protocol)), onFailure: (_item, error) => failures.push(issueOf(error)) });
+        result = await predictVideos(model, graph, items, {
+          loader,
+          protocol,
+          flows,
+          batch: Math.max(flags.batch ?? 16, viewsPerVideo(protocol)),
+          onFailure: (_item, error) => failures.push(issueOf(error)),
+        });
       } finally {
         await loader.close();
       }
@@ -120,7 +140,9 @@ export const command = defineCommand({
           caption: `The first of its ${explanation.protocolViews} test view${explanation.protocolViews === 1 ? "" : "s"}; the map explains the predicted class.`,
         });
       }
-      out(`explained ${cams.length} video${cams.length === 1 ? "" : "s"} with Grad-CAM (${cams.filter((c) => c.right).length} right, ${cams.filter((c) => !c.right).length} wrong)`);
+      out(
+        `explained ${cams.length} video${cams.length === 1 ? "" : "s"} with Grad-CAM (${cams.filter((c) => c.right).length} right, ${cams.filter((c) => !c.right).length} wrong)`,
+      );
       const html = reportHtml({
         title: `${network.name}: training report`,
         run: runDir,

@@ -47,11 +47,17 @@ function stoppedBeforeTraining(interrupt: AbortSignal, err: (s: string) => void)
 export const command = defineCommand({
   name: "train",
   interruptible: true,
-  usage: "train <spec> --data <builtin:motion | folder | list> -o <run-dir> [--engine auto|ort|tfjs] [--epochs N] [--lr X] [--resume | --init <ckpt>] [options]",
-  description: "Trains the spec on a dataset with its `training` section (flags override it); writes metrics.jsonl and a crash-safe checkpoint per epoch into the run directory. --resume continues a run from its last checkpoint.",
+  usage:
+    "train <spec> --data <builtin:motion | folder | list> -o <run-dir> [--engine auto|ort|tfjs] [--epochs N] [--lr X] [--resume | --init <ckpt>] [options]",
+  description:
+    "Trains the spec on a dataset with its `training` section (flags override it); writes metrics.jsonl and a crash-safe checkpoint per epoch into the run directory. --resume continues a run from its last checkpoint.",
   positional: { names: "spec file", min: 1, max: 1 },
   flags: {
-    data: { type: "string", value: `${DATA_VALUE}|FEATURES`, doc: "the dataset: a builtin one, a folder of class folders, or a list file; for a localizer, a features folder (`vnet features`)" },
+    data: {
+      type: "string",
+      value: `${DATA_VALUE}|FEATURES`,
+      doc: "the dataset: a builtin one, a folder of class folders, or a list file; for a localizer, a features folder (`vnet features`)",
+    },
     out: { type: "string", alias: "-o", value: "RUN-DIR", doc: "the run directory (metrics.jsonl, checkpoint/)" },
     epochs: { type: "int", min: 1, doc: "epochs to train (default: the spec's)" },
     batch: { type: "int", min: 1, doc: "clips per step (default: the spec's)" },
@@ -66,7 +72,11 @@ export const command = defineCommand({
     seed: SEED_FLAG,
     resume: { type: "switch", doc: "continue the run in -o from its last checkpoint" },
     init: { type: "string", value: "CKPT", doc: "starting weights of a new run (a run, checkpoint or tfjs model directory)" },
-    annotations: { type: "string", value: "FILE", doc: "a localizer's annotations when the features folder has none (ActivityNet-style JSON or THUMOS-style lists)" },
+    annotations: {
+      type: "string",
+      value: "FILE",
+      doc: "a localizer's annotations when the features folder has none (ActivityNet-style JSON or THUMOS-style lists)",
+    },
     partial: { type: "switch", doc: "with --init: leave weights whose shapes differ at their initialisers (warned)" },
     plot: { type: "switch", doc: "redraw the training curves to <run-dir>/curves.png after every epoch" },
     network: NETWORK_FLAG,
@@ -80,7 +90,8 @@ export const command = defineCommand({
     if (!runDir) throw new UsageError("vnet train needs a run directory: -o <run-dir>");
     const data = flags.data;
     if (!data) throw new UsageError("vnet train needs --data (builtin:motion, builtin:motion-appearance, or a video folder or list file)");
-    if (flags.init !== undefined && flags.resume) throw new UsageError("--init sets the starting weights of a new run; --resume continues one: use one of them");
+    if (flags.init !== undefined && flags.resume)
+      throw new UsageError("--init sets the starting weights of a new run; --resume continues one: use one of them");
     if (flags.partial && flags.init === undefined) throw new UsageError("--partial applies to --init weights: give --init <ckpt>");
     const overrides: Partial<Record<keyof TrainingConfig, unknown>> = {
       epochs: flags.epochs,
@@ -96,7 +107,11 @@ export const command = defineCommand({
     const checked = checkRunnableNetwork(positional[0]!, flags.network, out, color, ["classification", "localization", "detection"]);
     if (typeof checked === "number") return checked;
     const { network, graph, result, file: spec } = checked;
-    const inputs = [...specInputs(result.program.modules.keys(), spec), ...datasetInputs(data), ...(flags.init !== undefined ? [{ path: flags.init, what: "the --init weights" }] : [])];
+    const inputs = [
+      ...specInputs(result.program.modules.keys(), spec),
+      ...datasetInputs(data),
+      ...(flags.init !== undefined ? [{ path: flags.init, what: "the --init weights" }] : []),
+    ];
     checkRunDirectory(runDir, inputs, flags.resume);
     if (network.task === "detection") return trainDetector(network, graph, data, runDir, flags.seed ?? 0, defined, flags, out, progress);
     if (network.task === "localization") return trainLocalizer(network, graph, data, runDir, flags.seed ?? 0, defined, flags, out, progress, interrupt, err);
@@ -117,13 +132,27 @@ export const command = defineCommand({
       if (flags.resume) {
         // Everything about the checkpoint is settled before any data is loaded.
         const found = recoverCheckpoint(runDir);
-        checkArchitecture(graph, [...readModelDirectory(found.dir).weights].map(([name, t]) => ({ name, shape: t.shape })), found.dir, found.progress.network);
+        checkArchitecture(
+          graph,
+          [...readModelDirectory(found.dir).weights].map(([name, t]) => ({ name, shape: t.shape })),
+          found.dir,
+          found.progress.network,
+        );
         settings = resumeSettings(found.progress.settings ?? {}, current, given, flags, found.progress.epoch, runDir);
-        if (found.progress.specHash && found.progress.specHash !== programHash(result.program)) out(`note: ${path.basename(spec)} changed since ${found.dir} was written; its weights still fit (same layers and shapes), and the run keeps its own settings`);
+        if (found.progress.specHash && found.progress.specHash !== programHash(result.program))
+          out(
+            `note: ${path.basename(spec)} changed since ${found.dir} was written; its weights still fit (same layers and shapes), and the run keeps its own settings`,
+          );
       }
       const { seed, config } = settings;
       const loading = loadingOptions(flags);
-      const dataset: VideoSplits = await loadDataset(data, graph, { seed, cacheDir: loading.cacheDir, ...(settings.trainClips ? { trainPerClass: settings.trainClips } : {}), ...(settings.valClips ? { valPerClass: settings.valClips } : {}), ...(settings.valFraction !== undefined ? { valFraction: settings.valFraction } : {}) });
+      const dataset: VideoSplits = await loadDataset(data, graph, {
+        seed,
+        cacheDir: loading.cacheDir,
+        ...(settings.trainClips ? { trainPerClass: settings.trainClips } : {}),
+        ...(settings.valClips ? { valPerClass: settings.valClips } : {}),
+        ...(settings.valFraction !== undefined ? { valFraction: settings.valFraction } : {}),
+      });
       reportIssues(dataset.issues, out, false);
       if (interrupt.aborted) return stoppedBeforeTraining(interrupt, err);
       if (dataset.train.length === 0) {
@@ -133,12 +162,18 @@ export const command = defineCommand({
       // The tfjs backend trains with the tfjs engine; with ONNX Runtime it only initialises weights, so its choice is not printed.
       const selection = await startBackend(flags.backend, flags.engine === "tfjs" ? out : () => undefined, true, network);
       if (interrupt.aborted) return stoppedBeforeTraining(interrupt, err);
-      const initialise = flags.init === undefined ? undefined : await (await import("../init-weights.js")).initialWeights(flags.init, network, graph, flags.partial, out, color);
+      const initialise =
+        flags.init === undefined ? undefined : await (await import("../init-weights.js")).initialWeights(flags.init, network, graph, flags.partial, out, color);
       if (typeof initialise === "number") return initialise;
       const { frames, height, width } = graph.protocol!;
-      const views = frames === 1 ? `frames of [${height}, ${width}, 3] (a 2D network: one frame of each video)` : `clips of [${frames}, ${height}, ${width}, 3]`;
-      out(`training ${network.name} on ${dataset.name}: ${dataset.train.length} training and ${dataset.val.length} validation videos, ${views}, ${dataset.classNames.length} classes`);
-      out(`${config.optimizer} lr ${config.lr} (${config.schedule}${config.warmup ? `, ${config.warmup} warm-up epochs` : ""}), weight decay ${config.weightDecay}, batch ${config.batch}, ${config.epochs} epochs, seed ${seed}`);
+      const views =
+        frames === 1 ? `frames of [${height}, ${width}, 3] (a 2D network: one frame of each video)` : `clips of [${frames}, ${height}, ${width}, 3]`;
+      out(
+        `training ${network.name} on ${dataset.name}: ${dataset.train.length} training and ${dataset.val.length} validation videos, ${views}, ${dataset.classNames.length} classes`,
+      );
+      out(
+        `${config.optimizer} lr ${config.lr} (${config.schedule}${config.warmup ? `, ${config.warmup} warm-up epochs` : ""}), weight decay ${config.weightDecay}, batch ${config.batch}, ${config.epochs} epochs, seed ${seed}`,
+      );
       const { config: _config, ...recorded } = settings;
       const trained = await trainNetwork(graph, dataset, {
         config,
@@ -171,7 +206,8 @@ export const command = defineCommand({
       if (trained.stopped) return 1;
       const last = trained.history[trained.history.length - 1];
       if (last && Number.isNaN(last.valAccuracy)) out(`trained ${last.epoch} epochs; no validation videos to measure accuracy on`);
-      else if (last) out(`validation accuracy ${(100 * last.valAccuracy).toFixed(1)}% after ${last.epoch} epochs (chance ${(100 / dataset.classNames.length).toFixed(1)}%)`);
+      else if (last)
+        out(`validation accuracy ${(100 * last.valAccuracy).toFixed(1)}% after ${last.epoch} epochs (chance ${(100 / dataset.classNames.length).toFixed(1)}%)`);
       out(`wrote ${path.join(runDir, "metrics.jsonl")}${flags.plot ? `, ${path.join(runDir, "curves.png")}` : ""} and ${path.join(runDir, "checkpoint")}/`);
       return 0;
     } finally {
@@ -181,9 +217,31 @@ export const command = defineCommand({
 });
 
 /** `vnet train` of a localizer: on a features folder's splits, validating AR@10, AR@100 and the AUC each epoch. */
-async function trainLocalizer(network: CheckedNetwork, graph: IrGraph, data: string, runDir: string, seed: number, overrides: Partial<TrainingConfig>, flags: { readonly annotations: string | undefined; readonly resume: boolean; readonly init: string | undefined; readonly plot: boolean; readonly engine: EngineChoice | undefined; readonly backend: BackendChoice | undefined }, out: (s: string) => void, progress: (s: string) => void, interrupt: AbortSignal, err: (s: string) => void): Promise<number> {
+async function trainLocalizer(
+  network: CheckedNetwork,
+  graph: IrGraph,
+  data: string,
+  runDir: string,
+  seed: number,
+  overrides: Partial<TrainingConfig>,
+  flags: {
+    readonly annotations: string | undefined;
+    readonly resume: boolean;
+    readonly init: string | undefined;
+    readonly plot: boolean;
+    readonly engine: EngineChoice | undefined;
+    readonly backend: BackendChoice | undefined;
+  },
+  out: (s: string) => void,
+  progress: (s: string) => void,
+  interrupt: AbortSignal,
+  err: (s: string) => void,
+): Promise<number> {
   if (flags.init !== undefined) throw new UsageError("--init is not supported for localizers yet: train from scratch or --resume");
-  if (flags.engine === "ort") throw new UsageError(`${network.name} is a localizer: it trains on the tfjs engine (the ONNX training step has classification's loss only); leave out --engine ort`);
+  if (flags.engine === "ort")
+    throw new UsageError(
+      `${network.name} is a localizer: it trains on the tfjs engine (the ONNX training step has classification's loss only); leave out --engine ort`,
+    );
   const splits = openFeatureSplits(data, flags.annotations ? { annotations: flags.annotations } : {});
   checkFeatureFit(graph, splits);
   reportIssues(splits.issues, out, false);
@@ -196,9 +254,24 @@ async function trainLocalizer(network: CheckedNetwork, graph: IrGraph, data: str
   const config = trainingConfig(network, overrides);
   const { positions, features } = localizerGeometry(graph);
   const extractor = splits.manifest.extractor;
-  out(`training ${network.name} on ${shownPath(data)}: ${train.length} training and ${splits.val.length} validation videos, sequences of [${positions}, ${features}] (${extractor.network}'s ${extractor.layer}), ${splits.classNames.length} action classes`);
-  out(`${config.optimizer} lr ${config.lr} (${config.schedule}${config.warmup ? `, ${config.warmup} warm-up epochs` : ""}), weight decay ${config.weightDecay}, batch ${config.batch}, ${config.epochs} epochs`);
-  const result = await trainNetwork(graph, splits, { config, runDir, seed, resume: flags.resume, engine: flags.engine, onEngine: (description, reason) => out(`engine: ${description}${reason ? ` (${reason})` : ""}`), progress: (line, done) => progress(done ? `\r${line}\n` : `\r${line}`), log: out, signal: interrupt, ...(flags.plot ? { onEpoch: () => redrawCurves(runDir) } : {}) });
+  out(
+    `training ${network.name} on ${shownPath(data)}: ${train.length} training and ${splits.val.length} validation videos, sequences of [${positions}, ${features}] (${extractor.network}'s ${extractor.layer}), ${splits.classNames.length} action classes`,
+  );
+  out(
+    `${config.optimizer} lr ${config.lr} (${config.schedule}${config.warmup ? `, ${config.warmup} warm-up epochs` : ""}), weight decay ${config.weightDecay}, batch ${config.batch}, ${config.epochs} epochs`,
+  );
+  const result = await trainNetwork(graph, splits, {
+    config,
+    runDir,
+    seed,
+    resume: flags.resume,
+    engine: flags.engine,
+    onEngine: (description, reason) => out(`engine: ${description}${reason ? ` (${reason})` : ""}`),
+    progress: (line, done) => progress(done ? `\r${line}\n` : `\r${line}`),
+    log: out,
+    signal: interrupt,
+    ...(flags.plot ? { onEpoch: () => redrawCurves(runDir) } : {}),
+  });
   result.model.dispose();
   const summary = skippedSummary(splits.issues);
   if (summary) out(summary);
@@ -209,7 +282,10 @@ async function trainLocalizer(network: CheckedNetwork, graph: IrGraph, data: str
   if (result.stopped) return 1;
   const last = result.history[result.history.length - 1];
   const figures = last?.valMetrics;
-  if (figures && "AR@10" in figures) out(`validation AR@10 ${(100 * figures["AR@10"]!).toFixed(1)}%, AR@100 ${(100 * figures["AR@100"]!).toFixed(1)}%, AUC ${figures.AUC!.toFixed(2)} after ${last!.epoch} epochs`);
+  if (figures && "AR@10" in figures)
+    out(
+      `validation AR@10 ${(100 * figures["AR@10"]!).toFixed(1)}%, AR@100 ${(100 * figures["AR@100"]!).toFixed(1)}%, AUC ${figures.AUC!.toFixed(2)} after ${last!.epoch} epochs`,
+    );
   else if (last) out(`trained ${last.epoch} epochs; no annotated validation videos to measure recall on`);
   out(`wrote ${path.join(runDir, "metrics.jsonl")}${flags.plot ? `, ${path.join(runDir, "curves.png")}` : ""} and ${path.join(runDir, "checkpoint")}/`);
   return 0;

@@ -24,7 +24,8 @@ export const PARITY_TOLERANCE = 1e-4;
 const importCommand = defineCommand({
   name: "import",
   usage: "weights import <model.onnx> --spec <spec> -o <dir> [--dry-run] [--partial] [--no-verify]",
-  description: "Maps an ONNX file's weights (torch.onnx.export of torchvision's video ResNets, a PySlowFast model) onto the spec's layers by structure and writes a tfjs model. The result must agree with ONNX Runtime on a random input unless --no-verify.",
+  description:
+    "Maps an ONNX file's weights (torch.onnx.export of torchvision's video ResNets, a PySlowFast model) onto the spec's layers by structure and writes a tfjs model. The result must agree with ONNX Runtime on a random input unless --no-verify.",
   positional: { names: "ONNX file", min: 1, max: 1 },
   flags: {
     spec: { type: "string", value: "SPEC", doc: "the spec whose layers take the weights" },
@@ -46,7 +47,8 @@ const importCommand = defineCommand({
     const checked = checkRunnableNetwork(spec, flags.network, out, color);
     if (typeof checked === "number") return checked;
     const { network, graph, file: specFile } = checked;
-    if (target) checkModelDirectory("-o", target, [...specInputs(checked.result.program.modules.keys(), specFile), { path: file, what: "the ONNX file being imported" }]);
+    if (target)
+      checkModelDirectory("-o", target, [...specInputs(checked.result.program.modules.keys(), specFile), { path: file, what: "the ONNX file being imported" }]);
     const onnxFile = readOnnxFile(file);
     if (!("model" in onnxFile)) {
       out(renderAgainst(specFile, [onnxFile], color));
@@ -56,10 +58,20 @@ const importCommand = defineCommand({
     await startBackend(flags.backend, out, false);
     out(`importing ${file} (${onnxModel.producer}, ${onnxModel.layers.length} weighted layers) into ${network.name}`);
     const mapping = mapOnnxWeights(graph, onnxModel, { partial, at: { file: network.file, range: network.range }, file });
-    const inputs = inputMismatches(graph, onnxModel).map((message): Diagnostic => ({ code: "VN104", severity: "error", message, file: network.file, range: network.range }));
+    const inputs = inputMismatches(graph, onnxModel).map(
+      (message): Diagnostic => ({ code: "VN104", severity: "error", message, file: network.file, range: network.range }),
+    );
     const bad = nonFinite(mapping.weights);
     // NaN weights would pass any parity check (every comparison with NaN is false): refuse them first.
-    if (bad) inputs.push({ code: "VN118", severity: "error", message: `${file}: ${bad.name} holds ${bad.count} NaN or infinite value(s); the imported model could only output NaN`, file: network.file, range: network.range, hint: "export the model again from a healthy checkpoint" });
+    if (bad)
+      inputs.push({
+        code: "VN118",
+        severity: "error",
+        message: `${file}: ${bad.name} holds ${bad.count} NaN or infinite value(s); the imported model could only output NaN`,
+        file: network.file,
+        range: network.range,
+        hint: "export the model again from a healthy checkpoint",
+      });
     const next = showMapping(network, specFile, mapping.report, inputs, dryRun, out, color);
     if (next !== "write") return next === "errors" ? 1 : 0;
     const seed = flags.seed ?? 0;
@@ -70,10 +82,27 @@ const importCommand = defineCommand({
         const { parity, resized } = checkedParity;
         const tolerance = PARITY_TOLERANCE * Math.max(1, parity.maxAbs);
         const where = resized ? ` at the file's clip [${resized.join(", ")}] (the spec's layers re-checked at it)` : "";
-        out(`parity with ONNX Runtime on a random input${where}: max |diff| ${parity.maxAbsDiff.toExponential(2)} over outputs [${parity.outputShape.join(", ")}] up to ${parity.maxAbs.toPrecision(3)} in size (tolerance ${tolerance.toExponential(2)})`);
+        out(
+          `parity with ONNX Runtime on a random input${where}: max |diff| ${parity.maxAbsDiff.toExponential(2)} over outputs [${parity.outputShape.join(", ")}] up to ${parity.maxAbs.toPrecision(3)} in size (tolerance ${tolerance.toExponential(2)})`,
+        );
         if (!(parity.maxAbsDiff <= tolerance)) {
           const message = `the imported ${network.name} differs from ONNX Runtime on ${file} by up to ${parity.maxAbsDiff.toExponential(2)}; layers paired by order and shape may not compute the same thing (padding, pooling, activations)`;
-          out(renderAgainst(specFile, [{ code: "VN108", severity: partial ? "warning" : "error", message, file: network.file, range: network.range, hint: "compare the spec with the exported model layer by layer (vnet summary, netron); --no-verify writes the weights anyway" }], color));
+          out(
+            renderAgainst(
+              specFile,
+              [
+                {
+                  code: "VN108",
+                  severity: partial ? "warning" : "error",
+                  message,
+                  file: network.file,
+                  range: network.range,
+                  hint: "compare the spec with the exported model layer by layer (vnet summary, netron); --no-verify writes the weights anyway",
+                },
+              ],
+              color,
+            ),
+          );
           if (!partial) return 1;
         }
       }

@@ -31,12 +31,34 @@ export function decodeFrames(file: string, meta: VideoMeta, indices: readonly nu
   const wanted = [...new Set(indices)].sort((a, b) => a - b);
   const first = wanted[0]!;
   const last = wanted[wanted.length - 1]!;
-  if (first < 0 || last >= meta.frames) return Promise.reject(new DataError("VN093", file, `frames ${first}..${last} requested of a ${meta.frames}-frame video`));
+  if (first < 0 || last >= meta.frames)
+    return Promise.reject(new DataError("VN093", file, `frames ${first}..${last} requested of a ${meta.frames}-frame video`));
   // Half a frame early, so rounding in timestamps can never drop the first wanted frame.
   const seek = first > 0 ? ["-ss", ((first - 0.5) / meta.fps).toFixed(6)] : [];
   const filters = [`select='${selectRuns(wanted.map((i) => i - first))}'`];
   if (width !== meta.width || height !== meta.height) filters.push(`scale=${width}:${height}:flags=bilinear`);
-  const args = ["-hide_banner", "-nostdin", "-threads", "1", ...seek, "-i", file, "-map", "0:v:0", "-vf", filters.join(","), "-vsync", "0", "-frames:v", String(wanted.length), "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"];
+  const args = [
+    "-hide_banner",
+    "-nostdin",
+    "-threads",
+    "1",
+    ...seek,
+    "-i",
+    file,
+    "-map",
+    "0:v:0",
+    "-vf",
+    filters.join(","),
+    "-vsync",
+    "0",
+    "-frames:v",
+    String(wanted.length),
+    "-f",
+    "rawvideo",
+    "-pix_fmt",
+    "rgb24",
+    "pipe:1",
+  ];
   const frameBytes = width * height * 3;
   return new Promise((resolve, reject) => {
     const child = spawn(ffmpegPath(), args, { stdio: ["ignore", "pipe", "pipe"] });

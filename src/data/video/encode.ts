@@ -27,7 +27,28 @@ export async function encodeVideo(file: string, frames: Float32Array, options: E
   const bytes = Buffer.alloc(frames.length);
   for (let i = 0; i < frames.length; i++) bytes[i] = Math.round(Math.min(1, Math.max(0, frames[i]!)) * 255);
   const temp = `${file}.${process.pid}.tmp`;
-  const run = await runFfmpeg(["-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", `${width}x${height}`, "-r", String(fps), "-i", "pipe:0", ...(await codecArgs(fps)), "-f", "mp4", "-y", temp], bytes);
+  const run = await runFfmpeg(
+    [
+      "-v",
+      "error",
+      "-f",
+      "rawvideo",
+      "-pix_fmt",
+      "rgb24",
+      "-s",
+      `${width}x${height}`,
+      "-r",
+      String(fps),
+      "-i",
+      "pipe:0",
+      ...(await codecArgs(fps)),
+      "-f",
+      "mp4",
+      "-y",
+      temp,
+    ],
+    bytes,
+  );
   if (run.code !== 0) {
     fs.rmSync(temp, { force: true });
     throw new DataError("VN092", file, `ffmpeg could not encode it: ${lastError(run.stderr)}`);

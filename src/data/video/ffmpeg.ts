@@ -39,7 +39,11 @@ export function ffmpegPath(): string {
   } catch {
     // Reported below.
   }
-  throw new DataError("VN098", "ffmpeg", "no ffmpeg found: install ffmpeg on the PATH, set VNET_FFMPEG, or reinstall @ffmpeg-installer/ffmpeg for this platform");
+  throw new DataError(
+    "VN098",
+    "ffmpeg",
+    "no ffmpeg found: install ffmpeg on the PATH, set VNET_FFMPEG, or reinstall @ffmpeg-installer/ffmpeg for this platform",
+  );
 }
 
 export interface FfmpegRun {
@@ -76,7 +80,10 @@ export function videoEncoders(): Promise<Set<string>> {
 
 /** The last meaningful line of ffmpeg's stderr, its explanation of a failure (without the file name it starts with). */
 export function lastError(stderr: string, file?: string): string {
-  const lines = stderr.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !/^(frame=|video:|Stream mapping|Press \[q\])/.test(l));
+  const lines = stderr
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !/^(frame=|video:|Stream mapping|Press \[q\])/.test(l));
   const last = lines[lines.length - 1] ?? "ffmpeg failed without a message";
   return file && last.startsWith(`${file}: `) ? last.slice(file.length + 2) : last;
 }

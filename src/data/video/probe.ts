@@ -32,7 +32,9 @@ interface CacheEntry {
 const memory = new Map<string, CacheEntry>();
 
 /** Parses the input section of `ffmpeg -i` output and its final frame counter. */
-export function parseProbe(stderr: string): { width: number; height: number; fps: number; duration: number; codec: string; frames: number; errors: string[] } | undefined {
+export function parseProbe(
+  stderr: string,
+): { width: number; height: number; fps: number; duration: number; codec: string; frames: number; errors: string[] } | undefined {
   const input = stderr.split(/^Stream mapping:|^Output #0/m)[0]!;
   const stream = /Stream #\d+:\d+[^:]*: Video: (\w+)[^\n]*?, (\d+)x(\d+)[^\n]*/.exec(input);
   if (!stream) return undefined;

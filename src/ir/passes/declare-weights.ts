@@ -16,7 +16,12 @@ const STATISTICS = new Set(["moving_mean", "moving_variance"]);
 export function declareWeights(graph: IrGraph): IrGraph {
   return rewriteNodes(graph, DECLARE_WEIGHTS, (node, ctx) => {
     const rule = IR_OPS.get(node.op)?.weights;
-    const shapes = rule ? rule(node.inputs.map((i) => ctx.shapeOf(i)), node.args) : [];
+    const shapes = rule
+      ? rule(
+          node.inputs.map((i) => ctx.shapeOf(i)),
+          node.args,
+        )
+      : [];
     const weights: WeightDecl[] = shapes.map((w) => ({
       name: `${node.name}.${w.role}`,
       role: w.role,

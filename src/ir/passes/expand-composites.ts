@@ -52,7 +52,10 @@ class Chain {
   }
 
   add(name: string, op: string, args: Args, inputs: readonly number[], keepId = false): number {
-    const shape = IR_OPS.get(op)!.shape!(inputs.map((i) => this.shapeOf(i)), args);
+    const shape = IR_OPS.get(op)!.shape!(
+      inputs.map((i) => this.shapeOf(i)),
+      args,
+    );
     if (typeof shape === "string") throw new Error(`internal: expanding ${this.parent.name}: ${op} ${name}: ${shape}`);
     const id = keepId ? this.parent.id : this.ctx.newId();
     this.nodes.push(childNode(this.parent, name, { id, op, args, inputs, shape }));
@@ -88,7 +91,12 @@ function expandLateral(node: IrNode, ctx: RewriteContext): IrNode[] {
   const alpha = node.args.alpha as number;
   const k = node.args.kernel as number;
   const out = chain.shapeOf(fast).at(-1)! * (node.args.ratio as number);
-  const conv = chain.add("conv", "conv3d", { filters: out, kernel: [k, 1, 1], stride: [alpha, 1, 1], pad: [Math.floor(k / 2), 0, 0], dilation: 1, groups: 1, bias: false }, [fast]);
+  const conv = chain.add(
+    "conv",
+    "conv3d",
+    { filters: out, kernel: [k, 1, 1], stride: [alpha, 1, 1], pad: [Math.floor(k / 2), 0, 0], dilation: 1, groups: 1, bias: false },
+    [fast],
+  );
   const bn = chain.add("bn", "bn", BN_DEFAULTS, [conv]);
   const relu = chain.add("relu", "relu", {}, [bn]);
   if (node.args.fuse === "sum") chain.add("fuse", "add", {}, [slow, relu], true);

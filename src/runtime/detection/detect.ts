@@ -21,13 +21,20 @@ export function detectorGeometry(graph: IrGraph): { frames: number; height: numb
 }
 
 /** The model inputs of a batch of keyframes with one box list each: the streams and the boxes [K, 5] in pixels. */
-export function detectorInputs(graph: IrGraph, keyframes: readonly DetectionKeyframe[], boxesOf: (k: DetectionKeyframe) => readonly NormalizedBox[]): tf.Tensor[] {
+export function detectorInputs(
+  graph: IrGraph,
+  keyframes: readonly DetectionKeyframe[],
+  boxesOf: (k: DetectionKeyframe) => readonly NormalizedBox[],
+): tf.Tensor[] {
   const { frames, height, width } = detectorGeometry(graph);
   const size = frames * height * width * 3;
   const clips = new Float32Array(keyframes.length * size);
   const rows: number[] = [];
   keyframes.forEach((k, n) => {
-    if (k.clip.length !== size) throw new Error(`${k.video} at ${k.timestamp} s: its clip has ${k.clip.length / (height * width * 3)} frames of another size than ${graph.name}'s ${frames}x${height}x${width}`);
+    if (k.clip.length !== size)
+      throw new Error(
+        `${k.video} at ${k.timestamp} s: its clip has ${k.clip.length / (height * width * 3)} frames of another size than ${graph.name}'s ${frames}x${height}x${width}`,
+      );
     clips.set(k.clip, n * size);
     for (const b of boxesOf(k)) rows.push(n, b.x1 * width, b.y1 * height, b.x2 * width, b.y2 * height);
   });
@@ -39,7 +46,13 @@ export function detectorInputs(graph: IrGraph, keyframes: readonly DetectionKeyf
 }
 
 /** Per-box action probabilities [boxes, classes] of each keyframe, in batches of `batch` keyframes (inference mode). */
-export function detectBoxes(model: tf.LayersModel, graph: IrGraph, keyframes: readonly DetectionKeyframe[], boxesOf: (k: DetectionKeyframe) => readonly NormalizedBox[], batch = 8): Float32Array[] {
+export function detectBoxes(
+  model: tf.LayersModel,
+  graph: IrGraph,
+  keyframes: readonly DetectionKeyframe[],
+  boxesOf: (k: DetectionKeyframe) => readonly NormalizedBox[],
+  batch = 8,
+): Float32Array[] {
   const classes = graph.classes!;
   const out: Float32Array[] = [];
   for (let at = 0; at < keyframes.length; at += batch) {
@@ -58,16 +71,26 @@ export function detectBoxes(model: tf.LayersModel, graph: IrGraph, keyframes: re
 }
 
 /** The proposals a detector scores at test time: those at or above the threshold (AVA's person detector boxes). */
-export const testBoxes = (threshold: number) => (k: DetectionKeyframe): readonly NormalizedBox[] => k.proposals.filter((p) => p.score >= threshold);
+export const testBoxes =
+  (threshold: number) =>
+  (k: DetectionKeyframe): readonly NormalizedBox[] =>
+    k.proposals.filter((p) => p.score >= threshold);
 
 /** Frame-mAP of per-box scores (as `detectBoxes` returns them for `boxesOf`) against the keyframes' ground truth. */
-export function detectionReport(keyframes: readonly DetectionKeyframe[], scores: readonly Float32Array[], boxesOf: (k: DetectionKeyframe) => readonly NormalizedBox[], classes: number): FrameMap {
+export function detectionReport(
+  keyframes: readonly DetectionKeyframe[],
+  scores: readonly Float32Array[],
+  boxesOf: (k: DetectionKeyframe) => readonly NormalizedBox[],
+  classes: number,
+): FrameMap {
   const truth: TruthBox[] = [];
   const detections: ScoredBox[] = [];
   keyframes.forEach((k, i) => {
     const key = `${k.video},${k.timestamp}`;
     for (const b of k.boxes) truth.push({ ...b, keyframe: key, classes: b.actions });
-    boxesOf(k).forEach((b, j) => detections.push({ x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2, keyframe: key, scores: scores[i]!.subarray(j * classes, (j + 1) * classes) }));
+    boxesOf(k).forEach((b, j) =>
+      detections.push({ x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2, keyframe: key, scores: scores[i]!.subarray(j * classes, (j + 1) * classes) }),
+    );
   });
   return frameMap(truth, detections, classes);
 }
@@ -76,5 +99,8 @@ export function detectionReport(keyframes: readonly DetectionKeyframe[], scores:
 export function formatDetectionReport(report: FrameMap, classNames: readonly string[], keyframes: number): string {
   const pct = (v: number) => (Number.isNaN(v) ? "  n/a" : `${(100 * v).toFixed(1).padStart(5)}%`);
   const width = Math.max(...classNames.map((n) => n.length), 5);
-  return [`frame-mAP@0.5: ${pct(report.map).trim()} over ${keyframes} keyframes`, ...classNames.map((n, c) => `  ${n.padEnd(width)}  AP ${pct(report.perClass[c]!)}`)].join("\n");
+  return [
+    `frame-mAP@0.5: ${pct(report.map).trim()} over ${keyframes} keyframes`,
+    ...classNames.map((n, c) => `  ${n.padEnd(width)}  AP ${pct(report.perClass[c]!)}`),
+  ].join("\n");
 }

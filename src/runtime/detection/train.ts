@@ -35,9 +35,13 @@ function labelTensor(keyframes: readonly DetectionKeyframe[], classes: number): 
 
 /** The trainer of a detector on keyframe splits, from fresh weights or a checkpoint. */
 export async function detectionTrainer(graph: IrGraph, splits: DetectionSplits, start: EngineStart, options: TrainOptions): Promise<TaskTrainer> {
-  if (options.engine === "ort") throw new Error(`${graph.name} is a detector: it trains on the tfjs engine (the ONNX training step has classification's loss only)`);
+  if (options.engine === "ort")
+    throw new Error(`${graph.name} is a detector: it trains on the tfjs engine (the ONNX training step has classification's loss only)`);
   const classes = graph.classes!;
-  if (splits.classNames.length !== classes) throw new Error(`${splits.name} has ${splits.classNames.length} action classes but ${graph.name} has ${classes}: set \`classes = ${splits.classNames.length}\``);
+  if (splits.classNames.length !== classes)
+    throw new Error(
+      `${splits.name} has ${splits.classNames.length} action classes but ${graph.name} has ${classes}: set \`classes = ${splits.classNames.length}\``,
+    );
   const { config } = options;
   const seed = options.seed ?? 0;
   const train = splits.train.filter((k) => k.boxes.length > 0);
@@ -45,7 +49,8 @@ export async function detectionTrainer(graph: IrGraph, splits: DetectionSplits, 
   const engine = await TfjsOptimization.start({ graph, config, seed, start, metadata });
   const model = await engine.model();
   const decay = weightDecayTerm(model, config.weightDecay);
-  const lossOf = (inputs: tf.Tensor[], labels: tf.Tensor, training: boolean) => sigmoidBinaryCrossEntropy(TFJS_ALGEBRA, model.apply(inputs, { training }) as tf.Tensor, labels) as tf.Scalar;
+  const lossOf = (inputs: tf.Tensor[], labels: tf.Tensor, training: boolean) =>
+    sigmoidBinaryCrossEntropy(TFJS_ALGEBRA, model.apply(inputs, { training }) as tf.Tensor, labels) as tf.Scalar;
   return {
     unit: "keyframes",
     classNames: splits.classNames,

@@ -36,7 +36,9 @@ export interface TrainingBatch {
 export type ViewScorer = (views: readonly LoadedViews[]) => Promise<{ readonly values: Float32Array; readonly classes: number }>;
 
 /** Where an engine starts: fresh weights (seeded, then `init`), or a checkpoint's state. */
-export type EngineStart = { readonly kind: "fresh"; readonly init?: (model: tf.LayersModel) => void } | { readonly kind: "checkpoint"; readonly contents: CheckpointContents };
+export type EngineStart =
+  | { readonly kind: "fresh"; readonly init?: (model: tf.LayersModel) => void }
+  | { readonly kind: "checkpoint"; readonly contents: CheckpointContents };
 
 /** What building a trainable model needs, whatever its inputs are. */
 export interface ModelSetup {

@@ -37,7 +37,11 @@ export async function startEngine(choice: EngineChoice, setup: EngineSetup, batc
     return { engine: await TfjsEngine.create(setup), reason: "TensorFlow with CUDA is installed and ONNX Runtime's CUDA provider is not" };
   }
   try {
-    return { engine: await OrtEngine.create(setup, batch, options), reason: "the network compiles to an ONNX training step; ONNX Runtime runs it with native kernels, far faster than tfjs's JavaScript and WebAssembly backends" };
+    return {
+      engine: await OrtEngine.create(setup, batch, options),
+      reason:
+        "the network compiles to an ONNX training step; ONNX Runtime runs it with native kernels, far faster than tfjs's JavaScript and WebAssembly backends",
+    };
   } catch (error) {
     if (!(error instanceof OrtTrainingUnavailable)) throw error;
     return { engine: await TfjsEngine.create(setup), reason: `ONNX Runtime cannot train it: ${error.message}` };

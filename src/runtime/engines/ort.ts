@@ -63,7 +63,9 @@ export interface OrtEngineOptions {
 
 /** The optimizer of the training step for the loop's settings (tfjs's Adam defaults). */
 export function optimizerSpec(config: EngineConfig): OptimizerSpec {
-  return config.optimizer === "adam" ? { kind: "adam", ...ADAM_DEFAULTS, decoupled: false } : { kind: "sgd", momentum: config.momentum, nesterov: config.nesterov };
+  return config.optimizer === "adam"
+    ? { kind: "adam", ...ADAM_DEFAULTS, decoupled: false }
+    : { kind: "sgd", momentum: config.momentum, nesterov: config.nesterov };
 }
 
 const size = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
@@ -117,7 +119,12 @@ export class OrtEngine implements TrainingEngine {
   static async create(setup: EngineSetup, batch: number, options: OrtEngineOptions = {}): Promise<OrtEngine> {
     const provider = (options.provider ?? "auto") === "auto" ? (cudaProviderInstalled() ? "cuda" : "cpu") : (options.provider as "cpu" | "cuda");
     const spec = optimizerSpec(setup.config);
-    const probe = buildTrainingStep(setup.graph, { batch, optimizer: spec, weightDecay: setup.config.weightDecay, labelSmoothing: setup.config.labelSmoothing });
+    const probe = buildTrainingStep(setup.graph, {
+      batch,
+      optimizer: spec,
+      weightDecay: setup.config.weightDecay,
+      labelSmoothing: setup.config.labelSmoothing,
+    });
     if (probe.diagnostics.length) throw new OrtTrainingUnavailable(probe.diagnostics);
     const evaluation = buildEvaluationGraph(setup.graph);
     if (evaluation.diagnostics.length) throw new OrtTrainingUnavailable(evaluation.diagnostics);
@@ -139,7 +146,8 @@ export class OrtEngine implements TrainingEngine {
     const state = new Map<string, Float32Array>();
     for (const s of probe.state.filter((t) => t.decl)) {
       const source = byName.get(storedWeightName(s.decl!));
-      if (!source || source.shape.join() !== s.decl!.shape.join()) throw new Error(`the starting weights have no ${storedWeightName(s.decl!)} of shape [${s.decl!.shape.join(", ")}]`);
+      if (!source || source.shape.join() !== s.decl!.shape.join())
+        throw new Error(`the starting weights have no ${storedWeightName(s.decl!)} of shape [${s.decl!.shape.join(", ")}]`);
       state.set(s.input, s.layout ? s.layout.toOnnx(source.data, s.decl!.shape).data : Float32Array.from(source.data));
     }
     // Optimizer slots by weight and kind (tfjs's names, suffixes dropped); missing ones start at zero.
@@ -151,7 +159,10 @@ export class OrtEngine implements TrainingEngine {
     for (const s of probe.state.filter((t) => t.kind === "slot")) {
       const weight = probe.state.find((t) => t.input === s.of)!;
       const saved = slots.get(`${storedWeightName(weight.decl!)}\u0000${s.slot}`);
-      state.set(s.input, saved && weight.layout ? weight.layout.toOnnx(saved, weight.decl!.shape).data : saved ? Float32Array.from(saved) : new Float32Array(size(s.dims)));
+      state.set(
+        s.input,
+        saved && weight.layout ? weight.layout.toOnnx(saved, weight.decl!.shape).data : saved ? Float32Array.from(saved) : new Float32Array(size(s.dims)),
+      );
     }
     const iterations = optimizerState.tensors.find((t) => t.name === "iter")?.data[0] ?? 0;
     const beta1 = Math.fround(ADAM_DEFAULTS.beta1);
@@ -161,7 +172,10 @@ export class OrtEngine implements TrainingEngine {
       accBeta1: optimizerState.scalars.accBeta1 ?? Math.fround(beta1 ** (iterations + 1)),
       accBeta2: optimizerState.scalars.accBeta2 ?? Math.fround(beta2 ** (iterations + 1)),
     };
-    const layout = { model: { ...contents.model, userDefinedMetadata: setup.metadata as Record<string, object> }, weights: contents.weights.map((w) => ({ name: w.name, shape: w.shape })) };
+    const layout = {
+      model: { ...contents.model, userDefinedMetadata: setup.metadata as Record<string, object> },
+      weights: contents.weights.map((w) => ({ name: w.name, shape: w.shape })),
+    };
     return new OrtEngine(setup, provider, state, probe.state, layout, { batch, session: await OrtEngine.session(probe, provider) }, optimizer);
   }
 
@@ -173,7 +187,12 @@ export class OrtEngine implements TrainingEngine {
   private stepSession(batch: number): Promise<StepSession> {
     let session = this.steps.get(batch);
     if (!session) {
-      const step = buildTrainingStep(this.setup.graph, { batch, optimizer: optimizerSpec(this.setup.config), weightDecay: this.setup.config.weightDecay, labelSmoothing: this.setup.config.labelSmoothing });
+      const step = buildTrainingStep(this.setup.graph, {
+        batch,
+        optimizer: optimizerSpec(this.setup.config),
+        weightDecay: this.setup.config.weightDecay,
+        labelSmoothing: this.setup.config.labelSmoothing,
+      });
       session = OrtEngine.session(step, this.provider);
       this.steps.set(batch, session);
     }

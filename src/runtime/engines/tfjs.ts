@@ -47,7 +47,10 @@ function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
  * Logits are the IR's: a logits output itself, the input of a final softmax, or the logarithm of
  * other probabilities (log-probabilities, whose softmax gives them back).
  */
-function trainingModel(model: tf.LayersModel, graph: IrGraph): { model: tf.LayersModel; heads: number[]; logits: ((output: tf.Tensor) => tf.Tensor)[]; fused: number } {
+function trainingModel(
+  model: tf.LayersModel,
+  graph: IrGraph,
+): { model: tf.LayersModel; heads: number[]; logits: ((output: tf.Tensor) => tf.Tensor)[]; fused: number } {
   const byId = new Map(graph.nodes.map((n) => [n.id, n]));
   // Each tensor once (tfjs gives no value for a repeated output): the heads, then the output.
   const outputs: tf.SymbolicTensor[] = [];
@@ -120,7 +123,16 @@ export async function modelContents(model: tf.LayersModel): Promise<Pick<Checkpo
     offset += size * 4;
     return { name: spec.name, shape: spec.shape, data: values };
   });
-  return { model: { modelTopology: artifacts.modelTopology, format: artifacts.format, generatedBy: artifacts.generatedBy, convertedBy: artifacts.convertedBy, userDefinedMetadata: artifacts.userDefinedMetadata }, weights };
+  return {
+    model: {
+      modelTopology: artifacts.modelTopology,
+      format: artifacts.format,
+      generatedBy: artifacts.generatedBy,
+      convertedBy: artifacts.convertedBy,
+      userDefinedMetadata: artifacts.userDefinedMetadata,
+    },
+    weights,
+  };
 }
 
 /**
@@ -203,7 +215,11 @@ export class TfjsOptimization {
 
   async checkpoint(progress: Progress): Promise<CheckpointContents> {
     const named = await this.optimizer.getWeights();
-    const optimizer = await Promise.all(named.map(async (w): Promise<NamedTensor> => ({ name: w.name, shape: w.tensor.shape, data: Float32Array.from((await w.tensor.data()) as ArrayLike<number>) })));
+    const optimizer = await Promise.all(
+      named.map(
+        async (w): Promise<NamedTensor> => ({ name: w.name, shape: w.tensor.shape, data: Float32Array.from((await w.tensor.data()) as ArrayLike<number>) }),
+      ),
+    );
     const optimizerScalars: Record<string, number> = {};
     for (const [key, variable] of Object.entries(hiddenScalars(this.optimizer))) optimizerScalars[key] = (await variable.data())[0]!;
     return { ...(await modelContents(this.trained)), optimizer, optimizerScalars, progress: { ...progress, engine: this.name } };

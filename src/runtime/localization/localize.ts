@@ -31,7 +31,11 @@ function positionsOf(segment: Segment, span: Segment, positions: number): [numbe
 }
 
 /** The class of each proposal by the mean snippet scores over it; the detection score is proposal x class probability. */
-export function labelProposals(proposals: readonly ScoredSegment[], video: Pick<FeatureVideo, "scores" | "positions" | "span">, classNames: readonly string[]): Detection[] {
+export function labelProposals(
+  proposals: readonly ScoredSegment[],
+  video: Pick<FeatureVideo, "scores" | "positions" | "span">,
+  classNames: readonly string[],
+): Detection[] {
   const K = classNames.length;
   return proposals.map((p) => {
     const [from, to] = positionsOf(p, video.span, video.positions);
@@ -44,7 +48,14 @@ export function labelProposals(proposals: readonly ScoredSegment[], video: Pick<
 }
 
 /** Every video's detections: the localizer's outputs, BMN's post-processing, labels from the snippet scores. */
-export async function localizeVideos(model: tf.LayersModel, videos: readonly FeatureVideo[], geometry: LocalizerGeometry, classNames: readonly string[], settings: PostProcessing = BMN_POST_PROCESSING, batch = 8): Promise<Detection[][]> {
+export async function localizeVideos(
+  model: tf.LayersModel,
+  videos: readonly FeatureVideo[],
+  geometry: LocalizerGeometry,
+  classNames: readonly string[],
+  settings: PostProcessing = BMN_POST_PROCESSING,
+  batch = 8,
+): Promise<Detection[][]> {
   const outputs = await runLocalizer(model, videos, geometry, batch);
   return outputs.map((o, i) => labelProposals(localizeSegments(o, videos[i]!.span, settings), videos[i]!, classNames));
 }
@@ -58,7 +69,8 @@ export function slidingWindowDetections(video: FeatureVideo, classNames: readonl
   const length = video.span.end - video.span.start;
   const windows: ScoredSegment[] = [];
   for (const fraction of [1 / 8, 1 / 4, 1 / 2]) {
-    for (let start = 0; start + fraction <= 1 + 1e-9; start += fraction / 2) windows.push({ start: video.span.start + start * length, end: video.span.start + (start + fraction) * length, score: 1 });
+    for (let start = 0; start + fraction <= 1 + 1e-9; start += fraction / 2)
+      windows.push({ start: video.span.start + start * length, end: video.span.start + (start + fraction) * length, score: 1 });
   }
   return labelProposals(windows, video, classNames)
     .sort((a, b) => b.score - a.score)

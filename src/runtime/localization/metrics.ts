@@ -32,7 +32,11 @@ export interface RecallCurve {
 }
 
 /** Average recall vs average number of proposals (ActivityNet `average_recall_vs_avg_nr_proposals`). */
-export function averageRecall(groundTruth: VideoSegments, proposals: VideoSegments<ScoredSegment>, options: { maxAverageProposals?: number; thresholds?: readonly number[] } = {}): RecallCurve {
+export function averageRecall(
+  groundTruth: VideoSegments,
+  proposals: VideoSegments<ScoredSegment>,
+  options: { maxAverageProposals?: number; thresholds?: readonly number[] } = {},
+): RecallCurve {
   const thresholds = options.thresholds ?? TIOU_THRESHOLDS;
   const videos = [...groundTruth.keys()].filter((v) => groundTruth.get(v)!.length > 0);
   const allProposals = [...proposals.values()].reduce((n, list) => n + list.length, 0);
@@ -51,7 +55,9 @@ export function averageRecall(groundTruth: VideoSegments, proposals: VideoSegmen
     }
     const kept = Math.min(Math.trunc(mine.length * ratio), mine.length);
     retrieved += kept;
-    const best = descendingOrder(mine.map((p) => p.score)).slice(0, kept).map((i) => mine[i]!);
+    const best = descendingOrder(mine.map((p) => p.score))
+      .slice(0, kept)
+      .map((i) => mine[i]!);
     scores.push(truth.map((g) => best.map((p) => segmentIou(p, g))));
   }
   const fractions = Array.from({ length: 100 }, (_, j) => ((j + 1) / 100.0) * ((maxAverage * videos.length) / retrieved));
@@ -70,12 +76,17 @@ export function averageRecall(groundTruth: VideoSegments, proposals: VideoSegmen
   const averageRecall = fractions.map((_, j) => recall.reduce((s, row) => s + row[j]!, 0) / thresholds.length);
   const proposalsPerVideo = fractions.map((f) => f * (retrieved / videos.length));
   let area = 0;
-  for (let j = 1; j < proposalsPerVideo.length; j++) area += ((proposalsPerVideo[j]! - proposalsPerVideo[j - 1]!) * (averageRecall[j]! + averageRecall[j - 1]!)) / 2;
+  for (let j = 1; j < proposalsPerVideo.length; j++)
+    area += ((proposalsPerVideo[j]! - proposalsPerVideo[j - 1]!) * (averageRecall[j]! + averageRecall[j - 1]!)) / 2;
   return { recall, averageRecall, proposalsPerVideo, auc: (100 * area) / proposalsPerVideo[proposalsPerVideo.length - 1]!, thresholds };
 }
 
 /** Average precision of one class's detections at each threshold (ActivityNet `compute_average_precision_detection`). */
-export function classAveragePrecision(groundTruth: readonly { video: string; segment: Segment }[], detections: readonly { video: string; segment: ScoredSegment }[], thresholds: readonly number[] = TIOU_THRESHOLDS): number[] {
+export function classAveragePrecision(
+  groundTruth: readonly { video: string; segment: Segment }[],
+  detections: readonly { video: string; segment: ScoredSegment }[],
+  thresholds: readonly number[] = TIOU_THRESHOLDS,
+): number[] {
   if (detections.length === 0) return thresholds.map(() => 0);
   const byVideo = new Map<string, number[]>();
   groundTruth.forEach((g, i) => byVideo.set(g.video, [...(byVideo.get(g.video) ?? []), i]));
@@ -136,7 +147,11 @@ export interface DetectionReport {
  * Mean average precision of labelled detections against labelled ground truth (ActivityNet
  * `ANETdetection.evaluate`). Detections of classes the ground truth lacks are ignored.
  */
-export function meanAveragePrecision(groundTruth: VideoSegments<Segment & { label: string }>, detections: VideoSegments<ScoredSegment>, thresholds: readonly number[] = TIOU_THRESHOLDS): DetectionReport {
+export function meanAveragePrecision(
+  groundTruth: VideoSegments<Segment & { label: string }>,
+  detections: VideoSegments<ScoredSegment>,
+  thresholds: readonly number[] = TIOU_THRESHOLDS,
+): DetectionReport {
   const classes: string[] = [];
   for (const segments of groundTruth.values()) for (const s of segments) if (!classes.includes(s.label)) classes.push(s.label);
   if (classes.length === 0) throw new Error("mean average precision needs labelled ground-truth segments");

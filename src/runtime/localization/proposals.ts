@@ -98,5 +98,7 @@ export function localizeSegments(outputs: LocalizerOutputs, span: Segment, setti
   if (proposals.length > 1) proposals = softNms(proposals, settings);
   const ranked = descendingOrder(proposals.map((p) => p.score)).map((i) => proposals[i]!);
   const length = span.end - span.start;
-  return ranked.slice(0, settings.topK).map((p) => ({ start: span.start + Math.max(0, p.start) * length, end: span.start + Math.min(1, p.end) * length, score: p.score }));
+  return ranked
+    .slice(0, settings.topK)
+    .map((p) => ({ start: span.start + Math.max(0, p.start) * length, end: span.start + Math.min(1, p.end) * length, score: p.score }));
 }

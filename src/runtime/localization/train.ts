@@ -43,17 +43,29 @@ export function checkFeatureFit(graph: IrGraph, splits: FeatureSplits): void {
   const { positions, features } = localizerGeometry(graph);
   const extractor = splits.manifest.extractor;
   if (extractor.features !== features) {
-    throw new DataError("VN123", splits.dir, `the features are ${extractor.features} wide (${extractor.network}'s layer ${extractor.layer}) but ${graph.name} reads ${features} features per position`);
+    throw new DataError(
+      "VN123",
+      splits.dir,
+      `the features are ${extractor.features} wide (${extractor.network}'s layer ${extractor.layer}) but ${graph.name} reads ${features} features per position`,
+    );
   }
   const other = [...splits.train, ...splits.val, ...splits.test].find((v) => v.positions !== positions);
   if (other) {
-    throw new DataError("VN123", splits.dir, `${other.id}'s features have ${other.positions} positions but ${graph.name} reads sequences of ${positions}; extract them with \`vnet features ... --scale ${positions}\``);
+    throw new DataError(
+      "VN123",
+      splits.dir,
+      `${other.id}'s features have ${other.positions} positions but ${graph.name} reads sequences of ${positions}; extract them with \`vnet features ... --scale ${positions}\``,
+    );
   }
 }
 
 /** BMN's targets of one video. */
 function labelsOf(video: FeatureVideo, geometry: LocalizerGeometry): BmnLabels {
-  return bmnLabels(video.segments.map((s) => toFraction(s, video.span)), geometry.positions, geometry.durations);
+  return bmnLabels(
+    video.segments.map((s) => toFraction(s, video.span)),
+    geometry.positions,
+    geometry.durations,
+  );
 }
 
 function stack(videos: readonly FeatureVideo[], pick: (v: FeatureVideo) => Float32Array): Float32Array {
@@ -68,12 +80,21 @@ function noise(random: () => number, size: number): Float32Array {
 }
 
 /** A batch's tensors: the features and BMN's targets. */
-function batchTensors(videos: readonly FeatureVideo[], labels: ReadonlyMap<string, BmnLabels>, geometry: LocalizerGeometry, mask: tf.Tensor, random: () => number): { input: tf.Tensor; targets: BmnTargets<tf.Tensor> } {
+function batchTensors(
+  videos: readonly FeatureVideo[],
+  labels: ReadonlyMap<string, BmnLabels>,
+  geometry: LocalizerGeometry,
+  mask: tf.Tensor,
+  random: () => number,
+): { input: tf.Tensor; targets: BmnTargets<tf.Tensor> } {
   const { positions: T, features: F, durations: D } = geometry;
   const n = videos.length;
   const of = (key: keyof BmnLabels) => stack(videos, (v) => labels.get(v.id)![key]);
   return {
-    input: tf.tensor3d(stack(videos, (v) => v.features), [n, T, F]),
+    input: tf.tensor3d(
+      stack(videos, (v) => v.features),
+      [n, T, F],
+    ),
     targets: {
       start: tf.tensor2d(of("start"), [n, T]),
       end: tf.tensor2d(of("end"), [n, T]),
@@ -88,15 +109,33 @@ function batchTensors(videos: readonly FeatureVideo[], labels: ReadonlyMap<strin
 /** One video's outputs as post-processing reads them, from the batch outputs at row `i`. */
 function videoOutputs(outputs: readonly Float32Array[], i: number, geometry: LocalizerGeometry) {
   const { positions: T, durations: D } = geometry;
-  return { start: outputs[0]!.subarray(i * T, (i + 1) * T), end: outputs[1]!.subarray(i * T, (i + 1) * T), confidence: outputs[2]!.subarray(i * D * T * 2, (i + 1) * D * T * 2), durations: D };
+  return {
+    start: outputs[0]!.subarray(i * T, (i + 1) * T),
+    end: outputs[1]!.subarray(i * T, (i + 1) * T),
+    confidence: outputs[2]!.subarray(i * D * T * 2, (i + 1) * D * T * 2),
+    durations: D,
+  };
 }
 
 /** Runs a localizer on videos in batches: each video's outputs (inference mode). */
-export async function runLocalizer(model: tf.LayersModel, videos: readonly FeatureVideo[], geometry: LocalizerGeometry, batch = 8): Promise<{ start: Float32Array; end: Float32Array; confidence: Float32Array; durations: number }[]> {
+export async function runLocalizer(
+  model: tf.LayersModel,
+  videos: readonly FeatureVideo[],
+  geometry: LocalizerGeometry,
+  batch = 8,
+): Promise<{ start: Float32Array; end: Float32Array; confidence: Float32Array; durations: number }[]> {
   const results: { start: Float32Array; end: Float32Array; confidence: Float32Array; durations: number }[] = [];
   for (let at = 0; at < videos.length; at += batch) {
     const part = videos.slice(at, at + batch);
-    const outputs = tf.tidy(() => model.predict(tf.tensor3d(stack(part, (v) => v.features), [part.length, geometry.positions, geometry.features])) as tf.Tensor[]);
+    const outputs = tf.tidy(
+      () =>
+        model.predict(
+          tf.tensor3d(
+            stack(part, (v) => v.features),
+            [part.length, geometry.positions, geometry.features],
+          ),
+        ) as tf.Tensor[],
+    );
     const data = outputs.map((o) => o.dataSync() as Float32Array);
     tf.dispose(outputs);
     part.forEach((_, i) => {
@@ -118,7 +157,8 @@ export function proposalRecall(videos: readonly FeatureVideo[], proposals: reado
 /** The trainer of a localizer on feature splits, from fresh weights or a checkpoint. */
 export async function localizationTrainer(graph: IrGraph, splits: FeatureSplits, start: EngineStart, options: TrainOptions): Promise<TaskTrainer> {
   checkFeatureFit(graph, splits);
-  if (options.engine === "ort") throw new Error(`${graph.name} is a localizer: it trains on the tfjs engine (the ONNX training step has classification's loss only)`);
+  if (options.engine === "ort")
+    throw new Error(`${graph.name} is a localizer: it trains on the tfjs engine (the ONNX training step has classification's loss only)`);
   const { config } = options;
   const seed = options.seed ?? 0;
   const geometry = localizerGeometry(graph);
@@ -126,7 +166,22 @@ export async function localizationTrainer(graph: IrGraph, splits: FeatureSplits,
   const labels = new Map([...train, ...splits.val].map((v) => [v.id, labelsOf(v, geometry)]));
   const extractor = splits.manifest.extractor;
   // What localizing with the model needs: the action classes and how its features were extracted.
-  const metadata = { vnet: { network: graph.name, task: "localization", classNames: splits.classNames, features: { spec: extractor.spec, network: extractor.network, weights: extractor.weights, layer: extractor.layer, length: extractor.length, step: extractor.step, scale: extractor.scale } } };
+  const metadata = {
+    vnet: {
+      network: graph.name,
+      task: "localization",
+      classNames: splits.classNames,
+      features: {
+        spec: extractor.spec,
+        network: extractor.network,
+        weights: extractor.weights,
+        layer: extractor.layer,
+        length: extractor.length,
+        step: extractor.step,
+        scale: extractor.scale,
+      },
+    },
+  };
   const engine = await TfjsOptimization.start({ graph, config, seed, start, metadata });
   const model = await engine.model();
   const mask = tf.tensor2d(bmMask(geometry.positions, geometry.durations), [geometry.durations, geometry.positions]);
@@ -135,7 +190,8 @@ export async function localizationTrainer(graph: IrGraph, splits: FeatureSplits,
     const [start, end, confidence] = model.apply(input, { training }) as tf.Tensor[];
     return bmnLoss(TFJS_ALGEBRA, start!, end!, confidence!, targets).total as tf.Scalar;
   };
-  const free = (input: tf.Tensor, targets: BmnTargets<tf.Tensor>) => tf.dispose([input, targets.start, targets.end, targets.iou, targets.noiseMid, targets.noiseLow]);
+  const free = (input: tf.Tensor, targets: BmnTargets<tf.Tensor>) =>
+    tf.dispose([input, targets.start, targets.end, targets.iou, targets.noiseMid, targets.noiseLow]);
   return {
     unit: "videos",
     classNames: splits.classNames,

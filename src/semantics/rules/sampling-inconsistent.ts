@@ -14,24 +14,35 @@ export const samplingInconsistentRule: NetworkSettingsRule = (context, { decl, m
   const report = (message: string, key: string, hint?: string) => context.report("VN061", "error", message, file, keyRange(key), hint ? { hint } : {});
   if (train.stride !== undefined && train.fps !== undefined) report("give either `stride` or `fps` for training clips, not both", "fps");
   if (input.shape.length === 4 && typeof train.frames === "number" && train.frames !== input.shape[0]) {
-    report(`training clips have ${train.frames} frames but input \`${input.name}\` has ${input.shape[0]}`, "frames", `set \`frames = ${input.shape[0]}\` or change the input`);
+    report(
+      `training clips have ${train.frames} frames but input \`${input.name}\` has ${input.shape[0]}`,
+      "frames",
+      `set \`frames = ${input.shape[0]}\` or change the input`,
+    );
   }
   const test = (sections.sampling as Record<string, Record<string, SectionValue>> | undefined)?.test;
   const testAst = section.entries.find((e): e is A.Section => e.kind === "Section" && e.name.name === "test");
   const testRange = (key: string) => testAst?.entries.find((e) => e.kind === "Binding" && e.names[0]?.name === key)?.range ?? section.name.range;
   const frames = input.shape.length === 4 ? input.shape[0]! : undefined;
-  for (const [values, range] of [[train, keyRange], [test, testRange]] as const) {
+  for (const [values, range] of [
+    [train, keyRange],
+    [test, testRange],
+  ] as const) {
     const segments = values?.segments;
     if (typeof segments !== "number" || frames === undefined) continue;
     if (frames % segments !== 0) {
-      context.report("VN061", "error", `${segments} segments do not divide input \`${input.name}\`'s ${frames} frames`, file, range("segments"), { hint: "each segment gives frames / segments frames: make the input's frames a multiple of `segments`" });
+      context.report("VN061", "error", `${segments} segments do not divide input \`${input.name}\`'s ${frames} frames`, file, range("segments"), {
+        hint: "each segment gives frames / segments frames: make the input's frames a multiple of `segments`",
+      });
     }
   }
   if (typeof train.segments === "number" && trainAst?.entries.some((e) => e.kind === "Binding" && e.names[0]?.name === "choice")) {
     report("`segments` places the training frames itself; it excludes `choice`", "choice", "remove `choice`");
   }
   if (typeof (test?.segments ?? train.segments) === "number" && typeof test?.clips === "number" && test.clips > 1) {
-    context.report("VN061", "error", "with `segments` a test view takes its frames from every segment; it excludes `clips` > 1", file, testRange("clips"), { hint: "remove `clips`, or drop `segments` to test several clips" });
+    context.report("VN061", "error", "with `segments` a test view takes its frames from every segment; it excludes `clips` > 1", file, testRange("clips"), {
+      hint: "remove `clips`, or drop `segments` to test several clips",
+    });
   }
   const [h, w] = input.shape.length === 4 ? [input.shape[1], input.shape[2]] : [input.shape[0], input.shape[1]];
   if (typeof train.crop === "number" && (train.crop !== h || train.crop !== w)) {
@@ -40,6 +51,7 @@ export const samplingInconsistentRule: NetworkSettingsRule = (context, { decl, m
   if (Array.isArray(train.scale)) {
     const [lo, hi] = train.scale as number[];
     if (lo! > hi!) report(`scale range [${lo}, ${hi}] is reversed`, "scale");
-    if (typeof train.crop === "number" && lo! < train.crop) report(`scale ${lo} is smaller than the crop ${train.crop}`, "scale", "the short side must be at least the crop size");
+    if (typeof train.crop === "number" && lo! < train.crop)
+      report(`scale ${lo} is smaller than the crop ${train.crop}`, "scale", "the short side must be at least the crop size");
   }
 };

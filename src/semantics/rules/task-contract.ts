@@ -12,5 +12,7 @@ export const taskContractRule: NetworkGraphRule = (context, network, { decl, mod
   if (network.outputs.length === 0 && !inflated) return;
   const statement = decl.body.find((s): s is A.OutputDecl => s.kind === "Output");
   const outputs = network.outputs.map((_, i) => statement?.values[i]?.range ?? statement?.values[0]?.range ?? decl.name.range);
-  taskContract(network.task).check(network, { name: decl.name.range, outputs }, (code, message, range, hint) => context.report(code, "error", message, module.file, range, hint ? { hint } : {}));
+  taskContract(network.task).check(network, { name: decl.name.range, outputs }, (code, message, range, hint) =>
+    context.report(code, "error", message, module.file, range, hint ? { hint } : {}),
+  );
 };

@@ -13,15 +13,18 @@ export function unusedBindingRule(context: CheckContext): void {
       if (item.kind !== "Block" && item.kind !== "Network") continue;
       const exprs = item.kind === "Block" ? blockExprs(item) : statementExprs(item.body);
       const mentioned = new Set<string>();
-      for (const e of exprs) forEachExpr(e, (node) => {
-        if (node.kind === "Name") mentioned.add(node.name);
-      });
+      for (const e of exprs)
+        forEachExpr(e, (node) => {
+          if (node.kind === "Name") mentioned.add(node.name);
+        });
       const exempt = item.kind === "Network" ? new Set<string>(NETWORK_PROPERTIES) : new Set<string>();
       for (const statement of item.body) {
         if (statement.kind !== "Binding") continue;
         for (const name of statement.names) {
           if (!name.name || mentioned.has(name.name) || exempt.has(name.name) || name.name.startsWith("_")) continue;
-          context.report("VN042", "warning", `\`${name.name}\` is never used`, module.file, name.range, { hint: "remove it, or prefix it with `_` to keep it" });
+          context.report("VN042", "warning", `\`${name.name}\` is never used`, module.file, name.range, {
+            hint: "remove it, or prefix it with `_` to keep it",
+          });
         }
       }
     }

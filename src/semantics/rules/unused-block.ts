@@ -8,7 +8,9 @@ export function unusedBlockRule(context: CheckContext): void {
     const used = stageCalleeNames(module.ast);
     for (const item of module.ast.items) {
       if (item.kind === "Block" && !used.has(item.name.name) && !context.usedBlocks.has(item)) {
-        context.report("VN041", "warning", `block \`${item.name.name}\` is never used`, module.file, item.name.range, { hint: "apply it in a network (`x -> " + item.name.name + "(...)`) or remove it" });
+        context.report("VN041", "warning", `block \`${item.name.name}\` is never used`, module.file, item.name.range, {
+          hint: "apply it in a network (`x -> " + item.name.name + "(...)`) or remove it",
+        });
       }
     }
   }

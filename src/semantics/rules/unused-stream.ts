@@ -7,6 +7,8 @@ export const unusedStreamRule: NetworkGraphRule = (context, network, { decl, mod
     if (input.kind !== "stream" || input.modelInput) continue;
     const statement = decl.body.find((s): s is A.StreamDecl => s.kind === "Stream" && s.name.name === input.name);
     if (!statement || local(input.name)?.used) continue;
-    context.report("VN040", "warning", `stream \`${input.name}\` is never used`, module.file, statement.name.range, { hint: "feed it to a layer or remove it" });
+    context.report("VN040", "warning", `stream \`${input.name}\` is never used`, module.file, statement.name.range, {
+      hint: "feed it to a layer or remove it",
+    });
   }
 };

@@ -12,7 +12,12 @@ export const classification: TaskContract = {
   doc: "Which action a video shows: class scores from clip views, averaged over the test protocol's views.",
   inputs: "a clip `clip(frames, size)` [N, T, H, W, 3] or an image `image(size)` [N, H, W, 3], and the streams derived from it",
   outputs: [{ name: "scores", shape: "[N, classes]", doc: "Class logits, or probabilities when the network ends in a softmax or a softmax score fusion." }],
-  losses: [{ name: "softmax_cross_entropy", doc: "Softmax cross-entropy of the logits (log-probabilities for probability outputs), with the `training` section's label smoothing; each stream's own for `score_fusion(train = \"separate\")`." }],
+  losses: [
+    {
+      name: "softmax_cross_entropy",
+      doc: "Softmax cross-entropy of the logits (log-probabilities for probability outputs), with the `training` section's label smoothing; each stream's own for `score_fusion(train = \"separate\")`.",
+    },
+  ],
   metrics: [
     { name: "top1", doc: "Top-1 accuracy over videos." },
     { name: "top5", doc: "Top-5 accuracy over videos." },
@@ -31,7 +36,12 @@ export const classification: TaskContract = {
     network.outputs.forEach((id, i) => {
       const shape = network.layers.find((l) => l.id === id)?.shape;
       if (!shape || (shape.length === 1 && shape[0] === classes)) return;
-      report("VN024", `the output is ${formatShape(shape)} but the network has ${classes} classes: expected [N, ${classes}]`, site.outputs[i] ?? site.name, shape.length === 1 ? "end with `dense(classes)`" : "pool or flatten to [N, F] and end with `dense(classes)`");
+      report(
+        "VN024",
+        `the output is ${formatShape(shape)} but the network has ${classes} classes: expected [N, ${classes}]`,
+        site.outputs[i] ?? site.name,
+        shape.length === 1 ? "end with `dense(classes)`" : "pool or flatten to [N, F] and end with `dense(classes)`",
+      );
     });
   },
 };

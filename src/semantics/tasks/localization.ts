@@ -35,14 +35,24 @@ function checkLocalizer(network: CheckedNetwork, site: { name: Range; outputs: r
   const sequence = modelInputs.length === 1 && modelInputs[0]!.kind === "input" && modelInputs[0]!.shape.length === 2 ? modelInputs[0]! : undefined;
   if (!sequence) {
     const input = modelInputs[0] ?? network.inputs[0];
-    const where = input ? byId.get(input.layer)?.origin.range ?? site.name : site.name;
+    const where = input ? (byId.get(input.layer)?.origin.range ?? site.name) : site.name;
     const found = modelInputs.length === 0 ? "no model input" : modelInputs.map((i) => `\`${i.name}\` ${formatShape(i.shape)}`).join(", ");
-    report("VN064", `a localizer reads one feature sequence [N, T, F]; \`${network.name}\` reads ${found}`, where, "`input features = sequence(length = 100, features = 400)` (the snippet features `vnet features` writes)");
+    report(
+      "VN064",
+      `a localizer reads one feature sequence [N, T, F]; \`${network.name}\` reads ${found}`,
+      where,
+      "`input features = sequence(length = 100, features = 400)` (the snippet features `vnet features` writes)",
+    );
     return;
   }
   const [t] = sequence.shape as [number, number];
   if (network.outputs.length !== ROLES.length) {
-    report("VN063", `a localizer has three outputs (start [N, ${t}], end [N, ${t}], confidence [N, D, ${t}, 2]); \`${network.name}\` has ${network.outputs.length}`, site.outputs[0] ?? site.name, "`output start, end, confidence`");
+    report(
+      "VN063",
+      `a localizer has three outputs (start [N, ${t}], end [N, ${t}], confidence [N, D, ${t}, 2]); \`${network.name}\` has ${network.outputs.length}`,
+      site.outputs[0] ?? site.name,
+      "`output start, end, confidence`",
+    );
     return;
   }
   network.outputs.forEach((id, i) => {
@@ -51,7 +61,10 @@ function checkLocalizer(network: CheckedNetwork, site: { name: Range; outputs: r
     const role = ROLES[i]!;
     const range = site.outputs[i] ?? site.name;
     const expected = role.name === "confidence" ? `[N, D, ${t}, 2] with 1 <= D <= ${t}` : `[N, ${t}]`;
-    const fits = role.name === "confidence" ? shape.length === 3 && shape[0]! >= 1 && shape[0]! <= t && shape[1] === t && shape[2] === 2 : shape.length === 1 && shape[0] === t;
+    const fits =
+      role.name === "confidence"
+        ? shape.length === 3 && shape[0]! >= 1 && shape[0]! <= t && shape[1] === t && shape[2] === 2
+        : shape.length === 1 && shape[0] === t;
     if (!fits) {
       report("VN063", `the ${role.name} output is ${formatShape(shape)}; over a sequence of ${t} positions it must be ${expected}`, range, role.hint);
     } else if (!endsInSigmoid(layer, byId)) {
@@ -67,7 +80,11 @@ export const localization: TaskContract = {
   outputs: [
     { name: "start", shape: "[N, T]", doc: "Probability that an action starts at each position (sigmoid)." },
     { name: "end", shape: "[N, T]", doc: "Probability that an action ends at each position (sigmoid)." },
-    { name: "confidence", shape: "[N, D, T, 2]", doc: "Boundary-matching map: for the proposal [t, t + d + 1), its regression (channel 0) and classification (channel 1) confidence (sigmoid)." },
+    {
+      name: "confidence",
+      shape: "[N, D, T, 2]",
+      doc: "Boundary-matching map: for the proposal [t, t + d + 1), its regression (channel 0) and classification (channel 1) confidence (sigmoid).",
+    },
   ],
   losses: [
     {
@@ -76,13 +93,25 @@ export const localization: TaskContract = {
     },
   ],
   metrics: [
-    { name: "ar_an", doc: "Average recall at an average number of proposals per video, AN = 1..100, over tIoU 0.5:0.05:0.95, and the area under that curve (ActivityNet `eval_proposal.py`)." },
-    { name: "map_tiou", doc: "Mean average precision at tIoU 0.5:0.05:0.95 and their average (ActivityNet `eval_detection.py`), proposals labelled by the feature extractor's snippet scores." },
+    {
+      name: "ar_an",
+      doc: "Average recall at an average number of proposals per video, AN = 1..100, over tIoU 0.5:0.05:0.95, and the area under that curve (ActivityNet `eval_proposal.py`).",
+    },
+    {
+      name: "map_tiou",
+      doc: "Mean average precision at tIoU 0.5:0.05:0.95 and their average (ActivityNet `eval_detection.py`), proposals labelled by the feature extractor's snippet scores.",
+    },
   ],
   datasets: [
-    { name: "activitynet-json", doc: "ActivityNet-style annotations: `{database: {video: {duration_second, subset, annotations: [{segment: [s, e], label}]}}}`." },
+    {
+      name: "activitynet-json",
+      doc: "ActivityNet-style annotations: `{database: {video: {duration_second, subset, annotations: [{segment: [s, e], label}]}}}`.",
+    },
     { name: "thumos-lists", doc: "THUMOS-style per-class lists `<Class>_<subset>.txt` of `video start end` lines." },
-    { name: "builtin:motion-untrimmed", doc: "Synthetic untrimmed videos with one to three motion segments between background (`vnet data synth --variant untrimmed`)." },
+    {
+      name: "builtin:motion-untrimmed",
+      doc: "Synthetic untrimmed videos with one to three motion segments between background (`vnet data synth --variant untrimmed`).",
+    },
   ],
   check: checkLocalizer,
 };

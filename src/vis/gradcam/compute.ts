@@ -90,7 +90,14 @@ function asClipMaps(tensor: tf.Tensor, target: CamTarget, views: number): tf.Ten
  * `graphFeeds` of src/runtime/streams.ts makes them), `classes` the class to explain per view, `frames` each
  * target's stream frames.
  */
-export function gradCam(model: tf.LayersModel, graph: IrGraph, inputs: readonly tf.Tensor[], targets: readonly CamTarget[], classes: readonly number[], frames: readonly StreamFrames[]): CamResult {
+export function gradCam(
+  model: tf.LayersModel,
+  graph: IrGraph,
+  inputs: readonly tf.Tensor[],
+  targets: readonly CamTarget[],
+  classes: readonly number[],
+  frames: readonly StreamFrames[],
+): CamResult {
   const views = inputs[0]!.shape[0]!;
   const source = scoreSource(graph);
   const ids = targets.map((t) => t.node.id);

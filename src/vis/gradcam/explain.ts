@@ -90,7 +90,10 @@ export async function explainVideo(graph: IrGraph, model: tf.LayersModel, source
   const protocol = graph.protocol!;
   const flows = flowStreams(graph);
   const all = await testViews(source, protocol, { flows, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) });
-  if (options.view !== undefined && (options.view < 0 || options.view >= all.views)) throw new TargetError(`--view ${options.view} is out of range: the test protocol gives ${all.views} view${all.views === 1 ? "" : "s"} (0 to ${all.views - 1})`);
+  if (options.view !== undefined && (options.view < 0 || options.view >= all.views))
+    throw new TargetError(
+      `--view ${options.view} is out of range: the test protocol gives ${all.views} view${all.views === 1 ? "" : "s"} (0 to ${all.views - 1})`,
+    );
   const viewIndices = options.view !== undefined ? [options.view] : Array.from({ length: all.views }, (_, i) => i);
   const chosen = options.view !== undefined ? sliceViews(all, options.view, 1) : all;
   const batch = Math.max(1, options.batch ?? 4);
@@ -115,7 +118,8 @@ export async function explainVideo(graph: IrGraph, model: tf.LayersModel, source
   const scores = averageViews(scoresFromOutput({ data: joined, shape: [outputs.length, classes] }, kind), protocol.test.average);
   const predicted = argMax(scores);
   const classIndex = options.classIndex ?? predicted;
-  if (classIndex < 0 || classIndex >= classes) throw new TargetError(`class ${classIndex} is out of range: ${graph.name} has ${classes} classes (0 to ${classes - 1})`);
+  if (classIndex < 0 || classIndex >= classes)
+    throw new TargetError(`class ${classIndex} is out of range: ${graph.name} has ${classes} classes (0 to ${classes - 1})`);
 
   const views: ExplainedView[] = [];
   for (let start = 0; start < chosen.views; start += batch) {
@@ -124,7 +128,8 @@ export async function explainVideo(graph: IrGraph, model: tf.LayersModel, source
     const result = gradCam(model, graph, inputs, targets, Array(part.views).fill(classIndex), frames);
     tf.dispose(inputs);
     const clip = protocol.frames * protocol.height * protocol.width * 3;
-    for (let v = 0; v < part.views; v++) views.push({ clip: part.clips.slice(v * clip, (v + 1) * clip), maps: result.maps[v]!, predicted: argMax(result.outputs[v]!) });
+    for (let v = 0; v < part.views; v++)
+      views.push({ clip: part.clips.slice(v * clip, (v + 1) * clip), maps: result.maps[v]!, predicted: argMax(result.outputs[v]!) });
   }
   return {
     network: graph.name,

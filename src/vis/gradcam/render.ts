@@ -83,8 +83,11 @@ export function explanationTitle(explanation: Explanation, options: CamPictureOp
   const names = options.classNames;
   const score = explanation.scores[explanation.predicted]!;
   const parts = [`${explanation.network}${options.title ? ` on ${options.title}` : ""}: Grad-CAM of class \`${name(names, explanation.classIndex)}\``];
-  parts.push(`predicted \`${name(names, explanation.predicted)}\` (${score.toFixed(3)}, ${explanation.scoreKind} over ${explanation.protocolViews} view${explanation.protocolViews === 1 ? "" : "s"})`);
-  if (options.trueLabel !== undefined) parts.push(`true \`${name(names, options.trueLabel)}\` (${options.trueLabel === explanation.predicted ? "right" : "wrong"})`);
+  parts.push(
+    `predicted \`${name(names, explanation.predicted)}\` (${score.toFixed(3)}, ${explanation.scoreKind} over ${explanation.protocolViews} view${explanation.protocolViews === 1 ? "" : "s"})`,
+  );
+  if (options.trueLabel !== undefined)
+    parts.push(`true \`${name(names, options.trueLabel)}\` (${options.trueLabel === explanation.predicted ? "right" : "wrong"})`);
   return parts.join(", ");
 }
 
@@ -93,7 +96,10 @@ function blockTitle(explanation: Explanation, view: number, map: number): string
   const target = explanation.targets[map]!;
   const m = explanation.views[view]!.maps[map]!;
   const shape = target.node.shape;
-  const time = target.layout === "NHWC" ? "one map for the clip (no time axis)" : `${target.steps} time step${target.steps === 1 ? "" : "s"}${m.steps !== target.steps ? `, upsampled to ${m.steps}` : ""}`;
+  const time =
+    target.layout === "NHWC"
+      ? "one map for the clip (no time axis)"
+      : `${target.steps} time step${target.steps === 1 ? "" : "s"}${m.steps !== target.steps ? `, upsampled to ${m.steps}` : ""}`;
   return `view ${explanation.viewIndices[view]! + 1} of ${explanation.protocolViews} · stream ${target.input} · layer ${target.node.name} [${target.layout === "(NT)HWC" ? `${target.steps} frames x ` : ""}${shape.join("x")}] · ${time}`;
 }
 

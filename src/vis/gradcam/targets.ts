@@ -118,8 +118,13 @@ export function namedTargets(graph: IrGraph, names: readonly string[]): CamTarge
       continue;
     }
     const node = graph.nodes.find((n) => n.name === name);
-    const near = closest(name, candidates.map((c) => c.node.name));
-    const why = node ? `\`${name}\` (${node.op}, [N, ${node.shape.join(", ")}]) is not a spatial feature map with more than one position` : `${graph.name} has no layer \`${name}\`${near ? ` (did you mean \`${near}\`?)` : ""}`;
+    const near = closest(
+      name,
+      candidates.map((c) => c.node.name),
+    );
+    const why = node
+      ? `\`${name}\` (${node.op}, [N, ${node.shape.join(", ")}]) is not a spatial feature map with more than one position`
+      : `${graph.name} has no layer \`${name}\`${near ? ` (did you mean \`${near}\`?)` : ""}`;
     const related = candidates.filter((c) => c.node.name.startsWith(name.split(".")[0]!)).slice(-6);
     const list = (related.length ? related : candidates.slice(-6)).map((c) => c.node.name).join(", ");
     return `${why}; feature maps Grad-CAM can explain include ${list}`;

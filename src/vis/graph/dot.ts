@@ -84,7 +84,8 @@ export function graphDot(model: GraphModel, expanded: readonly string[], options
   for (const key of open) {
     const group = groupByKey.get(key);
     if (!group || !allOpen(key)) continue;
-    const parent = group.parent !== undefined && open.has(group.parent) ? group.parent : group.lane !== undefined && laneIndex.has(group.lane) ? `lane:${group.lane}` : "";
+    const parent =
+      group.parent !== undefined && open.has(group.parent) ? group.parent : group.lane !== undefined && laneIndex.has(group.lane) ? `lane:${group.lane}` : "";
     place(parent, `@group:${key}`);
   }
   for (const lane of model.lanes) place("", `@lane:${lane.name}`);
@@ -98,14 +99,18 @@ export function graphDot(model: GraphModel, expanded: readonly string[], options
         const i = groupIndex.get(key)!;
         const title = group.perFrame ? `${group.name}: ${group.perFrame}` : group.name;
         lines.push(`${indent}subgraph cluster_g${i} {`);
-        lines.push(`${indent}  label=${label(title, [group.cost])}; style="rounded,filled"; fillcolor="${COLOURS.group.fill}"; color="${group.highlight === "fusion" ? COLOURS.fusion.line : group.highlight === "temporal" ? COLOURS.temporal.line : COLOURS.group.line}";${options.interactive ? ` id="group-${i}"; tooltip="close ${esc(group.name)}";` : ""}`);
+        lines.push(
+          `${indent}  label=${label(title, [group.cost])}; style="rounded,filled"; fillcolor="${COLOURS.group.fill}"; color="${group.highlight === "fusion" ? COLOURS.fusion.line : group.highlight === "temporal" ? COLOURS.temporal.line : COLOURS.group.line}";${options.interactive ? ` id="group-${i}"; tooltip="close ${esc(group.name)}";` : ""}`,
+        );
         emit(key, `${indent}  `);
         lines.push(`${indent}}`);
       } else if (line.startsWith("@lane:")) {
         const name = line.slice(6);
         const lane = model.lanes[laneIndex.get(name)!]!;
         lines.push(`${indent}subgraph cluster_lane${laneIndex.get(name)} {`);
-        lines.push(`${indent}  label=${label(`stream ${lane.name}`, [lane.pipeline])}; style="filled"; fillcolor="${LANE_FILLS[laneIndex.get(name)! % LANE_FILLS.length]}"; color="#c0c8d4";`);
+        lines.push(
+          `${indent}  label=${label(`stream ${lane.name}`, [lane.pipeline])}; style="filled"; fillcolor="${LANE_FILLS[laneIndex.get(name)! % LANE_FILLS.length]}"; color="#c0c8d4";`,
+        );
         emit(`lane:${name}`, `${indent}  `);
         lines.push(`${indent}}`);
       } else lines.push(`${indent}${line}`);

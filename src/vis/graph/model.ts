@@ -152,7 +152,15 @@ export function graphModel(network: CheckedNetwork): GraphModel {
     return parts.slice(1).map((_, i) => `${lane ?? ""}|${parts.slice(0, i + 1).join(".")}`);
   };
 
-  const visit = (layers: readonly Layer[], prefix: string, frozen: boolean, outerLane: string | undefined, bodyInputSource?: string, perFrameGroup?: string, bodyInputShape?: readonly number[]) => {
+  const visit = (
+    layers: readonly Layer[],
+    prefix: string,
+    frozen: boolean,
+    outerLane: string | undefined,
+    bodyInputSource?: string,
+    perFrameGroup?: string,
+    bodyInputShape?: readonly number[],
+  ) => {
     const local = new Map(layers.map((l) => [l.id, l]));
     for (const layer of layers) {
       const name = prefix ? `${prefix}.${layer.name}` : layer.name;
@@ -222,7 +230,10 @@ export function graphModel(network: CheckedNetwork): GraphModel {
     const [lanePart, name] = key.split("|", 2) as [string, string];
     const opCounts = new Map<string, number>();
     for (const l of layers) opCounts.set(l.op, (opCounts.get(l.op) ?? 0) + 1);
-    const ops = [...opCounts].sort((a, b) => b[1] - a[1]).map(([op, n]) => (n > 1 ? `${op} x${n}` : op)).join(", ");
+    const ops = [...opCounts]
+      .sort((a, b) => b[1] - a[1])
+      .map(([op, n]) => (n > 1 ? `${op} x${n}` : op))
+      .join(", ");
     const hl = finalNodes.filter((n) => n.groups.includes(key)).map((n) => n.highlight);
     groups.push({
       key,

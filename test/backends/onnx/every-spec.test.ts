@@ -28,14 +28,20 @@ describe("every spec takes a training step on ONNX Runtime", () => {
       const weights = trainedLikeWeights(3);
       const feeds: Record<string, ort.Tensor> = {};
       let seed = 1;
-      const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
-      for (const input of step.inputs) feeds[input.name] = new ort.Tensor("float32", Float32Array.from({ length: BATCH * size(input.shape) }, random), [BATCH, ...input.shape]);
+      const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+      for (const input of step.inputs)
+        feeds[input.name] = new ort.Tensor("float32", Float32Array.from({ length: BATCH * size(input.shape) }, random), [BATCH, ...input.shape]);
       const onehot = new Float32Array(BATCH * step.classes);
       onehot[1] = 1;
       onehot[step.classes + 2] = 1;
       feeds[LABELS] = new ort.Tensor("float32", onehot, [BATCH, step.classes]);
       feeds[LEARNING_RATE] = new ort.Tensor("float32", Float32Array.of(0.01), []);
-      for (const mask of step.masks) feeds[mask.input] = new ort.Tensor("float32", Float32Array.from({ length: BATCH * mask.rows * size(mask.shape) }, () => (random() < mask.rate ? 0 : mask.scale)), [BATCH * mask.rows, ...mask.shape]);
+      for (const mask of step.masks)
+        feeds[mask.input] = new ort.Tensor(
+          "float32",
+          Float32Array.from({ length: BATCH * mask.rows * size(mask.shape) }, () => (random() < mask.rate ? 0 : mask.scale)),
+          [BATCH * mask.rows, ...mask.shape],
+        );
       for (const s of step.state) {
         const values = s.kind === "slot" ? new Float32Array(size(s.dims)) : weights.read(s.decl!);
         feeds[s.input] = new ort.Tensor("float32", s.layout && s.kind !== "slot" ? s.layout.toOnnx(values, s.decl!.shape).data : values, [...s.dims]);

@@ -74,7 +74,11 @@ function makeBatch(step: TrainingStepGraph, seed: number): Batch {
   const onehot = new Float32Array(BATCH * step.classes);
   labels.forEach((l, i) => (onehot[i * step.classes + l] = 1));
   feeds[LABELS] = new ort.Tensor("float32", onehot, [BATCH, step.classes]);
-  for (const mask of step.masks) feeds[mask.input] = new ort.Tensor("float32", new Float32Array(BATCH * mask.rows * mask.shape.reduce((a, b) => a * b, 1)).fill(1), [BATCH * mask.rows, ...mask.shape]);
+  for (const mask of step.masks)
+    feeds[mask.input] = new ort.Tensor("float32", new Float32Array(BATCH * mask.rows * mask.shape.reduce((a, b) => a * b, 1)).fill(1), [
+      BATCH * mask.rows,
+      ...mask.shape,
+    ]);
   return { feeds, tfjsInputs, labels };
 }
 
@@ -110,13 +114,21 @@ function toVnet(step: TrainingStepGraph, input: string, data: Float32Array): Flo
 const sgd: OptimizerSpec = { kind: "sgd", momentum: 0.9, nesterov: false };
 
 /** The tfjs engine's loss and gradients (by tfjs weight name) on a batch; updates the model's moving statistics. */
-function tfjsGradients(model: tf.LayersModel, graph: IrGraph, inputs: readonly tf.Tensor[], labels: readonly number[]): { loss: number; grads: Map<string, Float32Array> } {
+function tfjsGradients(
+  model: tf.LayersModel,
+  graph: IrGraph,
+  inputs: readonly tf.Tensor[],
+  labels: readonly number[],
+): { loss: number; grads: Map<string, Float32Array> } {
   const objective = tfjsObjective(model, graph, { labelSmoothing: 0, weightDecay: 0 });
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const byVariable = new Map(model.trainableWeights.map((w) => [(w.read() as tf.Variable).name, w.originalName]));
   const y = tf.tensor1d([...labels], "int32");
   const { value, grads } = tf.variableGrads(() => objective(inputs, y).loss, variables);
-  const result = { loss: value.dataSync()[0]!, grads: new Map(Object.entries(grads).map(([name, g]) => [byVariable.get(name)!, g.dataSync() as Float32Array])) };
+  const result = {
+    loss: value.dataSync()[0]!,
+    grads: new Map(Object.entries(grads).map(([name, g]) => [byVariable.get(name)!, g.dataSync() as Float32Array])),
+  };
   tf.dispose([value, y, ...Object.values(grads)]);
   return result;
 }
@@ -141,7 +153,7 @@ const CATALOGUE_SPECS: Record<string, string> = {
   y = [b, g] -> mul -> hard_swish -> slice(start = 1, end = 3) -> gelu -> conv2d(4, kernel = 3, pad = 1) -> gelu(approximate = "tanh") -> sigmoid
   output y -> global_max_pool -> dense(classes)
 }`,
-  "conv2plus1d, dilated and grouped conv3d, a strided \"same\" conv (asymmetric pads), maxpool3d with ceil": `network ops_clip {
+  'conv2plus1d, dilated and grouped conv3d, a strided "same" conv (asymmetric pads), maxpool3d with ceil': `network ops_clip {
   classes = 3
   input video = clip(frames = 4, size = 16)
   output video
@@ -180,11 +192,17 @@ describe("ONNX training step: gradients equal the tfjs engine's", () => {
       const byName = new Map(model.weights.map((w) => [w.originalName, w]));
       // tfjs updated the moving statistics during the call: the step's outputs must hold the same.
       for (const s of step.state.filter((t) => t.kind === "statistic")) {
-        expect(relative(result[s.next!]!.data as Float32Array, byName.get(tfjsWeightName(s.decl!))!.read().dataSync()), `statistic ${s.input}`).toBeLessThan(1e-4);
+        expect(relative(result[s.next!]!.data as Float32Array, byName.get(tfjsWeightName(s.decl!))!.read().dataSync()), `statistic ${s.input}`).toBeLessThan(
+          1e-4,
+        );
       }
       expect(Math.abs((result[LOSS]!.data as Float32Array)[0]! - reference.loss), "loss").toBeLessThan(1e-4 * Math.max(1, Math.abs(reference.loss)));
       expect(step.gradients.size).toBe(reference.grads.size);
-      const got = new Map(step.state.filter((t) => t.kind === "weight").map((s) => [tfjsWeightName(s.decl!), toVnet(step, s.input, result[step.gradients.get(s.input)!]!.data as Float32Array)]));
+      const got = new Map(
+        step.state
+          .filter((t) => t.kind === "weight")
+          .map((s) => [tfjsWeightName(s.decl!), toVnet(step, s.input, result[step.gradients.get(s.input)!]!.data as Float32Array)]),
+      );
       /** The relative error of the whole gradient (every weight's, as one vector) and of the worst tensor. */
       const errors = (a: ReadonlyMap<string, Float32Array>, b: ReadonlyMap<string, Float32Array>) => {
         let squared = 0;
@@ -207,11 +225,16 @@ describe("ONNX training step: gradients equal the tfjs engine's", () => {
       let noise = { global: 0, perTensor: new Map<string, number>() };
       if (error.global > 1e-4 || [...error.perTensor.values()].some((e) => e > 1e-3)) {
         model.setWeights(initial);
-        const jittered = batch.tfjsInputs.map((t) => tf.tidy(() => tf.mul(t, tf.add(1, tf.mul(1.2e-7, tf.sub(tf.randomUniform(t.shape, 0, 1, "float32", 5), 0.5))))));
+        const jittered = batch.tfjsInputs.map((t) =>
+          tf.tidy(() => tf.mul(t, tf.add(1, tf.mul(1.2e-7, tf.sub(tf.randomUniform(t.shape, 0, 1, "float32", 5), 0.5))))),
+        );
         noise = errors(tfjsGradients(model, graph, jittered, batch.labels).grads, reference.grads);
         tf.dispose(jittered);
       }
-      for (const [name, e] of error.perTensor) expect(e, `gradient of ${name} (reference noise ${(noise.perTensor.get(name) ?? 0).toExponential(1)})`).toBeLessThan(Math.max(1e-3, 10 * (noise.perTensor.get(name) ?? 0)));
+      for (const [name, e] of error.perTensor)
+        expect(e, `gradient of ${name} (reference noise ${(noise.perTensor.get(name) ?? 0).toExponential(1)})`).toBeLessThan(
+          Math.max(1e-3, 10 * (noise.perTensor.get(name) ?? 0)),
+        );
       expect(error.global, `relative error of the gradient (reference noise ${noise.global.toExponential(1)})`).toBeLessThan(Math.max(1e-4, 10 * noise.global));
       tf.dispose([...initial, ...batch.tfjsInputs]);
       model.dispose();
@@ -223,8 +246,20 @@ describe("ONNX training step: optimizer steps equal the tfjs engine's", () => {
   const lr = 0.01;
   const cases: { name: string; spec: OptimizerSpec; tfjs: () => tf.Optimizer; weightDecay: number; file: string }[] = [
     { name: "sgd + momentum + weight decay", spec: sgd, tfjs: () => tf.train.momentum(lr, 0.9, false), weightDecay: 1e-3, file: "tiny_cnn_2d.vnet" },
-    { name: "nesterov", spec: { kind: "sgd", momentum: 0.8, nesterov: true }, tfjs: () => tf.train.momentum(lr, 0.8, true), weightDecay: 0, file: "tiny_c3d.vnet" },
-    { name: "adam + weight decay", spec: { kind: "adam", ...ADAM_DEFAULTS, decoupled: false }, tfjs: () => tf.train.adam(lr), weightDecay: 1e-3, file: "tiny_c3d.vnet" },
+    {
+      name: "nesterov",
+      spec: { kind: "sgd", momentum: 0.8, nesterov: true },
+      tfjs: () => tf.train.momentum(lr, 0.8, true),
+      weightDecay: 0,
+      file: "tiny_c3d.vnet",
+    },
+    {
+      name: "adam + weight decay",
+      spec: { kind: "adam", ...ADAM_DEFAULTS, decoupled: false },
+      tfjs: () => tf.train.adam(lr),
+      weightDecay: 1e-3,
+      file: "tiny_c3d.vnet",
+    },
   ];
   for (const c of cases) {
     it(`${c.name}: three steps of ${c.file}`, async () => {
@@ -249,7 +284,9 @@ describe("ONNX training step: optimizer steps equal the tfjs engine's", () => {
           accBeta2 = Math.fround(accBeta2 * Math.fround(ADAM_DEFAULTS.beta2));
         }
         const result = await session.run({ ...feeds, ...batch.feeds, ...scalars });
-        feeds = Object.fromEntries(step.state.map((s) => [s.input, s.next ? new ort.Tensor("float32", result[s.next]!.data as Float32Array, [...s.dims]) : feeds[s.input]!]));
+        feeds = Object.fromEntries(
+          step.state.map((s) => [s.input, s.next ? new ort.Tensor("float32", result[s.next]!.data as Float32Array, [...s.dims]) : feeds[s.input]!]),
+        );
         const labels = tf.tensor1d(batch.labels, "int32");
         const loss = optimizer.minimize(() => objective(batch.tfjsInputs, labels).loss, true, variables)!;
         expect(Math.abs((result[LOSS]!.data as Float32Array)[0]! - loss.dataSync()[0]!), `loss at step ${k}`).toBeLessThan(1e-4);
@@ -287,7 +324,8 @@ function withValues(model: OnnxModel, values: (t: OnnxTensor) => Float32Array): 
   const tensor = (t: OnnxTensor): OnnxTensor => ({ ...t, values: values(t) });
   const layer = (l: OnnxLayer): OnnxLayer => {
     if (l.kind === "bn") return { ...l, scale: tensor(l.scale), bias: tensor(l.bias), mean: tensor(l.mean), variance: tensor(l.variance) };
-    if (l.kind === "conv") return { ...l, weight: tensor(l.weight), ...(l.bias ? { bias: tensor(l.bias) } : {}), ...(l.bn ? { bn: layer(l.bn) as typeof l.bn } : {}) };
+    if (l.kind === "conv")
+      return { ...l, weight: tensor(l.weight), ...(l.bias ? { bias: tensor(l.bias) } : {}), ...(l.bn ? { bn: layer(l.bn) as typeof l.bn } : {}) };
     return { ...l, weight: tensor(l.weight), ...(l.bias ? { bias: { tensor: tensor(l.bias.tensor), values: values(l.bias.tensor) } } : {}) };
   };
   return { ...model, layers: model.layers.map(layer) };
@@ -304,20 +342,36 @@ function pytorchStart(onnxFile: string, spec: string) {
     return mapping.weights;
   };
   /** The fixture's named tensors (PyTorch names, base64) on the spec's weights; zeros where it has none. */
-  const named = (tensors: Readonly<Record<string, string>>) => mapped(withValues(onnxModel, (t) => (tensors[t.name] ? decode(tensors[t.name]!) : new Float32Array(t.values.length))));
+  const named = (tensors: Readonly<Record<string, string>>) =>
+    mapped(withValues(onnxModel, (t) => (tensors[t.name] ? decode(tensors[t.name]!) : new Float32Array(t.values.length))));
   const weights = mapped(onnxModel);
-  const source: WeightSource = { description: onnxFile, shapeOf: (d) => weights.get(tfjsWeightName(d))?.shape, read: (d) => weights.get(tfjsWeightName(d))!.values };
+  const source: WeightSource = {
+    description: onnxFile,
+    shapeOf: (d) => weights.get(tfjsWeightName(d))?.shape,
+    read: (d) => weights.get(tfjsWeightName(d))!.values,
+  };
   return { network, graph, named, source };
 }
 
 /** The batch feeds of a PyTorch fixture's clips (vnet's generator from the seed) and labels; all-ones dropout masks (the modules have none). */
-function pytorchBatch(step: TrainingStepGraph, clips: { readonly shape: readonly number[]; readonly seed: number }, labels: readonly number[]): Record<string, ort.Tensor> {
+function pytorchBatch(
+  step: TrainingStepGraph,
+  clips: { readonly shape: readonly number[]; readonly seed: number },
+  labels: readonly number[],
+): Record<string, ort.Tensor> {
   const random = seededRandom(clips.seed);
   const data = Float32Array.from({ length: clips.shape.reduce((a, b) => a * b, 1) }, () => random());
   const onehot = new Float32Array(labels.length * step.classes);
   labels.forEach((l, i) => (onehot[i * step.classes + l] = 1));
-  const feeds: Record<string, ort.Tensor> = { [step.inputs[0]!.name]: new ort.Tensor("float32", data, [...clips.shape]), [LABELS]: new ort.Tensor("float32", onehot, [labels.length, step.classes]) };
-  for (const mask of step.masks) feeds[mask.input] = new ort.Tensor("float32", new Float32Array(labels.length * mask.rows * mask.shape.reduce((a, b) => a * b, 1)).fill(1), [labels.length * mask.rows, ...mask.shape]);
+  const feeds: Record<string, ort.Tensor> = {
+    [step.inputs[0]!.name]: new ort.Tensor("float32", data, [...clips.shape]),
+    [LABELS]: new ort.Tensor("float32", onehot, [labels.length, step.classes]),
+  };
+  for (const mask of step.masks)
+    feeds[mask.input] = new ort.Tensor("float32", new Float32Array(labels.length * mask.rows * mask.shape.reduce((a, b) => a * b, 1)).fill(1), [
+      labels.length * mask.rows,
+      ...mask.shape,
+    ]);
   return feeds;
 }
 
@@ -379,7 +433,10 @@ describe("ONNX training step: optimizer steps equal torch.optim's (SGD + Nestero
   for (const c of fixture.cases) {
     it(`${c.batches.length} ${c.optimizer} steps of ${c.onnx} on ${path.basename(c.spec)}`, async () => {
       const { graph, named, source } = pytorchStart(c.onnx, c.spec);
-      const optimizer: OptimizerSpec = c.optimizer === "sgd" ? { kind: "sgd", momentum: c.settings.momentum!, nesterov: c.settings.nesterov! } : { kind: "adam", ...ADAM_DEFAULTS, decoupled: c.optimizer === "adamw" };
+      const optimizer: OptimizerSpec =
+        c.optimizer === "sgd"
+          ? { kind: "sgd", momentum: c.settings.momentum!, nesterov: c.settings.nesterov! }
+          : { kind: "adam", ...ADAM_DEFAULTS, decoupled: c.optimizer === "adamw" };
       const step = buildTrainingStep(graph, { batch: 2, optimizer, weightDecay: c.settings.weight_decay });
       expect(step.diagnostics).toEqual([]);
       const session = await ort.InferenceSession.create(step.bytes!, { logSeverityLevel: 3 });
@@ -392,7 +449,9 @@ describe("ONNX training step: optimizer steps equal torch.optim's (SGD + Nestero
         }
         const result = await session.run({ ...state, ...pytorchBatch(step, b, b.labels), ...scalars });
         expect(Math.abs((result[LOSS]!.data as Float32Array)[0]! - c.losses[k]!) / c.losses[k]!, `loss at step ${k + 1}`).toBeLessThan(1e-5);
-        state = Object.fromEntries(step.state.map((s) => [s.input, s.next ? new ort.Tensor("float32", result[s.next]!.data as Float32Array, [...s.dims]) : state[s.input]!]));
+        state = Object.fromEntries(
+          step.state.map((s) => [s.input, s.next ? new ort.Tensor("float32", result[s.next]!.data as Float32Array, [...s.dims]) : state[s.input]!]),
+        );
       }
       await session.release();
       const params = named(c.params);

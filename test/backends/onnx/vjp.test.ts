@@ -109,7 +109,9 @@ describe("VJP rules against PyTorch autograd and finite differences", () => {
       floats.forEach((name, i) => (feeds[name] = new ort.Tensor("float32", Float32Array.from(floatInputs[i]!.data), floatInputs[i]!.shape)));
       const result = await session.run(feeds);
       c.outputs.forEach((want, i) => expect(relativeError(result[`out${i}`]!.data as Float32Array, want.data), `output ${i}`).toBeLessThan(1e-5));
-      gradients.forEach((name, i) => expect(relativeError(result[name]!.data as Float32Array, c.grads[i]!.data), `gradient of input ${i} vs PyTorch`).toBeLessThan(1e-4));
+      gradients.forEach((name, i) =>
+        expect(relativeError(result[name]!.data as Float32Array, c.grads[i]!.data), `gradient of input ${i} vs PyTorch`).toBeLessThan(1e-4),
+      );
 
       // Central differences of the loss, on up to 24 elements of each input.
       const eps = 1e-2;

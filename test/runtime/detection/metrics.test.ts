@@ -17,8 +17,25 @@ describe("frame-mAP", () => {
   it("VOC average precision: TP, FP, TP over 3 positives", () => {
     // precision 1, 1/2, 2/3 at recall 1/3, 1/3, 2/3; made non-increasing: 1, 2/3, 2/3;
     // AP = 1/3 x 1 + 1/3 x 2/3 = 5/9 (the third positive is never found).
-    expect(averagePrecision([{ score: 0.9, tp: true }, { score: 0.8, tp: false }, { score: 0.7, tp: true }], 3)).toBeCloseTo(5 / 9, 12);
-    expect(averagePrecision([{ score: 0.2, tp: true }, { score: 0.9, tp: false }], 1)).toBeCloseTo(0.5, 12);
+    expect(
+      averagePrecision(
+        [
+          { score: 0.9, tp: true },
+          { score: 0.8, tp: false },
+          { score: 0.7, tp: true },
+        ],
+        3,
+      ),
+    ).toBeCloseTo(5 / 9, 12);
+    expect(
+      averagePrecision(
+        [
+          { score: 0.2, tp: true },
+          { score: 0.9, tp: false },
+        ],
+        1,
+      ),
+    ).toBeCloseTo(0.5, 12);
     expect(averagePrecision([], 2)).toBe(0);
     expect(averagePrecision([{ score: 1, tp: false }], 0)).toBeNaN();
   });

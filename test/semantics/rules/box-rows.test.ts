@@ -16,7 +16,10 @@ describe("VN028 box-rows", () => {
     expect(codes(checkText(source(`${head}\n output [r, x -> global_avg_pool] -> concat -> dense(classes)`)))).toEqual(["VN028"]);
     expect(codes(checkText(source("output boxes -> dense(classes)")))).toEqual(["VN028"]);
     // relu reads the boxes, and roi_align's boxes are then not a boxes() input.
-    expect(codes(checkText(source("x = video -> temporal_pool\n output [x, boxes -> relu] -> roi_align -> flatten -> dense(classes)")))).toEqual(["VN028", "VN028"]);
+    expect(codes(checkText(source("x = video -> temporal_pool\n output [x, boxes -> relu] -> roi_align -> flatten -> dense(classes)")))).toEqual([
+      "VN028",
+      "VN028",
+    ]);
     const summary = formatSummary(summarize(checkText(source(`${head}\n output r -> dense(classes)`)).networks[0]!));
     expect(summary).toContain("boxes [K, 5]");
     expect(summary).toMatch(/roi_align +roi_align +\[K, 2, 2, 4\]/);
@@ -24,7 +27,11 @@ describe("VN028 box-rows", () => {
   });
 
   it("is located at the layer that mixes the rows", () => {
-    const r = checkText(source("x = video -> temporal_pool\n    r = [x, boxes] -> roi_align(resolution = 2) -> global_avg_pool\n    output [r, x -> global_avg_pool] -> add -> dense(classes)"));
+    const r = checkText(
+      source(
+        "x = video -> temporal_pool\n    r = [x, boxes] -> roi_align(resolution = 2) -> global_avg_pool\n    output [r, x -> global_avg_pool] -> add -> dense(classes)",
+      ),
+    );
     expect(codes(r)).toEqual(["VN028"]);
     expect(covered(r)).toBe("add");
   });

@@ -12,7 +12,10 @@ describe("VN032 import-cycle", () => {
   });
 
   it("a chain of imports without a cycle is fine", () => {
-    const r = checkText(`import { b } from "./b.vnet"\n`, { "b.vnet": `import { c } from "./c.vnet"\nblock b() {\n  input x\n  output x -> c\n}\n`, "c.vnet": "block c() {\n  input x\n  output x\n}\n" });
+    const r = checkText(`import { b } from "./b.vnet"\n`, {
+      "b.vnet": `import { c } from "./c.vnet"\nblock b() {\n  input x\n  output x -> c\n}\n`,
+      "c.vnet": "block c() {\n  input x\n  output x\n}\n",
+    });
     expect(codes(r)).not.toContain("VN032");
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { checkText, codes, covered } from "../../helpers.js";
 
-const net = (train: string, input = "clip(frames = 8, size = 32)") => `network n {\n  input video = ${input}\n  output video -> global_avg_pool -> dense(2)\n  sampling {\n    train { ${train} }\n  }\n}\n`;
+const net = (train: string, input = "clip(frames = 8, size = 32)") =>
+  `network n {\n  input video = ${input}\n  output video -> global_avg_pool -> dense(2)\n  sampling {\n    train { ${train} }\n  }\n}\n`;
 
 describe("VN061 sampling-inconsistent", () => {
   it("accepts a consistent section", () => {
@@ -32,7 +33,8 @@ describe("VN061 sampling-inconsistent", () => {
   });
 
   it("is checked against the input wherever the section stands", () => {
-    const text = "network n {\n  sampling {\n    train { frames = 16 }\n  }\n  input video = clip(frames = 8, size = 32)\n  output video -> global_avg_pool -> dense(2)\n}\n";
+    const text =
+      "network n {\n  sampling {\n    train { frames = 16 }\n  }\n  input video = clip(frames = 8, size = 32)\n  output video -> global_avg_pool -> dense(2)\n}\n";
     expect(codes(checkText(text))).toEqual(["VN061"]);
   });
 });

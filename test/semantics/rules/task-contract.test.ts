@@ -9,7 +9,9 @@ describe("VN024 task-contract (classification)", () => {
   });
 
   it("each output is checked", () => {
-    const r = checkText("network n {\n  classes = 5\n  input video = clip(frames = 8, size = 32)\n  x = video -> global_avg_pool\n  output x -> dense(5), x -> dense(4)\n}\n");
+    const r = checkText(
+      "network n {\n  classes = 5\n  input video = clip(frames = 8, size = 32)\n  x = video -> global_avg_pool\n  output x -> dense(5), x -> dense(4)\n}\n",
+    );
     expect(codes(r)).toEqual(["VN024"]);
     expect(covered(r)).toBe("x -> dense(4)");
   });

@@ -10,6 +10,10 @@ describe("VN042 unused-binding", () => {
   });
 
   it("network properties and `_` names are exempt", () => {
-    expect(codes(checkText("network n {\n  classes = 2\n  _note = 3\n  input video = clip(frames = 8, size = 32)\n  output video -> global_avg_pool -> dense(2)\n}\n"))).toEqual([]);
+    expect(
+      codes(
+        checkText("network n {\n  classes = 2\n  _note = 3\n  input video = clip(frames = 8, size = 32)\n  output video -> global_avg_pool -> dense(2)\n}\n"),
+      ),
+    ).toEqual([]);
   });
 });

@@ -79,7 +79,9 @@ export function convConfig(attributes: ConvAttributes, x: readonly number[], w: 
   const after = pads.slice(d);
   const groups = attributes.group ?? 1;
   const lists = [kernel, stride, dilation, before, after];
-  const out = lists.every((l) => l.length === d) ? [...resolveWindow(input, { kernel, stride, dilation, pad: "explicit", pad_before: before, pad_after: after }, d, false).out] : [];
+  const out = lists.every((l) => l.length === d)
+    ? [...resolveWindow(input, { kernel, stride, dilation, pad: "explicit", pad_before: before, pad_after: after }, d, false).out]
+    : [];
   const problem =
     d < 1 || lists.some((l) => l.length !== d)
       ? "per-axis lists do not match the input's spatial axes"

@@ -86,7 +86,8 @@ export function differentiate(tape: Tape, loss: string, wrt: readonly string[]):
       if (!g || !tensor || !requires.has(tensor)) return;
       const want = tape.shape(tensor).join();
       const got = tape.shape(g).join();
-      if (want !== got) throw new Error(`internal: the ${node.op} rule gives ${tensor} (of ${node.name}) a cotangent of shape [${got}], the tensor is [${want}]`);
+      if (want !== got)
+        throw new Error(`internal: the ${node.op} rule gives ${tensor} (of ${node.name}) a cotangent of shape [${got}], the tensor is [${want}]`);
       contribute(tensor, g);
     });
   }

@@ -14,9 +14,15 @@ function broadcastShapes(a: Shape, b: Shape): number[] {
   return [...out];
 }
 
-type ShapeRule = (inputs: readonly (Shape | undefined)[], attrs: Readonly<Record<string, AttrValue>>, constant: (i: number) => number[] | undefined, node: NodeView) => (Shape | undefined)[];
+type ShapeRule = (
+  inputs: readonly (Shape | undefined)[],
+  attrs: Readonly<Record<string, AttrValue>>,
+  constant: (i: number) => number[] | undefined,
+  node: NodeView,
+) => (Shape | undefined)[];
 
-const num = (attrs: Readonly<Record<string, AttrValue>>, key: string, fallback: number): number => (attrs[key] === undefined ? fallback : (attrs[key] as number));
+const num = (attrs: Readonly<Record<string, AttrValue>>, key: string, fallback: number): number =>
+  attrs[key] === undefined ? fallback : (attrs[key] as number);
 const list = (attrs: Readonly<Record<string, AttrValue>>, key: string): readonly number[] | undefined => attrs[key] as readonly number[] | undefined;
 const product = (values: readonly number[]) => values.reduce((a, b) => a * b, 1);
 const normalizeAxis = (axis: number, rank: number) => (axis < 0 ? axis + rank : axis);
@@ -276,7 +282,11 @@ const RULES: Readonly<Record<string, ShapeRule>> = {
 };
 
 /** The output shapes of a node (undefined entries where unknown; undefined when the operator has no rule). */
-export function inferShapes(node: NodeView, inputs: readonly (Shape | undefined)[], constant: (i: number) => number[] | undefined): (Shape | undefined)[] | undefined {
+export function inferShapes(
+  node: NodeView,
+  inputs: readonly (Shape | undefined)[],
+  constant: (i: number) => number[] | undefined,
+): (Shape | undefined)[] | undefined {
   const rule = RULES[node.op];
   return rule ? rule(inputs, node.attrs, constant, node) : undefined;
 }

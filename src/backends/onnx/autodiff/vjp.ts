@@ -85,7 +85,14 @@ function reductionAxes(ctx: VjpContext, fromInput: boolean): number[] {
 const keepdimsOf = (node: NodeView) => (node.attrs.keepdims ?? 1) === 1;
 
 /** Per output position of a pool, how many input (not padding) positions its window covers. */
-function poolCounts(xSpatial: Shape, ySpatial: Shape, kernel: readonly number[], strides: readonly number[], before: readonly number[], includePad: boolean): Float32Array {
+function poolCounts(
+  xSpatial: Shape,
+  ySpatial: Shape,
+  kernel: readonly number[],
+  strides: readonly number[],
+  before: readonly number[],
+  includePad: boolean,
+): Float32Array {
   const perAxis = ySpatial.map((size, axis) =>
     Array.from({ length: size }, (_, o) => {
       if (includePad) return kernel[axis]!;
@@ -140,7 +147,10 @@ function extremum(firstWins: "GreaterOrEqual" | "LessOrEqual"): VjpRule {
     if (ctx.node.inputs.length !== 2) throw new Error(`internal: the ${ctx.node.op} VJP takes two inputs (${ctx.node.name})`);
     const first = t.op(firstWins, [input(ctx, 0), input(ctx, 1)], ctx.name("first_wins"));
     const zero = t.scalar(0);
-    return [toInput(ctx, 0, () => t.op("Where", [first, grad(ctx), zero], ctx.name("ga")), "da"), toInput(ctx, 1, () => t.op("Where", [first, zero, grad(ctx)], ctx.name("gb")), "db")];
+    return [
+      toInput(ctx, 0, () => t.op("Where", [first, grad(ctx), zero], ctx.name("ga")), "da"),
+      toInput(ctx, 1, () => t.op("Where", [first, zero, grad(ctx)], ctx.name("gb")), "db"),
+    ];
   };
 }
 
@@ -204,7 +214,12 @@ const averagePool: VjpRule = (ctx) => {
   const planes = t.reshape(scaled, [x[0]! * x[1]!, 1, ...y.slice(2)], ctx.name("planes"));
   const ones = t.graph.floatConstant(ctx.name("ones"), [1, 1, ...kernel], new Float32Array(product(kernel)).fill(1));
   const outputPadding = kernel.map((k, i) => x[2 + i]! - (strides[i]! * (y[2 + i]! - 1) + k - before[i]! - after[i]!));
-  const spread = t.op("ConvTranspose", [planes, ones], ctx.name("spread"), { strides: attr.ints(strides), pads: attr.ints(pads), kernel_shape: attr.ints(kernel), output_padding: attr.ints(outputPadding) });
+  const spread = t.op("ConvTranspose", [planes, ones], ctx.name("spread"), {
+    strides: attr.ints(strides),
+    pads: attr.ints(pads),
+    kernel_shape: attr.ints(kernel),
+    output_padding: attr.ints(outputPadding),
+  });
   return [t.reshape(spread, x, ctx.name("dx"))];
 };
 
@@ -220,10 +235,19 @@ const batchNormalization: VjpRule = (ctx) => {
   const perChannel = (v: string, part: string) => t.reshape(v, channels, ctx.name(part));
   const dx = ctx.needs(0) ? t.mul(g, perChannel(t.mul(input(ctx, 1), inverseStd, ctx.name("factor")), "factor_c"), ctx.name("dx")) : undefined;
   const centred = () => t.op("Sub", [input(ctx, 0), perChannel(input(ctx, 3), "mean_c")], ctx.name("centred"));
-  const dScale = ctx.needs(1) ? t.reduceSum(t.mul(g, t.mul(centred(), perChannel(inverseStd, "inverse_std_c"), ctx.name("normalized")), ctx.name("g_normalized")), axes, false, ctx.name("dscale")) : undefined;
+  const dScale = ctx.needs(1)
+    ? t.reduceSum(
+        t.mul(g, t.mul(centred(), perChannel(inverseStd, "inverse_std_c"), ctx.name("normalized")), ctx.name("g_normalized")),
+        axes,
+        false,
+        ctx.name("dscale"),
+      )
+    : undefined;
   const dBias = ctx.needs(2) || ctx.needs(3) ? t.reduceSum(g, axes, false, ctx.name("dbias")) : undefined;
   // The statistics are constants in training (running statistics), but the rule is complete.
-  const dMean = ctx.needs(3) ? t.neg(t.mul(dBias!, t.mul(input(ctx, 1), inverseStd, ctx.name("mean_factor")), ctx.name("dmean_pos")), ctx.name("dmean")) : undefined;
+  const dMean = ctx.needs(3)
+    ? t.neg(t.mul(dBias!, t.mul(input(ctx, 1), inverseStd, ctx.name("mean_factor")), ctx.name("dmean_pos")), ctx.name("dmean"))
+    : undefined;
   let dVar: string | undefined;
   if (ctx.needs(4)) {
     const gc = t.reduceSum(t.mul(g, centred(), ctx.name("g_centred")), axes, false, ctx.name("g_centred_sum"));
@@ -298,7 +322,8 @@ const gemm: VjpRule = (ctx) => {
   const transB = ctx.node.attrs.transB === 1;
   const alpha = (ctx.node.attrs.alpha as number | undefined) ?? 1;
   const beta = (ctx.node.attrs.beta as number | undefined) ?? 1;
-  const gemmOf = (p: string, q: string, ta: boolean, tb: boolean, part: string) => t.op("Gemm", [p, q], ctx.name(part), { transA: attr.int(ta ? 1 : 0), transB: attr.int(tb ? 1 : 0), alpha: attr.float(alpha) });
+  const gemmOf = (p: string, q: string, ta: boolean, tb: boolean, part: string) =>
+    t.op("Gemm", [p, q], ctx.name(part), { transA: attr.int(ta ? 1 : 0), transB: attr.int(tb ? 1 : 0), alpha: attr.float(alpha) });
   const da = ctx.needs(0) ? (transA ? gemmOf(b, g, transB, true, "da") : gemmOf(g, b, false, !transB, "da")) : undefined;
   const db = ctx.needs(1) ? (transB ? gemmOf(g, a, true, transA, "db") : gemmOf(a, g, !transA, false, "db")) : undefined;
   const dc = ctx.node.inputs[2] ? toInput(ctx, 2, () => (beta === 1 ? g : t.mul(g, t.scalar(beta), ctx.name("g_beta"))), "dc") : undefined;
@@ -322,7 +347,12 @@ const concatRule: VjpRule = (ctx) => {
   const shapes = ctx.node.inputs.map((_, i) => shapeOf(ctx, i));
   const axis = normalizeAxis((ctx.node.attrs.axis as number | undefined) ?? 0, shapes[0]!.length);
   const sizes = shapes.map((s) => s[axis]!);
-  const parts = t.node("Split", [g, t.intList(ctx.name("sizes"), sizes)], sizes.map((_, i) => ctx.name(`dx${i}`)), { axis: attr.int(axis) });
+  const parts = t.node(
+    "Split",
+    [g, t.intList(ctx.name("sizes"), sizes)],
+    sizes.map((_, i) => ctx.name(`dx${i}`)),
+    { axis: attr.int(axis) },
+  );
   return parts.map((p, i) => (ctx.needs(i) ? p : undefined));
 };
 
@@ -383,7 +413,13 @@ const gather: VjpRule = (ctx) => {
     // A run of positions each taken once, by consecutive outputs: one slice.
     const first = takers[0]!;
     let length = 1;
-    while (position + length < size && first + length < indices.length && indices[first + length] === position + length && indices.filter((v) => v === position + length).length === 1) length++;
+    while (
+      position + length < size &&
+      first + length < indices.length &&
+      indices[first + length] === position + length &&
+      indices.filter((v) => v === position + length).length === 1
+    )
+      length++;
     pieces.push(sliceAxis(t, g, axis, first, first + length, ctx.name(`run${position}`)));
     position += length;
   }
@@ -400,7 +436,9 @@ const pad: VjpRule = (ctx) => {
   const starts = x.map((_, i) => pads[i]!);
   const ends = x.map((d, i) => pads[i]! + d);
   const axes = x.map((_, i) => i);
-  return [t.op("Slice", [grad(ctx), t.intList(ctx.name("starts"), starts), t.intList(ctx.name("ends"), ends), t.intList(ctx.name("axes"), axes)], ctx.name("dx"))];
+  return [
+    t.op("Slice", [grad(ctx), t.intList(ctx.name("starts"), starts), t.intList(ctx.name("ends"), ends), t.intList(ctx.name("axes"), axes)], ctx.name("dx")),
+  ];
 };
 
 const softmax: VjpRule = (ctx) => {
@@ -426,7 +464,9 @@ const logSoftmax: VjpRule = (ctx) => {
 const VJP_RULES: Readonly<Record<string, VjpRule>> = {
   Identity: (ctx) => [ctx.needs(0) ? grad(ctx) : undefined],
   Neg: unary((ctx, g) => ctx.tape.neg(g, ctx.name("dx"))),
-  Relu: unary((ctx, g, _x, y) => ctx.tape.op("Where", [ctx.tape.op("Greater", [y, ctx.tape.scalar(0)], ctx.name("active")), g, ctx.tape.scalar(0)], ctx.name("dx"))),
+  Relu: unary((ctx, g, _x, y) =>
+    ctx.tape.op("Where", [ctx.tape.op("Greater", [y, ctx.tape.scalar(0)], ctx.name("active")), g, ctx.tape.scalar(0)], ctx.name("dx")),
+  ),
   Sigmoid: unary((ctx, g, _x, y) => {
     const t = ctx.tape;
     return t.mul(g, t.mul(y, t.op("Sub", [t.scalar(1), y], ctx.name("one_minus_y")), ctx.name("slope")), ctx.name("dx"));
@@ -444,7 +484,10 @@ const VJP_RULES: Readonly<Record<string, VjpRule>> = {
     const db = toInput(ctx, 1, () => grad(ctx), "db_pos");
     return [toInput(ctx, 0, () => grad(ctx), "da"), db && ctx.tape.neg(db, ctx.name("db"))];
   },
-  Mul: (ctx) => [toInput(ctx, 0, () => ctx.tape.mul(grad(ctx), input(ctx, 1), ctx.name("gb")), "da"), toInput(ctx, 1, () => ctx.tape.mul(grad(ctx), input(ctx, 0), ctx.name("ga")), "db")],
+  Mul: (ctx) => [
+    toInput(ctx, 0, () => ctx.tape.mul(grad(ctx), input(ctx, 1), ctx.name("gb")), "da"),
+    toInput(ctx, 1, () => ctx.tape.mul(grad(ctx), input(ctx, 0), ctx.name("ga")), "db"),
+  ],
   Div: (ctx) => {
     const t = ctx.tape;
     return [
@@ -455,7 +498,17 @@ const VJP_RULES: Readonly<Record<string, VjpRule>> = {
   Pow: (ctx) => {
     const t = ctx.tape;
     return [
-      toInput(ctx, 0, () => t.mul(t.mul(grad(ctx), input(ctx, 1), ctx.name("g_exponent")), t.op("Pow", [input(ctx, 0), t.op("Sub", [input(ctx, 1), t.scalar(1)], ctx.name("exponent_1"))], ctx.name("power")), ctx.name("ga")), "da"),
+      toInput(
+        ctx,
+        0,
+        () =>
+          t.mul(
+            t.mul(grad(ctx), input(ctx, 1), ctx.name("g_exponent")),
+            t.op("Pow", [input(ctx, 0), t.op("Sub", [input(ctx, 1), t.scalar(1)], ctx.name("exponent_1"))], ctx.name("power")),
+            ctx.name("ga"),
+          ),
+        "da",
+      ),
       toInput(ctx, 1, () => t.mul(t.mul(grad(ctx), output(ctx), ctx.name("gy")), t.op("Log", [input(ctx, 0)], ctx.name("log_base")), ctx.name("gb")), "db"),
     ];
   },
@@ -479,7 +532,11 @@ const VJP_RULES: Readonly<Record<string, VjpRule>> = {
   Where: (ctx) => {
     const t = ctx.tape;
     const zero = t.scalar(0);
-    return [undefined, toInput(ctx, 1, () => t.op("Where", [input(ctx, 0), grad(ctx), zero], ctx.name("ga")), "da"), toInput(ctx, 2, () => t.op("Where", [input(ctx, 0), zero, grad(ctx)], ctx.name("gb")), "db")];
+    return [
+      undefined,
+      toInput(ctx, 1, () => t.op("Where", [input(ctx, 0), grad(ctx), zero], ctx.name("ga")), "da"),
+      toInput(ctx, 2, () => t.op("Where", [input(ctx, 0), zero, grad(ctx)], ctx.name("gb")), "db"),
+    ];
   },
   Expand: (ctx) => [toInput(ctx, 0, () => grad(ctx), "dx"), undefined],
   Conv: conv,
@@ -526,7 +583,19 @@ const VJP_RULES: Readonly<Record<string, VjpRule>> = {
 };
 
 /** Operators whose outputs carry no gradient (integer or boolean results, shapes). */
-export const NON_DIFFERENTIABLE: ReadonlySet<string> = new Set(["ArgMax", "Equal", "Greater", "GreaterOrEqual", "Less", "LessOrEqual", "Not", "And", "Shape", "ConstantOfShape", "Cast"]);
+export const NON_DIFFERENTIABLE: ReadonlySet<string> = new Set([
+  "ArgMax",
+  "Equal",
+  "Greater",
+  "GreaterOrEqual",
+  "Less",
+  "LessOrEqual",
+  "Not",
+  "And",
+  "Shape",
+  "ConstantOfShape",
+  "Cast",
+]);
 
 /** The VJP rule of an ONNX operator, or undefined when none exists. */
 export function vjpRule(op: string): VjpRule | undefined {

@@ -121,11 +121,19 @@ function batchNorm(batch: number, updates: StatisticUpdate[]): Emitter {
     const keep = fround(1 - (ctx.node.args.momentum as number));
     const count = batch * x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
     const flat = (v: string, part: string) => reshape(ctx, v, [channels], part);
-    const unbiased = count > 1 ? op("Mul", [flat(variance, "variance_flat"), scalar(ctx, count / (count - 1), "bessel")], "unbiased") : flat(variance, "variance_flat");
+    const unbiased =
+      count > 1 ? op("Mul", [flat(variance, "variance_flat"), scalar(ctx, count / (count - 1), "bessel")], "unbiased") : flat(variance, "variance_flat");
     const moving = (role: "moving_mean" | "moving_variance", batchValue: string) => {
       const decl = ctx.node.weights!.find((w) => w.role === role)!;
       const old = ctx.weight(role);
-      const next = op("Add", [op("Mul", [old, scalar(ctx, keep, `${role}/keep`)], `${role}/kept`), op("Mul", [batchValue, scalar(ctx, fround(1 - keep), `${role}/take`)], `${role}/taken`)], `${role}/next`);
+      const next = op(
+        "Add",
+        [
+          op("Mul", [old, scalar(ctx, keep, `${role}/keep`)], `${role}/kept`),
+          op("Mul", [batchValue, scalar(ctx, fround(1 - keep), `${role}/take`)], `${role}/taken`),
+        ],
+        `${role}/next`,
+      );
       updates.push({ decl, next });
     };
     moving("moving_mean", flat(mean, "mean_flat"));
@@ -167,7 +175,8 @@ function recurrent(cell: "lstm" | "gru", masks: DropoutMask[], batch: number, ro
     const inputTerms = op("Add", [op("MatMul", [sequence, ctx.weight("kernel")], "input_product"), ctx.weight("bias")], "input_terms");
     const steps = splitInto(ctx, inputTerms, 1, new Array<number>(frames).fill(1), "steps").map((s, t) => reshape(ctx, s, [0, gates * units], `t${t}/input`));
     const recurrentKernel = ctx.weight("recurrent_kernel");
-    const [gateKernel, candidateKernel] = cell === "gru" ? splitInto(ctx, recurrentKernel, 1, [2 * units, units], "recurrent_parts") : [recurrentKernel, undefined];
+    const [gateKernel, candidateKernel] =
+      cell === "gru" ? splitInto(ctx, recurrentKernel, 1, [2 * units, units], "recurrent_parts") : [recurrentKernel, undefined];
     let h: string | undefined;
     let c: string | undefined;
     const outputs: string[] = [];
@@ -186,7 +195,11 @@ function recurrent(cell: "lstm" | "gru", masks: DropoutMask[], batch: number, ro
           const [hz, hr] = splitInto(ctx, op("MatMul", [h, gateKernel!], `t${t}/state_product`), 1, [units, units], `t${t}/state_gates`);
           const z = op("Sigmoid", [op("Add", [xz, hz!], `t${t}/z_sum`)], `t${t}/z`);
           const r = op("Sigmoid", [op("Add", [xr, hr!], `t${t}/r_sum`)], `t${t}/r`);
-          const candidate = op("Tanh", [op("Add", [xh, op("MatMul", [op("Mul", [r, h], `t${t}/rh`), candidateKernel!], `t${t}/candidate_product`)], `t${t}/h_sum`)], `t${t}/candidate`);
+          const candidate = op(
+            "Tanh",
+            [op("Add", [xh, op("MatMul", [op("Mul", [r, h], `t${t}/rh`), candidateKernel!], `t${t}/candidate_product`)], `t${t}/h_sum`)],
+            `t${t}/candidate`,
+          );
           const keep = op("Sub", [scalar(ctx, 1, `t${t}/one`), z], `t${t}/one_minus_z`);
           h = op("Add", [op("Mul", [z, h], `t${t}/zh`), op("Mul", [keep, candidate], `t${t}/new`)], `t${t}/h`);
         } else {
@@ -207,7 +220,14 @@ function recurrent(cell: "lstm" | "gru", masks: DropoutMask[], batch: number, ro
  * else the exporter's. In "infer" mode only the recurrent layers are overridden (unrolled, so
  * that their weights keep vnet's layout).
  */
-function trainingEmitter(node: IrNode, mode: "train" | "infer", batch: number, rows: number, masks: DropoutMask[], updates: StatisticUpdate[]): Emitter | undefined {
+function trainingEmitter(
+  node: IrNode,
+  mode: "train" | "infer",
+  batch: number,
+  rows: number,
+  masks: DropoutMask[],
+  updates: StatisticUpdate[],
+): Emitter | undefined {
   const train = mode === "train";
   switch (node.op) {
     case "bn":
@@ -254,7 +274,10 @@ export function emitTrainingForward(builder: GraphBuilder, graph: IrGraph, optio
   const byId = new Map(graph.nodes.map((n) => [n.id, n]));
   for (const node of graph.nodes) {
     const from = node.inputs.length ? rows.get(node.inputs[0]!)! : 1;
-    rows.set(node.id, node.op === "fold_time" ? from * byId.get(node.inputs[0]!)!.shape[0]! : node.op === "unfold_time" ? from / (node.args.frames as number) : from);
+    rows.set(
+      node.id,
+      node.op === "fold_time" ? from * byId.get(node.inputs[0]!)!.shape[0]! : node.op === "unfold_time" ? from / (node.args.frames as number) : from,
+    );
     if (node.op === "input") continue;
     const emitter = trainingEmitter(node, options.mode ?? "train", options.batch, rows.get(node.inputs[0]!) ?? 1, masks, statistics);
     if (!emitter) throw new Error(`internal: no emitter for ${node.op} (the support check runs first)`);

@@ -52,7 +52,13 @@ export interface UpdateResult {
  * Adds the update of every trainable weight to the graph. `grads` holds each weight's gradient of
  * the loss without the decay term.
  */
-export function emitUpdate(tape: Tape, weights: readonly BoundWeight[], grads: ReadonlyMap<string, string>, spec: OptimizerSpec, weightDecay: number): UpdateResult {
+export function emitUpdate(
+  tape: Tape,
+  weights: readonly BoundWeight[],
+  grads: ReadonlyMap<string, string>,
+  spec: OptimizerSpec,
+  weightDecay: number,
+): UpdateResult {
   const graph = tape.graph;
   const lr = graph.input(LEARNING_RATE, []);
   const negativeLr = graph.op("Neg", [lr], "optimizer/negative_lr");
@@ -71,7 +77,8 @@ export function emitUpdate(tape: Tape, weights: readonly BoundWeight[], grads: R
     const base = `optimizer/${w}`;
     let g = grads.get(w)!;
     const decay = weightDecay > 0 && isDecayed(weight);
-    if (decay && !(spec.kind === "adam" && spec.decoupled)) g = op("Add", [g, op("Mul", [w, tape.scalar(weightDecay)], `${base}/decay`)], `${base}/decayed_grad`);
+    if (decay && !(spec.kind === "adam" && spec.decoupled))
+      g = op("Add", [g, op("Mul", [w, tape.scalar(weightDecay)], `${base}/decay`)], `${base}/decayed_grad`);
     let delta: string;
     if (spec.kind === "sgd") {
       const velocity = slot(weight, "momentum");
@@ -81,9 +88,20 @@ export function emitUpdate(tape: Tape, weights: readonly BoundWeight[], grads: R
     } else {
       const first = slot(weight, "m");
       const second = slot(weight, "v");
-      const m = graph.op("Add", [op("Mul", [first.input, tape.scalar(spec.beta1)], `${base}/m_kept`), op("Mul", [g, tape.scalar(1 - spec.beta1)], `${base}/m_new`)], first.base);
+      const m = graph.op(
+        "Add",
+        [op("Mul", [first.input, tape.scalar(spec.beta1)], `${base}/m_kept`), op("Mul", [g, tape.scalar(1 - spec.beta1)], `${base}/m_new`)],
+        first.base,
+      );
       first.done(m);
-      const v = graph.op("Add", [op("Mul", [second.input, tape.scalar(spec.beta2)], `${base}/v_kept`), op("Mul", [op("Mul", [g, g], `${base}/g2`), tape.scalar(1 - spec.beta2)], `${base}/v_new`)], second.base);
+      const v = graph.op(
+        "Add",
+        [
+          op("Mul", [second.input, tape.scalar(spec.beta2)], `${base}/v_kept`),
+          op("Mul", [op("Mul", [g, g], `${base}/g2`), tape.scalar(1 - spec.beta2)], `${base}/v_new`),
+        ],
+        second.base,
+      );
       second.done(v);
       const mHat = op("Div", [m, corrections[0]!], `${base}/m_hat`);
       const vHat = op("Div", [v, corrections[1]!], `${base}/v_hat`);

@@ -95,7 +95,18 @@ export function buildTrainingStep(graph: IrGraph, options: TrainingStepOptions):
   const inputs = onnxInputs(graph);
   const batch = options.batch;
   const classes = graph.nodes.find((n) => n.id === graph.outputs[0])!.shape.at(-1) ?? 0;
-  const failed = (diagnostics: Diagnostic[]): TrainingStepGraph => ({ diagnostics, graph, batch, classes, inputs, masks: [], state: [], gradients: new Map(), adam: false, nodes: 0 });
+  const failed = (diagnostics: Diagnostic[]): TrainingStepGraph => ({
+    diagnostics,
+    graph,
+    batch,
+    classes,
+    inputs,
+    masks: [],
+    state: [],
+    gradients: new Map(),
+    adam: false,
+    nodes: 0,
+  });
   const unsupported = checkOnnxSupport(graph).filter((d) => {
     const node = graph.nodes.find((n) => n.origin.range === d.range && n.origin.file === d.file);
     return !node || !hasTrainingEmitter(node.op);
@@ -179,7 +190,11 @@ export function buildTrainingStep(graph: IrGraph, options: TrainingStepOptions):
   if (options.weightDecay > 0 && decayed.length && !decoupled) {
     const squares = decayed.map((w) => builder.op("ReduceSumSquare", [w.input], `loss/l2/${w.input}`, { keepdims: attr.int(0) }));
     const total = squares.length === 1 ? squares[0]! : builder.op("Sum", squares, "loss/l2/sum");
-    loss = builder.op("Add", [crossEntropy, builder.op("Mul", [total, builder.floatConstant("loss/l2/factor", [], [options.weightDecay / 2])], "loss/l2")], "loss/total");
+    loss = builder.op(
+      "Add",
+      [crossEntropy, builder.op("Mul", [total, builder.floatConstant("loss/l2/factor", [], [options.weightDecay / 2])], "loss/l2")],
+      "loss/total",
+    );
   }
   builder.output(loss, LOSS, []);
 
@@ -210,7 +225,14 @@ export function buildTrainingStep(graph: IrGraph, options: TrainingStepOptions):
   for (const w of forward.weights.filter((b) => !b.decl.trainable)) {
     const update = forward.statistics.find((u) => u.decl.name === w.decl.name);
     if (update) declare(update.next, w.dims);
-    state.push({ input: w.input, ...(update ? { next: update.next } : {}), dims: w.dims, kind: update ? "statistic" : "frozen", decl: w.decl, ...(w.layout ? { layout: w.layout } : {}) });
+    state.push({
+      input: w.input,
+      ...(update ? { next: update.next } : {}),
+      dims: w.dims,
+      kind: update ? "statistic" : "frozen",
+      decl: w.decl,
+      ...(w.layout ? { layout: w.layout } : {}),
+    });
   }
   builder.fixDimension(BATCH, batch);
   const bytes = builder.serialize({
@@ -220,7 +242,19 @@ export function buildTrainingStep(graph: IrGraph, options: TrainingStepOptions):
     docString: `training step of ${graph.name} from ${graph.file}, batch ${batch}`,
     metadata: {},
   });
-  return { bytes, diagnostics: [], graph, batch, classes, inputs, masks: forward.masks, state, gradients, adam: options.optimizer.kind === "adam" && options.mode !== "gradients", nodes: builder.nodeCount };
+  return {
+    bytes,
+    diagnostics: [],
+    graph,
+    batch,
+    classes,
+    inputs,
+    masks: forward.masks,
+    state,
+    gradients,
+    adam: options.optimizer.kind === "adam" && options.mode !== "gradients",
+    nodes: builder.nodeCount,
+  };
 }
 
 /** The output of the evaluation graph: the network's own output [N, classes], channels-last. */
@@ -248,7 +282,19 @@ export function buildEvaluationGraph(graph: IrGraph): EvaluationGraph {
   const forward = emitTrainingForward(builder, graph, { batch: 0, mode: "infer" });
   const output = forward.values.get(graph.outputs[0]!)!;
   builder.output(output.name, OUTPUT, [BATCH, ...output.shape]);
-  const state: StateTensor[] = forward.weights.map((w) => ({ input: w.input, dims: w.dims, kind: w.decl.trainable ? "weight" : "frozen", decl: w.decl, ...(w.layout ? { layout: w.layout } : {}) }));
-  const bytes = builder.serialize({ name: `${graph.name}_evaluation`, opset: ONNX_OPSET, producerVersion: vnetVersion(), docString: `inference forward of ${graph.name} with its weights as inputs`, metadata: {} });
+  const state: StateTensor[] = forward.weights.map((w) => ({
+    input: w.input,
+    dims: w.dims,
+    kind: w.decl.trainable ? "weight" : "frozen",
+    decl: w.decl,
+    ...(w.layout ? { layout: w.layout } : {}),
+  }));
+  const bytes = builder.serialize({
+    name: `${graph.name}_evaluation`,
+    opset: ONNX_OPSET,
+    producerVersion: vnetVersion(),
+    docString: `inference forward of ${graph.name} with its weights as inputs`,
+    metadata: {},
+  });
   return { bytes, diagnostics: [], inputs, state, scores };
 }

@@ -49,7 +49,12 @@ abstract class VnetConvRecurrent extends tf.layers.Layer {
     const [kh, kw] = kernelSize;
     const width = this.gates * filters;
     this.kernel = this.addWeight("kernel", [kh, kw, channels, width], "float32", makeInitializer("recurrent", seed, zeroInit));
-    this.recurrentKernel = this.addWeight("recurrent_kernel", [kh, kw, filters, width], "float32", makeInitializer("recurrent", seed === undefined ? undefined : seed + 1, zeroInit));
+    this.recurrentKernel = this.addWeight(
+      "recurrent_kernel",
+      [kh, kw, filters, width],
+      "float32",
+      makeInitializer("recurrent", seed === undefined ? undefined : seed + 1, zeroInit),
+    );
     this.bias = this.addWeight("bias", [width], "float32", makeInitializer("zeros", undefined));
     const bias = zeroInit ? undefined : this.initialBias();
     if (bias) this.bias.write(bias);

@@ -67,7 +67,11 @@ export class VnetConv extends tf.layers.Layer {
   override computeOutputShape(inputShape: Shape | Shape[]): Shape {
     const shape = singleShape(inputShape);
     const { rank, kernelSize, strides, padding, dilationRate, filters } = this.args;
-    return [shape[0]!, ...windowOutput(shape.slice(1, 1 + rank), { kernel: kernelSize, stride: strides, dilation: dilationRate, pad: padding }, rank, false), filters];
+    return [
+      shape[0]!,
+      ...windowOutput(shape.slice(1, 1 + rank), { kernel: kernelSize, stride: strides, dilation: dilationRate, pad: padding }, rank, false),
+      filters,
+    ];
   }
 
   override getConfig(): ConfigDict {
@@ -98,7 +102,12 @@ export function conv2dFilterGradAsConv(x: tf.Tensor4D, kernel: tf.Tensor4D, stri
         const dx = tf.conv2dTranspose(dy4, ws, xs.shape, strides, padding);
         const [kh, kw] = ws.shape;
         const { before, after } = resolvePadding(padding, [xs.shape[1], xs.shape[2]], [kh, kw], strides, [1, 1]);
-        const padded = tf.pad(xs, [[0, 0], [before[0]!, after[0]!], [before[1]!, after[1]!], [0, 0]]);
+        const padded = tf.pad(xs, [
+          [0, 0],
+          [before[0]!, after[0]!],
+          [before[1]!, after[1]!],
+          [0, 0],
+        ]);
         const byChannel = tf.transpose(padded, [3, 1, 2, 0]) as tf.Tensor4D;
         const dyFilter = tf.transpose(dy4, [1, 2, 0, 3]) as tf.Tensor4D;
         const full = tf.conv2d(byChannel, dyFilter, 1, "valid", "NHWC", strides);
@@ -162,7 +171,12 @@ function everyNth(clips: tf.Tensor, start: number, count: number, step: number):
   if (step === 1) return tf.reshape(tf.slice(flat, [0, start, 0], [n!, count, inner]), [n!, count, ...rest]);
   const available = Math.min(count * step, t! - start);
   let span = tf.slice(flat, [0, start, 0], [n!, available, inner]);
-  if (available < count * step) span = tf.pad(span, [[0, 0], [0, count * step - available], [0, 0]]);
+  if (available < count * step)
+    span = tf.pad(span, [
+      [0, 0],
+      [0, count * step - available],
+      [0, 0],
+    ]);
   const grouped = tf.reshape(span, [n!, count, step, inner]);
   return tf.reshape(tf.slice(grouped, [0, 0, 0, 0], [n!, count, 1, inner]), [n!, count, ...rest]);
 }
@@ -179,7 +193,11 @@ function dilate(kernel: tf.Tensor, dilation: readonly number[]): tf.Tensor {
     const stacked = tf.stack(parts, axis + 1);
     const shape = [...k.shape];
     shape[axis] = size * d;
-    k = tf.slice(tf.reshape(stacked, shape), 0, shape.map((s, i) => (i === axis ? (size - 1) * d + 1 : s)));
+    k = tf.slice(
+      tf.reshape(stacked, shape),
+      0,
+      shape.map((s, i) => (i === axis ? (size - 1) * d + 1 : s)),
+    );
   });
   return k;
 }

@@ -31,7 +31,9 @@ export class VnetAvgPool extends tf.layers.Layer {
       const { rank, poolSize, strides, before, after } = this.args;
       const paddings: [number, number][] = [[0, 0], ...before.map((b, i): [number, number] => [b, after[i]!]), [0, 0]];
       const pool = (t: tf.Tensor) =>
-        rank === 2 ? tf.avgPool(t as tf.Tensor4D, poolSize as [number, number], strides as [number, number], "valid") : tf.avgPool3d(t as tf.Tensor5D, poolSize as [number, number, number], strides as [number, number, number], "valid");
+        rank === 2
+          ? tf.avgPool(t as tf.Tensor4D, poolSize as [number, number], strides as [number, number], "valid")
+          : tf.avgPool3d(t as tf.Tensor5D, poolSize as [number, number, number], strides as [number, number, number], "valid");
       const sums = pool(tf.pad(x, paddings));
       // The fraction of each window that lies on the input, one value per output position.
       const ones = tf.ones([1, ...x.shape.slice(1, 1 + rank), 1]);
@@ -43,7 +45,11 @@ export class VnetAvgPool extends tf.layers.Layer {
   override computeOutputShape(inputShape: Shape | Shape[]): Shape {
     const shape = singleShape(inputShape);
     const { rank, poolSize, strides, before, after } = this.args;
-    return [shape[0]!, ...windowOutput(shape.slice(1, 1 + rank), { kernel: poolSize, stride: strides, pad: "explicit", pad_before: before, pad_after: after }, rank, true), shape[shape.length - 1]!];
+    return [
+      shape[0]!,
+      ...windowOutput(shape.slice(1, 1 + rank), { kernel: poolSize, stride: strides, pad: "explicit", pad_before: before, pad_after: after }, rank, true),
+      shape[shape.length - 1]!,
+    ];
   }
 
   override getConfig(): ConfigDict {

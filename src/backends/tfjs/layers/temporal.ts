@@ -152,8 +152,15 @@ export class VnetTemporalShift extends tf.layers.Layer {
       const mask = (from: number, to: number) => tf.tensor1d(Array.from({ length: channels }, (_, c) => (c >= from && c < to ? 1 : 0)));
       const byChannel = (t: tf.Tensor) => tf.reshape(t, [-1, channels]);
       const m = this.moved;
-      const shifted = tf.addN([tf.mul(byChannel(next), mask(0, m)), tf.mul(byChannel(previous), mask(m, 2 * m)), tf.mul(byChannel(byTime), mask(2 * m, channels))]);
-      return tf.reshape(tf.transpose(tf.reshape(shifted, [s, groups, perFrame]), [1, 0, 2]), x.shape.map((d, i) => (i === 0 ? -1 : d)));
+      const shifted = tf.addN([
+        tf.mul(byChannel(next), mask(0, m)),
+        tf.mul(byChannel(previous), mask(m, 2 * m)),
+        tf.mul(byChannel(byTime), mask(2 * m, channels)),
+      ]);
+      return tf.reshape(
+        tf.transpose(tf.reshape(shifted, [s, groups, perFrame]), [1, 0, 2]),
+        x.shape.map((d, i) => (i === 0 ? -1 : d)),
+      );
     });
   }
 
