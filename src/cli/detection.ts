@@ -11,7 +11,7 @@ import { trainNetwork, trainingConfig, type TrainingConfig } from "../runtime/tr
 import type { IrGraph } from "../ir/graph.js";
 import type { CheckedNetwork } from "../semantics/network.js";
 import { UsageError } from "./args.js";
-import { readWeightsFlag, trainedModel } from "./run-util.js";
+import { readWeightsFlag, stoppedTraining, trainedModel } from "./run-util.js";
 import type { CheckedSpec } from "./util.js";
 import { shownPath } from "./util.js";
 
@@ -42,6 +42,7 @@ export async function loadDetectionSplits(
 
 /** `vnet train` of a detector. */
 export async function trainDetector(
+  spec: string,
   network: CheckedNetwork,
   graph: IrGraph,
   data: string,
@@ -49,6 +50,7 @@ export async function trainDetector(
   seed: number,
   overrides: Partial<TrainingConfig>,
   flags: {
+    readonly network: string | undefined;
     readonly resume: boolean;
     readonly init: string | undefined;
     readonly engine: string | undefined;
@@ -57,6 +59,8 @@ export async function trainDetector(
   },
   out: (s: string) => void,
   progress: (s: string) => void,
+  interrupt: AbortSignal,
+  err: (s: string) => void,
 ): Promise<number> {
   if (flags.init !== undefined) throw new UsageError("--init is not supported for detectors yet: train from scratch or --resume");
   if (flags.engine === "ort")
@@ -88,9 +92,11 @@ export async function trainDetector(
     onEngine: (description, reason) => out(`engine: ${description}${reason ? ` (${reason})` : ""}`),
     progress: (line, done) => progress(done ? `\r${line}\n` : `\r${line}`),
     log: out,
+    signal: interrupt,
   });
   result.model.dispose();
-  if (result.stopped) return 1;
+  const stopped = stoppedTraining(result, interrupt, err, { spec, data, runDir, network: flags.network });
+  if (stopped !== undefined) return stopped;
   const last = result.history[result.history.length - 1];
   const map = last?.valMetrics?.["frame-mAP"];
   if (map !== undefined) out(`validation frame-mAP@0.5 ${(100 * map).toFixed(1)}% after ${last!.epoch} epochs (proposals scoring >= ${PROPOSAL_THRESHOLD})`);

@@ -12,6 +12,7 @@ import type * as tf from "@tensorflow/tfjs";
 import type { IrGraph } from "../ir/graph.js";
 import { describeSelection, selectBackend, TRAINING_KERNELS, workloadAvoidances, type BackendChoice, type BackendSelection } from "../runtime/backend.js";
 import { unsupportedInputs } from "../runtime/streams.js";
+import type { TrainResult } from "../runtime/train.js";
 import type { CheckResult } from "../semantics/check.js";
 import type { CheckedNetwork } from "../semantics/network.js";
 import { readWeights } from "../weights/checkpoint.js";
@@ -164,4 +165,29 @@ export function trainedModel(graph: IrGraph, result: CheckResult, store: WeightS
   if (built.model) return built.model;
   out(renderDiagnostics(built.diagnostics, result, color));
   return 1;
+}
+
+/** The exact command that continues a run. */
+export function resumeCommand(spec: string, data: string, runDir: string, network: string | undefined): string {
+  const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`);
+  return ["vnet", "train", spec, "--data", data, "-o", runDir, ...(network ? ["--network", network] : []), "--resume"].map(quote).join(" ");
+}
+
+/**
+ * The exit code of a training run that stopped early, after saying why (and, when Ctrl-C or SIGTERM
+ * stopped it, which checkpoint is kept and the exact command that continues it); undefined when
+ * it ran to its end. One answer for every task's `vnet train`.
+ */
+export function stoppedTraining(
+  trained: TrainResult,
+  interrupt: AbortSignal,
+  err: (s: string) => void,
+  run: { readonly spec: string; readonly data: string; readonly runDir: string; readonly network: string | undefined },
+): number | undefined {
+  if (trained.interrupted) {
+    err(`vnet: ${trained.stopped}`);
+    if (trained.checkpoint) err(`continue with: ${resumeCommand(run.spec, run.data, run.runDir, run.network)}`);
+    return interrupt.reason === "SIGTERM" ? 143 : 130;
+  }
+  return trained.stopped ? 1 : undefined;
 }

@@ -28,15 +28,9 @@ import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, DATA_VALUE, ENGINE_FLAG, LOADING_FLAGS, NETWORK_FLAG, PROVIDER_FLAG, SEED_FLAG } from "../flags.js";
 import { checkRunDirectory, datasetInputs, specInputs } from "../outputs.js";
-import { checkRunnableNetwork, loadDataset, loadingOptions, reportIssues, startBackend } from "../run-util.js";
+import { checkRunnableNetwork, loadDataset, loadingOptions, reportIssues, startBackend, stoppedTraining } from "../run-util.js";
 import { recordedData, resumeSettings, type RunSettings } from "../run-settings.js";
 import { shownPath } from "../util.js";
-
-/** The exact command that continues a run. */
-function resumeCommand(spec: string, data: string, runDir: string, network: string | undefined): string {
-  const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`);
-  return ["vnet", "train", spec, "--data", data, "-o", runDir, ...(network ? ["--network", network] : []), "--resume"].map(quote).join(" ");
-}
 
 /** Interrupted while the data loaded or the backend started: nothing was trained or written. */
 function stoppedBeforeTraining(interrupt: AbortSignal, err: (s: string) => void): number {
@@ -113,8 +107,10 @@ export const command = defineCommand({
       ...(flags.init !== undefined ? [{ path: flags.init, what: "the --init weights" }] : []),
     ];
     checkRunDirectory(runDir, inputs, flags.resume);
-    if (network.task === "detection") return trainDetector(network, graph, data, runDir, flags.seed ?? 0, defined, flags, out, progress);
-    if (network.task === "localization") return trainLocalizer(network, graph, data, runDir, flags.seed ?? 0, defined, flags, out, progress, interrupt, err);
+    if (network.task === "detection")
+      return trainDetector(positional[0]!, network, graph, data, runDir, flags.seed ?? 0, defined, flags, out, progress, interrupt, err);
+    if (network.task === "localization")
+      return trainLocalizer(positional[0]!, network, graph, data, runDir, flags.seed ?? 0, defined, flags, out, progress, interrupt, err);
     if (flags.annotations !== undefined) throw new UsageError("--annotations names a localizer's annotations; a classifier's labels come with its dataset");
     const lock = lockRun(runDir);
     try {
@@ -198,12 +194,8 @@ export const command = defineCommand({
       const summary = skippedSummary([...dataset.issues, ...trained.issues]);
       if (summary) out(summary);
       trained.model.dispose();
-      if (trained.interrupted) {
-        err(`vnet: ${trained.stopped}`);
-        if (trained.checkpoint) err(`continue with: ${resumeCommand(positional[0]!, data, runDir, flags.network)}`);
-        return interrupt.reason === "SIGTERM" ? 143 : 130;
-      }
-      if (trained.stopped) return 1;
+      const stopped = stoppedTraining(trained, interrupt, err, { spec: positional[0]!, data, runDir, network: flags.network });
+      if (stopped !== undefined) return stopped;
       const last = trained.history[trained.history.length - 1];
       if (last && Number.isNaN(last.valAccuracy)) out(`trained ${last.epoch} epochs; no validation videos to measure accuracy on`);
       else if (last)
@@ -218,6 +210,7 @@ export const command = defineCommand({
 
 /** `vnet train` of a localizer: on a features folder's splits, validating AR@10, AR@100 and the AUC each epoch. */
 async function trainLocalizer(
+  spec: string,
   network: CheckedNetwork,
   graph: IrGraph,
   data: string,
@@ -225,6 +218,7 @@ async function trainLocalizer(
   seed: number,
   overrides: Partial<TrainingConfig>,
   flags: {
+    readonly network: string | undefined;
     readonly annotations: string | undefined;
     readonly resume: boolean;
     readonly init: string | undefined;
@@ -275,11 +269,8 @@ async function trainLocalizer(
   result.model.dispose();
   const summary = skippedSummary(splits.issues);
   if (summary) out(summary);
-  if (result.interrupted) {
-    err(`vnet: ${result.stopped}`);
-    return interrupt.reason === "SIGTERM" ? 143 : 130;
-  }
-  if (result.stopped) return 1;
+  const stopped = stoppedTraining(result, interrupt, err, { spec, data, runDir, network: flags.network });
+  if (stopped !== undefined) return stopped;
   const last = result.history[result.history.length - 1];
   const figures = last?.valMetrics;
   if (figures && "AR@10" in figures)
