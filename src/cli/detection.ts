@@ -11,7 +11,7 @@ import { trainNetwork, trainingConfig, type TrainingConfig } from "../runtime/tr
 import type { IrGraph } from "../ir/graph.js";
 import type { CheckedNetwork } from "../semantics/network.js";
 import { UsageError } from "./args.js";
-import { readWeightsFlag, stoppedTraining, trainedModel } from "./run-util.js";
+import { readWeightsFlag, refuseClassifierOnlyFlags, stoppedTraining, trainedModel } from "./run-util.js";
 import type { CheckedSpec } from "./util.js";
 import { shownPath } from "./util.js";
 
@@ -62,11 +62,7 @@ export async function trainDetector(
   interrupt: AbortSignal,
   err: (s: string) => void,
 ): Promise<number> {
-  if (flags.init !== undefined) throw new UsageError("--init is not supported for detectors yet: train from scratch or --resume");
-  if (flags.engine === "ort")
-    throw new UsageError(
-      `${network.name} is a detector: it trains on the tfjs engine (the ONNX training step has classification's loss only); leave out --engine ort`,
-    );
+  refuseClassifierOnlyFlags(network, "detector", flags);
   const splits = await loadDetectionSplits(data, graph, {
     seed,
     ...(flags.trainClips ? { trainClips: flags.trainClips } : {}),

@@ -28,7 +28,7 @@ import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, DATA_VALUE, ENGINE_FLAG, LOADING_FLAGS, NETWORK_FLAG, PROVIDER_FLAG, SEED_FLAG } from "../flags.js";
 import { checkRunDirectory, datasetInputs, specInputs } from "../outputs.js";
-import { checkRunnableNetwork, loadDataset, loadingOptions, reportIssues, startBackend, stoppedTraining } from "../run-util.js";
+import { checkRunnableNetwork, loadDataset, loadingOptions, refuseClassifierOnlyFlags, reportIssues, startBackend, stoppedTraining } from "../run-util.js";
 import { recordedData, resumeSettings, type RunSettings } from "../run-settings.js";
 import { shownPath } from "../util.js";
 
@@ -231,11 +231,7 @@ async function trainLocalizer(
   interrupt: AbortSignal,
   err: (s: string) => void,
 ): Promise<number> {
-  if (flags.init !== undefined) throw new UsageError("--init is not supported for localizers yet: train from scratch or --resume");
-  if (flags.engine === "ort")
-    throw new UsageError(
-      `${network.name} is a localizer: it trains on the tfjs engine (the ONNX training step has classification's loss only); leave out --engine ort`,
-    );
+  refuseClassifierOnlyFlags(network, "localizer", flags);
   const splits = openFeatureSplits(data, flags.annotations ? { annotations: flags.annotations } : {});
   checkFeatureFit(graph, splits);
   reportIssues(splits.issues, out, false);
