@@ -1,4 +1,6 @@
 /** Test helpers: check in-memory specs through the real loader with an in-memory host; compile checked networks. */
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { emitTfjs, type TfjsEmitOptions, type TfjsEmitResult } from "../src/backends/tfjs/index.js";
 import type { IrGraph } from "../src/ir/graph.js";
@@ -31,4 +33,23 @@ export function covered(result: CheckResult, index = 0): string {
 export function compileNetwork(network: CheckedNetwork, options: TfjsEmitOptions = {}): TfjsEmitResult & { graph: IrGraph } {
   const graph = lowerNetwork(network);
   return { graph, ...emitTfjs(graph, options) };
+}
+
+const REPO = path.resolve(__dirname, "..");
+
+/**
+ * Compiles the TypeScript into dist/ when a source under src/ or grammar/ is newer than the built
+ * CLI, for tests that run `bin/vnet.js` as a separate process (as an editor or a shell does).
+ */
+export function ensureBuilt(): void {
+  const built = path.join(REPO, "dist/src/cli/main.js");
+  const newest = (dir: string): number =>
+    fs
+      .readdirSync(dir, { withFileTypes: true })
+      .reduce(
+        (m, e) => Math.max(m, e.isDirectory() ? newest(path.join(dir, e.name)) : e.name.endsWith(".ts") ? fs.statSync(path.join(dir, e.name)).mtimeMs : 0),
+        0,
+      );
+  if (fs.existsSync(built) && fs.statSync(built).mtimeMs >= Math.max(newest(path.join(REPO, "src")), newest(path.join(REPO, "grammar")))) return;
+  execFileSync(process.execPath, [path.join(REPO, "node_modules/typescript/bin/tsc"), "-p", path.join(REPO, "tsconfig.json")], { stdio: "inherit" });
 }

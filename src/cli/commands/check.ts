@@ -23,7 +23,11 @@ export const command = defineCommand({
   positional: { names: "<files|dirs...>", min: 1 },
   flags: {
     format: { type: "choice", choices: ["text", "json"], default: "text", doc: "output format" },
-    root: { type: "string", value: "DIR", doc: "the project root imports may not leave (default: the nearest folder with vnet.json)" },
+    root: {
+      type: "string",
+      value: "DIR",
+      doc: "the project root relative imports may not leave (default: the nearest folder above the spec with vnet.json, package.json or .git)",
+    },
   },
   run({ positional, flags }, { out, color }) {
     const files = expandSpecPaths(positional);
