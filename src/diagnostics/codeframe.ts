@@ -34,7 +34,9 @@ export function formatDiagnostic(diagnostic: Diagnostic, sourceText: string | un
   const start = index?.positionAt(diagnostic.range.start) ?? { line: 1, column: 1 };
   const showPath = options.showPath ?? ((f: string) => f);
   const sevColor = diagnostic.severity === "error" ? "31" : diagnostic.severity === "warning" ? "33" : "36";
-  const lines = [`${showPath(diagnostic.file)}:${start.line}:${start.column}  ${paint(sevColor, `${diagnostic.severity} ${diagnostic.code}`)}  ${diagnostic.message}`];
+  const lines = [
+    `${showPath(diagnostic.file)}:${start.line}:${start.column}  ${paint(sevColor, `${diagnostic.severity} ${diagnostic.code}`)}  ${diagnostic.message}`,
+  ];
   if (index) lines.push(...renderFrame(index, diagnostic.range.start, diagnostic.range.end, paint));
   if (diagnostic.hint) lines.push(`  ${paint("36", "hint:")} ${diagnostic.hint}`);
   for (const related of diagnostic.related ?? []) {

@@ -636,7 +636,11 @@ class NetworkElaborator implements EvaluationHost {
       // At a fusion point, say where each mismatched input came from.
       const origins =
         error.code === "VN020" && tensors.length > 1
-          ? tensors.map((t, i) => ({ message: `input ${i + 1} \`${this.layerName(t.id)}\` ${formatShape(t.shape)} comes from here`, file: t.origin.file, range: t.origin.range }))
+          ? tensors.map((t, i) => ({
+              message: `input ${i + 1} \`${this.layerName(t.id)}\` ${formatShape(t.shape)} comes from here`,
+              file: t.origin.file,
+              range: t.origin.range,
+            }))
           : [];
       this.report(error.code as Code, error.error, file, argNode?.value.range ?? stage.callee.range, {
         ...(error.hint ? { hint: error.hint } : {}),
