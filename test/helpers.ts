@@ -53,3 +53,33 @@ export function ensureBuilt(): void {
   if (fs.existsSync(built) && fs.statSync(built).mtimeMs >= Math.max(newest(path.join(REPO, "src")), newest(path.join(REPO, "grammar")))) return;
   execFileSync(process.execPath, [path.join(REPO, "node_modules/typescript/bin/tsc"), "-p", path.join(REPO, "tsconfig.json")], { stdio: "inherit" });
 }
+
+/** What one `vnet` command line printed: its stdout lines, its stderr lines, and both in the order they came (`text`). */
+export interface CliRun {
+  readonly code: number;
+  readonly out: string;
+  readonly err: string;
+  readonly text: string;
+}
+
+/** Runs `vnet ARGS` through the real CLI entry point in this process, progress silenced; returns the exit code and what it printed. */
+export async function vnet(args: readonly string[], options: { readonly cwd?: string } = {}): Promise<CliRun> {
+  // Loaded on first use, so that the checker tests sharing this file do not load the whole CLI (tfjs, ONNX Runtime).
+  const { main } = await import("../src/cli/main.js");
+  const out: string[] = [];
+  const err: string[] = [];
+  const text: string[] = [];
+  // `cwd`: run as from that folder (paths are shown relative to it); the test's own folder is restored after.
+  const before = process.cwd();
+  if (options.cwd) process.chdir(options.cwd);
+  try {
+    const code = await main(args, {
+      out: (s) => void (out.push(s), text.push(s)),
+      err: (s) => void (err.push(s), text.push(s)),
+      progress: () => {},
+    });
+    return { code, out: out.join("\n"), err: err.join("\n"), text: text.join("\n") };
+  } finally {
+    process.chdir(before);
+  }
+}

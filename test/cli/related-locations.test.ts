@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
+import { vnet } from "../helpers.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vnet-related-"));
 fs.writeFileSync(path.join(dir, "vnet.json"), "{}\n");
@@ -36,17 +36,7 @@ network n {
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-async function check(...args: string[]): Promise<string> {
-  const out: string[] = [];
-  const before = process.cwd();
-  process.chdir(dir);
-  try {
-    await main(["check", ...args], { out: (s) => out.push(s), err: () => {} });
-  } finally {
-    process.chdir(before);
-  }
-  return out.join("\n");
-}
+const check = async (...args: string[]) => (await vnet(["check", ...args], { cwd: dir })).out;
 
 describe("related locations in vnet check", () => {
   it("text: each note ends in path:line:col, in the imported file or the importing one", async () => {

@@ -9,26 +9,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
 import { loadProgram } from "../../src/semantics/program.js";
 import { vnetPackageRoot } from "../../src/version.js";
-import { ensureBuilt } from "../helpers.js";
+import { ensureBuilt, vnet } from "../helpers.js";
 
 const repo = path.resolve(__dirname, "../..");
 const projects: string[] = [];
 
-async function run(cwd: string, args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const before = process.cwd();
-  process.chdir(cwd);
-  try {
-    const code = await main(args, { out: (s) => out.push(s), err: (s) => err.push(s) });
-    return { code, out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    process.chdir(before);
-  }
-}
+const run = (cwd: string, args: string[]) => vnet(args, { cwd });
 
 /** A project folder (with vnet.json) outside the repository holding the given files. */
 function project(files: Record<string, string>): string {
