@@ -17,7 +17,7 @@ export interface DiagnosticData {
   readonly fix?: { readonly start: number; readonly end: number; readonly text: string; readonly title: string };
 }
 
-const UNUSED_CODES = new Set(["VN040", "VN041", "VN042", "VN043"]);
+const UNUSED_CODES = new Set(["VN040", "VN041", "VN042", "VN043", "VN044"]);
 
 /** The diagnostics to publish for an open file, from every current check that read it. */
 export function diagnosticsFor(file: string, workspace: Workspace): LspDiagnostic[] {
