@@ -17,7 +17,7 @@ import { probeVideo } from "../data/video/probe.js";
 import type { BackendChoice } from "../runtime/backend.js";
 import { checkpointClassNames } from "../runtime/checkpoint.js";
 import {
-  detectBoxes,
+  scoreBoxes,
   detectionReport,
   detectorGeometry,
   formatDetectionReport,
@@ -26,6 +26,7 @@ import {
   testBoxes,
   tfjsDetector,
   type Detector,
+  type DetectorInput,
 } from "../runtime/detection/detect.js";
 import { loadOnnxModel, OnnxModelError, type OnnxProvider } from "../runtime/onnx.js";
 import { checkpointOnnx } from "../runtime/onnx-eval.js";
@@ -42,10 +43,10 @@ import { renderDiagnostics, shownPath } from "./util.js";
 /** A detector's keyframes: builtin:motion-boxes at its clip size, or an AVA-format folder. */
 export async function loadDetectionSplits(
   data: string,
-  detector: { readonly name: string; readonly classes: number; readonly frames: number; readonly height: number; readonly width: number },
+  detector: { readonly name: string; readonly classes?: number | undefined; readonly inputs: readonly DetectorInput[] },
   options: { seed: number; trainClips?: number; valClips?: number; cacheDir?: string },
 ): Promise<DetectionSplits> {
-  const { frames, height, width } = detector;
+  const { frames, height, width } = detectorGeometry(detector);
   if (isMotionBoxes(data)) {
     if (height !== width) throw new UsageError(`builtin:motion-boxes has square clips; ${detector.name} reads ${height}x${width}`);
     return motionBoxesDataset({
@@ -87,15 +88,11 @@ export async function trainDetector(
   err: (s: string) => void,
 ): Promise<number> {
   refuseClassifierOnlyFlags(network, "detector", flags);
-  const splits = await loadDetectionSplits(
-    data,
-    { name: graph.name, classes: graph.classes!, ...detectorGeometry(graph) },
-    {
-      seed,
-      ...(flags.trainClips ? { trainClips: flags.trainClips } : {}),
-      ...(flags.valClips ? { valClips: flags.valClips } : {}),
-    },
-  );
+  const splits = await loadDetectionSplits(data, graph, {
+    seed,
+    ...(flags.trainClips ? { trainClips: flags.trainClips } : {}),
+    ...(flags.valClips ? { valClips: flags.valClips } : {}),
+  });
   if (splits.classNames.length !== network.classes)
     throw new UsageError(
       `${shownPath(data)} has ${splits.classNames.length} actions but ${network.name} has ${network.classes} classes: set \`classes = ${splits.classNames.length}\``,
@@ -153,17 +150,12 @@ export async function evalDetector(
   if (typeof detector === "number") return detector;
   const boxesOf = testBoxes(PROPOSAL_THRESHOLD);
   try {
-    const { frames, height, width } = detectorGeometry(detector);
-    const splits = await loadDetectionSplits(
-      data,
-      { name: detector.name, classes: detector.classes, frames, height, width },
-      { seed: flags.seed ?? 0, trainClips: 1, ...(flags.valClips ? { valClips: flags.valClips } : {}) },
-    );
+    const splits = await loadDetectionSplits(data, detector, { seed: flags.seed ?? 0, trainClips: 1, ...(flags.valClips ? { valClips: flags.valClips } : {}) });
     if (splits.classNames.length !== detector.classes)
       throw new UsageError(`${shownPath(data)} has ${splits.classNames.length} actions but ${detector.name} has ${detector.classes} classes`);
     const split = flags.split === "train" ? "train" : "val";
     const keyframes = splits[split];
-    const scores = await detectBoxes(detector, keyframes, boxesOf, flags.batch ?? 8);
+    const scores = await scoreBoxes(detector, keyframes, boxesOf, flags.batch ?? 8);
     const report = detectionReport(keyframes, scores, boxesOf, detector.classes);
     const proposals = keyframes.reduce((n, k) => n + boxesOf(k).length, 0);
     out(`${detector.name} on ${shownPath(data)} (${split} split: ${keyframes.length} keyframes, ${proposals} proposals scoring >= ${PROPOSAL_THRESHOLD}):`);
@@ -304,7 +296,7 @@ export async function detectVideo(
       indices.forEach((index, t) => decoded.get(index)!.forEach((v, i) => (clip[t * height * width * 3 + i] = v / 255)));
       keyframes.push({ video: path.basename(videoFile), timestamp, clip, boxes: [], proposals });
     }
-    scores = await detectBoxes(detector, keyframes, (k) => k.proposals);
+    scores = await scoreBoxes(detector, keyframes, (k) => k.proposals);
   } finally {
     await detector.close();
   }

@@ -98,6 +98,14 @@ export interface Detector {
   close(): Promise<void>;
 }
 
+/** Per-box action probabilities [K, classes] of a batch from a spec's tfjs model (inference mode). */
+function tfjsBoxScores(model: tf.LayersModel, graph: IrGraph, batch: DetectorBatch): Float32Array {
+  return tf.tidy(() => {
+    const inputs = batchFeeds(graph, batch).map((t) => tf.tensor(t.data, [...t.shape]));
+    return tf.sigmoid(model.apply(inputs, { training: false }) as tf.Tensor).dataSync() as Float32Array;
+  });
+}
+
 /** A spec's tfjs model as a detector (inference mode); `close` disposes the model. */
 export function tfjsDetector(graph: IrGraph, model: tf.LayersModel, classNames: readonly string[] | undefined = graph.classNames): Detector {
   return {
@@ -106,15 +114,7 @@ export function tfjsDetector(graph: IrGraph, model: tf.LayersModel, classNames: 
     inputs: graph.inputs,
     classes: graph.classes!,
     ...(classNames ? { classNames } : {}),
-    score: async (batch) => {
-      const output = tf.tidy(() => {
-        const inputs = batchFeeds(graph, batch).map((t) => tf.tensor(t.data, [...t.shape]));
-        return tf.sigmoid(model.apply(inputs, { training: false }) as tf.Tensor);
-      });
-      const data = (await output.data()) as Float32Array;
-      output.dispose();
-      return data;
-    },
+    score: async (batch) => tfjsBoxScores(model, graph, batch),
     close: async () => {
       model.dispose();
     },
@@ -148,26 +148,45 @@ export function onnxDetector(model: OnnxModel, overrides: { readonly describe?: 
   };
 }
 
-/** Per-box action probabilities [boxes, classes] of each keyframe, in batches of `batch` keyframes. */
-export async function detectBoxes(
+/** A batch's score rows [K, classes] cut per keyframe, in box order. */
+function perKeyframe(part: readonly DetectionKeyframe[], boxesOf: (k: DetectionKeyframe) => readonly NormalizedBox[], scores: Float32Array, classes: number) {
+  let row = 0;
+  return part.map((k) => {
+    row += boxesOf(k).length;
+    return scores.slice((row - boxesOf(k).length) * classes, row * classes);
+  });
+}
+
+/** Per-box action probabilities [boxes, classes] of each keyframe from a spec's tfjs model, in batches of `batch` keyframes (training's validation). */
+export function detectBoxes(
+  model: tf.LayersModel,
+  graph: IrGraph,
+  keyframes: readonly DetectionKeyframe[],
+  boxesOf: (k: DetectionKeyframe) => readonly NormalizedBox[],
+  batch = 8,
+): Float32Array[] {
+  const out: Float32Array[] = [];
+  for (let at = 0; at < keyframes.length; at += batch) {
+    const fed = detectorBatch(graph, keyframes.slice(at, at + batch), boxesOf);
+    const scores = fed.boxes.shape[0] === 0 ? new Float32Array(0) : tfjsBoxScores(model, graph, fed);
+    out.push(...perKeyframe(keyframes.slice(at, at + batch), boxesOf, scores, graph.classes!));
+  }
+  return out;
+}
+
+/** Per-box action probabilities [boxes, classes] of each keyframe from a detector of either runtime, in batches of `batch` keyframes. */
+export async function scoreBoxes(
   detector: Detector,
   keyframes: readonly DetectionKeyframe[],
   boxesOf: (k: DetectionKeyframe) => readonly NormalizedBox[],
   batch = 8,
 ): Promise<Float32Array[]> {
-  const { classes } = detector;
   const out: Float32Array[] = [];
   for (let at = 0; at < keyframes.length; at += batch) {
-    const part = keyframes.slice(at, at + batch);
-    const fed = detectorBatch(detector, part, boxesOf);
+    const fed = detectorBatch(detector, keyframes.slice(at, at + batch), boxesOf);
     // A batch without boxes has nothing to score (and RoIAlign nothing to pool).
     const scores = fed.boxes.shape[0] === 0 ? new Float32Array(0) : await detector.score(fed);
-    let row = 0;
-    for (const k of part) {
-      const count = boxesOf(k).length;
-      out.push(scores.slice(row * classes, (row + count) * classes));
-      row += count;
-    }
+    out.push(...perKeyframe(keyframes.slice(at, at + batch), boxesOf, scores, detector.classes));
   }
   return out;
 }

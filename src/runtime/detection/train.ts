@@ -15,7 +15,7 @@ import { TfjsOptimization, weightDecayTerm } from "../engines/tfjs.js";
 import { TFJS_ALGEBRA } from "../tensor-algebra.js";
 import type { TrainOptions } from "../train.js";
 import { epochOrder, type TaskStep, type TaskTrainer, type Validation } from "../trainer.js";
-import { detectBoxes, detectionReport, detectorInputs, PROPOSAL_THRESHOLD, testBoxes, tfjsDetector } from "./detect.js";
+import { detectBoxes, detectionReport, detectorInputs, PROPOSAL_THRESHOLD, testBoxes } from "./detect.js";
 
 /** Whether training data are keyframes for a detector (not a video dataset, video splits or feature splits: none of their `channels`, `issues`, `manifest`). */
 export function isDetectionSplits(data: object): data is DetectionSplits {
@@ -91,7 +91,7 @@ export async function detectionTrainer(graph: IrGraph, splits: DetectionSplits, 
         tf.dispose([...inputs, labels]);
       }
       const boxesOf = testBoxes(PROPOSAL_THRESHOLD);
-      const report = detectionReport(val, await detectBoxes(tfjsDetector(graph, model), val, boxesOf, config.batch), boxesOf, classes);
+      const report = detectionReport(val, detectBoxes(model, graph, val, boxesOf, config.batch), boxesOf, classes);
       return { loss: loss / val.length, metrics: { "frame-mAP": report.map } };
     },
     close: async () => {},
