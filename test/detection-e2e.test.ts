@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../src/cli/main.js";
+import { vnet } from "./helpers.js";
 
 const DETECTOR = path.resolve("specs/tiny/tiny_slow_ava.vnet");
 
@@ -25,13 +25,6 @@ beforeAll(async () => {
 });
 
 afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
-
-async function vnet(args: string[]): Promise<{ code: number; text: string }> {
-  const lines: string[] = [];
-  const io = { out: (s: string) => void lines.push(s), err: (s: string) => void lines.push(s) };
-  const code = await main(args, io);
-  return { code, text: lines.join("\n") };
-}
 
 describe("vnet detection end to end", () => {
   it("synth --variant boxes -> train -> eval -> detect --overlay", async () => {

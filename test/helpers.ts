@@ -32,3 +32,26 @@ export function compileNetwork(network: CheckedNetwork, options: TfjsEmitOptions
   const graph = lowerNetwork(network);
   return { graph, ...emitTfjs(graph, options) };
 }
+
+/** What one `vnet` command line printed: its stdout lines, its stderr lines, and both in the order they came (`text`). */
+export interface CliRun {
+  readonly code: number;
+  readonly out: string;
+  readonly err: string;
+  readonly text: string;
+}
+
+/** Runs `vnet ARGS` through the real CLI entry point in this process, progress silenced; returns the exit code and what it printed. */
+export async function vnet(args: readonly string[]): Promise<CliRun> {
+  // Loaded on first use, so that the checker tests sharing this file do not load the whole CLI (tfjs, ONNX Runtime).
+  const { main } = await import("../src/cli/main.js");
+  const out: string[] = [];
+  const err: string[] = [];
+  const text: string[] = [];
+  const code = await main(args, {
+    out: (s) => void (out.push(s), text.push(s)),
+    err: (s) => void (err.push(s), text.push(s)),
+    progress: () => {},
+  });
+  return { code, out: out.join("\n"), err: err.join("\n"), text: text.join("\n") };
+}

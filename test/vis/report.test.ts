@@ -12,12 +12,12 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
 import { lowerNetwork } from "../../src/ir/pipeline.js";
 import { motionDataset } from "../../src/data/motion.js";
 import { selectBackend } from "../../src/runtime/backend.js";
 import { trainingConfig, trainNetwork } from "../../src/runtime/train.js";
 import { checkFiles } from "../../src/semantics/check.js";
+import { vnet } from "../helpers.js";
 
 const repo = path.resolve(__dirname, "../..");
 const screenshots = path.join(repo, "dist/test-screenshots");
@@ -75,13 +75,6 @@ async function open(file: string): Promise<{ page: Page; errors: string[] }> {
   return { page, errors };
 }
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (s) => out.push(s), err: (s) => err.push(s), progress: () => {} });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
-
 describe("the HTML pages in Chromium", () => {
   it("vnet report renders every section: spec, drawing, curves, evaluation, Grad-CAM", async () => {
     await selectBackend({ force: "wasm" });
@@ -99,7 +92,7 @@ describe("the HTML pages in Chromium", () => {
     trained.model.dispose();
     const file = path.join(dir, "report.html");
     // The builtin validation split depends on the seed and its size only, so it is the run's.
-    const r = await run(["report", runDir, "--spec", spec, "--data", "builtin:motion", "--val-clips", "2", "--seed", "1", "-o", file]);
+    const r = await vnet(["report", runDir, "--spec", spec, "--data", "builtin:motion", "--val-clips", "2", "--seed", "1", "-o", file]);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/evaluated 10 val videos/);
     const { page, errors } = await open(file);
@@ -128,7 +121,7 @@ describe("the HTML pages in Chromium", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vnet-graph-html-"));
     dirs.push(dir);
     const file = path.join(dir, "net.html");
-    expect((await run(["graph", path.join(repo, "specs/tiny/tiny_slowfast.vnet"), "--depth", "1", "-o", file])).code).toBe(0);
+    expect((await vnet(["graph", path.join(repo, "specs/tiny/tiny_slowfast.vnet"), "--depth", "1", "-o", file])).code).toBe(0);
     const { page, errors } = await open(file);
     await page.waitForSelector("#graph svg g.node", { timeout: 60_000 });
     const status = async () => (await page.textContent("#status")) ?? "";
