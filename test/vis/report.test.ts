@@ -5,18 +5,18 @@
  * the interactive `vnet graph` page must open a block on a click. Screenshots are saved under
  * dist/test-screenshots/. Without a browser the test fails and says how to install one.
  */
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lowerNetwork } from "../../src/ir/pipeline.js";
 import { motionDataset } from "../../src/data/motion.js";
 import { selectBackend } from "../../src/runtime/backend.js";
 import { trainingConfig, trainNetwork } from "../../src/runtime/train.js";
 import { checkFiles } from "../../src/semantics/check.js";
+import { launchChromium } from "../../scripts/chromium.js";
 import { vnet } from "../helpers.js";
 
 const repo = path.resolve(__dirname, "../..");
@@ -24,36 +24,10 @@ const screenshots = path.join(repo, "dist/test-screenshots");
 const dirs: string[] = [];
 let context: BrowserContext;
 
-/** Debian's chromium (or $VNET_CHROMIUM); the error says how to get one. */
-function findChromium(): string {
-  const candidates = [process.env.VNET_CHROMIUM, "/usr/bin/chromium", "/usr/bin/chromium-browser"].filter((c): c is string => Boolean(c));
-  for (const c of candidates) if (fs.existsSync(c)) return c;
-  try {
-    return execFileSync("sh", ["-c", "command -v chromium || command -v chromium-browser"], { encoding: "utf8" }).trim();
-  } catch {
-    throw new Error(
-      "no Chromium found for the browser tests: install Debian's chromium (`apt-get install -y chromium`; .ci/run does it) or set VNET_CHROMIUM to a Chromium binary",
-    );
-  }
-}
-
 beforeAll(async () => {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "vnet-chromium-"));
   dirs.push(profile);
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: findChromium(),
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  context = await launchChromium(profile);
   fs.mkdirSync(screenshots, { recursive: true });
 }, 120_000);
 
