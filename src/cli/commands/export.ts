@@ -42,7 +42,7 @@ export async function writeOnnx(
   }
   writeFileAtomic(file, exported.bytes, { createDirectory: true });
   const parameters = graph.nodes.flatMap((n) => n.weights ?? []).reduce((sum, w) => sum + w.shape.reduce((a, b) => a * b, 1), 0);
-  // A detector's boxes and its per-box scores have K rows (boxes of the batch), not N (clips).
+  // A detector's boxes and outputs have a row per box (K), not per clip (N).
   const inputs = exported.inputs.map((i) => `${i.name} [${i.boxes ? "K" : "N"}, ${i.shape.join(", ")}]${i.kind === "stream" ? " (stream)" : ""}`).join(", ");
   const classes = graph.nodes.find((n) => n.id === graph.outputs[0])!.shape;
   const rows = graph.task === "detection" ? "K" : "N";
