@@ -3,6 +3,8 @@
  * builtin:motion-boxes or an AVA-format folder (src/data/ava.ts), training on the ground-truth
  * boxes, frame-mAP@0.5 of the proposals above the score threshold against the ground truth.
  */
+import type { EngineChoice } from "../runtime/engines/index.js";
+import type { OnnxProvider } from "../runtime/onnx.js";
 import * as path from "node:path";
 import { isAvaFolder, loadAvaFolder } from "../data/ava-folder.js";
 import { isMotionBoxes, motionBoxesDataset, type DetectionSplits } from "../data/motion-boxes.js";
@@ -53,7 +55,8 @@ export async function trainDetector(
     readonly network: string | undefined;
     readonly resume: boolean;
     readonly init: string | undefined;
-    readonly engine: string | undefined;
+    readonly engine: EngineChoice | undefined;
+    readonly provider: OnnxProvider | undefined;
     readonly trainClips: number | undefined;
     readonly valClips: number | undefined;
   },
@@ -62,7 +65,7 @@ export async function trainDetector(
   interrupt: AbortSignal,
   err: (s: string) => void,
 ): Promise<number> {
-  refuseClassifierOnlyFlags(network, "detector", flags);
+  refuseClassifierOnlyFlags("detector", flags);
   const splits = await loadDetectionSplits(data, graph, {
     seed,
     ...(flags.trainClips ? { trainClips: flags.trainClips } : {}),
@@ -85,6 +88,8 @@ export async function trainDetector(
     runDir,
     seed,
     resume: flags.resume,
+    engine: flags.engine,
+    engineOptions: { provider: flags.provider },
     onEngine: (description, reason) => out(`engine: ${description}${reason ? ` (${reason})` : ""}`),
     progress: (line, done) => progress(done ? `\r${line}\n` : `\r${line}`),
     log: out,

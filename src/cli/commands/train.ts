@@ -18,6 +18,7 @@ import { checkArchitecture } from "../../runtime/model-io.js";
 import { lockRun } from "../../runtime/run.js";
 import type { BackendChoice } from "../../runtime/backend.js";
 import type { EngineChoice } from "../../runtime/engines/index.js";
+import type { OnnxProvider } from "../../runtime/onnx.js";
 import { trainDetector } from "../detection.js";
 import { checkFeatureFit, localizerGeometry } from "../../runtime/localization/train.js";
 import type { IrGraph } from "../../ir/graph.js";
@@ -224,6 +225,7 @@ async function trainLocalizer(
     readonly init: string | undefined;
     readonly plot: boolean;
     readonly engine: EngineChoice | undefined;
+    readonly provider: OnnxProvider | undefined;
     readonly backend: BackendChoice | undefined;
   },
   out: (s: string) => void,
@@ -231,7 +233,7 @@ async function trainLocalizer(
   interrupt: AbortSignal,
   err: (s: string) => void,
 ): Promise<number> {
-  refuseClassifierOnlyFlags(network, "localizer", flags);
+  refuseClassifierOnlyFlags("localizer", flags);
   const splits = openFeatureSplits(data, flags.annotations ? { annotations: flags.annotations } : {});
   checkFeatureFit(graph, splits);
   reportIssues(splits.issues, out, false);
@@ -240,7 +242,7 @@ async function trainLocalizer(
     out(formatIssue({ code: "VN097", path: data, message: "no training video with annotated actions has features here" }));
     return 1;
   }
-  await startBackend(flags.backend, out, true, network);
+  const selection = await startBackend(flags.backend, out, true, network);
   const config = trainingConfig(network, overrides);
   const { positions, features } = localizerGeometry(graph);
   const extractor = splits.manifest.extractor;
@@ -256,6 +258,7 @@ async function trainLocalizer(
     seed,
     resume: flags.resume,
     engine: flags.engine,
+    engineOptions: { provider: flags.provider, tfjsGpu: selection.choice === "node-gpu" },
     onEngine: (description, reason) => out(`engine: ${description}${reason ? ` (${reason})` : ""}`),
     progress: (line, done) => progress(done ? `\r${line}\n` : `\r${line}`),
     log: out,

@@ -68,7 +68,10 @@ describe("every spec takes a training step on ONNX Runtime", () => {
       }
       for (const roi of step.rois) {
         const matrix = roiAlignMatrix(feeds[roi.boxes]!.data as Float32Array, roi.map, roi.geometry);
-        feeds[roi.input] = new ort.Tensor("float32", matrix, [matrix.length / (roi.map.batch * roi.map.height * roi.map.width), roi.map.batch * roi.map.height * roi.map.width]);
+        feeds[roi.input] = new ort.Tensor("float32", matrix, [
+          matrix.length / (roi.map.batch * roi.map.height * roi.map.width),
+          roi.map.batch * roi.map.height * roi.map.width,
+        ]);
       }
       feeds[LEARNING_RATE] = new ort.Tensor("float32", Float32Array.of(0.01), []);
       for (const mask of step.masks)

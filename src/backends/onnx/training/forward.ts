@@ -214,7 +214,14 @@ function recurrent(cell: "lstm" | "gru", masks: DropoutMask[], rows: Rows, train
     const rate = (ctx.node.args.dropout as number | undefined) ?? 0;
     if (train && rate > 0) {
       const input = ctx.graph.input(`${ctx.name()}/input_mask`, [rows.count * rows.perExample, features]);
-      masks.push({ input, shape: [features], rows: rows.perExample, rate, scale: fround(1 / fround(1 - rate)), ...(rows.perBox ? { perBox: true as const } : {}) });
+      masks.push({
+        input,
+        shape: [features],
+        rows: rows.perExample,
+        rate,
+        scale: fround(1 / fround(1 - rate)),
+        ...(rows.perBox ? { perBox: true as const } : {}),
+      });
       const lifted = ctx.graph.op("Unsqueeze", [input, ctx.graph.intConstant(`${ctx.name("mask_axis")}`, [1], [1])], ctx.name("input_mask_t"));
       sequence = op("Mul", [sequence, lifted], "masked");
     }
@@ -267,7 +274,12 @@ function recurrent(cell: "lstm" | "gru", masks: DropoutMask[], rows: Rows, train
  * else the exporter's. In "infer" mode only the recurrent layers are overridden (unrolled, so
  * that their weights keep vnet's layout).
  */
-function trainingEmitter(node: IrNode, mode: "train" | "infer", rows: Rows, out: Pick<TrainingForward, "masks" | "statistics" | "rois"> & { readonly boxesOf: (id: number) => string }): Emitter | undefined {
+function trainingEmitter(
+  node: IrNode,
+  mode: "train" | "infer",
+  rows: Rows,
+  out: Pick<TrainingForward, "masks" | "statistics" | "rois"> & { readonly boxesOf: (id: number) => string },
+): Emitter | undefined {
   const train = mode === "train";
   const masks = out.masks as DropoutMask[];
   switch (node.op) {
