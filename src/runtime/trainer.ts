@@ -11,7 +11,7 @@ import type * as tf from "@tensorflow/tfjs";
 import type { DataIssue } from "../data/issues.js";
 import { seededRandom } from "../data/motion.js";
 import type { IrGraph } from "../ir/graph.js";
-import type { EngineStart, TaskBatch, TrainingEngine } from "./engines/engine.js";
+import { taskBatchRows, type EngineStart, type TaskBatch, type TrainingEngine } from "./engines/engine.js";
 import { startTaskEngine } from "./engines/index.js";
 import { tfjsTaskLoss } from "./engines/tfjs.js";
 import type { TrainOptions } from "./train.js";
@@ -88,14 +88,14 @@ export interface TargetedTaskData<T> {
 export async function targetedTrainer<T>(graph: IrGraph, start: EngineStart, options: TrainOptions, task: TargetedTaskData<T>): Promise<TaskTrainer> {
   const { config } = options;
   const seed = options.seed ?? 0;
-  const first = task.batchOf(task.train.slice(0, config.batch), seededRandom(seed));
-  const boxesAt = graph.inputs.findIndex((i) => i.boxes);
+  // The ONNX step is first built for the shape of the first batch.
+  const first = taskBatchRows(graph, task.batchOf(task.train.slice(0, config.batch), seededRandom(seed)));
   const { engine, reason } = await startTaskEngine(
     options.engine ?? "tfjs",
     { graph, config, seed, start, metadata: task.metadata },
-    first.inputs[0]!.shape[0]!,
+    first.examples,
     options.engineOptions,
-    boxesAt >= 0 ? first.inputs[boxesAt]!.shape[0]! : 0,
+    first.boxes,
   );
   return {
     unit: task.unit,

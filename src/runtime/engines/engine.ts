@@ -83,6 +83,13 @@ export interface TaskBatch {
   readonly targets: Readonly<Record<string, HostTensor>>;
 }
 
+/** A task batch's examples N (rows of its first per-example input) and boxes K (rows of a detector's boxes input, else 0). */
+export function taskBatchRows(graph: IrGraph, batch: TaskBatch): { readonly examples: number; readonly boxes: number } {
+  const boxesAt = graph.inputs.findIndex((i) => i.boxes);
+  const examplesAt = graph.inputs.findIndex((i) => !i.boxes);
+  return { examples: batch.inputs[examplesAt]!.shape[0]!, boxes: boxesAt >= 0 ? batch.inputs[boxesAt]!.shape[0]! : 0 };
+}
+
 /** What a localizer's or a detector's trainer needs of an engine: steps of the task's loss, and the weights as a tfjs model for validation. */
 export interface TaskEngine {
   readonly name: EngineName;

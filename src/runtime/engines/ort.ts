@@ -55,7 +55,17 @@ import type { CheckpointContents, NamedTensor, Progress } from "../checkpoint.js
 import { slotOf } from "../checkpoint.js";
 import { namedFeeds } from "../streams.js";
 import { cudaProviderInstalled, type HostTensor, type OnnxProvider } from "../onnx.js";
-import type { EngineConfig, EngineSetup, ModelSetup, TaskBatch, TaskEngine, TrainingBatch, TrainingEngine, ViewScorer } from "./engine.js";
+import {
+  taskBatchRows,
+  type EngineConfig,
+  type EngineSetup,
+  type ModelSetup,
+  type TaskBatch,
+  type TaskEngine,
+  type TrainingBatch,
+  type TrainingEngine,
+  type ViewScorer,
+} from "./engine.js";
 import { graphModel, modelContents } from "./tfjs.js";
 
 /** The network cannot train on ONNX Runtime: the located diagnostics say why. */
@@ -92,7 +102,7 @@ interface StepSession {
 }
 
 /** What the engine needs of a network: a classifier's setup has its clip protocol and flow streams too. */
-type OrtSetup = ModelSetup & Partial<Pick<EngineSetup, "flows">>;
+type OrtSetup = ModelSetup & Partial<Pick<EngineSetup, "flows" | "protocol">>;
 
 /** The key of a step session: the batch size, and a detector's box count. */
 const stepKey = (batch: number, boxes: number) => `${batch}x${boxes}`;
@@ -315,9 +325,7 @@ export class OrtEngine implements TrainingEngine, TaskEngine {
   }
 
   async minimizeTask(batch: TaskBatch, lr: number, dropoutSeed: number): Promise<number> {
-    const n = batch.inputs[0]!.shape[0]!;
-    const boxesAt = this.setup.graph.inputs.findIndex((i) => i.boxes);
-    const boxes = boxesAt >= 0 ? batch.inputs[boxesAt]!.shape[0]! : 0;
+    const { examples: n, boxes } = taskBatchRows(this.setup.graph, batch);
     const step = await this.stepSession(n, boxes);
     const feeds = taskFeeds(step, this.setup.graph.task as TargetedTask, batch);
     Object.assign(feeds, this.masks(step.masks, n, dropoutSeed, boxes), this.stateFeeds(step, lr));
