@@ -17,6 +17,7 @@ import type { EngineChoice } from "../../src/runtime/engines/index.js";
 import { trainingConfig, trainNetwork, type TrainingConfig } from "../../src/runtime/train.js";
 import { checkFiles } from "../../src/semantics/check.js";
 import type { CheckedNetwork } from "../../src/semantics/network.js";
+import { globalRelative, weightValues } from "../helpers.js";
 
 const TINY = path.resolve(__dirname, "../../specs/tiny");
 
@@ -72,26 +73,6 @@ function tinyDetector(): CheckedNetwork {
 }
 
 const detectionData = () => motionBoxesDataset({ frames: 4, size: 32, trainClips: 6, valClips: 2, seed: 4 });
-
-async function weightValues(model: tf.LayersModel): Promise<Map<string, Float32Array>> {
-  const values = new Map(await Promise.all(model.weights.map(async (w) => [w.originalName, (await w.read().data()) as Float32Array] as const)));
-  model.dispose();
-  return values;
-}
-
-/** ||a - b|| / ||b|| over every tensor together. */
-function globalRelative(a: ReadonlyMap<string, Float32Array>, b: ReadonlyMap<string, Float32Array>): number {
-  let error = 0;
-  let norm = 0;
-  for (const [name, values] of b) {
-    const other = a.get(name)!;
-    values.forEach((v, i) => {
-      error += (other[i]! - v) ** 2;
-      norm += v ** 2;
-    });
-  }
-  return Math.sqrt(error / norm);
-}
 
 const cases = [
   {

@@ -14,7 +14,7 @@ import { describe, expect, it } from "vitest";
 import { checkResized, SMALL_INPUTS, trainedLikeWeights } from "../../../bench/lib/onnx-fixtures.js";
 import { buildTrainingStep, LEARNING_RATE, LOSS } from "../../../src/backends/onnx/index.js";
 import { roiAlignMatrix } from "../../../src/ops/roi-align.js";
-import { checkSpec } from "../../onnx-helpers.js";
+import { checkSpec, randomBoxes } from "../../onnx-helpers.js";
 
 const ROOT = path.resolve(__dirname, "../../../specs");
 const BATCH = 2;
@@ -55,11 +55,7 @@ describe("every spec takes a training step on ONNX Runtime", () => {
         }
         // Boxes inside the clip: [clip index, x1, y1, x2, y2] in its pixels.
         const [height, width] = graph.inputs.find((i) => !i.boxes)!.shape.slice(-3, -1) as [number, number];
-        const rows = Array.from({ length: boxes }, (_, k) => {
-          const [x1, y1] = [random() * width * 0.5, random() * height * 0.5];
-          return [k % BATCH, x1, y1, x1 + (0.2 + 0.3 * random()) * width, y1 + (0.2 + 0.3 * random()) * height];
-        }).flat();
-        feeds[modelInput.name] = new ort.Tensor("float32", Float32Array.from(rows), [boxes, 5]);
+        feeds[modelInput.name] = new ort.Tensor("float32", randomBoxes(boxes, BATCH, height, width, random), [boxes, 5]);
       }
       // Targets in [0, 1] (BMN's IoU maps and noise, its mask), or one-hot / multi-hot labels.
       for (const target of step.targets) {

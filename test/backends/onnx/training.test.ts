@@ -31,7 +31,7 @@ import { tfjsTaskLoss } from "../../../src/runtime/engines/tfjs.js";
 import type { HostTensor } from "../../../src/runtime/onnx.js";
 import { TASK_TARGETS, type TargetedTask } from "../../../src/semantics/tasks/index.js";
 import { mapOnnxWeights } from "../../../src/weights/import-onnx.js";
-import { checkSource, checkSpec } from "../../onnx-helpers.js";
+import { checkSource, checkSpec, randomBoxes } from "../../onnx-helpers.js";
 
 const ROOT = path.resolve(__dirname, "../../..");
 const TINY = path.join(ROOT, "specs/tiny");
@@ -147,11 +147,7 @@ function makeTaskBatch(graph: IrGraph, step: TrainingStepGraph, seed: number): T
   const inputs = graph.inputs.map((input): HostTensor => {
     if (!input.boxes) return { data: uniform([BATCH, ...input.shape], random), shape: [BATCH, ...input.shape] };
     const [height, width] = graph.inputs.find((i) => !i.boxes)!.shape.slice(-3, -1) as [number, number];
-    const rows = Array.from({ length: step.boxes }, (_, k) => {
-      const [x1, y1] = [random() * width * 0.5, random() * height * 0.5];
-      return [k % BATCH, x1, y1, x1 + (0.2 + 0.3 * random()) * width, y1 + (0.2 + 0.3 * random()) * height];
-    });
-    return { data: Float32Array.from(rows.flat()), shape: [step.boxes, 5] };
+    return { data: randomBoxes(step.boxes, BATCH, height, width, random), shape: [step.boxes, 5] };
   });
   const targets = Object.fromEntries(
     TASK_TARGETS[graph.task as TargetedTask].map((key) => {
@@ -284,7 +280,10 @@ describe("ONNX training step: gradients equal the tfjs engine's", () => {
       let noise = { global: 0, perTensor: new Map<string, number>() };
       if (error.global > 1e-4 || [...error.perTensor.values()].some((e) => e > 1e-3)) {
         model.setWeights(initial);
-        noise = errors(referenceOf((t) => tf.tidy(() => tf.mul(t, tf.add(1, tf.mul(1.2e-7, tf.sub(tf.randomUniform(t.shape, 0, 1, "float32", 5), 0.5)))))).grads, reference.grads);
+        noise = errors(
+          referenceOf((t) => tf.tidy(() => tf.mul(t, tf.add(1, tf.mul(1.2e-7, tf.sub(tf.randomUniform(t.shape, 0, 1, "float32", 5), 0.5)))))).grads,
+          reference.grads,
+        );
       }
       for (const [name, e] of error.perTensor)
         expect(e, `gradient of ${name} (reference noise ${(noise.perTensor.get(name) ?? 0).toExponential(1)})`).toBeLessThan(
