@@ -8,14 +8,13 @@
  *   docs/report.png               vnet report, screenshot in Debian's Chromium (playwright-core)
  * Run from the repository root; takes a few minutes on two cores. Work files go to dist/docs-work/.
  */
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
-import { chromium } from "playwright-core";
 import { main } from "../src/cli/main.js";
 import { motionDataset } from "../src/data/motion.js";
 import { encodeVideo } from "../src/data/video/encode.js";
+import { launchChromium } from "./chromium.js";
 
 const docs = "docs";
 const work = "dist/docs-work";
@@ -27,11 +26,6 @@ async function vnet(...args: string[]): Promise<string[]> {
   const code = await main(args, { out: (s) => (console.log(s), lines.push(s)), err: (s) => console.error(s), progress: () => {} });
   if (code !== 0) throw new Error(`vnet ${args[0]} exited with ${code}`);
   return lines;
-}
-
-function chromiumPath(): string {
-  if (process.env.VNET_CHROMIUM) return process.env.VNET_CHROMIUM;
-  return execFileSync("sh", ["-c", "command -v chromium || command -v chromium-browser"], { encoding: "utf8" }).trim();
 }
 
 async function run(): Promise<void> {
@@ -83,21 +77,7 @@ async function run(): Promise<void> {
   const report = path.join(work, "report.html");
   await vnet("report", path.join(work, "lr-0.004"), "--spec", spec, "--data", "builtin:motion", "--val-clips", "20", "--seed", "1", "-o", report);
   const profile = path.join(work, "chromium-profile");
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: chromiumPath(),
-    headless: true,
-    viewport: { width: 1280, height: 1600 },
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  const context = await launchChromium(profile, { viewport: { width: 1280, height: 1600 } });
   try {
     const page = await context.newPage();
     await page.goto(pathToFileURL(path.resolve(report)).href, { waitUntil: "load" });

@@ -9,11 +9,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as prettier from "prettier";
 import { afterAll, describe, expect, it } from "vitest";
-import { main } from "../src/cli/main.js";
 import { expandSpecPaths } from "../src/cli/util.js";
 import { formatSpec } from "../src/prettier/format.js";
 import plugin, { VnetSyntaxError } from "../src/prettier/plugin.js";
 import { parseSpec } from "../src/syntax/parse.js";
+import { type CliRun, vnet } from "./helpers.js";
 
 const SPECS = path.resolve(__dirname, "../specs");
 const specFiles = expandSpecPaths([SPECS]).map((file) => path.relative(SPECS, file));
@@ -56,13 +56,8 @@ async function formatChecked(text: string, printWidth?: number): Promise<string>
   return formatted;
 }
 
-/** Runs the real CLI entry point; returns the exit code and what it printed. */
-async function vnet(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (s) => out.push(s), err: (s) => err.push(s) });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
+/** `vnet fmt ...` and the like, through the shared in-process CLI harness. */
+const run = (...args: string[]): Promise<CliRun> => vnet(args);
 
 describe("every spec", () => {
   // One snapshot of specs/ for the whole suite: other tools may edit specs meanwhile.
@@ -78,7 +73,7 @@ describe("every spec", () => {
   });
 
   it("is formatted already: `vnet fmt --check specs` passes, skipping the cases that must not parse", async () => {
-    const { code, err } = await vnet("fmt", "--check", copy);
+    const { code, err } = await run("fmt", "--check", copy);
     expect(err).toMatch(/ file\(s\) already formatted; \d+ expected-diagnostic case\(s\) that do not parse skipped/);
     expect(code).toBe(0);
   });
@@ -88,13 +83,13 @@ describe("every spec", () => {
   });
 
   it("`vnet fmt` writes exactly the plugin's output, and `--check` then passes", async () => {
-    const { code } = await vnet("fmt", ...parsing.map((file) => path.join(copy, file)));
+    const { code } = await run("fmt", ...parsing.map((file) => path.join(copy, file)));
     expect(code).toBe(0);
     for (const file of parsing) {
       const expected = await formatSpec(originals.get(file)!, { filepath: path.join(copy, file), resolveConfig: true });
       expect(fs.readFileSync(path.join(copy, file), "utf8"), file).toBe(expected);
     }
-    const check = await vnet("fmt", "--check", ...parsing.map((file) => path.join(copy, file)));
+    const check = await run("fmt", "--check", ...parsing.map((file) => path.join(copy, file)));
     expect(check.code).toBe(0);
     expect(check.out).toBe("");
   });
@@ -112,7 +107,7 @@ describe("vnet fmt", () => {
     const dir = fs.mkdtempSync(path.join(scratch, "check-"));
     fs.writeFileSync(path.join(dir, "messy.vnet"), messy);
     fs.writeFileSync(path.join(dir, "tidy.vnet"), tidy);
-    const { code, out, err } = await vnet("fmt", "--check", dir);
+    const { code, out, err } = await run("fmt", "--check", dir);
     expect(code).toBe(1);
     expect(out).toContain("messy.vnet");
     expect(out).not.toContain("tidy.vnet");
@@ -126,7 +121,7 @@ describe("vnet fmt", () => {
     fs.writeFileSync(path.join(dir, "tidy.vnet"), tidy);
     const past = new Date(2000, 0, 1);
     fs.utimesSync(path.join(dir, "tidy.vnet"), past, past);
-    const { code, out } = await vnet("fmt", dir);
+    const { code, out } = await run("fmt", dir);
     expect(code).toBe(0);
     expect(out).toContain("formatted");
     expect(out).not.toContain("tidy.vnet");
@@ -141,13 +136,13 @@ describe("vnet fmt", () => {
     const file = path.join(dir, "broken.vnet");
     fs.writeFileSync(file, broken);
     fs.writeFileSync(path.join(dir, "messy.vnet"), messy);
-    const { code, err } = await vnet("fmt", dir);
+    const { code, err } = await run("fmt", dir);
     expect(code).toBe(1);
     expect(err).toMatch(/broken\.vnet:3:27 {2}error VN002 {2}expected `\)` but found name `kernel`/);
     expect(fs.readFileSync(file, "utf8")).toBe(broken);
     // The other file is still formatted.
     expect(fs.readFileSync(path.join(dir, "messy.vnet"), "utf8")).toBe(tidy);
-    const check = await vnet("fmt", "--check", file);
+    const check = await run("fmt", "--check", file);
     expect(check.code).toBe(1);
   });
 
@@ -156,20 +151,20 @@ describe("vnet fmt", () => {
     const declared = "// expect: VN002\nnetwork n {\n  output video -> dense(4 kernel = 3)\n}\n";
     fs.writeFileSync(path.join(dir, "declared.vnet"), declared);
     fs.writeFileSync(path.join(dir, "tidy.vnet"), tidy);
-    const check = await vnet("fmt", "--check", dir);
+    const check = await run("fmt", "--check", dir);
     expect(check.code).toBe(0);
     expect(check.err).toContain("declared.vnet: skipped, it does not parse as its `// expect: VN002` header says");
     expect(check.err).toContain("1 file(s) already formatted; 1 expected-diagnostic case(s) that do not parse skipped");
     // A header that names other codes than the file's syntax errors does not excuse them.
     fs.writeFileSync(path.join(dir, "declared.vnet"), declared.replace("VN002", "VN020"));
-    expect((await vnet("fmt", "--check", dir)).code).toBe(1);
+    expect((await run("fmt", "--check", dir)).code).toBe(1);
     expect(fs.readFileSync(path.join(dir, "declared.vnet"), "utf8")).toBe(declared.replace("VN002", "VN020"));
   });
 
   it("exits 2 on usage errors", async () => {
-    expect((await vnet("fmt")).code).toBe(2);
-    expect((await vnet("fmt", "--frobnicate", SPECS)).code).toBe(2);
-    expect((await vnet("fmt", path.join(scratch, "no-such-dir"))).code).toBe(2);
+    expect((await run("fmt")).code).toBe(2);
+    expect((await run("fmt", "--frobnicate", SPECS)).code).toBe(2);
+    expect((await run("fmt", path.join(scratch, "no-such-dir"))).code).toBe(2);
   });
 });
 

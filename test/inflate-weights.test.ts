@@ -14,13 +14,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../src/cli/main.js";
 import { motionDataset, seededRandom } from "../src/data/motion.js";
 import { lowerNetwork } from "../src/ir/pipeline.js";
+import type { Tensor } from "../src/runtime/checkpoint.js";
 import { loadModel, saveModel } from "../src/runtime/model-io.js";
 import { builtinClipShape } from "../src/data/dataset.js";
 import { testPlans, trainPlans } from "../src/data/sampling.js";
 import { trainingConfig, trainNetwork } from "../src/runtime/train.js";
 import { inflateKernel, mapWeightsByName } from "../src/weights/by-name.js";
 import { formatWeightReport } from "../src/weights/report.js";
-import { assignWeights, modelWeights, readCheckpointWeights, type WeightTensor } from "../src/weights/tensors.js";
+import { WeightStore } from "../src/weights/store.js";
+import { assignWeights, modelWeights } from "../src/weights/tensors.js";
 import { checkFiles } from "../src/semantics/check.js";
 import type { CheckedNetwork } from "../src/semantics/network.js";
 import { checkText, compileNetwork } from "./helpers.js";
@@ -69,7 +71,7 @@ const I3D_RULES = [
 /** Every weight random (batch-norm statistics included), so that no mapping error can hide. */
 function randomise(model: tf.LayersModel, seed: number): void {
   const random = seededRandom(seed);
-  const values = new Map<string, WeightTensor>();
+  const values = new Map<string, Tensor>();
   for (const w of model.weights) {
     const shape = w.shape as number[];
     const size = shape.reduce((a, b) => a * b, 1);
@@ -100,7 +102,7 @@ function inflated(network: CheckedNetwork, source: tf.LayersModel) {
 const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
 
 describe("kernel inflation", () => {
-  const kernel: WeightTensor = { shape: [1, 1, 1, 2], values: Float32Array.from([3, -6]) };
+  const kernel: Tensor = { shape: [1, 1, 1, 2], values: Float32Array.from([3, -6]) };
   it("repeats a 2D kernel over time divided by kt, or puts it at the centre frame", () => {
     expect(inflateKernel(kernel, 3, "repeat")).toEqual({ shape: [3, 1, 1, 1, 2], values: Float32Array.from([1, -2, 1, -2, 1, -2]) });
     expect(inflateKernel(kernel, 3, "center")).toEqual({ shape: [3, 1, 1, 1, 2], values: Float32Array.from([0, 0, 3, -6, 0, 0]) });
@@ -269,8 +271,8 @@ describe("the command line: vnet inflate, vnet train --init, 2D training on fram
 
     const out = path.join(scratch, "i3d-init");
     expect((await cli("inflate", I3D, "--from", run2d, "-o", out)).code).toBe(0);
-    const source = (await readCheckpointWeights(path.join(run2d, "checkpoint"))).weights.get("conv2/kernel")!;
-    const target = (await readCheckpointWeights(out)).weights.get("conv2/kernel")!;
+    const source = WeightStore.readDirectory(path.join(run2d, "checkpoint")).weights.get("conv2/kernel")!;
+    const target = WeightStore.readDirectory(out).weights.get("conv2/kernel")!;
     expect(target.shape).toEqual([3, 3, 3, 16, 32]);
     expect(target.values.subarray(2 * source.values.length)).toEqual(source.values.map((v) => v / 3));
 
@@ -371,7 +373,7 @@ describe("checkpoints in tfjs LayersModel format", () => {
     const { model } = build(only(path.join(SPECS, "tiny/tiny_cnn_2d.vnet")));
     const dir = path.join(scratch, "layers-model");
     await saveModel(model, dir);
-    const read = await readCheckpointWeights(dir);
+    const read = WeightStore.readDirectory(dir);
     expect(read.model).toBe("tiny_cnn_2d");
     expect([...read.weights.keys()]).toEqual(model.weights.map((w) => w.originalName));
     const reloaded = await loadModel(dir);

@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../src/cli/main.js";
+import { vnet } from "./helpers.js";
 
 const CLASSIFIER = path.resolve("specs/tiny/tiny_early_fusion_gap.vnet");
 const LOCALIZER = path.resolve("specs/tiny/tiny_bmn.vnet");
@@ -26,13 +26,6 @@ beforeAll(async () => {
 });
 
 afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
-
-async function vnet(args: string[]): Promise<{ code: number; text: string }> {
-  const lines: string[] = [];
-  const io = { out: (s: string) => void lines.push(s), err: (s: string) => void lines.push(s) };
-  const code = await main(args, io);
-  return { code, text: lines.join("\n") };
-}
 
 /** AR@10 and mAP@0.5 of one report block of `vnet eval`. */
 function figures(block: string): { ar10: number; map50: number } {

@@ -9,11 +9,11 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { trainedLikeModel } from "../bench/lib/onnx-fixtures.js";
 import { readMetadataProps } from "../src/backends/onnx/index.js";
-import { main } from "../src/cli/main.js";
 import { selectBackend } from "../src/runtime/backend.js";
 import { saveModel } from "../src/runtime/model-io.js";
 import { parseNpy, readNpy, writeNpy } from "../src/runtime/npy.js";
 import { checkSpec } from "./onnx-helpers.js";
+import { vnet } from "./helpers.js";
 
 const TINY = path.resolve(__dirname, "../specs/tiny");
 let dir: string;
@@ -24,13 +24,6 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(dir, "vnet.json"), "{}");
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (s) => out.push(s), err: (s) => err.push(s) });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
 
 /** The max |diff| figures a --verify run printed. */
 const verifiedDiffs = (out: string) => [...out.matchAll(/max \|diff\| (\S+)/g)].map((m) => Number(m[1]));
@@ -55,7 +48,7 @@ const PROTOCOL_SPEC = `network labelled {
 describe("vnet compile --target onnx and vnet export", () => {
   it("compiles fresh weights to an ONNX file and verifies it in ONNX Runtime", async () => {
     const file = path.join(dir, "fresh", "early.onnx");
-    const r = await run(["compile", path.join(TINY, "tiny_early_fusion.vnet"), "--target", "onnx", "-o", file, "--backend", "cpu", "--seed", "4", "--verify"]);
+    const r = await vnet(["compile", path.join(TINY, "tiny_early_fusion.vnet"), "--target", "onnx", "-o", file, "--backend", "cpu", "--seed", "4", "--verify"]);
     expect(r.code, r.out + r.err).toBe(0);
     expect(r.out).toMatch(
       /exported tiny_early_fusion \(fresh weights, seed 4\): \d+ ONNX nodes, opset 17, 26,037 weights and statistics; inputs video \[N, 4, 32, 32, 3\], channels-last; outputs logits and probabilities \[N, 5\]/,
@@ -74,7 +67,7 @@ describe("vnet compile --target onnx and vnet export", () => {
     await saveModel(model, checkpoint);
     model.dispose();
     const file = path.join(dir, "trained.onnx");
-    const r = await run(["export", path.join(TINY, "tiny_single_frame.vnet"), "--weights", path.join(dir, "run"), "-o", file, "--verify", "--backend", "cpu"]);
+    const r = await vnet(["export", path.join(TINY, "tiny_single_frame.vnet"), "--weights", path.join(dir, "run"), "-o", file, "--verify", "--backend", "cpu"]);
     expect(r.code, r.out + r.err).toBe(0);
     expect(r.out).toContain(`exported tiny_single_frame (checkpoint ${checkpoint})`);
     expect(verifiedDiffs(r.out)).toHaveLength(2);
@@ -82,7 +75,7 @@ describe("vnet compile --target onnx and vnet export", () => {
   });
 
   it("refuses weights of another spec with located errors (exit 1), and bad usage (exit 2)", async () => {
-    const r = await run([
+    const r = await vnet([
       "export",
       path.join(TINY, "tiny_late_fusion.vnet"),
       "--weights",
@@ -98,7 +91,7 @@ describe("vnet compile --target onnx and vnet export", () => {
     );
     expect(fs.existsSync(path.join(dir, "wrong.onnx"))).toBe(false);
     const usage = async (args: string[]) => {
-      const u = await run(args);
+      const u = await vnet(args);
       expect(u.code).toBe(2);
       return u.err;
     };
@@ -134,15 +127,15 @@ describe("vnet predict", () => {
     onnxFile = path.join(dir, "labelled.onnx");
     weights = path.join(dir, "labelled-tfjs");
     // The same seed gives the same fresh weights to both targets.
-    expect((await run(["compile", spec, "--target", "onnx", "-o", onnxFile, "--seed", "2", "--backend", "cpu"])).code).toBe(0);
-    expect((await run(["compile", spec, "--target", "tfjs", "-o", weights, "--seed", "2", "--backend", "cpu"])).code).toBe(0);
+    expect((await vnet(["compile", spec, "--target", "onnx", "-o", onnxFile, "--seed", "2", "--backend", "cpu"])).code).toBe(0);
+    expect((await vnet(["compile", spec, "--target", "tfjs", "-o", weights, "--seed", "2", "--backend", "cpu"])).code).toBe(0);
   });
 
   it("takes the protocol's views of a .npy video and averages them; ONNX Runtime and tfjs agree", async () => {
     const video = path.join(dir, "video.npy");
     const [t, h, w] = [12, 24, 30];
     writeNpy(video, { data: Float32Array.from({ length: t * h * w * 3 }, (_, i) => ((i * 7919) % 255) / 255), shape: [t, h, w, 3] });
-    const onnx = await run(["predict", onnxFile, "--input", video, "--top", "3"]);
+    const onnx = await vnet(["predict", onnxFile, "--input", video, "--top", "3"]);
     expect(onnx.code, onnx.out + onnx.err).toBe(0);
     expect(onnx.out).toMatch(/^runtime: ONNX Runtime labelled \((cpu|cuda) provider\)/);
     expect(onnx.out).toContain(`input: ${video} [12, 24, 30, 3]`);
@@ -152,14 +145,14 @@ describe("vnet predict", () => {
     expect(onnxTop.map(([name]) => name).sort()).toEqual(["jump", "run", "walk"]);
     expect(onnxTop.reduce((sum, [, score]) => sum + Number(score), 0)).toBeCloseTo(1, 3);
 
-    const tfjs = await run(["predict", spec, "--runtime", "tfjs", "--weights", weights, "--input", video, "--top", "3", "--backend", "cpu"]);
+    const tfjs = await vnet(["predict", spec, "--runtime", "tfjs", "--weights", weights, "--input", video, "--top", "3", "--backend", "cpu"]);
     expect(tfjs.code, tfjs.out + tfjs.err).toBe(0);
     expect(tfjs.out).toContain("runtime: tfjs labelled");
     expect(topLines(tfjs.out)).toEqual(onnxTop);
   });
 
   it("takes a builtin clip as the video", async () => {
-    const r = await run(["predict", onnxFile, "--sample", "builtin:motion:3"]);
+    const r = await vnet(["predict", onnxFile, "--sample", "builtin:motion:3"]);
     expect(r.code, r.out + r.err).toBe(0);
     expect(r.out).toContain("input: builtin:motion validation clip 3 (true class: down) [4, 16, 16, 3]");
     expect(r.out).toContain("views: 6 = 2 clips x 3 crops (three) of [4, 16, 16, 3], logits averaging");
@@ -170,12 +163,12 @@ describe("vnet predict", () => {
     const twoStream = path.join(dir, "two_stream.onnx");
     const spec = path.join(TINY, "tiny_two_stream.vnet");
     const tfjsWeights = path.join(dir, "two_stream-tfjs");
-    expect((await run(["compile", spec, "--target", "onnx", "-o", twoStream, "--seed", "3", "--backend", "cpu"])).code).toBe(0);
-    expect((await run(["compile", spec, "--target", "tfjs", "-o", tfjsWeights, "--seed", "3", "--backend", "cpu"])).code).toBe(0);
-    const onnx = await run(["predict", twoStream, "--sample", "builtin:motion:1", "--top", "3"]);
+    expect((await vnet(["compile", spec, "--target", "onnx", "-o", twoStream, "--seed", "3", "--backend", "cpu"])).code).toBe(0);
+    expect((await vnet(["compile", spec, "--target", "tfjs", "-o", tfjsWeights, "--seed", "3", "--backend", "cpu"])).code).toBe(0);
+    const onnx = await vnet(["predict", twoStream, "--sample", "builtin:motion:1", "--top", "3"]);
     expect(onnx.code, onnx.out + onnx.err).toBe(0);
     expect(onnx.out).toContain("views: 9 = 3 clips x 3 crops (three) of [5, 32, 32, 3] with 1 optical-flow stream, softmax averaging");
-    const tfjs = await run(["predict", spec, "--weights", tfjsWeights, "--sample", "builtin:motion:1", "--top", "3", "--backend", "cpu"]);
+    const tfjs = await vnet(["predict", spec, "--weights", tfjsWeights, "--sample", "builtin:motion:1", "--top", "3", "--backend", "cpu"]);
     expect(tfjs.code, tfjs.out + tfjs.err).toBe(0);
     expect(topLines(tfjs.out)).toEqual(topLines(onnx.out));
   });
@@ -183,16 +176,16 @@ describe("vnet predict", () => {
   it("says what is wrong with the model file or the video", async () => {
     const notOnnx = path.join(dir, "not.onnx");
     fs.writeFileSync(notOnnx, "hello");
-    const bad = await run(["predict", notOnnx, "--sample", "builtin:motion"]);
+    const bad = await vnet(["predict", notOnnx, "--sample", "builtin:motion"]);
     expect(bad.code).toBe(1);
     expect(bad.out).toMatch(/^vnet: .*not\.onnx is not an ONNX model/);
-    const neither = await run(["predict", onnxFile]);
+    const neither = await vnet(["predict", onnxFile]);
     expect(neither.err).toBe(
       "vnet: vnet predict needs one video: a file (vnet predict <model> video.mp4), --input <video.npy> or --sample builtin:motion[:index]",
     );
     const small = path.join(dir, "wrong-batch.npy");
     writeNpy(small, { data: new Float32Array(2 * 3 * 16 * 16 * 3), shape: [2, 3, 16, 16, 3] });
-    expect((await run(["predict", onnxFile, "--input", small])).err).toBe(`vnet: ${small}: a batch of views must be [N, 4, 16, 16, 3], got [2, 3, 16, 16, 3]`);
+    expect((await vnet(["predict", onnxFile, "--input", small])).err).toBe(`vnet: ${small}: a batch of views must be [N, 4, 16, 16, 3], got [2, 3, 16, 16, 3]`);
   });
 });
 

@@ -9,8 +9,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { main } from "../src/cli/main.js";
 import { MOTION_CLASSES } from "../src/data/motion.js";
+import { vnet } from "./helpers.js";
 
 const repo = path.resolve(__dirname, "..");
 let scratch: string;
@@ -18,12 +18,6 @@ let data: string;
 const TWO_STREAM = path.join(repo, "specs/tiny/tiny_two_stream.vnet");
 const R3D = path.join(repo, "specs/tiny/tiny_r3d.vnet");
 const cache = () => path.join(scratch, "cache");
-
-async function run(args: string[]): Promise<{ code: number; out: string }> {
-  const out: string[] = [];
-  const code = await main(args, { out: (s) => void out.push(s), err: (s) => void out.push(s) });
-  return { code, out: out.join("\n") };
-}
 
 /** Newest modification time under a folder (recursively). */
 function newest(dir: string): number {
@@ -43,7 +37,7 @@ beforeAll(async () => {
   }
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), "vnet-video-train-"));
   data = path.join(scratch, "motion");
-  const synth = await run([
+  const synth = await vnet([
     "data",
     "synth",
     "--out",
@@ -61,8 +55,8 @@ beforeAll(async () => {
     "--seed",
     "3",
   ]);
-  expect(synth.code, synth.out).toBe(0);
-  expect(synth.out).toMatch(/wrote 15 videos \(5 classes: right, left, up, down, rotate_cw; 32x32 at 25 fps, 8 to 24 frames\)/);
+  expect(synth.code, synth.text).toBe(0);
+  expect(synth.text).toMatch(/wrote 15 videos \(5 classes: right, left, up, down, rotate_cw; 32x32 at 25 fps, 8 to 24 frames\)/);
   // Bad inputs, listed like the good ones.
   fs.writeFileSync(path.join(data, "train/up/broken.mp4"), Buffer.from(Array.from({ length: 4000 }, (_, i) => (i * 131) % 256)));
   fs.writeFileSync(path.join(data, "train/down/empty.mp4"), "");
@@ -122,16 +116,16 @@ describe("training on a folder of videos", () => {
     };
     expect(model.userDefinedMetadata.vnet.classNames).toEqual(MOTION_CLASSES.slice(0, 5));
     expect(model.userDefinedMetadata.vnet.sampling.test.clips).toBe(3);
-    const evaluated = await run(["eval", spec, "--weights", runDir, "--data", data, "--cache-dir", cache()]);
-    expect(evaluated.code, evaluated.out).toBe(0);
-    expect(evaluated.out).toMatch(/top-1 \d+\.\d%  top-5 \d+\.\d%  \(5 videos, 9 views each, softmax averaging\)/);
-    expect(evaluated.out).toMatch(/skipped 3 inputs/);
+    const evaluated = await vnet(["eval", spec, "--weights", runDir, "--data", data, "--cache-dir", cache()]);
+    expect(evaluated.code, evaluated.text).toBe(0);
+    expect(evaluated.text).toMatch(/top-1 \d+\.\d%  top-5 \d+\.\d%  \(5 videos, 9 views each, softmax averaging\)/);
+    expect(evaluated.text).toMatch(/skipped 3 inputs/);
   });
 
   it("trains a 3D CNN through the decode path and evaluates 3 clips per video", async () => {
     const spec = R3D;
     const runDir = path.join(scratch, "r3d");
-    const train = await run([
+    const train = await vnet([
       "train",
       spec,
       "--data",
@@ -149,9 +143,9 @@ describe("training on a folder of videos", () => {
       "-o",
       runDir,
     ]);
-    expect(train.code, train.out).toBe(0);
-    expect(train.out).toMatch(/validation accuracy \d+\.\d% after 2 epochs/);
-    const evaluated = await run([
+    expect(train.code, train.text).toBe(0);
+    expect(train.text).toMatch(/validation accuracy \d+\.\d% after 2 epochs/);
+    const evaluated = await vnet([
       "eval",
       spec,
       "--weights",
@@ -165,33 +159,33 @@ describe("training on a folder of videos", () => {
       "--cache-dir",
       cache(),
     ]);
-    expect(evaluated.code, evaluated.out).toBe(0);
-    expect(evaluated.out).toMatch(/\(5 videos, 3 views each, softmax averaging\)/);
-    expect(evaluated.out).toMatch(/right +\d+\.\d%/);
+    expect(evaluated.code, evaluated.text).toBe(0);
+    expect(evaluated.text).toMatch(/\(5 videos, 3 views each, softmax averaging\)/);
+    expect(evaluated.text).toMatch(/right +\d+\.\d%/);
   });
 
   it("predicts a video file with the test protocol: tfjs with optical flow, and the exported ONNX model", async () => {
     const video = path.join(data, "val/left/left_0000.mp4");
-    const twoStream = await run(["predict", TWO_STREAM, video, "--weights", path.join(scratch, "two-stream"), "--cache-dir", cache()]);
-    expect(twoStream.code, twoStream.out).toBe(0);
-    expect(twoStream.out).toContain("views: 9 = 3 clips x 3 crops (three) of [5, 32, 32, 3] with 1 optical-flow stream, softmax averaging");
+    const twoStream = await vnet(["predict", TWO_STREAM, video, "--weights", path.join(scratch, "two-stream"), "--cache-dir", cache()]);
+    expect(twoStream.code, twoStream.text).toBe(0);
+    expect(twoStream.text).toContain("views: 9 = 3 clips x 3 crops (three) of [5, 32, 32, 3] with 1 optical-flow stream, softmax averaging");
     // The class names come from the checkpoint (the dataset's), not "class 0".
-    expect(twoStream.out).toMatch(/ 1\. (right|left|up|down|rotate_cw) +\d\.\d{4}/);
+    expect(twoStream.text).toMatch(/ 1\. (right|left|up|down|rotate_cw) +\d\.\d{4}/);
     const onnx = path.join(scratch, "r3d.onnx");
-    const exported = await run(["export", R3D, "--weights", path.join(scratch, "r3d"), "-o", onnx]);
-    expect(exported.code, exported.out).toBe(0);
-    const viaOnnx = await run(["predict", onnx, video, "--cache-dir", cache()]);
-    const viaTfjs = await run(["predict", R3D, video, "--weights", path.join(scratch, "r3d"), "--cache-dir", cache()]);
-    expect(viaOnnx.code, viaOnnx.out).toBe(0);
-    expect(viaOnnx.out).toContain("views: 3 = 3 clips x 1 crop (center) of [8, 32, 32, 3]");
+    const exported = await vnet(["export", R3D, "--weights", path.join(scratch, "r3d"), "-o", onnx]);
+    expect(exported.code, exported.text).toBe(0);
+    const viaOnnx = await vnet(["predict", onnx, video, "--cache-dir", cache()]);
+    const viaTfjs = await vnet(["predict", R3D, video, "--weights", path.join(scratch, "r3d"), "--cache-dir", cache()]);
+    expect(viaOnnx.code, viaOnnx.text).toBe(0);
+    expect(viaOnnx.text).toContain("views: 3 = 3 clips x 1 crop (center) of [8, 32, 32, 3]");
     // Both runtimes rank the same classes with the same scores (to 4 decimals, give or take one).
     const ranking = (text: string) => [...text.matchAll(/ \d\. (\w+) +(\d\.\d{4})/g)].map((m) => [m[1], Number(m[2])] as const);
-    const [a, b] = [ranking(viaOnnx.out), ranking(viaTfjs.out)];
+    const [a, b] = [ranking(viaOnnx.text), ranking(viaTfjs.text)];
     expect(a.map(([name]) => name)).toEqual(b.map(([name]) => name));
     a.forEach(([, score], i) => expect(Math.abs(score - b[i]![1])).toBeLessThanOrEqual(2e-4));
-    const missing = await run(["predict", onnx, path.join(scratch, "no-such.mp4"), "--cache-dir", cache()]);
+    const missing = await vnet(["predict", onnx, path.join(scratch, "no-such.mp4"), "--cache-dir", cache()]);
     expect(missing.code).toBe(1);
-    expect(missing.out).toMatch(/no-such\.mp4 .*VN090/);
+    expect(missing.text).toMatch(/no-such\.mp4 .*VN090/);
   });
 
   it("refuses a dataset whose classes do not match the network, and a missing folder", async () => {
@@ -199,12 +193,12 @@ describe("training on a folder of videos", () => {
     const three = path.join(scratch, "three");
     fs.mkdirSync(three);
     fs.writeFileSync(path.join(three, "train.txt"), "../motion/train/right/right_0000.mp4 0\n../motion/train/left/left_0000.mp4 2\n");
-    const mismatch = await run(["train", spec, "--data", three, "--epochs", "1", "--cache-dir", cache(), "-o", path.join(scratch, "never")]);
+    const mismatch = await vnet(["train", spec, "--data", three, "--epochs", "1", "--cache-dir", cache(), "-o", path.join(scratch, "never")]);
     expect(mismatch.code).toBe(1);
-    expect(mismatch.out).toMatch(/error VN099 {2}the dataset has 3 classes \(0, 1, 2\) but tiny_r3d outputs 5/);
-    const missing = await run(["train", spec, "--data", path.join(scratch, "nowhere"), "-o", path.join(scratch, "never")]);
+    expect(mismatch.text).toMatch(/error VN099 {2}the dataset has 3 classes \(0, 1, 2\) but tiny_r3d outputs 5/);
+    const missing = await vnet(["train", spec, "--data", path.join(scratch, "nowhere"), "-o", path.join(scratch, "never")]);
     expect(missing.code).toBe(2);
-    expect(missing.out).toMatch(/--data .*nowhere: no such file or folder/);
+    expect(missing.text).toMatch(/--data .*nowhere: no such file or folder/);
     expect(fs.existsSync(path.join(scratch, "never"))).toBe(false);
   });
 });

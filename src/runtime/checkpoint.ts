@@ -43,10 +43,8 @@ export interface Tensor {
 }
 
 /** A tensor with its name (a weight's tfjs name, `layer2.0.conv1.conv3d/kernel`; an optimizer slot's), as engines hand them over. */
-export interface NamedTensor {
+export interface NamedTensor extends Tensor {
   readonly name: string;
-  readonly shape: readonly number[];
-  readonly data: Float32Array;
 }
 
 /** Tensors by name, in file order. */
@@ -375,8 +373,8 @@ export function resolveWeightsDirectory(location: string): { dir: string; progre
   }
 }
 
-const named = (tensors: ReadonlyMap<string, Tensor>): NamedTensor[] => [...tensors].map(([name, t]) => ({ name, shape: t.shape, data: t.values }));
-const byName = (tensors: readonly NamedTensor[]): Map<string, Tensor> => new Map(tensors.map((t) => [t.name, { shape: t.shape, values: t.data }]));
+const named = (tensors: NamedTensors): NamedTensor[] => [...tensors].map(([name, t]) => ({ name, ...t }));
+const byName = (tensors: readonly NamedTensor[]): NamedTensors => new Map(tensors.map((t) => [t.name, t]));
 
 /** Reads a checkpoint whole (weights, optimizer state, progress) after checking every file: VN100 when one is damaged. */
 export function readCheckpoint(dir: string): ReadCheckpoint {

@@ -22,7 +22,8 @@ import { storedWeightName, weightedNodes } from "../ir/weights.js";
 import type { IrGraph, IrNode, WeightDecl } from "../ir/graph.js";
 import type { Origin } from "../semantics/network.js";
 import type { UnusedSource, WeightEntry, WeightReport } from "./report.js";
-import { formatShape, sameShape, type WeightMap, type WeightTensor } from "./tensors.js";
+import type { NamedTensors, Tensor } from "../runtime/checkpoint.js";
+import { formatShape, sameShape } from "./tensors.js";
 
 export interface ByNameOptions {
   /** Inflation: 2D kernels become 3D ones, and a missing weight is an error. */
@@ -37,12 +38,12 @@ export interface ByNameOptions {
 
 export interface WeightMapping {
   /** Target weights by tfjs name; the ones left out stay at their initialisers. */
-  readonly weights: Map<string, WeightTensor>;
+  readonly weights: Map<string, Tensor>;
   readonly report: WeightReport;
 }
 
 /** A 2D kernel [...k, in, out] as a 3D one [kt, ...k, in, out]: repeated and divided by kt, or at the centre frame. */
-export function inflateKernel(kernel: WeightTensor, kt: number, init: "repeat" | "center"): WeightTensor {
+export function inflateKernel(kernel: Tensor, kt: number, init: "repeat" | "center"): Tensor {
   const size = kernel.values.length;
   const values = new Float32Array(kt * size);
   if (init === "center") values.set(kernel.values, Math.floor(kt / 2) * size);
@@ -61,10 +62,10 @@ function isInflatedKernel(decl: WeightDecl, source: readonly number[]): boolean 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 /** Maps source weights onto a lowered graph's weights by name (inflating 2D kernels when asked). */
-export function mapWeightsByName(graph: IrGraph, source: WeightMap, options: ByNameOptions): WeightMapping {
+export function mapWeightsByName(graph: IrGraph, source: NamedTensors, options: ByNameOptions): WeightMapping {
   const severity = options.partial ? "warning" : "error";
   const entries: WeightEntry[] = [];
-  const weights = new Map<string, WeightTensor>();
+  const weights = new Map<string, Tensor>();
   const pending: Diagnostic[] = [];
   const used = new Set<string>();
   const missing: string[] = [];

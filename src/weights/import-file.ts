@@ -18,7 +18,7 @@ import type { Shape } from "../ops/values.js";
 import { fileDiagnostic } from "./load-init.js";
 import { freshModelWith } from "./model.js";
 import { onnxParity, type ParityResult } from "./onnx-parity.js";
-import type { WeightMap } from "./tensors.js";
+import type { NamedTensors } from "../runtime/checkpoint.js";
 
 /** An ONNX file read for import, or the VN100 diagnostic saying why it cannot be. */
 export function readOnnxFile(file: string): { model: OnnxModel; bytes: Uint8Array } | Diagnostic {
@@ -108,7 +108,7 @@ export interface ImportParity {
 export async function importParity(
   graph: IrGraph,
   file: { model: OnnxModel; bytes: Uint8Array },
-  weights: WeightMap,
+  weights: NamedTensors,
   seed: number,
 ): Promise<ImportParity | string> {
   const theirs = fileShapes(file.model);

@@ -19,7 +19,8 @@ import type { Origin } from "../semantics/network.js";
 import type { WeightMapping } from "./by-name.js";
 import type { OnnxBatchNorm, OnnxConv, OnnxDense, OnnxLayer, OnnxModel, OnnxTensor } from "../backends/onnx/read.js";
 import type { UnusedSource, WeightEntry } from "./report.js";
-import { formatShape, sameShape, type WeightTensor } from "./tensors.js";
+import type { Tensor } from "../runtime/checkpoint.js";
+import { formatShape, sameShape } from "./tensors.js";
 
 export interface OnnxImportOptions {
   /** Spec layers without an ONNX counterpart stay at their initialisers, and ONNX layers may be left over (warnings). */
@@ -39,7 +40,7 @@ interface SpecLayer {
 
 type Assignment = readonly {
   readonly decl: WeightDecl;
-  readonly tensor: WeightTensor;
+  readonly tensor: Tensor;
   readonly status: WeightEntry["status"];
   readonly source: OnnxTensor | undefined;
   readonly reason: string;
@@ -49,7 +50,7 @@ const decl = (node: IrNode, role: WeightRole) => node.weights?.find((w) => w.rol
 const filled = (n: number, value: number) => new Float32Array(n).fill(value);
 
 /** An ONNX conv weight [out, in, ...k] in vnet's layout [...k, in, out]. */
-export function convToChannelsLast(weight: { readonly shape: readonly number[]; readonly values: Float32Array }): WeightTensor {
+export function convToChannelsLast(weight: { readonly shape: readonly number[]; readonly values: Float32Array }): Tensor {
   const [out, inner, ...kernel] = weight.shape as [number, number, ...number[]];
   const taps = kernel.reduce((a, b) => a * b, 1);
   const values = new Float32Array(weight.values.length);
@@ -270,7 +271,7 @@ export function mapOnnxWeights(graph: IrGraph, model: OnnxModel, options: OnnxIm
     diagnostics.push({ code: "VN105", severity: "error", message: sentence, file: options.file, range: { start: 0, end: 0 } });
 
   const entries: WeightEntry[] = [];
-  const weights = new Map<string, WeightTensor>();
+  const weights = new Map<string, Tensor>();
   const free = model.layers.map(() => true);
   const unpaired: IrNode[] = [];
   for (const layer of layers) {

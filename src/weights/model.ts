@@ -10,7 +10,8 @@ import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import type { IrGraph } from "../ir/graph.js";
 import { checkWeights, declaredWeights, storedWeightName, type WeightSource } from "../ir/weights.js";
 import { WeightStore } from "./store.js";
-import { assignWeights, type WeightMap, type WeightTensor } from "./tensors.js";
+import type { NamedTensors, Tensor } from "../runtime/checkpoint.js";
+import { assignWeights } from "./tensors.js";
 
 /**
  * The tfjs model of a lowered graph with the source's weights, or the located diagnostics (VN082)
@@ -24,7 +25,7 @@ export function modelWithWeights(
   if (mismatched.length) return { diagnostics: mismatched };
   const built = emitTfjs(graph, { zeroInit: true });
   if (!built.model) return { diagnostics: built.diagnostics };
-  const weights = new Map<string, WeightTensor>();
+  const weights = new Map<string, Tensor>();
   for (const { decl } of declaredWeights(graph)) weights.set(storedWeightName(decl), { shape: decl.shape, values: source.read(decl) });
   assignWeights(built.model, weights);
   return { model: built.model, diagnostics: [] };
@@ -42,7 +43,7 @@ export async function modelFromCheckpoint(graph: IrGraph, directory: string): Pr
  * weight tools write (an import or an inflation leaves unmapped weights at their initialisers) and
  * check. A weight of another shape than the graph declares is a string saying which.
  */
-export function freshModelWith(graph: IrGraph, weights: WeightMap, seed: number): tf.LayersModel | string {
+export function freshModelWith(graph: IrGraph, weights: NamedTensors, seed: number): tf.LayersModel | string {
   const declared = new Map([...declaredWeights(graph)].map(({ node, decl }) => [storedWeightName(decl), { node, decl }]));
   for (const [name, tensor] of weights) {
     const slot = declared.get(name);

@@ -6,15 +6,18 @@
  * It is the `WeightSource` the ONNX exporter reads and trained tfjs models are built with
  * (`modelWithWeights`).
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type * as tf from "@tensorflow/tfjs";
 import type { WeightDecl } from "../ir/graph.js";
 import { storedWeightName, type WeightSource } from "../ir/weights.js";
-import { modelWeights, readCheckpointWeights, type WeightMap } from "./tensors.js";
+import { MODEL_FILE, type NamedTensor, type NamedTensors, readModelDirectory } from "../runtime/checkpoint.js";
+import { CheckpointError, modelWeights } from "./tensors.js";
 
 export class WeightStore implements WeightSource {
   private constructor(
     /** Tensors by stored name. */
-    readonly weights: WeightMap,
+    readonly weights: NamedTensors,
     readonly description: string,
     /** The checkpoint directory read, for a store read from disk. */
     readonly directory?: string,
@@ -23,16 +26,13 @@ export class WeightStore implements WeightSource {
   ) {}
 
   /** Named tensors as a store (what the weight tools make). */
-  static of(weights: WeightMap, description: string): WeightStore {
+  static of(weights: NamedTensors, description: string): WeightStore {
     return new WeightStore(weights, description);
   }
 
-  /** Named tensors as a checkpoint lists them (`name` the stored name, row-major `data`). */
-  static ofTensors(
-    tensors: readonly { readonly name: string; readonly shape: readonly number[]; readonly data: Float32Array }[],
-    description: string,
-  ): WeightStore {
-    return new WeightStore(new Map(tensors.map((t) => [t.name, { shape: t.shape, values: t.data }])), description);
+  /** Named tensors as a checkpoint lists them (`name` the stored name). */
+  static ofTensors(tensors: readonly NamedTensor[], description: string): WeightStore {
+    return new WeightStore(new Map(tensors.map((t) => [t.name, t])), description);
   }
 
   /** The weights of a built tfjs model (fresh from `emitTfjs`, say). */
@@ -40,10 +40,17 @@ export class WeightStore implements WeightSource {
     return new WeightStore(modelWeights(model), description);
   }
 
-  /** Reads a checkpoint directory (one holding model.json); throws a CheckpointError saying what is wrong with it. */
-  static async readDirectory(directory: string): Promise<WeightStore> {
-    const checkpoint = await readCheckpointWeights(directory);
-    return new WeightStore(checkpoint.weights, `checkpoint ${directory}`, directory, checkpoint.model);
+  /**
+   * Reads a model directory (model.json + weights: a vnet checkpoint or any tfjs LayersModel)
+   * through the checkpoint reader, so its bytes are checked against the manifest (VN100) and its
+   * values for NaN (VN118); a directory without model.json is a CheckpointError.
+   */
+  static readDirectory(directory: string): WeightStore {
+    if (!fs.existsSync(path.join(directory, MODEL_FILE)))
+      throw new CheckpointError(`${directory} holds no model.json (a tfjs LayersModel directory, a vnet checkpoint or run directory)`);
+    const { json, weights } = readModelDirectory(directory);
+    const name = (json.modelTopology as { config?: { name?: unknown } } | undefined)?.config?.name;
+    return new WeightStore(weights, `checkpoint ${directory}`, directory, typeof name === "string" ? name : undefined);
   }
 
   shapeOf(decl: WeightDecl): readonly number[] | undefined {

@@ -4,14 +4,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Command, CommandGroup } from "../../src/cli/command.js";
 import { COMMANDS } from "../../src/cli/commands.js";
-import { main } from "../../src/cli/main.js";
-
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (s) => out.push(s), err: (s) => err.push(s), progress: () => {} });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
+import { vnet } from "../helpers.js";
 
 /** Every command line the table reaches: `check`, ..., `data synth`, `weights import`. */
 async function everyCommand(): Promise<{ words: string[]; command: Command }[]> {
@@ -34,7 +27,7 @@ describe("the command table", () => {
   it("every command refuses an unknown flag with exit 2 before doing anything", async () => {
     const spec = path.resolve(__dirname, "../../specs/tiny/tiny_r3d.vnet");
     for (const { words } of await everyCommand()) {
-      const r = await run([...words, "--strict", spec]);
+      const r = await vnet([...words, "--strict", spec]);
       expect(r.code, words.join(" ")).toBe(2);
       expect(r.err, words.join(" ")).toMatch(new RegExp(`^vnet: unknown option --strict for vnet ${words.join(" ")}`));
     }
@@ -42,7 +35,7 @@ describe("the command table", () => {
 
   it("every command's --help exits 0 and documents each of its flags", async () => {
     for (const { words, command } of await everyCommand()) {
-      const r = await run([...words, "--help"]);
+      const r = await vnet([...words, "--help"]);
       expect(r.code, words.join(" ")).toBe(0);
       expect(r.out).toContain(`usage: vnet ${command.usage}`);
       for (const key of Object.keys(command.flags))
@@ -51,30 +44,30 @@ describe("the command table", () => {
   });
 
   it("vnet help lists every command; an unknown one gets a suggestion and exit 2", async () => {
-    const help = await run(["help"]);
+    const help = await vnet(["help"]);
     expect(help.code).toBe(0);
     for (const entry of COMMANDS) expect(help.out).toContain(`  ${entry.name} `);
-    expect((await run([])).code).toBe(2);
-    const typo = await run(["chek", "x.vnet"]);
+    expect((await vnet([])).code).toBe(2);
+    const typo = await vnet(["chek", "x.vnet"]);
     expect(typo.code).toBe(2);
     expect(typo.err).toBe("vnet: unknown command `chek`; did you mean `check`? (`vnet help` lists the commands)");
-    const sub = await run(["data", "synthesize"]);
+    const sub = await vnet(["data", "synthesize"]);
     expect(sub).toMatchObject({ code: 2, err: "vnet: unknown vnet data subcommand `synthesize` (synth)" });
   });
 
   it("the issue's examples: `check --strict`, `train --lr=`, `train --train-clips 0`, `data synth --size 100000` are usage errors", async () => {
     const spec = path.resolve(__dirname, "../../specs/tiny/tiny_r3d.vnet");
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vnet-flags-"));
-    expect(await run(["check", "--strict", spec])).toMatchObject({ code: 2 });
-    expect(await run(["train", spec, "--data", "builtin:motion", "-o", dir, "--lr="])).toMatchObject({
+    expect(await vnet(["check", "--strict", spec])).toMatchObject({ code: 2 });
+    expect(await vnet(["train", spec, "--data", "builtin:motion", "-o", dir, "--lr="])).toMatchObject({
       code: 2,
       err: "vnet: --lr needs a value, got an empty one",
     });
-    expect(await run(["train", spec, "--data", "builtin:motion", "-o", dir, "--train-clips", "0"])).toMatchObject({
+    expect(await vnet(["train", spec, "--data", "builtin:motion", "-o", dir, "--train-clips", "0"])).toMatchObject({
       code: 2,
       err: "vnet: --train-clips must be an integer >= 1, got 0",
     });
-    expect(await run(["data", "synth", "--out", path.join(dir, "d"), "--size", "100000"])).toMatchObject({
+    expect(await vnet(["data", "synth", "--out", path.join(dir, "d"), "--size", "100000"])).toMatchObject({
       code: 2,
       err: "vnet: --size must be an integer >= 8 and <= 1024, got 100000",
     });

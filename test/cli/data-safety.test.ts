@@ -13,9 +13,9 @@ import * as path from "node:path";
 import onnxProto from "onnx-proto";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { decodeModel } from "../../src/backends/onnx/index.js";
-import { main } from "../../src/cli/main.js";
 import { findCheckpoint } from "../../src/runtime/checkpoint.js";
 import { injectFaults } from "../../src/runtime/files.js";
+import { type CliRun, vnet } from "../helpers.js";
 
 const repo = path.resolve(__dirname, "../..");
 const BIN = path.join(repo, "bin/vnet.js");
@@ -28,21 +28,10 @@ const SPEC = `network safe {
 `;
 const TRAIN = ["--data", "builtin:motion", "--train-clips", "2", "--val-clips", "1", "--batch", "3", "--backend", "cpu"];
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function run(...args: string[]): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (s) => void out.push(s), err: (s) => void err.push(s), progress: () => {} });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
+const run = (...args: string[]): Promise<CliRun> => vnet(args);
 
 /** `vnet` in a process of its own (for kills and signals). */
-function vnet(args: readonly string[], env: Record<string, string> = {}): { status: number | null; signal: NodeJS.Signals | null; out: string } {
+function vnetProcess(args: readonly string[], env: Record<string, string> = {}): { status: number | null; signal: NodeJS.Signals | null; out: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd: project, env: { ...process.env, ...env }, encoding: "utf8" });
   return { status: r.status, signal: r.signal, out: `${r.stdout}\n${r.stderr}` };
 }
@@ -79,7 +68,7 @@ beforeAll(async () => {
 afterEach(() => injectFaults([]));
 
 /** Asserts one coded error line (and an optional hint), no "internal error". */
-function refused(r: Run, code: string, exit: number, message: RegExp): void {
+function refused(r: CliRun, code: string, exit: number, message: RegExp): void {
   expect(r.code, r.out + r.err).toBe(exit);
   expect(r.err).toMatch(new RegExp(`error ${code}  `));
   expect(r.err).toMatch(message);
@@ -230,7 +219,7 @@ describe("resuming and loading a run", () => {
     expect(resumed.err).toMatch(/wider\.vnet:\d+:1 {2}error VN116/);
     expect(resumed.out).not.toMatch(/training safe/);
     // The spec's model takes the stored weights by name: a weight of another shape is located at its layer.
-    const located = (r: Run) => {
+    const located = (r: CliRun) => {
       expect(r.code, r.out + r.err).toBe(1);
       expect(r.out + r.err).toMatch(/wider\.vnet:\d+:\d+ {2}error VN082 {2}.*conv\/kernel|conv\.kernel/);
       expect(r.out + r.err).not.toMatch(/internal error/);
@@ -300,7 +289,7 @@ describe("crashes, a full disk and Ctrl-C lose nothing complete", () => {
     const dir = path.join(project, "killed");
     const args = ["train", spec, ...TRAIN, "-o", dir];
     // Epoch 1's checkpoint is renamed into place (rename 1); epoch 2 renames checkpoint -> .old (2) and dies before its own rename (3).
-    const first = vnet([...args, "--epochs", "2"], { VNET_FAULT: "rename:3:kill" });
+    const first = vnetProcess([...args, "--epochs", "2"], { VNET_FAULT: "rename:3:kill" });
     expect(first.signal, first.out).toBe("SIGKILL");
     const left = fs
       .readdirSync(dir)
@@ -310,9 +299,9 @@ describe("crashes, a full disk and Ctrl-C lose nothing complete", () => {
     expect(left[0]).toBe("checkpoint.old");
     expect(left[1]).toMatch(/^checkpoint\.tmp-/);
     // Recovery's own rename dies too.
-    const second = vnet([...args, "--epochs", "3", "--resume"], { VNET_FAULT: "rename:1:kill" });
+    const second = vnetProcess([...args, "--epochs", "3", "--resume"], { VNET_FAULT: "rename:1:kill" });
     expect(second.signal, second.out).toBe("SIGKILL");
-    const third = vnet([...args, "--epochs", "3", "--resume"]);
+    const third = vnetProcess([...args, "--epochs", "3", "--resume"]);
     expect(third.status, third.out).toBe(0);
     expect(third.out).toMatch(/resuming safe after epoch 2 from .*checkpoint/);
     expect(metricsEpochs(dir)).toEqual([1, 2, 3]);
@@ -375,7 +364,7 @@ describe("crashes, a full disk and Ctrl-C lose nothing complete", () => {
     expect(metricsEpochs(dir)).toEqual(Array.from({ length: done }, (_, i) => i + 1));
     expect(fs.existsSync(path.join(dir, "train.lock"))).toBe(false);
     // The printed command, as the user would run it, continues the run to its end.
-    const resumed = vnet(command!.split(" ").slice(1));
+    const resumed = vnetProcess(command!.split(" ").slice(1));
     expect(resumed.status, resumed.out).toBe(0);
     expect(metricsEpochs(dir)).toEqual([1, 2, 3, 4, 5, 6]);
   });

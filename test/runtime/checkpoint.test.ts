@@ -25,7 +25,7 @@ function tensor(shape: number[], fill: number): Tensor {
 }
 
 function named(name: string, shape: number[], fill: number): NamedTensor {
-  return { name, shape, data: tensor(shape, fill).values };
+  return { name, ...tensor(shape, fill) };
 }
 
 /** A small checkpoint whose every value is its epoch, so a read tells which epoch it holds. */
@@ -47,8 +47,8 @@ function runDir(): string {
 function newestEpoch(dir: string): number {
   const found = findCheckpoint(dir);
   const read = readCheckpoint(found.dir);
-  expect(read.weights.find((w) => w.name === "conv/kernel")!.data.every((v) => v === found.progress.epoch)).toBe(true);
-  expect(read.optimizer.find((t) => t.name === "conv/kernel/m")!.data[0]).toBeCloseTo(found.progress.epoch / 10);
+  expect(read.weights.find((w) => w.name === "conv/kernel")!.values.every((v) => v === found.progress.epoch)).toBe(true);
+  expect(read.optimizer.find((t) => t.name === "conv/kernel/m")!.values[0]).toBeCloseTo(found.progress.epoch / 10);
   return found.progress.epoch;
 }
 

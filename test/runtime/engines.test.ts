@@ -129,9 +129,9 @@ describe("the ONNX Runtime engine", () => {
     const again = await engine.checkpoint(written.progress);
     await engine.dispose();
     expect(again.weights.map((w) => w.name)).toEqual(written.weights.map((w) => w.name));
-    again.weights.forEach((w, i) => expect(w.data, w.name).toEqual(written.weights[i]!.data));
+    again.weights.forEach((w, i) => expect(w.values, w.name).toEqual(written.weights[i]!.values));
     expect(again.optimizer.map((t) => t.name)).toEqual(written.optimizer.map((t) => t.name.replace(/_\d+(?=\/)/, "")));
-    again.optimizer.forEach((t, i) => expect(t.data, t.name).toEqual(written.optimizer[i]!.data));
+    again.optimizer.forEach((t, i) => expect(t.values, t.name).toEqual(written.optimizer[i]!.values));
     expect(again.optimizerScalars).toEqual(written.optimizerScalars);
   });
 

@@ -10,7 +10,6 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
 import { openDataset } from "../../src/data/folder.js";
 import { ViewLoader } from "../../src/data/loader.js";
 import { testPlans } from "../../src/data/sampling.js";
@@ -25,6 +24,7 @@ import { onnxPredictor, predictVideo, tfjsPredictor } from "../../src/runtime/pr
 import { checkFiles } from "../../src/semantics/check.js";
 import { readWeights } from "../../src/weights/checkpoint.js";
 import { modelWithWeights } from "../../src/weights/model.js";
+import { vnet } from "../helpers.js";
 
 const SPEC = `network walker {
   classes = 3
@@ -45,12 +45,6 @@ let mp4: string;
 let npy: string;
 let onnxFile: string;
 let weights: string;
-
-async function run(args: string[]): Promise<{ code: number; out: string }> {
-  const lines: string[] = [];
-  const code = await main(args, { out: (s) => lines.push(s), err: (s) => lines.push(s) });
-  return { code, out: lines.join("\n") };
-}
 
 /** The top classes a predict run printed. */
 const topLines = (out: string) => [...out.matchAll(/^ {2}\d\. (\S+) +(\S+)$/gm)].map((m) => [m[1], m[2]]);
@@ -92,8 +86,8 @@ beforeAll(async () => {
   onnxFile = path.join(dir, "walker.onnx");
   weights = path.join(dir, "walker-tfjs");
   // The same seed gives both targets the same fresh weights.
-  expect((await run(["compile", spec, "--target", "onnx", "-o", onnxFile, "--seed", "5", "--backend", "cpu"])).code).toBe(0);
-  expect((await run(["compile", spec, "--target", "tfjs", "-o", weights, "--seed", "5", "--backend", "cpu"])).code).toBe(0);
+  expect((await vnet(["compile", spec, "--target", "onnx", "-o", onnxFile, "--seed", "5", "--backend", "cpu"])).code).toBe(0);
+  expect((await vnet(["compile", spec, "--target", "tfjs", "-o", weights, "--seed", "5", "--backend", "cpu"])).code).toBe(0);
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -157,16 +151,16 @@ describe("one sampler for video files, tensors and evaluation", () => {
 
   it("prints the same classes from the command line for the .mp4 and the .npy, in either runtime", async () => {
     const outputs = [
-      await run(["predict", onnxFile, mp4, "--cache-dir", path.join(dir, "cache")]),
-      await run(["predict", onnxFile, "--input", npy]),
-      await run(["predict", spec, mp4, "--weights", weights, "--backend", "cpu", "--cache-dir", path.join(dir, "cache")]),
-      await run(["predict", spec, "--input", npy, "--weights", weights, "--backend", "cpu"]),
+      await vnet(["predict", onnxFile, mp4, "--cache-dir", path.join(dir, "cache")]),
+      await vnet(["predict", onnxFile, "--input", npy]),
+      await vnet(["predict", spec, mp4, "--weights", weights, "--backend", "cpu", "--cache-dir", path.join(dir, "cache")]),
+      await vnet(["predict", spec, "--input", npy, "--weights", weights, "--backend", "cpu"]),
     ];
     for (const r of outputs) {
-      expect(r.code, r.out).toBe(0);
-      expect(r.out).toContain("views: 9 = 3 clips x 3 crops (three) of [4, 16, 16, 3], softmax averaging");
+      expect(r.code, r.text).toBe(0);
+      expect(r.text).toContain("views: 9 = 3 clips x 3 crops (three) of [4, 16, 16, 3], softmax averaging");
     }
-    const [onnxFile_, onnxTensor, tfjsFile, tfjsTensor] = outputs.map((r) => topLines(r.out));
+    const [onnxFile_, onnxTensor, tfjsFile, tfjsTensor] = outputs.map((r) => topLines(r.text));
     // The same runtime prints the same classes and scores for both inputs; the runtimes agree on the classes.
     expect(onnxTensor).toEqual(onnxFile_);
     expect(tfjsTensor).toEqual(tfjsFile);

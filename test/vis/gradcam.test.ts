@@ -10,7 +10,6 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
 import { builtinClipShape, memorySplits } from "../../src/data/dataset.js";
 import { motionDataset } from "../../src/data/motion.js";
 import { encodeVideo } from "../../src/data/video/encode.js";
@@ -25,6 +24,7 @@ import { explainVideo } from "../../src/vis/gradcam/explain.js";
 import { camGif, contactSheetPng, writeCamMp4 } from "../../src/vis/gradcam/render.js";
 import { normalizeMinMax, trilinear } from "../../src/vis/gradcam/upsample.js";
 import { checkText, compileNetwork } from "../helpers.js";
+import { vnet } from "../helpers.js";
 
 const repo = path.resolve(__dirname, "../..");
 const dirs: string[] = [];
@@ -52,13 +52,6 @@ function tinySpec(name: string): CheckedNetwork {
 function motionSource(network: CheckedNetwork, seed = 1): FrameSource {
   const { frames, height: size } = builtinClipShape(lowerNetwork(network).protocol!);
   return memorySplits(motionDataset({ classes: Math.min(8, network.classes!), frames, size, trainPerClass: 0, valPerClass: 1, seed })).val[0]!.source;
-}
-
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (s) => out.push(s), err: (s) => err.push(s), progress: () => {} });
-  return { code, out: out.join("\n"), err: err.join("\n") };
 }
 
 describe("Grad-CAM's array steps", () => {
@@ -223,16 +216,16 @@ describe("Grad-CAM of a trained early-fusion model on builtin:motion", () => {
     const video = path.join(dir, "right.mp4");
     await encodeVideo(video, clip, { width: 32, height: 32, fps: 25 });
     const out = path.join(dir, "cam.png");
-    const r = await run(["gradcam", spec, "--weights", runDir, video, "--true-label", "right", "-o", out]);
+    const r = await vnet(["gradcam", spec, "--weights", runDir, video, "--true-label", "right", "-o", out]);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/Grad-CAM of class `right`, predicted `(right|left)`/);
     expect(r.out).toContain("stream rgb: layer relu_3");
     expect(PNG.sync.read(fs.readFileSync(out)).width).toBeGreaterThan(8 * 96);
-    const bad = await run(["gradcam", spec, "--weights", runDir, video, "--layer", "conv_3", "-o", out]);
+    const bad = await vnet(["gradcam", spec, "--weights", runDir, video, "--layer", "conv_3", "-o", out]);
     expect(bad.code).toBe(2);
     expect(bad.err).toContain("did you mean `conv3`?");
-    expect((await run(["gradcam", spec, "--weights", runDir, video, "-o", video])).code).toBe(2);
-    expect((await run(["gradcam", spec, "--weights", runDir, video, "-o", path.join(dir, "cam.jpg")])).code).toBe(2);
+    expect((await vnet(["gradcam", spec, "--weights", runDir, video, "-o", video])).code).toBe(2);
+    expect((await vnet(["gradcam", spec, "--weights", runDir, video, "-o", path.join(dir, "cam.jpg")])).code).toBe(2);
     model.dispose();
   }, 600_000);
 });

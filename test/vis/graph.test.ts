@@ -9,12 +9,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { PNG } from "pngjs";
 import { afterAll, describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
 import { checkFiles } from "../../src/semantics/check.js";
 import type { CheckedNetwork } from "../../src/semantics/network.js";
 import { graphDot } from "../../src/vis/graph/dot.js";
 import { drawGraph, graphSvg, openGroups } from "../../src/vis/graph/draw.js";
 import { expandedToDepth, graphModel, visibleCount } from "../../src/vis/graph/model.js";
+import { vnet } from "../helpers.js";
 
 const repo = path.resolve(__dirname, "../..");
 const dirs: string[] = [];
@@ -26,13 +26,6 @@ afterAll(() => {
 function spec(relative: string): CheckedNetwork {
   const file = path.join(repo, "specs", relative);
   return checkFiles([file]).networks.find((n) => n.file === file)!;
-}
-
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (s) => out.push(s), err: (s) => err.push(s), progress: () => {} });
-  return { code, out: out.join("\n"), err: err.join("\n") };
 }
 
 describe("the drawing model", () => {
@@ -120,7 +113,7 @@ describe("vnet graph", () => {
     dirs.push(dir);
     const file = path.join(repo, "specs/tiny/tiny_slowfast.vnet");
     for (const ext of ["svg", "png", "html"]) {
-      const r = await run(["graph", file, "-o", path.join(dir, `net.${ext}`)]);
+      const r = await vnet(["graph", file, "-o", path.join(dir, `net.${ext}`)]);
       expect(r.code, r.err).toBe(0);
       expect(r.out).toMatch(/tiny_slowfast: 117 layers in \d+ blocks, 2 streams \(slow, fast\)/);
     }
@@ -130,9 +123,9 @@ describe("vnet graph", () => {
     expect(html).toContain('<script id="model" type="application/json">');
     expect(html).toContain("data:text/javascript;base64,");
     expect(html).not.toMatch(/<script[^>]+src=/);
-    expect((await run(["graph", file, "--depth", "0", "-o", path.join(dir, "closed.svg")])).out).toMatch(/drawn as \d+ boxes \(0 blocks open\)/);
-    expect((await run(["graph", file, "-o", path.join(dir, "net.jpg")])).code).toBe(2);
-    expect((await run(["graph", file])).code).toBe(2);
+    expect((await vnet(["graph", file, "--depth", "0", "-o", path.join(dir, "closed.svg")])).out).toMatch(/drawn as \d+ boxes \(0 blocks open\)/);
+    expect((await vnet(["graph", file, "-o", path.join(dir, "net.jpg")])).code).toBe(2);
+    expect((await vnet(["graph", file])).code).toBe(2);
     // The drawing follows the requested format.
     expect((await drawGraph(spec("tiny/tiny_r3d.vnet"), "svg")).toString("utf8")).toContain("<svg");
   }, 120_000);

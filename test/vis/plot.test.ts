@@ -4,8 +4,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { PNG } from "pngjs";
 import { afterAll, describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
 import { curvesSpec, curvesSvg, readRunCurves } from "../../src/vis/plot.js";
+import { vnet } from "../helpers.js";
 
 const repo = path.resolve(__dirname, "../..");
 const dirs: string[] = [];
@@ -33,13 +33,6 @@ function fakeRun(name: string, epochs: number, lr: number, torn = false): string
   return dir;
 }
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (s) => out.push(s), err: (s) => err.push(s), progress: () => {} });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
-
 describe("training curves", () => {
   it("read metrics.jsonl, skipping a torn last line, into loss, accuracy and learning-rate panels", async () => {
     const run = readRunCurves(fakeRun("a", 4, 0.01, true), "a");
@@ -59,19 +52,19 @@ describe("training curves", () => {
     const a = fakeRun("lr-0.01", 4, 0.01);
     const b = fakeRun("lr-0.001", 3, 0.001, true);
     const out = path.join(path.dirname(a), "curves.png");
-    const r = await run(["plot", a, b, "-o", out]);
+    const r = await vnet(["plot", a, b, "-o", out]);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain("lr-0.01: 4 epochs, lr-0.001: 3 epochs");
     expect(r.err).toContain("lr-0.001: skipped 1 unreadable line of metrics.jsonl");
     expect(PNG.sync.read(fs.readFileSync(out)).width).toBeGreaterThan(800);
-    expect((await run(["plot", a])).code).toBe(0);
+    expect((await vnet(["plot", a])).code).toBe(0);
     expect(fs.existsSync(path.join(a, "curves.png"))).toBe(true);
-    expect((await run(["plot", a, b])).code).toBe(2);
-    expect((await run(["plot", a, "-o", path.join(a, "c.jpg")])).code).toBe(2);
-    const missing = await run(["plot", path.dirname(a)]);
+    expect((await vnet(["plot", a, b])).code).toBe(2);
+    expect((await vnet(["plot", a, "-o", path.join(a, "c.jpg")])).code).toBe(2);
+    const missing = await vnet(["plot", path.dirname(a)]);
     expect(missing.code).toBe(1);
     expect(missing.err).toMatch(/error VN109 .*holds no metrics\.jsonl/);
-    for (const ext of ["svg", "html"]) expect((await run(["plot", a, b, "-o", path.join(path.dirname(a), `curves.${ext}`)])).code).toBe(0);
+    for (const ext of ["svg", "html"]) expect((await vnet(["plot", a, b, "-o", path.join(path.dirname(a), `curves.${ext}`)])).code).toBe(0);
     expect(fs.readFileSync(path.join(path.dirname(a), "curves.html"), "utf8")).toMatch(/^<!doctype html>[\s\S]*<svg/);
   });
 
@@ -79,7 +72,7 @@ describe("training curves", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vnet-train-plot-"));
     dirs.push(dir);
     const runDir = path.join(dir, "run");
-    const r = await run([
+    const r = await vnet([
       "train",
       path.join(repo, "specs/tiny/tiny_early_fusion_gap.vnet"),
       "--data",

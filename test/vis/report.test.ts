@@ -5,55 +5,29 @@
  * the interactive `vnet graph` page must open a block on a click. Screenshots are saved under
  * dist/test-screenshots/. Without a browser the test fails and says how to install one.
  */
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
 import { lowerNetwork } from "../../src/ir/pipeline.js";
 import { motionDataset } from "../../src/data/motion.js";
 import { selectBackend } from "../../src/runtime/backend.js";
 import { trainingConfig, trainNetwork } from "../../src/runtime/train.js";
 import { checkFiles } from "../../src/semantics/check.js";
+import { launchChromium } from "../../scripts/chromium.js";
+import { vnet } from "../helpers.js";
 
 const repo = path.resolve(__dirname, "../..");
 const screenshots = path.join(repo, "dist/test-screenshots");
 const dirs: string[] = [];
 let context: BrowserContext;
 
-/** Debian's chromium (or $VNET_CHROMIUM); the error says how to get one. */
-function findChromium(): string {
-  const candidates = [process.env.VNET_CHROMIUM, "/usr/bin/chromium", "/usr/bin/chromium-browser"].filter((c): c is string => Boolean(c));
-  for (const c of candidates) if (fs.existsSync(c)) return c;
-  try {
-    return execFileSync("sh", ["-c", "command -v chromium || command -v chromium-browser"], { encoding: "utf8" }).trim();
-  } catch {
-    throw new Error(
-      "no Chromium found for the browser tests: install Debian's chromium (`apt-get install -y chromium`; .ci/run does it) or set VNET_CHROMIUM to a Chromium binary",
-    );
-  }
-}
-
 beforeAll(async () => {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "vnet-chromium-"));
   dirs.push(profile);
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: findChromium(),
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  context = await launchChromium(profile);
   fs.mkdirSync(screenshots, { recursive: true });
 }, 120_000);
 
@@ -75,13 +49,6 @@ async function open(file: string): Promise<{ page: Page; errors: string[] }> {
   return { page, errors };
 }
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (s) => out.push(s), err: (s) => err.push(s), progress: () => {} });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
-
 describe("the HTML pages in Chromium", () => {
   it("vnet report renders every section: spec, drawing, curves, evaluation, Grad-CAM", async () => {
     await selectBackend({ force: "wasm" });
@@ -99,7 +66,7 @@ describe("the HTML pages in Chromium", () => {
     trained.model.dispose();
     const file = path.join(dir, "report.html");
     // The builtin validation split depends on the seed and its size only, so it is the run's.
-    const r = await run(["report", runDir, "--spec", spec, "--data", "builtin:motion", "--val-clips", "2", "--seed", "1", "-o", file]);
+    const r = await vnet(["report", runDir, "--spec", spec, "--data", "builtin:motion", "--val-clips", "2", "--seed", "1", "-o", file]);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/evaluated 10 val videos/);
     const { page, errors } = await open(file);
@@ -128,7 +95,7 @@ describe("the HTML pages in Chromium", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vnet-graph-html-"));
     dirs.push(dir);
     const file = path.join(dir, "net.html");
-    expect((await run(["graph", path.join(repo, "specs/tiny/tiny_slowfast.vnet"), "--depth", "1", "-o", file])).code).toBe(0);
+    expect((await vnet(["graph", path.join(repo, "specs/tiny/tiny_slowfast.vnet"), "--depth", "1", "-o", file])).code).toBe(0);
     const { page, errors } = await open(file);
     await page.waitForSelector("#graph svg g.node", { timeout: 60_000 });
     const status = async () => (await page.textContent("#status")) ?? "";

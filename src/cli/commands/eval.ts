@@ -6,12 +6,11 @@
  * used are reported and skipped.
  */
 import { programSources } from "../../backends/onnx/index.js";
-import type { SplitName, VideoSplits } from "../../data/dataset.js";
+import type { SplitName } from "../../data/dataset.js";
 import { flowStreams } from "../../data/flow.js";
-import { formatIssue, issueOf, skippedSummary, type DataIssue } from "../../data/issues.js";
-import { ViewLoader } from "../../data/loader.js";
+import { formatIssue, skippedSummary } from "../../data/issues.js";
 import { writeConfusionPng } from "../../runtime/confusion-png.js";
-import { formatReport, predictVideos, scoreReport } from "../../runtime/evaluate.js";
+import { formatReport } from "../../runtime/evaluate.js";
 import { openFeatureSplits } from "../../data/features.js";
 import type { BackendChoice } from "../../runtime/backend.js";
 import { writeFileAtomic } from "../../runtime/files.js";
@@ -24,15 +23,14 @@ import {
 } from "../../runtime/localization/localize.js";
 import { BMN_POST_PROCESSING } from "../../runtime/localization/proposals.js";
 import { evalDetector } from "../detection.js";
+import { type Classifier, classifierSplit, evaluationSplit, scoreClassifier } from "../evaluation.js";
 import { checkFeatureFit, localizerGeometry } from "../../runtime/localization/train.js";
 import { checkpointOnnx, onnxScorer } from "../../runtime/onnx-eval.js";
-import { checkpointClassNames } from "../../runtime/checkpoint.js";
-import { viewsPerVideo } from "../../semantics/protocol.js";
 import { UsageError } from "../args.js";
 import { checkOutputFile, datasetInputs, specInputs } from "../outputs.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, DATA_VALUE, LOADING_FLAGS, NETWORK_FLAG, PROVIDER_FLAG, RUN_ENGINE_FLAG, SEED_FLAG } from "../flags.js";
-import { checkRunnableNetwork, loadDataset, loadingOptions, readWeightsFlag, reportIssues, startBackend, trainedModel } from "../run-util.js";
+import { checkRunnableNetwork, loadingOptions, readWeightsFlag, reportIssues, startBackend, trainedModel } from "../run-util.js";
 import { shownPath } from "../util.js";
 import type { CheckedSpec } from "../util.js";
 import { renderDiagnostics } from "../util.js";
@@ -85,26 +83,14 @@ export const command = defineCommand({
         { path: store.directory!, what: "the weights being evaluated" },
         ...datasetInputs(data),
       ]);
-    const trainedOn = checkpointClassNames(store.directory!);
-    const dataset: VideoSplits = await loadDataset(data, graph, {
-      seed,
-      trainPerClass: 1,
-      cacheDir: loading.cacheDir,
-      ...(flags.valClips ? { valPerClass: flags.valClips } : {}),
-      ...(flags.valFraction !== undefined ? { valFraction: flags.valFraction } : {}),
-      ...(trainedOn ? { classNames: trainedOn } : {}),
-    });
-    reportIssues(dataset.issues, out, false);
-    const chosen = flags.split ?? (dataset.val.length === 0 && dataset.test.length > 0 ? "test" : "val");
-    const items = dataset[chosen];
+    const { dataset, split: chosen, items } = await classifierSplit(data, graph, store.directory!, { ...flags, seed, cacheDir: loading.cacheDir }, out);
     if (items.length === 0) {
       out(formatIssue({ code: "VN097", path: data, message: `no usable videos in the ${chosen} split` }));
       return 1;
     }
-    const protocol = graph.protocol!;
     const flows = flowStreams(graph);
     // ONNX Runtime runs the graph exported in memory with the stored weights, unless asked for tfjs or the network does not export.
-    let model: Parameters<typeof predictVideos>[0] | undefined;
+    let model: Classifier | undefined;
     let release: () => Promise<void> = async () => undefined;
     if (flags.engine !== "tfjs") {
       const loaded = await checkpointOnnx(graph, store, {
@@ -130,30 +116,25 @@ export const command = defineCommand({
         tfjsModel.dispose();
       };
     }
-    const loader = new ViewLoader({ geometry: protocol, flows, ...loading });
-    const failures: DataIssue[] = [];
-    const batch = Math.max(flags.batch ?? 16, viewsPerVideo(protocol));
-    let result;
+    let scored;
     try {
-      result = await predictVideos(model, graph, items, { loader, protocol, flows, batch, onFailure: (_item, error) => failures.push(issueOf(error)) });
+      scored = await scoreClassifier(model, graph, items, { loading, batch: flags.batch, classNames: dataset.classNames }, out);
     } finally {
-      await loader.close();
       await release();
     }
-    for (const issue of failures) out(formatIssue(issue));
     out(`${network.name} on ${dataset.name} (${chosen} split${dataset.name.startsWith("builtin:") ? `, seed ${seed}` : ""}):`);
-    if (result.videos.length === 0) {
+    const report = scored.report;
+    if (!report) {
       out(formatIssue({ code: "VN097", path: data, message: `no video of the ${chosen} split could be read` }));
       return 1;
     }
-    const report = scoreReport(result.scores, result.labels, dataset.classNames, result.views, protocol.test.average);
     out(formatReport(report));
     const picture = flags.confusionPng;
     if (picture) {
       writeConfusionPng(picture, report.confusion);
       out(`wrote the confusion matrix as a picture to ${picture} (rows: true class, darker = more of the row)`);
     }
-    const summary = skippedSummary([...dataset.issues, ...failures]);
+    const summary = skippedSummary([...dataset.issues, ...scored.failures]);
     if (summary) out(summary);
     return 0;
   },
@@ -184,7 +165,7 @@ async function evalLocalizer(
   const splits = openFeatureSplits(data, flags.annotations ? { annotations: flags.annotations } : {});
   checkFeatureFit(graph, splits);
   reportIssues(splits.issues, out, false);
-  const chosen = flags.split ?? (splits.val.length === 0 && splits.test.length > 0 ? "test" : "val");
+  const chosen = evaluationSplit(flags.split, splits);
   const videos = splits[chosen].filter((v) => v.segments.length > 0);
   if (videos.length === 0) {
     out(formatIssue({ code: "VN097", path: data, message: `no annotated video of the ${chosen} split has features here` }));

@@ -7,14 +7,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { SplitName, VideoItem } from "../../data/dataset.js";
-import { flowStreams } from "../../data/flow.js";
-import { formatIssue, issueOf, type DataIssue } from "../../data/issues.js";
-import { ViewLoader } from "../../data/loader.js";
 import { VnetError } from "../../diagnostics/error.js";
-import { predictVideos, scoreReport } from "../../runtime/evaluate.js";
 import { writeFileAtomic } from "../../runtime/files.js";
-import { checkpointClassNames, checkpointDir } from "../../runtime/checkpoint.js";
-import { viewsPerVideo } from "../../semantics/protocol.js";
+import { checkpointDir } from "../../runtime/checkpoint.js";
 import { summarize } from "../../semantics/summary.js";
 import { explainVideo } from "../../vis/gradcam/explain.js";
 import { contactSheetPng } from "../../vis/gradcam/render.js";
@@ -25,7 +20,8 @@ import { UsageError } from "../args.js";
 import { checkOutputFile, datasetInputs, specInputs } from "../outputs.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, DATA_VALUE, LOADING_FLAGS, NETWORK_FLAG, SEED_FLAG } from "../flags.js";
-import { checkRunnableNetwork, loadDataset, loadingOptions, readWeightsFlag, reportIssues, startBackend, trainedModel } from "../run-util.js";
+import { classifierSplit, scoreClassifier } from "../evaluation.js";
+import { checkRunnableNetwork, loadingOptions, readWeightsFlag, startBackend, trainedModel } from "../run-util.js";
 
 const SPLITS = ["val", "test", "train"] as const satisfies readonly SplitName[];
 
@@ -83,43 +79,15 @@ export const command = defineCommand({
       { path: path.join(runDir, "metrics.jsonl"), what: "the run's metrics" },
       ...datasetInputs(flags.data),
     ]);
-    const trainedOn = checkpointClassNames(dir);
-    const dataset = await loadDataset(flags.data, graph, {
-      seed,
-      trainPerClass: 1,
-      cacheDir: loading.cacheDir,
-      ...(flags.valClips ? { valPerClass: flags.valClips } : {}),
-      ...(flags.valFraction !== undefined ? { valFraction: flags.valFraction } : {}),
-      ...(trainedOn ? { classNames: trainedOn } : {}),
-    });
-    reportIssues(dataset.issues, out, false);
-    const split = flags.split ?? (dataset.val.length === 0 && dataset.test.length > 0 ? "test" : "val");
-    const items = dataset[split];
+    const { dataset, split, items } = await classifierSplit(flags.data, graph, dir, { ...flags, seed, cacheDir: loading.cacheDir }, out);
     if (items.length === 0) throw new VnetError("VN097", `no usable videos in the ${split} split`, { path: flags.data });
     await startBackend(flags.backend, out, false, network);
     const model = trainedModel(graph, checked.result, store, out, color);
     if (typeof model === "number") return model;
     try {
-      const protocol = graph.protocol!;
-      const flows = flowStreams(graph);
-      const loader = new ViewLoader({ geometry: protocol, flows, ...loading });
-      const failures: DataIssue[] = [];
-      let result;
-      try {
-        result = await predictVideos(model, graph, items, {
-          loader,
-          protocol,
-          flows,
-          batch: Math.max(flags.batch ?? 16, viewsPerVideo(protocol)),
-          onFailure: (_item, error) => failures.push(issueOf(error)),
-        });
-      } finally {
-        await loader.close();
-      }
-      for (const issue of failures) out(formatIssue(issue));
-      if (result.videos.length === 0) throw new VnetError("VN097", `no video of the ${split} split could be read`, { path: flags.data });
+      const { result, report: evaluation } = await scoreClassifier(model, graph, items, { loading, batch: flags.batch, classNames: dataset.classNames }, out);
+      if (!evaluation) throw new VnetError("VN097", `no video of the ${split} split could be read`, { path: flags.data });
       const names = dataset.classNames;
-      const evaluation = scoreReport(result.scores, result.labels, names, result.views, protocol.test.average);
       out(`evaluated ${result.videos.length} ${split} videos: top-1 ${(100 * evaluation.top1).toFixed(1)}%, top-5 ${(100 * evaluation.top5).toFixed(1)}%`);
       const classes = names.length;
       const predicted = result.videos.map((_, i) => {

@@ -191,13 +191,13 @@ export class OrtEngine implements TrainingEngine, TaskEngine {
       const source = byName.get(storedWeightName(s.decl!));
       if (!source || source.shape.join() !== s.decl!.shape.join())
         throw new Error(`the starting weights have no ${storedWeightName(s.decl!)} of shape [${s.decl!.shape.join(", ")}]`);
-      state.set(s.input, s.layout ? s.layout.toOnnx(source.data, s.decl!.shape).data : Float32Array.from(source.data));
+      state.set(s.input, s.layout ? s.layout.toOnnx(source.values, s.decl!.shape).data : Float32Array.from(source.values));
     }
     // Optimizer slots by weight and kind (tfjs's names, suffixes dropped); missing ones start at zero.
     const slots = new Map<string, Float32Array>();
     for (const t of optimizerState.tensors) {
       const slot = slotOf(t.name);
-      if (slot) slots.set(`${slot.weight}\u0000${slot.slot}`, t.data);
+      if (slot) slots.set(`${slot.weight}\u0000${slot.slot}`, t.values);
     }
     for (const s of probe.state.filter((t) => t.kind === "slot")) {
       const weight = probe.state.find((t) => t.input === s.of)!;
@@ -207,7 +207,7 @@ export class OrtEngine implements TrainingEngine, TaskEngine {
         saved && weight.layout ? weight.layout.toOnnx(saved, weight.decl!.shape).data : saved ? Float32Array.from(saved) : new Float32Array(size(s.dims)),
       );
     }
-    const iterations = optimizerState.tensors.find((t) => t.name === "iter")?.data[0] ?? 0;
+    const iterations = optimizerState.tensors.find((t) => t.name === "iter")?.values[0] ?? 0;
     const beta1 = Math.fround(ADAM_DEFAULTS.beta1);
     const beta2 = Math.fround(ADAM_DEFAULTS.beta2);
     const optimizer = {
@@ -347,7 +347,7 @@ export class OrtEngine implements TrainingEngine, TaskEngine {
     const weights = this.layout.weights.map((w): NamedTensor => {
       const t = byTfjs.get(w.name);
       if (!t) throw new Error(`internal: the training step has no state for ${w.name}`);
-      return { name: w.name, shape: w.shape, data: vnetLayout(t, this.state.get(t.input)!) };
+      return { name: w.name, shape: w.shape, values: vnetLayout(t, this.state.get(t.input)!) };
     });
     // tfjs's order: `iter`, then the slots in the model's trainable-weight order (Adam: every m, then every v).
     const trained = this.layout.weights.map((w) => byTfjs.get(w.name)!).filter((t) => t.kind === "weight");
@@ -355,10 +355,10 @@ export class OrtEngine implements TrainingEngine, TaskEngine {
     const slots = slotKinds.flatMap((kind) =>
       trained.map((w): NamedTensor => {
         const slot = this.tensors.find((t) => t.kind === "slot" && t.of === w.input && t.slot === kind)!;
-        return { name: `${storedWeightName(w.decl!)}/${kind}`, shape: w.decl!.shape, data: vnetLayout(w, this.state.get(slot.input)!) };
+        return { name: `${storedWeightName(w.decl!)}/${kind}`, shape: w.decl!.shape, values: vnetLayout(w, this.state.get(slot.input)!) };
       }),
     );
-    const optimizer = this.iterations > 0 ? [{ name: "iter", shape: [], data: Float32Array.of(this.iterations) }, ...slots] : [];
+    const optimizer = this.iterations > 0 ? [{ name: "iter", shape: [], values: Float32Array.of(this.iterations) }, ...slots] : [];
     const optimizerScalars: Record<string, number> = this.setup.config.optimizer === "adam" ? { accBeta1: this.accBeta1, accBeta2: this.accBeta2 } : {};
     return { model: this.layout.model, weights, optimizer, optimizerScalars, progress: { ...progress, engine: this.name } };
   }

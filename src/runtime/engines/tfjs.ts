@@ -122,7 +122,7 @@ export async function modelContents(model: tf.LayersModel): Promise<Pick<Checkpo
     const size = spec.shape.reduce((a, b) => a * b, 1);
     const values = new Float32Array(data, offset, size);
     offset += size * 4;
-    return { name: spec.name, shape: spec.shape, data: values };
+    return { name: spec.name, shape: spec.shape, values };
   });
   return {
     model: {
@@ -173,7 +173,7 @@ export class TfjsOptimization {
       const { contents } = setup.start;
       // The spec's own model with the checkpoint's weights by name, whatever topology its model.json holds.
       model = graphModel(setup.graph, contents.weights, "the checkpoint");
-      const weights = contents.optimizer.map((t) => ({ name: t.name, tensor: tf.tensor(t.data, [...t.shape]) }));
+      const weights = contents.optimizer.map((t) => ({ name: t.name, tensor: tf.tensor(t.values, [...t.shape]) }));
       if (weights.length) await optimizer.setWeights(weights);
       const hidden = hiddenScalars(optimizer);
       for (const [key, value] of Object.entries(contents.optimizerScalars)) hidden[key]?.assign(tf.scalar(value));
@@ -213,7 +213,7 @@ export class TfjsOptimization {
     const named = await this.optimizer.getWeights();
     const optimizer = await Promise.all(
       named.map(
-        async (w): Promise<NamedTensor> => ({ name: w.name, shape: w.tensor.shape, data: Float32Array.from((await w.tensor.data()) as ArrayLike<number>) }),
+        async (w): Promise<NamedTensor> => ({ name: w.name, shape: w.tensor.shape, values: Float32Array.from((await w.tensor.data()) as ArrayLike<number>) }),
       ),
     );
     const optimizerScalars: Record<string, number> = {};
