@@ -3,7 +3,6 @@
  * builtin:motion-boxes or an AVA-format folder (src/data/ava.ts), training on the ground-truth
  * boxes, frame-mAP@0.5 of the proposals above the score threshold against the ground truth.
  */
-import * as path from "node:path";
 import { isAvaFolder, loadAvaFolder } from "../data/ava-folder.js";
 import { isMotionBoxes, motionBoxesDataset, type DetectionSplits } from "../data/motion-boxes.js";
 import { detectBoxes, detectionReport, detectorGeometry, formatDetectionReport, PROPOSAL_THRESHOLD, testBoxes } from "../runtime/detection/detect.js";
@@ -11,7 +10,7 @@ import { trainNetwork, trainingConfig, type TrainingConfig } from "../runtime/tr
 import type { IrGraph } from "../ir/graph.js";
 import type { CheckedNetwork } from "../semantics/network.js";
 import { UsageError } from "./args.js";
-import { readWeightsFlag, refuseClassifierOnlyFlags, stoppedTraining, trainedModel } from "./run-util.js";
+import { describeOptimisation, readWeightsFlag, refuseClassifierOnlyFlags, stoppedTraining, trainedModel, trainingReports, wroteRun } from "./run-util.js";
 import type { CheckedSpec } from "./util.js";
 import { shownPath } from "./util.js";
 
@@ -77,18 +76,13 @@ export async function trainDetector(
   out(
     `training ${network.name} on ${shownPath(data)}: ${splits.train.length} training keyframes (${boxes} ground-truth boxes) and ${splits.val.length} validation keyframes, clips of [${splits.frames}, ${splits.height}, ${splits.width}, 3], ${splits.classNames.length} actions`,
   );
-  out(
-    `${config.optimizer} lr ${config.lr} (${config.schedule}${config.warmup ? `, ${config.warmup} warm-up epochs` : ""}), weight decay ${config.weightDecay}, batch ${config.batch}, ${config.epochs} epochs`,
-  );
+  out(describeOptimisation(config));
   const result = await trainNetwork(graph, splits, {
     config,
     runDir,
     seed,
     resume: flags.resume,
-    onEngine: (description, reason) => out(`engine: ${description}${reason ? ` (${reason})` : ""}`),
-    progress: (line, done) => progress(done ? `\r${line}\n` : `\r${line}`),
-    log: out,
-    signal: interrupt,
+    ...trainingReports(out, progress, interrupt),
   });
   result.model.dispose();
   const stopped = stoppedTraining(result, interrupt, err, { spec, data, runDir, network: flags.network });
@@ -96,7 +90,7 @@ export async function trainDetector(
   const last = result.history[result.history.length - 1];
   const map = last?.valMetrics?.["frame-mAP"];
   if (map !== undefined) out(`validation frame-mAP@0.5 ${(100 * map).toFixed(1)}% after ${last!.epoch} epochs (proposals scoring >= ${PROPOSAL_THRESHOLD})`);
-  out(`wrote ${path.join(runDir, "metrics.jsonl")} and ${path.join(runDir, "checkpoint")}/`);
+  out(wroteRun(runDir, false));
   return 0;
 }
 

@@ -4,6 +4,7 @@
  * reporting skipped inputs, loader settings, and starting the tfjs backend. Loads tfjs (through
  * runtime/), so only the commands that run models import it.
  */
+import * as path from "node:path";
 import { builtinClipShape, defaultCacheDir, memorySplits, type VideoSplits } from "../data/dataset.js";
 import { openDataset } from "../data/folder.js";
 import { DataError, formatIssue, skippedSummary, type DataIssue } from "../data/issues.js";
@@ -12,7 +13,7 @@ import type * as tf from "@tensorflow/tfjs";
 import type { IrGraph } from "../ir/graph.js";
 import { describeSelection, selectBackend, TRAINING_KERNELS, workloadAvoidances, type BackendChoice, type BackendSelection } from "../runtime/backend.js";
 import { unsupportedInputs } from "../runtime/streams.js";
-import type { TrainResult } from "../runtime/train.js";
+import type { TrainingConfig, TrainOptions, TrainResult } from "../runtime/train.js";
 import type { CheckResult } from "../semantics/check.js";
 import type { CheckedNetwork } from "../semantics/network.js";
 import { readWeights } from "../weights/checkpoint.js";
@@ -203,4 +204,28 @@ export function refuseClassifierOnlyFlags(
     throw new UsageError(
       `${network.name} is a ${role}: it trains on the tfjs engine (the ONNX training step has classification's loss only); leave out --engine ort`,
     );
+}
+
+/** The line every `vnet train` prints about the optimisation: optimizer, learning rate and schedule, weight decay, batch and epochs. */
+export function describeOptimisation(config: TrainingConfig): string {
+  return `${config.optimizer} lr ${config.lr} (${config.schedule}${config.warmup ? `, ${config.warmup} warm-up epochs` : ""}), weight decay ${config.weightDecay}, batch ${config.batch}, ${config.epochs} epochs`;
+}
+
+/** How every `vnet train` reports a run as it goes: the engine it trains on, the progress bar, the log lines, and Ctrl-C. */
+export function trainingReports(
+  out: (s: string) => void,
+  progress: (s: string) => void,
+  interrupt: AbortSignal,
+): Required<Pick<TrainOptions, "onEngine" | "progress" | "log" | "signal">> {
+  return {
+    onEngine: (description, reason) => out(`engine: ${description}${reason ? ` (${reason})` : ""}`),
+    progress: (line, done) => progress(done ? `\r${line}\n` : `\r${line}`),
+    log: out,
+    signal: interrupt,
+  };
+}
+
+/** The last line of a finished `vnet train`: the files the run holds (the curves with --plot). */
+export function wroteRun(runDir: string, plot: boolean): string {
+  return `wrote ${path.join(runDir, "metrics.jsonl")}${plot ? `, ${path.join(runDir, "curves.png")}` : ""} and ${path.join(runDir, "checkpoint")}/`;
 }

@@ -28,7 +28,18 @@ import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, DATA_VALUE, ENGINE_FLAG, LOADING_FLAGS, NETWORK_FLAG, PROVIDER_FLAG, SEED_FLAG } from "../flags.js";
 import { checkRunDirectory, datasetInputs, specInputs } from "../outputs.js";
-import { checkRunnableNetwork, loadDataset, loadingOptions, refuseClassifierOnlyFlags, reportIssues, startBackend, stoppedTraining } from "../run-util.js";
+import {
+  checkRunnableNetwork,
+  describeOptimisation,
+  loadDataset,
+  loadingOptions,
+  refuseClassifierOnlyFlags,
+  reportIssues,
+  startBackend,
+  stoppedTraining,
+  trainingReports,
+  wroteRun,
+} from "../run-util.js";
 import { recordedData, resumeSettings, type RunSettings } from "../run-settings.js";
 import { shownPath } from "../util.js";
 
@@ -167,10 +178,9 @@ export const command = defineCommand({
       out(
         `training ${network.name} on ${dataset.name}: ${dataset.train.length} training and ${dataset.val.length} validation videos, ${views}, ${dataset.classNames.length} classes`,
       );
-      out(
-        `${config.optimizer} lr ${config.lr} (${config.schedule}${config.warmup ? `, ${config.warmup} warm-up epochs` : ""}), weight decay ${config.weightDecay}, batch ${config.batch}, ${config.epochs} epochs, seed ${seed}`,
-      );
+      out(`${describeOptimisation(config)}, seed ${seed}`);
       const { config: _config, ...recorded } = settings;
+      const reports = trainingReports(out, progress, interrupt);
       const trained = await trainNetwork(graph, dataset, {
         config,
         runDir,
@@ -178,15 +188,13 @@ export const command = defineCommand({
         resume: flags.resume,
         engine: flags.engine,
         engineOptions: { provider: flags.provider, tfjsGpu: selection.choice === "node-gpu" },
+        ...reports,
         onEngine: (description, reason) => {
           if (flags.engine !== "tfjs" && description.startsWith("tfjs")) out(describeSelection(selection));
-          out(`engine: ${description}${reason ? ` (${reason})` : ""}`);
+          reports.onEngine(description, reason);
         },
         ...(initialise ? { init: initialise } : {}),
-        progress: (line, done) => progress(done ? `\r${line}\n` : `\r${line}`),
-        log: out,
         loading,
-        signal: interrupt,
         specHash: programHash(result.program),
         settings: { ...recorded, config: settings.config },
         ...(flags.plot ? { onEpoch: () => redrawCurves(runDir) } : {}),
@@ -200,7 +208,7 @@ export const command = defineCommand({
       if (last && Number.isNaN(last.valAccuracy)) out(`trained ${last.epoch} epochs; no validation videos to measure accuracy on`);
       else if (last)
         out(`validation accuracy ${(100 * last.valAccuracy).toFixed(1)}% after ${last.epoch} epochs (chance ${(100 / dataset.classNames.length).toFixed(1)}%)`);
-      out(`wrote ${path.join(runDir, "metrics.jsonl")}${flags.plot ? `, ${path.join(runDir, "curves.png")}` : ""} and ${path.join(runDir, "checkpoint")}/`);
+      out(wroteRun(runDir, flags.plot));
       return 0;
     } finally {
       lock.release();
@@ -247,19 +255,14 @@ async function trainLocalizer(
   out(
     `training ${network.name} on ${shownPath(data)}: ${train.length} training and ${splits.val.length} validation videos, sequences of [${positions}, ${features}] (${extractor.network}'s ${extractor.layer}), ${splits.classNames.length} action classes`,
   );
-  out(
-    `${config.optimizer} lr ${config.lr} (${config.schedule}${config.warmup ? `, ${config.warmup} warm-up epochs` : ""}), weight decay ${config.weightDecay}, batch ${config.batch}, ${config.epochs} epochs`,
-  );
+  out(describeOptimisation(config));
   const result = await trainNetwork(graph, splits, {
     config,
     runDir,
     seed,
     resume: flags.resume,
     engine: flags.engine,
-    onEngine: (description, reason) => out(`engine: ${description}${reason ? ` (${reason})` : ""}`),
-    progress: (line, done) => progress(done ? `\r${line}\n` : `\r${line}`),
-    log: out,
-    signal: interrupt,
+    ...trainingReports(out, progress, interrupt),
     ...(flags.plot ? { onEpoch: () => redrawCurves(runDir) } : {}),
   });
   result.model.dispose();
@@ -274,7 +277,7 @@ async function trainLocalizer(
       `validation AR@10 ${(100 * figures["AR@10"]!).toFixed(1)}%, AR@100 ${(100 * figures["AR@100"]!).toFixed(1)}%, AUC ${figures.AUC!.toFixed(2)} after ${last!.epoch} epochs`,
     );
   else if (last) out(`trained ${last.epoch} epochs; no annotated validation videos to measure recall on`);
-  out(`wrote ${path.join(runDir, "metrics.jsonl")}${flags.plot ? `, ${path.join(runDir, "curves.png")}` : ""} and ${path.join(runDir, "checkpoint")}/`);
+  out(wroteRun(runDir, flags.plot));
   return 0;
 }
 
