@@ -6,11 +6,20 @@
 import { isAvaFolder, loadAvaFolder } from "../data/ava-folder.js";
 import { isMotionBoxes, motionBoxesDataset, type DetectionSplits } from "../data/motion-boxes.js";
 import { detectBoxes, detectionReport, detectorGeometry, formatDetectionReport, PROPOSAL_THRESHOLD, testBoxes } from "../runtime/detection/detect.js";
-import { trainNetwork, trainingConfig, type TrainingConfig } from "../runtime/train.js";
+import { trainNetwork, trainingConfig } from "../runtime/train.js";
 import type { IrGraph } from "../ir/graph.js";
-import type { CheckedNetwork } from "../semantics/network.js";
 import { UsageError } from "./args.js";
-import { describeOptimisation, readWeightsFlag, refuseClassifierOnlyFlags, stoppedTraining, trainedModel, trainingReports, wroteRun } from "./run-util.js";
+import {
+  describeOptimisation,
+  readWeightsFlag,
+  refuseClassifierOnlyFlags,
+  stoppedTraining,
+  trainedModel,
+  trainingReports,
+  wroteRun,
+  type TrainingIo,
+  type TrainingRun,
+} from "./run-util.js";
 import type { CheckedSpec } from "./util.js";
 import { shownPath } from "./util.js";
 
@@ -41,13 +50,7 @@ export async function loadDetectionSplits(
 
 /** `vnet train` of a detector. */
 export async function trainDetector(
-  spec: string,
-  network: CheckedNetwork,
-  graph: IrGraph,
-  data: string,
-  runDir: string,
-  seed: number,
-  overrides: Partial<TrainingConfig>,
+  run: TrainingRun,
   flags: {
     readonly network: string | undefined;
     readonly resume: boolean;
@@ -56,11 +59,10 @@ export async function trainDetector(
     readonly trainClips: number | undefined;
     readonly valClips: number | undefined;
   },
-  out: (s: string) => void,
-  progress: (s: string) => void,
-  interrupt: AbortSignal,
-  err: (s: string) => void,
+  io: TrainingIo,
 ): Promise<number> {
+  const { spec, network, graph, data, runDir, seed, overrides } = run;
+  const { out } = io;
   refuseClassifierOnlyFlags(network, "detector", flags);
   const splits = await loadDetectionSplits(data, graph, {
     seed,
@@ -82,10 +84,10 @@ export async function trainDetector(
     runDir,
     seed,
     resume: flags.resume,
-    ...trainingReports(out, progress, interrupt),
+    ...trainingReports(io),
   });
   result.model.dispose();
-  const stopped = stoppedTraining(result, interrupt, err, { spec, data, runDir, network: flags.network });
+  const stopped = stoppedTraining(result, io.interrupt, io.err, { spec, data, runDir, network: flags.network });
   if (stopped !== undefined) return stopped;
   const last = result.history[result.history.length - 1];
   const map = last?.valMetrics?.["frame-mAP"];

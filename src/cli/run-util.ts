@@ -22,6 +22,7 @@ import type { WeightStore } from "../weights/store.js";
 import { CheckpointError } from "../weights/tensors.js";
 import type { TaskName } from "../semantics/tasks/index.js";
 import { UsageError } from "./args.js";
+import type { CommandContext } from "./command.js";
 import { checkNetwork, renderDiagnostics, type CheckedSpec } from "./util.js";
 
 /**
@@ -211,12 +212,26 @@ export function describeOptimisation(config: TrainingConfig): string {
   return `${config.optimizer} lr ${config.lr} (${config.schedule}${config.warmup ? `, ${config.warmup} warm-up epochs` : ""}), weight decay ${config.weightDecay}, batch ${config.batch}, ${config.epochs} epochs`;
 }
 
+/**
+ * A `vnet train` of one task as the command settled it before any data is read: the spec as
+ * given, its checked network and graph, `--data`, the run directory, the seed and the training
+ * flags that override the spec's `training` section.
+ */
+export interface TrainingRun {
+  readonly spec: string;
+  readonly network: CheckedNetwork;
+  readonly graph: IrGraph;
+  readonly data: string;
+  readonly runDir: string;
+  readonly seed: number;
+  readonly overrides: Partial<TrainingConfig>;
+}
+
+/** Where a training run writes: the command's report, its errors and progress, and Ctrl-C. */
+export type TrainingIo = Pick<CommandContext, "out" | "err" | "progress" | "interrupt">;
+
 /** How every `vnet train` reports a run as it goes: the engine it trains on, the progress bar, the log lines, and Ctrl-C. */
-export function trainingReports(
-  out: (s: string) => void,
-  progress: (s: string) => void,
-  interrupt: AbortSignal,
-): Required<Pick<TrainOptions, "onEngine" | "progress" | "log" | "signal">> {
+export function trainingReports({ out, progress, interrupt }: TrainingIo): Required<Pick<TrainOptions, "onEngine" | "progress" | "log" | "signal">> {
   return {
     onEngine: (description, reason) => out(`engine: ${description}${reason ? ` (${reason})` : ""}`),
     progress: (line, done) => progress(done ? `\r${line}\n` : `\r${line}`),

@@ -31,11 +31,7 @@ describe("the lines vnet train prints for every task", () => {
     const out: string[] = [];
     const progress: string[] = [];
     const interrupt = new AbortController().signal;
-    const reports = trainingReports(
-      (s) => out.push(s),
-      (s) => progress.push(s),
-      interrupt,
-    );
+    const reports = trainingReports({ out: (s) => out.push(s), err: () => {}, progress: (s) => progress.push(s), interrupt });
     reports.onEngine("tfjs (cpu)", "");
     reports.onEngine("ONNX Runtime", "the network exports");
     reports.log("a line");

@@ -20,8 +20,6 @@ import type { BackendChoice } from "../../runtime/backend.js";
 import type { EngineChoice } from "../../runtime/engines/index.js";
 import { trainDetector } from "../detection.js";
 import { checkFeatureFit, localizerGeometry } from "../../runtime/localization/train.js";
-import type { IrGraph } from "../../ir/graph.js";
-import type { CheckedNetwork } from "../../semantics/network.js";
 import { describeSelection } from "../../runtime/backend.js";
 import { trainingConfig, trainNetwork, type TrainingConfig } from "../../runtime/train.js";
 import { UsageError } from "../args.js";
@@ -39,6 +37,8 @@ import {
   stoppedTraining,
   trainingReports,
   wroteRun,
+  type TrainingIo,
+  type TrainingRun,
 } from "../run-util.js";
 import { recordedData, resumeSettings, type RunSettings } from "../run-settings.js";
 import { shownPath } from "../util.js";
@@ -118,10 +118,9 @@ export const command = defineCommand({
       ...(flags.init !== undefined ? [{ path: flags.init, what: "the --init weights" }] : []),
     ];
     checkRunDirectory(runDir, inputs, flags.resume);
-    if (network.task === "detection")
-      return trainDetector(positional[0]!, network, graph, data, runDir, flags.seed ?? 0, defined, flags, out, progress, interrupt, err);
-    if (network.task === "localization")
-      return trainLocalizer(positional[0]!, network, graph, data, runDir, flags.seed ?? 0, defined, flags, out, progress, interrupt, err);
+    const run: TrainingRun = { spec: positional[0]!, network, graph, data, runDir, seed: flags.seed ?? 0, overrides: defined };
+    if (network.task === "detection") return trainDetector(run, flags, { out, err, progress, interrupt });
+    if (network.task === "localization") return trainLocalizer(run, flags, { out, err, progress, interrupt });
     if (flags.annotations !== undefined) throw new UsageError("--annotations names a localizer's annotations; a classifier's labels come with its dataset");
     const lock = lockRun(runDir);
     try {
@@ -180,7 +179,7 @@ export const command = defineCommand({
       );
       out(`${describeOptimisation(config)}, seed ${seed}`);
       const { config: _config, ...recorded } = settings;
-      const reports = trainingReports(out, progress, interrupt);
+      const reports = trainingReports({ out, err, progress, interrupt });
       const trained = await trainNetwork(graph, dataset, {
         config,
         runDir,
@@ -218,13 +217,7 @@ export const command = defineCommand({
 
 /** `vnet train` of a localizer: on a features folder's splits, validating AR@10, AR@100 and the AUC each epoch. */
 async function trainLocalizer(
-  spec: string,
-  network: CheckedNetwork,
-  graph: IrGraph,
-  data: string,
-  runDir: string,
-  seed: number,
-  overrides: Partial<TrainingConfig>,
+  run: TrainingRun,
   flags: {
     readonly network: string | undefined;
     readonly annotations: string | undefined;
@@ -234,11 +227,10 @@ async function trainLocalizer(
     readonly engine: EngineChoice | undefined;
     readonly backend: BackendChoice | undefined;
   },
-  out: (s: string) => void,
-  progress: (s: string) => void,
-  interrupt: AbortSignal,
-  err: (s: string) => void,
+  io: TrainingIo,
 ): Promise<number> {
+  const { spec, network, graph, data, runDir, seed, overrides } = run;
+  const { out } = io;
   refuseClassifierOnlyFlags(network, "localizer", flags);
   const splits = openFeatureSplits(data, flags.annotations ? { annotations: flags.annotations } : {});
   checkFeatureFit(graph, splits);
@@ -262,13 +254,13 @@ async function trainLocalizer(
     seed,
     resume: flags.resume,
     engine: flags.engine,
-    ...trainingReports(out, progress, interrupt),
+    ...trainingReports(io),
     ...(flags.plot ? { onEpoch: () => redrawCurves(runDir) } : {}),
   });
   result.model.dispose();
   const summary = skippedSummary(splits.issues);
   if (summary) out(summary);
-  const stopped = stoppedTraining(result, interrupt, err, { spec, data, runDir, network: flags.network });
+  const stopped = stoppedTraining(result, io.interrupt, io.err, { spec, data, runDir, network: flags.network });
   if (stopped !== undefined) return stopped;
   const last = result.history[result.history.length - 1];
   const figures = last?.valMetrics;
