@@ -1,4 +1,6 @@
 /** Test helpers: check in-memory specs through the real loader with an in-memory host; compile checked networks. */
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { emitTfjs, type TfjsEmitOptions, type TfjsEmitResult } from "../src/backends/tfjs/index.js";
 import type { IrGraph } from "../src/ir/graph.js";
@@ -33,6 +35,25 @@ export function compileNetwork(network: CheckedNetwork, options: TfjsEmitOptions
   return { graph, ...emitTfjs(graph, options) };
 }
 
+const REPO = path.resolve(__dirname, "..");
+
+/**
+ * Compiles the TypeScript into dist/ when a source under src/ or grammar/ is newer than the built
+ * CLI, for tests that run `bin/vnet.js` as a separate process (as an editor or a shell does).
+ */
+export function ensureBuilt(): void {
+  const built = path.join(REPO, "dist/src/cli/main.js");
+  const newest = (dir: string): number =>
+    fs
+      .readdirSync(dir, { withFileTypes: true })
+      .reduce(
+        (m, e) => Math.max(m, e.isDirectory() ? newest(path.join(dir, e.name)) : e.name.endsWith(".ts") ? fs.statSync(path.join(dir, e.name)).mtimeMs : 0),
+        0,
+      );
+  if (fs.existsSync(built) && fs.statSync(built).mtimeMs >= Math.max(newest(path.join(REPO, "src")), newest(path.join(REPO, "grammar")))) return;
+  execFileSync(process.execPath, [path.join(REPO, "node_modules/typescript/bin/tsc"), "-p", path.join(REPO, "tsconfig.json")], { stdio: "inherit" });
+}
+
 /** What one `vnet` command line printed: its stdout lines, its stderr lines, and both in the order they came (`text`). */
 export interface CliRun {
   readonly code: number;
@@ -42,16 +63,23 @@ export interface CliRun {
 }
 
 /** Runs `vnet ARGS` through the real CLI entry point in this process, progress silenced; returns the exit code and what it printed. */
-export async function vnet(args: readonly string[]): Promise<CliRun> {
+export async function vnet(args: readonly string[], options: { readonly cwd?: string } = {}): Promise<CliRun> {
   // Loaded on first use, so that the checker tests sharing this file do not load the whole CLI (tfjs, ONNX Runtime).
   const { main } = await import("../src/cli/main.js");
   const out: string[] = [];
   const err: string[] = [];
   const text: string[] = [];
-  const code = await main(args, {
-    out: (s) => void (out.push(s), text.push(s)),
-    err: (s) => void (err.push(s), text.push(s)),
-    progress: () => {},
-  });
-  return { code, out: out.join("\n"), err: err.join("\n"), text: text.join("\n") };
+  // `cwd`: run as from that folder (paths are shown relative to it); the test's own folder is restored after.
+  const before = process.cwd();
+  if (options.cwd) process.chdir(options.cwd);
+  try {
+    const code = await main(args, {
+      out: (s) => void (out.push(s), text.push(s)),
+      err: (s) => void (err.push(s), text.push(s)),
+      progress: () => {},
+    });
+    return { code, out: out.join("\n"), err: err.join("\n"), text: text.join("\n") };
+  } finally {
+    process.chdir(before);
+  }
 }

@@ -3,7 +3,7 @@
  * exactly as an editor drives `vnet lsp`. Cursor positions are marked inline in the test specs
  * with `¦` (removed before the text is sent).
  */
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -47,6 +47,7 @@ import {
 } from "vscode-languageserver-protocol/node.js";
 import { LineIndex } from "../src/diagnostics/location.js";
 import { formatSpec } from "../src/prettier/format.js";
+import { ensureBuilt } from "./helpers.js";
 
 const repo = path.resolve(__dirname, "..");
 const CURSOR = "¦";
@@ -209,11 +210,7 @@ let client: Client;
 const uriOf = (rel: string) => pathToFileURL(path.join(root, rel)).href;
 
 beforeAll(async () => {
-  const built = path.join(repo, "dist/src/lsp/server.js");
-  const sources = fs.readdirSync(path.join(repo, "src/lsp")).map((f) => fs.statSync(path.join(repo, "src/lsp", f)).mtimeMs);
-  if (!fs.existsSync(built) || fs.statSync(built).mtimeMs < Math.max(...sources)) {
-    execFileSync(process.execPath, [path.join(repo, "node_modules/typescript/bin/tsc"), "-p", path.join(repo, "tsconfig.json")], { stdio: "inherit" });
-  }
+  ensureBuilt();
   root = fs.mkdtempSync(path.join(os.tmpdir(), "vnet-lsp-"));
   fs.writeFileSync(path.join(root, "vnet.json"), "{}\n");
   fs.mkdirSync(path.join(root, "lib"));

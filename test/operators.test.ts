@@ -53,8 +53,8 @@ describe("the checker", () => {
     expect(codes(bad)).toEqual(["VN020"]);
     expect(bad.diagnostics[0]!.message).toBe("`mul` inputs do not broadcast: input 1 is [N, 4, 8, 8, 6], input 2 is [N, 4]");
     expect(bad.diagnostics[0]!.related?.map((r) => r.message).slice(0, 2)).toEqual([
-      "input 1 [N, 4, 8, 8, 6] comes from here",
-      "input 2 [N, 4] comes from here",
+      "input 1 `video` [N, 4, 8, 8, 6] comes from here",
+      "input 2 `dense` [N, 4] comes from here",
     ]);
   });
 

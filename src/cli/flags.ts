@@ -22,6 +22,13 @@ export const ENGINE_FLAG = {
   doc: "ort: ONNX Runtime runs the network's compiled training step; tfjs: tfjs's autodiff on the --backend; auto: ort wherever the network compiles to it",
 } as const satisfies ChoiceFlag;
 
+/** `--runtime` of the commands that run a spec's trained weights on one video (predict, detect). */
+export const RUNTIME_FLAG = {
+  type: "choice",
+  choices: ["onnx", "tfjs"],
+  doc: "for a spec: onnx (the weights exported to ONNX in memory, run in ONNX Runtime; the default where the network exports) or tfjs",
+} as const satisfies ChoiceFlag;
+
 /** `--engine` of the commands that run a trained model (eval). */
 export const RUN_ENGINE_FLAG = {
   type: "choice",

@@ -79,15 +79,28 @@ export function shownPath(file: string): string {
   return path.relative(process.cwd(), file) || file;
 }
 
-/** Renders diagnostics with code frames from the checked program's texts (files it did not load, such as weights files, get none). */
+/**
+ * The line index of each file a report mentions, built once per file: the checked program's texts,
+ * else the spec read from disk (files it did not load, such as weights files, get none).
+ */
+export function lineIndexes(result: CheckResult): (file: string) => LineIndex | undefined {
+  const indexes = new Map<string, LineIndex | undefined>();
+  return (file) => {
+    if (!indexes.has(file)) {
+      const text = result.program.modules.get(file)?.text ?? (file.endsWith(".vnet") ? nodeHost.readFile(file) : undefined);
+      indexes.set(file, text === undefined ? undefined : new LineIndex(text));
+    }
+    return indexes.get(file);
+  };
+}
+
+/** Renders diagnostics with code frames; every location (related ones too) as `path:line:col` relative to the working directory. */
 export function renderDiagnostics(diagnostics: readonly Diagnostic[], result: CheckResult, color: boolean): string {
-  const indexes = new Map<string, LineIndex>();
+  const lineIndexOf = lineIndexes(result);
   return diagnostics
     .map((d) => {
-      const text = result.program.modules.get(d.file)?.text ?? (d.file.endsWith(".vnet") ? nodeHost.readFile(d.file) : undefined);
-      let index = indexes.get(d.file);
-      if (!index && text !== undefined) indexes.set(d.file, (index = new LineIndex(text)));
-      return formatDiagnostic({ ...d, file: shownPath(d.file) }, text, { color, ...(index ? { lineIndex: index } : {}) });
+      const index = lineIndexOf(d.file);
+      return formatDiagnostic(d, index?.text, { color, lineIndexOf, showPath: shownPath, ...(index ? { lineIndex: index } : {}) });
     })
     .join("\n\n");
 }

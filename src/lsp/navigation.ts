@@ -6,6 +6,7 @@
 import type { Location, Range as LspRange, WorkspaceEdit, TextEdit } from "vscode-languageserver";
 import { KEYWORDS } from "../../grammar/tokens.js";
 import { OPERATORS } from "../ops/catalogue.js";
+import { isInside } from "../semantics/program.js";
 import {
   isDefinition,
   occurrenceAt,
@@ -89,6 +90,8 @@ function renameTarget(workspace: Workspace, file: string, offset: number): { occ
   if (!target) throw new RenameRefused("only blocks, networks, constants, streams, inputs, bindings and loop variables can be renamed");
   if (!isDefinition(target)) throw new RenameRefused(`\`${occurrence.name}\` is not defined in \`${target.decl.path.value}\``);
   if (target.kind === "param") throw new RenameRefused("block parameters are named at every call site (`kernel = 3`); rename them by hand");
+  if (!isInside(workspace.rootOf(file), target.file))
+    throw new RenameRefused(`\`${target.name}\` is defined outside this project (in \`${target.file}\`, e.g. the installed vnet package); rename it there`);
   return { occurrence, definition: target };
 }
 

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { checkProgram, type CheckResult } from "../semantics/check.js";
-import { findProjectRoot, importStaysInside, loadProgram, nodeHost, resolveImportPath, type Host } from "../semantics/program.js";
+import { findProjectRoot, isInside, loadProgram, nodeHost, resolveImport, type Host } from "../semantics/program.js";
 import { parseSpec, type ParseResult } from "../syntax/parse.js";
 import { indexModule, type ModuleIndex } from "./module-index.js";
 
@@ -106,10 +106,13 @@ export class Workspace {
 
   indexOf = (file: string): ModuleIndex | undefined => this.parsedOf(file)?.index;
 
-  /** The file an import in `file` names, when the checker would follow it (inside the project). */
+  /**
+   * The file an import in `file` names, when the checker would follow it (inside the project, or
+   * a `vnet/...` spec of the installed package), or would look for it there.
+   */
   importTarget(file: string, spec: string): string | undefined {
-    const target = resolveImportPath(file, spec);
-    return target !== undefined && importStaysInside(this.rootOf(file), target, this.host) ? target : undefined;
+    const resolution = resolveImport(file, spec, this.rootOf(file), this.host);
+    return resolution?.ok ? resolution.target : resolution?.target;
   }
 
   /** Checks an open file as the entry point. Never throws. */
@@ -192,7 +195,7 @@ export class Workspace {
 
   /** Every .vnet file under a project root (for rename), skipping dependency and hidden folders. */
   projectFiles(root: string, limit = 5000): string[] {
-    const out = new Set<string>(this.openFiles().filter((f) => isInsideDir(root, f)));
+    const out = new Set<string>(this.openFiles().filter((f) => isInside(root, f)));
     const walk = (dir: string, depth: number) => {
       if (out.size >= limit || depth > 32) return;
       let entries: fs.Dirent[];
@@ -215,9 +218,4 @@ export class Workspace {
   rootOf(file: string): string {
     return file.startsWith(UNTITLED_DIR) ? UNTITLED_DIR : findProjectRoot(file);
   }
-}
-
-function isInsideDir(root: string, file: string): boolean {
-  const rel = path.relative(root, file);
-  return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
 }

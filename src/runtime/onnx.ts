@@ -24,7 +24,7 @@ export interface OnnxModel {
   readonly metadata: Readonly<Record<string, string>>;
   /** Its inputs as the `vnet.inputs` metadata describes them (shapes without the batch axis). */
   readonly inputs: readonly OnnxInput[];
-  /** How to sample its clips (absent for a model without one clip or image input). */
+  /** How to sample its clips (absent for a model without one clip or image input, and for a detector: its clips are centred on keyframes). */
   readonly protocol?: SamplingProtocol;
   readonly classNames?: readonly string[];
   /** Which output equals the network's own output. */
@@ -58,7 +58,9 @@ export async function loadOnnxModel(source: string | Uint8Array, options: { prov
   } catch (error) {
     throw new OnnxModelError(`${typeof source === "string" ? source : "the model"} is not an ONNX model: ${(error as Error).message}`);
   }
-  const required = ["vnet.inputs", "vnet.protocol", "vnet.model_output"];
+  // A detector has no sampling protocol (its clips are centred on keyframes) and returns per-box logits.
+  const detector = metadata["vnet.task"] === "detection";
+  const required = detector ? ["vnet.inputs", "vnet.classes"] : ["vnet.inputs", "vnet.protocol", "vnet.model_output"];
   const missing = required.filter((k) => !(k in metadata));
   if (missing.length)
     throw new OnnxModelError(`${typeof source === "string" ? source : "the model"} was not exported by vnet (no ${missing.join(", ")} in its metadata)`);
@@ -70,15 +72,16 @@ export async function loadOnnxModel(source: string | Uint8Array, options: { prov
   } catch (error) {
     throw new OnnxModelError(`ONNX Runtime cannot load the model with the ${provider} provider: ${(error as Error).message.split("\n")[0]}`);
   }
-  // The metadata's shapes start with the symbolic batch, "N".
+  // The metadata's shapes start with the symbolic batch, "N", or a detector's box count, "K".
   const inputs = (JSON.parse(metadata["vnet.inputs"]!) as (OnnxInput & { shape: (number | string)[] })[]).map((i) => ({
     ...i,
     shape: i.shape.slice(1) as number[],
+    ...((i.shape[0] as number | string) === "K" ? { boxes: true as const } : {}),
   }));
-  const stored = JSON.parse(metadata["vnet.protocol"]!) as { protocol?: SamplingProtocol; sampling?: Section };
-  const raw = inputs.filter((i) => i.kind === "raw");
+  const stored = (detector ? {} : JSON.parse(metadata["vnet.protocol"]!)) as { protocol?: SamplingProtocol; sampling?: Section };
+  const raw = inputs.filter((i) => i.kind === "raw" && !i.boxes);
   // Models exported before the protocol itself was stored hold the sampling section it comes from.
-  const protocol = stored.protocol ?? (raw.length === 1 ? protocolFromSection(raw[0]!.shape, stored.sampling) : undefined);
+  const protocol = stored.protocol ?? (raw.length === 1 && !detector ? protocolFromSection(raw[0]!.shape, stored.sampling) : undefined);
   return {
     session,
     metadata,

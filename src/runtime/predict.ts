@@ -45,6 +45,12 @@ export async function onnxModelPredictor(
   overrides: { readonly describe?: string; readonly classNames?: readonly string[] } = {},
 ): Promise<Predictor> {
   const protocol = model.protocol;
+  if (model.metadata["vnet.task"] === "detection") {
+    await model.session.release();
+    throw new OnnxModelError(
+      `${file} is a detector: it scores person boxes at keyframes; give them with --boxes <csv> (AVA format), as vnet detect takes them`,
+    );
+  }
   if (!protocol) {
     await model.session.release();
     throw new OnnxModelError(`${file} reads ${model.inputs.filter((i) => i.kind === "raw").length} raw inputs; vnet predict feeds one video`);

@@ -55,6 +55,8 @@ interface CallFrame {
   readonly block: A.BlockDecl;
   readonly file: string;
   readonly range: Range;
+  /** The call's hierarchical name (`stage2.block1`): the prefix of the layers it makes. */
+  readonly instance: string;
   /** The call was frozen (`freeze = true`, or inside a frozen call): so is every layer it makes. */
   readonly frozen: boolean;
 }
@@ -140,12 +142,19 @@ class NetworkElaborator implements EvaluationHost {
   ) {}
 
   report(code: Code, message: string, file: string, range: Range, options: ReportOptions = {}): void {
-    // Inside a block expansion, point back at the call site that caused the problem.
-    const frame = this.callStack[this.callStack.length - 1];
-    const callSite = frame ? [{ message: `while expanding block \`${frame.block.name.name}\` here`, file: frame.file, range: frame.range }] : [];
+    // Inside a block expansion, name each call on the way, innermost first, at its call site: the
+    // same block text is checked once per call, and the call's arguments decide what went wrong.
+    const innermost = this.callStack.length - 1;
+    const callSites = this.callStack
+      .map((frame, i) => ({
+        message: `${i === innermost && options.layer ? `in layer \`${options.layer}\` of` : "in"} block \`${frame.block.name.name}\` called as \`${frame.instance}\``,
+        file: frame.file,
+        range: frame.range,
+      }))
+      .reverse();
     this.context.report(code, options.severity ?? "error", message, file, range, {
       ...(options.hint ? { hint: options.hint } : {}),
-      related: [...(options.related ?? []), ...callSite],
+      related: [...(options.related ?? []), ...callSites],
     });
   }
 
@@ -396,6 +405,11 @@ class NetworkElaborator implements EvaluationHost {
 
   // ---------------------------------------------------------------- stages
 
+  /** The hierarchical name of a layer of the graph being built (a fusion note names its inputs). */
+  private layerName(id: number): string {
+    return this.builder.layers.find((l) => l.id === id)?.name ?? `#${id}`;
+  }
+
   private tensorOf(layer: Layer): Value {
     return { t: "tensor", id: layer.id, shape: layer.shape, origin: layer.origin, stream: layer.stream };
   }
@@ -615,36 +629,43 @@ class NetworkElaborator implements EvaluationHost {
     // Inside per_frame the frames are in the batch; an operator across frames needs their count.
     const fullArgs = op.acrossFrames && this.perFrameFrames !== undefined ? { ...args, frames_in_batch: this.perFrameFrames } : args;
     const shapes = tensors.map((t) => t.shape);
-    const fail = (error: InferError): Value => {
+    const fail = (error: InferError, layer?: string): Value => {
       const argNode = error.arg
         ? ((stage.args ?? []).find((a) => a.name?.name === error.arg) ?? positionalFor(op.params, stage.args ?? [], error.arg))
         : undefined;
       // At a fusion point, say where each mismatched input came from.
       const origins =
         error.code === "VN020" && tensors.length > 1
-          ? tensors.map((t, i) => ({ message: `input ${i + 1} ${formatShape(t.shape)} comes from here`, file: t.origin.file, range: t.origin.range }))
+          ? tensors.map((t, i) => ({
+              message: `input ${i + 1} \`${this.layerName(t.id)}\` ${formatShape(t.shape)} comes from here`,
+              file: t.origin.file,
+              range: t.origin.range,
+            }))
           : [];
       this.report(error.code as Code, error.error, file, argNode?.value.range ?? stage.callee.range, {
         ...(error.hint ? { hint: error.hint } : {}),
+        ...(layer ? { layer } : {}),
         related: origins,
       });
       return ERR;
     };
     const build = (opName: string, layerName: string, layerArgs: Args): Value => {
+      const fullName = this.builder.fullName(layerName);
       const inferred = OPERATORS.get(opName)!.infer(shapes, layerArgs);
-      if (isInferError(inferred)) return fail(inferred);
+      if (isInferError(inferred)) return fail(inferred, fullName);
       for (const warning of inferred.warnings ?? []) {
         const argNode = warning.arg
           ? ((stage.args ?? []).find((a) => a.name?.name === warning.arg) ?? positionalFor(op.params, stage.args ?? [], warning.arg))
           : undefined;
         this.report(warning.code, warning.message, file, argNode?.value.range ?? stage.callee.range, {
           severity: "warning",
+          layer: fullName,
           ...(warning.hint ? { hint: warning.hint } : {}),
         });
       }
       const layer = this.addLayer({
         op: opName,
-        name: this.builder.fullName(layerName),
+        name: fullName,
         args: layerArgs,
         inputs: tensors.map((t) => t.id),
         shape: inferred.shape,
@@ -762,7 +783,13 @@ class NetworkElaborator implements EvaluationHost {
     }
     const name = this.takeName(stage, block.name.name, ctx, callFile);
     this.context.expandedBlocks.add(block);
-    this.callStack.push({ block, file: callFile, range: stage.range, frozen: ctx.frozen || this.callStack.some((f) => f.frozen) });
+    this.callStack.push({
+      block,
+      file: callFile,
+      range: stage.range,
+      instance: this.builder.fullName(name),
+      frozen: ctx.frozen || this.callStack.some((f) => f.frozen),
+    });
     this.builder.enter(name);
     const pending: Value[] = [...tensors];
     const outputs: Value[][] = [];
@@ -783,7 +810,16 @@ class NetworkElaborator implements EvaluationHost {
         hint: "return several tensors from one statement: `output slow, fast`",
       });
     }
-    const out = outputs[0]!;
+    // What the block returns comes, for the caller, from this call: a note at a fusion point then
+    // points at the branch that made an input, not at the layer inside the block every branch shares.
+    const out = outputs[0]!.map((value) => comingFrom(value, { file: callFile, range: stage.range }));
     return out.length === 1 ? out[0]! : { t: "list", items: out };
   }
+}
+
+/** A value with each of its tensors' origins set to `origin` (lists recursively). */
+function comingFrom(value: Value, origin: Origin): Value {
+  if (value.t === "tensor") return { ...value, origin };
+  if (value.t === "list") return { t: "list", items: value.items.map((item) => comingFrom(item, origin)) };
+  return value;
 }

@@ -38,6 +38,8 @@ export interface ReportOptions {
   readonly hint?: string;
   readonly severity?: "error" | "warning";
   readonly related?: readonly RelatedInformation[];
+  /** The hierarchical name of the layer the problem is in, when one was being built (`stage2.block1.conv2`). */
+  readonly layer?: string;
 }
 
 /** What evaluation needs from the elaborator around it. */

@@ -1,17 +1,21 @@
 /**
  * The tiny detector (specs/tiny/tiny_slow_ava.vnet) checks as a detector, exports to ONNX with
  * `video` and `boxes` inputs and per-box `logits` / `probabilities` [K, classes] that ONNX Runtime
- * computes as tfjs does (within 1e-4), and the detection contract refuses clip-level outputs.
+ * computes as tfjs does (within 1e-4), fed directly and through the runtime's Detector of each
+ * (what vnet detect/eval/predict run), and the detection contract refuses clip-level outputs.
  */
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
 import { exportOnnx, programSources } from "../../src/backends/onnx/index.js";
-import { detectBoxes } from "../../src/runtime/detection/detect.js";
+import { detectBoxes, detectorGeometry, onnxDetector, scoreBoxes, tfjsDetector } from "../../src/runtime/detection/detect.js";
+import { loadOnnxModel } from "../../src/runtime/onnx.js";
 import { checkFiles } from "../../src/semantics/check.js";
 import { WeightStore } from "../../src/weights/store.js";
 import { checkText, codes, compileNetwork } from "../helpers.js";
+import { checkSpec, exported } from "../onnx-helpers.js";
+import { verifyOnnxExport } from "../../src/runtime/onnx-verify.js";
 
 describe("a detector in both backends", () => {
   it("ONNX Runtime equals tfjs on the per-box scores; the metadata says what the model reads and returns", async () => {
@@ -63,6 +67,37 @@ describe("a detector in both backends", () => {
       for (let c = 0; c < 4; c++) expect(Math.abs(theirs[row * 4 + c]! - mine[i * 4 + c]!)).toBeLessThan(1e-4);
     });
     await session.release();
+    // The runtime's own path (vnet detect/eval/predict --runtime onnx): the model loaded from its bytes and metadata, fed by detectBoxes.
+    const loaded = onnxDetector(await loadOnnxModel(exported.bytes!));
+    expect(detectorGeometry(loaded)).toEqual({ frames: 4, height: 32, width: 32 });
+    expect(loaded.classes).toBe(4);
+    expect(loaded.inputs.find((i) => i.boxes)?.name).toBe("boxes");
+    const viaOrt = await scoreBoxes(loaded, keyframes, (k) => k.proposals, 1);
+    await loaded.close();
+    expect(viaOrt.map((s) => s.length)).toEqual([8, 8]);
+    viaOrt.forEach((scores, n) => scores.forEach((p, i) => expect(Math.abs(p - perKeyframe[n]![i]!)).toBeLessThan(1e-4)));
+    // A keyframe without boxes gets no rows (no model call for a batch without boxes).
+    expect(await scoreBoxes(tfjsDetector(graph, model!), keyframes, () => [])).toEqual([new Float32Array(0), new Float32Array(0)]);
+    const viaTfjs = await scoreBoxes(tfjsDetector(graph, model!), keyframes, (k) => k.proposals);
+    expect(viaTfjs).toEqual(perKeyframe);
+  });
+
+  it("an export's verification (vnet compile/export --verify) feeds valid boxes and compares logits and probabilities", async () => {
+    const spec = checkSpec(path.resolve(__dirname, "../../specs/tiny/tiny_slow_ava.vnet"));
+    const { model, bytes } = exported(spec);
+    const report = await verifyOnnxExport(spec.graph, model, bytes, { seed: 4, batches: [1, 3] });
+    model.dispose();
+    // Three boxes per clip (the frame, one inside, one across the right and bottom edges): K rows of 4 actions.
+    expect(report.checks.map((c) => [c.batch, c.output])).toEqual([
+      [1, "logits"],
+      [1, "probabilities"],
+      [3, "logits"],
+      [3, "probabilities"],
+    ]);
+    for (const c of report.checks) {
+      expect(c.maxAbs).toBeGreaterThan(0);
+      expect(c.maxAbsDiff).toBeLessThanOrEqual(1e-4);
+    }
   });
 
   it("the detection contract wants clips, boxes() and per-box logits (VN063, VN064)", () => {

@@ -3,16 +3,20 @@
  * JSON). Exit 0 clean, 1 errors (or an unmet `// expect:` header), 2 usage.
  */
 import * as path from "node:path";
-import { hasErrors, type Diagnostic } from "../../diagnostics/diagnostic.js";
+import { hasErrors, type Diagnostic, type Range } from "../../diagnostics/diagnostic.js";
 import { LineIndex } from "../../diagnostics/location.js";
 import { checkFiles, type CheckResult } from "../../semantics/check.js";
 import { defineCommand } from "../command.js";
-import { declaredExpectation, expandSpecPaths, renderDiagnostics, shownPath } from "../util.js";
+import { declaredExpectation, expandSpecPaths, lineIndexes, renderDiagnostics, shownPath } from "../util.js";
 
-function jsonDiagnostic(d: Diagnostic, result: CheckResult, indexes: Map<string, LineIndex>) {
-  let index = indexes.get(d.file);
-  if (!index) indexes.set(d.file, (index = new LineIndex(result.program.modules.get(d.file)?.text ?? "")));
-  return { ...d, file: shownPath(d.file), start: index.positionAt(d.range.start), end: index.positionAt(d.range.end) };
+/** A diagnostic as JSON: paths as the text output shows them, 1-based positions beside the offsets, for related locations too. */
+function jsonDiagnostic(d: Diagnostic, lineIndexOf: (file: string) => LineIndex | undefined) {
+  const at = (file: string, range: Range) => {
+    const index = lineIndexOf(file);
+    return { file: shownPath(file), range, ...(index ? { start: index.positionAt(range.start), end: index.positionAt(range.end) } : {}) };
+  };
+  const { related, ...rest } = d;
+  return { ...rest, ...at(d.file, d.range), ...(related?.length ? { related: related.map((r) => ({ message: r.message, ...at(r.file, r.range) })) } : {}) };
 }
 
 export const command = defineCommand({
@@ -23,7 +27,11 @@ export const command = defineCommand({
   positional: { names: "<files|dirs...>", min: 1 },
   flags: {
     format: { type: "choice", choices: ["text", "json"], default: "text", doc: "output format" },
-    root: { type: "string", value: "DIR", doc: "the project root imports may not leave (default: the nearest folder with vnet.json)" },
+    root: {
+      type: "string",
+      value: "DIR",
+      doc: "the project root relative imports may not leave (default: the nearest folder above the spec with vnet.json, package.json or .git)",
+    },
   },
   run({ positional, flags }, { out, color }) {
     const files = expandSpecPaths(positional);
@@ -54,10 +62,8 @@ export const command = defineCommand({
     const unmet = expectations.filter((e) => !e.met);
     if (flags.format === "json") {
       // One line index per file: a file's diagnostics share it.
-      const indexes = new Map<string, LineIndex>();
-      out(
-        JSON.stringify({ files: files.length, diagnostics: merged ? dedupe(all).map((d) => jsonDiagnostic(d, merged, indexes)) : [], expectations }, null, 2),
-      );
+      const lineIndexOf = merged ? lineIndexes(merged) : () => undefined;
+      out(JSON.stringify({ files: files.length, diagnostics: dedupe(all).map((d) => jsonDiagnostic(d, lineIndexOf)), expectations }, null, 2));
     } else {
       if (unique.length && merged) out(renderDiagnostics(unique, merged, color));
       for (const e of unmet) out(`${e.file}: expected diagnostics [${e.expected.join(", ")}] but got [${e.actual.join(", ")}]`);

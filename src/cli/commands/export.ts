@@ -42,10 +42,12 @@ export async function writeOnnx(
   }
   writeFileAtomic(file, exported.bytes, { createDirectory: true });
   const parameters = graph.nodes.flatMap((n) => n.weights ?? []).reduce((sum, w) => sum + w.shape.reduce((a, b) => a * b, 1), 0);
-  const inputs = exported.inputs.map((i) => `${i.name} [N, ${i.shape.join(", ")}]${i.kind === "stream" ? " (stream)" : ""}`).join(", ");
+  // A detector's boxes and outputs have a row per box (K), not per clip (N).
+  const inputs = exported.inputs.map((i) => `${i.name} [${i.boxes ? "K" : "N"}, ${i.shape.join(", ")}]${i.kind === "stream" ? " (stream)" : ""}`).join(", ");
   const classes = graph.nodes.find((n) => n.id === graph.outputs[0])!.shape;
+  const rows = graph.task === "detection" ? "K" : "N";
   out(
-    `exported ${graph.name} (${store.description}): ${exported.nodes} ONNX nodes, opset ${ONNX_OPSET}, ${parameters.toLocaleString("en-US")} weights and statistics; inputs ${inputs}, channels-last; outputs logits and probabilities [N, ${classes.join(", ")}]`,
+    `exported ${graph.name} (${store.description}): ${exported.nodes} ONNX nodes, opset ${ONNX_OPSET}, ${parameters.toLocaleString("en-US")} weights and statistics; inputs ${inputs}, channels-last; outputs logits and probabilities [${rows}, ${classes.join(", ")}]`,
   );
   out(`wrote ${file} (${(exported.bytes.length / 2 ** 20).toFixed(1)} MiB)`);
   if (!options.verify) return 0;

@@ -54,7 +54,7 @@ export const command = defineCommand({
         // The first error says why the file was skipped; recovery's follow-on errors add noise.
         const [first, ...others] = error.diagnostics;
         const more = others.length ? `\n  (${others.length} more error(s): run \`vnet check ${shownPath(file)}\`)` : "";
-        err(`${formatDiagnostic({ ...first!, file: shownPath(file) }, text, { color: process.stderr.isTTY === true })}${more}`);
+        err(`${formatDiagnostic({ ...first!, file }, text, { color: process.stderr.isTTY === true, showPath: shownPath })}${more}`);
         continue;
       }
       if (formatted === text) continue;

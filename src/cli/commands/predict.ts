@@ -5,6 +5,7 @@
  *   vnet predict spec.vnet video.mp4 --weights <run-dir> (ONNX Runtime, or tfjs with --runtime tfjs;
  *                                                        optical-flow streams computed too)
  *   vnet predict model.onnx --input video.npy | --sample builtin:motion:3
+ *   vnet predict <detector> video.mp4 --boxes boxes.csv   per-box action scores (vnet detect's)
  * Every video, whatever its source (a file decoded by ffmpeg, a .npy float32 or uint8 tensor
  * [T, H, W, C] in [0, 1], a builtin validation clip), is sampled by the data pipeline into the
  * same test views `vnet eval` takes (src/data/views.ts); a .npy batch of ready views
@@ -27,7 +28,8 @@ import { cropCount, testTiming, type SamplingProtocol } from "../../semantics/pr
 import { VnetError } from "../../diagnostics/error.js";
 import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
-import { BACKEND_FLAG, NETWORK_FLAG, PROVIDER_FLAG } from "../flags.js";
+import { detectVideo, loadDetector } from "../detection.js";
+import { BACKEND_FLAG, NETWORK_FLAG, PROVIDER_FLAG, RUNTIME_FLAG } from "../flags.js";
 import { readWeightsFlag, startBackend, trainedModel } from "../run-util.js";
 import { checkNetwork, renderDiagnostics, type CheckedSpec } from "../util.js";
 import type { WeightStore } from "../../weights/store.js";
@@ -108,6 +110,14 @@ async function specOnnxPredictor(
   });
 }
 
+/** A detector scores boxes, not a whole video: it predicts with --boxes (the detector path of `run`). */
+function refuseDetector(graph: { readonly name: string; readonly task: string }): void {
+  if (graph.task === "detection")
+    throw new UsageError(
+      `${graph.name} is a detector: it scores person boxes at keyframes; give them with --boxes <csv> (AVA format), as vnet detect takes them`,
+    );
+}
+
 interface TfjsOptions {
   readonly weights: string | undefined;
   readonly network: string | undefined;
@@ -116,7 +126,7 @@ interface TfjsOptions {
 }
 
 /**
- * The spec's network, checked, with no stream the runtime cannot compute, and the weights
+ * The spec's network, checked, not a detector, with no stream the runtime cannot compute, and the weights
  * `--weights` names (`command` says which form of vnet predict needs them); the exit code after
  * printing the spec's diagnostics.
  */
@@ -129,6 +139,7 @@ async function networkAndWeights(
   if (!options.weights) throw new UsageError(`${command} needs --weights <run-dir or checkpoint directory>`);
   const checked = checkNetwork(spec, options.network, out, options.color);
   if (typeof checked === "number") return checked;
+  refuseDetector(checked.graph);
   const unsupported = unsupportedInputs(checked.graph);
   if (unsupported) throw new UsageError(`${checked.graph.name}: ${unsupported}`);
   return { checked, store: await readWeightsFlag(options.weights) };
@@ -147,19 +158,17 @@ async function specPredictor(spec: string, options: TfjsOptions, out: (s: string
 
 export const command = defineCommand({
   name: "predict",
-  usage: "predict <model.onnx | spec> (<video file> | --input <video.npy> | --sample builtin:motion[:i]) [--weights <run-dir>] [--top K]",
+  usage:
+    "predict <model.onnx | spec> (<video file> | --input <video.npy> | --sample builtin:motion[:i]) [--weights <run-dir>] [--top K]; a detector: predict <model> <video> --boxes <csv>",
   description:
     "Prints the top classes of one video, its views sampled and averaged by the model's test protocol. An ONNX file runs in ONNX Runtime (protocol and class names from its metadata); a spec with --weights runs in ONNX Runtime too (its weights exported in memory), or in tfjs with --runtime tfjs.",
   positional: { names: "model and video: <model.onnx | spec> [<video file>]", min: 1, max: 2 },
   flags: {
-    runtime: {
-      type: "choice",
-      choices: ["onnx", "tfjs"],
-      doc: "for a spec: onnx (the weights exported to ONNX in memory, run in ONNX Runtime; the default where the network exports) or tfjs",
-    },
+    runtime: RUNTIME_FLAG,
     weights: { type: "string", value: "DIR", doc: "with a spec: a run directory or checkpoint directory" },
     input: { type: "string", value: "FILE", doc: "a .npy video: float32 (or uint8) [T, H, W, C] in [0, 1], or ready views [N, T, H, W, C]" },
     sample: { type: "string", value: "builtin:motion[:i]", doc: "a builtin validation clip (with its true class)" },
+    boxes: { type: "string", value: "CSV", doc: "a detector: the person boxes to score (AVA proposal or annotation rows), as vnet detect takes them" },
     top: { type: "int", value: "K", min: 1, default: 5, doc: "how many classes to print" },
     provider: PROVIDER_FLAG,
     network: NETWORK_FLAG,
@@ -170,6 +179,15 @@ export const command = defineCommand({
     const target = positional[0]!;
     const runtime = target.endsWith(".onnx") ? "onnx" : "spec";
     const top = flags.top;
+    if (flags.boxes !== undefined) {
+      // A detector: per-box action scores at the boxes' keyframes, as vnet detect prints them.
+      const file = positional[1];
+      if (file === undefined || flags.input !== undefined || flags.sample !== undefined)
+        throw new UsageError("a detector predicts on a video file: vnet predict <detector> <video> --boxes <csv>");
+      const detector = await loadDetector(target, { ...flags, color }, out);
+      if (typeof detector === "number") return detector;
+      return detectVideo(detector, file, flags.boxes, { top }, out);
+    }
 
     let predictor: Predictor;
     if (runtime === "onnx") {
