@@ -2,6 +2,7 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { expect } from "vitest";
 import { emitTfjs, type TfjsEmitOptions, type TfjsEmitResult } from "../src/backends/tfjs/index.js";
 import type { IrGraph } from "../src/ir/graph.js";
 import { lowerNetwork } from "../src/ir/pipeline.js";
@@ -82,4 +83,19 @@ export async function vnet(args: readonly string[], options: { readonly cwd?: st
   } finally {
     process.chdir(before);
   }
+}
+
+/** The largest |a[i] - b[i]| of two arrays, which must have one length. */
+export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+  return worst;
+}
+
+/** max |a - b| relative to the largest |b|, taken as at least `floor` so that an all-but-zero reference does not divide by ~0. */
+export function relativeDiff(a: ArrayLike<number>, b: ArrayLike<number>, floor: number): number {
+  let scale = floor;
+  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]!));
+  return maxDiff(a, b) / scale;
 }

@@ -56,10 +56,3 @@ export function random(shape: readonly number[], seed: number): HostTensor {
   const next = seededRandom(seed);
   return { data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, next), shape };
 }
-
-export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
-  return worst;
-}

@@ -18,7 +18,7 @@ import { trainingConfig, trainNetwork, type TrainingConfig } from "../../src/run
 import { checkpointDir, readCheckpoint } from "../../src/runtime/checkpoint.js";
 import { checkFiles } from "../../src/semantics/check.js";
 import type { CheckedNetwork } from "../../src/semantics/network.js";
-import { checkText } from "../helpers.js";
+import { checkText, relativeDiff } from "../helpers.js";
 
 const EARLY_FUSION = path.resolve(__dirname, "../../specs/tiny/tiny_early_fusion.vnet");
 const WITH_DROPOUT = `network tiny_dropout {
@@ -70,17 +70,6 @@ async function weightValues(model: tf.LayersModel): Promise<Map<string, Float32A
   return values;
 }
 
-/** max |a - b| / max |b| over one tensor. */
-function relative(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 1e-6;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / scale;
-}
-
 /** ||a - b|| / ||b|| over every tensor together. */
 function globalRelative(a: ReadonlyMap<string, Float32Array>, b: ReadonlyMap<string, Float32Array>): number {
   let error = 0;
@@ -118,7 +107,7 @@ describe("the ONNX Runtime engine", () => {
       // Two epochs of float32 rounding in two engines: each tensor within 1e-3, all weights together within 1e-4.
       const a = await weightValues(ort.model);
       const b = await weightValues(tfjs.model);
-      for (const [name, values] of b) expect(relative(a.get(name)!, values), `${optimizer} ${name}`).toBeLessThan(1e-3);
+      for (const [name, values] of b) expect(relativeDiff(a.get(name)!, values, 1e-6), `${optimizer} ${name}`).toBeLessThan(1e-3);
       expect(globalRelative(a, b), optimizer).toBeLessThan(1e-4);
     }
   });
@@ -178,7 +167,7 @@ describe("the ONNX Runtime engine", () => {
     const trained = await weightValues((await train(net, "ort", "frozen", cfg, false, data(4, 16))).model);
     for (const [name, values] of start) {
       if (name.startsWith("cnn.")) expect(trained.get(name), name).toEqual(values);
-      else if (name === "fc/kernel") expect(relative(trained.get(name)!, values)).toBeGreaterThan(1e-4);
+      else if (name === "fc/kernel") expect(relativeDiff(trained.get(name)!, values, 1e-6)).toBeGreaterThan(1e-4);
     }
   });
 
@@ -191,7 +180,8 @@ describe("the ONNX Runtime engine", () => {
       const fixed = [...start.keys()].filter((name) => name.startsWith("stem.") || name.startsWith("mid."));
       expect(fixed.length, engine).toBe(10); // conv kernel, bn gamma, beta and moving statistics, twice
       for (const name of fixed) expect(trained.get(name), `${engine} ${name}`).toEqual(start.get(name));
-      for (const name of ["top.conv/kernel", "fc/kernel"]) expect(relative(trained.get(name)!, start.get(name)!), `${engine} ${name}`).toBeGreaterThan(1e-4);
+      for (const name of ["top.conv/kernel", "fc/kernel"])
+        expect(relativeDiff(trained.get(name)!, start.get(name)!, 1e-6), `${engine} ${name}`).toBeGreaterThan(1e-4);
     }
   });
 
@@ -204,6 +194,6 @@ describe("the ONNX Runtime engine", () => {
     for (const [name, values] of straight) expect(resumed.get(name), name).toEqual(values);
     const without = checkText(WITH_DROPOUT.replace("dropout(0.5)", "dropout(0)")).networks[0]!;
     const plain = await weightValues((await train(without, "ort", "dropout-none", cfg(2), false, data(4, 16))).model);
-    expect(relative(plain.get("fc/kernel")!, straight.get("fc/kernel")!)).toBeGreaterThan(1e-3);
+    expect(relativeDiff(plain.get("fc/kernel")!, straight.get("fc/kernel")!, 1e-6)).toBeGreaterThan(1e-3);
   });
 });
