@@ -5,10 +5,9 @@
  * and draws its dropout masks from the run's seed, so a resumed run with dropout is exact too.
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { motionDataset } from "../../src/data/motion.js";
 import { flowStreams } from "../../src/data/flow.js";
 import { lowerNetwork } from "../../src/ir/pipeline.js";
@@ -18,7 +17,7 @@ import { trainingConfig, trainNetwork, type TrainingConfig } from "../../src/run
 import { checkpointDir, readCheckpoint } from "../../src/runtime/checkpoint.js";
 import { checkFiles } from "../../src/semantics/check.js";
 import type { CheckedNetwork } from "../../src/semantics/network.js";
-import { checkText, relativeDiff } from "../helpers.js";
+import { checkText, relativeDiff, cpuScratch } from "../helpers.js";
 
 const EARLY_FUSION = path.resolve(__dirname, "../../specs/tiny/tiny_early_fusion.vnet");
 const WITH_DROPOUT = `network tiny_dropout {
@@ -52,15 +51,7 @@ network tiny_frozen_calls {
 }
 `;
 
-let scratch: string;
-
-beforeAll(async () => {
-  await tf.setBackend("cpu");
-  tf.env().set("PROD", true);
-  scratch = fs.mkdtempSync(path.join(os.tmpdir(), "vnet-engines-"));
-});
-
-afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+const scratch = cpuScratch("vnet-engines-");
 
 const data = (frames = 4, size = 32) => motionDataset({ classes: 5, frames, size, trainPerClass: 3, valPerClass: 1, seed: 5 });
 
@@ -85,7 +76,7 @@ function globalRelative(a: ReadonlyMap<string, Float32Array>, b: ReadonlyMap<str
 }
 
 async function train(network: CheckedNetwork, engine: EngineChoice, run: string, config: TrainingConfig, resume = false, dataset = data()) {
-  return trainNetwork(lowerNetwork(network), dataset, { config, runDir: path.join(scratch, run), seed: 3, engine, resume });
+  return trainNetwork(lowerNetwork(network), dataset, { config, runDir: path.join(scratch(), run), seed: 3, engine, resume });
 }
 
 describe("the ONNX Runtime engine", () => {
@@ -121,7 +112,7 @@ describe("the ONNX Runtime engine", () => {
 
   it("takes over a tfjs run's state bit for bit, and gives its own back to tfjs", async () => {
     (await train(network, "tfjs", "cross-tfjs", config(1))).model.dispose();
-    const dir = checkpointDir(path.join(scratch, "cross-tfjs"));
+    const dir = checkpointDir(path.join(scratch(), "cross-tfjs"));
     const written = await readCheckpoint(dir);
     const engine = await OrtEngine.create(
       {
@@ -153,7 +144,7 @@ describe("the ONNX Runtime engine", () => {
     (await train(network, "ort", "mixed-ort-tfjs", config(1))).model.dispose();
     const thenTfjs = await weightValues((await train(network, "tfjs", "mixed-ort-tfjs", config(2), true)).model);
     expect(globalRelative(thenTfjs, ortStraight)).toBeLessThan(1e-4);
-    const progress = JSON.parse(fs.readFileSync(path.join(scratch, "mixed-ort-tfjs", "checkpoint", "progress.json"), "utf8")) as {
+    const progress = JSON.parse(fs.readFileSync(path.join(scratch(), "mixed-ort-tfjs", "checkpoint", "progress.json"), "utf8")) as {
       epoch: number;
       engine: string;
     };
