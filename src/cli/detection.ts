@@ -6,6 +6,7 @@
  * Runtime by default where the network exports, as for classifiers) and run on one video's boxes.
  */
 import * as fs from "node:fs";
+import type { EngineChoice } from "../runtime/engines/index.js";
 import * as path from "node:path";
 import { programSources } from "../backends/onnx/index.js";
 import { keyframeClipIndices, parseAvaProposals } from "../data/ava.js";
@@ -82,7 +83,8 @@ export async function trainDetector(
     readonly network: string | undefined;
     readonly resume: boolean;
     readonly init: string | undefined;
-    readonly engine: string | undefined;
+    readonly engine: EngineChoice | undefined;
+    readonly provider: OnnxProvider | undefined;
     readonly trainClips: number | undefined;
     readonly valClips: number | undefined;
   },
@@ -90,7 +92,7 @@ export async function trainDetector(
 ): Promise<number> {
   const { spec, network, graph, data, runDir, seed, overrides } = run;
   const { out } = io;
-  refuseClassifierOnlyFlags(network, "detector", flags);
+  refuseClassifierOnlyFlags("detector", flags);
   const splits = await loadDetectionSplits(data, graph, {
     seed,
     ...(flags.trainClips ? { trainClips: flags.trainClips } : {}),
@@ -111,6 +113,8 @@ export async function trainDetector(
     runDir,
     seed,
     resume: flags.resume,
+    engine: flags.engine,
+    engineOptions: { provider: flags.provider },
     ...trainingReports(io),
   });
   result.model.dispose();

@@ -195,17 +195,9 @@ export function stoppedTraining(
   return trained.stopped ? 1 : undefined;
 }
 
-/** Refuses what only a classifier's training takes (--init, the ONNX Runtime engine) for a network of another task, before any work. */
-export function refuseClassifierOnlyFlags(
-  network: CheckedNetwork,
-  role: "localizer" | "detector",
-  flags: { readonly init: string | undefined; readonly engine: string | undefined },
-): void {
+/** Refuses what only a classifier's training takes (--init) for a network of another task, before any work. */
+export function refuseClassifierOnlyFlags(role: "localizer" | "detector", flags: { readonly init: string | undefined }): void {
   if (flags.init !== undefined) throw new UsageError(`--init is not supported for ${role}s yet: train from scratch or --resume`);
-  if (flags.engine === "ort")
-    throw new UsageError(
-      `${network.name} is a ${role}: it trains on the tfjs engine (the ONNX training step has classification's loss only); leave out --engine ort`,
-    );
 }
 
 /** The line every `vnet train` prints about the optimisation: optimizer, learning rate and schedule, weight decay, batch and epochs. */

@@ -6,7 +6,6 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
 import { motionDataset } from "../../src/data/motion.js";
 import { flowStreams } from "../../src/data/flow.js";
@@ -17,7 +16,7 @@ import { trainingConfig, trainNetwork, type TrainingConfig } from "../../src/run
 import { checkpointDir, readCheckpoint } from "../../src/runtime/checkpoint.js";
 import { checkFiles } from "../../src/semantics/check.js";
 import type { CheckedNetwork } from "../../src/semantics/network.js";
-import { checkText, relativeDiff, cpuScratch } from "../helpers.js";
+import { checkText, cpuScratch, globalRelative, relativeDiff, weightValues } from "../helpers.js";
 
 const EARLY_FUSION = path.resolve(__dirname, "../../specs/tiny/tiny_early_fusion.vnet");
 const WITH_DROPOUT = `network tiny_dropout {
@@ -54,26 +53,6 @@ network tiny_frozen_calls {
 const scratch = cpuScratch("vnet-engines-");
 
 const data = (frames = 4, size = 32) => motionDataset({ classes: 5, frames, size, trainPerClass: 3, valPerClass: 1, seed: 5 });
-
-async function weightValues(model: tf.LayersModel): Promise<Map<string, Float32Array>> {
-  const values = new Map(await Promise.all(model.weights.map(async (w) => [w.originalName, (await w.read().data()) as Float32Array] as const)));
-  model.dispose();
-  return values;
-}
-
-/** ||a - b|| / ||b|| over every tensor together. */
-function globalRelative(a: ReadonlyMap<string, Float32Array>, b: ReadonlyMap<string, Float32Array>): number {
-  let error = 0;
-  let norm = 0;
-  for (const [name, values] of b) {
-    const other = a.get(name)!;
-    values.forEach((v, i) => {
-      error += (other[i]! - v) ** 2;
-      norm += v ** 2;
-    });
-  }
-  return Math.sqrt(error / norm);
-}
 
 async function train(network: CheckedNetwork, engine: EngineChoice, run: string, config: TrainingConfig, resume = false, dataset = data()) {
   return trainNetwork(lowerNetwork(network), dataset, { config, runDir: path.join(scratch(), run), seed: 3, engine, resume });

@@ -18,6 +18,7 @@ import { checkArchitecture } from "../../runtime/model-io.js";
 import { lockRun } from "../../runtime/run.js";
 import type { BackendChoice } from "../../runtime/backend.js";
 import type { EngineChoice } from "../../runtime/engines/index.js";
+import type { OnnxProvider } from "../../runtime/onnx.js";
 import { trainDetector } from "../detection.js";
 import { checkFeatureFit, localizerGeometry } from "../../runtime/localization/train.js";
 import { describeSelection } from "../../runtime/backend.js";
@@ -225,13 +226,14 @@ async function trainLocalizer(
     readonly init: string | undefined;
     readonly plot: boolean;
     readonly engine: EngineChoice | undefined;
+    readonly provider: OnnxProvider | undefined;
     readonly backend: BackendChoice | undefined;
   },
   io: TrainingIo,
 ): Promise<number> {
   const { spec, network, graph, data, runDir, seed, overrides } = run;
   const { out } = io;
-  refuseClassifierOnlyFlags(network, "localizer", flags);
+  refuseClassifierOnlyFlags("localizer", flags);
   const splits = openFeatureSplits(data, flags.annotations ? { annotations: flags.annotations } : {});
   checkFeatureFit(graph, splits);
   reportIssues(splits.issues, out, false);
@@ -240,7 +242,7 @@ async function trainLocalizer(
     out(formatIssue({ code: "VN097", path: data, message: "no training video with annotated actions has features here" }));
     return 1;
   }
-  await startBackend(flags.backend, out, true, network);
+  const selection = await startBackend(flags.backend, out, true, network);
   const config = trainingConfig(network, overrides);
   const { positions, features } = localizerGeometry(graph);
   const extractor = splits.manifest.extractor;
@@ -254,6 +256,7 @@ async function trainLocalizer(
     seed,
     resume: flags.resume,
     engine: flags.engine,
+    engineOptions: { provider: flags.provider, tfjsGpu: selection.choice === "node-gpu" },
     ...trainingReports(io),
     ...(flags.plot ? { onEpoch: () => redrawCurves(runDir) } : {}),
   });
