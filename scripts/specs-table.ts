@@ -73,7 +73,7 @@ export function specTable(root: string): string {
   return [
     "# Bundled specs",
     "",
-    `${files.length} spec files from ${SPEC_FOLDERS.map((f) => `\`${f}/*.vnet\``).join(" and ")}, checked one at a time. Inputs are the model inputs (streams after the data pipeline) with the batch axis as N (a detector's boxes: K rows); parameters are trainable ones; MACs are per clip. \`vnet summary <spec>\` prints the per-layer table.`,
+    `${files.length} spec files from ${SPEC_FOLDERS.map((f) => `\`${f}/*.vnet\``).join(" and ")}, checked one at a time. Inputs are the model inputs (streams after the data pipeline) with the batch axis as N (a detector's boxes and per-box rows as K); parameters are trainable ones; MACs are per clip. \`vnet summary <spec>\` prints the per-layer table.`,
     "",
     table(["spec", "network", "inputs", "classes", "trainable params", "MACs", "diagnostics"], rows),
     "",

@@ -28,6 +28,11 @@ const REFERENCE_COUNTS: Record<string, number> = {
   "s3d.vnet": 8_320_048,
   // MMAction2's BMN (bmn_400x100), counted by scripts/reference/bmn.py (a re-creation checked against MMAction2's module).
   "bmn.vnet": 4_978_564,
+  // PySlowFast's AVA detectors (configs/AVA/SLOW_8x8_R50_SHORT.yaml, SLOWFAST_32x2_R50_SHORT.yaml: dilated res5,
+  // ResNetRoIHead, 80 classes), counted by scripts/reference/counts.py on scripts/reference/pyslowfast_ava.py, a
+  // module-for-module re-creation of video_model_builder.py that gives the Kinetics slow_r50 and slowfast_r50 counts above.
+  "slow_r50_ava.vnet": 31_798_416,
+  "slowfast_r50_ava.vnet": 33_828_888,
 };
 
 /**
@@ -182,6 +187,36 @@ network ${name} {
       );
       expect(result.diagnostics).toEqual([]);
       expect(totals(result.networks[0]!).trainable).toBe(expected);
+    });
+  }
+});
+
+describe("PySlowFast's AVA detectors are the Kinetics backbones with res5 dilated and ResNetRoIHead", () => {
+  /** Layers of res2-res5 (no lateral fusions) as "name op params". */
+  const stages = (network: CheckedNetwork) => layerList(network).filter((l) => /^res[2-5]\./.test(l) && !/\.fuse /.test(l));
+
+  for (const [detector, classifier, pathways] of [
+    ["slow_r50_ava.vnet", "slow_r50.vnet", ["s0"]],
+    ["slowfast_r50_ava.vnet", "slowfast_r50.vnet", ["s0", "s1"]],
+  ] as const) {
+    it(detector, () => {
+      const network = checkClean(detector);
+      expect(network.task).toBe("detection");
+      expect(stages(network)).toEqual(stages(checkClean(classifier)));
+      // RESNET.SPATIAL_STRIDES [1, 2, 2, 1] and SPATIAL_DILATIONS [1, 1, 1, 2]: only res5's 3x3 convs are dilated, none strided.
+      const convs = network.layers.filter((l) => l.op === "conv3d");
+      const dilated = convs.filter((l) => JSON.stringify(l.args.dilation) === "[1,2,2]");
+      expect(dilated.length).toBeGreaterThan(0);
+      expect(dilated.every((l) => /^res5\..*branch2\.b$/.test(l.name) && JSON.stringify(l.args.stride) === "[1,1,1]")).toBe(true);
+      expect(convs.filter((l) => /^res5\..*branch2\.b$/.test(l.name))).toEqual(dilated);
+      // ResNetRoIHead per pathway: temporal mean, RoIAlign 7x7 at 1/16 (aligned, adaptive sampling), a 7x7 max pool.
+      for (const p of pathways) {
+        const roi = network.layers.find((l) => l.name === `${p}.roi`)!;
+        expect(roi.args).toMatchObject({ resolution: 7, spatial_scale: 1 / 16, sampling_ratio: 0, aligned: true });
+        expect(network.layers.find((l) => l.name === `${p}.tpool`)!.args.mode).toBe("mean");
+        expect(network.layers.find((l) => l.name === `${p}.spool`)!.shape).toEqual([1, 1, roi.shape[2]]);
+      }
+      expect(network.layers.find((l) => l.name === "projection")!.shape).toEqual([80]);
     });
   }
 });

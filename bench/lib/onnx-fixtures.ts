@@ -43,7 +43,11 @@ export const SMALL_INPUTS: Readonly<Record<string, readonly [number, number]>> =
   single_frame: [5, 16],
   slow_fusion: [10, 16],
   slow_r50: [1, 16],
+  // The AVA detectors keep res5 at 1/16: 32 pixels leave a 2 x 2 map for RoIAlign; SlowFast's
+  // lateral fusions (temporal stride 4) need 29 to 32 frames to meet the Slow pathway's 8.
+  slow_r50_ava: [1, 16],
   slowfast_r50: [32, 16],
+  slowfast_r50_ava: [32, 32],
   tsm_r50: [8, 16],
   tsn_r50: [8, 16],
   two_stream: [11, 48],

@@ -78,8 +78,29 @@ export interface VerifyOptions {
 }
 
 /**
+ * Boxes [K, 5] for a detector's `boxes()` input over a batch of `batch` clips of `height` x
+ * `width` pixels: per clip, the whole frame, a random box inside it and one that crosses the
+ * right and bottom edges (RoIAlign clamps or zeroes samples there), in batch order.
+ */
+function verificationBoxes(inputs: readonly { readonly boxes?: true; readonly shape: readonly number[] }[], batch: number, random: () => number): HostTensor {
+  // The detector's one clip [T, H, W, C] gives the pixel frame the boxes are in.
+  const clip = inputs.find((i) => !i.boxes)?.shape ?? [];
+  const [height, width] = [clip[1] ?? 1, clip[2] ?? 1];
+  const rows: number[] = [];
+  for (let n = 0; n < batch; n++) {
+    const x1 = random() * width * 0.6;
+    const y1 = random() * height * 0.6;
+    rows.push(n, 0, 0, width, height);
+    rows.push(n, x1, y1, x1 + (0.1 + 0.3 * random()) * width, y1 + (0.1 + 0.3 * random()) * height);
+    rows.push(n, width * (0.5 + 0.3 * random()), height * (0.5 + 0.3 * random()), width * 1.1, height * 1.2);
+  }
+  return { data: Float32Array.from(rows), shape: [rows.length / 5, 5] };
+}
+
+/**
  * A network of another task than classification reads its inputs as they are (a localizer's
- * feature sequence, no clip and no streams) and has the task's outputs: each is compared.
+ * feature sequence, a detector's clip and person boxes; no streams) and has the task's outputs:
+ * each is compared.
  */
 async function verifyTaskOutputs(graph: IrGraph, model: tf.LayersModel, bytes: Uint8Array, options: VerifyOptions): Promise<VerifyReport> {
   const session = await ort.InferenceSession.create(bytes, { executionProviders: ["cpu"], logSeverityLevel: 3 });
@@ -88,10 +109,17 @@ async function verifyTaskOutputs(graph: IrGraph, model: tf.LayersModel, bytes: U
   const checks: ParityCheck[] = [];
   try {
     for (const batch of options.batches ?? [2]) {
-      const feeds = inputs.map((i) => randomTensor([batch, ...i.shape], random, -1, 1));
+      const feeds = inputs.map((i) => (i.boxes ? verificationBoxes(inputs, batch, random) : randomTensor([batch, ...i.shape], random, -1, 1)));
       const results = await session.run(Object.fromEntries(inputs.map((i, k) => [i.name, new ort.Tensor("float32", feeds[k]!.data, [...feeds[k]!.shape])])));
       const expected = tf.tidy(() => {
-        const out = model.predict(feeds.map((f) => tf.tensor(f.data, [...f.shape])));
+        // apply, not predict: predict slices every input into batches by the first input's rows,
+        // and a detector's boxes have K rows, not N.
+        const out = model.apply(
+          feeds.map((f) => tf.tensor(f.data, [...f.shape])),
+          { training: false },
+        ) as tf.Tensor | tf.Tensor[];
+        // A detector's model gives per-box logits; its export adds their sigmoid, the probabilities.
+        if (graph.task === "detection" && !Array.isArray(out)) return [out, tf.sigmoid(out)];
         return Array.isArray(out) ? out : [out];
       });
       session.outputNames.forEach((name, k) => {
@@ -153,7 +181,7 @@ export function formatVerifyReport(report: VerifyReport): string {
  * does not); undefined otherwise. The spec is re-checked with the input resized (`lowerAtInputs`).
  */
 export function atShorterClip(graph: IrGraph, frames: number, sources: ReadonlyMap<string, string>): IrGraph | undefined {
-  const raws = graph.inputs.filter((i) => i.kind === "raw");
+  const raws = graph.inputs.filter((i) => i.kind === "raw" && !i.boxes);
   const input = raws[0];
   if (!input || raws.length !== 1 || input.shape.length !== 4) return undefined;
   const short = lowerAtInputs(graph, new Map([[input.name, [frames, ...input.shape.slice(1)]]]), sources);
@@ -163,7 +191,7 @@ export function atShorterClip(graph: IrGraph, frames: number, sources: ReadonlyM
 
 /** The shortest of 2, 4, 8, 16, ... frames, below the input's, at which `atShorterClip` gives a graph. */
 export function shortestClip(graph: IrGraph, sources: ReadonlyMap<string, string>): IrGraph | undefined {
-  const frames = graph.inputs.find((i) => i.kind === "raw")?.shape[0] ?? 0;
+  const frames = graph.inputs.find((i) => i.kind === "raw" && !i.boxes)?.shape[0] ?? 0;
   for (let t = 2; t < frames; t *= 2) {
     const short = atShorterClip(graph, t, sources);
     if (short) return short;
@@ -197,12 +225,14 @@ export async function verifyExport(
   const exported = exportOnnx(short, { weights, sources: options.sources });
   const report = await verifyOnnxExport(short, compiled.model!, exported.bytes!, options);
   compiled.model!.dispose();
-  const frames = short.inputs.find((i) => i.kind === "raw")!.shape[0]!;
-  const full = graph.inputs.find((i) => i.kind === "raw")!.shape[0]!;
+  const frames = short.inputs.find((i) => i.kind === "raw" && !i.boxes)!.shape[0]!;
+  const full = graph.inputs.find((i) => i.kind === "raw" && !i.boxes)!.shape[0]!;
   // The written file at its own size: it loads, runs, and gives finite scores.
   const onnx = await loadOnnxModel(bytes, { provider: "cpu" });
   const random = seededRandom((options.seed ?? 0) + 1);
-  const feeds = Object.fromEntries(onnx.inputs.map((i) => [i.name, randomTensor([1, ...i.shape], random, i.kind === "raw" ? 0 : -1, 1)]));
+  const feeds = Object.fromEntries(
+    onnx.inputs.map((i) => [i.name, i.boxes ? verificationBoxes(onnx.inputs, 1, random) : randomTensor([1, ...i.shape], random, i.kind === "raw" ? 0 : -1, 1)]),
+  );
   const scores = await runOnnx(onnx, feeds);
   await onnx.session.release();
   const finite = scores.logits.data.every(Number.isFinite) && scores.probabilities.data.every(Number.isFinite);

@@ -14,6 +14,8 @@ import { loadOnnxModel } from "../../src/runtime/onnx.js";
 import { checkFiles } from "../../src/semantics/check.js";
 import { WeightStore } from "../../src/weights/store.js";
 import { checkText, codes, compileNetwork } from "../helpers.js";
+import { checkSpec, exported } from "../onnx-helpers.js";
+import { verifyOnnxExport } from "../../src/runtime/onnx-verify.js";
 
 describe("a detector in both backends", () => {
   it("ONNX Runtime equals tfjs on the per-box scores; the metadata says what the model reads and returns", async () => {
@@ -119,6 +121,24 @@ describe("a detector in both backends", () => {
     // The two clips differ, so their scores do (the baseline is not a constant).
     expect(Math.max(...[0, 1, 2, 3].map((c) => Math.abs(onTfjs[0]![c]! - onTfjs[1]![c]!)))).toBeGreaterThan(1e-4);
     onTfjs.forEach((rows, n) => rows.forEach((p, i) => expect(Math.abs(p - onOrt[n]![i]!)).toBeLessThan(1e-4)));
+  });
+
+  it("an export's verification (vnet compile/export --verify) feeds valid boxes and compares logits and probabilities", async () => {
+    const spec = checkSpec(path.resolve(__dirname, "../../specs/tiny/tiny_slow_ava.vnet"));
+    const { model, bytes } = exported(spec);
+    const report = await verifyOnnxExport(spec.graph, model, bytes, { seed: 4, batches: [1, 3] });
+    model.dispose();
+    // Three boxes per clip (the frame, one inside, one across the right and bottom edges): K rows of 4 actions.
+    expect(report.checks.map((c) => [c.batch, c.output])).toEqual([
+      [1, "logits"],
+      [1, "probabilities"],
+      [3, "logits"],
+      [3, "probabilities"],
+    ]);
+    for (const c of report.checks) {
+      expect(c.maxAbs).toBeGreaterThan(0);
+      expect(c.maxAbsDiff).toBeLessThanOrEqual(1e-4);
+    }
   });
 
   it("the detection contract wants clips, boxes() and per-box logits (VN063, VN064)", () => {

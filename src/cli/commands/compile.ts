@@ -64,7 +64,7 @@ export const command = defineCommand({
         return await writeOnnx(graph, result, WeightStore.ofModel(model, `fresh weights, seed ${seed}`), flags.out, { verify: flags.verify, seed, color }, out);
       await saveModel(model, flags.out);
       const counts = totals(network);
-      const inputs = graph.inputs.map((i) => `${i.name} [N, ${i.shape.join(", ")}]`).join(", ");
+      const inputs = graph.inputs.map((i) => `${i.name} [${i.boxes ? "K" : "N"}, ${i.shape.join(", ")}]`).join(", ");
       const frozen = counts.frozen ? ` (+${counts.frozen.toLocaleString("en-US")} frozen)` : "";
       out(
         `compiled ${network.name}: ${model.layers.length} layers, ${counts.trainable.toLocaleString("en-US")} trainable parameters${frozen}; inputs ${inputs}`,

@@ -181,25 +181,33 @@ function everyNth(clips: tf.Tensor, start: number, count: number, step: number):
   return tf.reshape(tf.slice(grouped, [0, 0, 0, 0], [n!, count, 1, inner]), [n!, count, ...rest]);
 }
 
-/** Inserts d - 1 zeros between the taps of a [...spatial, in, out] kernel along each spatial axis. */
+/**
+ * Inserts d - 1 zeros between the taps of a [...spatial, in, out] kernel along each spatial axis,
+ * as one product with a 0/1 placement matrix [dilated taps, taps]: exact, differentiable, and
+ * free of strided slices (tfjs's cpu and wasm backends copy a slice of a rank-5 tensor element by
+ * element: seven seconds for one dilated 3x3 conv of res5 at 512 channels, against 0.15 s here).
+ */
 function dilate(kernel: tf.Tensor, dilation: readonly number[]): tf.Tensor {
-  let k = kernel;
-  dilation.forEach((d, axis) => {
-    if (d <= 1) return;
-    const size = k.shape[axis]!;
-    // Stack each tap with d - 1 zero slices, interleave, and drop the trailing zeros.
-    const zeros = tf.zerosLike(k);
-    const parts = [k, ...Array.from({ length: d - 1 }, () => zeros)];
-    const stacked = tf.stack(parts, axis + 1);
-    const shape = [...k.shape];
-    shape[axis] = size * d;
-    k = tf.slice(
-      tf.reshape(stacked, shape),
-      0,
-      shape.map((s, i) => (i === axis ? (size - 1) * d + 1 : s)),
-    );
-  });
-  return k;
+  const spatial = kernel.shape.slice(0, dilation.length);
+  const dilated = spatial.map((k, axis) => (k - 1) * dilation[axis]! + 1);
+  const taps = spatial.reduce((a, b) => a * b, 1);
+  const rows = dilated.reduce((a, b) => a * b, 1);
+  const placement = new Float32Array(rows * taps);
+  for (let tap = 0; tap < taps; tap++) {
+    // The tap's index along each axis, last axis fastest, placed at index x dilation.
+    let rest = tap;
+    let row = 0;
+    let step = 1;
+    for (let axis = spatial.length - 1; axis >= 0; axis--) {
+      row += (rest % spatial[axis]!) * dilation[axis]! * step;
+      rest = Math.floor(rest / spatial[axis]!);
+      step *= dilated[axis]!;
+    }
+    placement[row * taps + tap] = 1;
+  }
+  const channels = kernel.shape.slice(dilation.length);
+  const flat = tf.reshape(kernel, [taps, channels.reduce((a, b) => a * b, 1)]);
+  return tf.reshape(tf.matMul(tf.tensor2d(placement, [rows, taps]), flat), [...dilated, ...channels]);
 }
 
 tf.serialization.registerClass(VnetConv);
