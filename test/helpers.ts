@@ -1,7 +1,8 @@
-/** Test helpers: check in-memory specs through the real loader with an in-memory host; compile checked networks. */
+/** Test helpers: check in-memory specs through the real loader with an in-memory host; compile checked networks; compare trained weights. */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type * as tf from "@tensorflow/tfjs";
 import { emitTfjs, type TfjsEmitOptions, type TfjsEmitResult } from "../src/backends/tfjs/index.js";
 import type { IrGraph } from "../src/ir/graph.js";
 import { lowerNetwork } from "../src/ir/pipeline.js";
@@ -33,6 +34,27 @@ export function covered(result: CheckResult, index = 0): string {
 export function compileNetwork(network: CheckedNetwork, options: TfjsEmitOptions = {}): TfjsEmitResult & { graph: IrGraph } {
   const graph = lowerNetwork(network);
   return { graph, ...emitTfjs(graph, options) };
+}
+
+/** A model's weights by tfjs name (the model is disposed). */
+export async function weightValues(model: tf.LayersModel): Promise<Map<string, Float32Array>> {
+  const values = new Map(await Promise.all(model.weights.map(async (w) => [w.originalName, (await w.read().data()) as Float32Array] as const)));
+  model.dispose();
+  return values;
+}
+
+/** ||a - b|| / ||b|| over every tensor together. */
+export function globalRelative(a: ReadonlyMap<string, Float32Array>, b: ReadonlyMap<string, Float32Array>): number {
+  let error = 0;
+  let norm = 0;
+  for (const [name, values] of b) {
+    const other = a.get(name)!;
+    values.forEach((v, i) => {
+      error += (other[i]! - v) ** 2;
+      norm += v ** 2;
+    });
+  }
+  return Math.sqrt(error / norm);
 }
 
 const REPO = path.resolve(__dirname, "..");

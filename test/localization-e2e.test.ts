@@ -68,7 +68,8 @@ describe("temporal action localization from the command line", () => {
 
     const localized = await vnet(["train", LOCALIZER, "--data", features, "--epochs", "12", "--batch", "4", "-o", localizer]);
     expect(localized.code, localized.text).toBe(0);
-    expect(localized.text).toMatch(/engine: tfjs/);
+    // The default engine (auto) takes ONNX Runtime for the localizer and says why.
+    expect(localized.text).toMatch(/engine: ONNX Runtime .*\(the network compiles to an ONNX training step/);
     expect(localized.text).toMatch(/validation AR@10 \d+\.\d%/);
 
     const evaluated = await vnet(["eval", LOCALIZER, "--weights", localizer, "--data", features, "--baseline"]);

@@ -63,3 +63,12 @@ export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
   return worst;
 }
+
+/** `count` boxes [clip index, x1, y1, x2, y2] inside clips of `height` x `width` pixels, spread over `batch` clips, row-major [count, 5]. */
+export function randomBoxes(count: number, batch: number, height: number, width: number, random: () => number): Float32Array {
+  const rows = Array.from({ length: count }, (_, k) => {
+    const [x1, y1] = [random() * width * 0.5, random() * height * 0.5];
+    return [k % batch, x1, y1, x1 + (0.2 + 0.3 * random()) * width, y1 + (0.2 + 0.3 * random()) * height];
+  });
+  return Float32Array.from(rows.flat());
+}

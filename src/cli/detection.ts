@@ -6,6 +6,7 @@
  * Runtime by default where the network exports, as for classifiers) and run on one video's boxes.
  */
 import * as fs from "node:fs";
+import type { EngineChoice } from "../runtime/engines/index.js";
 import * as path from "node:path";
 import { programSources } from "../backends/onnx/index.js";
 import { keyframeClipIndices, parseAvaProposals } from "../data/ava.js";
@@ -32,11 +33,21 @@ import { loadOnnxModel, OnnxModelError, type OnnxProvider } from "../runtime/onn
 import { checkpointOnnx } from "../runtime/onnx-eval.js";
 import { encodePng, pngDataUri } from "../vis/raster.js";
 import { rasterize } from "../vis/svg.js";
-import { trainNetwork, trainingConfig, type TrainingConfig } from "../runtime/train.js";
-import type { IrGraph } from "../ir/graph.js";
-import type { CheckedNetwork } from "../semantics/network.js";
+import { trainNetwork, trainingConfig } from "../runtime/train.js";
 import { UsageError } from "./args.js";
-import { checkRunnableNetwork, readWeightsFlag, refuseClassifierOnlyFlags, startBackend, stoppedTraining, trainedModel } from "./run-util.js";
+import {
+  checkRunnableNetwork,
+  describeOptimisation,
+  readWeightsFlag,
+  refuseClassifierOnlyFlags,
+  startBackend,
+  stoppedTraining,
+  trainedModel,
+  trainingReports,
+  wroteRun,
+  type TrainingIo,
+  type TrainingRun,
+} from "./run-util.js";
 import type { CheckedSpec } from "./util.js";
 import { renderDiagnostics, shownPath } from "./util.js";
 
@@ -67,27 +78,21 @@ export async function loadDetectionSplits(
 
 /** `vnet train` of a detector. */
 export async function trainDetector(
-  spec: string,
-  network: CheckedNetwork,
-  graph: IrGraph,
-  data: string,
-  runDir: string,
-  seed: number,
-  overrides: Partial<TrainingConfig>,
+  run: TrainingRun,
   flags: {
     readonly network: string | undefined;
     readonly resume: boolean;
     readonly init: string | undefined;
-    readonly engine: string | undefined;
+    readonly engine: EngineChoice | undefined;
+    readonly provider: OnnxProvider | undefined;
     readonly trainClips: number | undefined;
     readonly valClips: number | undefined;
   },
-  out: (s: string) => void,
-  progress: (s: string) => void,
-  interrupt: AbortSignal,
-  err: (s: string) => void,
+  io: TrainingIo,
 ): Promise<number> {
-  refuseClassifierOnlyFlags(network, "detector", flags);
+  const { spec, network, graph, data, runDir, seed, overrides } = run;
+  const { out } = io;
+  refuseClassifierOnlyFlags("detector", flags);
   const splits = await loadDetectionSplits(data, graph, {
     seed,
     ...(flags.trainClips ? { trainClips: flags.trainClips } : {}),
@@ -102,26 +107,23 @@ export async function trainDetector(
   out(
     `training ${network.name} on ${shownPath(data)}: ${splits.train.length} training keyframes (${boxes} ground-truth boxes) and ${splits.val.length} validation keyframes, clips of [${splits.frames}, ${splits.height}, ${splits.width}, 3], ${splits.classNames.length} actions`,
   );
-  out(
-    `${config.optimizer} lr ${config.lr} (${config.schedule}${config.warmup ? `, ${config.warmup} warm-up epochs` : ""}), weight decay ${config.weightDecay}, batch ${config.batch}, ${config.epochs} epochs`,
-  );
+  out(describeOptimisation(config));
   const result = await trainNetwork(graph, splits, {
     config,
     runDir,
     seed,
     resume: flags.resume,
-    onEngine: (description, reason) => out(`engine: ${description}${reason ? ` (${reason})` : ""}`),
-    progress: (line, done) => progress(done ? `\r${line}\n` : `\r${line}`),
-    log: out,
-    signal: interrupt,
+    engine: flags.engine,
+    engineOptions: { provider: flags.provider },
+    ...trainingReports(io),
   });
   result.model.dispose();
-  const stopped = stoppedTraining(result, interrupt, err, { spec, data, runDir, network: flags.network });
+  const stopped = stoppedTraining(result, io.interrupt, io.err, { spec, data, runDir, network: flags.network });
   if (stopped !== undefined) return stopped;
   const last = result.history[result.history.length - 1];
   const map = last?.valMetrics?.["frame-mAP"];
   if (map !== undefined) out(`validation frame-mAP@0.5 ${(100 * map).toFixed(1)}% after ${last!.epoch} epochs (proposals scoring >= ${PROPOSAL_THRESHOLD})`);
-  out(`wrote ${path.join(runDir, "metrics.jsonl")} and ${path.join(runDir, "checkpoint")}/`);
+  out(wroteRun(runDir, false));
   return 0;
 }
 

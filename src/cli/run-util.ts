@@ -4,6 +4,7 @@
  * reporting skipped inputs, loader settings, and starting the tfjs backend. Loads tfjs (through
  * runtime/), so only the commands that run models import it.
  */
+import * as path from "node:path";
 import { builtinClipShape, defaultCacheDir, memorySplits, type VideoSplits } from "../data/dataset.js";
 import { openDataset } from "../data/folder.js";
 import { DataError, formatIssue, skippedSummary, type DataIssue } from "../data/issues.js";
@@ -12,7 +13,7 @@ import type * as tf from "@tensorflow/tfjs";
 import type { IrGraph } from "../ir/graph.js";
 import { describeSelection, selectBackend, TRAINING_KERNELS, workloadAvoidances, type BackendChoice, type BackendSelection } from "../runtime/backend.js";
 import { unsupportedInputs } from "../runtime/streams.js";
-import type { TrainResult } from "../runtime/train.js";
+import type { TrainingConfig, TrainOptions, TrainResult } from "../runtime/train.js";
 import type { CheckResult } from "../semantics/check.js";
 import type { CheckedNetwork } from "../semantics/network.js";
 import { readWeights } from "../weights/checkpoint.js";
@@ -21,6 +22,7 @@ import type { WeightStore } from "../weights/store.js";
 import { CheckpointError } from "../weights/tensors.js";
 import type { TaskName } from "../semantics/tasks/index.js";
 import { UsageError } from "./args.js";
+import type { CommandContext } from "./command.js";
 import { checkNetwork, renderDiagnostics, type CheckedSpec } from "./util.js";
 
 /**
@@ -192,15 +194,45 @@ export function stoppedTraining(
   return trained.stopped ? 1 : undefined;
 }
 
-/** Refuses what only a classifier's training takes (--init, the ONNX Runtime engine) for a network of another task, before any work. */
-export function refuseClassifierOnlyFlags(
-  network: CheckedNetwork,
-  role: "localizer" | "detector",
-  flags: { readonly init: string | undefined; readonly engine: string | undefined },
-): void {
+/** Refuses what only a classifier's training takes (--init) for a network of another task, before any work. */
+export function refuseClassifierOnlyFlags(role: "localizer" | "detector", flags: { readonly init: string | undefined }): void {
   if (flags.init !== undefined) throw new UsageError(`--init is not supported for ${role}s yet: train from scratch or --resume`);
-  if (flags.engine === "ort")
-    throw new UsageError(
-      `${network.name} is a ${role}: it trains on the tfjs engine (the ONNX training step has classification's loss only); leave out --engine ort`,
-    );
+}
+
+/** The line every `vnet train` prints about the optimisation: optimizer, learning rate and schedule, weight decay, batch and epochs. */
+export function describeOptimisation(config: TrainingConfig): string {
+  return `${config.optimizer} lr ${config.lr} (${config.schedule}${config.warmup ? `, ${config.warmup} warm-up epochs` : ""}), weight decay ${config.weightDecay}, batch ${config.batch}, ${config.epochs} epochs`;
+}
+
+/**
+ * A `vnet train` of one task as the command settled it before any data is read: the spec as
+ * given, its checked network and graph, `--data`, the run directory, the seed and the training
+ * flags that override the spec's `training` section.
+ */
+export interface TrainingRun {
+  readonly spec: string;
+  readonly network: CheckedNetwork;
+  readonly graph: IrGraph;
+  readonly data: string;
+  readonly runDir: string;
+  readonly seed: number;
+  readonly overrides: Partial<TrainingConfig>;
+}
+
+/** Where a training run writes: the command's report, its errors and progress, and Ctrl-C. */
+export type TrainingIo = Pick<CommandContext, "out" | "err" | "progress" | "interrupt">;
+
+/** How every `vnet train` reports a run as it goes: the engine it trains on, the progress bar, the log lines, and Ctrl-C. */
+export function trainingReports({ out, progress, interrupt }: TrainingIo): Required<Pick<TrainOptions, "onEngine" | "progress" | "log" | "signal">> {
+  return {
+    onEngine: (description, reason) => out(`engine: ${description}${reason ? ` (${reason})` : ""}`),
+    progress: (line, done) => progress(done ? `\r${line}\n` : `\r${line}`),
+    log: out,
+    signal: interrupt,
+  };
+}
+
+/** The last line of a finished `vnet train`: the files the run holds (the curves with --plot). */
+export function wroteRun(runDir: string, plot: boolean): string {
+  return `wrote ${path.join(runDir, "metrics.jsonl")}${plot ? `, ${path.join(runDir, "curves.png")}` : ""} and ${path.join(runDir, "checkpoint")}/`;
 }

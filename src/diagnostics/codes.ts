@@ -55,6 +55,7 @@ const table = [
   ["VN041", "unused-block", "warning", "A block no network or block uses."],
   ["VN042", "unused-binding", "warning", "A binding nothing reads."],
   ["VN043", "unused-import", "warning", "An imported name nothing uses."],
+  ["VN044", "unused-parameter", "warning", "A block parameter no expression of the block reads."],
   ["VN050", "inflation-rule-unmatched", "error", "An inflation rule's pattern matches no layer of the source network."],
   ["VN051", "inflation-rule-not-applicable", "error", "An inflation rule targets a layer that has no temporal extent to give."],
   ["VN052", "inflation-source", "error", "The network named by `inflate` is missing or is not a 2D network."],

@@ -102,3 +102,14 @@ export function capDiagnostics(sorted: readonly Diagnostic[], max = MAX_DIAGNOST
   }
   return out;
 }
+
+/** A diagnostic at a place in a source file (a layer's or a network's origin: its file and range), with a hint when there is one. */
+export function diagnosticAt(
+  at: { readonly file: string; readonly range: Range },
+  code: string,
+  severity: Severity,
+  message: string,
+  hint?: string,
+): Diagnostic {
+  return { code, severity, message, file: at.file, range: at.range, ...(hint ? { hint } : {}) };
+}

@@ -17,7 +17,7 @@ export interface DiagnosticData {
   readonly fix?: { readonly start: number; readonly end: number; readonly text: string; readonly title: string };
 }
 
-const UNUSED_CODES = new Set(["VN040", "VN041", "VN042", "VN043"]);
+const UNUSED_CODES = new Set(["VN040", "VN041", "VN042", "VN043", "VN044"]);
 
 /** The diagnostics to publish for an open file, from every current check that read it. */
 export function diagnosticsFor(file: string, workspace: Workspace): LspDiagnostic[] {
@@ -52,7 +52,8 @@ function foreignDiagnostics(analysis: Analysis): Diagnostic[] {
   for (const d of result.diagnostics) {
     if (d.file === file) continue;
     const where = `${path.basename(d.file)}:${lineIndexOf(program.modules.get(d.file)?.text ?? "").positionAt(d.range.start).line}`;
-    const callSite = d.related?.find((r) => r.file === file);
+    // The outermost call in this file: call notes follow a fusion's input notes, outermost last.
+    const callSite = [...(d.related ?? [])].reverse().find((r) => r.file === file);
     if (callSite) {
       // The hint and fix name text at the original place, not at this call site: fold them into the message.
       const { hint: _hint, fix: _fix, ...rest } = d;

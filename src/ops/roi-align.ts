@@ -12,6 +12,8 @@
  * (grid = `samplingRatio`, or ceil(box size / bins) when 0); a sample further than one pixel
  * outside the map counts as zero, one just outside is clamped to the border.
  */
+import { perAxis } from "./geometry.js";
+import type { Args } from "./values.js";
 
 export interface RoiAlignGeometry {
   /** Output bins [PH, PW]. */
@@ -34,6 +36,25 @@ export interface RoiAlignSamples {
   readonly rows: Int32Array;
   readonly columns: Int32Array;
   readonly weights: Float32Array;
+}
+
+/** The geometry of a `roi_align` layer from its arguments (resolution 7 unless given). */
+export function roiAlignGeometry(args: Args): RoiAlignGeometry {
+  const [ph, pw] = perAxis(args.resolution, 2, 7) as [number, number];
+  return { resolution: [ph, pw], spatialScale: args.spatial_scale as number, samplingRatio: args.sampling_ratio as number, aligned: args.aligned !== false };
+}
+
+/**
+ * The sampling map of `boxes` as a dense matrix [K x PH x PW, N x H x W] (row-major): RoIAlign is
+ * this matrix times the map's positions [N x H x W, C], and its gradient the transpose's product.
+ */
+export function roiAlignMatrix(boxes: ArrayLike<number>, map: RoiAlignMap, geometry: RoiAlignGeometry): Float32Array {
+  const samples = roiAlignSamples(boxes, map, geometry);
+  const [ph, pw] = geometry.resolution;
+  const columns = map.batch * map.height * map.width;
+  const matrix = new Float32Array(Math.floor(boxes.length / 5) * ph * pw * columns);
+  for (let i = 0; i < samples.rows.length; i++) matrix[samples.rows[i]! * columns + samples.columns[i]!]! += samples.weights[i]!;
+  return matrix;
 }
 
 /** Thrown for a box whose batch index is not a clip of the batch. */

@@ -4,11 +4,17 @@
  * and disposes of it), gives the loop the steps of an epoch (each one optimizer step of the
  * engine at the loop's learning rate) and a validation pass. The loop owns the rest: resuming,
  * the schedule, progress, metrics.jsonl, checkpoint files, the non-finite-loss stop.
- * Classification's trainer is in train.ts, a localizer's in localization/train.ts.
+ * Classification's trainer is in train.ts; localizers' and detectors' are `targetedTrainer` here,
+ * given their task's data (localization/train.ts, detection/train.ts).
  */
+import type * as tf from "@tensorflow/tfjs";
 import type { DataIssue } from "../data/issues.js";
 import { seededRandom } from "../data/motion.js";
-import type { TrainingEngine } from "./engines/engine.js";
+import type { IrGraph } from "../ir/graph.js";
+import { taskBatchRows, type EngineStart, type TaskBatch, type TrainingEngine } from "./engines/engine.js";
+import { startTaskEngine } from "./engines/index.js";
+import { tfjsTaskLoss } from "./engines/tfjs.js";
+import type { TrainOptions } from "./train.js";
 
 /** What the loop uses of an engine: its description, its state as a checkpoint, the trained model. */
 export type EngineState = Pick<TrainingEngine, "description" | "checkpoint" | "model" | "dispose">;
@@ -54,4 +60,78 @@ export function epochOrder(n: number, seed: number, epoch: number): number[] {
     [order[i], order[j]] = [order[j]!, order[i]!];
   }
   return order;
+}
+
+/** What a localizer's or a detector's trainer says about its task; `targetedTrainer` does the rest. */
+export interface TargetedTaskData<T> {
+  /** What the examples are ("videos", "keyframes"). */
+  readonly unit: string;
+  readonly classNames: readonly string[];
+  /** Written into the model's metadata: what using the model needs. */
+  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly train: readonly T[];
+  /** Validation examples (none: no validation loss). */
+  readonly val: readonly T[];
+  /** The batch of some examples; `random` is the step's own generator (a localizer's sampling noise). */
+  batchOf(examples: readonly T[], random: () => number): TaskBatch;
+  /** The task's validation figures from a tfjs model holding the current weights. */
+  metrics(model: tf.LayersModel, val: readonly T[]): Record<string, number> | Promise<Record<string, number>>;
+}
+
+/**
+ * The trainer of a localizer or a detector, on the engine the options choose (`auto`: ONNX
+ * Runtime where the network's training step builds, as for classifiers): each step one optimizer
+ * step of the task's loss (`taskLoss`) on a batch in the seeded epoch order, with a generator per
+ * step from the seed, epoch and step (so a resumed run draws the same); validation is the loss in
+ * inference mode (a fixed generator, so that epochs compare) and the task's figures.
+ */
+export async function targetedTrainer<T>(graph: IrGraph, start: EngineStart, options: TrainOptions, task: TargetedTaskData<T>): Promise<TaskTrainer> {
+  const { config } = options;
+  const seed = options.seed ?? 0;
+  // The ONNX step is first built for the shape of the first batch.
+  const first = taskBatchRows(graph, task.batchOf(task.train.slice(0, config.batch), seededRandom(seed)));
+  const { engine, reason } = await startTaskEngine(
+    options.engine ?? "tfjs",
+    { graph, config, seed, start, metadata: task.metadata },
+    first.examples,
+    options.engineOptions,
+    first.boxes,
+  );
+  return {
+    unit: task.unit,
+    classNames: task.classNames,
+    engine,
+    reason,
+    issues: [],
+    epoch(epoch) {
+      const order = epochOrder(task.train.length, seed, epoch).map((k) => task.train[k]!);
+      const steps = Math.ceil(order.length / config.batch);
+      async function* batches(): AsyncGenerator<TaskStep> {
+        for (let step = 0; step < steps; step++) {
+          const examples = order.slice(step * config.batch, (step + 1) * config.batch);
+          const random = seededRandom((seed * 1000003 + epoch * 7919 + step * 104729 + 41) >>> 0);
+          yield {
+            size: examples.length,
+            run: async (lr, dropoutSeed) => ({ loss: await engine.minimizeTask(task.batchOf(examples, random), lr, dropoutSeed) }),
+          };
+        }
+      }
+      return { steps, batches: batches() };
+    },
+    async validate(): Promise<Validation> {
+      if (task.val.length === 0) return { loss: NaN };
+      const random = seededRandom((seed * 1000003 + 0x5eed) >>> 0);
+      return engine.withModel(async (model) => {
+        let loss = 0;
+        for (let at = 0; at < task.val.length; at += config.batch) {
+          const examples = task.val.slice(at, at + config.batch);
+          const value = tfjsTaskLoss(graph, model, task.batchOf(examples, random), false);
+          loss += (await value.data())[0]! * examples.length;
+          value.dispose();
+        }
+        return { loss: loss / task.val.length, metrics: await task.metrics(model, task.val) };
+      });
+    },
+    close: async () => {},
+  };
 }

@@ -16,6 +16,8 @@ import type { LocalValue, Value } from "./values.js";
 export interface ReportExtra {
   readonly hint?: string;
   readonly related?: readonly RelatedInformation[];
+  /** An edit that fixes the problem (an editor's quick fix). */
+  readonly fix?: Diagnostic["fix"];
 }
 
 /** Searches for suggestions among the program's own names per check (see `CheckContext.suggest`). */
@@ -59,6 +61,7 @@ export class CheckContext {
       range,
       ...(extra.hint ? { hint: extra.hint } : {}),
       ...(extra.related?.length ? { related: extra.related } : {}),
+      ...(extra.fix ? { fix: extra.fix } : {}),
     });
   }
 

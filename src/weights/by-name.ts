@@ -17,7 +17,7 @@
  * unless `partial` is set, and a source none of whose weights fits is another network's.
  * Pure functions of the graph and the source weights; file IO is the caller's.
  */
-import type { Diagnostic } from "../diagnostics/diagnostic.js";
+import { diagnosticAt, type Diagnostic } from "../diagnostics/diagnostic.js";
 import { storedWeightName, weightedNodes } from "../ir/weights.js";
 import type { IrGraph, IrNode, WeightDecl } from "../ir/graph.js";
 import type { Origin } from "../semantics/network.js";
@@ -69,14 +69,7 @@ export function mapWeightsByName(graph: IrGraph, source: NamedTensors, options: 
   const pending: Diagnostic[] = [];
   const used = new Set<string>();
   const missing: string[] = [];
-  const at = (node: IrNode, code: string, message: string, hint: string): Diagnostic => ({
-    code,
-    severity,
-    message,
-    file: node.origin.file,
-    range: node.origin.range,
-    hint,
-  });
+  const at = (node: IrNode, code: string, message: string, hint: string): Diagnostic => diagnosticAt(node.origin, code, severity, message, hint);
   for (const node of weightedNodes(graph)) {
     for (const decl of node.weights!) {
       const name = storedWeightName(decl);
@@ -141,14 +134,7 @@ export function mapWeightsByName(graph: IrGraph, source: NamedTensors, options: 
     .filter(([name]) => !used.has(name))
     .map(([name, t]) => ({ source: name, shape: t.shape, reason: `no weight of ${graph.name} has this name` }));
   const diagnostics: Diagnostic[] = [];
-  const network = (code: string, sev: Diagnostic["severity"], message: string, hint?: string): Diagnostic => ({
-    code,
-    severity: sev,
-    message,
-    file: options.at.file,
-    range: options.at.range,
-    ...(hint ? { hint } : {}),
-  });
+  const network = (code: string, sev: Diagnostic["severity"], message: string, hint?: string): Diagnostic => diagnosticAt(options.at, code, sev, message, hint);
   if (weights.size === 0 && entries.length > 0) {
     const theirs = [...source.keys()].slice(0, 2).join("`, `");
     diagnostics.push(

@@ -12,7 +12,7 @@
  * batch norm the identity (gamma 1, mean 0, variance 1 - eps) with the conv's bias as beta.
  * A pure function of the lowered graph and the read ONNX model.
  */
-import type { Diagnostic } from "../diagnostics/diagnostic.js";
+import { diagnosticAt, type Diagnostic } from "../diagnostics/diagnostic.js";
 import { storedWeightName, weightedNodes } from "../ir/weights.js";
 import type { IrGraph, IrNode, WeightDecl, WeightRole } from "../ir/graph.js";
 import type { Origin } from "../semantics/network.js";
@@ -249,22 +249,10 @@ export function mapOnnxWeights(graph: IrGraph, model: OnnxModel, options: OnnxIm
     return input?.op === "flatten" ? byId.get(input.inputs[0]!)?.shape : undefined;
   };
   const diagnostics: Diagnostic[] = [];
-  const atNode = (node: IrNode, code: string, message: string, hint?: string, sev: Diagnostic["severity"] = severity): Diagnostic => ({
-    code,
-    severity: sev,
-    message,
-    file: node.origin.file,
-    range: node.origin.range,
-    ...(hint ? { hint } : {}),
-  });
-  const atNetwork = (code: string, message: string, sev: Diagnostic["severity"], hint?: string): Diagnostic => ({
-    code,
-    severity: sev,
-    message,
-    file: options.at.file,
-    range: options.at.range,
-    ...(hint ? { hint } : {}),
-  });
+  const atNode = (node: IrNode, code: string, message: string, hint?: string, sev: Diagnostic["severity"] = severity): Diagnostic =>
+    diagnosticAt(node.origin, code, sev, message, hint);
+  const atNetwork = (code: string, message: string, sev: Diagnostic["severity"], hint?: string): Diagnostic =>
+    diagnosticAt(options.at, code, sev, message, hint);
   for (const node of unsupported)
     diagnostics.push(atNode(node, "VN105", `importing ONNX weights into \`${node.op}\` layers is not supported (layer \`${node.name}\`)`, undefined, "error"));
   for (const sentence of model.unsupported)

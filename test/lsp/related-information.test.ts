@@ -45,3 +45,24 @@ describe("LSP relatedInformation", () => {
     ]);
   });
 });
+
+describe("LSP re-homing of a block's error", () => {
+  it("lands on the call in the open file, also when an input's note points into that file", () => {
+    const workspace = new Workspace();
+    const libText = "block fuse() {\n  input x\n  y = x -> conv3d(8, kernel = 3, stride = 2)\n  output [x, y] -> concat\n}\n";
+    const mainText = `import { fuse } from "./lib/fuse.vnet"
+
+network n {
+  classes = 2
+  input video = clip(frames = 8, size = 32)
+  x = video -> conv3d(4, kernel = 1)
+  output x -> fuse() -> global_avg_pool -> dense(classes)
+}
+`;
+    workspace.setOpen(pathToFileURL(path.join(root, "lib/fuse.vnet")).href, libText, 1);
+    workspace.setOpen(pathToFileURL(MAIN).href, mainText, 1);
+    workspace.analyze(MAIN);
+    const [d] = diagnosticsFor(MAIN, workspace).filter((x) => x.code === "VN020");
+    expect(d!.range.start).toEqual({ line: 6, character: mainText.split("\n")[6]!.indexOf("fuse()") });
+  });
+});

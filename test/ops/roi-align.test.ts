@@ -2,8 +2,9 @@
  * roi_align against torchvision.ops.roi_align (test/fixtures/detection/roi_align.json from
  * scripts/fixtures/make_roi_align_fixture.py): boxes inside, across and past the borders,
  * smaller than a bin, empty and reversed, both `aligned` modes, fixed and adaptive sampling; the
- * tfjs layer's forward and gradient, ONNX Runtime's RoiAlign through the exporter, empty box
- * lists, and the checker's shape rules.
+ * tfjs layer's forward and gradient, the ONNX training step's formulation (the sampling matrix
+ * times the map's positions, differentiated by vnet's autodiff) forward and gradient, ONNX
+ * Runtime's RoiAlign through the exporter, empty box lists, and the checker's shape rules.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -12,7 +13,10 @@ import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
 import { exportOnnx, programSources } from "../../src/backends/onnx/index.js";
 import { VnetRoiAlign } from "../../src/backends/tfjs/layers/roi-align.js";
-import { RoiAlignBoxError, roiAlignSamples, type RoiAlignGeometry } from "../../src/ops/roi-align.js";
+import { differentiate } from "../../src/backends/onnx/autodiff/differentiate.js";
+import { Tape } from "../../src/backends/onnx/autodiff/tape.js";
+import { attr, GraphBuilder } from "../../src/backends/onnx/builder.js";
+import { RoiAlignBoxError, roiAlignMatrix, roiAlignSamples, type RoiAlignGeometry } from "../../src/ops/roi-align.js";
 import { WeightStore } from "../../src/weights/store.js";
 import { checkText, codes, compileNetwork } from "../helpers.js";
 
@@ -63,6 +67,32 @@ describe("roi_align equals torchvision.ops.roi_align", () => {
   for (const c of fixture.cases) {
     it(`the sampling map: ${label(c)}`, () => {
       expect(maxDiff(applySamples(c), c.output)).toBeLessThan(1e-5);
+    });
+
+    it(`the ONNX training step's RoIAlign (sampling matrix x positions, vnet's autodiff in ONNX Runtime), forward and gradient: ${label(c)}`, async () => {
+      const [ph, pw] = c.resolution;
+      const g = new GraphBuilder();
+      const positions = g.input("positions", [N * H * W, C]);
+      const samples = g.input("samples", [K * ph * pw, N * H * W]);
+      const bins = g.op("MatMul", [samples, positions], "bins");
+      const weighted = g.op("Mul", [bins, g.floatConstant("weights", [K * ph * pw, C], c.loss_weights)], "weighted");
+      const loss = g.op("ReduceSum", [weighted], "loss_sum", { keepdims: attr.int(0) });
+      const grads = differentiate(new Tape(g, {}), loss, [positions]);
+      g.reserve("bins_out");
+      g.output(bins, "bins_out", [K * ph * pw, C]);
+      g.reserve("grad");
+      g.output(grads.get(positions)!, "grad", [N * H * W, C]);
+      const session = await ort.InferenceSession.create(g.serialize({ name: "roi", opset: 17, producerVersion: "test", docString: "", metadata: {} }), {
+        logSeverityLevel: 3,
+      });
+      const matrix = roiAlignMatrix(fixture.boxes.flat(), { batch: N, height: H, width: W }, geometryOf(c));
+      const result = await session.run({
+        positions: new ort.Tensor("float32", Float32Array.from(fixture.features), [N * H * W, C]),
+        samples: new ort.Tensor("float32", matrix, [K * ph * pw, N * H * W]),
+      });
+      await session.release();
+      expect(maxDiff(result.bins_out!.data as Float32Array, c.output)).toBeLessThan(1e-5);
+      expect(maxDiff(result.grad!.data as Float32Array, c.gradient)).toBeLessThan(1e-5);
     });
 
     it(`the tfjs layer, forward and gradient: ${label(c)}`, () => {

@@ -18,7 +18,7 @@ import { trainingConfig, trainNetwork, type TrainingConfig } from "../../src/run
 import { checkpointDir, readCheckpoint } from "../../src/runtime/checkpoint.js";
 import { checkFiles } from "../../src/semantics/check.js";
 import type { CheckedNetwork } from "../../src/semantics/network.js";
-import { checkText } from "../helpers.js";
+import { checkText, globalRelative, weightValues } from "../helpers.js";
 
 const EARLY_FUSION = path.resolve(__dirname, "../../specs/tiny/tiny_early_fusion.vnet");
 const WITH_DROPOUT = `network tiny_dropout {
@@ -64,12 +64,6 @@ afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
 const data = (frames = 4, size = 32) => motionDataset({ classes: 5, frames, size, trainPerClass: 3, valPerClass: 1, seed: 5 });
 
-async function weightValues(model: tf.LayersModel): Promise<Map<string, Float32Array>> {
-  const values = new Map(await Promise.all(model.weights.map(async (w) => [w.originalName, (await w.read().data()) as Float32Array] as const)));
-  model.dispose();
-  return values;
-}
-
 /** max |a - b| / max |b| over one tensor. */
 function relative(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let diff = 0;
@@ -79,20 +73,6 @@ function relative(a: ArrayLike<number>, b: ArrayLike<number>): number {
     scale = Math.max(scale, Math.abs(b[i]!));
   }
   return diff / scale;
-}
-
-/** ||a - b|| / ||b|| over every tensor together. */
-function globalRelative(a: ReadonlyMap<string, Float32Array>, b: ReadonlyMap<string, Float32Array>): number {
-  let error = 0;
-  let norm = 0;
-  for (const [name, values] of b) {
-    const other = a.get(name)!;
-    values.forEach((v, i) => {
-      error += (other[i]! - v) ** 2;
-      norm += v ** 2;
-    });
-  }
-  return Math.sqrt(error / norm);
 }
 
 async function train(network: CheckedNetwork, engine: EngineChoice, run: string, config: TrainingConfig, resume = false, dataset = data()) {

@@ -24,6 +24,7 @@ import type { IrGraph, IrNode, WeightDecl, WeightRole } from "../../ir/graph.js"
 import { isInferError, sliceBounds, temporalShiftPlan, type Args } from "../../ops/catalogue.js";
 import { boundaryMatchingMask } from "../../ops/boundary-matching.js";
 import { lrnBand, perAxis, resolvePadding, resolveWindow, windowDims } from "../../ops/geometry.js";
+import { roiAlignGeometry } from "../../ops/roi-align.js";
 import { frameIndex, subsampleIndices } from "../../ops/temporal.js";
 import { attr, type Attribute, type GraphBuilder } from "./builder.js";
 import { Arranger, channelAxis, channelsFirst, channelsLast, position, sizesIn, withoutAxes, type Value } from "./layout.js";
@@ -361,8 +362,7 @@ const boundaryMatching: Emitter = (ctx) => {
  */
 const roiAlign: Emitter = (ctx) => {
   const [features, boxes] = ctx.inputs as [Value, Value];
-  const a = ctx.node.args;
-  const [ph, pw] = perAxis(a.resolution, 2, 7) as [number, number];
+  const { resolution, spatialScale, samplingRatio, aligned } = roiAlignGeometry(ctx.node.args);
   const rows = ctx.arrange(boxes, channelsLast(2));
   const coordinates = sliceAxes(ctx, rows, [1], [1], [5], "rois");
   const index = ctx.graph.op("Cast", [squeeze(ctx, sliceAxes(ctx, rows, [1], [0], [1], "batch_column"), [1], "batch_index")], ctx.name("batch_indices"), {
@@ -370,11 +370,11 @@ const roiAlign: Emitter = (ctx) => {
   });
   const pooled = ctx.graph.op("RoiAlign", [ctx.arrange(features, channelsFirst(4)), coordinates, index], ctx.name(), {
     mode: attr.string("avg"),
-    output_height: attr.int(ph),
-    output_width: attr.int(pw),
-    sampling_ratio: attr.int(a.sampling_ratio as number),
-    spatial_scale: attr.float(a.spatial_scale as number),
-    coordinate_transformation_mode: attr.string(a.aligned === false ? "output_half_pixel" : "half_pixel"),
+    output_height: attr.int(resolution[0]),
+    output_width: attr.int(resolution[1]),
+    sampling_ratio: attr.int(samplingRatio),
+    spatial_scale: attr.float(spatialScale),
+    coordinate_transformation_mode: attr.string(aligned ? "half_pixel" : "output_half_pixel"),
   });
   return result(ctx, pooled, channelsFirst(4));
 };

@@ -11,7 +11,7 @@ export { INPUT_LAYOUT, programSources } from "./metadata.js";
 export { OnnxError, readOnnx, type OnnxModel as OnnxFileModel } from "./read.js";
 export type { WeightSource } from "./weights.js";
 export { ADAM_DEFAULTS, BIAS_CORRECTION1, BIAS_CORRECTION2, LEARNING_RATE, type OptimizerSpec } from "./training/optimizer.js";
-export type { DropoutMask } from "./training/forward.js";
+export type { DropoutMask, RoiSampling } from "./training/forward.js";
 export {
   buildEvaluationGraph,
   buildTrainingStep,
@@ -20,7 +20,9 @@ export {
   ONNX_NOT_DIFFERENTIABLE,
   OUTPUT,
   SCORES,
+  targetInput,
   type EvaluationGraph,
+  type TargetInput,
   type StateTensor,
   type TrainingStepGraph,
   type TrainingStepOptions,

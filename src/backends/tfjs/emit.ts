@@ -27,6 +27,7 @@ import { VnetLrn } from "./layers/lrn.js";
 import { VnetNormalize } from "./layers/normalize.js";
 import { VnetPad } from "./layers/padding.js";
 import { VnetRoiAlign } from "./layers/roi-align.js";
+import { roiAlignGeometry } from "../../ops/roi-align.js";
 import { VnetAvgPool, VnetAxisPool } from "./layers/pooling.js";
 import { VnetFoldTime, VnetSelectFrames, VnetStackFrames, VnetTemporalShift, VnetUnfoldTime } from "./layers/temporal.js";
 
@@ -324,20 +325,7 @@ const EMITTERS: Readonly<Record<string, Emitter>> = {
     },
   },
   roi_align: {
-    emit: (node, inputs, ctx) => {
-      const a = node.args;
-      const [ph, pw] = perAxis(a.resolution, 2, 7) as [number, number];
-      return apply(
-        new VnetRoiAlign({
-          ...ctx.base,
-          resolution: [ph, pw],
-          spatialScale: a.spatial_scale as number,
-          samplingRatio: a.sampling_ratio as number,
-          aligned: a.aligned !== false,
-        }),
-        inputs,
-      );
-    },
+    emit: (node, inputs, ctx) => apply(new VnetRoiAlign({ ...ctx.base, ...roiAlignGeometry(node.args) }), inputs),
   },
   subsample: {
     emit: (node, inputs, ctx) =>

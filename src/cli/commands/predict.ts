@@ -31,7 +31,8 @@ import { defineCommand } from "../command.js";
 import { detectVideo, loadDetector } from "../detection.js";
 import { BACKEND_FLAG, NETWORK_FLAG, PROVIDER_FLAG, RUNTIME_FLAG } from "../flags.js";
 import { readWeightsFlag, startBackend, trainedModel } from "../run-util.js";
-import { checkNetwork, renderDiagnostics } from "../util.js";
+import { checkNetwork, renderDiagnostics, type CheckedSpec } from "../util.js";
+import type { WeightStore } from "../../weights/store.js";
 import { unsupportedInputs } from "../../runtime/streams.js";
 
 /** The video to predict: a frame source for the protocol's views, or ready views; and how to name it. */
@@ -92,15 +93,10 @@ async function specOnnxPredictor(
   options: TfjsOptions & { readonly provider: OnnxProvider },
   out: (s: string) => void,
 ): Promise<Predictor | number | string> {
-  const weights = options.weights;
-  if (!weights) throw new UsageError("vnet predict <spec> needs --weights <run-dir or checkpoint directory>");
-  const checked = checkNetwork(spec, options.network, out, options.color);
-  if (typeof checked === "number") return checked;
+  const found = await networkAndWeights(spec, options, out, "vnet predict <spec>");
+  if (typeof found === "number") return found;
+  const { checked, store } = found;
   const { graph } = checked;
-  refuseDetector(graph);
-  const unsupported = unsupportedInputs(graph);
-  if (unsupported) throw new UsageError(`${graph.name}: ${unsupported}`);
-  const store = await readWeightsFlag(weights);
   const loaded = await checkpointOnnx(graph, store, { sources: programSources(checked.result), flows: flowStreams(graph), provider: options.provider });
   if (!("model" in loaded)) {
     if (!loaded.diagnostics.some((d) => d.code === "VN082")) return loaded.diagnostics[0]!.message;
@@ -129,16 +125,31 @@ interface TfjsOptions {
   readonly color: boolean;
 }
 
-async function specPredictor(spec: string, options: TfjsOptions, out: (s: string) => void): Promise<Predictor | number> {
-  const weights = options.weights;
-  if (!weights) throw new UsageError("vnet predict --runtime tfjs needs --weights <run-dir or checkpoint directory>");
+/**
+ * The spec's network, checked, not a detector, with no stream the runtime cannot compute, and the weights
+ * `--weights` names (`command` says which form of vnet predict needs them); the exit code after
+ * printing the spec's diagnostics.
+ */
+async function networkAndWeights(
+  spec: string,
+  options: Pick<TfjsOptions, "weights" | "network" | "color">,
+  out: (s: string) => void,
+  command: string,
+): Promise<{ checked: CheckedSpec; store: WeightStore } | number> {
+  if (!options.weights) throw new UsageError(`${command} needs --weights <run-dir or checkpoint directory>`);
   const checked = checkNetwork(spec, options.network, out, options.color);
   if (typeof checked === "number") return checked;
+  refuseDetector(checked.graph);
+  const unsupported = unsupportedInputs(checked.graph);
+  if (unsupported) throw new UsageError(`${checked.graph.name}: ${unsupported}`);
+  return { checked, store: await readWeightsFlag(options.weights) };
+}
+
+async function specPredictor(spec: string, options: TfjsOptions, out: (s: string) => void): Promise<Predictor | number> {
+  const found = await networkAndWeights(spec, options, out, "vnet predict --runtime tfjs");
+  if (typeof found === "number") return found;
+  const { checked, store } = found;
   const { graph } = checked;
-  refuseDetector(graph);
-  const unsupported = unsupportedInputs(graph);
-  if (unsupported) throw new UsageError(`${graph.name}: ${unsupported}`);
-  const store = await readWeightsFlag(weights);
   await startBackend(options.backend, out, false);
   const model = trainedModel(graph, checked.result, store, out, options.color);
   if (typeof model === "number") return model;

@@ -18,17 +18,29 @@ import { checkArchitecture } from "../../runtime/model-io.js";
 import { lockRun } from "../../runtime/run.js";
 import type { BackendChoice } from "../../runtime/backend.js";
 import type { EngineChoice } from "../../runtime/engines/index.js";
+import type { OnnxProvider } from "../../runtime/onnx.js";
 import { trainDetector } from "../detection.js";
 import { checkFeatureFit, localizerGeometry } from "../../runtime/localization/train.js";
-import type { IrGraph } from "../../ir/graph.js";
-import type { CheckedNetwork } from "../../semantics/network.js";
 import { describeSelection } from "../../runtime/backend.js";
 import { trainingConfig, trainNetwork, type TrainingConfig } from "../../runtime/train.js";
 import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, DATA_VALUE, ENGINE_FLAG, LOADING_FLAGS, NETWORK_FLAG, PROVIDER_FLAG, SEED_FLAG } from "../flags.js";
 import { checkRunDirectory, datasetInputs, specInputs } from "../outputs.js";
-import { checkRunnableNetwork, loadDataset, loadingOptions, refuseClassifierOnlyFlags, reportIssues, startBackend, stoppedTraining } from "../run-util.js";
+import {
+  checkRunnableNetwork,
+  describeOptimisation,
+  loadDataset,
+  loadingOptions,
+  refuseClassifierOnlyFlags,
+  reportIssues,
+  startBackend,
+  stoppedTraining,
+  trainingReports,
+  wroteRun,
+  type TrainingIo,
+  type TrainingRun,
+} from "../run-util.js";
 import { recordedData, resumeSettings, type RunSettings } from "../run-settings.js";
 import { shownPath } from "../util.js";
 
@@ -107,10 +119,9 @@ export const command = defineCommand({
       ...(flags.init !== undefined ? [{ path: flags.init, what: "the --init weights" }] : []),
     ];
     checkRunDirectory(runDir, inputs, flags.resume);
-    if (network.task === "detection")
-      return trainDetector(positional[0]!, network, graph, data, runDir, flags.seed ?? 0, defined, flags, out, progress, interrupt, err);
-    if (network.task === "localization")
-      return trainLocalizer(positional[0]!, network, graph, data, runDir, flags.seed ?? 0, defined, flags, out, progress, interrupt, err);
+    const run: TrainingRun = { spec: positional[0]!, network, graph, data, runDir, seed: flags.seed ?? 0, overrides: defined };
+    if (network.task === "detection") return trainDetector(run, flags, { out, err, progress, interrupt });
+    if (network.task === "localization") return trainLocalizer(run, flags, { out, err, progress, interrupt });
     if (flags.annotations !== undefined) throw new UsageError("--annotations names a localizer's annotations; a classifier's labels come with its dataset");
     const lock = lockRun(runDir);
     try {
@@ -167,10 +178,9 @@ export const command = defineCommand({
       out(
         `training ${network.name} on ${dataset.name}: ${dataset.train.length} training and ${dataset.val.length} validation videos, ${views}, ${dataset.classNames.length} classes`,
       );
-      out(
-        `${config.optimizer} lr ${config.lr} (${config.schedule}${config.warmup ? `, ${config.warmup} warm-up epochs` : ""}), weight decay ${config.weightDecay}, batch ${config.batch}, ${config.epochs} epochs, seed ${seed}`,
-      );
+      out(`${describeOptimisation(config)}, seed ${seed}`);
       const { config: _config, ...recorded } = settings;
+      const reports = trainingReports({ out, err, progress, interrupt });
       const trained = await trainNetwork(graph, dataset, {
         config,
         runDir,
@@ -178,15 +188,13 @@ export const command = defineCommand({
         resume: flags.resume,
         engine: flags.engine,
         engineOptions: { provider: flags.provider, tfjsGpu: selection.choice === "node-gpu" },
+        ...reports,
         onEngine: (description, reason) => {
           if (flags.engine !== "tfjs" && description.startsWith("tfjs")) out(describeSelection(selection));
-          out(`engine: ${description}${reason ? ` (${reason})` : ""}`);
+          reports.onEngine(description, reason);
         },
         ...(initialise ? { init: initialise } : {}),
-        progress: (line, done) => progress(done ? `\r${line}\n` : `\r${line}`),
-        log: out,
         loading,
-        signal: interrupt,
         specHash: programHash(result.program),
         settings: { ...recorded, config: settings.config },
         ...(flags.plot ? { onEpoch: () => redrawCurves(runDir) } : {}),
@@ -200,7 +208,7 @@ export const command = defineCommand({
       if (last && Number.isNaN(last.valAccuracy)) out(`trained ${last.epoch} epochs; no validation videos to measure accuracy on`);
       else if (last)
         out(`validation accuracy ${(100 * last.valAccuracy).toFixed(1)}% after ${last.epoch} epochs (chance ${(100 / dataset.classNames.length).toFixed(1)}%)`);
-      out(`wrote ${path.join(runDir, "metrics.jsonl")}${flags.plot ? `, ${path.join(runDir, "curves.png")}` : ""} and ${path.join(runDir, "checkpoint")}/`);
+      out(wroteRun(runDir, flags.plot));
       return 0;
     } finally {
       lock.release();
@@ -210,13 +218,7 @@ export const command = defineCommand({
 
 /** `vnet train` of a localizer: on a features folder's splits, validating AR@10, AR@100 and the AUC each epoch. */
 async function trainLocalizer(
-  spec: string,
-  network: CheckedNetwork,
-  graph: IrGraph,
-  data: string,
-  runDir: string,
-  seed: number,
-  overrides: Partial<TrainingConfig>,
+  run: TrainingRun,
   flags: {
     readonly network: string | undefined;
     readonly annotations: string | undefined;
@@ -224,14 +226,14 @@ async function trainLocalizer(
     readonly init: string | undefined;
     readonly plot: boolean;
     readonly engine: EngineChoice | undefined;
+    readonly provider: OnnxProvider | undefined;
     readonly backend: BackendChoice | undefined;
   },
-  out: (s: string) => void,
-  progress: (s: string) => void,
-  interrupt: AbortSignal,
-  err: (s: string) => void,
+  io: TrainingIo,
 ): Promise<number> {
-  refuseClassifierOnlyFlags(network, "localizer", flags);
+  const { spec, network, graph, data, runDir, seed, overrides } = run;
+  const { out } = io;
+  refuseClassifierOnlyFlags("localizer", flags);
   const splits = openFeatureSplits(data, flags.annotations ? { annotations: flags.annotations } : {});
   checkFeatureFit(graph, splits);
   reportIssues(splits.issues, out, false);
@@ -240,32 +242,28 @@ async function trainLocalizer(
     out(formatIssue({ code: "VN097", path: data, message: "no training video with annotated actions has features here" }));
     return 1;
   }
-  await startBackend(flags.backend, out, true, network);
+  const selection = await startBackend(flags.backend, out, true, network);
   const config = trainingConfig(network, overrides);
   const { positions, features } = localizerGeometry(graph);
   const extractor = splits.manifest.extractor;
   out(
     `training ${network.name} on ${shownPath(data)}: ${train.length} training and ${splits.val.length} validation videos, sequences of [${positions}, ${features}] (${extractor.network}'s ${extractor.layer}), ${splits.classNames.length} action classes`,
   );
-  out(
-    `${config.optimizer} lr ${config.lr} (${config.schedule}${config.warmup ? `, ${config.warmup} warm-up epochs` : ""}), weight decay ${config.weightDecay}, batch ${config.batch}, ${config.epochs} epochs`,
-  );
+  out(describeOptimisation(config));
   const result = await trainNetwork(graph, splits, {
     config,
     runDir,
     seed,
     resume: flags.resume,
     engine: flags.engine,
-    onEngine: (description, reason) => out(`engine: ${description}${reason ? ` (${reason})` : ""}`),
-    progress: (line, done) => progress(done ? `\r${line}\n` : `\r${line}`),
-    log: out,
-    signal: interrupt,
+    engineOptions: { provider: flags.provider, tfjsGpu: selection.choice === "node-gpu" },
+    ...trainingReports(io),
     ...(flags.plot ? { onEpoch: () => redrawCurves(runDir) } : {}),
   });
   result.model.dispose();
   const summary = skippedSummary(splits.issues);
   if (summary) out(summary);
-  const stopped = stoppedTraining(result, interrupt, err, { spec, data, runDir, network: flags.network });
+  const stopped = stoppedTraining(result, io.interrupt, io.err, { spec, data, runDir, network: flags.network });
   if (stopped !== undefined) return stopped;
   const last = result.history[result.history.length - 1];
   const figures = last?.valMetrics;
@@ -274,7 +272,7 @@ async function trainLocalizer(
       `validation AR@10 ${(100 * figures["AR@10"]!).toFixed(1)}%, AR@100 ${(100 * figures["AR@100"]!).toFixed(1)}%, AUC ${figures.AUC!.toFixed(2)} after ${last!.epoch} epochs`,
     );
   else if (last) out(`trained ${last.epoch} epochs; no annotated validation videos to measure recall on`);
-  out(`wrote ${path.join(runDir, "metrics.jsonl")}${flags.plot ? `, ${path.join(runDir, "curves.png")}` : ""} and ${path.join(runDir, "checkpoint")}/`);
+  out(wroteRun(runDir, flags.plot));
   return 0;
 }
 

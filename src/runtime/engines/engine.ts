@@ -12,6 +12,7 @@ import type { LoadedViews } from "../../data/views.js";
 import type { IrGraph } from "../../ir/graph.js";
 import type { SamplingProtocol } from "../../semantics/protocol.js";
 import type { CheckpointContents, Progress } from "../checkpoint.js";
+import type { HostTensor } from "../onnx.js";
 
 export type EngineName = "tfjs" | "ort";
 
@@ -68,6 +69,36 @@ export interface TrainingEngine {
   /** The state as a checkpoint, with the loop's progress. */
   checkpoint(progress: Progress): Promise<CheckpointContents>;
   /** A tfjs model holding the current weights (the training result). */
+  model(): Promise<tf.LayersModel>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * One training batch of a localizer or a detector: the model's inputs in the graph's input order
+ * (channels-last; a detector's boxes [K, 5]) and the loss's targets by key (TASK_TARGETS of
+ * src/semantics/tasks), as host tensors.
+ */
+export interface TaskBatch {
+  readonly inputs: readonly HostTensor[];
+  readonly targets: Readonly<Record<string, HostTensor>>;
+}
+
+/** A task batch's examples N (rows of its first per-example input) and boxes K (rows of a detector's boxes input, else 0). */
+export function taskBatchRows(graph: IrGraph, batch: TaskBatch): { readonly examples: number; readonly boxes: number } {
+  const boxesAt = graph.inputs.findIndex((i) => i.boxes);
+  const examplesAt = graph.inputs.findIndex((i) => !i.boxes);
+  return { examples: batch.inputs[examplesAt]!.shape[0]!, boxes: boxesAt >= 0 ? batch.inputs[boxesAt]!.shape[0]! : 0 };
+}
+
+/** What a localizer's or a detector's trainer needs of an engine: steps of the task's loss, and the weights as a tfjs model for validation. */
+export interface TaskEngine {
+  readonly name: EngineName;
+  readonly description: string;
+  /** One optimizer step at learning rate `lr` on the task's loss (plus the L2 term): the loss. */
+  minimizeTask(batch: TaskBatch, lr: number, dropoutSeed: number): Promise<number>;
+  /** Runs `use` on a tfjs model holding the current weights (inference; the engine keeps or frees it). */
+  withModel<R>(use: (model: tf.LayersModel) => R | Promise<R>): Promise<R>;
+  checkpoint(progress: Progress): Promise<CheckpointContents>;
   model(): Promise<tf.LayersModel>;
   dispose(): Promise<void>;
 }

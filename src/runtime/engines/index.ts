@@ -1,5 +1,6 @@
 /**
- * Choosing and starting a training engine. `auto` (the CLI's default) takes ONNX Runtime, the
+ * Choosing and starting a training engine, a classifier's or a localizer's and a detector's (the
+ * same choice). `auto` (the CLI's default) takes ONNX Runtime, the
  * compiled training step, whenever the network's step builds (every operator has a gradient
  * rule), because on a CPU it runs convolutions at native speed where tfjs's JavaScript and
  * WebAssembly kernels are two to three orders of magnitude slower; it leaves ONNX Runtime for
@@ -8,9 +9,9 @@
  */
 import type { OnnxProvider } from "../onnx.js";
 import { cudaProviderInstalled } from "../onnx.js";
-import type { EngineName, EngineSetup, TrainingEngine } from "./engine.js";
+import type { EngineName, EngineSetup, ModelSetup, TaskEngine, TrainingEngine } from "./engine.js";
 import { OrtEngine, OrtTrainingUnavailable } from "./ort.js";
-import { TfjsEngine } from "./tfjs.js";
+import { TfjsEngine, TfjsTaskEngine } from "./tfjs.js";
 
 export type EngineChoice = EngineName | "auto";
 
@@ -29,25 +30,56 @@ export interface EngineOptions {
   readonly tfjsGpu?: boolean;
 }
 
-/** Starts the chosen engine (the batch size is the one the ONNX step is first built for). */
-export async function startEngine(choice: EngineChoice, setup: EngineSetup, batch: number, options: EngineOptions = {}): Promise<StartedEngine> {
-  if (choice === "tfjs") return { engine: await TfjsEngine.create(setup), reason: "" };
-  if (choice === "ort") return { engine: await OrtEngine.create(setup, batch, options), reason: "" };
+/** ONNX Runtime where it can train the network (and TensorFlow with CUDA is not the faster choice), else tfjs: the engine and why. */
+async function choose<E>(
+  choice: EngineChoice,
+  options: EngineOptions,
+  ortEngine: () => Promise<E>,
+  tfjsEngine: () => Promise<E>,
+): Promise<{ engine: E; reason: string }> {
+  if (choice === "tfjs") return { engine: await tfjsEngine(), reason: "" };
+  if (choice === "ort") return { engine: await ortEngine(), reason: "" };
   if (options.tfjsGpu && options.provider !== "cuda" && !cudaProviderInstalled()) {
-    return { engine: await TfjsEngine.create(setup), reason: "TensorFlow with CUDA is installed and ONNX Runtime's CUDA provider is not" };
+    return { engine: await tfjsEngine(), reason: "TensorFlow with CUDA is installed and ONNX Runtime's CUDA provider is not" };
   }
   try {
     return {
-      engine: await OrtEngine.create(setup, batch, options),
+      engine: await ortEngine(),
       reason:
         "the network compiles to an ONNX training step; ONNX Runtime runs it with native kernels, far faster than tfjs's JavaScript and WebAssembly backends",
     };
   } catch (error) {
     if (!(error instanceof OrtTrainingUnavailable)) throw error;
-    return { engine: await TfjsEngine.create(setup), reason: `ONNX Runtime cannot train it: ${error.message}` };
+    return { engine: await tfjsEngine(), reason: `ONNX Runtime cannot train it: ${error.message}` };
   }
 }
 
+/** Starts the chosen engine of a classifier (the batch size is the one the ONNX step is first built for). */
+export async function startEngine(choice: EngineChoice, setup: EngineSetup, batch: number, options: EngineOptions = {}): Promise<StartedEngine> {
+  return choose<TrainingEngine>(
+    choice,
+    options,
+    () => OrtEngine.create(setup, batch, options),
+    () => TfjsEngine.create(setup),
+  );
+}
+
+/** Starts the chosen engine of a localizer or a detector (its ONNX step first built for `batch` examples and `boxes` boxes). */
+export async function startTaskEngine(
+  choice: EngineChoice,
+  setup: ModelSetup,
+  batch: number,
+  options: EngineOptions = {},
+  boxes = 0,
+): Promise<{ engine: TaskEngine; reason: string }> {
+  return choose<TaskEngine>(
+    choice,
+    options,
+    () => OrtEngine.create(setup, batch, options, boxes),
+    () => TfjsTaskEngine.create(setup),
+  );
+}
+
 export { OrtEngine, OrtTrainingUnavailable } from "./ort.js";
-export { TfjsEngine, tfjsObjective } from "./tfjs.js";
-export type { EngineConfig, EngineName, EngineSetup, TrainingBatch, TrainingEngine, ViewScorer } from "./engine.js";
+export { TfjsEngine, TfjsTaskEngine, tfjsObjective } from "./tfjs.js";
+export type { EngineConfig, EngineName, EngineSetup, ModelSetup, TaskBatch, TaskEngine, TrainingBatch, TrainingEngine, ViewScorer } from "./engine.js";

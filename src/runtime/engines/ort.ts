@@ -1,5 +1,6 @@
 /**
- * The ONNX Runtime training engine: the network's training step compiled to one ONNX model
+ * The ONNX Runtime training engine, of classifiers (`step`) and of localizers and detectors
+ * (`minimizeTask`): the network's training step compiled to one ONNX model
  * (src/backends/onnx/training: training-mode forward, the task's loss, gradients from the VJP
  * table, the optimizer update) run by onnxruntime-node's stock CPU build (or its CUDA provider
  * where installed), one session per batch size, built once and cached.
@@ -10,9 +11,11 @@
  * (one copy of the updated state per step, made by the binding); the previous buffers are then
  * garbage. Pre-allocated fetches do not avoid it: the binding writes the output into the given
  * tensor and still returns a fresh copy (checked on 1.23.2), so ping-pong buffers would only add a
- * second write. Only the batch, the labels and the scalars (learning rate, Adam's bias corrections)
- * are made per step in JavaScript, plus dropout masks, drawn from a generator seeded by the run's
- * seed, epoch and step so a resumed run draws the same ones.
+ * second write. Only the batch, the labels (a localizer's BMN targets, a detector's box labels),
+ * the scalars (learning rate, Adam's bias corrections) and a detector's roi_align sampling
+ * matrices are made per step in JavaScript, plus dropout masks, drawn from a generator seeded by
+ * the run's seed, epoch and step so a resumed run draws the same ones. A detector's step is built
+ * per batch size and box count (K is static in the graph), each session cached.
  *
  * Checkpoints are the engine-neutral format (src/runtime/checkpoint.ts): weights converted back
  * to vnet's layout under their tfjs names, the optimizer slots in tfjs's order and names (`iter`,
@@ -32,9 +35,13 @@ import {
   LOSS,
   OUTPUT,
   SCORES,
+  targetInput,
   type DropoutMask,
+  type RoiSampling,
+  type TargetInput,
   type OptimizerSpec,
   type StateTensor,
+  type TrainingStepGraph,
 } from "../../backends/onnx/index.js";
 import type { Diagnostic } from "../../diagnostics/diagnostic.js";
 import { emitTfjs } from "../../backends/tfjs/emit.js";
@@ -42,11 +49,23 @@ import { seededRandom } from "../../data/motion.js";
 import { mergeViews, type LoadedViews } from "../../data/views.js";
 import type { OnnxInput } from "../../backends/onnx/index.js";
 import { storedWeightName } from "../../ir/weights.js";
+import { roiAlignMatrix } from "../../ops/roi-align.js";
+import { TASK_TARGETS, type TargetedTask } from "../../semantics/tasks/index.js";
 import type { CheckpointContents, NamedTensor, Progress } from "../checkpoint.js";
 import { slotOf } from "../checkpoint.js";
 import { namedFeeds } from "../streams.js";
 import { cudaProviderInstalled, type HostTensor, type OnnxProvider } from "../onnx.js";
-import type { EngineConfig, EngineSetup, TrainingBatch, TrainingEngine, ViewScorer } from "./engine.js";
+import {
+  taskBatchRows,
+  type EngineConfig,
+  type EngineSetup,
+  type ModelSetup,
+  type TaskBatch,
+  type TaskEngine,
+  type TrainingBatch,
+  type TrainingEngine,
+  type ViewScorer,
+} from "./engine.js";
 import { graphModel, modelContents } from "./tfjs.js";
 
 /** The network cannot train on ONNX Runtime: the located diagnostics say why. */
@@ -76,21 +95,48 @@ interface StepSession {
   readonly session: ort.InferenceSession;
   readonly inputs: readonly OnnxInput[];
   readonly masks: readonly DropoutMask[];
+  readonly rois: readonly RoiSampling[];
+  readonly targets: readonly TargetInput[];
   readonly state: readonly StateTensor[];
   readonly classes: number;
 }
 
-export class OrtEngine implements TrainingEngine {
+/** What the engine needs of a network: a classifier's setup has its clip protocol and flow streams too. */
+type OrtSetup = ModelSetup & Partial<Pick<EngineSetup, "flows" | "protocol">>;
+
+/** The key of a step session: the batch size, and a detector's box count. */
+const stepKey = (batch: number, boxes: number) => `${batch}x${boxes}`;
+
+/**
+ * The feeds of a localizer's or a detector's batch to its training step: the model's inputs, the
+ * loss's targets (`target/<key>`), and each roi_align's sampling matrix from the batch's boxes.
+ */
+export function taskFeeds(step: Pick<TrainingStepGraph, "inputs" | "targets" | "rois">, task: TargetedTask, batch: TaskBatch): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  step.inputs.forEach((input, i) => (feeds[input.name] = host(batch.inputs[i]!)));
+  for (const target of step.targets) {
+    const key = TASK_TARGETS[task].find((k) => targetInput(k) === target.name)!;
+    feeds[target.name] = host(batch.targets[key]!);
+  }
+  for (const roi of step.rois) {
+    const columns = roi.map.batch * roi.map.height * roi.map.width;
+    const matrix = roiAlignMatrix(feeds[roi.boxes]!.data as Float32Array, roi.map, roi.geometry);
+    feeds[roi.input] = tensor(matrix, [matrix.length / columns, columns]);
+  }
+  return feeds;
+}
+
+export class OrtEngine implements TrainingEngine, TaskEngine {
   readonly name = "ort" as const;
   readonly score: ViewScorer;
-  private readonly steps = new Map<number, Promise<StepSession>>();
+  private readonly steps = new Map<string, Promise<StepSession>>();
   private evaluation: Promise<{ session: ort.InferenceSession; inputs: readonly OnnxInput[]; state: readonly StateTensor[] }> | undefined;
   private iterations: number;
   private accBeta1: number;
   private accBeta2: number;
 
   private constructor(
-    private readonly setup: EngineSetup,
+    private readonly setup: OrtSetup,
     private readonly provider: "cpu" | "cuda",
     /** The state by graph input name, in ONNX's layout. */
     private readonly state: Map<string, Float32Array>,
@@ -98,10 +144,10 @@ export class OrtEngine implements TrainingEngine {
     private readonly tensors: readonly StateTensor[],
     /** The checkpoint's model.json fields and its weights' names and shapes, in order. */
     private readonly layout: Pick<CheckpointContents, "model"> & { readonly weights: readonly { name: string; shape: readonly number[] }[] },
-    first: { readonly batch: number; readonly session: StepSession },
+    first: { readonly key: string; readonly session: StepSession },
     optimizer: { iterations: number; accBeta1: number; accBeta2: number },
   ) {
-    this.steps.set(first.batch, Promise.resolve(first.session));
+    this.steps.set(first.key, Promise.resolve(first.session));
     this.iterations = optimizer.iterations;
     this.accBeta1 = optimizer.accBeta1;
     this.accBeta2 = optimizer.accBeta2;
@@ -114,20 +160,17 @@ export class OrtEngine implements TrainingEngine {
 
   /**
    * The engine of a network, starting from fresh weights (the tfjs engine's seeded initialisation,
-   * then `init`) or a checkpoint. Throws OrtTrainingUnavailable when the step cannot be built.
+   * then `init`) or a checkpoint, its first step built for `batch` (and a detector's `boxes`).
+   * Throws OrtTrainingUnavailable when the step cannot be built.
    */
-  static async create(setup: EngineSetup, batch: number, options: OrtEngineOptions = {}): Promise<OrtEngine> {
+  static async create(setup: OrtSetup, batch: number, options: OrtEngineOptions = {}, boxes = 0): Promise<OrtEngine> {
     const provider = (options.provider ?? "auto") === "auto" ? (cudaProviderInstalled() ? "cuda" : "cpu") : (options.provider as "cpu" | "cuda");
-    const spec = optimizerSpec(setup.config);
-    const probe = buildTrainingStep(setup.graph, {
-      batch,
-      optimizer: spec,
-      weightDecay: setup.config.weightDecay,
-      labelSmoothing: setup.config.labelSmoothing,
-    });
+    const probe = OrtEngine.build(setup, batch, boxes);
     if (probe.diagnostics.length) throw new OrtTrainingUnavailable(probe.diagnostics);
-    const evaluation = buildEvaluationGraph(setup.graph);
-    if (evaluation.diagnostics.length) throw new OrtTrainingUnavailable(evaluation.diagnostics);
+    if (setup.graph.task === "classification") {
+      const evaluation = buildEvaluationGraph(setup.graph);
+      if (evaluation.diagnostics.length) throw new OrtTrainingUnavailable(evaluation.diagnostics);
+    }
 
     // Starting weights by tfjs name, channels-last: a checkpoint's, or a fresh tfjs model's (the same initialisation as the tfjs engine).
     let contents: Pick<CheckpointContents, "model" | "weights">;
@@ -176,39 +219,71 @@ export class OrtEngine implements TrainingEngine {
       model: { ...contents.model, userDefinedMetadata: setup.metadata as Record<string, object> },
       weights: contents.weights.map((w) => ({ name: w.name, shape: w.shape })),
     };
-    return new OrtEngine(setup, provider, state, probe.state, layout, { batch, session: await OrtEngine.session(probe, provider) }, optimizer);
+    const first = { key: stepKey(batch, boxes), session: await OrtEngine.session(probe, provider) };
+    return new OrtEngine(setup, provider, state, probe.state, layout, first, optimizer);
+  }
+
+  /** The training step of `setup`'s network for one batch size and box count. */
+  private static build(setup: OrtSetup, batch: number, boxes: number): ReturnType<typeof buildTrainingStep> {
+    return buildTrainingStep(setup.graph, {
+      batch,
+      boxes,
+      optimizer: optimizerSpec(setup.config),
+      weightDecay: setup.config.weightDecay,
+      labelSmoothing: setup.config.labelSmoothing,
+    });
   }
 
   private static async session(step: ReturnType<typeof buildTrainingStep>, provider: "cpu" | "cuda"): Promise<StepSession> {
     const session = await ort.InferenceSession.create(step.bytes!, { executionProviders: [provider], logSeverityLevel: 3, graphOptimizationLevel: "all" });
-    return { session, inputs: step.inputs, masks: step.masks, state: step.state, classes: step.classes };
+    return { session, inputs: step.inputs, masks: step.masks, rois: step.rois, targets: step.targets, state: step.state, classes: step.classes };
   }
 
-  private stepSession(batch: number): Promise<StepSession> {
-    let session = this.steps.get(batch);
+  private stepSession(batch: number, boxes = 0): Promise<StepSession> {
+    const key = stepKey(batch, boxes);
+    let session = this.steps.get(key);
     if (!session) {
-      const step = buildTrainingStep(this.setup.graph, {
-        batch,
-        optimizer: optimizerSpec(this.setup.config),
-        weightDecay: this.setup.config.weightDecay,
-        labelSmoothing: this.setup.config.labelSmoothing,
-      });
-      session = OrtEngine.session(step, this.provider);
-      this.steps.set(batch, session);
+      session = OrtEngine.session(OrtEngine.build(this.setup, batch, boxes), this.provider);
+      this.steps.set(key, session);
     }
     return session;
   }
 
-  /** Dropout masks of one step: each unit kept with probability 1 - rate, as 1 / (1 - rate). */
-  private masks(masks: readonly DropoutMask[], batch: number, seed: number): Record<string, ort.Tensor> {
+  /** Dropout masks of one step: each unit kept with probability 1 - rate, as 1 / (1 - rate); per-box masks have `boxes` rows per unit of `rows`. */
+  private masks(masks: readonly DropoutMask[], batch: number, seed: number, boxes = 0): Record<string, ort.Tensor> {
     const feeds: Record<string, ort.Tensor> = {};
     masks.forEach((mask, k) => {
       const random = seededRandom((seed ^ Math.imul(k + 1, 0x9e3779b1)) >>> 0);
-      const data = new Float32Array(batch * mask.rows * size(mask.shape));
+      const rows = (mask.perBox ? boxes : batch) * mask.rows;
+      const data = new Float32Array(rows * size(mask.shape));
       for (let i = 0; i < data.length; i++) data[i] = random() >= mask.rate ? mask.scale : 0;
-      feeds[mask.input] = tensor(data, [batch * mask.rows, ...mask.shape]);
+      feeds[mask.input] = tensor(data, [rows, ...mask.shape]);
     });
     return feeds;
+  }
+
+  /** The scalars of a step (learning rate, Adam's bias corrections) and the state. */
+  private stateFeeds(step: StepSession, lr: number): Record<string, ort.Tensor> {
+    const feeds: Record<string, ort.Tensor> = { [LEARNING_RATE]: tensor(Float32Array.of(lr), []) };
+    if (this.setup.config.optimizer === "adam") {
+      feeds[BIAS_CORRECTION1] = tensor(Float32Array.of(Math.fround(1 - this.accBeta1)), []);
+      feeds[BIAS_CORRECTION2] = tensor(Float32Array.of(Math.fround(1 - this.accBeta2)), []);
+    }
+    for (const s of step.state) feeds[s.input] = tensor(this.state.get(s.input)!, s.dims);
+    return feeds;
+  }
+
+  /** Runs a step; a finite loss moves the state on (a non-finite one leaves it as it was, for the loop to stop on). */
+  private async run(step: StepSession, feeds: Record<string, ort.Tensor>): Promise<{ loss: number; result: ort.InferenceSession.ReturnType }> {
+    const result = await step.session.run(feeds);
+    const loss = (result[LOSS]!.data as Float32Array)[0]!;
+    if (Number.isFinite(loss)) {
+      for (const s of step.state) if (s.next) this.state.set(s.input, result[s.next]!.data as Float32Array);
+      this.iterations++;
+      this.accBeta1 = Math.fround(this.accBeta1 * Math.fround(ADAM_DEFAULTS.beta1));
+      this.accBeta2 = Math.fround(this.accBeta2 * Math.fround(ADAM_DEFAULTS.beta2));
+    }
+    return { loss, result };
   }
 
   async step(batch: TrainingBatch, lr: number): Promise<{ loss: number; correct: number }> {
@@ -217,26 +292,12 @@ export class OrtEngine implements TrainingEngine {
     if (n !== batch.labels.length) throw new Error(`internal: ${n} views for ${batch.labels.length} labels`);
     const step = await this.stepSession(n);
     const feeds: Record<string, ort.Tensor> = {};
-    for (const [name, value] of Object.entries(namedFeeds(step.inputs, views, this.setup.flows))) feeds[name] = host(value);
+    for (const [name, value] of Object.entries(namedFeeds(step.inputs, views, this.setup.flows ?? []))) feeds[name] = host(value);
     const onehot = new Float32Array(n * step.classes);
     batch.labels.forEach((label, i) => (onehot[i * step.classes + label] = 1));
     feeds[LABELS] = tensor(onehot, [n, step.classes]);
-    feeds[LEARNING_RATE] = tensor(Float32Array.of(lr), []);
-    if (this.setup.config.optimizer === "adam") {
-      feeds[BIAS_CORRECTION1] = tensor(Float32Array.of(Math.fround(1 - this.accBeta1)), []);
-      feeds[BIAS_CORRECTION2] = tensor(Float32Array.of(Math.fround(1 - this.accBeta2)), []);
-    }
-    Object.assign(feeds, this.masks(step.masks, n, batch.dropoutSeed));
-    for (const s of step.state) feeds[s.input] = tensor(this.state.get(s.input)!, s.dims);
-    const result = await step.session.run(feeds);
-    const loss = (result[LOSS]!.data as Float32Array)[0]!;
-    // A non-finite loss leaves the state as it was, for the loop to stop on.
-    if (Number.isFinite(loss)) {
-      for (const s of step.state) if (s.next) this.state.set(s.input, result[s.next]!.data as Float32Array);
-      this.iterations++;
-      this.accBeta1 = Math.fround(this.accBeta1 * Math.fround(ADAM_DEFAULTS.beta1));
-      this.accBeta2 = Math.fround(this.accBeta2 * Math.fround(ADAM_DEFAULTS.beta2));
-    }
+    Object.assign(feeds, this.masks(step.masks, n, batch.dropoutSeed), this.stateFeeds(step, lr));
+    const { loss, result } = await this.run(step, feeds);
     const scores = result[SCORES]!.data as Float32Array;
     let correct = 0;
     batch.labels.forEach((label, i) => {
@@ -257,10 +318,27 @@ export class OrtEngine implements TrainingEngine {
     const { session, inputs, state } = await this.evaluation;
     const views = mergeViews(parts);
     const feeds: Record<string, ort.Tensor> = {};
-    for (const [name, value] of Object.entries(namedFeeds(inputs, views, this.setup.flows))) feeds[name] = host(value);
+    for (const [name, value] of Object.entries(namedFeeds(inputs, views, this.setup.flows ?? []))) feeds[name] = host(value);
     for (const s of state) feeds[s.input] = tensor(this.state.get(s.input)!, s.dims);
     const output = (await session.run(feeds, [OUTPUT]))[OUTPUT]!;
     return { values: output.data as Float32Array, classes: output.dims[1]! };
+  }
+
+  async minimizeTask(batch: TaskBatch, lr: number, dropoutSeed: number): Promise<number> {
+    const { examples: n, boxes } = taskBatchRows(this.setup.graph, batch);
+    const step = await this.stepSession(n, boxes);
+    const feeds = taskFeeds(step, this.setup.graph.task as TargetedTask, batch);
+    Object.assign(feeds, this.masks(step.masks, n, dropoutSeed, boxes), this.stateFeeds(step, lr));
+    return (await this.run(step, feeds)).loss;
+  }
+
+  async withModel<R>(use: (model: tf.LayersModel) => R | Promise<R>): Promise<R> {
+    const model = await this.model();
+    try {
+      return await use(model);
+    } finally {
+      model.dispose();
+    }
   }
 
   async checkpoint(progress: Progress): Promise<CheckpointContents> {

@@ -12,12 +12,13 @@ import { emitTfjs } from "../../backends/tfjs/emit.js";
 import type { IrGraph } from "../../ir/graph.js";
 import { lossHeads } from "../../ir/scores.js";
 import { softmaxCrossEntropy } from "../../semantics/tasks/classification.js";
+import { taskLoss, type TargetedTask } from "../../semantics/tasks/index.js";
 import { modelWithWeights } from "../../weights/model.js";
 import { WeightStore } from "../../weights/store.js";
 import type { CheckpointContents, NamedTensor, Progress } from "../checkpoint.js";
 import { graphFeeds } from "../streams.js";
 import { TFJS_ALGEBRA } from "../tensor-algebra.js";
-import type { EngineConfig, EngineSetup, ModelSetup, TrainingBatch, TrainingEngine, ViewScorer } from "./engine.js";
+import type { EngineConfig, EngineSetup, ModelSetup, TaskBatch, TaskEngine, TrainingBatch, TrainingEngine, ViewScorer } from "./engine.js";
 
 /** Optimizer variables that `getWeights` leaves out (Adam's accumulated beta powers). */
 const HIDDEN_SCALARS = ["accBeta1", "accBeta2"] as const;
@@ -148,7 +149,8 @@ export function graphModel(graph: IrGraph, weights: readonly NamedTensor[], desc
 /**
  * A tfjs model with its optimizer, whatever the model reads: one optimizer step of any objective
  * over its trainable weights, and its state as a checkpoint (restored exactly). Classification's
- * engine (`TfjsEngine`) builds on it, and so does a localizer's trainer (its loss is BMN's).
+ * engine (`TfjsEngine`) builds on it, and so does the engine of localizers and detectors
+ * (`TfjsTaskEngine`, their loss `taskLoss`).
  */
 export class TfjsOptimization {
   readonly name = "tfjs" as const;
@@ -183,12 +185,6 @@ export class TfjsOptimization {
     }
     model.setUserDefinedMetadata(setup.metadata as object);
     return { model, optimizer };
-  }
-
-  /** A model of any task with its optimizer on the active tfjs backend. */
-  static async start(setup: ModelSetup): Promise<TfjsOptimization> {
-    const { model, optimizer } = await TfjsOptimization.build(setup);
-    return new TfjsOptimization(model, optimizer);
   }
 
   /**
@@ -273,5 +269,44 @@ export class TfjsEngine extends TfjsOptimization implements TrainingEngine {
     }, lr);
     tf.dispose([labels, ...inputs]);
     return { loss, correct: correct ?? 0 };
+  }
+}
+
+/** The task's loss (`taskLoss`, without the L2 term) of a localizer's or a detector's tfjs model on a batch, in training or inference mode. */
+export function tfjsTaskLoss(graph: IrGraph, model: tf.LayersModel, batch: TaskBatch, training: boolean): tf.Scalar {
+  return tf.tidy(() => {
+    const inputs = batch.inputs.map((t) => tf.tensor(t.data, [...t.shape]));
+    const targets = Object.fromEntries(Object.entries(batch.targets).map(([key, t]) => [key, tf.tensor(t.data, [...t.shape])]));
+    const applied = model.apply(inputs.length === 1 ? inputs[0]! : inputs, { training }) as tf.Tensor | tf.Tensor[];
+    return taskLoss(TFJS_ALGEBRA, graph.task as TargetedTask, Array.isArray(applied) ? applied : [applied], targets) as tf.Scalar;
+  });
+}
+
+/**
+ * The tfjs engine of a localizer or a detector: each step minimises `taskLoss` (BMN's loss, or
+ * the per-box binary cross-entropy) of the model's outputs in training mode, plus the L2 term.
+ */
+export class TfjsTaskEngine extends TfjsOptimization implements TaskEngine {
+  private constructor(
+    private readonly setup: ModelSetup,
+    trained: tf.LayersModel,
+    optimizer: tf.Optimizer,
+  ) {
+    super(trained, optimizer);
+  }
+
+  /** The engine of a localizer or a detector on the active tfjs backend. */
+  static async create(setup: ModelSetup): Promise<TfjsTaskEngine> {
+    const { model, optimizer } = await TfjsOptimization.build(setup);
+    return new TfjsTaskEngine(setup, model, optimizer);
+  }
+
+  async minimizeTask(batch: TaskBatch, lr: number): Promise<number> {
+    const decay = weightDecayTerm(this.trained, this.setup.config.weightDecay);
+    return (await this.minimize(() => ({ loss: decay(tfjsTaskLoss(this.setup.graph, this.trained, batch, true)) }), lr)).loss;
+  }
+
+  async withModel<R>(use: (model: tf.LayersModel) => R | Promise<R>): Promise<R> {
+    return use(this.trained);
   }
 }

@@ -1,24 +1,20 @@
 /**
- * A localizer's trainer (see src/runtime/trainer.ts), on the tfjs engine's optimizer
- * (`TfjsOptimization`: the ONNX training step has classification's loss only): batches of whole
- * videos' feature sequences
- * with BMN's targets (the label maps of labels.ts, from each video's actions mapped onto the span
- * its features cover), BMN's loss over the tfjs algebra (src/semantics/tasks/localization.ts) with
- * its sampling noise drawn from the seed, epoch and step (so a resumed run draws the same), and a
- * validation pass that reports the loss and AR@10, AR@100 and the AUC of BMN's post-processed
- * proposals against the validation videos' actions.
+ * A localizer's trainer (`targetedTrainer` of src/runtime/trainer.ts, on either engine): batches
+ * of whole videos' feature sequences with BMN's targets (the label maps of labels.ts, from each
+ * video's actions mapped onto the span its features cover) for BMN's loss
+ * (src/semantics/tasks/localization.ts), its sampling noise drawn from the step's generator (so a
+ * resumed run draws the same), and validation figures AR@10, AR@100 and the AUC of BMN's
+ * post-processed proposals against the validation videos' actions.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { FeatureSplits, FeatureVideo } from "../../data/features.js";
 import { DataError } from "../../data/issues.js";
-import { seededRandom } from "../../data/motion.js";
 import type { IrGraph } from "../../ir/graph.js";
-import { bmnLoss, type BmnTargets } from "../../semantics/tasks/localization.js";
-import { TFJS_ALGEBRA } from "../tensor-algebra.js";
-import type { EngineStart } from "../engines/engine.js";
-import { TfjsOptimization, weightDecayTerm } from "../engines/tfjs.js";
+import type { BmnTargets } from "../../semantics/tasks/localization.js";
+import type { EngineStart, TaskBatch } from "../engines/engine.js";
+import type { HostTensor } from "../onnx.js";
 import type { TrainOptions } from "../train.js";
-import { epochOrder, type TaskStep, type TaskTrainer, type Validation } from "../trainer.js";
+import { targetedTrainer, type TaskTrainer } from "../trainer.js";
 import { bmMask, bmnLabels, toFraction, type BmnLabels } from "./labels.js";
 import { averageRecall } from "./metrics.js";
 import { localizeSegments } from "./proposals.js";
@@ -79,31 +75,20 @@ function noise(random: () => number, size: number): Float32Array {
   return Float32Array.from({ length: size }, random);
 }
 
-/** A batch's tensors: the features and BMN's targets. */
-function batchTensors(
-  videos: readonly FeatureVideo[],
-  labels: ReadonlyMap<string, BmnLabels>,
-  geometry: LocalizerGeometry,
-  mask: tf.Tensor,
-  random: () => number,
-): { input: tf.Tensor; targets: BmnTargets<tf.Tensor> } {
+/** A batch: the features [N, T, F] and BMN's targets (the label maps, the mask, sampling noise from `random`). */
+function localizerBatch(videos: readonly FeatureVideo[], labels: ReadonlyMap<string, BmnLabels>, geometry: LocalizerGeometry, random: () => number): TaskBatch {
   const { positions: T, features: F, durations: D } = geometry;
   const n = videos.length;
   const of = (key: keyof BmnLabels) => stack(videos, (v) => labels.get(v.id)![key]);
-  return {
-    input: tf.tensor3d(
-      stack(videos, (v) => v.features),
-      [n, T, F],
-    ),
-    targets: {
-      start: tf.tensor2d(of("start"), [n, T]),
-      end: tf.tensor2d(of("end"), [n, T]),
-      iou: tf.tensor3d(of("iou"), [n, D, T]),
-      mask,
-      noiseMid: tf.tensor3d(noise(random, n * D * T), [n, D, T]),
-      noiseLow: tf.tensor3d(noise(random, n * D * T), [n, D, T]),
-    },
+  const targets: BmnTargets<HostTensor> = {
+    start: { data: of("start"), shape: [n, T] },
+    end: { data: of("end"), shape: [n, T] },
+    iou: { data: of("iou"), shape: [n, D, T] },
+    mask: { data: bmMask(T, D), shape: [D, T] },
+    noiseMid: { data: noise(random, n * D * T), shape: [n, D, T] },
+    noiseLow: { data: noise(random, n * D * T), shape: [n, D, T] },
   };
+  return { inputs: [{ data: stack(videos, (v) => v.features), shape: [n, T, F] }], targets: { ...targets } };
 }
 
 /** One video's outputs as post-processing reads them, from the batch outputs at row `i`. */
@@ -154,88 +139,43 @@ export function proposalRecall(videos: readonly FeatureVideo[], proposals: reado
   return { "AR@10": curve.averageRecall[9]!, "AR@100": curve.averageRecall[99]!, AUC: curve.auc };
 }
 
-/** The trainer of a localizer on feature splits, from fresh weights or a checkpoint. */
+/** The trainer of a localizer on feature splits, from fresh weights or a checkpoint (see `targetedTrainer`). */
 export async function localizationTrainer(graph: IrGraph, splits: FeatureSplits, start: EngineStart, options: TrainOptions): Promise<TaskTrainer> {
   checkFeatureFit(graph, splits);
-  if (options.engine === "ort")
-    throw new Error(`${graph.name} is a localizer: it trains on the tfjs engine (the ONNX training step has classification's loss only)`);
-  const { config } = options;
-  const seed = options.seed ?? 0;
   const geometry = localizerGeometry(graph);
   const train = splits.train.filter((v) => v.segments.length > 0);
-  const labels = new Map([...train, ...splits.val].map((v) => [v.id, labelsOf(v, geometry)]));
+  const val = splits.val.filter((v) => v.segments.length > 0);
+  const labels = new Map([...train, ...val].map((v) => [v.id, labelsOf(v, geometry)]));
   const extractor = splits.manifest.extractor;
-  // What localizing with the model needs: the action classes and how its features were extracted.
-  const metadata = {
-    vnet: {
-      network: graph.name,
-      task: "localization",
-      classNames: splits.classNames,
-      features: {
-        spec: extractor.spec,
-        network: extractor.network,
-        weights: extractor.weights,
-        layer: extractor.layer,
-        length: extractor.length,
-        step: extractor.step,
-        scale: extractor.scale,
-      },
-    },
-  };
-  const engine = await TfjsOptimization.start({ graph, config, seed, start, metadata });
-  const model = await engine.model();
-  const mask = tf.tensor2d(bmMask(geometry.positions, geometry.durations), [geometry.durations, geometry.positions]);
-  const decay = weightDecayTerm(model, config.weightDecay);
-  const lossOf = (input: tf.Tensor, targets: BmnTargets<tf.Tensor>, training: boolean) => {
-    const [start, end, confidence] = model.apply(input, { training }) as tf.Tensor[];
-    return bmnLoss(TFJS_ALGEBRA, start!, end!, confidence!, targets).total as tf.Scalar;
-  };
-  const free = (input: tf.Tensor, targets: BmnTargets<tf.Tensor>) =>
-    tf.dispose([input, targets.start, targets.end, targets.iou, targets.noiseMid, targets.noiseLow]);
-  return {
+  return targetedTrainer(graph, start, options, {
     unit: "videos",
     classNames: splits.classNames,
-    engine,
-    reason: options.engine === "auto" ? "a localizer trains on tfjs: the ONNX training step has classification's loss only" : "",
-    issues: [],
-    epoch(epoch) {
-      const order = epochOrder(train.length, seed, epoch).map((k) => train[k]!);
-      const steps = Math.ceil(order.length / config.batch);
-      async function* batches(): AsyncGenerator<TaskStep> {
-        for (let step = 0; step < steps; step++) {
-          const videos = order.slice(step * config.batch, (step + 1) * config.batch);
-          const random = seededRandom((seed * 1000003 + epoch * 7919 + step * 104729 + 41) >>> 0);
-          yield {
-            size: videos.length,
-            run: async (lr) => {
-              const { input, targets } = batchTensors(videos, labels, geometry, mask, random);
-              try {
-                return await engine.minimize(() => ({ loss: decay(lossOf(input, targets, true)) }), lr);
-              } finally {
-                free(input, targets);
-              }
-            },
-          };
-        }
-      }
-      return { steps, batches: batches() };
+    // What localizing with the model needs: the action classes and how its features were extracted.
+    metadata: {
+      vnet: {
+        network: graph.name,
+        task: "localization",
+        classNames: splits.classNames,
+        features: {
+          spec: extractor.spec,
+          network: extractor.network,
+          weights: extractor.weights,
+          layer: extractor.layer,
+          length: extractor.length,
+          step: extractor.step,
+          scale: extractor.scale,
+        },
+      },
     },
-    async validate(): Promise<Validation> {
-      const val = splits.val.filter((v) => v.segments.length > 0);
-      if (val.length === 0) return { loss: NaN };
-      // The same noise every epoch, so validation losses compare.
-      const random = seededRandom((seed * 1000003 + 0x5eed) >>> 0);
-      let loss = 0;
-      for (let at = 0; at < val.length; at += config.batch) {
-        const videos = val.slice(at, at + config.batch);
-        const { input, targets } = batchTensors(videos, labels, geometry, mask, random);
-        loss += tf.tidy(() => lossOf(input, targets, false).dataSync()[0]!) * videos.length;
-        free(input, targets);
-      }
-      const outputs = await runLocalizer(model, val, geometry, config.batch);
-      const proposals = outputs.map((o, i) => localizeSegments(o, val[i]!.span));
-      return { loss: loss / val.length, metrics: proposalRecall(val, proposals) };
+    train,
+    val,
+    batchOf: (videos, random) => localizerBatch(videos, labels, geometry, random),
+    async metrics(model, videos) {
+      const outputs = await runLocalizer(model, videos, geometry, options.config.batch);
+      return proposalRecall(
+        videos,
+        outputs.map((o, i) => localizeSegments(o, videos[i]!.span)),
+      );
     },
-    close: async () => mask.dispose(),
-  };
+  });
 }

@@ -19,6 +19,7 @@ import { unknownNameStaticRule } from "./unknown-name-static.js";
 import { unusedBindingRule } from "./unused-binding.js";
 import { unusedBlockRule } from "./unused-block.js";
 import { unusedImportRule } from "./unused-import.js";
+import { unusedParameterRule } from "./unused-parameter.js";
 import { unusedStreamRule } from "./unused-stream.js";
 
 /** Over the program's text, before any network is elaborated. */
@@ -31,4 +32,4 @@ export const NETWORK_SETTINGS_RULES: readonly NetworkSettingsRule[] = [className
 export const NETWORK_GRAPH_RULES: readonly NetworkGraphRule[] = [networkStructureRule, boxRowsRule, taskContractRule, unusedStreamRule];
 
 /** Over the program once every network is elaborated: what elaboration did not reach or use. */
-export const USAGE_RULES: readonly ProgramRule[] = [unknownNameStaticRule, unusedBlockRule, unusedImportRule, unusedBindingRule];
+export const USAGE_RULES: readonly ProgramRule[] = [unknownNameStaticRule, unusedBlockRule, unusedImportRule, unusedBindingRule, unusedParameterRule];

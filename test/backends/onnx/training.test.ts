@@ -1,6 +1,7 @@
 /**
- * The ONNX training step against the tfjs engine it must equal: for every tiny spec, the same
- * weights (trained-like values), the same batch of raw clips and labels; the gradient from ONNX
+ * The ONNX training step against the tfjs engine it must equal: for every tiny spec (classifiers,
+ * the tiny BMN on BMN's targets, the tiny detector on boxes and multi-hot labels), the same
+ * weights (trained-like values), the same batch of inputs and labels; the gradient from ONNX
  * Runtime ("gradients" mode of the step) must equal tfjs's autodiff of the tfjs engine's objective
  * (cpu backend) within 1e-4 relative as a whole and every weight's within its float32 noise (two
  * correct float32 implementations of a tiny network at batch 2 differ by up to ~5e-4 in the
@@ -19,14 +20,18 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { trainedLikeModel } from "../../../bench/lib/onnx-fixtures.js";
 import type { WeightSource } from "../../../src/backends/onnx/index.js";
 import { ADAM_DEFAULTS, BIAS_CORRECTION1, BIAS_CORRECTION2, LEARNING_RATE, type OptimizerSpec } from "../../../src/backends/onnx/training/optimizer.js";
-import { buildTrainingStep, LABELS, LOSS, type TrainingStepGraph } from "../../../src/backends/onnx/training/step.js";
+import { buildTrainingStep, LABELS, LOSS, targetInput, type TrainingStepGraph } from "../../../src/backends/onnx/training/step.js";
 import { readOnnx, type OnnxLayer, type OnnxModel, type OnnxTensor } from "../../../src/backends/onnx/read.js";
 import { seededRandom } from "../../../src/data/motion.js";
 import type { IrGraph } from "../../../src/ir/graph.js";
 import { storedWeightName as tfjsWeightName } from "../../../src/ir/weights.js";
-import { tfjsObjective } from "../../../src/runtime/engines/index.js";
+import { tfjsObjective, type TaskBatch } from "../../../src/runtime/engines/index.js";
+import { taskFeeds } from "../../../src/runtime/engines/ort.js";
+import { tfjsTaskLoss } from "../../../src/runtime/engines/tfjs.js";
+import type { HostTensor } from "../../../src/runtime/onnx.js";
+import { TASK_TARGETS, type TargetedTask } from "../../../src/semantics/tasks/index.js";
 import { mapOnnxWeights } from "../../../src/weights/import-onnx.js";
-import { checkSource, checkSpec } from "../../onnx-helpers.js";
+import { checkSource, checkSpec, randomBoxes } from "../../onnx-helpers.js";
 
 const ROOT = path.resolve(__dirname, "../../..");
 const TINY = path.join(ROOT, "specs/tiny");
@@ -133,6 +138,50 @@ function tfjsGradients(
   return result;
 }
 
+/** A detector's boxes per batch (more than the batch, so per-box and per-clip rows differ). */
+const BOXES = 3;
+
+/** A localizer's or a detector's batch: random inputs (boxes inside the clip), targets in [0, 1] (labels and BMN's mask 0 or 1). */
+function makeTaskBatch(graph: IrGraph, step: TrainingStepGraph, seed: number): TaskBatch {
+  const random = seededRandom(seed);
+  const inputs = graph.inputs.map((input): HostTensor => {
+    if (!input.boxes) return { data: uniform([BATCH, ...input.shape], random), shape: [BATCH, ...input.shape] };
+    const [height, width] = graph.inputs.find((i) => !i.boxes)!.shape.slice(-3, -1) as [number, number];
+    return { data: randomBoxes(step.boxes, BATCH, height, width, random), shape: [step.boxes, 5] };
+  });
+  const targets = Object.fromEntries(
+    TASK_TARGETS[graph.task as TargetedTask].map((key) => {
+      const dims = step.targets.find((t) => t.name === targetInput(key))!.dims;
+      const binary = key === "labels" || key === "mask";
+      return [key, { data: Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => (binary ? (random() < 0.4 ? 1 : 0) : random())), shape: dims }];
+    }),
+  );
+  return { inputs, targets };
+}
+
+/** All-ones dropout masks (dropout compared at rate 0). */
+function onesMasks(step: TrainingStepGraph): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const mask of step.masks) {
+    const rows = (mask.perBox ? step.boxes : BATCH) * mask.rows;
+    feeds[mask.input] = new ort.Tensor("float32", new Float32Array(rows * mask.shape.reduce((a, b) => a * b, 1)).fill(1), [rows, ...mask.shape]);
+  }
+  return feeds;
+}
+
+/** The tfjs engine's loss (`tfjsTaskLoss`) and gradients of a localizer or a detector on a batch; updates the model's moving statistics. */
+function tfjsTaskGradients(model: tf.LayersModel, graph: IrGraph, batch: TaskBatch): { loss: number; grads: Map<string, Float32Array> } {
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const byVariable = new Map(model.trainableWeights.map((w) => [(w.read() as tf.Variable).name, w.originalName]));
+  const { value, grads } = tf.variableGrads(() => tfjsTaskLoss(graph, model, batch, true), variables);
+  const result = {
+    loss: value.dataSync()[0]!,
+    grads: new Map(Object.entries(grads).map(([name, g]) => [byVariable.get(name)!, g.dataSync() as Float32Array])),
+  };
+  tf.dispose([value, ...Object.values(grads)]);
+  return result;
+}
+
 /**
  * Operators of the catalogue that no spec of specs/ uses (so neither the tiny specs here nor
  * every-spec.test.ts reach them): each trains too, and its gradient equals tfjs's.
@@ -174,21 +223,27 @@ describe("ONNX training step: gradients equal the tfjs engine's", () => {
     it(name, async () => {
       const graph = load();
       const model = tfjsModel(graph, 7);
-      const step = buildTrainingStep(graph, { batch: BATCH, optimizer: sgd, weightDecay: 0, mode: "gradients" });
-      if (graph.task !== "classification") {
-        // The step builds the classification loss; other tasks (tiny_bmn) train on the tfjs engine.
-        expect(step.diagnostics.map((d) => d.code)).toEqual(["VN081"]);
-        return;
-      }
+      const boxes = graph.task === "detection" ? BOXES : 0;
+      const step = buildTrainingStep(graph, { batch: BATCH, boxes, optimizer: sgd, weightDecay: 0, mode: "gradients" });
       expect(step.diagnostics).toEqual([]);
-      const batch = makeBatch(step, 3);
-      const feeds = { ...batch.feeds, ...stateFeeds(step, model) };
+      // A classifier's batch of clips and labels, or a localizer's / detector's inputs and targets.
+      const batch = graph.task === "classification" ? makeBatch(step, 3) : undefined;
+      const tasked = graph.task === "classification" ? undefined : makeTaskBatch(graph, step, 3);
+      const feeds = { ...(batch ? batch.feeds : { ...taskFeeds(step, graph.task as TargetedTask, tasked!), ...onesMasks(step) }), ...stateFeeds(step, model) };
       const session = await ort.InferenceSession.create(step.bytes!, { logSeverityLevel: 3 });
       const result = await session.run(feeds);
       await session.release();
 
+      /** The tfjs engine's loss and gradients, its inputs scaled by `jitter` (1 + jitter(x) per element). */
+      const referenceOf = (jitter?: (t: tf.Tensor) => tf.Tensor) => {
+        if (batch) return tfjsGradients(model, graph, jitter ? batch.tfjsInputs.map(jitter) : batch.tfjsInputs, batch.labels);
+        const inputs = tasked!.inputs.map((t, i) =>
+          jitter && !graph.inputs[i]!.boxes ? { data: tf.tidy(() => jitter(tf.tensor(t.data, [...t.shape])).dataSync() as Float32Array), shape: t.shape } : t,
+        );
+        return tfjsTaskGradients(model, graph, { inputs, targets: tasked!.targets });
+      };
       const initial = model.getWeights().map((w) => w.clone());
-      const reference = tfjsGradients(model, graph, batch.tfjsInputs, batch.labels);
+      const reference = referenceOf();
       const byName = new Map(model.weights.map((w) => [w.originalName, w]));
       // tfjs updated the moving statistics during the call: the step's outputs must hold the same.
       for (const s of step.state.filter((t) => t.kind === "statistic")) {
@@ -225,18 +280,17 @@ describe("ONNX training step: gradients equal the tfjs engine's", () => {
       let noise = { global: 0, perTensor: new Map<string, number>() };
       if (error.global > 1e-4 || [...error.perTensor.values()].some((e) => e > 1e-3)) {
         model.setWeights(initial);
-        const jittered = batch.tfjsInputs.map((t) =>
-          tf.tidy(() => tf.mul(t, tf.add(1, tf.mul(1.2e-7, tf.sub(tf.randomUniform(t.shape, 0, 1, "float32", 5), 0.5))))),
+        noise = errors(
+          referenceOf((t) => tf.tidy(() => tf.mul(t, tf.add(1, tf.mul(1.2e-7, tf.sub(tf.randomUniform(t.shape, 0, 1, "float32", 5), 0.5)))))).grads,
+          reference.grads,
         );
-        noise = errors(tfjsGradients(model, graph, jittered, batch.labels).grads, reference.grads);
-        tf.dispose(jittered);
       }
       for (const [name, e] of error.perTensor)
         expect(e, `gradient of ${name} (reference noise ${(noise.perTensor.get(name) ?? 0).toExponential(1)})`).toBeLessThan(
           Math.max(1e-3, 10 * (noise.perTensor.get(name) ?? 0)),
         );
       expect(error.global, `relative error of the gradient (reference noise ${noise.global.toExponential(1)})`).toBeLessThan(Math.max(1e-4, 10 * noise.global));
-      tf.dispose([...initial, ...batch.tfjsInputs]);
+      tf.dispose([...initial, ...(batch?.tfjsInputs ?? [])]);
       model.dispose();
     });
   }

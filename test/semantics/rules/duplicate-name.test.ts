@@ -10,7 +10,7 @@ describe("VN016 duplicate-name", () => {
   });
 
   it("reports a block parameter given twice", () => {
-    const r = checkText("block b(k, k) {\n  input x\n  output x\n}\n");
+    const r = checkText("block b(k, k) {\n  input x\n  output x -> conv3d(k, kernel = 1)\n}\n");
     expect(codes(r)).toEqual(["VN016"]);
     expect(r.diagnostics[0]!.message).toBe("parameter `k` appears twice");
   });

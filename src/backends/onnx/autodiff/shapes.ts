@@ -101,6 +101,7 @@ const RULES: Readonly<Record<string, ShapeRule>> = {
   Sigmoid: same,
   Tanh: same,
   Exp: same,
+  Softplus: same,
   Log: same,
   Sqrt: same,
   Reciprocal: same,

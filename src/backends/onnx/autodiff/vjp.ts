@@ -476,6 +476,8 @@ const VJP_RULES: Readonly<Record<string, VjpRule>> = {
     return t.mul(g, t.op("Sub", [t.scalar(1), t.mul(y, y, ctx.name("y2"))], ctx.name("slope")), ctx.name("dx"));
   }),
   Exp: unary((ctx, g, _x, y) => ctx.tape.mul(g, y, ctx.name("dx"))),
+  // d softplus(x) / dx = sigmoid(x), from the input: 1 - exp(-y) loses every digit where y is tiny.
+  Softplus: unary((ctx, g, x) => ctx.tape.mul(g, ctx.tape.op("Sigmoid", [x], ctx.name("slope")), ctx.name("dx"))),
   Log: unary((ctx, g, x) => ctx.tape.op("Div", [g, x], ctx.name("dx"))),
   Sqrt: unary((ctx, g, _x, y) => ctx.tape.mul(ctx.tape.op("Div", [g, y], ctx.name("g_y")), ctx.tape.scalar(0.5), ctx.name("dx"))),
   Reciprocal: unary((ctx, g, _x, y) => ctx.tape.neg(ctx.tape.mul(g, ctx.tape.mul(y, y, ctx.name("y2")), ctx.name("gy2")), ctx.name("dx"))),

@@ -2,8 +2,8 @@
  * The tasks' tensor algebra (src/semantics/tasks/algebra.ts) on an ONNX graph: each operation adds
  * one ONNX node to the training step through the autodiff's tape (so every tensor has its static
  * shape), which is how the training step computes a task's loss from the same formula the tfjs
- * engine evaluates. Every node used here has a VJP rule, except Greater (a mask from targets) and
- * logSigmoid's Softplus (detection, which trains on tfjs only).
+ * engine evaluates. Every node used here has a VJP rule, except Greater (a mask from targets, which
+ * carries no gradient).
  */
 import type { TensorAlgebra } from "../../../semantics/tasks/algebra.js";
 import type { Tape } from "../autodiff/tape.js";
@@ -26,7 +26,6 @@ export function onnxAlgebra(tape: Tape, base: string): TensorAlgebra<string> {
     minimum: (a, b) => op("Min", [a, b]),
     log: (a) => op("Log", [a]),
     logSoftmax: (a) => op("LogSoftmax", [a], { axis: attr.int(-1) }),
-    // Detection's loss; the ONNX training step refuses detectors (VN081), so Softplus needs no VJP rule yet.
     logSigmoid: (a) => op("Neg", [op("Softplus", [op("Neg", [a])])]),
     sum: (a, axis) => tape.reduceSum(a, axis === undefined ? allAxes(a) : [axisOf(a, axis)], false, name("ReduceSum")),
     mean: (a, axis) => op("ReduceMean", [a], { axes: attr.ints(axis === undefined ? allAxes(a) : [axisOf(a, axis)]), keepdims: attr.int(0) }),

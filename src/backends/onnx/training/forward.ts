@@ -12,7 +12,12 @@
  * - lstm / gru: unrolled over the clip's frames in Keras's gate order (LSTM i, f, c, o; GRU z, r, h
  *   with the reset gate applied before the recurrent product), sigmoid gates, zero initial state,
  *   so that their weights stay in vnet's layout and every step is made of differentiable primitives;
- *   their `dropout` masks the inputs with one mask per sequence (another input of the step).
+ *   their `dropout` masks the inputs with one mask per sequence (another input of the step);
+ * - roi_align: ONNX's RoiAlign has no gradient in stock ONNX Runtime, so the step multiplies the
+ *   map's positions [N x H x W, C] by the boxes' sampling matrix [K x PH x PW, N x H x W]
+ *   (src/ops/roi-align.ts, what the tfjs layer multiplies by), an input the runtime computes from
+ *   the batch's boxes: MatMul, whose VJP gives the features' gradient (the boxes get none).
+ * Per-box tensors (after a roi_align) have K rows, the step's box count, instead of the batch.
  * Every weight and statistic is a graph input named as the IR names it
  * (`layer1.0.conv1.conv3d.kernel`), in ONNX's layout, so the runtime holds each one once, between
  * steps and across sessions; the step updates the trainable ones and the statistics it recomputes.
@@ -23,6 +28,7 @@ import { emitNode, emitterFor, type Emitter, type EmitContext, type EmitState, t
 import { emitInputs } from "../inputs.js";
 import { Arranger, channelsFirst, channelsLast, type Value } from "../layout.js";
 import { reversibleLayout, type ReversibleLayout, type WeightSource } from "../weights.js";
+import { roiAlignGeometry, type RoiAlignGeometry, type RoiAlignMap } from "../../../ops/roi-align.js";
 
 /** A tensor the training step reads as an input and (for state it updates) writes as an output. */
 export interface BoundWeight {
@@ -45,6 +51,17 @@ export interface DropoutMask {
   readonly rate: number;
   /** The value of a kept unit, 1 / (1 - rate) as float32 arithmetic gives it. */
   readonly scale: number;
+  /** The mask is per box: its first axis is the step's box count K x rows, not the batch's. */
+  readonly perBox?: true;
+}
+
+/** A roi_align's sampling matrix [K x PH x PW, N x H x W], fed per step from the boxes (`roiAlignMatrix`). */
+export interface RoiSampling {
+  readonly input: string;
+  /** The model input holding the boxes [K, 5]. */
+  readonly boxes: string;
+  readonly map: RoiAlignMap;
+  readonly geometry: RoiAlignGeometry;
 }
 
 /** The new value of a batch-norm moving statistic. */
@@ -60,6 +77,9 @@ export interface TrainingForward {
   readonly weights: readonly BoundWeight[];
   readonly masks: readonly DropoutMask[];
   readonly statistics: readonly StatisticUpdate[];
+  readonly rois: readonly RoiSampling[];
+  /** A value's tensor channels-last, as the IR (and tfjs) hold it. */
+  arrangeLast(value: Value): string;
   /** For each IR node, the ONNX nodes it emitted [first, end) (to locate a problem at its layer). */
   readonly spans: ReadonlyMap<number, readonly [number, number]>;
 }
@@ -67,6 +87,8 @@ export interface TrainingForward {
 export interface TrainingForwardOptions {
   /** The batch size the step is built for (batch-norm counts and mask shapes depend on it). */
   readonly batch: number;
+  /** A detector's box count K: the rows of every per-box tensor. */
+  readonly boxes?: number;
   /** "train" (default): the training-mode overrides; "infer": the exporter's emitters only, batch left symbolic. */
   readonly mode?: "train" | "infer";
 }
@@ -143,20 +165,45 @@ function batchNorm(batch: number, updates: StatisticUpdate[]): Emitter {
 }
 
 /** Dropout as a product with a mask input. */
-function dropout(masks: DropoutMask[], batch: number, rows: number): Emitter {
+function dropout(masks: DropoutMask[], rows: Rows): Emitter {
   return (ctx) => {
     const x = ctx.inputs[0]!;
     const rate = (ctx.node.args.rate as number | undefined) ?? 0;
     if (!(rate > 0)) return x;
     const shape = x.order.slice(1).map((a) => x.shape[a - 1]!);
-    const input = ctx.graph.input(`${ctx.name()}/mask`, [batch * rows, ...shape]);
-    masks.push({ input, shape, rows, rate, scale: fround(1 / fround(1 - rate)) });
+    const input = ctx.graph.input(`${ctx.name()}/mask`, [rows.count * rows.perExample, ...shape]);
+    masks.push({ input, shape, rows: rows.perExample, rate, scale: fround(1 / fround(1 - rate)), ...(rows.perBox ? { perBox: true as const } : {}) });
     return { name: ctx.graph.op("Mul", [x.name, input], ctx.name()), order: x.order, shape: ctx.node.shape };
   };
 }
 
+/** How many rows an IR node's tensors have: `count` (the batch N, or K boxes where `perBox`) x `perExample` (a clip's frames inside per_frame). */
+interface Rows {
+  readonly count: number;
+  readonly perExample: number;
+  readonly perBox: boolean;
+  /** The batch N (a roi_align's map). */
+  readonly batch: number;
+}
+
+/** RoIAlign as the sampling matrix (an input) times the map's positions. */
+function roiAlignByMatrix(rois: RoiSampling[], boxes: string, rows: Rows): Emitter {
+  return (ctx) => {
+    const features = ctx.inputs[0]!;
+    const [height, width, channels] = features.shape as [number, number, number];
+    const geometry = roiAlignGeometry(ctx.node.args);
+    const [ph, pw] = geometry.resolution;
+    const columns = rows.batch * height * width;
+    const positions = reshape(ctx, ctx.arrange(features, channelsLast(4)), [columns, channels], "positions");
+    const input = ctx.graph.input(`${ctx.name()}/samples`, [rows.count * ph * pw, columns]);
+    rois.push({ input, boxes, map: { batch: rows.batch, height, width }, geometry });
+    const bins = ctx.graph.op("MatMul", [input, positions], ctx.name("bins"));
+    return result(ctx, reshape(ctx, bins, [rows.count, ph, pw, channels], ""), channelsLast(4));
+  };
+}
+
 /** LSTM / GRU unrolled over time in Keras's gate layout (the weights stay as vnet holds them). */
-function recurrent(cell: "lstm" | "gru", masks: DropoutMask[], batch: number, rows: number, train: boolean): Emitter {
+function recurrent(cell: "lstm" | "gru", masks: DropoutMask[], rows: Rows, train: boolean): Emitter {
   const gates = cell === "lstm" ? 4 : 3;
   return (ctx) => {
     const x = ctx.inputs[0]!;
@@ -166,8 +213,15 @@ function recurrent(cell: "lstm" | "gru", masks: DropoutMask[], batch: number, ro
     let sequence = ctx.arrange(x, channelsLast(3));
     const rate = (ctx.node.args.dropout as number | undefined) ?? 0;
     if (train && rate > 0) {
-      const input = ctx.graph.input(`${ctx.name()}/input_mask`, [batch * rows, features]);
-      masks.push({ input, shape: [features], rows, rate, scale: fround(1 / fround(1 - rate)) });
+      const input = ctx.graph.input(`${ctx.name()}/input_mask`, [rows.count * rows.perExample, features]);
+      masks.push({
+        input,
+        shape: [features],
+        rows: rows.perExample,
+        rate,
+        scale: fround(1 / fround(1 - rate)),
+        ...(rows.perBox ? { perBox: true as const } : {}),
+      });
       const lifted = ctx.graph.op("Unsqueeze", [input, ctx.graph.intConstant(`${ctx.name("mask_axis")}`, [1], [1])], ctx.name("input_mask_t"));
       sequence = op("Mul", [sequence, lifted], "masked");
     }
@@ -223,20 +277,21 @@ function recurrent(cell: "lstm" | "gru", masks: DropoutMask[], batch: number, ro
 function trainingEmitter(
   node: IrNode,
   mode: "train" | "infer",
-  batch: number,
-  rows: number,
-  masks: DropoutMask[],
-  updates: StatisticUpdate[],
+  rows: Rows,
+  out: Pick<TrainingForward, "masks" | "statistics" | "rois"> & { readonly boxesOf: (id: number) => string },
 ): Emitter | undefined {
   const train = mode === "train";
+  const masks = out.masks as DropoutMask[];
   switch (node.op) {
     case "bn":
-      return node.frozen || !train ? emitterFor("bn") : batchNorm(batch * rows, updates);
+      return node.frozen || !train ? emitterFor("bn") : batchNorm(rows.count * rows.perExample, out.statistics as StatisticUpdate[]);
     case "dropout":
-      return train ? dropout(masks, batch, rows) : emitterFor("dropout");
+      return train ? dropout(masks, rows) : emitterFor("dropout");
     case "lstm":
     case "gru":
-      return recurrent(node.op, masks, batch, rows, train);
+      return recurrent(node.op, masks, rows, train);
+    case "roi_align":
+      return train ? roiAlignByMatrix(out.rois as RoiSampling[], out.boxesOf(node.inputs[1]!), rows) : emitterFor("roi_align");
     default:
       return emitterFor(node.op);
   }
@@ -267,7 +322,11 @@ export function emitTrainingForward(builder: GraphBuilder, graph: IrGraph, optio
   const state: EmitState = { graph: builder, arranger: new Arranger(builder), weights: NO_VALUES, bindWeight };
   const masks: DropoutMask[] = [];
   const statistics: StatisticUpdate[] = [];
+  const rois: RoiSampling[] = [];
   const values = emitInputs(state, graph);
+  const boxesOf = (id: number) => graph.inputs.find((i) => i.node === id)!.name;
+  // Nodes with one row per box: a roi_align and everything computed from its output.
+  const perBox = new Set<number>();
   const spans = new Map<number, readonly [number, number]>();
   // Rows of each node's tensors per example: inside a lowered per_frame, a clip's frames are rows of the batch.
   const rows = new Map<number, number>();
@@ -279,7 +338,15 @@ export function emitTrainingForward(builder: GraphBuilder, graph: IrGraph, optio
       node.op === "fold_time" ? from * byId.get(node.inputs[0]!)!.shape[0]! : node.op === "unfold_time" ? from / (node.args.frames as number) : from,
     );
     if (node.op === "input") continue;
-    const emitter = trainingEmitter(node, options.mode ?? "train", options.batch, rows.get(node.inputs[0]!) ?? 1, masks, statistics);
+    if (node.op === "roi_align" || node.inputs.some((i) => perBox.has(i))) perBox.add(node.id);
+    const boxRows = perBox.has(node.id);
+    const nodeRows: Rows = {
+      count: boxRows ? (options.boxes ?? 0) : options.batch,
+      perExample: boxRows ? 1 : (rows.get(node.inputs[0]!) ?? 1),
+      perBox: boxRows,
+      batch: options.batch,
+    };
+    const emitter = trainingEmitter(node, options.mode ?? "train", nodeRows, { masks, statistics, rois, boxesOf });
     if (!emitter) throw new Error(`internal: no emitter for ${node.op} (the support check runs first)`);
     const first = builder.nodeCount;
     values.set(
@@ -293,5 +360,5 @@ export function emitTrainingForward(builder: GraphBuilder, graph: IrGraph, optio
     );
     spans.set(node.id, [first, builder.nodeCount]);
   }
-  return { values, weights, masks, statistics, spans };
+  return { values, weights, masks, statistics, rois, spans, arrangeLast: (value) => state.arranger.arrange(value, channelsLast(value.order.length)) };
 }

@@ -1,47 +1,46 @@
 /**
  * The training step as one ONNX model that the stock ONNX Runtime CPU build runs: the forward
  * pass in training mode (`forward.ts`), the loss, reverse-mode gradients from the VJP table
- * (`../autodiff`), and the optimizer update (`optimizer.ts`), built for one batch size.
+ * (`../autodiff`), and the optimizer update (`optimizer.ts`), built for one batch size (and, for a
+ * detector, one box count).
  *
- * Inputs: the model's inputs as the exported model reads them (raw clips, external streams), the
- * labels one-hot [N, classes], the learning rate, Adam's
- * bias corrections, dropout masks, and the state: every weight and batch-norm statistic (ONNX
- * layout, named as the IR names them; frozen ones only read) and the optimizer's slots.
- * Outputs: `loss` (the mean cross-entropy, summed over the towers of a separately trained score
- * fusion, plus the L2 term), `scores` (the logits, or log-probabilities, that accuracy is read
- * from) and the next value of every state tensor (`<name>/next`); or, in "gradients" mode, each
- * trainable weight's gradient (`<name>/grad`) instead of the optimizer's work.
+ * Inputs: the model's inputs as the exported model reads them (raw clips, external streams,
+ * boxes), the task's label inputs (`losses.ts`: one-hot labels, BMN's targets, multi-hot box
+ * labels), the learning rate, Adam's bias corrections, dropout masks, the roi_aligns' sampling
+ * matrices, and the state: every weight and batch-norm statistic (ONNX layout, named as the IR
+ * names them; frozen ones only read) and the optimizer's slots.
+ * Outputs: `loss` (the task's loss plus the L2 term), for a classifier `scores` (the logits, or
+ * log-probabilities, that accuracy is read from), and the next value of every state tensor
+ * (`<name>/next`); or, in "gradients" mode, each trainable weight's gradient (`<name>/grad`)
+ * instead of the optimizer's work.
  *
- * The loss is the task's formula (src/semantics/tasks: classification's softmax cross-entropy with
- * label smoothing, mean over the batch) evaluated on the graph through `algebra.ts`, the same
- * code the tfjs engine runs: from logits, or from log(p + 1e-8) where the IR says a head outputs
- * probabilities.
+ * The loss is the task's formula (src/semantics/tasks) evaluated on the graph through
+ * `algebra.ts`, the same code the tfjs engine runs.
  */
 import type { Code } from "../../../diagnostics/codes.js";
 import type { Diagnostic } from "../../../diagnostics/diagnostic.js";
 import type { IrGraph, WeightDecl } from "../../../ir/graph.js";
-import { lossHeads, outputScores, type ScoreKind } from "../../../ir/scores.js";
-import { softmaxCrossEntropy } from "../../../semantics/tasks/classification.js";
+import { outputScores, type ScoreKind } from "../../../ir/scores.js";
 import { vnetVersion } from "../../../version.js";
 import { differentiate, NotDifferentiable } from "../autodiff/differentiate.js";
 import { Tape } from "../autodiff/tape.js";
 import { attr, GraphBuilder } from "../builder.js";
 import { checkOnnxSupport } from "../emit.js";
-import { checkOutputs, ONNX_OPSET, ONNX_OUTPUTS } from "../export.js";
+import { checkOutputs, ONNX_OPSET } from "../export.js";
 import { onnxInputs, type OnnxInput } from "../inputs.js";
-import { BATCH } from "../layout.js";
+import { BATCH, BOX_ROWS } from "../layout.js";
 import type { ReversibleLayout } from "../weights.js";
 import { onnxAlgebra } from "./algebra.js";
-import { emitTrainingForward, hasTrainingEmitter, type DropoutMask } from "./forward.js";
+import { emitTrainingForward, hasTrainingEmitter, type DropoutMask, type RoiSampling } from "./forward.js";
+import { SCORES as SCORES_OUTPUT, TASK_LOSSES, type TargetInput } from "./losses.js";
 import { emitUpdate, isDecayed, type OptimizerSpec } from "./optimizer.js";
 
 /** Diagnostic code for a layer whose gradient the training step cannot build. */
 export const ONNX_NOT_DIFFERENTIABLE: Code = "VN083";
 
-/** Names of the step's fixed inputs and outputs. */
-export const LABELS = "labels";
+/** Name of the step's loss output (the task's loss plus the L2 term). */
 export const LOSS = "loss";
-export const SCORES = "scores";
+export { LABELS, SCORES, targetInput, type TargetInput } from "./losses.js";
 
 export interface TrainingStepOptions {
   /** The batch size the step is built for. */
@@ -50,6 +49,8 @@ export interface TrainingStepOptions {
   readonly weightDecay: number;
   /** Label smoothing of the cross-entropy (the targets become onehot (1 - s) + s / classes). */
   readonly labelSmoothing?: number;
+  /** A detector's box count K (the step is built for one). */
+  readonly boxes?: number;
   /** "update" (default): apply the optimizer; "gradients": output each trainable weight's gradient instead. */
   readonly mode?: "update" | "gradients";
 }
@@ -78,9 +79,15 @@ export interface TrainingStepGraph {
   readonly diagnostics: readonly Diagnostic[];
   readonly graph: IrGraph;
   readonly batch: number;
+  /** A detector's box count K (0 for other tasks). */
+  readonly boxes: number;
   readonly classes: number;
   /** The model's data inputs (as the exported model reads them). */
   readonly inputs: readonly OnnxInput[];
+  /** The task's label inputs (see losses.ts). */
+  readonly targets: readonly TargetInput[];
+  /** The roi_aligns' sampling matrices, fed per step from the boxes. */
+  readonly rois: readonly RoiSampling[];
   readonly masks: readonly DropoutMask[];
   readonly state: readonly StateTensor[];
   /** In "gradients" mode: each trainable weight's gradient output, by the weight's input. */
@@ -99,8 +106,11 @@ export function buildTrainingStep(graph: IrGraph, options: TrainingStepOptions):
     diagnostics,
     graph,
     batch,
+    boxes: options.boxes ?? 0,
     classes,
     inputs,
+    targets: [],
+    rois: [],
     masks: [],
     state: [],
     gradients: new Map(),
@@ -111,55 +121,28 @@ export function buildTrainingStep(graph: IrGraph, options: TrainingStepOptions):
     const node = graph.nodes.find((n) => n.origin.range === d.range && n.origin.file === d.file);
     return !node || !hasTrainingEmitter(node.op);
   });
-  if (graph.task !== "classification") {
-    const output = graph.nodes.find((n) => n.id === graph.outputs[0])!;
-    return failed([
-      {
-        code: ONNX_OUTPUTS,
-        severity: "error",
-        message: `cannot build the ONNX training step of \`${graph.name}\`: it builds the classification loss, and \`${graph.name}\` is a ${graph.task} network`,
-        file: output.origin.file,
-        range: output.origin.range,
-        hint: "train it on the tfjs engine, which evaluates every task's loss",
-      },
-    ]);
-  }
-  const diagnostics = [...unsupported, ...checkOutputs(graph)];
-  // The heads the loss is taken over (the IR's lossHeads: the towers of a separately trained score fusion, else the output).
-  const heads = lossHeads(graph).map((head) => graph.nodes.find((n) => n.id === head.node)!);
-  for (const head of heads.filter((h) => h.shape.length !== 1)) {
-    diagnostics.push({
-      code: ONNX_OUTPUTS,
-      severity: "error",
-      message: `cannot train \`${graph.name}\`: its trained output \`${head.name}\` is [N, ${head.shape.join(", ")}], and the loss takes class scores [N, classes]`,
-      file: head.origin.file,
-      range: head.origin.range,
-      hint: "end the network in a classifier (global_avg_pool -> dense(classes))",
-    });
-  }
+  const diagnostics = [...unsupported, ...checkOutputs(graph, graph.task)];
+  const loss = TASK_LOSSES[graph.task];
+  diagnostics.push(...(loss.check?.(graph) ?? []));
   if (diagnostics.length) return failed(diagnostics);
 
   const builder = new GraphBuilder();
-  for (const name of [LOSS, SCORES]) builder.reserve(name);
-  const forward = emitTrainingForward(builder, graph, { batch });
-  const labels = builder.input(LABELS, [BATCH, classes]);
-  const tape = new Tape(builder, { [BATCH]: batch });
+  for (const name of [LOSS, SCORES_OUTPUT]) builder.reserve(name);
+  const boxes = options.boxes ?? 0;
+  const forward = emitTrainingForward(builder, graph, { batch, boxes });
+  const dims: Record<string, number> = { [BATCH]: batch, [BOX_ROWS]: boxes };
+  // The task's label inputs, declared before the tape so that it knows their shapes.
+  const targets = loss.targets(graph, batch, boxes).map((t) => ({ name: builder.input(t.name, t.dims), dims: t.dims }));
+  const tape = new Tape(builder, dims);
   const ops = onnxAlgebra(tape, "loss");
-  // The task's loss formula (shared with the tfjs engine) on logits, or log-probabilities where the IR says probabilities.
-  const logitsOf = (id: number) => {
-    const value = forward.values.get(id)!.name;
-    return outputScores(graph, id).kind === "logits" ? value : ops.log(ops.add(value, ops.scalar(1e-8)));
-  };
-  const headLosses = heads.map(({ id }) => softmaxCrossEntropy(ops, logitsOf(id), labels, options.labelSmoothing ?? 0));
-  const crossEntropy = headLosses.reduce((a, b) => ops.add(a, b));
-  builder.output(logitsOf(graph.outputs[0]!), SCORES, [batch, classes]);
+  const taskLoss = loss.emit({ graph, forward, ops, builder, batch, boxes, labelSmoothing: options.labelSmoothing ?? 0 });
 
   const trainable = forward.weights.filter((w) => w.decl.trainable);
   let grads: Map<string, string>;
   try {
     grads = differentiate(
       tape,
-      crossEntropy,
+      taskLoss,
       trainable.map((w) => w.input),
     );
   } catch (error) {
@@ -184,19 +167,19 @@ export function buildTrainingStep(graph: IrGraph, options: TrainingStepOptions):
 
   // The L2 term of the loss (its gradient, wd * w, is added by the optimizer); decoupled decay
   // (AdamW) shrinks the weights instead and is no part of the loss.
-  let loss = crossEntropy;
+  let objective = taskLoss;
   const decayed = trainable.filter(isDecayed);
   const decoupled = options.optimizer.kind === "adam" && options.optimizer.decoupled;
   if (options.weightDecay > 0 && decayed.length && !decoupled) {
     const squares = decayed.map((w) => builder.op("ReduceSumSquare", [w.input], `loss/l2/${w.input}`, { keepdims: attr.int(0) }));
     const total = squares.length === 1 ? squares[0]! : builder.op("Sum", squares, "loss/l2/sum");
-    loss = builder.op(
+    objective = builder.op(
       "Add",
-      [crossEntropy, builder.op("Mul", [total, builder.floatConstant("loss/l2/factor", [], [options.weightDecay / 2])], "loss/l2")],
+      [taskLoss, builder.op("Mul", [total, builder.floatConstant("loss/l2/factor", [], [options.weightDecay / 2])], "loss/l2")],
       "loss/total",
     );
   }
-  builder.output(loss, LOSS, []);
+  builder.output(objective, LOSS, []);
 
   const state: StateTensor[] = [];
   const gradients = new Map<string, string>();
@@ -235,6 +218,7 @@ export function buildTrainingStep(graph: IrGraph, options: TrainingStepOptions):
     });
   }
   builder.fixDimension(BATCH, batch);
+  builder.fixDimension(BOX_ROWS, boxes);
   const bytes = builder.serialize({
     name: `${graph.name}_training_step`,
     opset: ONNX_OPSET,
@@ -247,8 +231,11 @@ export function buildTrainingStep(graph: IrGraph, options: TrainingStepOptions):
     diagnostics: [],
     graph,
     batch,
+    boxes,
     classes,
     inputs,
+    targets,
+    rois: forward.rois,
     masks: forward.masks,
     state,
     gradients,

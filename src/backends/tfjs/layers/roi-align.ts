@@ -9,7 +9,7 @@
  * samples differently: one bilinear sample per output cell, no bin averaging.
  */
 import * as tf from "@tensorflow/tfjs";
-import { roiAlignSamples, type RoiAlignGeometry } from "../../../ops/roi-align.js";
+import { roiAlignMatrix, type RoiAlignGeometry } from "../../../ops/roi-align.js";
 import type { ConfigDict, LayerArgs, Shape } from "./common.js";
 
 export interface VnetRoiAlignArgs extends LayerArgs, RoiAlignGeometry {}
@@ -30,11 +30,9 @@ export class VnetRoiAlign extends tf.layers.Layer {
       const [n, h, w, c] = features.shape;
       const [ph, pw] = this.geometry.resolution;
       const k = boxes.shape[0];
-      const samples = roiAlignSamples(boxes.dataSync(), { batch: n, height: h, width: w }, this.geometry);
-      if (samples.rows.length === 0) return tf.mul(tf.zeros([k, ph, pw, c]), tf.sum(features));
+      if (k === 0) return tf.mul(tf.zeros([k, ph, pw, c]), tf.sum(features));
       const columns = n * h * w;
-      const matrix = new Float32Array(k * ph * pw * columns);
-      for (let i = 0; i < samples.rows.length; i++) matrix[samples.rows[i]! * columns + samples.columns[i]!]! += samples.weights[i]!;
+      const matrix = roiAlignMatrix(boxes.dataSync(), { batch: n, height: h, width: w }, this.geometry);
       const bins = tf.matMul(tf.tensor2d(matrix, [k * ph * pw, columns]), tf.reshape(features, [columns, c]));
       return tf.reshape(bins, [k, ph, pw, c]);
     });
