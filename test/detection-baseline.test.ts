@@ -15,10 +15,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { vnet } from "./helpers.js";
 
 const SPECS = { detector: path.resolve("specs/tiny/tiny_slow_ava.vnet"), baseline: path.resolve("specs/tiny/tiny_slow_ava_frame.vnet") };
-/** 48 training keyframes x 4 epochs at the specs' batch 4 (48 Adam steps); 32 validation keyframes, about 75 boxes. */
-const SCHEDULE = ["--data", "builtin:motion-boxes", "--train-clips", "48", "--val-clips", "32", "--epochs", "4", "--seed", "0"];
-/** Points of frame-mAP@0.5 the detector must win by (measured: see the README's detection section). */
-const MARGIN = 12;
+/**
+ * 96 training keyframes x 4 epochs at the specs' batch 4 (96 Adam steps; the specs' own 8 epochs
+ * reach 94-97% against 30-35%, bench/results/detection-baseline.json); 32 validation keyframes,
+ * about 75 boxes. On the ONNX Runtime engine (a few seconds per run; tfjs learns the same within
+ * a point, ~15x slower: 45.6% against 44.9% after 4 epochs of 48 keyframes).
+ */
+const SCHEDULE = ["--data", "builtin:motion-boxes", "--train-clips", "96", "--val-clips", "32", "--epochs", "4", "--seed", "0", "--engine", "ort"];
+/** Points of frame-mAP@0.5 the detector must win by (measured at this schedule: 67.8% against 30.0%). */
+const MARGIN = 20;
 
 let scratch: string;
 
@@ -42,5 +47,6 @@ describe("the tiny detector against its frame-level baseline", () => {
       maps[model] = Number(map![1]);
     }
     expect(maps.detector! - maps.baseline!, JSON.stringify(maps)).toBeGreaterThanOrEqual(MARGIN);
+    expect(maps.detector, JSON.stringify(maps)).toBeGreaterThanOrEqual(55);
   }, 600_000);
 });
