@@ -9,6 +9,7 @@ import { CompletionItemKind, InsertTextFormat, type CompletionItem } from "vscod
 import * as T from "../../grammar/tokens.js";
 import { LineIndex } from "../diagnostics/location.js";
 import { FUNCTIONS, OPERATORS, type OpDef, type ParamSpec } from "../ops/catalogue.js";
+import { packageImportPaths } from "../semantics/program.js";
 import { NETWORK_PROPERTIES, SECTION_SCHEMAS, type Field, type Schema } from "../semantics/sections.js";
 import type * as A from "../syntax/ast.js";
 import {
@@ -24,6 +25,7 @@ import {
   typeText,
 } from "./docs.js";
 import { schemaAt } from "./hover.js";
+import { lineIndexOf, toLspRange } from "./positions.js";
 import { isDefinition, localsAt, resolveTopLevel, type Definition, type ModuleIndex } from "./module-index.js";
 import type { Workspace } from "./workspace.js";
 
@@ -89,7 +91,11 @@ export function completionsAt(workspace: Workspace, file: string, offset: number
   let tokens = lexed.tokens;
   const last = tokens[tokens.length - 1];
   if (last?.tokenType === T.UnterminatedComment) return [];
-  if (last?.tokenType === T.UnterminatedString) return stringCompletions(tokens.slice(0, -1));
+  if (last?.tokenType === T.UnterminatedString) {
+    const before = tokens.slice(0, -1);
+    if (before[before.length - 1]?.tokenType === T.From) return importPathItems(text, itemStart + last.startOffset + 1, offset);
+    return stringCompletions(before);
+  }
   if (last?.tokenType === T.StringLiteral && last.endOffset! + 1 === cursor) return [];
   // The word being typed is not context: drop it (keywords too, since `in` may be the start of `input`).
   if (last && last.endOffset! + 1 === cursor && /^[A-Za-z_]/.test(last.image)) tokens = tokens.slice(0, -1);
@@ -501,11 +507,30 @@ function importNameItems(workspace: Workspace, file: string, text: string, offse
     }));
 }
 
-/** Inside an unfinished string: enumeration values after `name = "`, or file paths in an import. */
+/**
+ * In an import's unfinished path (`from "vnet/sp`): the specs of the installed vnet package, each
+ * replacing what was typed since the quote (a path holds `/`, which editors do not count as part
+ * of a word) and closing the string.
+ */
+function importPathItems(text: string, contentStart: number, offset: number): CompletionItem[] {
+  const typed = text.slice(contentStart, offset);
+  const range = toLspRange(lineIndexOf(text), { start: contentStart, end: offset });
+  return packageImportPaths()
+    .filter((p) => p.startsWith(typed))
+    .map((p, i) => ({
+      label: p,
+      kind: CompletionItemKind.File,
+      detail: "vnet package",
+      filterText: p,
+      sortText: String(i).padStart(4, "0"),
+      textEdit: { range, newText: `${p}"` },
+    }));
+}
+
+/** Inside an unfinished string: enumeration values after `name = "`. */
 function stringCompletions(tokens: readonly IToken[]): CompletionItem[] {
   const prev = tokens[tokens.length - 1];
   const prev2 = tokens[tokens.length - 2];
-  if (prev?.tokenType === T.From) return [];
   if (prev?.tokenType !== T.Equals || prev2?.tokenType !== T.Identifier) return [];
   const frames = openFrames(tokens);
   const frame = frames[frames.length - 1];

@@ -64,6 +64,8 @@ interface CallFrame {
 /** Builds the layers of one graph (a network, or a per_frame body) with hierarchical names. */
 class GraphBuilder {
   readonly layers: Layer[] = [];
+  /** Each layer's name by id (a fusion note names its inputs without a scan). */
+  readonly names = new Map<number, string>();
   private readonly path: string[] = [];
   private readonly used = new Map<string, Map<string, number>>();
 
@@ -100,6 +102,7 @@ class GraphBuilder {
   add(layer: Omit<Layer, "id">): Layer {
     const full = { ...layer, id: this.firstId() } as Layer;
     this.layers.push(full);
+    this.names.set(full.id, full.name);
     return full;
   }
 
@@ -407,7 +410,7 @@ class NetworkElaborator implements EvaluationHost {
 
   /** The hierarchical name of a layer of the graph being built (a fusion note names its inputs). */
   private layerName(id: number): string {
-    return this.builder.layers.find((l) => l.id === id)?.name ?? `#${id}`;
+    return this.builder.names.get(id) ?? `#${id}`;
   }
 
   private tensorOf(layer: Layer): Value {

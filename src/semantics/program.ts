@@ -223,6 +223,14 @@ function resolvePackageImport(spec: string, host: Host, packageRoot: string | un
   return { ok: true, target, root: packageRoot };
 }
 
+/** Every spec a package import can name, as written in an import: `vnet/specs/lib/video_resnet.vnet`, ... (the library first). */
+export function packageImportPaths(packageRoot = vnetPackageRoot()): string[] {
+  if (packageRoot === undefined) return [];
+  const paths = packageSpecPaths(packageRoot);
+  const lib = paths.filter((p) => p.startsWith(`${PACKAGE_SPECS}/lib/`));
+  return [...lib, ...paths.filter((p) => !lib.includes(p))].map((p) => `${PACKAGE_PREFIX}${p}`);
+}
+
 /** The package's specs as package-relative paths (specs/x.vnet, specs/lib/y.vnet), sorted. */
 function packageSpecPaths(packageRoot: string): string[] {
   const out: string[] = [];

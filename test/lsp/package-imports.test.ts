@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { completionsAt } from "../../src/lsp/completion.js";
 import { diagnosticsFor } from "../../src/lsp/diagnostics.js";
 import { hoverAt } from "../../src/lsp/hover.js";
 import { definitionAt, prepareRename, RenameRefused } from "../../src/lsp/navigation.js";
@@ -65,5 +66,21 @@ describe("LSP over package imports", () => {
   it("refuses to rename a block the package defines", () => {
     expect(() => prepareRename(open(), file, text.indexOf("basic(64)") + 2)).toThrow(RenameRefused);
     expect(() => prepareRename(open(), file, text.indexOf("basic(64)") + 2)).toThrow(/defined outside this project/);
+  });
+
+  it("completes a package path in an import's string, and the names that file defines", () => {
+    const workspace = new Workspace();
+    const draft = 'import { b } from "vnet/specs/lib/vid';
+    workspace.setOpen(pathToFileURL(file).href, draft, 2);
+    const paths = completionsAt(workspace, file, draft.length);
+    expect(paths.map((c) => c.label)).toEqual(["vnet/specs/lib/video_resnet.vnet"]);
+    const edit = paths[0]!.textEdit as { range: { start: { character: number }; end: { character: number } }; newText: string };
+    expect([edit.range.start.character, edit.range.end.character, edit.newText]).toEqual([19, draft.length, 'vnet/specs/lib/video_resnet.vnet"']);
+    const all = completionsAt(workspace, file, draft.indexOf("vnet/") + 1).map((c) => c.label);
+    expect(all).toContain("vnet/specs/lib/x3d.vnet");
+    expect(all).toContain("vnet/specs/r3d_18.vnet");
+    const names = 'import { b } from "vnet/specs/lib/video_resnet.vnet"\n';
+    workspace.setOpen(pathToFileURL(file).href, names, 3);
+    expect(completionsAt(workspace, file, names.indexOf("b }")).map((c) => c.label)).toEqual(expect.arrayContaining(["basic", "basic_stem"]));
   });
 });
