@@ -5,7 +5,7 @@
  * frame-mAP@0.5 and per-class AP of the proposals (ONNX Runtime by default, tfjs alike), and `vnet
  * detect` scores one video's boxes and writes the overlay video, the same scores on either runtime
  * and from the exported file (`vnet predict --boxes` too). (How well it learns is not asserted here:
- * two steps; test/runtime/detection-baseline.test.ts does.)
+ * two steps; test/detection-baseline.test.ts does.)
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
