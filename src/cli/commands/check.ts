@@ -12,7 +12,8 @@ import { declaredExpectation, expandSpecPaths, lineIndexes, renderDiagnostics, s
 /** A diagnostic as JSON: paths as the text output shows them, 1-based positions beside the offsets, for related locations too. */
 function jsonDiagnostic(d: Diagnostic, lineIndexOf: (file: string) => LineIndex | undefined) {
   const at = (file: string, range: Range) => {
-    const index = lineIndexOf(file);
+    // A file that could not be read (a FIFO, a link loop) has no text: its diagnostics sit at offset 0, line 1 column 1.
+    const index = lineIndexOf(file) ?? (range.end === 0 ? new LineIndex("") : undefined);
     return { file: shownPath(file), range, ...(index ? { start: index.positionAt(range.start), end: index.positionAt(range.end) } : {}) };
   };
   const { related, ...rest } = d;
