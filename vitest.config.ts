@@ -29,6 +29,8 @@ export const END_TO_END = [
   "test/vis/plot.test.ts",
   "test/vis/report.test.ts",
   "test/localization-e2e.test.ts",
+  "test/detection-e2e.test.ts",
+  "test/detection-baseline.test.ts",
 ];
 
 // A suite moved or renamed must be moved here too, or it would silently join the quick loop.

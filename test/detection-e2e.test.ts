@@ -5,30 +5,20 @@
  * frame-mAP@0.5 and per-class AP of the proposals (ONNX Runtime by default, tfjs alike), and `vnet
  * detect` scores one video's boxes and writes the overlay video, the same scores on either runtime
  * and from the exported file (`vnet predict --boxes` too). (How well it learns is not asserted here:
- * two steps; test/runtime/detection-baseline.test.ts does.)
+ * two steps; test/detection-baseline.test.ts does.)
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import * as tf from "@tensorflow/tfjs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { vnet } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { vnet, cpuScratch } from "./helpers.js";
 
 const DETECTOR = path.resolve("specs/tiny/tiny_slow_ava.vnet");
 
-let scratch: string;
-
-beforeAll(async () => {
-  await tf.setBackend("cpu");
-  tf.env().set("PROD", true);
-  scratch = fs.mkdtempSync(path.join(os.tmpdir(), "vnet-detect-"));
-});
-
-afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+const scratch = cpuScratch("vnet-detect-");
 
 describe("vnet detection end to end", () => {
   it("synth --variant boxes -> train -> eval -> detect --overlay", async () => {
-    const data = path.join(scratch, "ava");
+    const data = path.join(scratch(), "ava");
     const synth = await vnet([
       "data",
       "synth",
@@ -52,7 +42,7 @@ describe("vnet detection end to end", () => {
     for (const file of ["label_map.pbtxt", "train.csv", "val.csv", "train_proposals.csv", "val_proposals.csv", "val_excluded_timestamps.csv"])
       expect(fs.existsSync(path.join(data, file)), file).toBe(true);
 
-    const run = path.join(scratch, "run");
+    const run = path.join(scratch(), "run");
     const train = await vnet(["train", DETECTOR, "--data", data, "-o", run, "--epochs", "2", "--batch", "8"]);
     expect(train.code, train.text).toBe(0);
     expect(train.text).toContain("8 training keyframes");
@@ -79,7 +69,7 @@ describe("vnet detection end to end", () => {
     expect(report(onTfjs.text)).toBe(report(evaluated.text));
 
     const video = path.join(data, "videos", "motion_boxes_val_0000.mp4");
-    const overlay = path.join(scratch, "overlay.mp4");
+    const overlay = path.join(scratch(), "overlay.mp4");
     const detected = await vnet([
       "detect",
       DETECTOR,
@@ -104,7 +94,7 @@ describe("vnet detection end to end", () => {
     expect(tfjsDetected.code, tfjsDetected.text).toBe(0);
     expect(tfjsDetected.text).toContain("runtime: tfjs tiny_slow_ava");
     expect(boxes(tfjsDetected.text)).toBe(boxes(detected.text));
-    const onnx = path.join(scratch, "detector.onnx");
+    const onnx = path.join(scratch(), "detector.onnx");
     expect((await vnet(["export", DETECTOR, "--weights", run, "-o", onnx])).code).toBe(0);
     const fromFile = await vnet(["detect", onnx, video, ...perBox]);
     expect(fromFile.code, fromFile.text).toBe(0);

@@ -1,7 +1,9 @@
 /** Test helpers: check in-memory specs through the real loader with an in-memory host; compile checked networks; compare trained weights. */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
+import { afterAll, beforeAll, expect } from "vitest";
 import type * as tf from "@tensorflow/tfjs";
 import { emitTfjs, type TfjsEmitOptions, type TfjsEmitResult } from "../src/backends/tfjs/index.js";
 import type { IrGraph } from "../src/ir/graph.js";
@@ -104,4 +106,41 @@ export async function vnet(args: readonly string[], options: { readonly cwd?: st
   } finally {
     process.chdir(before);
   }
+}
+
+/** The largest |a[i] - b[i]| of two arrays, which must have one length. */
+export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+  return worst;
+}
+
+/** max |a - b| relative to the largest |b|, taken as at least `floor` so that an all-but-zero reference does not divide by ~0. */
+export function relativeDiff(a: ArrayLike<number>, b: ArrayLike<number>, floor: number): number {
+  let scale = floor;
+  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]!));
+  return maxDiff(a, b) / scale;
+}
+
+/**
+ * A scratch folder for one test file, whose tests run on tfjs's CPU backend in production mode (no
+ * debug checks): made before the file's tests, removed after them. Call it at the file's top level;
+ * the returned function gives the folder inside hooks and tests.
+ */
+export function cpuScratch(prefix: string): () => string {
+  let dir: string | undefined;
+  beforeAll(async () => {
+    const tf = await import("@tensorflow/tfjs");
+    await tf.setBackend("cpu");
+    tf.env().set("PROD", true);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  });
+  afterAll(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return () => {
+    if (dir === undefined) throw new Error("internal: the scratch folder is made before the tests run; read it inside a hook or a test");
+    return dir;
+  };
 }

@@ -7,7 +7,6 @@
  * random initialisation.
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -25,18 +24,12 @@ import { WeightStore } from "../src/weights/store.js";
 import { assignWeights, modelWeights } from "../src/weights/tensors.js";
 import { checkFiles } from "../src/semantics/check.js";
 import type { CheckedNetwork } from "../src/semantics/network.js";
-import { checkText, compileNetwork } from "./helpers.js";
+import { checkText, compileNetwork, cpuScratch } from "./helpers.js";
 
 const SPECS = path.resolve(__dirname, "../specs");
 const RESNET_2D = path.join(SPECS, "tiny/tiny_resnet_2d.vnet");
 
-let scratch: string;
-beforeAll(async () => {
-  await tf.setBackend("cpu");
-  tf.env().set("PROD", true);
-  scratch = fs.mkdtempSync(path.join(os.tmpdir(), "vnet-inflate-"));
-});
-afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+const scratch = cpuScratch("vnet-inflate-");
 
 function only(file: string): CheckedNetwork {
   const result = checkFiles([file]);
@@ -240,7 +233,7 @@ describe("the command line: vnet inflate, vnet train --init, 2D training on fram
   };
 
   beforeAll(async () => {
-    run2d = path.join(scratch, "run2d");
+    run2d = path.join(scratch(), "run2d");
     const { code, text } = await cli(
       "train",
       path.join(SPECS, "tiny/tiny_cnn_2d.vnet"),
@@ -262,14 +255,14 @@ describe("the command line: vnet inflate, vnet train --init, 2D training on fram
   });
 
   it("vnet inflate --dry-run lists every tensor with the reason and writes nothing; -o writes the inflated model", async () => {
-    const dry = await cli("inflate", I3D, "--from", run2d, "--dry-run", "-o", path.join(scratch, "never"));
+    const dry = await cli("inflate", I3D, "--from", run2d, "--dry-run", "-o", path.join(scratch(), "never"));
     expect(dry.code).toBe(0);
     expect(dry.text).toMatch(/conv2\/kernel\s+\[3, 3, 3, 16, 32\]\s+reshaped\s+from \[3, 3, 16, 32\]: repeated over 3 frames and divided by 3/);
     expect(dry.text).toMatch(/bn2\/moving_variance\s+\[32\]\s+mapped\s+copied/);
     expect(dry.text).toContain("tiny_cnn_i3d: 14 mapped, 3 reshaped, 0 initialised; 0 source tensors unused");
-    expect(fs.existsSync(path.join(scratch, "never"))).toBe(false);
+    expect(fs.existsSync(path.join(scratch(), "never"))).toBe(false);
 
-    const out = path.join(scratch, "i3d-init");
+    const out = path.join(scratch(), "i3d-init");
     expect((await cli("inflate", I3D, "--from", run2d, "-o", out)).code).toBe(0);
     const source = WeightStore.readDirectory(path.join(run2d, "checkpoint")).weights.get("conv2/kernel")!;
     const target = WeightStore.readDirectory(out).weights.get("conv2/kernel")!;
@@ -292,33 +285,33 @@ describe("the command line: vnet inflate, vnet train --init, 2D training on fram
       "--backend",
       "cpu",
       "-o",
-      path.join(scratch, "fine-tune"),
+      path.join(scratch(), "fine-tune"),
     );
     expect(trained.text).toContain(`initial weights from ${out}: 17 mapped, 0 reshaped, 0 initialised; 0 source tensors unused`);
     expect(trained.code).toBe(0);
   });
 
   it("refuses what does not fit: no inflate statement (VN107), an unreadable checkpoint (VN100), 2D weights given to --init (VN102)", async () => {
-    const plain = await cli("inflate", path.join(SPECS, "tiny/tiny_r3d.vnet"), "--from", run2d, "-o", path.join(scratch, "x"));
+    const plain = await cli("inflate", path.join(SPECS, "tiny/tiny_r3d.vnet"), "--from", run2d, "-o", path.join(scratch(), "x"));
     expect(plain.code).toBe(1);
     expect(plain.text).toContain("error VN107");
-    const missing = await cli("inflate", I3D, "--from", path.join(scratch, "nothing-here"), "-o", path.join(scratch, "x"));
+    const missing = await cli("inflate", I3D, "--from", path.join(scratch(), "nothing-here"), "-o", path.join(scratch(), "x"));
     expect(missing.code).toBe(1);
     expect(missing.text).toMatch(/nothing-here:1:1 {2}error VN100 {2}.*nothing-here does not exist/);
-    const twoD = await cli("train", I3D, "--init", run2d, "--data", "builtin:motion-appearance", "--epochs", "1", "-o", path.join(scratch, "x"));
+    const twoD = await cli("train", I3D, "--init", run2d, "--data", "builtin:motion-appearance", "--epochs", "1", "-o", path.join(scratch(), "x"));
     expect(twoD.code).toBe(1);
     expect(twoD.text).toContain("error VN102");
     expect(twoD.text).toContain("inflate them first");
-    const both = await cli("train", I3D, "--init", run2d, "--resume", "--data", "builtin:motion-appearance", "-o", path.join(scratch, "x"));
+    const both = await cli("train", I3D, "--init", run2d, "--resume", "--data", "builtin:motion-appearance", "-o", path.join(scratch(), "x"));
     expect(both.code).toBe(2);
-    expect(fs.existsSync(path.join(scratch, "x"))).toBe(false);
+    expect(fs.existsSync(path.join(scratch(), "x"))).toBe(false);
   });
 });
 
 describe("fine-tuning from inflated weights", () => {
   it("reaches the target accuracy on builtin:motion-appearance in fewer epochs than random initialisation", async () => {
     // CI-sized (24x24, 4 frames, 4 classes); bench/inflation.ts runs tiny_cnn_2d/tiny_cnn_i3d at full size.
-    const dir = path.join(scratch, "specs");
+    const dir = path.join(scratch(), "specs");
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(
       path.join(dir, "small_2d.vnet"),
@@ -338,7 +331,7 @@ describe("fine-tuning from inflated weights", () => {
       return k < 0 ? Infinity : k + 1;
     };
 
-    const pretrained = await trainNetwork(lowerNetwork(net2d), data, { config: config(net2d, 0.01, 12), runDir: path.join(scratch, "small-2d"), seed: 1 });
+    const pretrained = await trainNetwork(lowerNetwork(net2d), data, { config: config(net2d, 0.01, 12), runDir: path.join(scratch(), "small-2d"), seed: 1 });
     expect(pretrained.history.at(-1)!.valAccuracy).toBeGreaterThanOrEqual(target);
     const mapping = mapWeightsByName(lowerNetwork(net3d), modelWeights(pretrained.model), {
       inflate: true,
@@ -350,7 +343,7 @@ describe("fine-tuning from inflated weights", () => {
 
     const fromInflated = await trainNetwork(lowerNetwork(net3d), data, {
       config: config(net3d, 0.003, 2),
-      runDir: path.join(scratch, "small-inflated"),
+      runDir: path.join(scratch(), "small-inflated"),
       seed: 1,
       init: (m) => assignWeights(m, mapping.weights),
     });
@@ -359,7 +352,7 @@ describe("fine-tuning from inflated weights", () => {
     // Random initialisation gets the same number of epochs: it has not reached the target by then.
     const fromScratch = await trainNetwork(lowerNetwork(net3d), data, {
       config: config(net3d, 0.01, inflatedEpochs),
-      runDir: path.join(scratch, "small-random"),
+      runDir: path.join(scratch(), "small-random"),
       seed: 1,
     });
     expect(epochsTo(fromScratch.history)).toBeGreaterThan(inflatedEpochs);
@@ -371,7 +364,7 @@ describe("fine-tuning from inflated weights", () => {
 describe("checkpoints in tfjs LayersModel format", () => {
   it("reads any saved LayersModel's weights by name", async () => {
     const { model } = build(only(path.join(SPECS, "tiny/tiny_cnn_2d.vnet")));
-    const dir = path.join(scratch, "layers-model");
+    const dir = path.join(scratch(), "layers-model");
     await saveModel(model, dir);
     const read = WeightStore.readDirectory(dir);
     expect(read.model).toBe("tiny_cnn_2d");

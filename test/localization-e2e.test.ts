@@ -8,24 +8,14 @@
  * mAP@0.5 89.0%; sliding windows AR@10 13.3%, mAP@0.5 36.4% (about 40 s of CPU).
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import * as tf from "@tensorflow/tfjs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { vnet } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { vnet, cpuScratch } from "./helpers.js";
 
 const CLASSIFIER = path.resolve("specs/tiny/tiny_early_fusion_gap.vnet");
 const LOCALIZER = path.resolve("specs/tiny/tiny_bmn.vnet");
 
-let scratch: string;
-
-beforeAll(async () => {
-  await tf.setBackend("cpu");
-  tf.env().set("PROD", true);
-  scratch = fs.mkdtempSync(path.join(os.tmpdir(), "vnet-localize-"));
-});
-
-afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+const scratch = cpuScratch("vnet-localize-");
 
 /** AR@10 and mAP@0.5 of one report block of `vnet eval`. */
 function figures(block: string): { ar10: number; map50: number } {
@@ -37,10 +27,10 @@ function figures(block: string): { ar10: number; map50: number } {
 
 describe("temporal action localization from the command line", () => {
   it("features -> train (tiny BMN) -> eval beats uniform sliding windows; localize prints segments", { timeout: 600_000 }, async () => {
-    const classifier = path.join(scratch, "classifier");
-    const features = path.join(scratch, "features");
-    const localizer = path.join(scratch, "bmn");
-    const cache = ["--cache-dir", path.join(scratch, "cache")];
+    const classifier = path.join(scratch(), "classifier");
+    const features = path.join(scratch(), "features");
+    const localizer = path.join(scratch(), "bmn");
+    const cache = ["--cache-dir", path.join(scratch(), "cache")];
     const trained = await vnet(["train", CLASSIFIER, "--data", "builtin:motion", "--epochs", "8", "-o", classifier]);
     expect(trained.code, trained.text).toBe(0);
 

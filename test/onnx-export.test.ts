@@ -18,7 +18,8 @@ import { selectBackend } from "../src/runtime/backend.js";
 import { loadOnnxModel, runOnnx } from "../src/runtime/onnx.js";
 import { verifyOnnxExport } from "../src/runtime/onnx-verify.js";
 import { WeightStore } from "../src/weights/store.js";
-import { checkSource, checkSpec, expectParity, exported, maxDiff, random, TOLERANCE } from "./onnx-helpers.js";
+import { checkSource, checkSpec, expectParity, exported, random, TOLERANCE } from "./onnx-helpers.js";
+import { maxDiff } from "./helpers.js";
 
 const TINY = path.resolve(__dirname, "../specs/tiny");
 const vnetFiles = (dir: string) =>

@@ -57,13 +57,6 @@ export function random(shape: readonly number[], seed: number): HostTensor {
   return { data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, next), shape };
 }
 
-export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
-  return worst;
-}
-
 /** `count` boxes [clip index, x1, y1, x2, y2] inside clips of `height` x `width` pixels, spread over `batch` clips, row-major [count, 5]. */
 export function randomBoxes(count: number, batch: number, height: number, width: number, random: () => number): Float32Array {
   const rows = Array.from({ length: count }, (_, k) => {

@@ -7,10 +7,9 @@
  * a wrong pairing must show in that comparison; structural mismatches are located diagnostics.
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { emitTfjs } from "../src/backends/tfjs/index.js";
 import { main } from "../src/cli/main.js";
 import type { IrGraph } from "../src/ir/graph.js";
@@ -23,7 +22,7 @@ import { onnxParity } from "../src/weights/onnx-parity.js";
 import { assignWeights } from "../src/weights/tensors.js";
 import { checkFiles } from "../src/semantics/check.js";
 import type { CheckedNetwork } from "../src/semantics/network.js";
-import { checkText } from "./helpers.js";
+import { checkText, cpuScratch } from "./helpers.js";
 
 const FIXTURES = path.resolve(__dirname, "fixtures/onnx");
 const SPECS = path.resolve(__dirname, "../specs");
@@ -33,13 +32,7 @@ const SPEC_OF: Record<string, string> = {
   mc3: path.join(FIXTURES, "tiny_mc3.vnet"),
 };
 
-let scratch: string;
-beforeAll(async () => {
-  await tf.setBackend("cpu");
-  tf.env().set("PROD", true);
-  scratch = fs.mkdtempSync(path.join(os.tmpdir(), "vnet-onnx-"));
-});
-afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+const scratch = cpuScratch("vnet-onnx-");
 
 function network(file: string): CheckedNetwork {
   const result = checkFiles([file]);
@@ -168,7 +161,7 @@ describe("files as torch.onnx.export writes them by default", () => {
   };
 
   it("imports a file with a fixed batch of 1 (the parity check runs at the file's batch)", async () => {
-    const out = path.join(scratch, "defaults");
+    const out = path.join(scratch(), "defaults");
     const r = await cli("weights", "import", path.join(FIXTURES, "tiny_r3d_defaults.onnx"), "--spec", SPEC_OF.r3d!, "-o", out, "--backend", "cpu");
     expect(r.code, r.text).toBe(0);
     expect(r.text).toMatch(/parity with ONNX Runtime on a random input: max \|diff\| \S+ over outputs \[1, 5\]/);
@@ -177,7 +170,7 @@ describe("files as torch.onnx.export writes them by default", () => {
   });
 
   it("imports a file exported at another clip length, checking parity at the file's clip", async () => {
-    const out = path.join(scratch, "clip16");
+    const out = path.join(scratch(), "clip16");
     const r = await cli("weights", "import", path.join(FIXTURES, "tiny_r3d_clip16.onnx"), "--spec", SPEC_OF.r3d!, "-o", out, "--backend", "cpu");
     expect(r.code, r.text).toBe(0);
     expect(r.text).toContain("parity with ONNX Runtime on a random input at the file's clip [16, 32, 32, 3] (the spec's layers re-checked at it)");
@@ -272,7 +265,7 @@ describe("what does not fit", () => {
       lines.length = 0;
       return main(argv, { out: (s) => lines.push(s), err: (s) => lines.push(s) });
     };
-    const out = path.join(scratch, "r2plus1d");
+    const out = path.join(scratch(), "r2plus1d");
     expect(await cli("weights", "import", path.join(FIXTURES, "tiny_r2plus1d_folded.onnx"), "--spec", SPEC_OF.r2plus1d!, "-o", out, "--backend", "cpu")).toBe(
       0,
     );
@@ -286,12 +279,12 @@ describe("what does not fit", () => {
     expect(parity.maxAbsDiff).toBeLessThanOrEqual(1e-4);
     loaded.dispose();
 
-    const wrong = path.join(scratch, "wrong");
+    const wrong = path.join(scratch(), "wrong");
     expect(await cli("weights", "import", path.join(FIXTURES, "tiny_mc3_bn.onnx"), "--spec", SPEC_OF.r3d!, "-o", wrong, "--backend", "cpu")).toBe(1);
     expect(lines.join("\n")).toMatch(/specs\/lib\/video_resnet\.vnet:\d+:\d+ {2}error VN104/);
     expect(fs.existsSync(wrong)).toBe(false);
 
-    const junk = path.join(scratch, "junk.onnx");
+    const junk = path.join(scratch(), "junk.onnx");
     fs.writeFileSync(junk, "not a protobuf at all");
     expect(await cli("weights", "import", junk, "--spec", SPEC_OF.r3d!, "-o", wrong)).toBe(1);
     expect(lines.join("\n")).toContain("error VN100");

@@ -15,8 +15,8 @@ import { WeightStore } from "../src/weights/store.js";
 import { selectBackend } from "../src/runtime/backend.js";
 import { loadOnnxModel, runOnnx } from "../src/runtime/onnx.js";
 import type { CheckedNetwork } from "../src/semantics/network.js";
-import { checkText, codes, covered } from "./helpers.js";
-import { checked, checkSource, expectParity, maxDiff, type Checked } from "./onnx-helpers.js";
+import { checkText, codes, covered, maxDiff } from "./helpers.js";
+import { checked, checkSource, expectParity, type Checked } from "./onnx-helpers.js";
 
 const SE_LIB = fs.readFileSync(path.resolve(__dirname, "../specs/lib/squeeze_excitation.vnet"), "utf8");
 

@@ -1,8 +1,7 @@
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { motionDataset } from "../src/data/motion.js";
 import { scoreReport, formatReport } from "../src/runtime/evaluate.js";
 import { findCheckpoint } from "../src/runtime/checkpoint.js";
@@ -10,7 +9,7 @@ import { learningRateAt, trainingConfig, trainNetwork } from "../src/runtime/tra
 import { loadModel } from "../src/runtime/model-io.js";
 import { lowerNetwork } from "../src/ir/pipeline.js";
 import { checkFiles } from "../src/semantics/check.js";
-import { checkText, compileNetwork } from "./helpers.js";
+import { checkText, compileNetwork, cpuScratch } from "./helpers.js";
 import { main } from "../src/cli/main.js";
 
 const EARLY_FUSION = path.resolve("specs/tiny/tiny_early_fusion.vnet");
@@ -23,15 +22,7 @@ const FROZEN = `network tiny_frozen {
 }
 `;
 
-let scratch: string;
-
-beforeAll(async () => {
-  await tf.setBackend("cpu");
-  tf.env().set("PROD", true);
-  scratch = fs.mkdtempSync(path.join(os.tmpdir(), "vnet-train-"));
-});
-
-afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+const scratch = cpuScratch("vnet-train-");
 
 function network(file: string) {
   return checkFiles([file]).networks[0]!;
@@ -62,8 +53,8 @@ describe("vnet train", () => {
 
   it("resumes exactly: 1 epoch + --resume 1 epoch = 2 epochs, weights and optimizer state included", async () => {
     const net = network(EARLY_FUSION);
-    const straight = await trainNetwork(lowerNetwork(net), data(), { config: config(2), runDir: path.join(scratch, "straight"), seed: 3 });
-    const split = path.join(scratch, "split");
+    const straight = await trainNetwork(lowerNetwork(net), data(), { config: config(2), runDir: path.join(scratch(), "straight"), seed: 3 });
+    const split = path.join(scratch(), "split");
     (await trainNetwork(lowerNetwork(net), data(), { config: config(1), runDir: split, seed: 3 })).model.dispose();
     const resumed = await trainNetwork(lowerNetwork(net), data(), { config: config(2), runDir: split, seed: 3, resume: true });
     const a = await weightValues(straight.model);
@@ -81,10 +72,10 @@ describe("vnet train", () => {
   });
 
   it("keeps frozen weights bit-identical while the rest trains", async () => {
-    const file = path.join(scratch, "tiny_frozen.vnet");
+    const file = path.join(scratch(), "tiny_frozen.vnet");
     fs.writeFileSync(file, FROZEN);
     const net = network(file);
-    const runDir = path.join(scratch, "frozen");
+    const runDir = path.join(scratch(), "frozen");
     const before = await weightValues(compileNetwork(net, { seed: 0 }).model!);
     const small = motionDataset({ classes: 3, frames: 4, size: 16, trainPerClass: 4, valPerClass: 1, seed: 1 });
     const result = await trainNetwork(lowerNetwork(net), small, { config: trainingConfig(net, { lr: 0.1, batch: 4, epochs: 1 }), runDir, seed: 0 });
@@ -99,7 +90,7 @@ describe("vnet train", () => {
 
   it("stops on a non-finite loss with a clear message and keeps the last good checkpoint", async () => {
     const net = network(EARLY_FUSION);
-    const runDir = path.join(scratch, "nan");
+    const runDir = path.join(scratch(), "nan");
     (await trainNetwork(lowerNetwork(net), data(), { config: config(1), runDir, seed: 1 })).model.dispose();
     const good = fs.readFileSync(path.join(runDir, "checkpoint", "weights.bin"));
     const logs: string[] = [];
@@ -120,7 +111,7 @@ describe("vnet train", () => {
     // A run that diverges in its first epoch has no checkpoint, and says so instead of naming one.
     const fresh = await trainNetwork(lowerNetwork(net), data(), {
       config: trainingConfig(net, { optimizer: "sgd", lr: 1e30, batch: 4, epochs: 1 }),
-      runDir: path.join(scratch, "nan-fresh"),
+      runDir: path.join(scratch(), "nan-fresh"),
       seed: 1,
     });
     expect(fresh.stopped).toMatch(/training stopped: no checkpoint was written \(the first epoch had not finished\)/);
@@ -129,7 +120,7 @@ describe("vnet train", () => {
   });
 
   it("trains and evaluates from the command line", async () => {
-    const runDir = path.join(scratch, "cli");
+    const runDir = path.join(scratch(), "cli");
     const out: string[] = [];
     const io = { out: (s: string) => void out.push(s), err: (s: string) => void out.push(s) };
     const code = await main(

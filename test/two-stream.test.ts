@@ -1,13 +1,10 @@
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import * as tf from "@tensorflow/tfjs";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { motionDataset } from "../src/data/motion.js";
 import { lowerNetwork } from "../src/ir/pipeline.js";
 import type { EngineChoice } from "../src/runtime/engines/index.js";
 import { trainingConfig, trainNetwork } from "../src/runtime/train.js";
-import { checkText } from "./helpers.js";
+import { checkText, cpuScratch } from "./helpers.js";
 
 const towers = (train: string) => `network ts {
   classes = 3
@@ -26,19 +23,14 @@ const SPATIAL_ONLY = `network sp {
   output rgb -> conv2d(4, kernel = 3, stride = 2) as s_conv -> relu -> global_avg_pool -> dense(classes) as s_fc
 }`;
 
-let scratch: string;
-beforeAll(async () => {
-  await tf.setBackend("cpu");
-  tf.env().set("PROD", true);
-  scratch = fs.mkdtempSync(path.join(os.tmpdir(), "vnet-two-stream-"));
-});
+const scratch = cpuScratch("vnet-two-stream-");
 
 /** Trains one SGD step (no momentum) on six clips and returns the trained weights by name, and the loss. */
 async function oneStep(spec: string, run: string, engine: EngineChoice): Promise<{ weights: Map<string, Float32Array>; loss: number }> {
   const network = checkText(spec).networks[0]!;
   const data = motionDataset({ classes: 3, frames: 3, size: 16, trainPerClass: 2, valPerClass: 1, seed: 2 });
   const config = trainingConfig(network, { optimizer: "sgd", lr: 0.5, momentum: 0, batch: 6, epochs: 1 });
-  const result = await trainNetwork(lowerNetwork(network), data, { config, runDir: path.join(scratch, `${run}-${engine}`), seed: 4, engine });
+  const result = await trainNetwork(lowerNetwork(network), data, { config, runDir: path.join(scratch(), `${run}-${engine}`), seed: 4, engine });
   const weights = new Map(await Promise.all(result.model.weights.map(async (w) => [w.originalName, (await w.read().data()) as Float32Array] as const)));
   result.model.dispose();
   return { weights, loss: result.history[0]!.trainLoss };

@@ -11,19 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { conv2dFilterGradAsConv, conv3dAsConv2d } from "../src/backends/tfjs/layers/conv.js";
 import { selectBackend, workloadAvoidances } from "../src/runtime/backend.js";
 import { checkFiles } from "../src/semantics/check.js";
-import { compileNetwork } from "./helpers.js";
+import { compileNetwork, maxDiff } from "./helpers.js";
 
 async function on<T>(backend: "cpu" | "wasm", work: () => Promise<T>): Promise<T> {
   if (backend === "wasm") await selectBackend({ force: "wasm" });
   else await tf.setBackend("cpu");
   return work();
-}
-
-function maxDiff(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
 }
 
 const scale = (a: Float32Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 1e-6);

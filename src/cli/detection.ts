@@ -16,7 +16,6 @@ import { decodeFrames } from "../data/video/decode.js";
 import { encodeVideo } from "../data/video/encode.js";
 import { probeVideo } from "../data/video/probe.js";
 import type { BackendChoice } from "../runtime/backend.js";
-import { checkpointClassNames } from "../runtime/checkpoint.js";
 import {
   scoreBoxes,
   detectionReport,
@@ -47,6 +46,7 @@ import {
   wroteRun,
   type TrainingIo,
   type TrainingRun,
+  trainedClassNames,
 } from "./run-util.js";
 import type { CheckedSpec } from "./util.js";
 import { renderDiagnostics, shownPath } from "./util.js";
@@ -211,7 +211,7 @@ export async function loadDetector(target: string | CheckedSpec, options: Detect
   if (typeof checked === "number") return checked;
   const { network, graph } = checked;
   const store = await readWeightsFlag(options.weights);
-  const classNames = (store.directory ? checkpointClassNames(store.directory) : undefined) ?? network.classNames;
+  const classNames = trainedClassNames(store, network);
   if (options.runtime !== "tfjs") {
     const loaded = await checkpointOnnx(graph, store, { sources: programSources(checked.result), flows: [], provider: options.provider });
     if ("model" in loaded) {

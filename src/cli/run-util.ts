@@ -12,6 +12,7 @@ import { builtinVariant, motionDataset } from "../data/motion.js";
 import type * as tf from "@tensorflow/tfjs";
 import type { IrGraph } from "../ir/graph.js";
 import { describeSelection, selectBackend, TRAINING_KERNELS, workloadAvoidances, type BackendChoice, type BackendSelection } from "../runtime/backend.js";
+import { checkpointClassNames } from "../runtime/checkpoint.js";
 import { unsupportedInputs } from "../runtime/streams.js";
 import type { TrainingConfig, TrainOptions, TrainResult } from "../runtime/train.js";
 import type { CheckResult } from "../semantics/check.js";
@@ -235,4 +236,9 @@ export function trainingReports({ out, progress, interrupt }: TrainingIo): Requi
 /** The last line of a finished `vnet train`: the files the run holds (the curves with --plot). */
 export function wroteRun(runDir: string, plot: boolean): string {
   return `wrote ${path.join(runDir, "metrics.jsonl")}${plot ? `, ${path.join(runDir, "curves.png")}` : ""} and ${path.join(runDir, "checkpoint")}/`;
+}
+
+/** The class names a trained model's scores are named by: those its checkpoint was trained with (a video folder's), else the spec's `class_names`. */
+export function trainedClassNames(store: WeightStore, network: { readonly classNames?: readonly string[] }): readonly string[] | undefined {
+  return (store.directory ? checkpointClassNames(store.directory) : undefined) ?? network.classNames;
 }

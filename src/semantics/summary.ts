@@ -100,7 +100,8 @@ export function formatSummary(summary: Summary): string {
     `trainable parameters: ${formatCount(t.trainable)}`,
     ...(t.frozen ? [`frozen parameters:    ${formatCount(t.frozen)}`] : []),
     `non-trainable state:  ${formatCount(t.state)}`,
-    `MACs per clip:        ${formatMacs(t.macs)} (${formatCount(t.macs)})`,
+    // A detector's per-box layers run once per box; the totals count one box per clip.
+    `MACs per clip:        ${formatMacs(t.macs)} (${formatCount(t.macs)})${summary.layers.some((l) => l.perBox) ? ", the [K, ...] layers for one box" : ""}`,
     ...formatMemory(summary.memory),
   ].join("\n");
 }

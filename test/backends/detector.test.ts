@@ -82,6 +82,47 @@ describe("a detector in both backends", () => {
     expect(viaTfjs).toEqual(perKeyframe);
   });
 
+  it("the frame-level baseline (tiny_slow_ava_frame) gives every box of a keyframe its clip's scores, in both runtimes", async () => {
+    const result = checkFiles([path.resolve(__dirname, "../../specs/tiny/tiny_slow_ava_frame.vnet")]);
+    expect(result.diagnostics).toEqual([]);
+    const network = result.networks.find((n) => n.name === "tiny_slow_ava_frame")!;
+    const { model, graph } = compileNetwork(network, { seed: 3 });
+    const exported = exportOnnx(graph, { weights: WeightStore.ofModel(model!, "test"), sources: programSources(result) });
+    expect(exported.diagnostics).toEqual([]);
+    const clips = tf.randomUniform([2, 4, 32, 32, 3], 0, 1, "float32", 4).dataSync() as Float32Array;
+    const size = 4 * 32 * 32 * 3;
+    // Boxes anywhere, of any size, up to the whole frame.
+    const boxes = [
+      [
+        { x1: 0, y1: 0, x2: 1, y2: 1 },
+        { x1: 0.1, y1: 0.6, x2: 0.3, y2: 0.9 },
+        { x1: 0.7, y1: 0.05, x2: 0.95, y2: 0.3 },
+      ],
+      [
+        { x1: 0.4, y1: 0.4, x2: 0.45, y2: 0.5 },
+        { x1: 0.02, y1: 0.02, x2: 0.2, y2: 0.98 },
+      ],
+    ];
+    const keyframes = [0, 1].map((n) => ({
+      video: `v${n}`,
+      timestamp: 0,
+      clip: clips.slice(n * size, (n + 1) * size),
+      boxes: [],
+      proposals: boxes[n]!.map((b) => ({ ...b, score: 1 })),
+    }));
+    const onTfjs = await scoreBoxes(tfjsDetector(graph, model!), keyframes, (k) => k.proposals);
+    const loaded = onnxDetector(await loadOnnxModel(exported.bytes!));
+    const onOrt = await scoreBoxes(loaded, keyframes, (k) => k.proposals);
+    await loaded.close();
+    for (const scores of [onTfjs, onOrt])
+      scores.forEach((rows) => {
+        for (let i = 4; i < rows.length; i++) expect(Math.abs(rows[i]! - rows[i % 4]!)).toBeLessThan(1e-6);
+      });
+    // The two clips differ, so their scores do (the baseline is not a constant).
+    expect(Math.max(...[0, 1, 2, 3].map((c) => Math.abs(onTfjs[0]![c]! - onTfjs[1]![c]!)))).toBeGreaterThan(1e-4);
+    onTfjs.forEach((rows, n) => rows.forEach((p, i) => expect(Math.abs(p - onOrt[n]![i]!)).toBeLessThan(1e-4)));
+  });
+
   it("an export's verification (vnet compile/export --verify) feeds valid boxes and compares logits and probabilities", async () => {
     const spec = checkSpec(path.resolve(__dirname, "../../specs/tiny/tiny_slow_ava.vnet"));
     const { model, bytes } = exported(spec);

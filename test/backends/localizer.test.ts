@@ -13,7 +13,7 @@ import { OPERATORS, isInferError } from "../../src/ops/catalogue.js";
 import { checkFiles } from "../../src/semantics/check.js";
 import type { CheckedNetwork } from "../../src/semantics/network.js";
 import { WeightStore } from "../../src/weights/store.js";
-import { checkText, codes, compileNetwork } from "../helpers.js";
+import { checkText, codes, compileNetwork, maxDiff } from "../helpers.js";
 
 const fixtures = path.resolve(__dirname, "../fixtures/localization");
 
@@ -31,13 +31,6 @@ const forward = (JSON.parse(fs.readFileSync(path.join(fixtures, "bmn-reference.j
 function channelsLastKernel(values: number[], shape: number[]): tf.Tensor {
   const rank = shape.length;
   return tf.transpose(tf.tensor(values, shape), [...Array.from({ length: rank - 2 }, (_, i) => i + 2), 1, 0]);
-}
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
-  return worst;
 }
 
 describe("catalogue", () => {

@@ -18,7 +18,7 @@ import { Tape } from "../../src/backends/onnx/autodiff/tape.js";
 import { attr, GraphBuilder } from "../../src/backends/onnx/builder.js";
 import { RoiAlignBoxError, roiAlignMatrix, roiAlignSamples, type RoiAlignGeometry } from "../../src/ops/roi-align.js";
 import { WeightStore } from "../../src/weights/store.js";
-import { checkText, codes, compileNetwork } from "../helpers.js";
+import { checkText, codes, compileNetwork, maxDiff } from "../helpers.js";
 
 interface Case {
   readonly resolution: [number, number];
@@ -44,13 +44,6 @@ const geometryOf = (c: Case): RoiAlignGeometry => ({
   aligned: c.aligned,
 });
 const label = (c: Case) => `${c.resolution.join("x")} scale ${c.spatial_scale} ratio ${c.sampling_ratio} ${c.aligned ? "aligned" : "unaligned"}`;
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
-  return worst;
-}
 
 /** The sparse sampling map applied on the host. */
 function applySamples(c: Case): Float32Array {

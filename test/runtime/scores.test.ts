@@ -5,11 +5,9 @@
  * cross-entropy over their logarithm (not over them as if they were logits), and evaluation must
  * average them as they are (not softmax them a second time).
  */
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { emitTfjs } from "../../src/backends/tfjs/index.js";
 import { memorySplits } from "../../src/data/dataset.js";
 import { ViewLoader } from "../../src/data/loader.js";
@@ -18,7 +16,7 @@ import { lowerNetwork } from "../../src/ir/pipeline.js";
 import { lossHeads, outputScores } from "../../src/ir/scores.js";
 import { predictVideos, tfjsScorer } from "../../src/runtime/evaluate.js";
 import { evaluateLoss, trainingConfig, trainNetwork } from "../../src/runtime/train.js";
-import { checkText } from "../helpers.js";
+import { checkText, cpuScratch } from "../helpers.js";
 
 const AVERAGED_PREDICTIONS = `network averaged {
   classes = 3
@@ -26,13 +24,7 @@ const AVERAGED_PREDICTIONS = `network averaged {
   output video -> per_frame { conv2d(4, kernel = 3, stride = 2) as conv -> relu -> global_avg_pool -> dense(classes) as fc -> softmax } as frames -> temporal_pool
 }`;
 
-let scratch: string;
-beforeAll(async () => {
-  await tf.setBackend("cpu");
-  tf.env().set("PROD", true);
-  scratch = fs.mkdtempSync(path.join(os.tmpdir(), "vnet-scores-"));
-});
-afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+const scratch = cpuScratch("vnet-scores-");
 
 const graph = () => lowerNetwork(checkText(AVERAGED_PREDICTIONS).networks[0]!);
 // Four-frame videos for four-frame clips: every clip is its whole video, centre-cropped, unflipped.
@@ -59,7 +51,7 @@ describe("per_frame { ... -> softmax } -> temporal_pool", () => {
     // Probabilities taken as logits would give a loss near ln 3 whatever the model said.
     expect(Math.abs(expected - Math.log(3))).toBeGreaterThan(0.01);
     const config = trainingConfig(checkText(AVERAGED_PREDICTIONS).networks[0]!, { optimizer: "sgd", lr: 0.1, momentum: 0, batch: 6, epochs: 1 });
-    const result = await trainNetwork(g, dataset, { config, runDir: path.join(scratch, "train"), seed: 2 });
+    const result = await trainNetwork(g, dataset, { config, runDir: path.join(scratch(), "train"), seed: 2 });
     expect(result.history[0]!.trainLoss).toBeCloseTo(expected, 4);
 
     // Evaluation averages the probabilities as they are (one view here): no second softmax.

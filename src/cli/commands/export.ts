@@ -9,14 +9,13 @@ import { exportOnnx, ONNX_OPSET, programSources } from "../../backends/onnx/inde
 import type { IrGraph } from "../../ir/graph.js";
 import { writeFileAtomic } from "../../runtime/files.js";
 import { formatVerifyReport, verifyExport } from "../../runtime/onnx-verify.js";
-import { checkpointClassNames } from "../../runtime/checkpoint.js";
 import type { CheckResult } from "../../semantics/check.js";
 import type { WeightStore } from "../../weights/store.js";
 import { UsageError } from "../args.js";
 import { checkOutputFile, specInputs } from "../outputs.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, NETWORK_FLAG, SEED_FLAG } from "../flags.js";
-import { readWeightsFlag, startBackend, trainedModel } from "../run-util.js";
+import { readWeightsFlag, startBackend, trainedModel, trainedClassNames } from "../run-util.js";
 import { checkNetwork, renderDiagnostics } from "../util.js";
 
 /** The largest difference --verify accepts, relative to the output's magnitude (at least 1). */
@@ -95,7 +94,7 @@ export const command = defineCommand({
       { path: store.directory!, what: "the weights being exported" },
     ]);
     // The class names the weights were trained on (a video folder's) travel into the metadata.
-    const classNames = checkpointClassNames(store.directory!) ?? checked.graph.classNames;
+    const classNames = trainedClassNames(store, checked.graph);
     const graph = classNames ? { ...checked.graph, classNames } : checked.graph;
     return writeOnnx(
       graph,

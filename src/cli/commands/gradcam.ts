@@ -10,14 +10,13 @@ import * as path from "node:path";
 import { probeVideo } from "../../data/video/probe.js";
 import { VnetError } from "../../diagnostics/error.js";
 import { writeFileAtomic } from "../../runtime/files.js";
-import { checkpointClassNames } from "../../runtime/checkpoint.js";
 import { explainVideo, TargetError } from "../../vis/gradcam/explain.js";
 import { camGif, contactSheetPng, explanationTitle, writeCamMp4 } from "../../vis/gradcam/render.js";
 import { UsageError } from "../args.js";
 import { checkOutputFile, specInputs } from "../outputs.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, LOADING_FLAGS, NETWORK_FLAG } from "../flags.js";
-import { checkRunnableNetwork, loadingOptions, readWeightsFlag, startBackend, trainedModel } from "../run-util.js";
+import { checkRunnableNetwork, loadingOptions, readWeightsFlag, startBackend, trainedModel, trainedClassNames } from "../run-util.js";
 
 const FORMATS = [".png", ".gif", ".mp4"] as const;
 
@@ -69,7 +68,7 @@ export const command = defineCommand({
       ...specInputs(checked.result.program.modules.keys(), checked.file),
       { path: store.directory!, what: "the weights being explained" },
     ]);
-    const classNames = checkpointClassNames(store.directory!) ?? network.classNames;
+    const classNames = trainedClassNames(store, network);
     const classes = network.classes ?? 0;
     const given = flags.class ?? flags.trueLabel;
     const chosen = given === undefined ? undefined : classIndex(flags.class !== undefined ? "--class" : "--true-label", given, classNames, classes);

@@ -23,14 +23,13 @@ import { readNpy } from "../../runtime/npy.js";
 import { OnnxModelError, type OnnxProvider } from "../../runtime/onnx.js";
 import { onnxModelPredictor, onnxPredictor, predictVideo, tfjsPredictor, type Predictor } from "../../runtime/predict.js";
 import { AVERAGED, topClasses } from "../../runtime/scores.js";
-import { checkpointClassNames } from "../../runtime/checkpoint.js";
 import { cropCount, testTiming, type SamplingProtocol } from "../../semantics/protocol.js";
 import { VnetError } from "../../diagnostics/error.js";
 import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { detectVideo, loadDetector } from "../detection.js";
 import { BACKEND_FLAG, NETWORK_FLAG, PROVIDER_FLAG, RUNTIME_FLAG } from "../flags.js";
-import { readWeightsFlag, startBackend, trainedModel } from "../run-util.js";
+import { readWeightsFlag, startBackend, trainedModel, trainedClassNames } from "../run-util.js";
 import { checkNetwork, renderDiagnostics, type CheckedSpec } from "../util.js";
 import type { WeightStore } from "../../weights/store.js";
 import { unsupportedInputs } from "../../runtime/streams.js";
@@ -103,7 +102,7 @@ async function specOnnxPredictor(
     out(renderDiagnostics(loaded.diagnostics, checked.result, options.color));
     return 1;
   }
-  const classNames = checkpointClassNames(store.directory!) ?? graph.classNames;
+  const classNames = trainedClassNames(store, graph);
   return onnxModelPredictor(loaded.model, spec, {
     describe: `runtime: ONNX Runtime ${graph.name} (${loaded.model.provider} provider, the weights exported to ONNX in memory)`,
     ...(classNames ? { classNames } : {}),
@@ -153,7 +152,7 @@ async function specPredictor(spec: string, options: TfjsOptions, out: (s: string
   await startBackend(options.backend, out, false);
   const model = trainedModel(graph, checked.result, store, out, options.color);
   if (typeof model === "number") return model;
-  return tfjsPredictor(graph, model, checkpointClassNames(store.directory!) ?? graph.classNames);
+  return tfjsPredictor(graph, model, trainedClassNames(store, graph));
 }
 
 export const command = defineCommand({

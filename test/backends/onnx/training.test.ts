@@ -32,6 +32,7 @@ import type { HostTensor } from "../../../src/runtime/onnx.js";
 import { TASK_TARGETS, type TargetedTask } from "../../../src/semantics/tasks/index.js";
 import { mapOnnxWeights } from "../../../src/weights/import-onnx.js";
 import { checkSource, checkSpec, randomBoxes } from "../../onnx-helpers.js";
+import { relativeDiff } from "../../helpers.js";
 
 const ROOT = path.resolve(__dirname, "../../..");
 const TINY = path.join(ROOT, "specs/tiny");
@@ -44,17 +45,6 @@ beforeAll(async () => {
 
 function uniform(shape: readonly number[], random: () => number, low = 0, high = 1): Float32Array {
   return Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => low + (high - low) * random());
-}
-
-/** max |a - b| / max |b|. */
-function relative(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 1e-6;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return a.length === b.length ? diff / scale : Infinity;
 }
 
 interface Batch {
@@ -247,9 +237,10 @@ describe("ONNX training step: gradients equal the tfjs engine's", () => {
       const byName = new Map(model.weights.map((w) => [w.originalName, w]));
       // tfjs updated the moving statistics during the call: the step's outputs must hold the same.
       for (const s of step.state.filter((t) => t.kind === "statistic")) {
-        expect(relative(result[s.next!]!.data as Float32Array, byName.get(tfjsWeightName(s.decl!))!.read().dataSync()), `statistic ${s.input}`).toBeLessThan(
-          1e-4,
-        );
+        expect(
+          relativeDiff(result[s.next!]!.data as Float32Array, byName.get(tfjsWeightName(s.decl!))!.read().dataSync(), 1e-6),
+          `statistic ${s.input}`,
+        ).toBeLessThan(1e-4);
       }
       expect(Math.abs((result[LOSS]!.data as Float32Array)[0]! - reference.loss), "loss").toBeLessThan(1e-4 * Math.max(1, Math.abs(reference.loss)));
       expect(step.gradients.size).toBe(reference.grads.size);
@@ -269,7 +260,7 @@ describe("ONNX training step: gradients equal the tfjs engine's", () => {
             squared += (have[i]! - w) ** 2;
             norm += w ** 2;
           });
-          perTensor.set(name, relative(have, want));
+          perTensor.set(name, relativeDiff(have, want, 1e-6));
         }
         return { global: Math.sqrt(squared / norm), perTensor };
       };
@@ -350,7 +341,7 @@ describe("ONNX training step: optimizer steps equal the tfjs engine's", () => {
       const byName = new Map(model.weights.map((w) => [w.originalName, w]));
       for (const s of step.state.filter((t) => t.kind !== "slot")) {
         const got = toVnet(step, s.input, feeds[s.input]!.data as Float32Array);
-        expect(relative(got, byName.get(tfjsWeightName(s.decl!))!.read().dataSync()), `${s.input} after 3 steps`).toBeLessThan(1e-4);
+        expect(relativeDiff(got, byName.get(tfjsWeightName(s.decl!))!.read().dataSync(), 1e-6), `${s.input} after 3 steps`).toBeLessThan(1e-4);
       }
       optimizer.dispose();
       model.dispose();
@@ -459,10 +450,10 @@ describe("ONNX training step: gradients equal PyTorch autograd's (torchvision an
         const name = tfjsWeightName(s.decl!);
         if (s.kind === "weight") {
           const got = toVnet(step, s.input, result[step.gradients.get(s.input)!]!.data as Float32Array);
-          expect(relative(got, gradients.get(name)!.values), `gradient of ${s.input}`).toBeLessThan(1e-4);
+          expect(relativeDiff(got, gradients.get(name)!.values, 1e-6), `gradient of ${s.input}`).toBeLessThan(1e-4);
           compared++;
         } else if (s.kind === "statistic") {
-          expect(relative(result[s.next!]!.data as Float32Array, running.get(name)!.values), `statistic ${s.input}`).toBeLessThan(1e-5);
+          expect(relativeDiff(result[s.next!]!.data as Float32Array, running.get(name)!.values, 1e-6), `statistic ${s.input}`).toBeLessThan(1e-5);
           compared++;
         }
       }
@@ -513,7 +504,10 @@ describe("ONNX training step: optimizer steps equal torch.optim's (SGD + Nestero
       let compared = 0;
       for (const s of step.state.filter((t) => t.kind !== "slot")) {
         const want = (s.kind === "weight" ? params : running).get(tfjsWeightName(s.decl!))!.values;
-        expect(relative(toVnet(step, s.input, state[s.input]!.data as Float32Array), want), `${s.input} after ${c.batches.length} steps`).toBeLessThan(1e-4);
+        expect(
+          relativeDiff(toVnet(step, s.input, state[s.input]!.data as Float32Array), want, 1e-6),
+          `${s.input} after ${c.batches.length} steps`,
+        ).toBeLessThan(1e-4);
         compared++;
       }
       expect(compared).toBe(Object.keys(c.params).length + Object.keys(c.running).length);

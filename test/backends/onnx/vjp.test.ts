@@ -13,6 +13,7 @@ import { differentiate } from "../../../src/backends/onnx/autodiff/differentiate
 import { Tape } from "../../../src/backends/onnx/autodiff/tape.js";
 import { DIFFERENTIABLE_OPS } from "../../../src/backends/onnx/autodiff/vjp.js";
 import { attr, GraphBuilder, type Attribute } from "../../../src/backends/onnx/builder.js";
+import { relativeDiff } from "../../helpers.js";
 
 interface Encoded {
   readonly shape: number[];
@@ -81,17 +82,6 @@ function build(c: Case): { bytes: Uint8Array; floats: string[]; gradients: strin
   return { bytes: g.serialize({ name: c.name, opset: 17, producerVersion: "test", docString: "", metadata: {} }), floats, gradients };
 }
 
-/** max |a - b| relative to the largest |b| (at least 1e-3, so all-but-zero references do not divide by ~0). */
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 1e-3;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / scale;
-}
-
 describe("VJP rules against PyTorch autograd and finite differences", () => {
   it("cover the operators the table lists", () => {
     const tested = new Set(CASES.map((c) => c.op));
@@ -108,9 +98,9 @@ describe("VJP rules against PyTorch autograd and finite differences", () => {
       const feeds: Record<string, ort.Tensor> = {};
       floats.forEach((name, i) => (feeds[name] = new ort.Tensor("float32", Float32Array.from(floatInputs[i]!.data), floatInputs[i]!.shape)));
       const result = await session.run(feeds);
-      c.outputs.forEach((want, i) => expect(relativeError(result[`out${i}`]!.data as Float32Array, want.data), `output ${i}`).toBeLessThan(1e-5));
+      c.outputs.forEach((want, i) => expect(relativeDiff(result[`out${i}`]!.data as Float32Array, want.data, 1e-3), `output ${i}`).toBeLessThan(1e-5));
       gradients.forEach((name, i) =>
-        expect(relativeError(result[name]!.data as Float32Array, c.grads[i]!.data), `gradient of input ${i} vs PyTorch`).toBeLessThan(1e-4),
+        expect(relativeDiff(result[name]!.data as Float32Array, c.grads[i]!.data, 1e-3), `gradient of input ${i} vs PyTorch`).toBeLessThan(1e-4),
       );
 
       // Central differences of the loss, on up to 24 elements of each input.
@@ -131,7 +121,7 @@ describe("VJP rules against PyTorch autograd and finite differences", () => {
           numeric.push((up - down) / (2 * eps));
           picked.push(analytic[k]!);
         }
-        expect(relativeError(picked, numeric), `gradient of input ${i} vs finite differences`).toBeLessThan(2e-2);
+        expect(relativeDiff(picked, numeric, 1e-3), `gradient of input ${i} vs finite differences`).toBeLessThan(2e-2);
       }
       await session.release();
     });

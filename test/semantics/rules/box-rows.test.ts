@@ -24,6 +24,14 @@ describe("VN028 box-rows", () => {
     expect(summary).toContain("boxes [K, 5]");
     expect(summary).toMatch(/roi_align +roi_align +\[K, 2, 2, 4\]/);
     expect(summary).toMatch(/global_avg_pool_2 +global_avg_pool +\[K, 4\]|global_avg_pool +global_avg_pool +\[K, 4\]/);
+    // The totals count the per-box layers once (one box per clip), and say so; a classifier's line has no such note.
+    expect(summary).toMatch(/^MACs per clip: .*, the \[K, \.\.\.\] layers for one box$/m);
+    const classifier = formatSummary(
+      summarize(
+        checkText("network c { classes = 3\n input video = clip(frames = 2, size = 8)\n output video -> global_avg_pool -> dense(classes) }").networks[0]!,
+      ),
+    );
+    expect(classifier).toMatch(/^MACs per clip: +[0-9.]+ K? ?\([0-9,]+\)$/m);
   });
 
   it("is located at the layer that mixes the rows", () => {

@@ -171,8 +171,7 @@ function dropout(masks: DropoutMask[], rows: Rows): Emitter {
     const rate = (ctx.node.args.rate as number | undefined) ?? 0;
     if (!(rate > 0)) return x;
     const shape = x.order.slice(1).map((a) => x.shape[a - 1]!);
-    const input = ctx.graph.input(`${ctx.name()}/mask`, [rows.count * rows.perExample, ...shape]);
-    masks.push({ input, shape, rows: rows.perExample, rate, scale: fround(1 / fround(1 - rate)), ...(rows.perBox ? { perBox: true as const } : {}) });
+    const input = maskInput(ctx, masks, "mask", shape, rows, rate);
     return { name: ctx.graph.op("Mul", [x.name, input], ctx.name()), order: x.order, shape: ctx.node.shape };
   };
 }
@@ -184,6 +183,21 @@ interface Rows {
   readonly perBox: boolean;
   /** The batch N (a roi_align's map). */
   readonly batch: number;
+}
+
+/** A dropout mask input `<layer>/<part>` [rows, ...shape] of 0 or 1 / (1 - rate), recorded for the runtime to draw. */
+function maskInput(ctx: EmitContext, masks: DropoutMask[], part: string, shape: readonly number[], rows: Rows, rate: number): string {
+  const input = ctx.graph.input(`${ctx.name()}/${part}`, [rows.count * rows.perExample, ...shape]);
+  masks.push({ input, shape, rows: rows.perExample, rate, scale: fround(1 / fround(1 - rate)), ...(rows.perBox ? { perBox: true as const } : {}) });
+  return input;
+}
+
+/** What the emitters record while the forward pass is emitted, and where a roi_align's boxes come from. */
+interface Recorded {
+  readonly masks: DropoutMask[];
+  readonly statistics: StatisticUpdate[];
+  readonly rois: RoiSampling[];
+  readonly boxesOf: (id: number) => string;
 }
 
 /** RoIAlign as the sampling matrix (an input) times the map's positions. */
@@ -213,15 +227,7 @@ function recurrent(cell: "lstm" | "gru", masks: DropoutMask[], rows: Rows, train
     let sequence = ctx.arrange(x, channelsLast(3));
     const rate = (ctx.node.args.dropout as number | undefined) ?? 0;
     if (train && rate > 0) {
-      const input = ctx.graph.input(`${ctx.name()}/input_mask`, [rows.count * rows.perExample, features]);
-      masks.push({
-        input,
-        shape: [features],
-        rows: rows.perExample,
-        rate,
-        scale: fround(1 / fround(1 - rate)),
-        ...(rows.perBox ? { perBox: true as const } : {}),
-      });
+      const input = maskInput(ctx, masks, "input_mask", [features], rows, rate);
       const lifted = ctx.graph.op("Unsqueeze", [input, ctx.graph.intConstant(`${ctx.name("mask_axis")}`, [1], [1])], ctx.name("input_mask_t"));
       sequence = op("Mul", [sequence, lifted], "masked");
     }
@@ -274,24 +280,19 @@ function recurrent(cell: "lstm" | "gru", masks: DropoutMask[], rows: Rows, train
  * else the exporter's. In "infer" mode only the recurrent layers are overridden (unrolled, so
  * that their weights keep vnet's layout).
  */
-function trainingEmitter(
-  node: IrNode,
-  mode: "train" | "infer",
-  rows: Rows,
-  out: Pick<TrainingForward, "masks" | "statistics" | "rois"> & { readonly boxesOf: (id: number) => string },
-): Emitter | undefined {
+function trainingEmitter(node: IrNode, mode: "train" | "infer", rows: Rows, out: Recorded): Emitter | undefined {
   const train = mode === "train";
-  const masks = out.masks as DropoutMask[];
+  const masks = out.masks;
   switch (node.op) {
     case "bn":
-      return node.frozen || !train ? emitterFor("bn") : batchNorm(rows.count * rows.perExample, out.statistics as StatisticUpdate[]);
+      return node.frozen || !train ? emitterFor("bn") : batchNorm(rows.count * rows.perExample, out.statistics);
     case "dropout":
       return train ? dropout(masks, rows) : emitterFor("dropout");
     case "lstm":
     case "gru":
       return recurrent(node.op, masks, rows, train);
     case "roi_align":
-      return train ? roiAlignByMatrix(out.rois as RoiSampling[], out.boxesOf(node.inputs[1]!), rows) : emitterFor("roi_align");
+      return train ? roiAlignByMatrix(out.rois, out.boxesOf(node.inputs[1]!), rows) : emitterFor("roi_align");
     default:
       return emitterFor(node.op);
   }
