@@ -8,7 +8,6 @@
 import * as fs from "node:fs";
 import type { EngineChoice } from "../runtime/engines/index.js";
 import * as path from "node:path";
-import { programSources } from "../backends/onnx/index.js";
 import { keyframeClipIndices, parseAvaProposals } from "../data/ava.js";
 import { isAvaFolder, loadAvaFolder } from "../data/ava-folder.js";
 import { isMotionBoxes, motionBoxesDataset, type DetectionKeyframe, type DetectionSplits, type ProposalBox } from "../data/motion-boxes.js";
@@ -29,7 +28,6 @@ import {
   type DetectorInput,
 } from "../runtime/detection/detect.js";
 import { loadOnnxModel, OnnxModelError, type OnnxProvider } from "../runtime/onnx.js";
-import { checkpointOnnx } from "../runtime/onnx-eval.js";
 import { encodePng, pngDataUri } from "../vis/raster.js";
 import { rasterize } from "../vis/svg.js";
 import { trainNetwork, trainingConfig } from "../runtime/train.js";
@@ -37,6 +35,7 @@ import { UsageError } from "./args.js";
 import {
   checkRunnableNetwork,
   describeOptimisation,
+  inMemoryOnnx,
   readWeightsFlag,
   refuseClassifierOnlyFlags,
   startBackend,
@@ -49,7 +48,7 @@ import {
   trainedClassNames,
 } from "./run-util.js";
 import type { CheckedSpec } from "./util.js";
-import { renderDiagnostics, shownPath } from "./util.js";
+import { shownPath } from "./util.js";
 
 /** A detector's keyframes: builtin:motion-boxes at its clip size, or an AVA-format folder. */
 export async function loadDetectionSplits(
@@ -182,7 +181,7 @@ export interface DetectorOptions {
 /**
  * A trained detector to run: an exported .onnx file in ONNX Runtime, or a spec (checked here, or
  * already) with `--weights`,
- * its weights exported to ONNX in memory (`checkpointOnnx`, as `vnet eval` and `vnet predict` run
+ * its weights exported to ONNX in memory (`inMemoryOnnx`, as `vnet eval` and `vnet predict` run
  * classifiers) unless `runtime` is tfjs or the network does not export, else its tfjs model.
  * Prints the runtime; exit code 1 after printing what is wrong.
  */
@@ -213,8 +212,14 @@ export async function loadDetector(target: string | CheckedSpec, options: Detect
   const store = await readWeightsFlag(options.weights);
   const classNames = trainedClassNames(store, network);
   if (options.runtime !== "tfjs") {
-    const loaded = await checkpointOnnx(graph, store, { sources: programSources(checked.result), flows: [], provider: options.provider });
-    if ("model" in loaded) {
+    const loaded = await inMemoryOnnx(
+      checked,
+      store,
+      { flows: [], provider: options.provider, required: options.runtime === "onnx", color: options.color },
+      out,
+    );
+    if (typeof loaded === "number") return loaded;
+    if (loaded) {
       const detector = onnxDetector(loaded.model, {
         describe: `runtime: ONNX Runtime ${graph.name} (${loaded.model.provider} provider, the weights exported to ONNX in memory)`,
         ...(classNames ? { classNames } : {}),
@@ -222,11 +227,6 @@ export async function loadDetector(target: string | CheckedSpec, options: Detect
       out(detector.describe);
       return detector;
     }
-    if (options.runtime === "onnx" || loaded.diagnostics.some((d) => d.code === "VN082")) {
-      out(renderDiagnostics(loaded.diagnostics, checked.result, options.color));
-      return 1;
-    }
-    out(`runtime: tfjs (${network.name} does not export to ONNX: ${loaded.diagnostics[0]!.message})`);
   }
   await startBackend(options.backend, out, false, network);
   const model = trainedModel(graph, checked.result, store, out, options.color);

@@ -10,9 +10,13 @@ import { openDataset } from "../data/folder.js";
 import { DataError, formatIssue, skippedSummary, type DataIssue } from "../data/issues.js";
 import { builtinVariant, motionDataset } from "../data/motion.js";
 import type * as tf from "@tensorflow/tfjs";
+import { programSources } from "../backends/onnx/index.js";
+import type { FlowStream } from "../data/flow.js";
 import type { IrGraph } from "../ir/graph.js";
 import { describeSelection, selectBackend, TRAINING_KERNELS, workloadAvoidances, type BackendChoice, type BackendSelection } from "../runtime/backend.js";
 import { checkpointClassNames } from "../runtime/checkpoint.js";
+import { checkpointOnnx, type CheckpointOnnx } from "../runtime/onnx-eval.js";
+import type { OnnxProvider } from "../runtime/onnx.js";
 import { unsupportedInputs } from "../runtime/streams.js";
 import type { TrainingConfig, TrainOptions, TrainResult } from "../runtime/train.js";
 import type { CheckResult } from "../semantics/check.js";
@@ -241,4 +245,31 @@ export function wroteRun(runDir: string, plot: boolean): string {
 /** The class names a trained model's scores are named by: those its checkpoint was trained with (a video folder's), else the spec's `class_names`. */
 export function trainedClassNames(store: WeightStore, network: { readonly classNames?: readonly string[] }): readonly string[] | undefined {
   return (store.directory ? checkpointClassNames(store.directory) : undefined) ?? network.classNames;
+}
+
+/**
+ * A checked spec's stored weights exported to ONNX in memory and loaded in ONNX Runtime, as `vnet
+ * eval`, `predict` and `detect` run a spec by default. Where the network does not export: exit
+ * code 1 after printing the diagnostics when ONNX Runtime was asked for (`required`) or the weights
+ * do not fit the network (VN082), else undefined after printing that tfjs runs instead.
+ */
+export async function inMemoryOnnx(
+  checked: CheckedSpec,
+  store: WeightStore,
+  options: { readonly flows: readonly FlowStream[]; readonly provider?: OnnxProvider | undefined; readonly required: boolean; readonly color: boolean },
+  out: (s: string) => void,
+): Promise<CheckpointOnnx | number | undefined> {
+  const { graph } = checked;
+  const loaded = await checkpointOnnx(graph, store, {
+    sources: programSources(checked.result),
+    flows: options.flows,
+    ...(options.provider ? { provider: options.provider } : {}),
+  });
+  if ("model" in loaded) return loaded;
+  if (options.required || loaded.diagnostics.some((d) => d.code === "VN082")) {
+    out(renderDiagnostics(loaded.diagnostics, checked.result, options.color));
+    return 1;
+  }
+  out(`runtime: tfjs (${graph.name} does not export to ONNX: ${loaded.diagnostics[0]!.message})`);
+  return undefined;
 }

@@ -5,7 +5,6 @@
  * accuracy and a confusion matrix (`--confusion-png FILE` also draws it). Videos that cannot be
  * used are reported and skipped.
  */
-import { programSources } from "../../backends/onnx/index.js";
 import type { SplitName } from "../../data/dataset.js";
 import { flowStreams } from "../../data/flow.js";
 import { formatIssue, skippedSummary } from "../../data/issues.js";
@@ -25,15 +24,14 @@ import { BMN_POST_PROCESSING } from "../../runtime/localization/proposals.js";
 import { evalDetector } from "../detection.js";
 import { type Classifier, classifierSplit, evaluationSplit, scoreClassifier } from "../evaluation.js";
 import { checkFeatureFit, localizerGeometry } from "../../runtime/localization/train.js";
-import { checkpointOnnx, onnxScorer } from "../../runtime/onnx-eval.js";
+import { onnxScorer } from "../../runtime/onnx-eval.js";
 import { UsageError } from "../args.js";
 import { checkOutputFile, datasetInputs, specInputs } from "../outputs.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, DATA_VALUE, LOADING_FLAGS, NETWORK_FLAG, PROVIDER_FLAG, RUN_ENGINE_FLAG, SEED_FLAG } from "../flags.js";
-import { checkRunnableNetwork, loadingOptions, readWeightsFlag, reportIssues, startBackend, trainedModel } from "../run-util.js";
+import { checkRunnableNetwork, inMemoryOnnx, loadingOptions, readWeightsFlag, reportIssues, startBackend, trainedModel } from "../run-util.js";
 import { shownPath } from "../util.js";
 import type { CheckedSpec } from "../util.js";
-import { renderDiagnostics } from "../util.js";
 
 const SPLITS = ["val", "test", "train"] as const satisfies readonly SplitName[];
 
@@ -93,19 +91,13 @@ export const command = defineCommand({
     let model: Classifier | undefined;
     let release: () => Promise<void> = async () => undefined;
     if (flags.engine !== "tfjs") {
-      const loaded = await checkpointOnnx(graph, store, {
-        sources: programSources(checked.result),
-        flows,
-        ...(flags.provider ? { provider: flags.provider } : {}),
-      });
-      if ("model" in loaded) {
+      const loaded = await inMemoryOnnx(checked, store, { flows, provider: flags.provider, required: flags.engine === "ort", color }, out);
+      if (typeof loaded === "number") return loaded;
+      if (loaded) {
         out(`runtime: ONNX Runtime (${loaded.model.provider} provider), the weights exported to ONNX in memory`);
         model = onnxScorer(loaded);
         release = () => loaded.model.session.release();
-      } else if (flags.engine === "ort" || loaded.diagnostics.some((d) => d.code === "VN082")) {
-        out(renderDiagnostics(loaded.diagnostics, checked.result, color));
-        return 1;
-      } else out(`runtime: tfjs (${network.name} does not export to ONNX: ${loaded.diagnostics[0]!.message})`);
+      }
     }
     if (!model) {
       await startBackend(flags.backend, out, false, network);

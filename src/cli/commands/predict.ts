@@ -15,9 +15,7 @@ import { BUILTIN_FPS, builtinClipShape, defaultCacheDir } from "../../data/datas
 import { DataError, formatIssue } from "../../data/issues.js";
 import { builtinVariant, motionDataset } from "../../data/motion.js";
 import { fileSource, tensorSource, type FrameSource, type LoadedViews } from "../../data/views.js";
-import { programSources } from "../../backends/onnx/index.js";
 import { flowStreams } from "../../data/flow.js";
-import { checkpointOnnx } from "../../runtime/onnx-eval.js";
 import type { BackendChoice } from "../../runtime/backend.js";
 import { readNpy } from "../../runtime/npy.js";
 import { OnnxModelError, type OnnxProvider } from "../../runtime/onnx.js";
@@ -29,8 +27,8 @@ import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { detectVideo, loadDetector } from "../detection.js";
 import { BACKEND_FLAG, NETWORK_FLAG, PROVIDER_FLAG, RUNTIME_FLAG } from "../flags.js";
-import { readWeightsFlag, startBackend, trainedModel, trainedClassNames } from "../run-util.js";
-import { checkNetwork, renderDiagnostics, type CheckedSpec } from "../util.js";
+import { inMemoryOnnx, readWeightsFlag, startBackend, trainedModel, trainedClassNames } from "../run-util.js";
+import { checkNetwork, type CheckedSpec } from "../util.js";
 import type { WeightStore } from "../../weights/store.js";
 import { unsupportedInputs } from "../../runtime/streams.js";
 
@@ -84,24 +82,20 @@ function tensorVideo(input: string | undefined, sample: string | undefined, prot
 /**
  * A spec's trained weights in ONNX Runtime: the spec's graph exported in memory with the stored
  * weights (as `vnet export` writes it), its protocol and the checkpoint's class names, optical-flow
- * streams fed as the data pipeline computes them. A string (the reason) when the network does not
- * export; exit code 1 after printing the weights that do not fit the spec.
+ * streams fed as the data pipeline computes them. Undefined (after saying so) when the network
+ * does not export; exit code 1 after printing the weights that do not fit the spec.
  */
 async function specOnnxPredictor(
   spec: string,
   options: TfjsOptions & { readonly provider: OnnxProvider },
   out: (s: string) => void,
-): Promise<Predictor | number | string> {
+): Promise<Predictor | number | undefined> {
   const found = await networkAndWeights(spec, options, out, "vnet predict <spec>");
   if (typeof found === "number") return found;
   const { checked, store } = found;
   const { graph } = checked;
-  const loaded = await checkpointOnnx(graph, store, { sources: programSources(checked.result), flows: flowStreams(graph), provider: options.provider });
-  if (!("model" in loaded)) {
-    if (!loaded.diagnostics.some((d) => d.code === "VN082")) return loaded.diagnostics[0]!.message;
-    out(renderDiagnostics(loaded.diagnostics, checked.result, options.color));
-    return 1;
-  }
+  const loaded = await inMemoryOnnx(checked, store, { flows: flowStreams(graph), provider: options.provider, required: false, color: options.color }, out);
+  if (loaded === undefined || typeof loaded === "number") return loaded;
   const classNames = trainedClassNames(store, graph);
   return onnxModelPredictor(loaded.model, spec, {
     describe: `runtime: ONNX Runtime ${graph.name} (${loaded.model.provider} provider, the weights exported to ONNX in memory)`,
@@ -202,9 +196,8 @@ export const command = defineCommand({
       // A spec runs in ONNX Runtime where it exports (unless --runtime tfjs), else in tfjs.
       const onnx = flags.runtime === "tfjs" ? undefined : await specOnnxPredictor(target, { ...options, provider: flags.provider }, out);
       if (typeof onnx === "number") return onnx;
-      if (onnx !== undefined && typeof onnx !== "string") predictor = onnx;
+      if (onnx !== undefined) predictor = onnx;
       else {
-        if (typeof onnx === "string") out(`runtime: tfjs (the network does not export to ONNX: ${onnx})`);
         const loaded = await specPredictor(target, options, out);
         if (typeof loaded === "number") return loaded;
         predictor = loaded;
