@@ -9,15 +9,22 @@ import { checkFiles, type CheckResult } from "../../semantics/check.js";
 import { defineCommand } from "../command.js";
 import { declaredExpectation, expandSpecPaths, lineIndexes, renderDiagnostics, shownPath } from "../util.js";
 
+const NO_TEXT = new LineIndex("");
+
 /** A diagnostic as JSON: paths as the text output shows them, 1-based positions beside the offsets, for related locations too. */
 function jsonDiagnostic(d: Diagnostic, lineIndexOf: (file: string) => LineIndex | undefined) {
-  const at = (file: string, range: Range) => {
-    // A file that could not be read (a FIFO, a link loop) has no text: its diagnostics sit at offset 0, line 1 column 1.
-    const index = lineIndexOf(file) ?? (range.end === 0 ? new LineIndex("") : undefined);
-    return { file: shownPath(file), range, ...(index ? { start: index.positionAt(range.start), end: index.positionAt(range.end) } : {}) };
-  };
+  const at = (file: string, range: Range, index = lineIndexOf(file)) => ({
+    file: shownPath(file),
+    range,
+    ...(index ? { start: index.positionAt(range.start), end: index.positionAt(range.end) } : {}),
+  });
   const { related, ...rest } = d;
-  return { ...rest, ...at(d.file, d.range), ...(related?.length ? { related: related.map((r) => ({ message: r.message, ...at(r.file, r.range) })) } : {}) };
+  // The diagnostic's own location always has a position, as in the text report: line 1 column 1 in a file without text (a FIFO, a link loop).
+  return {
+    ...rest,
+    ...at(d.file, d.range, lineIndexOf(d.file) ?? NO_TEXT),
+    ...(related?.length ? { related: related.map((r) => ({ message: r.message, ...at(r.file, r.range) })) } : {}),
+  };
 }
 
 export const command = defineCommand({
