@@ -9,7 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
 import { exportOnnx, programSources } from "../../src/backends/onnx/index.js";
-import { detectBoxes, detectorGeometry, onnxDetector, scoreBoxes, tfjsDetector } from "../../src/runtime/detection/detect.js";
+import { detectorGeometry, onnxDetector, scoreBoxes, tfjsDetector } from "../../src/runtime/detection/detect.js";
 import { loadOnnxModel } from "../../src/runtime/onnx.js";
 import { checkFiles } from "../../src/semantics/check.js";
 import { WeightStore } from "../../src/weights/store.js";
@@ -53,8 +53,8 @@ describe("a detector in both backends", () => {
       boxes: [],
       proposals: rows.filter((r) => r[0] === n).map((r) => ({ x1: r[1]! / 32, y1: r[2]! / 32, x2: r[3]! / 32, y2: r[4]! / 32, score: 1 })),
     }));
-    const perKeyframe = detectBoxes(model!, graph, keyframes, (k) => k.proposals);
-    // detectBoxes orders boxes by keyframe: rows 0 and 3 (clip 0), then 1 and 2 (clip 1).
+    const perKeyframe = await scoreBoxes(tfjsDetector(graph, model!), keyframes, (k) => k.proposals);
+    // scoreBoxes orders boxes by keyframe: rows 0 and 3 (clip 0), then 1 and 2 (clip 1).
     const order = [0, 3, 1, 2];
     const fed = await session.run({
       video: new ort.Tensor("float32", video.dataSync() as Float32Array, video.shape),
@@ -67,7 +67,7 @@ describe("a detector in both backends", () => {
       for (let c = 0; c < 4; c++) expect(Math.abs(theirs[row * 4 + c]! - mine[i * 4 + c]!)).toBeLessThan(1e-4);
     });
     await session.release();
-    // The runtime's own path (vnet detect/eval/predict --runtime onnx): the model loaded from its bytes and metadata, fed by detectBoxes.
+    // The runtime's own path (vnet detect/eval/predict --runtime onnx): the model loaded from its bytes and metadata, fed by scoreBoxes.
     const loaded = onnxDetector(await loadOnnxModel(exported.bytes!));
     expect(detectorGeometry(loaded)).toEqual({ frames: 4, height: 32, width: 32 });
     expect(loaded.classes).toBe(4);

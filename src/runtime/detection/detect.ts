@@ -73,13 +73,13 @@ function batchFeeds(model: { readonly name: string; readonly inputs: readonly De
   });
 }
 
-/** The model inputs of a batch of keyframes with one box list each, as tfjs tensors in the graph's input order (what training feeds). */
-export function detectorInputs(
-  graph: IrGraph,
+/** The model inputs of a batch of keyframes with one box list each, as host tensors in the model's input order (what training feeds either engine). */
+export function detectorFeeds(
+  model: { readonly name: string; readonly inputs: readonly DetectorInput[] },
   keyframes: readonly DetectionKeyframe[],
   boxesOf: (k: DetectionKeyframe) => readonly NormalizedBox[],
-): tf.Tensor[] {
-  return batchFeeds(graph, detectorBatch(graph, keyframes, boxesOf)).map((t) => tf.tensor(t.data, [...t.shape]));
+): HostTensor[] {
+  return batchFeeds(model, detectorBatch(model, keyframes, boxesOf));
 }
 
 /**
@@ -157,23 +157,6 @@ function perKeyframe(part: readonly DetectionKeyframe[], boxesOf: (k: DetectionK
   });
 }
 
-/** Per-box action probabilities [boxes, classes] of each keyframe from a spec's tfjs model, in batches of `batch` keyframes (training's validation). */
-export function detectBoxes(
-  model: tf.LayersModel,
-  graph: IrGraph,
-  keyframes: readonly DetectionKeyframe[],
-  boxesOf: (k: DetectionKeyframe) => readonly NormalizedBox[],
-  batch = 8,
-): Float32Array[] {
-  const out: Float32Array[] = [];
-  for (let at = 0; at < keyframes.length; at += batch) {
-    const fed = detectorBatch(graph, keyframes.slice(at, at + batch), boxesOf);
-    const scores = fed.boxes.shape[0] === 0 ? new Float32Array(0) : tfjsBoxScores(model, graph, fed);
-    out.push(...perKeyframe(keyframes.slice(at, at + batch), boxesOf, scores, graph.classes!));
-  }
-  return out;
-}
-
 /** Per-box action probabilities [boxes, classes] of each keyframe from a detector of either runtime, in batches of `batch` keyframes. */
 export async function scoreBoxes(
   detector: Detector,
@@ -197,7 +180,7 @@ export const testBoxes =
   (k: DetectionKeyframe): readonly NormalizedBox[] =>
     k.proposals.filter((p) => p.score >= threshold);
 
-/** Frame-mAP of per-box scores (as `detectBoxes` returns them for `boxesOf`) against the keyframes' ground truth. */
+/** Frame-mAP of per-box scores (as `scoreBoxes` returns them for `boxesOf`) against the keyframes' ground truth. */
 export function detectionReport(
   keyframes: readonly DetectionKeyframe[],
   scores: readonly Float32Array[],

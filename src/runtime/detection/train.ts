@@ -5,14 +5,13 @@
  * src/semantics/tasks/detection.ts, and validation figures: frame-mAP@0.5 of the proposals above
  * the score threshold against the ground truth.
  */
-import * as tf from "@tensorflow/tfjs";
 import type { DetectionKeyframe, DetectionSplits } from "../../data/motion-boxes.js";
 import type { IrGraph } from "../../ir/graph.js";
 import type { EngineStart, TaskBatch } from "../engines/engine.js";
 import type { HostTensor } from "../onnx.js";
 import type { TrainOptions } from "../train.js";
 import { targetedTrainer, type TaskTrainer } from "../trainer.js";
-import { detectBoxes, detectionReport, detectorInputs, PROPOSAL_THRESHOLD, testBoxes } from "./detect.js";
+import { detectionReport, detectorFeeds, PROPOSAL_THRESHOLD, scoreBoxes, testBoxes, tfjsDetector } from "./detect.js";
 
 /** Whether training data are keyframes for a detector (not a video dataset, video splits or feature splits: none of their `channels`, `issues`, `manifest`). */
 export function isDetectionSplits(data: object): data is DetectionSplits {
@@ -31,11 +30,8 @@ function labelRows(keyframes: readonly DetectionKeyframe[], classes: number): Ho
 }
 
 /** A batch: the keyframes' clips and ground-truth boxes (the model's inputs) and the boxes' labels. */
-function detectorBatch(graph: IrGraph, keyframes: readonly DetectionKeyframe[], classes: number): TaskBatch {
-  const tensors = detectorInputs(graph, keyframes, truthBoxes);
-  const inputs = tensors.map((t): HostTensor => ({ data: t.dataSync() as Float32Array, shape: t.shape }));
-  tf.dispose(tensors);
-  return { inputs, targets: { labels: labelRows(keyframes, classes) } };
+function trainingBatch(graph: IrGraph, keyframes: readonly DetectionKeyframe[], classes: number): TaskBatch {
+  return { inputs: detectorFeeds(graph, keyframes, truthBoxes), targets: { labels: labelRows(keyframes, classes) } };
 }
 
 /** The trainer of a detector on keyframe splits, from fresh weights or a checkpoint (see `targetedTrainer`). */
@@ -52,9 +48,10 @@ export async function detectionTrainer(graph: IrGraph, splits: DetectionSplits, 
     metadata: { vnet: { network: graph.name, task: "detection", classNames: splits.classNames } },
     train: splits.train.filter((k) => k.boxes.length > 0),
     val: splits.val.filter((k) => k.boxes.length > 0),
-    batchOf: (keyframes) => detectorBatch(graph, keyframes, classes),
-    metrics: (model, val) => ({
-      "frame-mAP": detectionReport(val, detectBoxes(model, graph, val, boxesOf, options.config.batch), boxesOf, classes).map,
+    batchOf: (keyframes) => trainingBatch(graph, keyframes, classes),
+    metrics: async (model, val) => ({
+      // The validation model is the loop's: scored through a tfjs detector that is not closed here.
+      "frame-mAP": detectionReport(val, await scoreBoxes(tfjsDetector(graph, model), val, boxesOf, options.config.batch), boxesOf, classes).map,
     }),
   });
 }
