@@ -167,7 +167,10 @@ export async function startTrainingBackend(
   engine: string | undefined,
   out: (s: string) => void,
   network: CheckedNetwork,
-): Promise<{ readonly selection: BackendSelection; readonly onEngine: (report: (description: string, reason: string) => void) => (description: string, reason: string) => void }> {
+): Promise<{
+  readonly selection: BackendSelection;
+  readonly onEngine: (report: (description: string, reason: string) => void) => (description: string, reason: string) => void;
+}> {
   const selection = await startBackend(backend, engine === "tfjs" ? out : () => undefined, true, network);
   return {
     selection,
