@@ -166,6 +166,31 @@ export async function startBackend(
   return selection;
 }
 
+/**
+ * The tfjs backend of a `vnet train`, started before the engine: it trains with the tfjs engine and
+ * only initialises the weights for ONNX Runtime, so its choice is printed now only when tfjs was
+ * asked for, and otherwise by `onEngine` when the engine turns out to be tfjs. Starting it is also
+ * what keeps tfjs quiet (its "install the node backend" banner on the cpu backend).
+ */
+export async function startTrainingBackend(
+  backend: BackendChoice | undefined,
+  engine: string | undefined,
+  out: (s: string) => void,
+  network: CheckedNetwork,
+): Promise<{
+  readonly selection: BackendSelection;
+  readonly onEngine: (report: (description: string, reason: string) => void) => (description: string, reason: string) => void;
+}> {
+  const selection = await startBackend(backend, engine === "tfjs" ? out : () => undefined, true, network);
+  return {
+    selection,
+    onEngine: (report) => (description, reason) => {
+      if (engine !== "tfjs" && description.startsWith("tfjs")) out(describeSelection(selection));
+      report(description, reason);
+    },
+  };
+}
+
 /** The weights at a `--weights` location, or a usage error saying what is missing there. */
 export async function readWeightsFlag(location: string): Promise<WeightStore> {
   try {

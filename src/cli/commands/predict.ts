@@ -86,12 +86,10 @@ function tensorVideo(input: string | undefined, sample: string | undefined, prot
  */
 async function specOnnxPredictor(
   spec: string,
-  options: TfjsOptions & { readonly provider: OnnxProvider },
+  { checked, store }: SpecWeights,
+  options: Pick<TfjsOptions, "color"> & { readonly provider: OnnxProvider },
   out: (s: string) => void,
 ): Promise<Predictor | number | undefined> {
-  const found = await networkAndWeights(spec, options, out, "vnet predict <spec>");
-  if (typeof found === "number") return found;
-  const { checked, store } = found;
   const { graph } = checked;
   const loaded = await inMemoryOnnx(checked, store, { flows: flowStreams(graph), provider: options.provider, required: false, color: options.color }, out);
   if (loaded === undefined || typeof loaded === "number") return loaded;
@@ -117,6 +115,12 @@ interface TfjsOptions {
   readonly color: boolean;
 }
 
+/** A checked spec and the weights its predictor runs with. */
+interface SpecWeights {
+  readonly checked: CheckedSpec;
+  readonly store: WeightStore;
+}
+
 /**
  * The spec's network, checked, not a detector, with no stream the runtime cannot compute, and the weights
  * `--weights` names (`command` says which form of vnet predict needs them); the exit code after
@@ -127,7 +131,7 @@ async function networkAndWeights(
   options: Pick<TfjsOptions, "weights" | "network" | "color">,
   out: (s: string) => void,
   command: string,
-): Promise<{ checked: CheckedSpec; store: WeightStore } | number> {
+): Promise<SpecWeights | number> {
   if (!options.weights) throw new UsageError(`${command} needs --weights <run-dir or checkpoint directory>`);
   const checked = checkNetwork(spec, options.network, out, options.color);
   if (typeof checked === "number") return checked;
@@ -137,10 +141,7 @@ async function networkAndWeights(
   return { checked, store: await readWeightsFlag(options.weights) };
 }
 
-async function specPredictor(spec: string, options: TfjsOptions, out: (s: string) => void): Promise<Predictor | number> {
-  const found = await networkAndWeights(spec, options, out, "vnet predict --runtime tfjs");
-  if (typeof found === "number") return found;
-  const { checked, store } = found;
+async function specPredictor({ checked, store }: SpecWeights, options: TfjsOptions, out: (s: string) => void): Promise<Predictor | number> {
   const { graph } = checked;
   await startBackend(options.backend, out, false);
   const model = trainedModel(graph, checked.result, store, out, options.color);
@@ -193,11 +194,13 @@ export const command = defineCommand({
     } else {
       const options = { weights: flags.weights, network: flags.network, backend: flags.backend, color };
       // A spec runs in ONNX Runtime where it exports (unless --runtime tfjs), else in tfjs.
-      const onnx = flags.runtime === "tfjs" ? undefined : await specOnnxPredictor(target, { ...options, provider: flags.provider }, out);
+      const found = await networkAndWeights(target, options, out, flags.runtime === "tfjs" ? "vnet predict --runtime tfjs" : "vnet predict <spec>");
+      if (typeof found === "number") return found;
+      const onnx = flags.runtime === "tfjs" ? undefined : await specOnnxPredictor(target, found, { color, provider: flags.provider }, out);
       if (typeof onnx === "number") return onnx;
       if (onnx !== undefined) predictor = onnx;
       else {
-        const loaded = await specPredictor(target, options, out);
+        const loaded = await specPredictor(found, options, out);
         if (typeof loaded === "number") return loaded;
         predictor = loaded;
       }
