@@ -267,14 +267,18 @@ describe("datasets", () => {
     fs.writeFileSync(path.join(dir, "classes.txt"), "1 jump\n2 run\n");
     fs.writeFileSync(
       path.join(dir, "train.txt"),
-      "../folder/jump/jump_0.mp4 0\n../folder/run/run_0.mp4 run\n# comment\n\n../folder/run/run_1.mp4 swim\n../folder/jump/jump_1.mp4\n../folder/jump/jump_2.mp4 7\n",
+      "../folder/jump/jump_0.mp4 0\n../folder/run/run_0.mp4 run\n# comment\n\n../folder/run/run_1.mp4 swim\n../folder/jump/jump_1.mp4\n../folder/jump/jump_2.mp4 7\n" +
+        "../folder/jump/jump 3 é.mp4 jump\n../folder/jump/no such.mp4 0\n",
     );
+    // A file name with spaces is read where the file exists; the label is the last field.
+    fs.copyFileSync(path.join(scratch, "folder/jump/jump_0.mp4"), path.join(scratch, "folder/jump/jump 3 é.mp4"));
     fs.writeFileSync(path.join(dir, "val.txt"), "../folder/run/run_1.mp4 1\n../folder/jump/empty.mp4 0\n");
     const data = await openDataset(dir, { cacheDir });
     expect(data.classNames).toEqual(["jump", "run"]);
     expect(data.train.map((v) => [path.basename(v.name), v.label])).toEqual([
       ["jump_0.mp4", 0],
       ["run_0.mp4", 1],
+      ["jump 3 é.mp4", 0],
     ]);
     expect(data.val.map((v) => v.label)).toEqual([1]);
     expect(data.issues.map((i) => [path.basename(i.path), i.line, i.code])).toEqual([
@@ -282,7 +286,9 @@ describe("datasets", () => {
       ["train.txt", 5, "VN095"],
       ["train.txt", 6, "VN096"],
       ["train.txt", 7, "VN095"],
+      ["train.txt", 9, "VN096"],
     ]);
+    expect(data.issues[4]!.message).toMatch(/got 3 fields: .*no such\.mp4 0" \(a path with spaces is read when the file it names exists; this one does not\)$/);
     expect(formatIssue(data.issues[1]!)).toMatch(/train\.txt:5:1 {2}warning VN095 {2}label "swim" of .*run_1\.mp4 is not one of the 2 classes \(jump, run\)/);
     // A single list file is split like a class folder; labels stay integers without class names.
     const single = await openDataset(path.join(dir, "val.txt"), { cacheDir });
