@@ -73,6 +73,9 @@ describe("ffmpeg probe and decode", () => {
 Stream mapping:
 frame=  300 fps=0.0 q=-0.0 Lsize=N/A`;
     expect(parseProbe(header)).toEqual({ width: 1080, height: 1920, fps: 29.97, duration: 10.01, codec: "h264", frames: 300, errors: [] });
+    // vfrdet's report: rounding jitter (33 and 34 ms) is a constant rate; intervals of 40 and 80 ms are not.
+    expect(parseProbe(`${header}\n[Parsed_vfrdet_0 @ 0x1] VFR:0.500000 (150/299) min: 33 max: 34 avg: 33`)?.variableRate).toBeUndefined();
+    expect(parseProbe(`${header}\n[Parsed_vfrdet_0 @ 0x1] VFR:0.003344 (1/299) min: 512 max: 1024 avg: 514`)?.variableRate).toBe(true);
   });
 
   it("decodes the in-memory frames back (codec loss only), seeking to exact frames", async () => {
@@ -86,6 +89,37 @@ frame=  300 fps=0.0 q=-0.0 Lsize=N/A`;
     }
     const numberedMeta = await probeVideo(numbered, cacheDir);
     const picked = await decodeFrames(numbered, numberedMeta, [7, 10, 12, 33], 48, 32);
+    for (const [index, bytes] of picked) {
+      let red = 0;
+      for (let i = 0; i < 48 * 32; i++) red += bytes[i * 3]!;
+      expect(Math.round(red / (48 * 32) / 6), `frame ${index}`).toBe(index);
+    }
+  });
+
+  it("decodes the right frames of a variable-frame-rate video (frame n is not at n / fps seconds there)", async () => {
+    // The numbered video re-timed: its first 10 frames 80 ms apart, the other 30 40 ms apart.
+    const vfr = path.join(scratch, "vfr.mp4");
+    const retimed = await runFfmpeg([
+      "-v",
+      "error",
+      "-i",
+      numbered,
+      "-vf",
+      "setpts='if(lt(N,10),2*N,N+10)/25/TB'",
+      "-vsync",
+      "vfr",
+      "-c:v",
+      "libx264",
+      "-crf",
+      "0",
+      vfr,
+    ]);
+    expect(retimed.code, retimed.stderr).toBe(0);
+    const meta = await probeVideo(vfr, cacheDir);
+    expect(meta).toMatchObject({ frames: 40, variableRate: true });
+    expect((await probeVideo(numbered, cacheDir)).variableRate).toBeUndefined();
+    const picked = await decodeFrames(vfr, meta, [12, 30, 36, 37, 38, 39], 48, 32);
+    expect([...picked.keys()]).toEqual([12, 30, 36, 37, 38, 39]);
     for (const [index, bytes] of picked) {
       let red = 0;
       for (let i = 0; i < 48 * 32; i++) red += bytes[i * 3]!;
