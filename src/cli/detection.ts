@@ -41,6 +41,7 @@ import {
   readWeightsFlag,
   refuseClassifierOnlyFlags,
   startBackend,
+  startTrainingBackend,
   stoppedTraining,
   trainedModel,
   trainingReports,
@@ -94,6 +95,7 @@ export async function trainDetector(
     readonly provider: OnnxProvider | undefined;
     readonly trainClips: number | undefined;
     readonly valClips: number | undefined;
+    readonly backend: BackendChoice | undefined;
   },
   io: TrainingIo,
 ): Promise<number> {
@@ -109,20 +111,23 @@ export async function trainDetector(
     throw new UsageError(
       `${shownPath(data)} has ${splits.classNames.length} actions but ${network.name} has ${network.classes} classes: set \`classes = ${splits.classNames.length}\``,
     );
+  const { selection, onEngine } = await startTrainingBackend(flags.backend, flags.engine, out, network);
   const config = trainingConfig(network, overrides);
   const boxes = splits.train.reduce((n, k) => n + k.boxes.length, 0);
   out(
     `training ${network.name} on ${shownPath(data)}: ${splits.train.length} training keyframes (${boxes} ground-truth boxes) and ${splits.val.length} validation keyframes, clips of [${splits.frames}, ${splits.height}, ${splits.width}, 3], ${splits.classNames.length} actions`,
   );
   out(describeOptimisation(config));
+  const reports = trainingReports(io);
   const result = await trainNetwork(graph, splits, {
     config,
     runDir,
     seed,
     resume: flags.resume,
     engine: flags.engine,
-    engineOptions: { provider: flags.provider },
-    ...trainingReports(io),
+    engineOptions: { provider: flags.provider, tfjsGpu: selection.choice === "node-gpu" },
+    ...reports,
+    onEngine: onEngine(reports.onEngine),
   });
   result.model.dispose();
   const stopped = stoppedTraining(result, io.interrupt, io.err, { spec, data, runDir, network: flags.network });

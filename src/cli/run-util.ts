@@ -114,10 +114,20 @@ export async function loadDataset(data: string, network: IrGraph, options: Datas
     }
   }
   if (splits.classNames.length !== network.classes) {
+    // A class folder without a usable video still counts as a class: say which, since that is often the extra one.
+    const empty = splits.classNames.filter((_, label) => !splits.train.some((video) => video.label === label));
+    const emptyNote = empty.length
+      ? `; ${empty
+          .slice(0, 8)
+          .map((name) => JSON.stringify(name))
+          .join(
+            ", ",
+          )}${empty.length > 8 ? ", ..." : ""} ${empty.length === 1 ? "has" : "have"} no usable training video (an empty class folder still counts as a class)`
+      : "";
     throw new DataError(
       "VN099",
       data,
-      `the dataset has ${splits.classNames.length} classes (${splits.classNames.slice(0, 8).join(", ")}${splits.classNames.length > 8 ? ", ..." : ""}) but ${network.name} outputs ${network.classes}`,
+      `the dataset has ${splits.classNames.length} classes (${splits.classNames.slice(0, 8).join(", ")}${splits.classNames.length > 8 ? ", ..." : ""}) but ${network.name} outputs ${network.classes}${emptyNote}`,
     );
   }
   return splits;
@@ -154,6 +164,31 @@ export async function startBackend(
   const selection = await selectBackend({ ...(backend ? { force: backend } : {}), ...(training ? { requiredKernels: TRAINING_KERNELS } : {}), avoid });
   out(describeSelection(selection));
   return selection;
+}
+
+/**
+ * The tfjs backend of a `vnet train`, started before the engine: it trains with the tfjs engine and
+ * only initialises the weights for ONNX Runtime, so its choice is printed now only when tfjs was
+ * asked for, and otherwise by `onEngine` when the engine turns out to be tfjs. Starting it is also
+ * what keeps tfjs quiet (its "install the node backend" banner on the cpu backend).
+ */
+export async function startTrainingBackend(
+  backend: BackendChoice | undefined,
+  engine: string | undefined,
+  out: (s: string) => void,
+  network: CheckedNetwork,
+): Promise<{
+  readonly selection: BackendSelection;
+  readonly onEngine: (report: (description: string, reason: string) => void) => (description: string, reason: string) => void;
+}> {
+  const selection = await startBackend(backend, engine === "tfjs" ? out : () => undefined, true, network);
+  return {
+    selection,
+    onEngine: (report) => (description, reason) => {
+      if (engine !== "tfjs" && description.startsWith("tfjs")) out(describeSelection(selection));
+      report(description, reason);
+    },
+  };
 }
 
 /** The weights at a `--weights` location, or a usage error saying what is missing there. */

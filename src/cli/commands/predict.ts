@@ -12,7 +12,6 @@
  * [N, T, H, W, C] is taken as it is. Prediction itself is runtime/predict.ts's.
  */
 import { BUILTIN_FPS, builtinClipShape, defaultCacheDir } from "../../data/dataset.js";
-import { DataError, formatIssue } from "../../data/issues.js";
 import { builtinVariant, motionDataset } from "../../data/motion.js";
 import { fileSource, tensorSource, type FrameSource, type LoadedViews } from "../../data/views.js";
 import { flowStreams } from "../../data/flow.js";
@@ -87,12 +86,10 @@ function tensorVideo(input: string | undefined, sample: string | undefined, prot
  */
 async function specOnnxPredictor(
   spec: string,
-  options: TfjsOptions & { readonly provider: OnnxProvider },
+  { checked, store }: SpecWeights,
+  options: Pick<TfjsOptions, "color"> & { readonly provider: OnnxProvider },
   out: (s: string) => void,
 ): Promise<Predictor | number | undefined> {
-  const found = await networkAndWeights(spec, options, out, "vnet predict <spec>");
-  if (typeof found === "number") return found;
-  const { checked, store } = found;
   const { graph } = checked;
   const loaded = await inMemoryOnnx(checked, store, { flows: flowStreams(graph), provider: options.provider, required: false, color: options.color }, out);
   if (loaded === undefined || typeof loaded === "number") return loaded;
@@ -118,6 +115,12 @@ interface TfjsOptions {
   readonly color: boolean;
 }
 
+/** A checked spec and the weights its predictor runs with. */
+interface SpecWeights {
+  readonly checked: CheckedSpec;
+  readonly store: WeightStore;
+}
+
 /**
  * The spec's network, checked, not a detector, with no stream the runtime cannot compute, and the weights
  * `--weights` names (`command` says which form of vnet predict needs them); the exit code after
@@ -128,7 +131,7 @@ async function networkAndWeights(
   options: Pick<TfjsOptions, "weights" | "network" | "color">,
   out: (s: string) => void,
   command: string,
-): Promise<{ checked: CheckedSpec; store: WeightStore } | number> {
+): Promise<SpecWeights | number> {
   if (!options.weights) throw new UsageError(`${command} needs --weights <run-dir or checkpoint directory>`);
   const checked = checkNetwork(spec, options.network, out, options.color);
   if (typeof checked === "number") return checked;
@@ -138,10 +141,7 @@ async function networkAndWeights(
   return { checked, store: await readWeightsFlag(options.weights) };
 }
 
-async function specPredictor(spec: string, options: TfjsOptions, out: (s: string) => void): Promise<Predictor | number> {
-  const found = await networkAndWeights(spec, options, out, "vnet predict --runtime tfjs");
-  if (typeof found === "number") return found;
-  const { checked, store } = found;
+async function specPredictor({ checked, store }: SpecWeights, options: TfjsOptions, out: (s: string) => void): Promise<Predictor | number> {
   const { graph } = checked;
   await startBackend(options.backend, out, false);
   const model = trainedModel(graph, checked.result, store, out, options.color);
@@ -194,11 +194,13 @@ export const command = defineCommand({
     } else {
       const options = { weights: flags.weights, network: flags.network, backend: flags.backend, color };
       // A spec runs in ONNX Runtime where it exports (unless --runtime tfjs), else in tfjs.
-      const onnx = flags.runtime === "tfjs" ? undefined : await specOnnxPredictor(target, { ...options, provider: flags.provider }, out);
+      const found = await networkAndWeights(target, options, out, flags.runtime === "tfjs" ? "vnet predict --runtime tfjs" : "vnet predict <spec>");
+      if (typeof found === "number") return found;
+      const onnx = flags.runtime === "tfjs" ? undefined : await specOnnxPredictor(target, found, { color, provider: flags.provider }, out);
       if (typeof onnx === "number") return onnx;
       if (onnx !== undefined) predictor = onnx;
       else {
-        const loaded = await specPredictor(target, options, out);
+        const loaded = await specPredictor(found, options, out);
         if (typeof loaded === "number") return loaded;
         predictor = loaded;
       }
@@ -210,31 +212,19 @@ export const command = defineCommand({
       let video: Video;
       if (file !== undefined) {
         if (flags.input !== undefined || flags.sample !== undefined) throw new UsageError("give one video: a file, --input or --sample");
-        try {
-          const source = await fileSource(file, flags.cacheDir ?? defaultCacheDir());
-          const { frames, fps, width, height } = source.meta;
-          video = { source, describe: `${file} (${frames} frames at ${fps.toFixed(2)} fps, ${width}x${height})` };
-        } catch (error) {
-          if (!(error instanceof DataError)) throw error;
-          out(formatIssue(error.issue));
-          return 1;
-        }
+        // A video that cannot be read ends the command: its DataError reaches the CLI as an error.
+        const source = await fileSource(file, flags.cacheDir ?? defaultCacheDir());
+        const { frames, fps, width, height } = source.meta;
+        video = { source, describe: `${file} (${frames} frame${frames === 1 ? "" : "s"} at ${fps.toFixed(2)} fps, ${width}x${height})` };
       } else video = tensorVideo(flags.input, flags.sample, protocol);
       if ("ready" in video && predictor.flows.length)
         throw new UsageError(`${predictor.name} reads optical flow, which ready views do not carry: give the video itself`);
       out(`input: ${video.describe}`);
       if ("note" in video && video.note) out(`note: ${video.note}`);
-      let prediction;
-      try {
-        prediction = await predictVideo(
-          predictor,
-          "ready" in video ? { ready: video.ready } : { source: video.source, cacheDir: flags.cacheDir ?? defaultCacheDir() },
-        );
-      } catch (error) {
-        if (!(error instanceof DataError)) throw error;
-        out(formatIssue(error.issue));
-        return 1;
-      }
+      const prediction = await predictVideo(
+        predictor,
+        "ready" in video ? { ready: video.ready } : { source: video.source, cacheDir: flags.cacheDir ?? defaultCacheDir() },
+      );
       const flows = predictor.flows.length ? ` with ${predictor.flows.length} optical-flow stream${predictor.flows.length === 1 ? "" : "s"}` : "";
       const taken =
         "ready" in video

@@ -21,7 +21,6 @@ import type { EngineChoice } from "../../runtime/engines/index.js";
 import type { OnnxProvider } from "../../runtime/onnx.js";
 import { trainDetector } from "../detection.js";
 import { checkFeatureFit, localizerGeometry } from "../../runtime/localization/train.js";
-import { describeSelection } from "../../runtime/backend.js";
 import { trainingConfig, trainNetwork, type TrainingConfig } from "../../runtime/train.js";
 import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
@@ -35,6 +34,7 @@ import {
   refuseClassifierOnlyFlags,
   reportIssues,
   startBackend,
+  startTrainingBackend,
   stoppedTraining,
   trainingReports,
   wroteRun,
@@ -166,8 +166,7 @@ export const command = defineCommand({
         out(formatIssue({ code: "VN097", path: data, message: "no usable training videos" }));
         return 1;
       }
-      // The tfjs backend trains with the tfjs engine; with ONNX Runtime it only initialises weights, so its choice is not printed.
-      const selection = await startBackend(flags.backend, flags.engine === "tfjs" ? out : () => undefined, true, network);
+      const { selection, onEngine } = await startTrainingBackend(flags.backend, flags.engine, out, network);
       if (interrupt.aborted) return stoppedBeforeTraining(interrupt, err);
       const initialise =
         flags.init === undefined ? undefined : await (await import("../init-weights.js")).initialWeights(flags.init, network, graph, flags.partial, out, color);
@@ -189,10 +188,7 @@ export const command = defineCommand({
         engine: flags.engine,
         engineOptions: { provider: flags.provider, tfjsGpu: selection.choice === "node-gpu" },
         ...reports,
-        onEngine: (description, reason) => {
-          if (flags.engine !== "tfjs" && description.startsWith("tfjs")) out(describeSelection(selection));
-          reports.onEngine(description, reason);
-        },
+        onEngine: onEngine(reports.onEngine),
         ...(initialise ? { init: initialise } : {}),
         loading,
         specHash: programHash(result.program),
