@@ -241,7 +241,7 @@ export function refuseClassifierOnlyFlags(role: "localizer" | "detector", flags:
 
 /** The line every `vnet train` prints about the optimisation: optimizer, learning rate and schedule, weight decay, batch and epochs. */
 export function describeOptimisation(config: TrainingConfig): string {
-  return `${config.optimizer} lr ${config.lr} (${config.schedule}${config.warmup ? `, ${config.warmup} warm-up epochs` : ""}), weight decay ${config.weightDecay}, batch ${config.batch}, ${config.epochs} epochs`;
+  return `${config.optimizer} lr ${config.lr} (${config.schedule}${config.warmup ? `, ${config.warmup} warm-up epochs${config.warmupStartLr ? ` from ${config.warmupStartLr}` : ""}` : ""}), weight decay ${config.weightDecay}, batch ${config.batch}, ${config.epochs} epochs`;
 }
 
 /**
