@@ -21,6 +21,7 @@ export const END_TO_END = [
   "test/onnx-specs.test.ts",
   "test/wasm.test.ts",
   "test/cli/data-safety.test.ts",
+  "test/cli/unreadable-input.test.ts",
   "test/runtime/predict.test.ts",
   "test/backends/onnx/training.test.ts",
   "test/backends/onnx/every-spec.test.ts",

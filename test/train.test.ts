@@ -45,6 +45,46 @@ describe("learning-rate schedules", () => {
     expect(learningRateAt(cosine, 5)).toBeCloseTo(0.05);
     expect(learningRateAt(cosine, 10)).toBeCloseTo(0);
   });
+
+  it("warms up from warmup_start_lr as PySlowFast's get_lr_at_epoch (test/fixtures/training/pyslowfast_lr.json)", () => {
+    interface Schedule {
+      config: { policy: string; base_lr: number; steps?: number[]; lrs?: number[]; max_epoch: number; warmup_epochs: number; warmup_start_lr: number };
+      rates: [number, number][];
+    }
+    const { schedules } = JSON.parse(fs.readFileSync("test/fixtures/training/pyslowfast_lr.json", "utf8")) as { schedules: Schedule[] };
+    // The AVA specs' training sections state their configs' SOLVER.
+    const ava = trainingConfig(checkFiles(["specs/slow_r50_ava.vnet"]).networks[0]!);
+    expect(ava).toMatchObject({ lr: 0.1, schedule: "step", steps: [10, 15], gamma: 0.1, warmup: 5, warmupStartLr: 0.000125, epochs: 20 });
+    expect(trainingConfig(checkFiles(["specs/slowfast_r50_ava.vnet"]).networks[0]!)).toMatchObject({ warmup: 5, warmupStartLr: 0.000125 });
+    const cosine = trainingConfig(net, { lr: 0.4, schedule: "cosine", warmup: 3, warmupStartLr: 0.01, epochs: 12 });
+    const configs = new Map([
+      ["steps_with_relative_lrs", ava],
+      ["cosine", cosine],
+    ]);
+    expect(schedules.map((s) => s.config.policy)).toEqual([...configs.keys()]);
+    for (const { config, rates } of schedules) {
+      const ours = configs.get(config.policy)!;
+      expect(ours.warmupStartLr).toBe(config.warmup_start_lr);
+      expect(rates.length).toBeGreaterThan(8);
+      for (const [epoch, rate] of rates) expect(learningRateAt(ours, epoch), `${config.policy} at epoch ${epoch}`).toBeCloseTo(rate, 10);
+    }
+    expect(learningRateAt(ava, 0)).toBe(0.000125);
+    // The default start stays 0 (entered a thousandth of an epoch in).
+    const fromZero = trainingConfig(net, { lr: 0.1, warmup: 5 });
+    expect(fromZero.warmupStartLr).toBe(0);
+    expect(learningRateAt(fromZero, 0)).toBeCloseTo((0.1 * 1e-3) / 5, 12);
+    expect(learningRateAt(fromZero, 2.5)).toBeCloseTo(0.05, 4);
+  });
+
+  it("checks warmup_start_lr: a number >= 0", () => {
+    const spec = (value: string) =>
+      `network n { classes = 2  input v = clip(frames = 2, size = 8)  output v -> global_avg_pool -> dense(classes)  training { warmup = 2, warmup_start_lr = ${value} } }`;
+    expect(checkText(spec("0.001")).diagnostics).toEqual([]);
+    const negative = checkText(spec("-0.001")).diagnostics;
+    expect(negative.map((d) => d.code)).toEqual(["VN015"]);
+    expect(negative[0]!.message).toMatch(/warmup_start_lr/);
+    expect(checkText(spec('"fast"')).diagnostics.map((d) => d.code)).toEqual(["VN014"]);
+  });
 });
 
 describe("vnet train", () => {

@@ -8,9 +8,10 @@
 import * as fs from "node:fs";
 import type { EngineChoice } from "../runtime/engines/index.js";
 import * as path from "node:path";
-import { keyframeClipIndices, parseAvaProposals } from "../data/ava.js";
+import { parseAvaProposals } from "../data/ava.js";
 import { isAvaFolder, loadAvaFolder } from "../data/ava-folder.js";
 import { isMotionBoxes, motionBoxesDataset, type DetectionKeyframe, type DetectionSplits, type ProposalBox } from "../data/motion-boxes.js";
+import { keyframeFrames } from "../data/sampling.js";
 import { decodeFrames } from "../data/video/decode.js";
 import { encodeVideo } from "../data/video/encode.js";
 import { probeVideo } from "../data/video/probe.js";
@@ -19,6 +20,7 @@ import {
   scoreBoxes,
   detectionReport,
   detectorGeometry,
+  detectorProtocol,
   formatDetectionReport,
   onnxDetector,
   PROPOSAL_THRESHOLD,
@@ -48,13 +50,19 @@ import {
   type TrainingRun,
   trainedClassNames,
 } from "./run-util.js";
+import type { SamplingProtocol } from "../semantics/protocol.js";
 import type { CheckedSpec } from "./util.js";
 import { shownPath } from "./util.js";
 
-/** A detector's keyframes: builtin:motion-boxes at its clip size, or an AVA-format folder. */
+/** A detector's keyframes: builtin:motion-boxes at its clip size, or an AVA-format folder sampled by its protocol. */
 export async function loadDetectionSplits(
   data: string,
-  detector: { readonly name: string; readonly classes?: number | undefined; readonly inputs: readonly DetectorInput[] },
+  detector: {
+    readonly name: string;
+    readonly classes?: number | undefined;
+    readonly inputs: readonly DetectorInput[];
+    readonly protocol?: SamplingProtocol | undefined;
+  },
   options: { seed: number; trainClips?: number; valClips?: number; cacheDir?: string },
 ): Promise<DetectionSplits> {
   const { frames, height, width } = detectorGeometry(detector);
@@ -73,7 +81,7 @@ export async function loadDetectionSplits(
     throw new UsageError(
       `--data ${data}: a detector reads builtin:motion-boxes or a folder in AVA's formats (label_map.pbtxt, train.csv, val.csv, *_proposals.csv, videos/); \`vnet data synth --variant boxes\` writes one`,
     );
-  return loadAvaFolder(data, { frames, height, width }, options.cacheDir);
+  return loadAvaFolder(data, detectorProtocol(detector), options.cacheDir);
 }
 
 /** `vnet train` of a detector. */
@@ -290,6 +298,7 @@ export async function detectVideo(
   let keyframes: DetectionKeyframe[];
   let scores: Float32Array[];
   const { frames, height, width } = detectorGeometry(detector);
+  const protocol = detectorProtocol(detector);
   let fps: number;
   try {
     const keyframeBoxes = boxesOfVideo(boxesFile, path.basename(videoFile).replace(/\.[^.]+$/, ""));
@@ -297,7 +306,7 @@ export async function detectVideo(
     fps = meta.fps;
     keyframes = [];
     for (const [timestamp, proposals] of [...keyframeBoxes].sort((a, b) => a[0] - b[0])) {
-      const indices = keyframeClipIndices(timestamp, meta.fps, meta.frames, frames);
+      const indices = keyframeFrames(protocol, meta, timestamp, "test");
       const decoded = await decodeFrames(videoFile, meta, indices, width, height);
       const clip = new Float32Array(frames * height * width * 3);
       indices.forEach((index, t) => decoded.get(index)!.forEach((v, i) => (clip[t * height * width * 3 + i] = v / 255)));

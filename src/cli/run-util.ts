@@ -114,10 +114,20 @@ export async function loadDataset(data: string, network: IrGraph, options: Datas
     }
   }
   if (splits.classNames.length !== network.classes) {
+    // A class folder without a usable video still counts as a class: say which, since that is often the extra one.
+    const empty = splits.classNames.filter((_, label) => !splits.train.some((video) => video.label === label));
+    const emptyNote = empty.length
+      ? `; ${empty
+          .slice(0, 8)
+          .map((name) => JSON.stringify(name))
+          .join(
+            ", ",
+          )}${empty.length > 8 ? ", ..." : ""} ${empty.length === 1 ? "has" : "have"} no usable training video (an empty class folder still counts as a class)`
+      : "";
     throw new DataError(
       "VN099",
       data,
-      `the dataset has ${splits.classNames.length} classes (${splits.classNames.slice(0, 8).join(", ")}${splits.classNames.length > 8 ? ", ..." : ""}) but ${network.name} outputs ${network.classes}`,
+      `the dataset has ${splits.classNames.length} classes (${splits.classNames.slice(0, 8).join(", ")}${splits.classNames.length > 8 ? ", ..." : ""}) but ${network.name} outputs ${network.classes}${emptyNote}`,
     );
   }
   return splits;
@@ -231,7 +241,7 @@ export function refuseClassifierOnlyFlags(role: "localizer" | "detector", flags:
 
 /** The line every `vnet train` prints about the optimisation: optimizer, learning rate and schedule, weight decay, batch and epochs. */
 export function describeOptimisation(config: TrainingConfig): string {
-  return `${config.optimizer} lr ${config.lr} (${config.schedule}${config.warmup ? `, ${config.warmup} warm-up epochs` : ""}), weight decay ${config.weightDecay}, batch ${config.batch}, ${config.epochs} epochs`;
+  return `${config.optimizer} lr ${config.lr} (${config.schedule}${config.warmup ? `, ${config.warmup} warm-up epochs${config.warmupStartLr ? ` from ${config.warmupStartLr}` : ""}` : ""}), weight decay ${config.weightDecay}, batch ${config.batch}, ${config.epochs} epochs`;
 }
 
 /**

@@ -1,22 +1,16 @@
 /**
  * Loads a detection dataset folder in AVA's formats (src/data/ava.ts) into keyframe splits: each
  * annotated, non-excluded keyframe with its ground-truth boxes, its person proposals, and the
- * clip centred on it decoded from `videos/<video_id>.mp4` at the detector's size (normalised
- * boxes stay valid under the resize).
+ * clip centred on it (the frames `keyframeFrames` picks by the detector's sampling protocol, as
+ * PySlowFast's AVA loader picks them) decoded from `videos/<video_id>.mp4` at the detector's size
+ * (normalised boxes stay valid under the resize).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import {
-  AVA_FILES,
-  keyframeClipIndices,
-  keyframeKey,
-  parseAvaAnnotations,
-  parseAvaExclusions,
-  parseAvaProposals,
-  parseLabelMap,
-  type AvaClipGeometry,
-} from "./ava.js";
+import type { SamplingProtocol } from "../semantics/protocol.js";
+import { AVA_FILES, keyframeKey, parseAvaAnnotations, parseAvaExclusions, parseAvaProposals, parseLabelMap } from "./ava.js";
 import { DataError } from "./issues.js";
+import { keyframeFrames } from "./sampling.js";
 import type { DetectionKeyframe, DetectionSplits } from "./motion-boxes.js";
 import { decodeFrames } from "./video/decode.js";
 import { probeVideo } from "./video/probe.js";
@@ -35,11 +29,11 @@ export function isAvaFolder(dir: string): boolean {
   return fs.existsSync(path.join(dir, AVA_FILES.labelMap)) && fs.existsSync(path.join(dir, AVA_FILES.truth("train")));
 }
 
-/** The keyframes of one split. */
+/** The keyframes of one split (training's at the protocol's training timing, validation's at its test timing). */
 async function loadSplit(
   dir: string,
   split: "train" | "val",
-  geometry: AvaClipGeometry,
+  protocol: SamplingProtocol,
   labelMap: ReturnType<typeof parseLabelMap>,
   cacheDir?: string,
 ): Promise<DetectionKeyframe[]> {
@@ -49,7 +43,7 @@ async function loadSplit(
   const excluded = parseAvaExclusions(read(dir, AVA_FILES.excluded(split), true) ?? "", path.join(dir, AVA_FILES.excluded(split)));
   const keys = [...new Set([...truth.keys(), ...proposals.keys()])].filter((k) => !excluded.has(k)).sort();
   const keyframes: DetectionKeyframe[] = [];
-  const { frames, height, width } = geometry;
+  const { frames, height, width } = protocol;
   for (const key of keys) {
     const comma = key.lastIndexOf(",");
     const video = key.slice(0, comma);
@@ -57,7 +51,7 @@ async function loadSplit(
     const file = path.join(dir, AVA_FILES.video(video));
     if (!fs.existsSync(file)) throw new DataError("VN125", file, `keyframe ${keyframeKey(video, timestamp)} of ${path.basename(truthFile)} has no video`);
     const meta = await probeVideo(file, cacheDir);
-    const indices = keyframeClipIndices(timestamp, meta.fps, meta.frames, frames, geometry.stride);
+    const indices = keyframeFrames(protocol, meta, timestamp, split === "train" ? "train" : "test");
     const decoded = await decodeFrames(file, meta, indices, width, height);
     const clip = new Float32Array(frames * height * width * 3);
     indices.forEach((index, t) => {
@@ -69,16 +63,16 @@ async function loadSplit(
   return keyframes;
 }
 
-/** A detection folder's train and val keyframes at the detector's clip geometry. */
-export async function loadAvaFolder(dir: string, geometry: AvaClipGeometry, cacheDir?: string): Promise<DetectionSplits> {
+/** A detection folder's train and val keyframes, their clips sampled by the detector's protocol. */
+export async function loadAvaFolder(dir: string, protocol: SamplingProtocol, cacheDir?: string): Promise<DetectionSplits> {
   const labelMap = parseLabelMap(read(dir, AVA_FILES.labelMap)!, path.join(dir, AVA_FILES.labelMap));
   return {
     name: dir,
     classNames: labelMap.map((e) => e.name),
-    frames: geometry.frames,
-    height: geometry.height,
-    width: geometry.width,
-    train: await loadSplit(dir, "train", geometry, labelMap, cacheDir),
-    val: await loadSplit(dir, "val", geometry, labelMap, cacheDir),
+    frames: protocol.frames,
+    height: protocol.height,
+    width: protocol.width,
+    train: await loadSplit(dir, "train", protocol, labelMap, cacheDir),
+    val: await loadSplit(dir, "val", protocol, labelMap, cacheDir),
   };
 }

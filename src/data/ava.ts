@@ -134,15 +134,6 @@ export function formatLabelMap(classNames: readonly string[]): string {
   return classNames.map((name, i) => `item {\n  name: "${name.replace(/"/g, '\\"')}"\n  id: ${i + 1}\n}\n`).join("");
 }
 
-/** What loading a detection folder needs of the detector: its clip geometry. */
-export interface AvaClipGeometry {
-  readonly frames: number;
-  readonly height: number;
-  readonly width: number;
-  /** Frames between the clip's frames (PySlowFast's SAMPLING_RATE); default 1. */
-  readonly stride?: number;
-}
-
 /** The files of a detection dataset folder (see the file comment). */
 export const AVA_FILES = {
   labelMap: "label_map.pbtxt",
@@ -151,14 +142,3 @@ export const AVA_FILES = {
   excluded: (split: "train" | "val") => `${split}_excluded_timestamps.csv`,
   video: (id: string) => `videos/${id}.mp4`,
 } as const;
-
-/**
- * The frames of a clip of `frames` x `stride` centred on the keyframe at `timestamp` seconds of a
- * video at `fps` with `total` frames (PySlowFast's `get_sequence`: from center - frames x stride / 2,
- * indices clamped into the video).
- */
-export function keyframeClipIndices(timestamp: number, fps: number, total: number, frames: number, stride = 1): number[] {
-  const center = Math.round(timestamp * fps);
-  const start = center - Math.floor((frames * stride) / 2);
-  return Array.from({ length: frames }, (_, i) => Math.min(total - 1, Math.max(0, start + i * stride)));
-}

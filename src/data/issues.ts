@@ -34,11 +34,16 @@ export interface DataIssue {
   readonly message: string;
 }
 
-/** An error that is a data issue (thrown by decoding, probing, dataset loading); uncaught, the CLI prints it like any VnetError. */
+/**
+ * An error that is a data issue (thrown by decoding, probing, dataset loading). Caught where the
+ * input can be skipped, its `issue` is reported with the code's severity (`formatIssue`);
+ * uncaught, it ends the command (the one video of `predict` or `gradcam` cannot be read), so the
+ * CLI prints it as an error, whatever the code's severity when skipped.
+ */
 export class DataError extends VnetError {
   readonly issue: DataIssue;
   constructor(code: DataCode, file: string, message: string, line?: number) {
-    super(code, message, { path: file, ...(line ? { line } : {}), severity: CODES.get(code)!.severity });
+    super(code, message, { path: file, ...(line ? { line } : {}) });
     this.issue = { code, path: file, message, ...(line ? { line } : {}) };
   }
 }

@@ -27,6 +27,15 @@
  * crops along the long side (start, centre, end), or ten (four corners and the centre, each also
  * flipped). A frame whose resized size would not cover the crop is resized up until it does.
  *
+ * Keyframes. A detector's clip is centred on its keyframe (`keyframeFrames`) as PySlowFast's AVA
+ * loader centres it (ava_dataset.py, utils.get_sequence): the keyframe's raw frame c (nearest its
+ * time), then T frames `step` apart from c - floor(T x step / 2), clamped into the video at both
+ * ends (a keyframe clip never loops, whatever `short_videos` says). Training keyframes take the
+ * training timing, validation and `vnet detect` the test timing; nothing is jittered, and the
+ * spatial settings do not apply (the clip is resized to the input as a whole). get_sequence's
+ * range ends before c + T x step / 2, so with stride 1 and an odd T it gives T - 1 frames; the clip
+ * here always has the T frames the network reads (the range continued by one stride).
+ *
  * A network without a `sampling` section is sampled plainly: consecutive frames from a random
  * start, short side resized to the input, centre crop, no flip; one centre clip at test time. A 2D
  * network (an `image(...)` input) samples clips of one frame.
@@ -63,7 +72,11 @@ function frameStep(timing: { readonly stride?: number; readonly fps?: number }, 
   return 1;
 }
 
-/** Raw frame indices of a clip (or one segment's `length` frames) from raw frame `start`, folded into the video. */
+/**
+ * Raw frame indices of a clip (or one segment's `length` frames) from raw frame `start`, folded
+ * into the video: before the first frame to the first, past the last as `fold` says (the
+ * protocol's `short_videos`).
+ */
 function clipFrames(
   protocol: SamplingProtocol,
   meta: VideoMeta,
@@ -71,12 +84,13 @@ function clipFrames(
   step: number,
   jitter: (() => number) | undefined,
   length = protocol.frames,
+  fold: SamplingProtocol["shortVideos"] = protocol.shortVideos,
 ): number[] {
   const n = meta.frames;
   return Array.from({ length }, (_, k) => {
     let index = Math.round(start + k * step) + (jitter ? jitter() : 0);
     if (index < 0) index = 0;
-    if (index >= n) index = protocol.shortVideos === "loop" ? index % n : n - 1;
+    if (index >= n) index = fold === "loop" ? index % n : n - 1;
     return index;
   });
 }
@@ -195,6 +209,17 @@ export function testPlans(protocol: SamplingProtocol, meta: VideoMeta, clips = p
   const boxes = testCrops(protocol, size, crops);
   if (protocol.test.segments !== undefined) return [{ frames: segmentFrames(protocol, meta, protocol.test.segments, step, undefined), ...size, crops: boxes }];
   return testStarts(protocol, meta, clips).map((start) => ({ frames: clipFrames(protocol, meta, start, step, undefined), ...size, crops: boxes }));
+}
+
+/**
+ * The raw frames of the clip centred on the keyframe at `timestamp` seconds (see the file
+ * comment): a detector's training keyframes (`split = "train"`) at the training timing, its
+ * validation and `vnet detect` keyframes at the test timing.
+ */
+export function keyframeFrames(protocol: SamplingProtocol, meta: VideoMeta, timestamp: number, split: "train" | "test"): number[] {
+  const step = frameStep(split === "train" ? protocol.train : testTiming(protocol), meta);
+  const centre = Math.round(timestamp * meta.fps);
+  return clipFrames(protocol, meta, centre - Math.floor((protocol.frames * step) / 2), step, undefined, protocol.frames, "repeat_last");
 }
 
 /** Raw frames one test clip spans at its frame step (`frames` x step): a snippet's default length. */

@@ -61,7 +61,12 @@ const table = [
   ["VN052", "inflation-source", "error", "The network named by `inflate` is missing or is not a 2D network."],
   ["VN053", "inflation-changes-width", "error", "Inflation would change a dense layer's input width, so 2D weights cannot carry over."],
   ["VN060", "unknown-section", "error", "A section name vnet does not know."],
-  ["VN061", "sampling-inconsistent", "error", "The sampling section contradicts the network's input."],
+  [
+    "VN061",
+    "sampling-inconsistent",
+    "error",
+    "The sampling section contradicts the network's input, its task (a detector's keyframe clips take only `stride` or `fps`) or itself.",
+  ],
   ["VN062", "network-structure", "error", "A network lacks an input or output, or a block lacks an output."],
   [
     "VN063",

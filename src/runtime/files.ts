@@ -74,6 +74,12 @@ const REASONS: Record<string, string> = {
   ETXTBSY: "the file is busy",
 };
 
+/** Why a file-system call failed, in words (`no such file or directory` for ENOENT); the code itself when it has none. */
+export function errnoReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return (code && REASONS[code]) ?? code ?? (error as Error).message;
+}
+
 /** Verbs of reading: their failures are about an input (VN109), the others about an output (VN111). */
 const READING = new Set(["read", "open", "list"]);
 

@@ -58,8 +58,9 @@ export async function loadOnnxModel(source: string | Uint8Array, options: { prov
   } catch (error) {
     throw new OnnxModelError(`${typeof source === "string" ? source : "the model"} is not an ONNX model: ${(error as Error).message}`);
   }
-  // A detector has no sampling protocol (its clips are centred on keyframes) and returns per-box
-  // logits; a localizer (or another task's network) reads no clip and has its task's outputs.
+  // A detector's clips are centred on keyframes (its protocol gives their timing; detectors exported
+  // before it was stored have none) and it returns per-box logits; a localizer (or another task's
+  // network) reads no clip and has its task's outputs.
   const task = metadata["vnet.task"] ?? "classification";
   const detector = task === "detection";
   const required = detector
@@ -84,7 +85,7 @@ export async function loadOnnxModel(source: string | Uint8Array, options: { prov
     shape: i.shape.slice(1) as number[],
     ...((i.shape[0] as number | string) === "K" ? { boxes: true as const } : {}),
   }));
-  const stored = (metadata["vnet.protocol"] && !detector ? JSON.parse(metadata["vnet.protocol"]) : {}) as { protocol?: SamplingProtocol; sampling?: Section };
+  const stored = (metadata["vnet.protocol"] !== undefined ? JSON.parse(metadata["vnet.protocol"]) : {}) as { protocol?: SamplingProtocol; sampling?: Section };
   const raw = inputs.filter((i) => i.kind === "raw" && !i.boxes);
   // Models exported before the protocol itself was stored hold the sampling section it comes from.
   const protocol = stored.protocol ?? (raw.length === 1 && task === "classification" ? protocolFromSection(raw[0]!.shape, stored.sampling) : undefined);

@@ -54,6 +54,8 @@ export interface TrainingConfig {
   readonly steps: readonly number[];
   readonly gamma: number;
   readonly warmup: number;
+  /** The rate the warm-up starts from. */
+  readonly warmupStartLr: number;
   readonly epochs: number;
   readonly batch: number;
   readonly labelSmoothing: number;
@@ -73,6 +75,7 @@ export function trainingConfig(network: CheckedNetwork, overrides: Partial<Train
     steps: get("steps", [] as number[]),
     gamma: get("gamma", 0.1),
     warmup: get("warmup", 0),
+    warmupStartLr: get("warmup_start_lr", 0),
     epochs: get("epochs", 10),
     batch: get("batch", 8),
     labelSmoothing: get("label_smoothing", 0),
@@ -80,9 +83,23 @@ export function trainingConfig(network: CheckedNetwork, overrides: Partial<Train
   };
 }
 
-/** Learning rate at a (fractional) epoch: linear warm-up, then the schedule. */
+/**
+ * Learning rate at a (fractional) epoch: the schedule, after a linear warm-up as PySlowFast's
+ * `get_lr_at_epoch` does it: over the first `warmup` epochs the rate goes in a line from
+ * `warmupStartLr` to the schedule's rate at epoch `warmup`. From a start of 0 (the default) the
+ * line is entered a thousandth of an epoch in, so the first step does not have rate 0.
+ */
 export function learningRateAt(config: TrainingConfig, epoch: number): number {
-  if (config.warmup > 0 && epoch < config.warmup) return (config.lr * (epoch + 1e-3)) / config.warmup;
+  if (config.warmup > 0 && epoch < config.warmup) {
+    const start = config.warmupStartLr;
+    const at = start > 0 ? epoch : epoch + 1e-3;
+    return start + (at * (scheduledRate(config, config.warmup) - start)) / config.warmup;
+  }
+  return scheduledRate(config, epoch);
+}
+
+/** The schedule's rate at an epoch, without warm-up (the cosine starts where the warm-up ends). */
+function scheduledRate(config: TrainingConfig, epoch: number): number {
   switch (config.schedule) {
     case "constant":
       return config.lr;

@@ -22,7 +22,10 @@ export type Schema = Readonly<Record<string, Field>>;
 
 const trainSampling: Schema = {
   frames: { type: { kind: "int", min: 1 }, doc: "Frames per clip; must equal the input's frames (defaults to it)." },
-  stride: { type: { kind: "int", min: 1 }, doc: "Take every stride-th raw frame (exclusive with fps)." },
+  stride: {
+    type: { kind: "int", min: 1 },
+    doc: "Take every stride-th raw frame (exclusive with fps); a detector's keyframe clips too (PySlowFast's SAMPLING_RATE).",
+  },
   fps: { type: { kind: "number", min: 0, exclusiveMin: true }, doc: "Resample the video to this frame rate first (exclusive with stride)." },
   choice: {
     type: { kind: "enum", values: ["random", "uniform", "dense"] },
@@ -83,6 +86,11 @@ export const SECTION_SCHEMAS: Readonly<Record<string, Schema>> = {
     steps: { type: { kind: "ints", min: 1 }, doc: "Epochs at which the step schedule multiplies the rate by gamma." },
     gamma: { type: { kind: "number", min: 0, exclusiveMin: true }, default: 0.1, doc: "Step schedule factor." },
     warmup: { type: { kind: "int", min: 0 }, default: 0, doc: "Linear warm-up epochs." },
+    warmup_start_lr: {
+      type: { kind: "number", min: 0 },
+      default: 0,
+      doc: "The rate the linear warm-up starts from (PySlowFast's SOLVER.WARMUP_START_LR); it rises to the schedule's rate at the end of the warm-up.",
+    },
     epochs: { type: { kind: "int", min: 1 }, default: 10, doc: "Training epochs." },
     batch: { type: { kind: "int", min: 1 }, default: 8, doc: "Clips per batch." },
     label_smoothing: { type: { kind: "number", min: 0, max: 1 }, default: 0, doc: "Label smoothing." },

@@ -9,7 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
 import { exportOnnx, programSources } from "../../src/backends/onnx/index.js";
-import { detectorGeometry, onnxDetector, scoreBoxes, tfjsDetector } from "../../src/runtime/detection/detect.js";
+import { detectorGeometry, detectorProtocol, onnxDetector, scoreBoxes, tfjsDetector } from "../../src/runtime/detection/detect.js";
 import { loadOnnxModel } from "../../src/runtime/onnx.js";
 import { checkFiles } from "../../src/semantics/check.js";
 import { WeightStore } from "../../src/weights/store.js";
@@ -138,6 +138,39 @@ describe("a detector in both backends", () => {
     for (const c of report.checks) {
       expect(c.maxAbs).toBeGreaterThan(0);
       expect(c.maxAbsDiff).toBeLessThanOrEqual(1e-4);
+    }
+  });
+
+  it("an exported detector stores its sampling protocol (the keyframe clips' stride); one without a section samples consecutive frames", async () => {
+    const spec = (sampling: string) =>
+      checkText(`network d {
+  task = "detection"
+  classes = 2
+  input video = clip(frames = 2, size = 8)
+  input boxes = boxes()
+  x = video -> conv3d(2, kernel = 1) -> temporal_pool
+  output [x, boxes] -> roi_align(resolution = 2) -> flatten -> dense(classes)
+  ${sampling}
+}`);
+    for (const [sampling, train, test] of [
+      ["sampling { train { stride = 3 } test { stride = 2 } }", 3, 2],
+      ["", undefined, undefined],
+    ] as const) {
+      const result = spec(sampling);
+      expect(result.diagnostics).toEqual([]);
+      const { model, graph } = compileNetwork(result.networks[0]!, { seed: 1 });
+      const onnx = exportOnnx(graph, { weights: WeightStore.ofModel(model!, "test"), sources: programSources(result) });
+      model!.dispose();
+      expect(onnx.metadata["vnet.stride"]).toBe(String(test ?? 1));
+      const loaded = onnxDetector(await loadOnnxModel(onnx.bytes!));
+      await loaded.close();
+      expect(loaded.protocol).toEqual(graph.protocol);
+      expect(detectorProtocol(loaded).train.stride).toBe(train);
+      expect(detectorProtocol(loaded).test.stride).toBe(test);
+      // A detector exported before the protocol was stored: consecutive frames of its clip.
+      const { protocol: _stored, ...older } = loaded;
+      expect(detectorProtocol(older)).toMatchObject({ frames: 2, height: 8, width: 8, train: { choice: "random" } });
+      expect(detectorProtocol(older).train.stride).toBeUndefined();
     }
   });
 

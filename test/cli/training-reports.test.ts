@@ -14,16 +14,20 @@ const config: TrainingConfig = {
   steps: [],
   gamma: 0.1,
   warmup: 0,
+  warmupStartLr: 0,
   epochs: 8,
   batch: 16,
   labelSmoothing: 0,
 };
 
 describe("the lines vnet train prints for every task", () => {
-  it("describes the optimisation, naming warm-up epochs only when there are some", () => {
+  it("describes the optimisation, naming warm-up epochs (and a start other than 0) only when there are some", () => {
     expect(describeOptimisation(config)).toBe("adam lr 0.004 (cosine), weight decay 0.0001, batch 16, 8 epochs");
     expect(describeOptimisation({ ...config, optimizer: "sgd", schedule: "step", warmup: 2 })).toBe(
       "sgd lr 0.004 (step, 2 warm-up epochs), weight decay 0.0001, batch 16, 8 epochs",
+    );
+    expect(describeOptimisation({ ...config, schedule: "step", warmup: 5, warmupStartLr: 0.000125 })).toBe(
+      "adam lr 0.004 (step, 5 warm-up epochs from 0.000125), weight decay 0.0001, batch 16, 8 epochs",
     );
   });
 

@@ -84,10 +84,17 @@ export function onnxMetadata(graph: IrGraph, inputs: readonly OnnxInput[], score
       ...identity,
       "vnet.task": graph.task,
       "vnet.outputs": JSON.stringify(outputs),
-      ...(protocol ? { "vnet.frames": String(protocol.frames) } : {}),
+      ...(protocol && timing
+        ? {
+            "vnet.frames": String(protocol.frames),
+            ...(timing.fps !== undefined ? { "vnet.fps": String(timing.fps) } : { "vnet.stride": String(timing.stride ?? 1) }),
+          }
+        : {}),
       "vnet.normalize": JSON.stringify(normalization(graph)),
       ...(graph.classes !== undefined ? { "vnet.classes": String(graph.classes) } : {}),
       ...(graph.classNames ? { "vnet.class_names": JSON.stringify(graph.classNames) } : {}),
+      // The keyframe clips' timing (src/data/sampling.ts keyframeFrames).
+      "vnet.protocol": JSON.stringify({ sampling: graph.sampling ?? {}, ...(protocol ? { protocol } : {}), inputs: describedInputs }),
     };
   }
   if (graph.task !== "classification") {

@@ -12,7 +12,6 @@
  * [N, T, H, W, C] is taken as it is. Prediction itself is runtime/predict.ts's.
  */
 import { BUILTIN_FPS, builtinClipShape, defaultCacheDir } from "../../data/dataset.js";
-import { DataError, formatIssue } from "../../data/issues.js";
 import { builtinVariant, motionDataset } from "../../data/motion.js";
 import { fileSource, tensorSource, type FrameSource, type LoadedViews } from "../../data/views.js";
 import { flowStreams } from "../../data/flow.js";
@@ -213,31 +212,19 @@ export const command = defineCommand({
       let video: Video;
       if (file !== undefined) {
         if (flags.input !== undefined || flags.sample !== undefined) throw new UsageError("give one video: a file, --input or --sample");
-        try {
-          const source = await fileSource(file, flags.cacheDir ?? defaultCacheDir());
-          const { frames, fps, width, height } = source.meta;
-          video = { source, describe: `${file} (${frames} frames at ${fps.toFixed(2)} fps, ${width}x${height})` };
-        } catch (error) {
-          if (!(error instanceof DataError)) throw error;
-          out(formatIssue(error.issue));
-          return 1;
-        }
+        // A video that cannot be read ends the command: its DataError reaches the CLI as an error.
+        const source = await fileSource(file, flags.cacheDir ?? defaultCacheDir());
+        const { frames, fps, width, height } = source.meta;
+        video = { source, describe: `${file} (${frames} frame${frames === 1 ? "" : "s"} at ${fps.toFixed(2)} fps, ${width}x${height})` };
       } else video = tensorVideo(flags.input, flags.sample, protocol);
       if ("ready" in video && predictor.flows.length)
         throw new UsageError(`${predictor.name} reads optical flow, which ready views do not carry: give the video itself`);
       out(`input: ${video.describe}`);
       if ("note" in video && video.note) out(`note: ${video.note}`);
-      let prediction;
-      try {
-        prediction = await predictVideo(
-          predictor,
-          "ready" in video ? { ready: video.ready } : { source: video.source, cacheDir: flags.cacheDir ?? defaultCacheDir() },
-        );
-      } catch (error) {
-        if (!(error instanceof DataError)) throw error;
-        out(formatIssue(error.issue));
-        return 1;
-      }
+      const prediction = await predictVideo(
+        predictor,
+        "ready" in video ? { ready: video.ready } : { source: video.source, cacheDir: flags.cacheDir ?? defaultCacheDir() },
+      );
       const flows = predictor.flows.length ? ` with ${predictor.flows.length} optical-flow stream${predictor.flows.length === 1 ? "" : "s"}` : "";
       const taken =
         "ready" in video

@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { DataError, type DataIssue } from "../issues.js";
 import type { VideoMeta } from "../sampling.js";
-import { writeFileAtomic } from "../../runtime/files.js";
+import { errnoReason, writeFileAtomic } from "../../runtime/files.js";
 import { lastError, runFfmpeg } from "./ffmpeg.js";
 
 export interface ProbedVideo extends VideoMeta {
@@ -111,7 +111,7 @@ export async function probeVideo(file: string, cacheDir?: string): Promise<Probe
     stat = fs.statSync(absolute);
     fs.accessSync(absolute, fs.constants.R_OK);
   } catch (error) {
-    throw new DataError("VN090", file, `cannot read it: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new DataError("VN090", file, `cannot read it: ${errnoReason(error)}`);
   }
   const cached = readCache(cacheDir, absolute, stat);
   if (cached?.video) return cached.video;

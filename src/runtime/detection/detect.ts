@@ -8,6 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { DetectionKeyframe, NormalizedBox } from "../../data/motion-boxes.js";
 import type { IrGraph } from "../../ir/graph.js";
+import { protocolFromSection, type SamplingProtocol } from "../../semantics/protocol.js";
 import type { TaskInference } from "../engines/engine.js";
 import { OnnxModelError, runOnnx, type HostTensor, type OnnxModel } from "../onnx.js";
 import { frameMap, type FrameMap, type ScoredBox, type TruthBox } from "./metrics.js";
@@ -36,6 +37,21 @@ export function detectorGeometry(model: { readonly name: string; readonly inputs
     throw new Error(`internal: ${model.name} is a detector without one clip input and a boxes input`);
   const [frames, height, width] = clip[0]!.shape as [number, number, number];
   return { frames, height, width };
+}
+
+/**
+ * How a detector's keyframe clips are sampled (src/data/sampling.ts `keyframeFrames`): its
+ * protocol (the spec's `sampling` section, stored in an exported detector's metadata), else, for a
+ * detector exported without one, the plain protocol of its clip (consecutive frames).
+ */
+export function detectorProtocol(model: {
+  readonly name: string;
+  readonly inputs: readonly DetectorInput[];
+  readonly protocol?: SamplingProtocol | undefined;
+}): SamplingProtocol {
+  if (model.protocol) return model.protocol;
+  const { frames, height, width } = detectorGeometry(model);
+  return protocolFromSection([frames, height, width, 3], undefined);
 }
 
 /** A batch of keyframes as a detector reads it: the clips [N, T, H, W, 3] in [0, 1] and the boxes [K, 5] in the clip's pixels. */
@@ -93,6 +109,8 @@ export interface Detector {
   readonly describe: string;
   readonly name: string;
   readonly inputs: readonly DetectorInput[];
+  /** How its keyframe clips are sampled (see `detectorProtocol`). */
+  readonly protocol?: SamplingProtocol;
   readonly classes: number;
   readonly classNames?: readonly string[];
   score(batch: DetectorBatch): Promise<Float32Array>;
@@ -113,6 +131,7 @@ export function tfjsDetector(graph: IrGraph, model: tf.LayersModel, classNames: 
     describe: `runtime: tfjs ${graph.name}`,
     name: graph.name,
     inputs: graph.inputs,
+    ...(graph.protocol ? { protocol: graph.protocol } : {}),
     classes: graph.classes!,
     ...(classNames ? { classNames } : {}),
     score: async (batch) => tfjsBoxScores(model, graph, batch),
@@ -131,6 +150,7 @@ export function inferenceDetector(graph: IrGraph, infer: TaskInference, describe
     describe,
     name: graph.name,
     inputs: graph.inputs,
+    ...(graph.protocol ? { protocol: graph.protocol } : {}),
     classes: graph.classes!,
     ...(graph.classNames ? { classNames: graph.classNames } : {}),
     score: async (batch) => {
@@ -157,6 +177,7 @@ export function onnxDetector(model: OnnxModel, overrides: { readonly describe?: 
   return {
     describe: overrides.describe ?? `runtime: ONNX Runtime ${name} (${model.provider} provider)`,
     ...detector,
+    ...(model.protocol ? { protocol: model.protocol } : {}),
     classes,
     ...(classNames ? { classNames } : {}),
     score: async (batch) => {

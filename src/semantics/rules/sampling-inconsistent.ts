@@ -1,10 +1,37 @@
-/** VN061 sampling-inconsistent: the `sampling` section contradicts the network's input (frames, crop) or itself. */
+/**
+ * VN061 sampling-inconsistent: the `sampling` section contradicts the network's input (frames,
+ * crop), its task (a detector's keyframe clips take only their timing from it), or itself.
+ */
 import type * as A from "../../syntax/ast.js";
 import type { NetworkSettingsRule } from "../context.js";
 import type { SectionValue } from "../network.js";
+import { taskOf } from "./task.js";
 
-export const samplingInconsistentRule: NetworkSettingsRule = (context, { decl, module, sections, inputs }) => {
+/** What a detector's keyframe clips read of `sampling` (src/data/sampling.ts keyframeFrames): their timing. */
+const KEYFRAME_KEYS: Readonly<Record<string, readonly string[]>> = { train: ["frames", "stride", "fps"], test: ["stride", "fps"] };
+
+export const samplingInconsistentRule: NetworkSettingsRule = (context, { decl, module, sections, inputs, local }) => {
   const section = decl.body.find((s): s is A.Section => s.kind === "Section" && s.name.name === "sampling");
+  if (section && taskOf(local("task")?.value) === "detection") {
+    for (const entry of section.entries) {
+      const part = entry.kind === "Section" ? entry.name.name : undefined;
+      // Unknown parts are VN019's.
+      if (part !== undefined && !(part in KEYFRAME_KEYS)) continue;
+      const keys = entry.kind === "Section" ? entry.entries : [entry];
+      for (const key of keys) {
+        const name = key.kind === "Binding" ? key.names[0]?.name : key.name.name;
+        if (name === undefined || (part !== undefined && (KEYFRAME_KEYS[part] ?? []).includes(name))) continue;
+        context.report(
+          "VN061",
+          "error",
+          `a detector's keyframe clips take only their timing from \`sampling\` (\`stride\` or \`fps\`): \`${name}\` has no effect`,
+          module.file,
+          key.range,
+          { hint: "a keyframe's clip is centred on it, clamped at the video's ends, its whole frames resized to the input: remove it" },
+        );
+      }
+    }
+  }
   const train = (sections.sampling as Record<string, Record<string, SectionValue>> | undefined)?.train;
   const input = inputs.find((i) => i.kind === "input");
   if (!section || !train || !input) return;

@@ -32,6 +32,24 @@ describe("VN061 sampling-inconsistent", () => {
     expect(codes(checkText(net("segments = 8 }\n    test { segments = 5")))).toEqual(["VN061"]);
   });
 
+  it("a detector's section sets only its keyframe clips' timing", () => {
+    const detector = (sampling: string) =>
+      `network d {\n  task = "detection"\n  classes = 2\n  input video = clip(frames = 4, size = 16)\n  input boxes = boxes()\n  x = video -> temporal_pool\n  output [x, boxes] -> roi_align(resolution = 2) -> flatten -> dense(classes)\n  sampling {\n    ${sampling}\n  }\n}\n`;
+    expect(codes(checkText(detector("train { frames = 4, stride = 16 }\n    test { stride = 8 }")))).toEqual([]);
+    expect(codes(checkText(detector("train { fps = 15 }")))).toEqual([]);
+    const r = checkText(detector("train { stride = 16, scale = [256, 320] }"));
+    expect(codes(r)).toEqual(["VN061"]);
+    expect(covered(r)).toBe("scale = [256, 320]");
+    expect(r.diagnostics[0]!.message).toMatch(/keyframe clips take only their timing.*`scale` has no effect/);
+    expect(codes(checkText(detector('train { stride = 2, flip = true }\n    test { crops = "three" }\n    short_videos = "loop"')))).toEqual([
+      "VN061",
+      "VN061",
+      "VN061",
+    ]);
+    // A classifier's section may say all of it.
+    expect(codes(checkText(net("stride = 2, scale = [36, 40], flip = true")))).toEqual([]);
+  });
+
   it("is checked against the input wherever the section stands", () => {
     const text =
       "network n {\n  sampling {\n    train { frames = 16 }\n  }\n  input video = clip(frames = 8, size = 32)\n  output video -> global_avg_pool -> dense(2)\n}\n";

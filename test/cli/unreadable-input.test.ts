@@ -1,0 +1,63 @@
+/**
+ * What a user sees when the one input of a command is unusable: `vnet predict` of an empty,
+ * missing or non-video file ends with an error (not a warning that says the file was skipped,
+ * and exit 1), and a class folder without videos, which counts as a class, is named when the
+ * dataset's class count then differs from the network's.
+ */
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { vnet } from "../helpers.js";
+
+const SPEC = path.resolve(__dirname, "../../specs/tiny/tiny_r3d.vnet");
+let scratch = "";
+const cache = () => path.join(scratch, "cache");
+
+beforeAll(() => {
+  scratch = fs.mkdtempSync(path.join(os.tmpdir(), "vnet-unreadable-"));
+});
+afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+describe("vnet predict of a video it cannot read", () => {
+  it("is an error with the file, the code and why, exit 1", { timeout: 60_000 }, async () => {
+    const onnx = path.join(scratch, "tiny_r3d.onnx");
+    const compiled = await vnet(["compile", SPEC, "--target", "onnx", "-o", onnx]);
+    expect(compiled.code, compiled.text).toBe(0);
+    fs.writeFileSync(path.join(scratch, "empty.mp4"), "");
+    fs.writeFileSync(path.join(scratch, "notes.mp4"), "not a video\n");
+    const cases: [string, RegExp][] = [
+      ["empty.mp4", /empty\.mp4 {2}error VN091 {2}the file is empty \(0 bytes\)$/m],
+      ["missing.mp4", /missing\.mp4 {2}error VN090 {2}cannot read it: no such file or directory$/m],
+      ["notes.mp4", /notes\.mp4 {2}error VN092 {2}ffmpeg cannot read it: /m],
+    ];
+    for (const [file, expected] of cases) {
+      const run = await vnet(["predict", onnx, path.join(scratch, file), "--cache-dir", cache()]);
+      expect(run.code, run.text).toBe(1);
+      expect(run.err).toMatch(expected);
+      expect(run.text).not.toContain("skipped");
+      expect(run.text).not.toContain("warning");
+    }
+  });
+});
+
+describe("a dataset with an empty class folder", () => {
+  it("names the empty class when the class count differs from the network's", { timeout: 60_000 }, async () => {
+    const video = path.join(scratch, "clip.mp4");
+    execFileSync("ffmpeg", ["-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=32x32:rate=25", "-frames:v", "8", "-pix_fmt", "yuv420p", video]);
+    const data = path.join(scratch, "data");
+    for (const name of ["down", "left", "right", "rotate_cw", "up"]) {
+      fs.mkdirSync(path.join(data, name), { recursive: true });
+      fs.copyFileSync(video, path.join(data, name, "a.mp4"));
+      fs.copyFileSync(video, path.join(data, name, "b.mp4"));
+    }
+    fs.mkdirSync(path.join(data, "jump"));
+    const run = await vnet(["train", SPEC, "--data", data, "--epochs", "1", "--cache-dir", cache(), "-o", path.join(scratch, "run")]);
+    expect(run.code, run.text).toBe(1);
+    expect(run.text).toMatch(
+      /error VN099 {2}the dataset has 6 classes \(down, jump, left, right, rotate_cw, up\) but tiny_r3d outputs 5; "jump" has no usable training video \(an empty class folder still counts as a class\)/,
+    );
+    expect(fs.existsSync(path.join(scratch, "run"))).toBe(false);
+  });
+});
