@@ -73,6 +73,9 @@ describe("ffmpeg probe and decode", () => {
 Stream mapping:
 frame=  300 fps=0.0 q=-0.0 Lsize=N/A`;
     expect(parseProbe(header)).toEqual({ width: 1080, height: 1920, fps: 29.97, duration: 10.01, codec: "h264", frames: 300, errors: [] });
+    // vfrdet's report: rounding jitter (33 and 34 ms) is a constant rate; intervals of 40 and 80 ms are not.
+    expect(parseProbe(`${header}\n[Parsed_vfrdet_0 @ 0x1] VFR:0.500000 (150/299) min: 33 max: 34 avg: 33`)?.variableRate).toBeUndefined();
+    expect(parseProbe(`${header}\n[Parsed_vfrdet_0 @ 0x1] VFR:0.003344 (1/299) min: 512 max: 1024 avg: 514`)?.variableRate).toBe(true);
   });
 
   it("decodes the in-memory frames back (codec loss only), seeking to exact frames", async () => {
@@ -86,6 +89,37 @@ frame=  300 fps=0.0 q=-0.0 Lsize=N/A`;
     }
     const numberedMeta = await probeVideo(numbered, cacheDir);
     const picked = await decodeFrames(numbered, numberedMeta, [7, 10, 12, 33], 48, 32);
+    for (const [index, bytes] of picked) {
+      let red = 0;
+      for (let i = 0; i < 48 * 32; i++) red += bytes[i * 3]!;
+      expect(Math.round(red / (48 * 32) / 6), `frame ${index}`).toBe(index);
+    }
+  });
+
+  it("decodes the right frames of a variable-frame-rate video (frame n is not at n / fps seconds there)", async () => {
+    // The numbered video re-timed: its first 10 frames 80 ms apart, the other 30 40 ms apart.
+    const vfr = path.join(scratch, "vfr.mp4");
+    const retimed = await runFfmpeg([
+      "-v",
+      "error",
+      "-i",
+      numbered,
+      "-vf",
+      "setpts='if(lt(N,10),2*N,N+10)/25/TB'",
+      "-vsync",
+      "vfr",
+      "-c:v",
+      "libx264",
+      "-crf",
+      "0",
+      vfr,
+    ]);
+    expect(retimed.code, retimed.stderr).toBe(0);
+    const meta = await probeVideo(vfr, cacheDir);
+    expect(meta).toMatchObject({ frames: 40, variableRate: true });
+    expect((await probeVideo(numbered, cacheDir)).variableRate).toBeUndefined();
+    const picked = await decodeFrames(vfr, meta, [12, 30, 36, 37, 38, 39], 48, 32);
+    expect([...picked.keys()]).toEqual([12, 30, 36, 37, 38, 39]);
     for (const [index, bytes] of picked) {
       let red = 0;
       for (let i = 0; i < 48 * 32; i++) red += bytes[i * 3]!;
@@ -267,14 +301,18 @@ describe("datasets", () => {
     fs.writeFileSync(path.join(dir, "classes.txt"), "1 jump\n2 run\n");
     fs.writeFileSync(
       path.join(dir, "train.txt"),
-      "../folder/jump/jump_0.mp4 0\n../folder/run/run_0.mp4 run\n# comment\n\n../folder/run/run_1.mp4 swim\n../folder/jump/jump_1.mp4\n../folder/jump/jump_2.mp4 7\n",
+      "../folder/jump/jump_0.mp4 0\n../folder/run/run_0.mp4 run\n# comment\n\n../folder/run/run_1.mp4 swim\n../folder/jump/jump_1.mp4\n../folder/jump/jump_2.mp4 7\n" +
+        "../folder/jump/jump 3 é.mp4 jump\n../folder/jump/no such.mp4 0\n",
     );
+    // A file name with spaces is read where the file exists; the label is the last field.
+    fs.copyFileSync(path.join(scratch, "folder/jump/jump_0.mp4"), path.join(scratch, "folder/jump/jump 3 é.mp4"));
     fs.writeFileSync(path.join(dir, "val.txt"), "../folder/run/run_1.mp4 1\n../folder/jump/empty.mp4 0\n");
     const data = await openDataset(dir, { cacheDir });
     expect(data.classNames).toEqual(["jump", "run"]);
     expect(data.train.map((v) => [path.basename(v.name), v.label])).toEqual([
       ["jump_0.mp4", 0],
       ["run_0.mp4", 1],
+      ["jump 3 é.mp4", 0],
     ]);
     expect(data.val.map((v) => v.label)).toEqual([1]);
     expect(data.issues.map((i) => [path.basename(i.path), i.line, i.code])).toEqual([
@@ -282,7 +320,9 @@ describe("datasets", () => {
       ["train.txt", 5, "VN095"],
       ["train.txt", 6, "VN096"],
       ["train.txt", 7, "VN095"],
+      ["train.txt", 9, "VN096"],
     ]);
+    expect(data.issues[4]!.message).toMatch(/got 3 fields: .*no such\.mp4 0" \(a path with spaces is read when the file it names exists; this one does not\)$/);
     expect(formatIssue(data.issues[1]!)).toMatch(/train\.txt:5:1 {2}warning VN095 {2}label "swim" of .*run_1\.mp4 is not one of the 2 classes \(jump, run\)/);
     // A single list file is split like a class folder; labels stay integers without class names.
     const single = await openDataset(path.join(dir, "val.txt"), { cacheDir });

@@ -2,7 +2,8 @@
  * Video datasets on disk, in the two common layouts:
  *  - class folders (UCF101 style): `<root>/<class>/<video>`, one sub-folder per class;
  *  - annotation lists (MMAction2 style): lines `relative/path.mp4 label`, the path relative to the
- *    list's folder, the label a class index or a class name.
+ *    list's folder, the label a class index or a class name (the last field: a path may hold
+ *    spaces when the file it names exists).
  * Splits: `--data` names a list file or a folder. A folder holding `train.txt` / `val.txt` /
  * `test.txt` uses those lists; one holding `train/`, `val/`, `test/` class folders uses those;
  * otherwise (a plain class folder or a single list) each class's videos are split, in sorted
@@ -116,13 +117,16 @@ function readList(file: string, issues: DataIssue[]): Entry[] {
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = raw.trim();
     if (!line || line.startsWith("#")) return;
-    const tokens = line.split(/\s+/);
+    let tokens = line.split(/\s+/);
+    // A file name with spaces: the label is the last field, the path everything before it, when that file is there.
+    const spaced = tokens.length > 2 ? /^(.*\S)\s+(\S+)$/.exec(line) : null;
+    if (spaced && readable(path.isAbsolute(spaced[1]!) ? spaced[1]! : path.join(path.dirname(file), spaced[1]!))?.isFile()) tokens = [spaced[1]!, spaced[2]!];
     if (tokens.length !== 2) {
       issues.push({
         code: "VN096",
         path: file,
         line: i + 1,
-        message: `expected \`relative/path.mp4 label\`, got ${tokens.length} field${tokens.length === 1 ? "" : "s"}: ${JSON.stringify(line.slice(0, 80))}`,
+        message: `expected \`relative/path.mp4 label\`, got ${tokens.length} field${tokens.length === 1 ? "" : "s"}: ${JSON.stringify(line.slice(0, 80))}${tokens.length > 2 ? " (a path with spaces is read when the file it names exists; this one does not)" : ""}`,
       });
       return;
     }

@@ -48,6 +48,8 @@ export interface VideoMeta {
   readonly fps: number;
   readonly width: number;
   readonly height: number;
+  /** Frame intervals vary (a phone's variable frame rate): frame n is not at n / fps seconds, so decoding counts frames instead of seeking. */
+  readonly variableRate?: boolean;
 }
 
 /** One crop of a resized frame: its top-left corner (the size is the input's H x W) and a flip. */

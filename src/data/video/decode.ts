@@ -4,7 +4,7 @@
  * precedes the position), a `select` filter keeps the wanted frames, `scale` resizes them, and
  * raw RGB frames arrive on a pipe one at a time; ffmpeg stops after the last wanted frame. Only
  * the wanted frames are ever held in memory. Frame n is the one at n / fps seconds (constant
- * frame rate, as the probe reports it).
+ * frame rate, as the probe reports it); a variable-rate video is read from its start instead.
  */
 import { spawn } from "node:child_process";
 import { DataError } from "../issues.js";
@@ -33,9 +33,12 @@ export function decodeFrames(file: string, meta: VideoMeta, indices: readonly nu
   const last = wanted[wanted.length - 1]!;
   if (first < 0 || last >= meta.frames)
     return Promise.reject(new DataError("VN093", file, `frames ${first}..${last} requested of a ${meta.frames}-frame video`));
-  // Half a frame early, so rounding in timestamps can never drop the first wanted frame.
-  const seek = first > 0 ? ["-ss", ((first - 0.5) / meta.fps).toFixed(6)] : [];
-  const filters = [`select='${selectRuns(wanted.map((i) => i - first))}'`];
+  // Half a frame early, so rounding in timestamps can never drop the first wanted frame. A
+  // variable-rate video's frame n is not at n / fps seconds: it is decoded from the start, frames counted.
+  const seekable = first > 0 && meta.variableRate !== true;
+  const origin = seekable ? first : 0;
+  const seek = seekable ? ["-ss", ((first - 0.5) / meta.fps).toFixed(6)] : [];
+  const filters = [`select='${selectRuns(wanted.map((i) => i - origin))}'`];
   if (width !== meta.width || height !== meta.height) filters.push(`scale=${width}:${height}:flags=bilinear`);
   const args = [
     "-hide_banner",
@@ -85,9 +88,16 @@ export function decodeFrames(file: string, meta: VideoMeta, indices: readonly nu
       stderr = (stderr + chunk.toString("utf8")).slice(-4000);
     });
     child.on("error", reject);
-    child.on("close", () => {
+    child.on("close", (code) => {
       if (frames.size === wanted.length) resolve(frames);
-      else reject(new DataError("VN093", file, `decoded ${frames.size} of ${wanted.length} frames (${first}..${last}): ${lastError(stderr, file)}`));
+      else
+        reject(
+          new DataError(
+            "VN093",
+            file,
+            `decoded ${frames.size} of ${wanted.length} frames (${first}..${last}): ${code === 0 ? "the video ended before them" : lastError(stderr, file)}`,
+          ),
+        );
     });
   });
 }

@@ -2,8 +2,8 @@
  * Video metadata (frame count, frame rate, duration, decoded size) and a content hash, probed
  * once per file and cached. The shipped ffmpeg has no ffprobe, so probing decodes the video
  * stream once to a null output: the `ffmpeg -i` header gives size, rate and duration, the final
- * frame counter the exact number of decodable frames, and decoder errors on the way reveal
- * damaged data. Results (failures too) are cached in memory and under
+ * frame counter the exact number of decodable frames, the vfrdet filter whether the frame rate
+ * varies, and decoder errors on the way reveal damaged data. Results (failures too) are cached in memory and under
  * `<cache>/probe/`, keyed by absolute path, size and modification time.
  */
 import { createHash } from "node:crypto";
@@ -21,7 +21,11 @@ export interface ProbedVideo extends VideoMeta {
   readonly hash: string;
 }
 
+/** The probe's version: an entry of another (an older probe, which did not detect variable frame rates) is probed again. */
+const PROBE_VERSION = 2;
+
 interface CacheEntry {
+  readonly version?: number;
   readonly path: string;
   readonly size: number;
   readonly mtimeMs: number;
@@ -34,7 +38,7 @@ const memory = new Map<string, CacheEntry>();
 /** Parses the input section of `ffmpeg -i` output and its final frame counter. */
 export function parseProbe(
   stderr: string,
-): { width: number; height: number; fps: number; duration: number; codec: string; frames: number; errors: string[] } | undefined {
+): { width: number; height: number; fps: number; duration: number; codec: string; frames: number; variableRate?: boolean; errors: string[] } | undefined {
   const input = stderr.split(/^Stream mapping:|^Output #0/m)[0]!;
   const stream = /Stream #\d+:\d+[^:]*: Video: (\w+)[^\n]*?, (\d+)x(\d+)[^\n]*/.exec(input);
   if (!stream) return undefined;
@@ -55,7 +59,11 @@ export function parseProbe(
     .split(/\r?\n/)
     .filter((l) => /Error while decoding|corrupt|Invalid NAL|partial file|concealing|error while decoding/i.test(l))
     .map((l) => l.trim());
-  return { width, height, fps, duration: duration || frames / fps, codec: stream[1]!, frames, errors };
+  // The vfrdet filter's report: how many frame intervals differ from the one before, and the shortest and longest.
+  // Rounding jitter (33/34 ms at 29.97 fps in a millisecond time base) stays within half a frame of n / fps; a longer interval does not.
+  const vfr = /VFR:[\d.]+ \((\d+)\/\d+\) min: (\d+) max: (\d+)/.exec(stderr);
+  const variableRate = vfr !== null && Number(vfr[1]) > 0 && Number(vfr[3]) > 1.5 * Number(vfr[2]);
+  return { width, height, fps, duration: duration || frames / fps, codec: stream[1]!, frames, ...(variableRate ? { variableRate } : {}), errors };
 }
 
 function hashFile(file: string): Promise<string> {
@@ -73,7 +81,8 @@ function cacheFile(cacheDir: string, absolute: string): string {
 }
 
 function readCache(cacheDir: string | undefined, absolute: string, stat: fs.Stats): CacheEntry | undefined {
-  const hit = (e: CacheEntry | undefined) => (e && e.path === absolute && e.size === stat.size && e.mtimeMs === stat.mtimeMs ? e : undefined);
+  const hit = (e: CacheEntry | undefined) =>
+    e && e.version === PROBE_VERSION && e.path === absolute && e.size === stat.size && e.mtimeMs === stat.mtimeMs ? e : undefined;
   const known = hit(memory.get(absolute));
   if (known || !cacheDir) return known;
   try {
@@ -87,7 +96,7 @@ function readCache(cacheDir: string | undefined, absolute: string, stat: fs.Stat
 
 async function probeUncached(file: string, size: number): Promise<ProbedVideo> {
   if (size === 0) throw new DataError("VN091", file, "the file is empty (0 bytes)");
-  const run = await runFfmpeg(["-threads", "1", "-i", file, "-map", "0:v:0", "-vsync", "0", "-f", "null", "-"]);
+  const run = await runFfmpeg(["-threads", "1", "-i", file, "-map", "0:v:0", "-vf", "vfrdet", "-vsync", "0", "-f", "null", "-"]);
   if (run.code !== 0) {
     if (/matches no streams/.test(run.stderr)) throw new DataError("VN094", file, "the file has no video stream");
     throw new DataError("VN092", file, `ffmpeg cannot read it: ${lastError(run.stderr, file)}`);
@@ -118,10 +127,10 @@ export async function probeVideo(file: string, cacheDir?: string): Promise<Probe
   if (cached?.issue) throw new DataError(cached.issue.code, file, cached.issue.message);
   let entry: CacheEntry;
   try {
-    entry = { path: absolute, size: stat.size, mtimeMs: stat.mtimeMs, video: await probeUncached(file, stat.size) };
+    entry = { version: PROBE_VERSION, path: absolute, size: stat.size, mtimeMs: stat.mtimeMs, video: await probeUncached(file, stat.size) };
   } catch (error) {
     if (!(error instanceof DataError)) throw error;
-    entry = { path: absolute, size: stat.size, mtimeMs: stat.mtimeMs, issue: error.issue };
+    entry = { version: PROBE_VERSION, path: absolute, size: stat.size, mtimeMs: stat.mtimeMs, issue: error.issue };
   }
   memory.set(absolute, entry);
   if (cacheDir) writeFileAtomic(cacheFile(cacheDir, absolute), JSON.stringify(entry), { durable: false, createDirectory: true });
