@@ -11,7 +11,7 @@ import type { EngineStart, TaskBatch } from "../engines/engine.js";
 import type { HostTensor } from "../onnx.js";
 import type { TrainOptions } from "../train.js";
 import { targetedTrainer, type TaskTrainer } from "../trainer.js";
-import { detectionReport, detectorFeeds, PROPOSAL_THRESHOLD, scoreBoxes, testBoxes, tfjsDetector } from "./detect.js";
+import { detectionReport, detectorFeeds, inferenceDetector, PROPOSAL_THRESHOLD, scoreBoxes, testBoxes } from "./detect.js";
 
 /** Whether training data are keyframes for a detector (not a video dataset, video splits or feature splits: none of their `channels`, `issues`, `manifest`). */
 export function isDetectionSplits(data: object): data is DetectionSplits {
@@ -49,9 +49,9 @@ export async function detectionTrainer(graph: IrGraph, splits: DetectionSplits, 
     train: splits.train.filter((k) => k.boxes.length > 0),
     val: splits.val.filter((k) => k.boxes.length > 0),
     batchOf: (keyframes) => trainingBatch(graph, keyframes, classes),
-    metrics: async (model, val) => ({
-      // The validation model is the loop's: scored through a tfjs detector that is not closed here.
-      "frame-mAP": detectionReport(val, await scoreBoxes(tfjsDetector(graph, model), val, boxesOf, options.config.batch), boxesOf, classes).map,
+    metrics: async (infer, val) => ({
+      "frame-mAP": detectionReport(val, await scoreBoxes(inferenceDetector(graph, infer, graph.name), val, boxesOf, options.config.batch), boxesOf, classes)
+        .map,
     }),
   });
 }
