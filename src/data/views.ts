@@ -157,12 +157,27 @@ export async function fileSource(videoPath: string, cacheDir?: string): Promise<
   return { kind: "file", path: videoPath, meta: video, hash: video.hash };
 }
 
+/** How far outside [0, 1] a tensor's pixels may stray (float rounding of a resize or colour conversion) before they are refused. */
+const PIXEL_SLACK = 1e-3;
+
 /**
  * Frames in memory as a frame source: a tensor [T, H, W, 3] with values in [0, 1] (a `.npy`
  * video, a built-in clip), played at `fps` (a tensor has no frame rate of its own).
  */
 export function tensorSource(pixels: Float32Array, shape: readonly number[], fps: number): FrameSource {
   if (shape.length !== 4 || shape[3] !== 3) throw new Error(`a video tensor is [T, H, W, 3], got [${shape.join(", ")}]`);
+  // Pixels of 0-255 saved as floats would be read as very bright frames, and a model would still print scores.
+  let low = Infinity;
+  let high = -Infinity;
+  for (const value of pixels) {
+    if (Number.isNaN(value)) throw new Error("the video tensor holds NaN values; a video tensor holds pixels in [0, 1]");
+    if (value < low) low = value;
+    if (value > high) high = value;
+  }
+  if (low < -PIXEL_SLACK || high > 1 + PIXEL_SLACK)
+    throw new Error(
+      `its values range over [${low.toPrecision(4)}, ${high.toPrecision(4)}]; a video tensor holds pixels in [0, 1] (divide 0-255 pixels by 255, or save them as uint8)`,
+    );
   const [frames, height, width] = shape as [number, number, number, number];
   return { kind: "memory", meta: { frames, fps, width, height }, pixels };
 }

@@ -9,10 +9,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeNpy } from "../../src/runtime/npy.js";
 import { vnet } from "../helpers.js";
 
 const SPEC = path.resolve(__dirname, "../../specs/tiny/tiny_r3d.vnet");
 let scratch = "";
+let onnx = "";
 const cache = () => path.join(scratch, "cache");
 
 beforeAll(() => {
@@ -22,7 +24,7 @@ afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
 describe("vnet predict of a video it cannot read", () => {
   it("is an error with the file, the code and why, exit 1", { timeout: 60_000 }, async () => {
-    const onnx = path.join(scratch, "tiny_r3d.onnx");
+    onnx = path.join(scratch, "tiny_r3d.onnx");
     const compiled = await vnet(["compile", SPEC, "--target", "onnx", "-o", onnx]);
     expect(compiled.code, compiled.text).toBe(0);
     fs.writeFileSync(path.join(scratch, "empty.mp4"), "");
@@ -38,6 +40,29 @@ describe("vnet predict of a video it cannot read", () => {
       expect(run.err).toMatch(expected);
       expect(run.text).not.toContain("skipped");
       expect(run.text).not.toContain("warning");
+    }
+  });
+});
+
+describe("vnet predict --input of a tensor that is not a video in [0, 1]", () => {
+  it("refuses pixels of 0-255 saved as floats, a tensor of another shape, and a missing file, exit 2", { timeout: 60_000 }, async () => {
+    expect(onnx, "the ONNX model of the test above").not.toBe("");
+    const bright = path.join(scratch, "bright.npy");
+    writeNpy(bright, { data: Float32Array.from({ length: 10 * 16 * 16 * 3 }, (_, i) => i % 256), shape: [10, 16, 16, 3] });
+    const image = path.join(scratch, "image.npy");
+    writeNpy(image, { data: new Float32Array(16 * 16 * 3).fill(0.5), shape: [16, 16, 3] });
+    const cases: [string, RegExp][] = [
+      [
+        bright,
+        /bright\.npy: its values range over \[0\.000, 255\.0\]; a video tensor holds pixels in \[0, 1\] \(divide 0-255 pixels by 255, or save them as uint8\)/,
+      ],
+      [image, /image\.npy: a video tensor is \[T, H, W, 3\] \(or a batch of views \[N, T, H, W, C\]\), got \[16, 16, 3\]$/m],
+      [path.join(scratch, "missing.npy"), /cannot read .*missing\.npy: no such file or directory$/m],
+    ];
+    for (const [file, expected] of cases) {
+      const run = await vnet(["predict", onnx, "--input", file]);
+      expect(run.code, run.text).toBe(2);
+      expect(run.err).toMatch(expected);
     }
   });
 });

@@ -12,7 +12,7 @@ import type { EngineStart, TaskBatch } from "../engines/engine.js";
 import type { HostTensor } from "../onnx.js";
 import type { TrainOptions } from "../train.js";
 import { targetedTrainer, type TaskTrainer } from "../trainer.js";
-import { detectionReport, detectorFeeds, PROPOSAL_THRESHOLD, scoreBoxes, testBoxes, tfjsDetector } from "./detect.js";
+import { detectionReport, detectorFeeds, inferenceDetector, PROPOSAL_THRESHOLD, scoreBoxes, testBoxes } from "./detect.js";
 
 /** Whether training data are keyframes for a detector (not a video dataset, video splits or feature splits: none of their `channels`, `issues`, `manifest`). */
 export function isDetectionSplits(data: object): data is DetectionSplits {
@@ -62,9 +62,9 @@ export async function detectionTrainer(graph: IrGraph, splits: DetectionSplits, 
     // Training keyframes are augmented; validation's are read as they are.
     batchOf: async (keyframes, random) =>
       trainingBatch(graph, keyframes.some((k) => training.has(k)) ? await augmented(graph, keyframes, random) : keyframes, classes),
-    metrics: async (model, val) => ({
-      // The validation model is the loop's: scored through a tfjs detector that is not closed here.
-      "frame-mAP": detectionReport(val, await scoreBoxes(tfjsDetector(graph, model), val, boxesOf, options.config.batch), boxesOf, classes).map,
+    metrics: async (infer, val) => ({
+      "frame-mAP": detectionReport(val, await scoreBoxes(inferenceDetector(graph, infer, graph.name), val, boxesOf, options.config.batch), boxesOf, classes)
+        .map,
     }),
   });
 }
