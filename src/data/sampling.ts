@@ -173,7 +173,12 @@ export interface FrameBox {
  * mirrored when the view is flipped (x to 1 - x). Boxes are continuous here (x = 1 is the right
  * edge), where PySlowFast's pixel boxes clip to width - 1 and flip to width - 1 - x.
  */
-export function viewBox<B extends FrameBox>(box: B, protocol: Pick<SamplingProtocol, "width" | "height">, size: { width: number; height: number }, crop: Crop): B {
+export function viewBox<B extends FrameBox>(
+  box: B,
+  protocol: Pick<SamplingProtocol, "width" | "height">,
+  size: { width: number; height: number },
+  crop: Crop,
+): B {
   const W = protocol.width;
   const H = protocol.height;
   const clipX = (x: number) => Math.min(1, Math.max(0, (x * size.width - crop.x) / W));
