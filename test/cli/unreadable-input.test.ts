@@ -2,7 +2,8 @@
  * What a user sees when the one input of a command is unusable: `vnet predict` of an empty,
  * missing or non-video file ends with an error (not a warning that says the file was skipped,
  * and exit 1), and a class folder without videos, which counts as a class, is named when the
- * dataset's class count then differs from the network's.
+ * dataset's class count then differs from the network's. `vnet features -o` never writes into
+ * a folder of the user's (the videos' folder, one holding other files).
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -84,5 +85,38 @@ describe("a dataset with an empty class folder", () => {
       /error VN099 {2}the dataset has 6 classes \(down, jump, left, right, rotate_cw, up\) but tiny_r3d outputs 5; "jump" has no usable training video \(an empty class folder still counts as a class\)/,
     );
     expect(fs.existsSync(path.join(scratch, "run"))).toBe(false);
+  });
+});
+
+describe("vnet features -o", () => {
+  it("refuses a folder holding other files, and one inside the videos' folder, before any work", { timeout: 60_000 }, async () => {
+    const videos = path.join(scratch, "videos");
+    fs.mkdirSync(videos);
+    execFileSync("ffmpeg", [
+      "-loglevel",
+      "error",
+      "-y",
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc2=size=32x32:rate=25",
+      "-frames:v",
+      "8",
+      "-pix_fmt",
+      "yuv420p",
+      path.join(videos, "a.mp4"),
+    ]);
+    fs.writeFileSync(path.join(videos, "a.npy"), "the user's own array");
+    const features = (data: string, out: string) => vnet(["features", SPEC, "--weights", path.join(scratch, "no-run"), "--data", data, "-o", out]);
+    const beside = await features(path.join(videos, "a.mp4"), videos);
+    expect(beside.code, beside.text).toBe(2);
+    expect(beside.err).toMatch(
+      /error VN110 {2}-o .*videos holds other files \(a\.mp4, a\.npy\) and no features\.json: the features written there could replace them; nothing was written/,
+    );
+    const inside = await features(videos, path.join(videos, "features"));
+    expect(inside.code, inside.text).toBe(2);
+    expect(inside.err).toMatch(/error VN110 {2}-o .*features lies inside the videos' folder/);
+    expect(fs.readFileSync(path.join(videos, "a.npy"), "utf8")).toBe("the user's own array");
+    expect(fs.readdirSync(videos).sort()).toEqual(["a.mp4", "a.npy"]);
   });
 });
