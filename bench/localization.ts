@@ -13,6 +13,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { emitTfjs } from "../src/backends/tfjs/emit.js";
+import { tfjsInference } from "../src/runtime/engines/tfjs.js";
 import { main } from "../src/cli/main.js";
 import { readFeatures, readManifest, type FeatureVideo } from "../src/data/features.js";
 import { flowStreams } from "../src/data/flow.js";
@@ -113,7 +114,7 @@ if (isMain(import.meta.url)) {
     for (let run = 0; run <= runs; run++) {
       for (const video of videos) {
         const started = performance.now();
-        await localizeVideos(localizer.model, [video], geometry, manifest.extractor.classNames);
+        await localizeVideos(tfjsInference(localizer.model), [video], geometry, manifest.extractor.classNames);
         if (run > 0) latencies.push(performance.now() - started);
       }
     }

@@ -1,7 +1,8 @@
 /**
  * Temporal action localization end to end, from the command line: a motion classifier trained on
  * builtin:motion, its snippet features of builtin:motion-untrimmed (`vnet features`), the tiny
- * BMN trained on them (`vnet train`), then `vnet eval --baseline` and `vnet localize`. The
+ * BMN trained on them (`vnet train`), then `vnet eval --baseline` (in ONNX Runtime, the figures
+ * those of `--engine tfjs`) and `vnet localize`. The
  * localizer must find the actions far better than uniform sliding windows labelled by the same
  * snippet scores: AR@10 at least 60% and mAP@0.5 at least 50%, each well above the baseline's, at
  * CI size (16 training and 8 validation videos, 12 epochs). Measured: tiny BMN AR@10 88.7%,
@@ -72,6 +73,15 @@ describe("temporal action localization from the command line", () => {
     expect(bmn.map50).toBeGreaterThanOrEqual(0.5);
     expect(bmn.ar10).toBeGreaterThan(windows.ar10 + 0.25);
     expect(bmn.map50).toBeGreaterThan(windows.map50 + 0.1);
+
+    // eval runs in ONNX Runtime (the weights exported in memory), with the figures tfjs gives.
+    expect(evaluated.text).toContain("runtime: ONNX Runtime (cpu provider), the weights exported to ONNX in memory");
+    const onTfjs = await vnet(["eval", LOCALIZER, "--weights", localizer, "--data", features, "--engine", "tfjs"]);
+    expect(onTfjs.code, onTfjs.text).toBe(0);
+    expect(onTfjs.text).not.toContain("runtime: ONNX Runtime");
+    const report = (text: string) => text.split("\n").filter((line) => /^(proposals|detections|  average mAP)/.test(line));
+    expect(report(onTfjs.text)).toHaveLength(3);
+    expect(report(ours!)).toEqual(report(onTfjs.text));
 
     const shown = await vnet(["localize", LOCALIZER, "--weights", localizer, path.join(features, "val_0000.npy"), "--top", "2"]);
     expect(shown.code, shown.text).toBe(0);

@@ -324,6 +324,12 @@ describe("datasets", () => {
     ]);
     expect(data.issues[4]!.message).toMatch(/got 3 fields: .*no such\.mp4 0" \(a path with spaces is read when the file it names exists; this one does not\)$/);
     expect(formatIssue(data.issues[1]!)).toMatch(/train\.txt:5:1 {2}warning VN095 {2}label "swim" of .*run_1\.mp4 is not one of the 2 classes \(jump, run\)/);
+    // A video given as the dataset, or a binary file named like a list, is refused, not read as lines.
+    await expect(openDataset(path.join(scratch, "folder/jump/jump_0.mp4"), { cacheDir })).rejects.toThrow(/this is a video, not a dataset: give a folder/);
+    const binary = path.join(dir, "binary.txt");
+    fs.copyFileSync(path.join(scratch, "folder/jump/jump_0.mp4"), binary);
+    await expect(openDataset(binary, { cacheDir })).rejects.toThrow(/this is not a list file \(it holds binary data\)/);
+    fs.rmSync(binary);
     // A single list file is split like a class folder; labels stay integers without class names.
     const single = await openDataset(path.join(dir, "val.txt"), { cacheDir });
     expect(single.classNames).toEqual(["jump", "run"]);

@@ -9,6 +9,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { VnetError } from "../diagnostics/error.js";
+import { MANIFEST } from "../data/features.js";
 import { MODEL_FILES, holdsTrainingState } from "../runtime/checkpoint.js";
 import { isRunDirectory } from "../runtime/run.js";
 import { isReadOnly, probeCreatable } from "../runtime/files.js";
@@ -111,6 +112,29 @@ export function checkRunDirectory(dir: string, inputs: readonly CommandInput[], 
       hint: `continue it with --resume, or train into another directory`,
     });
   }
+}
+
+/**
+ * Refuses a features folder (`vnet features -o`) that is a file, is or lies inside an input (the
+ * dataset folder, the video, the weights), or holds files of its own: only a new or empty folder,
+ * or one that features were written to before (its features.json), is written into, since a
+ * video's `<id>.npy` or the manifest would replace a file of the same name there.
+ */
+export function checkFeaturesDirectory(dir: string, inputs: readonly CommandInput[]): void {
+  const real = realPath(dir);
+  checkAgainstInputs("-o", dir, real, inputs);
+  if (fs.existsSync(real) && !isDirectory(real)) unwritable("-o", dir, "it is a file; the features are a folder");
+  if (isDirectory(real) && !fs.existsSync(path.join(real, MANIFEST))) {
+    const held = fs.readdirSync(real).filter((name) => !name.startsWith("."));
+    if (held.length)
+      refuse(
+        "-o",
+        dir,
+        `holds other files (${held.slice(0, 3).join(", ")}${held.length > 3 ? ", ..." : ""}) and no ${MANIFEST}: the features written there could replace them`,
+        "write the features to a new or empty folder",
+      );
+  }
+  probeCreatable(real);
 }
 
 /** The inputs a dataset argument names: a folder (its class folders) or a list file; none for a builtin one. */

@@ -113,6 +113,8 @@ function readList(file: string, issues: DataIssue[]): Entry[] {
   } catch (error) {
     throw new DataError("VN090", file, `cannot read the list: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
+  // A list is text: NUL bytes mean another kind of file (a video with another extension, an archive).
+  if (text.includes("\u0000")) throw new DataError("VN090", file, "this is not a list file (it holds binary data); a list has lines `relative/path.mp4 label`");
   const entries: Entry[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = raw.trim();
@@ -200,6 +202,12 @@ export async function openDataset(location: string, options: FolderOptions = {})
   const lists = stat.isDirectory() ? SPLITS.filter((s) => readable(path.join(location, `${s}.txt`))?.isFile()) : [];
   const folders = stat.isDirectory() ? SPLITS.filter((s) => readable(path.join(location, s))?.isDirectory()) : [];
   if (!stat.isDirectory()) {
+    if (VIDEO_EXTENSIONS.has(path.extname(location).toLowerCase()))
+      throw new DataError(
+        "VN090",
+        location,
+        "this is a video, not a dataset: give a folder of class folders, a folder with train.txt / val.txt, or a list file (vnet predict classifies one video)",
+      );
     listDir = path.dirname(location);
     Object.assign(splits, holdOut(readList(location, issues), options.valFraction ?? 0.2));
   } else if (lists.length) {

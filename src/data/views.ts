@@ -7,7 +7,8 @@
  */
 import type { SamplingProtocol } from "../semantics/protocol.js";
 import { flowCacheDir, cachedFlow, farneback, flowShape, flowValue, opencv, type FlowStream } from "./flow.js";
-import { testPlans, type ClipPlan, type VideoMeta } from "./sampling.js";
+import type { DetectionKeyframe } from "./motion-boxes.js";
+import { testPlans, trainSpace, viewBox, type ClipPlan, type VideoMeta } from "./sampling.js";
 import { decodeFrames } from "./video/decode.js";
 import { probeVideo, type ProbedVideo } from "./video/probe.js";
 
@@ -156,12 +157,27 @@ export async function fileSource(videoPath: string, cacheDir?: string): Promise<
   return { kind: "file", path: videoPath, meta: video, hash: video.hash };
 }
 
+/** How far outside [0, 1] a tensor's pixels may stray (float rounding of a resize or colour conversion) before they are refused. */
+const PIXEL_SLACK = 1e-3;
+
 /**
  * Frames in memory as a frame source: a tensor [T, H, W, 3] with values in [0, 1] (a `.npy`
  * video, a built-in clip), played at `fps` (a tensor has no frame rate of its own).
  */
 export function tensorSource(pixels: Float32Array, shape: readonly number[], fps: number): FrameSource {
   if (shape.length !== 4 || shape[3] !== 3) throw new Error(`a video tensor is [T, H, W, 3], got [${shape.join(", ")}]`);
+  // Pixels of 0-255 saved as floats would be read as very bright frames, and a model would still print scores.
+  let low = Infinity;
+  let high = -Infinity;
+  for (const value of pixels) {
+    if (Number.isNaN(value)) throw new Error("the video tensor holds NaN values; a video tensor holds pixels in [0, 1]");
+    if (value < low) low = value;
+    if (value > high) high = value;
+  }
+  if (low < -PIXEL_SLACK || high > 1 + PIXEL_SLACK)
+    throw new Error(
+      `its values range over [${low.toPrecision(4)}, ${high.toPrecision(4)}]; a video tensor holds pixels in [0, 1] (divide 0-255 pixels by 255, or save them as uint8)`,
+    );
   const [frames, height, width] = shape as [number, number, number, number];
   return { kind: "memory", meta: { frames, fps, width, height }, pixels };
 }
@@ -177,4 +193,26 @@ export async function testViews(source: FrameSource, protocol: SamplingProtocol,
   for (const plan of testPlans(protocol, source.meta)) parts.push(await loadViews(source, plan, protocol, flows, options.cacheDir));
   const { frames, height, width, channels } = protocol;
   return { ...mergeViews(parts), clipShape: [frames, height, width, channels], flowShapes: flows.map((s) => flowShape(s, height, width)) };
+}
+
+/**
+ * A training keyframe as its detector reads it this step (src/data/sampling.ts, Keyframes): one
+ * `trainSpace` view of its clip (scale from `scale` drawn as PySlowFast's AVA loader draws it,
+ * crop, flip), the same for every frame, and its boxes and proposals carried into the view by
+ * `viewBox`. A keyframe is returned as it is where nothing is augmented (no `scale`, no `flip`).
+ */
+export async function trainKeyframeView(protocol: SamplingProtocol, keyframe: DetectionKeyframe, random: () => number): Promise<DetectionKeyframe> {
+  if (!protocol.train.scale && !protocol.train.flip) return keyframe;
+  const size = keyframe.size ?? { width: protocol.width, height: protocol.height };
+  const plan = { frames: Array.from({ length: protocol.frames }, (_, t) => t), ...trainSpace(protocol, size, random, "inverse") };
+  const source = tensorSource(keyframe.clip, [protocol.frames, size.height, size.width, 3], 1);
+  const { clips } = await loadViews(source, plan, { ...protocol, channels: 3 }, []);
+  const [crop] = plan.crops;
+  const { size: _, ...rest } = keyframe;
+  return {
+    ...rest,
+    clip: clips,
+    boxes: keyframe.boxes.map((b) => viewBox(b, protocol, plan, crop)),
+    proposals: keyframe.proposals.map((b) => viewBox(b, protocol, plan, crop)),
+  };
 }

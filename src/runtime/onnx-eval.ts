@@ -4,10 +4,11 @@
  * name), exactly as `vnet export` writes it, and a scorer of loaded views that feeds it the raw
  * clips and the optical-flow fields (`namedFeeds`). No tfjs model is built.
  */
+import * as ort from "onnxruntime-node";
 import { exportOnnx, type OnnxExportResult, type WeightSource } from "../backends/onnx/index.js";
 import type { FlowStream } from "../data/flow.js";
 import type { IrGraph } from "../ir/graph.js";
-import type { ViewScorer } from "./engines/engine.js";
+import type { TaskInference, ViewScorer } from "./engines/engine.js";
 import { loadOnnxModel, runOnnx, type OnnxModel, type OnnxProvider } from "./onnx.js";
 import { namedFeeds } from "./streams.js";
 
@@ -38,5 +39,15 @@ export function onnxScorer(loaded: CheckpointOnnx): ViewScorer {
     const scores = await runOnnx(loaded.model, namedFeeds(loaded.export.inputs, parts, loaded.flows));
     const output = scores[loaded.model.modelOutput];
     return { values: output.data, classes: output.shape[1]! };
+  };
+}
+
+/** A localizer's exported model as a TaskInference: the inputs by the export's input names, every output in the model's (the contract's) order, channels-last. */
+export function onnxInference(loaded: CheckpointOnnx): TaskInference {
+  const session = loaded.model.session;
+  return async (inputs) => {
+    const feeds = Object.fromEntries(loaded.export.inputs.map((input, i) => [input.name, new ort.Tensor("float32", inputs[i]!.data, [...inputs[i]!.shape])]));
+    const results = await session.run(feeds);
+    return session.outputNames.map((name) => ({ data: results[name]!.data as Float32Array, shape: [...results[name]!.dims] }));
   };
 }

@@ -59,9 +59,15 @@ export async function loadOnnxModel(source: string | Uint8Array, options: { prov
     throw new OnnxModelError(`${typeof source === "string" ? source : "the model"} is not an ONNX model: ${(error as Error).message}`);
   }
   // A detector's clips are centred on keyframes (its protocol gives their timing; detectors exported
-  // before it was stored have none) and it returns per-box logits.
-  const detector = metadata["vnet.task"] === "detection";
-  const required = detector ? ["vnet.inputs", "vnet.classes"] : ["vnet.inputs", "vnet.protocol", "vnet.model_output"];
+  // before it was stored have none) and it returns per-box logits; a localizer (or another task's
+  // network) reads no clip and has its task's outputs.
+  const task = metadata["vnet.task"] ?? "classification";
+  const detector = task === "detection";
+  const required = detector
+    ? ["vnet.inputs", "vnet.classes"]
+    : task !== "classification"
+      ? ["vnet.inputs"]
+      : ["vnet.inputs", "vnet.protocol", "vnet.model_output"];
   const missing = required.filter((k) => !(k in metadata));
   if (missing.length)
     throw new OnnxModelError(`${typeof source === "string" ? source : "the model"} was not exported by vnet (no ${missing.join(", ")} in its metadata)`);
@@ -82,7 +88,7 @@ export async function loadOnnxModel(source: string | Uint8Array, options: { prov
   const stored = (metadata["vnet.protocol"] !== undefined ? JSON.parse(metadata["vnet.protocol"]) : {}) as { protocol?: SamplingProtocol; sampling?: Section };
   const raw = inputs.filter((i) => i.kind === "raw" && !i.boxes);
   // Models exported before the protocol itself was stored hold the sampling section it comes from.
-  const protocol = stored.protocol ?? (raw.length === 1 && !detector ? protocolFromSection(raw[0]!.shape, stored.sampling) : undefined);
+  const protocol = stored.protocol ?? (raw.length === 1 && task === "classification" ? protocolFromSection(raw[0]!.shape, stored.sampling) : undefined);
   return {
     session,
     metadata,

@@ -7,13 +7,12 @@
  * Classification's trainer is in train.ts; localizers' and detectors' are `targetedTrainer` here,
  * given their task's data (localization/train.ts, detection/train.ts).
  */
-import type * as tf from "@tensorflow/tfjs";
 import type { DataIssue } from "../data/issues.js";
 import { seededRandom } from "../data/motion.js";
 import type { IrGraph } from "../ir/graph.js";
-import { taskBatchRows, type EngineStart, type TaskBatch, type TrainingEngine } from "./engines/engine.js";
+import { taskBatchRows, type EngineStart, type TaskBatch, type TaskInference, type TrainingEngine } from "./engines/engine.js";
 import { startTaskEngine } from "./engines/index.js";
-import { tfjsTaskLoss } from "./engines/tfjs.js";
+import { taskLossOf } from "./engines/tfjs.js";
 import type { TrainOptions } from "./train.js";
 
 /** What the loop uses of an engine: its description, its state as a checkpoint, the trained model. */
@@ -73,9 +72,9 @@ export interface TargetedTaskData<T> {
   /** Validation examples (none: no validation loss). */
   readonly val: readonly T[];
   /** The batch of some examples; `random` is the step's own generator (a localizer's sampling noise). */
-  batchOf(examples: readonly T[], random: () => number): TaskBatch;
-  /** The task's validation figures from a tfjs model holding the current weights. */
-  metrics(model: tf.LayersModel, val: readonly T[]): Record<string, number> | Promise<Record<string, number>>;
+  batchOf(examples: readonly T[], random: () => number): TaskBatch | Promise<TaskBatch>;
+  /** The task's validation figures from the network's outputs with the current weights (the engine's own runtime). */
+  metrics(infer: TaskInference, val: readonly T[]): Record<string, number> | Promise<Record<string, number>>;
 }
 
 /**
@@ -83,13 +82,15 @@ export interface TargetedTaskData<T> {
  * Runtime where the network's training step builds, as for classifiers): each step one optimizer
  * step of the task's loss (`taskLoss`) on a batch in the seeded epoch order, with a generator per
  * step from the seed, epoch and step (so a resumed run draws the same); validation is the loss in
- * inference mode (a fixed generator, so that epochs compare) and the task's figures.
+ * inference mode (a fixed generator, so that epochs compare) and the task's figures, both from the
+ * engine's inference with its current weights (ONNX Runtime: one session of the evaluation graph
+ * fed the state; no tfjs model is built).
  */
 export async function targetedTrainer<T>(graph: IrGraph, start: EngineStart, options: TrainOptions, task: TargetedTaskData<T>): Promise<TaskTrainer> {
   const { config } = options;
   const seed = options.seed ?? 0;
   // The ONNX step is first built for the shape of the first batch.
-  const first = taskBatchRows(graph, task.batchOf(task.train.slice(0, config.batch), seededRandom(seed)));
+  const first = taskBatchRows(graph, await task.batchOf(task.train.slice(0, config.batch), seededRandom(seed)));
   const { engine, reason } = await startTaskEngine(
     options.engine ?? "tfjs",
     { graph, config, seed, start, metadata: task.metadata },
@@ -112,7 +113,7 @@ export async function targetedTrainer<T>(graph: IrGraph, start: EngineStart, opt
           const random = seededRandom((seed * 1000003 + epoch * 7919 + step * 104729 + 41) >>> 0);
           yield {
             size: examples.length,
-            run: async (lr, dropoutSeed) => ({ loss: await engine.minimizeTask(task.batchOf(examples, random), lr, dropoutSeed) }),
+            run: async (lr, dropoutSeed) => ({ loss: await engine.minimizeTask(await task.batchOf(examples, random), lr, dropoutSeed) }),
           };
         }
       }
@@ -121,16 +122,13 @@ export async function targetedTrainer<T>(graph: IrGraph, start: EngineStart, opt
     async validate(): Promise<Validation> {
       if (task.val.length === 0) return { loss: NaN };
       const random = seededRandom((seed * 1000003 + 0x5eed) >>> 0);
-      return engine.withModel(async (model) => {
-        let loss = 0;
-        for (let at = 0; at < task.val.length; at += config.batch) {
-          const examples = task.val.slice(at, at + config.batch);
-          const value = tfjsTaskLoss(graph, model, task.batchOf(examples, random), false);
-          loss += (await value.data())[0]! * examples.length;
-          value.dispose();
-        }
-        return { loss: loss / task.val.length, metrics: await task.metrics(model, task.val) };
-      });
+      let loss = 0;
+      for (let at = 0; at < task.val.length; at += config.batch) {
+        const examples = task.val.slice(at, at + config.batch);
+        const batch = await task.batchOf(examples, random);
+        loss += taskLossOf(graph, await engine.infer(batch.inputs), batch.targets) * examples.length;
+      }
+      return { loss: loss / task.val.length, metrics: await task.metrics(engine.infer, task.val) };
     },
     close: async () => {},
   };

@@ -13,7 +13,18 @@ import type { FeatureSplits, FeatureVideo } from "../../src/data/features.js";
 import { motionBoxesDataset } from "../../src/data/motion-boxes.js";
 import { seededRandom } from "../../src/data/motion.js";
 import { lowerNetwork } from "../../src/ir/pipeline.js";
+import type { EngineStart } from "../../src/runtime/engines/engine.js";
 import type { EngineChoice } from "../../src/runtime/engines/index.js";
+import { OrtEngine, STEP_SESSIONS } from "../../src/runtime/engines/ort.js";
+import { detectorFeeds } from "../../src/runtime/detection/detect.js";
+import { detectionTrainer } from "../../src/runtime/detection/train.js";
+import { localizationTrainer, localizerGeometry } from "../../src/runtime/localization/train.js";
+import { localizationReport, localizeVideos } from "../../src/runtime/localization/localize.js";
+import { BMN_POST_PROCESSING } from "../../src/runtime/localization/proposals.js";
+import { tfjsInference } from "../../src/runtime/engines/tfjs.js";
+import { checkpointOnnx, onnxInference } from "../../src/runtime/onnx-eval.js";
+import { readWeights } from "../../src/weights/checkpoint.js";
+import { modelWithWeights } from "../../src/weights/model.js";
 import { trainingConfig, trainNetwork, type TrainingConfig } from "../../src/runtime/train.js";
 import { checkFiles } from "../../src/semantics/check.js";
 import type { CheckedNetwork } from "../../src/semantics/network.js";
@@ -121,4 +132,112 @@ describe("localizers and detectors on the ONNX Runtime engine", () => {
       expect(globalRelative(crossed, tfjsWeights), "tfjs then ort").toBeLessThan(1e-4);
     });
   }
+});
+
+describe("validation of a localizer or a detector on ONNX Runtime", () => {
+  for (const c of cases) {
+    it(`${c.name}: the evaluation session's loss and figures are those of a tfjs model with the same weights`, { timeout: 60_000 }, async () => {
+      const network = c.network();
+      const graph = lowerNetwork(network);
+      const config = c.config(network, 1);
+      const options = (engine: EngineChoice) => ({ config, runDir: path.join(scratch, `${network.name}-val-${engine}`), seed: 5, engine });
+      const trainerOf = (engine: EngineChoice, start: EngineStart) =>
+        graph.task === "localization"
+          ? localizationTrainer(graph, featureSplits(), start, options(engine))
+          : detectionTrainer(graph, detectionData(), start, options(engine));
+      const ort = await trainerOf("ort", { kind: "fresh" });
+      const tfjs = await trainerOf("tfjs", { kind: "fresh" });
+      try {
+        expect(ort.engine.description).toMatch(/^ONNX Runtime/);
+        // One step moves the weights (and a detector's batch-norm statistics) off their start.
+        for await (const step of ort.epoch(0).batches) {
+          await step.run(config.lr, 1);
+          break;
+        }
+        const contents = await ort.engine.checkpoint({ epoch: 1, seed: 5, network: graph.name, optimizer: config.optimizer });
+        const same = await trainerOf("tfjs", { kind: "checkpoint", contents });
+        try {
+          const [viaOrt, viaTfjs, fresh] = [await ort.validate(), await same.validate(), await tfjs.validate()];
+          expect(Math.abs(viaOrt.loss - viaTfjs.loss), `${viaOrt.loss} vs ${viaTfjs.loss}`).toBeLessThan(1e-4);
+          expect(Math.abs(viaOrt.loss - fresh.loss), "the step changed the validation loss").toBeGreaterThan(1e-6);
+          expect(Object.keys(viaOrt.metrics!).length).toBeGreaterThan(0);
+          for (const [name, value] of Object.entries(viaTfjs.metrics!)) expect(Math.abs(viaOrt.metrics![name]! - value), name).toBeLessThan(1e-4);
+        } finally {
+          await same.engine.dispose();
+        }
+      } finally {
+        await ort.engine.dispose();
+        await tfjs.engine.dispose();
+      }
+    });
+  }
+
+  it("a detector's step sessions stay bounded whatever batch sizes and box counts its batches have", { timeout: 60_000 }, async () => {
+    const network = tinyDetector();
+    const graph = lowerNetwork(network);
+    const keyframes = detectionData().train.filter((k) => k.boxes.length > 0);
+    const config = trainingConfig(network, { optimizer: "sgd", lr: 0.01, batch: 1, epochs: 1 });
+    const setup = { graph, config, seed: 5, start: { kind: "fresh" } as const, metadata: {} };
+    const engine = await OrtEngine.create(setup, 1, {}, keyframes[0]!.boxes.length);
+    try {
+      // Batches of 1..6 keyframes: six step shapes (batch size x box count), more than the cache holds.
+      expect(keyframes.length).toBeGreaterThan(STEP_SESSIONS + 1);
+      for (let n = 1; n <= STEP_SESSIONS + 2; n++) {
+        const part = keyframes.slice(0, n);
+        const rows = part.flatMap((k) => k.boxes);
+        const labels = new Float32Array(rows.length * graph.classes!);
+        rows.forEach((b, i) => b.actions.forEach((a) => (labels[i * graph.classes! + a] = 1)));
+        const batch = { inputs: detectorFeeds(graph, part, (k) => k.boxes), targets: { labels: { data: labels, shape: [rows.length, graph.classes!] } } };
+        expect(Number.isFinite(await engine.minimizeTask(batch, config.lr, n))).toBe(true);
+        expect(engine.stepSessions).toBe(Math.min(n, STEP_SESSIONS));
+      }
+      // An evicted shape is built again, the cache still bounded.
+      expect(
+        Number.isFinite(
+          await engine.minimizeTask(
+            {
+              inputs: detectorFeeds(graph, keyframes.slice(0, 1), (k) => k.boxes),
+              targets: { labels: { data: new Float32Array(keyframes[0]!.boxes.length * graph.classes!), shape: [keyframes[0]!.boxes.length, graph.classes!] } },
+            },
+            config.lr,
+            0,
+          ),
+        ),
+      ).toBe(true);
+      expect(engine.stepSessions).toBe(STEP_SESSIONS);
+    } finally {
+      await engine.dispose();
+    }
+  });
+});
+
+describe("a localizer's evaluation on ONNX Runtime", () => {
+  it("the tiny BMN's weights exported in memory give tfjs's AR@AN, AUC and mAP", { timeout: 60_000 }, async () => {
+    const network = checkFiles([path.join(TINY, "tiny_bmn.vnet")]).networks[0]!;
+    const graph = lowerNetwork(network);
+    const runDir = path.join(scratch, "bmn-eval");
+    const config = trainingConfig(network, { optimizer: "adam", lr: 0.002, batch: 3, epochs: 1 });
+    (await trainNetwork(graph, featureSplits(), { config, runDir, seed: 3, engine: "ort" })).model.dispose();
+    const store = await readWeights(runDir);
+    const file = path.join(TINY, "tiny_bmn.vnet");
+    const sources = new Map([[file, fs.readFileSync(file, "utf8")]]);
+    const loaded = await checkpointOnnx(graph, store, { sources, flows: [], provider: "cpu" });
+    if (!("model" in loaded)) throw new Error(loaded.diagnostics.map((d) => d.message).join("; "));
+    const model = modelWithWeights(graph, store).model!;
+    const videos = [...featureSplits().train, ...featureSplits().val];
+    const geometry = localizerGeometry(graph);
+    try {
+      const [onOrt, onTfjs] = [
+        localizationReport(videos, await localizeVideos(onnxInference(loaded), videos, geometry, ["move"], BMN_POST_PROCESSING, 3)),
+        localizationReport(videos, await localizeVideos(tfjsInference(model), videos, geometry, ["move"], BMN_POST_PROCESSING, 3)),
+      ];
+      expect(onTfjs.recall.auc).toBeGreaterThan(0);
+      expect(Math.abs(onOrt.recall.auc - onTfjs.recall.auc), "AUC").toBeLessThan(1e-4);
+      onTfjs.recall.averageRecall.forEach((r, i) => expect(Math.abs(onOrt.recall.averageRecall[i]! - r), `AR@${i + 1}`).toBeLessThan(1e-4));
+      expect(Math.abs(onOrt.detection.averageMap - onTfjs.detection.averageMap), "average mAP").toBeLessThan(1e-4);
+    } finally {
+      model.dispose();
+      await loaded.model.session.release();
+    }
+  });
 });

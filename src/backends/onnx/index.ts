@@ -15,6 +15,7 @@ export type { DropoutMask, RoiSampling } from "./training/forward.js";
 export {
   buildEvaluationGraph,
   buildTrainingStep,
+  evaluationOutput,
   LABELS,
   LOSS,
   ONNX_NOT_DIFFERENTIABLE,

@@ -24,7 +24,10 @@ import { BMN_POST_PROCESSING } from "../../runtime/localization/proposals.js";
 import { evalDetector } from "../detection.js";
 import { type Classifier, classifierSplit, evaluationSplit, scoreClassifier } from "../evaluation.js";
 import { checkFeatureFit, localizerGeometry } from "../../runtime/localization/train.js";
-import { onnxScorer } from "../../runtime/onnx-eval.js";
+import { onnxInference, onnxScorer } from "../../runtime/onnx-eval.js";
+import type { TaskInference } from "../../runtime/engines/engine.js";
+import { tfjsInference } from "../../runtime/engines/tfjs.js";
+import type { OnnxProvider } from "../../runtime/onnx.js";
 import { UsageError } from "../args.js";
 import { checkOutputFile, datasetInputs, specInputs } from "../outputs.js";
 import { defineCommand } from "../command.js";
@@ -134,7 +137,8 @@ export const command = defineCommand({
 
 /**
  * `vnet eval` of a localizer: BMN's post-processed proposals of every video of a split, labelled by
- * the extractor's snippet scores; AR@AN with its AUC and mAP at tIoU 0.5:0.05:0.95.
+ * the extractor's snippet scores; AR@AN with its AUC and mAP at tIoU 0.5:0.05:0.95. In ONNX
+ * Runtime unless `--engine tfjs` (or the network does not export).
  */
 async function evalLocalizer(
   checked: CheckedSpec,
@@ -147,13 +151,13 @@ async function evalLocalizer(
     readonly results: string | undefined;
     readonly batch: number | undefined;
     readonly engine: string | undefined;
+    readonly provider: OnnxProvider | undefined;
     readonly backend: BackendChoice | undefined;
   },
   out: (s: string) => void,
   color: boolean,
 ): Promise<number> {
   const { network, graph } = checked;
-  if (flags.engine === "ort") throw new UsageError(`${network.name} is a localizer: vnet eval runs it with tfjs; leave out --engine ort`);
   const splits = openFeatureSplits(data, flags.annotations ? { annotations: flags.annotations } : {});
   checkFeatureFit(graph, splits);
   reportIssues(splits.issues, out, false);
@@ -163,15 +167,34 @@ async function evalLocalizer(
     out(formatIssue({ code: "VN097", path: data, message: `no annotated video of the ${chosen} split has features here` }));
     return 1;
   }
-  await startBackend(flags.backend, out, false, network);
-  const model = trainedModel(graph, checked.result, await readWeightsFlag(weights), out, color);
-  if (typeof model === "number") return model;
+  // As a classifier's and a detector's: ONNX Runtime runs the graph exported in memory with the stored weights, unless asked for tfjs or the network does not export.
+  const store = await readWeightsFlag(weights);
+  let infer: TaskInference | undefined;
+  let release: () => Promise<void> = async () => undefined;
+  if (flags.engine !== "tfjs") {
+    const loaded = await inMemoryOnnx(checked, store, { flows: [], provider: flags.provider, required: flags.engine === "ort", color }, out);
+    if (typeof loaded === "number") return loaded;
+    if (loaded) {
+      out(`runtime: ONNX Runtime (${loaded.model.provider} provider), the weights exported to ONNX in memory`);
+      infer = onnxInference(loaded);
+      release = () => loaded.model.session.release();
+    }
+  }
+  if (!infer) {
+    await startBackend(flags.backend, out, false, network);
+    const model = trainedModel(graph, checked.result, store, out, color);
+    if (typeof model === "number") return model;
+    infer = tfjsInference(model);
+    release = async () => {
+      model.dispose();
+    };
+  }
   const classNames = splits.manifest.extractor.classNames;
   let detections;
   try {
-    detections = await localizeVideos(model, videos, localizerGeometry(graph), classNames, BMN_POST_PROCESSING, flags.batch ?? 8);
+    detections = await localizeVideos(infer, videos, localizerGeometry(graph), classNames, BMN_POST_PROCESSING, flags.batch ?? 8);
   } finally {
-    model.dispose();
+    await release();
   }
   const extractor = splits.manifest.extractor;
   out(

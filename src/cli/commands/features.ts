@@ -7,6 +7,7 @@
  * flags, else the spec's `features` section.
  */
 import { createHash } from "node:crypto";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { writeActivityNet } from "../../data/annotations.js";
 import { ANNOTATIONS } from "../../data/features.js";
@@ -22,6 +23,7 @@ import { checkpointClassNames } from "../../runtime/checkpoint.js";
 import { UsageError } from "../args.js";
 import { defineCommand } from "../command.js";
 import { BACKEND_FLAG, LOADING_FLAGS, NETWORK_FLAG, SEED_FLAG } from "../flags.js";
+import { checkFeaturesDirectory } from "../outputs.js";
 import { checkRunnableNetwork, loadingOptions, readWeightsFlag, reportIssues, startBackend, trainedModel } from "../run-util.js";
 import { shownPath } from "../util.js";
 
@@ -62,6 +64,14 @@ export const command = defineCommand({
     if (!flags.weights) throw new UsageError("vnet features needs the classifier's weights: --weights <run-dir>");
     if (!flags.data) throw new UsageError(`vnet features needs --data (${BUILTIN_UNTRIMMED}, a folder of videos, or a video file)`);
     if (!flags.out) throw new UsageError("vnet features needs an output folder: -o <dir>");
+    checkFeaturesDirectory(flags.out, [
+      { path: positional[0]!, what: "the spec" },
+      { path: flags.weights, what: "the weights" },
+      ...(flags.data.startsWith("builtin:")
+        ? []
+        : [{ path: flags.data, what: fs.existsSync(flags.data) && fs.statSync(flags.data).isDirectory() ? "the videos' folder" : "the video" }]),
+      ...(flags.annotations ? [{ path: flags.annotations, what: "the annotations" }] : []),
+    ]);
     const extractor = await openExtractor(positional[0]!, flags.network, flags.weights, flags.layer, flags.backend, out, color);
     if (typeof extractor === "number") return extractor;
     const { network, protocol, classNames, features } = extractor;

@@ -16,6 +16,7 @@ import { DataError, formatIssue, issueOf } from "../../data/issues.js";
 import { ViewLoader } from "../../data/loader.js";
 import { openUntrimmed } from "../../data/untrimmed-sources.js";
 import { extractFeatures } from "../../runtime/features.js";
+import { tfjsInference } from "../../runtime/engines/tfjs.js";
 import { activityNetResults, localizeVideos, type Detection } from "../../runtime/localization/localize.js";
 import { BMN_POST_PROCESSING } from "../../runtime/localization/proposals.js";
 import { localizerGeometry } from "../../runtime/localization/train.js";
@@ -166,7 +167,7 @@ export const command = defineCommand({
           `${mismatch.id}'s features are [${mismatch.positions}, ${mismatch.features.length / mismatch.positions}] but ${network.name} reads [${geometry.positions}, ${geometry.features}]`,
         );
       const started = performance.now();
-      const detections = await localizeVideos(model, videos, geometry, classNames, BMN_POST_PROCESSING);
+      const detections = await localizeVideos(tfjsInference(model), videos, geometry, classNames, BMN_POST_PROCESSING);
       const ms = (performance.now() - started) / videos.length;
       const top = flags.top ?? 5;
       videos.forEach((v, i) => {

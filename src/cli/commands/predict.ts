@@ -30,6 +30,7 @@ import { inMemoryOnnx, readWeightsFlag, startBackend, trainedModel, trainedClass
 import { checkNetwork, type CheckedSpec } from "../util.js";
 import type { WeightStore } from "../../weights/store.js";
 import { unsupportedInputs } from "../../runtime/streams.js";
+import { errnoReason } from "../../runtime/files.js";
 
 /** The video to predict: a frame source for the protocol's views, or ready views; and how to name it. */
 type Video = { readonly source: FrameSource; readonly describe: string; readonly note?: string } | { readonly ready: LoadedViews; readonly describe: string };
@@ -46,7 +47,7 @@ function tensorVideo(input: string | undefined, sample: string | undefined, prot
     try {
       video = readNpy(input);
     } catch (error) {
-      throw new UsageError(`cannot read ${input}: ${(error as Error).message}`);
+      throw new UsageError(`cannot read ${input}: ${(error as NodeJS.ErrnoException).code ? errnoReason(error) : (error as Error).message}`);
     }
     const describe = `${input} [${video.shape.join(", ")}]`;
     if (video.shape.length === 5) {
@@ -57,10 +58,12 @@ function tensorVideo(input: string | undefined, sample: string | undefined, prot
         );
       return { ready: { views: n, clips: video.data, flows: [] }, describe };
     }
+    if (video.shape.length !== 4 || video.shape[3] !== 3)
+      throw new UsageError(`${input}: a video tensor is [T, H, W, 3] (or a batch of views [N, T, H, W, C]), got [${video.shape.join(", ")}]`);
     try {
       return { source: tensorSource(video.data, video.shape, fps ?? BUILTIN_FPS), describe, ...(note ? { note } : {}) };
     } catch (error) {
-      throw new UsageError(`${input}: ${(error as Error).message} or a batch of views [N, T, H, W, C]`);
+      throw new UsageError(`${input}: ${(error as Error).message}`);
     }
   }
   const [, name, indexText] = /^(builtin:[a-z-]+)(?::(\d+))?$/.exec(sample!) ?? [];

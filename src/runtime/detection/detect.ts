@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { DetectionKeyframe, NormalizedBox } from "../../data/motion-boxes.js";
 import type { IrGraph } from "../../ir/graph.js";
 import { protocolFromSection, type SamplingProtocol } from "../../semantics/protocol.js";
+import type { TaskInference } from "../engines/engine.js";
 import { OnnxModelError, runOnnx, type HostTensor, type OnnxModel } from "../onnx.js";
 import { frameMap, type FrameMap, type ScoredBox, type TruthBox } from "./metrics.js";
 
@@ -137,6 +138,26 @@ export function tfjsDetector(graph: IrGraph, model: tf.LayersModel, classNames: 
     close: async () => {
       model.dispose();
     },
+  };
+}
+
+/**
+ * A detector of the weights behind a TaskInference of its graph (a training engine's current
+ * ones): the sigmoid of its per-box logits. `close` does nothing (the engine owns the weights).
+ */
+export function inferenceDetector(graph: IrGraph, infer: TaskInference, describe: string): Detector {
+  return {
+    describe,
+    name: graph.name,
+    inputs: graph.inputs,
+    ...(graph.protocol ? { protocol: graph.protocol } : {}),
+    classes: graph.classes!,
+    ...(graph.classNames ? { classNames: graph.classNames } : {}),
+    score: async (batch) => {
+      const logits = (await infer(batchFeeds(graph, batch)))[0]!.data;
+      return logits.map((x) => 1 / (1 + Math.exp(-x)));
+    },
+    close: async () => {},
   };
 }
 

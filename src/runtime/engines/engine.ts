@@ -90,14 +90,21 @@ export function taskBatchRows(graph: IrGraph, batch: TaskBatch): { readonly exam
   return { examples: batch.inputs[examplesAt]!.shape[0]!, boxes: boxesAt >= 0 ? batch.inputs[boxesAt]!.shape[0]! : 0 };
 }
 
-/** What a localizer's or a detector's trainer needs of an engine: steps of the task's loss, and the weights as a tfjs model for validation. */
+/**
+ * A network's outputs in inference mode for a batch of its inputs (in the graph's input order),
+ * every output channels-last in the graph's order: what validation and evaluation read, whichever
+ * runtime holds the weights (an engine's current ones, a tfjs model, an exported model).
+ */
+export type TaskInference = (inputs: readonly HostTensor[]) => Promise<readonly HostTensor[]>;
+
+/** What a localizer's or a detector's trainer needs of an engine: steps of the task's loss, and inference with the current weights for validation. */
 export interface TaskEngine {
   readonly name: EngineName;
   readonly description: string;
   /** One optimizer step at learning rate `lr` on the task's loss (plus the L2 term): the loss. */
   minimizeTask(batch: TaskBatch, lr: number, dropoutSeed: number): Promise<number>;
-  /** Runs `use` on a tfjs model holding the current weights (inference; the engine keeps or frees it). */
-  withModel<R>(use: (model: tf.LayersModel) => R | Promise<R>): Promise<R>;
+  /** The network's outputs with the current weights (inference mode), on the engine's own runtime. */
+  readonly infer: TaskInference;
   checkpoint(progress: Progress): Promise<CheckpointContents>;
   model(): Promise<tf.LayersModel>;
   dispose(): Promise<void>;

@@ -3,7 +3,8 @@
  * (`minimizeTask`): the network's training step compiled to one ONNX model
  * (src/backends/onnx/training: training-mode forward, the task's loss, gradients from the VJP
  * table, the optimizer update) run by onnxruntime-node's stock CPU build (or its CUDA provider
- * where installed), one session per batch size, built once and cached.
+ * where installed), one session per batch size, built once and cached (the least recently used
+ * released beyond STEP_SESSIONS: a detector's step is built per batch size and box count).
  *
  * State between steps: every weight, batch-norm statistic and optimizer slot is one Float32Array
  * in ONNX's layout that ONNX Runtime reads in place as an input (no copy) and whose next value is
@@ -15,7 +16,12 @@
  * the scalars (learning rate, Adam's bias corrections) and a detector's roi_align sampling
  * matrices are made per step in JavaScript, plus dropout masks, drawn from a generator seeded by
  * the run's seed, epoch and step so a resumed run draws the same ones. A detector's step is built
- * per batch size and box count (K is static in the graph), each session cached.
+ * per batch size and box count (K is static in the graph).
+ *
+ * Validation (a classifier's scores, a localizer's or a detector's outputs: `score`, `infer`) runs
+ * one inference session of the evaluation graph (the inference forward pass with the state as
+ * inputs; batch and box count symbolic), built once and fed the current state: no tfjs model and
+ * no re-export per epoch.
  *
  * Checkpoints are the engine-neutral format (src/runtime/checkpoint.ts): weights converted back
  * to vnet's layout under their tfjs names, the optimizer slots in tfjs's order and names (`iter`,
@@ -37,6 +43,7 @@ import {
   SCORES,
   targetInput,
   type DropoutMask,
+  type EvaluationGraph,
   type RoiSampling,
   type TargetInput,
   type OptimizerSpec,
@@ -62,6 +69,7 @@ import {
   type ModelSetup,
   type TaskBatch,
   type TaskEngine,
+  type TaskInference,
   type TrainingBatch,
   type TrainingEngine,
   type ViewScorer,
@@ -104,6 +112,9 @@ interface StepSession {
 /** What the engine needs of a network: a classifier's setup has its clip protocol and flow streams too. */
 type OrtSetup = ModelSetup & Partial<Pick<EngineSetup, "flows" | "protocol">>;
 
+/** How many step sessions an engine keeps (a classifier's and a localizer's need two: the batch size and the last batch's). */
+export const STEP_SESSIONS = 4;
+
 /** The key of a step session: the batch size, and a detector's box count. */
 const stepKey = (batch: number, boxes: number) => `${batch}x${boxes}`;
 
@@ -129,8 +140,11 @@ export function taskFeeds(step: Pick<TrainingStepGraph, "inputs" | "targets" | "
 export class OrtEngine implements TrainingEngine, TaskEngine {
   readonly name = "ort" as const;
   readonly score: ViewScorer;
+  readonly infer: TaskInference;
+  /** The step sessions by batch size and box count, least recently used first (at most STEP_SESSIONS). */
   private readonly steps = new Map<string, Promise<StepSession>>();
-  private evaluation: Promise<{ session: ort.InferenceSession; inputs: readonly OnnxInput[]; state: readonly StateTensor[] }> | undefined;
+  /** The inference session of the evaluation graph, built on first use and fed the current state. */
+  private evaluation: Promise<ort.InferenceSession> | undefined;
   private iterations: number;
   private accBeta1: number;
   private accBeta2: number;
@@ -146,12 +160,20 @@ export class OrtEngine implements TrainingEngine, TaskEngine {
     private readonly layout: Pick<CheckpointContents, "model"> & { readonly weights: readonly { name: string; shape: readonly number[] }[] },
     first: { readonly key: string; readonly session: StepSession },
     optimizer: { iterations: number; accBeta1: number; accBeta2: number },
+    /** The inference forward pass with the state as inputs (validation, without a tfjs model or a re-export). */
+    private readonly evaluationGraph: EvaluationGraph,
   ) {
     this.steps.set(first.key, Promise.resolve(first.session));
     this.iterations = optimizer.iterations;
     this.accBeta1 = optimizer.accBeta1;
     this.accBeta2 = optimizer.accBeta2;
     this.score = (views) => this.evaluate(views);
+    this.infer = (inputs) => this.inferTask(inputs);
+  }
+
+  /** How many step sessions are held (a detector builds one per batch size and box count; at most STEP_SESSIONS). */
+  get stepSessions(): number {
+    return this.steps.size;
   }
 
   get description(): string {
@@ -167,10 +189,8 @@ export class OrtEngine implements TrainingEngine, TaskEngine {
     const provider = (options.provider ?? "auto") === "auto" ? (cudaProviderInstalled() ? "cuda" : "cpu") : (options.provider as "cpu" | "cuda");
     const probe = OrtEngine.build(setup, batch, boxes);
     if (probe.diagnostics.length) throw new OrtTrainingUnavailable(probe.diagnostics);
-    if (setup.graph.task === "classification") {
-      const evaluation = buildEvaluationGraph(setup.graph);
-      if (evaluation.diagnostics.length) throw new OrtTrainingUnavailable(evaluation.diagnostics);
-    }
+    const evaluation = buildEvaluationGraph(setup.graph);
+    if (evaluation.diagnostics.length) throw new OrtTrainingUnavailable(evaluation.diagnostics);
 
     // Starting weights by tfjs name, channels-last: a checkpoint's, or a fresh tfjs model's (the same initialisation as the tfjs engine).
     let contents: Pick<CheckpointContents, "model" | "weights">;
@@ -220,7 +240,7 @@ export class OrtEngine implements TrainingEngine, TaskEngine {
       weights: contents.weights.map((w) => ({ name: w.name, shape: w.shape })),
     };
     const first = { key: stepKey(batch, boxes), session: await OrtEngine.session(probe, provider) };
-    return new OrtEngine(setup, provider, state, probe.state, layout, first, optimizer);
+    return new OrtEngine(setup, provider, state, probe.state, layout, first, optimizer, evaluation);
   }
 
   /** The training step of `setup`'s network for one batch size and box count. */
@@ -239,12 +259,21 @@ export class OrtEngine implements TrainingEngine, TaskEngine {
     return { session, inputs: step.inputs, masks: step.masks, rois: step.rois, targets: step.targets, state: step.state, classes: step.classes };
   }
 
-  private stepSession(batch: number, boxes = 0): Promise<StepSession> {
+  /**
+   * The step session of a batch size and box count: cached, the least recently used one released
+   * beyond STEP_SESSIONS (a detector's batches have as many box counts as the data has, and each
+   * session holds the step's buffers).
+   */
+  private async stepSession(batch: number, boxes = 0): Promise<StepSession> {
     const key = stepKey(batch, boxes);
     let session = this.steps.get(key);
-    if (!session) {
-      session = OrtEngine.session(OrtEngine.build(this.setup, batch, boxes), this.provider);
-      this.steps.set(key, session);
+    if (session) this.steps.delete(key);
+    else session = OrtEngine.session(OrtEngine.build(this.setup, batch, boxes), this.provider);
+    this.steps.set(key, session);
+    while (this.steps.size > STEP_SESSIONS) {
+      const [oldest, evicted] = this.steps.entries().next().value as [string, Promise<StepSession>];
+      this.steps.delete(oldest);
+      await (await evicted).session.release();
     }
     return session;
   }
@@ -309,19 +338,28 @@ export class OrtEngine implements TrainingEngine, TaskEngine {
     return { loss, correct };
   }
 
+  /** Runs the evaluation graph on `feeds` (the model's inputs) with the current state: the outputs asked for. */
+  private async runEvaluation(feeds: Record<string, ort.Tensor>, outputs: readonly string[]): Promise<ort.InferenceSession.ReturnType> {
+    this.evaluation ??= ort.InferenceSession.create(this.evaluationGraph.bytes!, { executionProviders: [this.provider], logSeverityLevel: 3 });
+    const session = await this.evaluation;
+    for (const s of this.evaluationGraph.state) feeds[s.input] = tensor(this.state.get(s.input)!, s.dims);
+    return session.run(feeds, [...outputs]);
+  }
+
   private async evaluate(parts: readonly LoadedViews[]): Promise<{ values: Float32Array; classes: number }> {
-    this.evaluation ??= (async () => {
-      const graph = buildEvaluationGraph(this.setup.graph);
-      const session = await ort.InferenceSession.create(graph.bytes!, { executionProviders: [this.provider], logSeverityLevel: 3 });
-      return { session, inputs: graph.inputs, state: graph.state };
-    })();
-    const { session, inputs, state } = await this.evaluation;
     const views = mergeViews(parts);
     const feeds: Record<string, ort.Tensor> = {};
-    for (const [name, value] of Object.entries(namedFeeds(inputs, views, this.setup.flows ?? []))) feeds[name] = host(value);
-    for (const s of state) feeds[s.input] = tensor(this.state.get(s.input)!, s.dims);
-    const output = (await session.run(feeds, [OUTPUT]))[OUTPUT]!;
+    for (const [name, value] of Object.entries(namedFeeds(this.evaluationGraph.inputs, views, this.setup.flows ?? []))) feeds[name] = host(value);
+    const output = (await this.runEvaluation(feeds, [OUTPUT]))[OUTPUT]!;
     return { values: output.data as Float32Array, classes: output.dims[1]! };
+  }
+
+  /** A localizer's or a detector's outputs with the current state (the inputs in the graph's order). */
+  private async inferTask(inputs: readonly HostTensor[]): Promise<readonly HostTensor[]> {
+    const feeds: Record<string, ort.Tensor> = {};
+    this.evaluationGraph.inputs.forEach((input, i) => (feeds[input.name] = host(inputs[i]!)));
+    const result = await this.runEvaluation(feeds, this.evaluationGraph.outputs);
+    return this.evaluationGraph.outputs.map((name) => ({ data: result[name]!.data as Float32Array, shape: [...result[name]!.dims] }));
   }
 
   async minimizeTask(batch: TaskBatch, lr: number, dropoutSeed: number): Promise<number> {
@@ -330,15 +368,6 @@ export class OrtEngine implements TrainingEngine, TaskEngine {
     const feeds = taskFeeds(step, this.setup.graph.task as TargetedTask, batch);
     Object.assign(feeds, this.masks(step.masks, n, dropoutSeed, boxes), this.stateFeeds(step, lr));
     return (await this.run(step, feeds)).loss;
-  }
-
-  async withModel<R>(use: (model: tf.LayersModel) => R | Promise<R>): Promise<R> {
-    const model = await this.model();
-    try {
-      return await use(model);
-    } finally {
-      model.dispose();
-    }
   }
 
   async checkpoint(progress: Progress): Promise<CheckpointContents> {
@@ -372,7 +401,7 @@ export class OrtEngine implements TrainingEngine, TaskEngine {
 
   async dispose(): Promise<void> {
     for (const session of this.steps.values()) await (await session).session.release();
-    if (this.evaluation) await (await this.evaluation).session.release();
+    if (this.evaluation) await (await this.evaluation).release();
     this.steps.clear();
     this.evaluation = undefined;
   }

@@ -18,7 +18,8 @@ import { WeightStore } from "../../weights/store.js";
 import type { CheckpointContents, NamedTensor, Progress } from "../checkpoint.js";
 import { graphFeeds } from "../streams.js";
 import { TFJS_ALGEBRA } from "../tensor-algebra.js";
-import type { EngineConfig, EngineSetup, ModelSetup, TaskBatch, TaskEngine, TrainingBatch, TrainingEngine, ViewScorer } from "./engine.js";
+import type { HostTensor } from "../onnx.js";
+import type { EngineConfig, EngineSetup, ModelSetup, TaskBatch, TaskEngine, TaskInference, TrainingBatch, TrainingEngine, ViewScorer } from "./engine.js";
 
 /** Optimizer variables that `getWeights` leaves out (Adam's accumulated beta powers). */
 const HIDDEN_SCALARS = ["accBeta1", "accBeta2"] as const;
@@ -282,6 +283,38 @@ export function tfjsTaskLoss(graph: IrGraph, model: tf.LayersModel, batch: TaskB
   });
 }
 
+/** A tfjs model's inference (`training: false`) as a TaskInference: its outputs read back to host memory. */
+export function tfjsInference(model: tf.LayersModel): TaskInference {
+  return async (inputs) => {
+    const outputs = tf.tidy(() => {
+      const fed = inputs.map((t) => tf.tensor(t.data, [...t.shape]));
+      const applied = model.apply(fed.length === 1 ? fed[0]! : fed, { training: false }) as tf.Tensor | tf.Tensor[];
+      return Array.isArray(applied) ? applied : [applied];
+    });
+    try {
+      return await Promise.all(outputs.map(async (o) => ({ data: (await o.data()) as Float32Array, shape: o.shape })));
+    } finally {
+      tf.dispose(outputs);
+    }
+  };
+}
+
+/**
+ * The task's loss (`taskLoss`, without the L2 term) of outputs in inference mode (as a
+ * TaskInference gives them) against a batch's targets: the validation loss, evaluated by the same
+ * formula on tfjs tensors whichever runtime computed the outputs.
+ */
+export function taskLossOf(graph: IrGraph, outputs: readonly HostTensor[], targets: TaskBatch["targets"]): number {
+  const value = tf.tidy(() => {
+    const held = outputs.map((t) => tf.tensor(t.data, [...t.shape]));
+    const labels = Object.fromEntries(Object.entries(targets).map(([key, t]) => [key, tf.tensor(t.data, [...t.shape])]));
+    return taskLoss(TFJS_ALGEBRA, graph.task as TargetedTask, held, labels) as tf.Scalar;
+  });
+  const loss = value.dataSync()[0]!;
+  value.dispose();
+  return loss;
+}
+
 /**
  * The tfjs engine of a localizer or a detector: each step minimises `taskLoss` (BMN's loss, or
  * the per-box binary cross-entropy) of the model's outputs in training mode, plus the L2 term.
@@ -306,7 +339,5 @@ export class TfjsTaskEngine extends TfjsOptimization implements TaskEngine {
     return (await this.minimize(() => ({ loss: decay(tfjsTaskLoss(this.setup.graph, this.trained, batch, true)) }), lr)).loss;
   }
 
-  async withModel<R>(use: (model: tf.LayersModel) => R | Promise<R>): Promise<R> {
-    return use(this.trained);
-  }
+  readonly infer: TaskInference = (inputs) => Promise.resolve(tfjsInference(this.trained)(inputs));
 }

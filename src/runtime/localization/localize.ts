@@ -6,8 +6,8 @@
  * classifier pipelines label ActivityNet proposals. `vnet eval` reports AR@AN and its AUC over
  * the proposals and mAP at tIoU 0.5:0.05:0.95 over the detections.
  */
-import type * as tf from "@tensorflow/tfjs";
 import type { FeatureVideo } from "../../data/features.js";
+import type { TaskInference } from "../engines/engine.js";
 import { averageRecall, meanAveragePrecision, type DetectionReport, type RecallCurve } from "./metrics.js";
 import { BMN_POST_PROCESSING, localizeSegments, type PostProcessing } from "./proposals.js";
 import { runLocalizer, type LocalizerGeometry } from "./train.js";
@@ -47,16 +47,16 @@ export function labelProposals(
   });
 }
 
-/** Every video's detections: the localizer's outputs, BMN's post-processing, labels from the snippet scores. */
+/** Every video's detections: the localizer's outputs (tfjs or ONNX Runtime), BMN's post-processing, labels from the snippet scores. */
 export async function localizeVideos(
-  model: tf.LayersModel,
+  infer: TaskInference,
   videos: readonly FeatureVideo[],
   geometry: LocalizerGeometry,
   classNames: readonly string[],
   settings: PostProcessing = BMN_POST_PROCESSING,
   batch = 8,
 ): Promise<Detection[][]> {
-  const outputs = await runLocalizer(model, videos, geometry, batch);
+  const outputs = await runLocalizer(infer, videos, geometry, batch);
   return outputs.map((o, i) => labelProposals(localizeSegments(o, videos[i]!.span, settings), videos[i]!, classNames));
 }
 

@@ -6,12 +6,11 @@
  * resumed run draws the same), and validation figures AR@10, AR@100 and the AUC of BMN's
  * post-processed proposals against the validation videos' actions.
  */
-import * as tf from "@tensorflow/tfjs";
 import type { FeatureSplits, FeatureVideo } from "../../data/features.js";
 import { DataError } from "../../data/issues.js";
 import type { IrGraph } from "../../ir/graph.js";
 import type { BmnTargets } from "../../semantics/tasks/localization.js";
-import type { EngineStart, TaskBatch } from "../engines/engine.js";
+import type { EngineStart, TaskBatch, TaskInference } from "../engines/engine.js";
 import type { HostTensor } from "../onnx.js";
 import type { TrainOptions } from "../train.js";
 import { targetedTrainer, type TaskTrainer } from "../trainer.js";
@@ -102,9 +101,9 @@ function videoOutputs(outputs: readonly Float32Array[], i: number, geometry: Loc
   };
 }
 
-/** Runs a localizer on videos in batches: each video's outputs (inference mode). */
+/** Runs a localizer (a TaskInference of either runtime) on videos in batches: each video's outputs (inference mode). */
 export async function runLocalizer(
-  model: tf.LayersModel,
+  infer: TaskInference,
   videos: readonly FeatureVideo[],
   geometry: LocalizerGeometry,
   batch = 8,
@@ -112,17 +111,8 @@ export async function runLocalizer(
   const results: { start: Float32Array; end: Float32Array; confidence: Float32Array; durations: number }[] = [];
   for (let at = 0; at < videos.length; at += batch) {
     const part = videos.slice(at, at + batch);
-    const outputs = tf.tidy(
-      () =>
-        model.predict(
-          tf.tensor3d(
-            stack(part, (v) => v.features),
-            [part.length, geometry.positions, geometry.features],
-          ),
-        ) as tf.Tensor[],
-    );
-    const data = outputs.map((o) => o.dataSync() as Float32Array);
-    tf.dispose(outputs);
+    const outputs = await infer([{ data: stack(part, (v) => v.features), shape: [part.length, geometry.positions, geometry.features] }]);
+    const data = outputs.map((o) => o.data);
     part.forEach((_, i) => {
       const o = videoOutputs(data, i, geometry);
       results.push({ start: o.start.slice(), end: o.end.slice(), confidence: o.confidence.slice(), durations: o.durations });
@@ -170,8 +160,8 @@ export async function localizationTrainer(graph: IrGraph, splits: FeatureSplits,
     train,
     val,
     batchOf: (videos, random) => localizerBatch(videos, labels, geometry, random),
-    async metrics(model, videos) {
-      const outputs = await runLocalizer(model, videos, geometry, options.config.batch);
+    async metrics(infer, videos) {
+      const outputs = await runLocalizer(infer, videos, geometry, options.config.batch);
       return proposalRecall(
         videos,
         outputs.map((o, i) => localizeSegments(o, videos[i]!.span)),

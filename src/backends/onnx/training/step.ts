@@ -244,14 +244,19 @@ export function buildTrainingStep(graph: IrGraph, options: TrainingStepOptions):
   };
 }
 
-/** The output of the evaluation graph: the network's own output [N, classes], channels-last. */
+/** The output of the evaluation graph: the network's own (first) output, [N, classes] for a classifier, channels-last. */
 export const OUTPUT = "output";
+
+/** The evaluation graph's name of the network's output `index` (a localizer's three, in the graph's order): OUTPUT, then `output/1`, ... */
+export const evaluationOutput = (index: number): string => (index === 0 ? OUTPUT : `${OUTPUT}/${index}`);
 
 /** The inference forward pass with the training step's state as inputs: validation while training, without re-exporting. */
 export interface EvaluationGraph {
   readonly bytes?: Uint8Array;
   readonly diagnostics: readonly Diagnostic[];
   readonly inputs: readonly OnnxInput[];
+  /** Every output of the network in the graph's order (`evaluationOutput`), channels-last; a detector's has a row per box. */
+  readonly outputs: readonly string[];
   /** Every weight and statistic, named and laid out as the training step's state. */
   readonly state: readonly StateTensor[];
   /** Whether OUTPUT holds logits or probabilities (the IR's answer). */
@@ -262,13 +267,17 @@ export interface EvaluationGraph {
 export function buildEvaluationGraph(graph: IrGraph): EvaluationGraph {
   const inputs = onnxInputs(graph);
   const scores = outputScores(graph).kind;
-  const diagnostics = [...checkOnnxSupport(graph), ...checkOutputs(graph)];
-  if (diagnostics.length) return { diagnostics, inputs, state: [], scores };
+  const diagnostics = [...checkOnnxSupport(graph), ...checkOutputs(graph, graph.task)];
+  const outputs = graph.outputs.map((_, i) => evaluationOutput(i));
+  if (diagnostics.length) return { diagnostics, inputs, outputs, state: [], scores };
   const builder = new GraphBuilder();
-  builder.reserve(OUTPUT);
+  for (const name of outputs) builder.reserve(name);
+  // Inference mode: roi_align is ONNX's RoiAlign, so the batch and the box count stay symbolic.
   const forward = emitTrainingForward(builder, graph, { batch: 0, mode: "infer" });
-  const output = forward.values.get(graph.outputs[0]!)!;
-  builder.output(output.name, OUTPUT, [BATCH, ...output.shape]);
+  graph.outputs.forEach((id, i) => {
+    const value = forward.values.get(id)!;
+    builder.output(forward.arrangeLast(value), outputs[i]!, [graph.task === "detection" ? BOX_ROWS : BATCH, ...value.shape]);
+  });
   const state: StateTensor[] = forward.weights.map((w) => ({
     input: w.input,
     dims: w.dims,
@@ -283,5 +292,5 @@ export function buildEvaluationGraph(graph: IrGraph): EvaluationGraph {
     docString: `inference forward of ${graph.name} with its weights as inputs`,
     metadata: {},
   });
-  return { bytes, diagnostics: [], inputs, state, scores };
+  return { bytes, diagnostics: [], inputs, outputs, state, scores };
 }
