@@ -64,7 +64,12 @@ async function runAll(settings: Settings, cases: number, hangMs: number, heapMb:
       const timer = setTimeout(() => resolve({ index, kind: "hang", ms: hangMs, report: `case ${index}: no answer in ${hangMs} ms` }), hangMs);
       const onMessage = (reply: Reply) => done(reply);
       const onError = (error: Error) =>
-        done({ index, kind: /memory/i.test(String(error)) ? "out-of-memory" : "problem", ms: performance.now() - started, report: `case ${index}: worker died: ${String(error)}` });
+        done({
+          index,
+          kind: /memory/i.test(String(error)) ? "out-of-memory" : "problem",
+          ms: performance.now() - started,
+          report: `case ${index}: worker died: ${String(error)}`,
+        });
       // Only this case's listeners: removeAllListeners would also drop the Worker's own.
       const done = (value: Reply | Failure) => {
         clearTimeout(timer);
@@ -85,7 +90,8 @@ async function runAll(settings: Settings, cases: number, hangMs: number, heapMb:
     times.push(outcome.ms);
     if (outcome.parsed) parsed++;
     if (outcome.problems.length > 0) failures.push({ index, kind: "problem", ms: outcome.ms, report: outcome.report });
-    else if (outcome.ms > budgetMs) failures.push({ index, kind: "slow", ms: outcome.ms, report: `case ${index}: ${outcome.ms.toFixed(0)} ms, over the ${budgetMs} ms budget` });
+    else if (outcome.ms > budgetMs)
+      failures.push({ index, kind: "slow", ms: outcome.ms, report: `case ${index}: ${outcome.ms.toFixed(0)} ms, over the ${budgetMs} ms budget` });
     if ((index + 1) % 500 === 0) process.stdout.write(`  ${index + 1}/${cases} cases, ${failures.length} failing\n`);
   }
   await worker?.terminate();

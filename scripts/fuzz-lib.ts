@@ -77,7 +77,25 @@ export function loadCorpus(specsDir = path.join(repoRoot(), "specs")): CorpusFil
 }
 
 /** Replacement numbers: boundaries, huge, fractional, and forms the lexer must reject or clamp. */
-const NUMBERS = ["0", "1", "2", "3.5", "1e9", "1e308", "1e400", "99999999999999999999", "0.0000001", "-1", "65536", "4294967297", "-0", "2**62", "1e-400", "0.0", "1e12"];
+const NUMBERS = [
+  "0",
+  "1",
+  "2",
+  "3.5",
+  "1e9",
+  "1e308",
+  "1e400",
+  "99999999999999999999",
+  "0.0000001",
+  "-1",
+  "65536",
+  "4294967297",
+  "-0",
+  "2**62",
+  "1e-400",
+  "0.0",
+  "1e12",
+];
 
 /** Words and symbols of the language, drawn from the grammar and catalogues so new operators join automatically. */
 export const VOCABULARY: readonly string[] = (() => {
@@ -347,7 +365,8 @@ export const MUTATIONS: readonly Mutation[] = [
       const p = split(text);
       if (kind === "huge-range") {
         const ranges = p.tokens.filter((i) => p.pieces[i] === "..");
-        if (ranges.length === 0) return { text: `${text}\nblock b(x) {\n  for i in 0..100000000 { x = x -> relu }\n  return x\n}\n`, note: "a block with a huge loop" };
+        if (ranges.length === 0)
+          return { text: `${text}\nblock b(x) {\n  for i in 0..100000000 { x = x -> relu }\n  return x\n}\n`, note: "a block with a huge loop" };
         const at = pick(rng, ranges);
         const next = p.tokens[p.tokens.indexOf(at) + 1];
         if (next !== undefined) p.pieces[next] = pick(rng, ["100000000", "2**62", "1e308"]);

@@ -15,13 +15,33 @@ export const countOutOfRangeRule: NetworkGraphRule = (context, network, { decl, 
     const what = layer.params > limit ? "parameters" : layer.state > limit ? "state values" : layer.macs > limit ? "MACs" : undefined;
     if (!what) continue;
     const count = what === "parameters" ? layer.params : what === "MACs" ? layer.macs : layer.state;
-    context.report("VN015", "error", `\`${layer.op}\` has ${count.toExponential(2)} ${what}, more than can be counted exactly`, layer.origin.file, layer.origin.range, { hint: HINT });
+    context.report(
+      "VN015",
+      "error",
+      `\`${layer.op}\` has ${count.toExponential(2)} ${what}, more than can be counted exactly`,
+      layer.origin.file,
+      layer.origin.range,
+      { hint: HINT },
+    );
     return;
   }
   const t = totals(network);
-  const over = ([["parameters", t.trainable + t.frozen], ["state values", t.state], ["MACs", t.macs]] as const).find(([, n]) => n > limit);
+  const over = (
+    [
+      ["parameters", t.trainable + t.frozen],
+      ["state values", t.state],
+      ["MACs", t.macs],
+    ] as const
+  ).find(([, n]) => n > limit);
   if (!over) return;
-  context.report("VN015", "error", `network \`${network.name}\` has ${over[1].toExponential(2)} ${over[0]}, more than can be counted exactly`, module.file, decl.name.range, {
-    hint: HINT,
-  });
+  context.report(
+    "VN015",
+    "error",
+    `network \`${network.name}\` has ${over[1].toExponential(2)} ${over[0]}, more than can be counted exactly`,
+    module.file,
+    decl.name.range,
+    {
+      hint: HINT,
+    },
+  );
 };

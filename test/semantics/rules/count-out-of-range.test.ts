@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { checkText, codes, covered } from "../../helpers.js";
 
-const spec = (body: string, input = "clip(frames = 8, size = 32)") =>
-  `network n {\n  classes = 5\n  input video = ${input}\n  output video -> ${body}\n}\n`;
+const spec = (body: string, input = "clip(frames = 8, size = 32)") => `network n {\n  classes = 5\n  input video = ${input}\n  output video -> ${body}\n}\n`;
 
 describe("VN015 out-of-range: counts past 2^53", () => {
   it("a layer with more parameters than a float64 counts exactly, at the layer", () => {
