@@ -3,14 +3,15 @@
  * annotated, non-excluded keyframe with its ground-truth boxes, its person proposals, and the
  * clip centred on it (the frames `keyframeFrames` picks by the detector's sampling protocol, as
  * PySlowFast's AVA loader picks them) decoded from `videos/<video_id>.mp4` at the detector's size
- * (normalised boxes stay valid under the resize).
+ * (normalised boxes stay valid under the resize), a training clip with scale jitter at its largest
+ * scale (short side `scale[1]`), for `trainKeyframeView` to scale, crop and flip each step.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { SamplingProtocol } from "../semantics/protocol.js";
 import { AVA_FILES, keyframeKey, parseAvaAnnotations, parseAvaExclusions, parseAvaProposals, parseLabelMap } from "./ava.js";
 import { DataError } from "./issues.js";
-import { keyframeFrames } from "./sampling.js";
+import { keyframeFrames, resizedSize } from "./sampling.js";
 import type { DetectionKeyframe, DetectionSplits } from "./motion-boxes.js";
 import { decodeFrames } from "./video/decode.js";
 import { probeVideo } from "./video/probe.js";
@@ -52,13 +53,17 @@ async function loadSplit(
     if (!fs.existsSync(file)) throw new DataError("VN125", file, `keyframe ${keyframeKey(video, timestamp)} of ${path.basename(truthFile)} has no video`);
     const meta = await probeVideo(file, cacheDir);
     const indices = keyframeFrames(protocol, meta, timestamp, split === "train" ? "train" : "test");
-    const decoded = await decodeFrames(file, meta, indices, width, height);
-    const clip = new Float32Array(frames * height * width * 3);
+    // A training clip with scale jitter is kept at its largest scale; `trainKeyframeView` cuts it each step.
+    const scale = split === "train" ? protocol.train.scale : undefined;
+    const size = scale ? resizedSize(protocol, meta, scale[1]) : { width, height };
+    const decoded = await decodeFrames(file, meta, indices, size.width, size.height);
+    const clip = new Float32Array(frames * size.height * size.width * 3);
     indices.forEach((index, t) => {
       const bytes = decoded.get(index)!;
       for (let i = 0; i < bytes.length; i++) clip[t * bytes.length + i] = bytes[i]! / 255;
     });
-    keyframes.push({ video, timestamp, clip, boxes: truth.get(key) ?? [], proposals: proposals.get(key) ?? [] });
+    const boxes = { boxes: truth.get(key) ?? [], proposals: proposals.get(key) ?? [] };
+    keyframes.push({ video, timestamp, clip, ...(scale ? { size } : {}), ...boxes });
   }
   return keyframes;
 }

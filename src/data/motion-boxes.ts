@@ -39,6 +39,8 @@ export interface DetectionKeyframe {
   readonly timestamp: number;
   /** The clip [T, H, W, 3] in [0, 1], channels-last, centred on the keyframe. */
   readonly clip: Float32Array;
+  /** The clip's frame size where it is not the detector's input's: a training clip kept at its largest scale, scaled and cut each step (src/data/views.ts `trainKeyframeView`). */
+  readonly size?: { readonly width: number; readonly height: number };
   readonly boxes: readonly LabelledBox[];
   readonly proposals: readonly ProposalBox[];
 }

@@ -31,8 +31,14 @@
  * loader centres it (ava_dataset.py, utils.get_sequence): the keyframe's raw frame c (nearest its
  * time), then T frames `step` apart from c - floor(T x step / 2), clamped into the video at both
  * ends (a keyframe clip never loops, whatever `short_videos` says). Training keyframes take the
- * training timing, validation and `vnet detect` the test timing; nothing is jittered, and the
- * spatial settings do not apply (the clip is resized to the input as a whole). get_sequence's
+ * training timing, validation and `vnet detect` the test timing; no frame is jittered. In space a
+ * training keyframe is augmented as ava_dataset.py's _images_and_boxes_preprocessing_cv2 does it,
+ * one transform for all its frames and its boxes (`trainSpace` with the inverse-uniform scale
+ * draw, `viewBox`): the short side to a size in `scale`, a random (or centre) crop of the input's
+ * H x W, a horizontal flip with probability 1/2 when `flip`; without `scale` the whole frame is
+ * resized to the input, and only flipped. Testing resizes the whole frame to the input (a compiled
+ * detector's input has one size: PySlowFast's test path feeds the uncropped frame, short side
+ * TEST_CROP_SIZE, to a network that takes any size). get_sequence's
  * range ends before c + T x step / 2, so with stride 1 and an odd T it gives T - 1 frames; the clip
  * here always has the T frames the network reads (the range continued by one stride).
  *
@@ -98,7 +104,7 @@ function clipFrames(
 }
 
 /** Frame size after resizing the short side to `short`, enlarged if it would not cover the crop. */
-export function resizedSize(protocol: SamplingProtocol, meta: VideoMeta, short: number): { width: number; height: number } {
+export function resizedSize(protocol: SamplingProtocol, meta: Pick<VideoMeta, "width" | "height">, short: number): { width: number; height: number } {
   const factor = Math.max(short / Math.min(meta.width, meta.height), protocol.width / meta.width, protocol.height / meta.height);
   return { width: Math.max(protocol.width, Math.round(meta.width * factor)), height: Math.max(protocol.height, Math.round(meta.height * factor)) };
 }
@@ -117,8 +123,7 @@ export function trainPlans(protocol: SamplingProtocol, meta: VideoMeta, random: 
   const jitter = train.jitter > 0 ? () => randomInt(random, -train.jitter, train.jitter) : undefined;
   if (train.segments !== undefined) {
     const frames = segmentFrames(protocol, meta, train.segments, step, jitter, random);
-    const size = resizedSize(protocol, meta, train.scale ? randomInt(random, train.scale[0], train.scale[1]) : protocol.test.resize);
-    return [{ frames, ...size, crops: [trainCrop(protocol, size, random)] }];
+    return [{ frames, ...trainSpace(protocol, meta, random) }];
   }
   const room = Math.max(0, Math.floor(meta.frames - ((protocol.frames - 1) * step + 1)));
   let starts: number[];
@@ -130,9 +135,56 @@ export function trainPlans(protocol: SamplingProtocol, meta: VideoMeta, random: 
   }
   return starts.map((start) => {
     const frames = clipFrames(protocol, meta, start, step, jitter);
-    const size = resizedSize(protocol, meta, train.scale ? randomInt(random, train.scale[0], train.scale[1]) : protocol.test.resize);
-    return { frames, ...size, crops: [trainCrop(protocol, size, random)] };
+    return { frames, ...trainSpace(protocol, meta, random) };
   });
+}
+
+/**
+ * The space of one training view: the short side resized to a size drawn in `scale` (uniformly,
+ * or `inverse`: 1 / size uniform in [1 / max, 1 / min], rounded, as PySlowFast's AVA loader draws
+ * it, cv2_transform.random_short_side_scale_jitter_list), else to the test resize; one training
+ * crop of it (`trainCrop`).
+ */
+export function trainSpace(
+  protocol: SamplingProtocol,
+  meta: Pick<VideoMeta, "width" | "height">,
+  random: () => number,
+  draw: "uniform" | "inverse" = "uniform",
+): { width: number; height: number; crops: [Crop] } {
+  const scale = protocol.train.scale;
+  let short = protocol.test.resize;
+  if (scale) short = draw === "uniform" ? randomInt(random, scale[0], scale[1]) : Math.round(1 / (1 / scale[1] + random() * (1 / scale[0] - 1 / scale[1])));
+  const size = resizedSize(protocol, meta, short);
+  return { ...size, crops: [trainCrop(protocol, size, random)] };
+}
+
+/** A box's corners, normalised to its frame's width and height. */
+export interface FrameBox {
+  readonly x1: number;
+  readonly y1: number;
+  readonly x2: number;
+  readonly y2: number;
+}
+
+/**
+ * A box normalised to a frame, normalised to the view `crop` cuts (the input's H x W) from that
+ * frame resized to `size`: the crop's offset taken off, clipped to the crop (a box that leaves it
+ * becomes a box on its edge, kept, as PySlowFast's crop_boxes and clip_boxes_to_image keep it),
+ * mirrored when the view is flipped (x to 1 - x). Boxes are continuous here (x = 1 is the right
+ * edge), where PySlowFast's pixel boxes clip to width - 1 and flip to width - 1 - x.
+ */
+export function viewBox<B extends FrameBox>(
+  box: B,
+  protocol: Pick<SamplingProtocol, "width" | "height">,
+  size: { width: number; height: number },
+  crop: Crop,
+): B {
+  const W = protocol.width;
+  const H = protocol.height;
+  const clipX = (x: number) => Math.min(1, Math.max(0, (x * size.width - crop.x) / W));
+  const clipY = (y: number) => Math.min(1, Math.max(0, (y * size.height - crop.y) / H));
+  const [x1, x2] = crop.flip ? [1 - clipX(box.x2), 1 - clipX(box.x1)] : [clipX(box.x1), clipX(box.x2)];
+  return { ...box, x1, y1: clipY(box.y1), x2, y2: clipY(box.y2) };
 }
 
 /** A training crop of a resized frame: at random or at the centre, flipped at random when `flip`. */

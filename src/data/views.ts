@@ -7,7 +7,8 @@
  */
 import type { SamplingProtocol } from "../semantics/protocol.js";
 import { flowCacheDir, cachedFlow, farneback, flowShape, flowValue, opencv, type FlowStream } from "./flow.js";
-import { testPlans, type ClipPlan, type VideoMeta } from "./sampling.js";
+import type { DetectionKeyframe } from "./motion-boxes.js";
+import { testPlans, trainSpace, viewBox, type ClipPlan, type VideoMeta } from "./sampling.js";
 import { decodeFrames } from "./video/decode.js";
 import { probeVideo, type ProbedVideo } from "./video/probe.js";
 
@@ -192,4 +193,26 @@ export async function testViews(source: FrameSource, protocol: SamplingProtocol,
   for (const plan of testPlans(protocol, source.meta)) parts.push(await loadViews(source, plan, protocol, flows, options.cacheDir));
   const { frames, height, width, channels } = protocol;
   return { ...mergeViews(parts), clipShape: [frames, height, width, channels], flowShapes: flows.map((s) => flowShape(s, height, width)) };
+}
+
+/**
+ * A training keyframe as its detector reads it this step (src/data/sampling.ts, Keyframes): one
+ * `trainSpace` view of its clip (scale from `scale` drawn as PySlowFast's AVA loader draws it,
+ * crop, flip), the same for every frame, and its boxes and proposals carried into the view by
+ * `viewBox`. A keyframe is returned as it is where nothing is augmented (no `scale`, no `flip`).
+ */
+export async function trainKeyframeView(protocol: SamplingProtocol, keyframe: DetectionKeyframe, random: () => number): Promise<DetectionKeyframe> {
+  if (!protocol.train.scale && !protocol.train.flip) return keyframe;
+  const size = keyframe.size ?? { width: protocol.width, height: protocol.height };
+  const plan = { frames: Array.from({ length: protocol.frames }, (_, t) => t), ...trainSpace(protocol, size, random, "inverse") };
+  const source = tensorSource(keyframe.clip, [protocol.frames, size.height, size.width, 3], 1);
+  const { clips } = await loadViews(source, plan, { ...protocol, channels: 3 }, []);
+  const [crop] = plan.crops;
+  const { size: _, ...rest } = keyframe;
+  return {
+    ...rest,
+    clip: clips,
+    boxes: keyframe.boxes.map((b) => viewBox(b, protocol, plan, crop)),
+    proposals: keyframe.proposals.map((b) => viewBox(b, protocol, plan, crop)),
+  };
 }

@@ -65,7 +65,7 @@ const table = [
     "VN061",
     "sampling-inconsistent",
     "error",
-    "The sampling section contradicts the network's input, its task (a detector's keyframe clips take only `stride` or `fps`) or itself.",
+    "The sampling section contradicts the network's input, its task (a detector's keyframe clips take only `stride` or `fps`, and in training `scale`, `crop`, `crop_mode`, `flip`) or itself.",
   ],
   ["VN062", "network-structure", "error", "A network lacks an input or output, or a block lacks an output."],
   [

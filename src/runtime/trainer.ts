@@ -72,7 +72,7 @@ export interface TargetedTaskData<T> {
   /** Validation examples (none: no validation loss). */
   readonly val: readonly T[];
   /** The batch of some examples; `random` is the step's own generator (a localizer's sampling noise). */
-  batchOf(examples: readonly T[], random: () => number): TaskBatch;
+  batchOf(examples: readonly T[], random: () => number): TaskBatch | Promise<TaskBatch>;
   /** The task's validation figures from the network's outputs with the current weights (the engine's own runtime). */
   metrics(infer: TaskInference, val: readonly T[]): Record<string, number> | Promise<Record<string, number>>;
 }
@@ -90,7 +90,7 @@ export async function targetedTrainer<T>(graph: IrGraph, start: EngineStart, opt
   const { config } = options;
   const seed = options.seed ?? 0;
   // The ONNX step is first built for the shape of the first batch.
-  const first = taskBatchRows(graph, task.batchOf(task.train.slice(0, config.batch), seededRandom(seed)));
+  const first = taskBatchRows(graph, await task.batchOf(task.train.slice(0, config.batch), seededRandom(seed)));
   const { engine, reason } = await startTaskEngine(
     options.engine ?? "tfjs",
     { graph, config, seed, start, metadata: task.metadata },
@@ -113,7 +113,7 @@ export async function targetedTrainer<T>(graph: IrGraph, start: EngineStart, opt
           const random = seededRandom((seed * 1000003 + epoch * 7919 + step * 104729 + 41) >>> 0);
           yield {
             size: examples.length,
-            run: async (lr, dropoutSeed) => ({ loss: await engine.minimizeTask(task.batchOf(examples, random), lr, dropoutSeed) }),
+            run: async (lr, dropoutSeed) => ({ loss: await engine.minimizeTask(await task.batchOf(examples, random), lr, dropoutSeed) }),
           };
         }
       }
@@ -125,7 +125,7 @@ export async function targetedTrainer<T>(graph: IrGraph, start: EngineStart, opt
       let loss = 0;
       for (let at = 0; at < task.val.length; at += config.batch) {
         const examples = task.val.slice(at, at + config.batch);
-        const batch = task.batchOf(examples, random);
+        const batch = await task.batchOf(examples, random);
         loss += taskLossOf(graph, await engine.infer(batch.inputs), batch.targets) * examples.length;
       }
       return { loss: loss / task.val.length, metrics: await task.metrics(engine.infer, task.val) };

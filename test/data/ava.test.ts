@@ -121,6 +121,9 @@ describe("AVA formats", () => {
       [slowfast, 32, 2],
     ] as const) {
       expect(protocol.frames).toBe(frames);
+      // DATA.TRAIN_JITTER_SCALES, TRAIN_CROP_SIZE (the input) and RANDOM_FLIP.
+      expect(protocol.train).toMatchObject({ scale: [256, 320], cropMode: "random", flip: true });
+      expect([protocol.height, protocol.width]).toEqual([224, 224]);
       // AVA's frames are extracted at 30 fps; keyframes every second, 902 to 1798 s of a 15-minute crop starting at 900 s.
       for (const center of [0, 20, 30, 13_440, 26_910, 26_969]) {
         const video = meta(27_000);
@@ -151,5 +154,10 @@ describe("AVA formats", () => {
       });
     expect(splits.train.map((k) => [k.timestamp, decoded(k.clip)])).toEqual([0.5, 3, 5.5].map((t) => [t, getSequence(Math.round(t * 8), 4, 3, n)]));
     expect(splits.val.map((k) => [k.timestamp, decoded(k.clip)])).toEqual([1, 5.75].map((t) => [t, getSequence(Math.round(t * 8), 4, 5, n)]));
+    // With scale jitter a training clip is kept at its largest scale (short side 12) for each step's
+    // crop; validation's is the input's size.
+    const jittered = await loadAvaFolder(dir, protocolFromSection([4, 8, 8, 3], { train: { stride: 3, scale: [10, 12] }, test: { stride: 5 } }));
+    expect(jittered.train.map((k) => [k.size, k.clip.length])).toEqual(splits.train.map(() => [{ width: 12, height: 12 }, 4 * 12 * 12 * 3]));
+    expect(jittered.val.map((k) => [k.size, k.clip.length])).toEqual(splits.val.map(() => [undefined, 4 * 8 * 8 * 3]));
   });
 });

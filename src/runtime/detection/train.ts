@@ -6,6 +6,7 @@
  * the score threshold against the ground truth.
  */
 import type { DetectionKeyframe, DetectionSplits } from "../../data/motion-boxes.js";
+import { trainKeyframeView } from "../../data/views.js";
 import type { IrGraph } from "../../ir/graph.js";
 import type { EngineStart, TaskBatch } from "../engines/engine.js";
 import type { HostTensor } from "../onnx.js";
@@ -34,6 +35,14 @@ function trainingBatch(graph: IrGraph, keyframes: readonly DetectionKeyframe[], 
   return { inputs: detectorFeeds(graph, keyframes, truthBoxes), targets: { labels: labelRows(keyframes, classes) } };
 }
 
+/** Training keyframes through the spec's spatial augmentation (`trainKeyframeView`), drawn in order from the step's generator. */
+async function augmented(graph: IrGraph, keyframes: readonly DetectionKeyframe[], random: () => number): Promise<DetectionKeyframe[]> {
+  if (!graph.protocol) return [...keyframes];
+  const out: DetectionKeyframe[] = [];
+  for (const k of keyframes) out.push(await trainKeyframeView(graph.protocol, k, random));
+  return out;
+}
+
 /** The trainer of a detector on keyframe splits, from fresh weights or a checkpoint (see `targetedTrainer`). */
 export async function detectionTrainer(graph: IrGraph, splits: DetectionSplits, start: EngineStart, options: TrainOptions): Promise<TaskTrainer> {
   const classes = graph.classes!;
@@ -42,13 +51,17 @@ export async function detectionTrainer(graph: IrGraph, splits: DetectionSplits, 
       `${splits.name} has ${splits.classNames.length} action classes but ${graph.name} has ${classes}: set \`classes = ${splits.classNames.length}\``,
     );
   const boxesOf = testBoxes(PROPOSAL_THRESHOLD);
+  const train = splits.train.filter((k) => k.boxes.length > 0);
+  const training = new Set(train);
   return targetedTrainer(graph, start, options, {
     unit: "keyframes",
     classNames: splits.classNames,
     metadata: { vnet: { network: graph.name, task: "detection", classNames: splits.classNames } },
-    train: splits.train.filter((k) => k.boxes.length > 0),
+    train,
     val: splits.val.filter((k) => k.boxes.length > 0),
-    batchOf: (keyframes) => trainingBatch(graph, keyframes, classes),
+    // Training keyframes are augmented; validation's are read as they are.
+    batchOf: async (keyframes, random) =>
+      trainingBatch(graph, keyframes.some((k) => training.has(k)) ? await augmented(graph, keyframes, random) : keyframes, classes),
     metrics: async (infer, val) => ({
       "frame-mAP": detectionReport(val, await scoreBoxes(inferenceDetector(graph, infer, graph.name), val, boxesOf, options.config.batch), boxesOf, classes)
         .map,

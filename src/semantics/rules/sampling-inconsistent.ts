@@ -1,14 +1,28 @@
 /**
  * VN061 sampling-inconsistent: the `sampling` section contradicts the network's input (frames,
- * crop), its task (a detector's keyframe clips take only their timing from it), or itself.
+ * crop), its task (a detector's keyframe clips take their timing and training's spatial
+ * augmentation from it, nothing else), or itself.
  */
 import type * as A from "../../syntax/ast.js";
 import type { NetworkSettingsRule } from "../context.js";
 import type { SectionValue } from "../network.js";
 import { taskOf } from "./task.js";
 
-/** What a detector's keyframe clips read of `sampling` (src/data/sampling.ts keyframeFrames): their timing. */
-const KEYFRAME_KEYS: Readonly<Record<string, readonly string[]>> = { train: ["frames", "stride", "fps"], test: ["stride", "fps"] };
+/**
+ * What a detector's keyframe clips read of `sampling` (src/data/sampling.ts, Keyframes): their
+ * timing, and in training the spatial augmentation (scale jitter, crop, flip) of PySlowFast's AVA loader.
+ */
+const KEYFRAME_KEYS: Readonly<Record<string, readonly string[]>> = {
+  train: ["frames", "stride", "fps", "scale", "crop", "crop_mode", "flip"],
+  test: ["stride", "fps"],
+};
+
+/** Why a sampling key does nothing for a detector, as the hint says it. */
+function keyframeHint(part: string | undefined, name: string): string {
+  if (part === "test" && (name === "resize" || name === "crops"))
+    return "a detector's test clip is its whole frame resized to the input's H x W (its compiled input has one size): remove it";
+  return "a keyframe's clip is centred on it, clamped at the video's ends, never jittered, looped or segmented: remove it";
+}
 
 export const samplingInconsistentRule: NetworkSettingsRule = (context, { decl, module, sections, inputs, local }) => {
   const section = decl.body.find((s): s is A.Section => s.kind === "Section" && s.name.name === "sampling");
@@ -24,10 +38,10 @@ export const samplingInconsistentRule: NetworkSettingsRule = (context, { decl, m
         context.report(
           "VN061",
           "error",
-          `a detector's keyframe clips take only their timing from \`sampling\` (\`stride\` or \`fps\`): \`${name}\` has no effect`,
+          `a detector's keyframe clips take their timing (\`stride\` or \`fps\`) and training's \`scale\`, \`crop\`, \`crop_mode\` and \`flip\` from \`sampling\`: \`${part ? `${part}.` : ""}${name}\` has no effect`,
           module.file,
           key.range,
-          { hint: "a keyframe's clip is centred on it, clamped at the video's ends, its whole frames resized to the input: remove it" },
+          { hint: keyframeHint(part, name) },
         );
       }
     }

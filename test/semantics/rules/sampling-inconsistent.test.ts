@@ -32,20 +32,28 @@ describe("VN061 sampling-inconsistent", () => {
     expect(codes(checkText(net("segments = 8 }\n    test { segments = 5")))).toEqual(["VN061"]);
   });
 
-  it("a detector's section sets only its keyframe clips' timing", () => {
+  it("a detector's section sets its keyframe clips' timing and training's scale, crop and flip, nothing else", () => {
     const detector = (sampling: string) =>
       `network d {\n  task = "detection"\n  classes = 2\n  input video = clip(frames = 4, size = 16)\n  input boxes = boxes()\n  x = video -> temporal_pool\n  output [x, boxes] -> roi_align(resolution = 2) -> flatten -> dense(classes)\n  sampling {\n    ${sampling}\n  }\n}\n`;
     expect(codes(checkText(detector("train { frames = 4, stride = 16 }\n    test { stride = 8 }")))).toEqual([]);
     expect(codes(checkText(detector("train { fps = 15 }")))).toEqual([]);
-    const r = checkText(detector("train { stride = 16, scale = [256, 320] }"));
+    expect(codes(checkText(detector('train { stride = 16, scale = [20, 24], crop = 16, crop_mode = "center", flip = true }')))).toEqual([]);
+    const r = checkText(detector("train { stride = 16, scale = [20, 24], jitter = 2 }"));
     expect(codes(r)).toEqual(["VN061"]);
-    expect(covered(r)).toBe("scale = [256, 320]");
-    expect(r.diagnostics[0]!.message).toMatch(/keyframe clips take only their timing.*`scale` has no effect/);
-    expect(codes(checkText(detector('train { stride = 2, flip = true }\n    test { crops = "three" }\n    short_videos = "loop"')))).toEqual([
+    expect(covered(r)).toBe("jitter = 2");
+    expect(r.diagnostics[0]!.message).toMatch(/training's `scale`, `crop`, `crop_mode` and `flip`.*`train.jitter` has no effect/);
+    expect(r.diagnostics[0]!.hint).toMatch(/never jittered/);
+    const test = checkText(detector("train { flip = true }\n    test { resize = 20 }"));
+    expect(codes(test)).toEqual(["VN061"]);
+    expect(covered(test)).toBe("resize = 20");
+    expect(test.diagnostics[0]!.hint).toMatch(/whole frame resized to the input's H x W/);
+    expect(codes(checkText(detector('train { stride = 2, choice = "uniform" }\n    test { crops = "three" }\n    short_videos = "loop"')))).toEqual([
       "VN061",
       "VN061",
       "VN061",
     ]);
+    // The crop is still the input's size.
+    expect(codes(checkText(detector("train { crop = 12 }")))).toEqual(["VN061"]);
     // A classifier's section may say all of it.
     expect(codes(checkText(net("stride = 2, scale = [36, 40], flip = true")))).toEqual([]);
   });
