@@ -400,6 +400,17 @@ describe("IR", () => {
     expect(trainableCount(model!)).toBe(graph.expected.trainable);
   });
 
+  it("a weight too large to allocate (a spec that checks) is refused with a located VN070 before any allocation", () => {
+    const network = checkText(
+      "network n {\n  classes = 5\n  input video = clip(frames = 8, size = 32)\n  output video -> global_avg_pool -> dense(100000) -> dense(100000) -> dense(5)\n}\n",
+    ).networks[0]!;
+    const { model, diagnostics } = emitTfjs(lowerVerified(network));
+    expect(model).toBeUndefined();
+    expect(diagnostics.map((d) => d.code)).toEqual([TFJS_UNSUPPORTED]);
+    expect(diagnostics[0]!.message).toMatch(/a weight of `dense_2` holds 1\.00e\+10 values, more than one array holds/);
+    expect(diagnostics[0]!.hint).toMatch(/vnet summary/);
+  });
+
   it("streams are nodes: the graph reads the raw clip, and only what the data pipeline computes (optical flow) besides", () => {
     const graph = lowerVerified(checkSpec(path.join(TINY, "tiny_two_stream.vnet")));
     expect(graph.inputs.map((i) => [i.name, i.kind, i.shape])).toEqual([

@@ -8,6 +8,7 @@
  * (`layers/`) fill the gaps.
  */
 import type { Code } from "../../diagnostics/codes.js";
+import * as os from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import type { Diagnostic } from "../../diagnostics/diagnostic.js";
 import { isInferError, sliceBounds, temporalShiftPlan, type Args } from "../../ops/catalogue.js";
@@ -390,7 +391,51 @@ export function checkTfjsSupport(graph: IrGraph): Diagnostic[] {
       });
     }
   }
+  const tooLarge = weightsTooLarge(graph);
+  if (tooLarge) diagnostics.push(tooLarge);
   return diagnostics;
+}
+
+/** Values one Float32Array holds (V8's limit); a weight past it cannot be allocated at all. */
+const MAX_ARRAY_VALUES = 2 ** 32;
+
+/**
+ * The weights tfjs would allocate, as float32: refused with a located diagnostic, before any
+ * allocation, when one weight holds more values than an array can or all of them need more bytes
+ * than the machine's memory (a spec that checks, e.g. `dense(10000000) -> dense(10000000)`, once
+ * failed with `internal error: Invalid typed array length`).
+ */
+function weightsTooLarge(graph: IrGraph): Diagnostic | undefined {
+  let total = 0;
+  let largest: { node: IrNode; values: number } | undefined;
+  const visit = (g: IrGraph): void => {
+    for (const node of g.nodes) {
+      for (const w of node.weights ?? []) {
+        const values = w.shape.reduce((a, b) => a * b, 1);
+        total += values;
+        if (!largest || values > largest.values) largest = { node, values };
+      }
+      if (node.body) visit(node.body);
+    }
+  };
+  visit(graph);
+  if (!largest) return undefined;
+  const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+  const reason =
+    largest.values > MAX_ARRAY_VALUES
+      ? `a weight of \`${largest.node.name}\` holds ${largest.values.toExponential(2)} values, more than one array holds (2^32)`
+      : total * 4 > os.totalmem()
+        ? `its weights need ${gib(total * 4)} as float32, more than this machine's ${gib(os.totalmem())} of memory (the largest is \`${largest.node.name}\`'s)`
+        : undefined;
+  if (!reason) return undefined;
+  return {
+    code: TFJS_UNSUPPORTED,
+    severity: "error",
+    message: `cannot compile \`${graph.name}\` to tfjs: ${reason}`,
+    file: largest.node.origin.file,
+    range: largest.node.origin.range,
+    hint: "use smaller widths or kernels (`vnet summary` lists each layer's parameters)",
+  };
 }
 
 /**
