@@ -14,7 +14,7 @@ import { CODES } from "../src/diagnostics/codes.js";
 import type { Diagnostic, Range } from "../src/diagnostics/diagnostic.js";
 import { seededRandom } from "../src/data/motion.js";
 import { FUNCTIONS, OPERATORS } from "../src/ops/catalogue.js";
-import { checkProgram } from "../src/semantics/check.js";
+import { checkProgram, type CheckResult } from "../src/semantics/check.js";
 import { loadProgram, type Host } from "../src/semantics/program.js";
 import { NETWORK_PROPERTIES, SECTION_SCHEMAS } from "../src/semantics/sections.js";
 
@@ -77,7 +77,25 @@ export function loadCorpus(specsDir = path.join(repoRoot(), "specs")): CorpusFil
 }
 
 /** Replacement numbers: boundaries, huge, fractional, and forms the lexer must reject or clamp. */
-const NUMBERS = ["0", "1", "2", "3.5", "1e9", "1e308", "1e400", "99999999999999999999", "0.0000001", "-1", "65536", "4294967297"];
+const NUMBERS = [
+  "0",
+  "1",
+  "2",
+  "3.5",
+  "1e9",
+  "1e308",
+  "1e400",
+  "99999999999999999999",
+  "0.0000001",
+  "-1",
+  "65536",
+  "4294967297",
+  "-0",
+  "2**62",
+  "1e-400",
+  "0.0",
+  "1e12",
+];
 
 /** Words and symbols of the language, drawn from the grammar and catalogues so new operators join automatically. */
 export const VOCABULARY: readonly string[] = (() => {
@@ -317,6 +335,52 @@ export const MUTATIONS: readonly Mutation[] = [
     },
   },
   {
+    name: "nest",
+    apply(text, rng) {
+      // Deep nesting: parentheses around a value, lists, or a loop/section around a statement.
+      const p = split(text);
+      const span = tokenSpan(rng, p);
+      if (!span) return { text, note: "nothing to nest" };
+      const depth = pick(rng, [10, 100, 1000]);
+      const [open, close] = pick(rng, [
+        ["(", ")"],
+        ["[", "]"],
+        ["{ ", " }"],
+        ["for i in 0..2 { ", " }"],
+        ["-(", ")"],
+      ] as const);
+      const inner = p.pieces.slice(span[0], span[1] + 1).join("");
+      p.pieces.splice(span[0], span[1] - span[0] + 1, open.repeat(depth) + inner + close.repeat(depth));
+      return { text: p.pieces.join(""), note: `nested ${JSON.stringify(inner.slice(0, 30))} in ${depth} ${JSON.stringify(open)}` };
+    },
+  },
+  {
+    name: "whitespace",
+    apply(text, rng) {
+      // What editors and other systems put in files: a byte-order mark, tabs, NULs, unicode names.
+      const kind = pick(rng, ["bom", "tabs", "nul", "unicode-name", "huge-range"] as const);
+      if (kind === "bom") return { text: `\uFEFF${text}`, note: "byte-order mark" };
+      if (kind === "tabs") return { text: text.replace(/^( {2})+/gm, (m) => "\t".repeat(m.length / 2)), note: "tab indentation" };
+      if (kind === "nul") return { text: text.replace(/ /g, (m) => (rng() < 0.02 ? "\u0000" : m)), note: "NUL bytes for some spaces" };
+      const p = split(text);
+      if (kind === "huge-range") {
+        const ranges = p.tokens.filter((i) => p.pieces[i] === "..");
+        if (ranges.length === 0)
+          return { text: `${text}\nblock b(x) {\n  for i in 0..100000000 { x = x -> relu }\n  return x\n}\n`, note: "a block with a huge loop" };
+        const at = pick(rng, ranges);
+        const next = p.tokens[p.tokens.indexOf(at) + 1];
+        if (next !== undefined) p.pieces[next] = pick(rng, ["100000000", "2**62", "1e308"]);
+        return { text: p.pieces.join(""), note: "huge loop range" };
+      }
+      const names = p.tokens.filter((i) => /^[A-Za-z_]/.test(p.pieces[i]!));
+      if (names.length === 0) return { text, note: "no names" };
+      const index = pick(rng, names);
+      const old = p.pieces[index]!;
+      p.pieces[index] = pick(rng, ["caf\u00e9", "\u0394t", "x\u0301", "\u{1F600}", "\u0438\u043c\u044f"]);
+      return { text: p.pieces.join(""), note: `${old} -> ${JSON.stringify(p.pieces[index])}` };
+    },
+  },
+  {
     name: "line-endings",
     apply(text, rng) {
       const ending = pick(rng, ["\r\n", "\r"]);
@@ -368,12 +432,12 @@ export function checkInMemory(
   text: string,
   corpus: readonly CorpusFile[],
   root: string,
-): { texts: Map<string, string>; diagnostics: readonly Diagnostic[] } {
+): { texts: Map<string, string>; diagnostics: readonly Diagnostic[]; networks: CheckResult["networks"] } {
   const texts = new Map(corpus.map((c) => [c.file, c.text]));
   texts.set(entry, text);
   const host: Host = { readFile: (file) => texts.get(file) };
   const result = checkProgram(loadProgram([entry], { host, root }));
-  return { texts, diagnostics: result.diagnostics };
+  return { texts, diagnostics: result.diagnostics, networks: result.networks };
 }
 
 function checkRange(range: Range | undefined, textLength: number | undefined, what: string): string | undefined {

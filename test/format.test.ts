@@ -187,6 +187,25 @@ describe("the prettier plugin", () => {
   });
 });
 
+describe("nesting the printer cannot take", () => {
+  const spec = (k: string) => `network n {\n  k = ${k}\n  input x = clip(frames = 8, size = 32)\n  output x -> relu -> dense(k)\n}\n`;
+
+  it("a 3,000-term sum or index chain, which checks, is refused with a located VN004, not a stack overflow", async () => {
+    for (const k of [`1${" + 1".repeat(3000)}`, `[1]${"[0]".repeat(3000)}`]) {
+      const error = await format(spec(k)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(VnetSyntaxError);
+      expect((error as VnetSyntaxError).code).toBe("VN004");
+      expect((error as VnetSyntaxError).loc.start).toEqual({ line: 2, column: 7 });
+      expect((error as VnetSyntaxError).diagnostics[0]!.hint).toMatch(/named bindings/);
+    }
+  });
+
+  it("a long chain within the limit still formats, idempotently", async () => {
+    const text = spec(`1${" + 1".repeat(200)}`);
+    expect(comparableAst(await formatChecked(text))).toEqual(comparableAst(text));
+  });
+});
+
 describe("style", () => {
   it("breaks a long chain before every `->`, one stage per line, and keeps short ones on one line", async () => {
     const text = [

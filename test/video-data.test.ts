@@ -324,6 +324,12 @@ describe("datasets", () => {
     ]);
     expect(data.issues[4]!.message).toMatch(/got 3 fields: .*no such\.mp4 0" \(a path with spaces is read when the file it names exists; this one does not\)$/);
     expect(formatIssue(data.issues[1]!)).toMatch(/train\.txt:5:1 {2}warning VN095 {2}label "swim" of .*run_1\.mp4 is not one of the 2 classes \(jump, run\)/);
+    // A folder with val/ but no train/ (a split to evaluate on) has splits, not a class named "val".
+    const valOnly = path.join(scratch, "val-only");
+    fs.mkdirSync(path.join(valOnly, "val", "jump"), { recursive: true });
+    fs.copyFileSync(path.join(scratch, "folder/jump/jump_0.mp4"), path.join(valOnly, "val", "jump", "a.mp4"));
+    const evaluated = await openDataset(valOnly, { cacheDir });
+    expect([evaluated.classNames, evaluated.train.length, evaluated.val.map((v) => [path.basename(v.name), v.label])]).toEqual([["jump"], 0, [["a.mp4", 0]]]);
     // A video given as the dataset, or a binary file named like a list, is refused, not read as lines.
     await expect(openDataset(path.join(scratch, "folder/jump/jump_0.mp4"), { cacheDir })).rejects.toThrow(/this is a video, not a dataset: give a folder/);
     const binary = path.join(dir, "binary.txt");

@@ -213,11 +213,12 @@ export async function openDataset(location: string, options: FolderOptions = {})
   } else if (lists.length) {
     listDir = location;
     for (const s of lists) splits[s] = readList(path.join(location, `${s}.txt`), issues);
-  } else if (folders.includes("train")) {
+  } else if (folders.length) {
+    // Split folders without train/ (a val/ folder to evaluate on) are splits all the same, not classes named "val".
     for (const s of folders) {
       const scanned = scanClassFolders(path.join(location, s), issues);
       splits[s] = scanned.entries;
-      if (s === "train") derived = scanned.classes;
+      if (s === "train" || derived === undefined) derived = scanned.classes;
     }
   } else {
     const scanned = scanClassFolders(location, issues);

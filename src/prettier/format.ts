@@ -3,6 +3,7 @@
  * `vnet fmt` and the tests, so both produce exactly what `prettier --plugin` would.
  */
 import * as prettier from "prettier";
+import { VnetSyntaxError } from "./parse.js";
 import plugin from "./plugin.js";
 
 export interface FormatOptions {
@@ -22,11 +23,30 @@ export interface FormatOptions {
  */
 export async function formatSpec(text: string, options: FormatOptions = {}): Promise<string> {
   const config = options.resolveConfig && options.filepath ? ((await prettier.resolveConfig(options.filepath)) ?? {}) : {};
-  return prettier.format(text, {
-    ...config,
-    ...(options.printWidth !== undefined ? { printWidth: options.printWidth } : {}),
-    ...(options.filepath !== undefined ? { filepath: options.filepath } : {}),
-    parser: "vnet",
-    plugins: [plugin],
-  });
+  try {
+    return await prettier.format(text, {
+      ...config,
+      ...(options.printWidth !== undefined ? { printWidth: options.printWidth } : {}),
+      ...(options.filepath !== undefined ? { filepath: options.filepath } : {}),
+      parser: "vnet",
+      plugins: [plugin],
+    });
+  } catch (error) {
+    // The parser refuses nesting past MAX_FORMAT_DEPTH; should printing still run out of stack, the
+    // spec is refused like one that does not parse, never reported as an internal error.
+    if (!(error instanceof RangeError)) throw error;
+    throw new VnetSyntaxError(
+      [
+        {
+          code: "VN004",
+          severity: "error",
+          message: "the spec nests too deeply to format",
+          file: options.filepath ?? "<input>",
+          range: { start: 0, end: 0 },
+          hint: "split long expressions into named bindings",
+        },
+      ],
+      text,
+    );
+  }
 }

@@ -7,7 +7,7 @@ import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { LineIndex, type Position } from "../diagnostics/location.js";
 import type { AnyNode, Comment, SpecFile } from "../syntax/ast.js";
 import { parseSpec } from "../syntax/parse.js";
-import { childKeys, type PrettierComment, type VnetNode } from "./nodes.js";
+import { childKeys, locEnd, locStart, type PrettierComment, type VnetNode } from "./nodes.js";
 
 /** A spec that does not parse; `loc` is what prettier uses to draw its code frame. */
 export class VnetSyntaxError extends SyntaxError {
@@ -44,15 +44,34 @@ export function parentOf(node: object): { readonly parent: VnetNode; readonly ke
   return parents.get(node);
 }
 
-function recordParents(node: VnetNode): void {
-  for (const key of childKeys(node)) {
-    const value = (node as unknown as Record<string, unknown>)[key];
-    const children = Array.isArray(value) ? value : value === undefined ? [] : [value];
-    for (const child of children as VnetNode[]) {
-      parents.set(child, { parent: node, key });
-      recordParents(child);
+/**
+ * Deepest node nesting the printer takes on. The checker reads any depth (its walks are
+ * iterative), but prettier prints recursively: a 1,000-term `1 + 1 + ...` overflowed the stack.
+ * Real specs nest a few dozen levels.
+ */
+export const MAX_FORMAT_DEPTH = 256;
+
+/**
+ * Records every node's parent, iteratively; returns the first node (in the text) nested deeper
+ * than MAX_FORMAT_DEPTH, if any.
+ */
+function recordParents(root: VnetNode): VnetNode | undefined {
+  const stack: { node: VnetNode; depth: number }[] = [{ node: root, depth: 0 }];
+  let tooDeep: VnetNode | undefined;
+  while (stack.length > 0) {
+    const { node, depth } = stack.pop()!;
+    // Of the nodes one level too deep, the first in the text (the walk visits right to left).
+    if (depth === MAX_FORMAT_DEPTH + 1 && (!tooDeep || locStart(node) < locStart(tooDeep))) tooDeep = node;
+    for (const key of childKeys(node)) {
+      const value = (node as unknown as Record<string, unknown>)[key];
+      const children = Array.isArray(value) ? value : value === undefined ? [] : [value];
+      for (const child of children as VnetNode[]) {
+        parents.set(child, { parent: node, key });
+        stack.push({ node: child, depth: depth + 1 });
+      }
     }
   }
+  return tooDeep;
 }
 
 /**
@@ -98,6 +117,18 @@ export function parseForPrettier(text: string, file = "<input>"): SpecFile {
   const comments: PrettierComment[] = result.ast.comments.map((c: Comment) => ({ ...c, value: c.text }));
   tagContainers(comments, result.tokens);
   const ast: SpecFile = { ...result.ast, comments };
-  recordParents(ast as AnyNode as VnetNode);
+  const tooDeep = recordParents(ast as AnyNode as VnetNode);
+  if (tooDeep) {
+    const range = { start: locStart(tooDeep), end: locEnd(tooDeep) };
+    const diagnostic: Diagnostic = {
+      code: "VN004",
+      severity: "error",
+      message: `the spec nests more than ${MAX_FORMAT_DEPTH} levels deep here, more than the formatter prints`,
+      file,
+      range,
+      hint: "split long expressions (`a + b + ...`, `x[0][0]...`) into named bindings",
+    };
+    throw new VnetSyntaxError([diagnostic], text);
+  }
   return ast;
 }

@@ -7,6 +7,7 @@ import type { NetworkGraphRule, NetworkSettingsRule, ProgramRule } from "../cont
 import { blockRecursionRule } from "./block-recursion.js";
 import { boxRowsRule } from "./box-rows.js";
 import { classNamesRule } from "./class-names.js";
+import { countOutOfRangeRule } from "./count-out-of-range.js";
 import { duplicateNameRule } from "./duplicate-name.js";
 import { importCycleRule } from "./import-cycle.js";
 import { importUnknownNameRule } from "./import-unknown-name.js";
@@ -29,7 +30,7 @@ export const DECLARATION_RULES: readonly ProgramRule[] = [importUnknownNameRule,
 export const NETWORK_SETTINGS_RULES: readonly NetworkSettingsRule[] = [classNamesRule, taskRule, samplingInconsistentRule];
 
 /** Over one network's finished graph (after inflation). */
-export const NETWORK_GRAPH_RULES: readonly NetworkGraphRule[] = [networkStructureRule, boxRowsRule, taskContractRule, unusedStreamRule];
+export const NETWORK_GRAPH_RULES: readonly NetworkGraphRule[] = [networkStructureRule, countOutOfRangeRule, boxRowsRule, taskContractRule, unusedStreamRule];
 
 /** Over the program once every network is elaborated: what elaboration did not reach or use. */
 export const USAGE_RULES: readonly ProgramRule[] = [unknownNameStaticRule, unusedBlockRule, unusedImportRule, unusedBindingRule, unusedParameterRule];
