@@ -32,8 +32,22 @@ export const samplingInconsistentRule: NetworkSettingsRule = (context, { decl, m
       // Unknown parts are VN019's.
       if (part !== undefined && !(part in KEYFRAME_KEYS)) continue;
       const keys = entry.kind === "Section" ? entry.entries : [entry];
+      const scaled = keys.some((k) => k.kind === "Binding" && k.names[0]?.name === "scale");
       for (const key of keys) {
         const name = key.kind === "Binding" ? key.names[0]?.name : key.name.name;
+        if (part === "train" && name === "crop_mode" && !scaled) {
+          context.report(
+            "VN061",
+            "error",
+            "without `scale` a detector's training frame is resized whole to the input: `crop_mode` has no effect",
+            module.file,
+            key.range,
+            {
+              hint: "add `scale = [min, max]` to crop a jittered frame, or remove `crop_mode`",
+            },
+          );
+          continue;
+        }
         if (name === undefined || (part !== undefined && (KEYFRAME_KEYS[part] ?? []).includes(name))) continue;
         context.report(
           "VN061",

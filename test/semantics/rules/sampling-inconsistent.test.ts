@@ -52,6 +52,11 @@ describe("VN061 sampling-inconsistent", () => {
       "VN061",
       "VN061",
     ]);
+    // Without scale there is nothing to crop.
+    const unscaled = checkText(detector('train { crop_mode = "center", flip = true }'));
+    expect(codes(unscaled)).toEqual(["VN061"]);
+    expect(covered(unscaled)).toBe('crop_mode = "center"');
+    expect(unscaled.diagnostics[0]!.hint).toMatch(/add `scale = \[min, max\]`/);
     // The crop is still the input's size.
     expect(codes(checkText(detector("train { crop = 12 }")))).toEqual(["VN061"]);
     // A classifier's section may say all of it.
