@@ -87,5 +87,21 @@ describe("temporal action localization from the command line", () => {
     expect(shown.code, shown.text).toBe(0);
     expect(shown.text).toMatch(/val_0000 \(\d+\.\d s\): \d+ segments/);
     expect(shown.text).toMatch(/^ +\d+\.\d\d - +\d+\.\d\d s {2}\S+ +score 0\.\d{3} \(proposal/m);
+
+    // A video it cannot read ends vnet localize with an error that gives the probe's reason (not a
+    // skipped warning, not only "not a video").
+    const broken = path.join(scratch(), "broken.mp4");
+    fs.writeFileSync(broken, "not a video at all\n".repeat(64));
+    const empty = path.join(scratch(), "empty.mp4");
+    fs.writeFileSync(empty, "");
+    for (const [file, reason] of [
+      [broken, /broken\.mp4 {2}error VN092 {2}ffmpeg cannot read it/],
+      [empty, /empty\.mp4 {2}error VN091 {2}the file is empty \(0 bytes\)/],
+    ] as const) {
+      const unreadable = await vnet(["localize", LOCALIZER, "--weights", localizer, file, ...cache]);
+      expect(unreadable.code, unreadable.text).toBe(1);
+      expect(unreadable.text).toMatch(reason);
+      expect(unreadable.text).not.toContain("(skipped)");
+    }
   });
 });

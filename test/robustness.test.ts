@@ -74,6 +74,16 @@ describe("degenerate files", () => {
     expect(c.codes.filter((code) => code === "VN001").length).toBeLessThanOrEqual(51);
   });
 
+  it("a binary file (an executable's start) is one VN001 at its first NUL, not a screen of invalid characters", () => {
+    const elf = Buffer.alloc(4096);
+    elf.write("\u007fELF", 0, "latin1");
+    for (let i = 64; i < elf.length; i += 7) elf[i] = (i * 37) & 0xff;
+    const c = check(elf.toString("utf8"));
+    expect(c.codes).toEqual(["VN001"]);
+    expect(c.diagnostics[0]!.message).toMatch(/^binary data, not a vnet spec/);
+    expect(c.diagnostics[0]!.range.start).toBe(4);
+  });
+
   it("junk bytes inside a valid spec are reported where they are", () => {
     const text = network("  x = video -> relu\u0000\u0001\u00ff\n  output x -> global_avg_pool -> dense(10)");
     const c = check(text);

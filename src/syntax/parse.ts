@@ -219,10 +219,39 @@ function tokenRange(token: IToken, textLength: number): Range {
   return { start: token.startOffset, end: (Number.isFinite(token.endOffset) ? token.endOffset! : token.startOffset) + 1 };
 }
 
+/** How much of a file's start decides whether it is binary data (git looks at 8,000 bytes the same way). */
+const BINARY_SNIFF_CHARS = 8000;
+
+/**
+ * Where a text is binary data, not a spec: the first NUL of its start, when control characters and
+ * undecodable bytes (U+FFFD) are over a tenth of that start. A few stray bytes inside a real spec
+ * stay ordinary VN001 errors at their place.
+ */
+function binaryDataAt(text: string): number | undefined {
+  const start = text.slice(0, BINARY_SNIFF_CHARS);
+  const nul = start.indexOf("\u0000");
+  if (nul < 0) return undefined;
+  const junk = start.match(/[\u0000-\u0008\u000e-\u001f\ufffd]/g)?.length ?? 0;
+  return junk * 10 > start.length ? nul : undefined;
+}
+
 /** Parses one .vnet source text. `file` only labels diagnostics. */
 export function parseSpec(text: string, file = "<input>"): ParseResult {
   const diagnostics: Diagnostic[] = [];
   const emptyAst: SpecFile = { kind: "File", items: [], comments: [], range: { start: 0, end: text.length } };
+  const binary = binaryDataAt(text);
+  if (binary !== undefined) {
+    // One error for a binary file (an image, a model, an archive), not a screen of invalid-character runs.
+    diagnostics.push({
+      code: "VN001",
+      severity: "error",
+      message: "binary data, not a vnet spec: the file holds NUL bytes and undecodable characters",
+      file,
+      range: { start: binary, end: binary + 1 },
+      hint: "is this the right file? vnet specs are UTF-8 text, like the .vnet files in specs/",
+    });
+    return { ast: emptyAst, diagnostics, tokens: [] };
+  }
   const lexed = T.tokenize(text);
 
   let lexerReported = 0;

@@ -12,7 +12,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { MANIFEST, readFeatures, readManifest, type FeatureManifest, type FeatureVideo } from "../../data/features.js";
-import { DataError, formatIssue, issueOf } from "../../data/issues.js";
+import { DataError } from "../../data/issues.js";
 import { ViewLoader } from "../../data/loader.js";
 import { openUntrimmed } from "../../data/untrimmed-sources.js";
 import { extractFeatures } from "../../runtime/features.js";
@@ -131,7 +131,11 @@ export const command = defineCommand({
         classNames = extractor.classNames;
         const loading = loadingOptions(flags);
         const set = await openUntrimmed(input, { cacheDir: loading.cacheDir });
-        if (set.videos.length !== 1) throw new DataError("VN090", input, "not a video vnet can read");
+        if (set.videos.length !== 1) {
+          // The probe's own reason (empty file, ffmpeg cannot read it, ...) where it gave one.
+          const issue = set.issues[0];
+          throw issue ? new DataError(issue.code, issue.path, issue.message, issue.line) : new DataError("VN090", input, "not a video vnet can read");
+        }
         const loader = new ViewLoader({ geometry: extractor.protocol, flows: extractor.flows, ...loading });
         const temp = fs.mkdtempSync(path.join(os.tmpdir(), "vnet-localize-"));
         let failure: Error | undefined;
@@ -148,10 +152,8 @@ export const command = defineCommand({
               ),
             onFailure: (_video, error) => (failure = error),
           });
-          if (failure) {
-            out(formatIssue(issueOf(failure)));
-            return 1;
-          }
+          // A video that cannot be read ends the command as an error (as vnet predict's does), not a skipped warning.
+          if (failure) throw failure;
           videos = folderVideos(temp, manifest, undefined);
         } finally {
           await loader.close();
