@@ -70,7 +70,11 @@ export async function loadOnnxModel(source: string | Uint8Array, options: { prov
       : ["vnet.inputs", "vnet.protocol", "vnet.model_output"];
   const missing = required.filter((k) => !(k in metadata));
   if (missing.length)
-    throw new OnnxModelError(`${typeof source === "string" ? source : "the model"} was not exported by vnet (no ${missing.join(", ")} in its metadata)`);
+    throw new OnnxModelError(
+      `${typeof source === "string" ? source : "the model"} was not exported by vnet (no ${missing.join(", ")} in its metadata): ` +
+        "a model from PyTorch or elsewhere runs in vnet through a spec of its architecture; map its weights onto that spec with " +
+        "`vnet weights import <model.onnx> --spec <spec> -o <dir>`, then predict with the spec and --weights <dir> (or vnet export it)",
+    );
   const wanted = options.provider ?? "auto";
   const provider = wanted === "auto" ? (cudaProviderInstalled() ? "cuda" : "cpu") : wanted;
   let session: ort.InferenceSession;
