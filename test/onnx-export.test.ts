@@ -161,6 +161,11 @@ describe("the exported model", () => {
     expect(initializers.get("fc8.kernel")).toEqual([32, 5]);
   });
 
+  it("a model exported elsewhere (PyTorch, no vnet metadata) is refused with the way it runs in vnet", async () => {
+    const torchExport = path.join(__dirname, "fixtures/onnx/tiny_r3d_defaults.onnx");
+    await expect(loadOnnxModel(torchExport)).rejects.toThrow(/was not exported by vnet \(no vnet\.inputs.*vnet weights import <model\.onnx> --spec <spec>/);
+  });
+
   it("carries the test protocol, class names and the source hash in metadata_props", () => {
     const text = `network labelled {
   classes = 3
