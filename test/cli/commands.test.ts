@@ -55,6 +55,12 @@ describe("the command table", () => {
     expect(sub).toMatchObject({ code: 2, err: "vnet: unknown vnet data subcommand `synthesize` (synth)" });
   });
 
+  it("vnet eval of an ONNX file (it evaluates specs) is a usage error that names what runs an ONNX file", async () => {
+    const r = await vnet(["eval", "model.onnx", "--data", "builtin:motion"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^vnet: vnet eval evaluates a spec with its trained weights .*vnet predict <model\.onnx> <video>/);
+  });
+
   it("the issue's examples: `check --strict`, `train --lr=`, `train --train-clips 0`, `data synth --size 100000` are usage errors", async () => {
     const spec = path.resolve(__dirname, "../../specs/tiny/tiny_r3d.vnet");
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vnet-flags-"));

@@ -63,6 +63,11 @@ export const command = defineCommand({
     ...LOADING_FLAGS,
   },
   async run({ positional, flags }, { out, color }) {
+    if (positional[0]!.toLowerCase().endsWith(".onnx"))
+      throw new UsageError(
+        "vnet eval evaluates a spec with its trained weights (vnet eval <spec> --weights <run-dir> --data ...; on ONNX Runtime by default); " +
+          "an ONNX file runs with vnet predict <model.onnx> <video> or vnet detect, and one exported elsewhere is evaluated after vnet weights import onto its spec",
+      );
     const weights = flags.weights;
     if (!weights) throw new UsageError("vnet eval needs --weights <run-dir or checkpoint directory>");
     const data = flags.data;
