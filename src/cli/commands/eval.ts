@@ -5,8 +5,9 @@
  * accuracy and a confusion matrix (`--confusion-png FILE` also draws it). Videos that cannot be
  * used are reported and skipped.
  */
+import type * as tf from "@tensorflow/tfjs";
 import type { SplitName } from "../../data/dataset.js";
-import { flowStreams } from "../../data/flow.js";
+import { type FlowStream, flowStreams } from "../../data/flow.js";
 import { formatIssue, skippedSummary } from "../../data/issues.js";
 import { writeConfusionPng } from "../../runtime/confusion-png.js";
 import { formatReport } from "../../runtime/evaluate.js";
@@ -24,7 +25,7 @@ import { BMN_POST_PROCESSING } from "../../runtime/localization/proposals.js";
 import { evalDetector } from "../detection.js";
 import { type Classifier, classifierSplit, evaluationSplit, scoreClassifier } from "../evaluation.js";
 import { checkFeatureFit, localizerGeometry } from "../../runtime/localization/train.js";
-import { onnxInference, onnxScorer } from "../../runtime/onnx-eval.js";
+import { type CheckpointOnnx, onnxInference, onnxScorer } from "../../runtime/onnx-eval.js";
 import type { TaskInference } from "../../runtime/engines/engine.js";
 import { tfjsInference } from "../../runtime/engines/tfjs.js";
 import type { OnnxProvider } from "../../runtime/onnx.js";
@@ -35,6 +36,7 @@ import { BACKEND_FLAG, DATA_VALUE, LOADING_FLAGS, NETWORK_FLAG, PROVIDER_FLAG, R
 import { checkRunnableNetwork, inMemoryOnnx, loadingOptions, readWeightsFlag, reportIssues, startBackend, trainedModel } from "../run-util.js";
 import { shownPath } from "../util.js";
 import type { CheckedSpec } from "../util.js";
+import type { WeightStore } from "../../weights/store.js";
 
 const SPLITS = ["val", "test", "train"] as const satisfies readonly SplitName[];
 
@@ -94,28 +96,12 @@ export const command = defineCommand({
       out(formatIssue({ code: "VN097", path: data, message: `no usable videos in the ${chosen} split` }));
       return 1;
     }
-    const flows = flowStreams(graph);
-    // ONNX Runtime runs the graph exported in memory with the stored weights, unless asked for tfjs or the network does not export.
-    let model: Classifier | undefined;
-    let release: () => Promise<void> = async () => undefined;
-    if (flags.engine !== "tfjs") {
-      const loaded = await inMemoryOnnx(checked, store, { flows, provider: flags.provider, required: flags.engine === "ort", color }, out);
-      if (typeof loaded === "number") return loaded;
-      if (loaded) {
-        out(`runtime: ONNX Runtime (${loaded.model.provider} provider), the weights exported to ONNX in memory`);
-        model = onnxScorer(loaded);
-        release = () => loaded.model.session.release();
-      }
-    }
-    if (!model) {
-      await startBackend(flags.backend, out, false, network);
-      const tfjsModel = trainedModel(graph, checked.result, store, out, color);
-      if (typeof tfjsModel === "number") return tfjsModel;
-      model = tfjsModel;
-      release = async () => {
-        tfjsModel.dispose();
-      };
-    }
+    const runtime = await evaluationRuntime<Classifier>(checked, store, { ...flags, flows: flowStreams(graph), color }, out, {
+      onnx: onnxScorer,
+      tfjs: (model) => model,
+    });
+    if (typeof runtime === "number") return runtime;
+    const { model, release } = runtime;
     let scored;
     try {
       scored = await scoreClassifier(model, graph, items, { loading, batch: flags.batch, classNames: dataset.classNames }, out);
@@ -172,28 +158,12 @@ async function evalLocalizer(
     out(formatIssue({ code: "VN097", path: data, message: `no annotated video of the ${chosen} split has features here` }));
     return 1;
   }
-  // As a classifier's and a detector's: ONNX Runtime runs the graph exported in memory with the stored weights, unless asked for tfjs or the network does not export.
-  const store = await readWeightsFlag(weights);
-  let infer: TaskInference | undefined;
-  let release: () => Promise<void> = async () => undefined;
-  if (flags.engine !== "tfjs") {
-    const loaded = await inMemoryOnnx(checked, store, { flows: [], provider: flags.provider, required: flags.engine === "ort", color }, out);
-    if (typeof loaded === "number") return loaded;
-    if (loaded) {
-      out(`runtime: ONNX Runtime (${loaded.model.provider} provider), the weights exported to ONNX in memory`);
-      infer = onnxInference(loaded);
-      release = () => loaded.model.session.release();
-    }
-  }
-  if (!infer) {
-    await startBackend(flags.backend, out, false, network);
-    const model = trainedModel(graph, checked.result, store, out, color);
-    if (typeof model === "number") return model;
-    infer = tfjsInference(model);
-    release = async () => {
-      model.dispose();
-    };
-  }
+  const runtime = await evaluationRuntime<TaskInference>(checked, await readWeightsFlag(weights), { ...flags, flows: [], color }, out, {
+    onnx: onnxInference,
+    tfjs: tfjsInference,
+  });
+  if (typeof runtime === "number") return runtime;
+  const { model: infer, release } = runtime;
   const classNames = splits.manifest.extractor.classNames;
   let detections;
   try {
@@ -224,4 +194,44 @@ async function evalLocalizer(
   const summary = skippedSummary(splits.issues);
   if (summary) out(summary);
   return 0;
+}
+
+/**
+ * The model `vnet eval` runs, classifier or localizer alike: the graph exported to ONNX in memory
+ * with the stored weights, in ONNX Runtime, unless `--engine tfjs` or the network does not export
+ * (then its tfjs model); `wrap` makes either the task's model. Prints the runtime; exit code 1
+ * after printing what is wrong.
+ */
+async function evaluationRuntime<T>(
+  checked: CheckedSpec,
+  store: WeightStore,
+  options: {
+    readonly engine: string | undefined;
+    readonly provider: OnnxProvider | undefined;
+    readonly backend: BackendChoice | undefined;
+    readonly flows: readonly FlowStream[];
+    readonly color: boolean;
+  },
+  out: (s: string) => void,
+  wrap: { readonly onnx: (loaded: CheckpointOnnx) => T; readonly tfjs: (model: tf.LayersModel) => T },
+): Promise<{ readonly model: T; readonly release: () => Promise<void> } | number> {
+  const { network, graph } = checked;
+  if (options.engine !== "tfjs") {
+    const { flows, provider, color } = options;
+    const loaded = await inMemoryOnnx(checked, store, { flows, provider, required: options.engine === "ort", color }, out);
+    if (typeof loaded === "number") return loaded;
+    if (loaded) {
+      out(`runtime: ONNX Runtime (${loaded.model.provider} provider), the weights exported to ONNX in memory`);
+      return { model: wrap.onnx(loaded), release: () => loaded.model.session.release() };
+    }
+  }
+  await startBackend(options.backend, out, false, network);
+  const model = trainedModel(graph, checked.result, store, out, options.color);
+  if (typeof model === "number") return model;
+  return {
+    model: wrap.tfjs(model),
+    release: async () => {
+      model.dispose();
+    },
+  };
 }
