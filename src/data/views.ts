@@ -161,12 +161,11 @@ export async function fileSource(videoPath: string, cacheDir?: string): Promise<
 const PIXEL_SLACK = 1e-3;
 
 /**
- * Frames in memory as a frame source: a tensor [T, H, W, 3] with values in [0, 1] (a `.npy`
- * video, a built-in clip), played at `fps` (a tensor has no frame rate of its own).
+ * Refuses a user's video tensor (a `.npy` file) whose values are not pixels in [0, 1]: pixels of
+ * 0-255 saved as floats would be read as very bright frames, and a model would still print scores.
+ * Checked where the tensor comes in, not in `tensorSource`, which training keyframes also pass through every step.
  */
-export function tensorSource(pixels: Float32Array, shape: readonly number[], fps: number): FrameSource {
-  if (shape.length !== 4 || shape[3] !== 3) throw new Error(`a video tensor is [T, H, W, 3], got [${shape.join(", ")}]`);
-  // Pixels of 0-255 saved as floats would be read as very bright frames, and a model would still print scores.
+export function checkPixelRange(pixels: Float32Array): void {
   let low = Infinity;
   let high = -Infinity;
   for (const value of pixels) {
@@ -178,6 +177,15 @@ export function tensorSource(pixels: Float32Array, shape: readonly number[], fps
     throw new Error(
       `its values range over [${low.toPrecision(4)}, ${high.toPrecision(4)}]; a video tensor holds pixels in [0, 1] (divide 0-255 pixels by 255, or save them as uint8)`,
     );
+}
+
+/**
+ * Frames in memory as a frame source: a tensor [T, H, W, 3] with values in [0, 1] (a `.npy`
+ * video, checked by `checkPixelRange`; a built-in clip; a decoded training keyframe), played at
+ * `fps` (a tensor has no frame rate of its own).
+ */
+export function tensorSource(pixels: Float32Array, shape: readonly number[], fps: number): FrameSource {
+  if (shape.length !== 4 || shape[3] !== 3) throw new Error(`a video tensor is [T, H, W, 3], got [${shape.join(", ")}]`);
   const [frames, height, width] = shape as [number, number, number, number];
   return { kind: "memory", meta: { frames, fps, width, height }, pixels };
 }

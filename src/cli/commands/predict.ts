@@ -13,7 +13,7 @@
  */
 import { BUILTIN_FPS, builtinClipShape, defaultCacheDir } from "../../data/dataset.js";
 import { builtinVariant, motionDataset } from "../../data/motion.js";
-import { fileSource, tensorSource, type FrameSource, type LoadedViews } from "../../data/views.js";
+import { checkPixelRange, fileSource, tensorSource, type FrameSource, type LoadedViews } from "../../data/views.js";
 import { flowStreams } from "../../data/flow.js";
 import type { BackendChoice } from "../../runtime/backend.js";
 import { readNpy } from "../../runtime/npy.js";
@@ -61,6 +61,7 @@ function tensorVideo(input: string | undefined, sample: string | undefined, prot
     if (video.shape.length !== 4 || video.shape[3] !== 3)
       throw new UsageError(`${input}: a video tensor is [T, H, W, 3] (or a batch of views [N, T, H, W, C]), got [${video.shape.join(", ")}]`);
     try {
+      checkPixelRange(video.data);
       return { source: tensorSource(video.data, video.shape, fps ?? BUILTIN_FPS), describe, ...(note ? { note } : {}) };
     } catch (error) {
       throw new UsageError(`${input}: ${(error as Error).message}`);
