@@ -15,6 +15,7 @@ import { isInferError, sliceBounds, temporalShiftPlan, type Args } from "../../o
 import { perAxis, windowDims } from "../../ops/geometry.js";
 import { frameIndex, subsampleIndices } from "../../ops/temporal.js";
 import type { IrGraph, IrNode, WeightRole } from "../../ir/graph.js";
+import { declaredWeights } from "../../ir/weights.js";
 import { PIPELINE } from "../../ir/pipeline.js";
 import { VnetNonLocalAttention } from "./layers/attention.js";
 import { VnetBatchNorm } from "./layers/batch-norm.js";
@@ -408,17 +409,11 @@ const MAX_ARRAY_VALUES = 2 ** 32;
 function weightsTooLarge(graph: IrGraph): Diagnostic | undefined {
   let total = 0;
   let largest: { node: IrNode; values: number } | undefined;
-  const visit = (g: IrGraph): void => {
-    for (const node of g.nodes) {
-      for (const w of node.weights ?? []) {
-        const values = w.shape.reduce((a, b) => a * b, 1);
-        total += values;
-        if (!largest || values > largest.values) largest = { node, values };
-      }
-      if (node.body) visit(node.body);
-    }
-  };
-  visit(graph);
+  for (const { node, decl } of declaredWeights(graph)) {
+    const values = decl.shape.reduce((a, b) => a * b, 1);
+    total += values;
+    if (!largest || values > largest.values) largest = { node, values };
+  }
   if (!largest) return undefined;
   const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
   const reason =

@@ -339,5 +339,5 @@ export class TfjsTaskEngine extends TfjsOptimization implements TaskEngine {
     return (await this.minimize(() => ({ loss: decay(tfjsTaskLoss(this.setup.graph, this.trained, batch, true)) }), lr)).loss;
   }
 
-  readonly infer: TaskInference = (inputs) => Promise.resolve(tfjsInference(this.trained)(inputs));
+  readonly infer: TaskInference = (inputs) => tfjsInference(this.trained)(inputs);
 }

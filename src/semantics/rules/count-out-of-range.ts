@@ -9,16 +9,24 @@ import type { NetworkGraphRule } from "../context.js";
 
 const HINT = "counts above 2^53 (about 9.0e15) cannot be computed exactly; use smaller widths, kernels or inputs";
 
+/** The first of a layer's or a network's counts past 2^53, named as the message says it. */
+function countOver(params: number, state: number, macs: number): readonly [string, number] | undefined {
+  const counts = [
+    ["parameters", params],
+    ["state values", state],
+    ["MACs", macs],
+  ] as const;
+  return counts.find(([, n]) => n > Number.MAX_SAFE_INTEGER);
+}
+
 export const countOutOfRangeRule: NetworkGraphRule = (context, network, { decl, module }) => {
-  const limit = Number.MAX_SAFE_INTEGER;
   for (const { layer } of allLayers(network.layers)) {
-    const what = layer.params > limit ? "parameters" : layer.state > limit ? "state values" : layer.macs > limit ? "MACs" : undefined;
-    if (!what) continue;
-    const count = what === "parameters" ? layer.params : what === "MACs" ? layer.macs : layer.state;
+    const over = countOver(layer.params, layer.state, layer.macs);
+    if (!over) continue;
     context.report(
       "VN015",
       "error",
-      `\`${layer.op}\` has ${count.toExponential(2)} ${what}, more than can be counted exactly`,
+      `\`${layer.op}\` has ${over[1].toExponential(2)} ${over[0]}, more than can be counted exactly`,
       layer.origin.file,
       layer.origin.range,
       { hint: HINT },
@@ -26,13 +34,7 @@ export const countOutOfRangeRule: NetworkGraphRule = (context, network, { decl, 
     return;
   }
   const t = totals(network);
-  const over = (
-    [
-      ["parameters", t.trainable + t.frozen],
-      ["state values", t.state],
-      ["MACs", t.macs],
-    ] as const
-  ).find(([, n]) => n > limit);
+  const over = countOver(t.trainable + t.frozen, t.state, t.macs);
   if (!over) return;
   context.report(
     "VN015",
@@ -40,8 +42,6 @@ export const countOutOfRangeRule: NetworkGraphRule = (context, network, { decl, 
     `network \`${network.name}\` has ${over[1].toExponential(2)} ${over[0]}, more than can be counted exactly`,
     module.file,
     decl.name.range,
-    {
-      hint: HINT,
-    },
+    { hint: HINT },
   );
 };
